@@ -1,0 +1,5 @@
+"""`python -m grayhound` runs the command line."""
+
+from grayhound.cli import main
+
+raise SystemExit(main())

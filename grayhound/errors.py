@@ -1,0 +1,25 @@
+"""Error types the CLI turns into one-line messages and exit codes."""
+
+
+class GrayhoundError(Exception):
+    """A failure the user can act on; the message is one line naming what is at fault."""
+
+    exit_code = 1
+
+
+class ConfigError(GrayhoundError):
+    """The configuration file is missing, unreadable or invalid (exit 2)."""
+
+    exit_code = 2
+
+
+class UsageError(GrayhoundError):
+    """A command was called wrongly (exit 2)."""
+
+    exit_code = 2
+
+
+class LockedError(GrayhoundError):
+    """Another run holds the lock (exit 1)."""
+
+    exit_code = 1
