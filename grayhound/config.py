@@ -88,7 +88,9 @@ class Source:
 
 @dataclass(frozen=True)
 class Crawl:
-    user_agent: str = "grayhound/0.1 (+https://github.com/grayhound/grayhound; brand-protection monitor)"
+    user_agent: str = (
+        "grayhound/0.1 (+https://github.com/grayhound/grayhound; brand-protection monitor)"
+    )
     obey_robots: bool = True
     concurrency: int = 8
     download_timeout: float = 20.0
@@ -361,7 +363,9 @@ class _Validator:
         return Authorized(
             brand=self.brand_ref(raw["brand"], (*kp, "brand"), brands),
             name=self.string(raw["name"], (*kp, "name")),
-            domains=tuple(d.lower() for d in self.strings(raw.get("domains", []), (*kp, "domains"))),
+            domains=tuple(
+                d.lower() for d in self.strings(raw.get("domains", []), (*kp, "domains"))
+            ),
             seller_names=self.strings(raw.get("seller_names", []), (*kp, "seller_names")),
             seller_urls=self.strings(raw.get("seller_urls", []), (*kp, "seller_urls")),
         )
@@ -414,7 +418,9 @@ class _Validator:
         low = self.number(raw.get("low_ratio", defaults.low_ratio), (*kp, "low_ratio"))
         high = self.number(raw.get("high_ratio", defaults.high_ratio), (*kp, "high_ratio"))
         if not low < 1.0 < high:
-            self.fail((*kp, "low_ratio"), f"need low_ratio < 1 < high_ratio, got {low:g} and {high:g}")
+            self.fail(
+                (*kp, "low_ratio"), f"need low_ratio < 1 < high_ratio, got {low:g} and {high:g}"
+            )
         return Pricing(
             low_ratio=low,
             high_ratio=high,
@@ -529,7 +535,10 @@ class _Validator:
         d = Schedule()
         cron = self.string(raw.get("cron", d.cron), (*kp, "cron"))
         if len(cron.split()) != 5:
-            self.fail((*kp, "cron"), f"expected 5 crontab fields (min hour day month weekday), got {cron!r}")
+            self.fail(
+                (*kp, "cron"),
+                f"expected 5 crontab fields (min hour day month weekday), got {cron!r}",
+            )
         timezone = self.string(raw.get("timezone", d.timezone), (*kp, "timezone"))
         try:
             from zoneinfo import ZoneInfo
@@ -562,7 +571,9 @@ class _Validator:
         d = Digest()
         formats = tuple(
             self.choice(f, (*kp, "formats", i), DIGEST_FORMATS)
-            for i, f in enumerate(self.strings(raw.get("formats", list(d.formats)), (*kp, "formats")))
+            for i, f in enumerate(
+                self.strings(raw.get("formats", list(d.formats)), (*kp, "formats"))
+            )
         )
         smtp = None
         if "smtp" in raw:

@@ -1,0 +1,278 @@
+"""What to fetch next, per source kind. Spiders never parse fields themselves: every response
+goes to the page objects in `crawler.pages`, and the spider only decides which links to follow.
+
+Items are plain dicts with a "type" (seller | listing | failure) handed to the store
+pipeline; every skipped or failed response is counted and logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+from crawler.middlewares import OutsideAllowedHosts
+from crawler.pages import extract_listing, extract_seller
+from grayhound.config import Source
+from grayhound.models import Listing, Seller
+from grayhound.store.core import utc_now
+
+logger = logging.getLogger(__name__)
+
+TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|msclkid|mc_eid|_ga)$")
+HTML_TYPES = (b"text/html", b"application/xhtml")
+
+
+def canonical(url: str) -> str:
+    """The identity of a URL: tracking parameters removed, query sorted, fragment dropped."""
+    return canonicalize_url(strip_tracking(url))
+
+
+def strip_tracking(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    keep = [p.split("=", 1)[0] for p in parts.query.split("&") if p]
+    keep = [k for k in keep if not TRACKING_PARAMS.match(k)]
+    return url_query_cleaner(url, keep, keep_fragments=False) if keep else url.split("?", 1)[0]
+
+
+class SourceSpider(scrapy.Spider):
+    """Crawl one configured source: its start URLs, then links within allowed_hosts."""
+
+    kind = ""
+    follow_links = True
+    use_sitemaps = False
+    site_is_seller = False  # storefronts: the site itself is the seller of every listing
+
+    def __init__(self, source: Source, **kwargs):
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.allowed_hosts = source.allowed_hosts
+        self.link_extractor = LinkExtractor(
+            allow=source.follow, deny=source.deny, canonicalize=False, unique=True
+        )
+        self.figures = dict(
+            pages_fetched=0,
+            listings=0,
+            failures=0,
+            with_title=0,
+            with_price=0,
+            with_currency=0,
+            with_seller=0,
+        )
+        self.store_seller: Seller | None = None
+
+    # -- scheduling -------------------------------------------------------------------------
+    async def start(self):
+        for url in self.source.start_urls:
+            yield self.page_request(url, role="start", dont_filter=True)
+        if self.use_sitemaps:
+            for origin in dict.fromkeys(_origin(u) for u in self.source.start_urls):
+                yield scrapy.Request(
+                    origin + "/robots.txt", callback=self.parse_robots, errback=self.failed
+                )
+
+    def page_request(self, url: str, role: str = "page", **kwargs) -> scrapy.Request:
+        return scrapy.Request(
+            strip_tracking(url),
+            callback=self.parse_page,
+            errback=self.failed,
+            cb_kwargs={"role": role},
+            **kwargs,
+        )
+
+    def parse_robots(self, response: Response):
+        sitemaps = [
+            line.split(":", 1)[1].strip()
+            for line in response.text.splitlines()
+            if line.lower().startswith("sitemap:")
+        ] or [_origin(response.url) + "/sitemap.xml"]
+        for url in sitemaps:
+            yield scrapy.Request(
+                response.urljoin(url), callback=self.parse_sitemap, errback=self.failed
+            )
+
+    def parse_sitemap(self, response: Response):
+        from scrapy.utils.sitemap import Sitemap
+
+        self.figures["pages_fetched"] += 1
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # a broken sitemap is recorded, never fatal
+            yield self.failure_item(response.url, response.status, f"unreadable sitemap: {exc}")
+            return
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.failed)
+            else:
+                yield self.page_request(loc)
+
+    # -- responses --------------------------------------------------------------------------
+    def parse_page(self, response: Response, role: str = "page"):
+        self.figures["pages_fetched"] += 1
+        if not _is_html(response):
+            self.crawler.stats.inc_value("grayhound/skipped_not_html")
+            logger.info("skipped %s: not HTML (%s)", response.url, _content_type(response))
+            return
+        headers = _headers(response)
+        if role == "seller":
+            seller = extract_seller(
+                response.url, response.body, headers, selectors=self.source.selectors
+            )
+            yield self.seller_item(canonical(response.url), seller)
+        else:
+            listing = extract_listing(
+                response.url,
+                response.body,
+                headers,
+                default_currency=self.source.currency,
+                selectors=self.source.selectors,
+            )
+            if listing.is_product:
+                yield from self.listing_items(response, listing)
+            elif role == "start" and self.site_is_seller:
+                self.store_seller = extract_seller(response.url, response.body, headers)
+        if self.follow_links and isinstance(response, TextResponse):
+            yield from self.follow(response)
+
+    def follow(self, response: TextResponse):
+        for link in self.link_extractor.extract_links(response):
+            if link.nofollow:
+                continue
+            yield self.page_request(link.url)
+
+    def listing_items(self, response: Response, listing: Listing):
+        listing = self.with_identity(response, listing)
+        seller_key = None
+        if self.site_is_seller:
+            seller_key, seller = self.site_seller(listing)
+            yield self.seller_item(seller_key, seller)
+        elif listing.seller or listing.seller_url:
+            seller_key = canonical(listing.seller_url) if listing.seller_url else None
+            seller_key = seller_key or "name:" + listing.seller.strip().lower()
+            yield self.seller_item(seller_key, Seller(name=listing.seller, url=listing.seller_url))
+            if listing.seller_url:
+                yield self.page_request(listing.seller_url, role="seller")
+        yield self.listing_item(listing, seller_key)
+
+    def with_identity(self, response: Response, listing: Listing) -> Listing:
+        """Settle the listing's canonical URL: a declared canonical on an allowed host wins."""
+        from dataclasses import replace
+
+        from crawler.middlewares import host_allowed
+
+        declared = listing.canonical_url
+        if declared and host_allowed(declared, self.allowed_hosts):
+            identity = canonical(declared)
+        else:
+            if declared:
+                self.crawler.stats.inc_value("grayhound/canonical_off_site_ignored")
+            identity = canonical(response.url)
+        return replace(listing, canonical_url=identity)
+
+    def site_seller(self, listing: Listing) -> tuple[str, Seller]:
+        domain = self.source.site_domain or urlsplit(self.source.start_urls[0]).hostname
+        found = self.store_seller
+        name = (found.name if found else None) or listing.seller or self.source.name
+        seller = Seller(
+            name=name,
+            url=_origin(self.source.start_urls[0]),
+            domain=domain,
+            claimed_domain=found.claimed_domain if found else None,
+        )
+        return "site:" + domain, seller
+
+    # -- items ------------------------------------------------------------------------------
+    def listing_item(self, listing: Listing, seller_key: str | None) -> dict:
+        if self.site_is_seller and not listing.seller_domain:
+            from dataclasses import replace
+
+            listing = replace(
+                listing,
+                seller=listing.seller or (self.store_seller.name if self.store_seller else None),
+                seller_domain=self.source.site_domain or urlsplit(listing.url).hostname,
+            )
+        self.figures["listings"] += 1
+        for name, value in (
+            ("with_title", listing.title),
+            ("with_price", listing.price),
+            ("with_currency", listing.currency),
+            ("with_seller", listing.seller),
+        ):
+            self.figures[name] += bool(value)
+        return {
+            "type": "listing",
+            "source": self.name,
+            "listing": listing,
+            "seller_key": seller_key,
+            "seen_at": utc_now(),
+        }
+
+    def seller_item(self, key: str, seller: Seller) -> dict:
+        return {
+            "type": "seller",
+            "source": self.name,
+            "key": key,
+            "seller": seller,
+            "seen_at": utc_now(),
+        }
+
+    def failure_item(self, url: str, status: int | None, reason: str) -> dict:
+        self.figures["failures"] += 1
+        logger.warning("failed %s: %s", url, reason)
+        return {
+            "type": "failure",
+            "source": self.name,
+            "url": url,
+            "status": status,
+            "reason": reason,
+            "seen_at": utc_now(),
+        }
+
+    def failed(self, failure):
+        """Errback: every request that finally failed becomes a recorded failure."""
+        request = failure.request
+        if failure.check(HttpError):
+            response = failure.value.response
+            self.figures["pages_fetched"] += 1
+            yield self.failure_item(request.url, response.status, f"HTTP {response.status}")
+        elif failure.check(OutsideAllowedHosts):
+            yield self.failure_item(request.url, None, "refused: outside allowed_hosts")
+        elif "robots.txt" in str(failure.value):
+            self.crawler.stats.inc_value("grayhound/skipped_robots_txt")
+        else:
+            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+            yield self.failure_item(request.url, None, reason[:500])
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_html(response: Response) -> bool:
+    content_type = response.headers.get(b"Content-Type", b"").lower()
+    if any(t in content_type for t in HTML_TYPES):
+        return True
+    return not content_type and response.body[:512].lstrip().lower().startswith(
+        (b"<!doctype", b"<html")
+    )
+
+
+def _content_type(response: Response) -> str:
+    return response.headers.get(b"Content-Type", b"").decode("latin-1") or "no Content-Type"
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }

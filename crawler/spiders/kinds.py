@@ -1,0 +1,106 @@
+"""The three source kinds: what each follows beyond the generic link-following base."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.pages import extract_shopify_products, shopify_shop
+from crawler.spiders.base import SourceSpider, _origin
+from grayhound.models import Seller
+
+SHOPIFY_PAGE_LIMIT = 250  # Shopify's maximum page size for /products.json
+
+
+class MarketplaceSpider(SourceSpider):
+    """Search pages → listings → seller profiles; every listing names its own seller."""
+
+    kind = "marketplace"
+
+
+class StorefrontSpider(SourceSpider):
+    """A shop's own site: links from the start pages plus its sitemaps; the shop is the seller."""
+
+    kind = "storefront"
+    use_sitemaps = True
+    site_is_seller = True
+
+
+class ShopifySpider(SourceSpider):
+    """A Shopify store: /meta.json for the shop, then /products.json page by page."""
+
+    kind = "shopify"
+    follow_links = False
+    site_is_seller = True
+
+    async def start(self):
+        for origin in dict.fromkeys(_origin(u) for u in self.source.start_urls):
+            yield scrapy.Request(
+                origin + "/meta.json",
+                callback=self.parse_meta,
+                errback=self.failed,
+                cb_kwargs={"origin": origin},
+            )
+        async for request in super().start():
+            yield request
+
+    def parse_meta(self, response: Response, origin: str):
+        self.figures["pages_fetched"] += 1
+        shop = shopify_shop(response.url, response.body) or {}
+        if shop.get("name"):
+            self.store_seller = Seller(
+                name=shop["name"], url=origin, claimed_domain=shop.get("domain") or None
+            )
+        yield self.products_request(origin, 1)
+
+    def products_request(self, origin: str, page: int) -> scrapy.Request:
+        return scrapy.Request(
+            f"{origin}/products.json?limit={SHOPIFY_PAGE_LIMIT}&page={page}",
+            callback=self.parse_products,
+            errback=self.failed,
+            cb_kwargs={"origin": origin, "page": page},
+        )
+
+    def parse_products(self, response: Response, origin: str, page: int):
+        self.figures["pages_fetched"] += 1
+        listings = extract_shopify_products(
+            response.url, response.body, default_currency=self.source.currency
+        )
+        if not listings:
+            if not _is_products_page(response.body):
+                yield self.failure_item(
+                    response.url, response.status, "not a Shopify products page"
+                )
+            return
+        for listing in listings:
+            yield from self.listing_items(response, listing)
+        yield self.products_request(origin, page + 1)
+
+    def with_identity(self, response, listing):
+        from dataclasses import replace
+
+        from crawler.spiders.base import canonical
+
+        # /products.json lists many products: each one's identity is its own product URL.
+        return replace(listing, canonical_url=canonical(listing.canonical_url or listing.url))
+
+
+def _is_products_page(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body).get("products"), list)
+    except (ValueError, AttributeError):
+        return False
+
+
+SPIDERS = {cls.kind: cls for cls in (MarketplaceSpider, StorefrontSpider, ShopifySpider)}
+
+
+def spider_for(kind: str) -> type[SourceSpider]:
+    return SPIDERS[kind]
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""

@@ -1,0 +1,62 @@
+"""The `grayhound` command line: thin commands that parse options and call library functions.
+
+Commands live in `grayhound/commands/`, one module per area; this module builds the group,
+the shared `--config` option and the error handling (one line, exit 2 for usage and config)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from grayhound import __version__
+from grayhound.commands import register
+from grayhound.errors import GrayhoundError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="grayhound")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default ./grayhound.toml).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log crawler activity to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """grayhound watches marketplaces and storefronts for gray-market and brand-impersonating
+    resellers: crawl, detect, digest, evidence, pricing.
+
+    Example: grayhound init && grayhound demo"""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    ctx.obj["verbose"] = verbose
+
+
+register(cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 the work found a failure, 2 bad usage/config)."""
+    try:
+        result = cli.main(args=argv, prog_name="grayhound", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("grayhound: aborted", err=True)
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except GrayhoundError as exc:
+        click.echo(f"grayhound: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        click.echo("grayhound: interrupted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,66 @@
+"""The commands of the `grayhound` CLI, one module per area, and the shared options."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from grayhound.config import Config, load_config
+
+
+def config_option(command):
+    """Add `--config PATH` to a command (it also works before the command name)."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Config file (default ./grayhound.toml).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, config_path=None, **kwargs):
+        ctx = click.get_current_context()
+        if config_path:
+            ctx.find_root().obj["config_path"] = config_path
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def current_config() -> Config:
+    """The config named by --config (on the command or the group), loaded and validated."""
+    obj = click.get_current_context().find_root().obj or {}
+    return load_config(obj.get("config_path"))
+
+
+def current_config_path() -> Path:
+    obj = click.get_current_context().find_root().obj or {}
+    return Path(obj.get("config_path") or "grayhound.toml")
+
+
+def verbose() -> bool:
+    return bool((click.get_current_context().find_root().obj or {}).get("verbose"))
+
+
+def open_output(out: str | None, *, binary: bool = False):
+    """`--out PATH`, or stdout for None or "-"."""
+    if out in (None, "-"):
+        return click.get_binary_stream("stdout") if binary else click.get_text_stream("stdout")
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open(
+        "wb" if binary else "w",
+        encoding=None if binary else "utf-8",
+        newline="" if not binary else None,
+    )
+
+
+def register(group: click.Group) -> None:
+    from grayhound.commands import crawling, setup
+
+    for module in (setup, crawling):
+        for command in module.COMMANDS:
+            group.add_command(command)

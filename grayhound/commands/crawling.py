@@ -1,0 +1,61 @@
+"""`grayhound crawl` and `grayhound export listings`."""
+
+from __future__ import annotations
+
+import click
+
+from grayhound.commands import config_option, current_config, open_output, verbose
+
+
+@click.command()
+@click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+@config_option
+def crawl(sources: tuple[str, ...]) -> int:
+    """Crawl the configured sources, store listings and sellers, record a crawl run.
+
+    Progress (pages, listings, errors per source) goes to stderr; the summary to stdout.
+
+    Example: grayhound crawl --source bazaar"""
+    from crawler.runner import run_crawl
+    from grayhound.store import open_store
+    from reports.crawlsummary import format_run_summary
+
+    config = current_config()
+    summary = run_crawl(config, list(sources), log_level="INFO" if verbose() else "WARNING")
+    with open_store(config.storage.database) as store:
+        failures = store.failures(summary["run_id"])
+    click.echo(format_run_summary(summary, failures))
+    return 0 if summary["status"] == "finished" else 1
+
+
+@click.group()
+def export() -> None:
+    """Export stored data."""
+
+
+@export.command("listings")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@config_option
+def export_listings(fmt: str, out: str | None) -> None:
+    """Every listing in its latest state, with its judgement (the export contract fields).
+
+    Example: grayhound export listings --format csv --out listings.csv"""
+    from grayhound.store import open_store
+    from reports.exports import write_listings
+
+    config = current_config()
+    with open_store(config.storage.database, create=False) as store:
+        stream = open_output(out)
+        try:
+            count = write_listings(store.export_rows(), fmt, stream)
+        finally:
+            if stream is not click.get_text_stream("stdout"):
+                stream.close()
+    if out not in (None, "-"):
+        click.echo(f"wrote {count} listings to {out}", err=True)
+
+
+COMMANDS = [crawl, export]

@@ -1,0 +1,416 @@
+"""Crawl runs, sellers, listings and observations: what the crawler saw, never overwritten.
+
+A listing is one canonical URL. Its row holds the latest state; every sighting in a crawl run
+appends one `observations` row (one per listing per run), which is the price history. Sellers
+likewise keep their latest state in `sellers` and every sighting in `seller_observations`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlite_utils
+
+from grayhound.models import Listing, Seller
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | finished | failed | interrupted
+            "sources": str,  # JSON list of source names
+            "pages_fetched": int,
+            "listings_extracted": int,
+            "failures": int,
+            "stats": str,  # JSON: Scrapy stats and per-source figures
+            "config_hash": str,
+        },
+        pk="id",
+        not_null={"started_at", "status"},
+    )
+    db["sellers"].create(
+        {
+            "id": int,
+            "source": str,
+            "key": str,  # profile URL, or "name:<name>", or "site:<domain>"
+            "name": str,
+            "profile_url": str,
+            "domain": str,  # the domain the seller operates (fetched host or configured site)
+            "claimed_domain": str,  # a website the seller's page points to (not trusted)
+            "first_seen": str,
+            "last_seen": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="id",
+        not_null={"source", "key", "first_seen", "last_seen"},
+        foreign_keys=[("first_run_id", "crawl_runs", "id"), ("last_run_id", "crawl_runs", "id")],
+    )
+    db["sellers"].create_index(["source", "key"], unique=True)
+    db["seller_observations"].create(
+        {
+            "id": int,
+            "seller_id": int,
+            "crawl_run_id": int,
+            "observed_at": str,
+            "name": str,
+            "domain": str,
+            "claimed_domain": str,
+        },
+        pk="id",
+        foreign_keys=[("seller_id", "sellers", "id"), ("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["seller_observations"].create_index(["seller_id", "crawl_run_id"], unique=True)
+    db["listings"].create(
+        {
+            "id": int,
+            "source": str,
+            "canonical_url": str,
+            "url": str,
+            "title": str,
+            "price": str,  # decimal string
+            "currency": str,  # ISO 4217 or NULL when the page does not say
+            "condition": str,
+            "availability": str,
+            "brand": str,
+            "sku": str,
+            "gtin": str,
+            "image": str,
+            "description": str,
+            "seller_id": int,
+            "seller_name": str,
+            "seller_domain": str,
+            "field_sources": str,  # JSON: field -> extraction layer
+            "missing": str,  # JSON list
+            "problems": str,  # JSON list
+            "first_seen": str,
+            "last_seen": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="id",
+        not_null={"source", "canonical_url", "url", "first_seen", "last_seen"},
+        foreign_keys=[
+            ("seller_id", "sellers", "id"),
+            ("first_run_id", "crawl_runs", "id"),
+            ("last_run_id", "crawl_runs", "id"),
+        ],
+    )
+    db["listings"].create_index(["canonical_url"], unique=True)
+    db["listings"].create_index(["seller_id"])
+    db["listings"].create_index(["source"])
+    db["observations"].create(
+        {
+            "id": int,
+            "listing_id": int,
+            "crawl_run_id": int,
+            "observed_at": str,
+            "url": str,
+            "title": str,
+            "price": str,
+            "currency": str,
+            "condition": str,
+            "availability": str,
+            "seller_name": str,
+            "seller_domain": str,
+        },
+        pk="id",
+        not_null={"listing_id", "crawl_run_id", "observed_at"},
+        foreign_keys=[("listing_id", "listings", "id"), ("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["observations"].create_index(["listing_id", "crawl_run_id"], unique=True)
+    db["observations"].create_index(["crawl_run_id"])
+    db["crawl_failures"].create(
+        {
+            "id": int,
+            "crawl_run_id": int,
+            "source": str,
+            "url": str,
+            "status": int,
+            "reason": str,
+            "failed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["crawl_failures"].create_index(["crawl_run_id"])
+    db["source_stats"].create(
+        {
+            "crawl_run_id": int,
+            "source": str,
+            "pages_fetched": int,
+            "listings": int,
+            "failures": int,
+            "with_title": int,
+            "with_price": int,
+            "with_currency": int,
+            "with_seller": int,
+        },
+        pk=("crawl_run_id", "source"),
+        foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+    )
+
+
+LATEST_COLUMNS = (
+    "url",
+    "title",
+    "price",
+    "currency",
+    "condition",
+    "availability",
+    "brand",
+    "sku",
+    "gtin",
+    "image",
+    "description",
+)
+OBSERVED_COLUMNS = ("url", "title", "price", "currency", "condition", "availability")
+
+
+class CrawlData:
+    """Mixin of Store: crawl runs, sellers, listings, observations, failures."""
+
+    db: sqlite_utils.Database
+
+    # -- crawl runs -----------------------------------------------------------------------
+    def start_run(self, sources: Iterable[str], started_at: str, config_hash: str = "") -> int:
+        with self.db.conn:
+            table = self.db["crawl_runs"].insert(
+                {
+                    "started_at": started_at,
+                    "status": "running",
+                    "sources": json.dumps(list(sources)),
+                    "pages_fetched": 0,
+                    "listings_extracted": 0,
+                    "failures": 0,
+                    "config_hash": config_hash,
+                }
+            )
+        return table.last_pk
+
+    def finish_run(self, run_id: int, finished_at: str, status: str, stats: dict) -> None:
+        per_source = stats.get("sources", {})
+        with self.db.conn:
+            for source, figures in per_source.items():
+                self.db["source_stats"].upsert(
+                    {"crawl_run_id": run_id, "source": source, **figures},
+                    pk=("crawl_run_id", "source"),
+                )
+            self.db["crawl_runs"].update(
+                run_id,
+                {
+                    "finished_at": finished_at,
+                    "status": status,
+                    "pages_fetched": sum(f.get("pages_fetched", 0) for f in per_source.values()),
+                    "listings_extracted": sum(f.get("listings", 0) for f in per_source.values()),
+                    "failures": sum(f.get("failures", 0) for f in per_source.values()),
+                    "stats": json.dumps(stats, default=str, sort_keys=True),
+                },
+            )
+
+    def get_run(self, run_id: int) -> dict | None:
+        rows = list(self.db["crawl_runs"].rows_where("id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def latest_run(self, *, finished: bool = True) -> dict | None:
+        where = "status != 'running'" if finished else None
+        rows = list(self.db["crawl_runs"].rows_where(where, order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def runs(self) -> list[dict]:
+        return list(self.db["crawl_runs"].rows_where(order_by="id"))
+
+    def source_stats(self, run_id: int) -> list[dict]:
+        return list(self.db["source_stats"].rows_where("crawl_run_id = ?", [run_id]))
+
+    def failures(self, run_id: int) -> list[dict]:
+        return list(
+            self.db["crawl_failures"].rows_where("crawl_run_id = ?", [run_id], order_by="id")
+        )
+
+    # -- writes from the crawler ------------------------------------------------------------
+    def write_batch(self, run_id: int, items: list[dict]) -> None:
+        """Write a batch of crawler items in one transaction.
+
+        Items are dicts with "type": "listing" (source, listing, seller_key, seen_at),
+        "seller" (source, key, seller, seen_at) or "failure" (source, url, status, reason,
+        seen_at). Re-delivering an item in the same run (a resumed crawl) changes nothing."""
+        with self.db.conn:
+            for item in items:
+                kind = item["type"]
+                if kind == "seller":
+                    self.record_seller(
+                        run_id, item["source"], item["key"], item["seller"], item["seen_at"]
+                    )
+                elif kind == "listing":
+                    self.record_listing(
+                        run_id,
+                        item["source"],
+                        item["listing"],
+                        item.get("seller_key"),
+                        item["seen_at"],
+                    )
+                elif kind == "failure":
+                    self.record_failure(
+                        run_id,
+                        item["source"],
+                        item["url"],
+                        item.get("status"),
+                        item["reason"],
+                        item["seen_at"],
+                    )
+                else:
+                    raise ValueError(f"unknown item type {kind!r}")
+
+    def record_seller(
+        self, run_id: int, source: str, key: str, seller: Seller, seen_at: str
+    ) -> int:
+        """Insert or update a seller by (source, key); append its sighting for this run."""
+        found = self.db.execute(
+            "SELECT id FROM sellers WHERE source = ? AND key = ?", [source, key]
+        ).fetchone()
+        latest = {
+            "name": seller.name,
+            "profile_url": seller.url,
+            "domain": seller.domain,
+            "claimed_domain": seller.claimed_domain,
+        }
+        latest = {k: v for k, v in latest.items() if v}
+        if found is None:
+            seller_id = (
+                self.db["sellers"]
+                .insert(
+                    {
+                        "source": source,
+                        "key": key,
+                        **latest,
+                        "first_seen": seen_at,
+                        "last_seen": seen_at,
+                        "first_run_id": run_id,
+                        "last_run_id": run_id,
+                    }
+                )
+                .last_pk
+            )
+        else:
+            seller_id = found[0]
+            self.db["sellers"].update(
+                seller_id, {**latest, "last_seen": seen_at, "last_run_id": run_id}
+            )
+        self._observe_seller(seller_id, run_id, latest, seen_at)
+        return seller_id
+
+    def _observe_seller(self, seller_id: int, run_id: int, latest: dict, seen_at: str) -> None:
+        existing = self.db.execute(
+            "SELECT id, name, domain, claimed_domain FROM seller_observations"
+            " WHERE seller_id = ? AND crawl_run_id = ?",
+            [seller_id, run_id],
+        ).fetchone()
+        fields = {k: latest.get(k) for k in ("name", "domain", "claimed_domain")}
+        if existing is None:
+            self.db["seller_observations"].insert(
+                {"seller_id": seller_id, "crawl_run_id": run_id, "observed_at": seen_at, **fields}
+            )
+        else:  # a later page of the same run may add what an earlier one lacked
+            merged = {k: existing[i + 1] or fields[k] for i, k in enumerate(fields)}
+            self.db["seller_observations"].update(existing[0], merged)
+
+    def seller_id(self, source: str, key: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM sellers WHERE source = ? AND key = ?", [source, key]
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_listing(
+        self, run_id: int, source: str, listing: Listing, seller_key: str | None, seen_at: str
+    ) -> tuple[int, bool]:
+        """Insert or update a listing by canonical URL and append this run's observation.
+
+        Returns (listing id, whether the listing is new)."""
+        canonical = listing.canonical_url or listing.url
+        seller_id = self.seller_id(source, seller_key) if seller_key else None
+        state = {c: getattr(listing, c) for c in LATEST_COLUMNS}
+        state.update(
+            seller_id=seller_id,
+            seller_name=listing.seller,
+            seller_domain=listing.seller_domain,
+            field_sources=json.dumps(listing.field_sources, sort_keys=True),
+            missing=json.dumps(list(listing.missing)),
+            problems=json.dumps(list(listing.problems)),
+        )
+        found = self.db.execute(
+            "SELECT id FROM listings WHERE canonical_url = ?", [canonical]
+        ).fetchone()
+        if found is None:
+            listing_id = (
+                self.db["listings"]
+                .insert(
+                    {
+                        "source": source,
+                        "canonical_url": canonical,
+                        **state,
+                        "first_seen": seen_at,
+                        "last_seen": seen_at,
+                        "first_run_id": run_id,
+                        "last_run_id": run_id,
+                    }
+                )
+                .last_pk
+            )
+            is_new = True
+        else:
+            listing_id, is_new = found[0], False
+            self.db["listings"].update(
+                listing_id, {**state, "last_seen": seen_at, "last_run_id": run_id}
+            )
+        observation = {c: getattr(listing, c) for c in OBSERVED_COLUMNS}
+        self.db.execute(
+            "INSERT OR IGNORE INTO observations (listing_id, crawl_run_id, observed_at, url, title,"
+            " price, currency, condition, availability, seller_name, seller_domain)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                listing_id,
+                run_id,
+                seen_at,
+                *observation.values(),
+                listing.seller,
+                listing.seller_domain,
+            ],
+        )
+        return listing_id, is_new
+
+    def record_failure(
+        self, run_id: int, source: str, url: str, status: int | None, reason: str, seen_at: str
+    ) -> None:
+        self.db["crawl_failures"].insert(
+            {
+                "crawl_run_id": run_id,
+                "source": source,
+                "url": url,
+                "status": status,
+                "reason": reason,
+                "failed_at": seen_at,
+            }
+        )
+
+    # -- reads ------------------------------------------------------------------------------
+    def listings(self, where: str | None = None, params: Any = None) -> Iterator[dict]:
+        yield from self.db["listings"].rows_where(where, params or [], order_by="id")
+
+    def sellers(self) -> Iterator[dict]:
+        yield from self.db["sellers"].rows_where(order_by="id")
+
+    def observations(self, listing_id: int | None = None) -> Iterator[dict]:
+        if listing_id is None:
+            yield from self.db["observations"].rows_where(order_by="id")
+        else:
+            yield from self.db["observations"].rows_where(
+                "listing_id = ?", [listing_id], order_by="crawl_run_id"
+            )
+
+    def count(self, table: str) -> int:
+        return self.db[table].count

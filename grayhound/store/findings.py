@@ -1,0 +1,142 @@
+"""Findings: what the detectors concluded about each listing, seller and domain, with history.
+
+Each `grayhound detect` compares a subject's new judgement with its current one: an identical
+judgement changes nothing (detect is idempotent); a different one closes the current row
+(`is_current = 0`) and appends a new one, so the history of findings is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+
+import sqlite_utils
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["findings"].create(
+        {
+            "id": int,
+            "crawl_run_id": int,  # the latest crawl run whose data was judged
+            "detected_at": str,
+            "subject_kind": str,  # listing | seller
+            "subject_id": int,  # listings.id or sellers.id
+            "subject": str,  # what was judged, for people: title or seller name
+            "brand": str,
+            "score": float,
+            "verdict": str,
+            "flags": str,  # JSON list
+            "reasons": str,  # JSON list
+            "model": str,
+            "msrp": float,
+            "msrp_currency": str,
+            "price_ratio": float,
+            "is_accessory": int,
+            "condition": str,
+            "fingerprint": str,
+            "is_current": int,
+        },
+        pk="id",
+        not_null={"detected_at", "subject_kind", "subject_id", "verdict", "fingerprint"},
+        foreign_keys=[("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["findings"].create_index(["subject_kind", "subject_id", "is_current"])
+    db["findings"].create_index(["is_current", "verdict"])
+
+
+JUDGEMENT_FIELDS = (
+    "brand",
+    "score",
+    "verdict",
+    "flags",
+    "reasons",
+    "model",
+    "msrp",
+    "msrp_currency",
+    "price_ratio",
+    "is_accessory",
+    "condition",
+)
+
+
+def fingerprint(row: dict) -> str:
+    """A stable hash of a judgement, so an unchanged one is recognised."""
+    payload = {k: row.get(k) for k in JUDGEMENT_FIELDS}
+    if isinstance(payload.get("score"), float):
+        payload["score"] = round(payload["score"], 4)
+    blob = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+class Findings:
+    """Mixin of Store: findings with history."""
+
+    db: sqlite_utils.Database
+
+    def record_findings(self, rows: Iterable[dict], run_id: int | None, detected_at: str) -> dict:
+        """Store judgements; return counts {"new": n, "changed": n, "unchanged": n}."""
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        current = {
+            (r["subject_kind"], r["subject_id"]): (r["id"], r["fingerprint"])
+            for r in self.db.query(
+                "SELECT id, subject_kind, subject_id, fingerprint FROM findings WHERE is_current = 1"
+            )
+        }
+        with self.db.conn:
+            for row in rows:
+                row = dict(row)
+                row["flags"] = json.dumps(list(row.get("flags") or ()))
+                row["reasons"] = json.dumps(list(row.get("reasons") or ()))
+                row["fingerprint"] = fingerprint(row)
+                key = (row["subject_kind"], row["subject_id"])
+                previous = current.get(key)
+                if previous and previous[1] == row["fingerprint"]:
+                    counts["unchanged"] += 1
+                    continue
+                if previous:
+                    self.db["findings"].update(previous[0], {"is_current": 0})
+                    counts["changed"] += 1
+                else:
+                    counts["new"] += 1
+                self.db["findings"].insert(
+                    {**row, "crawl_run_id": run_id, "detected_at": detected_at, "is_current": 1}
+                )
+        return counts
+
+    def current_findings(self, subject_kind: str | None = None) -> Iterator[dict]:
+        where, params = "is_current = 1", []
+        if subject_kind:
+            where += " AND subject_kind = ?"
+            params.append(subject_kind)
+        for row in self.db["findings"].rows_where(where, params, order_by="id"):
+            yield _decoded(row)
+
+    def finding_history(self, subject_kind: str, subject_id: int) -> list[dict]:
+        rows = self.db["findings"].rows_where(
+            "subject_kind = ? AND subject_id = ?", [subject_kind, subject_id], order_by="id"
+        )
+        return [_decoded(r) for r in rows]
+
+    def export_rows(self) -> Iterator[dict]:
+        """Every listing in its latest state with its current judgement (export contract)."""
+        sql = """
+            SELECT l.*, f.model, f.msrp, f.msrp_currency, f.flags, f.score AS risk, f.reasons,
+                   f.is_accessory, f.condition AS judged_condition, f.verdict,
+                   COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
+                   COALESCE(l.seller_name, s.name) AS seller_name
+            FROM listings l
+            LEFT JOIN sellers s ON s.id = l.seller_id
+            LEFT JOIN findings f
+              ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+            ORDER BY l.id
+        """
+        for row in self.db.query(sql):
+            yield _decoded(row)
+
+
+def _decoded(row: dict) -> dict:
+    row = dict(row)
+    for key in ("flags", "reasons"):
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key])
+    return row

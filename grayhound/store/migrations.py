@@ -1,0 +1,39 @@
+"""The schema, in order. Each step runs once and is recorded in `_migrations`.
+
+Append new steps at the end; never edit or reorder a step that has shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from grayhound.store import crawldata, findings
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+MIGRATIONS: list[Migration] = [
+    ("0001_crawl_data", crawldata.create_schema),
+    ("0002_findings", findings.create_schema),
+]
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply every step not yet recorded; return the names applied."""
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            step(db)
+            db["_migrations"].insert({"name": name, "applied_at": _now()})
+        applied.append(name)
+    return applied
+
+
+def _now() -> str:
+    from grayhound.store.core import utc_now
+
+    return utc_now()

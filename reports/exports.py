@@ -1,0 +1,64 @@
+"""`grayhound export listings`: every listing in its latest state, in the contract's fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO
+
+from reports.tabular import write_csv, write_jsonl
+
+LISTING_FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "price",
+    "currency",
+    "condition",
+    "is_accessory",
+    "model",
+    "msrp",
+    "seller",
+    "seller_domain",
+    "first_seen",
+    "last_seen",
+    "flags",
+    "risk",
+    "reasons",
+)
+
+
+def listing_record(row: dict) -> dict:
+    """One export record from a store row (listing + seller + current finding)."""
+    judged = row.get("verdict") is not None
+    condition = row.get("condition") or "unknown"
+    if judged and condition == "unknown" and row.get("judged_condition"):
+        condition = row["judged_condition"]
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "canonical_url": row["canonical_url"],
+        "source": row["source"],
+        "title": row.get("title"),
+        "price": row.get("price"),
+        "currency": row.get("currency"),
+        "condition": condition,
+        "is_accessory": bool(row["is_accessory"]) if judged else None,
+        "model": row.get("model"),
+        "msrp": row.get("msrp"),
+        "seller": row.get("seller_name"),
+        "seller_domain": row.get("seller_domain"),
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "flags": list(row.get("flags") or []),
+        "risk": row.get("risk"),
+        "reasons": list(row.get("reasons") or []),
+    }
+
+
+def write_listings(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:
+    records = (listing_record(r) for r in rows)
+    if fmt == "csv":
+        return write_csv(records, LISTING_FIELDS, stream)
+    return write_jsonl(records, LISTING_FIELDS, stream)
