@@ -1,0 +1,88 @@
+"""The store keeps history: re-crawls append observations, never duplicate or overwrite."""
+
+from __future__ import annotations
+
+from grayhound.models import Listing, Seller
+
+
+def _listing(price: str, title: str = "Xiaomi 14 Pro 12GB+512GB") -> Listing:
+    return Listing(
+        url="http://127.0.0.1:8301/item/7.html?ref=search",
+        canonical_url="http://127.0.0.1:8301/item/7.html",
+        is_product=True,
+        title=title,
+        price=price,
+        currency="USD",
+        condition="new",
+        seller="XiaomiWorld",
+    )
+
+
+def test_recrawl_appends_observations_without_new_listing(store):
+    first = store.start_run(["bazaar"], "2026-11-01T06:00:00.000Z")
+    seller_id = store.record_seller(first, "bazaar", "s1", Seller(name="XiaomiWorld"), "t1")
+    listing_id, is_new = store.record_listing(first, "bazaar", _listing("499.00"), "s1", "t1")
+    assert is_new
+    second = store.start_run(["bazaar"], "2026-11-02T06:00:00.000Z")
+    again_id, is_new = store.record_listing(second, "bazaar", _listing("459.00"), "s1", "t2")
+    assert (again_id, is_new) == (listing_id, False)
+
+    assert store.count("listings") == 1
+    history = [o["price"] for o in store.observations(listing_id)]
+    assert history == ["499.00", "459.00"]
+    row = next(store.listings())
+    assert row["price"] == "459.00"  # latest state
+    assert (row["first_seen"], row["last_seen"]) == ("t1", "t2")
+    assert row["seller_id"] == seller_id
+
+
+def test_same_run_twice_records_one_observation(store):
+    """A resumed crawl re-delivers items: nothing is duplicated."""
+    run = store.start_run(["bazaar"], "t0")
+    store.write_batch(
+        run,
+        [
+            {"type": "seller", "source": "bazaar", "key": "s1", "seller": Seller(name="A"), "seen_at": "t1"},
+            {"type": "listing", "source": "bazaar", "listing": _listing("10.00"), "seller_key": "s1", "seen_at": "t1"},
+        ]
+        * 2,
+    )
+    assert store.count("listings") == 1
+    assert store.count("observations") == 1
+    assert store.count("sellers") == 1
+    assert store.count("seller_observations") == 1
+
+
+def test_seller_name_history_is_kept(store):
+    first = store.start_run(["bazaar"], "t0")
+    store.record_seller(first, "bazaar", "s1", Seller(name="Mi Shop"), "t1")
+    second = store.start_run(["bazaar"], "t2")
+    store.record_seller(second, "bazaar", "s1", Seller(name="Mi Official Shop"), "t3")
+    names = [r["name"] for r in store.db["seller_observations"].rows_where(order_by="id")]
+    assert names == ["Mi Shop", "Mi Official Shop"]
+    assert next(store.sellers())["name"] == "Mi Official Shop"
+
+
+def test_findings_are_idempotent_and_keep_history(store):
+    row = {
+        "subject_kind": "listing",
+        "subject_id": 1,
+        "subject": "x",
+        "brand": "xiaomi",
+        "score": 0.8,
+        "verdict": "suspicious",
+        "flags": ["price_low"],
+        "reasons": ["cheap"],
+    }
+    assert store.record_findings([row], None, "t1") == {"new": 1, "changed": 0, "unchanged": 0}
+    assert store.record_findings([row], None, "t2") == {"new": 0, "changed": 0, "unchanged": 1}
+    changed = {**row, "score": 0.9, "verdict": "impersonation"}
+    assert store.record_findings([changed], None, "t3") == {"new": 0, "changed": 1, "unchanged": 0}
+    history = store.finding_history("listing", 1)
+    assert [h["verdict"] for h in history] == ["suspicious", "impersonation"]
+    assert [h["is_current"] for h in history] == [0, 1]
+
+
+def test_database_is_wal_and_passes_integrity_check(store):
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.integrity_ok()
