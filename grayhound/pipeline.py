@@ -9,7 +9,14 @@ from grayhound.config import Config
 
 
 def after_crawl(config: Config, run_id: int, echo: Callable[[str], None] = print) -> dict:
-    """Run the stages that exist after a crawl; return {label: path} of what was written."""
+    """Run the stages that follow a crawl; return {label: path} of what was written."""
+    from grayhound.detection import detect_findings
+
     outputs: dict = {}
-    echo(f"export: grayhound --config {config.path} export listings --format csv")
+    counts = detect_findings(config, run_id)
+    echo(
+        f"detect: {counts['flagged_listings']} of {counts['listings']} listings flagged, "
+        f"{counts['risky_sellers']} of {counts['sellers']} sellers impersonating or suspicious"
+    )
+    # -- digest step (reports/digest.py) goes here --
     return outputs

@@ -59,8 +59,8 @@ def open_output(out: str | None, *, binary: bool = False):
 
 
 def register(group: click.Group) -> None:
-    from grayhound.commands import crawling, setup
+    from grayhound.commands import crawling, detecting, setup
 
-    for module in (setup, crawling):
+    for module in (setup, crawling, detecting):
         for command in module.COMMANDS:
             group.add_command(command)
