@@ -11,6 +11,7 @@ import sqlite_utils
 from grayhound.errors import GrayhoundError
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.findings import Findings
+from grayhound.store.pricing import PriceHistory
 
 
 def utc_now() -> str:
@@ -18,7 +19,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Store(CrawlData, Findings):
+class Store(CrawlData, Findings, PriceHistory):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None):

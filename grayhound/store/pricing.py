@@ -1,0 +1,35 @@
+"""Price history for competitor pricing: every observation of a listing the detectors matched
+to a catalog model, with the seller and the current judgement (model, accessory, condition)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sqlite_utils
+
+PRICE_OBSERVATIONS_SQL = """
+    SELECT o.listing_id, o.crawl_run_id, o.observed_at, o.price, o.currency,
+           o.condition AS observed_condition,
+           COALESCE(o.url, l.url) AS url, l.source, l.title, l.first_seen, l.last_run_id,
+           l.seller_id, s.profile_url AS seller_url,
+           COALESCE(o.seller_name, l.seller_name, s.name) AS seller_name,
+           COALESCE(o.seller_domain, l.seller_domain, s.domain) AS seller_domain,
+           f.model, f.is_accessory, f.condition AS judged_condition
+    FROM observations o
+    JOIN listings l ON l.id = o.listing_id
+    JOIN findings f
+      ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+    LEFT JOIN sellers s ON s.id = l.seller_id
+    WHERE f.model IS NOT NULL
+    ORDER BY o.listing_id, o.crawl_run_id
+"""
+
+
+class PriceHistory:
+    """Mixin of Store: the rows `reports.pricing` computes competitor pricing from."""
+
+    db: sqlite_utils.Database
+
+    def price_observations(self) -> Iterator[dict]:
+        """One row per observation of each listing with a current model judgement."""
+        yield from self.db.query(PRICE_OBSERVATIONS_SQL)
