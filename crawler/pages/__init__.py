@@ -1,0 +1,8 @@
+"""Page objects: what was fetched (url, body, headers) → `Listing` / `Seller`, with no network,
+no Scrapy and no database. Layers: JSON-LD → microdata → OpenGraph → selectors → visible text."""
+
+from crawler.pages.listing import extract_listing
+from crawler.pages.seller import extract_seller
+from crawler.pages.shopify import extract_shopify_products, shopify_shop
+
+__all__ = ["extract_listing", "extract_seller", "extract_shopify_products", "shopify_shop"]

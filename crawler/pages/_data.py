@@ -1,0 +1,295 @@
+"""Tables the extraction layer reads: currency markers, condition words, and the class/label
+vocabulary the visible-text heuristics use to tell a product's price from every other number."""
+
+from __future__ import annotations
+
+import re
+
+# Symbols shared by several currencies: resolved only by the source's default currency or by an
+# explicit prefix ("US $", "C$"); alone they are reported as ambiguous, never guessed.
+AMBIGUOUS_SYMBOLS = {
+    "$": ("USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD", "TWD", "ARS", "CLP", "COP"),
+    "¥": ("JPY", "CNY"),
+    "kr": ("SEK", "NOK", "DKK", "ISK"),
+    "Fr": ("CHF",),
+    "Rs": ("INR", "PKR", "LKR", "NPR"),
+}
+
+# Markers that name one currency. Order matters: longer, more specific spellings first so
+# "US $" wins over "$" and "R$" over "$".
+UNAMBIGUOUS_MARKERS = (
+    ("US $", "USD"),
+    ("US$", "USD"),
+    ("USD $", "USD"),
+    ("CA $", "CAD"),
+    ("CA$", "CAD"),
+    ("CAN$", "CAD"),
+    ("C$", "CAD"),
+    ("AU $", "AUD"),
+    ("AU$", "AUD"),
+    ("A$", "AUD"),
+    ("NZ$", "NZD"),
+    ("HK$", "HKD"),
+    ("S$", "SGD"),
+    ("MX$", "MXN"),
+    ("NT$", "TWD"),
+    ("R$", "BRL"),
+    ("CN¥", "CNY"),
+    ("CN ¥", "CNY"),
+    ("JP¥", "JPY"),
+    ("JP ¥", "JPY"),
+    ("RMB", "CNY"),
+    ("元", "CNY"),
+    ("円", "JPY"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("₹", "INR"),
+    ("zł", "PLN"),
+    ("₩", "KRW"),
+    ("₽", "RUB"),
+    ("руб", "RUB"),
+    ("₺", "TRY"),
+    ("₪", "ILS"),
+    ("₫", "VND"),
+    ("₱", "PHP"),
+    ("฿", "THB"),
+    ("Kč", "CZK"),
+    ("₴", "UAH"),
+    ("лв", "BGN"),
+)
+
+# ISO 4217 codes recognised when written out as a word ("EUR 899", "899 CHF").
+ISO_CODES = frozenset(
+    """AED ARS AUD BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY
+    KRW MXN MYR NOK NZD PEN PHP PKR PLN RON RUB SAR SEK SGD THB TRY TWD UAH USD VND ZAR""".split()
+)
+
+SCHEMA_CONDITIONS = {
+    "newcondition": "new",
+    "usedcondition": "used",
+    "refurbishedcondition": "refurbished",
+    "damagedcondition": "used",
+}
+
+# Condition words, checked in this order: a "Used - Like New" item is used, a "Renewed" one
+# refurbished. The `strict` list is safe in a title; `field` words only in a condition field
+# ("New" in a title is marketing, in a "Condition:" field it is a fact).
+CONDITION_WORDS_STRICT = (
+    (
+        r"renewed|refurbished|refurb|reconditioned|remanufactured|generalüberholt|"
+        r"reacondicionado|ricondizionato|reconditionné|recondicionado",
+        "refurbished",
+    ),
+    (
+        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|"
+        r"open[- ]box|b-ware|中古",
+        "used",
+    ),
+    (
+        r"brand[- ]new|new in box|new with tags|factory sealed|sealed|nagelneu|neuf|nuevo|新品",
+        "new",
+    ),
+)
+CONDITION_WORDS_FIELD = ((r"new|neu|nuovo|nouveau|novo", "new"),)
+
+# --- visible-text price heuristics -------------------------------------------------------
+
+# class/id/itemprop tokens that mark an element as a price.
+PRICE_TOKENS = frozenset(
+    {"price", "prices", "pricing", "amount", "cost", "preis", "prix", "precio"}
+)
+# tokens that mark the current (selling) price among several.
+CURRENT_TOKENS = frozenset(
+    {
+        "sale",
+        "current",
+        "final",
+        "now",
+        "special",
+        "offer",
+        "our",
+        "primary",
+        "actual",
+        "selling",
+        "main",
+        "buybox",
+        "deal",
+        "today",
+        "apex",
+        "priceblock",
+        "ourprice",
+        "dealprice",
+    }
+)
+# tokens that mark a price that is not what the buyer pays now.
+STRUCK_TOKENS = frozenset(
+    {
+        "was",
+        "old",
+        "strike",
+        "strikethrough",
+        "striked",
+        "crossed",
+        "compare",
+        "compareat",
+        "msrp",
+        "rrp",
+        "uvp",
+        "original",
+        "before",
+        "previous",
+        "prev",
+        "retail",
+        "oldprice",
+        "wasprice",
+        "listprice",
+        "reference",
+        "typical",
+        "basis",
+        "unitprice",
+        "perunit",
+        "installment",
+        "installments",
+        "instalment",
+        "monthly",
+        "shipping",
+        "delivery",
+        "savings",
+        "save",
+        "saving",
+        "coupon",
+        "fee",
+        "deposit",
+        "emi",
+    }
+)
+STRUCK_TAGS = frozenset({"del", "s", "strike"})
+# containers whose prices belong to other products or to site chrome.
+BLOCK_TOKENS = frozenset(
+    {
+        "related",
+        "recommend",
+        "recommended",
+        "recommendation",
+        "recommendations",
+        "carousel",
+        "similar",
+        "also",
+        "upsell",
+        "crosssell",
+        "cross",
+        "sims",
+        "footer",
+        "nav",
+        "navbar",
+        "navigation",
+        "menu",
+        "megamenu",
+        "breadcrumb",
+        "breadcrumbs",
+        "sidebar",
+        "masthead",
+        "minicart",
+        "drawer",
+        "sponsored",
+        "ads",
+        "advert",
+        "bundle",
+        "accessories",
+        "viewed",
+        "history",
+        "slider",
+        "swiper",
+        "comparison",
+        "header",
+    }
+)
+BLOCK_TAGS = frozenset({"nav", "footer", "aside", "header"})
+BLOCK_HEADINGS = re.compile(
+    r"also (bought|viewed|like|purchased)|you may (also )?like|related (products|items)|"
+    r"similar (items|products)|frequently bought|recommended|sponsored|more from|"
+    r"recently viewed|people also|customers who|compare with similar|ähnliche|"
+    r"das könnte|kunden kauften|productos relacionados|accessories",
+    re.I,
+)
+# Words right before a price that say it is not the current price.
+NOT_CURRENT_BEFORE = re.compile(
+    r"(was|list price|list|typical price|msrp|rrp|uvp|statt|original(ly)?|regular price was|"
+    r"reg\.?|before|compare at|compare|save|you save|saving|sparen|ahorra|économisez|"
+    r"shipping|delivery|postage|versand|livraison|envío|plus|\+|payments? of|"
+    r"installments? of|or|per|from\s+\S+\s*/\s*mo|deposit|trade[- ]in)\s*:?\s*$",
+    re.I,
+)
+# Words right after a price that make it an instalment, unit price, fee or saving.
+NOT_CURRENT_AFTER = re.compile(
+    r"^\s*(/\s*(mo|month|monat|mes|mois|wk|week)|per (month|week|unit)|a month|monthly|mo\.|"
+    r"x\s*\d+|for \d+ months|/\s*\d*\s*(kg|g|ml|l|lb|oz|m|stk|stück|unit|ea|count)\b|"
+    r"per (kg|g|ml|l|lb|oz)|\(\s*\S+\s*/\s*(count|unit|kg|oz|ml)|off\b|shipping|delivery|"
+    r"postage|versand|trade[- ]in|savings)",
+    re.I,
+)
+BUY_BUTTON = re.compile(
+    r"add to (cart|bag|basket|trolley)|buy (it )?now|buy$|in den warenkorb|jetzt kaufen|kaufen|"
+    r"ajouter au panier|añadir al (carrito|cesta)|aggiungi al carrello|comprar|"
+    r"カートに入れる|加入购物车|立即购买|do koszyka|place bid|add to order",
+    re.I,
+)
+
+# --- sellers ---------------------------------------------------------------------------
+
+# Labels that introduce the seller's name: strong ones anywhere at the start of a text,
+# weak ones ("Seller", "Store") only with a colon or as a whole label cell.
+SELLER_LABEL_STRONG = (
+    r"ships from and sold by|sold and shipped by|sold & shipped by|sold by|verkauf und versand durch|"
+    r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|販売元"
+)
+SELLER_LABEL_WEAK = (
+    r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
+    r"store|shop|merchant|retailer|seller information|about this seller"
+)
+CONDITION_LABEL = r"condition|item condition|zustand|artikelzustand|estado|état|condizione|stan"
+# Link texts that are not a seller's name ("Visit store", "Contact seller").
+GENERIC_LINK_TEXT = re.compile(
+    r"^(visit|see|view|contact|more|all|follow|save|shop now|store$|shop$|seller$|other|ask|"
+    r"message|report|details|sign|log|help|feedback|\d)",
+    re.I,
+)
+SELLER_PATH = re.compile(
+    r"/(seller|sellers|store|stores|shop|shops|user|usr|str|merchant|vendor|vendors|profile|"
+    r"sp|s-store|storefront)(/|\?|=|$)|[?&](seller|sellerid|seller_id|me|merchant)=",
+    re.I,
+)
+WEBSITE_LABEL = re.compile(
+    r"(?:website|web site|homepage|site|webseite|sitio web)\s*:?\s*"
+    r"((?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)",
+    re.I,
+)
+
+# Words a seller or store profile shows and a product page rarely does.
+PROFILE_MARKERS = re.compile(
+    r"positive feedback|feedback score|member since|mitglied seit|seller rating|store rating|"
+    r"seller information|about (this|the) seller|items? for sale|followers|contact seller|"
+    r"visit (the )?store|all items|seller since|verkäuferbewertung|top rated seller|"
+    r"store front|storefront|shop reviews|joined in|sales\b",
+    re.I,
+)
+# Hosts that are profiles elsewhere, not the seller's own website.
+SOCIAL_HOSTS = (
+    "facebook.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "youtube.com",
+    "tiktok.com",
+    "linkedin.com",
+    "pinterest.com",
+    "wa.me",
+    "whatsapp.com",
+    "t.me",
+    "vk.com",
+    "weibo.com",
+    "google.com",
+    "apple.com",
+    "goo.gl",
+    "bit.ly",
+)

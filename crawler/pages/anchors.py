@@ -1,0 +1,114 @@
+"""Landmarks of a product page's visible layout: the product title (h1), the buy button, and
+the blocks that hold other products or site chrome (recommendations, carousels, nav, footer).
+The visible-text heuristics measure everything against these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lxml.html
+
+from crawler.pages._data import BLOCK_HEADINGS, BLOCK_TAGS, BLOCK_TOKENS, BUY_BUTTON
+from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
+
+TITLE_TOKENS = frozenset(
+    {"producttitle", "productname", "title", "name", "itemtitle", "mainheading"}
+)
+BUY_TOKENS = frozenset({"addtocart", "addtobag", "addtobasket", "buynow", "buybutton", "atc"})
+# Walk at most this many elements: pages beyond it are not product pages anyone reads whole.
+MAX_ELEMENTS = 60_000
+
+
+@dataclass
+class Layout:
+    """The page's landmarks and the elements every visible heuristic walks."""
+
+    elements: list[lxml.html.HtmlElement] = field(default_factory=list)
+    title: lxml.html.HtmlElement | None = None
+    buy_buttons: list[lxml.html.HtmlElement] = field(default_factory=list)
+    blocked: set[lxml.html.HtmlElement] = field(default_factory=set)
+
+    @property
+    def anchors(self) -> list[lxml.html.HtmlElement]:
+        return ([self.title] if self.title is not None else []) + self.buy_buttons[:2]
+
+    def in_blocked(self, element: lxml.html.HtmlElement) -> bool:
+        return any(a in self.blocked for a in element.iterancestors()) or element in self.blocked
+
+    def distance(self, element: lxml.html.HtmlElement) -> int | None:
+        """Fewest tree steps from `element` to the title or a buy button."""
+        distances = [tree_distance(element, anchor) for anchor in self.anchors]
+        return min(distances) if distances else None
+
+
+def read_layout(page: Page) -> Layout:
+    layout = Layout(elements=_visible_elements(page.root))
+    layout.buy_buttons = [e for e in layout.elements if _is_buy_button(e)][:20]
+    layout.title = _title_element(layout.elements)
+    anchors = layout.anchors
+    for element in layout.elements:
+        if _is_block(element) and not _holds_any(element, anchors):
+            layout.blocked.add(element)
+    for heading in (e for e in layout.elements if e.tag in ("h2", "h3", "h4", "h5")):
+        if BLOCK_HEADINGS.search(visible_text(heading, 200)):
+            block = heading.getparent()
+            if block is not None and block.getparent() is not None:
+                block = block.getparent() if len(visible_text(block, 400)) < 200 else block
+            if block is not None and not _holds_any(block, anchors):
+                layout.blocked.add(block)
+    return layout
+
+
+def tree_distance(a: lxml.html.HtmlElement, b: lxml.html.HtmlElement) -> int:
+    path_a = [a, *a.iterancestors()]
+    depth_of = {id(node): depth for depth, node in enumerate(path_a)}
+    for steps_b, node in enumerate([b, *b.iterancestors()]):
+        if id(node) in depth_of:
+            return depth_of[id(node)] + steps_b
+    return len(path_a) + 50
+
+
+def _visible_elements(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    body = root.find("body")
+    start = body if body is not None else root
+    found: list[lxml.html.HtmlElement] = []
+    stack = [start]
+    while stack and len(found) < MAX_ELEMENTS:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
+            continue
+        found.append(element)
+        stack.extend(reversed(element))
+    return found
+
+
+def _title_element(elements: list) -> lxml.html.HtmlElement | None:
+    headings = [e for e in elements if e.tag == "h1" and visible_text(e, 300)]
+    for heading in headings:
+        if not any(a.tag in BLOCK_TAGS for a in heading.iterancestors()):
+            return heading
+    for element in elements:
+        if hint_tokens(element) & TITLE_TOKENS and element.get("itemprop") == "name":
+            return element
+    return headings[0] if headings else None
+
+
+def _is_buy_button(element: lxml.html.HtmlElement) -> bool:
+    if element.tag not in ("button", "input", "a"):
+        return False
+    if element.tag == "input" and element.get("type", "").lower() not in ("submit", "button"):
+        return False
+    if hint_tokens(element) & BUY_TOKENS:
+        return True
+    label = element.get("value") or element.get("aria-label") or visible_text(element, 80)
+    return bool(BUY_BUTTON.search(clean_text(label)[:60]))
+
+
+def _is_block(element: lxml.html.HtmlElement) -> bool:
+    if element.tag in BLOCK_TAGS:
+        return True
+    return element.tag not in ("body", "html", "main") and bool(hint_tokens(element) & BLOCK_TOKENS)
+
+
+def _holds_any(block: lxml.html.HtmlElement, anchors: list) -> bool:
+    return any(block is a or block in set(a.iterancestors()) for a in anchors)

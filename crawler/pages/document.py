@@ -1,0 +1,218 @@
+"""The fetched page, decoded and parsed once: bytes → text (honouring the declared charset,
+but not trusting it blindly) → one lxml tree that every extraction layer shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
+
+# Pages beyond this are cut: a product's title and price sit near the top, and a 50 MB
+# "page" is a dump or an attack, not something a buyer reads.
+MAX_BODY_BYTES = 5_000_000
+# Below this share of text-like characters a body is binary, not HTML.
+MIN_TEXT_RATIO = 0.85
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title"})
+_SPACES = re.compile(r"\s+")
+_TOKEN_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SINGLE_BYTE = re.compile(r"^(iso-?8859|latin|cp125|windows-125|ascii|us-ascii)", re.I)
+
+
+@dataclass
+class Page:
+    """A decoded page and its parsed tree; layers read it and append to `problems`."""
+
+    url: str
+    root: lxml.html.HtmlElement
+    base_url: str
+    problems: list[str] = field(default_factory=list)
+
+    def meta(self) -> dict[str, str]:
+        """Every <meta property|name|itemprop content> as one lower-cased key → first value."""
+        found: dict[str, str] = {}
+        for element in self.root.iter("meta"):
+            content = element.get("content")
+            if content is None or not content.strip():
+                continue
+            for attr in ("property", "name", "itemprop"):
+                key = (element.get(attr) or "").strip().lower()
+                if key and key not in found:
+                    found[key] = content.strip()
+        return found
+
+    def absolute(self, href: str | None) -> str | None:
+        if not href or not href.strip() or href.strip().startswith(("javascript:", "#")):
+            return None
+        try:
+            return urljoin(self.base_url, href.strip())
+        except ValueError:
+            return None
+
+
+def load_page(url: str, body: bytes, headers: Mapping[str, str] | None) -> Page:
+    """Decode and parse; never raises. Problems are recorded on the returned page."""
+    problems: list[str] = []
+    if not isinstance(body, bytes | bytearray):
+        body = str(body or "").encode("utf-8", "replace")
+    body = bytes(body)
+    if len(body) > MAX_BODY_BYTES:
+        problems.append(f"body of {len(body)} bytes truncated to {MAX_BODY_BYTES}")
+        body = body[:MAX_BODY_BYTES]
+    if not body.strip():
+        problems.append("empty body")
+    text = decode_body(body, _content_type(headers), problems)
+    if body.strip() and not _looks_like_text(text):
+        problems.append("body is not HTML text (binary content)")
+        text = ""
+    root = parse_html(text, problems)
+    return Page(url=url, root=root, base_url=_base_url(url, root), problems=problems)
+
+
+def decode_body(body: bytes, content_type: str | None, problems: list[str]) -> str:
+    """w3lib's header → BOM → <meta charset> order, with one correction: a declared single-byte
+    charset on a body that is valid multi-byte UTF-8 is a common server misconfiguration."""
+    try:
+        encoding, text = html_to_unicode(content_type, body)
+    except Exception as exc:  # an unknown charset name, for instance
+        problems.append(f"could not decode with declared charset ({exc}); used utf-8")
+        return body.decode("utf-8", "replace")
+    if read_bom(body)[0]:
+        return text
+    declared = encoding.lower()
+    if _SINGLE_BYTE.match(declared) and _is_utf8_with_non_ascii(body):
+        problems.append(f"declared charset {encoding} but body is UTF-8; decoded as UTF-8")
+        return body.decode("utf-8")
+    if declared.replace("-", "") in ("utf8", "utf8sig") and "\ufffd" in text:
+        if b"\xef\xbf\xbd" not in body:
+            problems.append(f"declared charset {encoding} does not decode; decoded as cp1252")
+            return body.decode("cp1252", "replace")
+    if html_body_declared_encoding(body) is None and content_type is None and "\ufffd" in text:
+        problems.append("no charset declared and body is not UTF-8; decoded as cp1252")
+        return body.decode("cp1252", "replace")
+    return text
+
+
+def parse_html(text: str, problems: list[str]) -> lxml.html.HtmlElement:
+    """Parse through bytes with an explicit encoding so <?xml encoding?> and <meta charset>
+    declarations inside the text cannot confuse lxml."""
+    cleaned = text.replace("\x00", "")
+    if cleaned.strip():
+        try:
+            parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+            root = lxml.html.fromstring(cleaned.encode("utf-8", "replace"), parser=parser)
+            if root is not None:
+                return root.getroottree().getroot()
+        except (lxml.etree.LxmlError, ValueError) as exc:
+            problems.append(f"HTML did not parse ({type(exc).__name__}); treated as empty")
+    return lxml.html.fromstring("<html><head></head><body></body></html>")
+
+
+def clean_text(value: object) -> str:
+    """Collapse whitespace; non-strings become ''."""
+    if not isinstance(value, str):
+        return ""
+    return _SPACES.sub(" ", value).strip()
+
+
+def visible_text(element: lxml.html.HtmlElement, limit: int = 2000) -> str:
+    """Text a reader sees in `element` (scripts, styles, hidden nodes skipped), whitespace
+    collapsed, cut at about `limit` characters."""
+    parts: list[str] = []
+    size = 0
+    for piece in iter_visible_text(element):
+        parts.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    return clean_text(" ".join(parts))
+
+
+def iter_visible_text(element: lxml.html.HtmlElement) -> Iterator[str]:
+    if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from iter_visible_text(child)
+        if child.tail:
+            yield child.tail
+
+
+def is_hidden(element: lxml.html.HtmlElement) -> bool:
+    if element.get("hidden") is not None:
+        return True
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def hint_tokens(element: lxml.html.HtmlElement) -> set[str]:
+    """Words in class/id/itemprop/data-* names and values: 'a-price-whole' → {a, price, whole,
+    aprice, pricewhole}; 'oldPrice' → {old, price, oldprice}."""
+    raw = " ".join(
+        value
+        for name, value in element.attrib.items()
+        if name in ("class", "id", "itemprop", "data-testid", "data-qa", "data-test")
+        or name.startswith("data-price")
+        or name.startswith("data-a-")
+    )
+    raw += " " + " ".join(name[5:] for name in element.attrib if name.startswith("data-"))
+    tokens: set[str] = set()
+    for word in _TOKEN_SPLIT.split(raw):
+        if not word:
+            continue
+        parts = [p.lower() for p in _CAMEL.split(word)]
+        tokens.update(parts)
+        tokens.add(word.lower())
+    words = [w.lower() for w in _TOKEN_SPLIT.split(_CAMEL.sub(" ", raw)) if w]
+    tokens.update(a + b for a, b in zip(words, words[1:], strict=False))
+    return tokens
+
+
+def _content_type(headers: Mapping[str, str] | None) -> str | None:
+    if not headers:
+        return None
+    try:
+        for name, value in headers.items():
+            name = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+            if name.lower() == "content-type":
+                if isinstance(value, list | tuple):
+                    value = value[0] if value else ""
+                return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    except (AttributeError, TypeError):
+        return None
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:4000]
+    if not sample:
+        return True
+    printable = sum(1 for ch in sample if ch.isprintable() or ch in "\r\n\t")
+    return printable / len(sample) >= MIN_TEXT_RATIO and "\ufffd" * 20 not in sample
+
+
+def _is_utf8_with_non_ascii(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _base_url(url: str, root: lxml.html.HtmlElement) -> str:
+    for base in root.iter("base"):
+        href = (base.get("href") or "").strip()
+        if href:
+            try:
+                return urljoin(url, href)
+            except ValueError:
+                break
+    return url

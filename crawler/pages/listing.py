@@ -1,0 +1,195 @@
+"""`extract_listing`: one fetched page → one `Listing`, by layers in a fixed order
+(JSON-LD → microdata → OpenGraph/meta → per-source selectors → visible text). For each field
+the first layer that has it wins, and `field_sources` says which one that was."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.pages.anchors import Layout, read_layout
+from crawler.pages.condition import condition_from_title
+from crawler.pages.document import Page, load_page, visible_text
+from crawler.pages.jsonld import index_by_id, jsonld_nodes
+from crawler.pages.meta import meta_fields
+from crawler.pages.money import detect_currency
+from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
+from crawler.pages.selectors import selector_fields
+from crawler.pages.visible import visible_fields
+from grayhound.models import Listing
+
+logger = logging.getLogger(__name__)
+
+CONTRACT_FIELDS = ("title", "price", "currency", "seller", "condition")
+MERGED_FIELDS = (
+    "title",
+    "price",
+    "currency",
+    "condition",
+    "condition_raw",
+    "availability",
+    "brand",
+    "sku",
+    "gtin",
+    "image",
+    "description",
+    "seller",
+    "seller_url",
+    "seller_domain",
+)
+
+
+def extract_listing(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    default_currency: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+) -> Listing:
+    """Never raises: a page that cannot be read yields a Listing naming what is missing."""
+    try:
+        return _extract(str(url), body, headers, default_currency, selectors)
+    except Exception as exc:  # the layers are guarded; this is the last line of defence
+        logger.exception("extraction failed for %s", url)
+        return Listing(
+            url=str(url),
+            missing=CONTRACT_FIELDS,
+            problems=(f"extraction failed: {type(exc).__name__}: {exc}",),
+        )
+
+
+def guarded(page: Page, layer: str, function: Callable[..., Any], *args: Any) -> Any:
+    """Run one layer; a bug or a hostile page in it becomes a `problems` entry."""
+    try:
+        return function(*args)
+    except Exception as exc:
+        logger.warning("%s layer failed on %s: %r", layer, page.url, exc)
+        page.problems.append(f"{layer} layer failed: {type(exc).__name__}: {exc}"[:300])
+        return None
+
+
+def _extract(url, body, headers, default_currency, selectors) -> Listing:
+    page = load_page(url, body, headers)
+    layout = guarded(page, "layout", read_layout, page) or Layout()
+    hint = visible_text(layout.title, 300) if layout.title is not None else None
+    jsonld = guarded(page, "json-ld", _read_jsonld, page, hint) or SchemaRead()
+    microdata = guarded(page, "microdata", _read_microdata, page, hint) or SchemaRead()
+    meta = guarded(page, "opengraph", meta_fields, page) or {}
+    chosen = guarded(page, "selector", selector_fields, page, selectors) or {}
+    text = guarded(page, "text", visible_fields, page, layout, meta.get("site_name")) or {}
+    layers = [
+        ("json-ld", jsonld.fields),
+        ("microdata", microdata.fields),
+        ("opengraph", meta),
+        ("selector", chosen),
+        ("text", text),
+    ]
+    values, sources = _merge(layers)
+    _resolve_currency(values, sources, layers, default_currency, page.problems)
+    _fill_condition(values, sources)
+    _fill_seller(values, sources, jsonld, meta, page.url)
+    values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, text)
+    return Listing(
+        url=url,
+        canonical_url=guarded(page, "canonical", _canonical, page),
+        field_sources=sources,
+        missing=tuple(f for f in CONTRACT_FIELDS if values.get(f) in (None, "unknown")),
+        problems=tuple(dict.fromkeys(page.problems)),
+        **{k: v for k, v in values.items() if k in MERGED_FIELDS or k == "is_product"},
+    )
+
+
+def _read_jsonld(page: Page, hint: str | None) -> SchemaRead:
+    nodes = jsonld_nodes(page)
+    return read_nodes(nodes, index_by_id(nodes), hint) if nodes else SchemaRead()
+
+
+def _read_microdata(page: Page, hint: str | None) -> SchemaRead:
+    nodes = microdata_nodes(page)
+    return read_nodes(nodes, {}, hint) if nodes else SchemaRead()
+
+
+def _merge(layers: list[tuple[str, dict]]) -> tuple[dict, dict[str, str]]:
+    values: dict = {}
+    sources: dict[str, str] = {}
+    for name, fields in layers:
+        for key in MERGED_FIELDS:
+            value = fields.get(key)
+            if value not in (None, "") and key not in values:
+                values[key] = value
+                sources[key] = name
+    if values.get("condition") is None:
+        values.pop("condition_raw", None)
+        sources.pop("condition_raw", None)
+    sources.pop("condition_raw", None)
+    return values, sources
+
+
+def _resolve_currency(values, sources, layers, default, problems: list[str]) -> None:
+    """Structured priceCurrency first; else the printed price of each layer in order (a bare
+    '$' takes the source's default only when the default is a dollar); else the default."""
+    if values.get("currency") or values.get("price") is None:
+        return
+    ambiguity = None
+    for name, fields in layers:
+        code, problem = detect_currency(fields.get("currency_hint") or "", default)
+        if code:
+            values["currency"], sources["currency"] = code, name
+            return
+        ambiguity = ambiguity or problem
+    if ambiguity:
+        problems.append(ambiguity)
+    elif default:
+        values["currency"], sources["currency"] = default.upper(), "default"
+
+
+def _fill_condition(values: dict, sources: dict) -> None:
+    if values.get("condition"):
+        return
+    condition = condition_from_title(values.get("title"))
+    if condition:
+        values["condition"], values["condition_raw"] = condition, values["title"]
+        sources["condition"] = sources.get("title", "text")
+    else:
+        values["condition"] = "unknown"
+
+
+def _fill_seller(values: dict, sources: dict, jsonld: SchemaRead, meta: dict, url: str) -> None:
+    """The site itself (its JSON-LD Organization, its og:site_name) as a last resort, marked
+    'site' so a marketplace's own name is never mistaken for a found third-party seller."""
+    seller_url = values.get("seller_url")
+    host = urlsplit(url).hostname or ""
+    if seller_url and not values.get("seller_domain") and sources.get("seller_url") == "json-ld":
+        seller_host = (urlsplit(seller_url).hostname or "").removeprefix("www.")
+        if seller_host and seller_host != host.removeprefix("www."):
+            values["seller_domain"], sources["seller_domain"] = seller_host, "json-ld"
+    if values.get("seller") or seller_url:
+        return
+    names = [n.get("name") for n in jsonld.sellers if isinstance(n.get("name"), str)]
+    site = (names[0].strip() if names else None) or meta.get("site_name")
+    if site:
+        values["seller"], sources["seller"] = site, "site"
+
+
+def _is_product(values, jsonld, microdata, meta, chosen, text) -> bool:
+    offer = jsonld.has_offer or microdata.has_offer
+    listed = jsonld.is_list_page or microdata.is_list_page or text.get("is_list_page", False)
+    if listed and not offer:
+        return False
+    if offer:
+        return True
+    if meta.get("is_product") and values.get("title"):
+        return True
+    selected = bool(chosen.get("price")) and bool(values.get("title"))
+    return selected or bool(text.get("is_product"))
+
+
+def _canonical(page: Page) -> str | None:
+    for link in page.root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel:
+            return page.absolute(link.get("href"))
+    return None

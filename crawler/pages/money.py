@@ -1,0 +1,110 @@
+"""Money: amounts as decimal strings and currencies as ISO 4217 codes, from structured values
+("1299.00", 1299) and from what a shop prints ("1.299,00 €", "US $199.99", "CHF 1'299.–").
+
+Normalisation: every price is `str(Decimal)` quantized to two places ("1299" → "1299.00",
+"2999" yen → "2999.00"), so equal prices compare equal as strings."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from price_parser import Price
+
+from crawler.pages._data import AMBIGUOUS_SYMBOLS, ISO_CODES, UNAMBIGUOUS_MARKERS
+
+CENTS = Decimal("0.01")
+# Above this an amount is a product code or a phone number, not a retail price.
+MAX_PRICE = Decimal("100000000")
+_PLAIN_DECIMAL = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+_ISO_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+_DIGIT = re.compile(r"\d")
+_MARKER_PATTERNS = tuple(
+    (re.compile(r"(?<![A-Za-z])" + re.escape(marker)), code) for marker, code in UNAMBIGUOUS_MARKERS
+)
+_AMBIGUOUS_PATTERNS = (
+    ("$", re.compile(r"\$")),
+    ("¥", re.compile(r"[¥￥]")),
+    ("kr", re.compile(r"(?<![A-Za-z])kr\.?(?![A-Za-z])", re.I)),
+    ("Fr", re.compile(r"(?<![A-Za-z])Fr\.(?![A-Za-z])")),
+    ("Rs", re.compile(r"(?<![A-Za-z])Rs\.?(?![A-Za-z])")),
+)
+
+
+def format_price(amount: Decimal | None) -> str | None:
+    if amount is None:
+        return None
+    return str(amount.quantize(CENTS, rounding=ROUND_HALF_UP))
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """An amount from a structured value (number or plain decimal string) or from printed text
+    in any local format. None for nothing, zero-or-less, or absurd values."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return _sane(Decimal(str(value)))
+    if not isinstance(value, str) or not _DIGIT.search(value):
+        return None
+    text = value.strip()
+    if _PLAIN_DECIMAL.match(text):
+        return _sane(Decimal(text))
+    return parse_printed_amount(text)
+
+
+def parse_printed_amount(text: str) -> Decimal | None:
+    """What price-parser reads from shop text, with the Swiss "1'299.–" dash and the Amazon
+    "1,299.00" joins it already understands."""
+    text = text.replace("–", "").replace(".-", "").replace(",-", "")[:200]
+    try:
+        amount = Price.fromstring(text).amount
+    except (InvalidOperation, ValueError, ArithmeticError):
+        return None
+    return _sane(amount)
+
+
+def detect_currency(text: str, default: str | None = None) -> tuple[str | None, str | None]:
+    """(ISO code or None, problem or None) for the currency printed in `text`.
+
+    Unambiguous markers and ISO words decide; an ambiguous symbol ($, ¥, kr) takes the
+    source's default currency only when that default is one of the symbol's currencies."""
+    if not text:
+        return None, None
+    code = unambiguous_currency(text)
+    if code:
+        return code, None
+    for symbol, pattern in _AMBIGUOUS_PATTERNS:
+        if pattern.search(text):
+            candidates = AMBIGUOUS_SYMBOLS[symbol]
+            if default and default.upper() in candidates:
+                return default.upper(), None
+            if len(candidates) == 1:
+                return candidates[0], None
+            return None, f"ambiguous currency symbol '{symbol}'"
+    return None, None
+
+
+def unambiguous_currency(text: str) -> str | None:
+    for pattern, code in _MARKER_PATTERNS:
+        if pattern.search(text):
+            return code
+    for word in _ISO_WORD.findall(text):
+        if word in ISO_CODES:
+            return word
+    return None
+
+
+def normalize_currency(value: object) -> str | None:
+    """An ISO code from a structured priceCurrency ("usd", "EUR", "€")."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.upper() in ISO_CODES or re.fullmatch(r"[A-Za-z]{3}", text):
+        return text.upper()
+    return unambiguous_currency(text)
+
+
+def _sane(amount: Decimal | None) -> Decimal | None:
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= MAX_PRICE:
+        return None
+    return amount

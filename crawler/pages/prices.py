@@ -1,0 +1,239 @@
+"""The product's price from visible text, when structured data has none: every element that
+looks like a price is a candidate; struck-through, instalment, unit, shipping and saving
+amounts and prices of other products are dropped; the rest are scored by price-ish class
+names, a printed currency, and closeness to the title and buy button."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import lxml.html
+
+from crawler.pages._data import (
+    AMBIGUOUS_SYMBOLS,
+    CURRENT_TOKENS,
+    NOT_CURRENT_AFTER,
+    NOT_CURRENT_BEFORE,
+    PRICE_TOKENS,
+    STRUCK_TAGS,
+    STRUCK_TOKENS,
+    UNAMBIGUOUS_MARKERS,
+)
+from crawler.pages.anchors import Layout
+from crawler.pages.document import SKIP_TAGS, clean_text, hint_tokens, is_hidden, visible_text
+from crawler.pages.money import ISO_CODES, parse_amount
+
+# Score a candidate needs to count as the page's price (a printed currency plus some
+# closeness to the title, or a price class name alone).
+MIN_SCORE = 3.0
+# Longest text an element may have and still be "a price" rather than a block containing one.
+MAX_PRICE_TEXT = 48
+SPLIT_PART_TOKENS = frozenset(
+    {"whole", "fraction", "decimal", "cents", "integer", "symbol", "currency", "dec", "int"}
+)
+FRACTION_TOKENS = frozenset({"fraction", "cents", "decimals", "decimal", "dec"})
+_CURRENCY = (
+    "|".join(
+        re.escape(m)
+        for m in sorted(
+            {m for m, _ in UNAMBIGUOUS_MARKERS} | set(AMBIGUOUS_SYMBOLS), key=len, reverse=True
+        )
+    )
+    + "|"
+    + "|".join(sorted(ISO_CODES))
+    + "|￥"
+)
+_NUMBER = r"\d[\d.,'’\u00a0\u202f ]*\d|\d"
+MONEY = re.compile(rf"(?:(?:{_CURRENCY})\.?\s*(?:{_NUMBER}))|(?:(?:{_NUMBER})\s*(?:{_CURRENCY}))")
+_NUMBERS = re.compile(_NUMBER)
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
+_HAS_CURRENCY = re.compile(_CURRENCY)
+
+
+@dataclass
+class Candidate:
+    element: lxml.html.HtmlElement
+    text: str
+    amount: Decimal
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+def price_candidates(layout: Layout) -> list[Candidate]:
+    """Candidates that survived the exclusions, best first."""
+    seen: dict[int, Candidate] = {}
+    for seed in _seeds(layout.elements):
+        element = _price_element(seed)
+        if id(element) in seen or _excluded(element, layout):
+            continue
+        candidate = _read(element, seed)
+        if candidate is not None and not _not_current_by_context(candidate):
+            _score(candidate, layout)
+            seen[id(element)] = candidate
+    ranked = sorted(seen.values(), key=lambda c: -c.score)
+    return [c for c in ranked if not _contains_other(c, ranked)]
+
+
+def best_price(candidates: list[Candidate]) -> Candidate | None:
+    return candidates[0] if candidates and candidates[0].score >= MIN_SCORE else None
+
+
+def _seeds(elements: list) -> list[lxml.html.HtmlElement]:
+    seeds = []
+    for element in elements:
+        attrs = " ".join(element.attrib.values()).lower() + " ".join(element.attrib).lower()
+        if any(word in attrs for word in ("price", "amount", "preis", "prix", "precio")):
+            if hint_tokens(element) & PRICE_TOKENS or element.get("data-price-amount"):
+                seeds.append(element)
+                continue
+        own = (element.text or "") + " ".join(child.tail or "" for child in element)
+        if own and MONEY.search(own):
+            seeds.append(element)
+    return seeds
+
+
+def _price_element(seed: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Climb from a fragment ('1,299' in a-price-whole) to the element holding the whole
+    price, but never into a parent that adds other numbers."""
+    element = seed
+    if hint_tokens(seed) & SPLIT_PART_TOKENS and seed.getparent() is not None:
+        element = seed.getparent()
+    for _ in range(3):
+        parent = element.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        inner, outer = price_text(element), price_text(parent)
+        if len(outer) > MAX_PRICE_TEXT or _digits(outer) != _digits(inner):
+            break
+        if inner and not _HAS_CURRENCY.search(inner) and _HAS_CURRENCY.search(outer):
+            element = parent
+        elif hint_tokens(parent) & PRICE_TOKENS and not hint_tokens(element) & PRICE_TOKENS:
+            element = parent
+        else:
+            break
+    return element
+
+
+def price_text(element: lxml.html.HtmlElement) -> str:
+    """Visible text with split prices joined: a-offscreen wins over its aria-hidden twin,
+    and a cents part ('<sup>99</sup>', 'a-price-fraction') gets its decimal point."""
+    parts: list[str] = []
+    skip_hidden = _has_offscreen_twin(element)
+    _collect(element, parts, skip_hidden, top=True)
+    return clean_text("".join(parts))[:200]
+
+
+def _collect(element, parts: list[str], skip_hidden: bool, top: bool = False) -> None:
+    if not isinstance(element.tag, str) or element.tag in SKIP_TAGS:
+        return
+    if not top and (is_hidden(element) or (skip_hidden and element.get("aria-hidden") == "true")):
+        return
+    text = element.text or ""
+    joined = "".join(parts).rstrip()
+    if not top and _is_fraction(element, text) and joined[-1:].isdigit():
+        whole = re.search(r"[\d.,]+$", joined).group()
+        parts.append("," if re.fullmatch(r"\d{1,3}(\.\d{3})+", whole) else ".")
+    parts.append(text)
+    for child in element:
+        _collect(child, parts, skip_hidden)
+        parts.append(child.tail or "")
+
+
+def _is_fraction(element, text: str) -> bool:
+    digits = re.sub(r"\s", "", "".join(element.itertext()))
+    if not re.fullmatch(r"\d{1,2}", digits):
+        return False
+    return element.tag == "sup" or bool(hint_tokens(element) & FRACTION_TOKENS)
+
+
+def _has_offscreen_twin(element) -> bool:
+    hidden = element.xpath(".//*[@aria-hidden='true']")
+    if not hidden:
+        return False
+    outside = [t for t in element.xpath(".//text()[not(ancestor::*[@aria-hidden='true'])]")]
+    return bool(re.search(r"\d", "".join(outside)))
+
+
+def _read(element, seed) -> Candidate | None:
+    text = price_text(element)
+    money = [m.group() for m in MONEY.finditer(text)]
+    numbers = _NUMBERS.findall(_PERCENT.sub(" ", text))
+    if len(text) > MAX_PRICE_TEXT or len({_digits(m) for m in money}) > 1:
+        return None
+    source = money[0] if money else (numbers[0] if len(numbers) == 1 else "")
+    amount = parse_amount(source) if source else None
+    for node in (element, seed):
+        attribute = node.get("data-price-amount") or node.get("data-price")
+        if amount is None and attribute:
+            amount = parse_amount(attribute)
+        if amount is None and node.get("itemprop") == "price":
+            amount = parse_amount(node.get("content"))
+    if amount is None:
+        return None
+    return Candidate(element=element, text=text, amount=amount)
+
+
+def _excluded(element, layout: Layout) -> bool:
+    chain = [element, *list(element.iterancestors())[:6]]
+    if any(node.tag in STRUCK_TAGS for node in chain):
+        return True
+    if any("line-through" in (node.get("style") or "") for node in chain[:3]):
+        return True
+    near = set().union(*(hint_tokens(node) for node in chain[:3]))
+    if near & STRUCK_TOKENS or element.xpath(".//del|.//s|.//strike"):
+        return True
+    return layout.in_blocked(element)
+
+
+def _not_current_by_context(candidate: Candidate) -> bool:
+    """'Was $1,099', '$37/mo', '$4.99 shipping', 'Save $100', '$2.10 / 100 g'."""
+    node = candidate.element
+    for _ in range(3):
+        parent = node.getparent()
+        if parent is None:
+            break
+        context = visible_text(parent, 300)
+        at = context.find(candidate.text)
+        if at >= 0 and len(context) > len(candidate.text):
+            before, after = context[:at][-40:], context[at + len(candidate.text) :][:40]
+            return bool(NOT_CURRENT_BEFORE.search(before) or NOT_CURRENT_AFTER.search(after))
+        node = parent
+    return False
+
+
+def _score(candidate: Candidate, layout: Layout) -> None:
+    element = candidate.element
+    own = hint_tokens(element).union(*(hint_tokens(d) for d in element.iterdescendants()))
+    above = set().union(*(hint_tokens(a) for a in list(element.iterancestors())[:3]))
+    weights = (
+        (3.0, bool(own & PRICE_TOKENS), "price class"),
+        (1.0, bool(above & PRICE_TOKENS) and not own & PRICE_TOKENS, "inside a price block"),
+        (1.0, bool((own | above) & CURRENT_TOKENS), "current-price class"),
+        (2.0, bool(_HAS_CURRENCY.search(candidate.text)), "printed currency"),
+        (1.0, element.get("itemprop") == "price", "itemprop=price"),
+    )
+    for weight, applies, reason in weights:
+        if applies:
+            candidate.score += weight
+            candidate.reasons.append(reason)
+    distance = layout.distance(element)
+    if distance is not None:
+        candidate.score += 4.0 / (1 + distance / 3)
+        candidate.reasons.append(f"{distance} steps from title/buy button")
+
+
+def _contains_other(candidate: Candidate, ranked: list[Candidate]) -> bool:
+    """Drop an outer element when a better-scored inner one holds the same price."""
+    return any(
+        other is not candidate
+        and other.amount == candidate.amount
+        and other.score >= candidate.score
+        and candidate.element in set(other.element.iterancestors())
+        for other in ranked
+    )
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", _PERCENT.sub("", text))

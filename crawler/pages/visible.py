@@ -1,0 +1,168 @@
+"""The last layer: what a reader sees. Title from the h1 (or the <title> without its site
+suffix), price from the scored candidates, condition and seller from labelled fields ("Sold by
+X", "Condition: Pre-owned") and seller-profile links near the buy box."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import lxml.html
+
+from crawler.pages._data import (
+    CONDITION_LABEL,
+    GENERIC_LINK_TEXT,
+    SELLER_LABEL_STRONG,
+    SELLER_LABEL_WEAK,
+    SELLER_PATH,
+    WEBSITE_LABEL,
+)
+from crawler.pages.anchors import Layout
+from crawler.pages.condition import condition_from_field, condition_from_title
+from crawler.pages.document import Page, clean_text, visible_text
+from crawler.pages.money import format_price
+from crawler.pages.prices import best_price, price_candidates
+from crawler.pages.titles import page_title
+
+# A product page shows this many priced cards linking elsewhere only when it is a list.
+MANY_CARDS = 4
+MAX_NAME = 80
+_STRONG = re.compile(rf"^\W*({SELLER_LABEL_STRONG})\s*:?\s*(.*)$", re.I | re.S)
+_WEAK = re.compile(rf"^\W*({SELLER_LABEL_WEAK})\s*(:|$)\s*(.*)$", re.I | re.S)
+_CONDITION = re.compile(rf"^\W*({CONDITION_LABEL})\s*(:|$)\s*(.*)$", re.I | re.S)
+_NAME_END = re.compile(
+    r"\s+(?:and|und|et|y|e)\s+(?:fulfilled|shipped|versand|expédié|enviado)|\(|\||·|•|\s[-–]\s|"
+    r"\d+(?:[.,]\d+)?\s*%|\s{2,}|\.\s|\.$|,\s|\bpositive\b|\bfeedback\b",
+    re.I,
+)
+
+
+def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
+    candidates = price_candidates(layout)
+    best = best_price(candidates)
+    title = _title(layout) or page_title(page, site_name)
+    seller, seller_url, seller_domain = _seller(page, layout)
+    condition_raw = _labelled(layout, _CONDITION, group=3)
+    condition = condition_from_field(condition_raw) or condition_from_title(title)
+    list_page = _looks_like_list_page(layout, candidates)
+    return {
+        "title": title,
+        "price": format_price(best.amount) if best else None,
+        "currency_hint": best.text if best else None,
+        "condition": condition,
+        "condition_raw": condition_raw or (title if condition else None),
+        "seller": seller,
+        "seller_url": seller_url,
+        "seller_domain": seller_domain,
+        "is_product": bool(best and layout.title is not None and not list_page),
+        "is_list_page": list_page,
+    }
+
+
+def _title(layout: Layout) -> str | None:
+    if layout.title is None:
+        return None
+    return visible_text(layout.title, 400)[:300] or None
+
+
+def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | None]:
+    name, node = _labelled_node(layout, _STRONG, group=2)
+    if name is None:
+        name, node = _labelled_node(layout, _WEAK, group=3)
+    link = _profile_link(page, node) if node is not None else None
+    if link is None:
+        link = _nearest_profile_link(page, layout)
+        if name is None and link is not None:
+            name = _link_name(link)
+    url = page.absolute(link.get("href")) if link is not None else None
+    return name, url, _website(node)
+
+
+def _labelled(layout: Layout, pattern: re.Pattern, group: int) -> str | None:
+    return _labelled_node(layout, pattern, group)[0]
+
+
+def _labelled_node(layout: Layout, pattern: re.Pattern, group: int):
+    """The value after a label: 'Sold by X' in one text, or the label in one element and the
+    value in the next ('<dt>Seller</dt><dd>X</dd>'). Returns (value, element holding both)."""
+    for element in layout.elements:
+        if element.tag == "a" or element.tag == "option":
+            continue
+        for chunk in _own_chunks(element):
+            if len(chunk) > 120 or not pattern.match(chunk):
+                continue
+            if layout.in_blocked(element):
+                break
+            node = element
+            for _ in range(4):
+                text = visible_text(node, 400)
+                match = pattern.match(text)
+                value = _clean_name(match.group(group)) if match else None
+                if value:
+                    return value, node
+                if node.getparent() is None or len(text) > 300:
+                    break
+                node = node.getparent()
+    return None, None
+
+
+def _own_chunks(element: lxml.html.HtmlElement) -> list[str]:
+    chunks = [element.text or ""] + [child.tail or "" for child in element]
+    return [clean_text(c) for c in chunks if c and c.strip()]
+
+
+def _clean_name(raw: str) -> str | None:
+    name = _NAME_END.split(clean_text(raw), maxsplit=1)[0].strip(" .,:;-–|")
+    if not name or len(name) > MAX_NAME or not re.search(r"\w", name):
+        return None
+    return name
+
+
+def _profile_link(page: Page, node: lxml.html.HtmlElement):
+    for link in node.iter("a"):
+        if link.get("href") and page.absolute(link.get("href")):
+            return link
+    return None
+
+
+def _nearest_profile_link(page: Page, layout: Layout):
+    links = [
+        e
+        for e in layout.elements
+        if e.tag == "a" and SELLER_PATH.search(e.get("href") or "") and not layout.in_blocked(e)
+    ]
+    if not links:
+        return None
+    return min(links, key=lambda link: layout.distance(link) or 0)
+
+
+def _link_name(link: lxml.html.HtmlElement) -> str | None:
+    text = visible_text(link, 200)
+    if text and not GENERIC_LINK_TEXT.match(text):
+        return _clean_name(text)
+    return None
+
+
+def _website(node: lxml.html.HtmlElement | None) -> str | None:
+    if node is None:
+        return None
+    scope = node.getparent() if node.getparent() is not None else node
+    match = WEBSITE_LABEL.search(visible_text(scope, 600))
+    if not match:
+        return None
+    host = urlsplit(match.group(1) if "//" in match.group(1) else "//" + match.group(1)).hostname
+    return host.removeprefix("www.") if host else None
+
+
+def _looks_like_list_page(layout: Layout, candidates: list) -> bool:
+    """Many priced cards, each linking to its own page, and no single buy box."""
+    if 0 < len(layout.buy_buttons) < 3:
+        return False
+    hrefs = set()
+    for candidate in candidates:
+        for ancestor in list(candidate.element.iterancestors())[:5]:
+            link = next((a for a in ancestor.iter("a") if a.get("href")), None)
+            if link is not None:
+                hrefs.add(link.get("href"))
+                break
+    return len(hrefs) >= MANY_CARDS or len(layout.buy_buttons) >= MANY_CARDS
