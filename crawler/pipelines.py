@@ -20,6 +20,9 @@ class StorePipeline:
         self.database = crawler.settings.get("GRAYHOUND_DATABASE")
         self.buffer: list[dict] = []
         self.store = None
+        from crawler.capture import capture_written
+
+        crawler.signals.connect(self.capture_written, signal=capture_written)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -43,6 +46,12 @@ class StorePipeline:
         if len(self.buffer) >= BATCH_SIZE and item["type"] != "seller":
             self.flush()
         return item
+
+    def capture_written(self, capture: dict):
+        """A response was preserved as WARC: index it with the next batch."""
+        self.buffer.append({"type": "capture", "capture": capture})
+        if len(self.buffer) >= 4 * BATCH_SIZE:  # pages without items still get indexed
+            self.flush()
 
     def flush(self):
         if not self.buffer or self.store is None:

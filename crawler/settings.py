@@ -11,7 +11,10 @@ from grayhound.config import Config, Source
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AllowedHostsMiddleware": 50,
     "crawler.middlewares.RetryAfterMiddleware": 540,
+    # Next to the downloader: sees every response as received, before decompression.
+    "crawler.capture.CaptureMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {"crawler.capture.CaptureLinkMiddleware": 950}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 EXTENSIONS = {"crawler.progress.CrawlProgress": 500}
 
@@ -41,6 +44,7 @@ def scrapy_settings(config: Config, *, run_id: int, log_level: str = "WARNING") 
         "LOG_LEVEL": log_level,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+        "SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES,
         "ITEM_PIPELINES": ITEM_PIPELINES,
         "EXTENSIONS": EXTENSIONS,
         "GRAYHOUND_RUN_ID": run_id,

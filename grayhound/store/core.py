@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from grayhound.errors import GrayhoundError
+from grayhound.store.captures import Captures
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.findings import Findings
 from grayhound.store.pricing import PriceHistory
@@ -19,7 +20,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Store(CrawlData, Findings, PriceHistory):
+class Store(CrawlData, Findings, Captures, PriceHistory):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None):

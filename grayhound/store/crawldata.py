@@ -237,23 +237,31 @@ class CrawlData:
         """Write a batch of crawler items in one transaction.
 
         Items are dicts with "type": "listing" (source, listing, seller_key, seen_at),
-        "seller" (source, key, seller, seen_at) or "failure" (source, url, status, reason,
-        seen_at). Re-delivering an item in the same run (a resumed crawl) changes nothing."""
+        "seller" (source, key, seller, seen_at), "failure" (source, url, status, reason,
+        seen_at) or "capture" (capture: a captures row); a listing or seller may name the
+        WARC record it came from in "capture", which links the two. Re-delivering an item in
+        the same run (a resumed crawl) changes nothing."""
         with self.db.conn:
             for item in items:
                 kind = item["type"]
                 if kind == "seller":
-                    self.record_seller(
+                    seller_id = self.record_seller(
                         run_id, item["source"], item["key"], item["seller"], item["seen_at"]
                     )
+                    if item.get("capture"):
+                        self.link_capture(item["capture"], "seller", seller_id)
                 elif kind == "listing":
-                    self.record_listing(
+                    listing_id, _ = self.record_listing(
                         run_id,
                         item["source"],
                         item["listing"],
                         item.get("seller_key"),
                         item["seen_at"],
                     )
+                    if item.get("capture"):
+                        self.link_capture(item["capture"], "listing", listing_id)
+                elif kind == "capture":
+                    self.record_capture(run_id, item["capture"])
                 elif kind == "failure":
                     self.record_failure(
                         run_id,

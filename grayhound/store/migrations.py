@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import crawldata, findings
+from grayhound.store import captures, crawldata, findings
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     ("0001_crawl_data", crawldata.create_schema),
     ("0002_findings", findings.create_schema),
+    ("0003_captures", captures.create_schema),
 ]
 
 

@@ -1,0 +1,178 @@
+"""Preserve every response as WARC evidence and tell the store pipeline where it went.
+
+`CaptureMiddleware` sits next to the downloader (after decompression has *not* run yet), so it
+sees each response exactly as received: error statuses, redirects, retried 500s, robots.txt,
+sitemaps and JSON endpoints included. It writes the exchange with `crawler.warc.WarcWriter`,
+puts the WARC record id in `response.meta["capture"]` and sends the `capture_written` signal,
+which the store pipeline turns into a `captures` row in its next batch.
+
+`CaptureLinkMiddleware` (a spider middleware) stamps that record id on every listing and seller
+item the response produced, so the pipeline can link the capture to them."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import socket
+from http.client import responses as REASONS
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from crawler.warc import Exchange, Original, WarcWriter, payload_sha256
+from grayhound.store import open_store, utc_now
+
+logger = logging.getLogger(__name__)
+
+capture_written = object()  # signal: kwargs capture=<dict of captures columns>
+MIN_REVISIT_BYTES = 512  # a revisit record costs ~500 bytes: smaller payloads are kept in full
+# The body is stored de-chunked, so a chunked Transfer-Encoding would misdescribe it.
+DROPPED_HEADERS = {b"transfer-encoding"}
+
+
+class CaptureMiddleware:
+    """Downloader middleware: write each response (and its request) to the run's WARC files."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.run_id = settings.getint("GRAYHOUND_RUN_ID")
+        self.database = settings.get("GRAYHOUND_DATABASE")
+        evidence_dir = settings.get("GRAYHOUND_EVIDENCE_DIR")
+        self.evidence_dir = Path(evidence_dir) if evidence_dir else None
+        self.writer: WarcWriter | None = None
+        self.store = None
+        self.originals: dict[str, Original] = {}  # payloads stored in full during this run
+        self.host, self.user = _who()
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_closed(self):
+        if self.writer is not None:
+            self.writer.close()
+        if self.store is not None:
+            self.store.close()
+
+    def process_response(self, request, response):
+        if self.evidence_dir is None:
+            return response
+        try:
+            capture = self.capture(request, response)
+        except OSError as exc:  # evidence that cannot be written is loud, never silent
+            self.crawler.stats.inc_value("grayhound/capture_failed")
+            logger.error("could not preserve %s as WARC: %s", response.url, exc)
+            return response
+        response.meta["capture"] = capture["record_id"]
+        self.crawler.stats.inc_value(f"grayhound/captured_{capture['record_type']}")
+        self.crawler.signals.send_catch_log(signal=capture_written, capture=capture)
+        return response
+
+    def capture(self, request, response) -> dict:
+        exchange = _exchange(request, response)
+        sha256_hex = payload_sha256(response.body)
+        original = self.original(sha256_hex) if len(response.body) >= MIN_REVISIT_BYTES else None
+        writer = self._writer()
+        if original is None:
+            stored = writer.write_exchange(exchange, sha256_hex)
+            self.originals[sha256_hex] = Original(
+                exchange.url, exchange.fetched_at, stored.warc_file, stored.offset, stored.length
+            )
+        else:
+            stored = writer.write_revisit(exchange, sha256_hex, original)
+        return {
+            "record_id": stored.record_id,
+            "url": exchange.url,
+            "source": self.crawler.spider.name,
+            "record_type": stored.record_type,
+            "warc_file": stored.warc_file,
+            "offset": stored.offset,
+            "length": stored.length,
+            "payload_sha256": sha256_hex,
+            "status": response.status,
+            "content_type": response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            "fetched_at": exchange.fetched_at,
+            "host": self.host,
+            "user": self.user,
+            "original_warc_file": original.warc_file if original else None,
+            "original_offset": original.offset if original else None,
+            "original_length": original.length if original else None,
+        }
+
+    def original(self, sha256_hex: str) -> Original | None:
+        """Where this payload is already stored in full: this run, or any earlier one."""
+        if sha256_hex in self.originals:
+            return self.originals[sha256_hex]
+        if self.database is None:
+            return None
+        if self.store is None:
+            self.store = open_store(self.database)
+        row = self.store.original_capture(sha256_hex)
+        if row is None:
+            return None
+        found = Original(
+            row["url"], row["fetched_at"], row["warc_file"], row["offset"], row["length"]
+        )
+        self.originals[sha256_hex] = found
+        return found
+
+    def _writer(self) -> WarcWriter:
+        if self.writer is None:
+            self.writer = WarcWriter(self.evidence_dir, self.run_id, self.crawler.spider.name)
+        return self.writer
+
+
+class CaptureLinkMiddleware(BaseSpiderMiddleware):
+    """Spider middleware: stamp the response's WARC record id on the items it produced."""
+
+    def get_processed_item(self, item, response):
+        if response is not None and isinstance(item, dict) and "capture" not in item:
+            record_id = response.meta.get("capture")
+            if record_id and item.get("type") in ("listing", "seller", "failure"):
+                item["capture"] = record_id
+        return item
+
+
+def _exchange(request, response) -> Exchange:
+    """The request and response as they crossed the wire, as far as Scrapy keeps them."""
+    request_headers = _header_list(request.headers)
+    if not any(name.lower() == "host" for name, _ in request_headers):
+        request_headers.insert(0, ("Host", urlsplit(response.url).netloc))
+    response_headers, dropped = [], []
+    for name, values in response.headers.items():
+        for value in values:
+            pair = (name.decode("latin-1"), value.decode("latin-1"))
+            (dropped if name.lower() in DROPPED_HEADERS else response_headers).append(pair)
+    extra = tuple(("Grayhound-Removed-Header", f"{k}: {v}") for k, v in dropped)
+    return Exchange(
+        url=response.url,
+        method=request.method,
+        request_headers=request_headers,
+        request_body=request.body or b"",
+        status=response.status,
+        reason=REASONS.get(response.status, ""),
+        response_headers=response_headers,
+        body=response.body,
+        fetched_at=utc_now(),
+        extra_warc_headers=extra,
+    )
+
+
+def _header_list(headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def _who() -> tuple[str, str]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return socket.gethostname(), user

@@ -1,0 +1,145 @@
+"""Captures: the index of every HTTP response the crawler preserved in a WARC file.
+
+A capture row points at its record by (warc_file, offset, length) relative to evidence_dir. A
+revisit (a payload already stored in full) also carries the original record's location, so
+an export can always fetch the body. `capture_links` ties a capture to each listing and seller
+the response produced (one /products.json page produces many listings); `listing_id` and
+`seller_id` on the capture hold the first of each, for quick reading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sqlite_utils
+
+CAPTURE_COLUMNS = (
+    "record_id",
+    "url",
+    "crawl_run_id",
+    "source",
+    "record_type",
+    "warc_file",
+    "offset",
+    "length",
+    "payload_sha256",
+    "status",
+    "content_type",
+    "fetched_at",
+    "host",
+    "user",
+    "original_warc_file",
+    "original_offset",
+    "original_length",
+)
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["captures"].create(
+        {
+            "id": int,
+            "record_id": str,  # WARC-Record-ID of the response or revisit record
+            "url": str,
+            "listing_id": int,
+            "seller_id": int,
+            "crawl_run_id": int,
+            "source": str,
+            "record_type": str,  # response | revisit
+            "warc_file": str,  # relative to evidence_dir
+            "offset": int,  # start of the response/revisit record; the request record follows
+            "length": int,  # bytes of both records
+            "payload_sha256": str,  # hex, of the body exactly as stored
+            "status": int,
+            "content_type": str,
+            "fetched_at": str,  # UTC ISO 8601
+            "host": str,  # the machine and account that captured it (chain of custody)
+            "user": str,
+            "original_warc_file": str,  # for revisits: where the full record is
+            "original_offset": int,
+            "original_length": int,
+        },
+        pk="id",
+        not_null={"record_id", "url", "warc_file", "offset", "length", "fetched_at"},
+        foreign_keys=[
+            ("listing_id", "listings", "id"),
+            ("seller_id", "sellers", "id"),
+            ("crawl_run_id", "crawl_runs", "id"),
+        ],
+    )
+    db["captures"].create_index(["record_id"], unique=True)
+    db["captures"].create_index(["payload_sha256", "record_type"])
+    db["captures"].create_index(["listing_id"])
+    db["captures"].create_index(["seller_id"])
+    db["capture_links"].create(
+        {"capture_id": int, "subject_kind": str, "subject_id": int},
+        pk=("capture_id", "subject_kind", "subject_id"),
+        foreign_keys=[("capture_id", "captures", "id")],
+    )
+    db["capture_links"].create_index(["subject_kind", "subject_id"])
+
+
+class Captures:
+    """Mixin of Store: the WARC capture index."""
+
+    db: sqlite_utils.Database
+
+    def record_capture(self, run_id: int, capture: dict) -> int:
+        """Index one stored record; re-recording the same WARC record changes nothing."""
+        row = {k: capture.get(k) for k in CAPTURE_COLUMNS}
+        row["crawl_run_id"] = run_id
+        self.db.execute(
+            f"INSERT OR IGNORE INTO captures ({', '.join(f'[{c}]' for c in row)})"
+            f" VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        return self.db.execute(
+            "SELECT id FROM captures WHERE record_id = ?", [row["record_id"]]
+        ).fetchone()[0]
+
+    def link_capture(self, record_id: str, subject_kind: str, subject_id: int) -> None:
+        """Tie the capture with this WARC record id to a listing or seller it produced."""
+        found = self.db.execute(
+            "SELECT id FROM captures WHERE record_id = ?", [record_id]
+        ).fetchone()
+        if found is None or subject_id is None:
+            return
+        column = {"listing": "listing_id", "seller": "seller_id"}[subject_kind]
+        self.db.execute(
+            f"UPDATE captures SET {column} = COALESCE({column}, ?) WHERE id = ?",
+            [subject_id, found[0]],
+        )
+        self.db.execute(
+            "INSERT OR IGNORE INTO capture_links (capture_id, subject_kind, subject_id)"
+            " VALUES (?, ?, ?)",
+            [found[0], subject_kind, subject_id],
+        )
+
+    def original_capture(self, sha256_hex: str) -> dict | None:
+        """The first full (non-revisit) record of a payload, if any run stored one."""
+        rows = self.db["captures"].rows_where(
+            "payload_sha256 = ? AND record_type = 'response'", [sha256_hex], order_by="id", limit=1
+        )
+        return next(iter(rows), None)
+
+    def captures_of(self, subject_kind: str, subject_id: int) -> list[dict]:
+        """Every capture linked to a listing or seller, across runs, oldest first.
+
+        A seller's captures include those of every listing it sells."""
+        sql = """
+            SELECT DISTINCT c.* FROM captures c
+            JOIN capture_links k ON k.capture_id = c.id
+            WHERE (k.subject_kind = :kind AND k.subject_id = :id)
+               OR (:kind = 'seller' AND k.subject_kind = 'listing'
+                   AND k.subject_id IN (SELECT id FROM listings WHERE seller_id = :id))
+            ORDER BY c.fetched_at, c.id
+        """
+        return list(self.db.query(sql, {"kind": subject_kind, "id": subject_id}))
+
+    def captures(self, run_id: int | None = None) -> Iterator[dict]:
+        where, params = (None, []) if run_id is None else ("crawl_run_id = ?", [run_id])
+        yield from self.db["captures"].rows_where(where, params, order_by="id")
+
+    def listing_by_id(self, listing_id: int) -> dict | None:
+        return next(iter(self.db["listings"].rows_where("id = ?", [listing_id])), None)
+
+    def seller_by_id(self, seller_id: int) -> dict | None:
+        return next(iter(self.db["sellers"].rows_where("id = ?", [seller_id])), None)
