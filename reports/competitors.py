@@ -1,0 +1,180 @@
+"""Judging one seller's offer of a catalog model: its MSRP position, the margin a distributor
+would make matching it, whether it is below the distributor's landed cost, and since when.
+
+The currency rule (DESIGN, [pricing].rates): compare with the catalog amount in the price's own
+currency; convert only when the catalog has none in that currency."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from grayhound.config import CatalogModel
+from reports.currency import Converter
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """One listing's price in its own currency, and in the report currency (None: no rate)."""
+
+    amount: float
+    currency: str | None
+    converted: float | None
+
+
+@dataclass(frozen=True)
+class Competitor:
+    """A seller's cheapest current listing of a model, judged against MSRP and landed cost."""
+
+    seller: str
+    seller_url: str | None
+    source: str
+    listing_id: int
+    url: str
+    title: str | None
+    price: PricePoint
+    listings: int  # the seller's current listings of this model
+    msrp_position: float | None  # price / MSRP − 1 (−0.12 = 12 % below MSRP)
+    msrp_basis: str | None  # the currency of the MSRP compared against
+    landed_cost: float | None
+    landed_currency: str | None
+    margin: float | None  # (price − landed cost) / price, in the landed cost's currency
+    landed_gap: float | None  # price − landed cost; negative = below your cost
+    below_landed: bool
+    first_seen: str
+    price_since: str  # first observation of the unbroken run at today's price
+    below_landed_since: str | None  # first observation of the unbroken run below landed cost
+
+
+def competitors_of(
+    entry: CatalogModel, offers: list[tuple[list[dict], PricePoint]], converter: Converter
+) -> tuple[Competitor, ...]:
+    """One row per seller: their cheapest listing, cheapest sellers first."""
+    by_seller: dict[tuple, list[tuple[list[dict], PricePoint]]] = defaultdict(list)
+    for rows, point in offers:
+        by_seller[seller_key(rows[-1])].append((rows, point))
+    competitors = []
+    for own in by_seller.values():
+        rows, point = min(own, key=lambda item: _order(item[1], entry, converter))
+        competitors.append(_competitor(entry, rows, point, len(own), converter))
+    competitors.sort(key=lambda c: (*_order(c.price, entry, converter), c.listing_id))
+    return tuple(competitors)
+
+
+def _order(point: PricePoint, entry: CatalogModel, converter: Converter) -> tuple:
+    """Cheapest first in the report currency; unconvertible prices after, by MSRP position."""
+    if point.converted is not None:
+        return (0, point.converted)
+    position = msrp_position(point, entry, converter)[0]
+    return (1, position if position is not None else float("inf"))
+
+
+def _competitor(
+    entry: CatalogModel, rows: list[dict], point: PricePoint, count: int, converter: Converter
+) -> Competitor:
+    latest = rows[-1]
+    position, basis = msrp_position(point, entry, converter)
+    landed, landed_currency, in_landed = _landed(point, entry, converter)
+    below = in_landed is not None and in_landed < landed
+
+    def below_cost(row: dict) -> bool:
+        cost, _, amount = _landed(point_of(row, converter), entry, converter)
+        return amount is not None and amount < cost
+
+    same_price = (latest["price"], latest["currency"])
+    return Competitor(
+        seller=seller_name(latest),
+        seller_url=latest.get("seller_url"),
+        source=latest["source"],
+        listing_id=latest["listing_id"],
+        url=latest["url"],
+        title=latest.get("title"),
+        price=point,
+        listings=count,
+        msrp_position=position,
+        msrp_basis=basis,
+        landed_cost=landed,
+        landed_currency=landed_currency,
+        margin=round((in_landed - landed) / in_landed, 4) if in_landed else None,
+        landed_gap=round(in_landed - landed, 2) if in_landed is not None else None,
+        below_landed=below,
+        first_seen=latest["first_seen"],
+        price_since=_since(rows, lambda r: (r["price"], r["currency"]) == same_price),
+        below_landed_since=_since(rows, below_cost) if below else None,
+    )
+
+
+def _since(rows: list[dict], holds) -> str | None:
+    """When the unbroken run of observations (up to the latest) for which `holds` began."""
+    since = None
+    for row in reversed(rows):
+        if price_amount(row) is None or not holds(row):
+            break
+        since = row["observed_at"]
+    return since
+
+
+def msrp_position(
+    point: PricePoint, entry: CatalogModel, converter: Converter
+) -> tuple[float | None, str | None]:
+    """price / MSRP − 1, against the MSRP in the price's own currency when the catalog has it."""
+    found = _in_currency_of(point, entry.msrp, converter)
+    if found is None:
+        return None, None
+    basis, amount = found
+    return round(amount / entry.msrp[basis] - 1, 4), basis
+
+
+def _landed(
+    point: PricePoint, entry: CatalogModel, converter: Converter
+) -> tuple[float | None, str | None, float | None]:
+    """(landed cost, its currency, the price in that currency) — same currency rule as MSRP."""
+    totals = {code: cost.total for code, cost in entry.landed_cost.items()}
+    found = _in_currency_of(point, totals, converter)
+    if found is None:
+        return None, None, None
+    code, amount = found
+    return totals[code], code, amount
+
+
+def _in_currency_of(
+    point: PricePoint, table: dict[str, float], converter: Converter
+) -> tuple[str, float] | None:
+    """The price in a currency of `table`: its own first, then the report currency, USD, rest."""
+    if point.currency is None or not table:
+        return None
+    if point.currency in table:
+        return point.currency, point.amount
+    preferred = [converter.target, "USD", *sorted(table)]
+    for code in dict.fromkeys(c for c in preferred if c in table):
+        amount = converter.convert(point.amount, point.currency, code)
+        if amount is not None:
+            return code, amount
+    return None
+
+
+def point_of(row: dict, converter: Converter) -> PricePoint:
+    amount = price_amount(row)
+    currency = row.get("currency") or None
+    converted = converter.convert(amount, currency) if currency else None
+    return PricePoint(amount=amount, currency=currency, converted=converted)
+
+
+def price_amount(row: dict) -> float | None:
+    try:
+        return float(Decimal(str(row["price"]))) if row.get("price") is not None else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def seller_key(row: dict) -> tuple:
+    if row.get("seller_id") is not None:
+        return ("id", row["seller_id"])
+    if row.get("seller_name"):
+        return ("name", row["source"], row["seller_name"])
+    return ("listing", row["listing_id"])
+
+
+def seller_name(row: dict) -> str:
+    return row.get("seller_name") or row.get("seller_domain") or f"(unnamed, {row['source']})"

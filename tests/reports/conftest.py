@@ -1,0 +1,79 @@
+"""A store with three crawl runs of priced listings and their model judgements."""
+
+from __future__ import annotations
+
+import pytest
+
+from grayhound.models import Listing, Seller
+
+RUN_DATES = ("2026-01-01T06:00:00.000Z", "2026-01-08T06:00:00.000Z", "2026-01-15T06:00:00.000Z")
+HOSTILE_SELLER = '=HYPERLINK("http://evil.example")<script>alert(1)</script>'
+
+# (key, source, seller, model, currency, prices per run (None = not seen), accessory, condition)
+OFFERS = [
+    (
+        "a",
+        "bazaar",
+        "CheapPhones",
+        "Xiaomi 14 Pro",
+        "USD",
+        ("699.00", "549.00", "549.00"),
+        0,
+        "new",
+    ),
+    ("b", "gadgetcorner", "Gadget Corner", "Xiaomi 14 Pro", "EUR", ("899.00",) * 3, 0, "new"),
+    ("c", "bazaar", HOSTILE_SELLER, "Xiaomi 14 Pro", "USD", (None, None, "950.00"), 0, "new"),
+    ("d", "bazaar", "CaseKing", "Xiaomi 14 Pro", "USD", ("19.99",) * 3, 1, "new"),
+    ("e", "bazaar", "SecondHand", "Xiaomi 14 Pro", "USD", ("400.00",) * 3, 0, "used"),
+    ("f", "bazaar", "Mystery", "Xiaomi 14 Pro", None, ("800.00",) * 3, 0, "unknown"),
+    ("g", "bazaar", "GoneSeller", "Xiaomi 14 Pro", "USD", ("500.00", None, None), 0, "new"),
+    ("h", "bazaar", "UK Imports", "Xiaomi 14", "GBP", ("450.00",) * 3, 0, "new"),
+    ("i", "gadgetcorner", "Swiss Deals", "Xiaomi 14 Ultra", "CHF", ("1100.00",) * 3, 0, "new"),
+]
+
+
+def populate(store) -> None:
+    sources = ["bazaar", "gadgetcorner"]
+    ids: dict[str, int] = {}
+    for run_index, seen_at in enumerate(RUN_DATES):
+        run_id = store.start_run(sources, seen_at)
+        for key, source, seller, model, currency, prices, accessory, condition in OFFERS:
+            price = prices[run_index]
+            if price is None:
+                continue
+            seller_key = f"https://{source}.example/seller/{key}"
+            store.record_seller(run_id, source, seller_key, Seller(seller, url=seller_key), seen_at)
+            listing = Listing(
+                url=f"https://{source}.example/item/{key}",
+                is_product=True,
+                title=f"{model} 12/512GB" + (" case" if accessory else ""),
+                price=price,
+                currency=currency,
+                condition=condition,
+                seller=seller,
+                seller_url=seller_key,
+            )
+            ids[key], _ = store.record_listing(run_id, source, listing, seller_key, seen_at)
+        store.finish_run(run_id, seen_at, "finished", {"sources": {}})
+    store.record_findings([_finding(ids[o[0]], o) for o in OFFERS], run_id, RUN_DATES[-1])
+
+
+def _finding(listing_id: int, offer: tuple) -> dict:
+    key, _, seller, model, currency, _, accessory, condition = offer
+    return {
+        "subject_kind": "listing",
+        "subject_id": listing_id,
+        "subject": f"{model} by {seller}",
+        "brand": "xiaomi",
+        "score": 0.1,
+        "verdict": "clean",
+        "model": model,
+        "is_accessory": accessory,
+        "condition": condition,
+    }
+
+
+@pytest.fixture
+def priced_store(store):
+    populate(store)
+    return store
