@@ -77,3 +77,13 @@ def _finding(listing_id: int, offer: tuple) -> dict:
 def priced_store(store):
     populate(store)
     return store
+
+
+@pytest.fixture
+def run_dates() -> tuple[str, ...]:
+    return RUN_DATES
+
+
+@pytest.fixture
+def hostile_seller() -> str:
+    return HOSTILE_SELLER

@@ -6,7 +6,6 @@ import pytest
 
 from grayhound.errors import UsageError
 from reports.pricing import price_report, select_models
-from tests.reports.conftest import HOSTILE_SELLER, RUN_DATES
 
 
 def report_for(store, config, **options):
@@ -76,7 +75,7 @@ def test_currency_without_rate_is_counted_apart(priced_store, example_config):
     assert swiss.price.converted is None and swiss.msrp_position is None
 
 
-def test_undercutter_margin_and_since_when(priced_store, example_config):
+def test_undercutter_margin_and_since_when(priced_store, example_config, run_dates, hostile_seller):
     pro = by_model(report_for(priced_store, example_config))["Xiaomi 14 Pro"]
     cheapest = pro.competitors[0]
     assert cheapest.seller == "CheapPhones"
@@ -85,12 +84,12 @@ def test_undercutter_margin_and_since_when(priced_store, example_config):
     assert cheapest.margin == round((549 - 576) / 549, 4)
     assert cheapest.msrp_position == round(549 / 999 - 1, 4)
     # 699 in run 1, 549 from run 2 on
-    assert cheapest.price_since == RUN_DATES[1]
-    assert cheapest.below_landed_since == RUN_DATES[1]
-    assert cheapest.first_seen == RUN_DATES[0]
+    assert cheapest.price_since == run_dates[1]
+    assert cheapest.below_landed_since == run_dates[1]
+    assert cheapest.first_seen == run_dates[0]
     assert [c.seller for c in pro.competitors] == [
         "CheapPhones",
-        HOSTILE_SELLER,
+        hostile_seller,
         "Gadget Corner",
         "Mystery",
     ]
