@@ -77,12 +77,12 @@ SCHEMA_CONDITIONS = {
 CONDITION_WORDS_STRICT = (
     (
         r"renewed|refurbished|refurb|reconditioned|remanufactured|generalüberholt|"
-        r"reacondicionado|ricondizionato|reconditionné|recondicionado",
+        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony|b-ware",
         "refurbished",
     ),
     (
-        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|"
-        r"open[- ]box|b-ware|中古",
+        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|używany|gebruikt|"
+        r"open[- ]box|中古",
         "used",
     ),
     (
@@ -90,7 +90,7 @@ CONDITION_WORDS_STRICT = (
         "new",
     ),
 )
-CONDITION_WORDS_FIELD = ((r"new|neu|nuovo|nouveau|novo", "new"),)
+CONDITION_WORDS_FIELD = ((r"new|neu|nuovo|nouveau|novo|nowy|nieuw", "new"),)
 
 # --- visible-text price heuristics -------------------------------------------------------
 
@@ -214,9 +214,11 @@ BLOCK_HEADINGS = re.compile(
 )
 # Words right before a price that say it is not the current price.
 NOT_CURRENT_BEFORE = re.compile(
-    r"(was|list price|list|typical price|msrp|rrp|uvp|statt|original(ly)?|regular price was|"
+    r"(?<![\w])(was|list price|list|typical price|msrp|rrp|uvp|statt|anstatt|vorher|original(ly)?|"
+    r"regular price was|de|antes|avant|prima|era|invece di|zamiast|"
     r"reg\.?|before|compare at|compare|save|you save|saving|sparen|ahorra|économisez|"
-    r"shipping|delivery|postage|versand|livraison|envío|plus|\+|payments? of|"
+    r"shipping|shipping costs?|delivery|postage|versand|versandkosten|porto|livraison|envío|"
+    r"frete|spedizione|plus|zzgl\.?|\+|payments? of|"
     r"installments? of|or|per|from\s+\S+\s*/\s*mo|deposit|trade[- ]in)\s*:?\s*$",
     re.I,
 )

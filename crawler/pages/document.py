@@ -169,8 +169,14 @@ def hint_tokens(element: lxml.html.HtmlElement) -> set[str]:
         parts = [p.lower() for p in _CAMEL.split(word)]
         tokens.update(parts)
         tokens.add(word.lower())
+    # Joined pairs catch "list-price" and "oldPrice"; "with-list-price" is a current price
+    # shown next to a list price, so a pair right after "with" does not count.
     words = [w.lower() for w in _TOKEN_SPLIT.split(_CAMEL.sub(" ", raw)) if w]
-    tokens.update(a + b for a, b in zip(words, words[1:], strict=False))
+    tokens.update(
+        a + b
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False))
+        if i == 0 or words[i - 1] not in ("with", "has")
+    )
     return tokens
 
 

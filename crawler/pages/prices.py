@@ -188,19 +188,25 @@ def _excluded(element, layout: Layout) -> bool:
 
 
 def _not_current_by_context(candidate: Candidate) -> bool:
-    """'Was $1,099', '$37/mo', '$4.99 shipping', 'Save $100', '$2.10 / 100 g'."""
+    """'Was $1,099', 'de R$ 1.599', '$37/mo', '$4.99 shipping', 'Save $100', '$2.10 / 100 g'.
+    The words may sit inside the candidate's own text or in its parent's."""
+    text = candidate.text
+    money = MONEY.search(text)
+    lead, trail = (text[: money.start()], text[money.end() :]) if money else ("", "")
+    before, after = lead, trail
     node = candidate.element
     for _ in range(3):
         parent = node.getparent()
         if parent is None:
             break
         context = visible_text(parent, 300)
-        at = context.find(candidate.text)
-        if at >= 0 and len(context) > len(candidate.text):
-            before, after = context[:at][-40:], context[at + len(candidate.text) :][:40]
-            return bool(NOT_CURRENT_BEFORE.search(before) or NOT_CURRENT_AFTER.search(after))
+        at = context.find(text)
+        if at >= 0 and len(context) > len(text):
+            before = context[:at][-40:] + lead
+            after = trail + context[at + len(text) :][:40]
+            break
         node = parent
-    return False
+    return bool(NOT_CURRENT_BEFORE.search(before) or NOT_CURRENT_AFTER.search(after))
 
 
 def _score(candidate: Candidate, layout: Layout) -> None:

@@ -27,6 +27,8 @@ from crawler.pages.titles import page_title
 # A product page shows this many priced cards linking elsewhere only when it is a list.
 MANY_CARDS = 4
 MAX_NAME = 80
+# The product summary around the title; beyond this it is the whole page, reviews and all.
+MAX_BLOCK_TEXT = 1500
 _STRONG = re.compile(rf"^\W*({SELLER_LABEL_STRONG})\s*:?\s*(.*)$", re.I | re.S)
 _WEAK = re.compile(rf"^\W*({SELLER_LABEL_WEAK})\s*(:|$)\s*(.*)$", re.I | re.S)
 _CONDITION = re.compile(rf"^\W*({CONDITION_LABEL})\s*(:|$)\s*(.*)$", re.I | re.S)
@@ -44,13 +46,16 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
     seller, seller_url, seller_domain = _seller(page, layout)
     condition_raw = _labelled(layout, _CONDITION, group=3)
     condition = condition_from_field(condition_raw) or condition_from_title(title)
+    if condition is None:
+        condition_raw = _product_block_text(layout)
+        condition = condition_from_title(condition_raw)
     list_page = _looks_like_list_page(layout, candidates)
     return {
         "title": title,
         "price": format_price(best.amount) if best else None,
         "currency_hint": best.text if best else None,
         "condition": condition,
-        "condition_raw": condition_raw or (title if condition else None),
+        "condition_raw": (condition_raw or title)[:200] if condition else None,
         "seller": seller,
         "seller_url": seller_url,
         "seller_domain": seller_domain,
@@ -63,6 +68,19 @@ def _title(layout: Layout) -> str | None:
     if layout.title is None:
         return None
     return visible_text(layout.title, 400)[:300] or None
+
+
+def _product_block_text(layout: Layout) -> str | None:
+    """Text of the smallest block around the title that is still short enough to be the
+    product's own summary ("Brand new, factory sealed")."""
+    found = None
+    ancestors = list(layout.title.iterancestors())[:4] if layout.title is not None else []
+    for block in ancestors:
+        text = visible_text(block, MAX_BLOCK_TEXT + 1)
+        if len(text) > MAX_BLOCK_TEXT or layout.in_blocked(block):
+            break
+        found = text
+    return found
 
 
 def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | None]:
