@@ -344,7 +344,8 @@ def shopify_collection(req: Request, match: re.Match) -> Response:
     if page > pages:
         return NOT_FOUND
     shown = products[(page - 1) * per_page : page * per_page]
-    return render("shopify/collection.html", site=site, products=shown, page=page, pages=pages)
+    context = {"products": shown, "page": page, "pages": pages, "base": req.base_url}
+    return render("shopify/collection.html", site=site, **context)
 
 
 def shopify_home(req: Request, match: re.Match) -> Response:
@@ -422,6 +423,7 @@ def gadgetcorner_category(req: Request, match: re.Match) -> Response:
         return NOT_FOUND
     shown = products[(page - 1) * per_page : page * per_page]
     context = {"category": category, "products": shown, "page": page, "pages": pages}
+    context["base"] = req.base_url
     return render("gadgetcorner/category.html", site=site, **context)
 
 
