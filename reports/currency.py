@@ -51,6 +51,14 @@ def format_money(amount: float | None, currency: str | None) -> str:
     return f"{number} {currency or '(currency unknown)'}"
 
 
+def format_signed(amount: float | None, currency: str | None) -> str:
+    """A difference: "+$374.00", "−$27.00"."""
+    if amount is None:
+        return "—"
+    sign = "−" if amount < 0 else "+"
+    return sign + format_money(abs(amount), currency)
+
+
 def format_with_conversion(
     amount: float | None, currency: str | None, converted: float | None, target: str
 ) -> str:

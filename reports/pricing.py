@@ -49,6 +49,7 @@ class HistoryPoint:
     source: str
     listing_id: int
     price: PricePoint
+    is_current: bool  # False: a later crawl of its source no longer saw the listing
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _model_pricing(
         median_position=msrp_position(median[1], entry, converter)[0] if median else None,
         below_landed=sum(1 for c in competitors if c.below_landed),
         competitors=competitors,
-        history=_history(listings, converter),
+        history=_history(listings, current, converter),
     )
 
 
@@ -217,7 +218,9 @@ def _reference(table: dict[str, float], converter: Converter) -> float | None:
     return None
 
 
-def _history(listings: list[list[dict]], converter: Converter) -> tuple[HistoryPoint, ...]:
+def _history(
+    listings: list[list[dict]], current: set[int], converter: Converter
+) -> tuple[HistoryPoint, ...]:
     points = [
         HistoryPoint(
             crawl_run_id=row["crawl_run_id"],
@@ -226,6 +229,7 @@ def _history(listings: list[list[dict]], converter: Converter) -> tuple[HistoryP
             source=row["source"],
             listing_id=row["listing_id"],
             price=point_of(row, converter),
+            is_current=row["listing_id"] in current,
         )
         for rows in listings
         for row in rows

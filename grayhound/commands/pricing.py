@@ -1,0 +1,90 @@
+"""`grayhound prices`: competitor pricing per catalog model, for distributors."""
+
+from __future__ import annotations
+
+import click
+
+from grayhound.commands import config_option, current_config, open_output
+
+FORMATS = ("table", "csv", "json", "html")
+
+
+@click.command()
+@click.option("--model", default=None, help="Only this catalog model (name or alias).")
+@click.option("--brand", default=None, help="Only this brand id.")
+@click.option("--currency", default="USD", show_default=True, help="Report currency (ISO 4217).")
+@click.option(
+    "--condition",
+    type=click.Choice(["new", "used", "refurbished", "any"]),
+    default="new",
+    show_default=True,
+    help="Which listings count; 'new' includes listings that state no condition.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@config_option
+def prices(
+    model: str | None,
+    brand: str | None,
+    currency: str,
+    condition: str,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Competitor pricing per catalog model: sellers, listings, lowest / median / highest price,
+    position against MSRP, the margin you would make matching each competitor (with a
+    landed_cost in the catalog), who is below your landed cost and since when, and the price
+    history across crawl runs (a chart per model in --format html).
+
+    Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
+    from grayhound.store import open_store
+    from reports.pricing import price_report, select_models
+
+    config = current_config()
+    currency = _currency(currency, config.pricing.rates)
+    models = select_models(config.catalog, model, brand)
+    with open_store(config.storage.database, create=False) as store:
+        report = price_report(
+            list(store.price_observations()),
+            store.runs(),
+            config,
+            currency=currency,
+            condition=condition,
+            models=models,
+        )
+    stream = open_output(out)
+    try:
+        _write(report, fmt, stream)
+    finally:
+        if stream is not click.get_text_stream("stdout"):
+            stream.close()
+    if out not in (None, "-"):
+        click.echo(f"wrote competitor pricing for {len(report.models)} models to {out}", err=True)
+
+
+def _currency(code: str, rates: dict[str, float]) -> str:
+    from grayhound.errors import UsageError
+
+    code = code.upper()
+    if code != "USD" and code not in rates:
+        known = ", ".join(["USD", *sorted(rates)])
+        raise UsageError(f"--currency: no rate for {code} in [pricing].rates (known: {known})")
+    return code
+
+
+def _write(report, fmt: str, stream) -> None:
+    from reports import price_report as render
+
+    if fmt == "json":
+        render.write_json(report, stream)
+    elif fmt == "csv":
+        render.write_price_csv(report, stream)
+    elif fmt == "html":
+        stream.write(render.render_html(report))
+    else:
+        from reports.price_table import print_table
+
+        print_table(report, stream)
+
+
+COMMANDS = [prices]

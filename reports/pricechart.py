@@ -1,0 +1,107 @@
+"""The price-over-time chart of one catalog model: an inline SVG, readable offline, the same bytes
+for the same data (matplotlib's Agg/SVG backends with a fixed hash salt and no date stamp)."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import datetime
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from reports.currency import format_money  # noqa: E402
+from reports.pricing import ModelPricing  # noqa: E402
+
+MAX_SERIES = 8  # more lines than this are unreadable; the cheapest sellers are drawn
+LABEL_CHARS = 32  # seller names are page text of any length
+CHART_RC = {
+    "svg.hashsalt": "grayhound-prices",  # stable element ids → identical files for same data
+    "svg.fonttype": "path",  # glyphs as paths: no font needed to read the file offline
+    "text.parse_math": False,  # a seller called "$$$ deals" is text, not mathtext
+    "font.size": 9,
+}
+
+
+def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
+    """An SVG <svg> element, or None when the model has no convertible history."""
+    series = _series(model)
+    if not series:
+        return None
+    with matplotlib.rc_context(CHART_RC):
+        figure = Figure(figsize=(11, 4.2), layout="constrained")
+        axes = figure.add_subplot()
+        for label, points in series:
+            dates, prices = zip(*points, strict=True)
+            axes.plot(dates, prices, marker="o", markersize=4, drawstyle="steps-post", label=label)
+        _reference_lines(axes, model, currency)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
+        axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+        axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+        axes.set_ylabel(f"cheapest price per seller, {currency}")
+        axes.margins(y=0.12)
+        axes.grid(axis="y", alpha=0.3)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, frameon=False)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]]]:
+    """Per seller, the cheapest converted price per crawl run; cheapest sellers first."""
+    by_seller: dict[tuple[str, str], dict[int, tuple[datetime, float]]] = defaultdict(dict)
+    current = {(p.seller, p.source) for p in model.history if p.is_current}
+    for point in model.history:
+        if point.price.converted is None:
+            continue
+        runs = by_seller[(point.seller, point.source)]
+        when = datetime.fromisoformat(point.observed_at.replace("Z", "+00:00"))
+        previous = runs.get(point.crawl_run_id)
+        if previous is None or point.price.converted < previous[1]:
+            runs[point.crawl_run_id] = (when, point.price.converted)
+    ranked = sorted(
+        by_seller.items(), key=lambda item: (item[0] not in current, _latest(item[1]), item[0])
+    )
+    return [
+        (_label(seller, source, (seller, source) in current), [runs[r] for r in sorted(runs)])
+        for (seller, source), runs in ranked[:MAX_SERIES]
+    ]
+
+
+def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
+    return runs[max(runs)][1]
+
+
+def _label(seller: str, source: str, is_current: bool) -> str:
+    name = seller if len(seller) <= LABEL_CHARS else seller[: LABEL_CHARS - 1] + "…"
+    return f"{name} ({source})" + ("" if is_current else " — listing gone")
+
+
+def _reference_lines(axes, model: ModelPricing, currency: str) -> None:
+    if model.msrp_converted is not None:
+        axes.axhline(model.msrp_converted, color="#555", linestyle="--", linewidth=1)
+        axes.annotate(
+            f"MSRP {format_money(model.msrp_converted, currency)}",
+            (0, model.msrp_converted),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 2),
+            textcoords="offset points",
+            color="#555",
+            va="bottom",
+        )
+    if model.landed_converted is not None:
+        axes.axhline(model.landed_converted, color="#c0392b", linestyle=":", linewidth=1.5)
+        axes.annotate(
+            f"your landed cost {format_money(model.landed_converted, currency)}",
+            (0, model.landed_converted),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 3),
+            textcoords="offset points",
+            color="#c0392b",
+        )
