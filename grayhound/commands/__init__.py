@@ -59,8 +59,8 @@ def open_output(out: str | None, *, binary: bool = False):
 
 
 def register(group: click.Group) -> None:
-    from grayhound.commands import crawling, detecting, setup
+    from grayhound.commands import crawling, detecting, pricing, setup
 
-    for module in (setup, crawling, detecting):
+    for module in (setup, crawling, detecting, pricing):
         for command in module.COMMANDS:
             group.add_command(command)
