@@ -77,12 +77,12 @@ SCHEMA_CONDITIONS = {
 CONDITION_WORDS_STRICT = (
     (
         r"renewed|refurbished|refurb|reconditioned|remanufactured|generalüberholt|"
-        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony|b-ware",
+        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony",
         "refurbished",
     ),
     (
         r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|używany|gebruikt|"
-        r"open[- ]box|中古",
+        r"open[- ]box|b-ware|中古",
         "used",
     ),
     (

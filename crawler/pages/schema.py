@@ -151,7 +151,7 @@ def _main_product(products: list[dict], title_hint: str | None) -> dict | None:
     if hint:
         for product in products:
             name = (_text(product.get("name")) or "").lower()
-            if name and (name in hint or hint in name):
+            if name and (name in hint or (hint in name and len(hint) >= 0.8 * len(name))):
                 return product
     if len(names) >= MANY_PRODUCTS and not any(types_of(p) & {"productgroup"} for p in products):
         return None
