@@ -145,6 +145,7 @@ class WarcWriter:
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         out.write(self._member(record))
         out.write(self._member(self._request_record(exchange, record_id)))
+        out.flush()  # one write per exchange: the index never points past the file's end
         return Stored(self.relative, offset, out.tell() - offset, record_id, record_type)
 
     def _request_record(self, exchange: Exchange, response_id: str):
