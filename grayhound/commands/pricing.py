@@ -52,13 +52,14 @@ def prices(
             condition=condition,
             models=models,
         )
+    to_stdout = out in (None, "-")
     stream = open_output(out)
     try:
         _write(report, fmt, stream)
     finally:
-        if stream is not click.get_text_stream("stdout"):
+        if not to_stdout:
             stream.close()
-    if out not in (None, "-"):
+    if not to_stdout:
         click.echo(f"wrote competitor pricing for {len(report.models)} models to {out}", err=True)
 
 

@@ -87,3 +87,9 @@ def run_dates() -> tuple[str, ...]:
 @pytest.fixture
 def hostile_seller() -> str:
     return HOSTILE_SELLER
+
+
+@pytest.fixture
+def populate_store():
+    """The function that fills a store, for tests that open their own (e.g. the CLI's)."""
+    return populate
