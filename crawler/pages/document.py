@@ -15,8 +15,8 @@ from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bo
 # Pages beyond this are cut: a product's title and price sit near the top, and a 50 MB
 # "page" is a dump or an attack, not something a buyer reads.
 MAX_BODY_BYTES = 5_000_000
-# Below this share of text-like characters a body is binary, not HTML.
-MIN_TEXT_RATIO = 0.85
+# Above this share of control bytes a body is binary (an image, an archive), not HTML.
+MAX_CONTROL_RATIO = 0.02
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "title"})
 _SPACES = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
@@ -66,10 +66,10 @@ def load_page(url: str, body: bytes, headers: Mapping[str, str] | None) -> Page:
         body = body[:MAX_BODY_BYTES]
     if not body.strip():
         problems.append("empty body")
-    text = decode_body(body, _content_type(headers), problems)
-    if body.strip() and not _looks_like_text(text):
+    if _looks_binary(body):
         problems.append("body is not HTML text (binary content)")
-        text = ""
+        body = b""
+    text = decode_body(body, _content_type(headers), problems)
     root = parse_html(text, problems)
     return Page(url=url, root=root, base_url=_base_url(url, root), problems=problems)
 
@@ -195,12 +195,14 @@ def _content_type(headers: Mapping[str, str] | None) -> str | None:
     return None
 
 
-def _looks_like_text(text: str) -> bool:
-    sample = text[:4000]
-    if not sample:
-        return True
-    printable = sum(1 for ch in sample if ch.isprintable() or ch in "\r\n\t")
-    return printable / len(sample) >= MIN_TEXT_RATIO and "\ufffd" * 20 not in sample
+def _looks_binary(body: bytes) -> bool:
+    """Control bytes (other than whitespace) are rare in any text encoding but UTF-16/32,
+    which carry a BOM; images, archives and random junk are full of them."""
+    if not body or read_bom(body)[0]:
+        return False
+    sample = body[:4096]
+    controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    return controls / len(sample) > MAX_CONTROL_RATIO
 
 
 def _is_utf8_with_non_ascii(body: bytes) -> bool:
