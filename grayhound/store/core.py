@@ -11,8 +11,10 @@ import sqlite_utils
 from grayhound.errors import GrayhoundError
 from grayhound.store.captures import Captures
 from grayhound.store.crawldata import CrawlData
+from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.pricing import PriceHistory
+from grayhound.store.reviews import Reviews
 
 
 def utc_now() -> str:
@@ -20,7 +22,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class Store(CrawlData, Findings, Captures, PriceHistory):
+class Store(CrawlData, Findings, Captures, PriceHistory, Reviews, Digests):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None):

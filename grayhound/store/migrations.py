@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawldata, findings
+from grayhound.store import captures, crawldata, digests, findings, reviews
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
@@ -16,6 +16,8 @@ MIGRATIONS: list[Migration] = [
     ("0001_crawl_data", crawldata.create_schema),
     ("0002_findings", findings.create_schema),
     ("0003_captures", captures.create_schema),
+    ("0004_reviews", reviews.create_schema),
+    ("0005_digests", digests.create_schema),
 ]
 
 

@@ -1,0 +1,113 @@
+"""Triage: one case per judged subject (a listing or a seller), its state, and the append-only
+log of every decision about it (who, when, why, and the evidence it was made on).
+
+States and the rules between them live in `grayhound/triage.py`; this module only stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import sqlite_utils
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    db["cases"].create(
+        {
+            "id": int,
+            "subject_kind": str,  # listing | seller
+            "subject_id": int,
+            "state": str,  # open | confirmed | dismissed | takedown-requested | resolved
+            "opened_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"subject_kind", "subject_id", "state", "opened_at", "updated_at"},
+    )
+    db["cases"].create_index(["subject_kind", "subject_id"], unique=True)
+    db["cases"].create_index(["state"])
+    db["review_log"].create(
+        {
+            "id": int,
+            "case_id": int,
+            "at": str,
+            "by": str,
+            "previous_state": str,
+            "state": str,
+            "note": str,
+            "evidence": str,  # JSON: the evidence snapshot the decision was made on
+            "evidence_fingerprint": str,
+        },
+        pk="id",
+        not_null={"case_id", "at", "by", "state"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["review_log"].create_index(["case_id"])
+
+
+def evidence_fingerprint(evidence: dict) -> str:
+    """A short stable hash of an evidence snapshot, quoted in the log and the digest."""
+    blob = json.dumps(evidence, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Reviews:
+    """Mixin of Store: cases and their review log."""
+
+    db: sqlite_utils.Database
+
+    def ensure_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> dict:
+        """Open a case for every (subject_kind, subject_id) that has none; return
+        {(subject_kind, subject_id): case row} for all of them."""
+        subjects = list(dict.fromkeys(subjects))
+        with self.db.conn:
+            for kind, subject_id in subjects:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
+                    " updated_at) VALUES (?, ?, 'open', ?, ?)",
+                    [kind, subject_id, now, now],
+                )
+        wanted = set(subjects)
+        return {
+            (row["subject_kind"], row["subject_id"]): row
+            for row in self.db["cases"].rows
+            if (row["subject_kind"], row["subject_id"]) in wanted
+        }
+
+    def get_case(self, case_id: int) -> dict | None:
+        rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
+        return rows[0] if rows else None
+
+    def cases(self, state: str | None = None) -> list[dict]:
+        where, params = (None, []) if state is None else ("state = ?", [state])
+        return list(self.db["cases"].rows_where(where, params, order_by="id"))
+
+    def set_case_state(
+        self, case_id: int, state: str, *, by: str, note: str, evidence: dict, at: str
+    ) -> dict:
+        """Change a case's state and append the decision to the review log; return the entry."""
+        case = self.get_case(case_id)
+        entry = {
+            "case_id": case_id,
+            "at": at,
+            "by": by,
+            "previous_state": case["state"] if case else None,
+            "state": state,
+            "note": note,
+            "evidence": json.dumps(evidence, sort_keys=True, default=str),
+            "evidence_fingerprint": evidence_fingerprint(evidence),
+        }
+        with self.db.conn:
+            self.db["cases"].update(case_id, {"state": state, "updated_at": at})
+            entry["id"] = self.db["review_log"].insert(entry).last_pk
+        return entry
+
+    def review_log(self, case_id: int | None = None) -> list[dict]:
+        where, params = (None, []) if case_id is None else ("case_id = ?", [case_id])
+        rows = self.db["review_log"].rows_where(where, params, order_by="id")
+        return [{**row, "evidence": json.loads(row["evidence"] or "{}")} for row in rows]
+
+    def last_decision(self, case_id: int) -> dict | None:
+        log = self.review_log(case_id)
+        return log[-1] if log else None

@@ -1,0 +1,184 @@
+"""Triage: the states a case moves through, who moved it and on what evidence, and when a
+dismissed case comes back by itself because its evidence changed.
+
+A case is one judged subject (a listing or a seller); its id is what the digest and
+`grayhound review list` show and what `grayhound review set` takes."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from decimal import Decimal, InvalidOperation
+
+from grayhound.errors import UsageError
+from grayhound.store import Store
+
+STATES = ("open", "confirmed", "dismissed", "takedown-requested", "resolved")
+SHOWN_STATES = ("open", "confirmed", "takedown-requested")  # in the digest until decided
+AUTOMATIC_REVIEWER = "grayhound"  # the name on the log entries grayhound writes itself
+
+LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain")
+SELLER_EVIDENCE = ("seller_name", "seller_domain")
+
+
+def evidence_of(row: dict) -> dict:
+    """The facts a decision rests on: what must change for a dismissed case to return, and
+    what the digest compares to say "changed"."""
+    fields = LISTING_EVIDENCE if row["subject_kind"] == "listing" else SELLER_EVIDENCE
+    snapshot = {name: row.get(name) for name in fields}
+    snapshot["verdict"] = row.get("verdict")
+    snapshot["flags"] = sorted(row.get("flags") or ())
+    return snapshot
+
+
+def evidence_changes(old: dict, new: dict, price_threshold: float = 0.0) -> list[str]:
+    """Sentences naming what differs between two snapshots; empty when nothing that matters
+    moved. A price counts as moved when it changed by more than `price_threshold` (a ratio)."""
+    changes = []
+    moved = price_change(old.get("price"), new.get("price"))
+    if moved is not None and abs(moved) > price_threshold:
+        changes.append(
+            f"price {old['price']} → {new['price']} {new.get('currency') or ''}".rstrip()
+            + f" ({moved:+.0%})"
+        )
+    for key, label in (("title", "title"), ("seller_name", "seller name")):
+        if _text(old.get(key)) != _text(new.get(key)) and new.get(key):
+            changes.append(f"{label} {old.get(key) or '(none)'!r} → {new[key]!r}")
+    if _text(old.get("seller_domain")) != _text(new.get("seller_domain")) and new.get(
+        "seller_domain"
+    ):
+        changes.append(f"domain {old.get('seller_domain') or '(none)'} → {new['seller_domain']}")
+    return changes
+
+
+def judgement_changes(old: dict, new: dict) -> list[str]:
+    changes = []
+    if old.get("verdict") != new.get("verdict"):
+        changes.append(f"verdict {old.get('verdict')} → {new.get('verdict')}")
+    added = sorted(set(new.get("flags") or ()) - set(old.get("flags") or ()))
+    removed = sorted(set(old.get("flags") or ()) - set(new.get("flags") or ()))
+    if added:
+        changes.append("new flags: " + ", ".join(added))
+    if removed:
+        changes.append("flags cleared: " + ", ".join(removed))
+    return changes
+
+
+def price_change(old: str | None, new: str | None) -> float | None:
+    """Relative change from old to new price, or None when either is missing."""
+    try:
+        before, after = Decimal(str(old)), Decimal(str(new))
+    except (InvalidOperation, TypeError):
+        return None
+    if before <= 0:
+        return None
+    return float((after - before) / before)
+
+
+def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, now: str) -> list:
+    """Reopen every dismissed case whose evidence moved since it was dismissed.
+
+    `subjects` maps (subject_kind, subject_id) to the flagged row with its current state.
+    Returns the log entries written (by "grayhound")."""
+    cases = store.ensure_cases(subjects, now)
+    entries = []
+    for key, case in cases.items():
+        if case["state"] != "dismissed":
+            continue
+        decision = store.last_decision(case["id"])
+        current = evidence_of(subjects[key])
+        changes = evidence_changes(decision["evidence"] if decision else {}, current, threshold)
+        if decision is None or not changes:
+            continue
+        note = "evidence changed since dismissal: " + "; ".join(changes)
+        entries.append(
+            store.set_case_state(
+                case["id"], "open", by=AUTOMATIC_REVIEWER, note=note, evidence=current, at=now
+            )
+        )
+    return entries
+
+
+def set_state(store: Store, case_ref: str, state: str, note: str, by: str | None, now: str):
+    """`grayhound review set`: validate, snapshot the evidence, log the decision."""
+    if state not in STATES:
+        raise UsageError(f"unknown state {state!r} (expected one of {', '.join(STATES)})")
+    case = store.get_case(parse_case_id(case_ref))
+    if case is None:
+        raise UsageError(f"no case {case_ref!r} (see `grayhound review list`)")
+    evidence = subject_evidence(store, case)
+    return store.set_case_state(
+        case["id"], state, by=by or reviewer(), note=note, evidence=evidence, at=now
+    )
+
+
+def subject_evidence(store: Store, case: dict) -> dict:
+    key = (case["subject_kind"], case["subject_id"])
+    for row in flagged_rows(store):
+        if (row["subject_kind"], row["subject_id"]) == key:
+            return evidence_of(row)
+    return {}  # no longer flagged: nothing to compare against
+
+
+def flagged_rows(store: Store) -> list[dict]:
+    return store.flagged_listing_findings() + store.flagged_seller_findings()
+
+
+def parse_case_id(text: str) -> int:
+    digits = str(text).strip().lstrip("#")
+    if not digits.isdigit():
+        raise UsageError(f"not a case id: {text!r} (a number such as 12, as the digest shows)")
+    return int(digits)
+
+
+def reviewer() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (OSError, KeyError):  # no user database entry (some containers)
+        return "unknown"
+
+
+def _text(value) -> str:
+    return " ".join(str(value or "").split()).casefold()
+
+
+def case_rows(
+    store: Store,
+    config,
+    now: str,
+    *,
+    state: str = "active",
+    brand: str | None = None,
+    flag: str | None = None,
+) -> list[dict]:
+    """`grayhound review list`: cases (reopened first where evidence moved), riskiest first."""
+    subjects = {(row["subject_kind"], row["subject_id"]): row for row in flagged_rows(store)}
+    reopen_changed(store, subjects, config.digest.reopen_price_change, now)
+    wanted = SHOWN_STATES if state == "active" else STATES if state == "all" else (state,)
+    rows = []
+    for case in store.cases():
+        row = subjects.get((case["subject_kind"], case["subject_id"]), {})
+        if case["state"] not in wanted or (brand and row.get("brand") != brand):
+            continue
+        if flag and flag not in (row.get("flags") or ()):
+            continue
+        rows.append(
+            {
+                "case_id": case["id"],
+                "state": case["state"],
+                "kind": case["subject_kind"],
+                "subject_id": case["subject_id"],
+                "verdict": row.get("verdict"),
+                "risk": row.get("score"),
+                "brand": row.get("brand"),
+                "flags": list(row.get("flags") or ()),
+                "subject": row.get("title") or row.get("seller_name") or row.get("subject"),
+                "seller": row.get("seller_name"),
+                "price": row.get("price"),
+                "currency": row.get("currency"),
+                "url": row.get("url"),
+                "updated_at": case["updated_at"],
+            }
+        )
+    rows.sort(key=lambda r: (-(r["risk"] or 0), r["case_id"]))
+    return rows
