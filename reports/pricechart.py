@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import matplotlib
 
@@ -40,6 +40,7 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
             dates, prices = zip(*points, strict=True)
             axes.plot(dates, prices, marker="o", markersize=4, drawstyle="steps-post", label=label)
         _reference_lines(axes, model, currency)
+        _widen_single_day(axes, series)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
         axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
         axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
@@ -72,6 +73,14 @@ def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]
         (_label(seller, source, (seller, source) in current), [runs[r] for r in sorted(runs)])
         for (seller, source), runs in ranked[:MAX_SERIES]
     ]
+
+
+def _widen_single_day(axes, series) -> None:
+    """One crawl run gives one date: show a day either side instead of a zero-width axis."""
+    dates = {when for _, points in series for when, _ in points}
+    if len(dates) == 1:
+        (only,) = dates
+        axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
 
 
 def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
