@@ -30,6 +30,8 @@ from crawler.pages.money import ISO_CODES, parse_amount
 MIN_SCORE = 3.0
 # Longest text an element may have and still be "a price" rather than a block containing one.
 MAX_PRICE_TEXT = 48
+# A page with more prices than this is a list; the product's own price comes early.
+MAX_CANDIDATES = 300
 SPLIT_PART_TOKENS = frozenset(
     {"whole", "fraction", "decimal", "cents", "integer", "symbol", "currency", "dec", "int"}
 )
@@ -72,8 +74,10 @@ def price_candidates(layout: Layout) -> list[Candidate]:
         if candidate is not None and not _not_current_by_context(candidate):
             _score(candidate, layout)
             seen[id(element)] = candidate
-    ranked = sorted(seen.values(), key=lambda c: -c.score)
-    return [c for c in ranked if not _contains_other(c, ranked)]
+            if len(seen) >= MAX_CANDIDATES:
+                break
+    _drop_outer_duplicates(seen)
+    return sorted(seen.values(), key=lambda c: -c.score)
 
 
 def best_price(candidates: list[Candidate]) -> Candidate | None:
@@ -230,15 +234,13 @@ def _score(candidate: Candidate, layout: Layout) -> None:
         candidate.reasons.append(f"{distance} steps from title/buy button")
 
 
-def _contains_other(candidate: Candidate, ranked: list[Candidate]) -> bool:
+def _drop_outer_duplicates(seen: dict[int, Candidate]) -> None:
     """Drop an outer element when a better-scored inner one holds the same price."""
-    return any(
-        other is not candidate
-        and other.amount == candidate.amount
-        and other.score >= candidate.score
-        and candidate.element in set(other.element.iterancestors())
-        for other in ranked
-    )
+    for candidate in list(seen.values()):
+        for ancestor in list(candidate.element.iterancestors())[:6]:
+            outer = seen.get(id(ancestor))
+            if outer and outer.amount == candidate.amount and outer.score <= candidate.score:
+                del seen[id(ancestor)]
 
 
 def _digits(text: str) -> str:
