@@ -3,12 +3,23 @@ all call these same functions."""
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from grayhound.config import Config
+from grayhound.errors import GrayhoundError
+from grayhound.store import Store, open_store
+
+DEFAULT_SINCE = "24h"  # the reference point of the very first digest
 
 
-def after_crawl(config: Config, run_id: int, echo: Callable[[str], None] = print) -> dict:
+def after_crawl(
+    config: Config,
+    run_id: int,
+    echo: Callable[[str], None] = print,
+    now: datetime | None = None,
+) -> dict:
     """Run the stages that follow a crawl; return {label: path} of what was written."""
     from grayhound.detection import detect_findings
 
@@ -18,5 +29,103 @@ def after_crawl(config: Config, run_id: int, echo: Callable[[str], None] = print
         f"detect: {counts['flagged_listings']} of {counts['listings']} listings flagged, "
         f"{counts['risky_sellers']} of {counts['sellers']} sellers impersonating or suspicious"
     )
-    # -- digest step (reports/digest.py) goes here --
+    # -- digest step (reports/digest.py): files in [digest] out_dir, email when configured --
+    outputs.update(deliver_digest(config, now or datetime.now(UTC), echo=echo))
     return outputs
+
+
+def produce_digest(
+    store: Store, config: Config, now: datetime, since: str | None = None, *, record: bool = True
+):
+    """Build the digest as of `now` and, with `record`, remember what it showed.
+
+    The reference point is `now - since` when given, else the previous digest (so "new"
+    means new since the last one), else 24 hours. Dismissed cases whose evidence moved are
+    reopened first, so they come back in this very digest."""
+    from grayhound.triage import flagged_rows, reopen_changed
+    from reports.digest import DigestInputs, build_digest, iso, parse_since
+
+    created_at = iso(now)
+    previous = store.previous_digest(created_at)
+    if since:
+        reference = parse_since(since, now)
+    else:
+        reference = previous["created_at"] if previous else parse_since(DEFAULT_SINCE, now)
+    rows = flagged_rows(store)
+    subjects = {(row["subject_kind"], row["subject_id"]): row for row in rows}
+    reopen_changed(store, subjects, config.digest.reopen_price_change, created_at)
+    runs = [run for run in store.runs() if run["status"] != "running"][-2:][::-1]
+    inputs = DigestInputs(
+        now=created_at,
+        reference=reference,
+        rows=rows,
+        cases=store.ensure_cases(subjects, created_at),
+        shown=store.shown_evidence(reference),
+        captures=latest_captures(store, rows),
+        runs=runs,
+        source_stats={run["id"]: store.source_stats(run["id"]) for run in runs},
+        failures=store.failures(runs[0]["id"]) if runs else [],
+        previous_digest_at=previous["created_at"] if previous else None,
+    )
+    digest = build_digest(inputs)
+    if record:
+        items = [{**item, "grouping": item["group"]} for item in digest.all_items()]
+        store.record_digest(
+            created_at, reference, digest.counts, items, runs[0]["id"] if runs else None
+        )
+    return digest
+
+
+def latest_captures(store: Store, rows: list[dict]) -> dict[int, dict]:
+    """The newest stored capture (WARC record) of each flagged listing that has one."""
+    captures = {}
+    for row in rows:
+        if row["subject_kind"] == "listing":
+            found = store.captures_of("listing", row["subject_id"])
+            if found:
+                captures[row["subject_id"]] = found[-1]
+    return captures
+
+
+def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
+    """Write the configured formats into out_dir and email the digest when SMTP is set."""
+    from reports.deliver import send_digest, write_digest_files
+
+    with open_store(config.storage.database) as store:
+        digest = produce_digest(store, config, now)
+    paths = write_digest_files(
+        digest, config.digest.formats, config.digest.out_dir, config.storage.evidence_dir
+    )
+    counts = digest.counts["groups"]
+    echo(
+        f"digest: {counts['new']} new, {counts['changed']} changed, "
+        f"{counts['still_open']} still open; {len(digest.health['warnings'])} crawl warnings"
+    )
+    smtp = config.digest.smtp
+    if smtp:
+        try:
+            send_digest(digest, smtp, config.storage.evidence_dir)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise GrayhoundError(
+                f"{smtp['host']}:{smtp['port']}: could not send the digest: {exc}"
+            ) from None
+        echo(f"digest: emailed to {', '.join(smtp['to'])}")
+    return {f"digest ({fmt})": path for fmt, path in paths.items()}
+
+
+def run_pipeline(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
+    """`grayhound run`: crawl (in a child process: a fresh reactor) → detect → digest, holding
+    the run lock so a manual and a scheduled run never overlap."""
+    from crawler.runner import crawl_in_subprocess
+    from grayhound.lock import run_lock
+
+    with run_lock(config.storage.database):
+        code = crawl_in_subprocess(config.path)
+        if code == 2:
+            raise GrayhoundError(f"{config.path}: the crawl refused the configuration")
+        with open_store(config.storage.database) as store:
+            latest = store.latest_run()
+        if latest is None:
+            raise GrayhoundError(f"{config.storage.database}: the crawl recorded no run")
+        outputs = after_crawl(config, latest["id"], echo=echo, now=now)
+    return {"crawl_exit": code, "run_id": latest["id"], "outputs": outputs}

@@ -1,0 +1,187 @@
+"""`grayhound digest`, `grayhound review list|set`, `grayhound run` and `grayhound schedule`:
+what brand-protection staff read every morning, and how they decide about it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from grayhound.commands import config_option, current_config, open_output
+from grayhound.config import DIGEST_FORMATS
+from grayhound.triage import STATES
+
+LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
+
+
+@click.command()
+@click.option(
+    "--since",
+    default=None,
+    help="Compare with this moment: 24h, 90m, 7d or an ISO date "
+    "(default: the previous digest, else 24h).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DIGEST_FORMATS),
+    default=None,
+    help="Output format (default: from the --out extension, else md).",
+)
+@click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@click.option("--no-record", is_flag=True, help="A preview: do not remember this digest.")
+@config_option
+def digest(since: str | None, fmt: str | None, out: str | None, no_record: bool) -> None:
+    """The digest: new, changed and still-open cases ranked by risk, with crawl health.
+
+    Each digest is remembered, so the next one's "new" means new since this one.
+
+    Example: grayhound digest --since 7d --format html --out digest.html"""
+    from grayhound.pipeline import produce_digest
+    from grayhound.store import open_store
+    from reports.render import render
+
+    config = current_config()
+    suffix = Path(out).suffix.lstrip(".") if out not in (None, "-") else ""
+    fmt = fmt or (suffix if suffix in DIGEST_FORMATS else "md")
+    with open_store(config.storage.database, create=False) as store:
+        result = produce_digest(store, config, datetime.now(UTC), since, record=not no_record)
+    text = render(result, fmt, evidence_dir=str(config.storage.evidence_dir))
+    _write(text, out)
+    if out not in (None, "-"):
+        counts = result.counts["groups"]
+        click.echo(
+            f"wrote {out}: {counts['new']} new, {counts['changed']} changed, "
+            f"{counts['still_open']} still open",
+            err=True,
+        )
+
+
+@click.group()
+def review() -> None:
+    """Triage cases: one per flagged listing or seller, with an append-only decision log."""
+
+
+@review.command("list")
+@click.option(
+    "--state",
+    type=click.Choice((*STATES, "active", "all")),
+    default="active",
+    show_default=True,
+    help="active = open, confirmed and takedown-requested.",
+)
+@click.option("--brand", default=None, help="Only cases about this brand id.")
+@click.option("--flag", default=None, help="Only cases carrying this flag.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@config_option
+def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> None:
+    """List cases with their state, risk, flags and subject.
+
+    Example: grayhound review list --state confirmed --flag price_low --format json"""
+    from grayhound.store import open_store, utc_now
+    from grayhound.triage import case_rows
+
+    config = current_config()
+    with open_store(config.storage.database, create=False) as store:
+        rows = case_rows(store, config, utc_now(), state=state, brand=brand, flag=flag)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        click.echo(_table(rows))
+
+
+@review.command("set")
+@click.argument("case_id")
+@click.argument("state")
+@click.option("--note", required=True, help="Why: what you checked, the ticket, the takedown.")
+@click.option("--by", default=None, help="Who decided (default $USER).")
+@config_option
+def review_set(case_id: str, state: str, note: str, by: str | None) -> None:
+    """Set a case's state: open, confirmed, dismissed, takedown-requested or resolved.
+
+    A dismissed case leaves the digest until its evidence changes; confirmed and
+    takedown-requested stay until resolved.
+
+    Example: grayhound review set 12 dismissed --note "authorized via regional distributor" """
+    from grayhound.store import open_store, utc_now
+    from grayhound.triage import set_state
+
+    config = current_config()
+    with open_store(config.storage.database, create=False) as store:
+        entry = set_state(store, case_id, state, note, by, utc_now())
+    click.echo(
+        f"case #{entry['case_id']}: {entry['previous_state']} → {entry['state']} "
+        f"(by {entry['by']}, evidence {entry['evidence_fingerprint']})"
+    )
+
+
+@click.command("run")
+@config_option
+def run() -> int:
+    """Crawl, detect and write the digest (what the schedule runs); refuses to overlap
+    another run of the same database.
+
+    Example: grayhound --config watch/grayhound.toml run"""
+    from grayhound.pipeline import run_pipeline
+
+    result = run_pipeline(current_config(), datetime.now(UTC), echo=click.echo)
+    for label, path in result["outputs"].items():
+        click.echo(f"{label}: {path}")
+    return 0 if result["crawl_exit"] == 0 else 1
+
+
+@click.command()
+@config_option
+def schedule() -> None:
+    """Run `grayhound run` on the configured [schedule] cron, in the foreground, until
+    stopped with Ctrl-C or SIGTERM. Each run is a child process; each is logged.
+
+    Example: grayhound --config watch/grayhound.toml schedule"""
+    from grayhound.schedule import run_schedule
+
+    def log(message: str) -> None:
+        click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z {message}", err=True)
+
+    run_schedule(current_config(), log=log)
+
+
+def _write(text: str, out: str | None) -> None:
+    stream = open_output(out)
+    try:
+        stream.write(text)
+    finally:
+        if stream is not click.get_text_stream("stdout"):
+            stream.close()
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "no cases"
+    widths = {"subject": 44, "seller": 22, "flags": 34}
+    cells = [[_cell(row, column, widths.get(column)) for column in LIST_COLUMNS] for row in rows]
+    header = [column.upper() for column in LIST_COLUMNS]
+    sizes = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    lines = [
+        "  ".join(text.ljust(size) for text, size in zip(line, sizes, strict=True)).rstrip()
+        for line in [header, *cells]
+    ]
+    return "\n".join(lines)
+
+
+def _cell(row: dict, column: str, width: int | None) -> str:
+    value = row.get(column)
+    if column == "case":
+        value = f"#{row['case_id']}"
+    elif column == "risk":
+        value = "—" if value is None else f"{value:.2f}"
+    elif isinstance(value, list):
+        value = ",".join(value)
+    text = " ".join(str(value if value is not None else "—").split())
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+COMMANDS = [digest, review, run, schedule]

@@ -1,0 +1,106 @@
+"""`grayhound schedule`: APScheduler wiring, nothing more. Its one job runs `grayhound run` (the
+same command a person types) in a child process, because Twisted's reactor cannot restart
+inside a long-lived process; every run is logged to stderr and to the `schedule_runs` table."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from grayhound.config import Config
+from grayhound.store import open_store, utc_now
+
+JOB_ID = "grayhound-run"
+_children: set[subprocess.Popen] = set()  # running child runs, stopped with the schedule
+_children_lock = threading.Lock()
+
+
+def run_command(config_path: Path) -> list[str]:
+    return [sys.executable, "-m", "grayhound", "--config", str(config_path), "run"]
+
+
+def scheduled_run(
+    config: Config,
+    now: datetime,
+    *,
+    command: Sequence[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Run `grayhound run` once in a child process as of `now`; log and record it."""
+    from reports.digest import iso
+
+    command = list(command or run_command(config.path))
+    child = subprocess.Popen(command)
+    with _children_lock:
+        _children.add(child)
+    with open_store(config.storage.database) as store:
+        record_id = store.start_schedule_run(iso(now), utc_now(), child.pid)
+    log(f"schedule: run started (pid {child.pid}, scheduled for {iso(now)})")
+    try:
+        status = child.wait()
+    finally:
+        with _children_lock:
+            _children.discard(child)
+    with open_store(config.storage.database) as store:
+        store.finish_schedule_run(record_id, utc_now(), status)
+    log(f"schedule: run finished with exit status {status} (pid {child.pid})")
+    return status
+
+
+def build_scheduler(
+    config: Config,
+    *,
+    trigger=None,
+    command: Sequence[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> BlockingScheduler:
+    """A scheduler whose one job is `scheduled_run` on the configured cron (or `trigger`)."""
+    timezone = config.schedule.timezone
+    scheduler = BlockingScheduler(timezone=timezone)
+    scheduler.add_job(
+        lambda: scheduled_run(config, datetime.now(UTC), command=command, log=log),
+        trigger or CronTrigger.from_crontab(config.schedule.cron, timezone=timezone),
+        id=JOB_ID,
+        name="crawl → detect → digest",
+        coalesce=True,  # after downtime, one catch-up run rather than a burst
+        max_instances=1,
+        misfire_grace_time=config.schedule.misfire_grace_seconds,
+    )
+    return scheduler
+
+
+def run_schedule(config: Config, log: Callable[[str], None] = print) -> None:
+    """Run the schedule in the foreground until SIGINT or SIGTERM."""
+    scheduler = build_scheduler(config, log=log)
+
+    def started(_event) -> None:
+        upcoming = scheduler.get_job(JOB_ID).next_run_time
+        log(
+            f"schedule: {config.schedule.cron!r} ({config.schedule.timezone}); "
+            f"next run at {upcoming.isoformat()}; stop with Ctrl-C or SIGTERM"
+        )
+
+    def stop(signum, _frame) -> None:
+        log(f"schedule: {signal.Signals(signum).name} received, stopping")
+        with _children_lock:
+            for child in _children:
+                child.terminate()
+        if not scheduler.running:  # the signal came before the scheduler started
+            log("schedule: stopped")
+            raise SystemExit(0)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
+    scheduler.start()  # blocks until stop() shuts the scheduler down
+    log("schedule: stopped")

@@ -1,0 +1,138 @@
+"""The digest: groups and counts across digests, crawl health, and hostile text kept inert."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from grayhound.pipeline import produce_digest
+from reports.render import render
+
+
+def healthy(world) -> dict:
+    return {"bazaar": world.figures(40), "shopfront": world.figures(20)}
+
+
+def first_day(world) -> dict[str, int]:
+    run = world.run(0, healthy(world))
+    ids = {
+        "cheap": world.listing(run, 0, 1, title="Xiaomi 14 Pro 512GB", price="449.00"),
+        "steady": world.listing(run, 0, 2, title="Redmi Note 13", price="189.00"),
+        "clean": world.listing(run, 0, 3, title="Xiaomi 14 case", price="19.00"),
+    }
+    world.judge(
+        run,
+        0.6,
+        world.finding(
+            ids["cheap"], "impersonation", 0.95, ["impersonation", "price_low"], msrp=999.0
+        ),
+        world.finding(ids["steady"], "suspicious", 0.6, ["price_low"]),
+        world.finding(ids["clean"], "clean", 0.05, []),
+    )
+    return ids
+
+
+def groups(digest) -> dict[str, list[str]]:
+    return {g: [i["title"] for i in items] for g, items in digest.items.items()}
+
+
+def test_first_digest_shows_every_flagged_listing_as_new(world, example_config):
+    first_day(world)
+    digest = produce_digest(world.store, example_config, world.at(1))
+    assert digest.counts["groups"] == {"new": 2, "changed": 0, "still_open": 0}
+    assert digest.counts["flags"] == {"price_low": 2, "impersonation": 1}
+    assert groups(digest)["new"] == ["Xiaomi 14 Pro 512GB", "Redmi Note 13"]  # riskiest first
+    assert digest.items["new"][0]["price_text"] == "$449.00 — 45 % of MSRP $999.00"
+
+
+def test_next_digest_splits_new_changed_and_still_open(world, example_config):
+    ids = first_day(world)
+    produce_digest(world.store, example_config, world.at(1))
+    run = world.run(24, healthy(world))
+    world.listing(run, 24, 1, title="Xiaomi 14 Pro 512GB", price="399.00")
+    world.listing(run, 24, 2, title="Redmi Note 13", price="189.00")
+    fresh = world.listing(run, 24, 4, title="POCO F6 Pro", price="199.00")
+    world.judge(run, 24.6, world.finding(fresh, "suspicious", 0.55, ["price_low"]))
+
+    digest = produce_digest(world.store, example_config, world.at(25))
+
+    assert groups(digest) == {
+        "new": ["POCO F6 Pro"],
+        "changed": ["Xiaomi 14 Pro 512GB"],
+        "still_open": ["Redmi Note 13"],
+    }
+    assert digest.items["changed"][0]["changes"] == ["price 449.00 → 399.00 USD (-11%)"]
+    assert digest.counts["groups"] == {"new": 1, "changed": 1, "still_open": 1}
+    assert ids["cheap"] == digest.items["changed"][0]["subject_id"]
+
+
+def test_a_preview_is_not_remembered(world, example_config):
+    first_day(world)
+    produce_digest(world.store, example_config, world.at(1), record=False)
+    again = produce_digest(world.store, example_config, world.at(2))
+    assert again.counts["groups"]["new"] == 2
+    assert len(world.store.digests()) == 1
+
+
+def test_since_compares_with_an_older_moment(world, example_config):
+    first_day(world)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    week = produce_digest(world.store, example_config, world.at(3), since="7d", record=False)
+    assert week.counts["groups"]["new"] == 2  # nothing was shown before 7 days ago
+
+
+def test_crawl_health_warns_when_a_source_goes_blind(world, example_config):
+    first_day(world)
+    world.run(
+        24,
+        {"bazaar": world.figures(38, price=0.5), "shopfront": world.figures(0, pages=12)},
+        failures=[("bazaar", "http://127.0.0.1:8301/item/9.html", 503, "HTTP 503 after 3 tries")],
+    )
+    digest = produce_digest(world.store, example_config, world.at(25))
+    warnings = digest.health["warnings"]
+    assert any("bazaar: listings with a price fell from 100% to 50%" in w for w in warnings)
+    assert any(w.startswith("shopfront: yielded no listings from 12 pages") for w in warnings)
+
+    html = render(digest, "html")
+    assert html.index("Crawl health: the monitor may not be seeing") < html.index(">New ")
+    assert "http://127.0.0.1:8301/item/9.html" in html and "HTTP 503 after 3 tries" in html
+
+
+def test_hostile_text_is_shown_as_text(world, example_config):
+    run = world.run(0, healthy(world))
+    listing_id = world.listing(
+        run, 0, 1, title="<script>alert(1)</script>", price="10.00", seller="=1+2"
+    )
+    world.judge(run, 0.6, world.finding(listing_id, reasons=['"><img src=x onerror=alert(2)>']))
+    digest = produce_digest(world.store, example_config, world.at(1))
+
+    html = render(digest, "html")
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert" not in render(digest, "md")
+
+    rows = list(csv.DictReader(io.StringIO(render(digest, "csv"))))
+    assert rows[0]["seller"] == "'=1+2"
+    assert rows[0]["title"] == "<script>alert(1)</script>"  # CSV is data, not markup
+
+
+def test_json_carries_the_same_content_with_stable_keys(world, example_config):
+    first_day(world)
+    digest = produce_digest(world.store, example_config, world.at(1))
+    data = json.loads(render(digest, "json"))
+    assert list(data) == sorted(
+        [
+            "counts",
+            "created_at",
+            "crawl_health",
+            "failures",
+            "groups",
+            "previous_digest_at",
+            "since",
+        ]
+    )
+    item = data["groups"]["new"][0]
+    assert {"case_id", "state", "reasons", "price_text", "first_seen", "url"} <= set(item)
+    assert data["counts"]["groups"] == {"new": 2, "changed": 0, "still_open": 0}
