@@ -1,0 +1,17 @@
+"""Detectors: pure functions judging names, domains, sellers and listings against a BrandBook
+built once from the config. No Scrapy, no database, no network."""
+
+from detectors.book import BrandBook
+from detectors.listings import ListingAssessment, ListingFacts, assess_listings
+from detectors.score import score_input
+from detectors.sellers import SellerFacts, assess_sellers
+
+__all__ = [
+    "BrandBook",
+    "ListingAssessment",
+    "ListingFacts",
+    "SellerFacts",
+    "assess_listings",
+    "assess_sellers",
+    "score_input",
+]

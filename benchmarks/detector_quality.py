@@ -1,0 +1,115 @@
+"""Precision and recall of the detectors on the labelled tables in fixtures/detectors/.
+
+Domains and names: impersonation and suspicious count as positive; exact-verdict accuracy and
+brand accuracy (on positives) are reported too. Titles: model, accessory and condition accuracy.
+
+    python -m benchmarks.detector_quality [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from detectors import BrandBook, score_input  # noqa: E402
+from detectors.catalog import read_title  # noqa: E402
+from grayhound.config import load_config  # noqa: E402
+
+FIXTURES = ROOT / "fixtures" / "detectors"
+GOAL = 0.95
+
+
+def rows(name: str) -> list[dict]:
+    with open(FIXTURES / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def verdict_quality(kind: str, book: BrandBook, show_misses: bool) -> dict:
+    tp = fp = fn = tn = exact = brand_ok = positives = 0
+    for row in rows(f"{kind}s.csv"):
+        found = score_input(row["input"], kind, book)
+        expected, got = row["expected_verdict"], found.verdict
+        want_pos, got_pos = expected != "clean", got != "clean"
+        tp += want_pos and got_pos
+        fp += got_pos and not want_pos
+        fn += want_pos and not got_pos
+        tn += not want_pos and not got_pos
+        exact += expected == got
+        if want_pos:
+            positives += 1
+            brand_ok += (found.brand or "") == row["brand"]
+        if show_misses and expected != got:
+            print(
+                f"  miss {kind}: {row['input']!r} expected {expected}, got {got}: {found.reasons[:1]}"
+            )
+    total = tp + fp + fn + tn
+    return {
+        "rows": total,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "exact_verdict_accuracy": exact / total,
+        "brand_accuracy": brand_ok / positives if positives else 1.0,
+    }
+
+
+def title_quality(book: BrandBook, show_misses: bool) -> dict:
+    table = rows("titles.csv")
+    model_ok = accessory_ok = condition_ok = 0
+    for row in table:
+        reading = read_title(book.catalog, row["title"])
+        model = reading.model.model if reading.model else ""
+        model_ok += model == row["model"]
+        accessory_ok += reading.is_accessory == (row["is_accessory"] == "true")
+        condition_ok += reading.condition == row["condition"]
+        if show_misses and (
+            model != row["model"]
+            or reading.is_accessory != (row["is_accessory"] == "true")
+            or reading.condition != row["condition"]
+        ):
+            print(
+                f"  miss title: {row['title']!r}: model {model!r}/{row['model']!r}, "
+                f"accessory {reading.is_accessory}/{row['is_accessory']}, "
+                f"condition {reading.condition}/{row['condition']}"
+            )
+    n = len(table)
+    return {
+        "rows": n,
+        "model_accuracy": model_ok / n,
+        "accessory_accuracy": accessory_ok / n,
+        "condition_accuracy": condition_ok / n,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="print every misjudged row")
+    args = parser.parse_args(argv)
+    book = BrandBook.from_config(load_config(ROOT / "grayhound" / "example.toml"))
+    results = {
+        "domains": verdict_quality("domain", book, args.misses),
+        "names": verdict_quality("name", book, args.misses),
+        "titles": title_quality(book, args.misses),
+    }
+    for kind, figures in results.items():
+        shown = "  ".join(
+            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()
+        )
+        print(f"{kind:8} {shown}")
+    ok = (
+        all(
+            results[k]["precision"] >= GOAL and results[k]["recall"] >= GOAL
+            for k in ("domains", "names")
+        )
+        and results["titles"]["model_accuracy"] >= GOAL
+    )
+    print(f"goal {GOAL:.2f}: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

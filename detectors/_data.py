@@ -1,0 +1,231 @@
+"""Word lists and character tables the detectors consult: data, not logic.
+
+Every list is lowercase ASCII (the form text has after `normalize.fold`). Add words here, not
+inline in a detector, so a reviewer sees the whole vocabulary in one place."""
+
+# --- words that, beside a brand term, make a domain or name present as the brand -------------
+
+# Claims of being the brand itself or blessed by it.
+CLAIM_WORDS = frozenset(
+    """official officiel offiziell oficial ufficiale officiall authorized authorised authorize
+    authentic genuine certified flagship licensed licenced verified original originals hq
+    headquarters corporate brand brandstore""".split()
+)
+
+# Words of account, support and payment pages: the vocabulary of phishing.
+SUPPORT_WORDS = frozenset(
+    """support service services care help helpdesk helpline account accounts login signin
+    logon id verify verification secure security update updates recovery recover unlock billing
+    customer customers warranty assist assistance contact""".split()
+)
+
+# Retail and marketplace words: a shop that names itself after the brand.
+RETAIL_WORDS = frozenset(
+    """store stores shop shops eshop estore webshop onlineshop outlet outlets mall market
+    marketplace mart deals deal sale sales discount discounts cheap cheapest offer offers promo
+    promos online direct express hub center centre world zone point plaza depot warehouse
+    wholesale retail retailer reseller resellers boutique bazaar club house land city planet
+    phone phones mobile mobiles smartphone smartphones gadget gadgets electronics electronic
+    tech technology digital accessories parts repair repairs fix trade trading import imports
+    export clearance liquidation bargain bargains buy buynow order orders price prices
+    store24 shop24 experience showroom gallery expo""".split()
+)
+
+# Regions and markets squatters append ("xiaomi-global", "samsung-europe").
+REGION_WORDS = frozenset(
+    """global international intl worldwide europe european euro eu uk usa us america asia
+    india germany deutschland france espana spain italia italy china hk japan africa arabia
+    uae dubai latam mexico brasil brazil canada australia nz pakistan nigeria kenya turkey
+    russia poland nederland benelux nordic""".split()
+)
+
+# Harmless glue that may sit beside a brand term without adding a signal of its own.
+FILLER_WORDS = frozenset(
+    """my the your our get go best top new hot all one now today and for com net org co www
+    web site app apps info plus pro max ultra mini lite note edge flip fold series""".split()
+)
+
+# ISO 3166-1 alpha-2 codes: a country suffix is a common combosquat ("xiaomi-de").
+COUNTRY_CODES = frozenset(
+    """ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm bn bo
+    bq br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk
+    dm do dz ec ee eg eh er es et fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr
+    gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm jo jp ke kg kh ki km
+    kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me mf mg mh mk ml mm mn mo mp
+    mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om pa pe pf pg ph pk pl
+    pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sj sk sl sm sn so sr ss st
+    sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug um us uy uz va vc ve vg
+    vi vn vu wf ws ye yt za zm zw uk eu""".split()
+)
+
+# Suffixes that are generic top-level domains a brand rarely owns but squatters love.
+RETAIL_SUFFIXES = frozenset(
+    """shop store online deals sale market mall buy boutique discount promo tech digital
+    support services service help center xyz top site website store club app live world
+    bargains cheap gift""".split()
+)
+
+# Real words one edit away from a brand term: never treated as typos of it.
+COMMON_WORDS = frozenset(
+    """ample apply apples appl apps maple remi redo ready reddi redme phone phones cloud clouds
+    iphones samsun poca loco coco pico polo""".split()
+)
+
+# Subdomain labels that say nothing about who runs a host.
+NEUTRAL_SUBDOMAINS = frozenset("www www1 www2 m mobile shop store en de fr es it uk us".split())
+
+# --- characters -------------------------------------------------------------------------------
+
+# Leetspeak digits and symbols read as letters; '1' and '|' are also read as 'l' (second view).
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a", "!": "i"}
+LEET_L = {**LEET, "1": "l", "|": "l", "!": "l"}
+
+# ASCII sequences that render alike in most fonts (the "rn" → "m" trick), both directions.
+ASCII_LOOKALIKES = (
+    ("m", "rn"),
+    ("rn", "m"),
+    ("w", "vv"),
+    ("vv", "w"),
+    ("d", "cl"),
+    ("cl", "d"),
+    ("l", "i"),
+    ("i", "l"),
+    ("l", "1"),
+    ("i", "1"),
+    ("o", "0"),
+    ("u", "v"),
+    ("v", "u"),
+    ("g", "q"),
+    ("q", "g"),
+    ("n", "h"),
+)
+
+VOWELS = "aeiouy"
+
+# QWERTY neighbours (QWERTZ's y/z swap added): typing slips land on these.
+KEYBOARD_NEIGHBOURS = {
+    "1": "2q",
+    "2": "13qw",
+    "3": "24we",
+    "4": "35er",
+    "5": "46rt",
+    "6": "57ty",
+    "7": "68yu",
+    "8": "79ui",
+    "9": "80io",
+    "0": "9op",
+    "q": "12wa",
+    "w": "23qeas",
+    "e": "34wrsd",
+    "r": "45etdf",
+    "t": "56ryfg",
+    "y": "67tugh" + "z",
+    "u": "78yihj",
+    "i": "89uojk",
+    "o": "90ipkl",
+    "p": "0ol",
+    "a": "qwsz" + "y",
+    "s": "weadzx",
+    "d": "erfcxs",
+    "f": "rtgvcd",
+    "g": "tyhbvf",
+    "h": "yujnbg",
+    "j": "uikmnh",
+    "k": "iolmj",
+    "l": "opk",
+    "z": "asx" + "yt",
+    "x": "zsdc",
+    "c": "xdfv",
+    "v": "cfgb",
+    "b": "vghn",
+    "n": "bhjm",
+    "m": "njk",
+}
+
+# --- listings ----------------------------------------------------------------------------------
+
+# Words after a model number that make it a different model ("14 Pro" is not "14").
+MODEL_MODIFIERS = frozenset(
+    "pro max ultra plus lite mini fe neo t s e x r se edge fold flip prime turbo c".split()
+)
+
+# Nouns that make a title an accessory rather than the device.
+ACCESSORY_WORDS = frozenset(
+    """case cases cover covers hulle huelle funda fundas coque etui housse custodia bumper
+    protector protectors glass film films screenprotector panzerglas schutzfolie folie
+    charger chargers cable cables strap straps band bands holder mount stand skin skins
+    sleeve pouch wallet lanyard stylus dock tripod gimbal lens powerbank ladegerat ladekabel
+    cargador cable adaptador""".split()
+)
+# Weak accessory nouns: count only when the title shows no device spec (storage, RAM).
+WEAK_ACCESSORY_WORDS = frozenset("adapter plug battery earbuds headphones kit".split())
+# Words that attach an accessory to a device listing ("with charger", "+ free case").
+BUNDLE_WORDS = frozenset("with incl including inkl mit con avec plus free gratis bonus".split())
+# Words that point an accessory at the device it fits ("case for iPhone 15").
+FITS_WORDS = frozenset("for fur für para pour per compatible fits fit voor".split())
+
+# Condition phrases, most specific first: "renewed" and "like new" must not read as "new".
+CONDITION_PHRASES = (
+    ("refurbished", "refurbished"),
+    ("refurb", "refurbished"),
+    ("renewed", "refurbished"),
+    ("reconditioned", "refurbished"),
+    ("remanufactured", "refurbished"),
+    ("generaluberholt", "refurbished"),
+    ("generalueberholt", "refurbished"),
+    ("reacondicionado", "refurbished"),
+    ("reconditionne", "refurbished"),
+    ("ricondizionato", "refurbished"),
+    ("like new", "used"),
+    ("open box", "used"),
+    ("pre owned", "used"),
+    ("preowned", "used"),
+    ("second hand", "used"),
+    ("secondhand", "used"),
+    ("used", "used"),
+    ("gebraucht", "used"),
+    ("usado", "used"),
+    ("occasion", "used"),
+    ("usato", "used"),
+    ("brand new", "new"),
+    ("sealed", "new"),
+    ("new", "new"),
+    ("neu", "new"),
+    ("nuevo", "new"),
+    ("neuf", "new"),
+    ("nuovo", "new"),
+)
+
+# Phrases saying the goods differ from the ones sold in this market (gray import).
+GRAY_IMPORT_PHRASES = (
+    "global version",
+    "global rom",
+    "international version",
+    "intl version",
+    "int'l version",
+    "cn version",
+    "china version",
+    "chinese version",
+    "hk version",
+    "asia version",
+    "asian version",
+    "us version",
+    "no warranty",
+    "without warranty",
+    "no eu warranty",
+    "no manufacturer warranty",
+    "keine eu-garantie",
+    "keine garantie",
+    "ohne garantie",
+    "sin garantía",
+    "sin garantia",
+    "sans garantie",
+    "parallel import",
+    "grey import",
+    "gray import",
+    "imported",
+    "import",
+    "eu plug adapter",
+    "with eu adapter",
+    "not for eu",
+)

@@ -1,0 +1,106 @@
+"""BrandBook: everything the detectors need from the config, computed once — normalised terms,
+typo variant tables, allowlists and the catalog index — so scoring an input is lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tldextract
+
+from detectors.allowlist import Allowlist, name_key
+from detectors.catalog import CatalogIndex, title_tokens
+from detectors.normalize import compact, fold
+from detectors.terms import Term, TermIndex
+from grayhound.config import Brand, Config, Pricing
+
+# The public-suffix snapshot tldextract ships: no network, no delay (see STYLE.md).
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
+
+
+@lru_cache(maxsize=1 << 16)
+def split_host(host: str) -> tuple[str, str, str]:
+    """(subdomain, registrable label, public suffix) of a lowercase host."""
+    parts = _EXTRACT(host)
+    return parts.subdomain, parts.domain, parts.suffix
+
+
+def _term_text(text: str) -> str:
+    return compact(fold(text).text)[0]
+
+
+@dataclass
+class BrandBook:
+    config: Config
+    brands: dict[str, Brand]
+    allowlist: Allowlist
+    terms: TermIndex
+    catalog: CatalogIndex
+    pricing: Pricing
+    official_labels: dict[str, str]  # 'mi' → 'xiaomi': labels of official domains
+    brand_keys: dict[str, str]  # brand names and terms (name_key form) → brand id
+
+    @classmethod
+    def from_config(cls, config: Config) -> BrandBook:
+        official_labels: dict[str, str] = {}
+        for brand in config.brands.values():
+            for domain in brand.official_domains:
+                label = split_host(domain.lower())[1]
+                official_labels.setdefault(label, brand.id)
+        terms = _build_terms(config, official_labels)
+        model_words = _model_words(config, frozenset(t.text for t in terms))
+        brand_keys: dict[str, str] = {}
+        for brand in config.brands.values():
+            for text in (brand.id, brand.name, *brand.terms):
+                brand_keys.setdefault(name_key(text), brand.id)
+        line_words = frozenset(t.text for t in terms) | frozenset(
+            w for b in config.brands.values() for w in title_tokens(b.name)
+        )
+        return cls(
+            config=config,
+            brands=dict(config.brands),
+            allowlist=Allowlist(config),
+            terms=TermIndex(terms, model_words),
+            catalog=CatalogIndex(config.catalog, line_words),
+            pricing=config.pricing,
+            official_labels=official_labels,
+            brand_keys=brand_keys,
+        )
+
+    def brand_id(self, text: str | None) -> str | None:
+        """'Xiaomi', 'XIAOMI', 'Redmi' → 'xiaomi'; unknown brands → None."""
+        return self.brand_keys.get(name_key(text)) if text else None
+
+    def brand_name(self, brand_id: str | None) -> str:
+        brand = self.brands.get(brand_id or "")
+        return brand.name if brand else str(brand_id)
+
+
+def _build_terms(config: Config, official_labels: dict[str, str]) -> list[Term]:
+    """Strong terms, official-domain labels (strong unless a weak term) and weak terms."""
+    terms: dict[str, Term] = {}
+    for brand in config.brands.values():
+        weak = {_term_text(t) for t in brand.weak_terms}
+        labels = {label for label, owner in official_labels.items() if owner == brand.id}
+        for text in [*map(_term_text, brand.terms), *sorted(labels)]:
+            if text and text not in weak and text not in terms:
+                terms[text] = Term(text, brand.id, True, text in labels)
+        for text in sorted(weak):
+            if text and text not in terms:
+                terms[text] = Term(text, brand.id, False, text in labels)
+    return list(terms.values())
+
+
+def _model_words(config: Config, term_texts: frozenset[str]) -> frozenset[str]:
+    """Model designations squatters put in domains: 's24', 'flip5', '14pro', 'note13'."""
+    words = set()
+    for model in config.catalog:
+        for name in (model.model, *model.aliases):
+            pieces = [_term_text(p) for p in name.split()]
+            pieces = [p for p in pieces if p and p not in term_texts]
+            for i in range(len(pieces)):
+                for j in range(i + 1, len(pieces) + 1):
+                    joined = "".join(pieces[i:j])
+                    if any(ch.isdigit() for ch in joined) and not joined.isdigit():
+                        words.add(joined)
+    return frozenset(words)

@@ -1,0 +1,255 @@
+"""Domains that impersonate a brand: typosquats, lookalikes, combosquats, TLD swaps and brand
+subdomains of someone else's domain. `score_domain(text, book) -> Finding`.
+
+Order: parse the host (URL parts and ports dropped, punycode decoded to what it displays), then
+the allowlist (official and authorized domains and their subdomains are clean, full stop), then
+one small helper per technique, each returning at most one Signal.
+
+Strong terms ('xiaomi', 'samsung', 'iphone', official labels like 'icloud') count wherever they
+stand beside known words; distinctive ones (six letters or more) count beside unknown words too,
+as 'suspicious'. Short strong terms ('apple', 'poco') need known words on both sides, which is why
+'pineapple' and 'applebees' are clean. Weak terms ('mi', 'galaxy') count only as whole words
+beside a shop, claim, support or model word (or a shop-like TLD such as .store), and even then
+only as 'suspicious' — except as the label of an official domain on another TLD ('mi.shop')."""
+
+from __future__ import annotations
+
+import re
+
+from detectors._data import NEUTRAL_SUBDOMAINS, RETAIL_SUFFIXES
+from detectors.book import BrandBook, split_host
+from detectors.normalize import Folded, compact, decode_label, fold
+from detectors.risk import Signal, finding
+from detectors.terms import Hit
+from detectors.typos import describe
+from grayhound.models import Finding
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_IPV4 = re.compile(r"^\d+(\.\d+){3}$")
+
+# Weights: how sure each technique alone makes us (risk.py turns them into score and verdict).
+W_TLD_SWAP = 0.9  # the brand's own name on a TLD it does not own
+W_CCTLD_SWAP = 0.6  # brands often hold country domains the config does not list
+W_COMBO = 0.9  # brand + shop/claim/support/region/model word
+W_FILLER = 0.6  # brand + only glue words ('myxiaomi', 'xiaomi24')
+W_TYPO = 0.88  # a typo of a strong term standing alone or beside known words
+W_HOMOGLYPH = 0.95  # lookalike characters are never an accident
+W_CONTAINS = 0.5  # a distinctive term among unrecognised words: a fan site or a squat
+W_WEAK = 0.55  # weak term beside a shop word
+W_SUB_IMPERSONATION = 0.9  # brand as subdomain of a throwaway or path-like domain
+W_SUB_SUSPICIOUS = 0.55  # brand as subdomain of an ordinary domain
+
+
+def host_of(text: str) -> str:
+    """The host of a URL or bare domain, lowercase, without port, credentials or trailing dot."""
+    host = _SCHEME.sub("", text.strip())
+    host = re.split(r"[/?#\s]", host, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    return host.strip(".").lower()
+
+
+def score_domain(text: str, book: BrandBook) -> Finding:
+    host = host_of(text)
+    if not host or "." not in host or _IPV4.match(host):
+        return finding("domain", text, [], clean_reason=f"'{host or text}' is not a domain name")
+    owners = book.allowlist.domain_owners(host)
+    if owners:
+        owner = owners[0]
+        reason = f"'{host}' is under {owner.via}, {owner.describe()}"
+        return finding("domain", text, [], brand=owner.brand, clean_reason=reason)
+    subdomain, label, suffix = split_host(host)
+    if not label:
+        return finding("domain", text, [], clean_reason=f"'{host}' is only a public suffix")
+    shown = fold(decode_label(label))
+    signals = _label_signals(host, shown, suffix, book)
+    signals.extend(_subdomain_signals(host, subdomain, label, book))
+    return finding("domain", text, signals, clean_reason=_clean_reason(host))
+
+
+def _clean_reason(host: str) -> str:
+    return f"no brand term, typo or lookalike of one found in '{host}'"
+
+
+def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> list[Signal]:
+    label_text = shown.text.lower()
+    signals = [s for s in (_tld_swap(host, label_text, suffix, book),) if s]
+    judged = [(_judge_hit(host, hit, suffix), hit) for hit in book.terms.find(label_text)]
+    best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
+    if best:
+        signals.append(best[0])
+    if shown.lookalikes and not signals:
+        term = next((t for t in book.terms.terms if t.text == compact(label_text)[0]), None)
+        if term:  # even a weak term, spelt in lookalike characters, is deliberate
+            reason = f"'{host}' spells the {book.brand_name(term.brand)} term '{term.text}'"
+            signals.append(Signal(0.0, "suspicious", reason, term.brand))
+    homoglyph = _homoglyph(host, shown, signals)
+    if homoglyph:
+        signals.append(homoglyph)
+    return signals
+
+
+def _strength(pair: tuple[Signal, Hit]) -> tuple:
+    """Strongest signal first; on a tie the exact reading explains better than a typo."""
+    signal, hit = pair
+    return signal.weight, hit.exact, hit.view == "plain", len(hit.matched)
+
+
+def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | None:
+    """'xiaomi.shop', 'mi.store': an official domain's label (or a strong term) on another TLD."""
+    brand = book.official_labels.get(label)
+    term = next((t for t in book.terms.terms if t.text == label and t.strong), None)
+    if brand is None and term is None:
+        return None
+    brand = brand or term.brand
+    name = book.brand_name(brand)
+    country_code = len(suffix.rsplit(".", 1)[-1]) == 2
+    if country_code and suffix.rsplit(".", 1)[-1] not in RETAIL_SUFFIXES:
+        reason = (
+            f"'{host}' is the {name} name '{label}' on the country domain .{suffix}, which is not "
+            "among its official domains (brands often own these: check the registrant)"
+        )
+        return Signal(W_CCTLD_SWAP, "suspicious", reason, brand, "suspicious_domain")
+    reason = f"'{host}' puts the {name} name '{label}' on .{suffix}, a TLD the brand does not use"
+    return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+
+
+def _judge_hit(host: str, hit: Hit, suffix: str) -> Signal | None:
+    if hit.term.strong and hit.exact:
+        return _strong_term(host, hit)
+    if hit.term.strong:
+        return _typo(host, hit)
+    return _weak_term(host, hit, suffix)
+
+
+def _how_read(hit: Hit) -> str:
+    if hit.view == "leet":
+        return " after leetspeak normalisation"
+    if hit.split:
+        return " once the hyphens are removed (hyphenation)"
+    return ""
+
+
+def _strong_term(host: str, hit: Hit) -> Signal | None:
+    term, brand, how = hit.term.text, hit.term.brand, _how_read(hit)
+    words = hit.signal_words
+    if hit.alone:
+        if not how:
+            return None  # the bare label is a TLD swap, judged by _tld_swap
+        reason = f"'{host}' reads '{term}'{how}"
+        return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+    if not hit.unknown and words:
+        joined = "', '".join(words)
+        reason = (
+            f"brand term '{term}'{how} + '{joined}' in registrable domain '{host}' (combosquat)"
+        )
+        return Signal(W_COMBO, "impersonation", reason, brand, "impersonation")
+    if not hit.unknown:
+        reason = f"brand term '{term}'{how} in '{host}' with only generic words beside it"
+        verdict = "impersonation" if how else "suspicious"
+        return Signal(W_FILLER, verdict, reason, brand, "suspicious_domain")
+    if hit.term.distinctive:
+        others = "', '".join(hit.unknown)
+        reason = f"'{host}' contains the brand term '{term}'{how} beside '{others}'"
+        return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_domain")
+    return None
+
+
+def _typo(host: str, hit: Hit) -> Signal | None:
+    term = hit.term
+    typo = describe(hit.technique, term.text, hit.matched)
+    if hit.technique != "near spelling" and not hit.unknown:
+        beside = f" beside '{', '.join(hit.words)}'" if hit.words else ""
+        reason = f"typosquat in '{host}': {typo}{beside}"
+        return Signal(W_TYPO, "impersonation", reason, term.brand, "impersonation")
+    if term.distinctive and hit.technique == "near spelling":
+        reason = f"'{host}' contains a near spelling of '{term.text}': {typo}"
+        return Signal(W_CONTAINS, "suspicious", reason, term.brand, "suspicious_domain")
+    return None
+
+
+def _weak_term(host: str, hit: Hit, suffix: str) -> Signal | None:
+    """'mi', 'galaxy': a whole word beside a shop/claim/support/model word, or a shop TLD."""
+    if not hit.exact or hit.unknown or hit.view != "plain":
+        return None
+    cues = [w for w in hit.words if w not in ("com", "net", "org") and hit_class(hit, w)]
+    if suffix.rsplit(".", 1)[-1] in RETAIL_SUFFIXES:
+        cues.append(f".{suffix}")
+    if not cues:
+        return None
+    reason = (
+        f"weak brand term '{hit.term.text}' as a whole word beside '{', '.join(cues)}' in '{host}'"
+    )
+    return Signal(W_WEAK, "suspicious", reason, hit.term.brand, "suspicious_domain")
+
+
+def hit_class(hit: Hit, word: str) -> bool:
+    """Whether a word beside a weak term is a real cue (shop, claim, support, model, brand)."""
+    from detectors._data import CLAIM_WORDS, RETAIL_WORDS, SUPPORT_WORDS
+
+    if word in RETAIL_WORDS or word in CLAIM_WORDS or word in SUPPORT_WORDS:
+        return True
+    return any(ch.isdigit() for ch in word) and not word.isdigit()
+
+
+def _homoglyph(host: str, shown: Folded, signals: list[Signal]) -> Signal | None:
+    """Non-Latin lookalikes ('xiaomі' with a Cyrillic і) that spell a brand term."""
+    if not shown.lookalikes or not any(s.verdict != "clean" for s in signals):
+        return None
+    brand = next(s.brand for s in signals if s.verdict != "clean")
+    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
+    scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
+    reason = (
+        f"'{host}' displays as '{shown.text.lower()}' using lookalike characters ({swaps}){scripts}"
+    )
+    return Signal(W_HOMOGLYPH, "impersonation", reason, brand, "impersonation")
+
+
+def _subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) -> list[Signal]:
+    """'xiaomi.com.deals-shop.xyz', 'samsung.co.xyz': the brand left of someone else's domain."""
+    if not subdomain:
+        return []
+    labels = subdomain.split(".")
+    path_like = _path_like(host, labels, label, book)
+    if path_like:
+        return [path_like]
+    suffix_cheap = host.rsplit(".", 1)[-1] in RETAIL_SUFFIXES
+    generic = book.terms.segment(compact(label)[0], True) is not None or len(label) <= 3
+    for sub in labels:
+        if sub in NEUTRAL_SUBDOMAINS:
+            continue
+        shown = fold(decode_label(sub)).text.lower()
+        hits = [h for h in book.terms.find(shown) if h.term.strong and not h.unknown]
+        hits = [h for h in hits if h.technique != "near spelling"]
+        if not hits:
+            continue
+        hit = max(hits, key=lambda h: (h.exact, len(h.signal_words), len(h.matched)))
+        brand = hit.term.brand
+        spelled = f"'{hit.matched}'" + ("" if hit.exact else f" (a typo of '{hit.term.text}')")
+        if hit.signal_words or generic:
+            beside = f" with '{', '.join(hit.signal_words)}'" if hit.signal_words else ""
+            reason = f"brand {spelled}{beside} as a subdomain of '{label}' in '{host}'"
+            return [Signal(W_SUB_IMPERSONATION, "impersonation", reason, brand, "impersonation")]
+        if suffix_cheap:
+            reason = f"brand {spelled} as a subdomain of '{label}' on a shop-style TLD in '{host}'"
+            return [Signal(W_SUB_SUSPICIOUS, "suspicious", reason, brand, "suspicious_domain")]
+    return []
+
+
+def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:
+    """A subdomain spelling a brand's domain ('xiaomi.com.', 'mi.com.'): reads as the real site."""
+    chain = [*labels, label]
+    for i, sub in enumerate(labels):
+        shown = fold(decode_label(sub)).text.lower()
+        brand = book.official_labels.get(shown)
+        term = next((t for t in book.terms.terms if t.text == shown and t.strong), None)
+        if not brand and not term:
+            continue
+        following = chain[i + 1]
+        if following in ("com", "net", "org", "co") or len(following) == 2:
+            reason = (
+                f"'{host}' starts with '{sub}.{following}' so it reads as the brand's site, but "
+                f"the registrable domain is '{label}' (path-like subdomain)"
+            )
+            owner = brand or term.brand
+            return Signal(W_SUB_IMPERSONATION, "impersonation", reason, owner, "impersonation")
+    return None

@@ -1,0 +1,191 @@
+"""Listings judged in a batch: model, accessory and condition from the title, price against MSRP
+and against peers, seller risk, authorization and gray-import wording, combined into one risk.
+`assess_listings(listings, book, seller_findings=None) -> list[ListingAssessment]`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+from detectors._data import GRAY_IMPORT_PHRASES
+from detectors.book import BrandBook
+from detectors.catalog import TitleReading, read_title
+from detectors.prices import PriceCheck, check_price, peer_outliers
+from detectors.risk import Signal, finding
+from detectors.sellers import SellerFacts, assess_seller
+from grayhound.models import FLAGS, Finding
+
+# Selling the brand's new goods without authorization is legal in many markets: a note.
+W_UNAUTHORIZED = 0.1
+# The text itself says the goods differ from the local market's (warranty, version, plug).
+W_GRAY_IMPORT = 0.45
+# A flagship far under MSRP from a seller impersonating the brand: the counterfeit pattern.
+W_COUNTERFEIT = 0.92
+W_COUNTERFEIT_SUSPICIOUS = 0.6
+
+_GRAY = re.compile(
+    r"(?<![\w])(" + "|".join(re.escape(p) for p in GRAY_IMPORT_PHRASES) + r")(?![\w])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ListingFacts:
+    id: str
+    title: str
+    price: str | None = None  # decimal string
+    currency: str | None = None
+    condition: str = "unknown"  # new | used | refurbished | unknown, from extraction
+    description: str | None = None
+    brand: str | None = None
+    seller_key: str | None = None
+    seller_name: str | None = None
+    seller_domain: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ListingAssessment:
+    id: str
+    brand: str | None
+    model: str | None
+    msrp: float | None
+    msrp_currency: str | None
+    price_ratio: float | None
+    is_accessory: bool
+    condition: str
+    flags: tuple[str, ...]
+    risk: float
+    verdict: str
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def assess_listings(
+    listings: Sequence[ListingFacts],
+    book: BrandBook,
+    seller_findings: Mapping[str, Finding] | None = None,
+) -> list[ListingAssessment]:
+    readings = [
+        read_title(book.catalog, f.title or "", f.condition, f.description, book.brand_id(f.brand))
+        for f in listings
+    ]
+    checks = [
+        check_price(f.price, f.currency, r.condition, r.is_accessory, r.model, book.pricing)
+        for f, r in zip(listings, readings, strict=True)
+    ]
+    groups: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for i, (reading, check) in enumerate(zip(readings, checks, strict=True)):
+        if reading.model and not reading.is_accessory and check.ratio is not None:
+            key = (reading.model.model, reading.condition)
+            groups.setdefault(key, []).append((i, check.ratio))
+    peers = peer_outliers(groups, book.pricing.peer_mad_threshold)
+    sellers = dict(seller_findings or {})
+    out = []
+    for i, facts in enumerate(listings):
+        seller = _seller_finding(facts, book, sellers)
+        out.append(_assess(facts, readings[i], checks[i], peers.get(i), seller, book))
+    return out
+
+
+def _seller_finding(facts: ListingFacts, book: BrandBook, cache: dict) -> Finding | None:
+    key = facts.seller_key or facts.seller_name or facts.seller_domain
+    if not key:
+        return None
+    if key not in cache:
+        seller = SellerFacts(key, facts.seller_name, facts.seller_domain, None, facts.source)
+        cache[key] = assess_seller(seller, book)
+    return cache[key]
+
+
+def _brand_of(facts: ListingFacts, reading: TitleReading, book: BrandBook) -> str | None:
+    if reading.model:
+        return reading.model.brand
+    if book.brand_id(facts.brand):
+        return book.brand_id(facts.brand)
+    hits = [h for h in book.terms.find(facts.title or "") if h.term.strong and h.exact]
+    return hits[0].term.brand if hits else None
+
+
+def _assess(facts, reading, check: PriceCheck, peer, seller, book) -> ListingAssessment:
+    brand = _brand_of(facts, reading, book)
+    signals = [*check.signals]
+    if peer is not None:
+        signals.append(Signal(peer.weight, peer.verdict, peer.reason, brand, peer.flag))
+    if seller is not None and seller.verdict != "clean":
+        signals.extend(_seller_signals(seller))
+    signals.extend(_counterfeit(reading, check, seller))
+    if brand and not reading.is_accessory:
+        signals.extend(_unauthorized(facts, reading, brand, book))
+        signals.extend(_gray_import(facts))
+    notes = [Signal(0.0, "clean", n) for n in (*reading.reasons, *check.notes)]
+    result = finding("listing", facts.id, signals + notes, brand=brand)
+    flags = tuple(f for f in FLAGS if f in result.flags)
+    return ListingAssessment(
+        id=facts.id,
+        brand=brand,
+        model=reading.model.model if reading.model else None,
+        msrp=check.msrp,
+        msrp_currency=check.msrp_currency,
+        price_ratio=check.ratio,
+        is_accessory=reading.is_accessory,
+        condition=reading.condition,
+        flags=flags,
+        risk=result.score,
+        verdict=result.verdict,
+        reasons=result.reasons,
+    )
+
+
+def _seller_signals(seller: Finding) -> list[Signal]:
+    reason = f"seller {seller.reasons[0]}" if seller.reasons else "seller flagged"
+    first = Signal(seller.score, seller.verdict, reason, seller.brand)
+    return [first, *(Signal(0.0, "clean", "", None, flag) for flag in seller.flags)]
+
+
+def _counterfeit(reading: TitleReading, check: PriceCheck, seller: Finding | None):
+    low = any(s.flag == "price_low" for s in check.signals)
+    if not low or reading.model is None or seller is None or seller.verdict == "clean":
+        return []
+    model = reading.model.model
+    if seller.verdict == "impersonation":
+        reason = (
+            f"suspected counterfeit: {model} at {check.ratio:.0%} of MSRP from a seller "
+            "impersonating the brand"
+        )
+        return [Signal(W_COUNTERFEIT, "impersonation", reason, reading.model.brand)]
+    reason = f"possible counterfeit: {model} at {check.ratio:.0%} of MSRP from a suspicious seller"
+    return [Signal(W_COUNTERFEIT_SUSPICIOUS, "suspicious", reason, reading.model.brand)]
+
+
+def _unauthorized(facts: ListingFacts, reading: TitleReading, brand: str, book: BrandBook):
+    if reading.condition not in ("new", "unknown"):
+        return []
+    if not (facts.seller_name or facts.seller_domain):
+        return []
+    domains = (facts.seller_domain,)
+    if book.allowlist.entitled(brand, name=facts.seller_name, domains=domains):
+        return []
+    who = facts.seller_name or facts.seller_domain
+    name = book.brand_name(brand)
+    state = "new" if reading.condition == "new" else "new (condition unstated)"
+    reason = (
+        f"seller '{who}' offers {state} {name} goods but is neither official nor an "
+        f"authorized {name} reseller"
+    )
+    return [Signal(W_UNAUTHORIZED, "clean", reason, brand, "unauthorized_seller")]
+
+
+def _gray_import(facts: ListingFacts) -> list[Signal]:
+    for field_name, text in (("title", facts.title), ("description", facts.description)):
+        match = _GRAY.search(text or "")
+        if match:
+            reason = (
+                f"the {field_name} says '{match.group(1)}': goods materially different from "
+                "those sold for this market (gray import)"
+            )
+            return [Signal(W_GRAY_IMPORT, "suspicious", reason, None, "gray_import")]
+    return []

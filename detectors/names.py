@@ -1,0 +1,135 @@
+"""Seller and store display names that present as a brand. `score_name(text, book) -> Finding`.
+
+Authorized resellers' names (normalised) are clean, checked first. Otherwise the name is folded
+(lookalikes), split (camelCase, separators) and read plainly and in leetspeak, and the brand terms
+in it are judged by what stands beside them:
+- the brand alone, or with only regional or glue words ('Xiaomi', 'Samsung Europe'), or with a
+  claim word ('official', 'authorized', 'flagship') → impersonation;
+- the brand spelt to dodge filters (typo, leetspeak, lookalike letters, 'Xiao Mi') beside known
+  words → impersonation;
+- the brand beside shop words only ('Xiaomi Store', 'Samsung Phones Hub') → suspicious;
+- a distinctive term among unrecognised words ('Xiaomi Fan Club') → suspicious;
+- weak terms ('Mi', 'Galaxy') only when every other word is known and one is a shop word
+  ('Mi Store' suspicious, 'Mi Official Store' impersonation, 'Mi Amigo Shop' clean);
+- a generic shop name ('Phone Paradise') → clean."""
+
+from __future__ import annotations
+
+from detectors.book import BrandBook
+from detectors.normalize import Folded, deleet, fold, split_camel
+from detectors.risk import Signal, finding
+from detectors.terms import Hit
+from detectors.typos import describe
+from grayhound.models import Finding
+
+W_PRESENTS = 0.85  # the name is the brand, maybe with a region
+W_CLAIM = 0.92  # the name claims to be official / authorized
+W_OBFUSCATED = 0.88  # the brand deliberately misspelt beside known words
+W_RETAIL = 0.55  # brand + shop words
+W_CONTAINS = 0.45  # a distinctive term among other words
+W_WEAK_CLAIM = 0.75  # weak term + claim word
+W_WEAK_RETAIL = 0.5  # weak term + shop word
+W_HOMOGLYPH = 0.9
+
+_PRESENTING = frozenset({"brand", "region", "filler", "other"})  # 'other': digits, country codes
+_NOT_AUTHORIZED = "; not an authorized reseller"
+
+
+def score_name(text: str, book: BrandBook) -> Finding:
+    owners = book.allowlist.name_owners(text)
+    if owners:
+        brands = ", ".join(dict.fromkeys(book.brand_name(o.brand) for o in owners))
+        reason = f"'{text}' is the listed name of {owners[0].name}, authorized for {brands}"
+        return finding("name", text, [], brand=owners[0].brand, clean_reason=reason)
+    shown = fold(text)
+    prepared = split_camel(shown.text)
+    judged = [(_judge(text, prepared, hit), hit) for hit in book.terms.find(prepared)]
+    best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
+    signals = [best[0]] if best else []
+    homoglyph = _homoglyph(text, shown, signals)
+    if homoglyph:
+        signals.append(homoglyph)
+    return finding("name", text, signals, clean_reason=f"no brand presented in '{text}'")
+
+
+def _strength(pair: tuple[Signal, Hit]) -> tuple:
+    """Strongest signal first; on a tie the exact reading explains better than a typo."""
+    signal, hit = pair
+    return signal.weight, hit.exact, len(hit.matched)
+
+
+def _reading(prepared: str, hit: Hit) -> str:
+    lowered = " ".join(prepared.lower().split())
+    return " ".join(deleet(lowered, "l" in hit.term.text and "1" in lowered).split())
+
+
+def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
+    if not hit.term.strong:
+        return _weak(text, hit)
+    if not hit.exact or hit.view == "leet" or hit.split:
+        return _obfuscated(text, prepared, hit)
+    term, brand, name = hit.term.text, hit.term.brand, f"'{text}'"
+    if "claim" in hit.classes or "support" in hit.classes:
+        claims = "', '".join(w for w in hit.words if w not in ("com", "net"))
+        reason = f"{name} presents as the brand: '{term}' + '{claims}'{_NOT_AUTHORIZED}"
+        return Signal(W_CLAIM, "impersonation", reason, brand, "impersonation")
+    if hit.unknown:
+        if not hit.term.distinctive:
+            return None
+        others = "', '".join(hit.unknown)
+        reason = f"{name} uses the brand term '{term}' beside '{others}'{_NOT_AUTHORIZED}"
+        return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_name")
+    if hit.classes <= _PRESENTING:
+        reason = f"{name} presents as the brand itself ('{term}'){_NOT_AUTHORIZED}"
+        return Signal(W_PRESENTS, "impersonation", reason, brand, "impersonation")
+    shop = "', '".join(hit.signal_words)
+    reason = f"{name} pairs the brand term '{term}' with shop words '{shop}'{_NOT_AUTHORIZED}"
+    return Signal(W_RETAIL, "suspicious", reason, brand, "suspicious_name")
+
+
+def _obfuscated(text: str, prepared: str, hit: Hit) -> Signal | None:
+    term, brand = hit.term.text, hit.term.brand
+    if hit.view == "leet":
+        how = f"reads '{_reading(prepared, hit)}' after leetspeak normalisation"
+    elif hit.split:
+        how = f"spells '{term}' across a separator ('{hit.matched}' split up)"
+    else:
+        how = f"misspells the brand: {describe(hit.technique, term, hit.matched)}"
+    claimed = "claim" in hit.classes or "support" in hit.classes
+    if hit.technique != "near spelling" and (not hit.unknown or claimed):
+        reason = f"'{text}' {how}{_NOT_AUTHORIZED}"
+        return Signal(W_OBFUSCATED, "impersonation", reason, brand, "impersonation")
+    if hit.term.distinctive and (hit.exact or hit.technique == "near spelling"):
+        reason = f"'{text}' {how}, beside '{', '.join(hit.unknown)}'{_NOT_AUTHORIZED}"
+        return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_name")
+    return None
+
+
+def _weak(text: str, hit: Hit) -> Signal | None:
+    if not hit.exact or hit.unknown or hit.view != "plain":
+        return None
+    term, brand = hit.term.text, hit.term.brand
+    if "claim" in hit.classes:
+        reason = (
+            f"'{text}' presents as the brand: weak term '{term}' as a whole word + claim "
+            f"'{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
+        )
+        return Signal(W_WEAK_CLAIM, "impersonation", reason, brand, "impersonation")
+    if hit.classes & {"retail", "support", "model"}:
+        reason = (
+            f"'{text}' pairs the weak brand term '{term}' with '{', '.join(hit.signal_words)}'"
+            f"{_NOT_AUTHORIZED}"
+        )
+        return Signal(W_WEAK_RETAIL, "suspicious", reason, brand, "suspicious_name")
+    return None
+
+
+def _homoglyph(text: str, shown: Folded, signals: list[Signal]) -> Signal | None:
+    if not shown.lookalikes or not signals:
+        return None
+    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
+    scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
+    reason = (
+        f"'{text}' reads '{shown.text}' once lookalike characters are folded ({swaps}){scripts}"
+    )
+    return Signal(W_HOMOGLYPH, "impersonation", reason, signals[0].brand, "impersonation")

@@ -1,0 +1,125 @@
+"""Text normalisation every detector shares: punycode, Unicode lookalikes, case, camelCase,
+separators and leetspeak, each a separate step so a reason can name the one that mattered.
+
+The confusables skeleton maps each non-ASCII character that Unicode's confusables table says looks
+like one ASCII letter or digit to that character (Cyrillic 'а' → 'a', Greek 'ο' → 'o'); the table
+comes from the `confusable-homoglyphs` package and is turned into a `str.translate` dict once, so
+folding costs one C-level pass. Accents fall back to NFKD without combining marks ('é' → 'e')."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import idna
+
+from detectors._data import LEET, LEET_L
+
+# Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole.
+_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_LEET_TABLE = str.maketrans(LEET)
+_LEET_L_TABLE = str.maketrans(LEET_L)
+_LEET_CHARS = frozenset(LEET) | frozenset(LEET_L)
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Text reduced to ASCII lookalikes (case kept), with what the reduction changed."""
+
+    text: str
+    lookalikes: tuple[tuple[str, str], ...] = ()  # (original character, ASCII it passes for)
+    scripts: frozenset[str] = frozenset()  # scripts of the letters, when more than Latin
+
+
+@lru_cache(maxsize=1)
+def _confusables_table() -> dict[int, str]:
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table: dict[int, str] = {}
+    for char, homoglyphs in confusables_data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        targets = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii()]
+        letters = [t for t in targets if t.isalpha()] or [t for t in targets if t.isdigit()]
+        if letters:
+            table[ord(char)] = letters[0]
+    return table
+
+
+def _script(char: str) -> str:
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return "UNKNOWN"
+    return name.split(" ", 1)[0]
+
+
+def fold(text: str) -> Folded:
+    """Map Unicode lookalikes and accented letters to ASCII; record which characters moved."""
+    if text.isascii():
+        return Folded(text)
+    table = _confusables_table()
+    out, moved = [], []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+            continue
+        ascii_char = table.get(ord(char))
+        if ascii_char is None:
+            stripped = "".join(
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
+            ascii_char = stripped if stripped.isascii() and stripped else None
+        if ascii_char is None:
+            out.append(char)
+            continue
+        out.append(ascii_char)
+        if ascii_char.isalnum():
+            moved.append((char, ascii_char))
+    scripts = frozenset(_script(c) for c in text if c.isalpha())
+    return Folded("".join(out), tuple(moved), scripts if len(scripts) > 1 else frozenset())
+
+
+def split_camel(text: str) -> str:
+    """'XiaomiWorld' → 'Xiaomi World'; 'iPhone' and 'eBay' are left alone."""
+    return _CAMEL.sub(" ", text)
+
+
+def compact(text: str) -> tuple[str, frozenset[int]]:
+    """Lowercase alphanumerics run together, and the positions where separators stood.
+
+    'Xiao-Mi Store' → ('xiaomistore', {4, 6}); a brand term spanning a boundary was split."""
+    pieces = [p for p in _NON_ALNUM.split(text.lower()) if p]
+    joined, cuts, position = [], set(), 0
+    for piece in pieces:
+        if position:
+            cuts.add(position)
+        joined.append(piece)
+        position += len(piece)
+    return "".join(joined), frozenset(cuts)
+
+
+def has_leet(text: str) -> bool:
+    return any(c in _LEET_CHARS for c in text)
+
+
+def deleet(text: str, read_one_as_l: bool = False) -> str:
+    """Read digits and symbols as the letters they imitate ('xiaom1' → 'xiaomi')."""
+    return text.translate(_LEET_L_TABLE if read_one_as_l else _LEET_TABLE)
+
+
+def decode_label(label: str) -> str:
+    """A punycode label ('xn--...') as the Unicode it displays; anything else unchanged."""
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return idna.decode(label)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        pass
+    try:
+        return label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return label

@@ -1,0 +1,147 @@
+"""Prices against MSRP and against peers. Pure arithmetic on decimal strings and the catalog.
+
+MSRP is taken in the listing's currency when the catalog has it; only otherwise are both sides
+converted to USD with Pricing.rates. New (and unknown-condition) devices are judged by
+low_ratio/high_ratio; used and refurbished ones by used_low_ratio; accessories never against a
+phone's MSRP. Peers: listings of the same model and condition, compared by their MSRP ratio (so
+currencies mix), with the median and MAD of at least PEER_MIN listings other than the one judged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from statistics import median
+
+from detectors.risk import Signal
+from grayhound.config import CatalogModel, Pricing
+
+# Fewer peers than this and a median says little.
+PEER_MIN = 5
+# MAD → standard deviation of a normal distribution (the usual robust z-score constant).
+MAD_SCALE = 0.6745
+# Identical peer prices give MAD 0; assume at least this spread (fraction of the median).
+MAD_FLOOR = 0.02
+
+W_PRICE_LOW = 0.5  # far under MSRP: counterfeit, stolen or bait
+W_USED_LOW = 0.45  # even a used device is rarely this cheap
+W_PRICE_HIGH = 0.2  # over MSRP: scalping or gray import, rarely a brand risk alone
+W_PEER_LOW = 0.4
+W_PEER_HIGH = 0.15
+
+
+@dataclass(frozen=True)
+class PriceCheck:
+    msrp: float | None = None
+    msrp_currency: str | None = None
+    ratio: float | None = None
+    signals: tuple[Signal, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def parse_price(price: str | None) -> float | None:
+    if price is None:
+        return None
+    try:
+        value = Decimal(str(price).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return float(value) if value.is_finite() and value > 0 else None
+
+
+def _to_usd(currency: str, rates: dict[str, float]) -> float | None:
+    return 1.0 if currency == "USD" else rates.get(currency)
+
+
+def msrp_in(model: CatalogModel, currency: str, rates: dict[str, float]):
+    """(msrp, msrp_currency, factor turning the listing's price into msrp_currency) or None."""
+    if currency in model.msrp:
+        return model.msrp[currency], currency, 1.0
+    rate = _to_usd(currency, rates)
+    if rate is None:
+        return None
+    if "USD" in model.msrp:
+        return model.msrp["USD"], "USD", rate
+    for code, amount in model.msrp.items():
+        code_rate = _to_usd(code, rates)
+        if code_rate:
+            return round(amount * code_rate, 2), "USD", rate
+    return None
+
+
+def check_price(
+    price: str | None,
+    currency: str | None,
+    condition: str,
+    is_accessory: bool,
+    model: CatalogModel | None,
+    pricing: Pricing,
+) -> PriceCheck:
+    amount = parse_price(price)
+    if model is None or amount is None:
+        return PriceCheck()
+    if is_accessory:
+        note = f"accessory for the {model.model}: not compared with the device's MSRP"
+        return PriceCheck(notes=(note,))
+    if not currency:
+        return PriceCheck(notes=(f"price {price} has no currency: not compared with MSRP",))
+    found = msrp_in(model, currency, pricing.rates)
+    if found is None:
+        note = f"no {model.model} MSRP in {currency} and no rate to USD: price not compared"
+        return PriceCheck(notes=(note,))
+    msrp, msrp_currency, factor = found
+    ratio = round(amount * factor / msrp, 4)
+    shown = f"{price} {currency}"
+    if factor != 1.0:
+        shown += f" (≈ {amount * factor:.2f} USD at {factor:g}, no {currency} MSRP)"
+    against = f"{ratio:.0%} of the {model.model} MSRP {msrp:g} {msrp_currency}"
+    signals = _ratio_signals(shown, against, ratio, condition, model, pricing)
+    return PriceCheck(msrp, msrp_currency, ratio, signals)
+
+
+def _ratio_signals(shown, against, ratio, condition, model, pricing) -> tuple[Signal, ...]:
+    brand = model.brand
+    if condition in ("used", "refurbished"):
+        if ratio < pricing.used_low_ratio:
+            reason = f"{condition} price {shown} is {against}, under {pricing.used_low_ratio:.0%} even for {condition} goods"
+            return (Signal(W_USED_LOW, "suspicious", reason, brand, "price_low"),)
+    elif ratio < pricing.low_ratio:
+        judged = "new" if condition == "new" else "condition unknown, judged as new"
+        reason = f"price {shown} is {against} ({judged}), under the {pricing.low_ratio:.0%} floor"
+        return (Signal(W_PRICE_LOW, "suspicious", reason, brand, "price_low"),)
+    if ratio > pricing.high_ratio:
+        reason = f"price {shown} is {against}, over the {pricing.high_ratio:.0%} ceiling"
+        return (Signal(W_PRICE_HIGH, "clean", reason, brand, "price_high"),)
+    return ()
+
+
+def peer_outliers(
+    groups: dict[tuple[str, str], list[tuple[int, float]]], threshold: float
+) -> dict[int, Signal]:
+    """Robust z-scores of MSRP ratios within each (model, condition) group, leave-one-out."""
+    out: dict[int, Signal] = {}
+    for (model_name, condition), members in groups.items():
+        if len(members) <= PEER_MIN:
+            continue
+        for index, ratio in members:
+            peers = [r for i, r in members if i != index]
+            z, mid = robust_z(ratio, peers)
+            if abs(z) <= threshold:
+                continue
+            side = "under" if z < 0 else "over"
+            reason = (
+                f"price is {ratio:.0%} of MSRP, far {side} the {len(peers)} other {condition} "
+                f"{model_name} listings (median {mid:.0%}, robust z {z:+.1f})"
+            )
+            if z < 0:
+                out[index] = Signal(W_PEER_LOW, "suspicious", reason, None, "price_low")
+            else:
+                out[index] = Signal(W_PEER_HIGH, "clean", reason, None, "price_high")
+    return out
+
+
+def robust_z(value: float, peers: Sequence[float]) -> tuple[float, float]:
+    mid = median(peers)
+    mad = median(abs(p - mid) for p in peers)
+    mad = max(mad, MAD_FLOOR * abs(mid), 1e-9)
+    return MAD_SCALE * (value - mid) / mad, mid

@@ -1,0 +1,80 @@
+"""Combining evidence into a score and a verdict, the same way for names, domains, sellers and
+listings. Each piece of evidence is a Signal: a weight in [0, 1], the verdict it can support on
+its own, the sentence an analyst checks, and the flag it raises.
+
+Scores combine as a noisy-OR (independent evidence adds up, never past 1), then sit inside the
+band of the strongest verdict the evidence supports: several suspicious hints make a high
+'suspicious', never an 'impersonation' no single piece of evidence claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from grayhound.models import Finding
+
+# A score at or above this is an impersonation verdict; impersonation evidence lifts it here.
+IMPERSONATION_AT = 0.7
+# A score at or above this (and below IMPERSONATION_AT) is suspicious.
+SUSPICIOUS_AT = 0.4
+# Top of each lower band, so a verdict and its score never disagree.
+_BAND_TOP = {
+    "clean": SUSPICIOUS_AT - 0.01,
+    "suspicious": IMPERSONATION_AT - 0.01,
+    "impersonation": 1.0,
+}
+_BAND_FLOOR = {"clean": 0.0, "suspicious": SUSPICIOUS_AT, "impersonation": IMPERSONATION_AT}
+_RANK = {"clean": 0, "suspicious": 1, "impersonation": 2}
+
+
+@dataclass(frozen=True)
+class Signal:
+    weight: float
+    verdict: str  # the strongest verdict this evidence supports alone
+    reason: str
+    brand: str | None = None
+    flag: str | None = None
+
+
+def noisy_or(weights: Iterable[float]) -> float:
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - min(max(weight, 0.0), 1.0)
+    return 1.0 - remaining
+
+
+def strongest_verdict(signals: Iterable[Signal]) -> str:
+    return max((s.verdict for s in signals), key=_RANK.__getitem__, default="clean")
+
+
+def score_of(signals: list[Signal]) -> tuple[float, str]:
+    """(score, verdict): noisy-OR of the weights, held inside the strongest verdict's band."""
+    verdict = strongest_verdict(signals)
+    score = noisy_or(s.weight for s in signals)
+    score = min(max(score, _BAND_FLOOR[verdict]), _BAND_TOP[verdict])
+    return round(score, 4), verdict
+
+
+def finding(
+    kind: str,
+    subject: str,
+    signals: list[Signal],
+    *,
+    brand: str | None = None,
+    clean_reason: str | None = None,
+    extra_flags: Iterable[str] = (),
+) -> Finding:
+    """A Finding whose reasons are the signals' sentences, strongest first."""
+    ordered = sorted(signals, key=lambda s: (-_RANK[s.verdict], -s.weight))
+    score, verdict = score_of(ordered)
+    if brand is None:
+        brand = next((s.brand for s in ordered if s.brand and s.verdict != "clean"), None)
+    reasons = tuple(dict.fromkeys(s.reason for s in ordered if s.reason))
+    if not reasons and clean_reason:
+        reasons = (clean_reason,)
+    flags = tuple(dict.fromkeys([*(s.flag for s in ordered if s.flag), *extra_flags]))
+    return Finding(kind, subject, brand, score, verdict, reasons, flags)
+
+
+def verdict_rank(verdict: str) -> int:
+    return _RANK.get(verdict, 0)

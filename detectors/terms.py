@@ -1,0 +1,245 @@
+"""Finding brand terms inside one label or name: exact, typo'd, split by separators or written in
+leetspeak, and what words stand beside them. Domains and names both judge these hits.
+
+How a term is matched:
+- The text is compacted ('Xiao-Mi Store' → 'xiaomistore', with the separator positions kept) and
+  scanned once; every term and every typo variant of a strong term is a dict entry keyed by its
+  first three letters, so a scan is a few dict lookups per character.
+- What stands beside a hit is split at separators into chunks, and each chunk is segmented into
+  known words (retail, claim, support, region, model, brand, filler words, digits). A chunk that
+  does not segment is "unknown": 'pine' in 'pineapple', 'fans' in 'xiaomifans'.
+- A country code counts as a word only as a chunk of its own, or glued to a distinctive term
+  ('xiaomiuk'); glued to a short term it is too often the rest of a word ('redmi' + 'ne').
+The judges (domains.py, names.py) decide what a hit means; this module only reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from detectors._data import (
+    CLAIM_WORDS,
+    COUNTRY_CODES,
+    FILLER_WORDS,
+    LEET,
+    LEET_L,
+    REGION_WORDS,
+    RETAIL_WORDS,
+    SUPPORT_WORDS,
+)
+from detectors.normalize import compact, has_leet
+from detectors.typos import typo_variants
+
+# Coined names this long ('xiaomi', 'samsung', 'iphone') are rarely the inside of other words.
+DISTINCTIVE_MIN_LEN = 6
+# Shorter terms ('poco', 'mi') have too many innocent one-edit neighbours to generate typos for.
+TYPO_MIN_LEN = 5
+# Two edits are searched for only on distinctive terms, and only with the first letter kept.
+NEAR_MAX_EDITS = 2
+# A typo'd term only counts when it keeps at least this much of the real term's length.
+_SCAN_PREFIX = 3
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    brand: str
+    strong: bool
+    official_label: bool = False  # the label of an official domain ('mi' of mi.com)
+
+    @property
+    def distinctive(self) -> bool:
+        return self.strong and len(self.text) >= DISTINCTIVE_MIN_LEN
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One occurrence of a term (or a typo of it) and the words around it."""
+
+    term: Term
+    matched: str
+    technique: str | None  # None when the term itself is present
+    words: tuple[str, ...] = ()
+    classes: frozenset[str] = field(default_factory=frozenset)
+    unknown: tuple[str, ...] = ()
+    split: bool = False  # the term spans a separator ('xiao-mi')
+    view: str = "plain"  # "plain" | "leet"
+
+    @property
+    def exact(self) -> bool:
+        return self.technique is None
+
+    @property
+    def alone(self) -> bool:
+        return not self.words and not self.unknown
+
+    @property
+    def signal_words(self) -> tuple[str, ...]:
+        return tuple(w for w in self.words if not w.isdigit() and w not in FILLER_WORDS)
+
+
+class TermIndex:
+    """All brand terms and their typo variants, with the vocabulary used to read what surrounds
+    them. Built once per BrandBook."""
+
+    def __init__(self, terms: list[Term], model_words: frozenset[str]):
+        self.terms = terms
+        self.word_class: dict[str, str] = {}
+        for cls, words in (
+            ("filler", FILLER_WORDS),
+            ("region", REGION_WORDS),
+            ("retail", RETAIL_WORDS),
+            ("support", SUPPORT_WORDS),
+            ("claim", CLAIM_WORDS),
+            ("model", model_words),
+            ("brand", frozenset(t.text for t in terms)),
+        ):
+            self.word_class.update(dict.fromkeys(words, cls))
+        self.max_word = max(len(w) for w in self.word_class)
+        self._by_prefix: dict[str, list[tuple[str, Term, str | None]]] = {}
+        self._short: dict[str, list[tuple[str, Term, str | None]]] = {}
+        reserved = frozenset(self.word_class)
+        for term in terms:
+            self._add(term.text, term, None)
+        for term in terms:
+            if term.strong and len(term.text) >= TYPO_MIN_LEN:
+                skip = () if term.distinctive else ("addition",)
+                for variant, technique in typo_variants(term.text, reserved, skip).items():
+                    self._add(variant, term, technique)
+        for bucket in (*self._by_prefix.values(), *self._short.values()):
+            bucket.sort(key=lambda entry: -len(entry[0]))
+        self.segment = lru_cache(maxsize=1 << 16)(self._segment)
+
+    def _add(self, text: str, term: Term, technique: str | None) -> None:
+        table = self._by_prefix if len(text) >= _SCAN_PREFIX else self._short
+        bucket = table.setdefault(text[:_SCAN_PREFIX], [])
+        if all(entry[0] != text for entry in bucket):
+            bucket.append((text, term, technique))
+
+    # -- reading the words around a hit ------------------------------------------------------
+    def _segment(self, chunk: str, country_ok: bool) -> tuple[str, ...] | None:
+        """Split a chunk into known words and digit runs, or None if it will not split."""
+        known = self.word_class
+        if chunk in known or chunk.isdigit():
+            return (chunk,)
+        if country_ok and chunk in COUNTRY_CODES:
+            return (chunk,)
+        best: list[tuple[str, ...] | None] = [None] * (len(chunk) + 1)
+        best[0] = ()
+        for end in range(1, len(chunk) + 1):
+            for start in range(max(0, end - self.max_word), end):
+                piece = chunk[start:end]
+                if best[start] is not None and (piece in known or piece.isdigit()):
+                    best[end] = (*best[start], piece)
+                    break
+        return best[-1]
+
+    def _surroundings(self, c: str, cuts: frozenset[int], start: int, end: int, term: Term):
+        """Known words and unknown chunks on both sides of c[start:end]."""
+        glued_left = start > 0 and start not in cuts
+        glued_right = end < len(c) and end not in cuts
+        left = _chunks(c, cuts, 0, start)
+        right = _chunks(c, cuts, end, len(c))
+        words: list[str] = []
+        unknown: list[str] = []
+        for k, chunk in enumerate(left + right):
+            glued = (glued_left and k == len(left) - 1) or (glued_right and k == len(left))
+            found = self.segment(chunk, not glued or term.distinctive)
+            if found is None:
+                unknown.append(chunk)
+            else:
+                words.extend(found)
+        return tuple(words), tuple(unknown)
+
+    # -- scanning ------------------------------------------------------------------------------
+    def find(self, text: str) -> list[Hit]:
+        """Every term hit in `text` (ASCII-folded, any case), in the plain and leet readings."""
+        c, cuts = compact(text)
+        hits = self._scan(c, cuts, None, "plain")
+        if has_leet(text) and not any(h.exact and h.term.strong for h in hits):
+            for read_one_as_l in (False, True):
+                c2, cuts2, changed = leet_compact(text, read_one_as_l)
+                hits.extend(self._scan(c2, cuts2, changed, "leet"))
+        if not hits:
+            hits = self._near(c, cuts)
+        return hits
+
+    def _scan(self, c, cuts, changed, view) -> list[Hit]:
+        hits = []
+        for i in range(len(c)):
+            for table, width in ((self._by_prefix, _SCAN_PREFIX), (self._short, 2)):
+                for text, term, technique in table.get(c[i : i + width], ()):
+                    end = i + len(text)
+                    if not c.startswith(text, i):
+                        continue
+                    if changed is not None and not any(i <= p < end for p in changed):
+                        continue
+                    split = any(i < p < end for p in cuts)
+                    if split and (technique is not None or not _whole(c, cuts, i, end)):
+                        continue  # split terms must be made of whole pieces ('xiao-mi')
+                    words, unknown = self._surroundings(c, cuts, i, end, term)
+                    classes = frozenset(self.word_class.get(w, "other") for w in words)
+                    hits.append(Hit(term, text, technique, words, classes, unknown, split, view))
+        return hits
+
+    def _near(self, c: str, cuts: frozenset[int]) -> list[Hit]:
+        """Chunks within two edits of a distinctive term ('sumsong'), first letter kept."""
+        hits = []
+        position = 0
+        for chunk in _chunks(c, cuts, 0, len(c)):
+            a, b = position, position + len(chunk)
+            position = b
+            if len(chunk) < DISTINCTIVE_MIN_LEN or chunk in self.word_class:
+                continue
+            for term in self.terms:
+                if not term.distinctive or chunk[0] != term.text[0]:
+                    continue
+                if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
+                    continue
+                edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=NEAR_MAX_EDITS)
+                if edits <= NEAR_MAX_EDITS:
+                    words, unknown = self._surroundings(c, cuts, a, b, term)
+                    classes = frozenset(self.word_class.get(w, "other") for w in words)
+                    hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))
+        return hits
+
+
+def _whole(c: str, cuts: frozenset[int], start: int, end: int) -> bool:
+    return (start == 0 or start in cuts) and (end == len(c) or end in cuts)
+
+
+def _chunks(c: str, cuts: frozenset[int], lo: int, hi: int) -> list[str]:
+    bounds = [lo, *sorted(p for p in cuts if lo < p < hi), hi]
+    return [c[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+# Leet letters are written upper-case so the positions leetspeak changed can be found again.
+_LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
+_LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
+
+
+def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], frozenset[int]]:
+    """The compact leetspeak reading of `text`, and the positions leetspeak changed."""
+    marked = text.lower().translate(_LEET_L_MARK if read_one_as_l else _LEET_MARK)
+    c, cuts = compact_marked(marked)
+    changed = frozenset(i for i, ch in enumerate(c) if ch.isupper())
+    return c.lower(), cuts, changed
+
+
+def compact_marked(text: str) -> tuple[str, frozenset[int]]:
+    """Like normalize.compact, but keeps upper case (the leetspeak marks)."""
+    joined, cuts, position = [], set(), 0
+    piece = []
+    for ch in text + " ":
+        if ch.isascii() and ch.isalnum():
+            piece.append(ch)
+            continue
+        if piece:
+            if position:
+                cuts.add(position)
+            joined.append("".join(piece))
+            position += len(piece)
+            piece = []
+    return "".join(joined), frozenset(cuts)
