@@ -144,6 +144,8 @@ def _resolve_currency(values, sources, layers, default, problems: list[str]) -> 
         problems.append(ambiguity)
     elif default:
         values["currency"], sources["currency"] = default.upper(), "default"
+    elif layers[-1][1].get("page_currency"):
+        values["currency"], sources["currency"] = layers[-1][1]["page_currency"], "text"
 
 
 def _fill_condition(values: dict, sources: dict) -> None:

@@ -50,6 +50,7 @@ _CURRENCY = (
 _NUMBER = r"\d[\d.,'’\u00a0\u202f ]*\d|\d"
 MONEY = re.compile(rf"(?:(?:{_CURRENCY})\.?\s*(?:{_NUMBER}))|(?:(?:{_NUMBER})\s*(?:{_CURRENCY}))")
 _NUMBERS = re.compile(_NUMBER)
+MONEY_OR_MARKER = re.compile(rf"(?:{_CURRENCY})")
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 _HAS_CURRENCY = re.compile(_CURRENCY)
 
@@ -71,9 +72,11 @@ def price_candidates(layout: Layout) -> list[Candidate]:
         if id(element) in seen or _excluded(element, layout):
             continue
         candidate = _read(element, seed)
+        if candidate is None and element is not seed and id(seed) not in seen:
+            candidate = _read(seed, seed)  # the climb reached a block with several prices
         if candidate is not None and not _not_current_by_context(candidate):
             _score(candidate, layout)
-            seen[id(element)] = candidate
+            seen[id(candidate.element)] = candidate
             if len(seen) >= MAX_CANDIDATES:
                 break
     _drop_outer_duplicates(seen)
@@ -195,7 +198,7 @@ def _not_current_by_context(candidate: Candidate) -> bool:
     """'Was $1,099', 'de R$ 1.599', '$37/mo', '$4.99 shipping', 'Save $100', '$2.10 / 100 g'.
     The words may sit inside the candidate's own text or in its parent's."""
     text = candidate.text
-    money = MONEY.search(text)
+    money = MONEY.search(text) or _NUMBERS.search(text)
     lead, trail = (text[: money.start()], text[money.end() :]) if money else ("", "")
     before, after = lead, trail
     node = candidate.element

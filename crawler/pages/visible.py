@@ -20,8 +20,8 @@ from crawler.pages._data import (
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import Page, clean_text, visible_text
-from crawler.pages.money import format_price
-from crawler.pages.prices import best_price, price_candidates
+from crawler.pages.money import format_price, unambiguous_currency
+from crawler.pages.prices import MONEY_OR_MARKER, best_price, price_candidates
 from crawler.pages.titles import page_title
 
 # A product page shows this many priced cards linking elsewhere only when it is a list.
@@ -29,6 +29,8 @@ MANY_CARDS = 4
 MAX_NAME = 80
 # The product summary around the title; beyond this it is the whole page, reviews and all.
 MAX_BLOCK_TEXT = 1500
+# How much of the page's text is searched for a currency when the price shows none.
+MAX_PAGE_TEXT = 20_000
 _STRONG = re.compile(rf"^\W*({SELLER_LABEL_STRONG})\s*:?\s*(.*)$", re.I | re.S)
 _WEAK = re.compile(rf"^\W*({SELLER_LABEL_WEAK})\s*(:|$)\s*(.*)$", re.I | re.S)
 _CONDITION = re.compile(rf"^\W*({CONDITION_LABEL})\s*(:|$)\s*(.*)$", re.I | re.S)
@@ -61,7 +63,17 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
         "seller_domain": seller_domain,
         "is_product": bool(best and layout.title is not None and not list_page),
         "is_list_page": list_page,
+        "page_currency": _page_currency(layout),
     }
+
+
+def _page_currency(layout: Layout) -> str | None:
+    """The one unambiguous currency the page's text names ("Preise in €"), if only one."""
+    root = layout.elements[0] if layout.elements else None
+    text = visible_text(root, MAX_PAGE_TEXT) if root is not None else ""
+    codes = {unambiguous_currency(m.group()) for m in MONEY_OR_MARKER.finditer(text)}
+    codes.discard(None)
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _title(layout: Layout) -> str | None:
