@@ -26,6 +26,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The demo digest as a reader sees it: demo/digest.png (needs chromium; skipped without it).
+CHROMIUM ?= chromium
+screenshot: $(STAMP)
+	@if ! command -v $(CHROMIUM) >/dev/null 2>&1; then \
+		echo "make screenshot: $(CHROMIUM) not found (apt-get install -y chromium); skipped"; \
+		exit 0; fi; \
+	$(BIN)/grayhound demo && \
+	html=$$(ls -t demo/digests/digest-*.html | head -n 1) && \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
+		--screenshot=demo/digest.png "file://$$(pwd)/$$html" 2>/dev/null && \
+	echo "wrote demo/digest.png from $$html"
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

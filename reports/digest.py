@@ -153,10 +153,24 @@ def digest_item(row: dict, case: dict, inputs: DigestInputs) -> dict:
         "first_seen": row.get("first_seen"),
         "last_seen": row.get("last_seen"),
         "changes": changes,
-        "capture": inputs.captures.get(row["subject_id"]) if is_listing else None,
+        "capture": capture_summary(inputs.captures.get(row["subject_id"])) if is_listing else None,
         "finding_id": row["id"],
         "fingerprint": row["fingerprint"],
         "evidence": evidence,
+    }
+
+
+def capture_summary(capture: dict | None) -> dict | None:
+    """The stored capture of a listing, in the digest's own stable keys."""
+    if not capture:
+        return None
+    return {
+        "url": capture.get("url"),
+        "warc_file": capture.get("warc_file"),
+        "offset": capture.get("offset"),
+        "length": capture.get("length"),
+        "sha256": capture.get("payload_sha256"),
+        "fetched_at": capture.get("fetched_at"),
     }
 
 

@@ -64,7 +64,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, pct=pct, flag_label=flag_label, md=markdown_text)
+    env.filters.update(
+        when=when, pct=pct, flag_label=flag_label, md=markdown_text, sentence=sentence
+    )
     env.globals.update(GROUPS=GROUPS, GROUP_TITLES=GROUP_TITLES)
     return env
 
@@ -115,7 +117,7 @@ def _capture_ref(item: dict) -> str | None:
     capture = item.get("capture")
     if not capture:
         return None
-    return f"{capture['warc_file']}#{capture['offset']} sha256:{capture['payload_sha256']}"
+    return f"{capture['warc_file']}#{capture['offset']} sha256:{capture['sha256']}"
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -132,6 +134,11 @@ def when(value: str | None, with_time: bool = True) -> str:
 
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)} %"
+
+
+def sentence(text: str) -> str:
+    """Detectors write reasons in lower case; a list of reasons reads better as sentences."""
+    return text[:1].upper() + text[1:] if text else text
 
 
 def flag_label(flag: str) -> str:

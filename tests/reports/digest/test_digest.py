@@ -136,3 +136,26 @@ def test_json_carries_the_same_content_with_stable_keys(world, example_config):
     item = data["groups"]["new"][0]
     assert {"case_id", "state", "reasons", "price_text", "first_seen", "url"} <= set(item)
     assert data["counts"]["groups"] == {"new": 2, "changed": 0, "still_open": 0}
+
+
+def test_an_item_links_to_its_stored_capture(world, example_config):
+    run = world.run(0, healthy(world))
+    listing_id = world.listing(run, 0, 1, title="Xiaomi 14 Pro", price="449.00")
+    world.judge(run, 0.6, world.finding(listing_id, "impersonation", 0.9, ["impersonation"]))
+    capture = {
+        "record_id": "<urn:uuid:1>",
+        "url": "http://127.0.0.1:8301/item/1.html",
+        "warc_file": "warc/run-1.warc.gz",
+        "offset": 120,
+        "length": 900,
+        "payload_sha256": "ab" * 32,
+        "fetched_at": world.stamp(0.1),
+    }
+    world.store.record_capture(run, capture)
+    world.store.link_capture("<urn:uuid:1>", "listing", listing_id)
+    digest = produce_digest(world.store, example_config, world.at(1))
+
+    assert digest.items["new"][0]["capture"]["sha256"] == "ab" * 32
+    html = render(digest, "html", evidence_dir="/srv/evidence")
+    assert 'href="file:///srv/evidence/warc/run-1.warc.gz"' in html
+    assert "sha256 abababababab…" in html
