@@ -146,7 +146,10 @@ def flag_label(flag: str) -> str:
 
 
 def markdown_text(value) -> Markup:
-    """Backslash-escape Markdown punctuation, then HTML-escape: hostile titles stay text."""
-    text = "" if value is None else str(value)
+    """Backslash-escape Markdown punctuation and neutralise HTML (`<`, `>`, `&`) so hostile
+    titles stay text, while quotes stay readable in the email's plain-text part."""
+    text = " ".join(("" if value is None else str(value)).split())
     escaped = "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text)
-    return Markup.escape(" ".join(escaped.split()))
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = escaped.replace(raw, entity)
+    return Markup(escaped)
