@@ -230,10 +230,11 @@ NOT_CURRENT_AFTER = re.compile(
     r"postage|versand|trade[- ]in|savings)",
     re.I,
 )
+# Matched at the start of a button's label: "do not buy" or "Why buy from us" are not buttons.
 BUY_BUTTON = re.compile(
-    r"add to (cart|bag|basket|trolley)|buy (it )?now|buy$|in den warenkorb|jetzt kaufen|kaufen|"
+    r"^\W*(add to (cart|bag|basket|trolley)|buy (it )?now|buy\b|in den warenkorb|jetzt kaufen|kaufen|"
     r"ajouter au panier|añadir al (carrito|cesta)|aggiungi al carrello|comprar|"
-    r"カートに入れる|加入购物车|立即购买|do koszyka|place bid|add to order",
+    r"カートに入れる|加入购物车|立即购买|do koszyka|place bid|add to order)",
     re.I,
 )
 
@@ -294,4 +295,12 @@ SOCIAL_HOSTS = (
     "apple.com",
     "goo.gl",
     "bit.ly",
+)
+
+# A product shown without a price: still an offer, recorded with a null price.
+PRICE_ON_REQUEST = re.compile(
+    r"price on request|price upon request|contact (us|the seller) for (a )?(price|quote)|"
+    r"call for price|request a quote|preis auf anfrage|prix sur demande|precio a consultar|"
+    r"prezzo su richiesta|cena na zapytanie",
+    re.I,
 )

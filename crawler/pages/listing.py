@@ -92,6 +92,8 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page.url)
     values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, text)
+    if text.get("price_on_request") and values.get("price") is None:
+        page.problems.append("price on request: no price shown")
     return Listing(
         url=url,
         canonical_url=guarded(page, "canonical", _canonical, page),

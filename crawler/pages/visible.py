@@ -12,6 +12,7 @@ import lxml.html
 from crawler.pages._data import (
     CONDITION_LABEL,
     GENERIC_LINK_TEXT,
+    PRICE_ON_REQUEST,
     SELLER_LABEL_STRONG,
     SELLER_LABEL_WEAK,
     SELLER_PATH,
@@ -26,6 +27,8 @@ from crawler.pages.titles import page_title
 
 # A product page shows this many priced cards linking elsewhere only when it is a list.
 MANY_CARDS = 4
+# A link naming a product beside a price has at least this many characters.
+MIN_CARD_NAME = 12
 MAX_NAME = 80
 # The product summary around the title; beyond this it is the whole page, reviews and all.
 MAX_BLOCK_TEXT = 1500
@@ -52,6 +55,8 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
         condition_raw = _product_block_text(layout)
         condition = condition_from_title(condition_raw)
     list_page = _looks_like_list_page(layout, candidates)
+    # "Price on request": still a product offer, recorded with no price.
+    on_request = best is None and bool(PRICE_ON_REQUEST.search(_product_block_text(layout) or ""))
     return {
         "title": title,
         "price": format_price(best.amount) if best else None,
@@ -61,7 +66,8 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
         "seller": seller,
         "seller_url": seller_url,
         "seller_domain": seller_domain,
-        "is_product": bool(best and layout.title is not None and not list_page),
+        "is_product": bool((best or on_request) and layout.title is not None and not list_page),
+        "price_on_request": on_request,
         "is_list_page": list_page,
         "page_currency": _page_currency(layout),
     }
@@ -185,7 +191,9 @@ def _website(node: lxml.html.HtmlElement | None) -> str | None:
 
 
 def _looks_like_list_page(layout: Layout, candidates: list) -> bool:
-    """Many priced cards, each linking to its own page, and no single buy box."""
+    """Many priced cards, each linking to its own page, and no single buy box; or, with no
+    buy button at all, a few prices that every one sits in a card linking elsewhere (a home
+    page's teasers, a small category)."""
     if 0 < len(layout.buy_buttons) < 3:
         return False
     hrefs = set()
@@ -195,4 +203,20 @@ def _looks_like_list_page(layout: Layout, candidates: list) -> bool:
             if link is not None:
                 hrefs.add(link.get("href"))
                 break
-    return len(hrefs) >= MANY_CARDS or len(layout.buy_buttons) >= MANY_CARDS
+    if len(hrefs) >= MANY_CARDS or len(layout.buy_buttons) >= MANY_CARDS:
+        return True
+    if layout.buy_buttons or len(candidates) < 2:
+        return False
+    title = clean_text(visible_text(layout.title, 300)) if layout.title is not None else ""
+    cards = [_card_link(c.element, title) for c in candidates]
+    return all(cards) and len(set(cards)) >= 2
+
+
+def _card_link(element: lxml.html.HtmlElement, title: str) -> str | None:
+    """The href of a product-named link beside this price (within its card), if any."""
+    for ancestor in list(element.iterancestors())[:2]:
+        for link in ancestor.iter("a"):
+            text = clean_text(visible_text(link, 200))
+            if link.get("href") and len(text) >= MIN_CARD_NAME and text != title:
+                return link.get("href")
+    return None
