@@ -22,7 +22,12 @@ _CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _LEET_TABLE = str.maketrans(LEET)
 _LEET_L_TABLE = str.maketrans(LEET_L)
-_LEET_CHARS = frozenset(LEET) | frozenset(LEET_L)
+_LEET_CLASS = "[" + re.escape("".join(sorted(set(LEET) | set(LEET_L)))) + "]"
+# Letter, one or two leet characters, letter; or one leet character at either end of a word.
+_LEETY = re.compile(
+    rf"[a-z]{_LEET_CLASS}{{1,2}}[a-z]|[a-z]{_LEET_CLASS}(?![0-9a-z])|(?<![0-9a-z]){_LEET_CLASS}[a-z]",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,13 @@ def compact(text: str) -> tuple[str, frozenset[int]]:
 
 
 def has_leet(text: str) -> bool:
-    return any(c in _LEET_CHARS for c in text)
+    """A leet character touching letters ('xiaom1', 's4msung', '@pple'), not a number ('shop24')."""
+    return _LEETY.search(text) is not None
+
+
+def has_leet_l(text: str) -> bool:
+    """Whether reading '1' as 'l' could differ from reading it as 'i'."""
+    return "1" in text or "|" in text or "!" in text
 
 
 def deleet(text: str, read_one_as_l: bool = False) -> str:

@@ -14,6 +14,7 @@ The judges (domains.py, names.py) decide what a hit means; this module only repo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ from detectors._data import (
     RETAIL_WORDS,
     SUPPORT_WORDS,
 )
-from detectors.normalize import compact, has_leet
+from detectors.normalize import compact, has_leet, has_leet_l
 from detectors.typos import typo_variants
 
 # Coined names this long ('xiaomi', 'samsung', 'iphone') are rarely the inside of other words.
@@ -38,8 +39,8 @@ DISTINCTIVE_MIN_LEN = 6
 TYPO_MIN_LEN = 5
 # Two edits are searched for only on distinctive terms, and only with the first letter kept.
 NEAR_MAX_EDITS = 2
-# A typo'd term only counts when it keeps at least this much of the real term's length.
-_SCAN_PREFIX = 3
+# Entries are indexed by their first four letters: small buckets, so few candidates per position.
+_SCAN_PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class TermIndex:
         ):
             self.word_class.update(dict.fromkeys(words, cls))
         self.max_word = max(len(w) for w in self.word_class)
-        self._by_prefix: dict[str, list[tuple[str, Term, str | None]]] = {}
-        self._short: dict[str, list[tuple[str, Term, str | None]]] = {}
+        # first four letters → ({entry text: (text, term, technique)}, entry lengths)
+        self._by_prefix: dict[str, tuple[dict[str, tuple], list[int]]] = {}
+        self._short: dict[str, tuple[str, Term, str | None]] = {}  # entries under four letters
         reserved = frozenset(self.word_class)
         for term in terms:
             self._add(term.text, term, None)
@@ -108,15 +110,20 @@ class TermIndex:
                 skip = () if term.distinctive else ("addition",)
                 for variant, technique in typo_variants(term.text, reserved, skip).items():
                     self._add(variant, term, technique)
-        for bucket in (*self._by_prefix.values(), *self._short.values()):
-            bucket.sort(key=lambda entry: -len(entry[0]))
         self.segment = lru_cache(maxsize=1 << 16)(self._segment)
+        # Labels and name words repeat across TLDs, sources and runs: remember recent readings.
+        self.find = lru_cache(maxsize=1 << 16)(self._find)
 
     def _add(self, text: str, term: Term, technique: str | None) -> None:
-        table = self._by_prefix if len(text) >= _SCAN_PREFIX else self._short
-        bucket = table.setdefault(text[:_SCAN_PREFIX], [])
-        if all(entry[0] != text for entry in bucket):
-            bucket.append((text, term, technique))
+        if len(text) < _SCAN_PREFIX:
+            self._short.setdefault(text, (text, term, technique))
+            return
+        entries, lengths = self._by_prefix.setdefault(text[:_SCAN_PREFIX], ({}, []))
+        if text not in entries:
+            entries[text] = (text, term, technique)
+            if len(text) not in lengths:
+                lengths.append(len(text))
+                lengths.sort(reverse=True)
 
     # -- reading the words around a hit ------------------------------------------------------
     def _segment(self, chunk: str, country_ok: bool) -> tuple[str, ...] | None:
@@ -154,34 +161,44 @@ class TermIndex:
         return tuple(words), tuple(unknown)
 
     # -- scanning ------------------------------------------------------------------------------
-    def find(self, text: str) -> list[Hit]:
+    def _find(self, text: str) -> tuple[Hit, ...]:
         """Every term hit in `text` (ASCII-folded, any case), in the plain and leet readings."""
         c, cuts = compact(text)
         hits = self._scan(c, cuts, None, "plain")
         if has_leet(text) and not any(h.exact and h.term.strong for h in hits):
-            for read_one_as_l in (False, True):
+            for read_one_as_l in (False, True) if has_leet_l(text) else (False,):
                 c2, cuts2, changed = leet_compact(text, read_one_as_l)
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
         if not hits:
             hits = self._near(c, cuts)
-        return hits
+        return tuple(hits)
 
     def _scan(self, c, cuts, changed, view) -> list[Hit]:
+        by_prefix, width = self._by_prefix, _SCAN_PREFIX
+        starts = [i for i in range(len(c) - width + 1) if c[i : i + width] in by_prefix]
+        candidates = []
+        for i in starts:
+            entries, lengths = by_prefix[c[i : i + width]]
+            for length in lengths:
+                entry = entries.get(c[i : i + length])
+                if entry:
+                    candidates.append((i, entry))
+        for short, entry in self._short.items():
+            at = c.find(short)
+            while at != -1:
+                candidates.append((at, entry))
+                at = c.find(short, at + 1)
         hits = []
-        for i in range(len(c)):
-            for table, width in ((self._by_prefix, _SCAN_PREFIX), (self._short, 2)):
-                for text, term, technique in table.get(c[i : i + width], ()):
-                    end = i + len(text)
-                    if not c.startswith(text, i):
-                        continue
-                    if changed is not None and not any(i <= p < end for p in changed):
-                        continue
-                    split = any(i < p < end for p in cuts)
-                    if split and (technique is not None or not _whole(c, cuts, i, end)):
-                        continue  # split terms must be made of whole pieces ('xiao-mi')
-                    words, unknown = self._surroundings(c, cuts, i, end, term)
-                    classes = frozenset(self.word_class.get(w, "other") for w in words)
-                    hits.append(Hit(term, text, technique, words, classes, unknown, split, view))
+        for i, (text, term, technique) in candidates:
+            end = i + len(text)
+            if changed is not None and not any(i <= p < end for p in changed):
+                continue
+            split = any(i < p < end for p in cuts)
+            if split and (technique is not None or not _whole(c, cuts, i, end)):
+                continue  # split terms must be made of whole pieces ('xiao-mi')
+            words, unknown = self._surroundings(c, cuts, i, end, term)
+            classes = frozenset(self.word_class.get(w, "other") for w in words)
+            hits.append(Hit(term, text, technique, words, classes, unknown, split, view))
         return hits
 
     def _near(self, c: str, cuts: frozenset[int]) -> list[Hit]:
@@ -211,10 +228,13 @@ def _whole(c: str, cuts: frozenset[int], start: int, end: int) -> bool:
 
 
 def _chunks(c: str, cuts: frozenset[int], lo: int, hi: int) -> list[str]:
+    if not cuts:
+        return [c[lo:hi]] if hi > lo else []
     bounds = [lo, *sorted(p for p in cuts if lo < p < hi), hi]
     return [c[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
+_NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
 # Leet letters are written upper-case so the positions leetspeak changed can be found again.
 _LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
 _LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
@@ -231,15 +251,11 @@ def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], f
 def compact_marked(text: str) -> tuple[str, frozenset[int]]:
     """Like normalize.compact, but keeps upper case (the leetspeak marks)."""
     joined, cuts, position = [], set(), 0
-    piece = []
-    for ch in text + " ":
-        if ch.isascii() and ch.isalnum():
-            piece.append(ch)
+    for piece in _NON_ALNUM_ANY_CASE.split(text):
+        if not piece:
             continue
-        if piece:
-            if position:
-                cuts.add(position)
-            joined.append("".join(piece))
-            position += len(piece)
-            piece = []
+        if position:
+            cuts.add(position)
+        joined.append(piece)
+        position += len(piece)
     return "".join(joined), frozenset(cuts)

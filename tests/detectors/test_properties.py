@@ -1,0 +1,41 @@
+"""Properties over arbitrary input: never raise, scores in [0, 1], verdicts from VERDICTS."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors import ListingFacts, assess_listings, score_input
+from detectors.normalize import fold
+from grayhound.models import FLAGS, VERDICTS
+
+TEXT = st.text(max_size=60)
+LOOKALIKE_TEXT = st.text(alphabet="xiaomsungpleіаοѕ0135@$-. ", max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(TEXT, LOOKALIKE_TEXT), kind=st.sampled_from(["auto", "name", "domain"]))
+def test_score_input_never_raises_and_stays_in_range(book, text, kind):
+    found = score_input(text, kind, book)
+    assert 0.0 <= found.score <= 1.0
+    assert found.verdict in VERDICTS
+    assert found.kind in ("name", "domain")
+    assert all(isinstance(r, str) and r for r in found.reasons)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    title=TEXT,
+    price=st.one_of(st.none(), st.text(max_size=8), st.decimals(allow_nan=True).map(str)),
+    currency=st.sampled_from([None, "USD", "EUR", "CNY", "XXX"]),
+    condition=st.sampled_from(["new", "used", "refurbished", "unknown"]),
+)
+def test_listings_never_raise(book, title, price, currency, condition):
+    facts = ListingFacts("1", title, price, currency, condition, seller_name=title[:10] or None)
+    (found,) = assess_listings([facts], book)
+    assert 0.0 <= found.risk <= 1.0 and found.verdict in VERDICTS
+    assert set(found.flags) <= set(FLAGS)
+
+
+@given(text=TEXT)
+def test_fold_is_idempotent_on_its_output(text):
+    once = fold(text).text
+    assert fold(once).text == once
