@@ -1,10 +1,11 @@
-"""Only what Scrapy lacks: a host:port allowlist that also stops off-site redirects, and
-honouring Retry-After on 429/503."""
+"""Only what Scrapy lacks: a host:port allowlist that also stops off-site redirects, honouring
+Retry-After on 429/503 (a temporary pause of the host's download slot), and naming redirect
+loops (Scrapy's duplicate filter would otherwise drop the looping request without a word)."""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
@@ -89,6 +90,7 @@ class RetryAfterMiddleware:
         )
         if retry is None:
             return response
+        self.crawler.stats.inc_value("grayhound/retry_after")
         _pause_slot(self.crawler, request, delay)
         return retry
 
@@ -100,10 +102,50 @@ def _retry_after_seconds(value: bytes) -> float | None:
         return None  # an HTTP date; too rare to honour precisely
 
 
-def _pause_slot(crawler, request, delay: float) -> None:
-    """Make the download slot of this host wait `delay` before its next request."""
+def _pause_slot(crawler, request, delay: float, clock=None) -> None:
+    """Make the download slot of this host wait `delay` before its next request, for `delay`
+    seconds only: afterwards the slot's own delay (autothrottle's or the configured one) is
+    back, unless something else changed it meanwhile."""
+    if clock is None:
+        from twisted.internet import reactor as clock
+
     downloader = crawler.engine.downloader
     key = request.meta.get("download_slot") or urlsplit(request.url).hostname
     slot = downloader.slots.get(key)
-    if slot is not None:
-        slot.delay = max(slot.delay, delay)
+    if slot is None or slot.delay >= delay:
+        return
+    previous, slot.delay = slot.delay, delay
+
+    def restore() -> None:
+        if slot.delay == delay:
+            slot.delay = previous
+
+    clock.callLater(delay, restore)
+
+
+class RedirectLoopError(IgnoreRequest):
+    """A redirect leads back to a URL of its own redirect chain."""
+
+
+class RedirectLoopMiddleware:
+    """Fail a redirect that returns to a URL already in its chain, with a reason that says so.
+
+    Sits between the downloader and Scrapy's RedirectMiddleware so it sees the 3xx first."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        location = response.headers.get(b"Location")
+        if not 300 <= response.status < 400 or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            self.crawler.stats.inc_value("grayhound/redirect_loop")
+            raise RedirectLoopError(f"redirect loop: {' -> '.join([*chain, target])}")
+        return response

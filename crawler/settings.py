@@ -10,7 +10,10 @@ from grayhound.config import Config, Source
 # off-site redirect is refused before anything (even robots.txt) is fetched from that host.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AllowedHostsMiddleware": 50,
-    "crawler.middlewares.RetryAfterMiddleware": 540,
+    # Above RetryMiddleware (550), so a 503/429 with Retry-After is seen before its plain retry.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+    # Above RedirectMiddleware (600): a looping redirect is named before it is followed.
+    "crawler.middlewares.RedirectLoopMiddleware": 610,
     # Next to the downloader: sees every response as received, before decompression.
     "crawler.capture.CaptureMiddleware": 950,
 }
@@ -62,4 +65,7 @@ def source_settings(source: Source) -> dict:
 
 
 def job_dir(config: Config, source: Source) -> Path:
-    return config.storage.evidence_dir.parent / ".grayhound-jobs" / source.name
+    """Scrapy's JOBDIR (the saved frontier) of one source; see crawler.resume."""
+    from crawler.warc import source_file_part  # a source name never escapes the jobs folder
+
+    return config.storage.evidence_dir.parent / ".grayhound-jobs" / source_file_part(source.name)

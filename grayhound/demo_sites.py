@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +31,10 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # loopback only: fixture sites must never be reachable from the network
 DEFAULT_PORTS = {"bazaar": 8301, "mi-official-store": 8302, "gadgetcorner": 8303}
 PRICE_SETS = (0, 1, 2)
+
+
+class DropConnection(Exception):  # noqa: N818 (an instruction, not an error)
+    """Raised by a handler (fault injection) to drop the connection with a TCP reset."""
 
 
 @dataclass
@@ -118,6 +124,12 @@ def _handler_class(site: str, router: Router, state: SiteServers) -> type:
             )
             try:
                 response = router.resolve(request)
+            except DropConnection:  # SO_LINGER 0: closing now sends RST instead of FIN
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.connection.close()
+                self.close_connection = True
+                return
             except Exception:  # a broken fixture is a bug: say so loudly, answer 500
                 log.exception("fixture site %s failed on %s", site, self.path)
                 response = Response(500, b"internal error", "text/plain; charset=utf-8")

@@ -241,17 +241,20 @@ class SourceSpider(scrapy.Spider):
     def failed(self, failure):
         """Errback: every request that finally failed becomes a recorded failure."""
         request = failure.request
+        # A redirected request failed: record the URL the crawl asked for, name where it went.
+        url = request.meta.get("redirect_urls", [request.url])[0]
         if failure.check(HttpError):
             response = failure.value.response
             self.figures["pages_fetched"] += 1
-            yield self.failure_item(request.url, response.status, f"HTTP {response.status}")
+            yield self.failure_item(url, response.status, f"HTTP {response.status}")
         elif failure.check(OutsideAllowedHosts):
-            yield self.failure_item(request.url, None, "refused: outside allowed_hosts")
+            where = f"redirect to {request.url}" if url != request.url else "link"
+            yield self.failure_item(url, None, f"refused: {where} outside allowed_hosts")
         elif "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value("grayhound/skipped_robots_txt")
         else:
             reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
-            yield self.failure_item(request.url, None, reason[:500])
+            yield self.failure_item(url, None, reason[:500])
 
 
 def _origin(url: str) -> str:
