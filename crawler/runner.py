@@ -31,38 +31,60 @@ def selected_sources(config: Config, names: list[str] | None) -> list[Source]:
 
 
 def run_crawl(
-    config: Config, source_names: list[str] | None = None, *, log_level="WARNING"
+    config: Config,
+    source_names: list[str] | None = None,
+    *,
+    log_level="WARNING",
+    fresh: bool = False,
 ) -> dict:
-    """Crawl the selected sources; return the finished crawl run's summary."""
+    """Crawl the selected sources; return the crawl run's summary.
+
+    An unfinished run of the same sources is continued (crawler.resume) unless `fresh`."""
+    from crawler.resume import crawl_lock
+
+    sources = selected_sources(config, source_names)
+    with crawl_lock(config):
+        return _crawl_locked(config, sources, log_level, fresh)
+
+
+def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: bool) -> dict:
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.resume import close_frontiers, job_settings, merge_stats, open_run
     from crawler.settings import scrapy_settings, source_settings
     from crawler.spiders import spider_for
 
-    sources = selected_sources(config, source_names)
     with open_store(config.storage.database) as store:
-        run_id = store.start_run([s.name for s in sources], utc_now(), config_hash(config))
+        run_id, previous = open_run(store, config, sources, config_hash(config), fresh)
     process = CrawlerProcess(scrapy_settings(config, run_id=run_id, log_level=log_level))
     crawlers = []
     status = "failed"
     try:
         for source in sources:
             base = spider_for(source.kind)
-            spidercls = type(base.__name__, (base,), {"custom_settings": source_settings(source)})
+            custom = {**source_settings(source), **job_settings(config, source)}
+            spidercls = type(base.__name__, (base,), {"custom_settings": custom})
             crawler = process.create_crawler(spidercls)
             crawlers.append(crawler)
             process.crawl(crawler, source=source)
         process.start()
-        status = "finished"
+        status = _status(crawlers)
     except KeyboardInterrupt:
         status = "interrupted"
         raise
     finally:
-        stats = _collect_stats(crawlers)
+        stats = merge_stats(previous, _collect_stats(crawlers))
         with open_store(config.storage.database) as store:
             store.finish_run(run_id, utc_now(), status, stats)
+        close_frontiers(config, sources, status)
     with open_store(config.storage.database) as store:
         return {"run_id": run_id, "status": status, **store.get_run(run_id), "figures": stats}
+
+
+def _status(crawlers) -> str:
+    """finished, or interrupted when a spider was stopped (Ctrl-C, SIGTERM) before its end."""
+    reasons = {crawler.stats.get_value("finish_reason") for crawler in crawlers}
+    return "interrupted" if reasons & {"shutdown", "cancelled"} else "finished"
 
 
 def _collect_stats(crawlers) -> dict:

@@ -190,11 +190,14 @@ class WarcWriter:
         if self.file is not None and self.file.tell() < self.max_bytes:
             return self.file
         self.close()
-        self.sequence += 1
-        self.relative = f"warc/{self.prefix}-{self.sequence:05d}.warc.gz"
-        path = self.evidence_dir / self.relative
+        # A continued run starts a new file rather than append after what a killed process
+        # may have left half-written at the end of the last one (never clobbering either).
+        path = None
+        while path is None or path.exists():
+            self.sequence += 1
+            self.relative = f"warc/{self.prefix}-{self.sequence:05d}.warc.gz"
+            path = self.evidence_dir / self.relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Append: a resumed crawl of the same run continues the file instead of clobbering it.
         self.file = open(path, "ab", buffering=1024 * 1024)  # noqa: SIM115 - closed in close()
         if self.file.tell() == 0:
             info = {"software": f"grayhound/{__version__}", "format": "WARC File Format 1.1"}
@@ -207,3 +210,37 @@ def _request_target(url: str) -> str:
 
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def complete_records(path: Path, chunk_size: int = 1 << 16):
+    """Yield (offset, record) for every complete record of a .warc.gz, in order.
+
+    A crawl killed mid-write can leave a partial gzip member at the end of its last file;
+    warcio's ArchiveIterator then yields a broken record or raises, depending on where the cut
+    falls. Every record here is its own member, so reading member by member stops cleanly
+    before the partial one (and, on garbage, before it)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as stream:
+        for offset, raw in _gzip_members(stream, chunk_size):
+            for record in ArchiveIterator(io.BytesIO(raw)):
+                yield offset, record
+
+
+def _gzip_members(stream, chunk_size: int):
+    buffer, offset = b"", 0
+    while True:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        parts, start = [], offset
+        while not inflater.eof:
+            if not buffer:
+                buffer = stream.read(chunk_size)
+                if not buffer:
+                    return  # the end: clean between members, or a partial member dropped
+            try:
+                parts.append(inflater.decompress(buffer))
+            except zlib.error:
+                return  # not gzip from here on: nothing complete follows
+            offset += len(buffer) - len(inflater.unused_data)
+            buffer = inflater.unused_data
+        yield start, b"".join(parts)

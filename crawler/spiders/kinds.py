@@ -43,6 +43,7 @@ class ShopifySpider(SourceSpider):
                 callback=self.parse_meta,
                 errback=self.failed,
                 cb_kwargs={"origin": origin},
+                dont_filter=True,  # a continued crawl (JOBDIR) needs the shop's name again
             )
         async for request in super().start():
             yield request

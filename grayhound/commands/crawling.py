@@ -5,15 +5,21 @@ from __future__ import annotations
 import click
 
 from grayhound.commands import config_option, current_config, open_output, verbose
+from grayhound.commands.cluster import workers_option
 
 
 @click.command()
 @click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+@click.option(
+    "--fresh", is_flag=True, help="Start a new run instead of continuing an unfinished one."
+)
 @config_option
-def crawl(sources: tuple[str, ...]) -> int:
+@workers_option
+def crawl(sources: tuple[str, ...], fresh: bool) -> int:
     """Crawl the configured sources, store listings and sellers, record a crawl run.
 
     Progress (pages, listings, errors per source) goes to stderr; the summary to stdout.
+    A crawl of the same sources that was killed or stopped is continued under its run id.
 
     Example: grayhound crawl --source bazaar"""
     from crawler.runner import run_crawl
@@ -21,7 +27,8 @@ def crawl(sources: tuple[str, ...]) -> int:
     from reports.crawlsummary import format_run_summary
 
     config = current_config()
-    summary = run_crawl(config, list(sources), log_level="INFO" if verbose() else "WARNING")
+    level = "INFO" if verbose() else "WARNING"
+    summary = run_crawl(config, list(sources), log_level=level, fresh=fresh)
     with open_store(config.storage.database) as store:
         failures = store.failures(summary["run_id"])
     click.echo(format_run_summary(summary, failures))

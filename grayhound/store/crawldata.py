@@ -21,7 +21,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
             "id": int,
             "started_at": str,
             "finished_at": str,
-            "status": str,  # running | finished | failed | interrupted
+            "status": str,  # running | finished | failed | interrupted | abandoned
             "sources": str,  # JSON list of source names
             "pages_fetched": int,
             "listings_extracted": int,
@@ -211,6 +211,24 @@ class CrawlData:
                     "stats": json.dumps(stats, default=str, sort_keys=True),
                 },
             )
+
+    def resumable_run(self, sources: Iterable[str]) -> dict | None:
+        """The latest run of exactly these sources, if it never finished (killed or stopped)."""
+        wanted = sorted(sources)
+        for run in self.db["crawl_runs"].rows_where(order_by="id desc"):
+            if sorted(json.loads(run["sources"] or "[]")) == wanted:
+                return run if run["status"] in ("running", "interrupted") else None
+        return None
+
+    def reopen_run(self, run_id: int) -> None:
+        """Continue an unfinished run: it is running again, under the same id."""
+        with self.db.conn:
+            self.db["crawl_runs"].update(run_id, {"status": "running", "finished_at": None})
+
+    def abandon_run(self, run_id: int, at: str) -> None:
+        """An unfinished run the user chose not to continue (`grayhound crawl --fresh`)."""
+        with self.db.conn:
+            self.db["crawl_runs"].update(run_id, {"status": "abandoned", "finished_at": at})
 
     def get_run(self, run_id: int) -> dict | None:
         rows = list(self.db["crawl_runs"].rows_where("id = ?", [run_id]))
