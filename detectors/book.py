@@ -18,9 +18,24 @@ from grayhound.config import Brand, Config, Pricing
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
 
 
+@lru_cache(maxsize=1)
+def _flat_tlds() -> frozenset[str]:
+    """TLDs with no deeper public-suffix rule ('com', 'shop'): their suffix is the last label."""
+    rules = _EXTRACT.tlds
+    rules = rules() if callable(rules) else rules
+    deep = {rule.rsplit(".", 1)[-1] for rule in rules if "." in rule}
+    return frozenset(rule for rule in rules if "." not in rule and rule not in deep)
+
+
 @lru_cache(maxsize=1 << 16)
 def split_host(host: str) -> tuple[str, str, str]:
-    """(subdomain, registrable label, public suffix) of a lowercase host."""
+    """(subdomain, registrable label, public suffix) of a lowercase host.
+
+    Most hosts end in a flat TLD and are split here directly; the rest go to tldextract."""
+    head, dot, tld = host.rpartition(".")
+    if dot and head and host.isascii() and tld in _flat_tlds():
+        subdomain, _, label = head.rpartition(".")
+        return subdomain, label, tld
     parts = _EXTRACT(host)
     return parts.subdomain, parts.domain, parts.suffix
 

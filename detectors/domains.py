@@ -26,6 +26,7 @@ from grayhound.models import Finding
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _IPV4 = re.compile(r"^\d+(\.\d+){3}$")
+_URL_PARTS = re.compile(r"[:/?#@]|\S\s+\S")  # anything beyond a bare host
 
 # Weights: how sure each technique alone makes us (risk.py turns them into score and verdict).
 W_TLD_SWAP = 0.9  # the brand's own name on a TLD it does not own
@@ -42,6 +43,8 @@ W_SUB_SUSPICIOUS = 0.55  # brand as subdomain of an ordinary domain
 
 def host_of(text: str) -> str:
     """The host of a URL or bare domain, lowercase, without port, credentials or trailing dot."""
+    if not _URL_PARTS.search(text):
+        return text.strip().strip(".").lower()
     host = _SCHEME.sub("", text.strip())
     host = re.split(r"[/?#\s]", host, maxsplit=1)[0]
     host = host.rsplit("@", 1)[-1].split(":", 1)[0]
@@ -78,7 +81,7 @@ def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> li
     if best:
         signals.append(best[0])
     if shown.lookalikes and not signals:
-        term = next((t for t in book.terms.terms if t.text == compact(label_text)[0]), None)
+        term = book.terms.by_text.get(compact(label_text)[0])
         if term:  # even a weak term, spelt in lookalike characters, is deliberate
             reason = f"'{host}' spells the {book.brand_name(term.brand)} term '{term.text}'"
             signals.append(Signal(0.0, "suspicious", reason, term.brand))
@@ -97,7 +100,8 @@ def _strength(pair: tuple[Signal, Hit]) -> tuple:
 def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | None:
     """'xiaomi.shop', 'mi.store': an official domain's label (or a strong term) on another TLD."""
     brand = book.official_labels.get(label)
-    term = next((t for t in book.terms.terms if t.text == label and t.strong), None)
+    term = book.terms.by_text.get(label)
+    term = term if term and term.strong else None
     if brand is None and term is None:
         return None
     brand = brand or term.brand
@@ -241,7 +245,8 @@ def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Sig
     for i, sub in enumerate(labels):
         shown = fold(decode_label(sub)).text.lower()
         brand = book.official_labels.get(shown)
-        term = next((t for t in book.terms.terms if t.text == shown and t.strong), None)
+        term = book.terms.by_text.get(shown)
+        term = term if term and term.strong else None
         if not brand and not term:
             continue
         following = chain[i + 1]

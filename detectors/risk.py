@@ -9,7 +9,7 @@ band of the strongest verdict the evidence supports: several suspicious hints ma
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from grayhound.models import Finding
 
@@ -27,8 +27,7 @@ _BAND_FLOOR = {"clean": 0.0, "suspicious": SUSPICIOUS_AT, "impersonation": IMPER
 _RANK = {"clean": 0, "suspicious": 1, "impersonation": 2}
 
 
-@dataclass(frozen=True)
-class Signal:
+class Signal(NamedTuple):
     weight: float
     verdict: str  # the strongest verdict this evidence supports alone
     reason: str
@@ -65,6 +64,9 @@ def finding(
     extra_flags: Iterable[str] = (),
 ) -> Finding:
     """A Finding whose reasons are the signals' sentences, strongest first."""
+    if not signals:
+        reasons = (clean_reason,) if clean_reason else ()
+        return Finding(kind, subject, brand, 0.0, "clean", reasons, tuple(extra_flags))
     ordered = sorted(signals, key=lambda s: (-_RANK[s.verdict], -s.weight))
     score, verdict = score_of(ordered)
     if brand is None:

@@ -15,8 +15,9 @@ The judges (domains.py, names.py) decide what a hit means; this module only repo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -55,15 +56,16 @@ class Term:
         return self.strong and len(self.text) >= DISTINCTIVE_MIN_LEN
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One occurrence of a term (or a typo of it) and the words around it."""
+class Hit(NamedTuple):
+    """One occurrence of a term (or a typo of it) and the words around it.
+
+    A NamedTuple rather than a dataclass: a scan makes many, and tuples are built in C."""
 
     term: Term
     matched: str
     technique: str | None  # None when the term itself is present
     words: tuple[str, ...] = ()
-    classes: frozenset[str] = field(default_factory=frozenset)
+    classes: frozenset[str] = frozenset()
     unknown: tuple[str, ...] = ()
     split: bool = False  # the term spans a separator ('xiao-mi')
     view: str = "plain"  # "plain" | "leet"
@@ -110,6 +112,11 @@ class TermIndex:
                 skip = () if term.distinctive else ("addition",)
                 for variant, technique in typo_variants(term.text, reserved, skip).items():
                     self._add(variant, term, technique)
+        self.by_text = {t.text: t for t in terms}
+        self._near_terms: dict[str, list[Term]] = {}
+        for term in terms:
+            if term.distinctive:
+                self._near_terms.setdefault(term.text[0], []).append(term)
         self.segment = lru_cache(maxsize=1 << 16)(self._segment)
         # Labels and name words repeat across TLDs, sources and runs: remember recent readings.
         self.find = lru_cache(maxsize=1 << 16)(self._find)
@@ -188,14 +195,25 @@ class TermIndex:
             while at != -1:
                 candidates.append((at, entry))
                 at = c.find(short, at + 1)
-        hits = []
-        for i, (text, term, technique) in candidates:
+        kept = []
+        for i, entry in candidates:
+            text, term, technique = entry
             end = i + len(text)
             if changed is not None and not any(i <= p < end for p in changed):
                 continue
             split = any(i < p < end for p in cuts)
             if split and (technique is not None or not _whole(c, cuts, i, end)):
                 continue  # split terms must be made of whole pieces ('xiao-mi')
+            kept.append((i, end, entry, split))
+        exact_spans = [
+            (i, end) for i, end, (_, term, tech), _ in kept if tech is None and term.strong
+        ]
+        hits = []
+        for i, end, (text, term, technique), split in kept:
+            if (technique is not None or not term.strong) and any(
+                a <= i and end <= b and (a, b) != (i, end) for a, b in exact_spans
+            ):
+                continue  # 'xiaom' or 'mi' inside an exact 'xiaomi' adds nothing
             words, unknown = self._surroundings(c, cuts, i, end, term)
             classes = frozenset(self.word_class.get(w, "other") for w in words)
             hits.append(Hit(term, text, technique, words, classes, unknown, split, view))
@@ -208,11 +226,10 @@ class TermIndex:
         for chunk in _chunks(c, cuts, 0, len(c)):
             a, b = position, position + len(chunk)
             position = b
-            if len(chunk) < DISTINCTIVE_MIN_LEN or chunk in self.word_class:
+            terms = self._near_terms.get(chunk[0])
+            if not terms or len(chunk) < DISTINCTIVE_MIN_LEN or chunk in self.word_class:
                 continue
-            for term in self.terms:
-                if not term.distinctive or chunk[0] != term.text[0]:
-                    continue
+            for term in terms:
                 if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
                     continue
                 edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=NEAR_MAX_EDITS)
