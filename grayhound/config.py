@@ -110,6 +110,7 @@ class Schedule:
 @dataclass(frozen=True)
 class Cluster:
     redis: str | None = None
+    worker_timeout: float = 30.0  # seconds without a heartbeat before a worker's pages are requeued
 
 
 @dataclass(frozen=True)
@@ -557,13 +558,18 @@ class _Validator:
 
     def cluster(self, raw: Any) -> Cluster:
         kp = ("cluster",)
-        self.table(raw, kp, ("redis",))
+        self.table(raw, kp, ("redis", "worker_timeout"))
         if "redis" not in raw:
             return Cluster()
         url = self.string(raw["redis"], (*kp, "redis"))
         if not re.match(r"^rediss?://", url):
             self.fail((*kp, "redis"), f"expected redis://host:port/db, got {url!r}")
-        return Cluster(redis=url)
+        timeout = self.number(
+            raw.get("worker_timeout", Cluster.worker_timeout), (*kp, "worker_timeout")
+        )
+        if timeout < 1:
+            self.fail((*kp, "worker_timeout"), f"must be >= 1 second, got {timeout:g}")
+        return Cluster(redis=url, worker_timeout=timeout)
 
     def digest(self, raw: Any) -> Digest:
         kp = ("digest",)

@@ -1,0 +1,198 @@
+"""The shared frontier of a distributed crawl: scrapy-redis's scheduler made loss-free.
+
+scrapy-redis pops requests destructively and its spiders idle forever. Here:
+
+* `ReliableQueue` (a scrapy-redis queue class) pops by moving the request into the source's
+  in-flight hash under a token (`grayhound.cluster.Frontier`); the duplicate filter check and
+  the push are one atomic step, so a kill between them cannot lose a link.
+* `FrontierAckMiddleware` acks a request once its callback's output is exhausted: its links are
+  queued and its items pushed by then (pipelines run synchronously as each item is yielded).
+  Errbacks bypass spider middlewares, so `ClusterSpider.failed` acks those. A retry or a
+  redirect acks the request it replaces when it is queued.
+* `ClusterScheduler` closes the spider only when the source's queue and every worker's
+  in-flight requests are empty, requeueing first what dead workers held; when Redis goes
+  away it stops the spider with reason `redis_unavailable` and one log line."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
+from scrapy_redis import picklecompat
+from scrapy_redis.queue import Base
+from scrapy_redis.scheduler import Scheduler
+
+from grayhound.cluster import Frontier, RunKeys, display_url, redis_errors
+
+logger = logging.getLogger(__name__)
+
+TOKEN = "grayhound_frontier"  # request.meta key: the in-flight token of a popped request
+request_done = object()  # signal: request=<Request>; its output is queued and pushed
+
+
+def encode_request(request, spider) -> bytes:
+    """The scrapy-redis wire form of a request (callbacks by name on the spider)."""
+    return picklecompat.dumps(request.to_dict(spider=spider))
+
+
+def redis_lost(crawler, exc: Exception) -> None:
+    """Stop this crawler once, with one line naming Redis; the run stays resumable."""
+    if getattr(crawler, "grayhound_redis_lost", False):
+        return
+    crawler.grayhound_redis_lost = True
+    url = display_url(crawler.settings.get("REDIS_URL", ""))
+    logger.error("%s: Redis went away (%s); stopping this worker, the run can be resumed", url, exc)
+    crawler.stats.set_value("grayhound/redis_unavailable", 1)
+    if crawler.engine is not None and crawler.engine.spider is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason="redis_unavailable"))
+
+
+class ReliableQueue(Base):
+    """A scrapy-redis queue whose pop leaves the request in flight until it is acked."""
+
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer)
+        settings = spider.crawler.settings
+        self.worker = settings.get("GRAYHOUND_WORKER_ID")
+        self.frontier = Frontier(server, RunKeys(settings.getint("GRAYHOUND_RUN_ID")), spider.name)
+
+    def __len__(self):
+        return self.frontier.queued()
+
+    def push(self, request, fingerprint: str = "") -> bool:
+        replaces = request.meta.pop(TOKEN, "")  # a retry or redirect replaces its original
+        data = self._encode_request(request)
+        return self.frontier.push(data, request.priority, fingerprint, replaces)
+
+    def pop(self, timeout=0):
+        got = self.frontier.pop(self.worker)
+        if got is None:
+            return None
+        token, data = got
+        request = self._decode_request(data)
+        request.meta[TOKEN] = token
+        return request
+
+    def clear(self):
+        pass  # a shared frontier outlives any one worker: the coordinator retires it
+
+
+class ClusterScheduler(Scheduler):
+    """scrapy-redis's Scheduler over `ReliableQueue`, closing only when the frontier drains."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.request_done, signal=request_done)
+        return scheduler
+
+    def open(self, spider):
+        """scrapy-redis's open, minus its flush and its deprecated Spider.log call."""
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(
+            server=self.server,
+            spider=spider,
+            key=self.queue_key % {"spider": spider.name},
+            serializer=self.serializer,
+        )
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+
+    def enqueue_request(self, request):
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        try:
+            queued = self.queue.push(request, fingerprint)
+        except redis_errors() as exc:
+            redis_lost(self.crawler, exc)
+            return False
+        if not queued:
+            self.df.log(request, self.spider)
+        elif self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return queued
+
+    def next_request(self):
+        if getattr(self.crawler, "grayhound_redis_lost", False):
+            return None
+        try:
+            request = self.queue.pop()
+        except redis_errors() as exc:
+            redis_lost(self.crawler, exc)
+            return None
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self):
+        try:
+            return not getattr(self.crawler, "grayhound_redis_lost", False) and len(self) > 0
+        except redis_errors() as exc:
+            redis_lost(self.crawler, exc)
+            return False
+
+    def request_done(self, request):
+        token = request.meta.pop(TOKEN, None)
+        if not token:
+            return
+        try:
+            self.queue.frontier.ack(token)
+        except redis_errors() as exc:
+            redis_lost(self.crawler, exc)
+
+    def spider_idle(self, spider):
+        """Stay open while any worker still has this source's requests queued or in flight."""
+        if getattr(self.crawler, "grayhound_redis_lost", False):
+            return
+        try:
+            self.queue.frontier.requeue_dead()
+            pending = self.queue.frontier.pending()
+        except redis_errors() as exc:
+            redis_lost(self.crawler, exc)
+            return
+        if pending:
+            raise DontCloseSpider
+
+    def close(self, reason):
+        """A worker stopping early hands back what it popped but never finished."""
+        try:
+            moved = self.queue.frontier.requeue_worker(self.queue.worker)
+        except redis_errors():
+            return  # Redis is gone: the heartbeat expires and another worker requeues them
+        if moved:
+            logger.info("%s: handed %d unfinished requests back to the frontier", reason, moved)
+
+
+class FrontierAckMiddleware:
+    """Spider middleware (outermost): ack a response's request after its output is consumed."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_spider_output(self, response, result):
+        try:
+            yield from result
+        except Exception:
+            self._done(response)  # Scrapy logs the broken callback; its page is not refetched
+            raise
+        self._done(response)
+
+    async def process_spider_output_async(self, response, result):
+        try:
+            async for output in result:
+                yield output
+        except Exception:
+            self._done(response)
+            raise
+        self._done(response)
+
+    def _done(self, response):
+        self.crawler.signals.send_catch_log(signal=request_done, request=response.request)
