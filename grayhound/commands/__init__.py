@@ -59,8 +59,8 @@ def open_output(out: str | None, *, binary: bool = False):
 
 
 def register(group: click.Group) -> None:
-    from grayhound.commands import crawling, detecting, evidence, pricing, setup, triage
+    from grayhound.commands import cluster, crawling, detecting, evidence, pricing, setup, triage
 
-    for module in (setup, crawling, detecting, evidence, triage, pricing):
+    for module in (setup, crawling, detecting, evidence, triage, pricing, cluster):
         for command in module.COMMANDS:
             group.add_command(command)
