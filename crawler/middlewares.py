@@ -1,6 +1,7 @@
 """Only what Scrapy lacks: a host:port allowlist that also stops off-site redirects, honouring
-Retry-After on 429/503 (a temporary pause of the host's download slot), and naming redirect
-loops (Scrapy's duplicate filter would otherwise drop the looping request without a word)."""
+Retry-After on 429/503 (a temporary pause of the host's download slot), naming redirect loops
+(Scrapy's duplicate filter would otherwise drop the looping request without a word), and
+recording a callback that raised as a failure of its URL instead of a log line only."""
 
 from __future__ import annotations
 
@@ -149,3 +150,22 @@ class RedirectLoopMiddleware:
             self.crawler.stats.inc_value("grayhound/redirect_loop")
             raise RedirectLoopError(f"redirect loop: {' -> '.join([*chain, target])}")
         return response
+
+
+class CallbackErrorMiddleware:
+    """Spider middleware: a callback that raised on a page becomes a recorded failure."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_spider_exception(self, response, exception):
+        spider = self.crawler.spider
+        logger.error("callback failed on %s", response.url, exc_info=exception)
+        reason = f"page could not be processed: {type(exception).__name__}: {exception}"
+        if hasattr(spider, "failure_item"):
+            return [spider.failure_item(response.url, response.status, reason[:500])]
+        return None

@@ -17,7 +17,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: sees every response as received, before decompression.
     "crawler.capture.CaptureMiddleware": 950,
 }
-SPIDER_MIDDLEWARES = {"crawler.capture.CaptureLinkMiddleware": 950}
+SPIDER_MIDDLEWARES = {
+    "crawler.capture.CaptureLinkMiddleware": 950,
+    # Next to the spider: sees a callback's exception first, turns it into a failure item.
+    "crawler.middlewares.CallbackErrorMiddleware": 990,
+}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 EXTENSIONS = {"crawler.progress.CrawlProgress": 500}
 

@@ -270,7 +270,10 @@ class _Validator:
         return text
 
     def path_of(self, value: Any, keypath: tuple) -> Path:
-        target = Path(self.string(value, keypath))
+        text = self.string(value, keypath)
+        if "\x00" in text:  # no file system accepts it; open() would raise far from here
+            self.fail(keypath, "a path cannot contain a NUL character")
+        target = Path(text)
         return target if target.is_absolute() else self.base / target
 
     # -- sections -----------------------------------------------------------------------

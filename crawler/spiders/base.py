@@ -157,12 +157,25 @@ class SourceSpider(scrapy.Spider):
             seller_key, seller = self.site_seller(listing)
             yield self.seller_item(seller_key, seller)
         elif listing.seller or listing.seller_url:
-            seller_key = canonical(listing.seller_url) if listing.seller_url else None
-            seller_key = seller_key or "name:" + listing.seller.strip().lower()
-            yield self.seller_item(seller_key, Seller(name=listing.seller, url=listing.seller_url))
-            if listing.seller_url:
-                yield self.page_request(listing.seller_url, role="seller")
+            seller_url = self.followable(response, listing.seller_url)
+            seller_key = canonical(seller_url) if seller_url else None
+            if seller_key or listing.seller:
+                seller_key = seller_key or "name:" + listing.seller.strip().lower()
+                yield self.seller_item(seller_key, Seller(name=listing.seller, url=seller_url))
+            if seller_url:
+                yield self.page_request(seller_url, role="seller")
         yield self.listing_item(listing, seller_key)
+
+    def followable(self, response: Response, url: str | None) -> str | None:
+        """A link from the page as an absolute http(s) URL, or None (javascript:, data:...)."""
+        if not url:
+            return None
+        absolute = response.urljoin(url.strip())
+        if urlsplit(absolute).scheme in ("http", "https"):
+            return absolute
+        self.crawler.stats.inc_value("grayhound/link_not_followable")
+        logger.info("not following %r from %s: not an http(s) URL", url[:200], response.url)
+        return None
 
     def with_identity(self, response: Response, listing: Listing) -> Listing:
         """Settle the listing's canonical URL: a declared canonical on an allowed host wins."""

@@ -87,3 +87,17 @@ def test_redirect_loop_is_named(chain, location, loops):
 )
 def test_host_allowed(url, allowed, expected):
     assert host_allowed(url, allowed) is expected
+
+
+def test_a_callback_that_raised_becomes_a_recorded_failure():
+    from crawler.middlewares import CallbackErrorMiddleware
+
+    recorded = []
+    spider = SimpleNamespace(failure_item=lambda *args: recorded.append(args) or {"args": args})
+    crawler = SimpleNamespace(spider=spider, stats=FakeStats())
+    response = Response("http://127.0.0.1:8301/item/1.html", status=200)
+    out = CallbackErrorMiddleware(crawler).process_spider_exception(response, ValueError("bad"))
+    assert out == [{"args": recorded[0]}]
+    url, status, reason = recorded[0]
+    assert (url, status) == ("http://127.0.0.1:8301/item/1.html", 200)
+    assert reason == "page could not be processed: ValueError: bad"
