@@ -9,14 +9,16 @@ inline in a detector, so a reviewer sees the whole vocabulary in one place."""
 CLAIM_WORDS = frozenset(
     """official officiel offiziell oficial ufficiale officiall authorized authorised authorize
     authentic genuine certified flagship licensed licenced verified original originals hq
-    headquarters corporate brand brandstore""".split()
+    headquarters corporate brand brandstore partner partners distributor""".split()
 )
 
 # Words of account, support and payment pages: the vocabulary of phishing.
 SUPPORT_WORDS = frozenset(
     """support service services care help helpdesk helpline account accounts login signin
     logon id verify verification secure security update updates recovery recover unlock billing
-    customer customers warranty assist assistance contact""".split()
+    customer customers warranty assist assistance contact refund refunds giveaway gift gifts
+    prize prizes reward rewards winner claim payment payments pay invoice findmy activation
+    activate locked lost""".split()
 )
 
 # Retail and marketplace words: a shop that names itself after the brand.
@@ -28,7 +30,7 @@ RETAIL_WORDS = frozenset(
     phone phones mobile mobiles smartphone smartphones gadget gadgets electronics electronic
     tech technology digital accessories parts repair repairs fix trade trading import imports
     export clearance liquidation bargain bargains buy buynow order orders price prices
-    store24 shop24 experience showroom gallery expo""".split()
+    store24 shop24 experience showroom gallery expo dealer dealers agent agency free""".split()
 )
 
 # Regions and markets squatters append ("xiaomi-global", "samsung-europe").
@@ -42,7 +44,13 @@ REGION_WORDS = frozenset(
 # Harmless glue that may sit beside a brand term without adding a signal of its own.
 FILLER_WORDS = frozenset(
     """my the your our get go best top new hot all one now today and for com net org co www
-    web site app apps info plus pro max ultra mini lite note edge flip fold series""".split()
+    web site app apps info plus pro max ultra mini lite note edge flip fold series premium""".split()
+)
+
+# Words saying a site or seller is about the brand, not the brand: suspicious, never official.
+COMMUNITY_WORDS = frozenset(
+    """fan fans lovers community forum forums blog news tips tricks guide guides review reviews
+    rumors""".split()
 )
 
 # ISO 3166-1 alpha-2 codes: a country suffix is a common combosquat ("xiaomi-de").

@@ -79,6 +79,10 @@ def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
         others = "', '".join(hit.unknown)
         reason = f"{name} uses the brand term '{term}' beside '{others}'{_NOT_AUTHORIZED}"
         return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_name")
+    if not hit.signal_words and "about" in hit.classes:
+        about = "', '".join(w for w in hit.words if w not in ("com", "net"))
+        reason = f"{name} is about the brand ('{term}' + '{about}'){_NOT_AUTHORIZED}"
+        return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_name")
     if hit.classes <= _PRESENTING:
         reason = f"{name} presents as the brand itself ('{term}'){_NOT_AUTHORIZED}"
         return Signal(W_PRESENTS, "impersonation", reason, brand, "impersonation")

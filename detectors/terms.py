@@ -23,6 +23,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from detectors._data import (
     CLAIM_WORDS,
+    COMMUNITY_WORDS,
     COUNTRY_CODES,
     FILLER_WORDS,
     LEET,
@@ -80,7 +81,8 @@ class Hit(NamedTuple):
 
     @property
     def signal_words(self) -> tuple[str, ...]:
-        return tuple(w for w in self.words if not w.isdigit() and w not in FILLER_WORDS)
+        quiet = FILLER_WORDS | COMMUNITY_WORDS
+        return tuple(w for w in self.words if not w.isdigit() and w not in quiet)
 
 
 class TermIndex:
@@ -92,6 +94,7 @@ class TermIndex:
         self.word_class: dict[str, str] = {}
         for cls, words in (
             ("filler", FILLER_WORDS),
+            ("about", COMMUNITY_WORDS),
             ("region", REGION_WORDS),
             ("retail", RETAIL_WORDS),
             ("support", SUPPORT_WORDS),

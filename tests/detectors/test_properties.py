@@ -39,3 +39,16 @@ def test_listings_never_raise(book, title, price, currency, condition):
 def test_fold_is_idempotent_on_its_output(text):
     once = fold(text).text
     assert fold(once).text == once
+
+
+HOST_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+SUFFIXES = ["com", "co.uk", "shop", "xyz", "de", "com.co", "blogspot.com", "kawasaki.jp", "ck"]
+
+
+@given(labels=st.lists(HOST_LABEL, min_size=1, max_size=3), suffix=st.sampled_from(SUFFIXES))
+def test_split_host_fast_path_agrees_with_tldextract(labels, suffix):
+    from detectors.book import _EXTRACT, split_host
+
+    host = ".".join([*labels, suffix])
+    parts = _EXTRACT(host)
+    assert split_host(host) == (parts.subdomain, parts.domain, parts.suffix)
