@@ -46,8 +46,15 @@ def run_cluster_crawl(
     fresh: bool = False,
 ) -> dict:
     """Coordinate one distributed crawl run; return its summary like `run_crawl` does."""
+    from crawler.resume import crawl_lock
+
     client = connect(config.cluster.redis)
     names = [s.name for s in selected_sources(config, source_names)]
+    with crawl_lock(config):
+        return _coordinate(config, client, names, workers, verbose, fresh)
+
+
+def _coordinate(config, client, names, workers, verbose, fresh) -> dict:
     run_id = open_run(client, config, names, fresh=fresh)
     children = [spawn_worker(config, run_id, verbose) for _ in range(workers)]
     status, problem = "failed", None
@@ -81,18 +88,29 @@ def run_cluster_crawl(
 
 
 def open_run(client, config: Config, names: list[str], *, fresh: bool = False) -> int:
-    """Resume the published run if this database left it unfinished, else start and seed one."""
+    """The run to crawl into: the unfinished one of these sources (as `crawl` does on one
+    machine; --fresh abandons it), else a new one. A run whose frontier Redis still holds
+    simply continues; one Redis lost (or a one-machine run) is seeded again from its start
+    URLs: observations are unique per listing and run, so nothing is counted twice."""
     with open_store(config.storage.database) as store:
-        published = current_run(client)
-        run = read_run(client, published) if published else None
-        row = store.get_run(published) if published else None
-        resumable = run and run["status"] == "crawling" and row and row["status"] != "finished"
-        if resumable and not fresh and sorted(run["sources"]) == sorted(names):
-            print(f"crawl: resuming crawl run {published}", file=sys.stderr)
-            return published
-        run_id = store.start_run(names, utc_now(), config_hash(config))
+        previous = store.resumable_run(names)
+        if previous is not None and fresh:
+            store.abandon_run(previous["id"], utc_now())
+            previous = None
+        if previous is not None:
+            run_id = previous["id"]
+            store.reopen_run(run_id)
+            run = read_run(client, run_id)
+            if run and run["status"] == "crawling" and current_run(client) == run_id:
+                print(
+                    f"crawl: continuing crawl run {run_id} from its Redis frontier", file=sys.stderr
+                )
+                return run_id
+            print(f"crawl: continuing crawl run {run_id} from its start URLs", file=sys.stderr)
+        else:
+            run_id = store.start_run(names, utc_now(), config_hash(config))
     stale = list(client.scan_iter(match=RunKeys(run_id).base + ":*"))
-    if stale:  # left by an earlier database that reached the same run id
+    if stale:  # an earlier frontier of this id that cannot be trusted (or another database's)
         client.delete(*stale)
     for name in names:
         seeded = seed_frontier(client, run_id, config.source(name))
