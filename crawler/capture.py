@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.python.threadpool import ThreadPool
 
 from crawler.warc import Exchange, Original, WarcWriter, payload_sha256
 from grayhound.store import open_store, utc_now
@@ -46,6 +49,9 @@ class CaptureMiddleware:
         self.store = None
         self.originals: dict[str, Original] = {}  # payloads stored in full during this run
         self.host, self.user = _who()
+        # Hashing, gzip and file writes run on one worker thread (zlib and hashlib release the
+        # GIL), so the reactor keeps downloading; one thread keeps records in fetch order.
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="grayhound-warc")
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -53,30 +59,50 @@ class CaptureMiddleware:
         return cls(crawler)
 
     def spider_closed(self):
+        if self.pool.started:
+            self.pool.stop()  # waits for queued writes
         if self.writer is not None:
             self.writer.close()
         if self.store is not None:
             self.store.close()
 
-    def process_response(self, request, response):
+    async def process_response(self, request, response):
         if self.evidence_dir is None:
             return response
+        from twisted.internet import reactor  # the one Scrapy installed, never a default
+
+        if not self.pool.started:
+            self.pool.start()
+        exchange = _exchange(request, response)
+        source = self.crawler.spider.name
         try:
-            capture = self.capture(request, response)
+            capture = await maybe_deferred_to_future(
+                threads.deferToThreadPool(reactor, self.pool, self.capture, exchange, source)
+            )
         except OSError as exc:  # evidence that cannot be written is loud, never silent
             self.crawler.stats.inc_value("grayhound/capture_failed")
             logger.error("could not preserve %s as WARC: %s", response.url, exc)
             return response
-        response.meta["capture"] = capture["record_id"]
-        self.crawler.stats.inc_value(f"grayhound/captured_{capture['record_type']}")
-        self.crawler.signals.send_catch_log(signal=capture_written, capture=capture)
+        self.announce(request, capture)
         return response
 
-    def capture(self, request, response) -> dict:
-        exchange = _exchange(request, response)
-        sha256_hex = payload_sha256(response.body)
-        original = self.original(sha256_hex) if len(response.body) >= MIN_REVISIT_BYTES else None
-        writer = self._writer()
+    def capture_now(self, request, response) -> dict:
+        """Capture in the calling thread (tests and tools without a running reactor)."""
+        capture = self.capture(_exchange(request, response), self.crawler.spider.name)
+        self.announce(request, capture)
+        return capture
+
+    def announce(self, request, capture: dict) -> None:
+        """Tell the spider (meta) and the store pipeline (signal) where the response went."""
+        request.meta["capture"] = capture["record_id"]  # response.request is set later
+        self.crawler.stats.inc_value(f"grayhound/captured_{capture['record_type']}")
+        self.crawler.signals.send_catch_log(signal=capture_written, capture=capture)
+
+    def capture(self, exchange: Exchange, source: str) -> dict:
+        """Write the exchange (in full, or as a revisit) and return its captures row."""
+        sha256_hex = payload_sha256(exchange.body)
+        original = self.original(sha256_hex) if len(exchange.body) >= MIN_REVISIT_BYTES else None
+        writer = self._writer(source)
         if original is None:
             stored = writer.write_exchange(exchange, sha256_hex)
             self.originals[sha256_hex] = Original(
@@ -87,14 +113,14 @@ class CaptureMiddleware:
         return {
             "record_id": stored.record_id,
             "url": exchange.url,
-            "source": self.crawler.spider.name,
+            "source": source,
             "record_type": stored.record_type,
             "warc_file": stored.warc_file,
             "offset": stored.offset,
             "length": stored.length,
             "payload_sha256": sha256_hex,
-            "status": response.status,
-            "content_type": response.headers.get(b"Content-Type", b"").decode("latin-1") or None,
+            "status": exchange.status,
+            "content_type": _content_type(exchange),
             "fetched_at": exchange.fetched_at,
             "host": self.host,
             "user": self.user,
@@ -120,9 +146,9 @@ class CaptureMiddleware:
         self.originals[sha256_hex] = found
         return found
 
-    def _writer(self) -> WarcWriter:
+    def _writer(self, source: str) -> WarcWriter:
         if self.writer is None:
-            self.writer = WarcWriter(self.evidence_dir, self.run_id, self.crawler.spider.name)
+            self.writer = WarcWriter(self.evidence_dir, self.run_id, source)
         return self.writer
 
 
@@ -160,6 +186,13 @@ def _exchange(request, response) -> Exchange:
         fetched_at=utc_now(),
         extra_warc_headers=extra,
     )
+
+
+def _content_type(exchange: Exchange) -> str | None:
+    for name, value in exchange.response_headers:
+        if name.lower() == "content-type":
+            return value
+    return None
 
 
 def _header_list(headers) -> list[tuple[str, str]]:

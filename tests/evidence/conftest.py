@@ -100,7 +100,7 @@ def simulate_run(config, pages: list[Page], source: str = "bazaar") -> int:
             headers={"Content-Type": page.content_type},
             request=request,
         )
-        response = downloader.process_response(request, response)
+        downloader.capture_now(request, response)
         for item in _items(page, source):
             batch.append(linker.get_processed_item(item, response))
     downloader.spider_closed()
