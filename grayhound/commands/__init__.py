@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 from pathlib import Path
 
 import click
@@ -45,17 +47,22 @@ def verbose() -> bool:
     return bool((click.get_current_context().find_root().obj or {}).get("verbose"))
 
 
+@contextlib.contextmanager
 def open_output(out: str | None, *, binary: bool = False):
-    """`--out PATH`, or stdout for None or "-"."""
+    """`--out PATH` opened for writing (closed afterwards), or stdout for None or "-"."""
     if out in (None, "-"):
-        return click.get_binary_stream("stdout") if binary else click.get_text_stream("stdout")
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open(
-        "wb" if binary else "w",
-        encoding=None if binary else "utf-8",
-        newline="" if not binary else None,
-    )
+    if binary:
+        with path.open("wb") as handle:
+            yield handle
+    else:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
 
 
 def register(group: click.Group) -> None:

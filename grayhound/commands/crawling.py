@@ -55,12 +55,8 @@ def export_listings(fmt: str, out: str | None) -> None:
 
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
-        stream = open_output(out)
-        try:
+        with open_output(out) as stream:
             count = write_listings(store.export_rows(), fmt, stream)
-        finally:
-            if stream is not click.get_text_stream("stdout"):
-                stream.close()
     if out not in (None, "-"):
         click.echo(f"wrote {count} listings to {out}", err=True)
 

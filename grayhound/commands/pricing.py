@@ -53,12 +53,8 @@ def prices(
             models=models,
         )
     to_stdout = out in (None, "-")
-    stream = open_output(out)
-    try:
+    with open_output(out) as stream:
         _write(report, fmt, stream)
-    finally:
-        if not to_stdout:
-            stream.close()
     if not to_stdout:
         click.echo(f"wrote competitor pricing for {len(report.models)} models to {out}", err=True)
 

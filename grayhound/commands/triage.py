@@ -150,12 +150,8 @@ def schedule() -> None:
 
 
 def _write(text: str, out: str | None) -> None:
-    stream = open_output(out)
-    try:
+    with open_output(out) as stream:
         stream.write(text)
-    finally:
-        if stream is not click.get_text_stream("stdout"):
-            stream.close()
 
 
 def _table(rows: list[dict]) -> str:
