@@ -138,10 +138,11 @@ def _collect(element, parts: list[str], skip_hidden: bool, top: bool = False) ->
     if not top and (is_hidden(element) or (skip_hidden and element.get("aria-hidden") == "true")):
         return
     text = element.text or ""
-    joined = "".join(parts).rstrip()
-    if not top and _is_fraction(element, text) and joined[-1:].isdigit():
-        whole = re.search(r"[\d.,]+$", joined).group()
-        parts.append("," if re.fullmatch(r"\d{1,3}(\.\d{3})+", whole) else ".")
+    if not top and _is_fraction(element, text):
+        joined = "".join(parts).rstrip()  # only here: joining at every element is quadratic
+        if joined[-1:].isdigit():
+            whole = re.search(r"[\d.,]+$", joined).group()
+            parts.append("," if re.fullmatch(r"\d{1,3}(\.\d{3})+", whole) else ".")
     parts.append(text)
     for child in element:
         _collect(child, parts, skip_hidden)
@@ -149,10 +150,10 @@ def _collect(element, parts: list[str], skip_hidden: bool, top: bool = False) ->
 
 
 def _is_fraction(element, text: str) -> bool:
+    if element.tag != "sup" and not hint_tokens(element) & FRACTION_TOKENS:
+        return False  # the cheap test first: most elements are not cents parts
     digits = re.sub(r"\s", "", "".join(element.itertext()))
-    if not re.fullmatch(r"\d{1,2}", digits):
-        return False
-    return element.tag == "sup" or bool(hint_tokens(element) & FRACTION_TOKENS)
+    return bool(re.fullmatch(r"\d{1,2}", digits))
 
 
 def _has_offscreen_twin(element) -> bool:

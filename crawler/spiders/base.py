@@ -67,6 +67,9 @@ class SourceSpider(scrapy.Spider):
             with_seller=0,
         )
         self.store_seller: Seller | None = None
+        # Seller pages already asked for: every listing of a seller links to the same page,
+        # and thousands of duplicates would each cost a trip through the scheduler's filter.
+        self.seller_pages: set[str] = set()
 
     # -- scheduling -------------------------------------------------------------------------
     async def start(self):
@@ -162,7 +165,8 @@ class SourceSpider(scrapy.Spider):
             if seller_key or listing.seller:
                 seller_key = seller_key or "name:" + listing.seller.strip().lower()
                 yield self.seller_item(seller_key, Seller(name=listing.seller, url=seller_url))
-            if seller_url:
+            if seller_url and seller_key not in self.seller_pages:
+                self.seller_pages.add(seller_key)
                 yield self.page_request(seller_url, role="seller")
         yield self.listing_item(listing, seller_key)
 

@@ -167,6 +167,7 @@ LATEST_COLUMNS = (
     "gtin",
     "image",
     "description",
+    "summary",
 )
 OBSERVED_COLUMNS = ("url", "title", "price", "currency", "condition", "availability")
 
@@ -307,25 +308,22 @@ class CrawlData:
         }
         latest = {k: v for k, v in latest.items() if v}
         if found is None:
-            seller_id = (
-                self.db["sellers"]
-                .insert(
-                    {
-                        "source": source,
-                        "key": key,
-                        **latest,
-                        "first_seen": seen_at,
-                        "last_seen": seen_at,
-                        "first_run_id": run_id,
-                        "last_run_id": run_id,
-                    }
-                )
-                .last_pk
+            seller_id = self._insert(
+                "sellers",
+                {
+                    "source": source,
+                    "key": key,
+                    **latest,
+                    "first_seen": seen_at,
+                    "last_seen": seen_at,
+                    "first_run_id": run_id,
+                    "last_run_id": run_id,
+                },
             )
         else:
             seller_id = found[0]
-            self.db["sellers"].update(
-                seller_id, {**latest, "last_seen": seen_at, "last_run_id": run_id}
+            self._update(
+                "sellers", seller_id, {**latest, "last_seen": seen_at, "last_run_id": run_id}
             )
         self._observe_seller(seller_id, run_id, latest, seen_at)
         return seller_id
@@ -338,12 +336,14 @@ class CrawlData:
         ).fetchone()
         fields = {k: latest.get(k) for k in ("name", "domain", "claimed_domain")}
         if existing is None:
-            self.db["seller_observations"].insert(
-                {"seller_id": seller_id, "crawl_run_id": run_id, "observed_at": seen_at, **fields}
+            self._insert(
+                "seller_observations",
+                {"seller_id": seller_id, "crawl_run_id": run_id, "observed_at": seen_at, **fields},
             )
         else:  # a later page of the same run may add what an earlier one lacked
             merged = {k: existing[i + 1] or fields[k] for i, k in enumerate(fields)}
-            self.db["seller_observations"].update(existing[0], merged)
+            if merged != dict(zip(fields, existing[1:], strict=True)):
+                self._update("seller_observations", existing[0], merged)
 
     def seller_id(self, source: str, key: str) -> int | None:
         row = self.db.execute(
@@ -372,26 +372,23 @@ class CrawlData:
             "SELECT id FROM listings WHERE canonical_url = ?", [canonical]
         ).fetchone()
         if found is None:
-            listing_id = (
-                self.db["listings"]
-                .insert(
-                    {
-                        "source": source,
-                        "canonical_url": canonical,
-                        **state,
-                        "first_seen": seen_at,
-                        "last_seen": seen_at,
-                        "first_run_id": run_id,
-                        "last_run_id": run_id,
-                    }
-                )
-                .last_pk
+            listing_id = self._insert(
+                "listings",
+                {
+                    "source": source,
+                    "canonical_url": canonical,
+                    **state,
+                    "first_seen": seen_at,
+                    "last_seen": seen_at,
+                    "first_run_id": run_id,
+                    "last_run_id": run_id,
+                },
             )
             is_new = True
         else:
             listing_id, is_new = found[0], False
-            self.db["listings"].update(
-                listing_id, {**state, "last_seen": seen_at, "last_run_id": run_id}
+            self._update(
+                "listings", listing_id, {**state, "last_seen": seen_at, "last_run_id": run_id}
             )
         observation = {c: getattr(listing, c) for c in OBSERVED_COLUMNS}
         self.db.execute(
@@ -408,6 +405,20 @@ class CrawlData:
             ],
         )
         return listing_id, is_new
+
+    # The crawler's hot path: plain statements. sqlite-utils' insert() and update() look the
+    # table up (pragmas, column lists) on every call, which cost ~30 queries per stored item.
+    def _insert(self, table: str, row: dict) -> int:
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" for _ in row)
+        sql = f"INSERT INTO [{table}] ({columns}) VALUES ({marks})"
+        return self.db.execute(sql, list(row.values())).lastrowid
+
+    def _update(self, table: str, row_id: int, values: dict) -> None:
+        if values:
+            assignments = ", ".join(f"[{column}] = ?" for column in values)
+            sql = f"UPDATE [{table}] SET {assignments} WHERE id = ?"
+            self.db.execute(sql, [*values.values(), row_id])
 
     def record_failure(
         self, run_id: int, source: str, url: str, status: int | None, reason: str, seen_at: str
@@ -440,3 +451,9 @@ class CrawlData:
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+
+def add_listing_summary(db: sqlite_utils.Database) -> None:
+    """The visible text of a listing's product block, which the detectors read too."""
+    if "summary" not in db["listings"].columns_dict:
+        db["listings"].add_column("summary", str)
