@@ -133,10 +133,12 @@ def peer_outliers(
                 f"price is {ratio:.0%} of MSRP, far {side} the {len(peers)} other {condition} "
                 f"{model_name} listings (median {mid:.0%}, robust z {z:+.1f})"
             )
+            # Peer outliers add risk and a reason; the price_low / price_high flags stay defined
+            # by the configured MSRP ratios, so an analyst can predict them.
             if z < 0:
-                out[index] = Signal(W_PEER_LOW, "suspicious", reason, None, "price_low")
+                out[index] = Signal(W_PEER_LOW, "suspicious", reason)
             else:
-                out[index] = Signal(W_PEER_HIGH, "clean", reason, None, "price_high")
+                out[index] = Signal(W_PEER_HIGH, "clean", reason)
     return out
 
 

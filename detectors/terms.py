@@ -137,7 +137,16 @@ class TermIndex:
 
     # -- reading the words around a hit ------------------------------------------------------
     def _segment(self, chunk: str, country_ok: bool) -> tuple[str, ...] | None:
-        """Split a chunk into known words and digit runs, or None if it will not split."""
+        """Split a chunk into known words and digit runs, or None if it will not split.
+
+        A chunk that only splits once read as leetspeak ('0fficial', 'st0re') splits that way:
+        the claim next to a brand term is spelt evasively as often as the term itself."""
+        found = self._segment_plain(chunk, country_ok)
+        if found is None and any(ch in LEET for ch in chunk) and not chunk.isdigit():
+            found = self._segment_plain(chunk.translate(_LEET_READ), country_ok)
+        return found
+
+    def _segment_plain(self, chunk: str, country_ok: bool) -> tuple[str, ...] | None:
         known = self.word_class
         if chunk in known or chunk.isdigit():
             return (chunk,)
@@ -255,6 +264,7 @@ def _chunks(c: str, cuts: frozenset[int], lo: int, hi: int) -> list[str]:
 
 
 _NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
+_LEET_READ = str.maketrans(LEET)
 # Leet letters are written upper-case so the positions leetspeak changed can be found again.
 _LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
 _LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})

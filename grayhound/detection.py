@@ -37,7 +37,8 @@ def listing_facts(store: Store) -> list:
                 price=row["price"],
                 currency=row["currency"],
                 condition=row["condition"] or "unknown",
-                description=row["description"],
+                description=" · ".join(t for t in (row["description"], row["summary"]) if t)
+                or None,
                 brand=row["brand"],
                 seller_key=str(row["seller_id"]) if row["seller_id"] is not None else None,
                 seller_name=row["seller_name"],
@@ -58,7 +59,9 @@ def detect_findings(config: Config, run_id: int | None = None) -> dict:
             latest = store.latest_run()
             run_id = latest["id"] if latest else None
         sellers = seller_facts(store)
-        seller_findings = dict(zip((s.key for s in sellers), assess_sellers(sellers, book), strict=True))
+        seller_findings = dict(
+            zip((s.key for s in sellers), assess_sellers(sellers, book), strict=True)
+        )
         assessments = assess_listings(listing_facts(store), book, seller_findings)
         rows = [_seller_row(int(key), f) for key, f in seller_findings.items()]
         rows += [_listing_row(a) for a in assessments]

@@ -42,6 +42,7 @@ class Listing:
     gtin: str | None = None
     image: str | None = None
     description: str | None = None
+    summary: str | None = None  # visible text of the main product block: bullets, notes
     seller: str | None = None
     seller_url: str | None = None
     seller_domain: str | None = None

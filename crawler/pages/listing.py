@@ -97,6 +97,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     return Listing(
         url=url,
         canonical_url=guarded(page, "canonical", _canonical, page),
+        summary=text.get("summary"),
         field_sources=sources,
         missing=tuple(f for f in CONTRACT_FIELDS if values.get(f) in (None, "unknown")),
         problems=tuple(dict.fromkeys(page.problems)),

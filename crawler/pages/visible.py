@@ -5,6 +5,7 @@ X", "Condition: Pre-owned") and seller-profile links near the buy box."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -20,7 +21,7 @@ from crawler.pages._data import (
 )
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
-from crawler.pages.document import Page, clean_text, visible_text
+from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
 from crawler.pages.money import format_price, unambiguous_currency
 from crawler.pages.prices import MONEY_OR_MARKER, best_price, price_candidates
 from crawler.pages.titles import page_title
@@ -32,6 +33,8 @@ MIN_CARD_NAME = 12
 MAX_NAME = 80
 # The product summary around the title; beyond this it is the whole page, reviews and all.
 MAX_BLOCK_TEXT = 1500
+# How much of that block is kept as the listing's summary.
+MAX_SUMMARY = 1000
 # How much of the page's text is searched for a currency when the price shows none.
 MAX_PAGE_TEXT = 20_000
 _STRONG = re.compile(rf"^\W*({SELLER_LABEL_STRONG})\s*:?\s*(.*)$", re.I | re.S)
@@ -68,6 +71,7 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
         "seller_domain": seller_domain,
         "is_product": bool((best or on_request) and layout.title is not None and not list_page),
         "price_on_request": on_request,
+        "summary": _summary(layout),
         "is_list_page": list_page,
         "page_currency": _page_currency(layout),
     }
@@ -86,6 +90,36 @@ def _title(layout: Layout) -> str | None:
     if layout.title is None:
         return None
     return visible_text(layout.title, 400)[:300] or None
+
+
+def _summary(layout: Layout) -> str | None:
+    """The product's own block as text ("Import, keine EU-Garantie"), for the detectors:
+    the title's nearest ancestors, leaving out recommendation blocks and links elsewhere."""
+    if layout.title is None:
+        return None
+    found = None
+    for block in list(layout.title.iterancestors())[:4]:
+        if layout.in_blocked(block):
+            break
+        text = clean_text(" ".join(_own_text(block, layout.blocked)))
+        if len(text) > MAX_SUMMARY:
+            break
+        found = text
+    return found or None
+
+
+def _own_text(element: lxml.html.HtmlElement, blocked: set) -> Iterator[str]:
+    """Visible text of `element` without blocked blocks and without link texts."""
+    if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
+        return
+    if element in blocked or element.tag == "a":
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from _own_text(child, blocked)
+        if child.tail:
+            yield child.tail
 
 
 def _product_block_text(layout: Layout) -> str | None:

@@ -18,6 +18,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_captures", captures.create_schema),
     ("0004_reviews", reviews.create_schema),
     ("0005_digests", digests.create_schema),
+    ("0006_listing_summary", crawldata.add_listing_summary),
 ]
 
 

@@ -11,7 +11,11 @@ from grayhound.config import load_config
 
 BAD_CONFIGS = [
     # (description, edit to the example text, words the one-line message must contain)
-    ("unknown top-level key", lambda t: t + "\n[storagee]\ndatabase = 'x.db'\n", ["storagee", "unknown key"]),
+    (
+        "unknown top-level key",
+        lambda t: t + "\n[storagee]\ndatabase = 'x.db'\n",
+        ["storagee", "unknown key"],
+    ),
     (
         "unknown key in a source",
         lambda t: t.replace('kind = "marketplace"', 'kind = "marketplace"\nspeed = 3'),
@@ -34,7 +38,9 @@ BAD_CONFIGS = [
     ),
     (
         "catalog brand unknown",
-        lambda t: t.replace('brand = "xiaomi"\nmodel = "Xiaomi 14 Pro"', 'brand = "xiaomy"\nmodel = "Xiaomi 14 Pro"'),
+        lambda t: t.replace(
+            'brand = "xiaomi"\nmodel = "Xiaomi 14 Pro"', 'brand = "xiaomy"\nmodel = "Xiaomi 14 Pro"'
+        ),
         ["catalog[0].brand", "unknown brand 'xiaomy'"],
     ),
     ("TOML syntax error", lambda t: t.replace("[pricing]", "[pricing"), ["invalid TOML", "line"]),
@@ -45,7 +51,9 @@ BAD_CONFIGS = [
     ),
     (
         "start URL not http",
-        lambda t: t.replace('start_urls = ["http://127.0.0.1:8301/', 'start_urls = ["ftp://127.0.0.1:8301/'),
+        lambda t: t.replace(
+            'start_urls = ["http://127.0.0.1:8301/', 'start_urls = ["ftp://127.0.0.1:8301/'
+        ),
         ["sources[0].start_urls[0]", "not an http(s) URL"],
     ),
 ]

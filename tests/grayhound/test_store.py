@@ -42,8 +42,20 @@ def test_same_run_twice_records_one_observation(store):
     store.write_batch(
         run,
         [
-            {"type": "seller", "source": "bazaar", "key": "s1", "seller": Seller(name="A"), "seen_at": "t1"},
-            {"type": "listing", "source": "bazaar", "listing": _listing("10.00"), "seller_key": "s1", "seen_at": "t1"},
+            {
+                "type": "seller",
+                "source": "bazaar",
+                "key": "s1",
+                "seller": Seller(name="A"),
+                "seen_at": "t1",
+            },
+            {
+                "type": "listing",
+                "source": "bazaar",
+                "listing": _listing("10.00"),
+                "seller_key": "s1",
+                "seen_at": "t1",
+            },
         ]
         * 2,
     )
