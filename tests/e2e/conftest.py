@@ -53,6 +53,12 @@ def run_cli():
     return grayhound
 
 
+@pytest.fixture(scope="session")
+def config_for():
+    """config_for(sites, directory) -> path of a config pointing at the served sites."""
+    return write_config_for
+
+
 @pytest.fixture(scope="module")
 def ground_truth() -> dict:
     return json.loads(GROUND_TRUTH.read_text())
