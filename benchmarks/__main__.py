@@ -1,0 +1,63 @@
+"""`make bench`: every benchmark in turn, each printing its own summary.
+
+The crawl benchmark (bare Scrapy vs grayhound on a generated 5,000-listing site) and the store
+at 100,000 listings always run; the detector and extraction benchmarks run when present.
+
+    python -m benchmarks [--quick]     # --quick: 1,000 listings crawled, 10,000 stored
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OPTIONAL = ("detector_throughput", "detector_quality", "extraction_quality")
+
+
+def machine() -> str:
+    import os
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sites and stores")
+    args = parser.parse_args(argv)
+    from benchmarks import crawl_speed, store_scale
+
+    print(f"machine: {machine()}", flush=True)
+    failed = 0
+    started = time.perf_counter()
+    crawl = crawl_speed.run(1000 if args.quick else 5000)
+    print(crawl_speed.summary(crawl), flush=True)
+    failed += crawl["ratio"] < crawl_speed.GOAL_RATIO
+    print(store_scale.summary(store_scale.run(10_000 if args.quick else 100_000)), flush=True)
+    for name in OPTIONAL:
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError:
+            continue
+        print(f"--- {name}", flush=True)
+        failed += bool(module.main([]))
+    print(f"benchmarks done in {time.perf_counter() - started:.0f} s", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
