@@ -106,6 +106,11 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
         return None
     brand = brand or term.brand
     name = book.brand_name(brand)
+    shown = f"{label}.{suffix}"
+    if shown != host and book.allowlist.domain_owners(shown):
+        # the label only reads as the brand once folded: a lookalike of the official domain
+        reason = f"'{host}' displays as the official domain '{shown}'"
+        return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
     country_code = len(suffix.rsplit(".", 1)[-1]) == 2
     if country_code and suffix.rsplit(".", 1)[-1] not in RETAIL_SUFFIXES:
         reason = (
