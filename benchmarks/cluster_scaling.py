@@ -10,6 +10,7 @@ itself); `wall` also includes starting Python and Scrapy in every worker, seedin
 final store writes.
 
     python -m benchmarks.cluster_scaling [--listings 5000] [--latency 0.05] [--workers 1 2 4]
+                                         [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ start_urls = ["{base}/search/page-1.html"]
 currency = "USD"
 
 [crawl]
-concurrency = 8
+concurrency = {concurrency}
 depth_limit = 0      # the search pages chain 100 deep
 autothrottle = false  # measure the frontier, not the throttle
 """
@@ -104,7 +105,7 @@ def crawl_once(args, workers: int | None, redis_port: int, db: int) -> dict:
             {"large": 0}, sites={"large": large_router(args.listings).wrap(timed)}
         ) as s:
             base = s.urls["large"]
-            text = CONFIG.format(base=base)
+            text = CONFIG.format(base=base, concurrency=args.concurrency)
             command = [sys.executable, "-m", "grayhound", "--config", str(directory / "g.toml")]
             command += ["crawl"]
             if workers is not None:
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listings", type=int, default=5000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--concurrency", type=int, default=8, help="[crawl] concurrency")
     parser.add_argument("--no-baseline", action="store_true", help="skip the one-process crawl")
     args = parser.parse_args(argv)
     redis_process, port = start_redis()
@@ -162,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         redis_process.terminate()
         redis_process.wait()
-    print(json.dumps({"listings": args.listings, "latency_s": args.latency, "rows": rows}))
+    setup = {"listings": args.listings, "latency_s": args.latency, "concurrency": args.concurrency}
+    print(json.dumps({**setup, "rows": rows}))
     return 0 if all(row["listings_complete"] for row in rows) else 1
 
 
