@@ -77,6 +77,11 @@ def open_run(store: Store, config: Config, sources: list[Source], config_hash: s
     store.reopen_run(previous["id"])
     for source in sources:
         if not _stopped_cleanly(config, source):
+            logger.warning(
+                "%s: the previous crawl was killed; its frontier cannot be trusted, "
+                "crawling again from the start URLs",
+                source.name,
+            )
             discard_frontier(config, source)
     logger.warning("continuing unfinished crawl run %s", previous["id"])
     return previous["id"], previous
@@ -108,12 +113,6 @@ def discard_frontier(config: Config, source: Source) -> None:
 
     directory = job_dir(config, source)
     if directory.is_dir():
-        if any(directory.iterdir()) and not _stopped_cleanly(config, source):
-            logger.warning(
-                "%s: the previous crawl was killed; its frontier cannot be trusted, "
-                "crawling again from the start URLs",
-                source.name,
-            )
         shutil.rmtree(directory)
 
 
