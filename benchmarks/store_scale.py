@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BATCH = 2000  # items per write_batch transaction while generating
+COMMAND_TIMEOUT = 900  # seconds: a command slower than this is reported as timed out
 BASE = "https://large.example"
 COMMANDS = {
     "detect": ("detect",),
@@ -129,13 +131,19 @@ def time_command(config: Path, args: tuple[str, ...], out: Path) -> dict:
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
+        timer.start()
         _, status, usage = os.wait4(child.pid, 0)
+        timed_out = not timer.is_alive()
+        timer.cancel()
         err.seek(0)
         message = err.read().decode(errors="replace")
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code == 2 and "No such command" in message:
         return {"skipped": "command not available"}
+    if timed_out:
+        return {"skipped": f"timed out after {COMMAND_TIMEOUT} s"}
     return {
         "seconds": round(seconds, 2),
         "exit": code,
