@@ -17,22 +17,33 @@ def evidence() -> None:
 @evidence.command("export")
 @click.option("--listing", "listing_id", type=int, default=None, help="Listing id.")
 @click.option("--seller", "seller_id", type=int, default=None, help="Seller id.")
+@click.option(
+    "--case", "case_id", type=int, default=None, help="Case number from the digest (#12)."
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle .zip.")
 @config_option
-def evidence_export(listing_id: int | None, seller_id: int | None, out: str) -> int:
+def evidence_export(
+    listing_id: int | None, seller_id: int | None, case_id: int | None, out: str
+) -> int:
     """Write a zip with every WARC capture of a listing or seller across runs, inert HTML
     snapshots, manifest.json (SHA-256 of every file), custody.log, summary.html and a
     declaration for the custodian to sign.
 
-    Example: grayhound evidence export --listing 42 --out listing-42.zip"""
+    Example: grayhound evidence export --case 12 --out case-12.zip"""
     from grayhound.store import open_store
     from reports.evidence import export_bundle
 
-    if (listing_id is None) == (seller_id is None):
-        raise click.UsageError("give exactly one of --listing ID or --seller ID")
-    kind, subject_id = ("listing", listing_id) if listing_id is not None else ("seller", seller_id)
+    given = [v for v in (listing_id, seller_id, case_id) if v is not None]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --listing ID, --seller ID or --case N")
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
+        if case_id is not None:
+            kind, subject_id = _case_subject(store, case_id)
+        elif listing_id is not None:
+            kind, subject_id = "listing", listing_id
+        else:
+            kind, subject_id = "seller", seller_id
         result = export_bundle(store, config, kind, subject_id, Path(out))
     click.echo(
         f"wrote {result.path}: {kind} #{subject_id}, {result.captures} captures,"
@@ -41,6 +52,15 @@ def evidence_export(listing_id: int | None, seller_id: int | None, out: str) -> 
     if not result.captures:
         click.echo(f"grayhound: warning: no captures recorded for {kind} #{subject_id}", err=True)
     return 0
+
+
+def _case_subject(store, case_id: int) -> tuple[str, int]:
+    from grayhound.errors import UsageError
+
+    case = store.get_case(case_id)
+    if case is None:
+        raise UsageError(f"no case #{case_id} (see `grayhound review list`)")
+    return case["subject_kind"], case["subject_id"]
 
 
 @evidence.command("verify")

@@ -129,3 +129,18 @@ def test_prices_report_shows_the_history(three_runs, run_cli):
     assert store_history == [399.0, 379.0, 349.0]
     cheapest = min(c["price"]["converted"] for c in model["competitors"])
     assert model["price_min"]["converted"] == cheapest
+
+
+def test_evidence_bundle_for_a_digest_case_holds_every_run(three_runs, run_cli, tmp_path):
+    config_path, digests, _ = three_runs
+    case = _find_case(digests[-1], "/item/380670.html")
+    bundle = tmp_path / "case.zip"
+    result = run_cli(config_path, "evidence", "export", "--case", str(case), "--out", str(bundle))
+    assert result.returncode == 0, result.stderr
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert len({c["crawl_run_id"] for c in manifest["captures"]}) == 3  # one capture per run
+    verified = run_cli(config_path, "evidence", "verify", str(bundle))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
