@@ -22,6 +22,9 @@ _SPACES = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SINGLE_BYTE = re.compile(r"^(iso-?8859|latin|cp125|windows-125|ascii|us-ascii)", re.I)
+# Every byte but the control bytes _looks_binary counts: deleting them leaves only those.
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
+HINT_ATTRIBUTES = frozenset({"class", "id", "itemprop", "data-testid", "data-qa", "data-test"})
 
 
 @dataclass
@@ -154,12 +157,13 @@ def is_hidden(element: lxml.html.HtmlElement) -> bool:
 def hint_tokens(element: lxml.html.HtmlElement) -> set[str]:
     """Words in class/id/itemprop/data-* names and values: 'a-price-whole' → {a, price, whole,
     aprice, pricewhole}; 'oldPrice' → {old, price, oldprice}."""
+    # Most elements carry no hint attribute at all; they need no tokenising.
+    if not any(name in HINT_ATTRIBUTES or name.startswith("data-") for name in element.attrib):
+        return set()
     raw = " ".join(
         value
         for name, value in element.attrib.items()
-        if name in ("class", "id", "itemprop", "data-testid", "data-qa", "data-test")
-        or name.startswith("data-price")
-        or name.startswith("data-a-")
+        if name in HINT_ATTRIBUTES or name.startswith("data-price") or name.startswith("data-a-")
     )
     raw += " " + " ".join(name[5:] for name in element.attrib if name.startswith("data-"))
     tokens: set[str] = set()
@@ -201,7 +205,7 @@ def _looks_binary(body: bytes) -> bool:
     if not body or read_bom(body)[0]:
         return False
     sample = body[:4096]
-    controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    controls = len(sample.translate(None, _NOT_CONTROL))
     return controls / len(sample) > MAX_CONTROL_RATIO
 
 
