@@ -39,6 +39,16 @@ MERGED_FIELDS = (
     "seller_url",
     "seller_domain",
 )
+# Text-layer keys only the price candidates give. Nothing reads them once structured data
+# has an offer with a price and a currency (see _read_text), so they are not computed then.
+PRICE_TEXT_KEYS = (
+    "price",
+    "currency_hint",
+    "is_product",
+    "price_on_request",
+    "is_list_page",
+    "page_currency",
+)
 
 
 def extract_listing(
@@ -79,14 +89,16 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     microdata = guarded(page, "microdata", _read_microdata, page, hint) or SchemaRead()
     meta = guarded(page, "opengraph", meta_fields, page) or {}
     chosen = guarded(page, "selector", selector_fields, page, selectors) or {}
-    text = guarded(page, "text", visible_fields, page, layout, meta.get("site_name")) or {}
     layers = [
         ("json-ld", jsonld.fields),
         ("microdata", microdata.fields),
         ("opengraph", meta),
         ("selector", chosen),
-        ("text", text),
     ]
+    offer = jsonld.has_offer or microdata.has_offer
+    text = guarded(page, "text", _read_text, page, layout, meta.get("site_name"), layers, offer)
+    text = text or {}
+    layers.append(("text", text))
     values, sources = _merge(layers)
     _resolve_currency(values, sources, layers, default_currency, page.problems)
     _fill_condition(values, sources)
@@ -113,6 +125,20 @@ def _read_jsonld(page: Page, hint: str | None) -> SchemaRead:
 def _read_microdata(page: Page, hint: str | None) -> SchemaRead:
     nodes = microdata_nodes(page)
     return read_nodes(nodes, {}, hint) if nodes else SchemaRead()
+
+
+def _read_text(page: Page, layout: Layout, site_name, layers, offer: bool) -> dict:
+    """The visible layer, without its price candidates (most of its cost) when an earlier
+    layer already gave an offer with price and currency: then the merge, the currency and
+    the product decision never read them. Title, seller, condition and summary still come."""
+    settled = offer and all(
+        any(fields.get(key) not in (None, "") for _, fields in layers)
+        for key in ("price", "currency")
+    )
+    if not settled:
+        return visible_fields(page, layout, site_name)
+    text = visible_fields(page, layout, site_name, prices=False)
+    return {key: value for key, value in text.items() if key not in PRICE_TEXT_KEYS}
 
 
 def _merge(layers: list[tuple[str, dict]]) -> tuple[dict, dict[str, str]]:

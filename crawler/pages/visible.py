@@ -47,8 +47,10 @@ _NAME_END = re.compile(
 )
 
 
-def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
-    candidates = price_candidates(layout)
+def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=True) -> dict:
+    """`prices=False` skips the price candidates and the page currency: the caller's
+    structured data already settled price, currency and the offer, and ignores those keys."""
+    candidates = price_candidates(layout) if prices else []
     best = best_price(candidates)
     title = _title(layout) or page_title(page, site_name)
     seller, seller_url, seller_domain = _seller(page, layout)
@@ -73,7 +75,7 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None) -> dict:
         "price_on_request": on_request,
         "summary": _summary(layout),
         "is_list_page": list_page,
-        "page_currency": _page_currency(layout),
+        "page_currency": _page_currency(layout) if prices else None,
     }
 
 
