@@ -18,7 +18,7 @@ SUPPORT_WORDS = frozenset(
     logon id verify verification secure security update updates recovery recover unlock billing
     customer customers warranty assist assistance contact refund refunds giveaway gift gifts
     prize prizes reward rewards winner claim payment payments pay invoice findmy activation
-    activate locked lost""".split()
+    activate locked lost renew renewal renewals subscription member members membership""".split()
 )
 
 # Retail and marketplace words: a shop that names itself after the brand.
@@ -30,7 +30,7 @@ RETAIL_WORDS = frozenset(
     phone phones mobile mobiles smartphone smartphones gadget gadgets electronics electronic
     tech technology digital accessories parts repair repairs fix trade trading import imports
     export clearance liquidation bargain bargains buy buynow order orders price prices
-    store24 shop24 experience showroom gallery expo dealer dealers agent agency free""".split()
+    store24 shop24 experience showroom gallery expo dealer dealers agent agency free home""".split()
 )
 
 # Regions and markets squatters append ("xiaomi-global", "samsung-europe").
@@ -50,7 +50,7 @@ FILLER_WORDS = frozenset(
 # Words saying a site or seller is about the brand, not the brand: suspicious, never official.
 COMMUNITY_WORDS = frozenset(
     """fan fans lovers community forum forums blog news tips tricks guide guides review reviews
-    rumors""".split()
+    rumors rumours insider insiders daily magazine mag times wiki hacks""".split()
 )
 
 # ISO 3166-1 alpha-2 codes: a country suffix is a common combosquat ("xiaomi-de").
