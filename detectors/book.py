@@ -53,15 +53,19 @@ class BrandBook:
     catalog: CatalogIndex
     pricing: Pricing
     official_labels: dict[str, str]  # 'mi' → 'xiaomi': labels of official domains
+    official_hyphenated: dict[str, tuple[str, str]]  # 'mi-com' → ('mi.com', 'xiaomi')
     brand_keys: dict[str, str]  # brand names and terms (name_key form) → brand id
 
     @classmethod
     def from_config(cls, config: Config) -> BrandBook:
         official_labels: dict[str, str] = {}
+        official_hyphenated: dict[str, tuple[str, str]] = {}
         for brand in config.brands.values():
             for domain in brand.official_domains:
                 label = split_host(domain.lower())[1]
                 official_labels.setdefault(label, brand.id)
+                hyphenated = domain.lower().replace(".", "-")
+                official_hyphenated.setdefault(hyphenated, (domain.lower(), brand.id))
         terms = _build_terms(config, official_labels)
         model_words = _model_words(config, frozenset(t.text for t in terms))
         brand_keys: dict[str, str] = {}
@@ -79,6 +83,7 @@ class BrandBook:
             catalog=CatalogIndex(config.catalog, line_words),
             pricing=config.pricing,
             official_labels=official_labels,
+            official_hyphenated=official_hyphenated,
             brand_keys=brand_keys,
         )
 

@@ -75,7 +75,11 @@ def _clean_reason(host: str) -> str:
 
 def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> list[Signal]:
     label_text = shown.text.lower()
-    signals = [s for s in (_tld_swap(host, label_text, suffix, book),) if s]
+    swaps = (
+        _tld_swap(host, label_text, suffix, book),
+        _hyphenated_official(host, label_text, book),
+    )
+    signals = [s for s in swaps if s]
     judged = [(_judge_hit(host, hit, suffix), hit) for hit in book.terms.find(label_text)]
     best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
     if best:
@@ -120,6 +124,16 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
         return Signal(W_CCTLD_SWAP, "suspicious", reason, brand, "suspicious_domain")
     reason = f"'{host}' puts the {name} name '{label}' on .{suffix}, a TLD the brand does not use"
     return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+
+
+def _hyphenated_official(host: str, label: str, book: BrandBook) -> Signal | None:
+    """'xiaomi-com.top', 'mi-com-support.shop': an official domain with its dot typed as a hyphen."""
+    pieces = f"-{label}-"
+    for spelled, (domain, brand) in book.official_hyphenated.items():
+        if f"-{spelled}-" in pieces:
+            reason = f"'{host}' spells the official domain '{domain}' with a hyphen for the dot"
+            return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+    return None
 
 
 def _judge_hit(host: str, hit: Hit, suffix: str) -> Signal | None:
