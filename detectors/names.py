@@ -10,10 +10,13 @@ in it are judged by what stands beside them:
 - the brand beside shop words only ('Xiaomi Store', 'Samsung Phones Hub') → suspicious;
 - a distinctive term among unrecognised words ('Xiaomi Fan Club') → suspicious;
 - weak terms ('Mi', 'Galaxy') only when every other word is known and one is a shop word
-  ('Mi Store' suspicious, 'Mi Official Store' impersonation, 'Mi Amigo Shop' clean);
+  ('Mi Store' suspicious, 'Mi Official Store' impersonation, 'Mi Amigo Shop' clean), and not
+  as the last word after shop words, where it is the name's own noun ('Gadget Galaxy' clean);
 - a generic shop name ('Phone Paradise') → clean."""
 
 from __future__ import annotations
+
+import re
 
 from detectors.book import BrandBook
 from detectors.normalize import Folded, deleet, fold, split_camel
@@ -33,6 +36,7 @@ W_HOMOGLYPH = 0.9
 
 _PRESENTING = frozenset({"brand", "region", "filler", "other"})  # 'other': digits, country codes
 _NOT_AUTHORIZED = "; not an authorized reseller"
+_WORDS = re.compile(r"[0-9a-z]+")
 
 
 def score_name(text: str, book: BrandBook) -> Finding:
@@ -65,7 +69,7 @@ def _reading(prepared: str, hit: Hit) -> str:
 
 def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
     if not hit.term.strong:
-        return _weak(text, hit)
+        return _weak(text, prepared, hit)
     if not hit.exact or hit.view == "leet" or hit.split:
         return _obfuscated(text, prepared, hit)
     term, brand, name = hit.term.text, hit.term.brand, f"'{text}'"
@@ -109,7 +113,7 @@ def _obfuscated(text: str, prepared: str, hit: Hit) -> Signal | None:
     return None
 
 
-def _weak(text: str, hit: Hit) -> Signal | None:
+def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
     if not hit.exact or hit.unknown or hit.view != "plain":
         return None
     term, brand = hit.term.text, hit.term.brand
@@ -119,6 +123,8 @@ def _weak(text: str, hit: Hit) -> Signal | None:
             f"'{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_CLAIM, "impersonation", reason, brand, "impersonation")
+    if _WORDS.findall(prepared.lower())[-1:] == [term]:
+        return None  # the weak term as the name's head noun, in its own sense: 'Gadget Galaxy'
     if hit.classes & {"retail", "support", "model"}:
         reason = (
             f"'{text}' pairs the weak brand term '{term}' with '{', '.join(hit.signal_words)}'"
