@@ -1,4 +1,5 @@
-"""Every row of fixtures/detectors/domains.csv is a case; known misses are strict xfails."""
+"""Every row of fixtures/detectors/domains.csv, and every domain row of blind.csv (labelled before
+the labeller read the detectors), is a case; known misses are strict xfails."""
 
 import csv
 from pathlib import Path
@@ -15,11 +16,15 @@ def table(name: str) -> list[dict]:
 
 
 # Rows the detector gets wrong today, with why; fixing one turns its xfail into a failure.
-KNOWN_MISSES: dict[str, str] = {}
+KNOWN_MISSES: dict[str, str] = {
+    "iphone-unlock-service.xyz": "'unlock' is phishing vocabulary (iCloud-unlock scams), so a "
+    "carrier-unlock service reads as a combosquat; telling them apart needs the page",
+}
 
 
 def _cases():
-    for row in table("domains.csv"):
+    blind = [row for row in table("blind.csv") if row["kind"] == "domain"]
+    for row in table("domains.csv") + blind:
         marks = []
         if row["input"] in KNOWN_MISSES:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[row["input"]]))

@@ -1,4 +1,5 @@
-"""Every row of fixtures/detectors/names.csv is a case; known misses are strict xfails."""
+"""Every row of fixtures/detectors/names.csv, and every name row of blind.csv (labelled before the
+labeller read the detectors), is a case; known misses are strict xfails."""
 
 import csv
 from pathlib import Path
@@ -14,11 +15,15 @@ def table(name: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-KNOWN_MISSES: dict[str, str] = {}
+KNOWN_MISSES: dict[str, str] = {
+    "Redmi Global Store": "brand + region + shop word reads as a shop (suspicious); whether "
+    "'Global Store' claims the brand's own store is not settled ('SAMSUNG_STORE_US' is suspicious)",
+}
 
 
 def _cases():
-    for row in table("names.csv"):
+    blind = [row for row in table("blind.csv") if row["kind"] == "name"]
+    for row in table("names.csv") + blind:
         marks = []
         if row["input"] in KNOWN_MISSES:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[row["input"]]))
