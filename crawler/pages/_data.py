@@ -212,13 +212,23 @@ BLOCK_HEADINGS = re.compile(
     r"das könnte|kunden kauften|productos relacionados|accessories",
     re.I,
 )
+# Words right before a price that name it the price to pay ("Your Price $1,499.99").
+CURRENT_LABEL = re.compile(
+    r"(?<![\w])(your price|sale price|special price|final price|deal price|our price|"
+    r"price to pay|offer price|now|jetzt|nur|aktionspreis|angebotspreis|prix promo|"
+    r"prix final|precio final|precio oferta|ahora|prezzo scontato|cena promocyjna)\s*:?\s*$",
+    re.I,
+)
+# A regular price is shown beside a sale price; on pages without a sale it is the only one.
+REGULAR_TOKENS = frozenset({"regular", "regularprice"})
+REGULAR_LABEL = re.compile(r"(?<![\w])(regular price|normal price|normalpreis)\s*:?\s*$", re.I)
 # Words right before a price that say it is not the current price.
 NOT_CURRENT_BEFORE = re.compile(
     r"(?<![\w])(was|list price|list|typical price|msrp|rrp|uvp|statt|anstatt|vorher|original(ly)?|"
     r"regular price was|de|antes|avant|prima|era|invece di|zamiast|"
     r"reg\.?|before|compare at|compare|save|you save|saving|sparen|ahorra|économisez|"
     r"shipping|shipping costs?|delivery|postage|versand|versandkosten|porto|livraison|envío|"
-    r"frete|spedizione|plus|zzgl\.?|\+|payments? of|"
+    r"frete|spedizione|plus|zzgl\.?|\+|(?<![\d,.])[-\u2212]|less|minus|payments? of|"
     r"installments? of|or|per|from\s+\S+\s*/\s*mo|deposit|trade[- ]in)\s*:?\s*$",
     re.I,
 )

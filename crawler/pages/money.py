@@ -19,6 +19,8 @@ MAX_PRICE = Decimal("100000000")
 _PLAIN_DECIMAL = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 _ISO_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 _DIGIT = re.compile(r"\d")
+# Only the euro sign: nobody writes "599$99", and "2 $15" is two numbers.
+_SYMBOL_DECIMALS = re.compile(r"(\d)(€)(\d{2})(?![\d.,])")
 _MARKER_PATTERNS = tuple(
     (re.compile(r"(?<![A-Za-z])" + re.escape(marker)), code) for marker, code in UNAMBIGUOUS_MARKERS
 )
@@ -52,10 +54,16 @@ def parse_amount(value: object) -> Decimal | None:
     return parse_printed_amount(text)
 
 
+def join_symbol_decimals(text: str) -> str:
+    """French shops print the currency sign as the decimal separator ("599€99"): read it as
+    "599,99 €", so the cents are not lost and the sign still names the currency."""
+    return _SYMBOL_DECIMALS.sub(r"\1,\3 \2", text)
+
+
 def parse_printed_amount(text: str) -> Decimal | None:
     """What price-parser reads from shop text, with the Swiss "1'299.–" dash and the Amazon
     "1,299.00" joins it already understands."""
-    text = text.replace("–", "").replace(".-", "").replace(",-", "")[:200]
+    text = join_symbol_decimals(text).replace("–", "").replace(".-", "").replace(",-", "")[:200]
     try:
         amount = Price.fromstring(text).amount
     except (InvalidOperation, ValueError, ArithmeticError):

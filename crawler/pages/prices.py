@@ -13,17 +13,20 @@ import lxml.html
 
 from crawler.pages._data import (
     AMBIGUOUS_SYMBOLS,
+    CURRENT_LABEL,
     CURRENT_TOKENS,
     NOT_CURRENT_AFTER,
     NOT_CURRENT_BEFORE,
     PRICE_TOKENS,
+    REGULAR_LABEL,
+    REGULAR_TOKENS,
     STRUCK_TAGS,
     STRUCK_TOKENS,
     UNAMBIGUOUS_MARKERS,
 )
 from crawler.pages.anchors import Layout
 from crawler.pages.document import SKIP_TAGS, clean_text, hint_tokens, is_hidden, visible_text
-from crawler.pages.money import ISO_CODES, parse_amount
+from crawler.pages.money import ISO_CODES, join_symbol_decimals, parse_amount
 
 # Score a candidate needs to count as the page's price (a printed currency plus some
 # closeness to the title, or a price class name alone).
@@ -61,6 +64,7 @@ class Candidate:
     text: str
     amount: Decimal
     score: float = 0.0
+    before: str = ""  # the words printed just before the amount ("Your Price", "Regular price")
     reasons: list[str] = field(default_factory=list)
 
 
@@ -129,7 +133,7 @@ def price_text(element: lxml.html.HtmlElement) -> str:
     parts: list[str] = []
     skip_hidden = _has_offscreen_twin(element)
     _collect(element, parts, skip_hidden, top=True)
-    return clean_text("".join(parts))[:200]
+    return join_symbol_decimals(clean_text("".join(parts)))[:200]
 
 
 def _collect(element, parts: list[str], skip_hidden: bool, top: bool = False) -> None:
@@ -214,6 +218,7 @@ def _not_current_by_context(candidate: Candidate) -> bool:
             after = trail + context[at + len(text) :][:40]
             break
         node = parent
+    candidate.before = before
     return bool(NOT_CURRENT_BEFORE.search(before) or NOT_CURRENT_AFTER.search(after))
 
 
@@ -227,6 +232,8 @@ def _score(candidate: Candidate, layout: Layout) -> None:
         (1.0, bool((own | above) & CURRENT_TOKENS), "current-price class"),
         (2.0, bool(_HAS_CURRENCY.search(candidate.text)), "printed currency"),
         (1.0, element.get("itemprop") == "price", "itemprop=price"),
+        (1.5, bool(CURRENT_LABEL.search(candidate.before)), "current-price label"),
+        (-2.0, _regular(candidate, own), "regular-price label"),
     )
     for weight, applies, reason in weights:
         if applies:
@@ -236,6 +243,14 @@ def _score(candidate: Candidate, layout: Layout) -> None:
     if distance is not None:
         candidate.score += 4.0 / (1 + distance / 3)
         candidate.reasons.append(f"{distance} steps from title/buy button")
+
+
+def _regular(candidate: Candidate, own: set[str]) -> bool:
+    """'Regular price £180' beside a sale price: shown, but not what the buyer pays. Only a
+    penalty, since a page without a sale labels its one price the same way."""
+    return bool(hint_tokens(candidate.element) & REGULAR_TOKENS) or bool(
+        REGULAR_LABEL.search(candidate.before)
+    )
 
 
 def _drop_outer_duplicates(seen: dict[int, Candidate]) -> None:
