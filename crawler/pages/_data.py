@@ -58,6 +58,37 @@ UNAMBIGUOUS_MARKERS = (
     ("лв", "BGN"),
 )
 
+# A country's currency, read from a page's language region ("es-MX") or its country domain
+# (".com.au") to settle a shared symbol. Not "US": "en-US" is the default of countless
+# templates, whatever the shop's country; not the ".co" domain: it is sold as "company".
+REGION_CURRENCY = {
+    "JP": "JPY",
+    "CN": "CNY",
+    "MX": "MXN",
+    "AU": "AUD",
+    "CA": "CAD",
+    "NZ": "NZD",
+    "SG": "SGD",
+    "HK": "HKD",
+    "TW": "TWD",
+    "AR": "ARS",
+    "CL": "CLP",
+    "IN": "INR",
+    "PK": "PKR",
+    "LK": "LKR",
+    "NP": "NPR",
+    "SE": "SEK",
+    "NO": "NOK",
+    "DK": "DKK",
+    "IS": "ISK",
+    "CH": "CHF",
+}
+# Shared symbols the page's country settles. Not "¥": it needs 円 or 元 printed somewhere,
+# since cross-border sellers on Japanese-language pages price in yuan with the same sign.
+COUNTRY_SETTLES = frozenset({"$", "kr", "Rs"})
+# A language without a region that names one of a shared symbol's currencies ("ja" and ¥).
+LANGUAGE_CURRENCY = {"ja": "JPY", "zh": "CNY", "sv": "SEK", "da": "DKK", "nb": "NOK", "no": "NOK"}
+
 # ISO 4217 codes recognised when written out as a word ("EUR 899", "899 CHF").
 ISO_CODES = frozenset(
     """AED ARS AUD BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY

@@ -11,7 +11,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from price_parser import Price
 
-from crawler.pages._data import AMBIGUOUS_SYMBOLS, ISO_CODES, UNAMBIGUOUS_MARKERS
+from crawler.pages._data import (
+    AMBIGUOUS_SYMBOLS,
+    COUNTRY_SETTLES,
+    ISO_CODES,
+    LANGUAGE_CURRENCY,
+    REGION_CURRENCY,
+    UNAMBIGUOUS_MARKERS,
+)
 
 CENTS = Decimal("0.01")
 # Above this an amount is a product code or a phone number, not a retail price.
@@ -21,8 +28,17 @@ _ISO_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 _DIGIT = re.compile(r"\d")
 # Only the euro sign: nobody writes "599$99", and "2 $15" is two numbers.
 _SYMBOL_DECIMALS = re.compile(r"(\d)(€)(\d{2})(?![\d.,])")
+# 元 and 円 are also plain words ("販売元" is "seller"): a currency only right after a number.
 _MARKER_PATTERNS = tuple(
-    (re.compile(r"(?<![A-Za-z])" + re.escape(marker)), code) for marker, code in UNAMBIGUOUS_MARKERS
+    (
+        re.compile(
+            rf"(?<=\d){marker}|(?<=\d\s){marker}"
+            if marker in ("元", "円")
+            else r"(?<![A-Za-z])" + re.escape(marker)
+        ),
+        code,
+    )
+    for marker, code in UNAMBIGUOUS_MARKERS
 )
 _AMBIGUOUS_PATTERNS = (
     ("$", re.compile(r"\$")),
@@ -90,6 +106,31 @@ def detect_currency(text: str, default: str | None = None) -> tuple[str | None, 
                 return candidates[0], None
             return None, f"ambiguous currency symbol '{symbol}'"
     return None, None
+
+
+def currency_from_context(
+    text: str, *, page_currency: str | None, lang: str | None, host: str | None
+) -> str | None:
+    """For a price printed with a shared symbol ("￥10,990", "$7,649"): the one of the
+    symbol's currencies that the page names elsewhere ("1,000円OFF"), or (for "$", "kr",
+    "Rs") that its language
+    region names ("es-MX") or that its country domain names (".com.au"). None otherwise."""
+    if not text or unambiguous_currency(text):
+        return None
+    symbol = next((s for s, pattern in _AMBIGUOUS_PATTERNS if pattern.search(text)), None)
+    if symbol is None:
+        return None
+    evidence = [page_currency]
+    if symbol in COUNTRY_SETTLES:
+        language, _, region = (lang or "").replace("_", "-").partition("-")
+        tld = (host or "").rstrip(".").rpartition(".")[2].upper()
+        evidence.append(REGION_CURRENCY.get(region[:2].upper()))
+        evidence.append(LANGUAGE_CURRENCY.get(language.lower()))
+        evidence.append(REGION_CURRENCY.get(tld))
+    for code in evidence:
+        if code in AMBIGUOUS_SYMBOLS[symbol]:
+            return code
+    return None
 
 
 def unambiguous_currency(text: str) -> str | None:

@@ -22,7 +22,7 @@ from crawler.pages._data import (
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
-from crawler.pages.money import format_price, unambiguous_currency
+from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
 from crawler.pages.prices import MONEY_OR_MARKER, best_price, price_candidates
 from crawler.pages.titles import page_title
 
@@ -60,12 +60,13 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
         condition_raw = _product_block_text(layout)
         condition = condition_from_title(condition_raw)
     list_page = _looks_like_list_page(layout, candidates)
+    page_currency = _page_currency(layout) if prices else None
     # "Price on request": still a product offer, recorded with no price.
     on_request = best is None and bool(PRICE_ON_REQUEST.search(_product_block_text(layout) or ""))
     return {
         "title": title,
         "price": format_price(best.amount) if best else None,
-        "currency_hint": best.text if best else None,
+        "currency_hint": _currency_hint(page, best.text, page_currency) if best else None,
         "condition": condition,
         "condition_raw": (condition_raw or title)[:200] if condition else None,
         "seller": seller,
@@ -75,15 +76,29 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
         "price_on_request": on_request,
         "summary": _summary(layout),
         "is_list_page": list_page,
-        "page_currency": _page_currency(layout) if prices else None,
+        "page_currency": page_currency,
     }
+
+
+def _currency_hint(page: Page, price: str, page_currency: str | None) -> str:
+    """The printed price, with the ISO code the page's context gives a shared symbol."""
+    code = currency_from_context(
+        price,
+        page_currency=page_currency,
+        lang=page.root.get("lang"),
+        host=urlsplit(page.url).hostname,
+    )
+    return f"{price} {code}" if code else price
 
 
 def _page_currency(layout: Layout) -> str | None:
     """The one unambiguous currency the page's text names ("Preise in €"), if only one."""
     root = layout.elements[0] if layout.elements else None
     text = visible_text(root, MAX_PAGE_TEXT) if root is not None else ""
-    codes = {unambiguous_currency(m.group()) for m in MONEY_OR_MARKER.finditer(text)}
+    codes = {
+        unambiguous_currency(text[max(0, m.start() - 2) : m.end()])  # "1,000円", not "販売元"
+        for m in MONEY_OR_MARKER.finditer(text)
+    }
     codes.discard(None)
     return codes.pop() if len(codes) == 1 else None
 
