@@ -11,7 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -42,8 +42,9 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
         _reference_lines(axes, model, currency)
         _widen_single_day(axes, series)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
-        axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
-        axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+        locator = AutoDateLocator(maxticks=8)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # hours when runs share a day
         axes.set_ylabel(f"cheapest price per seller, {currency}")
         axes.margins(y=0.12)
         axes.grid(axis="y", alpha=0.3)
@@ -58,11 +59,12 @@ def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]
     """Per seller, the cheapest converted price per crawl run; cheapest sellers first."""
     by_seller: dict[tuple[str, str], dict[int, tuple[datetime, float]]] = defaultdict(dict)
     current = {(p.seller, p.source) for p in model.history if p.is_current}
+    run_times = _run_times(model)
     for point in model.history:
         if point.price.converted is None:
             continue
         runs = by_seller[(point.seller, point.source)]
-        when = datetime.fromisoformat(point.observed_at.replace("Z", "+00:00"))
+        when = run_times[point.crawl_run_id]
         previous = runs.get(point.crawl_run_id)
         if previous is None or point.price.converted < previous[1]:
             runs[point.crawl_run_id] = (when, point.price.converted)
@@ -73,6 +75,16 @@ def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]
         (_label(seller, source, (seller, source) in current), [runs[r] for r in sorted(runs)])
         for (seller, source), runs in ranked[:MAX_SERIES]
     ]
+
+
+def _run_times(model: ModelPricing) -> dict[int, datetime]:
+    """Each crawl run at one instant (its first observation), so a run is one column."""
+    times: dict[int, datetime] = {}
+    for point in model.history:
+        when = datetime.fromisoformat(point.observed_at.replace("Z", "+00:00"))
+        if point.crawl_run_id not in times or when < times[point.crawl_run_id]:
+            times[point.crawl_run_id] = when
+    return times
 
 
 def _widen_single_day(axes, series) -> None:
