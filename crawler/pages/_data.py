@@ -284,6 +284,8 @@ BUY_BUTTON = re.compile(
 # Labels that introduce the seller's name: strong ones anywhere at the start of a text,
 # weak ones ("Seller", "Store") only with a colon or as a whole label cell.
 SELLER_LABEL_STRONG = (
+    r"vendu et expédié par|expédié et vendu par|reconditionné et vendu par|"
+    r"vendido y enviado por|verkauft und versendet von|"
     r"ships from and sold by|sold and shipped by|sold & shipped by|sold by|verkauf und versand durch|"
     r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|販売元"
 )

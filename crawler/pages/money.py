@@ -112,9 +112,8 @@ def currency_from_context(
     text: str, *, page_currency: str | None, lang: str | None, host: str | None
 ) -> str | None:
     """For a price printed with a shared symbol ("￥10,990", "$7,649"): the one of the
-    symbol's currencies that the page names elsewhere ("1,000円OFF"), or (for "$", "kr",
-    "Rs") that its language
-    region names ("es-MX") or that its country domain names (".com.au"). None otherwise."""
+    symbol's currencies that the page names elsewhere ("1,000円OFF"), or, for "$", "kr" and
+    "Rs", that its language region ("es-MX") or country domain (".com.au") names."""
     if not text or unambiguous_currency(text):
         return None
     symbol = next((s for s, pattern in _AMBIGUOUS_PATTERNS if pattern.search(text)), None)
