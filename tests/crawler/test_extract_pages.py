@@ -61,7 +61,14 @@ def assert_listing(listing, expected: dict) -> None:
         assert name in listing.missing, listing.missing
 
 
-@pytest.mark.parametrize("folder", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
+def _case_param(folder: Path):
+    """A case whose expected.json names a `known_miss` is xfail(strict): fixing it is noticed."""
+    miss = json.loads((folder / "expected.json").read_text()).get("known_miss")
+    marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+    return pytest.param(folder, marks=marks, id=f"{folder.parent.name}/{folder.name}")
+
+
+@pytest.mark.parametrize("folder", [_case_param(p) for p in CASES])
 def test_saved_page(folder: Path) -> None:
     case = load_case(folder)
     expected = case["expected"]
