@@ -71,8 +71,9 @@ class Candidate:
 def price_candidates(layout: Layout) -> list[Candidate]:
     """Candidates that survived the exclusions, best first."""
     seen: dict[int, Candidate] = {}
+    texts: dict = {}  # price_text by element: on a list page every row climbs to one parent
     for seed in _seeds(layout.elements):
-        element = _price_element(seed)
+        element = _price_element(seed, texts)
         if id(element) in seen or _excluded(element, layout):
             continue
         candidate = _read(element, seed)
@@ -105,7 +106,7 @@ def _seeds(elements: list) -> list[lxml.html.HtmlElement]:
     return seeds
 
 
-def _price_element(seed: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+def _price_element(seed: lxml.html.HtmlElement, texts: dict) -> lxml.html.HtmlElement:
     """Climb from a fragment ('1,299' in a-price-whole) to the element holding the whole
     price, but never into a parent that adds other numbers."""
     element = seed
@@ -115,7 +116,7 @@ def _price_element(seed: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         parent = element.getparent()
         if parent is None or parent.tag in ("body", "html"):
             break
-        inner, outer = price_text(element), price_text(parent)
+        inner, outer = _known_text(element, texts), _known_text(parent, texts)
         if len(outer) > MAX_PRICE_TEXT or _digits(outer) != _digits(inner):
             break
         if inner and not _HAS_CURRENCY.search(inner) and _HAS_CURRENCY.search(outer):
@@ -125,6 +126,12 @@ def _price_element(seed: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         else:
             break
     return element
+
+
+def _known_text(element: lxml.html.HtmlElement, texts: dict) -> str:
+    if element not in texts:
+        texts[element] = price_text(element)
+    return texts[element]
 
 
 def price_text(element: lxml.html.HtmlElement) -> str:
