@@ -128,6 +128,8 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
 
 def _hyphenated_official(host: str, label: str, book: BrandBook) -> Signal | None:
     """'xiaomi-com.top', 'mi-com-support.shop': an official domain with its dot typed as a hyphen."""
+    if "-" not in label:
+        return None
     pieces = f"-{label}-"
     for spelled, (domain, brand) in book.official_hyphenated.items():
         if f"-{spelled}-" in pieces:
