@@ -58,8 +58,9 @@ def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict:
         summary = run_crawl(config)
         elapsed = time.monotonic() - started
     echo(
-        f"crawled {summary['pages_fetched']} pages, {summary['listings_extracted']} listings "
-        f"in {elapsed:.1f} s (crawl run {summary['run_id']}, {summary['status']})"
+        f"crawled {summary['pages_fetched']} pages in {elapsed:.1f} s (crawl run "
+        f"{summary['run_id']}, {summary['status']}): {summary['listings_extracted']} product "
+        "offers, the same listing reached by several URLs counted once per URL"
     )
     outputs = after_crawl(config, summary["run_id"], echo=echo)
     with open_store(config.storage.database) as store:
