@@ -60,7 +60,7 @@ class Digests:
     def flagged_listing_findings(self) -> list[dict]:
         """Current listing findings that flag something, with the listing's latest state."""
         sql = f"""
-            SELECT f.*, l.url, l.title, l.price, l.currency, l.source, l.first_seen,
+            SELECT f.*, l.canonical_url AS url, l.title, l.price, l.currency, l.source, l.first_seen,
                    l.last_seen, l.seller_id,
                    COALESCE(l.seller_name, s.name) AS seller_name,
                    COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,

@@ -10,7 +10,7 @@ import sqlite_utils
 PRICE_OBSERVATIONS_SQL = """
     SELECT o.listing_id, o.crawl_run_id, o.observed_at, o.price, o.currency,
            o.condition AS observed_condition,
-           COALESCE(o.url, l.url) AS url, l.source, l.title, l.first_seen, l.last_run_id,
+           l.canonical_url AS url, l.source, l.title, l.first_seen, l.last_run_id,
            l.seller_id, s.profile_url AS seller_url,
            COALESCE(o.seller_name, l.seller_name, s.name) AS seller_name,
            COALESCE(o.seller_domain, l.seller_domain, s.domain) AS seller_domain,
