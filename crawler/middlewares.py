@@ -9,7 +9,13 @@ import logging
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.downloadermiddlewares.robotstxt import (
+    RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware,
+)
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +175,27 @@ class CallbackErrorMiddleware:
         if hasattr(spider, "failure_item"):
             return [spider.failure_item(response.url, response.status, reason[:500])]
         return None
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, safe for requests that wait on a robots.txt download.
+
+    Scrapy awaits the pending robots.txt Deferred once per waiting request; Twisted's
+    `asFuture` passes None down the chain, so every waiter after the first sees no parser and
+    is let through: with several requests in flight before robots.txt arrives (many start
+    URLs, a worker popping a shared frontier) disallowed pages were fetched. Here each waiter
+    gets its own Deferred and the result stays on the chain for the next one."""
+
+    async def robot_parser(self, request):
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred = Deferred()
+
+        def relay(result):
+            waiter.callback(result)
+            return result
+
+        pending.addBoth(relay)
+        return await maybe_deferred_to_future(waiter)

@@ -10,6 +10,9 @@ from grayhound.config import Config, Source
 # off-site redirect is refused before anything (even robots.txt) is fetched from that host.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AllowedHostsMiddleware": 50,
+    # Scrapy's own lets requests through while robots.txt is still downloading (see there).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     # Above RetryMiddleware (550), so a 503/429 with Retry-After is seen before its plain retry.
     "crawler.middlewares.RetryAfterMiddleware": 560,
     # Above RedirectMiddleware (600): a looping redirect is named before it is followed.

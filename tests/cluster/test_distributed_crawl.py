@@ -27,11 +27,6 @@ pytestmark = pytest.mark.slow
 KILL_WAIT_SECONDS = 60
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, intermittent (about 1 run in 3): a worker sometimes fetches the "
-    "robots.txt-disallowed trap although every worker parsed robots.txt; under investigation",
-)
 def test_three_workers_store_what_one_process_stores(tmp_path, redis_server, single_process):
     with bazaar_sites(delay=0.01) as sites:
         config = write_config(tmp_path, sites, f"{redis_server.url}/1")
