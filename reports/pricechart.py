@@ -106,23 +106,21 @@ def _label(seller: str, source: str, is_current: bool) -> str:
 
 def _reference_lines(axes, model: ModelPricing, currency: str) -> None:
     if model.msrp_converted is not None:
-        axes.axhline(model.msrp_converted, color="#555", linestyle="--", linewidth=1)
-        axes.annotate(
-            f"MSRP {format_money(model.msrp_converted, currency)}",
-            (0, model.msrp_converted),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 2),
-            textcoords="offset points",
-            color="#555",
-            va="bottom",
-        )
+        _reference_line(axes, model.msrp_converted, "MSRP", currency, "#555", "--", 1.0)
     if model.landed_converted is not None:
-        axes.axhline(model.landed_converted, color="#c0392b", linestyle=":", linewidth=1.5)
-        axes.annotate(
-            f"your landed cost {format_money(model.landed_converted, currency)}",
-            (0, model.landed_converted),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 3),
-            textcoords="offset points",
-            color="#c0392b",
+        _reference_line(
+            axes, model.landed_converted, "your landed cost", currency, "#c0392b", ":", 1.5
         )
+
+
+def _reference_line(axes, value, label, currency, color, style, width) -> None:
+    axes.axhline(value, color=color, linestyle=style, linewidth=width)
+    axes.annotate(
+        f"{label} {format_money(value, currency)}",
+        (0, value),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 2),
+        textcoords="offset points",
+        color=color,
+        va="bottom",
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -101,7 +100,3 @@ SPIDERS = {cls.kind: cls for cls in (MarketplaceSpider, StorefrontSpider, Shopif
 
 def spider_for(kind: str) -> type[SourceSpider]:
     return SPIDERS[kind]
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""

@@ -38,11 +38,6 @@ def current_config() -> Config:
     return load_config(obj.get("config_path"))
 
 
-def current_config_path() -> Path:
-    obj = click.get_current_context().find_root().obj or {}
-    return Path(obj.get("config_path") or "grayhound.toml")
-
-
 def verbose() -> bool:
     return bool((click.get_current_context().find_root().obj or {}).get("verbose"))
 
