@@ -173,7 +173,7 @@ class CallbackErrorMiddleware:
         logger.error("callback failed on %s", response.url, exc_info=exception)
         reason = f"page could not be processed: {type(exception).__name__}: {exception}"
         if hasattr(spider, "failure_item"):
-            return [spider.failure_item(response.url, response.status, reason[:500])]
+            return [spider.failure_item(response.url, response.status, reason[:500], response)]
         return None
 
 

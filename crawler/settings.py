@@ -21,7 +21,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.capture.CaptureMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.capture.CaptureLinkMiddleware": 950,
     # Next to the spider: sees a callback's exception first, turns it into a failure item.
     "crawler.middlewares.CallbackErrorMiddleware": 990,
 }
@@ -61,6 +60,14 @@ def scrapy_settings(config: Config, *, run_id: int, log_level: str = "WARNING") 
         "GRAYHOUND_DATABASE": str(config.storage.database),
         "GRAYHOUND_EVIDENCE_DIR": str(config.storage.evidence_dir),
     }
+
+
+def quiet_scrapy_logs(level: str) -> None:
+    """Scrapy leaves its loggers at NOTSET and filters in the handler, so every per-request
+    and per-item debug message is still built and thrown away; stop them at the logger."""
+    import logging
+
+    logging.getLogger("scrapy").setLevel(level)
 
 
 def source_settings(source: Source) -> dict:

@@ -2,7 +2,9 @@
 goes to the page objects in `crawler.pages`, and the spider only decides which links to follow.
 
 Items are plain dicts with a "type" (seller | listing | failure) handed to the store
-pipeline; every skipped or failed response is counted and logged."""
+pipeline; a listing carries its seller, so a listing page is one item. Each item names the WARC
+record of the response it came from ("capture"). Every skipped or failed response is counted
+and logged."""
 
 from __future__ import annotations
 
@@ -108,7 +110,8 @@ class SourceSpider(scrapy.Spider):
         try:
             sitemap = Sitemap(response.body)
         except Exception as exc:  # a broken sitemap is recorded, never fatal
-            yield self.failure_item(response.url, response.status, f"unreadable sitemap: {exc}")
+            reason = f"unreadable sitemap: {exc}"
+            yield self.failure_item(response.url, response.status, reason, response)
             return
         for entry in sitemap:
             loc = entry.get("loc")
@@ -131,7 +134,7 @@ class SourceSpider(scrapy.Spider):
             seller = extract_seller(
                 response.url, response.body, headers, selectors=self.source.selectors
             )
-            yield self.seller_item(canonical(response.url), seller)
+            yield self.seller_item(canonical(response.url), seller, response)
         else:
             listing = extract_listing(
                 response.url,
@@ -155,20 +158,19 @@ class SourceSpider(scrapy.Spider):
 
     def listing_items(self, response: Response, listing: Listing):
         listing = self.with_identity(response, listing)
-        seller_key = None
+        seller_key, seller = None, None
         if self.site_is_seller:
             seller_key, seller = self.site_seller(listing)
-            yield self.seller_item(seller_key, seller)
         elif listing.seller or listing.seller_url:
             seller_url = self.followable(response, listing.seller_url)
             seller_key = canonical(seller_url) if seller_url else None
             if seller_key or listing.seller:
                 seller_key = seller_key or "name:" + listing.seller.strip().lower()
-                yield self.seller_item(seller_key, Seller(name=listing.seller, url=seller_url))
+                seller = Seller(name=listing.seller, url=seller_url)
             if seller_url and seller_key not in self.seller_pages:
                 self.seller_pages.add(seller_key)
                 yield self.page_request(seller_url, role="seller")
-        yield self.listing_item(listing, seller_key)
+        yield self.listing_item(listing, seller_key, seller, response)
 
     def followable(self, response: Response, url: str | None) -> str | None:
         """A link from the page as an absolute http(s) URL, or None (javascript:, data:...)."""
@@ -209,7 +211,14 @@ class SourceSpider(scrapy.Spider):
         return "site:" + domain, seller
 
     # -- items ------------------------------------------------------------------------------
-    def listing_item(self, listing: Listing, seller_key: str | None) -> dict:
+    def listing_item(
+        self,
+        listing: Listing,
+        seller_key: str | None,
+        seller: Seller | None = None,
+        response: Response | None = None,
+    ) -> dict:
+        """The listing, and the seller it names (stored first, under seller_key)."""
         if self.site_is_seller and not listing.seller_domain:
             from dataclasses import replace
 
@@ -231,19 +240,24 @@ class SourceSpider(scrapy.Spider):
             "source": self.name,
             "listing": listing,
             "seller_key": seller_key,
+            "seller": seller if seller_key else None,
             "seen_at": utc_now(),
+            "capture": capture_of(response),
         }
 
-    def seller_item(self, key: str, seller: Seller) -> dict:
+    def seller_item(self, key: str, seller: Seller, response: Response | None = None) -> dict:
         return {
             "type": "seller",
             "source": self.name,
             "key": key,
             "seller": seller,
             "seen_at": utc_now(),
+            "capture": capture_of(response),
         }
 
-    def failure_item(self, url: str, status: int | None, reason: str) -> dict:
+    def failure_item(
+        self, url: str, status: int | None, reason: str, response: Response | None = None
+    ) -> dict:
         self.figures["failures"] += 1
         logger.warning("failed %s: %s", url, reason)
         return {
@@ -253,6 +267,7 @@ class SourceSpider(scrapy.Spider):
             "status": status,
             "reason": reason,
             "seen_at": utc_now(),
+            "capture": capture_of(response),
         }
 
     def failed(self, failure):
@@ -263,7 +278,7 @@ class SourceSpider(scrapy.Spider):
         if failure.check(HttpError):
             response = failure.value.response
             self.figures["pages_fetched"] += 1
-            yield self.failure_item(url, response.status, f"HTTP {response.status}")
+            yield self.failure_item(url, response.status, f"HTTP {response.status}", response)
         elif failure.check(OutsideAllowedHosts):
             where = f"redirect to {request.url}" if url != request.url else "link"
             yield self.failure_item(url, None, f"refused: {where} outside allowed_hosts")
@@ -272,6 +287,14 @@ class SourceSpider(scrapy.Spider):
         else:
             reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
             yield self.failure_item(url, None, reason[:500])
+
+
+def capture_of(response: Response | None) -> str | None:
+    """The WARC record id crawler.capture gave this response, if it was captured."""
+    try:
+        return response.meta.get("capture") if response is not None else None
+    except AttributeError:  # a response not tied to a request (tests, tools)
+        return None
 
 
 def _origin(url: str) -> str:

@@ -71,9 +71,8 @@ class ShopifySpider(SourceSpider):
         )
         if not listings:
             if not _is_products_page(response.body):
-                yield self.failure_item(
-                    response.url, response.status, "not a Shopify products page"
-                )
+                reason = "not a Shopify products page"
+                yield self.failure_item(response.url, response.status, reason, response)
             return
         for listing in listings:
             yield from self.listing_items(response, listing)

@@ -255,43 +255,44 @@ class CrawlData:
     def write_batch(self, run_id: int, items: list[dict]) -> None:
         """Write a batch of crawler items in one transaction.
 
-        Items are dicts with "type": "listing" (source, listing, seller_key, seen_at),
-        "seller" (source, key, seller, seen_at), "failure" (source, url, status, reason,
+        Items are dicts with "type": "listing" (source, listing, seller_key, seen_at, and
+        optionally the seller it names under that key: stored first, as a seller item would
+        be), "seller" (source, key, seller, seen_at), "failure" (source, url, status, reason,
         seen_at) or "capture" (capture: a captures row); a listing or seller may name the
         WARC record it came from in "capture", which links the two. Re-delivering an item in
         the same run (a resumed crawl) changes nothing."""
         with self.db.conn:
             for item in items:
-                kind = item["type"]
-                if kind == "seller":
-                    seller_id = self.record_seller(
-                        run_id, item["source"], item["key"], item["seller"], item["seen_at"]
-                    )
-                    if item.get("capture"):
-                        self.link_capture(item["capture"], "seller", seller_id)
-                elif kind == "listing":
-                    listing_id, _ = self.record_listing(
-                        run_id,
-                        item["source"],
-                        item["listing"],
-                        item.get("seller_key"),
-                        item["seen_at"],
-                    )
-                    if item.get("capture"):
-                        self.link_capture(item["capture"], "listing", listing_id)
-                elif kind == "capture":
-                    self.record_capture(run_id, item["capture"])
-                elif kind == "failure":
-                    self.record_failure(
-                        run_id,
-                        item["source"],
-                        item["url"],
-                        item.get("status"),
-                        item["reason"],
-                        item["seen_at"],
-                    )
-                else:
-                    raise ValueError(f"unknown item type {kind!r}")
+                self._write_item(run_id, item)
+
+    def _write_item(self, run_id: int, item: dict) -> None:
+        kind = item["type"]
+        if kind == "seller" or (kind == "listing" and item.get("seller") is not None):
+            key = item["key"] if kind == "seller" else item["seller_key"]
+            seller_id = self.record_seller(
+                run_id, item["source"], key, item["seller"], item["seen_at"]
+            )
+            if item.get("capture"):
+                self.link_capture(item["capture"], "seller", seller_id)
+        if kind == "listing":
+            listing_id, _ = self.record_listing(
+                run_id, item["source"], item["listing"], item.get("seller_key"), item["seen_at"]
+            )
+            if item.get("capture"):
+                self.link_capture(item["capture"], "listing", listing_id)
+        elif kind == "capture":
+            self.record_capture(run_id, item["capture"])
+        elif kind == "failure":
+            self.record_failure(
+                run_id,
+                item["source"],
+                item["url"],
+                item.get("status"),
+                item["reason"],
+                item["seen_at"],
+            )
+        elif kind != "seller":
+            raise ValueError(f"unknown item type {kind!r}")
 
     def record_seller(
         self, run_id: int, source: str, key: str, seller: Seller, seen_at: str

@@ -98,6 +98,7 @@ def test_a_callback_that_raised_becomes_a_recorded_failure():
     response = Response("http://127.0.0.1:8301/item/1.html", status=200)
     out = CallbackErrorMiddleware(crawler).process_spider_exception(response, ValueError("bad"))
     assert out == [{"args": recorded[0]}]
-    url, status, reason = recorded[0]
+    url, status, reason, source_response = recorded[0]
+    assert source_response is response  # its WARC record is linked to the failure
     assert (url, status) == ("http://127.0.0.1:8301/item/1.html", 200)
     assert reason == "page could not be processed: ValueError: bad"

@@ -69,7 +69,7 @@ def simulate_run(config, pages: list[Page], source: str = "bazaar") -> int:
     from scrapy.http import HtmlResponse, TextResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.capture import CaptureLinkMiddleware, CaptureMiddleware, capture_written
+    from crawler.capture import CaptureMiddleware, capture_written
     from grayhound.store import open_store, utc_now
 
     with open_store(config.storage.database) as store:
@@ -89,7 +89,7 @@ def simulate_run(config, pages: list[Page], source: str = "bazaar") -> int:
         signal=capture_written,
         weak=False,
     )
-    downloader, linker = CaptureMiddleware(crawler), CaptureLinkMiddleware(crawler)
+    downloader = CaptureMiddleware(crawler)
     for page in pages:
         request = Request(page.url, headers={"User-Agent": "grayhound-test"})
         cls = HtmlResponse if "html" in page.content_type else TextResponse
@@ -100,9 +100,8 @@ def simulate_run(config, pages: list[Page], source: str = "bazaar") -> int:
             headers={"Content-Type": page.content_type},
             request=request,
         )
-        downloader.capture_now(request, response)
-        for item in _items(page, source):
-            batch.append(linker.get_processed_item(item, response))
+        record_id = downloader.capture_now(request, response)["record_id"]
+        batch.extend({**item, "capture": record_id} for item in _items(page, source))
     downloader.spider_closed()
     with open_store(config.storage.database) as store:
         store.write_batch(run_id, batch)
