@@ -15,6 +15,11 @@ What survives depends on how the crawl ended:
   run is crawled again from its start URLs, still under the same run id: nothing duplicates,
   nothing stored is lost, only fetching is repeated.
 
+`FrontierScheduler` keeps the pending queue in memory while the crawl runs (Scrapy's JOBDIR
+pickles every request to disk as it is queued, a cost paid per request and wasted on a hard
+kill, when the frontier is discarded anyway) and writes it to the job directory when the crawl
+stops; past `MEMORY_FRONTIER` pending requests it spills to disk, so memory stays bounded.
+
 A finished run deletes its job directories: the next run is a new crawl that fetches all.
 One crawl at a time per database: `crawl_lock` is an flock the kernel drops when its holder
 dies, so a killed crawl never blocks the next one."""
@@ -28,6 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scrapy.core.scheduler import Scheduler
+
 from grayhound.config import Config, Source
 from grayhound.errors import LockedError
 from grayhound.store import Store, utc_now
@@ -36,6 +43,26 @@ logger = logging.getLogger(__name__)
 
 CLEAN_MARK = "grayhound-stopped-cleanly"  # written after Scrapy saved the frontier on close
 RESUMABLE_STATUSES = ("running", "interrupted")
+MEMORY_FRONTIER = 20_000  # pending requests held in memory (~1 KiB each) before spilling to disk
+
+
+class FrontierScheduler(Scheduler):
+    """Scrapy's scheduler with the JOBDIR queue written on close instead of per request."""
+
+    closing = False
+
+    def _dqpush(self, request) -> bool:
+        if not self.closing and len(self.mqs) < MEMORY_FRONTIER:
+            return False  # memory queue; saved to the job directory on close
+        return super()._dqpush(request)
+
+    def close(self, reason: str):
+        if self.dqs is not None:
+            self.closing = True
+            while (request := self.mqs.pop()) is not None:
+                if not self._dqpush(request):
+                    logger.warning("could not save %s in the frontier", request.url)
+        return super().close(reason)
 
 
 def jobs_root(config: Config) -> Path:
@@ -94,7 +121,7 @@ def job_settings(config: Config, source: Source) -> dict:
     directory = job_dir(config, source)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / CLEAN_MARK).unlink(missing_ok=True)
-    return {"JOBDIR": str(directory)}
+    return {"JOBDIR": str(directory), "SCHEDULER": "crawler.resume.FrontierScheduler"}
 
 
 def close_frontiers(config: Config, sources: list[Source], status: str) -> None:
