@@ -101,7 +101,7 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
     from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.settings import source_settings
+    from crawler.settings import quiet_scrapy_logs, source_settings
     from crawler.spiders import spider_for
     from grayhound.cluster import connect, read_run
     from grayhound.errors import GrayhoundError
@@ -112,6 +112,7 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
     # Scrapy polls an idle scheduler every 5 s; other workers may queue pages any moment.
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = IDLE_POLL_SECONDS
     process = CrawlerProcess(worker_settings(config, run, worker_id, log_level))
+    quiet_scrapy_logs(log_level)
     crawlers = []
     for name in run["sources"]:
         source = config.source(name)
