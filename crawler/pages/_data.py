@@ -281,17 +281,46 @@ BUY_BUTTON = re.compile(
 
 # --- sellers ---------------------------------------------------------------------------
 
-# Labels that introduce the seller's name: strong ones anywhere at the start of a text,
-# weak ones ("Seller", "Store") only with a colon or as a whole label cell.
+# Labels that introduce the seller's name: strong ones at the start of a text, after another
+# sentence of it ("In stock. Sold by X."), or as a whole cell beside the value cell; weak ones
+# ("Seller", "Store") only with a colon or as a whole label cell.
 SELLER_LABEL_STRONG = (
     r"vendu et expédié par|expédié et vendu par|reconditionné et vendu par|"
     r"vendido y enviado por|verkauft und versendet von|"
     r"ships from and sold by|sold and shipped by|sold & shipped by|sold by|verkauf und versand durch|"
-    r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|販売元"
+    r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|verkoop door|"
+    r"販売元"
 )
 SELLER_LABEL_WEAK = (
     r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"store|shop|merchant|retailer|seller information|about this seller"
+    r"merchant|retailer|seller information|about this seller"
+)
+# Weak labels that also name a place or a menu entry ("Store: Union Square", a "Shop" tab):
+# read only with a colon in the same text, never from the cell beside them.
+SELLER_LABEL_PLACE = r"store|shop"
+# Weak labels that, alone in a cell, name the selling party: the next cell is its name
+# ("<dt>Verkäufer</dt><dd>X</dd>"). Not headings such as "About this seller", whose next
+# block is prose.
+SELLER_CELL_LABEL = (
+    r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
+    r"merchant|retailer"
+)
+# Class words of reviews, questions and answers: a shopper's "sold by X" there is not the page's
+# seller.
+USER_TEXT_TOKENS = frozenset(
+    {
+        "review",
+        "reviews",
+        "comment",
+        "comments",
+        "question",
+        "questions",
+        "answer",
+        "answers",
+        "testimonial",
+        "testimonials",
+        "ugc",
+    }
 )
 CONDITION_LABEL = r"condition|item condition|zustand|artikelzustand|estado|état|condizione|stan"
 # Link texts that are not a seller's name ("Visit store", "Contact seller").

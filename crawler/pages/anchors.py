@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from crawler.pages._data import BLOCK_HEADINGS, BLOCK_TAGS, BLOCK_TOKENS, BUY_BUTTON
-from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
+from crawler.pages.document import (
+    SKIP_TAGS,
+    Page,
+    clean_text,
+    hint_tokens,
+    is_hidden,
+    own_chunks,
+    visible_text,
+)
 
 TITLE_TOKENS = frozenset(
     {"producttitle", "productname", "title", "name", "itemtitle", "mainheading"}
@@ -27,6 +35,18 @@ class Layout:
     title: lxml.html.HtmlElement | None = None
     buy_buttons: list[lxml.html.HtmlElement] = field(default_factory=list)
     blocked: set[lxml.html.HtmlElement] = field(default_factory=set)
+    _texts: list | None = field(default=None, repr=False)
+
+    def own_texts(self) -> list[tuple[lxml.html.HtmlElement, list[str]]]:
+        """(element, own text pieces) for every element with text of its own, links and
+        select options left out; computed once, since the label searches all walk it."""
+        if self._texts is None:
+            self._texts = [
+                (element, chunks)
+                for element in self.elements
+                if element.tag not in ("a", "option") and (chunks := own_chunks(element))
+            ]
+        return self._texts
 
     @property
     def anchors(self) -> list[lxml.html.HtmlElement]:

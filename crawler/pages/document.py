@@ -146,6 +146,13 @@ def iter_visible_text(element: lxml.html.HtmlElement) -> Iterator[str]:
             yield child.tail
 
 
+def own_chunks(element: lxml.html.HtmlElement) -> list[str]:
+    """The element's own text pieces (its text and its children's tails), whitespace collapsed,
+    empty ones dropped: "Sold by " in '<p>Sold by <a>X</a></p>'."""
+    chunks = [element.text or ""] + [child.tail or "" for child in element]
+    return [clean_text(c) for c in chunks if c and c.strip()]
+
+
 def is_hidden(element: lxml.html.HtmlElement) -> bool:
     if element.get("hidden") is not None:
         return True

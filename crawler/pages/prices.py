@@ -74,6 +74,8 @@ def price_candidates(layout: Layout) -> list[Candidate]:
     texts: dict = {}  # price_text by element: on a list page every row climbs to one parent
     for seed in _seeds(layout.elements):
         element = _price_element(seed, texts)
+        if element is not seed and _excluded(element, layout):
+            element = seed  # the climb reached a box that also holds the struck price
         if id(element) in seen or _excluded(element, layout):
             continue
         candidate = _read(element, seed)

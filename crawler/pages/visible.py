@@ -4,24 +4,16 @@ X", "Condition: Pre-owned") and seller-profile links near the buy box."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.pages._data import (
-    CONDITION_LABEL,
-    GENERIC_LINK_TEXT,
-    PRICE_ON_REQUEST,
-    SELLER_LABEL_STRONG,
-    SELLER_LABEL_WEAK,
-    SELLER_PATH,
-    WEBSITE_LABEL,
-)
+from crawler.pages._data import GENERIC_LINK_TEXT, PRICE_ON_REQUEST, SELLER_PATH, WEBSITE_LABEL
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
+from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, labelled_value
 from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
 from crawler.pages.prices import MONEY_OR_MARKER, best_price, price_candidates
 from crawler.pages.titles import page_title
@@ -30,21 +22,12 @@ from crawler.pages.titles import page_title
 MANY_CARDS = 4
 # A link naming a product beside a price has at least this many characters.
 MIN_CARD_NAME = 12
-MAX_NAME = 80
 # The product summary around the title; beyond this it is the whole page, reviews and all.
 MAX_BLOCK_TEXT = 1500
 # How much of that block is kept as the listing's summary.
 MAX_SUMMARY = 1000
 # How much of the page's text is searched for a currency when the price shows none.
 MAX_PAGE_TEXT = 20_000
-_STRONG = re.compile(rf"^\W*({SELLER_LABEL_STRONG})\s*:?\s*(.*)$", re.I | re.S)
-_WEAK = re.compile(rf"^\W*({SELLER_LABEL_WEAK})\s*(:|$)\s*(.*)$", re.I | re.S)
-_CONDITION = re.compile(rf"^\W*({CONDITION_LABEL})\s*(:|$)\s*(.*)$", re.I | re.S)
-_NAME_END = re.compile(
-    r"\s+(?:and|und|et|y|e)\s+(?:fulfilled|shipped|versand|expédié|enviado)|\(|\||·|•|\s[-–]\s|"
-    r"\d+(?:[.,]\d+)?\s*%|\s{2,}|\.\s|\.$|,\s|\bpositive\b|\bfeedback\b",
-    re.I,
-)
 
 
 def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=True) -> dict:
@@ -54,7 +37,7 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
     best = best_price(candidates)
     title = _title(layout) or page_title(page, site_name)
     seller, seller_url, seller_domain = _seller(page, layout)
-    condition_raw = _labelled(layout, _CONDITION, group=3)
+    condition_raw = labelled_value(layout, CONDITION)[0]
     condition = condition_from_field(condition_raw) or condition_from_title(title)
     if condition is None:
         condition_raw = _product_block_text(layout)
@@ -153,9 +136,11 @@ def _product_block_text(layout: Layout) -> str | None:
 
 
 def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | None]:
-    name, node = _labelled_node(layout, _STRONG, group=2)
-    if name is None:
-        name, node = _labelled_node(layout, _WEAK, group=3)
+    name, node = None, None
+    for label in SELLER_LABELS:
+        name, node = labelled_value(layout, label)
+        if name:
+            break
     link = _profile_link(page, node) if node is not None else None
     if link is None:
         link = _nearest_profile_link(page, layout)
@@ -163,46 +148,6 @@ def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | N
             name = _link_name(link)
     url = page.absolute(link.get("href")) if link is not None else None
     return name, url, _website(node)
-
-
-def _labelled(layout: Layout, pattern: re.Pattern, group: int) -> str | None:
-    return _labelled_node(layout, pattern, group)[0]
-
-
-def _labelled_node(layout: Layout, pattern: re.Pattern, group: int):
-    """The value after a label: 'Sold by X' in one text, or the label in one element and the
-    value in the next ('<dt>Seller</dt><dd>X</dd>'). Returns (value, element holding both)."""
-    for element in layout.elements:
-        if element.tag == "a" or element.tag == "option":
-            continue
-        for chunk in _own_chunks(element):
-            if len(chunk) > 120 or not pattern.match(chunk):
-                continue
-            if layout.in_blocked(element):
-                break
-            node = element
-            for _ in range(4):
-                text = visible_text(node, 400)
-                match = pattern.match(text)
-                value = _clean_name(match.group(group)) if match else None
-                if value:
-                    return value, node
-                if node.getparent() is None or len(text) > 300:
-                    break
-                node = node.getparent()
-    return None, None
-
-
-def _own_chunks(element: lxml.html.HtmlElement) -> list[str]:
-    chunks = [element.text or ""] + [child.tail or "" for child in element]
-    return [clean_text(c) for c in chunks if c and c.strip()]
-
-
-def _clean_name(raw: str) -> str | None:
-    name = _NAME_END.split(clean_text(raw), maxsplit=1)[0].strip(" .,:;-–|")
-    if not name or len(name) > MAX_NAME or not re.search(r"\w", name):
-        return None
-    return name
 
 
 def _profile_link(page: Page, node: lxml.html.HtmlElement):
@@ -226,7 +171,7 @@ def _nearest_profile_link(page: Page, layout: Layout):
 def _link_name(link: lxml.html.HtmlElement) -> str | None:
     text = visible_text(link, 200)
     if text and not GENERIC_LINK_TEXT.match(text):
-        return _clean_name(text)
+        return clean_name(text)
     return None
 
 
