@@ -235,6 +235,12 @@ BLOCK_TOKENS = frozenset(
         "header",
     }
 )
+# Block words that name a region of the page layout. Inside the product's own box (the block
+# holding its title and buy button) they name a part of that box ("ui-pdp-seller__header",
+# the seller box's heading), not the site's header or menu.
+LAYOUT_TOKENS = frozenset(
+    {"header", "footer", "nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "masthead"}
+)
 BLOCK_TAGS = frozenset({"nav", "footer", "aside", "header"})
 BLOCK_HEADINGS = re.compile(
     r"also (bought|viewed|like|purchased)|you may (also )?like|related (products|items)|"
@@ -275,7 +281,9 @@ NOT_CURRENT_AFTER = re.compile(
 BUY_BUTTON = re.compile(
     r"^\W*(add to (cart|bag|basket|trolley)|buy (it )?now|buy\b|in den warenkorb|jetzt kaufen|kaufen|"
     r"ajouter au panier|añadir al (carrito|cesta)|aggiungi al carrello|comprar|"
-    r"カートに入れる|加入购物车|立即购买|do koszyka|place bid|add to order)",
+    r"in (de )?winkelwagen|dodaj do koszyka|kup teraz|"
+    r"カートに入れる|買い物かごに入れる|加入购物车|立即购买|장바구니 담기|바로구매|do koszyka|"
+    r"place bid|add to order)",
     re.I,
 )
 

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
-from crawler.pages._data import BLOCK_HEADINGS, BLOCK_TAGS, BLOCK_TOKENS, BUY_BUTTON
+from crawler.pages._data import (
+    BLOCK_HEADINGS,
+    BLOCK_TAGS,
+    BLOCK_TOKENS,
+    BUY_BUTTON,
+    LAYOUT_TOKENS,
+)
 from crawler.pages.document import (
     SKIP_TAGS,
     Page,
@@ -66,8 +72,9 @@ def read_layout(page: Page) -> Layout:
     layout.buy_buttons = [e for e in layout.elements if _is_buy_button(e)][:20]
     layout.title = _title_element(layout.elements)
     anchors = layout.anchors
+    box = _product_box(layout)
     for element in layout.elements:
-        if _is_block(element) and not _holds_any(element, anchors):
+        if _is_block(element, box) and not _holds_any(element, anchors):
             layout.blocked.add(element)
     for heading in (e for e in layout.elements if e.tag in ("h2", "h3", "h4", "h5")):
         if BLOCK_HEADINGS.search(visible_text(heading, 200)):
@@ -124,10 +131,33 @@ def _is_buy_button(element: lxml.html.HtmlElement) -> bool:
     return bool(BUY_BUTTON.search(clean_text(label)[:60]))
 
 
-def _is_block(element: lxml.html.HtmlElement) -> bool:
+def _is_block(element: lxml.html.HtmlElement, box: lxml.html.HtmlElement | None) -> bool:
     if element.tag in BLOCK_TAGS:
         return True
-    return element.tag not in ("body", "html", "main") and bool(hint_tokens(element) & BLOCK_TOKENS)
+    if element.tag in ("body", "html", "main"):
+        return False
+    words = hint_tokens(element) & BLOCK_TOKENS
+    if words and words <= LAYOUT_TOKENS and box is not None:
+        return not any(a is box for a in element.iterancestors())
+    return bool(words)
+
+
+def _product_box(layout: Layout) -> lxml.html.HtmlElement | None:
+    """The smallest block holding the title and the buy button(s), unless it is the page
+    itself (it holds the site's navigation or footer) or there is no buy button."""
+    if layout.title is None or not layout.buy_buttons:
+        return None
+    around_title = {id(a) for a in layout.title.iterancestors()}
+    box = None
+    for button in layout.buy_buttons[:2]:
+        common = next((a for a in button.iterancestors() if id(a) in around_title), None)
+        if common is None:
+            return None
+        if box is None or any(a is box for a in common.iterancestors()):
+            box = common  # the higher of the two common ancestors holds all three
+    if box.tag in ("body", "html") or next(box.iter("nav", "footer"), None) is not None:
+        return None
+    return box
 
 
 def _holds_any(block: lxml.html.HtmlElement, anchors: list) -> bool:
