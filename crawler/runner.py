@@ -51,13 +51,12 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
     from scrapy.crawler import CrawlerProcess
 
     from crawler.resume import close_frontiers, job_settings, merge_stats, open_run
-    from crawler.settings import quiet_scrapy_logs, scrapy_settings, source_settings
+    from crawler.settings import scrapy_settings, source_settings, tune_process
     from crawler.spiders import spider_for
 
     with open_store(config.storage.database) as store:
         run_id, previous = open_run(store, config, sources, config_hash(config), fresh)
     process = CrawlerProcess(scrapy_settings(config, run_id=run_id, log_level=log_level))
-    quiet_scrapy_logs(log_level)
     crawlers = []
     status = "failed"
     try:
@@ -68,6 +67,7 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
             crawler = process.create_crawler(spidercls)
             crawlers.append(crawler)
             process.crawl(crawler, source=source)
+        tune_process(log_level)
         process.start()
         status = _status(crawlers)
     except KeyboardInterrupt:

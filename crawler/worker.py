@@ -101,7 +101,7 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
     from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.settings import quiet_scrapy_logs, source_settings
+    from crawler.settings import source_settings, tune_process
     from crawler.spiders import spider_for
     from grayhound.cluster import connect, read_run
     from grayhound.errors import GrayhoundError
@@ -112,7 +112,6 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
     # Scrapy polls an idle scheduler every 5 s; other workers may queue pages any moment.
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = IDLE_POLL_SECONDS
     process = CrawlerProcess(worker_settings(config, run, worker_id, log_level))
-    quiet_scrapy_logs(log_level)
     crawlers = []
     for name in run["sources"]:
         source = config.source(name)
@@ -121,5 +120,6 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
         crawler = process.create_crawler(type(base.__name__, (ClusterSpider, base), attrs))
         crawlers.append(crawler)
         process.crawl(crawler, source=source)
+    tune_process(log_level)
     process.start()
     return {c.spider.name: c.stats.get_value("finish_reason") for c in crawlers if c.spider}
