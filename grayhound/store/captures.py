@@ -8,7 +8,7 @@ the response produced (one /products.json page produces many listings); `listing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import sqlite_utils
 
@@ -86,31 +86,43 @@ class Captures:
         """Index one stored record; re-recording the same WARC record changes nothing."""
         row = {k: capture.get(k) for k in CAPTURE_COLUMNS}
         row["crawl_run_id"] = run_id
-        self.db.execute(
+        cursor = self.db.execute(
             f"INSERT OR IGNORE INTO captures ({', '.join(f'[{c}]' for c in row)})"
             f" VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),
         )
+        if cursor.rowcount == 1:
+            return cursor.lastrowid
         return self.db.execute(
             "SELECT id FROM captures WHERE record_id = ?", [row["record_id"]]
         ).fetchone()[0]
 
-    def link_capture(self, record_id: str, subject_kind: str, subject_id: int) -> None:
-        """Tie the capture with this WARC record id to a listing or seller it produced."""
-        found = self.db.execute(
-            "SELECT id FROM captures WHERE record_id = ?", [record_id]
-        ).fetchone()
-        if found is None or subject_id is None:
+    def link_capture(
+        self,
+        record_id: str,
+        subject_kind: str,
+        subject_id: int,
+        known: Mapping[str, int] | None = None,
+    ) -> None:
+        """Tie the capture with this WARC record id to a listing or seller it produced.
+        `known` maps record ids to capture ids the caller has just stored."""
+        capture_id = known.get(record_id) if known else None
+        if capture_id is None:
+            found = self.db.execute(
+                "SELECT id FROM captures WHERE record_id = ?", [record_id]
+            ).fetchone()
+            capture_id = found[0] if found else None
+        if capture_id is None or subject_id is None:
             return
         column = {"listing": "listing_id", "seller": "seller_id"}[subject_kind]
         self.db.execute(
             f"UPDATE captures SET {column} = COALESCE({column}, ?) WHERE id = ?",
-            [subject_id, found[0]],
+            [subject_id, capture_id],
         )
         self.db.execute(
             "INSERT OR IGNORE INTO capture_links (capture_id, subject_kind, subject_id)"
             " VALUES (?, ?, ?)",
-            [found[0], subject_kind, subject_id],
+            [capture_id, subject_kind, subject_id],
         )
 
     def original_capture(self, sha256_hex: str) -> dict | None:

@@ -261,27 +261,34 @@ class CrawlData:
         seen_at) or "capture" (capture: a captures row); a listing or seller may name the
         WARC record it came from in "capture", which links the two. Re-delivering an item in
         the same run (a resumed crawl) changes nothing."""
+        captured: dict[str, int] = {}  # WARC record id -> captures.id, within this transaction
         with self.db.conn:
             for item in items:
-                self._write_item(run_id, item)
+                self._write_item(run_id, item, captured)
 
-    def _write_item(self, run_id: int, item: dict) -> None:
+    def _write_item(self, run_id: int, item: dict, captured: dict[str, int]) -> None:
         kind = item["type"]
+        seller_id = None
         if kind == "seller" or (kind == "listing" and item.get("seller") is not None):
             key = item["key"] if kind == "seller" else item["seller_key"]
             seller_id = self.record_seller(
                 run_id, item["source"], key, item["seller"], item["seen_at"]
             )
             if item.get("capture"):
-                self.link_capture(item["capture"], "seller", seller_id)
+                self.link_capture(item["capture"], "seller", seller_id, captured)
         if kind == "listing":
             listing_id, _ = self.record_listing(
-                run_id, item["source"], item["listing"], item.get("seller_key"), item["seen_at"]
+                run_id,
+                item["source"],
+                item["listing"],
+                item.get("seller_key"),
+                item["seen_at"],
+                seller_id=seller_id,
             )
             if item.get("capture"):
-                self.link_capture(item["capture"], "listing", listing_id)
+                self.link_capture(item["capture"], "listing", listing_id, captured)
         elif kind == "capture":
-            self.record_capture(run_id, item["capture"])
+            captured[item["capture"]["record_id"]] = self.record_capture(run_id, item["capture"])
         elif kind == "failure":
             self.record_failure(
                 run_id,
@@ -353,13 +360,22 @@ class CrawlData:
         return row[0] if row else None
 
     def record_listing(
-        self, run_id: int, source: str, listing: Listing, seller_key: str | None, seen_at: str
+        self,
+        run_id: int,
+        source: str,
+        listing: Listing,
+        seller_key: str | None,
+        seen_at: str,
+        *,
+        seller_id: int | None = None,
     ) -> tuple[int, bool]:
         """Insert or update a listing by canonical URL and append this run's observation.
+        The seller is the one stored under seller_key (its id, when the caller has it).
 
         Returns (listing id, whether the listing is new)."""
         canonical = listing.canonical_url or listing.url
-        seller_id = self.seller_id(source, seller_key) if seller_key else None
+        if seller_id is None and seller_key:
+            seller_id = self.seller_id(source, seller_key)
         state = {c: getattr(listing, c) for c in LATEST_COLUMNS}
         state.update(
             seller_id=seller_id,

@@ -65,6 +65,46 @@ def test_same_run_twice_records_one_observation(store):
     assert store.count("seller_observations") == 1
 
 
+def test_a_listing_item_stores_its_seller_and_links_both_to_the_capture(store):
+    """One item per listing page: its seller is stored first and both are tied to the WARC
+    record of the page; delivering the same page again, in a later batch, changes nothing."""
+    run = store.start_run(["bazaar"], "t0")
+    capture = {
+        "record_id": "<urn:uuid:7>",
+        "url": "http://127.0.0.1:8301/item/7.html",
+        "source": "bazaar",
+        "record_type": "response",
+        "warc_file": "warc/run-000001-bazaar-00001.warc.gz",
+        "offset": 0,
+        "length": 100,
+        "fetched_at": "t1",
+    }
+    page = [
+        {"type": "capture", "capture": capture},
+        {
+            "type": "listing",
+            "source": "bazaar",
+            "listing": _listing("10.00"),
+            "seller_key": "http://127.0.0.1:8301/seller/xiaomiworld",
+            "seller": Seller(name="XiaomiWorld", url="http://127.0.0.1:8301/seller/xiaomiworld"),
+            "seen_at": "t1",
+            "capture": "<urn:uuid:7>",
+        },
+    ]
+    store.write_batch(run, page)
+    store.write_batch(run, page[1:])  # the listing again, its capture in an earlier batch
+    store.write_batch(run, page)
+
+    (seller,) = store.sellers()
+    (listing,) = store.listings()
+    assert seller["name"] == "XiaomiWorld" and listing["seller_id"] == seller["id"]
+    assert store.count("observations") == 1 and store.count("seller_observations") == 1
+    (row,) = store.db["captures"].rows
+    assert (row["listing_id"], row["seller_id"]) == (listing["id"], seller["id"])
+    links = {(r["subject_kind"], r["subject_id"]) for r in store.db["capture_links"].rows}
+    assert links == {("listing", listing["id"]), ("seller", seller["id"])}
+
+
 def test_seller_name_history_is_kept(store):
     first = store.start_run(["bazaar"], "t0")
     store.record_seller(first, "bazaar", "s1", Seller(name="Mi Shop"), "t1")
