@@ -78,17 +78,17 @@ def price_change(old: str | None, new: str | None) -> float | None:
 def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, now: str) -> list:
     """Reopen every dismissed case whose evidence moved since it was dismissed.
 
-    `subjects` maps (subject_kind, subject_id) to the flagged row with its current state.
-    Returns the log entries written (by "grayhound")."""
-    cases = store.ensure_cases(subjects, now)
+    `subjects` maps (subject_kind, subject_id) to the flagged row with its current state; each
+    gets a case if it has none. Returns the log entries written (by "grayhound")."""
+    store.open_cases(subjects, now)
     entries = []
-    for key, case in cases.items():
-        if case["state"] != "dismissed":
+    for case, decision in store.last_decisions("dismissed"):
+        row = subjects.get((case["subject_kind"], case["subject_id"]))
+        if row is None:
             continue
-        decision = store.last_decision(case["id"])
-        current = evidence_of(subjects[key])
-        changes = evidence_changes(decision["evidence"] if decision else {}, current, threshold)
-        if decision is None or not changes:
+        current = evidence_of(row)
+        changes = evidence_changes(decision["evidence"], current, threshold)
+        if not changes:
             continue
         note = "evidence changed since dismissal: " + "; ".join(changes)
         entries.append(
@@ -113,11 +113,11 @@ def set_state(store: Store, case_ref: str, state: str, note: str, by: str | None
 
 
 def subject_evidence(store: Store, case: dict) -> dict:
-    key = (case["subject_kind"], case["subject_id"])
-    for row in flagged_rows(store):
-        if (row["subject_kind"], row["subject_id"]) == key:
-            return evidence_of(row)
-    return {}  # no longer flagged: nothing to compare against
+    if case["subject_kind"] == "listing":
+        rows = store.flagged_listing_findings(case["subject_id"])
+    else:
+        rows = store.flagged_seller_findings(case["subject_id"])
+    return evidence_of(rows[0]) if rows else {}  # no longer flagged: nothing to compare against
 
 
 def flagged_rows(store: Store) -> list[dict]:

@@ -4,12 +4,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import sqlite_utils
 
-from grayhound.store.findings import _decoded
-
 FLAGGED = "f.is_current = 1 AND (f.verdict != 'clean' OR f.flags NOT IN ('[]', ''))"
+# The order SQLite's (is_current, verdict) index has always returned them in; first-time cases
+# are numbered in this order, so it is now explicit.
+FLAGGED_ORDER = "f.verdict, f.id"
+# What the digest, triage and `review list` read of a finding; no more, since a digest of
+# 100,000 listings holds tens of thousands of these rows at once.
+FLAGGED_COLUMNS = """
+    f.id, f.subject_kind, f.subject_id, f.subject, f.brand, f.score, f.verdict, f.flags,
+    f.reasons, f.model, f.msrp, f.msrp_currency, f.price_ratio, f.fingerprint
+"""
+# Text that repeats across rows (a brand, a seller, a currency): one shared string, not one
+# per row.
+SHARED_TEXT = (
+    "subject_kind", "brand", "verdict", "model", "msrp_currency", "currency", "source",
+    "seller_name", "seller_domain", "claimed_domain",
+)  # fmt: skip
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -57,36 +71,36 @@ class Digests:
     db: sqlite_utils.Database
 
     # -- what the digest shows --------------------------------------------------------------
-    def flagged_listing_findings(self) -> list[dict]:
-        """Current listing findings that flag something, with the listing's latest state."""
+    def flagged_listing_findings(self, listing_id: int | None = None) -> list[dict]:
+        """Current listing findings that flag something, with the listing's latest state
+        (one listing's with `listing_id`)."""
         sql = f"""
-            SELECT f.*, l.canonical_url AS url, l.title, l.price, l.currency, l.source, l.first_seen,
-                   l.last_seen, l.seller_id,
+            SELECT {FLAGGED_COLUMNS}, l.canonical_url AS url, l.title, l.price, l.currency,
+                   l.source, l.first_seen, l.last_seen,
                    COALESCE(l.seller_name, s.name) AS seller_name,
-                   COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
-                   (SELECT MIN(g.detected_at) FROM findings g WHERE g.subject_kind = 'listing'
-                      AND g.subject_id = f.subject_id) AS first_judged
+                   COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain
             FROM findings f
             JOIN listings l ON l.id = f.subject_id
             LEFT JOIN sellers s ON s.id = l.seller_id
-            WHERE f.subject_kind = 'listing' AND {FLAGGED}
+            WHERE f.subject_kind = 'listing' AND {FLAGGED} {_one_subject(listing_id)}
+            ORDER BY {FLAGGED_ORDER}
         """
-        return [_decoded(r) for r in self.db.query(sql)]
+        return _shared_rows(self.db.query(sql, _subject_params(listing_id)))
 
-    def flagged_seller_findings(self) -> list[dict]:
-        """Current seller findings that flag something, with the seller's latest state."""
+    def flagged_seller_findings(self, seller_id: int | None = None) -> list[dict]:
+        """Current seller findings that flag something, with the seller's latest state
+        (one seller's with `seller_id`)."""
         sql = f"""
-            SELECT f.*, s.profile_url AS url, s.name AS seller_name, s.source,
+            SELECT {FLAGGED_COLUMNS}, s.profile_url AS url, s.name AS seller_name, s.source,
                    COALESCE(s.domain, s.claimed_domain) AS seller_domain, s.claimed_domain,
                    s.first_seen, s.last_seen,
-                   (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count,
-                   (SELECT MIN(g.detected_at) FROM findings g WHERE g.subject_kind = 'seller'
-                      AND g.subject_id = f.subject_id) AS first_judged
+                   (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count
             FROM findings f
             JOIN sellers s ON s.id = f.subject_id
-            WHERE f.subject_kind = 'seller' AND {FLAGGED}
+            WHERE f.subject_kind = 'seller' AND {FLAGGED} {_one_subject(seller_id)}
+            ORDER BY {FLAGGED_ORDER}
         """
-        return [_decoded(r) for r in self.db.query(sql)]
+        return _shared_rows(self.db.query(sql, _subject_params(seller_id)))
 
     # -- digests sent -------------------------------------------------------------------------
     def record_digest(
@@ -136,11 +150,14 @@ class Digests:
             SELECT i.case_id, i.evidence FROM digest_items i
             JOIN digests d ON d.id = i.digest_id
             WHERE d.created_at <= ?
-            ORDER BY d.created_at, d.id
+            ORDER BY d.created_at DESC, d.id DESC
         """
-        return {
-            row["case_id"]: json.loads(row["evidence"]) for row in self.db.query(sql, [reference])
-        }
+        shown: dict[int, dict] = {}
+        shared: dict = {}
+        for case_id, evidence in self.db.execute(sql, [reference]):
+            if case_id not in shown:  # newest first: older digests' evidence is never parsed
+                shown[case_id] = _shared_evidence(json.loads(evidence), shared)
+        return shown
 
     # -- scheduled runs -----------------------------------------------------------------------
     def start_schedule_run(self, scheduled_for: str, started_at: str, pid: int) -> int:
@@ -159,3 +176,45 @@ class Digests:
 
     def schedule_runs(self) -> list[dict]:
         return list(self.db["schedule_runs"].rows_where(order_by="id"))
+
+
+def _one_subject(subject_id: int | None) -> str:
+    return "" if subject_id is None else "AND f.subject_id = ?"
+
+
+def _subject_params(subject_id: int | None) -> list:
+    return [] if subject_id is None else [subject_id]
+
+
+def _shared_rows(rows: Iterable[dict]) -> list[dict]:
+    """Flagged rows, with `flags` and `reasons` decoded into tuples and repeated text shared
+    between rows (thousands of listings carry the same brand, seller, flags and reasons)."""
+    shared: dict = {}
+    lists: dict[str, tuple] = {}  # JSON text -> the decoded tuple
+    decoded = []
+    for row in rows:
+        for key in SHARED_TEXT:
+            if key in row:
+                row[key] = _shared(row[key], shared)
+        for key in ("flags", "reasons"):
+            text = row[key] or "[]"
+            if text not in lists:
+                lists[text] = tuple(_shared(value, shared) for value in json.loads(text))
+            row[key] = lists[text]
+        decoded.append(row)
+    return decoded
+
+
+def _shared_evidence(evidence: dict, shared: dict) -> dict:
+    """An evidence snapshot whose keys and text are shared with the other snapshots."""
+    return {
+        _shared(key, shared): [_shared(v, shared) for v in value]
+        if isinstance(value, list)
+        else _shared(value, shared)
+        for key, value in evidence.items()
+    }
+
+
+def _shared(value, shared: dict):
+    """One object for equal text: `value` itself the first time, that same object after."""
+    return shared.setdefault(value, value) if isinstance(value, str) else value

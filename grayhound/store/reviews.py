@@ -61,19 +61,24 @@ class Reviews:
         """Open a case for every (subject_kind, subject_id) that has none; return
         {(subject_kind, subject_id): case row} for all of them."""
         subjects = list(dict.fromkeys(subjects))
-        with self.db.conn:
-            for kind, subject_id in subjects:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
-                    " updated_at) VALUES (?, ?, 'open', ?, ?)",
-                    [kind, subject_id, now, now],
-                )
+        self.open_cases(subjects, now)
         wanted = set(subjects)
-        return {
-            (row["subject_kind"], row["subject_id"]): row
-            for row in self.db["cases"].rows
-            if (row["subject_kind"], row["subject_id"]) in wanted
-        }
+        shared: dict = {}  # tens of thousands of cases share a kind, a state and a few dates
+        cases = {}
+        for row in self.db.query("SELECT * FROM cases ORDER BY id"):
+            key = (row["subject_kind"], row["subject_id"])
+            if key in wanted:
+                cases[key] = {k: shared.setdefault(v, v) for k, v in row.items()}
+        return cases
+
+    def open_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> None:
+        """Open a case, in the given order, for every (subject_kind, subject_id) without one."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
+                " updated_at) VALUES (?, ?, 'open', ?, ?)",
+                ((kind, subject_id, now, now) for kind, subject_id in subjects),
+            )
 
     def get_case(self, case_id: int) -> dict | None:
         rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
@@ -111,3 +116,18 @@ class Reviews:
     def last_decision(self, case_id: int) -> dict | None:
         log = self.review_log(case_id)
         return log[-1] if log else None
+
+    def last_decisions(self, state: str) -> list[tuple[dict, dict]]:
+        """(case, its latest log entry) for every case in `state` that has a log, by case id."""
+        cases = {case["id"]: case for case in self.cases(state)}
+        sql = """
+            SELECT r.* FROM review_log r
+            JOIN cases c ON c.id = r.case_id
+            WHERE c.state = ?
+              AND r.id = (SELECT MAX(g.id) FROM review_log g WHERE g.case_id = c.id)
+            ORDER BY c.id
+        """
+        return [
+            (cases[row["case_id"]], {**row, "evidence": json.loads(row["evidence"] or "{}")})
+            for row in self.db.query(sql, [state])
+        ]
