@@ -24,6 +24,7 @@ from crawler.pages.document import (
     own_chunks,
     visible_text,
 )
+from crawler.pages.titles import element_named_by_title
 
 TITLE_TOKENS = frozenset(
     {"producttitle", "productname", "title", "name", "itemtitle", "mainheading"}
@@ -71,6 +72,8 @@ def read_layout(page: Page) -> Layout:
     layout = Layout(elements=_visible_elements(page.root))
     layout.buy_buttons = [e for e in layout.elements if _is_buy_button(e)][:20]
     layout.title = _title_element(layout.elements)
+    if layout.title is None:
+        layout.title = element_named_by_title(page, layout.own_texts(), layout.elements)
     anchors = layout.anchors
     box = _product_box(layout)
     for element in layout.elements:

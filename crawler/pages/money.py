@@ -28,12 +28,14 @@ _ISO_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
 _DIGIT = re.compile(r"\d")
 # Only the euro sign: nobody writes "599$99", and "2 $15" is two numbers.
 _SYMBOL_DECIMALS = re.compile(r"(\d)(€)(\d{2})(?![\d.,])")
-# 元 and 円 are also plain words ("販売元" is "seller"): a currency only right after a number.
+# 元, 円 and 원 are also plain words or syllables ("販売元" is "seller"): a currency only right
+# after a number.
+_AFTER_NUMBER_ONLY = ("元", "円", "원")
 _MARKER_PATTERNS = tuple(
     (
         re.compile(
             rf"(?<=\d){marker}|(?<=\d\s){marker}"
-            if marker in ("元", "円")
+            if marker in _AFTER_NUMBER_ONLY
             else r"(?<![A-Za-z])" + re.escape(marker)
         ),
         code,

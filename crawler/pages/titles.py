@@ -6,12 +6,24 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from crawler.pages.document import Page, clean_text
+import lxml.html
+
+from crawler.pages._data import BLOCK_TAGS, BLOCK_TOKENS, LAYOUT_TOKENS
+from crawler.pages.document import Page, clean_text, hint_tokens
 
 # Separators shops put between a product name and their own name, strongest first.
 SEPARATORS = (" | ", " || ", " :: ", " – ", " — ", " - ", " : ", ": ")
 # A trailing segment this short after " | " is a site name even when we cannot match it.
 MAX_SITE_WORDS = 4
+# On a page without <h1>, an element names the product when its own text is at least this
+# share of the <title> or og:title (decorations left out): a search page's query echo or a
+# card's name is a smaller part of its <title>.
+MIN_TITLE_SHARE = 0.6
+MIN_TITLE_CHARS = 6
+# Bracketed shop slogans around a title: "【楽天市場】", "【行情 报价 价格 评测】".
+_DECORATION = re.compile(r"【[^】]*】")
+# Recommendation and listing blocks: their product names are other products'.
+_OTHER_PRODUCTS = BLOCK_TOKENS - LAYOUT_TOKENS
 
 
 def page_title(page: Page, site_name: str | None) -> str | None:
@@ -62,3 +74,55 @@ def _is_site(part: str, names: set[str]) -> bool:
 
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def element_named_by_title(
+    page: Page, texts: list[tuple[lxml.html.HtmlElement, list[str]]], elements: list
+) -> lxml.html.HtmlElement | None:
+    """For a page without <h1>: the element whose own text is most of what the <title> or
+    og:title says (JD's div.sku-name, Rakuten's item name), unless it is one of several alike
+    (a card of a list), the site's own name, or in site chrome or another product's block."""
+    references = _title_references(page)
+    if not references:
+        return None
+    found = []
+    for element, chunks in texts:
+        text = _bare(" ".join(chunks))
+        if len(text) < MIN_TITLE_CHARS:
+            continue
+        share = max((len(text) / len(ref) for ref in references if text in ref), default=0.0)
+        if share >= MIN_TITLE_SHARE:
+            found.append((len(text), element, text))
+    names = _site_names(clean_text(page.meta().get("og:site_name")) or None, page.url)
+    for _, element, text in sorted(found, key=lambda f: -f[0]):
+        if not _is_site(text, names) and _stands_alone(element, elements):
+            return element
+    return None
+
+
+def _title_references(page: Page) -> list[str]:
+    element = page.root.find(".//title")
+    title = clean_text(element.text_content()) if element is not None else ""
+    og_title = clean_text(page.meta().get("og:title"))
+    stripped = strip_site_name(title, None, page.url, guess=True) if title else ""
+    return [ref for ref in {_bare(title), _bare(stripped or ""), _bare(og_title)} if ref]
+
+
+def _bare(text: str) -> str:
+    if "【" in text:
+        text = clean_text(_DECORATION.sub(" ", text))
+    return text.lower()
+
+
+def _stands_alone(element: lxml.html.HtmlElement, elements: list) -> bool:
+    chain = [element, *element.iterancestors()]
+    if any(node.tag in BLOCK_TAGS or hint_tokens(node) & _OTHER_PRODUCTS for node in chain):
+        return False
+    shape = _shape(element)
+    return sum(1 for other in elements if other.tag == element.tag and _shape(other) == shape) == 1
+
+
+def _shape(element: lxml.html.HtmlElement) -> tuple:
+    parent = element.getparent()
+    parent_shape = (parent.tag, parent.get("class")) if parent is not None else None
+    return element.tag, element.get("class"), parent_shape
