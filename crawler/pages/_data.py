@@ -153,8 +153,8 @@ CURRENT_TOKENS = frozenset(
         "dealprice",
     }
 )
-# tokens that mark a price that is not what the buyer pays now.
-STRUCK_TOKENS = frozenset(
+# tokens that mark an earlier or reference price shown for comparison ("was", "UVP", "list").
+OLD_PRICE_TOKENS = frozenset(
     {
         "was",
         "old",
@@ -180,6 +180,11 @@ STRUCK_TOKENS = frozenset(
         "reference",
         "typical",
         "basis",
+    }
+)
+# tokens that mark a price that is not what the buyer pays now.
+STRUCK_TOKENS = OLD_PRICE_TOKENS | frozenset(
+    {
         "unitprice",
         "perunit",
         "installment",
@@ -264,7 +269,7 @@ REGULAR_TOKENS = frozenset({"regular", "regularprice"})
 REGULAR_LABEL = re.compile(r"(?<![\w])(regular price|normal price|normalpreis)\s*:?\s*$", re.I)
 # Words right before a price that say it is not the current price.
 NOT_CURRENT_BEFORE = re.compile(
-    r"(?<![\w])(was|list price|list|typical price|msrp|rrp|uvp|statt|anstatt|vorher|original(ly)?|"
+    r"(?<![\w])(was|war|list price|list|typical price|msrp|rrp|uvp|statt|anstatt|vorher|original(ly)?|"
     r"regular price was|de|antes|avant|prima|era|invece di|zamiast|"
     r"reg\.?|before|compare at|compare|save|you save|saving|sparen|ahorra|économisez|"
     r"shipping|shipping costs?|delivery|postage|versand|versandkosten|porto|livraison|envío|"

@@ -43,6 +43,8 @@ class Layout:
     buy_buttons: list[lxml.html.HtmlElement] = field(default_factory=list)
     blocked: set[lxml.html.HtmlElement] = field(default_factory=set)
     _texts: list | None = field(default=None, repr=False)
+    # Results other modules derive from the layout once per page ("candidates").
+    memo: dict = field(default_factory=dict, repr=False)
 
     def own_texts(self) -> list[tuple[lxml.html.HtmlElement, list[str]]]:
         """(element, own text pieces) for every element with text of its own, links and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,9 +15,10 @@ from crawler.pages.condition import condition_from_title
 from crawler.pages.document import Page, load_page, visible_text
 from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
-from crawler.pages.money import detect_currency
+from crawler.pages.money import detect_currency, format_price
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
 from crawler.pages.selectors import selector_fields
+from crawler.pages.struck import sale_below_struck
 from crawler.pages.visible import visible_fields
 from grayhound.models import Listing
 
@@ -39,6 +41,8 @@ MERGED_FIELDS = (
     "seller_url",
     "seller_domain",
 )
+# Layers whose price a page can contradict by showing it struck through.
+STRUCTURED_LAYERS = ("json-ld", "microdata", "opengraph")
 # Text-layer keys only the price candidates give. Nothing reads them once structured data
 # has an offer with a price and a currency (see _read_text), so they are not computed then.
 PRICE_TEXT_KEYS = (
@@ -101,6 +105,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     layers.append(("text", text))
     values, sources = _merge(layers)
     _resolve_currency(values, sources, layers, default_currency, page.problems)
+    guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page.url)
     values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, text)
@@ -175,6 +180,22 @@ def _resolve_currency(values, sources, layers, default, problems: list[str]) -> 
         values["currency"], sources["currency"] = default.upper(), "default"
     elif layers[-1][1].get("page_currency"):
         values["currency"], sources["currency"] = layers[-1][1]["page_currency"], "text"
+
+
+def _prefer_visible_sale(values: dict, sources: dict, layout: Layout, problems: list) -> None:
+    """A structured price the page shows only struck through (Magento's JSON-LD still on the
+    regular price beside its Special Price) gives way to the visible current price."""
+    layer = sources.get("price")
+    if layer not in STRUCTURED_LAYERS:
+        return
+    structured = Decimal(values["price"])
+    sale = sale_below_struck(layout, structured, values.get("currency"))
+    if sale is not None:
+        values["price"], sources["price"] = format_price(sale.amount), "text"
+        problems.append(
+            f"{layer} price {structured} is shown struck through on the page;"
+            f" its current price {values['price']} is used"
+        )
 
 
 def _fill_condition(values: dict, sources: dict) -> None:

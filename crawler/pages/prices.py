@@ -90,6 +90,19 @@ def price_candidates(layout: Layout) -> list[Candidate]:
     return sorted(seen.values(), key=lambda c: -c.score)
 
 
+def cached_candidates(layout: Layout) -> list[Candidate]:
+    """`price_candidates`, computed once per layout (the text layer and the struck-price check
+    both read them)."""
+    if "candidates" not in layout.memo:
+        layout.memo["candidates"] = price_candidates(layout)
+    return layout.memo["candidates"]
+
+
+def read_candidate(element: lxml.html.HtmlElement) -> Candidate | None:
+    """The one amount an element prints (unscored), or None."""
+    return _read(element, element)
+
+
 def best_price(candidates: list[Candidate]) -> Candidate | None:
     return candidates[0] if candidates and candidates[0].score >= MIN_SCORE else None
 

@@ -15,7 +15,7 @@ from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
 from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, labelled_value
 from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
-from crawler.pages.prices import MONEY_OR_MARKER, best_price, price_candidates
+from crawler.pages.prices import MONEY_OR_MARKER, best_price, cached_candidates
 from crawler.pages.titles import page_title
 
 # A product page shows this many priced cards linking elsewhere only when it is a list.
@@ -33,7 +33,7 @@ MAX_PAGE_TEXT = 20_000
 def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=True) -> dict:
     """`prices=False` skips the price candidates and the page currency: the caller's
     structured data already settled price, currency and the offer, and ignores those keys."""
-    candidates = price_candidates(layout) if prices else []
+    candidates = cached_candidates(layout) if prices else []
     best = best_price(candidates)
     title = _title(layout) or page_title(page, site_name)
     seller, seller_url, seller_domain = _seller(page, layout)
