@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from reports.digest import GROUP_TITLES, GROUPS, Digest
+from reports.digest import GROUP_TITLES, GROUPS, SEVERITIES, Digest
 from reports.tabular import write_csv
 
 CSV_FIELDS = (
@@ -54,6 +56,9 @@ FLAG_LABELS = {
     "gray_import": "Gray import",
 }
 MARKDOWN_SPECIALS = "\\`*_[]|#"
+# Cases per group on the HTML page and in Markdown, riskiest first: a morning's triage, and a
+# page a mail client still opens. Counts cover every case; JSON and CSV list them all.
+CASES_SHOWN = 100
 
 
 def environment() -> Environment:
@@ -72,33 +77,44 @@ def environment() -> Environment:
 
 
 def render_html(digest: Digest, *, evidence_dir: str | None = None) -> str:
-    return _render("digest.html.j2", digest, evidence_dir)
+    return render(digest, "html", evidence_dir=evidence_dir)
 
 
 def render_markdown(digest: Digest, *, evidence_dir: str | None = None) -> str:
-    return _render("digest.md.j2", digest, evidence_dir)
-
-
-def render_json(digest: Digest, **_) -> str:
-    return json.dumps(digest.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def render_csv(digest: Digest, **_) -> str:
-    stream = io.StringIO()
-    rows = ({**item, "capture": _capture_ref(item)} for item in digest.all_items())
-    write_csv(rows, CSV_FIELDS, stream)
-    return stream.getvalue()
-
-
-RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json, "csv": render_csv}
-EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
+    return render(digest, "md", evidence_dir=evidence_dir)
 
 
 def render(digest: Digest, fmt: str, *, evidence_dir: str | None = None) -> str:
-    return RENDERERS[fmt](digest, evidence_dir=evidence_dir)
+    stream = io.StringIO()
+    write(digest, fmt, stream, evidence_dir=evidence_dir)
+    return stream.getvalue()
 
 
-def _render(template: str, digest: Digest, evidence_dir: str | None) -> str:
+def write(digest: Digest, fmt: str, stream: IO[str], *, evidence_dir: str | None = None) -> None:
+    """Write the digest in `fmt` piece by piece: a digest of tens of thousands of cases is
+    never held as one string."""
+    if fmt == "json":
+        _write_json(digest, stream)
+    elif fmt == "csv":
+        rows = ({**item, "capture": _capture_ref(item)} for item in digest.all_items())
+        write_csv(rows, CSV_FIELDS, stream)
+    else:
+        _write_template(TEMPLATES[fmt], digest, evidence_dir, stream)
+
+
+TEMPLATES = {"html": "digest.html.j2", "md": "digest.md.j2"}
+EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
+
+
+def _write_json(digest: Digest, stream: IO[str]) -> None:
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    _write_chunks(encoder.iterencode(digest.to_dict()), stream)
+    stream.write("\n")
+
+
+def _write_template(
+    template: str, digest: Digest, evidence_dir: str | None, stream: IO[str]
+) -> None:
     def capture_href(capture: dict) -> str:
         """A link to the stored WARC file of a capture (the bundle command gives the rest)."""
         path = Path(capture["warc_file"])
@@ -106,11 +122,37 @@ def _render(template: str, digest: Digest, evidence_dir: str | None) -> str:
             path = Path(evidence_dir) / path
         return path.absolute().as_uri()
 
-    return (
+    chunks = (
         environment()
         .get_template(template)
-        .render(d=digest.to_dict(), items=digest.items, capture_href=capture_href)
+        .generate(d=digest.to_dict(), shown=shown_items(digest), capture_href=capture_href)
     )
+    _write_chunks(chunks, stream)
+
+
+def shown_items(digest: Digest, limit: int | None = None) -> dict[str, dict]:
+    """Per group, the cases the HTML and Markdown pages show (the riskiest `limit`, by default
+    CASES_SHOWN) and a count by severity of the rest, which JSON and CSV carry in full."""
+    limit = CASES_SHOWN if limit is None else limit
+    shown = {}
+    for group in GROUPS:
+        items = digest.items[group]
+        hidden = dict.fromkeys(SEVERITIES, 0)
+        for item in items[limit:]:
+            hidden[item["severity"]] += 1
+        shown[group] = {"cases": items[:limit], "hidden": len(items[limit:]), "by_severity": hidden}
+    return shown
+
+
+def _write_chunks(chunks: Iterable[str], stream: IO[str], batch: int = 4096) -> None:
+    """Write many small pieces of text in fewer, larger writes."""
+    pending: list[str] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        if len(pending) >= batch:
+            stream.write("".join(pending))
+            pending.clear()
+    stream.write("".join(pending))
 
 
 def _capture_ref(item: dict) -> str | None:

@@ -41,15 +41,15 @@ def digest(since: str | None, fmt: str | None, out: str | None, no_record: bool)
     Example: grayhound digest --since 7d --format html --out digest.html"""
     from grayhound.pipeline import produce_digest
     from grayhound.store import open_store
-    from reports.render import render
+    from reports.render import write
 
     config = current_config()
     suffix = Path(out).suffix.lstrip(".") if out not in (None, "-") else ""
     fmt = fmt or (suffix if suffix in DIGEST_FORMATS else "md")
     with open_store(config.storage.database, create=False) as store:
         result = produce_digest(store, config, datetime.now(UTC), since, record=not no_record)
-    text = render(result, fmt, evidence_dir=str(config.storage.evidence_dir))
-    _write(text, out)
+    with open_output(out) as stream:
+        write(result, fmt, stream, evidence_dir=str(config.storage.evidence_dir))
     if out not in (None, "-"):
         counts = result.counts["groups"]
         click.echo(
@@ -147,11 +147,6 @@ def schedule() -> None:
         click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z {message}", err=True)
 
     run_schedule(current_config(), log=log)
-
-
-def _write(text: str, out: str | None) -> None:
-    with open_output(out) as stream:
-        stream.write(text)
 
 
 def _table(rows: list[dict]) -> str:

@@ -159,3 +159,37 @@ def test_an_item_links_to_its_stored_capture(world, example_config):
     html = render(digest, "html", evidence_dir="/srv/evidence")
     assert 'href="file:///srv/evidence/warc/run-1.warc.gz"' in html
     assert "sha256 abababababab…" in html
+
+
+def test_pages_show_the_riskiest_cases_and_say_where_the_rest_are(
+    world, example_config, monkeypatch
+):
+    monkeypatch.setattr("reports.render.CASES_SHOWN", 1)
+    first_day(world)
+    digest = produce_digest(world.store, example_config, world.at(1))
+
+    html = render(digest, "html")
+    assert "Xiaomi 14 Pro 512GB" in html and "Redmi Note 13" not in html
+    assert (
+        "1 more new case not shown on this page</b>\n    (1 high); above are the 1 riskiest" in html
+    )
+    assert "New <span" in html and "(2)</span>" in html  # the group still counts both
+    markdown = render(digest, "md")
+    assert "Redmi Note 13" not in markdown
+    assert "**1 more new case not shown here** (1 high)" in markdown
+
+    assert len(json.loads(render(digest, "json"))["groups"]["new"]) == 2
+    assert len(list(csv.DictReader(io.StringIO(render(digest, "csv"))))) == 2
+
+
+def test_the_cli_writes_every_format_to_a_file(config_world, example_config_path, tmp_path):
+    from grayhound.cli import main
+
+    first_day(config_world)
+    config = ["--config", str(example_config_path)]
+    for fmt in ("html", "md", "json", "csv"):
+        out = tmp_path / f"digest.{fmt}"
+        assert main([*config, "digest", "--no-record", "--out", str(out)]) == 0
+        assert "Xiaomi 14 Pro 512GB" in out.read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "digest.json").read_text(encoding="utf-8"))
+    assert data["counts"]["groups"] == {"new": 2, "changed": 0, "still_open": 0}
