@@ -241,13 +241,25 @@ BLOCK_TOKENS = frozenset(
         "swiper",
         "comparison",
         "header",
+        "topbar",
     }
 )
 # Block words that name a region of the page layout. Inside the product's own box (the block
 # holding its title and buy button) they name a part of that box ("ui-pdp-seller__header",
 # the seller box's heading), not the site's header or menu.
 LAYOUT_TOKENS = frozenset(
-    {"header", "footer", "nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "masthead"}
+    {
+        "header",
+        "topbar",
+        "footer",
+        "nav",
+        "navbar",
+        "navigation",
+        "menu",
+        "megamenu",
+        "sidebar",
+        "masthead",
+    }
 )
 BLOCK_TAGS = frozenset({"nav", "footer", "aside", "header"})
 BLOCK_HEADINGS = re.compile(
@@ -345,9 +357,15 @@ GENERIC_LINK_TEXT = re.compile(
     r"message|report|details|sign|log|help|feedback|\d)",
     re.I,
 )
+# Chinese and Japanese marketplaces end a shop's name with 店 ("…京东自营旗舰店",
+# "…楽天市場店"): a link so named leads to the shop even when its URL does not say "seller".
+SHOP_NAME_END = "店"
+# A seller's page by its URL; not the site's own pages under the same word ("/shop/cart",
+# "/store/search").
 SELLER_PATH = re.compile(
     r"/(seller|sellers|store|stores|shop|shops|user|usr|str|merchant|vendor|vendors|profile|"
-    r"sp|s-store|storefront)(/|\?|=|$)|[?&](seller|sellerid|seller_id|me|merchant)=",
+    r"sp|s-store|storefront)(/(?!(cart|checkout|basket|bag|buy|category|categories|search|"
+    r"login|account|help)\b)|\?|=|$)|[?&](seller|sellerid|seller_id|me|merchant)=",
     re.I,
 )
 WEBSITE_LABEL = re.compile(

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.pages._data import GENERIC_LINK_TEXT, PRICE_ON_REQUEST, SELLER_PATH, WEBSITE_LABEL
+from crawler.pages._data import (
+    GENERIC_LINK_TEXT,
+    PRICE_ON_REQUEST,
+    SELLER_PATH,
+    SHOP_NAME_END,
+    WEBSITE_LABEL,
+)
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
@@ -22,6 +28,8 @@ from crawler.pages.titles import page_title
 MANY_CARDS = 4
 # A link naming a product beside a price has at least this many characters.
 MIN_CARD_NAME = 12
+# A shop's name is longer than the bare word for a shop ("实体店", a physical store).
+MIN_SHOP_NAME = 4
 # The product summary around the title; beyond this it is the whole page, reviews and all.
 MAX_BLOCK_TEXT = 1500
 # How much of that block is kept as the listing's summary.
@@ -158,14 +166,28 @@ def _profile_link(page: Page, node: lxml.html.HtmlElement):
 
 
 def _nearest_profile_link(page: Page, layout: Layout):
-    links = [
-        e
-        for e in layout.elements
-        if e.tag == "a" and SELLER_PATH.search(e.get("href") or "") and not layout.in_blocked(e)
+    """The link nearest the title that leads to a seller's page: by its URL ("/seller/…"), or
+    else by its name, where the name says it is a shop ("Apple产品京东自营旗舰店")."""
+    buttons = {id(button) for button in layout.buy_buttons}  # "/shop/cart/add/…" is no shop
+    links = [e for e in layout.elements if e.tag == "a" and e.get("href") and id(e) not in buttons]
+    profiles = [e for e in links if SELLER_PATH.search(e.get("href"))]
+    profiles = [e for e in profiles if not layout.in_blocked(e)] or [
+        e for e in links if _names_a_shop(page, e) and not layout.in_blocked(e)
     ]
-    if not links:
+    if not profiles:
         return None
-    return min(links, key=lambda link: layout.distance(link) or 0)
+    return min(profiles, key=lambda link: layout.distance(link) or 0)
+
+
+def _names_a_shop(page: Page, link: lxml.html.HtmlElement) -> bool:
+    """A link named like a shop that stands on its own: in running text ("到<a>附近的…专卖店</a>
+    体验真机", visit a store near you) a store's name is prose, not the seller."""
+    text = link.text_content().strip()
+    if not text.endswith(SHOP_NAME_END) or len(text) < MIN_SHOP_NAME:
+        return False
+    if (link.tail or "").strip():
+        return False
+    return page.absolute(link.get("href")) is not None
 
 
 def _link_name(link: lxml.html.HtmlElement) -> str | None:
