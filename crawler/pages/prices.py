@@ -78,9 +78,9 @@ def price_candidates(layout: Layout) -> list[Candidate]:
             element = seed  # the climb reached a box that also holds the struck price
         if id(element) in seen or _excluded(element, layout):
             continue
-        candidate = _read(element, seed)
+        candidate = _read(element, seed, texts)
         if candidate is None and element is not seed and id(seed) not in seen:
-            candidate = _read(seed, seed)  # the climb reached a block with several prices
+            candidate = _read(seed, seed, texts)  # the climb reached a block with several prices
         if candidate is not None and not _not_current_by_context(candidate):
             _score(candidate, layout)
             seen[id(candidate.element)] = candidate
@@ -183,19 +183,21 @@ def _is_fraction(element, text: str) -> bool:
 
 
 def _has_offscreen_twin(element) -> bool:
-    hidden = element.xpath(".//*[@aria-hidden='true']")
-    if not hidden:
+    # Most elements hold no aria-hidden part: a plain walk is far cheaper than an XPath call.
+    if not any(node.get("aria-hidden") == "true" for node in element.iterdescendants()):
         return False
     outside = [t for t in element.xpath(".//text()[not(ancestor::*[@aria-hidden='true'])]")]
     return bool(re.search(r"\d", "".join(outside)))
 
 
-def _read(element, seed) -> Candidate | None:
-    text = price_text(element)
-    money = [m.group() for m in MONEY.finditer(text)]
-    numbers = _NUMBERS.findall(_PERCENT.sub(" ", text))
-    if len(text) > MAX_PRICE_TEXT or len({_digits(m) for m in money}) > 1:
+def _read(element, seed, texts: dict | None = None) -> Candidate | None:
+    text = _known_text(element, texts) if texts is not None else price_text(element)
+    if len(text) > MAX_PRICE_TEXT:
         return None
+    money = [m.group() for m in MONEY.finditer(text)]
+    if len({_digits(m) for m in money}) > 1:
+        return None
+    numbers = _NUMBERS.findall(_PERCENT.sub(" ", text))
     source = money[0] if money else (numbers[0] if len(numbers) == 1 else "")
     amount = parse_amount(source) if source else None
     for node in (element, seed):
@@ -216,7 +218,7 @@ def _excluded(element, layout: Layout) -> bool:
     if any("line-through" in (node.get("style") or "") for node in chain[:3]):
         return True
     near = set().union(*(hint_tokens(node) for node in chain[:3]))
-    if near & STRUCK_TOKENS or element.xpath(".//del|.//s|.//strike"):
+    if near & STRUCK_TOKENS or next(element.iterdescendants(*STRUCK_TAGS), None) is not None:
         return True
     return layout.in_blocked(element)
 
@@ -235,7 +237,9 @@ def _not_current_by_context(candidate: Candidate) -> bool:
             break
         context = visible_text(parent, 300)
         at = context.find(text)
-        if at >= 0 and len(context) > len(text):
+        if at < 0:
+            break  # beyond the window (a list's later row): every larger block puts it later
+        if len(context) > len(text):
             before = context[:at][-40:] + lead
             after = trail + context[at + len(text) :][:40]
             break
