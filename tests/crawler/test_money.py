@@ -47,6 +47,7 @@ CURRENCIES = [
     ("JP¥ 2,999", None, "JPY", None),
     ("2,999円", None, "JPY", None),
     ("1999元", None, "CNY", None),
+    ("1,299,000원", None, "KRW", None),
     ("RMB 1999", None, "CNY", None),
     ("$1,099.00", "USD", "USD", None),
     ("$1,099.00", "CAD", "CAD", None),
