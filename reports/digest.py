@@ -1,17 +1,20 @@
 """The daily digest as data: what brand-protection staff read every morning.
 
 `build_digest` is pure: it takes the rows the store gave (`DigestInputs`) and returns a
-`Digest` whose `to_dict()` is the JSON contract and what every renderer reads. Items are
+`Digest` whose `to_dict()` is the JSON contract (`as_page()`, the same without copying the
+items, is what every renderer reads). Items are
 grouped as *new* (never shown in a digest before the reference point), *changed* (evidence or
 judgement differs from what was last shown) and *still open*, each ranked by risk."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from grayhound.errors import UsageError
+from grayhound.store.digests import Record, columns_of
 from grayhound.triage import SHOWN_STATES, evidence_changes, evidence_of, judgement_changes
 from reports.currency import format_money
 from reports.health import crawl_health
@@ -21,6 +24,13 @@ GROUP_TITLES = {"new": "New", "changed": "Changed", "still_open": "Still open"}
 SEVERITIES = ("critical", "high", "watch")
 SINCE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
 SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+ITEM_FIELDS = (
+    "case_id", "group", "state", "kind", "subject_id", "severity", "verdict", "score", "brand",
+    "flags", "reasons", "title", "seller", "seller_domain", "source", "url", "model", "price",
+    "currency", "msrp", "msrp_currency", "price_ratio", "price_text", "listing_count",
+    "first_seen", "last_seen", "changes", "capture", "finding_id", "fingerprint", "evidence",
+)  # fmt: skip
+ITEM_COLUMNS = columns_of(ITEM_FIELDS)  # shared by every item: a digest may hold 100,000
 
 
 @dataclass
@@ -29,8 +39,8 @@ class DigestInputs:
 
     now: str
     reference: str  # compare against what was shown at or before this moment
-    rows: list[dict]  # flagged findings joined with their subjects (store.flagged_*)
-    cases: dict[tuple, dict]  # (subject_kind, subject_id) -> case row
+    rows: list[Mapping]  # flagged findings joined with their subjects (store.flagged_*)
+    cases: dict[tuple, Mapping]  # (subject_kind, subject_id) -> case row
     shown: dict[int, dict] = field(default_factory=dict)  # case id -> evidence last shown
     captures: dict[int, dict] = field(default_factory=dict)  # listing id -> capture row
     runs: list[dict] = field(default_factory=list)  # finished crawl runs, newest first (≤ 2)
@@ -44,12 +54,20 @@ class Digest:
     created_at: str
     reference: str
     previous_digest_at: str | None
-    items: dict[str, list[dict]]
+    items: dict[str, list[Record]]  # each item a read-only mapping of ITEM_FIELDS
     counts: dict
     health: dict
     failures: list[dict]
 
     def to_dict(self) -> dict:
+        """The JSON contract, as plain dicts and lists."""
+        page = self.as_page()
+        page["groups"] = {group: [dict(item) for item in page["groups"][group]] for group in GROUPS}
+        return page
+
+    def as_page(self) -> dict:
+        """What `to_dict` holds, its items left as the digest's read-only records (not copied):
+        what the renderers read."""
         return {
             "created_at": self.created_at,
             "since": self.reference,
@@ -60,7 +78,7 @@ class Digest:
             "failures": self.failures,
         }
 
-    def all_items(self) -> list[dict]:
+    def all_items(self) -> list[Record]:
         return [item for group in GROUPS for item in self.items[group]]
 
 
@@ -86,12 +104,12 @@ def iso(moment: datetime) -> str:
 
 
 def build_digest(inputs: DigestInputs) -> Digest:
-    items: dict[str, list[dict]] = {group: [] for group in GROUPS}
+    items: dict[str, list[Record]] = {group: [] for group in GROUPS}
     for row in inputs.rows:
         case = inputs.cases.get((row["subject_kind"], row["subject_id"]))
         if case is None or case["state"] not in SHOWN_STATES:
             continue
-        item = digest_item(row, case, inputs)
+        item = digest_item(row.as_dict() if isinstance(row, Record) else row, case, inputs)
         items[item["group"]].append(item)
     for group in GROUPS:
         items[group].sort(key=risk_order)
@@ -117,7 +135,7 @@ def build_digest(inputs: DigestInputs) -> Digest:
     )
 
 
-def digest_item(row: dict, case: dict, inputs: DigestInputs) -> dict:
+def digest_item(row: Mapping, case: Mapping, inputs: DigestInputs) -> Record:
     evidence = evidence_of(row)
     shown = inputs.shown.get(case["id"])
     changes = []
@@ -125,7 +143,7 @@ def digest_item(row: dict, case: dict, inputs: DigestInputs) -> dict:
         changes = evidence_changes(shown, evidence) + judgement_changes(shown, evidence)
     group = "new" if shown is None else "changed" if changes else "still_open"
     is_listing = row["subject_kind"] == "listing"
-    return {
+    item = {
         "case_id": case["id"],
         "group": group,
         "state": case["state"],
@@ -158,6 +176,7 @@ def digest_item(row: dict, case: dict, inputs: DigestInputs) -> dict:
         "fingerprint": row["fingerprint"],
         "evidence": evidence,
     }
+    return Record.of(ITEM_COLUMNS, item)
 
 
 def capture_summary(capture: dict | None) -> dict | None:
@@ -174,7 +193,7 @@ def capture_summary(capture: dict | None) -> dict | None:
     }
 
 
-def severity(row: dict) -> str:
+def severity(row: Mapping) -> str:
     if row["verdict"] == "impersonation":
         return "critical"
     if row["verdict"] == "suspicious" or (row.get("score") or 0) >= 0.5:
@@ -182,13 +201,13 @@ def severity(row: dict) -> str:
     return "watch"
 
 
-def risk_order(item: dict) -> tuple:
+def risk_order(item: Mapping) -> tuple:
     """Most severe first, then highest score, then the deepest discount."""
     ratio = item["price_ratio"] if item["price_ratio"] is not None else 9.0
     return (SEVERITIES.index(item["severity"]), -item["score"], ratio, item["case_id"])
 
 
-def price_text(row: dict) -> str:
+def price_text(row: Mapping) -> str:
     """ "$449.00 — 45 % of MSRP $999.00"; the price alone when no MSRP is known."""
     if row.get("price") is None:
         return "no price on the page"
@@ -200,7 +219,7 @@ def price_text(row: dict) -> str:
     return f"{price} — {round(ratio * 100)} % of MSRP {msrp}"
 
 
-def _ratio(row: dict) -> float | None:
+def _ratio(row: Mapping) -> float | None:
     if row.get("price_ratio") is not None:
         return round(float(row["price_ratio"]), 4)
     if row.get("msrp") and row.get("price") and row.get("currency") == row.get("msrp_currency"):
@@ -208,7 +227,7 @@ def _ratio(row: dict) -> float | None:
     return None
 
 
-def count_items(items: dict[str, list[dict]]) -> dict:
+def count_items(items: dict[str, list[Record]]) -> dict:
     flags: dict[str, int] = {}
     severities = dict.fromkeys(SEVERITIES, 0)
     states: dict[str, int] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -106,9 +106,17 @@ TEMPLATES = {"html": "digest.html.j2", "md": "digest.md.j2"}
 EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
 
 
+class _ItemEncoder(json.JSONEncoder):
+    """JSON of a digest whose items are read-only mappings: each is written as the dict it
+    reads as, one at a time, never all copied at once."""
+
+    def default(self, o):
+        return dict(o) if isinstance(o, Mapping) else super().default(o)
+
+
 def _write_json(digest: Digest, stream: IO[str]) -> None:
-    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
-    _write_chunks(encoder.iterencode(digest.to_dict()), stream)
+    encoder = _ItemEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    _write_chunks(encoder.iterencode(digest.as_page()), stream)
     stream.write("\n")
 
 
@@ -125,7 +133,7 @@ def _write_template(
     chunks = (
         environment()
         .get_template(template)
-        .generate(d=digest.to_dict(), shown=shown_items(digest), capture_href=capture_href)
+        .generate(d=digest.as_page(), shown=shown_items(digest), capture_href=capture_href)
     )
     _write_chunks(chunks, stream)
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from grayhound.store.digests import Record, columns_of
+
 
 def create_schema(db: sqlite_utils.Database) -> None:
     db["cases"].create(
@@ -60,15 +62,18 @@ class Reviews:
     def ensure_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> dict:
         """Open a case for every (subject_kind, subject_id) that has none; return
         {(subject_kind, subject_id): case row} for all of them."""
-        subjects = list(dict.fromkeys(subjects))
-        self.open_cases(subjects, now)
-        wanted = set(subjects)
+        wanted = {key: key for key in subjects}  # each key once, and one tuple object per key
+        self.open_cases(wanted, now)
+        cursor = self.db.execute("SELECT * FROM cases ORDER BY id")
+        columns = columns_of(column[0] for column in cursor.description)
+        kind_at, subject_at = columns["subject_kind"], columns["subject_id"]
         shared: dict = {}  # tens of thousands of cases share a kind, a state and a few dates
         cases = {}
-        for row in self.db.query("SELECT * FROM cases ORDER BY id"):
-            key = (row["subject_kind"], row["subject_id"])
-            if key in wanted:
-                cases[key] = {k: shared.setdefault(v, v) for k, v in row.items()}
+        for values in cursor:
+            key = wanted.get((values[kind_at], values[subject_at]))
+            if key is not None:
+                values = tuple(shared.setdefault(v, v) if isinstance(v, str) else v for v in values)
+                cases[key] = Record(columns, values)
         return cases
 
     def open_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> None:

@@ -193,3 +193,11 @@ def test_the_cli_writes_every_format_to_a_file(config_world, example_config_path
         assert "Xiaomi 14 Pro 512GB" in out.read_text(encoding="utf-8")
     data = json.loads((tmp_path / "digest.json").read_text(encoding="utf-8"))
     assert data["counts"]["groups"] == {"new": 2, "changed": 0, "still_open": 0}
+
+
+def test_to_dict_is_plain_data_with_the_json_forms_content(world, example_config):
+    first_day(world)
+    digest = produce_digest(world.store, example_config, world.at(1))
+    plain = digest.to_dict()
+    assert type(plain["groups"]["new"][0]) is dict
+    assert json.loads(json.dumps(plain)) == json.loads(render(digest, "json"))
