@@ -2,8 +2,8 @@
 
 Domains and names: impersonation and suspicious count as positive; exact-verdict accuracy and
 brand accuracy (on positives) are reported too. Titles: model, accessory and condition accuracy.
-Blind: blind.csv (domains and names, a `kind` column), labelled before its author read the
-detectors: the nearest thing here to unseen inputs, reported but not part of the goal.
+Blind: blind.csv and blind2.csv (domains and names, a `kind` column), each labelled before its
+author read the detectors: the nearest thing here to unseen inputs, reported but not part of the goal.
 
     python -m benchmarks.detector_quality [--misses]
 """
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "names": verdict_quality(rows("names.csv"), "name", book, args.misses),
         "titles": title_quality(book, args.misses),
         "blind": verdict_quality(rows("blind.csv"), None, book, args.misses),
+        "blind2": verdict_quality(rows("blind2.csv"), None, book, args.misses),
     }
     for kind, figures in results.items():
         shown = "  ".join(
