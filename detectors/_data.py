@@ -30,16 +30,40 @@ RETAIL_WORDS = frozenset(
     phone phones mobile mobiles smartphone smartphones gadget gadgets electronics electronic
     tech technology digital accessories parts repair repairs fix trade trading import imports
     export clearance liquidation bargain bargains buy buynow order orders price prices
-    store24 shop24 experience showroom gallery expo dealer dealers agent agency free home""".split()
+    store24 shop24 experience showroom gallery expo dealer dealers agent agency free home
+    refurb refurbished renewed used secondhand preowned""".split()
 )
+
+# Legal-entity suffixes: the brand + one of these is styled as the brand's own company
+# ('Samsung Electronics Co. Ltd', 'Apple Inc.').
+CORPORATE_WORDS = frozenset(
+    "inc incorporated corp corporation ltd llc plc gmbh pty pvt holdings".split()
+)
+
+# Retail words of an independent trade in the brand's products: a repairer or parts dealer names
+# what it works on, so beside a brand in a domain they are worth a look, not a claim to be it.
+AFTERMARKET_WORDS = frozenset("repair repairs fix parts spares accessories".split())
 
 # Regions and markets squatters append ("xiaomi-global", "samsung-europe").
 REGION_WORDS = frozenset(
     """global international intl worldwide europe european euro eu uk usa us america asia
     india germany deutschland france espana spain italia italy china hk japan africa arabia
     uae dubai latam mexico brasil brazil canada australia nz pakistan nigeria kenya turkey
-    russia poland nederland benelux nordic""".split()
+    russia poland nederland benelux nordic
+    malaysia indonesia philippines thailand vietnam singapore bangladesh srilanka nepal
+    taiwan korea hongkong macau mongolia kazakhstan uzbekistan saudi ksa qatar kuwait oman
+    bahrain israel iran iraq jordan lebanon egypt morocco algeria tunisia ghana ethiopia
+    tanzania uganda rwanda cameroon senegal zambia zimbabwe southafrica angola ukraine
+    romania bulgaria greece portugal austria switzerland schweiz suisse belgium belgie
+    netherlands holland sweden sverige norway norge denmark danmark finland suomi ireland
+    england britain scotland czech slovakia hungary croatia serbia slovenia latvia
+    lithuania estonia belarus chile peru colombia argentina venezuela ecuador bolivia
+    uruguay paraguay newzealand""".split()
 )
+
+# Regions only the brand itself covers: a reseller is local, so 'Redmi Global Store' presents as
+# the brand's own worldwide store where 'Samsung Store US' reads as a shop in the US.
+WORLD_SCOPE_WORDS = frozenset("global international worldwide intl".split())
 
 # Harmless glue that may sit beside a brand term without adding a signal of its own.
 FILLER_WORDS = frozenset(
@@ -65,6 +89,11 @@ COUNTRY_CODES = frozenset(
     sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug um us uy uz va vc ve vg
     vi vn vu wf ws ye yt za zm zw uk eu""".split()
 )
+
+# Word endings (a past tense after 'e', the pinyin nasal coda): glued after a brand term, and
+# nothing else, they make it another word's stem ('siphoned', 'xiaoming'); 'ng' then counts as
+# Nigeria only with a separator ('xiaomi-ng').
+STEM_TAILS = frozenset("d ng".split())
 
 # Suffixes that are generic top-level domains a brand rarely owns but squatters love.
 RETAIL_SUFFIXES = frozenset(
@@ -165,6 +194,10 @@ ACCESSORY_WORDS = frozenset(
     sleeve pouch wallet lanyard stylus dock tripod gimbal lens powerbank ladegerat ladekabel
     cargador cable adaptador""".split()
 )
+# 'Band' names a wearable, not a strap, after these words ('Smart Band 8') or before a generation
+# number that is not a size ('Band 8', not 'Band 45mm').
+WEARABLE_QUALIFIERS = frozenset("smart fitness activity".split())
+SIZE_UNITS = frozenset("mm cm in inch".split())
 # Weak accessory nouns: count only when the title shows no device spec (storage, RAM).
 WEAK_ACCESSORY_WORDS = frozenset("adapter plug battery earbuds headphones kit".split())
 # Words that attach an accessory to a device listing ("with charger", "+ free case").

@@ -16,6 +16,9 @@ from grayhound.config import Brand, Config, Pricing
 
 # The public-suffix snapshot tldextract ships: no network, no delay (see STYLE.md).
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
+# The same snapshot with its private section: suffixes under which a hosting platform hands out
+# sites ('myshopify.com', 'blogspot.com', 'netlify.app').
+_EXTRACT_PRIVATE = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +41,36 @@ def split_host(host: str) -> tuple[str, str, str]:
         return subdomain, label, tld
     parts = _EXTRACT(host)
     return parts.subdomain, parts.domain, parts.suffix
+
+
+@lru_cache(maxsize=1)
+def _platform_suffixes() -> frozenset[str]:
+    """Private public-suffix rules without wildcards: hosting platforms' site suffixes."""
+    private = _EXTRACT_PRIVATE.tlds
+    private = private() if callable(private) else private
+    public = _EXTRACT.tlds
+    public = frozenset(public() if callable(public) else public)
+    return frozenset(rule for rule in private if rule not in public and "*" not in rule)
+
+
+def is_platform_suffix(suffix: str) -> bool:
+    return "." in suffix and suffix in _platform_suffixes()
+
+
+def hosted_site(subdomain: str, label: str, suffix: str) -> tuple[str, str, str] | None:
+    """(subdomain, site label, platform suffix) when the host is a site on a hosting platform.
+
+    'xiaomi-store.myshopify.com' is Shopify's domain by the public suffixes, but the store's own
+    name is 'xiaomi-store': on a platform the site label is what its owner chose and registered."""
+    if not subdomain:
+        return None
+    platforms = _platform_suffixes()
+    chain = [*subdomain.split("."), label]
+    for i in range(1, len(chain)):
+        platform = ".".join([*chain[i:], suffix])
+        if platform in platforms:
+            return ".".join(chain[: i - 1]), chain[i - 1], platform
+    return None
 
 
 def _term_text(text: str) -> str:

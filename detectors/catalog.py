@@ -20,7 +20,9 @@ from detectors._data import (
     CONDITION_PHRASES,
     FITS_WORDS,
     MODEL_MODIFIERS,
+    SIZE_UNITS,
     WEAK_ACCESSORY_WORDS,
+    WEARABLE_QUALIFIERS,
 )
 from detectors.normalize import fold, split_camel
 from grayhound.config import CatalogModel
@@ -127,13 +129,23 @@ def is_accessory(tokens: list[str], title: str, line_words: frozenset[str]) -> s
     has_spec = bool(_SPEC.search(title.lower()))
     for k, token in enumerate(tokens):
         bundled = any(t in BUNDLE_WORDS for t in tokens[max(0, k - 2) : k])
-        if token in ACCESSORY_WORDS and not bundled:
+        if token in ACCESSORY_WORDS and not bundled and not _wearable_band(tokens, k):
             return token
         if token in WEAK_ACCESSORY_WORDS and not bundled and not has_spec:
             return token
         if token in FITS_WORDS and k + 1 < len(tokens) and tokens[k + 1] in line_words:
             return f"{token} {tokens[k + 1]}"
     return None
+
+
+def _wearable_band(tokens: list[str], k: int) -> bool:
+    """'Smart Band 8', 'Band 7 Pro': a fitness band (the device), not a watch strap."""
+    if tokens[k] not in ("band", "bands"):
+        return False
+    if k and tokens[k - 1] in WEARABLE_QUALIFIERS:
+        return True
+    after = tokens[k + 1 : k + 3]
+    return bool(after) and after[0].isdigit() and (after[1:] or [""])[0] not in SIZE_UNITS
 
 
 def condition_from_text(text: str | None, *, new_allowed: bool = True) -> tuple[str, str] | None:

@@ -10,14 +10,20 @@ stand beside known words; distinctive ones (six letters or more) count beside un
 as 'suspicious'. Short strong terms ('apple', 'poco') need known words on both sides, which is why
 'pineapple' and 'applebees' are clean. Weak terms ('mi', 'galaxy') count only as whole words
 beside a shop, claim, support or model word (or a shop-like TLD such as .store), and even then
-only as 'suspicious' — except as the label of an official domain on another TLD ('mi.shop')."""
+only as 'suspicious' — except as the label of an official domain on another TLD ('mi.shop').
+
+A site on a hosting platform ('xiaomi-store.myshopify.com', from the public-suffix list's private
+section) is judged by the name its owner chose, as if that were the registrable domain; the bare
+brand as such a site's name is 'suspicious' (fan pages and the brand's own projects live there
+too). A brand beside repair or parts words only ('samsungparts.net') is 'suspicious': that trade
+names the brand it works on."""
 
 from __future__ import annotations
 
 import re
 
-from detectors._data import NEUTRAL_SUBDOMAINS, RETAIL_SUFFIXES
-from detectors.book import BrandBook, split_host
+from detectors._data import AFTERMARKET_WORDS, NEUTRAL_SUBDOMAINS, RETAIL_SUFFIXES
+from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
 from detectors.normalize import Folded, compact, decode_label, fold
 from detectors.risk import Signal, finding
 from detectors.terms import Hit
@@ -31,7 +37,9 @@ _URL_PARTS = re.compile(r"[:/?#@]|\S\s+\S")  # anything beyond a bare host
 # Weights: how sure each technique alone makes us (risk.py turns them into score and verdict).
 W_TLD_SWAP = 0.9  # the brand's own name on a TLD it does not own
 W_CCTLD_SWAP = 0.6  # brands often hold country domains the config does not list
+W_HOSTED_NAME = 0.6  # a platform site named exactly after the brand: a fan page or a squat
 W_COMBO = 0.9  # brand + shop/claim/support/region/model word
+W_AFTERMARKET = 0.6  # brand + repair/parts words only: an independent trade, or a squat
 W_FILLER = 0.6  # brand + only glue words ('myxiaomi', 'xiaomi24')
 W_TYPO = 0.88  # a typo of a strong term standing alone or beside known words
 W_HOMOGLYPH = 0.95  # lookalike characters are never an accident
@@ -61,6 +69,10 @@ def score_domain(text: str, book: BrandBook) -> Finding:
         reason = f"'{host}' is under {owner.via}, {owner.describe()}"
         return finding("domain", text, [], brand=owner.brand, clean_reason=reason)
     subdomain, label, suffix = split_host(host)
+    # a site on a hosting platform ('x.myshopify.com') is judged by the name its owner chose
+    hosted = hosted_site(subdomain, label, suffix) if subdomain else None
+    if hosted:
+        subdomain, label, suffix = hosted
     if not label:
         return finding("domain", text, [], clean_reason=f"'{host}' is only a public suffix")
     shown = fold(decode_label(label))
@@ -115,6 +127,12 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
         # the label only reads as the brand once folded: a lookalike of the official domain
         reason = f"'{host}' displays as the official domain '{shown}'"
         return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+    if is_platform_suffix(suffix):
+        reason = (
+            f"'{host}' is a site named '{label}', the {name} name, on the hosting platform "
+            f"{suffix}: anyone can open one (check who runs it)"
+        )
+        return Signal(W_HOSTED_NAME, "suspicious", reason, brand, "suspicious_domain")
     country_code = len(suffix.rsplit(".", 1)[-1]) == 2
     if country_code and suffix.rsplit(".", 1)[-1] not in RETAIL_SUFFIXES:
         reason = (
@@ -162,6 +180,13 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
             return None  # the bare label is a TLD swap, judged by _tld_swap
         reason = f"'{host}' reads '{term}'{how}"
         return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
+    if not hit.unknown and words and all(w in AFTERMARKET_WORDS for w in words):
+        joined = "', '".join(words)
+        reason = (
+            f"brand term '{term}'{how} + '{joined}' in '{host}': a repair or parts trade names "
+            "the brand it works on; worth a look, not a claim to be the brand"
+        )
+        return Signal(W_AFTERMARKET, "suspicious", reason, brand, "suspicious_domain")
     if not hit.unknown and words:
         joined = "', '".join(words)
         reason = (

@@ -4,7 +4,8 @@ Authorized resellers' names (normalised) are clean, checked first. Otherwise the
 (lookalikes), split (camelCase, separators) and read plainly and in leetspeak, and the brand terms
 in it are judged by what stands beside them:
 - the brand alone, or with only regional or glue words ('Xiaomi', 'Samsung Europe'), or with a
-  claim word ('official', 'authorized', 'flagship') → impersonation;
+  claim word ('official', 'authorized', 'flagship'), a legal form ('Apple Inc.') or a worldwide
+  scope ('Redmi Global Store') → impersonation;
 - the brand spelt to dodge filters (typo, leetspeak, lookalike letters, 'Xiao Mi') beside known
   words → impersonation;
 - the brand beside shop words only ('Xiaomi Store', 'Samsung Phones Hub') → suspicious;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from detectors._data import CORPORATE_WORDS, WORLD_SCOPE_WORDS
 from detectors.book import BrandBook
 from detectors.normalize import Folded, deleet, fold, split_camel
 from detectors.risk import Signal, finding
@@ -77,6 +79,13 @@ def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
         claims = "', '".join(w for w in hit.words if w not in ("com", "net"))
         reason = f"{name} presents as the brand: '{term}' + '{claims}'{_NOT_AUTHORIZED}"
         return Signal(W_CLAIM, "impersonation", reason, brand, "impersonation")
+    if "corporate" in hit.classes and not hit.unknown:
+        legal = "', '".join(w for w in hit.words if w in CORPORATE_WORDS)
+        reason = (
+            f"{name} is styled as the brand's own company: '{term}' + legal form '{legal}'"
+            f"{_NOT_AUTHORIZED}"
+        )
+        return Signal(W_CLAIM, "impersonation", reason, brand, "impersonation")
     if hit.unknown:
         if not hit.term.distinctive:
             return None
@@ -87,6 +96,13 @@ def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
         about = "', '".join(w for w in hit.words if w not in ("com", "net"))
         reason = f"{name} is about the brand ('{term}' + '{about}'){_NOT_AUTHORIZED}"
         return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_name")
+    scope = [w for w in hit.words if w in WORLD_SCOPE_WORDS]
+    if scope and hit.classes <= _PRESENTING | {"retail"}:
+        reason = (
+            f"{name} presents as the brand's own worldwide operation: '{term}' + "
+            f"'{scope[0]}' (a reseller is local){_NOT_AUTHORIZED}"
+        )
+        return Signal(W_PRESENTS, "impersonation", reason, brand, "impersonation")
     if hit.classes <= _PRESENTING:
         reason = f"{name} presents as the brand itself ('{term}'){_NOT_AUTHORIZED}"
         return Signal(W_PRESENTS, "impersonation", reason, brand, "impersonation")
@@ -123,7 +139,10 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
             f"'{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_CLAIM, "impersonation", reason, brand, "impersonation")
-    if _WORDS.findall(prepared.lower())[-1:] == [term]:
+    words = _WORDS.findall(prepared.lower())
+    while words and words[-1] in CORPORATE_WORDS:
+        words.pop()  # 'Gadget Galaxy Ltd': the legal form follows the name's head noun
+    if words[-1:] == [term]:
         return None  # the weak term as the name's head noun, in its own sense: 'Gadget Galaxy'
     if hit.classes & {"retail", "support", "model"}:
         reason = (

@@ -10,6 +10,9 @@ How a term is matched:
   does not segment is "unknown": 'pine' in 'pineapple', 'fans' in 'xiaomifans'.
 - A country code counts as a word only as a chunk of its own, or glued to a distinctive term
   ('xiaomiuk'); glued to a short term it is too often the rest of a word ('redmi' + 'ne').
+- A distinctive term followed, glued, by nothing but a word ending ('-d', '-ng') is the
+  stem of another word ('siphoned', 'xiaoming'): not a hit. A glued 's' is a plural
+  ('cheapiphones'), read as the term.
 The judges (domains.py, names.py) decide what a hit means; this module only reports it."""
 
 from __future__ import annotations
@@ -24,25 +27,33 @@ from rapidfuzz.distance import DamerauLevenshtein
 from detectors._data import (
     CLAIM_WORDS,
     COMMUNITY_WORDS,
+    CORPORATE_WORDS,
     COUNTRY_CODES,
     FILLER_WORDS,
     LEET,
     LEET_L,
     REGION_WORDS,
     RETAIL_WORDS,
+    STEM_TAILS,
     SUPPORT_WORDS,
 )
 from detectors.normalize import compact, has_leet, has_leet_l
-from detectors.typos import typo_variants
+from detectors.typos import TECHNIQUES, typo_variants
 
 # Coined names this long ('xiaomi', 'samsung', 'iphone') are rarely the inside of other words.
 DISTINCTIVE_MIN_LEN = 6
-# Shorter terms ('poco', 'mi') have too many innocent one-edit neighbours to generate typos for.
+# Shorter terms ('poco', 'mi') have too many innocent one-edit neighbours to generate typos for,
+# except a doubled letter ('pocco') on terms this long: doubling rarely makes another word.
 TYPO_MIN_LEN = 5
-# Two edits are searched for only on distinctive terms, and only with the first letter kept.
+SHORT_TYPO_MIN_LEN = 4
+# Two edits are searched for only on distinctive terms, with the first letter kept, and the last
+# one too when both edits are needed: a word is recognised by its ends, so 'sumsong' reads as
+# samsung and 'samson' does not.
 NEAR_MAX_EDITS = 2
 # Entries are indexed by their first four letters: small buckets, so few candidates per position.
 _SCAN_PREFIX = 4
+# A plural 's' glued to a distinctive term ('iphones'): a word of its own, that signals nothing.
+PLURAL = "s"
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ class Hit(NamedTuple):
 
     @property
     def signal_words(self) -> tuple[str, ...]:
-        quiet = FILLER_WORDS | COMMUNITY_WORDS
+        quiet = _QUIET_WORDS
         return tuple(w for w in self.words if not w.isdigit() and w not in quiet)
 
 
@@ -99,6 +110,7 @@ class TermIndex:
             ("retail", RETAIL_WORDS),
             ("support", SUPPORT_WORDS),
             ("claim", CLAIM_WORDS),
+            ("corporate", CORPORATE_WORDS),
             ("model", model_words),
             ("brand", frozenset(t.text for t in terms)),
         ):
@@ -113,8 +125,12 @@ class TermIndex:
         for term in terms:
             if term.strong and len(term.text) >= TYPO_MIN_LEN:
                 skip = () if term.distinctive else ("addition",)
-                for variant, technique in typo_variants(term.text, reserved, skip).items():
-                    self._add(variant, term, technique)
+            elif term.strong and len(term.text) >= SHORT_TYPO_MIN_LEN:
+                skip = tuple(name for name, _ in TECHNIQUES if name != "repetition")
+            else:
+                continue
+            for variant, technique in typo_variants(term.text, reserved, skip).items():
+                self._add(variant, term, technique)
         self.by_text = {t.text: t for t in terms}
         self._near_terms: dict[str, list[Term]] = {}
         for term in terms:
@@ -162,7 +178,9 @@ class TermIndex:
                     break
         return best[-1]
 
-    def _surroundings(self, c: str, cuts: frozenset[int], start: int, end: int, term: Term):
+    def _surroundings(
+        self, c: str, cuts: frozenset[int], start: int, end: int, term: Term, exact: bool = False
+    ):
         """Known words and unknown chunks on both sides of c[start:end]."""
         glued_left = start > 0 and start not in cuts
         glued_right = end < len(c) and end not in cuts
@@ -172,12 +190,35 @@ class TermIndex:
         unknown: list[str] = []
         for k, chunk in enumerate(left + right):
             glued = (glued_left and k == len(left) - 1) or (glued_right and k == len(left))
-            found = self.segment(chunk, not glued or term.distinctive)
+            country_ok = not glued or (term.distinctive and chunk not in STEM_TAILS)
+            found = self.segment(chunk, country_ok)
+            if found is None and glued and k == len(left) and exact and term.distinctive:
+                found = self._plural(chunk)
             if found is None:
                 unknown.append(chunk)
             else:
                 words.extend(found)
         return tuple(words), tuple(unknown)
+
+    def _plural(self, chunk: str) -> tuple[str, ...] | None:
+        """'s' or 's' + known words glued after a distinctive term: 'iphones', 'iphonesdeals'."""
+        if not chunk.startswith(PLURAL):
+            return None
+        rest = chunk[len(PLURAL) :]
+        found = self.segment(rest, True) if rest else ()
+        return None if found is None else (PLURAL, *found)
+
+    def _classes(self, words: tuple[str, ...]) -> frozenset[str]:
+        word_class = self.word_class
+        return frozenset("filler" if w == PLURAL else word_class.get(w, "other") for w in words)
+
+    @staticmethod
+    def _stem_of_another_word(c: str, cuts: frozenset[int], end: int) -> bool:
+        """'siphoned', 'xiaoming': only a word ending glued after the term."""
+        if end == len(c) or end in cuts:
+            return False
+        stop = min((p for p in cuts if p > end), default=len(c))
+        return c[end:stop] in STEM_TAILS
 
     # -- scanning ------------------------------------------------------------------------------
     def _find(self, text: str) -> tuple[Hit, ...]:
@@ -226,13 +267,18 @@ class TermIndex:
                 a <= i and end <= b and (a, b) != (i, end) for a, b in exact_spans
             ):
                 continue  # 'xiaom' or 'mi' inside an exact 'xiaomi' adds nothing
-            words, unknown = self._surroundings(c, cuts, i, end, term)
-            classes = frozenset(self.word_class.get(w, "other") for w in words)
-            hits.append(Hit(term, text, technique, words, classes, unknown, split, view))
+            exact = technique is None
+            if exact and term.distinctive and self._stem_of_another_word(c, cuts, end):
+                continue
+            words, unknown = self._surroundings(c, cuts, i, end, term, exact)
+            hits.append(
+                Hit(term, text, technique, words, self._classes(words), unknown, split, view)
+            )
         return hits
 
     def _near(self, c: str, cuts: frozenset[int]) -> list[Hit]:
-        """Chunks within two edits of a distinctive term ('sumsong'), first letter kept."""
+        """Chunks within two edits of a distinctive term ('sumsong'), its first letter kept (and its
+        last, at two edits)."""
         hits = []
         position = 0
         for chunk in _chunks(c, cuts, 0, len(c)):
@@ -245,9 +291,11 @@ class TermIndex:
                 if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
                     continue
                 edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=NEAR_MAX_EDITS)
+                if edits > 1 and chunk[-1] != term.text[-1]:
+                    continue  # readers go by first and last letters: 'samson' is another word
                 if edits <= NEAR_MAX_EDITS:
                     words, unknown = self._surroundings(c, cuts, a, b, term)
-                    classes = frozenset(self.word_class.get(w, "other") for w in words)
+                    classes = self._classes(words)
                     hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))
         return hits
 
@@ -263,6 +311,7 @@ def _chunks(c: str, cuts: frozenset[int], lo: int, hi: int) -> list[str]:
     return [c[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
+_QUIET_WORDS = FILLER_WORDS | COMMUNITY_WORDS | {PLURAL}
 _NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
 _LEET_READ = str.maketrans(LEET)
 # Leet letters are written upper-case so the positions leetspeak changed can be found again.

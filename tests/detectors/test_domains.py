@@ -1,5 +1,5 @@
-"""Every row of fixtures/detectors/domains.csv, and every domain row of blind.csv (labelled before
-the labeller read the detectors), is a case; known misses are strict xfails."""
+"""Every row of fixtures/detectors/domains.csv, and every domain row of blind.csv and blind2.csv
+(each labelled before its labeller read the detectors), is a case; known misses are strict xfails."""
 
 import csv
 from pathlib import Path
@@ -19,11 +19,13 @@ def table(name: str) -> list[dict]:
 KNOWN_MISSES: dict[str, str] = {
     "iphone-unlock-service.xyz": "'unlock' is phishing vocabulary (iCloud-unlock scams), so a "
     "carrier-unlock service reads as a combosquat; telling them apart needs the page",
+    "shaomi.com": "xiaomi spelt as pronounced ('x' as 'sh'): two edits that change the first "
+    "letter, and near spellings keep the first (and at two edits the last) letter",
 }
 
 
 def _cases():
-    blind = [row for row in table("blind.csv") if row["kind"] == "domain"]
+    blind = [row for row in table("blind.csv") + table("blind2.csv") if row["kind"] == "domain"]
     for row in table("domains.csv") + blind:
         marks = []
         if row["input"] in KNOWN_MISSES:
