@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import sqlite_utils
 
@@ -150,7 +150,12 @@ class Digests:
 
     # -- digests sent -------------------------------------------------------------------------
     def record_digest(
-        self, created_at: str, since: str, counts: dict, items: list[dict], run_id: int | None
+        self,
+        created_at: str,
+        since: str,
+        counts: dict,
+        items: Iterable[Mapping],
+        run_id: int | None,
     ) -> int:
         """Remember a digest and, per case, the finding and evidence it showed."""
         with self.db.conn:
@@ -166,16 +171,21 @@ class Digests:
                 )
                 .last_pk
             )
-            self.db["digest_items"].insert_all(
-                {
-                    "digest_id": digest_id,
-                    "case_id": item["case_id"],
-                    "finding_id": item["finding_id"],
-                    "fingerprint": item["fingerprint"],
-                    "grouping": item["grouping"],
-                    "evidence": json.dumps(item["evidence"], sort_keys=True, default=str),
-                }
-                for item in items
+            # one prepared statement for every item: a digest may hold tens of thousands
+            self.db.conn.executemany(
+                "INSERT INTO digest_items (digest_id, case_id, finding_id, fingerprint, grouping,"
+                " evidence) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        digest_id,
+                        item["case_id"],
+                        item["finding_id"],
+                        item["fingerprint"],
+                        item["grouping"],
+                        json.dumps(item["evidence"], sort_keys=True, default=str),
+                    )
+                    for item in items
+                ),
             )
         return digest_id
 
