@@ -41,7 +41,7 @@ class DigestInputs:
     reference: str  # compare against what was shown at or before this moment
     rows: list[Mapping]  # flagged findings joined with their subjects (store.flagged_*)
     cases: dict[tuple, Mapping]  # (subject_kind, subject_id) -> case row
-    shown: dict[int, dict] = field(default_factory=dict)  # case id -> evidence last shown
+    shown: Mapping[int, dict] = field(default_factory=dict)  # case id -> evidence last shown
     captures: dict[int, dict] = field(default_factory=dict)  # listing id -> capture row
     runs: list[dict] = field(default_factory=list)  # finished crawl runs, newest first (≤ 2)
     source_stats: dict[int, list[dict]] = field(default_factory=dict)  # run id -> rows

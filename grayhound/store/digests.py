@@ -67,6 +67,27 @@ class Record(Mapping):
         return f"Record({dict(self)!r})"
 
 
+class JsonValues(Mapping):
+    """A read-only {key: JSON text} read as {key: decoded value}, decoded on each read."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: dict):
+        self._texts = texts
+
+    def __getitem__(self, key):
+        return json.loads(self._texts[key])
+
+    def __contains__(self, key) -> bool:
+        return key in self._texts
+
+    def __iter__(self) -> Iterator:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
 def columns_of(names) -> dict[str, int]:
     """The shared column index of records with these field names, in this order."""
     return {name: index for index, name in enumerate(names)}
@@ -200,20 +221,19 @@ class Digests:
     def digests(self) -> list[dict]:
         return list(self.db["digests"].rows_where(order_by="id"))
 
-    def shown_evidence(self, reference: str) -> dict[int, dict]:
-        """Per case, the evidence shown in the latest digest created at or before `reference`."""
+    def shown_evidence(self, reference: str) -> Mapping[int, dict]:
+        """Per case, the evidence shown in the latest digest created at or before `reference`
+        (kept as its JSON text until read: the digest reads each case's once)."""
         sql = """
             SELECT i.case_id, i.evidence FROM digest_items i
             JOIN digests d ON d.id = i.digest_id
             WHERE d.created_at <= ?
             ORDER BY d.created_at DESC, d.id DESC
         """
-        shown: dict[int, dict] = {}
-        shared: dict = {}
+        shown: dict[int, str] = {}
         for case_id, evidence in self.db.execute(sql, [reference]):
-            if case_id not in shown:  # newest first: older digests' evidence is never parsed
-                shown[case_id] = _shared_evidence(json.loads(evidence), shared)
-        return shown
+            shown.setdefault(case_id, evidence)  # newest first
+        return JsonValues(shown)
 
     # -- scheduled runs -----------------------------------------------------------------------
     def start_schedule_run(self, scheduled_for: str, started_at: str, pid: int) -> int:
@@ -263,16 +283,6 @@ def _shared_rows(cursor: sqlite3.Cursor) -> list[Record]:
             values[index] = decoded[text]
         rows.append(Record(columns, tuple(values)))
     return rows
-
-
-def _shared_evidence(evidence: dict, shared: dict) -> dict:
-    """An evidence snapshot whose keys and text are shared with the other snapshots."""
-    return {
-        _shared(key, shared): [_shared(v, shared) for v in value]
-        if isinstance(value, list)
-        else _shared(value, shared)
-        for key, value in evidence.items()
-    }
 
 
 def _shared(value, shared: dict):
