@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from grayhound.config import CatalogModel, Config
 from grayhound.errors import UsageError
@@ -41,7 +44,7 @@ from reports.currency import Converter
 CONDITION_CHOICES = ("new", "used", "refurbished", "any")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per observation: 100,000s in a large store
 class HistoryPoint:
     crawl_run_id: int
     observed_at: str
@@ -86,7 +89,7 @@ class PriceReport:
 
 
 def price_report(
-    observations: list[dict],
+    observations: Iterable[dict],
     runs: list[dict],
     config: Config,
     *,
@@ -94,19 +97,22 @@ def price_report(
     condition: str = "new",
     models: tuple[CatalogModel, ...] | None = None,
 ) -> PriceReport:
-    """Competitor pricing for `models` (default the whole catalog), in `currency`."""
+    """Competitor pricing for `models` (default the whole catalog), in `currency`.
+
+    `observations` come grouped by listing, as `Store.price_observations` yields them; they
+    are read once, so the rows of listings the report leaves out are never all held."""
     converter = Converter(currency, dict(config.pricing.rates))
-    by_listing = _listings(observations, condition)
+    chosen = config.catalog if models is None else models
+    wanted = {entry.model.casefold() for entry in chosen}
+    by_listing, latest = _listings(observations, condition, wanted)
     current = _current_ids(by_listing, runs)
     by_model: dict[str, list[list[dict]]] = defaultdict(list)
     for rows in by_listing.values():
         by_model[rows[-1]["model"].casefold()].append(rows)
-    chosen = config.catalog if models is None else models
     results = tuple(
         _model_pricing(entry, by_model.get(entry.model.casefold(), []), current, converter)
         for entry in chosen
     )
-    latest = max((r["observed_at"] for r in observations), default=None)
     return PriceReport(currency, condition, latest, results)
 
 
@@ -129,20 +135,29 @@ def select_models(
     return chosen
 
 
-def _listings(observations: list[dict], condition: str) -> dict[int, list[dict]]:
-    """Observations grouped per listing (in run order), keeping the wanted condition only."""
-    grouped: dict[int, list[dict]] = defaultdict(list)
-    for row in observations:
-        grouped[row["listing_id"]].append(row)
-    kept = {}
-    for listing_id, rows in grouped.items():
-        rows.sort(key=lambda r: r["crawl_run_id"])
+def _listings(
+    observations: Iterable[dict], condition: str, models: set[str]
+) -> tuple[dict[int, list[dict]], str | None]:
+    """Observations grouped per listing (in run order), keeping listings of the wanted
+    condition and models only; and the latest observation time of them all."""
+    kept: dict[int, list[dict]] = {}
+    seen: set[int] = set()
+    latest_at = None
+    for listing_id, group in groupby(observations, key=itemgetter("listing_id")):
+        if listing_id in seen:
+            raise ValueError(f"observations of listing {listing_id} are not grouped together")
+        seen.add(listing_id)
+        rows = sorted(group, key=itemgetter("crawl_run_id"))
+        observed_at = max(row["observed_at"] for row in rows)
+        latest_at = observed_at if latest_at is None else max(latest_at, observed_at)
         latest = rows[-1]
         if latest.get("is_accessory") or not latest.get("model"):
             continue
+        if latest["model"].casefold() not in models:
+            continue
         if condition == "any" or _condition(latest) == condition:
             kept[listing_id] = rows
-    return kept
+    return kept, latest_at
 
 
 def _condition(row: dict) -> str:

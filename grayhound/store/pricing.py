@@ -24,6 +24,12 @@ PRICE_OBSERVATIONS_SQL = """
     ORDER BY o.listing_id, o.crawl_run_id
 """
 
+SHARED_TEXT = (
+    "source", "seller_url", "seller_name", "seller_domain", "model", "currency",
+    "observed_condition", "judged_condition",
+)  # fmt: skip
+LISTING_TEXT = ("url", "title", "first_seen")  # the same in a listing's rows, which are adjacent
+
 
 class PriceHistory:
     """Mixin of Store: the rows `reports.pricing` computes competitor pricing from."""
@@ -31,5 +37,20 @@ class PriceHistory:
     db: sqlite_utils.Database
 
     def price_observations(self) -> Iterator[dict]:
-        """One row per observation of each listing with a current model judgement."""
-        yield from self.db.query(PRICE_OBSERVATIONS_SQL)
+        """One row per observation of each listing with a current model judgement.
+
+        Text that repeats (a seller, a model, a currency; a listing's URL and title in each
+        crawl run) is one shared string: 100,000 listings seen twice are 200,000 rows."""
+        shared: dict[str, str] = {}
+        previous: dict = {}
+        for row in self.db.query(PRICE_OBSERVATIONS_SQL):
+            for key in SHARED_TEXT:
+                value = row[key]
+                if isinstance(value, str):
+                    row[key] = shared.setdefault(value, value)
+            if previous.get("listing_id") == row["listing_id"]:
+                for key in LISTING_TEXT:
+                    if row[key] == previous[key]:
+                        row[key] = previous[key]
+            previous = row
+            yield row

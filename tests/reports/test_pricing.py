@@ -117,3 +117,15 @@ def test_select_models_by_alias_and_brand(example_config):
     assert len(select_models(example_config.catalog, brand="apple")) == 3
     with pytest.raises(UsageError, match="not in the catalog"):
         select_models(example_config.catalog, "Nokia 3310")
+
+
+def test_observations_are_read_once_as_the_store_yields_them(priced_store, example_config):
+    streamed = price_report(priced_store.price_observations(), priced_store.runs(), example_config)
+    assert streamed == report_for(priced_store, example_config)
+    assert streamed.data_as_of == "2026-01-15T06:00:00.000Z"
+
+
+def test_observations_must_come_grouped_by_listing(priced_store, example_config):
+    rows = list(priced_store.price_observations())
+    with pytest.raises(ValueError, match="not grouped together"):
+        price_report([rows[0], rows[-1], rows[1]], priced_store.runs(), example_config)
