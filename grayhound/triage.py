@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from grayhound.errors import UsageError
@@ -120,7 +121,7 @@ def subject_evidence(store: Store, case: dict) -> dict:
     return evidence_of(rows[0]) if rows else {}  # no longer flagged: nothing to compare against
 
 
-def flagged_rows(store: Store) -> list[dict]:
+def flagged_rows(store: Store) -> list[Mapping]:
     return store.flagged_listing_findings() + store.flagged_seller_findings()
 
 
