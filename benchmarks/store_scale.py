@@ -26,6 +26,8 @@ BASE = "https://large.example"
 COMMANDS = {
     "detect": ("detect",),
     "digest (html)": ("digest", "--format", "html", "--no-record", "--out", "{out}/digest.html"),
+    # every case, not the page's riskiest 100 per group
+    "digest (json)": ("digest", "--format", "json", "--no-record", "--out", "{out}/digest.json"),
     "prices (html)": ("prices", "--format", "html", "--out", "{out}/prices.html"),
     "evidence export": ("evidence", "export", "--listing", "1", "--out", "{out}/bundle.zip"),
     "export listings (csv)": ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
