@@ -78,13 +78,8 @@ def produce_digest(
 
 def latest_captures(store: Store, rows: list[dict]) -> dict[int, dict]:
     """The newest stored capture (WARC record) of each flagged listing that has one."""
-    captures = {}
-    for row in rows:
-        if row["subject_kind"] == "listing":
-            found = store.captures_of("listing", row["subject_id"])
-            if found:
-                captures[row["subject_id"]] = found[-1]
-    return captures
+    wanted = {row["subject_id"] for row in rows if row["subject_kind"] == "listing"}
+    return store.latest_listing_captures(wanted) if wanted else {}
 
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:

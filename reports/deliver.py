@@ -9,7 +9,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from reports.digest import Digest
-from reports.render import EXTENSIONS, render, render_html, render_markdown
+from reports.render import EXTENSIONS, render_html, render_markdown, write
 
 SMTP_TIMEOUT = 30  # seconds: a stuck mail server must not hang a scheduled run
 
@@ -28,8 +28,8 @@ def write_digest_files(
     written = {}
     for fmt in formats:
         path = out_dir / digest_filename(digest.created_at, fmt)
-        text = render(digest, fmt, evidence_dir=str(evidence_dir) if evidence_dir else None)
-        path.write_text(text, encoding="utf-8", newline="")
+        with path.open("w", encoding="utf-8", newline="") as stream:  # piece by piece
+            write(digest, fmt, stream, evidence_dir=str(evidence_dir) if evidence_dir else None)
         written[fmt] = path
     return written
 

@@ -146,6 +146,26 @@ class Captures:
         """
         return list(self.db.query(sql, {"kind": subject_kind, "id": subject_id}))
 
+    def latest_listing_captures(self, listing_ids: set[int]) -> dict[int, dict]:
+        """The newest capture of each of these listings that has one, in one query (the
+        last of `captures_of("listing", id)`)."""
+        sql = """
+            SELECT * FROM (
+                SELECT k.subject_id AS [_listing], ROW_NUMBER() OVER (
+                    PARTITION BY k.subject_id ORDER BY c.fetched_at DESC, c.id DESC
+                ) AS [_rank], c.*
+                FROM capture_links k JOIN captures c ON c.id = k.capture_id
+                WHERE k.subject_kind = 'listing'
+            ) WHERE [_rank] = 1
+        """
+        latest = {}
+        for row in self.db.query(sql):
+            listing_id = row.pop("_listing")
+            del row["_rank"]
+            if listing_id in listing_ids:
+                latest[listing_id] = row
+        return latest
+
     def captures(self, run_id: int | None = None) -> Iterator[dict]:
         where, params = (None, []) if run_id is None else ("crawl_run_id = ?", [run_id])
         yield from self.db["captures"].rows_where(where, params, order_by="id")

@@ -151,3 +151,20 @@ def test_files_rotate_and_every_member_is_its_own_gzip(tmp_path):
     names = sorted(p.name for p in (tmp_path / "warc").iterdir())
     assert len(names) > 1
     assert all(n.startswith("run-000003-src") and "/" not in n and ".." not in n for n in names)
+
+
+def test_latest_capture_of_each_listing_is_its_newest(crawl, listing_page, store):
+    """What the digest links as a listing's evidence: the newest capture, as captures_of
+    lists last, for exactly the listings asked about."""
+    crawl([listing_page("/item/1.html", "Xiaomi 14", "399.00")])
+    crawl(
+        [
+            listing_page("/item/1.html", "Xiaomi 14", "379.00"),
+            listing_page("/item/2.html", "Redmi Note 13", "149.00"),
+        ]
+    )
+    ids = {row["canonical_url"].rsplit("/", 1)[1]: row["id"] for row in store.listings()}
+    latest = store.latest_listing_captures({ids["1.html"], ids["2.html"]})
+    assert latest == {i: store.captures_of("listing", i)[-1] for i in ids.values()}
+    assert latest[ids["1.html"]]["crawl_run_id"] == 2
+    assert store.latest_listing_captures({ids["2.html"]}).keys() == {ids["2.html"]}
