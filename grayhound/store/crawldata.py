@@ -179,7 +179,7 @@ class CrawlData:
 
     # -- crawl runs -----------------------------------------------------------------------
     def start_run(self, sources: Iterable[str], started_at: str, config_hash: str = "") -> int:
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["crawl_runs"].insert(
                 {
                     "started_at": started_at,
@@ -195,7 +195,7 @@ class CrawlData:
 
     def finish_run(self, run_id: int, finished_at: str, status: str, stats: dict) -> None:
         per_source = stats.get("sources", {})
-        with self.db.conn:
+        with self.db.atomic():
             for source, figures in per_source.items():
                 self.db["source_stats"].upsert(
                     {"crawl_run_id": run_id, "source": source, **figures},
@@ -223,12 +223,12 @@ class CrawlData:
 
     def reopen_run(self, run_id: int) -> None:
         """Continue an unfinished run: it is running again, under the same id."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawl_runs"].update(run_id, {"status": "running", "finished_at": None})
 
     def abandon_run(self, run_id: int, at: str) -> None:
         """An unfinished run the user chose not to continue (`grayhound crawl --fresh`)."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawl_runs"].update(run_id, {"status": "abandoned", "finished_at": at})
 
     def get_run(self, run_id: int) -> dict | None:
@@ -262,7 +262,7 @@ class CrawlData:
         WARC record it came from in "capture", which links the two. Re-delivering an item in
         the same run (a resumed crawl) changes nothing."""
         captured: dict[str, int] = {}  # WARC record id -> captures.id, within this transaction
-        with self.db.conn:
+        with self.db.atomic():
             for item in items:
                 self._write_item(run_id, item, captured)
 

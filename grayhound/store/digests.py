@@ -179,7 +179,7 @@ class Digests:
         run_id: int | None,
     ) -> int:
         """Remember a digest and, per case, the finding and evidence it showed."""
-        with self.db.conn:
+        with self.db.atomic():
             digest_id = (
                 self.db["digests"]
                 .insert(
@@ -237,7 +237,7 @@ class Digests:
 
     # -- scheduled runs -----------------------------------------------------------------------
     def start_schedule_run(self, scheduled_for: str, started_at: str, pid: int) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             return (
                 self.db["schedule_runs"]
                 .insert({"scheduled_for": scheduled_for, "started_at": started_at, "pid": pid})
@@ -245,7 +245,7 @@ class Digests:
             )
 
     def finish_schedule_run(self, schedule_run_id: int, finished_at: str, exit_status: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["schedule_runs"].update(
                 schedule_run_id, {"finished_at": finished_at, "exit_status": exit_status}
             )

@@ -82,7 +82,7 @@ class Findings:
                 "SELECT id, subject_kind, subject_id, fingerprint FROM findings WHERE is_current = 1"
             )
         }
-        with self.db.conn:
+        with self.db.atomic():
             for row in rows:
                 row = dict(row)
                 row["flags"] = json.dumps(list(row.get("flags") or ()))

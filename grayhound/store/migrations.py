@@ -30,7 +30,7 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
+        with db.atomic():
             step(db)
             db["_migrations"].insert({"name": name, "applied_at": _now()})
         applied.append(name)

@@ -78,7 +78,7 @@ class Reviews:
 
     def open_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> None:
         """Open a case, in the given order, for every (subject_kind, subject_id) without one."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
                 " updated_at) VALUES (?, ?, 'open', ?, ?)",
@@ -108,7 +108,7 @@ class Reviews:
             "evidence": json.dumps(evidence, sort_keys=True, default=str),
             "evidence_fingerprint": evidence_fingerprint(evidence),
         }
-        with self.db.conn:
+        with self.db.atomic():
             self.db["cases"].update(case_id, {"state": state, "updated_at": at})
             entry["id"] = self.db["review_log"].insert(entry).last_pk
         return entry

@@ -138,3 +138,31 @@ def test_findings_are_idempotent_and_keep_history(store):
 def test_database_is_wal_and_passes_integrity_check(store):
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.integrity_ok()
+
+
+def test_a_batch_is_one_transaction(store):
+    """Either every item of a batch is stored or none: a batch that fails midway leaves no
+    listing or observation behind (sqlite-utils commits each statement run outside an
+    explicit transaction, so the store opens one)."""
+    run = store.start_run(["bazaar"], "t0")
+    listing = {
+        "type": "listing",
+        "source": "bazaar",
+        "listing": _listing("10.00"),
+        "seller_key": "s1",
+        "seller": Seller(name="A"),
+        "seen_at": "t1",
+    }
+    try:
+        store.write_batch(run, [listing, {"type": "no such type"}])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("an unknown item type must fail the batch")
+    assert (store.count("listings"), store.count("observations"), store.count("sellers")) == (
+        0,
+        0,
+        0,
+    )
+    store.write_batch(run, [listing])
+    assert store.count("observations") == 1
