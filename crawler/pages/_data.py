@@ -203,47 +203,6 @@ STRUCK_TOKENS = OLD_PRICE_TOKENS | frozenset(
     }
 )
 STRUCK_TAGS = frozenset({"del", "s", "strike"})
-# containers whose prices belong to other products or to site chrome.
-BLOCK_TOKENS = frozenset(
-    {
-        "related",
-        "recommend",
-        "recommended",
-        "recommendation",
-        "recommendations",
-        "carousel",
-        "similar",
-        "also",
-        "upsell",
-        "crosssell",
-        "cross",
-        "sims",
-        "footer",
-        "nav",
-        "navbar",
-        "navigation",
-        "menu",
-        "megamenu",
-        "breadcrumb",
-        "breadcrumbs",
-        "sidebar",
-        "masthead",
-        "minicart",
-        "drawer",
-        "sponsored",
-        "ads",
-        "advert",
-        "bundle",
-        "accessories",
-        "viewed",
-        "history",
-        "slider",
-        "swiper",
-        "comparison",
-        "header",
-        "topbar",
-    }
-)
 # Block words that name a region of the page layout. Inside the product's own box (the block
 # holding its title and buy button) they name a part of that box ("ui-pdp-seller__header",
 # the seller box's heading), not the site's header or menu.
@@ -260,6 +219,40 @@ LAYOUT_TOKENS = frozenset(
         "sidebar",
         "masthead",
     }
+)
+# Containers whose prices belong to other products or to site chrome.
+BLOCK_TOKENS = (
+    frozenset(
+        {
+            "related",
+            "recommend",
+            "recommended",
+            "recommendation",
+            "recommendations",
+            "carousel",
+            "similar",
+            "also",
+            "upsell",
+            "crosssell",
+            "cross",
+            "sims",
+            "breadcrumb",
+            "breadcrumbs",
+            "minicart",
+            "drawer",
+            "sponsored",
+            "ads",
+            "advert",
+            "bundle",
+            "accessories",
+            "viewed",
+            "history",
+            "slider",
+            "swiper",
+            "comparison",
+        }
+    )
+    | LAYOUT_TOKENS
 )
 BLOCK_TAGS = frozenset({"nav", "footer", "aside", "header"})
 BLOCK_HEADINGS = re.compile(

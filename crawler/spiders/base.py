@@ -240,7 +240,7 @@ class SourceSpider(scrapy.Spider):
             "source": self.name,
             "listing": listing,
             "seller_key": seller_key,
-            "seller": seller if seller_key else None,
+            "seller": seller,
             "seen_at": utc_now(),
             "capture": capture_of(response),
         }
