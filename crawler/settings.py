@@ -74,7 +74,7 @@ def tune_process(log_level: str) -> None:
     (requests, responses, parse trees). With Python's defaults the collector ran ~1 time per
     page and took ~11 % of the crawl's CPU (measured with gc.callbacks: 7.6 s of 66 s for 5,352
     pages), mostly re-scanning the long-lived start-up objects. Those are frozen out of
-    collection and young objects are collected every 10,000 allocations: ~1 % (1.0 s)."""
+    collection and young objects are collected every 10,000 allocations: 1.0-1.5 s, ~2 %."""
     import gc
     import logging
 
