@@ -5,10 +5,9 @@ scrapy-redis pops requests destructively and its spiders idle forever. Here:
 * `ReliableQueue` (a scrapy-redis queue class) pops by moving the request into the source's
   in-flight hash under a token (`grayhound.cluster.Frontier`); the duplicate filter check and
   the push are one atomic step, so a kill between them cannot lose a link.
-* `FrontierAckMiddleware` acks a request once its callback's output is exhausted: its links are
-  queued and its items pushed by then (pipelines run synchronously as each item is yielded).
-  Errbacks bypass spider middlewares, so `ClusterSpider.failed` acks those. A retry or a
-  redirect acks the request it replaces when it is queued.
+* A popped request is acked once Scrapy has finished with its response or failure
+  (`ClusterScheduler.ack_after_scrape`): every link it produced is queued and every item
+  pushed by then. A retry or a redirect acks the request it replaces when it is queued.
 * `ClusterScheduler` closes the spider only when the source's queue and every worker's
   in-flight requests are empty, requeueing first what dead workers held; when Redis goes
   away it stops the spider with reason `redis_unavailable` and one log line."""
@@ -30,7 +29,6 @@ from grayhound.cluster import Frontier, RunKeys, display_url, redis_errors
 logger = logging.getLogger(__name__)
 
 TOKEN = "grayhound_frontier"  # request.meta key: the in-flight token of a popped request
-request_done = object()  # signal: request=<Request>; its output is queued and pushed
 
 
 def encode_request(request, spider) -> bytes:
@@ -113,7 +111,6 @@ class ClusterScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(scheduler.request_done, signal=request_done)
         return scheduler
 
     def open(self, spider):
@@ -127,6 +124,34 @@ class ClusterScheduler(Scheduler):
         )
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        self.ack_after_scrape(self.crawler.engine.scraper)
+
+    def ack_after_scrape(self, scraper) -> None:
+        """Ack each popped request when Scrapy is done with its response or failure.
+
+        Scrapy hands a callback's output to parallel tasks (Scraper.handle_spider_output_async)
+        that queue its links and run its items through the pipelines only after the callback's
+        generator is exhausted. An ack at the end of that generator (a spider middleware, as
+        this once was) let the frontier look drained, and the run be declared complete, while
+        a page's links and items were still on their way. The Deferred of
+        Scraper.enqueue_scrape fires after all of them, for responses and errbacks alike."""
+        if getattr(scraper, "grayhound_acks", False):
+            return
+        enqueue_scrape = getattr(scraper, "enqueue_scrape", None)
+        if enqueue_scrape is None:  # a Scrapy that no longer has it: refuse, never lose items
+            raise RuntimeError("this Scrapy's Scraper has no enqueue_scrape(); cannot ack pages")
+
+        def scrape_then_ack(result, request):
+            done = enqueue_scrape(result, request)
+            done.addBoth(self._acked, request)
+            return done
+
+        scraper.enqueue_scrape = scrape_then_ack
+        scraper.grayhound_acks = True
+
+    def _acked(self, result, request):
+        self.request_done(request)
+        return result
 
     def enqueue_request(self, request):
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
@@ -190,34 +215,3 @@ class ClusterScheduler(Scheduler):
             return  # Redis is gone: the heartbeat expires and another worker requeues them
         if moved:
             logger.info("%s: handed %d unfinished requests back to the frontier", reason, moved)
-
-
-class FrontierAckMiddleware:
-    """Spider middleware (outermost): ack a response's request after its output is consumed."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_spider_output(self, response, result):
-        try:
-            yield from result
-        except Exception:
-            self._done(response)  # Scrapy logs the broken callback; its page is not refetched
-            raise
-        self._done(response)
-
-    async def process_spider_output_async(self, response, result):
-        try:
-            async for output in result:
-                yield output
-        except Exception:
-            self._done(response)
-            raise
-        self._done(response)
-
-    def _done(self, response):
-        self.crawler.signals.send_catch_log(signal=request_done, request=response.request)

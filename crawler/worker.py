@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import json
 
-from crawler.frontier import redis_lost, request_done
+from crawler.frontier import redis_lost
 from grayhound.cluster import RunKeys, redis_errors
 
 IDLE_POLL_SECONDS = 0.5  # an idle engine re-reads the shared queue this often (Scrapy: 5 s)
 
 
 class ClusterSpider:
-    """Mixed in before a source's spider class: the coordinator seeded the frontier, errbacks
-    ack their request, and a storefront's own seller is shared between workers."""
+    """Mixed in before a source's spider class: the coordinator seeded the frontier, and a
+    storefront's own seller is shared between workers."""
 
     async def start(self):
         return
         yield  # an async generator that yields nothing
-
-    def failed(self, failure):
-        yield from super().failed(failure)
-        self.crawler.signals.send_catch_log(signal=request_done, request=failure.request)
 
     @property
     def store_seller(self):
@@ -66,7 +62,6 @@ def worker_settings(config, run: dict, worker_id: str, log_level: str = "WARNING
     from crawler.settings import (
         DOWNLOADER_MIDDLEWARES,
         EXTENSIONS,
-        SPIDER_MIDDLEWARES,
         scrapy_settings,
     )
 
@@ -86,7 +81,6 @@ def worker_settings(config, run: dict, worker_id: str, log_level: str = "WARNING
         REDIS_URL=config.cluster.redis,
         ITEM_PIPELINES={"crawler.outbox.ClusterPipeline": 300},
         DOWNLOADER_MIDDLEWARES=downloader,
-        SPIDER_MIDDLEWARES={**SPIDER_MIDDLEWARES, "crawler.frontier.FrontierAckMiddleware": 1},
         EXTENSIONS={**EXTENSIONS, "crawler.outbox.WorkerHeartbeat": 400},
         GRAYHOUND_DATABASE=None,  # workers never open SQLite, not even to read
         GRAYHOUND_WORKER_ID=worker_id,

@@ -8,12 +8,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 
 import pytest
 
 from tests.cluster.conftest import (
+    ROOT,
     bazaar_sites,
     command,
     crawled_state,
@@ -57,6 +59,42 @@ def test_three_workers_store_what_one_process_stores(tmp_path, redis_server, sin
     assert len({name.rsplit("-", 1)[0] for name in warc_files}) >= 2
     assert len(state["captures"]) == len(requests)
     assert redis_server.client(1).keys("grayhound:1:*") == []  # a finished run is retired
+
+
+def test_a_page_is_acked_only_after_its_items_left(tmp_path, redis_server, single_process):
+    """The coordinator calls a run complete once nothing is queued or in flight and the item
+    list is empty; a worker that acked a page before its links and items were out would let
+    it retire the run with those items unstored. Items here are delayed on their way out."""
+    with bazaar_sites() as sites:
+        config = write_config(tmp_path, sites, f"{redis_server.url}/3")
+        coordinator = subprocess.Popen(
+            command(config, "crawl", "--source", "bazaar", "--workers", "0"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            worker = subprocess.run(
+                [sys.executable, "-m", "tests.cluster.delayed_worker", "--config", str(config)]
+                + ["worker", "--once"],
+                capture_output=True,
+                text=True,
+                timeout=KILL_WAIT_SECONDS * 2,
+                cwd=ROOT,
+                check=False,
+            )
+            _stdout, stderr = coordinator.communicate(timeout=KILL_WAIT_SECONDS)
+        finally:
+            if coordinator.poll() is None:  # it waits for workers forever with --workers 0
+                coordinator.kill()
+                coordinator.communicate()
+        state = crawled_state(tmp_path / "grayhound.db", sites.urls["bazaar"])
+    assert worker.returncode == 0, worker.stderr[-3000:]
+    assert coordinator.returncode == 0, stderr[-3000:]
+    reference = single_process["state"]
+    assert state["listings"] == reference["listings"]
+    assert state["observations"] == reference["observations"]
+    assert state["sellers"] == reference["sellers"]
 
 
 def test_a_killed_worker_loses_nothing(tmp_path, redis_server, single_process):
