@@ -3,8 +3,10 @@ typo variant tables, allowlists and the catalog index — so scoring an input is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import tldextract
 
@@ -21,24 +23,58 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
 _EXTRACT_PRIVATE = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
+# A host split without tldextract when not flat: lowercase ASCII labels, none of them empty.
+_PLAIN_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)+")
+
+
+class _SuffixRules(NamedTuple):
+    """The public-suffix rules, by what a host's last two labels tell of its suffix."""
+
+    flat: frozenset[str]  # 'com', 'shop': no deeper rule, the suffix is the last label
+    open: frozenset[str]  # 'uk', 'io': deeper rules, but no wildcard ('*.ck') right under it
+    tails: frozenset[str]  # 'co.uk', 'sch.uk': the last two labels of every deeper rule
+    closed: frozenset[str]  # 'co.uk', 'com.io': two-label rules with nothing deeper under them
+
+
 @lru_cache(maxsize=1)
-def _flat_tlds() -> frozenset[str]:
-    """TLDs with no deeper public-suffix rule ('com', 'shop'): their suffix is the last label."""
+def _suffix_rules() -> _SuffixRules:
     rules = _EXTRACT.tlds
-    rules = rules() if callable(rules) else rules
-    deep = {rule.rsplit(".", 1)[-1] for rule in rules if "." in rule}
-    return frozenset(rule for rule in rules if "." not in rule and rule not in deep)
+    rules = frozenset(rules() if callable(rules) else rules)
+    parents = {rule.split(".", i)[-1] for rule in rules for i in range(1, rule.count(".") + 1)}
+    single = {rule for rule in rules if "." not in rule}
+    return _SuffixRules(
+        flat=frozenset(single - parents),
+        open=frozenset(t for t in single & parents if f"*.{t}" not in rules),
+        tails=frozenset(".".join(rule.split(".")[-2:]) for rule in rules if "." in rule),
+        closed=frozenset(
+            rule
+            for rule in rules
+            if rule.count(".") == 1 and rule[0] not in "*!" and rule not in parents
+        ),
+    )
 
 
 @lru_cache(maxsize=1 << 16)
 def split_host(host: str) -> tuple[str, str, str]:
     """(subdomain, registrable label, public suffix) of a lowercase host.
 
-    Most hosts end in a flat TLD and are split here directly; the rest go to tldextract."""
+    Most hosts are split here by their last two labels, as tldextract's walk down the public
+    suffix rules would ('shop.com', 'shop.co.uk', 'shop.io'); the rest (wildcard rules,
+    punycode, anything unusual) go to tldextract."""
     head, dot, tld = host.rpartition(".")
-    if dot and head and host.isascii() and tld in _flat_tlds():
-        subdomain, _, label = head.rpartition(".")
-        return subdomain, label, tld
+    if dot and head and host.isascii():
+        rules = _suffix_rules()
+        if tld in rules.flat:
+            subdomain, _, label = head.rpartition(".")
+            return subdomain, label, tld
+        if tld in rules.open and _PLAIN_HOST.fullmatch(host):
+            rest, _, second = head.rpartition(".")
+            pair = f"{second}.{tld}"
+            if pair in rules.closed:  # 'shop.co.uk'
+                subdomain, _, label = rest.rpartition(".")
+                return subdomain, label, pair
+            if pair not in rules.tails and not second.startswith("xn--"):  # 'shop.io'
+                return rest, second, tld
     parts = _EXTRACT(host)
     return parts.subdomain, parts.domain, parts.suffix
 

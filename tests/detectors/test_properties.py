@@ -1,6 +1,6 @@
 """Properties over arbitrary input: never raise, scores in [0, 1], verdicts from VERDICTS."""
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from detectors import ListingFacts, assess_listings, score_input
@@ -41,14 +41,24 @@ def test_fold_is_idempotent_on_its_output(text):
     assert fold(once).text == once
 
 
-HOST_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
-SUFFIXES = ["com", "co.uk", "shop", "xyz", "de", "com.co", "blogspot.com", "kawasaki.jp", "ck"]
+HOST_LABEL = st.one_of(
+    st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True),
+    # labels that are themselves parts of public-suffix rules, an IDN one ('公司.hk') among them
+    st.sampled_from(["co", "com", "sch", "www", "city", "kobe", "nom", "ac", "xn--55qx5d", ""]),
+)
+SUFFIXES = [
+    *("com", "co.uk", "shop", "xyz", "de", "com.co", "blogspot.com", "kawasaki.jp", "ck"),
+    *("uk", "io", "com.io", "hk", "jp", "kobe.jp", "br", "nom.br", "sch.uk", "xn--p1ai", "UK"),
+]
 
 
+@settings(max_examples=300)
 @given(labels=st.lists(HOST_LABEL, min_size=1, max_size=3), suffix=st.sampled_from(SUFFIXES))
+@example(labels=["shop", "xn--55qx5d"], suffix="hk")  # a punycode second-level rule: 公司.hk
+@example(labels=["shop", "sch"], suffix="uk")  # under a wildcard rule: *.sch.uk
 def test_split_host_fast_path_agrees_with_tldextract(labels, suffix):
     from detectors.book import _EXTRACT, split_host
 
     host = ".".join([*labels, suffix])
     parts = _EXTRACT(host)
-    assert split_host(host) == (parts.subdomain, parts.domain, parts.suffix)
+    assert split_host.__wrapped__(host) == (parts.subdomain, parts.domain, parts.suffix)
