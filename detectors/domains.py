@@ -32,7 +32,8 @@ from grayhound.models import Finding
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _IPV4 = re.compile(r"^\d+(\.\d+){3}$")
-_URL_PARTS = re.compile(r"[:/?#@]|\S\s+\S")  # anything beyond a bare host
+# Anything beyond a bare host, once the text is stripped: URL punctuation or inner whitespace.
+_URL_PARTS = re.compile(r"[:/?#@\s]")
 
 # Weights: how sure each technique alone makes us (risk.py turns them into score and verdict).
 W_TLD_SWAP = 0.9  # the brand's own name on a TLD it does not own
@@ -51,9 +52,10 @@ W_SUB_SUSPICIOUS = 0.55  # brand as subdomain of an ordinary domain
 
 def host_of(text: str) -> str:
     """The host of a URL or bare domain, lowercase, without port, credentials or trailing dot."""
-    if not _URL_PARTS.search(text):
-        return text.strip().strip(".").lower()
-    host = _SCHEME.sub("", text.strip())
+    stripped = text.strip()
+    if not _URL_PARTS.search(stripped):
+        return stripped.strip(".").lower()
+    host = _SCHEME.sub("", stripped)
     host = re.split(r"[/?#\s]", host, maxsplit=1)[0]
     host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     return host.strip(".").lower()
@@ -150,7 +152,7 @@ def _hyphenated_official(host: str, label: str, book: BrandBook) -> Signal | Non
         return None
     pieces = f"-{label}-"
     for spelled, (domain, brand) in book.official_hyphenated.items():
-        if f"-{spelled}-" in pieces:
+        if spelled in label and f"-{spelled}-" in pieces:
             reason = f"'{host}' spells the official domain '{domain}' with a hyphen for the dot"
             return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
     return None

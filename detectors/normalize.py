@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
+from typing import NamedTuple
 
 import idna
 
@@ -20,9 +21,11 @@ from detectors._data import LEET, LEET_L
 # Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole.
 _CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NO_CUTS: frozenset[int] = frozenset()
 _LEET_TABLE = str.maketrans(LEET)
 _LEET_L_TABLE = str.maketrans(LEET_L)
-_LEET_CLASS = "[" + re.escape("".join(sorted(set(LEET) | set(LEET_L)))) + "]"
+_LEET_CHARS = frozenset(LEET) | frozenset(LEET_L)
+_LEET_CLASS = "[" + re.escape("".join(sorted(_LEET_CHARS))) + "]"
 # Letter, one or two leet characters, letter; or one leet character at either end of a word.
 _LEETY = re.compile(
     rf"[a-z]{_LEET_CLASS}{{1,2}}[a-z]|[a-z]{_LEET_CLASS}(?![0-9a-z])|(?<![0-9a-z]){_LEET_CLASS}[a-z]",
@@ -30,9 +33,10 @@ _LEETY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Folded:
-    """Text reduced to ASCII lookalikes (case kept), with what the reduction changed."""
+class Folded(NamedTuple):
+    """Text reduced to ASCII lookalikes (case kept), with what the reduction changed.
+
+    A NamedTuple rather than a dataclass: every input is folded, and tuples are built in C."""
 
     text: str
     lookalikes: tuple[tuple[str, str], ...] = ()  # (original character, ASCII it passes for)
@@ -97,18 +101,18 @@ def compact(text: str) -> tuple[str, frozenset[int]]:
     """Lowercase alphanumerics run together, and the positions where separators stood.
 
     'Xiao-Mi Store' → ('xiaomistore', {4, 6}); a brand term spanning a boundary was split."""
-    pieces = [p for p in _NON_ALNUM.split(text.lower()) if p]
-    joined, cuts, position = [], set(), 0
-    for piece in pieces:
-        if position:
-            cuts.add(position)
-        joined.append(piece)
-        position += len(piece)
-    return "".join(joined), frozenset(cuts)
+    lowered = text.lower()
+    if lowered.isalnum() and lowered.isascii():
+        return lowered, _NO_CUTS  # one word, the usual domain label: nothing to split
+    pieces = [p for p in _NON_ALNUM.split(lowered) if p]
+    # a cut stands where each piece but the last ends
+    return "".join(pieces), frozenset(accumulate(map(len, pieces[:-1])))
 
 
 def has_leet(text: str) -> bool:
     """A leet character touching letters ('xiaom1', 's4msung', '@pple'), not a number ('shop24')."""
+    if _LEET_CHARS.isdisjoint(text):
+        return False  # most text: no leet character at all, no pattern to run
     return _LEETY.search(text) is not None
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein
@@ -63,7 +63,7 @@ class Term:
     strong: bool
     official_label: bool = False  # the label of an official domain ('mi' of mi.com)
 
-    @property
+    @cached_property  # asked for every hit and every word beside one
     def distinctive(self) -> bool:
         return self.strong and len(self.text) >= DISTINCTIVE_MIN_LEN
 
@@ -172,8 +172,10 @@ class TermIndex:
         best[0] = ()
         for end in range(1, len(chunk) + 1):
             for start in range(max(0, end - self.max_word), end):
+                if best[start] is None:
+                    continue
                 piece = chunk[start:end]
-                if best[start] is not None and (piece in known or piece.isdigit()):
+                if piece in known or piece.isdigit():
                     best[end] = (*best[start], piece)
                     break
         return best[-1]
@@ -254,7 +256,7 @@ class TermIndex:
             end = i + len(text)
             if changed is not None and not any(i <= p < end for p in changed):
                 continue
-            split = any(i < p < end for p in cuts)
+            split = bool(cuts) and any(i < p < end for p in cuts)
             if split and (technique is not None or not _whole(c, cuts, i, end)):
                 continue  # split terms must be made of whole pieces ('xiao-mi')
             kept.append((i, end, entry, split))
@@ -263,8 +265,10 @@ class TermIndex:
         ]
         hits = []
         for i, end, (text, term, technique), split in kept:
-            if (technique is not None or not term.strong) and any(
-                a <= i and end <= b and (a, b) != (i, end) for a, b in exact_spans
+            if (
+                exact_spans
+                and (technique is not None or not term.strong)
+                and any(a <= i and end <= b and (a, b) != (i, end) for a, b in exact_spans)
             ):
                 continue  # 'xiaom' or 'mi' inside an exact 'xiaomi' adds nothing
             exact = technique is None
@@ -284,8 +288,10 @@ class TermIndex:
         for chunk in _chunks(c, cuts, 0, len(c)):
             a, b = position, position + len(chunk)
             position = b
+            if len(chunk) < DISTINCTIVE_MIN_LEN:
+                continue
             terms = self._near_terms.get(chunk[0])
-            if not terms or len(chunk) < DISTINCTIVE_MIN_LEN or chunk in self.word_class:
+            if not terms or chunk in self.word_class:
                 continue
             for term in terms:
                 if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
