@@ -54,8 +54,22 @@ CSV_FIELDS = (
 
 
 def write_json(report: PriceReport, stream: IO[str]) -> None:
-    json.dump(report.to_dict(), stream, indent=2, sort_keys=True, ensure_ascii=False)
-    stream.write("\n")
+    """Keys sorted; one model per line. Each line is written by json's C encoder: the indenting
+    encoder is pure Python and took ~10 s for a 100,000-listing store's history."""
+    data = report.to_dict()
+    stream.write("{")
+    for n, key in enumerate(sorted(data)):
+        stream.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
+        if key == "models":
+            models = [_dumps(model) for model in data[key]]
+            stream.write("[\n    " + ",\n    ".join(models) + "\n  ]" if models else "[]")
+        else:
+            stream.write(_dumps(data[key]))
+    stream.write("\n}\n")
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
