@@ -1,7 +1,7 @@
 """Serve the bundled fixture sites on loopback for `grayhound demo` and the tests.
 
 Each site gets its own stdlib ThreadingHTTPServer on 127.0.0.1 in a daemon thread. A site is a
-`Router`: an ordered table of (path pattern, handler) built from `demo_render.ROUTES`; content
+`Router`: an ordered table of (path pattern, handler) built from `demo_routes.ROUTES`; content
 lives in fixtures/sites/. To add a site (say a large generated one) register another Router in
 `SITES`; to inject faults wrap handlers with `Router.wrap`.
 
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from grayhound.demo_render import NOT_FOUND, ROUTES, Handler, Request, Response
+from grayhound.demo_render import NOT_FOUND, Handler, Request, Response
+from grayhound.demo_routes import ROUTES
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # loopback only: fixture sites must never be reachable from the network
