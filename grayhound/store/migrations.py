@@ -8,17 +8,17 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawldata, digests, findings, reviews
+from grayhound.store import captures, crawlschema, digests, findings, reviews
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
-    ("0001_crawl_data", crawldata.create_schema),
+    ("0001_crawl_data", crawlschema.create_schema),
     ("0002_findings", findings.create_schema),
     ("0003_captures", captures.create_schema),
     ("0004_reviews", reviews.create_schema),
     ("0005_digests", digests.create_schema),
-    ("0006_listing_summary", crawldata.add_listing_summary),
+    ("0006_listing_summary", crawlschema.add_listing_summary),
 ]
 
 
