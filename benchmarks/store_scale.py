@@ -29,6 +29,7 @@ COMMANDS = {
     # every case, not the page's riskiest 100 per group
     "digest (json)": ("digest", "--format", "json", "--no-record", "--out", "{out}/digest.json"),
     "prices (html)": ("prices", "--format", "html", "--out", "{out}/prices.html"),
+    "prices (json)": ("prices", "--format", "json", "--out", "{out}/prices.json"),
     "evidence export": ("evidence", "export", "--listing", "1", "--out", "{out}/bundle.zip"),
     "export listings (csv)": ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
 }

@@ -105,24 +105,39 @@ SCHEMA_CONDITIONS = {
 
 # Condition words, checked in this order: a "Used - Like New" item is used, a "Renewed" one
 # refurbished. The `strict` list is safe in a title; `field` words only in a condition field
-# ("New" in a title is marketing, in a "Condition:" field it is a fact).
+# ("New" in a title is marketing, in a "Condition:" field it is a fact). Words of scripts
+# written without spaces (Chinese, Japanese, Thai) match inside longer words ("中古品").
+# No alternation inside a word: condition.py splits these lists on "|".
 CONDITION_WORDS_STRICT = (
     (
         r"renewed|refurbished|refurb|reconditioned|remanufactured|generalüberholt|"
-        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony",
+        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony|"
+        r"восстановленн[ыао][йея]|翻新|整備済|리퍼",
         "refurbished",
     ),
     (
-        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|używany|gebruikt|"
-        r"open[- ]box|b-ware|中古",
+        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|używan[aey]|gebruikt|"
+        r"open[- ]box|b-ware|б/у|подержанн[ыао][йея]|bekas|中古|二手|중고|มือสอง|"
+        # the grades of Japanese flea markets: "like new", "no noticeable scratches or dirt"…
+        r"新品同様|未使用に近い|目立った傷|傷や汚れ|状態が悪い",
         "used",
     ),
     (
-        r"brand[- ]new|new in box|new with tags|factory sealed|sealed|nagelneu|neuf|nuevo|新品",
+        r"brand[- ]new|new in box|new with tags|factory sealed|sealed|nagelneu|neuf|nuevo|新品|全新",
         "new",
     ),
 )
-CONDITION_WORDS_FIELD = ((r"new|neu|nuovo|nouveau|novo|nowy|nieuw", "new"),)
+# Grades that only a used item is given ("Condition: Good", "Zustand: Wie neu"), read in a
+# condition field after the refurbished words and before every other: "like new" is not new.
+CONDITION_GRADES_USED = (
+    r"like new|as new|wie neu|comme neuf|como nuevo|como novo|come nuovo|jak nowy|als nieuw|"
+    r"excellent|very good|good|acceptable|fair|sehr gut|gut|akzeptabel|in ordnung|"
+    r"très bon état|bon état|état correct|muy bueno|bueno|buen estado|aceptable|ottimo|buono|"
+    r"bardzo dobry|dobry|отличное|хорошее"
+)
+CONDITION_WORDS_FIELD = (
+    (r"new|neu|nuovo|nouveau|novo|nowy|nowe|nieuw|новый|новое|новая|baru|ใหม่", "new"),
+)
 
 # --- visible-text price heuristics -------------------------------------------------------
 
@@ -298,102 +313,6 @@ BUY_BUTTON = re.compile(
     r"カートに入れる|買い物かごに入れる|加入购物车|立即购买|장바구니 담기|바로구매|do koszyka|"
     r"place bid|add to order)",
     re.I,
-)
-
-# --- sellers ---------------------------------------------------------------------------
-
-# Labels that introduce the seller's name: strong ones at the start of a text, after another
-# sentence of it ("In stock. Sold by X."), or as a whole cell beside the value cell; weak ones
-# ("Seller", "Store") only with a colon or as a whole label cell.
-SELLER_LABEL_STRONG = (
-    r"vendu et expédié par|expédié et vendu par|reconditionné et vendu par|"
-    r"vendido y enviado por|verkauft und versendet von|"
-    r"ships from and sold by|sold and shipped by|sold & shipped by|sold by|verkauf und versand durch|"
-    r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|verkoop door|"
-    r"販売元"
-)
-SELLER_LABEL_WEAK = (
-    r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"merchant|retailer|seller information|about this seller"
-)
-# Weak labels that also name a place or a menu entry ("Store: Union Square", a "Shop" tab):
-# read only with a colon in the same text, never from the cell beside them.
-SELLER_LABEL_PLACE = r"store|shop"
-# Weak labels that, alone in a cell, name the selling party: the next cell is its name
-# ("<dt>Verkäufer</dt><dd>X</dd>"). Not headings such as "About this seller", whose next
-# block is prose.
-SELLER_CELL_LABEL = (
-    r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"merchant|retailer"
-)
-# Class words of reviews, questions and answers: a shopper's "sold by X" there is not the page's
-# seller.
-USER_TEXT_TOKENS = frozenset(
-    {
-        "review",
-        "reviews",
-        "comment",
-        "comments",
-        "question",
-        "questions",
-        "answer",
-        "answers",
-        "testimonial",
-        "testimonials",
-        "ugc",
-    }
-)
-CONDITION_LABEL = r"condition|item condition|zustand|artikelzustand|estado|état|condizione|stan"
-# Link texts that are not a seller's name ("Visit store", "Contact seller").
-GENERIC_LINK_TEXT = re.compile(
-    r"^(visit|see|view|contact|more|all|follow|save|shop now|store$|shop$|seller$|other|ask|"
-    r"message|report|details|sign|log|help|feedback|\d)",
-    re.I,
-)
-# Chinese and Japanese marketplaces end a shop's name with 店 ("…京东自营旗舰店",
-# "…楽天市場店"): a link so named leads to the shop even when its URL does not say "seller".
-SHOP_NAME_END = "店"
-# A seller's page by its URL; not the site's own pages under the same word ("/shop/cart",
-# "/store/search").
-SELLER_PATH = re.compile(
-    r"/(seller|sellers|store|stores|shop|shops|user|usr|str|merchant|vendor|vendors|profile|"
-    r"sp|s-store|storefront)(/(?!(cart|checkout|basket|bag|buy|category|categories|search|"
-    r"login|account|help)\b)|\?|=|$)|[?&](seller|sellerid|seller_id|me|merchant)=",
-    re.I,
-)
-WEBSITE_LABEL = re.compile(
-    r"(?:website|web site|homepage|site|webseite|sitio web)\s*:?\s*"
-    r"((?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)",
-    re.I,
-)
-
-# Words a seller or store profile shows and a product page rarely does.
-PROFILE_MARKERS = re.compile(
-    r"positive feedback|feedback score|member since|mitglied seit|seller rating|store rating|"
-    r"seller information|about (this|the) seller|items? for sale|followers|contact seller|"
-    r"visit (the )?store|all items|seller since|verkäuferbewertung|top rated seller|"
-    r"store front|storefront|shop reviews|joined in|sales\b",
-    re.I,
-)
-# Hosts that are profiles elsewhere, not the seller's own website.
-SOCIAL_HOSTS = (
-    "facebook.com",
-    "instagram.com",
-    "twitter.com",
-    "x.com",
-    "youtube.com",
-    "tiktok.com",
-    "linkedin.com",
-    "pinterest.com",
-    "wa.me",
-    "whatsapp.com",
-    "t.me",
-    "vk.com",
-    "weibo.com",
-    "google.com",
-    "apple.com",
-    "goo.gl",
-    "bit.ly",
 )
 
 # A product shown without a price: still an offer, recorded with a null price.

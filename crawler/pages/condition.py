@@ -5,16 +5,32 @@ from __future__ import annotations
 
 import re
 
-from crawler.pages._data import CONDITION_WORDS_FIELD, CONDITION_WORDS_STRICT, SCHEMA_CONDITIONS
+from crawler.pages._data import (
+    CONDITION_GRADES_USED,
+    CONDITION_WORDS_FIELD,
+    CONDITION_WORDS_STRICT,
+    SCHEMA_CONDITIONS,
+)
 
-_STRICT = tuple(
-    (re.compile(rf"(?<![\w-])({words})(?![\w])", re.I), condition)
-    for words, condition in CONDITION_WORDS_STRICT
-)
-_FIELD = tuple(
-    (re.compile(rf"(?<![\w-])({words})(?![\w])", re.I), condition)
-    for words, condition in CONDITION_WORDS_FIELD
-)
+# Scripts written without spaces between words (Chinese, Japanese, Korean, Thai): a word of
+# theirs has no word boundary to test, so it matches inside a longer one ("中古品").
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _words(alternatives: str) -> re.Pattern:
+    """One pattern for "a|b|c": whole words for spaced scripts, anywhere for unspaced ones."""
+    words = alternatives.split("|")
+    spaced = "|".join(w for w in words if not _UNSPACED.search(w))
+    unspaced = "|".join(w for w in words if _UNSPACED.search(w))
+    parts = [rf"(?<![\w-])(?:{spaced})(?![\w])"] if spaced else []
+    parts += [unspaced] if unspaced else []
+    return re.compile("|".join(parts), re.I)
+
+
+_STRICT = tuple((_words(words), condition) for words, condition in CONDITION_WORDS_STRICT)
+_FIELD = tuple((_words(words), condition) for words, condition in CONDITION_WORDS_FIELD)
+# A field is read: refurbished words, then used-only grades, then the other strict words.
+_IN_FIELD = (_STRICT[0], (_words(CONDITION_GRADES_USED), "used"), *_STRICT[1:], *_FIELD)
 
 
 def schema_condition(value: object) -> str | None:
@@ -33,8 +49,8 @@ def condition_from_title(title: str | None) -> str | None:
 
 
 def condition_from_field(text: str | None) -> str | None:
-    """A labelled condition field may also say just 'New' or 'Neu'."""
-    return _first_match(text, _STRICT) or _first_match(text, _FIELD)
+    """A labelled condition field may also say just 'New', 'Neu' or a used grade ('Good')."""
+    return _first_match(text, _IN_FIELD)
 
 
 def _first_match(text: str | None, table) -> str | None:

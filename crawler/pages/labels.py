@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from crawler.pages._data import (
+from crawler.pages._seller_data import (
     CONDITION_LABEL,
     SELLER_CELL_LABEL,
     SELLER_LABEL_PLACE,
@@ -125,6 +125,8 @@ def _value_around(element: lxml.html.HtmlElement, label: Label):
             value, cell = _next_cell(node)
             if value:
                 return value, cell
+        if node is element and (value := _child_value(element, label)):
+            return value, element
         if node.getparent() is None or len(text) > 300:
             break
         node = node.getparent()
@@ -145,6 +147,21 @@ def _next_cell(label_cell: lxml.html.HtmlElement):
     if value is None or len(value.split()) > MAX_CELL_WORDS:
         return None, None
     return value, cell
+
+
+def _child_value(element: lxml.html.HtmlElement, label: Label) -> str | None:
+    """'<li>Zustand<span>Gut</span></li>': the label is the element's own leading text and the
+    value the rest of its first line, printed by the children after it, with no colon."""
+    if (
+        label.cell is None
+        or len(element) == 0
+        or not label.cell.fullmatch(clean_text(element.text))
+    ):
+        return None
+    line = _first_line(element)
+    match = label.cell.match(line)
+    value = clean_name(line[match.end() :]) if match else None
+    return value if value and len(value.split()) <= MAX_CELL_WORDS else None
 
 
 def _pairs(label_cell: lxml.html.HtmlElement, cell: lxml.html.HtmlElement) -> bool:

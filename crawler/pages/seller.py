@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from crawler.pages._data import PROFILE_MARKERS, SELLER_PATH, SOCIAL_HOSTS, WEBSITE_LABEL
+from crawler.pages._seller_data import PROFILE_MARKERS, SELLER_PATH, SOCIAL_HOSTS, WEBSITE_LABEL
 from crawler.pages.anchors import Layout, read_layout
 from crawler.pages.document import Page, clean_text, load_page, visible_text
 from crawler.pages.jsonld import jsonld_nodes

@@ -9,13 +9,8 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.pages._data import (
-    GENERIC_LINK_TEXT,
-    PRICE_ON_REQUEST,
-    SELLER_PATH,
-    SHOP_NAME_END,
-    WEBSITE_LABEL,
-)
+from crawler.pages._data import PRICE_ON_REQUEST
+from crawler.pages._seller_data import GENERIC_LINK_TEXT, SELLER_PATH, SHOP_NAME_END, WEBSITE_LABEL
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
