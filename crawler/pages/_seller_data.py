@@ -11,13 +11,15 @@ import re
 SELLER_LABEL_STRONG = (
     r"vendu et expédié par|expédié et vendu par|reconditionné et vendu par|"
     r"vendido y enviado por|verkauft und versendet von|"
-    r"ships from and sold by|sold and shipped by|sold & shipped by|sold by|verkauf und versand durch|"
-    r"verkauft von|verkauft durch|vendu par|vendido por|venduto da|sprzedawane przez|verkoop door|"
-    r"販売元"
+    r"ships from and sold by|sold (?:and|&) (?:shipped|delivered|dispatched) by|"
+    r"(?:shipped|dispatched|delivered) (?:and|&) sold by|sold by|verkauf und versand durch|"
+    r"verkauft von|verkauft durch|vendu par|vendido e entregue por|vendido e enviado por|"
+    r"vendido por|venduto e spedito da|venduto da|sprzedawane przez|verkocht en verzonden door|"
+    r"verkocht door|verkoop door|dijual oleh|販売元|ขายโดย"
 )
 SELLER_LABEL_WEAK = (
     r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"merchant|retailer|seller information|about this seller"
+    r"продавец|penjual|出品者|販売者|merchant|retailer|seller information|about this seller"
 )
 # Weak labels that also name a place or a menu entry ("Store: Union Square", a "Shop" tab):
 # read only with a colon in the same text, never from the cell beside them.
@@ -27,7 +29,7 @@ SELLER_LABEL_PLACE = r"store|shop"
 # block is prose.
 SELLER_CELL_LABEL = (
     r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"merchant|retailer"
+    r"продавец|penjual|出品者|販売者|merchant|retailer"
 )
 # Class words of reviews, questions and answers: a shopper's "sold by X" there is not the page's
 # seller.
@@ -64,7 +66,30 @@ SHOP_NAME_END = "店"
 SELLER_PATH = re.compile(
     r"/(seller|sellers|store|stores|shop|shops|user|usr|str|merchant|vendor|vendors|profile|"
     r"sp|s-store|storefront)(/(?!(cart|checkout|basket|bag|buy|category|categories|search|"
-    r"login|account|help)\b)|\?|=|$)|[?&](seller|sellerid|seller_id|me|merchant)=",
+    r"login|account|help)\b)|\?|=|$)|[?&](seller|sellerid|seller_id|userid|user_id|me|merchant)=",
+    re.I,
+)
+# Class words of a link to the seller's page whose URL does not say so ("/xiaomi", a user's
+# hashed id): the shop's or the user's name as a link, a link to the seller's profile.
+PROFILE_LINK_TOKENS = frozenset(
+    {
+        "sellername",
+        "sellerlink",
+        "sellerprofile",
+        "shopname",
+        "shoplink",
+        "storename",
+        "storelink",
+        "vendorname",
+        "merchantname",
+        "userprofile",
+    }
+)
+# Words that say the offer is a private person's (a classified ad): the site that shows it
+# sells nothing, so it is never the seller. Read in the <title> and the product's own block.
+PRIVATE_SELLER = re.compile(
+    r"\b(?:by owner|private (?:seller|party|sale)|privater? (?:nutzer|anbieter|verkäufer)|"
+    r"privatverkauf|particulier|osoba prywatna|prywatne|частное лицо|частник)\b",
     re.I,
 )
 WEBSITE_LABEL = re.compile(

@@ -143,7 +143,7 @@ def _next_cell(label_cell: lxml.html.HtmlElement):
         cell = cell.getnext()
     if cell is None or not _pairs(label_cell, cell):
         return None, None
-    value = clean_name(_first_line(cell))
+    value = clean_name(first_line(cell))
     if value is None or len(value.split()) > MAX_CELL_WORDS:
         return None, None
     return value, cell
@@ -158,7 +158,7 @@ def _child_value(element: lxml.html.HtmlElement, label: Label) -> str | None:
         or not label.cell.fullmatch(clean_text(element.text))
     ):
         return None
-    line = _first_line(element)
+    line = first_line(element)
     match = label.cell.match(line)
     value = clean_name(line[match.end() :]) if match else None
     return value if value and len(value.split()) <= MAX_CELL_WORDS else None
@@ -176,7 +176,8 @@ def _pairs(label_cell: lxml.html.HtmlElement, cell: lxml.html.HtmlElement) -> bo
     return (label_cell.tag, label_cell.get("class")) != (cell.tag, cell.get("class"))
 
 
-def _first_line(element: lxml.html.HtmlElement) -> str:
+def first_line(element: lxml.html.HtmlElement) -> str:
+    """The element's visible text up to its first line break ('<p>Name</p><div>★ 132</div>')."""
     parts: list[str] = []
     _collect_line(element, parts, top=True)
     return clean_text("".join(parts))[:200]

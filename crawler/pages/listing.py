@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.pages._seller_data import PRIVATE_SELLER
 from crawler.pages.anchors import Layout, read_layout
 from crawler.pages.condition import condition_from_title
 from crawler.pages.document import Page, load_page, visible_text
@@ -107,7 +108,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     _resolve_currency(values, sources, layers, default_currency, page.problems)
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
-    _fill_seller(values, sources, jsonld, meta, page.url)
+    _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
     values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, text)
     if text.get("price_on_request") and values.get("price") is None:
         page.problems.append("price on request: no price shown")
@@ -209,21 +210,28 @@ def _fill_condition(values: dict, sources: dict) -> None:
         values["condition"] = "unknown"
 
 
-def _fill_seller(values: dict, sources: dict, jsonld: SchemaRead, meta: dict, url: str) -> None:
+def _fill_seller(values, sources, jsonld: SchemaRead, meta: dict, page: Page, summary) -> None:
     """The site itself (its JSON-LD Organization, its og:site_name) as a last resort, marked
-    'site' so a marketplace's own name is never mistaken for a found third-party seller."""
+    'site' so a marketplace's own name is never mistaken for a found third-party seller; not
+    on a private person's ad ("by owner", "Privater Nutzer"), which the site does not sell."""
     seller_url = values.get("seller_url")
-    host = urlsplit(url).hostname or ""
+    host = urlsplit(page.url).hostname or ""
     if seller_url and not values.get("seller_domain") and sources.get("seller_url") == "json-ld":
         seller_host = (urlsplit(seller_url).hostname or "").removeprefix("www.")
         if seller_host and seller_host != host.removeprefix("www."):
             values["seller_domain"], sources["seller_domain"] = seller_host, "json-ld"
-    if values.get("seller") or seller_url:
+    if values.get("seller") or seller_url or _private_party(page, summary):
         return
     names = [n.get("name") for n in jsonld.sellers if isinstance(n.get("name"), str)]
     site = (names[0].strip() if names else None) or meta.get("site_name")
     if site:
         values["seller"], sources["seller"] = site, "site"
+
+
+def _private_party(page: Page, summary: str | None) -> bool:
+    title = page.root.find(".//title")
+    text = (title.text_content() if title is not None else "") + " " + (summary or "")
+    return bool(PRIVATE_SELLER.search(text))
 
 
 def _is_product(values, jsonld, microdata, meta, chosen, text) -> bool:

@@ -10,11 +10,17 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from crawler.pages._data import PRICE_ON_REQUEST
-from crawler.pages._seller_data import GENERIC_LINK_TEXT, SELLER_PATH, SHOP_NAME_END, WEBSITE_LABEL
+from crawler.pages._seller_data import (
+    GENERIC_LINK_TEXT,
+    PROFILE_LINK_TOKENS,
+    SELLER_PATH,
+    SHOP_NAME_END,
+    WEBSITE_LABEL,
+)
 from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_from_title
-from crawler.pages.document import SKIP_TAGS, Page, clean_text, is_hidden, visible_text
-from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, labelled_value
+from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
+from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, first_line, labelled_value
 from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
 from crawler.pages.prices import MONEY_OR_MARKER, best_price, cached_candidates
 from crawler.pages.titles import page_title
@@ -146,9 +152,8 @@ def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | N
             break
     link = _profile_link(page, node) if node is not None else None
     if link is None:
-        link = _nearest_profile_link(page, layout)
-        if name is None and link is not None:
-            name = _link_name(link)
+        link, link_name = _nearest_profile_link(page, layout)
+        name = name or link_name
     url = page.absolute(link.get("href")) if link is not None else None
     return name, url, _website(node)
 
@@ -160,18 +165,36 @@ def _profile_link(page: Page, node: lxml.html.HtmlElement):
     return None
 
 
-def _nearest_profile_link(page: Page, layout: Layout):
-    """The link nearest the title that leads to a seller's page: by its URL ("/seller/…"), or
-    else by its name, where the name says it is a shop ("Apple产品京东自营旗舰店")."""
+def _nearest_profile_link(page: Page, layout: Layout) -> tuple:
+    """The link nearest the title that leads to a seller's page — by its URL ("/seller/…"),
+    by its class ("shop-name"), or else by a name that says it is a shop
+    ("Apple产品京东自营旗舰店") — and the seller's name from it or from another link to the
+    same page ("17 ads online" beside the user's name)."""
     buttons = {id(button) for button in layout.buy_buttons}  # "/shop/cart/add/…" is no shop
     links = [e for e in layout.elements if e.tag == "a" and e.get("href") and id(e) not in buttons]
-    profiles = [e for e in links if SELLER_PATH.search(e.get("href"))]
-    profiles = [e for e in profiles if not layout.in_blocked(e)] or [
-        e for e in links if _names_a_shop(page, e) and not layout.in_blocked(e)
-    ]
-    if not profiles:
-        return None
-    return min(profiles, key=lambda link: layout.distance(link) or 0)
+    profiles = [e for e in links if _leads_to_seller(e)]
+    placed = [e for e in profiles if not layout.in_blocked(e)]
+    placed = placed or [e for e in profiles if _in_side_column(layout, e)]
+    placed = placed or [e for e in links if _names_a_shop(page, e) and not layout.in_blocked(e)]
+    if not placed:
+        return None, None
+    placed.sort(key=lambda link: layout.distance(link) or 0)
+    href = placed[0].get("href")
+    names = (_link_name(link) for link in placed if link.get("href") == href)
+    return placed[0], next((name for name in names if name), None)
+
+
+def _leads_to_seller(link: lxml.html.HtmlElement) -> bool:
+    return bool(SELLER_PATH.search(link.get("href")) or hint_tokens(link) & PROFILE_LINK_TOKENS)
+
+
+def _in_side_column(layout: Layout, element: lxml.html.HtmlElement) -> bool:
+    """In an <aside> or sidebar (a classified ad's seller box) and in no other blocked block:
+    not in the site's header, menu or footer, nor among other products."""
+    blocked = [node for node in (element, *element.iterancestors()) if node in layout.blocked]
+    return bool(blocked) and all(
+        node.tag == "aside" or "sidebar" in hint_tokens(node) for node in blocked
+    )
 
 
 def _names_a_shop(page: Page, link: lxml.html.HtmlElement) -> bool:
@@ -186,7 +209,8 @@ def _names_a_shop(page: Page, link: lxml.html.HtmlElement) -> bool:
 
 
 def _link_name(link: lxml.html.HtmlElement) -> str | None:
-    text = visible_text(link, 200)
+    """The link's first line: a seller card's link also holds its rating and badges."""
+    text = first_line(link)
     if text and not GENERIC_LINK_TEXT.match(text):
         return clean_name(text)
     return None
