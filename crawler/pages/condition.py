@@ -48,6 +48,15 @@ def condition_from_title(title: str | None) -> str | None:
     return _first_match(title, _STRICT)
 
 
+def condition_in_block(text: str | None) -> str | None:
+    """The strict word printed first in a block of text: a product box may also list other
+    offers ("新品 (3)点 … 中古品 - 非常に良い"), which come after the item's own."""
+    if not text:
+        return None
+    found = ((m.start(), c) for pattern, c in _STRICT if (m := pattern.search(text)) is not None)
+    return min(found, default=(0, None))[1]
+
+
 def condition_from_field(text: str | None) -> str | None:
     """A labelled condition field may also say just 'New', 'Neu' or a used grade ('Good')."""
     return _first_match(text, _IN_FIELD)

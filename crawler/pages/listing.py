@@ -16,10 +16,11 @@ from crawler.pages.condition import condition_from_title
 from crawler.pages.document import Page, load_page, visible_text
 from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
-from crawler.pages.money import detect_currency, format_price
+from crawler.pages.money import detect_currency, format_price, parse_amount
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
 from crawler.pages.selectors import selector_fields
 from crawler.pages.struck import sale_below_struck
+from crawler.pages.titles import title_price, wraps
 from crawler.pages.visible import visible_fields
 from grayhound.models import Listing
 
@@ -105,6 +106,9 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     text = text or {}
     layers.append(("text", text))
     values, sources = _merge(layers)
+    _prefer_shown_title(values, sources, layout, text)
+    if values.get("price") is None and meta.get("is_product"):
+        _price_from_title(values, sources, page, meta)
     _resolve_currency(values, sources, layers, default_currency, page.problems)
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
@@ -161,6 +165,23 @@ def _merge(layers: list[tuple[str, dict]]) -> tuple[dict, dict[str, str]]:
         sources.pop("condition_raw", None)
     sources.pop("condition_raw", None)
     return values, sources
+
+
+def _prefer_shown_title(values: dict, sources: dict, layout: Layout, text: dict) -> None:
+    """The page's visible title over an og:title that only wraps it in the site's words."""
+    shown = text.get("title") if layout.title is not None else None
+    if sources.get("title") == "opengraph" and shown and wraps(values["title"], shown):
+        values["title"], sources["title"] = shown, "text"
+
+
+def _price_from_title(values: dict, sources: dict, page: Page, meta: dict) -> None:
+    """A product page that prints its price nowhere but ahead of its title ("23.99€ 50% OFF|
+    Name", the price box filled by script): the title's price, as the last resort."""
+    printed = title_price(page)
+    amount = parse_amount(printed)
+    if amount is not None:
+        values["price"], sources["price"] = format_price(amount), "opengraph"
+        meta["currency_hint"] = printed  # the opengraph layer's, read by _resolve_currency
 
 
 def _resolve_currency(values, sources, layers, default, problems: list[str]) -> None:

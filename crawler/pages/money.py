@@ -51,6 +51,23 @@ _AMBIGUOUS_PATTERNS = (
 )
 
 
+# Any currency marker, longest first ("US $" before "$"), and a printed amount with one.
+CURRENCY = (
+    "|".join(
+        re.escape(m)
+        for m in sorted(
+            {m for m, _ in UNAMBIGUOUS_MARKERS} | set(AMBIGUOUS_SYMBOLS), key=len, reverse=True
+        )
+    )
+    + "|"
+    + "|".join(sorted(ISO_CODES))
+    + "|￥"
+)
+NUMBER = r"\d[\d.,'’\u00a0\u202f ]*\d|\d"
+MONEY = re.compile(rf"(?:(?:{CURRENCY})\.?\s*(?:{NUMBER}))|(?:(?:{NUMBER})\s*(?:{CURRENCY}))")
+MONEY_OR_MARKER = re.compile(rf"(?:{CURRENCY})")
+
+
 def format_price(amount: Decimal | None) -> str | None:
     if amount is None:
         return None

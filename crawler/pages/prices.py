@@ -12,7 +12,6 @@ from decimal import Decimal
 import lxml.html
 
 from crawler.pages._data import (
-    AMBIGUOUS_SYMBOLS,
     CURRENT_LABEL,
     CURRENT_TOKENS,
     NOT_CURRENT_AFTER,
@@ -22,11 +21,10 @@ from crawler.pages._data import (
     REGULAR_TOKENS,
     STRUCK_TAGS,
     STRUCK_TOKENS,
-    UNAMBIGUOUS_MARKERS,
 )
 from crawler.pages.anchors import Layout
 from crawler.pages.document import SKIP_TAGS, clean_text, hint_tokens, is_hidden, visible_text
-from crawler.pages.money import ISO_CODES, join_symbol_decimals, parse_amount
+from crawler.pages.money import MONEY, MONEY_OR_MARKER, NUMBER, join_symbol_decimals, parse_amount
 
 # Score a candidate needs to count as the page's price (a printed currency plus some
 # closeness to the title, or a price class name alone).
@@ -39,23 +37,8 @@ SPLIT_PART_TOKENS = frozenset(
     {"whole", "fraction", "decimal", "cents", "integer", "symbol", "currency", "dec", "int"}
 )
 FRACTION_TOKENS = frozenset({"fraction", "cents", "decimals", "decimal", "dec"})
-_CURRENCY = (
-    "|".join(
-        re.escape(m)
-        for m in sorted(
-            {m for m, _ in UNAMBIGUOUS_MARKERS} | set(AMBIGUOUS_SYMBOLS), key=len, reverse=True
-        )
-    )
-    + "|"
-    + "|".join(sorted(ISO_CODES))
-    + "|￥"
-)
-_NUMBER = r"\d[\d.,'’\u00a0\u202f ]*\d|\d"
-MONEY = re.compile(rf"(?:(?:{_CURRENCY})\.?\s*(?:{_NUMBER}))|(?:(?:{_NUMBER})\s*(?:{_CURRENCY}))")
-_NUMBERS = re.compile(_NUMBER)
-MONEY_OR_MARKER = re.compile(rf"(?:{_CURRENCY})")
+_NUMBERS = re.compile(NUMBER)
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*%")
-_HAS_CURRENCY = re.compile(_CURRENCY)
 
 
 @dataclass
@@ -134,7 +117,7 @@ def _price_element(seed: lxml.html.HtmlElement, texts: dict) -> lxml.html.HtmlEl
         inner, outer = _known_text(element, texts), _known_text(parent, texts)
         if len(outer) > MAX_PRICE_TEXT or _digits(outer) != _digits(inner):
             break
-        if inner and not _HAS_CURRENCY.search(inner) and _HAS_CURRENCY.search(outer):
+        if inner and not MONEY_OR_MARKER.search(inner) and MONEY_OR_MARKER.search(outer):
             element = parent
         elif hint_tokens(parent) & PRICE_TOKENS and not hint_tokens(element) & PRICE_TOKENS:
             element = parent
@@ -256,7 +239,7 @@ def _score(candidate: Candidate, layout: Layout) -> None:
         (3.0, bool(own & PRICE_TOKENS), "price class"),
         (1.0, bool(above & PRICE_TOKENS) and not own & PRICE_TOKENS, "inside a price block"),
         (1.0, bool((own | above) & CURRENT_TOKENS), "current-price class"),
-        (2.0, bool(_HAS_CURRENCY.search(candidate.text)), "printed currency"),
+        (2.0, bool(MONEY_OR_MARKER.search(candidate.text)), "printed currency"),
         (1.0, element.get("itemprop") == "price", "itemprop=price"),
         (1.5, bool(CURRENT_LABEL.search(candidate.before)), "current-price label"),
         (-2.0, _regular(candidate, own), "regular-price label"),

@@ -10,6 +10,7 @@ import lxml.html
 
 from crawler.pages._data import BLOCK_TAGS, BLOCK_TOKENS, LAYOUT_TOKENS
 from crawler.pages.document import Page, clean_text, hint_tokens
+from crawler.pages.money import CURRENCY, NUMBER
 
 # Separators shops put between a product name and their own name, strongest first.
 SEPARATORS = (" | ", " || ", " :: ", " – ", " — ", " - ", " : ", ": ")
@@ -20,8 +21,20 @@ MAX_SITE_WORDS = 4
 # card's name is a smaller part of its <title>.
 MIN_TITLE_SHARE = 0.6
 MIN_TITLE_CHARS = 6
+# The visible title (the h1) names the product when the og:title is it with more words around
+# ("Jual <h1> - Black - Jakarta - Shop", "<h1> by Mercari") and it is at least this share of
+# it; a shorter h1 ("Galaxy S24" in "Samsung Galaxy S24 256GB Black") is a part of the name.
+MIN_SHOWN_SHARE = 0.4
 # Bracketed shop slogans around a title: "【楽天市場】", "【行情 报价 价格 评测】".
 _DECORATION = re.compile(r"【[^】]*】")
+# A price leading a title as its own segment, maybe with its discount: "23.99€ 50% OFF|Name",
+# "US $12.34 | Name". The price is the page's; the segment is not part of the product's name.
+_PRICE_PREFIX = re.compile(
+    rf"^\s*(?P<price>(?:{CURRENCY})\.?\s*(?:{NUMBER})|(?:{NUMBER})\s*(?:{CURRENCY}))"
+    r"(?:\s*-?\d{1,3}\s*[%％]\s*(?:off|rabatt|de réduction|de descuento|di sconto)?)?"
+    r"\s*(?:[|｜]|\s[-–—:]\s)\s*",
+    re.I,
+)
 # Recommendation and listing blocks: their product names are other products'.
 _OTHER_PRODUCTS = BLOCK_TOKENS - LAYOUT_TOKENS
 
@@ -40,6 +53,7 @@ def strip_site_name(
     with `guess`, also a short last segment after " | " (a <title>'s usual site suffix)."""
     if not title:
         return None
+    title = _PRICE_PREFIX.sub("", title, count=1) or title
     names = _site_names(site_name, url)
     for separator in SEPARATORS:
         parts = [p.strip() for p in title.split(separator)]
@@ -56,6 +70,29 @@ def strip_site_name(
         if kept and len(kept) < len(parts):
             return separator.join(kept).strip() or title
     return title
+
+
+def wraps(outer: str, inner: str) -> bool:
+    """Whether `outer` holds `inner` with other words around it, at word boundaries."""
+    outer_key, inner_key = outer.lower(), inner.lower()
+    if len(inner_key) < MIN_SHOWN_SHARE * len(outer_key) or inner_key == outer_key:
+        return False
+    at = outer_key.find(inner_key)
+    end = at + len(inner_key)
+    return (
+        at >= 0 and not outer_key[at - 1 : at].isalnum() and not outer_key[end : end + 1].isalnum()
+    )
+
+
+def title_price(page: Page) -> str | None:
+    """The price a page's og:title or <title> leads with ("23.99€ 50% OFF|Name"), as printed."""
+    element = page.root.find(".//title")
+    titles = (page.meta().get("og:title"), element.text_content() if element is not None else None)
+    for title in titles:
+        match = _PRICE_PREFIX.match(clean_text(title))
+        if match and _PRICE_PREFIX.sub("", clean_text(title), count=1):
+            return match.group("price")
+    return None
 
 
 def _site_names(site_name: str | None, url: str) -> set[str]:

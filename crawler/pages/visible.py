@@ -18,7 +18,11 @@ from crawler.pages._seller_data import (
     WEBSITE_LABEL,
 )
 from crawler.pages.anchors import Layout
-from crawler.pages.condition import condition_from_field, condition_from_title
+from crawler.pages.condition import (
+    condition_from_field,
+    condition_from_title,
+    condition_in_block,
+)
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
 from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, first_line, labelled_value
 from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
@@ -50,7 +54,7 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
     condition = condition_from_field(condition_raw) or condition_from_title(title)
     if condition is None:
         condition_raw = _product_block_text(layout)
-        condition = condition_from_title(condition_raw)
+        condition = condition_in_block(condition_raw)
     list_page = _looks_like_list_page(layout, candidates)
     page_currency = _page_currency(layout) if prices else None
     # "Price on request": still a product offer, recorded with no price.
