@@ -39,6 +39,7 @@ UNAMBIGUOUS_MARKERS = (
     ("JP¥", "JPY"),
     ("JP ¥", "JPY"),
     ("RMB", "CNY"),
+    ("Rp", "IDR"),
     ("元", "CNY"),
     ("円", "JPY"),
     ("원", "KRW"),
@@ -274,7 +275,11 @@ BLOCK_HEADINGS = re.compile(
     r"also (bought|viewed|like|purchased)|you may (also )?like|related (products|items)|"
     r"similar (items|products)|frequently bought|recommended|sponsored|more from|"
     r"recently viewed|people also|customers who|compare with similar|ähnliche|"
-    r"das könnte|kunden kauften|productos relacionados|accessories",
+    r"das könnte|kunden kauften|productos relacionados|accessories|might (also )?like|"
+    r"more to love|vielleicht auch|passend dazu|vous aimerez|produits similaires|"
+    r"te puede interesar|productos (similares|recomendados)|quem viu|você também|"
+    r"produtos (relacionados|similares)|podobne|polecane|похожие|рекомендуем|おすすめ|関連商品|"
+    r"lainnya di toko|produk serupa|rekomendasi|ที่คุณอาจสนใจ|สินค้าแนะนำ",
     re.I,
 )
 # Words right before a price that name it the price to pay ("Your Price $1,499.99").
@@ -294,7 +299,10 @@ NOT_CURRENT_BEFORE = re.compile(
     r"reg\.?|before|compare at|compare|save|you save|saving|sparen|ahorra|économisez|"
     r"shipping|shipping costs?|delivery|postage|versand|versandkosten|porto|livraison|envío|"
     r"frete|spedizione|plus|zzgl\.?|\+|(?<![\d,.])[-\u2212]|less|minus|payments? of|"
-    r"installments? of|or|per|from\s+\S+\s*/\s*mo|deposit|trade[- ]in)\s*:?\s*$",
+    r"installments? of|or|per|from\s+\S+\s*/\s*mo|deposit|trade[- ]in|"
+    # a price before tax, a quantity tier ("Ex Tax: $1,090.00", "2 or more $1,169.00")
+    r"ex\.? (tax|vat|gst)|excl\.?(uding)? (tax|vat|gst|mwst\.?)|exkl\.? mwst\.?|netto|"
+    r"hors taxes?|or more|and (more|up|above))\s*:?\s*$",
     re.I,
 )
 # Words right after a price that make it an instalment, unit price, fee or saving.
@@ -302,14 +310,17 @@ NOT_CURRENT_AFTER = re.compile(
     r"^\s*(/\s*(mo|month|monat|mes|mois|wk|week)|per (month|week|unit)|a month|monthly|mo\.|"
     r"x\s*\d+|for \d+ months|/\s*\d*\s*(kg|g|ml|l|lb|oz|m|stk|stück|unit|ea|count)\b|"
     r"per (kg|g|ml|l|lb|oz)|\(\s*\S+\s*/\s*(count|unit|kg|oz|ml)|off\b|shipping|delivery|"
-    r"postage|versand|trade[- ]in|savings)",
+    r"postage|versand|trade[- ]in|savings|\+ ?(vat|tax|gst)|plus (vat|tax|gst)|"
+    # before tax, unless it is the label of the next price ("$1,199.00 Ex Tax: $1,090.00")
+    r"(ex\.? (tax|vat|gst)|excl(\.|uding)? (tax|vat|gst)|hors taxes?|ht\b|netto)(?!\s*:))",
     re.I,
 )
 # Matched at the start of a button's label: "do not buy" or "Why buy from us" are not buttons.
 BUY_BUTTON = re.compile(
     r"^\W*(add to (cart|bag|basket|trolley)|buy (it )?now|buy\b|in den warenkorb|jetzt kaufen|kaufen|"
     r"ajouter au panier|añadir al (carrito|cesta)|aggiungi al carrello|comprar|"
-    r"in (de )?winkelwagen|dodaj do koszyka|kup teraz|"
+    r"in (de )?winkelwagen|dodaj do koszyka|kup teraz|adicionar ao carrinho|купить|в корзину|"
+    r"\+\s*keranjang|beli (sekarang|langsung)|ซื้อเลย|หยิบใส่รถเข็น|購入手続きへ|"
     r"カートに入れる|買い物かごに入れる|加入购物车|立即购买|장바구니 담기|바로구매|do koszyka|"
     r"place bid|add to order)",
     re.I,

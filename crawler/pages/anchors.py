@@ -88,7 +88,21 @@ def read_layout(page: Page) -> Layout:
                 block = block.getparent() if len(visible_text(block, 400)) < 200 else block
             if block is not None and not _holds_any(block, anchors):
                 layout.blocked.add(block)
+            else:  # the heading shares its parent with the product: block its own section
+                # (whose cards may have buy buttons: only the title and the first one count)
+                mains = anchors[:2]
+                layout.blocked.update(s for s in _section(heading) if not _holds_any(s, mains))
     return layout
+
+
+def _section(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements after a heading, up to the next heading among its siblings."""
+    found = []
+    for sibling in heading.itersiblings():
+        if sibling.tag in ("h1", "h2", "h3", "h4", "h5"):
+            break
+        found.append(sibling)
+    return found
 
 
 def tree_distance(a: lxml.html.HtmlElement, b: lxml.html.HtmlElement) -> int:

@@ -31,12 +31,19 @@ _SYMBOL_DECIMALS = re.compile(r"(\d)(€)(\d{2})(?![\d.,])")
 # 元, 円 and 원 are also plain words or syllables ("販売元" is "seller"): a currency only right
 # after a number.
 _AFTER_NUMBER_ONLY = ("元", "円", "원")
+
+
+def _word_end(marker: str) -> str:
+    """A marker ending in a Latin letter ("Rp", "RMB") is not the start of a word ("Rpm")."""
+    return r"(?![A-Za-z])" if re.fullmatch(r"[A-Za-z]", marker[-1]) else ""
+
+
 _MARKER_PATTERNS = tuple(
     (
         re.compile(
             rf"(?<=\d){marker}|(?<=\d\s){marker}"
             if marker in _AFTER_NUMBER_ONLY
-            else r"(?<![A-Za-z])" + re.escape(marker)
+            else r"(?<![A-Za-z])" + re.escape(marker) + _word_end(marker)
         ),
         code,
     )
