@@ -1,5 +1,5 @@
-"""Tables the extraction layer reads: currency markers, condition words, and the class/label
-vocabulary the visible-text heuristics use to tell a product's price from every other number."""
+"""Tables the extraction layer reads: currency markers and the class/label vocabulary the
+visible-text heuristics use to tell a product's price from every other number."""
 
 from __future__ import annotations
 
@@ -95,49 +95,6 @@ LANGUAGE_CURRENCY = {"ja": "JPY", "zh": "CNY", "sv": "SEK", "da": "DKK", "nb": "
 ISO_CODES = frozenset(
     """AED ARS AUD BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY
     KRW MXN MYR NOK NZD PEN PHP PKR PLN RON RUB SAR SEK SGD THB TRY TWD UAH USD VND ZAR""".split()
-)
-
-SCHEMA_CONDITIONS = {
-    "newcondition": "new",
-    "usedcondition": "used",
-    "refurbishedcondition": "refurbished",
-    "damagedcondition": "used",
-}
-
-# Condition words, checked in this order: a "Used - Like New" item is used, a "Renewed" one
-# refurbished. The `strict` list is safe in a title; `field` words only in a condition field
-# ("New" in a title is marketing, in a "Condition:" field it is a fact). Words of scripts
-# written without spaces (Chinese, Japanese, Thai) match inside longer words ("中古品").
-# No alternation inside a word: condition.py splits these lists on "|".
-CONDITION_WORDS_STRICT = (
-    (
-        r"renewed|refurbished|refurb|reconditioned|remanufactured|generalüberholt|"
-        r"reacondicionado|ricondizionato|reconditionné|recondicionado|odnowiony|"
-        r"восстановленн[ыао][йея]|翻新|整備済|리퍼",
-        "refurbished",
-    ),
-    (
-        r"pre[- ]?owned|used|second[- ]hand|gebraucht|usado|usato|d'occasion|używan[aey]|gebruikt|"
-        r"open[- ]box|b-ware|б/у|подержанн[ыао][йея]|bekas|中古|二手|중고|มือสอง|"
-        # the grades of Japanese flea markets: "like new", "no noticeable scratches or dirt"…
-        r"新品同様|未使用に近い|目立った傷|傷や汚れ|状態が悪い",
-        "used",
-    ),
-    (
-        r"brand[- ]new|new in box|new with tags|factory sealed|sealed|nagelneu|neuf|nuevo|新品|全新",
-        "new",
-    ),
-)
-# Grades that only a used item is given ("Condition: Good", "Zustand: Wie neu"), read in a
-# condition field after the refurbished words and before every other: "like new" is not new.
-CONDITION_GRADES_USED = (
-    r"like new|as new|wie neu|comme neuf|como nuevo|como novo|come nuovo|jak nowy|als nieuw|"
-    r"excellent|very good|good|acceptable|fair|sehr gut|gut|akzeptabel|in ordnung|"
-    r"très bon état|bon état|état correct|muy bueno|bueno|buen estado|aceptable|ottimo|buono|"
-    r"bardzo dobry|dobry|отличное|хорошее"
-)
-CONDITION_WORDS_FIELD = (
-    (r"new|neu|nuovo|nouveau|novo|nowy|nowe|nieuw|новый|новое|новая|baru|ใหม่", "new"),
 )
 
 # --- visible-text price heuristics -------------------------------------------------------
@@ -276,10 +233,10 @@ BLOCK_HEADINGS = re.compile(
     r"similar (items|products)|frequently bought|recommended|sponsored|more from|"
     r"recently viewed|people also|customers who|compare with similar|ähnliche|"
     r"das könnte|kunden kauften|productos relacionados|accessories|might (also )?like|"
-    r"more to love|vielleicht auch|passend dazu|vous aimerez|produits similaires|"
+    r"vielleicht auch|passend dazu|vous aimerez|produits similaires|"
     r"te puede interesar|productos (similares|recomendados)|quem viu|você também|"
     r"produtos (relacionados|similares)|podobne|polecane|похожие|рекомендуем|おすすめ|関連商品|"
-    r"lainnya di toko|produk serupa|rekomendasi|ที่คุณอาจสนใจ|สินค้าแนะนำ",
+    r"lainnya|produk serupa|rekomendasi|ที่คุณอาจสนใจ|สินค้าแนะนำ",
     re.I,
 )
 # Words right before a price that name it the price to pay ("Your Price $1,499.99").

@@ -1,5 +1,5 @@
-"""Tables the seller and condition readers use: the labels that introduce a seller's name or an
-item's condition, the links and URLs that lead to a seller's page, and what a profile shows."""
+"""Tables the seller readers use: the labels that introduce a seller's name, the links and URLs
+that lead to a seller's page, and what a seller's profile shows."""
 
 from __future__ import annotations
 
@@ -47,10 +47,6 @@ USER_TEXT_TOKENS = frozenset(
         "testimonials",
         "ugc",
     }
-)
-CONDITION_LABEL = (
-    r"condition|item condition|zustand|artikelzustand|estado|état|condizione|stato|stan|staat|"
-    r"conditie|состояние|kondisi|商品の状態|状態|สภาพสินค้า|สภาพ"
 )
 # Link texts that are not a seller's name ("Visit store", "Contact seller").
 GENERIC_LINK_TEXT = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.pages._data import (
+from crawler.pages._condition_data import (
     CONDITION_GRADES_USED,
     CONDITION_WORDS_FIELD,
     CONDITION_WORDS_STRICT,

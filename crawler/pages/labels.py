@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from crawler.pages._condition_data import CONDITION_LABEL
 from crawler.pages._seller_data import (
-    CONDITION_LABEL,
     SELLER_CELL_LABEL,
     SELLER_LABEL_PLACE,
     SELLER_LABEL_STRONG,
