@@ -35,6 +35,8 @@ _PRICE_PREFIX = re.compile(
     r"\s*(?:[|｜]|\s[-–—:]\s)\s*",
     re.I,
 )
+# A price segment is read in a title's first characters only ("US $1,299.99 15% OFF | ").
+MAX_PRICE_PREFIX = 60
 # Recommendation and listing blocks: their product names are other products'.
 _OTHER_PRODUCTS = BLOCK_TOKENS - LAYOUT_TOKENS
 
@@ -53,7 +55,8 @@ def strip_site_name(
     with `guess`, also a short last segment after " | " (a <title>'s usual site suffix)."""
     if not title:
         return None
-    title = _PRICE_PREFIX.sub("", title, count=1) or title
+    prefix = _price_prefix(title)
+    title = title[prefix.end() :] if prefix else title
     names = _site_names(site_name, url)
     for separator in SEPARATORS:
         parts = [p.strip() for p in title.split(separator)]
@@ -89,10 +92,16 @@ def title_price(page: Page) -> str | None:
     element = page.root.find(".//title")
     titles = (page.meta().get("og:title"), element.text_content() if element is not None else None)
     for title in titles:
-        match = _PRICE_PREFIX.match(clean_text(title))
-        if match and _PRICE_PREFIX.sub("", clean_text(title), count=1):
-            return match.group("price")
+        prefix = _price_prefix(clean_text(title))
+        if prefix:
+            return prefix.group("price")
     return None
+
+
+def _price_prefix(title: str) -> re.Match | None:
+    """The price segment a title starts with, if a name follows it."""
+    match = _PRICE_PREFIX.match(title[:MAX_PRICE_PREFIX])
+    return match if match and title[match.end() :].strip() else None
 
 
 def _site_names(site_name: str | None, url: str) -> set[str]:

@@ -49,6 +49,13 @@ HTML_PIECES = st.sampled_from(
         "<?xml encoding='latin-1'?>",
         "<meta charset='bogus-charset'>",
         "<base href='::'>",
+        "<title>23.99€ 50% OFF|",
+        "<meta property='og:type' content='product'>",
+        "<aside>",
+        "<a href='/u?userId=1' class='user-profile'>",
+        "Zustand<span>",
+        "Privater Nutzer",
+        "中古品",
     ]
 )
 
@@ -94,6 +101,19 @@ def test_gigantic_page_is_fast_enough() -> None:
     listing = extract_listing("https://shop.example/p", body, default_currency="USD")
     assert time.perf_counter() - started < 10
     assert listing.price == "999.00"
+
+
+def test_price_like_title_is_fast_enough() -> None:
+    """A title that is one long run of digits and currency signs (the price prefix a title may
+    lead with is read in its first characters only)."""
+    title = "1 €" * 30_000
+    body = (
+        f"<html><head><title>{title}</title><meta property='og:title' content='{title}'>"
+        "<meta property='og:type' content='product'></head><body><h1>x</h1></body></html>"
+    ).encode()
+    started = time.perf_counter()
+    assert isinstance(extract_listing("https://shop.example/p", body), Listing)
+    assert time.perf_counter() - started < 5
 
 
 def test_deeply_nested_page_does_not_crash() -> None:
