@@ -1,5 +1,5 @@
 """`extract_listing`: one fetched page → one `Listing`, by layers in a fixed order
-(JSON-LD → microdata → OpenGraph/meta → per-source selectors → visible text). For each field
+(JSON-LD → microdata → OpenGraph/meta → per-source selectors → script state → visible text). For each field
 the first layer that has it wins, and `field_sources` says which one that was."""
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
 from crawler.pages.money import detect_currency, format_price, parse_amount
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
+from crawler.pages.script_state import script_state_fields
 from crawler.pages.selectors import selector_fields
 from crawler.pages.struck import sale_below_struck
-from crawler.pages.titles import title_price, wraps
+from crawler.pages.titles import page_title, title_price, wraps
 from crawler.pages.visible import visible_fields
 from grayhound.models import Listing
 
@@ -44,7 +45,7 @@ MERGED_FIELDS = (
     "seller_domain",
 )
 # Layers whose price a page can contradict by showing it struck through.
-STRUCTURED_LAYERS = ("json-ld", "microdata", "opengraph")
+STRUCTURED_LAYERS = ("json-ld", "microdata", "opengraph", "script_state")
 # Text-layer keys only the price candidates give. Nothing reads them once structured data
 # has an offer with a price and a currency (see _read_text), so they are not computed then.
 PRICE_TEXT_KEYS = (
@@ -95,11 +96,14 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     microdata = guarded(page, "microdata", _read_microdata, page, hint) or SchemaRead()
     meta = guarded(page, "opengraph", meta_fields, page) or {}
     chosen = guarded(page, "selector", selector_fields, page, selectors) or {}
+    titles = [hint, meta.get("title"), page_title(page, meta.get("site_name"))]
+    state = guarded(page, "script_state", script_state_fields, page, titles) or {}
     layers = [
         ("json-ld", jsonld.fields),
         ("microdata", microdata.fields),
         ("opengraph", meta),
         ("selector", chosen),
+        ("script_state", state),
     ]
     offer = jsonld.has_offer or microdata.has_offer
     text = guarded(page, "text", _read_text, page, layout, meta.get("site_name"), layers, offer)
@@ -113,7 +117,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
-    values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, text)
+    values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, state, text)
     if text.get("price_on_request") and values.get("price") is None:
         page.problems.append("price on request: no price shown")
     return Listing(
@@ -255,7 +259,7 @@ def _private_party(page: Page, summary: str | None) -> bool:
     return bool(PRIVATE_SELLER.search(text))
 
 
-def _is_product(values, jsonld, microdata, meta, chosen, text) -> bool:
+def _is_product(values, jsonld, microdata, meta, chosen, state, text) -> bool:
     offer = jsonld.has_offer or microdata.has_offer
     listed = jsonld.is_list_page or microdata.is_list_page or text.get("is_list_page", False)
     if listed and not offer:
@@ -264,7 +268,8 @@ def _is_product(values, jsonld, microdata, meta, chosen, text) -> bool:
         return True
     if meta.get("is_product") and values.get("title"):
         return True
-    selected = bool(chosen.get("price")) and bool(values.get("title"))
+    # A price from the selectors, or from the state object named like this page's title.
+    selected = bool(chosen.get("price") or state.get("price")) and bool(values.get("title"))
     return selected or bool(text.get("is_product"))
 
 
