@@ -102,16 +102,18 @@ def _state_roots(page: Page) -> tuple[list, list[str]]:
             logger.info("script state: a script of %d chars skipped on %s", len(text), page.url)
             continue
         if "json" in kind:
-            value = _decode_at(text, len(text) - len(text.lstrip()))
+            values = [_decode_at(text, len(text) - len(text.lstrip()))]
             if script.get("id") == "__NUXT_DATA__" or script.get("data-nuxt-data"):
-                value = _unflatten(value)
+                values = [_unflatten(values[0])]
         elif kind in ("", "text/javascript", "application/javascript", "module"):
-            starts = [m.end() for m in islice(_ASSIGNMENT.finditer(text), MAX_ASSIGNMENTS)]
-            value = [_decode_at(text, start) for start in starts] if starts else None
+            starts = islice(_ASSIGNMENT.finditer(text), MAX_ASSIGNMENTS)
+            values = [_decode_at(text, match.end()) for match in starts]
         else:
             continue
-        if value is not None:
-            roots.append(value)
+        # Each assignment is its own root: two copies of a product are not two variants.
+        values = [value for value in values if isinstance(value, dict | list)]
+        if values:
+            roots.extend(values)
             texts.append(text)
             budget -= len(text)
     return roots, texts
