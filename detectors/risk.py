@@ -49,9 +49,11 @@ def strongest_verdict(signals: Iterable[Signal]) -> str:
 def score_of(signals: list[Signal]) -> tuple[float, str]:
     """(score, verdict): noisy-OR of the weights, held inside the strongest verdict's band."""
     verdict = strongest_verdict(signals)
-    score = noisy_or(s.weight for s in signals)
-    score = min(max(score, _BAND_FLOOR[verdict]), _BAND_TOP[verdict])
-    return round(score, 4), verdict
+    return _banded(noisy_or(s.weight for s in signals), verdict), verdict
+
+
+def _banded(score: float, verdict: str) -> float:
+    return round(min(max(score, _BAND_FLOOR[verdict]), _BAND_TOP[verdict]), 4)
 
 
 def finding(
@@ -63,19 +65,31 @@ def finding(
     clean_reason: str | None = None,
     extra_flags: Iterable[str] = (),
 ) -> Finding:
-    """A Finding whose reasons are the signals' sentences, strongest first."""
+    """A Finding whose reasons are the signals' sentences, strongest first.
+
+    Every flagged input passes here, so it takes one pass over the signals, not one per field."""
     if not signals:
         reasons = (clean_reason,) if clean_reason else ()
         return Finding(kind, subject, brand, 0.0, "clean", reasons, tuple(extra_flags))
-    ordered = sorted(signals, key=lambda s: (-_RANK[s.verdict], -s.weight))
-    score, verdict = score_of(ordered)
-    if brand is None:
-        brand = next((s.brand for s in ordered if s.brand and s.verdict != "clean"), None)
-    reasons = tuple(dict.fromkeys(s.reason for s in ordered if s.reason))
-    if not reasons and clean_reason:
-        reasons = (clean_reason,)
-    flags = tuple(dict.fromkeys([*(s.flag for s in ordered if s.flag), *extra_flags]))
-    return Finding(kind, subject, brand, score, verdict, reasons, flags)
+    ordered = sorted(signals, key=_strongest_first) if len(signals) > 1 else signals
+    verdict = ordered[0].verdict  # strongest first, so this is the strongest verdict
+    sentences: dict[str, None] = {}  # a dict keeps the first of repeated sentences, in order
+    flags: dict[str, None] = {}
+    for signal in ordered:
+        if brand is None and signal.brand and signal.verdict != "clean":
+            brand = signal.brand
+        if signal.reason:
+            sentences[signal.reason] = None
+        if signal.flag:
+            flags[signal.flag] = None
+    flags.update(dict.fromkeys(extra_flags))
+    reasons = tuple(sentences) or ((clean_reason,) if clean_reason else ())
+    score = _banded(noisy_or([signal.weight for signal in ordered]), verdict)
+    return Finding(kind, subject, brand, score, verdict, reasons, tuple(flags))
+
+
+def _strongest_first(signal: Signal) -> tuple[int, float]:
+    return -_RANK[signal.verdict], -signal.weight
 
 
 def verdict_rank(verdict: str) -> int:
