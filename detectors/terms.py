@@ -68,6 +68,9 @@ class Term:
         return self.strong and len(self.text) >= DISTINCTIVE_MIN_LEN
 
 
+Pieces = list[tuple[int, int]]
+
+
 class Hit(NamedTuple):
     """One occurrence of a term (or a typo of it) and the words around it.
 
@@ -181,13 +184,20 @@ class TermIndex:
         return best[-1]
 
     def _surroundings(
-        self, c: str, cuts: frozenset[int], start: int, end: int, term: Term, exact: bool = False
+        self,
+        c: str,
+        cuts: frozenset[int],
+        pieces: Pieces,
+        start: int,
+        end: int,
+        term: Term,
+        exact: bool = False,
     ):
         """Known words and unknown chunks on both sides of c[start:end]."""
         glued_left = start > 0 and start not in cuts
         glued_right = end < len(c) and end not in cuts
-        left = _chunks(c, cuts, 0, start)
-        right = _chunks(c, cuts, end, len(c))
+        left = [c[a : min(b, start)] for a, b in pieces if a < start]
+        right = [c[max(a, end) : b] for a, b in pieces if b > end]
         words: list[str] = []
         unknown: list[str] = []
         for k, chunk in enumerate(left + right):
@@ -264,6 +274,7 @@ class TermIndex:
             (i, end) for i, end, (_, term, tech), _ in kept if tech is None and term.strong
         ]
         hits = []
+        pieces = _pieces(c, cuts) if kept else []
         for i, end, (text, term, technique), split in kept:
             if (
                 exact_spans
@@ -274,7 +285,7 @@ class TermIndex:
             exact = technique is None
             if exact and term.distinctive and self._stem_of_another_word(c, cuts, end):
                 continue
-            words, unknown = self._surroundings(c, cuts, i, end, term, exact)
+            words, unknown = self._surroundings(c, cuts, pieces, i, end, term, exact)
             hits.append(
                 Hit(term, text, technique, words, self._classes(words), unknown, split, view)
             )
@@ -284,12 +295,11 @@ class TermIndex:
         """Chunks within two edits of a distinctive term ('sumsong'), its first letter kept (and its
         last, at two edits)."""
         hits = []
-        position = 0
-        for chunk in _chunks(c, cuts, 0, len(c)):
-            a, b = position, position + len(chunk)
-            position = b
-            if len(chunk) < DISTINCTIVE_MIN_LEN:
+        pieces = _pieces(c, cuts)
+        for a, b in pieces:
+            if b - a < DISTINCTIVE_MIN_LEN:
                 continue
+            chunk = c[a:b]
             terms = self._near_terms.get(chunk[0])
             if not terms or chunk in self.word_class:
                 continue
@@ -300,7 +310,7 @@ class TermIndex:
                 if edits > 1 and chunk[-1] != term.text[-1]:
                     continue  # readers go by first and last letters: 'samson' is another word
                 if edits <= NEAR_MAX_EDITS:
-                    words, unknown = self._surroundings(c, cuts, a, b, term)
+                    words, unknown = self._surroundings(c, cuts, pieces, a, b, term)
                     classes = self._classes(words)
                     hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))
         return hits
@@ -310,11 +320,14 @@ def _whole(c: str, cuts: frozenset[int], start: int, end: int) -> bool:
     return (start == 0 or start in cuts) and (end == len(c) or end in cuts)
 
 
-def _chunks(c: str, cuts: frozenset[int], lo: int, hi: int) -> list[str]:
+def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
+    """Where each separator-free piece of c starts and ends: ('xiaomistore', {6}) → (0, 6), (6, 11).
+
+    Found once per reading, so the words beside each hit are slices, not a new search."""
     if not cuts:
-        return [c[lo:hi]] if hi > lo else []
-    bounds = [lo, *sorted(p for p in cuts if lo < p < hi), hi]
-    return [c[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+        return [(0, len(c))] if c else []
+    bounds = [0, *sorted(cuts), len(c)]
+    return list(zip(bounds, bounds[1:], strict=False))
 
 
 _QUIET_WORDS = FILLER_WORDS | COMMUNITY_WORDS | {PLURAL}
