@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import re
 
-from detectors._data import AFTERMARKET_WORDS, NEUTRAL_SUBDOMAINS, RETAIL_SUFFIXES
+from detectors._data import (
+    AFTERMARKET_WORDS,
+    CLAIM_WORDS,
+    NEUTRAL_SUBDOMAINS,
+    RETAIL_SUFFIXES,
+    RETAIL_WORDS,
+    SUPPORT_WORDS,
+)
 from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
 from detectors.normalize import Folded, compact, decode_label, fold
 from detectors.risk import Signal, finding
@@ -94,10 +101,12 @@ def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> li
         _hyphenated_official(host, label_text, book),
     )
     signals = [s for s in swaps if s]
-    judged = [(_judge_hit(host, hit, suffix), hit) for hit in book.terms.find(label_text)]
-    best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
-    if best:
-        signals.append(best[0])
+    hits = book.terms.find(label_text)
+    if hits:
+        judged = [(_judge_hit(host, hit, suffix), hit) for hit in hits]
+        best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
+        if best:
+            signals.append(best[0])
     if shown.lookalikes and not signals:
         term = book.terms.by_text.get(compact(label_text)[0])
         if term:  # even a weak term, spelt in lookalike characters, is deliberate
@@ -236,8 +245,6 @@ def _weak_term(host: str, hit: Hit, suffix: str) -> Signal | None:
 
 def hit_class(hit: Hit, word: str) -> bool:
     """Whether a word beside a weak term is a real cue (shop, claim, support, model, brand)."""
-    from detectors._data import CLAIM_WORDS, RETAIL_WORDS, SUPPORT_WORDS
-
     if word in RETAIL_WORDS or word in CLAIM_WORDS or word in SUPPORT_WORDS:
         return True
     return any(ch.isdigit() for ch in word) and not word.isdigit()

@@ -115,18 +115,22 @@ def typo_variants(
     return variants
 
 
+# How each technique changed the term, as the reason puts it.
+_HOW = {
+    "repetition": "with a letter repeated",
+    "transposition": "with two letters swapped",
+    "lookalike letters": "with letters that render alike",
+    "vowel swap": "with a vowel swapped",
+    "omission": "with a letter left out",
+    "keyboard slip": "with a key replaced by its keyboard neighbour",
+    "keyboard insertion": "with a neighbouring key inserted",
+    "bit flip": "with one character bit-flipped",
+    "addition": "with a letter appended",
+    "near spelling": "within two edits",
+}
+
+
 def describe(technique: str, term: str, variant: str) -> str:
     """A sentence naming the technique: "'xiaomii' is 'xiaomi' with a letter repeated"."""
-    how = {
-        "repetition": "with a letter repeated",
-        "transposition": "with two letters swapped",
-        "lookalike letters": "with letters that render alike",
-        "vowel swap": "with a vowel swapped",
-        "omission": "with a letter left out",
-        "keyboard slip": "with a key replaced by its keyboard neighbour",
-        "keyboard insertion": "with a neighbouring key inserted",
-        "bit flip": "with one character bit-flipped",
-        "addition": "with a letter appended",
-        "near spelling": "within two edits",
-    }.get(technique, f"by {technique}")
+    how = _HOW.get(technique) or f"by {technique}"
     return f"'{variant}' is '{term}' {how} ({technique})"
