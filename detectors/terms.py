@@ -161,7 +161,7 @@ class TermIndex:
         A chunk that only splits once read as leetspeak ('0fficial', 'st0re') splits that way:
         the claim next to a brand term is spelt evasively as often as the term itself."""
         found = self._segment_plain(chunk, country_ok)
-        if found is None and any(ch in LEET for ch in chunk) and not chunk.isdigit():
+        if found is None and not _LEET_LETTERS.isdisjoint(chunk) and not chunk.isdigit():
             found = self._segment_plain(chunk.translate(_LEET_READ), country_ok)
         return found
 
@@ -171,17 +171,20 @@ class TermIndex:
             return (chunk,)
         if country_ok and chunk in COUNTRY_CODES:
             return (chunk,)
-        best: list[tuple[str, ...] | None] = [None] * (len(chunk) + 1)
-        best[0] = ()
+        # best[end] splits chunk[:end], its last word from the leftmost start that works; only
+        # starts that themselves split are tried, so an unknown chunk costs little
+        best: dict[int, tuple[str, ...]] = {0: ()}
+        starts = [0]
         for end in range(1, len(chunk) + 1):
-            for start in range(max(0, end - self.max_word), end):
-                if best[start] is None:
+            for start in starts:
+                if start < end - self.max_word:
                     continue
                 piece = chunk[start:end]
                 if piece in known or piece.isdigit():
                     best[end] = (*best[start], piece)
+                    starts.append(end)
                     break
-        return best[-1]
+        return best.get(len(chunk))
 
     def _surroundings(
         self,
@@ -333,6 +336,7 @@ def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
 _QUIET_WORDS = FILLER_WORDS | COMMUNITY_WORDS | {PLURAL}
 _NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
 _LEET_READ = str.maketrans(LEET)
+_LEET_LETTERS = frozenset(LEET)
 # Leet letters are written upper-case so the positions leetspeak changed can be found again.
 _LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
 _LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
