@@ -25,6 +25,8 @@ _EXTRACT_PRIVATE = tldextract.TLDExtract(suffix_list_urls=(), include_psl_privat
 
 # A host split without tldextract when not flat: lowercase ASCII labels, none of them empty.
 _PLAIN_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)+")
+# Full stops tldextract reads as dots ('xiaomi。com'): a host with one goes to tldextract.
+_WIDE_DOTS = frozenset("\u3002\uff0e\uff61")
 
 
 class _SuffixRules(NamedTuple):
@@ -59,10 +61,10 @@ def split_host(host: str) -> tuple[str, str, str]:
     """(subdomain, registrable label, public suffix) of a lowercase host.
 
     Most hosts are split here by their last two labels, as tldextract's walk down the public
-    suffix rules would ('shop.com', 'shop.co.uk', 'shop.io'); the rest (wildcard rules,
-    punycode, anything unusual) go to tldextract."""
+    suffix rules would ('shop.com', 'xіaomі.com', 'shop.co.uk', 'shop.io'); the rest
+    (wildcard rules, punycode, anything unusual) go to tldextract."""
     head, dot, tld = host.rpartition(".")
-    if dot and head and host.isascii():
+    if dot and head and (host.isascii() or _WIDE_DOTS.isdisjoint(host)):
         rules = _suffix_rules()
         if tld in rules.flat:
             subdomain, _, label = head.rpartition(".")

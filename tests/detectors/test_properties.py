@@ -45,10 +45,13 @@ HOST_LABEL = st.one_of(
     st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True),
     # labels that are themselves parts of public-suffix rules, an IDN one ('公司.hk') among them
     st.sampled_from(["co", "com", "sch", "www", "city", "kobe", "nom", "ac", "xn--55qx5d", ""]),
+    # lookalike letters, and full stops tldextract reads as dots
+    st.text(alphabet="xiaomіаοѕ-。．｡", min_size=1, max_size=8),
 )
 SUFFIXES = [
     *("com", "co.uk", "shop", "xyz", "de", "com.co", "blogspot.com", "kawasaki.jp", "ck"),
     *("uk", "io", "com.io", "hk", "jp", "kobe.jp", "br", "nom.br", "sch.uk", "xn--p1ai", "UK"),
+    *("рф", "com。", "ΚΟΜ"),
 ]
 
 
@@ -56,6 +59,7 @@ SUFFIXES = [
 @given(labels=st.lists(HOST_LABEL, min_size=1, max_size=3), suffix=st.sampled_from(SUFFIXES))
 @example(labels=["shop", "xn--55qx5d"], suffix="hk")  # a punycode second-level rule: 公司.hk
 @example(labels=["shop", "sch"], suffix="uk")  # under a wildcard rule: *.sch.uk
+@example(labels=["shop。xіaomі"], suffix="com")  # an ideographic full stop is a dot
 def test_split_host_fast_path_agrees_with_tldextract(labels, suffix):
     from detectors.book import _EXTRACT, split_host
 
