@@ -139,6 +139,7 @@ class TermIndex:
         for term in terms:
             if term.distinctive:
                 self._near_terms.setdefault(term.text[0], []).append(term)
+        self._class_sets: dict[frozenset[str], frozenset[str]] = {}
         self.segment = lru_cache(maxsize=1 << 16)(self._segment)
         # Labels and name words repeat across TLDs, sources and runs: remember recent readings.
         self.find = lru_cache(maxsize=1 << 16)(self._find)
@@ -225,7 +226,9 @@ class TermIndex:
 
     def _classes(self, words: tuple[str, ...]) -> frozenset[str]:
         word_class = self.word_class
-        return frozenset("filler" if w == PLURAL else word_class.get(w, "other") for w in words)
+        found = frozenset("filler" if w == PLURAL else word_class.get(w, "other") for w in words)
+        # there are few distinct sets: every hit shares one, and remembered hits hold no copies
+        return self._class_sets.setdefault(found, found)
 
     @staticmethod
     def _stem_of_another_word(c: str, cuts: frozenset[int], end: int) -> bool:
@@ -263,6 +266,8 @@ class TermIndex:
             while at != -1:
                 candidates.append((at, entry))
                 at = c.find(short, at + 1)
+        if not candidates:
+            return []  # most text: no term or variant anywhere
         kept = []
         for i, entry in candidates:
             text, term, technique = entry
