@@ -102,8 +102,13 @@ def compact(text: str) -> tuple[str, frozenset[int]]:
 
     'Xiao-Mi Store' → ('xiaomistore', {4, 6}); a brand term spanning a boundary was split."""
     lowered = text.lower()
-    if lowered.isalnum() and lowered.isascii():
-        return lowered, _NO_CUTS  # one word, the usual domain label: nothing to split
+    if lowered.isascii():
+        if lowered.isalnum():
+            return lowered, _NO_CUTS  # one word, the usual domain label: nothing to split
+        joined = lowered.replace("-", "")
+        if joined.isalnum():  # words and hyphens only, the other usual label
+            pieces = [p for p in lowered.split("-") if p]
+            return joined, frozenset(accumulate(map(len, pieces[:-1])))
     pieces = [p for p in _NON_ALNUM.split(lowered) if p]
     # a cut stands where each piece but the last ends
     return "".join(pieces), frozenset(accumulate(map(len, pieces[:-1])))

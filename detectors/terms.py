@@ -200,15 +200,16 @@ class TermIndex:
         """Known words and unknown chunks on both sides of c[start:end]."""
         glued_left = start > 0 and start not in cuts
         glued_right = end < len(c) and end not in cuts
-        left = [c[a : min(b, start)] for a, b in pieces if a < start]
-        right = [c[max(a, end) : b] for a, b in pieces if b > end]
+        left = [c[a : min(b, start)] for a, b in pieces if a < start] if start else []
+        right = [c[max(a, end) : b] for a, b in pieces if b > end] if end < len(c) else []
+        after = len(left)  # the index of the first chunk right of the hit
         words: list[str] = []
         unknown: list[str] = []
         for k, chunk in enumerate(left + right):
-            glued = (glued_left and k == len(left) - 1) or (glued_right and k == len(left))
+            glued = (glued_left and k == after - 1) or (glued_right and k == after)
             country_ok = not glued or (term.distinctive and chunk not in STEM_TAILS)
             found = self.segment(chunk, country_ok)
-            if found is None and glued and k == len(left) and exact and term.distinctive:
+            if found is None and glued and k == after and exact and term.distinctive:
                 found = self._plural(chunk)
             if found is None:
                 unknown.append(chunk)
