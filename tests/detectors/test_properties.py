@@ -1,5 +1,7 @@
 """Properties over arbitrary input: never raise, scores in [0, 1], verdicts from VERDICTS."""
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -66,3 +68,13 @@ def test_split_host_fast_path_agrees_with_tldextract(labels, suffix):
     host = ".".join([*labels, suffix])
     parts = _EXTRACT(host)
     assert split_host.__wrapped__(host) == (parts.subdomain, parts.domain, parts.suffix)
+
+
+@given(text=st.one_of(TEXT, st.text(alphabet="aZ09-- _.éKı", max_size=20)))
+def test_compact_runs_alphanumerics_together_and_marks_each_cut(text):
+    from detectors.normalize import compact
+
+    pieces = [p for p in re.split(r"[^0-9a-z]+", text.lower()) if p]
+    joined, cuts = compact(text)
+    assert joined == "".join(pieces)
+    assert sorted(cuts) == [sum(map(len, pieces[:i])) for i in range(1, len(pieces))]
