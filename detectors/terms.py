@@ -275,7 +275,7 @@ class TermIndex:
             end = i + len(text)
             if changed is not None and not any(i <= p < end for p in changed):
                 continue
-            split = bool(cuts) and any(i < p < end for p in cuts)
+            split = any(i < p < end for p in cuts)
             if split and (technique is not None or not _whole(c, cuts, i, end)):
                 continue  # split terms must be made of whole pieces ('xiao-mi')
             kept.append((i, end, entry, split))
