@@ -38,10 +38,15 @@ class _SuffixRules(NamedTuple):
     closed: frozenset[str]  # 'co.uk', 'com.io': two-label rules with nothing deeper under them
 
 
+def _rules_of(extract: tldextract.TLDExtract) -> frozenset[str]:
+    """The suffix rules a TLDExtract holds (`tlds` is a property or a method by version)."""
+    rules = extract.tlds
+    return frozenset(rules() if callable(rules) else rules)
+
+
 @lru_cache(maxsize=1)
 def _suffix_rules() -> _SuffixRules:
-    rules = _EXTRACT.tlds
-    rules = frozenset(rules() if callable(rules) else rules)
+    rules = _rules_of(_EXTRACT)
     parents = {rule.split(".", i)[-1] for rule in rules for i in range(1, rule.count(".") + 1)}
     single = {rule for rule in rules if "." not in rule}
     return _SuffixRules(
@@ -84,11 +89,8 @@ def split_host(host: str) -> tuple[str, str, str]:
 @lru_cache(maxsize=1)
 def _platform_suffixes() -> frozenset[str]:
     """Private public-suffix rules without wildcards: hosting platforms' site suffixes."""
-    private = _EXTRACT_PRIVATE.tlds
-    private = private() if callable(private) else private
-    public = _EXTRACT.tlds
-    public = frozenset(public() if callable(public) else public)
-    return frozenset(rule for rule in private if rule not in public and "*" not in rule)
+    public = _rules_of(_EXTRACT)
+    return frozenset(r for r in _rules_of(_EXTRACT_PRIVATE) if r not in public and "*" not in r)
 
 
 def is_platform_suffix(suffix: str) -> bool:
