@@ -96,8 +96,10 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     microdata = guarded(page, "microdata", _read_microdata, page, hint) or SchemaRead()
     meta = guarded(page, "opengraph", meta_fields, page) or {}
     chosen = guarded(page, "selector", selector_fields, page, selectors) or {}
-    titles = [hint, meta.get("title"), page_title(page, meta.get("site_name"))]
-    state = guarded(page, "script_state", script_state_fields, page, titles) or {}
+    state = {}
+    if not _offer_priced(jsonld.fields, microdata.fields, jsonld.has_offer or microdata.has_offer):
+        titles = [hint, meta.get("title"), page_title(page, meta.get("site_name"))]
+        state = guarded(page, "script_state", script_state_fields, page, titles) or {}
     layers = [
         ("json-ld", jsonld.fields),
         ("microdata", microdata.fields),
@@ -169,6 +171,13 @@ def _merge(layers: list[tuple[str, dict]]) -> tuple[dict, dict[str, str]]:
         sources.pop("condition_raw", None)
     sources.pop("condition_raw", None)
     return values, sources
+
+
+def _offer_priced(jsonld: dict, microdata: dict, offer: bool) -> bool:
+    """A structured offer with a price and a currency: those layers win every field the script
+    state could give (and make the page a product), so reading the state would be wasted."""
+    layers = (jsonld, microdata)
+    return offer and any(f.get("price") for f in layers) and any(f.get("currency") for f in layers)
 
 
 def _prefer_shown_title(values: dict, sources: dict, layout: Layout, text: dict) -> None:
