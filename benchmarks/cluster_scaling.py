@@ -1,6 +1,6 @@
 """Pages per second of a distributed crawl with 1, 2 and 4 workers (and one plain process).
 
-The generated "large" marketplace (grayhound.demo_large, 5,000 listings by default, ~5,350
+The generated "large" marketplace (grayhound.demo.large, 5,000 listings by default, ~5,350
 pages) is served on 127.0.0.1 with an artificial 50 ms per response, like a remote site; a
 throwaway redis-server runs on a free loopback port. Each row is a fresh database and Redis db:
 `grayhound crawl --workers N` end to end, checked against the site's ground truth.
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grayhound.demo_large import ground_truth, large_router  # noqa: E402
-from grayhound.demo_sites import serve_sites  # noqa: E402
+from grayhound.demo.large import ground_truth, large_router  # noqa: E402
+from grayhound.demo.sites import serve_sites  # noqa: E402
 
 CONFIG = """
 [brands.xiaomi]

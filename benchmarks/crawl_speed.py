@@ -2,7 +2,7 @@
 (extraction, storage, WARC capture) over the same generated "large" site on loopback.
 
 Both run in a child process with the same concurrency, no autothrottle and robots.txt obeyed;
-the site is served from this process (grayhound.demo_large). The rate is Scrapy's own count of
+the site is served from this process (grayhound.demo.large). The rate is Scrapy's own count of
 received responses over its elapsed time (process start-up excluded); wall time and the peak
 resident memory of each child (os.wait4) are reported beside it, and the child's CPU time per
 page, which a busy neighbour on a shared machine disturbs less than the rate. Goal: full/bare
@@ -167,8 +167,8 @@ def _rates(pages: int, elapsed: float, used: dict) -> dict:
 
 
 def run(listings: int = 5000, profile: str | None = None) -> dict:
-    from grayhound.demo_large import ground_truth, large_router
-    from grayhound.demo_sites import serve_sites
+    from grayhound.demo.large import ground_truth, large_router
+    from grayhound.demo.sites import serve_sites
 
     with serve_sites({"large": 0}, sites={"large": large_router(listings)}) as served:
         base_url = served.urls["large"]

@@ -44,7 +44,7 @@ def _config(directory: Path) -> Path:
 
 def populate(database: Path, evidence_dir: Path, count: int) -> dict:
     """Two crawl runs over `count` generated listings, written the way the crawler writes."""
-    from grayhound.demo_large import generate
+    from grayhound.demo.large import generate
     from grayhound.store import open_store, utc_now
 
     items = generate(count)
@@ -103,8 +103,8 @@ def _items(item, price_factor: float, seen_sellers: set[int]) -> list[dict]:
 
 def _capture_first_listing(store, evidence_dir: Path, run_id: int) -> None:
     """A real WARC record for listing 1, so `evidence export --listing 1` has evidence."""
-    from crawler.warc import Exchange, WarcWriter, payload_sha256
-    from grayhound.demo_large import generate, product_page
+    from crawler.capture.warc import Exchange, WarcWriter, payload_sha256
+    from grayhound.demo.large import generate, product_page
     from grayhound.store import utc_now
 
     body = product_page(BASE, generate(1)[0])

@@ -17,39 +17,11 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.spiders.scope import OutsideAllowedHosts, host_allowed
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_RETRY_AFTER = 30.0  # seconds; a server asking for longer is recorded as a failure instead
-
-
-class OutsideAllowedHosts(IgnoreRequest):
-    """The request would leave the source's allowed_hosts."""
-
-
-def host_allowed(url: str, allowed_hosts: tuple[str, ...]) -> bool:
-    """True when url's host (and port, if the allowed entry names one) is allowed.
-
-    "example.com" allows example.com and its subdomains on the scheme's default port;
-    "127.0.0.1:8301" allows exactly that host and port."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        return False
-    for entry in allowed_hosts:
-        allowed_host, _, allowed_port = entry.rpartition(":") if ":" in entry else (entry, "", "")
-        if allowed_port and not allowed_port.isdigit():
-            allowed_host, allowed_port = entry, ""
-        if allowed_port:
-            if host == allowed_host and port == int(allowed_port):
-                return True
-        elif port == DEFAULT_PORTS.get(parts.scheme) and (
-            host == allowed_host or host.endswith("." + allowed_host)
-        ):
-            return True
-    return False
 
 
 class AllowedHostsMiddleware:

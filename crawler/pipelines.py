@@ -20,7 +20,7 @@ class StorePipeline:
         self.database = crawler.settings.get("GRAYHOUND_DATABASE")
         self.buffer: list[dict] = []
         self.store = None
-        from crawler.capture import capture_written
+        from crawler.capture.middleware import capture_written
 
         crawler.signals.connect(self.capture_written, signal=capture_written)
 

@@ -18,7 +18,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RedirectMiddleware (600): a looping redirect is named before it is followed.
     "crawler.middlewares.RedirectLoopMiddleware": 610,
     # Next to the downloader: sees every response as received, before decompression.
-    "crawler.capture.CaptureMiddleware": 950,
+    "crawler.capture.middleware.CaptureMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
     # Next to the spider: sees a callback's exception first, turns it into a failure item.
@@ -94,6 +94,6 @@ def source_settings(source: Source) -> dict:
 
 def job_dir(config: Config, source: Source) -> Path:
     """Scrapy's JOBDIR (the saved frontier) of one source; see crawler.resume."""
-    from crawler.warc import source_file_part  # a source name never escapes the jobs folder
+    from crawler.capture.warc import source_file_part  # a source name never escapes the jobs folder
 
     return config.storage.evidence_dir.parent / ".grayhound-jobs" / source_file_part(source.name)

@@ -1,5 +1,9 @@
 """Detectors: pure functions judging names, domains, sellers and listings against a BrandBook
-built once from the config. No Scrapy, no database, no network."""
+built once from the config. No Scrapy, no database, no network.
+
+May import: `grayhound.config` and `grayhound.models` only. Each module owns one judgement
+(`names`, `domains`, `catalog`, `prices`, `listings`, `sellers`, `risk`) or one mechanism they
+share (`normalize`, `terms`, `typos`, `allowlist`, `book`); tables live in `_data.py`."""
 
 from detectors.book import BrandBook
 from detectors.listings import ListingAssessment, ListingFacts, assess_listings

@@ -43,7 +43,7 @@ def produce_digest(
     means new since the last one), else 24 hours. Dismissed cases whose evidence moved are
     reopened first, so they come back in this very digest."""
     from grayhound.triage import flagged_rows, reopen_changed
-    from reports.digest import DigestInputs, build_digest, iso, parse_since
+    from reports.digest.build import DigestInputs, build_digest, iso, parse_since
 
     created_at = iso(now)
     previous = store.previous_digest(created_at)
@@ -84,7 +84,7 @@ def latest_captures(store: Store, rows: list[dict]) -> dict[int, dict]:
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
     """Write the configured formats into out_dir and email the digest when SMTP is set."""
-    from reports.deliver import send_digest, write_digest_files
+    from reports.digest.deliver import send_digest, write_digest_files
 
     with open_store(config.storage.database) as store:
         digest = produce_digest(store, config, now)

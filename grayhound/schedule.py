@@ -36,7 +36,7 @@ def scheduled_run(
     log: Callable[[str], None] = print,
 ) -> int:
     """Run `grayhound run` once in a child process as of `now`; log and record it."""
-    from reports.digest import iso
+    from reports.digest.build import iso
 
     command = list(command or run_command(config.path))
     child = subprocess.Popen(command)

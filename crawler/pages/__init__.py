@@ -1,5 +1,8 @@
 """Page objects: what was fetched (url, body, headers) → `Listing` / `Seller`, with no network,
-no Scrapy and no database. Layers: JSON-LD → microdata → OpenGraph → selectors → visible text."""
+no Scrapy and no database. Layers: JSON-LD → microdata → OpenGraph → selectors → script state →
+visible text, each field recording the layer that produced it.
+
+May import: `grayhound.models` only (and parsel, lxml, extruct, w3lib, price-parser)."""
 
 from crawler.pages.listing import extract_listing
 from crawler.pages.seller import extract_seller

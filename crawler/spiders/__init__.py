@@ -1,4 +1,7 @@
-"""Spiders per source kind: marketplace, storefront, shopify."""
+"""Spiders per source kind (marketplace, storefront, shopify): they decide only what to fetch
+next and hand every response to `crawler.pages`.
+
+May import: `crawler.pages`, the spine's leaves, config and store timestamps."""
 
 from crawler.spiders.kinds import SPIDERS, spider_for
 

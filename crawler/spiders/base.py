@@ -18,11 +18,11 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from crawler.middlewares import OutsideAllowedHosts
 from crawler.pages import extract_listing, extract_seller
+from crawler.spiders.scope import OutsideAllowedHosts, host_allowed
 from grayhound.config import Source
 from grayhound.models import Listing, Seller
-from grayhound.store.core import utc_now
+from grayhound.store.timestamps import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +187,6 @@ class SourceSpider(scrapy.Spider):
         """Settle the listing's canonical URL: a declared canonical on an allowed host wins."""
         from dataclasses import replace
 
-        from crawler.middlewares import host_allowed
-
         declared = listing.canonical_url
         if declared and host_allowed(declared, self.allowed_hosts):
             identity = canonical(declared)
@@ -290,7 +288,7 @@ class SourceSpider(scrapy.Spider):
 
 
 def capture_of(response: Response | None) -> str | None:
-    """The WARC record id crawler.capture gave this response, if it was captured."""
+    """The WARC record id crawler.capture.middleware gave this response, if it was captured."""
     try:
         return response.meta.get("capture") if response is not None else None
     except AttributeError:  # a response not tied to a request (tests, tools)

@@ -1,4 +1,8 @@
-"""The commands of the `grayhound` CLI, one module per area, and the shared options."""
+"""The commands of the `grayhound` CLI: one module per area (setup, crawling, detecting,
+evidence, triage, pricing, cluster), each a thin click command that parses options and calls a
+library function, and the shared options (`--config`, `--out`).
+
+May import: anything; nothing imports it but `grayhound.cli`. No logic lives only here."""
 
 from __future__ import annotations
 

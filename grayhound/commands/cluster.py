@@ -40,7 +40,7 @@ def workers_option(command):
 
 
 def crawl_with_workers(config: Config, sources, workers: int | None, options: dict) -> int:
-    from crawler.coordinator import run_cluster_crawl
+    from crawler.cluster.coordinator import run_cluster_crawl
     from grayhound.store import open_store
     from reports.crawlsummary import format_run_summary
 
@@ -68,7 +68,7 @@ def worker(once: bool, run_id: int | None) -> int:
     evidence directory. Items go through Redis to the one writer; SQLite is never opened here.
 
     Example: grayhound --config grayhound.toml worker"""
-    from grayhound.cluster import connect, new_worker_id
+    from crawler.cluster.state import connect, new_worker_id
 
     config = _cluster_config()
     client = connect(config.cluster.redis)
@@ -84,8 +84,8 @@ def worker(once: bool, run_id: int | None) -> int:
 
 
 def _work_one_run(config: Config, run_id: int, worker_id: str) -> int:
-    from crawler.worker import run_worker
-    from grayhound.cluster import display_url
+    from crawler.cluster.state import display_url
+    from crawler.cluster.worker import run_worker
     from grayhound.errors import GrayhoundError
 
     click.echo(f"worker {worker_id}: joining crawl run {run_id}", err=True)
@@ -104,7 +104,7 @@ def _reasons(reasons: dict) -> str:
 
 
 def _wait_for_run(client, done: set[int]) -> int:
-    from grayhound.cluster import current_run, read_run
+    from crawler.cluster.state import current_run, read_run
 
     announced = False
     while True:
@@ -133,9 +133,9 @@ def ingest(run_id: int | None, follow: bool) -> int:
     finishes here) or to drain what Redis still holds.
 
     Example: grayhound ingest --run 12"""
-    from grayhound.cluster import connect, current_run, read_run
+    from crawler.cluster.ingest import finish_cluster_run, ingest_run
+    from crawler.cluster.state import connect, current_run, read_run
     from grayhound.errors import GrayhoundError
-    from grayhound.ingest import finish_cluster_run, ingest_run
     from grayhound.store import open_store
 
     config = _cluster_config()

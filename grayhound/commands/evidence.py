@@ -31,7 +31,7 @@ def evidence_export(
 
     Example: grayhound evidence export --case 12 --out case-12.zip"""
     from grayhound.store import open_store
-    from reports.evidence import export_bundle
+    from reports.evidence.bundle import export_bundle
 
     given = [v for v in (listing_id, seller_id, case_id) if v is not None]
     if len(given) != 1:
@@ -70,7 +70,7 @@ def evidence_verify(bundle: str) -> int:
     1 naming each file that changed, is missing or is extra.
 
     Example: grayhound evidence verify listing-42.zip"""
-    from reports.evidence_verify import verify_bundle
+    from reports.evidence.verify import verify_bundle
 
     result = verify_bundle(bundle)
     if result.ok:

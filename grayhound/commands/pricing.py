@@ -41,7 +41,7 @@ def prices(
 
     Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
     from grayhound.store import open_store
-    from reports.pricing import price_report, select_models
+    from reports.pricing.build import price_report, select_models
 
     config = current_config()
     currency = _currency(currency, config.pricing.rates)
@@ -88,7 +88,7 @@ def _currency(code: str, rates: dict[str, float]) -> str:
 
 
 def _write(report, fmt: str, stream) -> None:
-    from reports import price_report as render
+    from reports.pricing import render
 
     if fmt == "json":
         render.write_json(report, stream)
@@ -97,7 +97,7 @@ def _write(report, fmt: str, stream) -> None:
     elif fmt == "html":
         stream.write(render.render_html(report))
     else:
-        from reports.price_table import print_table
+        from reports.pricing.table import print_table
 
         print_table(report, stream)
 

@@ -51,7 +51,7 @@ def demo(directory: str) -> None:
     and print where everything is.
 
     Example: grayhound demo --dir /tmp/grayhound-demo"""
-    from grayhound.demo import run_demo
+    from grayhound.demo.run import run_demo
 
     root = Path(directory)
     config_path = root / "grayhound.toml"

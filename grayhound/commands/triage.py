@@ -41,7 +41,7 @@ def digest(since: str | None, fmt: str | None, out: str | None, no_record: bool)
     Example: grayhound digest --since 7d --format html --out digest.html"""
     from grayhound.pipeline import produce_digest
     from grayhound.store import open_store
-    from reports.render import write
+    from reports.digest.render import write
 
     config = current_config()
     suffix = Path(out).suffix.lstrip(".") if out not in (None, "-") else ""

@@ -1,8 +1,11 @@
 """The store: the only package that speaks SQL. `Store` is the one object the rest calls.
 
-Each concern keeps its schema and its queries in its own module (crawl data, findings,
-reviews, captures...); `migrations.py` applies their schema steps in order, once."""
+Owns: the SQLite schema and its migrations, and every query; each concern keeps its schema and
+queries in its own module (crawl data, findings, reviews, captures, digests, pricing), and
+`migrations.py` applies their steps in order, once. May import: `grayhound.errors` and
+`grayhound.models`; never a stage (crawler, detectors, reports)."""
 
-from grayhound.store.core import Store, open_store, utc_now
+from grayhound.store.core import Store, open_store
+from grayhound.store.timestamps import utc_now
 
 __all__ = ["Store", "open_store", "utc_now"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -15,11 +14,6 @@ from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.pricing import PriceHistory
 from grayhound.store.reviews import Reviews
-
-
-def utc_now() -> str:
-    """UTC ISO 8601 with milliseconds and a Z, the one timestamp format of the store."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Store(CrawlData, Findings, Captures, PriceHistory, Reviews, Digests):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from grayhound.store import captures, crawlschema, digests, findings, reviews
+from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
@@ -32,12 +33,6 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
             continue
         with db.atomic():
             step(db)
-            db["_migrations"].insert({"name": name, "applied_at": _now()})
+            db["_migrations"].insert({"name": name, "applied_at": utc_now()})
         applied.append(name)
     return applied
-
-
-def _now() -> str:
-    from grayhound.store.core import utc_now
-
-    return utc_now()

@@ -32,7 +32,7 @@ LISTING_TEXT = ("url", "title", "first_seen")  # the same in a listing's rows, w
 
 
 class PriceHistory:
-    """Mixin of Store: the rows `reports.pricing` computes competitor pricing from."""
+    """Mixin of Store: the rows `reports.pricing.build` computes competitor pricing from."""
 
     db: sqlite_utils.Database
 

@@ -98,7 +98,7 @@ def own_redis() -> Iterator[RedisServer]:
 
 def bazaar_sites(delay: float = 0.0):
     """Serve only the bazaar fixture site, every response `delay` seconds late."""
-    from grayhound.demo_sites import SITES, serve_sites
+    from grayhound.demo.sites import SITES, serve_sites
 
     router = SITES["bazaar"]
     if delay:

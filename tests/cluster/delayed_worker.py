@@ -40,8 +40,8 @@ def _page_of(item) -> str | None:
 
 
 def _watch_acks() -> None:
-    from crawler.frontier import ClusterScheduler
-    from crawler.outbox import ClusterPipeline
+    from crawler.cluster.frontier import ClusterScheduler
+    from crawler.cluster.outbox import ClusterPipeline
 
     push = ClusterPipeline._push
 
@@ -62,10 +62,10 @@ def _watch_acks() -> None:
 
 
 def main() -> int:
-    import crawler.worker
+    import crawler.cluster.worker
     from grayhound.cli import main as cli_main
 
-    settings_for = crawler.worker.worker_settings
+    settings_for = crawler.cluster.worker.worker_settings
 
     def delayed_settings(*args, **kwargs):
         settings = settings_for(*args, **kwargs)
@@ -77,7 +77,7 @@ def main() -> int:
         }
         return settings
 
-    crawler.worker.worker_settings = delayed_settings
+    crawler.cluster.worker.worker_settings = delayed_settings
     _watch_acks()
     code = cli_main(sys.argv[1:])
     if EARLY_ACKS:

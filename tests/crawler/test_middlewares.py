@@ -13,8 +13,8 @@ from crawler.middlewares import (
     RedirectLoopError,
     RedirectLoopMiddleware,
     _pause_slot,
-    host_allowed,
 )
+from crawler.spiders.scope import host_allowed
 
 
 class FakeStats:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.warc import Exchange, WarcWriter, complete_records, payload_sha256
+from crawler.capture.warc import Exchange, WarcWriter, complete_records, payload_sha256
 
 
 def _exchange(number: int) -> Exchange:

@@ -66,7 +66,7 @@ def ground_truth() -> dict:
 
 @pytest.fixture(scope="module")
 def served_sites():
-    from grayhound.demo_sites import serve_sites
+    from grayhound.demo.sites import serve_sites
 
     with serve_sites({"bazaar": 0, "mi-official-store": 0, "gadgetcorner": 0}) as sites:
         yield sites

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grayhound.demo_faults import delayed
-from grayhound.demo_sites import SITES, serve_sites
+from grayhound.demo.faults import delayed
+from grayhound.demo.sites import SITES, serve_sites
 from tests.e2e.conftest import write_config_for
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def killed_then_resumed(tmp_path_factory, run_cli):
 
 def _inspect(directory: Path) -> dict:
     """What the killed crawl left: integrity, run states, complete WARC records."""
-    from crawler.warc import complete_records
+    from crawler.capture.warc import complete_records
 
     with sqlite3.connect(directory / "grayhound.db") as conn:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]

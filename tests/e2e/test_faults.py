@@ -1,4 +1,4 @@
-"""A crawl through every fault the fixture server can inject (grayhound.demo_faults) finishes:
+"""A crawl through every fault the fixture server can inject (grayhound.demo.faults) finishes:
 transient failures are retried and stored, the rest are recorded with their reason, shown by
 `grayhound crawl` and in the digest, and nothing outside allowed_hosts is ever requested."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grayhound.demo_faults import RECOVERABLE, UNRECOVERABLE, FaultSite, trap_router
-from grayhound.demo_sites import serve_sites
+from grayhound.demo.faults import RECOVERABLE, UNRECOVERABLE, FaultSite, trap_router
+from grayhound.demo.sites import serve_sites
 
 pytestmark = pytest.mark.slow
 

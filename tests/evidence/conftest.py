@@ -69,7 +69,7 @@ def simulate_run(config, pages: list[Page], source: str = "bazaar") -> int:
     from scrapy.http import HtmlResponse, TextResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.capture import CaptureMiddleware, capture_written
+    from crawler.capture.middleware import CaptureMiddleware, capture_written
     from grayhound.store import open_store, utc_now
 
     with open_store(config.storage.database) as store:

@@ -11,8 +11,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from grayhound.cli import main
-from reports.evidence import export_bundle
-from reports.evidence_verify import verify_bundle
+from reports.evidence.bundle import export_bundle
+from reports.evidence.verify import verify_bundle
 
 EVENT = {"exported_at": "2025-06-01T12:00:00.000Z", "host": "lawfirm-pc", "user": "custodian"}
 EXPECTED_ENTRIES = {"custody.log", "declaration.txt", "evidence.warc.gz", "manifest.json"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import Exchange, WarcWriter, payload_sha256
+from crawler.capture.warc import Exchange, WarcWriter, payload_sha256
 
 
 def warc_files(config) -> list[Path]:

@@ -16,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 
 import pytest
 
-from grayhound.demo_sites import DEFAULT_PORTS, serve_sites
+from grayhound.demo.sites import DEFAULT_PORTS, serve_sites
 from grayhound.models import CONDITIONS, FLAGS, VERDICTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,8 +19,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from grayhound.demo_render import Request, Response
-from grayhound.demo_sites import Router, serve_sites
+from grayhound.demo.render import Request, Response
+from grayhound.demo.sites import Router, serve_sites
 from tests.e2e.conftest import grayhound as run_cli_child
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grayhound.errors import UsageError
-from reports.pricing import price_report, select_models
+from reports.pricing.build import price_report, select_models
 
 
 def report_for(store, config, **options):

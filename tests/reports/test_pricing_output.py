@@ -8,8 +8,8 @@ import json
 
 from grayhound.cli import main
 from grayhound.store import open_store
-from reports.price_report import render_html, write_json, write_price_csv
-from reports.pricing import price_report
+from reports.pricing.build import price_report
+from reports.pricing.render import render_html, write_json, write_price_csv
 
 
 def build(store, config, **options):

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from grayhound.pipeline import deliver_digest, produce_digest
-from reports.deliver import digest_filename, send_digest
+from reports.digest.deliver import digest_filename, send_digest
 
 
 class Inbox:

@@ -7,7 +7,7 @@ import io
 import json
 
 from grayhound.pipeline import produce_digest
-from reports.render import render
+from reports.digest.render import render
 
 
 def healthy(world) -> dict:
@@ -164,7 +164,7 @@ def test_an_item_links_to_its_stored_capture(world, example_config):
 def test_pages_show_the_riskiest_cases_and_say_where_the_rest_are(
     world, example_config, monkeypatch
 ):
-    monkeypatch.setattr("reports.render.CASES_SHOWN", 1)
+    monkeypatch.setattr("reports.digest.render.CASES_SHOWN", 1)
     first_day(world)
     digest = produce_digest(world.store, example_config, world.at(1))
 

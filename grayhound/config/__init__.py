@@ -1,0 +1,43 @@
+"""Configuration: grayhound.toml read, checked and turned into frozen records (`Config` and the
+records of each section), every problem a one-line ConfigError naming the file, line and key.
+
+Owns: the TOML contract of DESIGN.md, its records (`records`), the checks of each value
+(`fields`), of how grayhound runs (`running`) and of the brand side and the whole (`check`), and
+loading (`loader`). May import: `grayhound.errors` only; everything else imports it. Inside, the
+order is records → fields → running → check → loader, never back; import the public names from
+here."""
+
+from grayhound.config.loader import load_config, parse_config
+from grayhound.config.records import (
+    DIGEST_FORMATS,
+    Authorized,
+    Brand,
+    CatalogModel,
+    Cluster,
+    Config,
+    Crawl,
+    Digest,
+    LandedCost,
+    Pricing,
+    Schedule,
+    Source,
+    Storage,
+)
+
+__all__ = [
+    "DIGEST_FORMATS",
+    "Authorized",
+    "Brand",
+    "CatalogModel",
+    "Cluster",
+    "Config",
+    "Crawl",
+    "Digest",
+    "LandedCost",
+    "Pricing",
+    "Schedule",
+    "Source",
+    "Storage",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,172 @@
+"""The records of grayhound.toml (the contract in DESIGN.md): typed, frozen, with the constants
+the checks and the rest of the project share. Loading and checking are in `loader` and `check`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grayhound.errors import ConfigError
+
+DEFAULT_CONFIG = "grayhound.toml"
+SOURCE_KINDS = ("marketplace", "storefront", "shopify")
+DIGEST_FORMATS = ("html", "md", "json", "csv")
+LANDED_COMPONENTS = ("wholesale", "shipping", "duties_pct", "insurance", "overhead")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+HOST_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
+
+
+@dataclass(frozen=True)
+class Storage:
+    database: Path
+    evidence_dir: Path
+
+
+@dataclass(frozen=True)
+class Brand:
+    id: str
+    name: str
+    terms: tuple[str, ...]
+    weak_terms: tuple[str, ...] = ()
+    official_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Authorized:
+    brand: str
+    name: str
+    domains: tuple[str, ...] = ()
+    seller_names: tuple[str, ...] = ()
+    seller_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LandedCost:
+    """A distributor's cost per unit: a total, or components that add up to one."""
+
+    total: float
+    components: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    brand: str
+    model: str
+    aliases: tuple[str, ...] = ()
+    msrp: dict[str, float] = field(default_factory=dict)
+    landed_cost: dict[str, LandedCost] = field(default_factory=dict)
+    category: str = "phone"
+
+
+@dataclass(frozen=True)
+class Pricing:
+    low_ratio: float = 0.6
+    high_ratio: float = 1.4
+    rates: dict[str, float] = field(default_factory=dict)
+    used_low_ratio: float = 0.25  # used/refurbished goods are judged on their own terms
+    peer_mad_threshold: float = 3.5  # robust z-score beyond which a price is an outlier
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    start_urls: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    currency: str | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
+    site_domain: str | None = None  # the public domain of a storefront crawled via loopback
+    follow: tuple[str, ...] = ()  # URL regexes to follow (default: every in-host link)
+    deny: tuple[str, ...] = ()  # URL regexes never to follow
+    max_pages: int = 0  # 0 = no limit
+
+
+@dataclass(frozen=True)
+class Crawl:
+    user_agent: str = (
+        "grayhound/0.1 (+https://github.com/grayhound/grayhound; brand-protection monitor)"
+    )
+    obey_robots: bool = True
+    concurrency: int = 8
+    download_timeout: float = 20.0
+    max_download_size: int = 10 * 1024 * 1024
+    retries: int = 2
+    autothrottle: bool = True
+    depth_limit: int = 8
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str = "0 6 * * *"
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class Cluster:
+    redis: str | None = None
+    worker_timeout: float = 30.0  # seconds without a heartbeat before a worker's pages are requeued
+
+
+@dataclass(frozen=True)
+class Digest:
+    formats: tuple[str, ...] = ("html", "md", "json")
+    out_dir: Path = Path("digests")
+    smtp: dict[str, Any] | None = None
+    reopen_price_change: float = 0.05  # a dismissed case returns when its price moves this much
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    storage: Storage
+    brands: dict[str, Brand]
+    authorized: tuple[Authorized, ...] = ()
+    catalog: tuple[CatalogModel, ...] = ()
+    pricing: Pricing = Pricing()
+    sources: tuple[Source, ...] = ()
+    crawl: Crawl = Crawl()
+    schedule: Schedule = Schedule()
+    cluster: Cluster = Cluster()
+    digest: Digest = Digest()
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path}: no source named {name!r} (known: {known})")
+
+
+SELECTOR_FIELDS = (
+    "title",
+    "price",
+    "currency",
+    "seller",
+    "seller_url",
+    "condition",
+    "brand",
+    "sku",
+    "availability",
+)
+
+
+def landed_total(parts: dict[str, float]) -> float:
+    """wholesale + shipping + wholesale × duties + insurance + overhead.
+
+    `duties_pct` is a percentage of wholesale: 8 means 8 %. A value below 1 is read as a
+    fraction (0.08 means 8 %): both spellings are common in spreadsheets, and a duty rate of
+    less than one percent written as 0.x is far rarer than a fraction."""
+    wholesale = parts.get("wholesale", 0.0)
+    duties = parts.get("duties_pct", 0.0)
+    rate = duties if duties < 1 else duties / 100
+    return round(
+        wholesale
+        + parts.get("shipping", 0.0)
+        + wholesale * rate
+        + parts.get("insurance", 0.0)
+        + parts.get("overhead", 0.0),
+        4,
+    )

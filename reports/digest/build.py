@@ -1,0 +1,245 @@
+"""The daily digest as data: what brand-protection staff read every morning.
+
+`build_digest` is pure: it takes the rows the store gave (`DigestInputs`) and returns a
+`Digest` whose `to_dict()` is the JSON contract (`as_page()`, the same without copying the
+items, is what every renderer reads). Items are
+grouped as *new* (never shown in a digest before the reference point), *changed* (evidence or
+judgement differs from what was last shown) and *still open*, each ranked by risk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from grayhound.errors import UsageError
+from grayhound.store.digests import Record, columns_of
+from grayhound.triage import SHOWN_STATES, evidence_changes, evidence_of, judgement_changes
+from reports.currency import format_money
+from reports.digest.health import crawl_health
+
+GROUPS = ("new", "changed", "still_open")
+GROUP_TITLES = {"new": "New", "changed": "Changed", "still_open": "Still open"}
+SEVERITIES = ("critical", "high", "watch")
+SINCE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
+SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+ITEM_FIELDS = (
+    "case_id", "group", "state", "kind", "subject_id", "severity", "verdict", "score", "brand",
+    "flags", "reasons", "title", "seller", "seller_domain", "source", "url", "model", "price",
+    "currency", "msrp", "msrp_currency", "price_ratio", "price_text", "listing_count",
+    "first_seen", "last_seen", "changes", "capture", "finding_id", "fingerprint", "evidence",
+)  # fmt: skip
+ITEM_COLUMNS = columns_of(ITEM_FIELDS)  # shared by every item: a digest may hold 100,000
+
+
+@dataclass
+class DigestInputs:
+    """Everything the digest reads, as the store returned it."""
+
+    now: str
+    reference: str  # compare against what was shown at or before this moment
+    rows: list[Mapping]  # flagged findings joined with their subjects (store.flagged_*)
+    cases: dict[tuple, Mapping]  # (subject_kind, subject_id) -> case row
+    shown: Mapping[int, dict] = field(default_factory=dict)  # case id -> evidence last shown
+    captures: dict[int, dict] = field(default_factory=dict)  # listing id -> capture row
+    runs: list[dict] = field(default_factory=list)  # finished crawl runs, newest first (≤ 2)
+    source_stats: dict[int, list[dict]] = field(default_factory=dict)  # run id -> rows
+    failures: list[dict] = field(default_factory=list)  # of the latest run
+    previous_digest_at: str | None = None
+
+
+@dataclass
+class Digest:
+    created_at: str
+    reference: str
+    previous_digest_at: str | None
+    items: dict[str, list[Record]]  # each item a read-only mapping of ITEM_FIELDS
+    counts: dict
+    health: dict
+    failures: list[dict]
+
+    def to_dict(self) -> dict:
+        """The JSON contract, as plain dicts and lists."""
+        page = self.as_page()
+        page["groups"] = {group: [dict(item) for item in page["groups"][group]] for group in GROUPS}
+        return page
+
+    def as_page(self) -> dict:
+        """What `to_dict` holds, its items left as the digest's read-only records (not copied):
+        what the renderers read."""
+        return {
+            "created_at": self.created_at,
+            "since": self.reference,
+            "previous_digest_at": self.previous_digest_at,
+            "counts": self.counts,
+            "crawl_health": self.health,
+            "groups": {group: self.items[group] for group in GROUPS},
+            "failures": self.failures,
+        }
+
+    def all_items(self) -> list[Record]:
+        return [item for group in GROUPS for item in self.items[group]]
+
+
+def parse_since(text: str, now: datetime) -> str:
+    """`24h`, `90m`, `7d`, `2w` before `now`, or an ISO date/time; an ISO UTC timestamp."""
+    match = SINCE_RE.match(text.strip().lower())
+    if match:
+        amount, unit = int(match.group(1)), SINCE_UNITS[match.group(2)]
+        return iso(now - timedelta(**{unit: amount}))
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--since: expected 24h, 90m, 7d or an ISO date such as 2026-11-01, got {text!r}"
+        ) from None
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def iso(moment: datetime) -> str:
+    """The store's timestamp format: UTC, milliseconds, Z."""
+    utc = moment.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def build_digest(inputs: DigestInputs) -> Digest:
+    items: dict[str, list[Record]] = {group: [] for group in GROUPS}
+    for row in inputs.rows:
+        case = inputs.cases.get((row["subject_kind"], row["subject_id"]))
+        if case is None or case["state"] not in SHOWN_STATES:
+            continue
+        item = digest_item(row.as_dict() if isinstance(row, Record) else row, case, inputs)
+        items[item["group"]].append(item)
+    for group in GROUPS:
+        items[group].sort(key=risk_order)
+    latest_run = inputs.runs[0] if inputs.runs else None
+    previous_run = inputs.runs[1] if len(inputs.runs) > 1 else None
+    health = crawl_health(
+        latest_run,
+        previous_run,
+        inputs.source_stats.get(latest_run["id"], []) if latest_run else [],
+        inputs.source_stats.get(previous_run["id"], []) if previous_run else [],
+    )
+    return Digest(
+        created_at=inputs.now,
+        reference=inputs.reference,
+        previous_digest_at=inputs.previous_digest_at,
+        items=items,
+        counts=count_items(items),
+        health=health,
+        failures=[
+            {k: f.get(k) for k in ("source", "url", "status", "reason", "failed_at")}
+            for f in inputs.failures
+        ],
+    )
+
+
+def digest_item(row: Mapping, case: Mapping, inputs: DigestInputs) -> Record:
+    evidence = evidence_of(row)
+    shown = inputs.shown.get(case["id"])
+    changes = []
+    if shown is not None:
+        changes = evidence_changes(shown, evidence) + judgement_changes(shown, evidence)
+    group = "new" if shown is None else "changed" if changes else "still_open"
+    is_listing = row["subject_kind"] == "listing"
+    item = {
+        "case_id": case["id"],
+        "group": group,
+        "state": case["state"],
+        "kind": row["subject_kind"],
+        "subject_id": row["subject_id"],
+        "severity": severity(row),
+        "verdict": row["verdict"],
+        "score": round(row.get("score") or 0.0, 4),
+        "brand": row.get("brand"),
+        "flags": list(row.get("flags") or ()),
+        "reasons": list(row.get("reasons") or ()),
+        "title": row.get("title") if is_listing else None,
+        "seller": row.get("seller_name") or row.get("subject"),
+        "seller_domain": row.get("seller_domain"),
+        "source": row.get("source"),
+        "url": row.get("url"),
+        "model": row.get("model"),
+        "price": row.get("price"),
+        "currency": row.get("currency"),
+        "msrp": row.get("msrp"),
+        "msrp_currency": row.get("msrp_currency"),
+        "price_ratio": _ratio(row),
+        "price_text": price_text(row) if is_listing else None,
+        "listing_count": row.get("listing_count"),
+        "first_seen": row.get("first_seen"),
+        "last_seen": row.get("last_seen"),
+        "changes": changes,
+        "capture": capture_summary(inputs.captures.get(row["subject_id"])) if is_listing else None,
+        "finding_id": row["id"],
+        "fingerprint": row["fingerprint"],
+        "evidence": evidence,
+    }
+    return Record.of(ITEM_COLUMNS, item)
+
+
+def capture_summary(capture: dict | None) -> dict | None:
+    """The stored capture of a listing, in the digest's own stable keys."""
+    if not capture:
+        return None
+    return {
+        "url": capture.get("url"),
+        "warc_file": capture.get("warc_file"),
+        "offset": capture.get("offset"),
+        "length": capture.get("length"),
+        "sha256": capture.get("payload_sha256"),
+        "fetched_at": capture.get("fetched_at"),
+    }
+
+
+def severity(row: Mapping) -> str:
+    if row["verdict"] == "impersonation":
+        return "critical"
+    if row["verdict"] == "suspicious" or (row.get("score") or 0) >= 0.5:
+        return "high"
+    return "watch"
+
+
+def risk_order(item: Mapping) -> tuple:
+    """Most severe first, then highest score, then the deepest discount."""
+    ratio = item["price_ratio"] if item["price_ratio"] is not None else 9.0
+    return (SEVERITIES.index(item["severity"]), -item["score"], ratio, item["case_id"])
+
+
+def price_text(row: Mapping) -> str:
+    """ "$449.00 — 45 % of MSRP $999.00"; the price alone when no MSRP is known."""
+    if row.get("price") is None:
+        return "no price on the page"
+    price = format_money(float(row["price"]), row.get("currency"))
+    ratio = _ratio(row)
+    if row.get("msrp") is None or ratio is None:
+        return price
+    msrp = format_money(float(row["msrp"]), row.get("msrp_currency"))
+    return f"{price} — {round(ratio * 100)} % of MSRP {msrp}"
+
+
+def _ratio(row: Mapping) -> float | None:
+    if row.get("price_ratio") is not None:
+        return round(float(row["price_ratio"]), 4)
+    if row.get("msrp") and row.get("price") and row.get("currency") == row.get("msrp_currency"):
+        return round(float(row["price"]) / float(row["msrp"]), 4)
+    return None
+
+
+def count_items(items: dict[str, list[Record]]) -> dict:
+    flags: dict[str, int] = {}
+    severities = dict.fromkeys(SEVERITIES, 0)
+    states: dict[str, int] = {}
+    for item in (item for group in GROUPS for item in items[group]):
+        severities[item["severity"]] += 1
+        states[item["state"]] = states.get(item["state"], 0) + 1
+        for flag in item["flags"]:
+            flags[flag] = flags.get(flag, 0) + 1
+    return {
+        "total": sum(len(items[g]) for g in GROUPS),
+        "groups": {group: len(items[group]) for group in GROUPS},
+        "flags": dict(sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "severities": severities,
+        "states": dict(sorted(states.items())),
+    }

@@ -1,0 +1,205 @@
+"""Renderers of a `Digest`: one self-contained HTML page (email-safe), Markdown, JSON and CSV.
+
+Every template is rendered with autoescape on, so a seller who names a listing
+`<script>alert(1)</script>` shows up as that text and never as markup."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
+from reports.tabular import write_csv
+
+CSV_FIELDS = (
+    "case_id",
+    "group",
+    "state",
+    "severity",
+    "verdict",
+    "score",
+    "kind",
+    "brand",
+    "flags",
+    "title",
+    "seller",
+    "seller_domain",
+    "source",
+    "price",
+    "currency",
+    "msrp",
+    "msrp_currency",
+    "price_ratio",
+    "model",
+    "url",
+    "first_seen",
+    "last_seen",
+    "reasons",
+    "changes",
+    "capture",
+    "fingerprint",
+)
+FLAG_LABELS = {
+    "impersonation": "Impersonation",
+    "suspicious_name": "Suspicious name",
+    "suspicious_domain": "Suspicious domain",
+    "price_low": "Price far below MSRP",
+    "price_high": "Price far above MSRP",
+    "unauthorized_seller": "Unauthorized seller",
+    "gray_import": "Gray import",
+}
+MARKDOWN_SPECIALS = "\\`*_[]|#"
+# Cases per group on the HTML page and in Markdown, riskiest first: a morning's triage, and a
+# page a mail client still opens. Counts cover every case; JSON and CSV list them all.
+CASES_SHOWN = 100
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("reports.digest", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        when=when, pct=pct, flag_label=flag_label, md=markdown_text, sentence=sentence
+    )
+    env.globals.update(GROUPS=GROUPS, GROUP_TITLES=GROUP_TITLES)
+    return env
+
+
+def render_html(digest: Digest, *, evidence_dir: str | None = None) -> str:
+    return render(digest, "html", evidence_dir=evidence_dir)
+
+
+def render_markdown(digest: Digest, *, evidence_dir: str | None = None) -> str:
+    return render(digest, "md", evidence_dir=evidence_dir)
+
+
+def render(digest: Digest, fmt: str, *, evidence_dir: str | None = None) -> str:
+    stream = io.StringIO()
+    write(digest, fmt, stream, evidence_dir=evidence_dir)
+    return stream.getvalue()
+
+
+def write(digest: Digest, fmt: str, stream: IO[str], *, evidence_dir: str | None = None) -> None:
+    """Write the digest in `fmt` piece by piece: a digest of tens of thousands of cases is
+    never held as one string."""
+    if fmt == "json":
+        _write_json(digest, stream)
+    elif fmt == "csv":
+        rows = ({**item, "capture": _capture_ref(item)} for item in digest.all_items())
+        write_csv(rows, CSV_FIELDS, stream)
+    else:
+        _write_template(TEMPLATES[fmt], digest, evidence_dir, stream)
+
+
+TEMPLATES = {"html": "digest.html.j2", "md": "digest.md.j2"}
+EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
+
+
+class _ItemEncoder(json.JSONEncoder):
+    """JSON of a digest whose items are read-only mappings: each is written as the dict it
+    reads as, one at a time, never all copied at once."""
+
+    def default(self, o):
+        return dict(o) if isinstance(o, Mapping) else super().default(o)
+
+
+def _write_json(digest: Digest, stream: IO[str]) -> None:
+    encoder = _ItemEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    _write_chunks(encoder.iterencode(digest.as_page()), stream)
+    stream.write("\n")
+
+
+def _write_template(
+    template: str, digest: Digest, evidence_dir: str | None, stream: IO[str]
+) -> None:
+    def capture_href(capture: dict) -> str:
+        """A link to the stored WARC file of a capture (the bundle command gives the rest)."""
+        path = Path(capture["warc_file"])
+        if not path.is_absolute() and evidence_dir:
+            path = Path(evidence_dir) / path
+        return path.absolute().as_uri()
+
+    chunks = (
+        environment()
+        .get_template(template)
+        .generate(d=digest.as_page(), shown=shown_items(digest), capture_href=capture_href)
+    )
+    _write_chunks(chunks, stream)
+
+
+def shown_items(digest: Digest, limit: int | None = None) -> dict[str, dict]:
+    """Per group, the cases the HTML and Markdown pages show (the riskiest `limit`, by default
+    CASES_SHOWN) and a count by severity of the rest, which JSON and CSV carry in full."""
+    limit = CASES_SHOWN if limit is None else limit
+    shown = {}
+    for group in GROUPS:
+        items = digest.items[group]
+        hidden = dict.fromkeys(SEVERITIES, 0)
+        for item in items[limit:]:
+            hidden[item["severity"]] += 1
+        shown[group] = {"cases": items[:limit], "hidden": len(items[limit:]), "by_severity": hidden}
+    return shown
+
+
+def _write_chunks(chunks: Iterable[str], stream: IO[str], batch: int = 4096) -> None:
+    """Write many small pieces of text in fewer, larger writes."""
+    pending: list[str] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        if len(pending) >= batch:
+            stream.write("".join(pending))
+            pending.clear()
+    stream.write("".join(pending))
+
+
+def _capture_ref(item: dict) -> str | None:
+    capture = item.get("capture")
+    if not capture:
+        return None
+    return f"{capture['warc_file']}#{capture['offset']} sha256:{capture['sha256']}"
+
+
+# -- filters -------------------------------------------------------------------------------
+def when(value: str | None, with_time: bool = True) -> str:
+    """ "2026-11-23 06:00 UTC" from the store's ISO timestamps."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.strftime("%Y-%m-%d %H:%M UTC" if with_time else "%d %b %Y")
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+def sentence(text: str) -> str:
+    """Detectors write reasons in lower case; a list of reasons reads better as sentences."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize())
+
+
+def markdown_text(value) -> Markup:
+    """Backslash-escape Markdown punctuation and neutralise HTML (`<`, `>`, `&`) so hostile
+    titles stay text, while quotes stay readable in the email's plain-text part."""
+    text = " ".join(("" if value is None else str(value)).split())
+    escaped = "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text)
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = escaped.replace(raw, entity)
+    return Markup(escaped)

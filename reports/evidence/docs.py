@@ -1,0 +1,203 @@
+"""The human-readable parts of an evidence bundle: summary, declaration and custody log.
+
+All three are functions of the store's data (and, for the custody log, the export event), so
+the same database renders the same bytes. Listing text is escaped by jinja2 in HTML and has
+its control characters removed in text files."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from grayhound.errors import GrayhoundError
+
+FINDING_FIELDS = (
+    "id",
+    "subject_kind",
+    "subject_id",
+    "subject",
+    "detected_at",
+    "crawl_run_id",
+    "verdict",
+    "score",
+    "flags",
+    "reasons",
+    "brand",
+    "model",
+    "msrp",
+    "msrp_currency",
+    "price_ratio",
+    "is_current",
+)
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def subject_of(store, kind: str, subject_id: int) -> dict:
+    """The listing or seller an export is about, with its seller and listings."""
+    if kind == "listing":
+        listing = store.listing_by_id(subject_id)
+        if listing is None:
+            raise GrayhoundError(f"no listing with id {subject_id}")
+        seller = store.seller_by_id(listing["seller_id"]) if listing["seller_id"] else None
+        listings = [listing]
+    elif kind == "seller":
+        seller = store.seller_by_id(subject_id)
+        if seller is None:
+            raise GrayhoundError(f"no seller with id {subject_id}")
+        listings = list(store.listings("seller_id = ?", [subject_id]))
+    else:
+        raise ValueError(f"unknown subject kind {kind!r}")
+    identity = {"kind": kind, "id": subject_id}
+    if kind == "listing":
+        identity.update({k: listings[0][k] for k in ("url", "canonical_url", "title", "source")})
+    else:
+        identity.update({k: seller[k] for k in ("name", "profile_url", "domain", "source")})
+    return {"identity": identity, "seller": seller, "listings": listings}
+
+
+def findings_of(store, subject: dict) -> list[dict]:
+    """Every finding (current and past) about the subject, its seller and its listings."""
+    keys = [("listing", listing["id"]) for listing in subject["listings"]]
+    if subject["seller"]:
+        keys.insert(0, ("seller", subject["seller"]["id"]))
+    found = []
+    for kind, subject_id in keys:
+        for row in store.finding_history(kind, subject_id):
+            found.append({k: row.get(k) for k in FINDING_FIELDS})
+    return found
+
+
+def timeline_of(store, subject: dict) -> list[dict]:
+    """Each listing's observations, run by run: its price history."""
+    rows = []
+    for listing in subject["listings"]:
+        for obs in store.observations(listing["id"]):
+            rows.append(
+                {
+                    "listing_id": listing["id"],
+                    "crawl_run_id": obs["crawl_run_id"],
+                    "observed_at": obs["observed_at"],
+                    "title": obs["title"],
+                    "price": obs["price"],
+                    "currency": obs["currency"],
+                    "availability": obs["availability"],
+                    "url": obs["url"],
+                }
+            )
+    return sorted(rows, key=lambda r: (r["observed_at"], r["listing_id"]))
+
+
+def render_summary(subject, captures, findings, timeline, version: str) -> bytes:
+    template = _templates().get_template("summary.html.j2")
+    times = [c["fetched_at"] for c in captures]
+    html = template.render(
+        subject=subject,
+        identity=subject["identity"],
+        seller=subject["seller"],
+        listings=subject["listings"],
+        captures=captures,
+        current=[f for f in findings if f["is_current"]],
+        history=[f for f in findings if not f["is_current"]],
+        timeline=timeline,
+        first_capture=min(times) if times else None,
+        last_capture=max(times) if times else None,
+        version=version,
+    )
+    return html.encode("utf-8")
+
+
+def render_declaration(subject, captures, files, version: str) -> bytes:
+    identity = subject["identity"]
+    lines = [
+        "DECLARATION OF EVIDENCE CAPTURE",
+        "",
+        f"Subject: {identity['kind']} #{identity['id']}"
+        f" ({_text(identity.get('url') or identity.get('profile_url') or '')})",
+        f"Tool: grayhound {version}",
+        "",
+        "Capture process: grayhound's crawler wrote every HTTP response it received, with the",
+        "request that produced it, to WARC files (ISO 28500) at the moment of download, before",
+        "any processing. Each record carries a SHA-256 digest of its payload and block. This",
+        "bundle copies those records byte for byte into evidence.warc.gz; the snapshots are",
+        "inert renderings of the same payloads. A SHA-256 proves the files are unchanged since",
+        "the digests were computed; it does not by itself prove who captured them.",
+        "",
+        "Captures (UTC time, HTTP status, URL, payload SHA-256):",
+    ]
+    for c in captures:
+        lines.append(f"  #{c['capture_id']} {c['fetched_at']} {c['status']} {_text(c['url'])}")
+        lines.append(f"      payload sha256 {c['payload_sha256']}")
+    lines += ["", "Files (SHA-256, bytes, name):"]
+    lines += [f"  {f['sha256']}  {f['size']:>10}  {f['path']}" for f in files]
+    lines += [
+        "",
+        "custody.log and manifest.json are listed, with their SHA-256, by `grayhound evidence",
+        "export` when the bundle is made; record that manifest SHA-256 here:",
+        "",
+        "  manifest.json SHA-256: ____________________________________________________________",
+        "",
+        "I declare that the above describes the capture and export of this evidence.",
+        "",
+        "Custodian name: ______________________________  Signature: ____________________",
+        "Date: ____________  Place: ______________________________",
+        "",
+    ]
+    return "\n".join(lines).encode("utf-8")
+
+
+def render_custody(captures: list[dict], subject: dict, event: dict) -> bytes:
+    """One line per capture, then one for this export: UTC time, host, user, action."""
+    lines = []
+    for c in captures:
+        lines.append(
+            _custody_line(
+                c["fetched_at"],
+                c["host"],
+                c["user"],
+                "captured",
+                capture=c["id"],
+                run=c["crawl_run_id"],
+                status=c["status"],
+                url=c["url"],
+                sha256=c["payload_sha256"],
+                warc=f"{c['warc_file']}@{c['offset']}",
+            )
+        )
+    identity = subject["identity"]
+    lines.append(
+        _custody_line(
+            event["exported_at"],
+            event["host"],
+            event["user"],
+            "exported",
+            subject=f"{identity['kind']}:{identity['id']}",
+            captures=len(captures),
+        )
+    )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _custody_line(when, host, user, action, **fields) -> str:
+    parts = [str(when), f"host={_value(host)}", f"user={_value(user)}", f"action={action}"]
+    parts += [f"{k}={_value(v)}" for k, v in fields.items()]
+    return "\t".join(parts)
+
+
+def _value(value) -> str:
+    text = "" if value is None else str(value)
+    return json.dumps(text) if (not text or re.search(r"[\s\"\\]", text)) else text
+
+
+def _text(value: str) -> str:
+    return CONTROL.sub(" ", value or "")
+
+
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("reports.evidence", "templates"),
+        autoescape=True,  # every value may be listing text
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )

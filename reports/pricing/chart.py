@@ -1,0 +1,126 @@
+"""The price-over-time chart of one catalog model: an inline SVG, readable offline, the same bytes
+for the same data (matplotlib's Agg/SVG backends with a fixed hash salt and no date stamp)."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from reports.currency import format_money  # noqa: E402
+from reports.pricing.build import ModelPricing  # noqa: E402
+
+MAX_SERIES = 8  # more lines than this are unreadable; the cheapest sellers are drawn
+LABEL_CHARS = 32  # seller names are page text of any length
+CHART_RC = {
+    "svg.hashsalt": "grayhound-prices",  # stable element ids → identical files for same data
+    "svg.fonttype": "path",  # glyphs as paths: no font needed to read the file offline
+    "text.parse_math": False,  # a seller called "$$$ deals" is text, not mathtext
+    "font.size": 9,
+}
+
+
+def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
+    """An SVG <svg> element, or None when the model has no convertible history."""
+    series = _series(model)
+    if not series:
+        return None
+    with matplotlib.rc_context(CHART_RC):
+        figure = Figure(figsize=(11, 4.2), layout="constrained")
+        axes = figure.add_subplot()
+        for label, points in series:
+            dates, prices = zip(*points, strict=True)
+            axes.plot(dates, prices, marker="o", markersize=4, drawstyle="steps-post", label=label)
+        _reference_lines(axes, model, currency)
+        _widen_single_day(axes, series)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
+        locator = AutoDateLocator(maxticks=8)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # hours when runs share a day
+        axes.set_ylabel(f"cheapest price per seller, {currency}")
+        axes.margins(y=0.12)
+        axes.grid(axis="y", alpha=0.3)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, frameon=False)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]]]:
+    """Per seller, the cheapest converted price per crawl run; cheapest sellers first."""
+    by_seller: dict[tuple[str, str], dict[int, tuple[datetime, float]]] = defaultdict(dict)
+    current = {(p.seller, p.source) for p in model.history if p.is_current}
+    run_times = _run_times(model)
+    for point in model.history:
+        if point.price.converted is None:
+            continue
+        runs = by_seller[(point.seller, point.source)]
+        when = run_times[point.crawl_run_id]
+        previous = runs.get(point.crawl_run_id)
+        if previous is None or point.price.converted < previous[1]:
+            runs[point.crawl_run_id] = (when, point.price.converted)
+    ranked = sorted(
+        by_seller.items(), key=lambda item: (item[0] not in current, _latest(item[1]), item[0])
+    )
+    return [
+        (_label(seller, source, (seller, source) in current), [runs[r] for r in sorted(runs)])
+        for (seller, source), runs in ranked[:MAX_SERIES]
+    ]
+
+
+def _run_times(model: ModelPricing) -> dict[int, datetime]:
+    """Each crawl run at one instant (its first observation), so a run is one column."""
+    times: dict[int, datetime] = {}
+    for point in model.history:
+        when = datetime.fromisoformat(point.observed_at.replace("Z", "+00:00"))
+        if point.crawl_run_id not in times or when < times[point.crawl_run_id]:
+            times[point.crawl_run_id] = when
+    return times
+
+
+def _widen_single_day(axes, series) -> None:
+    """One crawl run gives one date: show a day either side instead of a zero-width axis."""
+    dates = {when for _, points in series for when, _ in points}
+    if len(dates) == 1:
+        (only,) = dates
+        axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
+
+
+def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
+    return runs[max(runs)][1]
+
+
+def _label(seller: str, source: str, is_current: bool) -> str:
+    name = seller if len(seller) <= LABEL_CHARS else seller[: LABEL_CHARS - 1] + "…"
+    return f"{name} ({source})" + ("" if is_current else " — listing gone")
+
+
+def _reference_lines(axes, model: ModelPricing, currency: str) -> None:
+    if model.msrp_converted is not None:
+        _reference_line(axes, model.msrp_converted, "MSRP", currency, "#555", "--", 1.0)
+    if model.landed_converted is not None:
+        _reference_line(
+            axes, model.landed_converted, "your landed cost", currency, "#c0392b", ":", 1.5
+        )
+
+
+def _reference_line(axes, value, label, currency, color, style, width) -> None:
+    axes.axhline(value, color=color, linestyle=style, linewidth=width)
+    axes.annotate(
+        f"{label} {format_money(value, currency)}",
+        (0, value),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 2),
+        textcoords="offset points",
+        color=color,
+        va="bottom",
+    )

@@ -1,0 +1,91 @@
+"""`grayhound prices --format table`: the competitor pricing report in the terminal (rich).
+
+Every cell built from crawled text is a `rich.text.Text`, so a seller called "[bold]x" stays
+literal instead of being read as console markup."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reports.currency import format_money, format_signed, format_with_conversion
+from reports.pricing.build import ModelPricing, PriceReport
+
+TOP_COMPETITORS = 5  # per model in the terminal; CSV, JSON and HTML list every seller
+FILE_WIDTH = 160  # columns when writing to a pipe or file
+
+
+def print_table(report: PriceReport, stream: IO[str]) -> None:
+    """Fits a terminal's width; a pipe or file gets WIDE columns rather than 80."""
+    width = None if stream.isatty() else FILE_WIDTH
+    console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    condition = report.condition + (" (and unstated)" if report.condition == "new" else "")
+    console.print(
+        Text(
+            f"Competitor pricing in {report.currency} · condition {condition} · "
+            f"data as of {(report.data_as_of or '—')[:10]}"
+        )
+    )
+    console.print(_overview(report))
+    for model in report.models:
+        if model.competitors:
+            console.print(_competitors(model, report.currency))
+
+
+def _overview(report: PriceReport) -> Table:
+    table = Table(title="Per model", title_justify="left")
+    for name in ("Model", "Sellers", "Listings", "Lowest", "Median", "Highest", "vs MSRP"):
+        table.add_column(name, justify="left" if name == "Model" else "right")
+    table.add_column("Below your cost", justify="right")
+    money = report.currency
+    for model in report.models:
+        not_converted = model.unknown_currency + model.no_rate
+        table.add_row(
+            Text(model.model),
+            str(model.sellers),
+            f"{model.listings}" + (f" ({not_converted} not converted)" if not_converted else ""),
+            *(
+                format_money(point.converted, money) if point else "—"
+                for point in (model.price_min, model.price_median, model.price_max)
+            ),
+            _pct(model.median_position),
+            str(model.below_landed) if model.landed_cost else "—",
+            style=None if model.listings else "dim",
+        )
+    return table
+
+
+def _competitors(model: ModelPricing, currency: str) -> Table:
+    shown = model.competitors[:TOP_COMPETITORS]
+    more = len(model.competitors) - len(shown)
+    title = f"{model.model}: cheapest sellers" + (
+        f" ({more} more in --format html)" if more else ""
+    )
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column("Seller / listing", overflow="fold", ratio=1)
+    for name in ("Price", "vs MSRP", "vs your cost", "Margin if matched"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("At price since", no_wrap=True)
+    table.add_column("Below cost since", no_wrap=True)
+    for rival in shown:
+        price = rival.price
+        seller = Text(f"{rival.seller} ({rival.source})")
+        seller.append(f"\n{rival.url}", style="dim")
+        table.add_row(
+            seller,
+            format_with_conversion(price.amount, price.currency, price.converted, currency),
+            _pct(rival.msrp_position),
+            format_signed(rival.landed_gap, rival.landed_currency),
+            _pct(rival.margin),
+            rival.price_since[:10],
+            (rival.below_landed_since or "—")[:10],
+            style="red" if rival.below_landed else None,
+        )
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f} %".replace("-", "−")
