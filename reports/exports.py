@@ -26,6 +26,7 @@ LISTING_FIELDS = (
     "flags",
     "risk",
     "reasons",
+    "offer_key",  # "" for a page's own offer; "seller:<name>" for another seller's on it
 )
 
 
@@ -54,6 +55,7 @@ def listing_record(row: dict) -> dict:
         "flags": list(row.get("flags") or []),
         "risk": row.get("risk"),
         "reasons": list(row.get("reasons") or []),
+        "offer_key": row.get("offer_key") or "",
     }
 
 

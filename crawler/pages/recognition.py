@@ -155,9 +155,13 @@ def _visible(e: Evidence) -> Recognition | None:
 def _article_type(e: Evidence) -> str | None:
     """An editorial page: a JSON-LD article or review, or og:type article with nothing to buy."""
     for node in e.nodes:
-        found = types_of(node) & ARTICLE_TYPES
-        if found:
-            return f"JSON-LD {sorted(found)[0]}"
+        if types_of(node) & ARTICLE_TYPES:
+            raw = node.get("@type")
+            names = raw if isinstance(raw, list) else [raw]
+            shown = [
+                n for n in names if isinstance(n, str) and types_of({"@type": n}) & ARTICLE_TYPES
+            ]
+            return f"JSON-LD {shown[0].rsplit('/', 1)[-1] if shown else 'Article'}"
     og_type = e.meta.get("og_type") or ""
     if og_type in ARTICLE_OG_TYPES and not e.layout.buy_buttons and not _cart_form(e.layout):
         return f"og:type {og_type}"
