@@ -68,12 +68,14 @@ class Evidence:
     nodes: list[dict]
 
 
-def recognize(evidence: Evidence) -> Recognition:
+def recognize(e: Evidence) -> Recognition:
     for rule in (_structured, _counter_signs, _priced_claims, _list_page, _type_claim, _visible):
-        found = rule(evidence)
+        found = rule(e)
         if found is not None:
             return found
-    return Recognition(False, "no price", "no price found near a product title")
+    if e.layout.title is not None:
+        return Recognition(False, "no price", "a title but no price near it")
+    return Recognition(False, "no price", "neither a product title nor a price")
 
 
 def product_url(url: str) -> bool:

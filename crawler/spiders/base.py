@@ -156,9 +156,8 @@ class SourceSpider(scrapy.Spider):
                 for offer in offers:
                     yield from self.listing_items(response, offer)
             elif self.report_empty_pages:
-                yield self.failure_item(
-                    requested_url(response), response.status, no_listing_reason(listing), response
-                )
+                reason = no_listing_reason(listing, rendered=self.source.render)
+                yield self.failure_item(requested_url(response), response.status, reason, response)
             elif role == "start" and self.site_is_seller:
                 self.store_seller = extract_seller(response.url, response.body, headers)
         if self.follow_links and isinstance(response, TextResponse):
@@ -313,12 +312,13 @@ def requested_url(response: Response) -> str:
         return response.url
 
 
-def no_listing_reason(listing: Listing) -> str:
+def no_listing_reason(listing: Listing, rendered: bool = False) -> str:
     """Why a fetched page gave no listing, in the words the crawl summary groups by."""
     why = listing.product_reason or "nothing recognised"
-    if listing.field_sources.get("is_product") == "no price":
-        return f"no price found ({why})"
-    return f"not a product page ({why})"
+    if listing.field_sources.get("is_product") != "no price":
+        return f"not a product page ({why})"
+    hint = "" if rendered else "; if the shop fills it in by script, set render = true"
+    return f"no price found ({why}{hint})"
 
 
 def capture_of(response: Response | None) -> str | None:
