@@ -26,7 +26,6 @@ LISTING_FIELDS = (
     "flags",
     "risk",
     "reasons",
-    "offer_key",  # "" for a page's own offer; "seller:<name>" for another seller's on it
 )
 
 
@@ -55,7 +54,6 @@ def listing_record(row: dict) -> dict:
         "flags": list(row.get("flags") or []),
         "risk": row.get("risk"),
         "reasons": list(row.get("reasons") or []),
-        "offer_key": row.get("offer_key") or "",
     }
 
 
