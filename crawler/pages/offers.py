@@ -31,6 +31,12 @@ from crawler.pages.prices import price_candidates
 from crawler.pages.schema import SchemaRead, offer_records
 from grayhound.models import Listing, Offer
 
+# A page showing more sellers' offers than this is junk or an attack: the first ones are kept.
+MAX_OFFERS = 100
+# Seller words found beyond this many elements are not read (a page of thousands of names).
+MAX_SELLER_SPOTS = 500
+# An offer key holds at most this much of the seller's name.
+MAX_KEY_NAME = 120
 # An offer row is short: a seller, a price, a condition, a delivery note and a button.
 MAX_ROW_TEXT = 600
 # How far above a seller's name its row may start (name → cell → row → table body).
@@ -58,11 +64,12 @@ def read_offers(
 ) -> tuple[Offer, ...]:
     """The page's offers, buy box first, when it shows more than one seller; else ()."""
     for read, source in ((jsonld, "json-ld"), (microdata, "microdata")):
-        structured = _structured(read, source)
+        structured = _structured(read, source)[:MAX_OFFERS]
         if len({_seller_key(o.seller) for o in structured if o.seller}) >= 2:
             return _buy_box_first(structured, main)
     rows = [o for o in visible_offers(layout, main) if _seller_key(o.seller) != _key_of(main)]
     rows = [replace(o, seller_url=page.absolute(o.seller_url)) for o in rows]
+    rows = rows[: MAX_OFFERS - 1]
     if not rows:
         return ()
     if main.seller and main.price:
@@ -127,7 +134,7 @@ def visible_offers(layout: Layout, main: Offer) -> list[Offer]:
     """Offer rows: sibling blocks of one shape, at least two of which name a seller beside
     one price."""
     groups: dict[int, list[lxml.html.HtmlElement]] = {}
-    for spot in _seller_spots(layout):
+    for spot in _seller_spots(layout)[:MAX_SELLER_SPOTS]:
         row = _row_of(spot, layout)
         if row is not None:
             rows = groups.setdefault(id(row.getparent()), [])
@@ -325,7 +332,7 @@ def _visible_elements(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement
 
 
 def _seller_key(name: str | None) -> str:
-    return re.sub(r"\s+", " ", name or "").strip().casefold()
+    return re.sub(r"\s+", " ", (name or "")[: MAX_KEY_NAME * 2]).strip().casefold()[:MAX_KEY_NAME]
 
 
 def _key_of(offer: Offer) -> str:

@@ -68,3 +68,23 @@ def test_a_page_with_one_offer_is_one_listing() -> None:
 )
 def test_product_shaped_urls(url: str, expected: bool) -> None:
     assert product_url(url) is expected
+
+
+def test_a_page_of_thousands_of_offers_keeps_the_first_hundred() -> None:
+    from crawler.pages import extract_listing
+    from crawler.pages.offers import MAX_KEY_NAME, MAX_OFFERS
+
+    rows = "".join(
+        f'<div class="offer-row"><span class="price">{n},00 €</span>'
+        f'<p>Sold by <a href="/seller/s{n}">Seller {n}</a></p></div>'
+        for n in range(100, 3100)
+    )
+    page = (
+        '<html><body><h1>Phone X</h1><span class="price">99,00 €</span>'
+        '<p>Sold by <a href="/seller/main">Main Shop</a></p><button>Add to cart</button>'
+        f"<section>{rows}</section></body></html>"
+    )
+    listings = offer_listings(extract_listing("https://m.example/p/1", page.encode()))
+    assert len(listings) == MAX_OFFERS
+    assert listings[0].seller == "Main Shop" and listings[0].offer_key == ""
+    assert all(len(o.offer_key) <= len("seller:") + MAX_KEY_NAME for o in listings)
