@@ -8,8 +8,10 @@ button, an add-to-cart form or a product-shaped URL, or alone.
 Against: a schema.org list, an article, a title comparing products ("A vs B"), or many priced
 cards none of which is the title's own. Structured offers win over every counter-sign; claims
 that carry the page's own price (OpenGraph price tags, itemprop price, selectors, script state)
-over the visible list heuristic, which misreads product pages whose related items carry buy
-buttons; a bare og:type product does not (a discontinued product's page lists alternatives)."""
+over all but a schema.org list (a theme may mark a shop's page as an Article; a blog post
+carries no price tags) and over the visible list heuristic, which misreads product pages whose
+related items carry buy buttons; a bare og:type product does not (a discontinued product's
+page lists alternatives)."""
 
 from __future__ import annotations
 
@@ -69,7 +71,8 @@ class Evidence:
 
 
 def recognize(e: Evidence) -> Recognition:
-    for rule in (_structured, _counter_signs, _priced_claims, _list_page, _type_claim, _visible):
+    rules = (_structured, _schema_list, _priced_claims, _editorial, _list_page, _type_claim)
+    for rule in (*rules, _visible):
         found = rule(e)
         if found is not None:
             return found
@@ -92,9 +95,14 @@ def _structured(e: Evidence) -> Recognition | None:
     return None
 
 
-def _counter_signs(e: Evidence) -> Recognition | None:
+def _schema_list(e: Evidence) -> Recognition | None:
     if e.jsonld.is_list_page or e.microdata.is_list_page:
         return Recognition(False, "schema.org list", "a list of products (schema.org ItemList)")
+    return None
+
+
+def _editorial(e: Evidence) -> Recognition | None:
+    """An article, or products set side by side: a price there is quoted, not offered."""
     article = _article_type(e)
     if article:
         return Recognition(False, "article", f"an article ({article}), not an offer")
@@ -156,14 +164,15 @@ def _visible(e: Evidence) -> Recognition | None:
 
 def _article_type(e: Evidence) -> str | None:
     """An editorial page: a JSON-LD article or review, or og:type article with nothing to buy."""
+    reviews = sum(1 for node in e.nodes if "review" in types_of(node))
     for node in e.nodes:
-        if types_of(node) & ARTICLE_TYPES:
-            raw = node.get("@type")
-            names = raw if isinstance(raw, list) else [raw]
-            shown = [
-                n for n in names if isinstance(n, str) and types_of({"@type": n}) & ARTICLE_TYPES
-            ]
-            return f"JSON-LD {shown[0].rsplit('/', 1)[-1] if shown else 'Article'}"
+        found = types_of(node) & ARTICLE_TYPES
+        if not found or (found == {"review"} and reviews > 1):
+            continue  # shoppers' reviews of the product on its own page are no article
+        raw = node.get("@type")
+        names = raw if isinstance(raw, list) else [raw]
+        shown = [n for n in names if isinstance(n, str) and types_of({"@type": n}) & ARTICLE_TYPES]
+        return f"JSON-LD {shown[0].rsplit('/', 1)[-1] if shown else 'Article'}"
     og_type = e.meta.get("og_type") or ""
     if og_type in ARTICLE_OG_TYPES and not e.layout.buy_buttons and not _cart_form(e.layout):
         return f"og:type {og_type}"
@@ -178,6 +187,9 @@ def _product_table(layout: Layout) -> int:
     table = next((a for a in nearest.element.iterancestors("table")), None) if nearest else None
     if table is None:
         return 0
+    inside = {c.amount for c in cached_candidates(layout) if _within(c.element, table)}
+    if len(inside) < 2:
+        return 0  # one price in a layout table (an old shop's page) is the product's own
     header = next(table.iter("tr"), None)
     names = set()
     for link in header.iter("a") if header is not None else ():
@@ -189,6 +201,10 @@ def _product_table(layout: Layout) -> int:
         ):
             names.add(name.lower())
     return len(names) if len(names) >= 2 else 0
+
+
+def _within(element: lxml.html.HtmlElement, block: lxml.html.HtmlElement) -> bool:
+    return any(a is block for a in element.iterancestors())
 
 
 def _nearest_price(layout: Layout):
