@@ -62,7 +62,7 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
     try:
         for source in sources:
             base = spider_for(source.kind)
-            custom = {**source_settings(source), **job_settings(config, source)}
+            custom = {**source_settings(source, config), **job_settings(config, source)}
             spidercls = type(base.__name__, (base,), {"custom_settings": custom})
             crawler = process.create_crawler(spidercls)
             crawlers.append(crawler)

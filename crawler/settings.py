@@ -17,6 +17,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
     # Above RedirectMiddleware (600): a looping redirect is named before it is followed.
     "crawler.middlewares.RedirectLoopMiddleware": 610,
+    # render = true: page requests go to the browser, whose every request comes back through
+    # this chain (a no-op for the requests of other sources).
+    "crawler.render.RenderMiddleware": 900,
     # Next to the downloader: sees every response as received, before decompression.
     "crawler.capture.middleware.CaptureMiddleware": 950,
 }
@@ -84,11 +87,24 @@ def tune_process(log_level: str) -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-def source_settings(source: Source) -> dict:
+# A `pages` source spreads its requests over this many hosts at once at most (each host still
+# gets at most [crawl] concurrency requests in flight).
+MAX_PAGES_HOSTS_AT_ONCE = 16
+
+
+def source_settings(source: Source, config: Config | None = None) -> dict:
     """Per-source overrides (each source is its own Scrapy crawler)."""
     settings: dict = {}
     if source.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = source.max_pages
+    if config is not None and source.kind == "pages":
+        hosts = len(source.allowed_hosts) or 1
+        concurrency = max(config.crawl.concurrency, 1)
+        settings["CONCURRENT_REQUESTS"] = concurrency * min(hosts, MAX_PAGES_HOSTS_AT_ONCE)
+    if source.render:
+        from crawler.render import render_settings
+
+        settings.update(render_settings(config, source))
     return settings
 
 

@@ -19,6 +19,22 @@ FLAGS = (
 
 
 @dataclass(frozen=True)
+class Offer:
+    """One seller's offer on a page that shows several: a marketplace's buy box and its "other
+    sellers", an AggregateOffer's offers, a comparison site's shop list. `source` names the
+    layer it was read from; `buy_box` marks the offer the page itself presents as its own."""
+
+    seller: str | None
+    price: str | None
+    currency: str | None
+    condition: str = "unknown"
+    seller_url: str | None = None
+    availability: str | None = None
+    source: str = ""
+    buy_box: bool = False
+
+
+@dataclass(frozen=True)
 class Listing:
     """What one fetched page (or one /products.json entry) says about one product offer.
 
@@ -26,7 +42,13 @@ class Listing:
     None when the page does not say unambiguously. `field_sources` names the layer that
     produced each field ("json-ld", "microdata", "opengraph", "shopify", "selector", "text").
     `missing` names the contract fields extraction could not find; `problems` says what was
-    wrong with the page (malformed JSON-LD, ambiguous currency symbol...)."""
+    wrong with the page (malformed JSON-LD, ambiguous currency symbol...).
+
+    `product_reason` says why the page was (or was not) taken for one product on offer; the
+    deciding signal is `field_sources["is_product"]`. `offers` lists every seller's offer when
+    the page shows several (empty otherwise); a listing made from one of them carries its
+    `offer_key`, so the page's URL plus the key is that offer's identity ("" for the page's own
+    offer)."""
 
     url: str
     canonical_url: str | None = None
@@ -49,6 +71,9 @@ class Listing:
     field_sources: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    product_reason: str | None = None
+    offers: tuple[Offer, ...] = ()
+    offer_key: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -61,8 +61,8 @@ class CaptureMiddleware:
         """Written here, in the reactor's thread: an exchange costs about 0.25 ms (hash, two
         small gzip members, one buffered write). A worker thread cost more than that in
         hand-offs and GIL contention, and records stay in fetch order for free."""
-        if self.evidence_dir is None:
-            return response
+        if self.evidence_dir is None or request.meta.get("playwright"):
+            return response  # a rendered DOM is no response: its requests were each captured
         try:
             capture = self.capture(_exchange(request, response), self.crawler.spider.name)
         except OSError as exc:  # evidence that cannot be written is loud, never silent

@@ -110,7 +110,7 @@ def run_worker(config, run_id: int, worker_id: str, *, log_level: str = "WARNING
     for name in run["sources"]:
         source = config.source(name)
         base = spider_for(source.kind)
-        attrs = {"custom_settings": source_settings(source)}
+        attrs = {"custom_settings": source_settings(source, config)}
         crawler = process.create_crawler(type(base.__name__, (ClusterSpider, base), attrs))
         crawlers.append(crawler)
         process.crawl(crawler, source=source)

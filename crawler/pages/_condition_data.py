@@ -6,7 +6,7 @@ from __future__ import annotations
 # The label of a condition field ("Zustand: Gut", "<dt>Condition</dt>").
 CONDITION_LABEL = (
     r"condition|item condition|zustand|artikelzustand|estado|état|condizione|stato|stan|staat|"
-    r"conditie|состояние|kondisi|商品の状態|状態|สภาพสินค้า|สภาพ"
+    r"conditie|stare|durum|stav|állapot|состояние|kondisi|商品の状態|状態|상품상태|สภาพสินค้า|สภาพ"
 )
 
 SCHEMA_CONDITIONS = {
@@ -49,5 +49,8 @@ CONDITION_GRADES_USED = (
     r"bardzo dobry|dobry|отличное|хорошее"
 )
 CONDITION_WORDS_FIELD = (
-    (r"new|neu|nuovo|nouveau|novo|nowy|nowe|nieuw|новый|новое|новая|baru|ใหม่", "new"),
+    (
+        r"new|neu|nuovo|nouveau|novo|nowy|nowe|nieuw|nou|yeni|nový|új|новый|новое|новая|baru|ใหม่|새상품",
+        "new",
+    ),
 )

@@ -156,9 +156,10 @@ OLD_PRICE_TOKENS = frozenset(
     }
 )
 # tokens that mark a price that is not what the buyer pays now.
+# Not "unitprice": shops name the item's own price so (Yodobashi's "unitPrice", Fnac's
+# "unitprice_ati"); a price per kilo or per 100 g is told by its text ("/ kg").
 STRUCK_TOKENS = OLD_PRICE_TOKENS | frozenset(
     {
-        "unitprice",
         "perunit",
         "installment",
         "installments",

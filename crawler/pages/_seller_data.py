@@ -15,11 +15,13 @@ SELLER_LABEL_STRONG = (
     r"(?:shipped|dispatched|delivered) (?:and|&) sold by|sold by|verkauf und versand durch|"
     r"verkauft von|verkauft durch|vendu par|vendido e entregue por|vendido e enviado por|"
     r"vendido por|venduto e spedito da|venduto da|sprzedawane przez|verkocht en verzonden door|"
-    r"verkocht door|verkoop door|dijual oleh|販売元|ขายโดย"
+    r"verkocht door|verkoop door|dijual oleh|販売元|ขายโดย|"
+    r"vândut și livrat de|vândut de|vandut si livrat de|vandut de"
 )
 SELLER_LABEL_WEAK = (
     r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"продавец|penjual|出品者|販売者|merchant|retailer|seller information|about this seller"
+    r"продавец|penjual|出品者|販売者|merchant|retailer|seller information|about this seller|"
+    r"satıcı|satici|prodejce|eladó|판매자|판매처"
 )
 # Weak labels that also name a place or a menu entry ("Store: Union Square", a "Shop" tab):
 # read only with a colon in the same text, never from the cell beside them.
@@ -29,7 +31,7 @@ SELLER_LABEL_PLACE = r"store|shop"
 # block is prose.
 SELLER_CELL_LABEL = (
     r"seller|sold through|verkäufer|anbieter|händler|vendeur|vendedor|venditore|sprzedawca|"
-    r"продавец|penjual|出品者|販売者|merchant|retailer"
+    r"продавец|penjual|出品者|販売者|merchant|retailer|satıcı|satici|prodejce|eladó|판매자|판매처"
 )
 # Class words of reviews, questions and answers: a shopper's "sold by X" there is not the page's
 # seller.

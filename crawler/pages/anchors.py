@@ -30,6 +30,9 @@ TITLE_TOKENS = frozenset(
     {"producttitle", "productname", "title", "name", "itemtitle", "mainheading"}
 )
 BUY_TOKENS = frozenset({"addtocart", "addtobag", "addtobasket", "buynow", "buybutton", "atc"})
+# A second buy button belongs to the product when it is at most this many tree steps further
+# from the title than the nearest one.
+MAX_SECOND_BUTTON_GAP = 2
 # Walk at most this many elements: pages beyond it are not product pages anyone reads whole.
 MAX_ELEMENTS = 60_000
 
@@ -42,6 +45,7 @@ class Layout:
     title: lxml.html.HtmlElement | None = None
     buy_buttons: list[lxml.html.HtmlElement] = field(default_factory=list)
     blocked: set[lxml.html.HtmlElement] = field(default_factory=set)
+    own_buttons: int = 2  # how many of the first buy buttons are the product's own
     _texts: list | None = field(default=None, repr=False)
     # Results other modules derive from the layout once per page ("candidates").
     memo: dict = field(default_factory=dict, repr=False)
@@ -59,7 +63,20 @@ class Layout:
 
     @property
     def anchors(self) -> list[lxml.html.HtmlElement]:
-        return ([self.title] if self.title is not None else []) + self.buy_buttons[:2]
+        return ([self.title] if self.title is not None else []) + self.buy_buttons[
+            : self.own_buttons
+        ]
+
+    def order_buttons_by_title(self) -> None:
+        """The buy buttons nearest the title first; a second one counts as the product's (a
+        "buy now" beside "add to cart") only when it is about as near as the first, not one
+        of the accessory tiles' buttons further down."""
+        if self.title is None or len(self.buy_buttons) < 2:
+            return
+        self.buy_buttons = sorted(self.buy_buttons, key=lambda b: tree_distance(b, self.title))
+        first, second = (tree_distance(b, self.title) for b in self.buy_buttons[:2])
+        if second > first + MAX_SECOND_BUTTON_GAP:
+            self.own_buttons = 1
 
     def in_blocked(self, element: lxml.html.HtmlElement) -> bool:
         return any(a in self.blocked for a in element.iterancestors()) or element in self.blocked
@@ -76,6 +93,7 @@ def read_layout(page: Page) -> Layout:
     layout.title = _title_element(layout.elements)
     if layout.title is None:
         layout.title = element_named_by_title(page, layout.own_texts(), layout.elements)
+    layout.order_buttons_by_title()
     anchors = layout.anchors
     box = _product_box(layout)
     for element in layout.elements:
@@ -168,7 +186,7 @@ def _product_box(layout: Layout) -> lxml.html.HtmlElement | None:
         return None
     around_title = {id(a) for a in layout.title.iterancestors()}
     box = None
-    for button in layout.buy_buttons[:2]:
+    for button in layout.buy_buttons[: layout.own_buttons]:
         common = next((a for a in button.iterancestors() if id(a) in around_title), None)
         if common is None:
             return None

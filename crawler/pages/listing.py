@@ -17,17 +17,20 @@ from crawler.pages.document import Page, load_page, visible_text
 from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
 from crawler.pages.money import detect_currency, format_price, parse_amount
+from crawler.pages.offers import read_offers
+from crawler.pages.recognition import Evidence, Recognition, recognize
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
 from crawler.pages.script_state import script_state_fields
 from crawler.pages.selectors import selector_fields
 from crawler.pages.struck import sale_below_struck
 from crawler.pages.titles import page_title, title_price, wraps
 from crawler.pages.visible import visible_fields
-from grayhound.models import Listing
+from grayhound.models import Listing, Offer
 
 logger = logging.getLogger(__name__)
 
 CONTRACT_FIELDS = ("title", "price", "currency", "seller", "condition")
+UNRECOGNIZED = Recognition(False, "error", "the page could not be judged (see problems)")
 MERGED_FIELDS = (
     "title",
     "price",
@@ -119,7 +122,16 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
-    values["is_product"] = _is_product(values, jsonld, microdata, meta, chosen, state, text)
+    evidence = Evidence(
+        page, layout, jsonld, microdata, meta, bool(chosen.get("price")),
+        bool(state.get("price")), text, hint or values.get("title"), jsonld.nodes,
+    )  # fmt: skip
+    recognition = guarded(page, "recognition", recognize, evidence) or UNRECOGNIZED
+    values["is_product"], sources["is_product"] = recognition.is_product, recognition.signal
+    offers: tuple[Offer, ...] = ()
+    if recognition.is_product:
+        main = _page_offer(values, sources)
+        offers = guarded(page, "offers", read_offers, page, layout, jsonld, microdata, main) or ()
     if text.get("price_on_request") and values.get("price") is None:
         page.problems.append("price on request: no price shown")
     return Listing(
@@ -129,6 +141,8 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
         field_sources=sources,
         missing=tuple(f for f in CONTRACT_FIELDS if values.get(f) in (None, "unknown")),
         problems=tuple(dict.fromkeys(page.problems)),
+        product_reason=recognition.reason,
+        offers=offers,
         **{k: v for k, v in values.items() if k in MERGED_FIELDS or k == "is_product"},
     )
 
@@ -268,18 +282,20 @@ def _private_party(page: Page, summary: str | None) -> bool:
     return bool(PRIVATE_SELLER.search(text))
 
 
-def _is_product(values, jsonld, microdata, meta, chosen, state, text) -> bool:
-    offer = jsonld.has_offer or microdata.has_offer
-    listed = jsonld.is_list_page or microdata.is_list_page or text.get("is_list_page", False)
-    if listed and not offer:
-        return False
-    if offer:
-        return True
-    if meta.get("is_product") and values.get("title"):
-        return True
-    # A price from the selectors, or from the state object named like this page's title.
-    selected = bool(chosen.get("price") or state.get("price")) and bool(values.get("title"))
-    return selected or bool(text.get("is_product"))
+def _page_offer(values: dict, sources: dict) -> Offer:
+    """The page's own offer (its buy box), as the layers read it; the site's own name is no
+    seller found on the page."""
+    own_seller = sources.get("seller") != "site"
+    return Offer(
+        seller=values.get("seller") if own_seller else None,
+        price=values.get("price"),
+        currency=values.get("currency"),
+        condition=values.get("condition") or "unknown",
+        seller_url=values.get("seller_url") if own_seller else None,
+        availability=values.get("availability"),
+        source=sources.get("price", ""),
+        buy_box=True,
+    )
 
 
 def _canonical(page: Page) -> str | None:

@@ -32,7 +32,8 @@ PRODUCT_OG_TYPES = frozenset({"product", "product.item", "og:product", "product.
 def meta_fields(page: Page) -> dict:
     """Fields from <meta> tags; 'is_product' when og:type says so or a price tag exists."""
     meta = page.meta()
-    price_raw = _first(meta, PRICE_KEYS)
+    price_key = _first_key(meta, PRICE_KEYS)
+    price_raw = meta.get(price_key) if price_key else None
     amount = parse_amount(price_raw)
     og_type = meta.get("og:type", "").lower()
     condition_raw = _first(meta, CONDITION_KEYS)
@@ -50,14 +51,21 @@ def meta_fields(page: Page) -> dict:
         "image": page.absolute(meta.get("og:image")),
         "description": (meta.get("og:description") or "")[:1000] or None,
         "is_product": og_type in PRODUCT_OG_TYPES or amount is not None,
+        "og_type": og_type or None,
+        "price_tag": price_key if amount is not None else None,  # which tag gave the price
         "site_name": site_name,
     }
 
 
 def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    key = _first_key(meta, keys)
+    return meta[key] if key else None
+
+
+def _first_key(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         if meta.get(key):
             if key == "twitter:data1" and meta.get("twitter:label1", "").lower() != "price":
                 continue
-            return meta[key]
+            return key
     return None

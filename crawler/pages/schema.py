@@ -54,6 +54,9 @@ class SchemaRead:
     has_offer: bool = False
     is_list_page: bool = False
     sellers: list[dict] = field(default_factory=list)
+    nodes: list[dict] = field(default_factory=list)  # every node, for the page's other types
+    product: dict | None = None  # the page's product node, for all of its offers
+    index: dict = field(default_factory=dict)
 
 
 def types_of(node: object) -> set[str]:
@@ -80,7 +83,7 @@ def read_nodes(nodes: list[dict], index: dict[str, dict], title_hint: str | None
     listed = _listed_items(nodes, index)
     sellers = [n for n in nodes if _is_seller_node(n)]
     main = _main_product(products, title_hint)
-    read = SchemaRead(sellers=sellers)
+    read = SchemaRead(sellers=sellers, nodes=nodes, product=main, index=index)
     if main is None:
         read.is_list_page = listed >= 2 or len(products) >= MANY_PRODUCTS
         return read
@@ -269,3 +272,27 @@ def _image(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
     return _text(value)
+
+
+def offer_records(product: dict, index: dict[str, dict]) -> list[dict]:
+    """Every priced single offer of the product (of its chosen variant when it has variants),
+    each read as the page's one offer is: an AggregateOffer's summary is not an offer."""
+    variant = _chosen_variant(product, index)
+    records = []
+    for offer in _offers(variant, index) or _offers(product, index):
+        price, currency, _ = _offer_price(offer, index)
+        if price is None or "aggregateoffer" in types_of(offer):
+            continue
+        seller = _resolve(offer.get("seller") or offer.get("offeredBy"), index)
+        condition = _text(offer.get("itemCondition")) or _text(product.get("itemCondition"))
+        records.append(
+            {
+                "price": price,
+                "currency": currency,
+                "seller": _name(seller),
+                "seller_url": _text(seller.get("url")) if isinstance(seller, dict) else None,
+                "condition": schema_condition(condition),
+                "availability": _short(offer.get("availability")),
+            }
+        )
+    return records

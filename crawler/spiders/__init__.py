@@ -1,4 +1,4 @@
-"""Spiders per source kind (marketplace, storefront, shopify): they decide only what to fetch
+"""Spiders per source kind (marketplace, storefront, shopify, pages): they decide only what to fetch
 next and hand every response to `crawler.pages`.
 
 May import: `crawler.pages`, the spine's leaves, config and store timestamps."""

@@ -18,7 +18,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from crawler.pages import extract_listing, extract_seller
+from crawler.pages import extract_listing, extract_seller, offer_listings
 from crawler.spiders.scope import OutsideAllowedHosts, host_allowed
 from grayhound.config import Source
 from grayhound.models import Listing, Seller
@@ -51,6 +51,8 @@ class SourceSpider(scrapy.Spider):
     follow_links = True
     use_sitemaps = False
     site_is_seller = False  # storefronts: the site itself is the seller of every listing
+    follow_sellers = True  # fetch the profile page of every seller a listing names
+    report_empty_pages = False  # a page that yields no listing is a failure saying why
 
     def __init__(self, source: Source, **kwargs):
         super().__init__(name=source.name, **kwargs)
@@ -84,11 +86,13 @@ class SourceSpider(scrapy.Spider):
                 )
 
     def page_request(self, url: str, role: str = "page", **kwargs) -> scrapy.Request:
+        """A page to extract; with `render = true` it goes to the browser (crawler.render)."""
         return scrapy.Request(
             strip_tracking(url),
             callback=self.parse_page,
             errback=self.failed,
             cb_kwargs={"role": role},
+            meta={"render": True} if self.source.render else {},
             **kwargs,
         )
 
@@ -128,6 +132,9 @@ class SourceSpider(scrapy.Spider):
         if not _is_html(response):
             self.crawler.stats.inc_value("grayhound/skipped_not_html")
             logger.info("skipped %s: not HTML (%s)", response.url, _content_type(response))
+            if self.report_empty_pages:
+                reason = f"not an HTML page ({_content_type(response)})"
+                yield self.failure_item(requested_url(response), response.status, reason, response)
             return
         headers = _headers(response)
         if role == "seller":
@@ -144,7 +151,13 @@ class SourceSpider(scrapy.Spider):
                 selectors=self.source.selectors,
             )
             if listing.is_product:
-                yield from self.listing_items(response, listing)
+                # one listing per seller's offer: a shop's own pages have only its own
+                offers = [listing] if self.site_is_seller else offer_listings(listing)
+                for offer in offers:
+                    yield from self.listing_items(response, offer)
+            elif self.report_empty_pages:
+                reason = no_listing_reason(listing, rendered=self.source.render)
+                yield self.failure_item(requested_url(response), response.status, reason, response)
             elif role == "start" and self.site_is_seller:
                 self.store_seller = extract_seller(response.url, response.body, headers)
         if self.follow_links and isinstance(response, TextResponse):
@@ -167,7 +180,7 @@ class SourceSpider(scrapy.Spider):
             if seller_key or listing.seller:
                 seller_key = seller_key or "name:" + listing.seller.strip().lower()
                 seller = Seller(name=listing.seller, url=seller_url)
-            if seller_url and seller_key not in self.seller_pages:
+            if seller_url and self.follow_sellers and seller_key not in self.seller_pages:
                 self.seller_pages.add(seller_key)
                 yield self.page_request(seller_url, role="seller")
         yield self.listing_item(listing, seller_key, seller, response)
@@ -273,7 +286,9 @@ class SourceSpider(scrapy.Spider):
         request = failure.request
         # A redirected request failed: record the URL the crawl asked for, name where it went.
         url = request.meta.get("redirect_urls", [request.url])[0]
-        if failure.check(HttpError):
+        if request.meta.get("render_refused"):  # the browser's document request was refused
+            yield self.failure_item(url, None, request.meta["render_refused"])
+        elif failure.check(HttpError):
             response = failure.value.response
             self.figures["pages_fetched"] += 1
             yield self.failure_item(url, response.status, f"HTTP {response.status}", response)
@@ -282,9 +297,28 @@ class SourceSpider(scrapy.Spider):
             yield self.failure_item(url, None, f"refused: {where} outside allowed_hosts")
         elif "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value("grayhound/skipped_robots_txt")
+            if self.report_empty_pages:
+                yield self.failure_item(url, None, "blocked by robots.txt")
         else:
             reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
             yield self.failure_item(url, None, reason[:500])
+
+
+def requested_url(response: Response) -> str:
+    """The URL the crawl asked for, before any redirect (a listed page's own address)."""
+    try:
+        return response.meta.get("redirect_urls", [response.url])[0]
+    except AttributeError:  # a response not tied to a request (tests, tools)
+        return response.url
+
+
+def no_listing_reason(listing: Listing, rendered: bool = False) -> str:
+    """Why a fetched page gave no listing, in the words the crawl summary groups by."""
+    why = listing.product_reason or "nothing recognised"
+    if listing.field_sources.get("is_product") != "no price":
+        return f"not a product page ({why})"
+    hint = "" if rendered else "; if the shop fills it in by script, set render = true"
+    return f"no price found ({why}{hint})"
 
 
 def capture_of(response: Response | None) -> str | None:

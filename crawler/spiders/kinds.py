@@ -1,15 +1,17 @@
-"""The three source kinds: what each follows beyond the generic link-following base."""
+"""The source kinds: what each follows beyond the generic link-following base."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
 
 from crawler.pages import extract_shopify_products, shopify_shop
 from crawler.spiders.base import SourceSpider, _origin
-from grayhound.models import Seller
+from grayhound.models import Listing, Seller
 
 SHOPIFY_PAGE_LIMIT = 250  # Shopify's maximum page size for /products.json
 
@@ -94,7 +96,39 @@ def _is_products_page(body: bytes) -> bool:
         return False
 
 
-SPIDERS = {cls.kind: cls for cls in (MarketplaceSpider, StorefrontSpider, ShopifySpider)}
+class PagesSpider(SourceSpider):
+    """A list of product pages to watch (a distributor's competitor URLs): each listed URL is
+    fetched as given (redirects inside allowed_hosts followed), no link and no seller page is
+    followed, and a URL that yields no listing is a failure saying why: not a product page, no
+    price found, blocked by robots.txt, an HTTP error, a redirect off the allowed hosts."""
+
+    kind = "pages"
+    follow_links = False
+    follow_sellers = False
+    report_empty_pages = True
+
+    def listing_items(self, response: Response, listing: Listing):
+        """A page that names no seller is the shop's own offer: its host is the seller (the
+        site's name when the page gives one), so pricing tells one shop from another."""
+        named_on_page = listing.seller and listing.field_sources.get("seller") != "site"
+        if named_on_page or listing.seller_url:
+            yield from super().listing_items(response, listing)
+            return
+        host = (urlsplit(response.url).hostname or "").removeprefix("www.")
+        name = listing.seller or host
+        listing = replace(
+            listing,
+            seller=name,
+            seller_domain=listing.seller_domain or host,
+            field_sources={**listing.field_sources, "seller": "site"},
+        )
+        seller = Seller(name=name, url=_origin(response.url), domain=host)
+        yield self.listing_item(listing, "site:" + host, seller, response)
+
+
+SPIDERS = {
+    cls.kind: cls for cls in (MarketplaceSpider, StorefrontSpider, ShopifySpider, PagesSpider)
+}
 
 
 def spider_for(kind: str) -> type[SourceSpider]:

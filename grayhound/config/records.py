@@ -11,7 +11,7 @@ from typing import Any
 from grayhound.errors import ConfigError
 
 DEFAULT_CONFIG = "grayhound.toml"
-SOURCE_KINDS = ("marketplace", "storefront", "shopify")
+SOURCE_KINDS = ("marketplace", "storefront", "shopify", "pages")
 DIGEST_FORMATS = ("html", "md", "json", "csv")
 LANDED_COMPONENTS = ("wholesale", "shipping", "duties_pct", "insurance", "overhead")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -81,6 +81,8 @@ class Source:
     follow: tuple[str, ...] = ()  # URL regexes to follow (default: every in-host link)
     deny: tuple[str, ...] = ()  # URL regexes never to follow
     max_pages: int = 0  # 0 = no limit
+    start_urls_file: Path | None = None  # its URLs are already in start_urls
+    render: bool = False  # pages rendered by headless Chromium (scrapy-playwright)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ sections of grayhound.toml (the brand side is in `grayhound.config.check`)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from grayhound.config.fields import FieldChecker, netloc
@@ -19,6 +20,7 @@ from grayhound.config.records import (
     Source,
     Storage,
 )
+from grayhound.config.urls import read_url_file
 
 
 class RunningChecks(FieldChecker):
@@ -47,21 +49,18 @@ class RunningChecks(FieldChecker):
                 "follow",
                 "deny",
                 "max_pages",
+                "start_urls_file",
+                "render",
             )
             self.table(body, kp, allowed)
-            for key in ("name", "kind", "start_urls"):
+            for key in ("name", "kind"):
                 if key not in body:
                     self.fail((*kp, key), "required")
             name = self.string(body["name"], (*kp, "name"))
             if name in names:
                 self.fail((*kp, "name"), f"duplicate source name {name!r}")
             names.add(name)
-            start_urls = self.strings(body["start_urls"], (*kp, "start_urls"))
-            if not start_urls:
-                self.fail((*kp, "start_urls"), "must list at least one URL")
-            for j, url in enumerate(start_urls):
-                if not re.match(r"^https?://[^/\s]+", url):
-                    self.fail((*kp, "start_urls", j), f"not an http(s) URL: {url!r}")
+            start_urls, url_file = self.start_urls(body, kp)
             hosts = self.strings(body.get("allowed_hosts", []), (*kp, "allowed_hosts"))
             if not hosts:
                 hosts = tuple(dict.fromkeys(netloc(u) for u in start_urls))
@@ -88,9 +87,28 @@ class RunningChecks(FieldChecker):
                     follow=self.regexes(body.get("follow", []), (*kp, "follow")),
                     deny=self.regexes(body.get("deny", []), (*kp, "deny")),
                     max_pages=self.integer(body.get("max_pages", 0), (*kp, "max_pages")),
+                    start_urls_file=url_file,
+                    render=self.boolean(body.get("render", False), (*kp, "render")),
                 )
             )
         return tuple(sources)
+
+    def start_urls(self, body: dict, kp: tuple) -> tuple[tuple[str, ...], Path | None]:
+        """start_urls and the URLs of start_urls_file (relative to the config), at least one."""
+        if "start_urls" not in body and "start_urls_file" not in body:
+            self.fail((*kp, "start_urls"), "required (or start_urls_file)")
+        start_urls = self.strings(body.get("start_urls", []), (*kp, "start_urls"))
+        for j, url in enumerate(start_urls):
+            if not re.match(r"^https?://[^/\s]+", url):
+                self.fail((*kp, "start_urls", j), f"not an http(s) URL: {url!r}")
+        url_file = None
+        if "start_urls_file" in body:
+            url_file = self.path_of(body["start_urls_file"], (*kp, "start_urls_file"))
+            where = f"{self.path}: {kp[0]}[{kp[1]}].start_urls_file"
+            start_urls = tuple(dict.fromkeys((*start_urls, *read_url_file(url_file, where))))
+        if not start_urls:
+            self.fail((*kp, "start_urls"), "must list at least one URL")
+        return start_urls, url_file
 
     def crawl(self, raw: Any) -> Crawl:
         kp = ("crawl",)

@@ -152,3 +152,13 @@ def add_listing_summary(db: sqlite_utils.Database) -> None:
     """The visible text of a listing's product block, which the detectors read too."""
     if "summary" not in db["listings"].columns_dict:
         db["listings"].add_column("summary", str)
+
+
+def add_offer_key(db: sqlite_utils.Database) -> None:
+    """Issue 17: a page may show several sellers' offers, each its own listing. A listing's
+    identity becomes (canonical URL, offer key): "" for the page's own offer (every listing
+    stored before this step), "seller:<name>" for another seller's offer on the same page."""
+    if "offer_key" not in db["listings"].columns_dict:
+        db["listings"].add_column("offer_key", str, not_null_default="")
+    db.execute("DROP INDEX IF EXISTS idx_listings_canonical_url")
+    db["listings"].create_index(["canonical_url", "offer_key"], unique=True, if_not_exists=True)

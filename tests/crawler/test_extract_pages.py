@@ -7,11 +7,18 @@ a person reading the page would state; only those are asserted), and optionally 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from crawler.pages import extract_listing, extract_seller, extract_shopify_products, shopify_shop
+from crawler.pages import (
+    extract_listing,
+    extract_seller,
+    extract_shopify_products,
+    offer_listings,
+    shopify_shop,
+)
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 CASES = sorted(p for p in PAGES.glob("*/*") if (p / "expected.json").exists())
@@ -47,10 +54,25 @@ def run_listing(case: dict):
     return extract_listing(case["url"], case["body"], case["headers"], **case["options"])
 
 
+def same(name: str, got, want) -> bool:
+    """Prices compare as decimals: "49500" (a whole currency) equals "49500.00"."""
+    if name == "price" and got is not None and want is not None:
+        return Decimal(got) == Decimal(want)
+    return got == want
+
+
 def assert_listing(listing, expected: dict) -> None:
     for name in LISTING_FIELDS:
-        if name in expected:
-            assert getattr(listing, name) == expected[name], f"{name}: {listing.to_dict()}"
+        if name not in expected:
+            continue
+        got = getattr(listing, name)
+        if expected.get("is_product") is False and name != "is_product":
+            got = None if not listing.is_product else got  # a non-product yields no listing
+        assert same(name, got, expected[name]), f"{name}: {listing.to_dict()}"
+    if "offers" in expected:
+        assert_offers(listing, expected["offers"])
+    elif listing.is_product:
+        assert len(offer_listings(listing)) == 1, f"offers on a one-offer page: {listing.offers}"
     for name, layer in expected.get("field_sources", {}).items():
         assert listing.field_sources.get(name) == layer, (
             f"source of {name}: {listing.field_sources}"
@@ -59,6 +81,17 @@ def assert_listing(listing, expected: dict) -> None:
         assert any(fragment in p for p in listing.problems), listing.problems
     for name in expected.get("missing_include", []):
         assert name in listing.missing, listing.missing
+
+
+def assert_offers(listing, wanted: list[dict]) -> None:
+    """One listing per seller offer, buy box first, each with its own seller and price."""
+    got = offer_listings(listing)
+    summary = [(o.seller, o.price, o.currency, o.condition) for o in got]
+    assert len(got) == len(wanted), summary
+    for offer, want in zip(got, wanted, strict=True):
+        for name, value in want.items():
+            assert same(name, getattr(offer, name), value), f"{name} of {summary}"
+    assert len({o.offer_key for o in got}) == len(got), [o.offer_key for o in got]
 
 
 def _case_param(folder: Path):

@@ -1,0 +1,90 @@
+"""Offers on one page → one listing each, with an identity that survives other sellers coming
+and going; product-shaped URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.pages import offer_listings, product_url
+from crawler.pages.offers import offer_keys
+from grayhound.models import Listing, Offer
+
+
+def _offer(seller, price="10.00", condition="new", buy_box=False):
+    return Offer(seller=seller, price=price, currency="EUR", condition=condition, buy_box=buy_box)
+
+
+def test_buy_box_keeps_the_page_identity_and_others_are_keyed_by_seller() -> None:
+    offers = (_offer("Shop A", buy_box=True), _offer("Shop B"), _offer("shop  b", condition="used"))
+    assert offer_keys(offers) == ["", "seller:shop b|new", "seller:shop b|used"]
+
+
+def test_a_comparison_page_without_buy_box_keys_every_offer() -> None:
+    offers = (_offer("NetOnNet"), _offer("Proshop"), _offer(None), _offer(None))
+    assert offer_keys(offers) == ["seller:netonnet", "seller:proshop", "offer|new", "offer|new#2"]
+
+
+def test_each_offer_becomes_a_listing_with_its_own_seller_price_and_condition() -> None:
+    page = Listing(
+        url="https://m.example/p/1",
+        is_product=True,
+        title="Phone",
+        price="10.00",
+        currency="EUR",
+        seller="Shop A",
+        seller_domain="shop-a.example",
+        field_sources={"price": "text", "seller": "text"},
+        offers=(_offer("Shop A", buy_box=True), _offer("Shop B", "9.50", "refurbished")),
+    )
+    first, second = offer_listings(page)
+    assert (first.offer_key, first.seller, first.seller_domain) == ("", "Shop A", "shop-a.example")
+    assert (second.offer_key, second.seller, second.price) == ("seller:shop b", "Shop B", "9.50")
+    assert second.condition == "refurbished" and second.seller_domain is None
+    assert second.title == "Phone" and second.url == page.url and second.offers == ()
+
+
+def test_a_page_with_one_offer_is_one_listing() -> None:
+    page = Listing(url="https://m.example/p/1", is_product=True, price="1.00")
+    assert offer_listings(page) == [page]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.amazon.de/Sony-WH-1000XM5/dp/B09Y2MYL5C", True),
+        ("https://www.walmart.com/ip/Apple-AirPods-Pro/1752657021", True),
+        ("https://www.sklep.pl/pl/p/Trenazer-rowerowy-Elite-Suito-T/4821", True),
+        ("https://shop.example/products/blue-vase", True),
+        ("https://www.emag.ro/telefon-apple-iphone-15/pd/D7Q6L3MBM/", True),
+        ("https://shopee.ph/Redmi-Note-13-Pro-i.123456.7890123", True),
+        ("https://www.zalando.de/nike-pegasus-41-laufschuh-ni112a0kx-q11.html", False),
+        ("https://shop.example/item.html?id=81234", True),
+        ("https://www.argos.co.uk/browse/technology/headphones/c:30231/", False),
+        ("https://www.trendyol.com/sr?q=kulaklik", False),
+        ("https://shop.example/collections/sale", False),
+        ("https://www.chip.de/test/Sony-WH-1000XM5-im-Test_184012345.html", False),
+        ("https://shop.example/", False),
+    ],
+)
+def test_product_shaped_urls(url: str, expected: bool) -> None:
+    assert product_url(url) is expected
+
+
+def test_a_page_of_thousands_of_offers_keeps_the_first_hundred() -> None:
+    from crawler.pages import extract_listing
+    from crawler.pages.offers import MAX_KEY_NAME, MAX_OFFERS
+
+    rows = "".join(
+        f'<div class="offer-row"><span class="price">{n},00 €</span>'
+        f'<p>Sold by <a href="/seller/s{n}">Seller {n}</a></p></div>'
+        for n in range(100, 3100)
+    )
+    page = (
+        '<html><body><h1>Phone X</h1><span class="price">99,00 €</span>'
+        '<p>Sold by <a href="/seller/main">Main Shop</a></p><button>Add to cart</button>'
+        f"<section>{rows}</section></body></html>"
+    )
+    listings = offer_listings(extract_listing("https://m.example/p/1", page.encode()))
+    assert len(listings) == MAX_OFFERS
+    assert listings[0].seller == "Main Shop" and listings[0].offer_key == ""
+    assert all(len(o.offer_key) <= len("seller:") + MAX_KEY_NAME for o in listings)
