@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
+from reports.links import install as install_link_filter
 from reports.tabular import write_csv
 
 CSV_FIELDS = (
@@ -73,6 +74,7 @@ def environment() -> Environment:
         when=when, pct=pct, flag_label=flag_label, md=markdown_text, sentence=sentence
     )
     env.globals.update(GROUPS=GROUPS, GROUP_TITLES=GROUP_TITLES)
+    install_link_filter(env)
     return env
 
 
