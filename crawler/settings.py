@@ -79,9 +79,26 @@ def tune_process(log_level: str) -> None:
     import logging
 
     logging.getLogger("scrapy").setLevel(log_level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(TerminalSafeLog())
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
+
+
+class TerminalSafeLog:
+    """A log filter: crawl logs quote URLs, titles and server messages, so each message is
+    written without escape sequences or control characters."""
+
+    def filter(self, record) -> bool:
+        from grayhound.text import terminal_text
+
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit its format: leave it as is
+            return True
+        record.msg, record.args = terminal_text(message, lines=True), None
+        return True
 
 
 def source_settings(source: Source) -> dict:

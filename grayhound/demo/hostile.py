@@ -36,7 +36,7 @@ ITEMS = [
     (f"Xiaomi 14 Pro {ESCAPES['clear']}256GB{ESCAPES['title']}", f"Mi{ESCAPES['link']} Shop"),
     (f"Xiaomi 14 Pro 512GB {ESCAPES['csi8']}Black", "Xiaomi \u202eerots laiciffo"),
     ("Xiaomi 14 Pro 12/512GB", "Xiao\u200bmi Official Store"),
-    ("Xiaomi 14 Pro;=HYPERLINK(\"http://evil.test\")", "Deals;＝1+1"),
+    ('Xiaomi 14 Pro;=HYPERLINK("http://evil.test")', "Deals;＝1+1"),
     ("Xiaomi 14 Pro " + "Ultra " * (LONG_TITLE_CHARS // 6), "Long Title Store"),
     # the terminal cuts `review list` at 44 characters: a sequence straddles the cut
     ("Xiaomi 14 Pro limited edition graphite 512G" + ESCAPES["title"] + "B", "Cut Store"),

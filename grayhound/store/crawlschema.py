@@ -152,3 +152,13 @@ def add_listing_summary(db: sqlite_utils.Database) -> None:
     """The visible text of a listing's product block, which the detectors read too."""
     if "summary" not in db["listings"].columns_dict:
         db["listings"].add_column("summary", str)
+
+
+def add_cut_text_and_run_errors(db: sqlite_utils.Database) -> None:
+    """Issue 15: a seller's `problems` (like a listing's: which fields were cut to length at the
+    store boundary), and a crawl run's `error` (why it stopped early: the store or the WARC
+    evidence could not be written)."""
+    if "problems" not in db["sellers"].columns_dict:
+        db["sellers"].add_column("problems", str)
+    if "error" not in db["crawl_runs"].columns_dict:
+        db["crawl_runs"].add_column("error", str)

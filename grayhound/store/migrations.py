@@ -20,6 +20,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_reviews", reviews.create_schema),
     ("0005_digests", digests.create_schema),
     ("0006_listing_summary", crawlschema.add_listing_summary),
+    ("0007_issue15_cut_text_and_run_errors", crawlschema.add_cut_text_and_run_errors),
 ]
 
 
