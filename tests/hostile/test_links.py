@@ -42,7 +42,7 @@ ALLOWED = [
     ("http://127.0.0.1:8301/seller/12", "http://127.0.0.1:8301/seller/12"),
     ("HTTPS://Shop.example/a?b=1&c=2", "HTTPS://Shop.example/a?b=1&c=2"),
     ("  https://shop.example/x  ", "https://shop.example/x"),
-    ("https://shop.example/a b\"<c>", "https://shop.example/a%20b%22%3Cc%3E"),
+    ('https://shop.example/a b"<c>', "https://shop.example/a%20b%22%3Cc%3E"),
     ("https://bücher.example/straße", "https://bücher.example/straße"),
 ]
 
