@@ -56,6 +56,7 @@ def scrapy_settings(config: Config, *, run_id: int, log_level: str = "WARNING") 
         "SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES,
         "ITEM_PIPELINES": ITEM_PIPELINES,
         "EXTENSIONS": EXTENSIONS,
+        "GRAYHOUND_MAX_RETRY_AFTER": crawl.max_retry_after,
         "GRAYHOUND_RUN_ID": run_id,
         "GRAYHOUND_DATABASE": str(config.storage.database),
         "GRAYHOUND_EVIDENCE_DIR": str(config.storage.evidence_dir),

@@ -156,12 +156,22 @@ class FieldChecker:
         return value
 
     def regexes(self, value: Any, kp: tuple) -> tuple[str, ...]:
+        """URL patterns, checked with RE2, the linear-time engine the crawl runs them in:
+        backreferences and lookaround, which need backtracking, are refused here."""
+        import re2
+
+        options = re2.Options()
+        options.log_errors = False  # the error is ours to report, on one line
         patterns = self.strings(value, kp)
         for i, pattern in enumerate(patterns):
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.fail((*kp, i), f"invalid regular expression: {exc}")
+                re2.compile(pattern, options)
+            except re2.error as exc:
+                reason = exc.args[0].decode("utf-8", "replace") if exc.args else str(exc)
+                self.fail(
+                    (*kp, i),
+                    f"not a regular expression the linear-time engine (RE2) can run: {reason}",
+                )
         return patterns
 
 

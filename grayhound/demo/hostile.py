@@ -11,15 +11,17 @@
 | /utf16-lie.html | `Content-Type: text/html; charset=utf-16` on a UTF-8 body | detects the lie, keeps the listing |
 | /long-link.html | a link of 60 "a" and a "!", which `(a+)+$` needs ~2^60 steps to refuse | a linear-time regex engine |
 
-`retry_after_router(seconds)` serves a site whose /busy.html answers 503 with `Retry-After`
-and whose other pages are healthy (politeness tests: pause the host, or stop it)."""
+`RetryAfterSite(retry_after).router()` serves a site whose /busy.html answers 503 with
+`Retry-After` and whose other pages are healthy (politeness: pause the host, or stop it)."""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
+import time
 from collections import Counter
+from email.utils import formatdate
 
 from grayhound.demo.render import Request, Response
 from grayhound.demo.sites import Router
@@ -133,20 +135,28 @@ def hostile_router() -> Router:
 
 
 class RetryAfterSite:
-    """/busy.html answers 503 with Retry-After: `seconds` the first `busy_times` times, then a
-    product; /ok-N.html are products. `hits` counts requests per path."""
+    """/busy.html answers 503 with `Retry-After: <retry_after>` the first `busy_times` times,
+    then a product; /ok-N.html are products. "date:+N" sends an HTTP date N seconds ahead.
+    `hits` counts requests per path, `times` keeps when each came (time.monotonic())."""
 
-    def __init__(self, seconds: str, busy_times: int = 10**9, pages: int = 3):
-        self.seconds = seconds
+    def __init__(self, retry_after: str, busy_times: int = 10**9, pages: int = 3):
+        self.retry_after = retry_after
         self.busy_times = busy_times
         self.pages = pages
         self.hits: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
     def _count(self, path: str) -> int:
         with self._lock:
             self.hits[path] += 1
+            self.times.setdefault(path, []).append(time.monotonic())
             return self.hits[path]
+
+    def header(self) -> str:
+        if self.retry_after.startswith("date:"):
+            return formatdate(time.time() + float(self.retry_after[5:]), usegmt=True)
+        return self.retry_after
 
     def router(self) -> Router:
         links = ["/busy.html"] + [f"/ok-{n}.html" for n in range(self.pages)]
@@ -159,7 +169,7 @@ class RetryAfterSite:
 
     def busy(self, req: Request, match: re.Match) -> Response:
         if self._count(req.path) <= self.busy_times:
-            return Response(503, b"busy", "text/plain", {"Retry-After": self.seconds})
+            return Response(503, b"busy", "text/plain", {"Retry-After": self.header()})
         return Response(200, product_page("Xiaomi 14 Pro busy edition", "Busy", None).encode())
 
     def ok(self, req: Request, match: re.Match) -> Response:

@@ -53,6 +53,11 @@ BAD_VALUES = [
         "sources[0].allowed_hosts[0]",
     ),
     ('formats = ["html", "md", "json"]', "formats = []", "digest.formats"),
+    (  # a backreference needs backtracking: RE2 (linear time) refuses it, naming the key
+        'allowed_hosts = ["127.0.0.1:8301"]',
+        'allowed_hosts = ["127.0.0.1:8301"]\nfollow = ["/item/(a)\\\\1"]',
+        "sources[0].follow[0]",
+    ),
 ]
 
 
