@@ -6,6 +6,7 @@ import click
 
 from grayhound.commands import config_option, current_config, force_option, open_output, verbose
 from grayhound.commands.cluster import workers_option
+from grayhound.errors import GrayhoundError
 
 # What every earlier listings export carries (CSV header, JSON lines' keys).
 LISTING_MARKS = (b"id,url,canonical_url,source,title,", b'"canonical_url": ')
@@ -35,6 +36,8 @@ def crawl(sources: tuple[str, ...], fresh: bool) -> int:
     with open_store(config.storage.database) as store:
         failures = store.failures(summary["run_id"])
     click.echo(format_run_summary(summary, failures))
+    if summary.get("error"):  # the store or the evidence could not be written
+        raise GrayhoundError(f"crawl run {summary['run_id']} interrupted: {summary['error']}")
     return 0 if summary["status"] == "finished" else 1
 
 

@@ -69,7 +69,11 @@ class CrawlData:
             )
         return table.last_pk
 
-    def finish_run(self, run_id: int, finished_at: str, status: str, stats: dict) -> None:
+    def finish_run(
+        self, run_id: int, finished_at: str, status: str, stats: dict, error: str | None = None
+    ) -> None:
+        """The run's end: its status, figures and, when it stopped early because something
+        could not be written, why (`error`)."""
         per_source = stats.get("sources", {})
         with self.db.atomic():
             for source, figures in per_source.items():
@@ -86,6 +90,7 @@ class CrawlData:
                     "listings_extracted": sum(f.get("listings", 0) for f in per_source.values()),
                     "failures": sum(f.get("failures", 0) for f in per_source.values()),
                     "stats": json.dumps(stats, default=str, sort_keys=True),
+                    "error": error,
                 },
             )
 
