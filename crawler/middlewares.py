@@ -26,7 +26,6 @@ from crawler.spiders.scope import HostStopped, OutsideAllowedHosts, host_allowed
 logger = logging.getLogger(__name__)
 
 
-
 class AllowedHostsMiddleware:
     """Refuse any request, redirects included, outside the spider's allowed_hosts."""
 

@@ -20,7 +20,9 @@ def format_run_summary(summary: dict, failures: list[dict] | None = None) -> str
             f"{f['failures']} failures"
         )
     for failure in (failures or [])[:MAX_FAILURES_SHOWN]:
-        lines.append(f"  failed {terminal_text(failure['url'])}: {terminal_text(failure['reason'])}")
+        lines.append(
+            f"  failed {terminal_text(failure['url'])}: {terminal_text(failure['reason'])}"
+        )
     if failures and len(failures) > MAX_FAILURES_SHOWN:
         lines.append(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more failures")
     return "\n".join(lines)

@@ -36,7 +36,7 @@ def csv_cell(value) -> str:
 
 
 def _quote_part(match: re.Match) -> str:
-    """"a;=cmd" → "a;'=cmd"; a part that is a plain negative number ("1;-2") stays."""
+    """ "a;=cmd" → "a;'=cmd"; a part that is a plain negative number ("1;-2") stays."""
     rest = match.string[match.end() :]
     number = re.match(r"-[0-9.]+(?=$|[,;\t|])", rest)
     return match.group(1) if number else match.group(1) + "'"

@@ -65,7 +65,9 @@ def crawl_with_workers(config: Config, sources, workers: int | None, options: di
 
 @click.command()
 @click.option("--once", is_flag=True, help="Work one crawl run, then exit.")
-@click.option("--run", "run_id", type=STORE_ID, default=None, help="Join this run (default: current).")
+@click.option(
+    "--run", "run_id", type=STORE_ID, default=None, help="Join this run (default: current)."
+)
 @config_option
 def worker(once: bool, run_id: int | None) -> int:
     """Crawl pages of the current distributed run alongside other machines; wait for the next.
@@ -125,7 +127,9 @@ def _wait_for_run(client, done: set[int]) -> int:
 
 
 @click.command()
-@click.option("--run", "run_id", type=STORE_ID, default=None, help="Ingest this run (default: current).")
+@click.option(
+    "--run", "run_id", type=STORE_ID, default=None, help="Ingest this run (default: current)."
+)
 @click.option(
     "--follow/--no-follow",
     default=True,
