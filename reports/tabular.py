@@ -36,9 +36,10 @@ def csv_cell(value) -> str:
 
 
 def _quote_part(match: re.Match) -> str:
-    """ "a;=cmd" → "a;'=cmd"; a part that is a plain negative number ("1;-2") stays."""
+    """A trigger after a separator gets an apostrophe ("a;=cmd" → "a;'=cmd"); a part that is a
+    plain negative number ("1;-2") stays."""
     rest = match.string[match.end() :]
-    number = re.match(r"-[0-9.]+(?=$|[,;\t|])", rest)
+    number = re.match(r"-[0-9.]+(?=$|[,;\t|\r\n])", rest)
     return match.group(1) if number else match.group(1) + "'"
 
 
