@@ -104,6 +104,8 @@ def test_a_store_that_fills_up_stops_the_crawl_with_true_counts(tmp_path, site):
     assert 0 < run["observed"] < LISTINGS, "the fault must strike mid-crawl"
     assert run["listings_extracted"] == run["observed"], "the run counts what was stored"
     assert f"{run['observed']} listings" in injected.stdout
+    digest = run_cli(config, "digest", "--no-record", "--format", "md")
+    assert "ended interrupted because" in digest.stdout and "disk is full" in digest.stdout
 
     again = run_cli(config, "crawl")
     assert again.returncode == 0, again.stderr[-3000:]
