@@ -6,6 +6,7 @@ import click
 
 from grayhound.commands import STORE_ID, config_option, current_config, force_option
 from grayhound.commands.outputs import check_output, replaced_path
+from grayhound.text import terminal_text
 
 # What every earlier evidence bundle carries (in its zip directory, at the end of the file).
 BUNDLE_MARKS = (b"manifest.json",)
@@ -84,9 +85,9 @@ def evidence_verify(bundle: str) -> int:
             f" records; manifest.json SHA-256 {result.manifest_sha256}"
         )
         return 0
-    click.echo(f"{bundle}: FAILED verification", err=True)
-    for problem in result.problems:
-        click.echo(f"  {problem}")
+    click.echo(f"{terminal_text(bundle)}: FAILED verification", err=True)
+    for problem in result.problems:  # may quote entry names from a hostile bundle
+        click.echo(f"  {terminal_text(problem)}")
     return 1
 
 

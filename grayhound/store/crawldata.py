@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from grayhound.models import Listing, Seller
-from grayhound.text import cut
+from grayhound.store.crawlschema import LISTING_LIMITS, SELLER_LIMITS, cut_to_limits
 
 LATEST_COLUMNS = (
     "url",
@@ -30,22 +30,6 @@ LATEST_COLUMNS = (
     "summary",
 )
 OBSERVED_COLUMNS = ("url", "title", "price", "currency", "condition", "availability")
-# The longest text kept per field, in characters. Longer is junk or an attack (a 1 MB title
-# once filled a 6 MB digest): the text is cut here, at the store boundary, and the cut is
-# recorded in the row's `problems`.
-LISTING_LIMITS = {
-    "title": 500,
-    "description": 10_000,
-    "summary": 4_000,
-    "brand": 200,
-    "sku": 200,
-    "gtin": 100,
-    "availability": 200,
-    "image": 4_096,
-    "seller_name": 300,
-    "seller_domain": 253,  # the longest DNS name
-}
-SELLER_LIMITS = {"name": 300, "profile_url": 4_096, "domain": 253, "claimed_domain": 253}
 
 
 class CrawlData:
@@ -195,7 +179,7 @@ class CrawlData:
             "domain": seller.domain,
             "claimed_domain": seller.claimed_domain,
         }
-        cuts = _cut_to_limits(latest, SELLER_LIMITS)
+        cuts = cut_to_limits(latest, SELLER_LIMITS)
         latest = {k: v for k, v in latest.items() if v}
         if cuts:
             latest["problems"] = json.dumps(cuts)
@@ -262,7 +246,7 @@ class CrawlData:
             seller_id = self.seller_id(source, seller_key)
         state = {c: getattr(listing, c) for c in LATEST_COLUMNS}
         state.update(seller_name=listing.seller, seller_domain=listing.seller_domain)
-        cuts = _cut_to_limits(state, LISTING_LIMITS)
+        cuts = cut_to_limits(state, LISTING_LIMITS)
         state.update(
             seller_id=seller_id,
             field_sources=json.dumps(listing.field_sources, sort_keys=True),
@@ -352,15 +336,3 @@ class CrawlData:
 
     def count(self, table: str) -> int:
         return self.db[table].count
-
-
-def _cut_to_limits(row: dict, limits: dict[str, int]) -> list[str]:
-    """Cut the text fields of `row` (in place) to their limits; say what was cut."""
-    cuts = []
-    for name, limit in limits.items():
-        value = row.get(name)
-        if isinstance(value, str):
-            row[name], was_cut = cut(value, limit)
-            if was_cut:
-                cuts.append(f"{name} cut from {len(value)} to {limit} characters")
-    return cuts

@@ -5,6 +5,7 @@ which the host is stopped for the run and the failures say why."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grayhound.demo.faults import delayed
-from grayhound.demo.hostile import RetryAfterSite, hostile_router
+from grayhound.demo.hostile import STRAY_TITLE, RetryAfterSite, hostile_router
 from grayhound.demo.sites import serve_sites
 from tests.e2e.conftest import grayhound as run_cli
 
@@ -127,3 +128,38 @@ def test_a_retry_after_date_pauses_the_host(tmp_path):
     first, second = site.times["/busy.html"]
     assert second - first >= 1.5, f"retried after {second - first:.2f}s, not after the date"
     assert failures(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def hostile_crawl(tmp_path_factory):
+    """One crawl of the hostile site, then detect: what the store and the reports hold."""
+    directory = tmp_path_factory.mktemp("hostile-crawl")
+    with serve_sites({"hostile": 0}, sites={"hostile": hostile_router()}) as served:
+        config = write_config(directory, served.urls["hostile"], "retries = 0")
+        crawled = run_cli(config, "crawl", timeout=180)
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    assert run_cli(config, "detect").returncode == 0
+    return directory, config, crawled
+
+
+def test_the_hostile_pages_are_stored_as_their_text_says(hostile_crawl):
+    directory, _, _ = hostile_crawl
+    with sqlite3.connect(directory / "grayhound.db") as conn:
+        titles = [row[0] for row in conn.execute("SELECT title FROM listings")]
+        profiles = [row[0] for row in conn.execute("SELECT profile_url FROM sellers")]
+    assert "Xiaomi 14 Pro nested edition" in titles  # the JSON-LD bomb cost only itself
+    assert STRAY_TITLE in titles  # one stray byte, no mojibake
+    assert "Xiaomi 14 Pro liar edition" in titles  # the UTF-16 header lied
+    assert max(len(title) for title in titles) <= 500  # the 1 MB title was cut
+    assert "JavaScript:alert(document.cookie)" in profiles  # stored as the page said...
+
+
+def test_the_hostile_crawl_reaches_no_reader_raw(hostile_crawl):
+    directory, config, crawled = hostile_crawl
+    html = run_cli(config, "digest", "--no-record", "--format", "html").stdout
+    assert "alert(document.cookie)" in html  # ...shown as text, never a link
+    assert not re.search(r"""href\s*=\s*["']?\s*javascript""", html, re.IGNORECASE)
+    assert "\u202e" not in html and "<bdi>" in html
+    listing = run_cli(config, "review", "list")
+    assert listing.returncode == 0
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", listing.stdout + crawled.stdout)
