@@ -1,11 +1,15 @@
 """Only what Scrapy lacks: a host:port allowlist that also stops off-site redirects, honouring
-Retry-After on 429/503 (a temporary pause of the host's download slot), naming redirect loops
+Retry-After on 429/503 (a temporary pause of the host's download slot, or the host stopped for
+the run when it asks for longer than `[crawl] max_retry_after`), naming redirect loops
 (Scrapy's duplicate filter would otherwise drop the looping request without a word), and
 recording a callback that raised as a failure of its URL instead of a log line only."""
 
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -17,11 +21,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from crawler.spiders.scope import OutsideAllowedHosts, host_allowed
+from crawler.spiders.scope import HostStopped, OutsideAllowedHosts, host_allowed
 
 logger = logging.getLogger(__name__)
-
-MAX_RETRY_AFTER = 30.0  # seconds; a server asking for longer is recorded as a failure instead
 
 
 class AllowedHostsMiddleware:
@@ -45,22 +47,36 @@ class AllowedHostsMiddleware:
 
 
 class RetryAfterMiddleware:
-    """Retry 429/503 responses after the delay the server asks for (Scrapy ignores it)."""
+    """Honour Retry-After on 429/503 (Scrapy ignores it): up to `[crawl] max_retry_after`
+    seconds the host's download slot pauses that long and the page is retried; a server asking
+    for longer (or for a moment further away, as an HTTP date) gets no request for the rest of
+    the run, and every page of it that is not fetched is recorded as a failure saying why."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.max_retry_times = crawler.settings.getint("RETRY_TIMES")
+        self.max_retry_after = crawler.settings.getfloat("GRAYHOUND_MAX_RETRY_AFTER", 120.0)
+        self.stopped: dict[str, str] = {}  # host[:port] -> why it was stopped
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def process_request(self, request):
+        reason = self.stopped.get(urlparse_cached(request).netloc)
+        if reason is not None:
+            self.crawler.stats.inc_value("grayhound/skipped_host_stopped")
+            raise HostStopped(f"not fetched: {reason}")
+        return None
+
     def process_response(self, request, response):
         if response.status not in (429, 503) or b"Retry-After" not in response.headers:
             return response
         delay = _retry_after_seconds(response.headers.get(b"Retry-After", b""))
-        if delay is None or delay > MAX_RETRY_AFTER:
-            return response
+        if delay is None:
+            return response  # unreadable: Scrapy's own retry decides
+        if delay > self.max_retry_after:
+            self._stop_host(request, response.status, delay)
         retry = get_retry_request(
             request,
             spider=self.crawler.spider,
@@ -73,12 +89,47 @@ class RetryAfterMiddleware:
         _pause_slot(self.crawler, request, delay)
         return retry
 
+    def _stop_host(self, request, status: int, delay: float):
+        host = urlparse_cached(request).netloc
+        reason = (
+            f"{host} answered {status} asking to wait {delay:g}s (Retry-After), longer than"
+            f" [crawl] max_retry_after = {self.max_retry_after:g}s: host stopped for this run"
+        )
+        self.stopped[host] = reason
+        self.crawler.stats.inc_value("grayhound/hosts_stopped")
+        logger.warning("%s", reason)
+        _drop_queued(self.crawler, request, reason)
+        raise HostStopped(reason, status=status)
 
-def _retry_after_seconds(value: bytes) -> float | None:
+
+def _drop_queued(crawler, request, reason: str) -> None:
+    """Fail the requests of the stopped host already waiting in its download slot (they went
+    through process_request before the host was stopped)."""
+    key = request.meta.get("download_slot") or urlsplit(request.url).hostname
+    slot = getattr(crawler.engine.downloader, "slots", {}).get(key)
+    queue = getattr(slot, "queue", None)
+    while queue:
+        _, waiting = queue.popleft()
+        waiting.errback(HostStopped(f"not fetched: {reason}"))
+
+
+def _retry_after_seconds(value: bytes, now: datetime | None = None) -> float | None:
+    """Seconds to wait: Retry-After is a number of seconds or an HTTP date."""
     try:
-        return max(float(value.decode("ascii").strip()), 0.0)
-    except (ValueError, UnicodeDecodeError):
-        return None  # an HTTP date; too rare to honour precisely
+        text = value.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
 def _pause_slot(crawler, request, delay: float, clock=None) -> None:

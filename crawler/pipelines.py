@@ -1,14 +1,26 @@
-"""Validate crawler items and write them to the store in batches, one transaction each."""
+"""Validate crawler items and write them to the store in batches, one transaction each.
+
+A batch that cannot be written (a full disk, an I/O error, a damaged page) is never dropped in
+silence: the crawl of the source stops cleanly, the first cause is recorded for the run, the
+items of that batch and any after it count as not stored, and the figures the run records
+are those of the batches actually committed. A locked database is waited for (SQLite's
+busy_timeout, 30 s) before that counts as a failure; nothing else is retried, since a batch
+that failed for lack of space or a damaged file would fail again."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections import Counter
 
+from crawler.capture.middleware import capture_written, stop_crawl
 from grayhound.store import open_store
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # items per transaction: few commits, little lost on a hard kill
+COMMITTED = "grayhound/committed/"  # crawler stats prefix: figures of what reached the store
+FIELDS_COUNTED = ("title", "price", "currency", "seller")
 
 
 class StorePipeline:
@@ -20,8 +32,7 @@ class StorePipeline:
         self.database = crawler.settings.get("GRAYHOUND_DATABASE")
         self.buffer: list[dict] = []
         self.store = None
-        from crawler.capture.middleware import capture_written
-
+        self.failed = False
         crawler.signals.connect(self.capture_written, signal=capture_written)
 
     @classmethod
@@ -57,5 +68,33 @@ class StorePipeline:
         if not self.buffer or self.store is None:
             return
         batch, self.buffer = self.buffer, []
-        self.store.write_batch(self.run_id, batch)
+        if self.failed:  # the store failed earlier: nothing more is written in this crawl
+            self._count(batch, "grayhound/items_not_stored")
+            return
+        try:
+            self.store.write_batch(self.run_id, batch)
+        except (sqlite3.Error, OSError) as exc:
+            self.failed = True
+            self._count(batch, "grayhound/items_not_stored")
+            why = f"{self.database}: could not write to the store ({exc})"
+            stop_crawl(self.crawler, why, "store_failed")
+            return
         self.crawler.stats.inc_value("grayhound/items_stored", len(batch))
+        self._count_committed(batch)
+
+    def _count(self, batch: list[dict], stat: str) -> None:
+        self.crawler.stats.inc_value(stat, sum(item["type"] != "capture" for item in batch))
+
+    def _count_committed(self, batch: list[dict]) -> None:
+        """The run's figures, counted from what is in the store now (see crawler.runner)."""
+        counts: Counter[str] = Counter()
+        for item in batch:
+            if item["type"] == "failure":
+                counts["failures"] += 1
+            elif item["type"] == "listing":
+                listing = item["listing"]
+                counts["listings"] += 1
+                for field in FIELDS_COUNTED:
+                    counts[f"with_{field}"] += bool(getattr(listing, field))
+        for name, count in counts.items():
+            self.crawler.stats.inc_value(COMMITTED + name, count)

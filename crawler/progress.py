@@ -7,6 +7,8 @@ import sys
 from scrapy import signals
 from twisted.internet import task
 
+from grayhound.text import terminal_text
+
 INTERVAL = 1.0  # seconds between redraws on a terminal
 
 _spiders: dict[str, object] = {}  # every source of this process's crawl, by name
@@ -21,7 +23,7 @@ def status_line() -> str:
             f"{name}: {f.get('pages_fetched', 0)} pages, {f.get('listings', 0)} listings, "
             f"{f.get('failures', 0)} errors"
         )
-    return " · ".join(parts)
+    return terminal_text(" · ".join(parts))
 
 
 class CrawlProgress:
@@ -53,7 +55,7 @@ class CrawlProgress:
         f = spider.figures
         newline = "\n" if self.tty else ""
         sys.stderr.write(
-            f"{newline}crawl {spider.name} done ({reason}): "
+            f"{newline}crawl {terminal_text(spider.name)} done ({terminal_text(reason)}): "
             f"{f['pages_fetched']} pages, {f['listings']} listings, {f['failures']} errors\n"
         )
         sys.stderr.flush()

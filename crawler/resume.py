@@ -102,16 +102,30 @@ def open_run(store: Store, config: Config, sources: list[Source], config_hash: s
             discard_frontier(config, source)
         return store.start_run([s.name for s in sources], utc_now(), config_hash), None
     store.reopen_run(previous["id"])
+    again = set()
     for source in sources:
         if not _stopped_cleanly(config, source):
             logger.warning(
-                "%s: the previous crawl was killed; its frontier cannot be trusted, "
-                "crawling again from the start URLs",
+                "%s: the previous crawl was killed or lost items; its frontier cannot be "
+                "trusted, crawling again from the start URLs",
                 source.name,
             )
             discard_frontier(config, source)
+            again.add(source.name)
     logger.warning("continuing unfinished crawl run %s", previous["id"])
-    return previous["id"], previous
+    return previous["id"], _without_figures(previous, again)
+
+
+def _without_figures(previous: dict, names: set[str]) -> dict:
+    """The unfinished run without the figures of sources crawled again from the start (they
+    would be counted twice)."""
+    import json
+
+    if not names or not previous.get("stats"):
+        return previous
+    stats = json.loads(previous["stats"])
+    stats["sources"] = {k: v for k, v in stats.get("sources", {}).items() if k not in names}
+    return {**previous, "stats": json.dumps(stats)}
 
 
 def job_settings(config: Config, source: Source) -> dict:
@@ -125,14 +139,19 @@ def job_settings(config: Config, source: Source) -> dict:
 
 
 def close_frontiers(config: Config, sources: list[Source], status: str) -> None:
-    """After Scrapy returned: a finished crawl needs no frontier; a stopped one keeps it."""
+    """After Scrapy returned: a finished crawl needs no frontier; a stopped one keeps it; one
+    that lost items ("lost": the store or the evidence could not be written) leaves it
+    unmarked, so the next crawl fetches the run again from its start URLs, as after a kill."""
     from crawler.settings import job_dir
 
     for source in sources:
         if status == "finished":
             discard_frontier(config, source)
-        elif job_dir(config, source).is_dir():
-            (job_dir(config, source) / CLEAN_MARK).write_text(utc_now() + "\n")
+        elif status != "lost" and job_dir(config, source).is_dir():
+            try:
+                (job_dir(config, source) / CLEAN_MARK).write_text(utc_now() + "\n")
+            except OSError as exc:  # a full disk: the next crawl starts over, nothing is lost
+                logger.warning("%s: could not mark the frontier as saved: %s", source.name, exc)
 
 
 def discard_frontier(config: Config, source: Source) -> None:

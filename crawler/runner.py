@@ -6,6 +6,7 @@ schedule, the demo's later steps) call `crawl_in_subprocess` instead."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
         run_id, previous = open_run(store, config, sources, config_hash(config), fresh)
     process = CrawlerProcess(scrapy_settings(config, run_id=run_id, log_level=log_level))
     crawlers = []
-    status = "failed"
+    status, why = "failed", None
     try:
         for source in sources:
             base = spider_for(source.kind)
@@ -75,11 +76,28 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
         raise
     finally:
         stats = merge_stats(previous, _collect_stats(crawlers))
-        with open_store(config.storage.database) as store:
-            store.finish_run(run_id, utc_now(), status, stats)
-        close_frontiers(config, sources, status)
+        why = _stopped_because(crawlers)
+        if why:  # the store or the evidence could not be written: the run is not complete
+            status = "interrupted"
+        # A crawl that lost items must fetch their pages again: its frontier is not kept.
+        close_frontiers(config, sources, status if not why else "lost")
+        _finish_run(config, run_id, status, stats, why)
     with open_store(config.storage.database) as store:
-        return {"run_id": run_id, "status": status, **store.get_run(run_id), "figures": stats}
+        run = store.get_run(run_id)
+    return {"run_id": run_id, "status": status, **run, "error": why, "figures": stats}
+
+
+def _finish_run(config: Config, run_id: int, status: str, stats: dict, why: str | None) -> None:
+    try:
+        with open_store(config.storage.database) as store:
+            store.finish_run(run_id, utc_now(), status, stats, error=why)
+    except (sqlite3.Error, GrayhoundError) as exc:
+        if not why:
+            raise
+        raise GrayhoundError(
+            f"crawl run {run_id} stopped: {why}; the run could not be marked interrupted"
+            f" either ({exc}); the next crawl continues it"
+        ) from None
 
 
 def _status(crawlers) -> str:
@@ -88,13 +106,28 @@ def _status(crawlers) -> str:
     return "interrupted" if reasons & {"shutdown", "cancelled"} else "finished"
 
 
+def _stopped_because(crawlers) -> str | None:
+    """Why the crawl stopped early because something could not be written, if it did."""
+    from crawler.capture.middleware import STOPPED_BECAUSE
+
+    causes = [crawler.stats.get_value(STOPPED_BECAUSE) for crawler in crawlers]
+    return "; ".join(dict.fromkeys(cause for cause in causes if cause)) or None
+
+
 def _collect_stats(crawlers) -> dict:
+    """Per source, the spider's figures, with what reached the store counted from the batches
+    actually committed (crawler.pipelines): a batch the store refused is not a listing."""
+    from crawler.pipelines import COMMITTED
+
     sources, scrapy_stats = {}, {}
     for crawler in crawlers:
         spider = crawler.spider
         if spider is None:
             continue
-        sources[spider.name] = dict(spider.figures)
+        figures = dict(spider.figures)
+        for name in ("listings", "failures", *(k for k in figures if k.startswith("with_"))):
+            figures[name] = crawler.stats.get_value(COMMITTED + name, 0)
+        sources[spider.name] = figures
         scrapy_stats[spider.name] = {
             k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int | float | str)
         }

@@ -59,6 +59,7 @@ def scrapy_settings(config: Config, *, run_id: int, log_level: str = "WARNING") 
         "SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES,
         "ITEM_PIPELINES": ITEM_PIPELINES,
         "EXTENSIONS": EXTENSIONS,
+        "GRAYHOUND_MAX_RETRY_AFTER": crawl.max_retry_after,
         "GRAYHOUND_RUN_ID": run_id,
         "GRAYHOUND_DATABASE": str(config.storage.database),
         "GRAYHOUND_EVIDENCE_DIR": str(config.storage.evidence_dir),
@@ -82,6 +83,8 @@ def tune_process(log_level: str) -> None:
     import logging
 
     logging.getLogger("scrapy").setLevel(log_level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(TerminalSafeLog())
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
@@ -90,6 +93,21 @@ def tune_process(log_level: str) -> None:
 # A `pages` source spreads its requests over this many hosts at once at most (each host still
 # gets at most [crawl] concurrency requests in flight).
 MAX_PAGES_HOSTS_AT_ONCE = 16
+
+
+class TerminalSafeLog:
+    """A log filter: crawl logs quote URLs, titles and server messages, so each message is
+    written without escape sequences or control characters."""
+
+    def filter(self, record) -> bool:
+        from grayhound.text import terminal_text
+
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit its format: leave it as is
+            return True
+        record.msg, record.args = terminal_text(message, lines=True), None
+        return True
 
 
 def source_settings(source: Source, config: Config | None = None) -> dict:

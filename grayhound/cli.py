@@ -5,6 +5,7 @@ the shared `--config` option and the error handling (one line, exit 2 for usage 
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -12,6 +13,7 @@ import click
 from grayhound import __version__
 from grayhound.commands import register
 from grayhound.errors import GrayhoundError
+from grayhound.text import terminal_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 the work found a failure, 2 bad usage/config)."""
     try:
         result = cli.main(args=argv, prog_name="grayhound", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        return 2
+    except click.exceptions.UsageError as exc:  # one line naming the command and the option
+        where = exc.ctx.command_path if exc.ctx else "grayhound"
+        click.echo(f"{where}: {terminal_text(exc.format_message())} (see --help)", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("grayhound: aborted", err=True)
@@ -51,11 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except GrayhoundError as exc:
-        click.echo(f"grayhound: {exc}", err=True)
+        click.echo(f"grayhound: {terminal_text(exc)}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except sqlite3.Error as exc:  # a store that cannot be read or written mid-command
+        click.echo(f"grayhound: the store failed: {terminal_text(exc)}", err=True)
+        return 1
+    except OSError as exc:  # a file that cannot be read or written: named, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(
+            f"grayhound: {terminal_text(where)}{terminal_text(exc.strerror or exc)}", err=True
+        )
+        return 1
     except KeyboardInterrupt:
         click.echo("grayhound: interrupted", err=True)
         return 130

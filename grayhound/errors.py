@@ -23,3 +23,9 @@ class LockedError(GrayhoundError):
     """Another run holds the lock (exit 1)."""
 
     exit_code = 1
+
+
+class DamagedStoreError(GrayhoundError):
+    """The database fails SQLite's integrity check (exit 1): no command reads or writes it."""
+
+    exit_code = 1

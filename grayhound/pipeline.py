@@ -115,6 +115,7 @@ def run_pipeline(config: Config, now: datetime, echo: Callable[[str], None] = pr
     from grayhound.lock import run_lock
 
     with run_lock(config.storage.database):
+        open_store(config.storage.database).close()  # an empty or damaged store: said once, here
         code = crawl_in_subprocess(config.path)
         if code == 2:
             raise GrayhoundError(f"{config.path}: the crawl refused the configuration")

@@ -16,6 +16,7 @@ from grayhound.store import Store
 
 STATES = ("open", "confirmed", "dismissed", "takedown-requested", "resolved")
 SHOWN_STATES = ("open", "confirmed", "takedown-requested")  # in the digest until decided
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a case id beyond it cannot exist
 AUTOMATIC_REVIEWER = "grayhound"  # the name on the log entries grayhound writes itself
 
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain")
@@ -127,7 +128,8 @@ def flagged_rows(store: Store) -> list[Mapping]:
 
 def parse_case_id(text: str) -> int:
     digits = str(text).strip().lstrip("#")
-    if not digits.isdigit():
+    plain = digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_ID))
+    if not plain or not 0 < int(digits) <= MAX_ID:
         raise UsageError(f"not a case id: {text!r} (a number such as 12, as the digest shows)")
     return int(digits)
 

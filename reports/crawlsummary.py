@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from grayhound.text import terminal_text
+
 MAX_FAILURES_SHOWN = 20
 # "not a product page (a list page: …)", "HTTP 404", "refused: redirect to …": the words a
 # reason starts with name its kind.
@@ -27,7 +29,9 @@ def format_run_summary(summary: dict, failures: list[dict] | None = None) -> str
         counted = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
         lines.append(f"  {source}: no listing from {sum(kinds.values())} URLs: {counted}")
     for failure in (failures or [])[:MAX_FAILURES_SHOWN]:
-        lines.append(f"  failed {failure['url']}: {failure['reason']}")
+        lines.append(
+            f"  failed {terminal_text(failure['url'])}: {terminal_text(failure['reason'])}"
+        )
     if failures and len(failures) > MAX_FAILURES_SHOWN:
         lines.append(f"  … and {len(failures) - MAX_FAILURES_SHOWN} more failures")
     return "\n".join(lines)

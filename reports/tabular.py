@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import IO
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection triggers
+# OWASP's CSV injection triggers, their full-width forms (East Asian spreadsheets read ＝ as =)
+# and the whitespace controls some spreadsheets skip before one.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+# A spreadsheet that splits on another separator (";" in much of Europe, tab, "|", a line
+# break when quotes are ignored) starts a new cell after it: a trigger there is neutralised.
+_AFTER_SEPARATOR = re.compile(r"([,;\t|\r\n])(?=[=+\-@＝＋－＠])")
 
 
 def csv_cell(value) -> str:
-    """A CSV-safe rendering of one value."""
+    """A CSV-safe rendering of one value: a cell, or a part of it after a separator, that a
+    spreadsheet would run as a formula gets a leading apostrophe (negative numbers stay)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -20,18 +27,28 @@ def csv_cell(value) -> str:
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES) and not _is_plain_number(text):
+    if _is_plain_number(text):
+        return text
+    text = _AFTER_SEPARATOR.sub(_quote_part, text)
+    if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 
 
+def _quote_part(match: re.Match) -> str:
+    """A trigger after a separator gets an apostrophe ("a;=cmd" → "a;'=cmd"); a part that is a
+    plain negative number ("1;-2") stays."""
+    rest = match.string[match.end() :]
+    number = re.match(r"-[0-9.]+(?=$|[,;\t|\r\n])", rest)
+    return match.group(1) if number else match.group(1) + "'"
+
+
 def _is_plain_number(text: str) -> bool:
-    """Negative numbers ("-12.5") are data, not formulas."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return text[0] == "-" and "e" not in text.lower()
+    """Numbers ("-12.5") are data, not formulas."""
+    return bool(_NUMBER.fullmatch(text))
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def write_csv(rows: Iterable[dict], fields: Sequence[str], stream: IO[str]) -> int:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("grayhound", "crawler", "detectors", "reports")
 
 # The spine's leaves and base: everything may import them.
-LEAVES = {"grayhound", "grayhound.models", "grayhound.errors"}
+LEAVES = {"grayhound", "grayhound.models", "grayhound.errors", "grayhound.text"}
 BASE = LEAVES | {"grayhound.config", "grayhound.store", "grayhound.triage", "grayhound.lock"}
 
 # room -> the rooms it may import (besides itself). "*" means any room.
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "grayhound": set(),
     "grayhound.errors": set(),
     "grayhound.models": set(),
+    "grayhound.text": set(),
     "grayhound.config": {"grayhound.errors"},
     "grayhound.store": LEAVES,
     "grayhound.triage": LEAVES | {"grayhound.store"},

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.capture.warc import Exchange, Original, WarcWriter, payload_sha256
 from grayhound.store import open_store, utc_now
@@ -26,6 +27,7 @@ from grayhound.store import open_store, utc_now
 logger = logging.getLogger(__name__)
 
 capture_written = object()  # signal: kwargs capture=<dict of captures columns>
+STOPPED_BECAUSE = "grayhound/stopped_because"  # crawler stat: why the crawl stopped early
 MIN_REVISIT_BYTES = 512  # a revisit record costs ~500 bytes: smaller payloads are kept in full
 # The body is stored de-chunked, so a chunked Transfer-Encoding would misdescribe it.
 DROPPED_HEADERS = {b"transfer-encoding"}
@@ -65,9 +67,15 @@ class CaptureMiddleware:
             return response  # a rendered DOM is no response: its requests were each captured
         try:
             capture = self.capture(_exchange(request, response), self.crawler.spider.name)
-        except OSError as exc:  # evidence that cannot be written is loud, never silent
+        except OSError as exc:  # evidence that cannot be written stops the crawl
             self.crawler.stats.inc_value("grayhound/capture_failed")
             logger.error("could not preserve %s as WARC: %s", response.url, exc)
+            reason = exc.strerror or str(exc)
+            stop_crawl(
+                self.crawler,
+                f"{self.evidence_dir}: could not write WARC evidence ({reason})",
+                "evidence_failed",
+            )
             return response
         self.announce(request, capture)
         return response
@@ -136,6 +144,19 @@ class CaptureMiddleware:
         if self.writer is None:
             self.writer = WarcWriter(self.evidence_dir, self.run_id, source)
         return self.writer
+
+
+def stop_crawl(crawler, why: str, reason: str) -> None:
+    """Stop this source's crawl cleanly because something could not be kept (the store, the
+    WARC evidence): the first cause is recorded for the run and named by `grayhound crawl`."""
+    if crawler.stats.get_value(STOPPED_BECAUSE) is None:
+        crawler.stats.set_value(STOPPED_BECAUSE, why)
+        logger.error("stopping the crawl: %s", why)
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None:
+        # Already closing (the store failed on the last flush): this only waits for the end.
+        closing = deferred_from_coro(engine.close_spider_async(reason=reason))
+        closing.addErrback(lambda failure: None)  # the spider closed meanwhile: nothing to do
 
 
 def _exchange(request, response) -> Exchange:

@@ -21,6 +21,10 @@ SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head",
 _TOKEN_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SINGLE_BYTE = re.compile(r"^(iso-?8859|latin|cp125|windows-125|ascii|us-ascii)", re.I)
+_WIDE = re.compile(r"^(utf-?16|utf-?32|ucs-?2|ucs-?4)", re.I)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 # Every byte but the control bytes _looks_binary counts: deleting them leaves only those.
 _NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
 HINT_ATTRIBUTES = frozenset({"class", "id", "itemprop", "data-testid", "data-qa", "data-test"})
@@ -87,13 +91,24 @@ def decode_body(body: bytes, content_type: str | None, problems: list[str]) -> s
     if read_bom(body)[0]:
         return text
     declared = encoding.lower()
+    if _WIDE.match(declared) and b"\x00" not in body[:4096]:
+        # UTF-16/32 markup is full of NUL bytes (every ASCII character has one): none means
+        # the header lies. Decode as if it had said nothing (<meta charset>, then UTF-8).
+        encoding, text = html_to_unicode(None, body)
+        problems.append(f"declared charset {declared} but the body is not; decoded as {encoding}")
+        declared = encoding.lower()
     if _SINGLE_BYTE.match(declared) and _is_utf8_with_non_ascii(body):
         problems.append(f"declared charset {encoding} but body is UTF-8; decoded as UTF-8")
         return body.decode("utf-8")
     if declared.replace("-", "") in ("utf8", "utf8sig") and "\ufffd" in text:
-        if b"\xef\xbf\xbd" not in body:
+        invalid = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+        if invalid > len(_UTF8_SEQUENCE.findall(body)):
+            # More invalid bytes than valid multi-byte characters: a Windows-1252 page that
+            # says UTF-8 (a common misconfiguration), not UTF-8 with a few stray bytes.
             problems.append(f"declared charset {encoding} does not decode; decoded as cp1252")
             return body.decode("cp1252", "replace")
+        if invalid > 0:
+            problems.append(f"{invalid} invalid UTF-8 byte(s) replaced; the rest decoded as UTF-8")
     if html_body_declared_encoding(body) is None and content_type is None and "\ufffd" in text:
         problems.append("no charset declared and body is not UTF-8; decoded as cp1252")
         return body.decode("cp1252", "replace")

@@ -16,6 +16,9 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _EXTRUCT = JsonLdExtractor()
 # A page with more JSON-LD than this is generated junk; reading the first blocks is enough.
 MAX_BLOCKS = 50
+# Real product markup nests a dozen levels (@graph, Product, offers, seller, address...); far
+# deeper is generated junk or an attack on the recursive readers downstream.
+MAX_DEPTH = 64
 
 
 def jsonld_nodes(page: Page) -> list[dict]:
@@ -51,7 +54,10 @@ def _load_block(script, number: int, problems: list[str]) -> list[dict]:
     if not raw.strip():
         return []
     try:
-        return _as_items(json.loads(raw, strict=False))
+        return _within_depth(_as_items(json.loads(raw, strict=False)), number, problems)
+    except RecursionError:  # nested beyond the parser's stack: this block only is lost
+        problems.append(f"JSON-LD block {number} skipped: nested too deeply to read")
+        return []
     except ValueError:
         pass
     try:
@@ -64,7 +70,27 @@ def _load_block(script, number: int, problems: list[str]) -> list[dict]:
         problems.append(f"malformed JSON-LD block {number} repaired")
     else:
         problems.append(f"malformed JSON-LD block {number} skipped")
-    return items
+    return _within_depth(items, number, problems)
+
+
+def _within_depth(items: list[dict], number: int, problems: list[str]) -> list[dict]:
+    """The items no deeper than MAX_DEPTH: the layers that read them may recurse."""
+    kept = [item for item in items if _depth_at_most(item, MAX_DEPTH)]
+    if len(kept) < len(items):
+        problems.append(f"JSON-LD block {number}: node nested deeper than {MAX_DEPTH} skipped")
+    return kept
+
+
+def _depth_at_most(value: object, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _is_plain(script) -> bool:
@@ -84,7 +110,7 @@ def _repair(raw: str) -> list[dict]:
             break
         try:
             value, position = decoder.raw_decode(text, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             break
         items.extend(_as_items(value))
     return items

@@ -19,7 +19,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 from crawler.pages import extract_listing, extract_seller, offer_listings
-from crawler.spiders.scope import OutsideAllowedHosts, host_allowed
+from crawler.spiders.scope import HostStopped, LinkPatterns, OutsideAllowedHosts, host_allowed
 from grayhound.config import Source
 from grayhound.models import Listing, Seller
 from grayhound.store.timestamps import utc_now
@@ -58,9 +58,8 @@ class SourceSpider(scrapy.Spider):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.allowed_hosts = source.allowed_hosts
-        self.link_extractor = LinkExtractor(
-            allow=source.follow, deny=source.deny, canonicalize=False, unique=True
-        )
+        self.link_extractor = LinkExtractor(canonicalize=False, unique=True)
+        self.link_patterns = LinkPatterns(source.follow, source.deny)
         self.figures = dict(
             pages_fetched=0,
             listings=0,
@@ -165,7 +164,7 @@ class SourceSpider(scrapy.Spider):
 
     def follow(self, response: TextResponse):
         for link in self.link_extractor.extract_links(response):
-            if link.nofollow:
+            if link.nofollow or not self.link_patterns.allows(link.url):
                 continue
             yield self.page_request(link.url)
 
@@ -292,6 +291,9 @@ class SourceSpider(scrapy.Spider):
             response = failure.value.response
             self.figures["pages_fetched"] += 1
             yield self.failure_item(url, response.status, f"HTTP {response.status}", response)
+        elif failure.check(HostStopped):
+            status = getattr(failure.value, "status", None)
+            yield self.failure_item(url, status, str(failure.value)[:500])
         elif failure.check(OutsideAllowedHosts):
             where = f"redirect to {request.url}" if url != request.url else "link"
             yield self.failure_item(url, None, f"refused: {where} outside allowed_hosts")

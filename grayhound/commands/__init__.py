@@ -6,14 +6,19 @@ May import: anything; nothing imports it but `grayhound.cli`. No logic lives onl
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import sys
-from pathlib import Path
 
 import click
 
+from grayhound.commands.outputs import open_output
 from grayhound.config import Config, load_config
+
+__all__ = ["STORE_ID", "config_option", "current_config", "force_option", "open_output", "verbose"]
+
+# A row id of the store: SQLite integers are signed 64-bit; anything else is a usage error
+# that names the option, not an OverflowError from the database driver.
+STORE_ID = click.IntRange(min=1, max=2**63 - 1)
+MAX_LOCAL_WORKERS = 256  # processes on one machine; more is a typo, not a plan
 
 
 def config_option(command):
@@ -42,26 +47,16 @@ def current_config() -> Config:
     return load_config(obj.get("config_path"))
 
 
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing --out file that is not an earlier output of this command "
+    "(never the store, the config or a WARC file).",
+)
+
+
 def verbose() -> bool:
     return bool((click.get_current_context().find_root().obj or {}).get("verbose"))
-
-
-@contextlib.contextmanager
-def open_output(out: str | None, *, binary: bool = False):
-    """`--out PATH` opened for writing (closed afterwards), or stdout for None or "-"."""
-    if out in (None, "-"):
-        stream = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
-        return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if binary:
-        with path.open("wb") as handle:
-            yield handle
-    else:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
 
 
 def register(group: click.Group) -> None:

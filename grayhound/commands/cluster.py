@@ -10,7 +10,13 @@ import time
 
 import click
 
-from grayhound.commands import config_option, current_config, verbose
+from grayhound.commands import (
+    MAX_LOCAL_WORKERS,
+    STORE_ID,
+    config_option,
+    current_config,
+    verbose,
+)
 from grayhound.config import Config
 from grayhound.errors import UsageError
 
@@ -23,7 +29,7 @@ def workers_option(command):
 
     @click.option(
         "--workers",
-        type=click.IntRange(min=0),
+        type=click.IntRange(min=0, max=MAX_LOCAL_WORKERS),
         default=None,
         help="With [cluster]: local worker processes (default 1; 0 = workers elsewhere only).",
     )
@@ -59,7 +65,9 @@ def crawl_with_workers(config: Config, sources, workers: int | None, options: di
 
 @click.command()
 @click.option("--once", is_flag=True, help="Work one crawl run, then exit.")
-@click.option("--run", "run_id", type=int, default=None, help="Join this run (default: current).")
+@click.option(
+    "--run", "run_id", type=STORE_ID, default=None, help="Join this run (default: current)."
+)
 @config_option
 def worker(once: bool, run_id: int | None) -> int:
     """Crawl pages of the current distributed run alongside other machines; wait for the next.
@@ -119,7 +127,9 @@ def _wait_for_run(client, done: set[int]) -> int:
 
 
 @click.command()
-@click.option("--run", "run_id", type=int, default=None, help="Ingest this run (default: current).")
+@click.option(
+    "--run", "run_id", type=STORE_ID, default=None, help="Ingest this run (default: current)."
+)
 @click.option(
     "--follow/--no-follow",
     default=True,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-from grayhound.commands import config_option, current_config, open_output, verbose
+from grayhound.commands import config_option, current_config, force_option, open_output, verbose
 from grayhound.commands.cluster import workers_option
+from grayhound.errors import GrayhoundError
+
+# What every earlier listings export carries (CSV header, JSON lines' keys).
+LISTING_MARKS = (b"id,url,canonical_url,source,title,", b'"canonical_url": ')
 
 
 @click.command()
@@ -32,6 +36,8 @@ def crawl(sources: tuple[str, ...], fresh: bool) -> int:
     with open_store(config.storage.database) as store:
         failures = store.failures(summary["run_id"])
     click.echo(format_run_summary(summary, failures))
+    if summary.get("error"):  # the store or the evidence could not be written
+        raise GrayhoundError(f"crawl run {summary['run_id']} interrupted: {summary['error']}")
     return 0 if summary["status"] == "finished" else 1
 
 
@@ -45,8 +51,9 @@ def export() -> None:
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@force_option
 @config_option
-def export_listings(fmt: str, out: str | None) -> None:
+def export_listings(fmt: str, out: str | None, force: bool) -> None:
     """Every listing in its latest state, with its judgement (the export contract fields).
 
     Example: grayhound export listings --format csv --out listings.csv"""
@@ -55,7 +62,7 @@ def export_listings(fmt: str, out: str | None) -> None:
 
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
-        with open_output(out) as stream:
+        with open_output(out, config=config, marks=LISTING_MARKS, force=force) as stream:
             count = write_listings(store.export_rows(), fmt, stream)
     if out not in (None, "-"):
         click.echo(f"wrote {count} listings to {out}", err=True)

@@ -44,13 +44,14 @@ def score(kind: str) -> None:
 
     Example: printf 'xiaomi-store.shop\\nMi Official Shop\\n' | grayhound score"""
     from detectors import BrandBook, score_input
+    from grayhound.text import terminal_json
 
     book = BrandBook.from_config(current_config())
     out = sys.stdout
     for raw in sys.stdin:
         line = raw.rstrip("\r\n")
         finding = score_input(line, kind, book)
-        out.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+        out.write(terminal_json(json.dumps(finding.to_dict(), ensure_ascii=False)) + "\n")
     out.flush()
 
 

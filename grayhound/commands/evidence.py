@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from grayhound.commands import config_option, current_config
+from grayhound.commands import STORE_ID, config_option, current_config, force_option
+from grayhound.commands.outputs import check_output, replaced_path
+from grayhound.text import terminal_text
+
+# What every earlier evidence bundle carries (in its zip directory, at the end of the file).
+BUNDLE_MARKS = (b"manifest.json",)
 
 
 @click.group()
@@ -15,15 +18,16 @@ def evidence() -> None:
 
 
 @evidence.command("export")
-@click.option("--listing", "listing_id", type=int, default=None, help="Listing id.")
-@click.option("--seller", "seller_id", type=int, default=None, help="Seller id.")
+@click.option("--listing", "listing_id", type=STORE_ID, default=None, help="Listing id.")
+@click.option("--seller", "seller_id", type=STORE_ID, default=None, help="Seller id.")
 @click.option(
-    "--case", "case_id", type=int, default=None, help="Case number from the digest (#12)."
+    "--case", "case_id", type=STORE_ID, default=None, help="Case number from the digest (#12)."
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle .zip.")
+@force_option
 @config_option
 def evidence_export(
-    listing_id: int | None, seller_id: int | None, case_id: int | None, out: str
+    listing_id: int | None, seller_id: int | None, case_id: int | None, out: str, force: bool
 ) -> int:
     """Write a zip with every WARC capture of a listing or seller across runs, inert HTML
     snapshots, manifest.json (SHA-256 of every file), custody.log, summary.html and a
@@ -37,6 +41,7 @@ def evidence_export(
     if len(given) != 1:
         raise click.UsageError("give exactly one of --listing ID, --seller ID or --case N")
     config = current_config()
+    target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
     with open_store(config.storage.database, create=False) as store:
         if case_id is not None:
             kind, subject_id = _case_subject(store, case_id)
@@ -44,9 +49,10 @@ def evidence_export(
             kind, subject_id = "listing", listing_id
         else:
             kind, subject_id = "seller", seller_id
-        result = export_bundle(store, config, kind, subject_id, Path(out))
+        with replaced_path(target) as temporary:
+            result = export_bundle(store, config, kind, subject_id, temporary)
     click.echo(
-        f"wrote {result.path}: {kind} #{subject_id}, {result.captures} captures,"
+        f"wrote {target}: {kind} #{subject_id}, {result.captures} captures,"
         f" {result.files} files; manifest.json SHA-256 {result.manifest_sha256}"
     )
     if not result.captures:
@@ -79,9 +85,9 @@ def evidence_verify(bundle: str) -> int:
             f" records; manifest.json SHA-256 {result.manifest_sha256}"
         )
         return 0
-    click.echo(f"{bundle}: FAILED verification", err=True)
-    for problem in result.problems:
-        click.echo(f"  {problem}")
+    click.echo(f"{terminal_text(bundle)}: FAILED verification", err=True)
+    for problem in result.problems:  # may quote entry names from a hostile bundle
+        click.echo(f"  {terminal_text(problem)}")
     return 1
 
 

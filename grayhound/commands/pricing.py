@@ -7,9 +7,17 @@ import gc
 
 import click
 
-from grayhound.commands import config_option, current_config, open_output
+from grayhound.commands import config_option, current_config, force_option, open_output
+from grayhound.commands.outputs import check_output
 
 FORMATS = ("table", "csv", "json", "html")
+# What every earlier pricing report carries, whatever its format.
+PRICES_MARKS = (
+    b"<title>Competitor pricing",
+    b"Competitor pricing in ",
+    b'"data_as_of": ',
+    b"record,brand,model,report_currency,",
+)
 
 
 @click.command()
@@ -25,6 +33,7 @@ FORMATS = ("table", "csv", "json", "html")
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@force_option
 @config_option
 def prices(
     model: str | None,
@@ -33,6 +42,7 @@ def prices(
     condition: str,
     fmt: str,
     out: str | None,
+    force: bool,
 ) -> None:
     """Competitor pricing per catalog model: sellers, listings, lowest / median / highest price,
     position against MSRP, the margin you would make matching each competitor (with a
@@ -43,7 +53,11 @@ def prices(
     from grayhound.store import open_store
     from reports.pricing.build import price_report, select_models
 
+    to_stdout = out in (None, "-")
     config = current_config()
+    target = {"config": config, "marks": PRICES_MARKS, "force": force}
+    if not to_stdout:
+        check_output(out, **target)  # before the report is built
     currency = _currency(currency, config.pricing.rates)
     models = select_models(config.catalog, model, brand)
     with open_store(config.storage.database, create=False) as store, _no_cycle_collection():
@@ -55,8 +69,7 @@ def prices(
             condition=condition,
             models=models,
         )
-    to_stdout = out in (None, "-")
-    with open_output(out) as stream:
+    with open_output(out, terminal_safe=fmt != "table", **target) as stream:
         _write(report, fmt, stream)
     if not to_stdout:
         click.echo(f"wrote competitor pricing for {len(report.models)} models to {out}", err=True)

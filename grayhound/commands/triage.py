@@ -9,10 +9,19 @@ from pathlib import Path
 
 import click
 
-from grayhound.commands import config_option, current_config, open_output
+from grayhound.commands import config_option, current_config, force_option, open_output
+from grayhound.commands.outputs import check_output
 from grayhound.config import DIGEST_FORMATS
+from grayhound.text import terminal_json, terminal_text
 from grayhound.triage import STATES
 
+# What every earlier digest carries, whatever its format: it may be overwritten without --force.
+DIGEST_MARKS = (
+    b"<title>grayhound digest",
+    b"# grayhound daily digest",
+    b'"crawl_health": ',
+    b"case_id,group,state,severity,",
+)
 LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
 
 
@@ -31,9 +40,12 @@ LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "s
     help="Output format (default: from the --out extension, else md).",
 )
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@force_option
 @click.option("--no-record", is_flag=True, help="A preview: do not remember this digest.")
 @config_option
-def digest(since: str | None, fmt: str | None, out: str | None, no_record: bool) -> None:
+def digest(
+    since: str | None, fmt: str | None, out: str | None, force: bool, no_record: bool
+) -> None:
     """The digest: new, changed and still-open cases ranked by risk, with crawl health.
 
     Each digest is remembered, so the next one's "new" means new since this one.
@@ -46,9 +58,12 @@ def digest(since: str | None, fmt: str | None, out: str | None, no_record: bool)
     config = current_config()
     suffix = Path(out).suffix.lstrip(".") if out not in (None, "-") else ""
     fmt = fmt or (suffix if suffix in DIGEST_FORMATS else "md")
+    target = {"config": config, "marks": DIGEST_MARKS, "force": force}
+    if out not in (None, "-"):
+        check_output(out, **target)  # before the digest is remembered
     with open_store(config.storage.database, create=False) as store:
         result = produce_digest(store, config, datetime.now(UTC), since, record=not no_record)
-    with open_output(out) as stream:
+    with open_output(out, **target) as stream:
         write(result, fmt, stream, evidence_dir=str(config.storage.evidence_dir))
     if out not in (None, "-"):
         counts = result.counts["groups"]
@@ -89,7 +104,7 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
     with open_store(config.storage.database, create=False) as store:
         rows = case_rows(store, config, utc_now(), state=state, brand=brand, flag=flag)
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(terminal_json(json.dumps(rows, indent=2, ensure_ascii=False)))
     else:
         click.echo(_table(rows))
 
@@ -171,8 +186,7 @@ def _cell(row: dict, column: str, width: int | None) -> str:
         value = "—" if value is None else f"{value:.2f}"
     elif isinstance(value, list):
         value = ",".join(value)
-    text = " ".join(str(value if value is not None else "—").split())
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+    return terminal_text("—" if value is None else value, width)
 
 
 COMMANDS = [digest, review, run, schedule]

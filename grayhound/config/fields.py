@@ -3,12 +3,18 @@ range, every problem a ConfigError naming the file, the line and the key path.""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 from grayhound.config.records import CURRENCY_RE
 from grayhound.errors import ConfigError
+
+# Integers are stored in SQLite (signed 64-bit) and handed to Scrapy and Twisted: beyond this
+# a value is a typo or an attack. Numbers beyond MAX_NUMBER lose all sense in a price or ratio.
+MAX_INTEGER = 2**31 - 1
+MAX_NUMBER = 1e15
 
 
 class FieldChecker:
@@ -76,18 +82,37 @@ class FieldChecker:
             self.fail(keypath, f"expected a list of strings, got {type_name(value)}")
         return tuple(self.string(v, (*keypath, i)) for i, v in enumerate(value))
 
-    def number(self, value: Any, keypath: tuple, *, minimum: float | None = 0.0) -> float:
+    def number(
+        self,
+        value: Any,
+        keypath: tuple,
+        *,
+        minimum: float | None = 0.0,
+        positive: bool = False,
+        maximum: float | None = None,
+    ) -> float:
+        """A finite number (TOML's nan and inf are refused everywhere) in range."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(keypath, f"expected a number, got {type_name(value)}")
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            self.fail(keypath, f"expected a finite number, got {value!r}")
         if minimum is not None and value < minimum:
             self.fail(keypath, f"must be >= {minimum:g}, got {value:g}")
+        if positive and value <= 0:
+            self.fail(keypath, f"must be > 0, got {value:g}")
+        if maximum is not None and value > maximum:
+            self.fail(keypath, f"must be <= {maximum:g}, got {value:g}")
         return float(value)
 
-    def integer(self, value: Any, keypath: tuple, *, minimum: int = 0) -> int:
+    def integer(
+        self, value: Any, keypath: tuple, *, minimum: int = 0, maximum: int = MAX_INTEGER
+    ) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(keypath, f"expected an integer, got {type_name(value)}")
         if value < minimum:
             self.fail(keypath, f"must be >= {minimum}, got {value}")
+        if value > maximum:
+            self.fail(keypath, f"must be <= {maximum}, got {value}")
         return value
 
     def boolean(self, value: Any, keypath: tuple) -> bool:
@@ -102,12 +127,13 @@ class FieldChecker:
         return code
 
     def money_table(self, value: Any, keypath: tuple) -> dict[str, float]:
+        """currency = amount; amounts (an MSRP, an exchange rate) are divided by: above 0."""
         if not isinstance(value, dict):
             self.fail(keypath, f"expected a table of currency = amount, got {type_name(value)}")
         out = {}
         for code, amount in value.items():
             self.currency(code, (*keypath, code))
-            out[code] = self.number(amount, (*keypath, code))
+            out[code] = self.number(amount, (*keypath, code), positive=True)
         return out
 
     def choice(self, value: Any, keypath: tuple, choices: tuple[str, ...]) -> str:
@@ -130,12 +156,22 @@ class FieldChecker:
         return value
 
     def regexes(self, value: Any, kp: tuple) -> tuple[str, ...]:
+        """URL patterns, checked with RE2, the linear-time engine the crawl runs them in:
+        backreferences and lookaround, which need backtracking, are refused here."""
+        import re2
+
+        options = re2.Options()
+        options.log_errors = False  # the error is ours to report, on one line
         patterns = self.strings(value, kp)
         for i, pattern in enumerate(patterns):
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.fail((*kp, i), f"invalid regular expression: {exc}")
+                re2.compile(pattern, options)
+            except re2.error as exc:
+                reason = exc.args[0].decode("utf-8", "replace") if exc.args else str(exc)
+                self.fail(
+                    (*kp, i),
+                    f"not a regular expression the linear-time engine (RE2) can run: {reason}",
+                )
         return patterns
 
 

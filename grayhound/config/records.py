@@ -15,7 +15,12 @@ SOURCE_KINDS = ("marketplace", "storefront", "shopify", "pages")
 DIGEST_FORMATS = ("html", "md", "json", "csv")
 LANDED_COMPONENTS = ("wholesale", "shipping", "duties_pct", "insurance", "overhead")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-HOST_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
+# An allowed host: a DNS name or IPv4 address (dot-separated labels, none empty), or an IPv6
+# literal in brackets; optionally ":port".
+HOST_RE = re.compile(
+    r"^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,9 @@ class Crawl:
     retries: int = 2
     autothrottle: bool = True
     depth_limit: int = 8
+    # Retry-After (429/503) honoured up to this many seconds; a host asking for longer is
+    # stopped for the rest of the run, and the crawl records why.
+    max_retry_after: float = 120.0
 
 
 @dataclass(frozen=True)

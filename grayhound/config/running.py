@@ -22,6 +22,11 @@ from grayhound.config.records import (
 )
 from grayhound.config.urls import read_url_file
 
+MAX_CONCURRENCY = 1000  # requests in flight per source
+MAX_SECONDS = 86_400.0  # a timeout or a pause longer than a day is a typo
+MAX_DOWNLOAD_SIZE = 2**30  # 1 GiB: a response is held in memory (and written as WARC) whole
+MAX_RETRIES = 100
+
 
 class RunningChecks(FieldChecker):
     """The sections that say where data goes and how sources are crawled and reported."""
@@ -65,8 +70,12 @@ class RunningChecks(FieldChecker):
             if not hosts:
                 hosts = tuple(dict.fromkeys(netloc(u) for u in start_urls))
             for j, host in enumerate(hosts):
-                if not HOST_RE.match(host):
-                    self.fail((*kp, "allowed_hosts", j), f"not a host[:port]: {host!r}")
+                match = HOST_RE.match(host)
+                if not match or not 0 < int(match.group(1) or 80) <= 65535:
+                    self.fail(
+                        (*kp, "allowed_hosts", j),
+                        f"not a host[:port] such as example.com or 127.0.0.1:8301: {host!r}",
+                    )
             selectors = body.get("selectors", {})
             self.table(selectors, (*kp, "selectors"), SELECTOR_FIELDS)
             sources.append(
@@ -115,25 +124,43 @@ class RunningChecks(FieldChecker):
         d = Crawl()
         allowed = tuple(Crawl.__dataclass_fields__)
         self.table(raw, kp, allowed)
+        user_agent = self.string(raw.get("user_agent", d.user_agent), (*kp, "user_agent"))
+        if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
+            # CR/LF would forge extra request headers (and the WARC would record them).
+            self.fail((*kp, "user_agent"), "must not contain control characters (CR, LF, tab…)")
         return Crawl(
-            user_agent=self.string(raw.get("user_agent", d.user_agent), (*kp, "user_agent")),
+            user_agent=user_agent,
             obey_robots=self.boolean(raw.get("obey_robots", d.obey_robots), (*kp, "obey_robots")),
             concurrency=self.integer(
-                raw.get("concurrency", d.concurrency), (*kp, "concurrency"), minimum=1
+                raw.get("concurrency", d.concurrency),
+                (*kp, "concurrency"),
+                minimum=1,
+                maximum=MAX_CONCURRENCY,
             ),
             download_timeout=self.number(
-                raw.get("download_timeout", d.download_timeout), (*kp, "download_timeout")
+                raw.get("download_timeout", d.download_timeout),
+                (*kp, "download_timeout"),
+                positive=True,
+                maximum=MAX_SECONDS,
             ),
             max_download_size=self.integer(
                 raw.get("max_download_size", d.max_download_size),
                 (*kp, "max_download_size"),
                 minimum=1024,
+                maximum=MAX_DOWNLOAD_SIZE,
             ),
-            retries=self.integer(raw.get("retries", d.retries), (*kp, "retries")),
+            retries=self.integer(
+                raw.get("retries", d.retries), (*kp, "retries"), maximum=MAX_RETRIES
+            ),
             autothrottle=self.boolean(
                 raw.get("autothrottle", d.autothrottle), (*kp, "autothrottle")
             ),
             depth_limit=self.integer(raw.get("depth_limit", d.depth_limit), (*kp, "depth_limit")),
+            max_retry_after=self.number(
+                raw.get("max_retry_after", d.max_retry_after),
+                (*kp, "max_retry_after"),
+                maximum=MAX_SECONDS,
+            ),
         )
 
     def schedule(self, raw: Any) -> Schedule:
@@ -150,9 +177,10 @@ class RunningChecks(FieldChecker):
         try:
             from zoneinfo import ZoneInfo
 
-            ZoneInfo(timezone)
+            zone = ZoneInfo(timezone)
         except Exception:
             self.fail((*kp, "timezone"), f"unknown time zone {timezone!r}")
+        self.crontab(cron, zone, (*kp, "cron"))
         return Schedule(
             cron=cron,
             timezone=timezone,
@@ -161,6 +189,15 @@ class RunningChecks(FieldChecker):
                 (*kp, "misfire_grace_seconds"),
             ),
         )
+
+    def crontab(self, cron: str, zone, keypath: tuple) -> None:
+        """Each field in range and the whole a time that exists (APScheduler's own reading)."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(cron, timezone=zone)
+        except (ValueError, TypeError, KeyError) as exc:
+            self.fail(keypath, f"not a valid crontab {cron!r}: {exc}")
 
     def cluster(self, raw: Any) -> Cluster:
         kp = ("cluster",)
@@ -187,6 +224,8 @@ class RunningChecks(FieldChecker):
                 self.strings(raw.get("formats", list(d.formats)), (*kp, "formats"))
             )
         )
+        if not formats:
+            self.fail((*kp, "formats"), f"must list at least one of {', '.join(DIGEST_FORMATS)}")
         smtp = None
         if "smtp" in raw:
             smtp = self.smtp(raw["smtp"], (*kp, "smtp"))
@@ -207,7 +246,7 @@ class RunningChecks(FieldChecker):
                 self.fail((*kp, key), "required for email delivery")
         out = dict(raw)
         out["host"] = self.string(raw["host"], (*kp, "host"))
-        out["port"] = self.integer(raw.get("port", 25), (*kp, "port"), minimum=1)
+        out["port"] = self.integer(raw.get("port", 25), (*kp, "port"), minimum=1, maximum=65535)
         out["from"] = self.string(raw["from"], (*kp, "from"))
         out["to"] = self.strings(raw["to"], (*kp, "to"))
         if not out["to"]:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from grayhound.models import Listing, Seller
+from grayhound.store.crawlschema import LISTING_LIMITS, SELLER_LIMITS, cut_to_limits
 
 LATEST_COLUMNS = (
     "url",
@@ -53,7 +54,11 @@ class CrawlData:
             )
         return table.last_pk
 
-    def finish_run(self, run_id: int, finished_at: str, status: str, stats: dict) -> None:
+    def finish_run(
+        self, run_id: int, finished_at: str, status: str, stats: dict, error: str | None = None
+    ) -> None:
+        """The run's end: its status, figures and, when it stopped early because something
+        could not be written, why (`error`)."""
         per_source = stats.get("sources", {})
         with self.db.atomic():
             for source, figures in per_source.items():
@@ -70,6 +75,7 @@ class CrawlData:
                     "listings_extracted": sum(f.get("listings", 0) for f in per_source.values()),
                     "failures": sum(f.get("failures", 0) for f in per_source.values()),
                     "stats": json.dumps(stats, default=str, sort_keys=True),
+                    "error": error,
                 },
             )
 
@@ -174,7 +180,10 @@ class CrawlData:
             "domain": seller.domain,
             "claimed_domain": seller.claimed_domain,
         }
+        cuts = cut_to_limits(latest, SELLER_LIMITS)
         latest = {k: v for k, v in latest.items() if v}
+        if cuts:
+            latest["problems"] = json.dumps(cuts)
         if found is None:
             seller_id = self._insert(
                 "sellers",
@@ -238,13 +247,13 @@ class CrawlData:
         if seller_id is None and seller_key:
             seller_id = self.seller_id(source, seller_key)
         state = {c: getattr(listing, c) for c in LATEST_COLUMNS}
+        state.update(seller_name=listing.seller, seller_domain=listing.seller_domain)
+        cuts = cut_to_limits(state, LISTING_LIMITS)
         state.update(
             seller_id=seller_id,
-            seller_name=listing.seller,
-            seller_domain=listing.seller_domain,
             field_sources=json.dumps(listing.field_sources, sort_keys=True),
             missing=json.dumps(list(listing.missing)),
-            problems=json.dumps(list(listing.problems)),
+            problems=json.dumps([*listing.problems, *cuts]),
         )
         found = self.db.execute(
             "SELECT id FROM listings WHERE canonical_url = ? AND offer_key = ?",
@@ -270,7 +279,7 @@ class CrawlData:
             self._update(
                 "listings", listing_id, {**state, "last_seen": seen_at, "last_run_id": run_id}
             )
-        observation = {c: getattr(listing, c) for c in OBSERVED_COLUMNS}
+        observation = {c: state[c] for c in OBSERVED_COLUMNS}
         self.db.execute(
             "INSERT OR IGNORE INTO observations (listing_id, crawl_run_id, observed_at, url, title,"
             " price, currency, condition, availability, seller_name, seller_domain)"
@@ -280,8 +289,8 @@ class CrawlData:
                 run_id,
                 seen_at,
                 *observation.values(),
-                listing.seller,
-                listing.seller_domain,
+                state["seller_name"],
+                state["seller_domain"],
             ],
         )
         return listing_id, is_new

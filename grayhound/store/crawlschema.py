@@ -1,11 +1,30 @@
 """The tables of what the crawler saw: crawl runs, sellers and their sightings, listings and
-their observations (the price history), failures and per-source figures. Migrations 0001 and
-0006 (`grayhound.store.migrations`); the methods that read and write them are in
-`grayhound.store.crawldata`."""
+their observations (the price history), failures and per-source figures, and the longest text
+each column keeps. Migrations 0001, 0006 and 0007 (`grayhound.store.migrations`); the methods
+that read and write them are in `grayhound.store.crawldata`."""
 
 from __future__ import annotations
 
 import sqlite_utils
+
+from grayhound.text import cut
+
+# The longest text kept per field, in characters. Longer is junk or an attack (a 1 MB title
+# once filled a 6 MB digest): `CrawlData` cuts text to these at the store boundary and records
+# the cut in the row's `problems`.
+LISTING_LIMITS = {
+    "title": 500,
+    "description": 10_000,
+    "summary": 4_000,
+    "brand": 200,
+    "sku": 200,
+    "gtin": 100,
+    "availability": 200,
+    "image": 4_096,
+    "seller_name": 300,
+    "seller_domain": 253,  # the longest DNS name
+}
+SELLER_LIMITS = {"name": 300, "profile_url": 4_096, "domain": 253, "claimed_domain": 253}
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -162,3 +181,25 @@ def add_offer_key(db: sqlite_utils.Database) -> None:
         db["listings"].add_column("offer_key", str, not_null_default="")
     db.execute("DROP INDEX IF EXISTS idx_listings_canonical_url")
     db["listings"].create_index(["canonical_url", "offer_key"], unique=True, if_not_exists=True)
+
+
+def add_cut_text_and_run_errors(db: sqlite_utils.Database) -> None:
+    """Issue 15: a seller's `problems` (like a listing's: which fields were cut to length at the
+    store boundary), and a crawl run's `error` (why it stopped early: the store or the WARC
+    evidence could not be written)."""
+    if "problems" not in db["sellers"].columns_dict:
+        db["sellers"].add_column("problems", str)
+    if "error" not in db["crawl_runs"].columns_dict:
+        db["crawl_runs"].add_column("error", str)
+
+
+def cut_to_limits(row: dict, limits: dict[str, int]) -> list[str]:
+    """Cut the text fields of `row` (in place) to their limits; say what was cut."""
+    cuts = []
+    for name, limit in limits.items():
+        value = row.get(name)
+        if isinstance(value, str):
+            row[name], was_cut = cut(value, limit)
+            if was_cut:
+                cuts.append(f"{name} cut from {len(value)} to {limit} characters")
+    return cuts

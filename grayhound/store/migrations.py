@@ -21,6 +21,7 @@ MIGRATIONS: list[Migration] = [
     ("0005_digests", digests.create_schema),
     ("0006_listing_summary", crawlschema.add_listing_summary),
     ("0007_issue17_offer_key", crawlschema.add_offer_key),
+    ("0007_issue15_cut_text_and_run_errors", crawlschema.add_cut_text_and_run_errors),
 ]
 
 

@@ -22,7 +22,7 @@ from reports.digest.health import crawl_health
 GROUPS = ("new", "changed", "still_open")
 GROUP_TITLES = {"new": "New", "changed": "Changed", "still_open": "Still open"}
 SEVERITIES = ("critical", "high", "watch")
-SINCE_RE = re.compile(r"^(\d+)\s*([mhdw])$")
+SINCE_RE = re.compile(r"^([0-9]{1,30})\s*([mhdw])$")
 SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 ITEM_FIELDS = (
     "case_id", "group", "state", "kind", "subject_id", "severity", "verdict", "score", "brand",
@@ -85,16 +85,18 @@ class Digest:
 def parse_since(text: str, now: datetime) -> str:
     """`24h`, `90m`, `7d`, `2w` before `now`, or an ISO date/time; an ISO UTC timestamp."""
     match = SINCE_RE.match(text.strip().lower())
-    if match:
-        amount, unit = int(match.group(1)), SINCE_UNITS[match.group(2)]
-        return iso(now - timedelta(**{unit: amount}))
     try:
+        if match:
+            amount, unit = int(match.group(1)), SINCE_UNITS[match.group(2)]
+            return iso(now - timedelta(**{unit: amount}))
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError:
+        raise UsageError(f"--since: {text!r} reaches before the year 1") from None
     except ValueError:
         raise UsageError(
             f"--since: expected 24h, 90m, 7d or an ISO date such as 2026-11-01, got {text!r}"
         ) from None
-    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def iso(moment: datetime) -> str:

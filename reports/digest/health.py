@@ -66,8 +66,9 @@ def source_figures(row: dict) -> dict:
 def run_warnings(run: dict) -> list[str]:
     if run.get("status") == "finished":
         return []
+    why = f" because {run['error']}" if run.get("error") else ""  # a write that failed
     return [
-        f"Crawl run {run['id']} ended {run.get('status')}: "
+        f"Crawl run {run['id']} ended {run.get('status')}{why}: "
         "the figures below are partial and some listings were not checked."
     ]
 

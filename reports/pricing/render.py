@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from reports.currency import format_money, format_signed, format_with_conversion
+from reports.links import install as install_link_filter
 from reports.pricing.build import ModelPricing, PriceReport
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.tabular import write_csv
@@ -139,7 +139,8 @@ def render_html(report: PriceReport) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=pct, day=day, web_url=web_url)
+    env.filters.update(pct=pct, day=day)
+    install_link_filter(env)
     env.globals.update(money=format_money, signed=format_signed)
     models = [_model_view(m, report.currency, price_chart_svg) for m in report.models]
     return env.get_template("prices.html").render(report=report, models=models)
@@ -230,10 +231,3 @@ def pct(value: float | None, signed: bool = True) -> str:
 
 def day(value: str | None) -> str:
     return value[:10] if value else "—"
-
-
-def web_url(value: str | None) -> str | None:
-    """Only http(s) links from crawled pages become links (no javascript: or data: URLs)."""
-    if value and urlsplit(value).scheme in ("http", "https"):
-        return value
-    return None

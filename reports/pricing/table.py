@@ -1,7 +1,8 @@
 """`grayhound prices --format table`: the competitor pricing report in the terminal (rich).
 
-Every cell built from crawled text is a `rich.text.Text`, so a seller called "[bold]x" stays
-literal instead of being read as console markup."""
+Every cell built from crawled text is a `rich.text.Text` of `terminal_text`: a seller called
+"[bold]x" stays literal instead of being read as console markup, and one whose name carries
+escape sequences (clear screen, window title, hyperlink) prints them as nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grayhound.text import terminal_text
 from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import ModelPricing, PriceReport
 
@@ -44,7 +46,7 @@ def _overview(report: PriceReport) -> Table:
     for model in report.models:
         not_converted = model.unknown_currency + model.no_rate
         table.add_row(
-            Text(model.model),
+            Text(terminal_text(model.model)),
             str(model.sellers),
             f"{model.listings}" + (f" ({not_converted} not converted)" if not_converted else ""),
             *(
@@ -64,7 +66,7 @@ def _competitors(model: ModelPricing, currency: str) -> Table:
     title = f"{model.model}: cheapest sellers" + (
         f" ({more} more in --format html)" if more else ""
     )
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(terminal_text(title)), title_justify="left")
     table.add_column("Seller / listing", overflow="fold", ratio=1)
     for name in ("Price", "vs MSRP", "vs your cost", "Margin if matched"):
         table.add_column(name, justify="right", no_wrap=True)
@@ -72,8 +74,8 @@ def _competitors(model: ModelPricing, currency: str) -> Table:
     table.add_column("Below cost since", no_wrap=True)
     for rival in shown:
         price = rival.price
-        seller = Text(f"{rival.seller} ({rival.source})")
-        seller.append(f"\n{rival.url}", style="dim")
+        seller = Text(terminal_text(f"{rival.seller} ({rival.source})"))
+        seller.append("\n" + terminal_text(rival.url), style="dim")
         table.add_row(
             seller,
             format_with_conversion(price.amount, price.currency, price.converted, currency),
