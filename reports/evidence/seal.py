@@ -51,6 +51,10 @@ def generate_keypair(out: Path) -> tuple[Path, Path, str]:
     for path in (out, public_path):
         if path.exists() or path.is_symlink():
             raise GrayhoundError(f"{path}: already exists; refusing to overwrite a key")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise GrayhoundError(f"{out.parent}: cannot create folder: {exc.strerror}") from None
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cryptography import x509
 from rfc3161_client import (
+    HashAlgorithm,
     TimestampRequestBuilder,
     VerificationError,
     VerifierBuilder,
@@ -46,8 +47,14 @@ class Stamp:
 
 def request_token(url: str, manifest: bytes, *, ca_pem: bytes | None, timeout: float) -> bytes:
     """POST a timestamp request for SHA-256(manifest) to `url`; return the checked reply."""
-    request = TimestampRequestBuilder().data(manifest).nonce(nonce=True)
-    request = request.cert_request(cert_request=True).build()
+    request = (  # SHA-256 so the token names the manifest's own digest (the default is SHA-512)
+        TimestampRequestBuilder()
+        .data(manifest)
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .nonce(nonce=True)
+        .cert_request(cert_request=True)
+        .build()
+    )
     post = urllib.request.Request(
         url, data=request.as_bytes(), headers={"Content-Type": REQUEST_TYPE}, method="POST"
     )
