@@ -171,10 +171,10 @@ def _read_warc(name: str, reader, result: Verification) -> dict | None:
     offset = 0
     try:
         for record in iterator:
-            offset = iterator.get_record_offset()
-            stream = record.content_stream()
-            while stream.read(untrusted.CHUNK):
+            # the raw block, not content_stream(): that would also inflate a gzip-encoded body
+            while record.raw_stream.read(untrusted.CHUNK):
                 pass
+            offset = iterator.get_record_offset()
             result.records_checked += 1
             headers = record.rec_headers
             records[offset] = (

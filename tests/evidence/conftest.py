@@ -436,10 +436,9 @@ class Attacker:
         out = io.BytesIO()
         records = ArchiveIterator(io.BytesIO(warc))
         for record in records:
-            offset = records.get_record_offset()
+            # read the body first: asking for the offset reads the record to its end
             raw = record.raw_stream.read() if record.rec_type == "response" else None
-            records.read_to_end()
-            length = records.get_record_length()
+            offset, length = records.get_record_offset(), records.get_record_length()
             self.offsets[offset] = out.tell()
             if raw is None or old not in raw:
                 out.write(warc[offset : offset + length])
