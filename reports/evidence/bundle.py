@@ -85,6 +85,8 @@ def export_bundle(
         renderer, captures, entries, layout, lambda c: payload_of(c, warc, placed)
     )
     files.update(images.files)
+    if renderer is None:
+        images.note = renderer_note or "no page images: none were asked for"
     signer = signer_info(sealing.signing_key.public_key()) if sealing.signing_key else None
     seal = {
         "signature": signer.as_dict() if signer else None,
@@ -104,7 +106,7 @@ def export_bundle(
         "captures": entries,
         "findings": docs.findings,
         "price_timeline": docs.timeline,
-        "page_images": {"rendered": images.rendered, "note": images.note or renderer_note},
+        "page_images": {"rendered": images.rendered, "note": images.note},
         "files": _file_list(files),
         "custody_head": custody_head,
         "seal": seal,
@@ -126,7 +128,7 @@ def export_bundle(
         signed_by=signer.fingerprint if signer else None,
         stamp=stamp,
         images=images.rendered,
-        images_note=images.note or renderer_note,
+        images_note=images.note,
     )
 
 

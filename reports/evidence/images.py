@@ -22,8 +22,9 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 VIEWPORT = {"width": 1280, "height": 900}
 LOAD_TIMEOUT_MS = 30_000
 MAX_PNG_HEIGHT = 16_000  # a full-page screenshot beyond this is cut (Chromium's own limit ~16k)
-# Served with every capture: a second lock on scripts and on anything not from the loopback host.
-CSP = "script-src 'none'; object-src 'none'; frame-src 'none'; default-src 'self' data:"
+# Served with every capture: a second lock on scripts (the context already disables them). Other
+# requests are left to the route handler, which refuses and counts each one.
+CSP = "script-src 'none'"
 BANNER_SCRIPT = """(fields) => {
   const banner = document.createElement('div');
   banner.setAttribute('style', 'all:initial;display:block;box-sizing:border-box;width:100%;'

@@ -28,7 +28,6 @@ def page_images(renderer, captures, entries, layout, payload: Callable) -> Image
     """Render the distinct pages of `captures`; record each image's paths in its `entries`."""
     images = Images()
     if renderer is None:
-        images.note = "no page images: no browser was available for this export"
         return images
     pictured: dict[tuple[str, str], tuple[str, str]] = {}
     failures = []

@@ -101,7 +101,7 @@ def test_the_consistent_forgery_passes_unsigned_but_is_caught_when_signed(
     attacker(unsigned).change_price(b"499.00", b"  1.00").rewrite_custody("mallory").seal()
     forged = verify_bundle(unsigned)
     assert forged.ok, forged.problems  # what a digest alone cannot catch: the reason for seals
-    assert b'$  1.00<' in warc_payloads(bundle_files(unsigned)["evidence.warc.gz"])
+    assert b"$  1.00<" in warc_payloads(bundle_files(unsigned)["evidence.warc.gz"])
     assert any(n.startswith("signature: none") for n in forged.notes)
 
     key, _ = signing_key
