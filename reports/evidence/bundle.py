@@ -106,7 +106,11 @@ def export_bundle(
         "captures": entries,
         "findings": docs.findings,
         "price_timeline": docs.timeline,
-        "page_images": {"rendered": images.rendered, "note": images.note},
+        "page_images": {
+            "rendered": images.rendered,
+            "note": images.note,
+            "renderer": getattr(renderer, "version", None),  # the browser's version
+        },
         "files": _file_list(files),
         "custody_head": custody_head,
         "seal": seal,
