@@ -6,5 +6,5 @@ Chromium (`pictures`, `images`), inert snapshots (`snapshot`) and verification o
 vouches for (`verify`, `sealcheck`, `untrusted`).
 
 May import: `reports` (currency, tabular), `crawler.capture.warc` (to read WARC records), the
-spine's leaves and store. Never fetches: the TSA request is made by the function the
-orchestration passes in."""
+spine's leaves and store. Never crawls: its one network request, to the configured TSA, is
+`timestamp.request_token`, which only the orchestration calls."""
