@@ -1,6 +1,9 @@
-"""`grayhound evidence export` and `grayhound evidence verify`: bundles for legal teams."""
+"""`grayhound evidence export`, `verify` and `keygen`: bundles for legal teams."""
 
 from __future__ import annotations
+
+import contextlib
+from pathlib import Path
 
 import click
 
@@ -14,7 +17,7 @@ BUNDLE_MARKS = (b"manifest.json",)
 
 @click.group()
 def evidence() -> None:
-    """Evidence bundles: every capture of a listing or seller, verifiable by hash."""
+    """Evidence bundles: every capture of a listing or seller, sealed and verifiable."""
 
 
 @evidence.command("export")
@@ -23,15 +26,32 @@ def evidence() -> None:
 @click.option(
     "--case", "case_id", type=STORE_ID, default=None, help="Case number from the digest (#12)."
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle .zip.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["zip", "wacz"]),
+    default="zip",
+    show_default=True,
+    help="A zip, or a WACZ package that ReplayWeb.page opens.",
+)
+@click.option("--no-images", is_flag=True, help="Skip the page images (no browser started).")
 @force_option
 @config_option
 def evidence_export(
-    listing_id: int | None, seller_id: int | None, case_id: int | None, out: str, force: bool
+    listing_id: int | None,
+    seller_id: int | None,
+    case_id: int | None,
+    out: str,
+    fmt: str,
+    no_images: bool,
+    force: bool,
 ) -> int:
-    """Write a zip with every WARC capture of a listing or seller across runs, inert HTML
-    snapshots, manifest.json (SHA-256 of every file), custody.log, summary.html and a
-    declaration for the custodian to sign.
+    """Write a bundle with every WARC capture of a listing or seller across runs, a PNG and PDF
+    of each captured page (rendered offline from the capture), inert HTML snapshots,
+    manifest.json (SHA-256 of every file), a hash-chained custody.log, summary.html and .pdf,
+    and a declaration for the custodian to sign. With [evidence] signing_key the manifest
+    digest is signed; with [evidence] tsa_url it is timestamped (RFC 3161).
 
     Example: grayhound evidence export --case 12 --out case-12.zip"""
     from grayhound.store import open_store
@@ -42,6 +62,7 @@ def evidence_export(
         raise click.UsageError("give exactly one of --listing ID, --seller ID or --case N")
     config = current_config()
     target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
+    sealing = _sealing(config.evidence)
     with open_store(config.storage.database, create=False) as store:
         if case_id is not None:
             kind, subject_id = _case_subject(store, case_id)
@@ -49,15 +70,69 @@ def evidence_export(
             kind, subject_id = "listing", listing_id
         else:
             kind, subject_id = "seller", seller_id
-        with replaced_path(target) as temporary:
-            result = export_bundle(store, config, kind, subject_id, temporary)
+        with _renderer(not no_images) as (renderer, note), replaced_path(target) as temporary:
+            result = export_bundle(
+                store,
+                config,
+                kind,
+                subject_id,
+                temporary,
+                fmt=fmt,
+                sealing=sealing,
+                renderer=renderer,
+                renderer_note=note,
+            )
     click.echo(
         f"wrote {target}: {kind} #{subject_id}, {result.captures} captures,"
-        f" {result.files} files; manifest.json SHA-256 {result.manifest_sha256}"
+        f" {result.files} files, {result.images} page images; manifest.json SHA-256"
+        f" {result.manifest_sha256}"
     )
+    if result.signed_by:
+        click.echo(f"signed with key {result.signed_by}")
+    if result.stamp:
+        click.echo(f"timestamped {result.stamp.time} by {result.stamp.tsa}")
+    if result.images_note and not no_images:
+        click.echo(f"grayhound: warning: {result.images_note}", err=True)
     if not result.captures:
         click.echo(f"grayhound: warning: no captures recorded for {kind} #{subject_id}", err=True)
     return 0
+
+
+def _sealing(settings):
+    from reports.evidence.bundle import Sealing
+    from reports.evidence.seal import load_signing_key
+    from reports.evidence.timestamp import read_ca, request_token
+
+    key = load_signing_key(settings.signing_key) if settings.signing_key else None
+    ca = read_ca(settings.tsa_ca) if settings.tsa_ca else None
+    timestamper = None
+    if settings.tsa_url:
+
+        def timestamper(manifest: bytes) -> bytes:
+            return request_token(
+                settings.tsa_url, manifest, ca_pem=ca, timeout=settings.tsa_timeout
+            )
+
+    return Sealing(key, timestamper, settings.tsa_url, ca)
+
+
+@contextlib.contextmanager
+def _renderer(wanted: bool):
+    """(renderer or None, why none): a browser for the page images, started once."""
+    if not wanted:
+        yield None, "page images skipped (--no-images)"
+        return
+    from reports.evidence.images import PageRenderer, Unavailable
+
+    try:
+        renderer = PageRenderer().__enter__()
+    except Unavailable as exc:
+        yield None, f"no page images: {exc}"
+        return
+    try:
+        yield renderer, None
+    finally:
+        renderer.__exit__(None, None, None)
 
 
 def _case_subject(store, case_id: int) -> tuple[str, int]:
@@ -71,24 +146,78 @@ def _case_subject(store, case_id: int) -> tuple[str, int]:
 
 @evidence.command("verify")
 @click.argument("bundle", type=click.Path(dir_okay=False))
-def evidence_verify(bundle: str) -> int:
-    """Recompute every hash in a bundle and parse every WARC record; exit 0 when intact,
-    1 naming each file that changed, is missing or is extra.
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The public key (KEYFILE.pub) the bundle must be signed with.",
+)
+@click.option("--fingerprint", default=None, help="SHA-256 fingerprint of that key, instead.")
+@click.option("--expect", default=None, help="The manifest SHA-256 recorded at export.")
+@click.option(
+    "--tsa-ca",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The TSA's CA certificate (PEM) you trust, to check the timestamp against.",
+)
+def evidence_verify(
+    bundle: str, key_path: str | None, fingerprint: str | None, expect: str | None, tsa_ca
+) -> int:
+    """Recompute every hash in a bundle (.zip or .wacz), parse every WARC record, follow the
+    custody log's chain and check the signature and timestamp over the manifest; exit 0 when
+    intact (and signed by the key given), 1 naming each problem in one line.
 
-    Example: grayhound evidence verify listing-42.zip"""
+    Example: grayhound evidence verify --key grayhound-key.pub listing-42.zip"""
     from reports.evidence.verify import verify_bundle
 
-    result = verify_bundle(bundle)
+    trust = _trust(key_path, fingerprint, expect, tsa_ca)
+    result = verify_bundle(bundle, trust)
     if result.ok:
         click.echo(
             f"{bundle}: intact: {result.files_checked} files, {result.records_checked} WARC"
             f" records; manifest.json SHA-256 {result.manifest_sha256}"
         )
+        for note in result.notes:
+            click.echo(f"  {note}")
         return 0
     click.echo(f"{terminal_text(bundle)}: FAILED verification", err=True)
     for problem in result.problems:  # may quote entry names from a hostile bundle
         click.echo(f"  {terminal_text(problem)}")
     return 1
+
+
+def _trust(key_path, fingerprint, expect, tsa_ca):
+    from reports.evidence.seal import load_public_key, normalise_fingerprint, signer_info
+    from reports.evidence.sealcheck import Trust
+    from reports.evidence.timestamp import read_ca
+
+    if key_path and fingerprint:
+        raise click.UsageError("give --key or --fingerprint, not both")
+    if key_path:
+        fingerprint = signer_info(load_public_key(Path(key_path))).fingerprint
+    elif fingerprint:
+        fingerprint = normalise_fingerprint(fingerprint)
+    if expect:
+        expect = normalise_fingerprint(expect, "--expect")
+    ca = read_ca(Path(tsa_ca)) if tsa_ca else None
+    return Trust(fingerprint=fingerprint, expect=expect, tsa_ca=ca)
+
+
+@evidence.command("keygen")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Private key file.")
+def evidence_keygen(out: str) -> int:
+    """Write an Ed25519 key pair for signing bundles: KEYFILE (private, mode 0600) and
+    KEYFILE.pub; never overwrites a key. Point [evidence] signing_key at KEYFILE, and give
+    KEYFILE.pub (or its fingerprint) to whoever verifies.
+
+    Example: grayhound evidence keygen --out keys/grayhound"""
+    from reports.evidence.seal import generate_keypair
+
+    private, public, fingerprint = generate_keypair(Path(out))
+    click.echo(f"wrote {private} (private, mode 0600) and {public}")
+    click.echo(f"fingerprint (SHA-256): {fingerprint}")
+    return 0
 
 
 COMMANDS = [evidence]

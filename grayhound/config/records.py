@@ -129,6 +129,17 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """[evidence]: how bundles are sealed. Without a key a bundle is unsigned; without a TSA it
+    carries no trusted time."""
+
+    signing_key: Path | None = None  # Ed25519 private key (PEM) from `evidence keygen`
+    tsa_url: str | None = None  # RFC 3161 time-stamping authority
+    tsa_ca: Path | None = None  # the TSA's CA certificate (PEM): tokens are checked against it
+    tsa_timeout: float = 20.0  # seconds to wait for the TSA
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     storage: Storage
@@ -141,6 +152,7 @@ class Config:
     schedule: Schedule = Schedule()
     cluster: Cluster = Cluster()
     digest: Digest = Digest()
+    evidence: Evidence = Evidence()
 
     def source(self, name: str) -> Source:
         for source in self.sources:

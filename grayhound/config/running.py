@@ -16,6 +16,7 @@ from grayhound.config.records import (
     Cluster,
     Crawl,
     Digest,
+    Evidence,
     Schedule,
     Source,
     Storage,
@@ -253,3 +254,24 @@ class RunningChecks(FieldChecker):
             self.fail((*kp, "to"), "must list at least one recipient")
         out["starttls"] = self.boolean(raw.get("starttls", False), (*kp, "starttls"))
         return out
+
+    def evidence(self, raw: Any) -> Evidence:
+        kp = ("evidence",)
+        self.table(raw, kp, ("signing_key", "tsa_url", "tsa_ca", "tsa_timeout"))
+        tsa_url = None
+        if "tsa_url" in raw:
+            tsa_url = self.string(raw["tsa_url"], (*kp, "tsa_url"))
+            if not re.match(r"^https?://[^/\s]+", tsa_url, re.IGNORECASE):
+                self.fail((*kp, "tsa_url"), f"expected an http(s) URL, got {tsa_url!r}")
+        timeout = self.number(raw.get("tsa_timeout", Evidence.tsa_timeout), (*kp, "tsa_timeout"))
+        if not 0 < timeout <= 600:
+            self.fail((*kp, "tsa_timeout"), f"must be between 0 and 600 seconds, got {timeout}")
+        return Evidence(
+            signing_key=self.optional_path(raw, "signing_key", kp),
+            tsa_url=tsa_url,
+            tsa_ca=self.optional_path(raw, "tsa_ca", kp),
+            tsa_timeout=timeout,
+        )
+
+    def optional_path(self, raw: dict, key: str, kp: tuple):
+        return self.path_of(raw[key], (*kp, key)) if key in raw else None

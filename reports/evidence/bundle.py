@@ -13,23 +13,38 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import io
 import json
 import socket
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from warcio.archiveiterator import ArchiveIterator
 
 from grayhound import __version__
 from grayhound.errors import GrayhoundError
 from reports.evidence import docs as evidence_docs
+from reports.evidence import pictures, wacz
+from reports.evidence.custody import render_custody
+from reports.evidence.layout import LAYOUTS, SIGNATURE, TIMESTAMP, Layout
+from reports.evidence.records import bundle_warc, payload_of
+from reports.evidence.seal import sign_digest, signer_info
 from reports.evidence.snapshot import render_snapshot
+from reports.evidence.timestamp import Stamp, check_token
 
-BUNDLE_FORMAT = "grayhound-evidence-bundle/1"
-WARC_NAME = "evidence.warc.gz"
+BUNDLE_FORMAT = "grayhound-evidence-bundle/2"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same data zips to the same bytes
+FORMATS = tuple(LAYOUTS)
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """How an export is sealed: an Ed25519 key, and a function asking a TSA for a token over
+    the manifest (the orchestration supplies it: reports never reach the network)."""
+
+    signing_key: object | None = None  # Ed25519PrivateKey
+    timestamper: Callable[[bytes], bytes] | None = None
+    tsa_url: str | None = None
+    tsa_ca_pem: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -38,45 +53,159 @@ class ExportResult:
     captures: int
     files: int
     manifest_sha256: str
+    signed_by: str | None = None  # the key's fingerprint
+    stamp: Stamp | None = None
+    images: int = 0
+    images_note: str | None = None  # why there are none, when there are none
 
 
 def export_bundle(
-    store, config, subject_kind: str, subject_id: int, out: Path, *, event: dict | None = None
+    store,
+    config,
+    subject_kind: str,
+    subject_id: int,
+    out: Path,
+    *,
+    event: dict | None = None,
+    fmt: str = "zip",
+    sealing: Sealing | None = None,
+    renderer=None,
+    renderer_note: str | None = None,
 ) -> ExportResult:
-    """Write the evidence bundle of one listing or seller to `out` (a .zip)."""
+    """Write the evidence bundle of one listing or seller to `out` (.zip or .wacz)."""
+    layout, sealing = LAYOUTS[fmt], sealing or Sealing()
     subject = evidence_docs.subject_of(store, subject_kind, subject_id)
     captures = store.captures_of(subject_kind, subject_id)
-    warc, placed = _bundle_warc(Path(config.storage.evidence_dir), captures)
-    files = {WARC_NAME: warc}
+    warc, placed = bundle_warc(Path(config.storage.evidence_dir), captures)
+    files = {layout.warc: warc}
+    entries = [_capture_entry(c, placed, layout) for c in captures]
     for capture in captures:
-        files[_snapshot_name(capture)] = _snapshot(capture, warc, placed)
-    findings = evidence_docs.findings_of(store, subject)
-    timeline = evidence_docs.timeline_of(store, subject)
-    capture_entries = [_capture_entry(c, placed) for c in captures]
-    files["summary.html"] = evidence_docs.render_summary(
-        subject, capture_entries, findings, timeline, __version__
+        files[layout.snapshot(capture["id"])] = _snapshot(capture, warc, placed)
+    images = pictures.page_images(
+        renderer, captures, entries, layout, lambda c: payload_of(c, warc, placed)
     )
-    files["declaration.txt"] = evidence_docs.render_declaration(
-        subject, capture_entries, _file_list(files), __version__
-    )
+    files.update(images.files)
+    if renderer is None:
+        images.note = renderer_note or "no page images: none were asked for"
+    signer = signer_info(sealing.signing_key.public_key()) if sealing.signing_key else None
+    seal = {
+        "signature": signer.as_dict() if signer else None,
+        "timestamp": _tsa_block(sealing),
+    }
+    docs = _documents(store, subject, entries, layout, seal, images, renderer, dict(files))
+    files.update(docs.files)
     event = event or export_event()
-    files["custody.log"] = evidence_docs.render_custody(captures, subject, event)
+    files[layout.custody], custody_head = render_custody(captures, subject, event)
+    if fmt == "wacz":
+        files.update(wacz.index_and_pages(warc, layout.warc, entries))
     manifest = {
         "format": BUNDLE_FORMAT,
         "tool": {"name": "grayhound", "version": __version__},
         "config_sha256": _config_sha256(config),
         "subject": subject["identity"],
-        "captures": capture_entries,
-        "findings": findings,
-        "price_timeline": timeline,
+        "captures": entries,
+        "findings": docs.findings,
+        "price_timeline": docs.timeline,
+        "page_images": {
+            "rendered": images.rendered,
+            "note": images.note,
+            "renderer": getattr(renderer, "version", None),  # the browser's version
+        },
         "files": _file_list(files),
+        "custody_head": custody_head,
+        "seal": seal,
         "export": event,
     }
-    files["manifest.json"] = manifest_bytes(manifest)
+    files[layout.manifest] = manifest_bytes(manifest)
+    digest = sha256_hex(files[layout.manifest])
+    stamp = _seal(files, layout, sealing, digest)
+    if fmt == "wacz":
+        _add_datapackage(files, subject, entries, event)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _write_zip(out, files)
-    return ExportResult(out, len(captures), len(files), sha256_hex(files["manifest.json"]))
+    return ExportResult(
+        out,
+        len(captures),
+        len(files),
+        digest,
+        signed_by=signer.fingerprint if signer else None,
+        stamp=stamp,
+        images=images.rendered,
+        images_note=images.note,
+    )
+
+
+@dataclass(frozen=True)
+class _Documents:
+    files: dict
+    findings: list
+    timeline: list
+
+
+def _documents(
+    store, subject, entries, layout: Layout, seal, images, renderer, files_so_far: dict
+) -> _Documents:
+    """summary.html (and its PDF when a browser is at hand) and declaration.txt."""
+    findings = evidence_docs.findings_of(store, subject)
+    timeline = evidence_docs.timeline_of(store, subject)
+    summary = evidence_docs.render_summary(
+        subject,
+        entries,
+        findings,
+        timeline,
+        __version__,
+        layout=layout,
+        seal=seal,
+        images=images,
+        files=_file_list(files_so_far),
+    )
+    files = {layout.summary: summary}
+    if renderer is not None:
+        shown = {path: (data, "image/png") for path, data in images.files.items()}
+        files[layout.summary_pdf] = renderer.document(summary, shown)
+    files[layout.declaration] = evidence_docs.render_declaration(
+        subject, entries, _file_list({**images.files, **files}), __version__
+    )
+    return _Documents(files, findings, timeline)
+
+
+def _tsa_block(sealing: Sealing) -> dict | None:
+    if sealing.timestamper is None:
+        return None
+    ca = sealing.tsa_ca_pem.decode("ascii", "replace") if sealing.tsa_ca_pem else None
+    return {"tsa_url": sealing.tsa_url, "ca_pem": ca}
+
+
+def _seal(files: dict, layout: Layout, sealing: Sealing, digest: str) -> Stamp | None:
+    """Sign the manifest digest and obtain a timestamp over it; both go beside the manifest."""
+    if sealing.signing_key is not None:
+        files[SIGNATURE] = canonical_json(sign_digest(sealing.signing_key, digest))
+    if sealing.timestamper is None:
+        return None
+    files[TIMESTAMP] = sealing.timestamper(files[layout.manifest])
+    problem, stamp = check_token(
+        files[TIMESTAMP], digest, trusted_ca=sealing.tsa_ca_pem, bundle_ca=None
+    )
+    if problem:
+        raise GrayhoundError(f"{sealing.tsa_url}: {problem}")
+    return stamp
+
+
+def _add_datapackage(files: dict, subject: dict, entries: list[dict], event: dict) -> None:
+    identity = subject["identity"]
+    main = None
+    pages = [e for e in entries if "html" in (e.get("content_type") or "")]
+    if pages:
+        main = (pages[-1]["url"], pages[-1]["fetched_at"])
+    package, digest = wacz.datapackage(
+        files,
+        title=f"grayhound evidence: {identity['kind']} #{identity['id']}",
+        created=event["exported_at"],
+        version=__version__,
+        main=main,
+    )
+    files["datapackage.json"], files["datapackage-digest.json"] = package, digest
 
 
 def export_event() -> dict:
@@ -103,69 +232,9 @@ def manifest_bytes(manifest: dict) -> bytes:
     return canonical_json({**body, "manifest_sha256": sha256_hex(canonical_json(body))})
 
 
-# -- the WARC file --------------------------------------------------------------------------
-def _bundle_warc(evidence_dir: Path, captures: list[dict]) -> tuple[bytes, dict]:
-    """Concatenate the stored records (each a gzip member) into one WARC file.
-
-    Returns the bytes and, per capture id, (offset, length, original offset or None)."""
-    out, seen, placed = io.BytesIO(), {}, {}
-
-    def place(warc_file: str, offset: int, length: int) -> int:
-        key = (warc_file, offset)
-        if key not in seen:
-            seen[key] = out.tell()
-            out.write(_read_range(evidence_dir, warc_file, offset, length))
-        return seen[key]
-
-    for capture in captures:
-        original = None
-        if capture["record_type"] == "revisit" and capture["original_warc_file"]:
-            original = place(
-                capture["original_warc_file"],
-                capture["original_offset"],
-                capture["original_length"],
-            )
-        start = place(capture["warc_file"], capture["offset"], capture["length"])
-        placed[capture["id"]] = (start, capture["length"], original)
-    return out.getvalue(), placed
-
-
-def _read_range(evidence_dir: Path, warc_file: str, offset: int, length: int) -> bytes:
-    root = evidence_dir.resolve()
-    path = (root / warc_file).resolve()
-    if root not in path.parents:
-        raise GrayhoundError(f"{warc_file}: WARC path outside evidence_dir {root}")
-    try:
-        with path.open("rb") as stream:
-            stream.seek(offset)
-            data = stream.read(length)
-    except OSError as exc:
-        raise GrayhoundError(f"{path}: cannot read WARC file: {exc.strerror}") from None
-    if len(data) != length:
-        raise GrayhoundError(f"{path}: WARC file is shorter than the index says (truncated?)")
-    return data
-
-
-def _first_record(warc: bytes, offset: int):
-    """(http headers, decoded payload) of the record at `offset` in the bundle WARC."""
-    stream = io.BytesIO(warc)
-    stream.seek(offset)
-    for record in ArchiveIterator(stream):
-        return record.http_headers, record.content_stream().read()
-    raise GrayhoundError(f"no WARC record at offset {offset}")
-
-
 # -- entries --------------------------------------------------------------------------------
-def _snapshot_name(capture: dict) -> str:
-    return f"snapshots/capture-{int(capture['id']):08d}.html"
-
-
 def _snapshot(capture: dict, warc: bytes, placed: dict) -> bytes:
-    start, _, original = placed[capture["id"]]
-    headers, body = _first_record(warc, start)
-    if original is not None:  # a revisit keeps the headers; the body is the original's
-        _, body = _first_record(warc, original)
-    content_type = headers.get_header("Content-Type") if headers else capture["content_type"]
+    content_type, body = payload_of(capture, warc, placed)
     banner = {
         "URL": capture["url"],
         "Captured (UTC)": capture["fetched_at"],
@@ -177,7 +246,7 @@ def _snapshot(capture: dict, warc: bytes, placed: dict) -> bytes:
     return render_snapshot(body, content_type, banner)
 
 
-def _capture_entry(capture: dict, placed: dict) -> dict:
+def _capture_entry(capture: dict, placed: dict, layout: Layout) -> dict:
     start, length, original = placed[capture["id"]]
     return {
         "capture_id": capture["id"],
@@ -192,11 +261,13 @@ def _capture_entry(capture: dict, placed: dict) -> dict:
         "source": capture["source"],
         "listing_id": capture["listing_id"],
         "seller_id": capture["seller_id"],
-        "warc_file": WARC_NAME,
+        "warc_file": layout.warc,
         "warc_offset": start,
         "warc_length": length,
         "original_warc_offset": original,
-        "snapshot": _snapshot_name(capture),
+        "snapshot": layout.snapshot(capture["id"]),
+        "image_png": None,  # set when the page is pictured
+        "image_pdf": None,
     }
 
 
@@ -220,6 +291,6 @@ def _write_zip(out: Path, files: dict[str, bytes]) -> None:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.create_system = 3
             info.external_attr = 0o644 << 16
-            stored = name.endswith(".gz")  # already compressed
+            stored = name.endswith((".gz", ".png", ".tsr"))  # compressed, or too small to gain
             info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             archive.writestr(info, files[name])

@@ -1,17 +1,17 @@
-"""The human-readable parts of an evidence bundle: summary, declaration and custody log.
+"""The human-readable parts of an evidence bundle: summary and declaration (the custody log is
+in `custody`).
 
-All three are functions of the store's data (and, for the custody log, the export event), so
-the same database renders the same bytes. Listing text is escaped by jinja2 in HTML and has
-its control characters removed in text files."""
+Both are functions of the store's data, so the same database renders the same bytes. Listing
+text is escaped by jinja2 in HTML and has its control characters removed in text files."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from grayhound.errors import GrayhoundError
+from reports.evidence import texts
 
 FINDING_FIELDS = (
     "id",
@@ -89,10 +89,20 @@ def timeline_of(store, subject: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["observed_at"], r["listing_id"]))
 
 
-def render_summary(subject, captures, findings, timeline, version: str) -> bytes:
+def render_summary(
+    subject, captures, findings, timeline, version: str, *, layout, seal: dict, images, files=()
+) -> bytes:
+    """summary.html: who, what, when, why flagged, the price timeline, the page images, the
+    digests, and what the signature and timestamp will prove, in plain words."""
     template = _templates().get_template("summary.html.j2")
     times = [c["fetched_at"] for c in captures]
     html = template.render(
+        seal=seal,
+        images=images,
+        files=files,
+        up=layout.up,
+        warc=layout.warc,
+        manifest=layout.manifest,
         subject=subject,
         identity=subject["identity"],
         seller=subject["seller"],
@@ -147,57 +157,16 @@ def render_declaration(subject, captures, files, version: str) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def render_custody(captures: list[dict], subject: dict, event: dict) -> bytes:
-    """One line per capture, then one for this export: UTC time, host, user, action."""
-    lines = []
-    for c in captures:
-        lines.append(
-            _custody_line(
-                c["fetched_at"],
-                c["host"],
-                c["user"],
-                "captured",
-                capture=c["id"],
-                run=c["crawl_run_id"],
-                status=c["status"],
-                url=c["url"],
-                sha256=c["payload_sha256"],
-                warc=f"{c['warc_file']}@{c['offset']}",
-            )
-        )
-    identity = subject["identity"]
-    lines.append(
-        _custody_line(
-            event["exported_at"],
-            event["host"],
-            event["user"],
-            "exported",
-            subject=f"{identity['kind']}:{identity['id']}",
-            captures=len(captures),
-        )
-    )
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _custody_line(when, host, user, action, **fields) -> str:
-    parts = [str(when), f"host={_value(host)}", f"user={_value(user)}", f"action={action}"]
-    parts += [f"{k}={_value(v)}" for k, v in fields.items()]
-    return "\t".join(parts)
-
-
-def _value(value) -> str:
-    text = "" if value is None else str(value)
-    return json.dumps(text) if (not text or re.search(r"[\s\"\\]", text)) else text
-
-
 def _text(value: str) -> str:
     return CONTROL.sub(" ", value or "")
 
 
 def _templates() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("reports.evidence", "templates"),
         autoescape=True,  # every value may be listing text
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
+    texts.install(env)
+    return env

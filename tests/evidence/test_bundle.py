@@ -18,21 +18,6 @@ EVENT = {"exported_at": "2025-06-01T12:00:00.000Z", "host": "lawfirm-pc", "user"
 EXPECTED_ENTRIES = {"custody.log", "declaration.txt", "evidence.warc.gz", "manifest.json"}
 
 
-@pytest.fixture
-def two_runs(crawl, listing_page, page, store):
-    """A listing seen in two runs at two prices, plus a revisit and a 500 in between."""
-    crawl(
-        [
-            listing_page("/item/1.html", "Xiaomi 14 Pro <script>x</script>", "499.00"),
-            page("http://127.0.0.1:8301/boom.html", b"<h1>down</h1>", status=500),
-        ]
-    )
-    crawl([listing_page("/item/1.html", "Xiaomi 14 Pro <script>x</script>", "459.00")])
-    crawl([listing_page("/item/1.html", "Xiaomi 14 Pro <script>x</script>", "459.00")])
-    (listing,) = store.listings()
-    return listing
-
-
 def export(store, config, tmp_path, kind="listing", subject_id=1, name="bundle.zip", event=EVENT):
     return export_bundle(store, config, kind, subject_id, tmp_path / name, event=event).path
 

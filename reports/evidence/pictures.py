@@ -1,0 +1,76 @@
+"""Which captures of a bundle get page images, and what their banners say.
+
+One PNG and one PDF per distinct page payload (URL + payload SHA-256): a listing captured daily
+with no change is pictured once, and every capture of that payload points at the same images.
+Only HTML pages with a body are pictured; robots.txt, JSON endpoints and error pages without
+markup are not. The pictures themselves are made by `images.PageRenderer`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from grayhound import __version__
+
+PICTURED_TYPES = ("text/html", "application/xhtml")
+
+
+@dataclass
+class Images:
+    files: dict[str, bytes] = field(default_factory=dict)
+    rendered: int = 0
+    note: str | None = None  # why some or all are missing
+    shown: list[dict] = field(default_factory=list)  # for the summary: url, time, png path
+    refused_requests: int = 0
+
+
+def page_images(renderer, captures, entries, layout, payload: Callable) -> Images:
+    """Render the distinct pages of `captures`; record each image's paths in its `entries`."""
+    images = Images()
+    if renderer is None:
+        return images
+    pictured: dict[tuple[str, str], tuple[str, str]] = {}
+    failures = []
+    for capture, entry in zip(captures, entries, strict=True):
+        content_type, body = payload(capture)
+        if not _is_page(content_type, body):
+            continue
+        key = (capture["url"], capture["payload_sha256"])
+        if key not in pictured:
+            try:
+                png, pdf, refused = renderer.capture(body, content_type, banner_of(capture))
+            except Exception as exc:  # a page Chromium cannot lay out must not lose the bundle
+                failures.append(f"capture #{capture['id']}: {type(exc).__name__}")
+                continue
+            paths = (layout.image(capture["id"], "png"), layout.image(capture["id"], "pdf"))
+            images.files[paths[0]], images.files[paths[1]] = png, pdf
+            images.rendered += 1
+            images.refused_requests += refused
+            images.shown.append(
+                {"url": capture["url"], "fetched_at": capture["fetched_at"], "png": paths[0]}
+            )
+            pictured[key] = paths
+        entry["image_png"], entry["image_pdf"] = pictured[key]
+    if failures:
+        images.note = "page images not rendered for " + "; ".join(failures[:10])
+    return images
+
+
+def banner_of(capture: dict) -> list[tuple[str, str]]:
+    return [
+        ("URL", capture["url"]),
+        ("Captured (UTC)", capture["fetched_at"]),
+        ("HTTP status", str(capture["status"])),
+        ("WARC record", str(capture["record_id"])),
+        ("Payload SHA-256", capture["payload_sha256"]),
+        ("Rendered by", f"grayhound {__version__} from the stored capture, not the live site"),
+    ]
+
+
+def _is_page(content_type: str | None, body: bytes) -> bool:
+    kind = (content_type or "").lower()
+    if not body.strip():
+        return False
+    if any(kind.startswith(t) for t in PICTURED_TYPES):
+        return True
+    return not kind and body[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))

@@ -1,0 +1,143 @@
+"""Page images from the stored capture, never the live site: a fixture capture rendered by
+headless Chromium shows its known colour block (PNG pixels) and the banner (the PDF's text
+layer); the page's outside requests never leave the browser; bundles carry the images."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from reports.evidence.bundle import export_bundle
+from reports.evidence.images import PageRenderer, Unavailable, find_chromium
+from reports.evidence.verify import verify_bundle
+
+EVENT = {"exported_at": "2025-06-01T12:00:00.000Z", "host": "lawfirm-pc", "user": "custodian"}
+GREEN = (0, 200, 83)  # the fixture's colour block: 320 x 180 CSS pixels
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    try:
+        find_chromium()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    with PageRenderer() as opened:
+        yield opened
+
+
+@pytest.fixture
+def outside():
+    """A server standing in for the live web: every request it gets is a leak."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { background: red }")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+    server.server_close()
+
+
+def fixture_page(outside_origin: str) -> bytes:
+    return f"""<!DOCTYPE html><html><head><title>Redmi Note 13</title>
+<meta http-equiv="refresh" content="0; url={outside_origin}/moved">
+<link rel="stylesheet" href="{outside_origin}/site.css">
+<style>@import url("{outside_origin}/import.css"); body {{ margin: 0; font-family: sans-serif }}</style>
+</head><body>
+<div id="block" style="width:320px;height:180px;background:rgb{GREEN}"></div>
+<h1>Redmi Note 13 Pro, only 899.00 USD</h1>
+<img src="{outside_origin}/phone.jpg" width="10" height="10">
+<iframe src="{outside_origin}/frame"></iframe>
+<script>document.getElementById('block').style.background = 'red';
+fetch('{outside_origin}/beacon')</script>
+</body></html>""".encode()
+
+
+BANNER = [
+    ("URL", "http://shop.example/item/42"),
+    ("Captured (UTC)", "2025-05-30T08:15:00.000Z"),
+    ("Payload SHA-256", "ab" * 32),
+    ("Rendered by", "grayhound test"),
+]
+
+
+def test_a_capture_is_pictured_as_captured_with_its_banner_and_nothing_fetched(renderer, outside):
+    origin, hits = outside
+    png, pdf, refused = renderer.capture(fixture_page(origin), "text/html; charset=utf-8", BANNER)
+    assert hits == []  # nothing reached the stand-in for the live web
+    assert refused >= 4  # stylesheet, @import, image, frame (and the refresh)
+    pixels = numpy.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert pixels.shape[1] == 1280
+    greens = int(numpy.all(pixels == GREEN, axis=-1).sum())
+    assert greens >= 320 * 180 * 0.95  # the block, not repainted red by the page's script
+    assert not numpy.all(pixels == (255, 0, 0), axis=-1).any()  # no outside stylesheet
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("http://shop.example/item/42", "2025-05-30T08:15:00.000Z", "ab" * 32):
+        assert expected in text.replace("\n", "")
+    assert "899.00 USD" in text and "rendered offline" in text
+
+
+def test_the_banner_is_text_even_when_values_look_like_markup(renderer):
+    banner = [("URL", "<img src=x onerror=alert(1)>http://a.example/")]
+    _, pdf, _ = renderer.capture(b"<p>page</p>", "text/html", banner)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "<img src=x onerror=alert(1)>" in text
+
+
+def test_a_bundle_carries_png_and_pdf_of_each_distinct_page(
+    two_runs, store, config, tmp_path, renderer
+):
+    result = export_bundle(
+        store, config, "listing", 1, tmp_path / "b.zip", event=EVENT, renderer=renderer
+    )
+    with zipfile.ZipFile(result.path) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    pictured = [c for c in manifest["captures"] if c["image_png"]]
+    # two payloads (499.00, then 459.00 twice): two pictures, the revisit points at the second
+    assert result.images == 2 == len({c["image_png"] for c in pictured}) == len(pictured) - 1
+    for capture in pictured:
+        assert files[capture["image_png"]].startswith(b"\x89PNG")
+        assert files[capture["image_pdf"]].startswith(b"%PDF")
+    first = PdfReader(io.BytesIO(files[pictured[0]["image_pdf"]])).pages[0].extract_text()
+    assert "499.00" in first and pictured[0]["payload_sha256"] in first.replace("\n", "")
+    summary = PdfReader(io.BytesIO(files["summary.pdf"]))
+    summary_text = " ".join(p.extract_text() for p in summary.pages)
+    assert "Evidence summary: listing #1" in summary_text and "not signed" in summary_text
+    assert verify_bundle(result.path).ok
+
+
+def test_without_chromium_the_export_says_so_once_and_keeps_the_rest(
+    two_runs, config, tmp_path, capsys, monkeypatch
+):
+    from grayhound.cli import main
+
+    monkeypatch.setenv("GRAYHOUND_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "b.zip"
+    args = ["--config", str(config.path), "evidence", "export", "--listing", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("no page images") == 1 and "no-such-chromium" in captured.err
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+    assert "evidence.warc.gz" in names and not any(n.startswith("images/") for n in names)
+    assert "no-such-chromium" in manifest["page_images"]["note"]
