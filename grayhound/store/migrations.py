@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawlschema, digests, findings, reviews
+from grayhound.store import captures, crawlschema, digests, findings, networks, reviews, sellers
 from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -20,6 +20,8 @@ MIGRATIONS: list[Migration] = [
     ("0004_reviews", reviews.create_schema),
     ("0005_digests", digests.create_schema),
     ("0006_listing_summary", crawlschema.add_listing_summary),
+    ("0007_issue13_seller_identity", sellers.create_schema),
+    ("0008_issue13_seller_networks", networks.create_schema),
 ]
 
 
