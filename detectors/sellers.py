@@ -1,5 +1,13 @@
-"""Sellers judged as a whole: their display name, their own domain and the domain they claim.
-`assess_sellers(sellers, book) -> list[Finding]` (kind "seller", subject = seller key)."""
+"""Sellers judged as a whole.
+
+`assess_seller(s)` judges who a seller says it is: every name it was seen under, its own
+domains and every website it claims (a TLD swap or typo of the brand's domain is
+impersonation), the allowlist first. `seller_verdict` then adds what it sells (counts of
+suspected counterfeits, gray imports, scalper and far-below-MSRP prices, the brands it sells
+and whether it is authorized for them) and the network it belongs to, into one verdict of
+`SELLER_VERDICTS`: impersonation | suspicious | unauthorized | authorized | clean.
+`unauthorized` is informational: it resells a brand's goods without that brand's authorization
+and nothing worse was found."""
 
 from __future__ import annotations
 
@@ -23,6 +31,20 @@ class SellerFacts:
     domain: str | None = None
     claimed_domain: str | None = None  # a website the seller's page points to; not trusted
     source: str | None = None
+    names: tuple[str, ...] = ()  # every other name it was seen under (aliases)
+    domains: tuple[str, ...] = ()  # every other domain it operates (a shop's public domains)
+    claimed_domains: tuple[str, ...] = ()  # every other website it names as its own
+
+    def all_names(self) -> list[str]:
+        return list(dict.fromkeys(n for n in (self.name, *self.names) if n))
+
+    def all_domains(self) -> list[str]:
+        return list(dict.fromkeys(d for d in (self.domain, *self.domains) if d))
+
+    def all_claimed(self) -> list[str]:
+        own = set(self.all_domains())
+        found = (self.claimed_domain, *self.claimed_domains)
+        return list(dict.fromkeys(d for d in found if d and d not in own))
 
 
 def assess_sellers(sellers: Iterable[SellerFacts], book: BrandBook) -> list[Finding]:
@@ -30,18 +52,20 @@ def assess_sellers(sellers: Iterable[SellerFacts], book: BrandBook) -> list[Find
 
 
 def assess_seller(seller: SellerFacts, book: BrandBook) -> Finding:
+    """Who the seller says it is: its names, own domains and claimed websites."""
     label = seller.name or seller.domain or seller.key
     owner = _entitled(seller, book)
     if owner:
         reason = f"seller '{label}' is {owner.describe()} (matched '{owner.via}')"
         return finding("seller", seller.key, [], brand=owner.brand, clean_reason=reason)
     signals: list[Signal] = []
-    if seller.name:
-        signals.extend(_from(score_name(seller.name, book), "suspicious_name", "name"))
-    if seller.domain:
-        signals.extend(_from(score_domain(seller.domain, book), "suspicious_domain", "domain"))
-    if seller.claimed_domain:
-        signals.extend(_claimed(seller, book))
+    for name in seller.all_names():
+        what = "name" if name == label else f"also named '{name}'"
+        signals.extend(_from(score_name(name, book), "suspicious_name", what))
+    for domain in seller.all_domains():
+        signals.extend(_from(score_domain(domain, book), "suspicious_domain", "domain"))
+    for claimed in seller.all_claimed():
+        signals.extend(_claimed(claimed, book))
     impersonating = any(s.verdict == "impersonation" for s in signals)
     return finding(
         "seller",
@@ -52,11 +76,16 @@ def assess_seller(seller: SellerFacts, book: BrandBook) -> Finding:
     )
 
 
+def entitled(seller: SellerFacts, book: BrandBook) -> bool:
+    """Whether the allowlist names the seller: official, or an authorized reseller."""
+    return _entitled(seller, book) is not None
+
+
 def _entitled(seller: SellerFacts, book: BrandBook):
     """An authorized name, or an own domain that is official or authorized: clean always."""
     owners = book.allowlist.name_owners(seller.name)
-    if not owners and seller.domain:
-        owners = book.allowlist.domain_owners(host_of(seller.domain))
+    for domain in seller.all_domains():
+        owners = owners or book.allowlist.domain_owners(host_of(domain))
     return owners[0] if owners else None
 
 
@@ -74,8 +103,8 @@ def _from(component: Finding, flag: str, what: str) -> list[Signal]:
     return [first, *extra]
 
 
-def _claimed(seller: SellerFacts, book: BrandBook) -> list[Signal]:
-    host = host_of(seller.claimed_domain or "")
+def _claimed(claimed: str, book: BrandBook) -> list[Signal]:
+    host = host_of(claimed or "")
     owners = book.allowlist.domain_owners(host)
     if owners:
         owner = owners[0]

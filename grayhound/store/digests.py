@@ -9,7 +9,11 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import sqlite_utils
 
-FLAGGED = "f.is_current = 1 AND (f.verdict != 'clean' OR f.flags NOT IN ('[]', ''))"
+# An authorized seller with nothing else found is no case; an unauthorized one is (informational).
+FLAGGED = (
+    "f.is_current = 1 AND (f.verdict NOT IN ('clean', 'authorized')"
+    " OR f.flags NOT IN ('[]', ''))"
+)
 # The order SQLite's (is_current, verdict) index has always returned them in; first-time cases
 # are numbered in this order, so it is now explicit.
 FLAGGED_ORDER = "f.verdict, f.id"
