@@ -18,30 +18,42 @@ def evidence() -> None:
 @click.option("--listing", "listing_id", type=int, default=None, help="Listing id.")
 @click.option("--seller", "seller_id", type=int, default=None, help="Seller id.")
 @click.option(
+    "--network", "network_id", type=int, default=None, help="Seller network id (every seller)."
+)
+@click.option(
     "--case", "case_id", type=int, default=None, help="Case number from the digest (#12)."
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle .zip.")
 @config_option
 def evidence_export(
-    listing_id: int | None, seller_id: int | None, case_id: int | None, out: str
+    listing_id: int | None,
+    seller_id: int | None,
+    network_id: int | None,
+    case_id: int | None,
+    out: str,
 ) -> int:
-    """Write a zip with every WARC capture of a listing or seller across runs, inert HTML
+    """Write a zip with every WARC capture of a listing, a seller or a seller network (all its
+    sellers, their profiles and listings) across runs, inert HTML
     snapshots, manifest.json (SHA-256 of every file), custody.log, summary.html and a
     declaration for the custodian to sign.
 
-    Example: grayhound evidence export --case 12 --out case-12.zip"""
+    Example: grayhound evidence export --network 3 --out network-3.zip"""
     from grayhound.store import open_store
     from reports.evidence.bundle import export_bundle
 
-    given = [v for v in (listing_id, seller_id, case_id) if v is not None]
+    given = [v for v in (listing_id, seller_id, network_id, case_id) if v is not None]
     if len(given) != 1:
-        raise click.UsageError("give exactly one of --listing ID, --seller ID or --case N")
+        raise click.UsageError(
+            "give exactly one of --listing ID, --seller ID, --network ID or --case N"
+        )
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
         if case_id is not None:
             kind, subject_id = _case_subject(store, case_id)
         elif listing_id is not None:
             kind, subject_id = "listing", listing_id
+        elif network_id is not None:
+            kind, subject_id = "network", network_id
         else:
             kind, subject_id = "seller", seller_id
         result = export_bundle(store, config, kind, subject_id, Path(out))

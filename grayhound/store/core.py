@@ -16,10 +16,19 @@ from grayhound.store.networks import Networks
 from grayhound.store.pricing import PriceHistory
 from grayhound.store.reviews import Reviews
 from grayhound.store.sellers import SellerIdentity
+from grayhound.store.sellerviews import SellerViews
 
 
 class Store(
-    SellerIdentity, Networks, CrawlData, Findings, Captures, PriceHistory, Reviews, Digests
+    SellerIdentity,
+    SellerViews,
+    Networks,
+    CrawlData,
+    Findings,
+    Captures,
+    PriceHistory,
+    Reviews,
+    Digests,
 ):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 

@@ -11,8 +11,7 @@ import sqlite_utils
 
 # An authorized seller with nothing else found is no case; an unauthorized one is (informational).
 FLAGGED = (
-    "f.is_current = 1 AND (f.verdict NOT IN ('clean', 'authorized')"
-    " OR f.flags NOT IN ('[]', ''))"
+    "f.is_current = 1 AND (f.verdict NOT IN ('clean', 'authorized') OR f.flags NOT IN ('[]', ''))"
 )
 # The order SQLite's (is_current, verdict) index has always returned them in; first-time cases
 # are numbered in this order, so it is now explicit.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
@@ -312,39 +311,6 @@ class SellerIdentity:
         self._update(
             "sellers", drop, {"merged_into": keep, "merged_at": _now(), "merge_reason": reason}
         )
-
-    # -- reads --------------------------------------------------------------------------------
-    def sellers(self) -> Iterator[dict]:
-        """Every seller (merged rows left out), oldest first."""
-        yield from self.db["sellers"].rows_where("merged_into IS NULL", order_by="id")
-
-    def resolved_seller_id(self, seller_id: int) -> int:
-        """The seller an id now stands for (a merged seller's id leads to the one it joined)."""
-        for _ in range(100):
-            row = self.db.execute(
-                "SELECT merged_into FROM sellers WHERE id = ?", [seller_id]
-            ).fetchone()
-            if row is None or row[0] is None:
-                return seller_id
-            seller_id = row[0]
-        return seller_id
-
-    def seller_aliases(self, seller_id: int | None = None) -> list[dict]:
-        where, params = (None, []) if seller_id is None else ("seller_id = ?", [seller_id])
-        return list(self.db["seller_aliases"].rows_where(where, params, order_by="id"))
-
-    def aliases_by_seller(self, kinds: Iterable[str] | None = None) -> dict[int, list[dict]]:
-        """Every seller's aliases (of these kinds), in the order they were first seen."""
-        sql = "SELECT * FROM seller_aliases"
-        params: list = []
-        if kinds is not None:
-            kinds = list(kinds)
-            sql += f" WHERE kind IN ({', '.join('?' for _ in kinds)})"
-            params = kinds
-        out: dict[int, list[dict]] = {}
-        for row in self.db.query(sql + " ORDER BY id", params):
-            out.setdefault(row["seller_id"], []).append(row)
-        return out
 
 
 def _identifiers(key: str, seller: Seller) -> list[tuple[str, str, str, str]]:

@@ -43,9 +43,9 @@ class ExportResult:
 def export_bundle(
     store, config, subject_kind: str, subject_id: int, out: Path, *, event: dict | None = None
 ) -> ExportResult:
-    """Write the evidence bundle of one listing or seller to `out` (a .zip)."""
+    """Write the evidence bundle of one listing, seller or seller network to `out` (a .zip)."""
     subject = evidence_docs.subject_of(store, subject_kind, subject_id)
-    captures = store.captures_of(subject_kind, subject_id)
+    captures = store.captures_of(subject_kind, subject["identity"]["id"])
     warc, placed = _bundle_warc(Path(config.storage.evidence_dir), captures)
     files = {WARC_NAME: warc}
     for capture in captures:
