@@ -146,7 +146,7 @@ class Digests:
         (one listing's with `listing_id`)."""
         sql = f"""
             SELECT {FLAGGED_COLUMNS}, l.canonical_url AS url, l.title, l.price, l.currency,
-                   l.source, l.first_seen, l.last_seen,
+                   l.source, l.first_seen, l.last_seen, l.seller_id,
                    COALESCE(l.seller_name, s.name) AS seller_name,
                    COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain
             FROM findings f
@@ -162,6 +162,7 @@ class Digests:
         (one seller's with `seller_id`)."""
         sql = f"""
             SELECT {FLAGGED_COLUMNS}, s.profile_url AS url, s.name AS seller_name, s.source,
+                   s.id AS seller_id,
                    COALESCE(s.domain, s.claimed_domain) AS seller_domain, s.claimed_domain,
                    s.first_seen, s.last_seen,
                    (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count

@@ -115,6 +115,9 @@ class SellerIdentity:
     ) -> int:
         """Resolve a seller reference to its seller (creating or merging as the rules say),
         record its aliases and latest state, append its sighting for this run."""
+        if not self.db.conn.in_transaction:  # one transaction, also when called on its own
+            with self.db.atomic():
+                return self.record_seller(run_id, source, key, seller, seen_at, seen_on)
         found = _identifiers(key, seller)
         seller_id = self._resolve(source, found)
         latest = {
