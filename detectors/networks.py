@@ -2,7 +2,7 @@
 
 A tie is one shared value: the same registrable domain (claimed, operated, or behind a
 business email address), phone number, email address, postal address, company registration
-or VAT number, image URL, or a near-identical listing description. Sellers joined by ties,
+or VAT number, registered company name, image URL, or a near-identical listing description. Sellers joined by ties,
 directly or through each other, form a network; each network lists the ties that make it.
 
 What ties nobody: the brand's official and authorized domains (anyone can claim them), free
@@ -46,6 +46,7 @@ class SellerSignals:
     emails: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()
     company_ids: tuple[str, ...] = ()
+    legal_names: tuple[str, ...] = ()
     images: tuple[str, ...] = ()  # its listings' image URLs
     descriptions: tuple[str, ...] = ()  # its listings' descriptions
 
@@ -123,6 +124,7 @@ _WHY = {
     "email": "same email address {value}",
     "address": "same address {value}",
     "company_id": "same company or VAT number {value}",
+    "legal_name": "same legal entity {value}",
     "image": "same image {value}",
 }
 
@@ -153,6 +155,10 @@ def _keys(seller: SellerSignals, book: BrandBook) -> Iterable[tuple[str, str, st
         compact = "".join(_WORD.findall(number.upper()))
         if len(compact) >= MIN_COMPANY_ID and any(ch.isdigit() for ch in compact):
             yield "company_id", compact, number
+    for legal in seller.legal_names:
+        folded = " ".join(_WORD.findall(legal.casefold()))
+        if len(folded) >= MIN_ADDRESS and len(folded.split()) >= 2:
+            yield "legal_name", folded, legal
     for image in seller.images:
         url = image.split("#")[0].split("?")[0].strip()
         name = url.rsplit("/", 1)[-1].lower()

@@ -1,11 +1,12 @@
-"""The seller verdict: who a seller says it is (`assess_seller`), what it sells (its listings'
-judgements, counted) and whom it is tied to (its network), in one verdict of
-`SELLER_VERDICTS` with a score and the sentences that justify it.
+"""The seller verdict: who a seller says it is (`assess_seller`) and what it sells (its
+listings' judgements, counted), in one verdict of `SELLER_VERDICTS` with a score and the
+sentences that justify it. Each seller is judged on its own evidence: its network is named in
+the reasons (a note for the analyst), never counted against it.
 
 - impersonation: its names or domains present it as the brand (suspected counterfeits from it
   are counted in the reasons);
-- suspicious: brand words in its name or domains, far-below-MSRP new goods (possible
-  counterfeits), or a network shared with an impersonating or suspicious seller;
+- suspicious: brand words in its name or domains, or far-below-MSRP new goods (possible
+  counterfeits);
 - unauthorized (informational): it resells a brand's new goods without that brand's
   authorization; gray imports and scalper prices raise its score but not its verdict;
 - authorized: every brand it sells new, it is authorized for;
@@ -32,8 +33,6 @@ UNAUTHORIZED_TOP = SUSPICIOUS_AT - 0.01  # informational stays below 'suspicious
 LOW_PRICE_LISTINGS = 2
 LOW_PRICE_SHARE = 0.5
 W_LOW_PRICE = 0.5
-# A seller sharing strong signals with an impersonator is likely run by the same people.
-W_NETWORK = 0.55
 _RANK = {v: i for i, v in enumerate(("clean", "authorized", "unauthorized", "suspicious"))}
 _RANK["impersonation"] = 4
 
@@ -111,13 +110,11 @@ def seller_verdict(
         verdict = _worse(verdict, "suspicious")
         flags["price_low"] = None
     tied = _network_reason(network_peers or {})
-    if tied:
-        reasons.append(tied)
-        weights.append(W_NETWORK)
-        verdict = _worse(verdict, "suspicious")
     verdict, score = _resale(verdict, sales, book, entitled, reasons, weights, flags)
     if not reasons:
         reasons = list(identity.reasons) or [f"seller '{label}' presents no brand"]
+    if tied:  # a note for the analyst: each seller is judged on its own evidence
+        reasons.append(tied)
     return Finding("seller", identity.subject, identity.brand, score, verdict, tuple(reasons),
                    tuple(flags))  # fmt: skip
 
@@ -161,8 +158,7 @@ def _score(verdict: str, weights: list[float]) -> float:
 
 
 def _network_reason(peers: Mapping[str, str]) -> str | None:
-    """Only an impersonator taints its network: a shared phone with a seller whose name
-    merely uses a brand word proves nothing about this one."""
+    """A note naming the impersonators the seller shares strong signals with."""
     bad = sorted(name for name, verdict in peers.items() if verdict == "impersonation")
     if not bad:
         return None

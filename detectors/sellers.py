@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detectors.book import BrandBook
+from detectors.book import BrandBook, split_host
 from detectors.domains import host_of, score_domain
 from detectors.names import score_name
 from detectors.risk import Signal, finding
@@ -22,6 +22,8 @@ from grayhound.models import Finding
 
 # A seller page claiming an official domain it is not served from: unverifiable, so a hint.
 W_CLAIMED_OFFICIAL = 0.45
+# A seller claiming the brand's name on a domain the brand does not list: it poses as the brand.
+W_CLAIMED_BRAND_DOMAIN = 0.9
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,16 @@ def _entitled(seller: SellerFacts, book: BrandBook):
     return owners[0] if owners else None
 
 
+def _brand_label(host: str, book: BrandBook) -> str | None:
+    """The brand whose official label or strong term is this host's whole registrable label
+    ('xiaomi.com.co', 'mi.shop'): the domain reads as the brand's own."""
+    if not host or "." not in host:
+        return None
+    _, label, _ = split_host(host)
+    term = book.terms.by_text.get(label)
+    return book.official_labels.get(label) or (term.brand if term and term.strong else None)
+
+
 def _from(component: Finding, flag: str, what: str) -> list[Signal]:
     if component.verdict == "clean":
         return []
@@ -104,7 +116,20 @@ def _from(component: Finding, flag: str, what: str) -> list[Signal]:
 
 
 def _claimed(claimed: str, book: BrandBook) -> list[Signal]:
+    """A website the seller names as its own. The brand's official one: a claim that cannot be
+    verified (suspicious). One that reads as the brand's own but is not in its official list
+    (the brand's name on another TLD or country domain): the seller presents itself as the
+    brand, whoever owns that domain (impersonation). Anything else: the domain detector."""
     host = host_of(claimed or "")
+    own = _brand_label(host, book)
+    if own and not book.allowlist.domain_owners(host):
+        name = book.brand_name(own)
+        reason = (
+            f"claimed website '{host}' reads as {name}'s own domain but is not among its official"
+            f" domains: the seller presents itself as {name}"
+        )
+        return [Signal(W_CLAIMED_BRAND_DOMAIN, "impersonation", reason, own, "impersonation"),
+                Signal(0.0, "clean", "", own, "suspicious_domain")]  # fmt: skip
     owners = book.allowlist.domain_owners(host)
     if owners:
         owner = owners[0]

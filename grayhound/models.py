@@ -26,6 +26,7 @@ IDENTIFIER_KINDS = (
     "email",
     "address",
     "company_id",  # a company registration, VAT or tax number
+    "legal_name",  # the registered company behind it
     "seller_url",  # a seller URL a page gave, not yet told apart (the spider classifies it)
 )
 FLAGS = (

@@ -134,8 +134,16 @@ COMPANY_ID_LABEL = re.compile(
     r"\b(company (?:registration )?(?:number|no\.?)|registration (?:number|no\.?)|"
     r"registered (?:number|no\.?)|vat (?:id|number|no\.?|reg(?:istration)?\.? ?no\.?)|"
     r"tax (?:id|number|no\.?)|business (?:registration|licen[cs]e) (?:number|no\.?)|"
-    r"ust-?id(?:nr)?\.?|handelsregister(?:nummer)?)\s*:?\s*"
+    r"ust-?id(?:nr)?\.?|handelsregister(?:nummer)?|unified social credit code|"
+    r"(?:social )?credit code|business licen[cs]e|trade register(?: number| no\.?)?|"
+    r"company number|registration code)\s*:?\s*"
     r"|\b(reg\.? ?no\.?|crn|vat|tax id|hrb|siret|siren|ein|abn|uen|cif|nif)\s*:\s*",
+    re.I,
+)
+# The registered company behind a seller ("Legal entity: Shenzhen … Co., Ltd.").
+LEGAL_NAME_LABEL = re.compile(
+    r"\b(legal entity|legal name|company name|registered name|operated by|firmenname|"
+    r"raison sociale|razón social)\s*:\s*",
     re.I,
 )
 ADDRESS_LABEL = re.compile(

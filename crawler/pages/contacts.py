@@ -14,7 +14,12 @@ from urllib.parse import unquote
 import lxml.html
 
 from crawler.pages._data import LAYOUT_TOKENS
-from crawler.pages._seller_data import ADDRESS_LABEL, COMPANY_ID_LABEL, PHONE_LABEL
+from crawler.pages._seller_data import (
+    ADDRESS_LABEL,
+    COMPANY_ID_LABEL,
+    LEGAL_NAME_LABEL,
+    PHONE_LABEL,
+)
 from crawler.pages.document import Page, clean_text, hint_tokens, own_chunks
 
 # Tags of the site's chrome, whose contacts are the site's own.
@@ -45,7 +50,24 @@ def node_contacts(node: dict, via: str) -> list[tuple[str, str, str]]:
     for key in COMPANY_PROPERTIES:
         for number in _values(node.get(key)):
             found.append(("company_id", number, f"{via}.{key}"))
+    for number in _identifier_values(node.get("identifier")):
+        found.append(("company_id", number, f"{via}.identifier"))
+    for name in _values(node.get("legalName")):
+        found.append(("legal_name", name, f"{via}.legalName"))
     return found
+
+
+def _identifier_values(value: object) -> list[str]:
+    """schema.org `identifier`: a PropertyValue's value, or a plain string; only values that
+    look like a registration number (letters and digits, a digit among them)."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            item = item.get("value")
+        text = clean_text(str(item)) if isinstance(item, str | int) else ""
+        if len(text) >= 5 and any(ch.isdigit() for ch in text) and " " not in text.strip():
+            out.append(text)
+    return out
 
 
 def visible_contacts(page: Page) -> list[tuple[str, str, str]]:
@@ -84,6 +106,11 @@ def _labelled(element: lxml.html.HtmlElement, text: str) -> Iterator[tuple[str, 
                 continue
             printed = next((g for g in match.groups() if g), "")
             yield kind, number, f"profile text '{printed}'"
+    match = LEGAL_NAME_LABEL.search(text)
+    if match:
+        name = clean_text(re.split(r"\s[·|•]\s|\s{2,}", text[match.end() :])[0])
+        if 4 <= len(name) <= 120:
+            yield "legal_name", name, f"profile text '{match.group(1)}'"
     match = ADDRESS_LABEL.search(text)
     if match:
         rest = clean_text(text[match.end() :] or _next_text(element))

@@ -84,7 +84,7 @@ def alias_value(kind: str, raw: str) -> str:
     """The form identifiers are compared in: names by case, width and spacing; domains bare;
     phones by digits; company numbers by letters and digits."""
     text = unicodedata.normalize("NFKC", str(raw)).strip()
-    if kind in ("name", "address"):
+    if kind in ("name", "address", "legal_name"):
         return " ".join(text.casefold().split())
     if kind in ("website", "shop_domain", "myshopify", "site"):
         host = text.lower().split("//")[-1].split("/")[0]
@@ -185,7 +185,11 @@ class SellerIdentity:
                     profiled = {o for o in profiled if not self._other_website(o, websites)}
                 if len(profiled) == 1:
                     return profiled
-                if not profiled and owners and (kind == "website" or not websites):
+                if profiled:
+                    continue  # several profiles: nobody's in particular
+                if kind == "name":  # profile-less namesakes that claim no other website
+                    owners = {o for o in owners if not self._other_website(o, websites)}
+                if len(owners) == 1 or (owners and kind == "website"):
                     return {min(owners)}
         return set()
 
