@@ -91,7 +91,7 @@ def seller_record(row: dict, fmt: str = "jsonl") -> dict:
         "id": row["id"],
         "source": row["source"],
         "name": row["name"],
-        "aliases": [n for n in row["names"] if n != row["name"]],
+        "aliases": [n for n in row["names"] if _folded(n) != _folded(row["name"])],
         "profile_urls": row["profile_urls"],
         "claimed_domains": row["claimed_domains"],
         "verdict": row.get("verdict"),
@@ -111,6 +111,10 @@ def seller_record(row: dict, fmt: str = "jsonl") -> dict:
             f"{i['kind']}={i['raw']} ({i['via']})" for i in record["identifiers"]
         ]
     return record
+
+
+def _folded(name: str | None) -> str:
+    return " ".join((name or "").casefold().split())
 
 
 def write_sellers(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:

@@ -145,9 +145,8 @@ class SourceSpider(scrapy.Spider):
             if listing.is_product:
                 yield from self.listing_items(response, listing)
             elif role == "start" and self.site_is_seller:
-                self.store_seller = extract_seller(
-                    response.url, response.body, headers, site_is_seller=True
-                )
+                found = extract_seller(response.url, response.body, headers, site_is_seller=True)
+                self.store_seller = _with_shop_facts(self.store_seller, found)
         if self.follow_links and isinstance(response, TextResponse):
             yield from self.follow(response)
 
@@ -326,6 +325,19 @@ def capture_of(response: Response | None) -> str | None:
         return response.meta.get("capture") if response is not None else None
     except AttributeError:  # a response not tied to a request (tests, tools)
         return None
+
+
+def _with_shop_facts(known: Seller | None, page: Seller) -> Seller:
+    """The storefront's seller from its start page, with what the shop already said of itself
+    (Shopify's /meta.json: name, domain) taking precedence."""
+    if known is None:
+        return page
+    return replace(
+        page,
+        name=known.name or page.name,
+        domain=known.domain or page.domain,
+        identifiers=tuple(dict.fromkeys(known.identifiers + page.identifiers)),
+    )
 
 
 def _origin(url: str) -> str:

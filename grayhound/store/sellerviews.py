@@ -118,6 +118,6 @@ def _shown(aliases: Iterable[dict], kinds: tuple[str, ...]) -> list[str]:
     """Distinct values of these kinds as first shown, oldest first."""
     found: dict[str, str] = {}
     for alias in aliases:
-        if alias["kind"] in kinds:
+        if alias["kind"] in kinds and alias["via"] != "stored key":
             found.setdefault(alias["value"], alias["raw"] or alias["value"])
     return list(found.values())
