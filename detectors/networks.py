@@ -31,7 +31,7 @@ MIN_COMPANY_ID = 5
 SHINGLE = 4
 MIN_DESCRIPTION = 60  # characters, normalised; shorter texts say too little
 LONG_DESCRIPTION = 120  # one near-identical text this long ties; shorter ones need two
-NEAR_IDENTICAL = 0.8  # Jaccard similarity of the shingle sets
+NEAR_IDENTICAL = 0.7  # Jaccard of the shingle sets: one word changed in thirty still ties
 DESCRIPTIONS_PER_SELLER = 50  # enough to find a template; bounded work per seller
 _WORD = re.compile(r"[^\W_]+")
 
