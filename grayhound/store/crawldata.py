@@ -121,9 +121,13 @@ class CrawlData:
         WARC record it came from in "capture", which links the two. Re-delivering an item in
         the same run (a resumed crawl) changes nothing."""
         captured: dict[str, int] = {}  # WARC record id -> captures.id, within this transaction
-        with self.db.atomic():
-            for item in items:
-                self._write_item(run_id, item, captured)
+        try:
+            with self.db.atomic():
+                for item in items:
+                    self._write_item(run_id, item, captured)
+        except BaseException:
+            self.forget_seller_references()  # what the rolled-back batch wrote is gone
+            raise
 
     def _write_item(self, run_id: int, item: dict, captured: dict[str, int]) -> None:
         kind = item["type"]

@@ -119,6 +119,23 @@ class SellerIdentity:
             with self.db.atomic():
                 return self.record_seller(run_id, source, key, seller, seen_at, seen_on)
         found = _identifiers(key, seller)
+        # Every listing of a seller repeats the same reference: once per run is enough.
+        remembered = self._references().get((run_id, source, tuple(found)))
+        if remembered is not None:
+            return remembered
+        seller_id = self._record(run_id, source, key, seller, seen_at, seen_on, found)
+        self._references()[(run_id, source, tuple(found))] = seller_id
+        return seller_id
+
+    def _references(self) -> dict:
+        if getattr(self, "_reference_cache", None) is None:
+            self._reference_cache = {}
+        return self._reference_cache
+
+    def forget_seller_references(self) -> None:
+        self._reference_cache = {}
+
+    def _record(self, run_id, source, key, seller, seen_at, seen_on, found) -> int:
         seller_id = self._resolve(source, found)
         latest = {
             "name": seller.name,
@@ -283,6 +300,7 @@ class SellerIdentity:
     def merge_sellers(self, keep: int, drop: int, reason: str) -> None:
         """Make `drop` part of `keep`: its listings, aliases, sightings, captures and case move;
         its findings stay as history; its row remains, pointing at `keep`."""
+        self.forget_seller_references()
         execute = self.db.execute
         execute("UPDATE listings SET seller_id = ? WHERE seller_id = ?", [keep, drop])
         for table, column in (
