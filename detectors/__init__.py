@@ -2,13 +2,15 @@
 built once from the config. No Scrapy, no database, no network.
 
 May import: `grayhound.config` and `grayhound.models` only. Each module owns one judgement
-(`names`, `domains`, `catalog`, `prices`, `listings`, `sellers`, `risk`) or one mechanism they
+(`names`, `domains`, `catalog`, `prices`, `listings`, `sellers`, `seller_verdicts`,
+`networks`, `risk`) or one mechanism they
 share (`normalize`, `terms`, `typos`, `allowlist`, `book`); tables live in `_data.py`."""
 
 from detectors.book import BrandBook
 from detectors.listings import ListingAssessment, ListingFacts, assess_listings
 from detectors.score import score_input
-from detectors.sellers import SellerFacts, assess_sellers
+from detectors.seller_verdicts import seller_sales, seller_verdict
+from detectors.sellers import SellerFacts, assess_sellers, entitled
 
 __all__ = [
     "BrandBook",
@@ -17,5 +19,8 @@ __all__ = [
     "SellerFacts",
     "assess_listings",
     "assess_sellers",
+    "entitled",
     "score_input",
+    "seller_sales",
+    "seller_verdict",
 ]

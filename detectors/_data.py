@@ -270,3 +270,17 @@ GRAY_IMPORT_PHRASES = (
     "with eu adapter",
     "not for eu",
 )
+
+# Mail providers anyone can have an address at: a shared provider ties no sellers (a shared
+# address does).
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "yahoo.co.uk", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com",
+        "proton.me", "protonmail.com", "gmx.de", "gmx.net", "gmx.com", "web.de", "mail.ru",
+        "yandex.ru", "qq.com", "163.com", "126.com", "sina.com", "naver.com", "zoho.com",
+        "orange.fr", "free.fr", "libero.it", "t-online.de",
+    }
+)  # fmt: skip
+# Words of image file names that are a site's placeholder, not a seller's own photo.
+PLACEHOLDER_IMAGE_WORDS = ("placeholder", "no-image", "noimage", "no_image", "default", "blank")

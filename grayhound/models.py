@@ -7,6 +7,28 @@ from dataclasses import asdict, dataclass, field
 
 CONDITIONS = ("new", "used", "refurbished", "unknown")
 VERDICTS = ("impersonation", "suspicious", "clean")
+# The seller verdict (a seller judged on all its evidence); `unauthorized` is informational: it
+# resells the brand's goods without authorization and nothing worse was found.
+SELLER_VERDICTS = ("impersonation", "suspicious", "unauthorized", "authorized", "clean")
+# What names a seller, as (kind, value, via) triples: `via` says where it was read ("profile
+# JSON-LD Organization.sameAs", "/meta.json domain"). Strong kinds make two records one seller;
+# the others attach a reference that has no strong identity of its own, or tie a network.
+IDENTIFIER_KINDS = (
+    "profile",  # the seller's profile URL on the marketplace (canonical)
+    "ld_id",  # a JSON-LD @id naming the seller
+    "site",  # a storefront crawled as a source: its origin host
+    "website",  # a website the seller names as its own (host, without www.)
+    "shop_domain",  # a storefront's public domain (/meta.json domain, site_domain)
+    "myshopify",  # a Shopify shop's myshopify.com domain
+    "name",  # a display name
+    "same_as",  # a social or other profile URL it links as itself
+    "phone",
+    "email",
+    "address",
+    "company_id",  # a company registration, VAT or tax number
+    "legal_name",  # the registered company behind it
+    "seller_url",  # a seller URL a page gave, not yet told apart (the spider classifies it)
+)
 FLAGS = (
     "impersonation",
     "suspicious_name",
@@ -68,6 +90,8 @@ class Listing:
     seller: str | None = None
     seller_url: str | None = None
     seller_domain: str | None = None
+    # everything the page says about who sells: (kind, value, via), see IDENTIFIER_KINDS
+    seller_identifiers: tuple[tuple[str, str, str], ...] = ()
     field_sources: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
@@ -88,6 +112,8 @@ class Seller:
     domain: str | None = None
     claimed_domain: str | None = None  # a website the seller's page points to; not trusted
     is_seller_page: bool = False
+    # every name, URL, domain and contact the page gives for the seller: (kind, value, via)
+    identifiers: tuple[tuple[str, str, str], ...] = ()
     field_sources: dict[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 

@@ -27,7 +27,8 @@ def after_crawl(
     counts = detect_findings(config, run_id)
     echo(
         f"detect: {counts['flagged_listings']} of {counts['listings']} listings flagged, "
-        f"{counts['risky_sellers']} of {counts['sellers']} sellers impersonating or suspicious"
+        f"{counts['risky_sellers']} of {counts['sellers']} sellers impersonating or suspicious, "
+        f"{counts['networks']} seller networks"
     )
     # -- digest step (reports/digest.py): files in [digest] out_dir, email when configured --
     outputs.update(deliver_digest(config, now or datetime.now(UTC), echo=echo))
@@ -66,6 +67,8 @@ def produce_digest(
         source_stats={run["id"]: store.source_stats(run["id"]) for run in runs},
         failures=store.failures(runs[0]["id"]) if runs else [],
         previous_digest_at=previous["created_at"] if previous else None,
+        sellers={row["id"]: row for row in store.seller_rows()},
+        networks=store.networks(),
     )
     digest = build_digest(inputs)
     if record:

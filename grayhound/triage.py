@@ -21,6 +21,12 @@ AUTOMATIC_REVIEWER = "grayhound"  # the name on the log entries grayhound writes
 
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain")
 SELLER_EVIDENCE = ("seller_name", "seller_domain")
+# Listing flags that only inform (a genuine product resold without authorization): a seller's
+# dismissal covers its listings that carry nothing else.
+INFORMATIONAL = frozenset({"unauthorized_seller"})
+HELD_NOTE = "dismissed with its seller"  # how grayhound's cascaded dismissals begin
+_SELLER_RANK = {"clean": 0, "authorized": 1, "unauthorized": 2, "suspicious": 3}
+_SELLER_RANK["impersonation"] = 4
 
 
 def evidence_of(row: dict) -> dict:
@@ -78,7 +84,8 @@ def price_change(old: str | None, new: str | None) -> float | None:
 
 
 def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, now: str) -> list:
-    """Reopen every dismissed case whose evidence moved since it was dismissed.
+    """Reopen every dismissed case whose evidence moved since it was dismissed; then let the
+    listings of dismissed sellers follow them (`follow_sellers`).
 
     `subjects` maps (subject_kind, subject_id) to the flagged row with its current state; each
     gets a case if it has none. Returns the log entries written (by "grayhound")."""
@@ -86,10 +93,12 @@ def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, 
     entries = []
     for case, decision in store.last_decisions("dismissed"):
         row = subjects.get((case["subject_kind"], case["subject_id"]))
-        if row is None:
-            continue
+        if row is None or _held(decision):
+            continue  # a listing held by its seller's dismissal follows the seller
         current = evidence_of(row)
         changes = evidence_changes(decision["evidence"], current, threshold)
+        if case["subject_kind"] == "seller":
+            changes += seller_escalation(decision["evidence"], current)
         if not changes:
             continue
         note = "evidence changed since dismissal: " + "; ".join(changes)
@@ -98,7 +107,79 @@ def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, 
                 case["id"], "open", by=AUTOMATIC_REVIEWER, note=note, evidence=current, at=now
             )
         )
+    return entries + follow_sellers(store, subjects, now)
+
+
+def seller_escalation(old: dict, new: dict) -> list[str]:
+    """A seller's judgement got worse: a worse verdict, or a flag it did not carry."""
+    changes = []
+    if _SELLER_RANK.get(new.get("verdict"), 0) > _SELLER_RANK.get(old.get("verdict"), 0):
+        changes.append(f"verdict {old.get('verdict')} → {new.get('verdict')}")
+    added = sorted(set(new.get("flags") or ()) - set(old.get("flags") or ()))
+    if added:
+        changes.append("new flags: " + ", ".join(added))
+    return changes
+
+
+def follow_sellers(store: Store, subjects: dict[tuple, dict], now: str) -> list:
+    """Dismissing a seller dismisses its informational listing cases (those whose only flag is
+    `unauthorized_seller`) until the seller's evidence changes: open ones are dismissed, and
+    held ones reopen once the seller's case reopens or the listing carries more."""
+    dismissed = {
+        c["subject_id"]: c for c in store.cases("dismissed") if c["subject_kind"] == "seller"
+    }
+    held = [case for case, decision in store.last_decisions("dismissed") if _held(decision)]
+    if not dismissed and not held:
+        return []
+    entries = []
+    for case in held:
+        row = subjects.get((case["subject_kind"], case["subject_id"]))
+        if row is not None and row.get("seller_id") in dismissed and _informational(row):
+            continue
+        why = "its seller's case is open again" if row is not None else "no longer flagged"
+        if row is not None and row.get("seller_id") in dismissed:
+            why = "it now carries " + ", ".join(sorted(set(row["flags"]) - INFORMATIONAL))
+        entries.append(
+            store.set_case_state(
+                case["id"],
+                "open",
+                by=AUTOMATIC_REVIEWER,
+                note=f"reopened: {why}",
+                evidence=evidence_of(row) if row is not None else {},
+                at=now,
+            )  # fmt: skip
+        )
+    wanted = {
+        key: row
+        for key, row in subjects.items()
+        if key[0] == "listing" and row.get("seller_id") in dismissed and _informational(row)
+    }
+    for case in store.cases("open"):
+        row = wanted.get((case["subject_kind"], case["subject_id"]))
+        if row is None:
+            continue
+        seller_case = dismissed[row["seller_id"]]
+        note = f"{HELD_NOTE} (seller #{row['seller_id']}, case #{seller_case['id']}): informational"
+        entries.append(
+            store.set_case_state(
+                case["id"],
+                "dismissed",
+                by=AUTOMATIC_REVIEWER,
+                note=note,
+                evidence=evidence_of(row),
+                at=now,
+            )  # fmt: skip
+        )
     return entries
+
+
+def _held(decision: dict) -> bool:
+    return decision["by"] == AUTOMATIC_REVIEWER and (decision["note"] or "").startswith(HELD_NOTE)
+
+
+def _informational(row: Mapping) -> bool:
+    flags = set(row.get("flags") or ())
+    return bool(flags) and flags <= INFORMATIONAL and row.get("verdict") == "clean"
 
 
 def set_state(store: Store, case_ref: str, state: str, note: str, by: str | None, now: str):
@@ -109,9 +190,13 @@ def set_state(store: Store, case_ref: str, state: str, note: str, by: str | None
     if case is None:
         raise UsageError(f"no case {case_ref!r} (see `grayhound review list`)")
     evidence = subject_evidence(store, case)
-    return store.set_case_state(
+    entry = store.set_case_state(
         case["id"], state, by=by or reviewer(), note=note, evidence=evidence, at=now
     )
+    if case["subject_kind"] == "seller":  # its informational listings follow at once
+        rows = flagged_rows(store)
+        follow_sellers(store, {(r["subject_kind"], r["subject_id"]): r for r in rows}, now)
+    return entry
 
 
 def subject_evidence(store: Store, case: dict) -> dict:

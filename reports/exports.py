@@ -1,4 +1,5 @@
-"""`grayhound export listings`: every listing in its latest state, in the contract's fields."""
+"""`grayhound export listings` and `grayhound export sellers`: every listing (every seller) in
+its latest state, in the contract's fields."""
 
 from __future__ import annotations
 
@@ -26,6 +27,28 @@ LISTING_FIELDS = (
     "flags",
     "risk",
     "reasons",
+    "seller_id",
+    "seller_verdict",
+    "seller_risk",
+    "network_id",
+)
+SELLER_FIELDS = (
+    "id",
+    "source",
+    "name",
+    "aliases",
+    "profile_urls",
+    "claimed_domains",
+    "verdict",
+    "risk",
+    "reasons",
+    "listings",
+    "flag_counts",
+    "network_id",
+    "first_seen",
+    "last_seen",
+    "domain",
+    "identifiers",
 )
 
 
@@ -54,7 +77,51 @@ def listing_record(row: dict) -> dict:
         "flags": list(row.get("flags") or []),
         "risk": row.get("risk"),
         "reasons": list(row.get("reasons") or []),
+        "seller_id": row.get("seller_id"),
+        "seller_verdict": row.get("seller_verdict"),
+        "seller_risk": row.get("seller_risk"),
+        "network_id": row.get("network_id"),
     }
+
+
+def seller_record(row: dict, fmt: str = "jsonl") -> dict:
+    """One `export sellers` record from `Store.seller_rows()`. In CSV, `flag_counts` reads
+    `price_low=2;unauthorized_seller=3` and each identifier `kind=value (via)`."""
+    record = {
+        "id": row["id"],
+        "source": row["source"],
+        "name": row["name"],
+        "aliases": [n for n in row["names"] if _folded(n) != _folded(row["name"])],
+        "profile_urls": row["profile_urls"],
+        "claimed_domains": row["claimed_domains"],
+        "verdict": row.get("verdict"),
+        "risk": row.get("risk"),
+        "reasons": row.get("reasons") or [],
+        "listings": row["listings"],
+        "flag_counts": row["flag_counts"],
+        "network_id": row.get("network_id"),
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "domain": row.get("domain"),
+        "identifiers": row["identifiers"],
+    }
+    if fmt == "csv":
+        record["flag_counts"] = [f"{k}={v}" for k, v in record["flag_counts"].items()]
+        record["identifiers"] = [
+            f"{i['kind']}={i['raw']} ({i['via']})" for i in record["identifiers"]
+        ]
+    return record
+
+
+def _folded(name: str | None) -> str:
+    return " ".join((name or "").casefold().split())
+
+
+def write_sellers(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:
+    records = (seller_record(r, fmt) for r in rows)
+    if fmt == "csv":
+        return write_csv(records, SELLER_FIELDS, stream)
+    return write_jsonl(records, SELLER_FIELDS, stream)
 
 
 def write_listings(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:

@@ -33,14 +33,17 @@ class ClusterSpider:
             if shared:
                 from grayhound.models import Seller
 
-                self.__dict__["_store_seller"] = Seller(**json.loads(shared))
+                data = json.loads(shared)
+                data["identifiers"] = tuple(tuple(i) for i in data.get("identifiers") or ())
+                self.__dict__["_store_seller"] = Seller(**data)
         return self.__dict__.get("_store_seller")
 
     @store_seller.setter
     def store_seller(self, seller):
         self.__dict__["_store_seller"] = seller
         if seller is not None:
-            value = {k: seller.to_dict()[k] for k in ("name", "url", "domain", "claimed_domain")}
+            keys = ("name", "url", "domain", "claimed_domain", "identifiers")
+            value = {k: seller.to_dict()[k] for k in keys}
             self._shared_seller_call("set", json.dumps(value))
 
     def _shared_seller_call(self, method: str, *args):

@@ -124,3 +124,32 @@ SOCIAL_HOSTS = (
     "goo.gl",
     "bit.ly",
 )
+# Labels of a seller's contact details on its profile; the value follows, or sits in the next
+# cell. Group 1 is the label as printed, quoted in the provenance.
+PHONE_LABEL = re.compile(
+    r"\b(phone|telephone|tel\.?|call us|hotline|mobile|whatsapp|telefon|téléphone|teléfono|"
+    r"telefono)\s*(?:number|no\.?)?\s*:?\s*",
+    re.I,
+)
+# Short labels ("VAT", "EIN", "ABN") are also words or parts of names: only with a colon.
+COMPANY_ID_LABEL = re.compile(
+    r"\b(company (?:registration )?(?:number|no\.?)|registration (?:number|no\.?)|"
+    r"registered (?:number|no\.?)|vat (?:id|number|no\.?|reg(?:istration)?\.? ?no\.?)|"
+    r"tax (?:id|number|no\.?)|business (?:registration|licen[cs]e) (?:number|no\.?)|"
+    r"ust-?id(?:nr)?\.?|handelsregister(?:nummer)?|unified social credit code|"
+    r"(?:social )?credit code|business licen[cs]e|trade register(?: number| no\.?)?|"
+    r"company number|registration code)\s*:?\s*"
+    r"|\b(reg\.? ?no\.?|crn|vat|tax id|hrb|siret|siren|ein|abn|uen|cif|nif)\s*:\s*",
+    re.I,
+)
+# The registered company behind a seller ("Legal entity: Shenzhen … Co., Ltd.").
+LEGAL_NAME_LABEL = re.compile(
+    r"\b(legal entity|legal name|company name|registered name|operated by|firmenname|"
+    r"raison sociale|razón social)\s*:\s*",
+    re.I,
+)
+ADDRESS_LABEL = re.compile(
+    r"\b((?:business |registered |company |postal )?address|adresse|anschrift|dirección|"
+    r"indirizzo)\s*:\s*",
+    re.I,
+)

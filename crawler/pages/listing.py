@@ -122,6 +122,9 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
+    identifiers = guarded(
+        page, "seller", seller_identifiers, values, sources, jsonld, microdata, page
+    )
     evidence = Evidence(
         page, layout, jsonld, microdata, meta, bool(chosen.get("price")),
         bool(state.get("price")), text, hint or values.get("title"), jsonld.nodes,
@@ -138,6 +141,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
         url=url,
         canonical_url=guarded(page, "canonical", _canonical, page),
         summary=text.get("summary"),
+        seller_identifiers=identifiers or (),
         field_sources=sources,
         missing=tuple(f for f in CONTRACT_FIELDS if values.get(f) in (None, "unknown")),
         problems=tuple(dict.fromkeys(page.problems)),
@@ -274,6 +278,30 @@ def _fill_seller(values, sources, jsonld: SchemaRead, meta: dict, page: Page, su
     site = (names[0].strip() if names else None) or meta.get("site_name")
     if site:
         values["seller"], sources["seller"] = site, "site"
+
+
+def seller_identifiers(values, sources, jsonld, microdata, page: Page) -> tuple:
+    """Every way the page names its seller, as (kind, value, via): the name, the seller URL
+    (a profile or the seller's own website: the spider tells them apart), a JSON-LD @id and
+    sameAs links. The site's own name (the 'site' fallback) names nobody."""
+    found: list[tuple[str, str, str]] = []
+    if values.get("seller") and sources.get("seller") != "site":
+        found.append(("name", values["seller"], f"listing {sources['seller']} seller name"))
+    if values.get("seller_url"):
+        url = page.absolute(values["seller_url"])
+        if url:
+            found.append(("seller_url", url, f"listing {sources['seller_url']} seller URL"))
+    for layer, read in (("json-ld", jsonld), ("microdata", microdata)):
+        ld_id = page.absolute(read.fields.get("seller_ld_id")) if read.fields else None
+        if ld_id and ld_id.split("#")[0] != page.url.split("#")[0]:  # not a page-local node
+            found.append(("ld_id", ld_id, f"listing {layer} offers.seller @id"))
+        for same in (read.fields or {}).get("seller_same_as") or ():
+            url = page.absolute(same)
+            if url:
+                found.append(("seller_url", url, f"listing {layer} offers.seller sameAs"))
+    if values.get("seller_domain") and sources.get("seller_domain") == "text":
+        found.append(("website", values["seller_domain"], "listing text 'Website:'"))
+    return tuple(dict.fromkeys(found))
 
 
 def _private_party(page: Page, summary: str | None) -> bool:

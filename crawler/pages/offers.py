@@ -94,6 +94,8 @@ def offer_listings(listing: Listing) -> list[Listing]:
                 seller=offer.seller,
                 seller_url=offer.seller_url or (listing.seller_url if same_seller else None),
                 seller_domain=listing.seller_domain if same_seller else None,
+                # the page's seller identifiers name the buy-box seller, not another offer's
+                seller_identifiers=listing.seller_identifiers if same_seller else (),
                 price=offer.price,
                 currency=offer.currency,
                 condition=offer.condition,

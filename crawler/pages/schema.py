@@ -113,6 +113,8 @@ def product_fields(product: dict, index: dict[str, dict]) -> dict:
         "description": (_text(product.get("description")) or "")[:1000] or None,
         "seller": _name(seller),
         "seller_url": _text(seller.get("url")) if isinstance(seller, dict) else None,
+        "seller_ld_id": _text(seller.get("@id")) if isinstance(seller, dict) else None,
+        "seller_same_as": _texts(seller.get("sameAs")) if isinstance(seller, dict) else (),
     }
 
 
@@ -247,6 +249,10 @@ def _text(value: object) -> str | None:
         value = str(value)
     text = clean_text(html.unescape(value)) if isinstance(value, str) else ""
     return text or None
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(t for t in (_text(v) for v in _as_list(value)) if t)
 
 
 def _name(value: object) -> str | None:

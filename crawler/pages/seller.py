@@ -1,5 +1,9 @@
 """`extract_seller`: a seller's profile or store page → `Seller`: its name, its profile URL,
-and the website it claims as its own (recorded, never trusted)."""
+the website it claims as its own (recorded, never trusted), and every identifier the page
+gives (its @id, sameAs links, telephone, email, address, company numbers) with where each was
+read. A marketplace's own Organization (in its header or footer, on every page) never names
+the seller: it is told apart by its URL (the site's root), by the site's name (WebSite,
+og:site_name, a publisher) and by not matching the profile's heading."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from urllib.parse import urlsplit
 
 from crawler.pages._seller_data import PROFILE_MARKERS, SELLER_PATH, SOCIAL_HOSTS, WEBSITE_LABEL
 from crawler.pages.anchors import Layout, read_layout
+from crawler.pages.contacts import node_contacts, visible_contacts
 from crawler.pages.document import Page, clean_text, load_page, visible_text
 from crawler.pages.jsonld import jsonld_nodes
 from crawler.pages.listing import guarded
@@ -30,23 +35,33 @@ def extract_seller(
     headers: Mapping[str, str] | None = None,
     *,
     selectors: Mapping[str, str] | None = None,
+    site_is_seller: bool | None = None,
 ) -> Seller:
-    """Never raises; `is_seller_page` says whether the page looked like a profile at all."""
+    """Never raises; `is_seller_page` says whether the page looked like a profile at all.
+    `site_is_seller`: True on a storefront's own pages (the site's Organization is the seller),
+    False on a marketplace's profile pages (it never is); None decides by the URL (a profile
+    path such as /seller/… is a marketplace's)."""
     try:
-        return _extract(str(url), body, headers, selectors)
+        return _extract(str(url), body, headers, selectors, site_is_seller)
     except Exception as exc:  # last line of defence; the steps below are guarded
         logger.exception("seller extraction failed for %s", url)
         return Seller(name=None, url=str(url), problems=(f"extraction failed: {exc!r}",))
 
 
-def _extract(url, body, headers, selectors) -> Seller:
+def _extract(url, body, headers, selectors, site_is_seller: bool) -> Seller:
     page = load_page(url, body, headers)
     layout = guarded(page, "layout", read_layout, page) or Layout()
     nodes = guarded(page, "json-ld", jsonld_nodes, page) or []
     microdata = guarded(page, "microdata", microdata_nodes, page) or []
     chosen = guarded(page, "selector", selector_fields, page, selectors) or {}
+    heading = visible_text(layout.title, 200) if layout.title is not None else ""
+    if site_is_seller is None:
+        site_is_seller = not SELLER_PATH.search(urlsplit(url).path + "?" + urlsplit(url).query)
+    site = None if site_is_seller else SiteIdentity.of(page, nodes + microdata)
     node, source = (
-        _seller_node(nodes, "json-ld") or _seller_node(microdata, "microdata") or ({}, "")
+        _seller_node(page, nodes, "json-ld", site, heading)
+        or _seller_node(page, microdata, "microdata", site, heading)
+        or ({}, "")
     )
     name, sources = _name(page, layout, node, source, chosen)
     profile_url = chosen.get("seller_url") or page.absolute(_text(node.get("url"))) or url
@@ -59,23 +74,128 @@ def _extract(url, body, headers, selectors) -> Seller:
     if claimed:
         sources["claimed_domain"] = "json-ld" if _node_website(node, host) else "text"
     own_site = bool(node) and _host(profile_url) == host and urlsplit(profile_url).path in ("", "/")
+    identifiers = guarded(
+        page, "identifiers", _identifiers, page, node, source, name, sources, claimed
+    )
     return Seller(
         name=name,
         url=profile_url,
         domain=host if own_site else None,
         claimed_domain=claimed,
         is_seller_page=is_profile and not _has_product(nodes),
+        identifiers=identifiers or (),
         field_sources=sources,
         problems=tuple(dict.fromkeys(page.problems)),
     )
 
 
-def _seller_node(nodes: list[dict], source: str) -> tuple[dict, str] | None:
+class SiteIdentity:
+    """What names the site itself on a page: its name (WebSite, og:site_name, a WebSite's or
+    WebPage's publisher) and its root URL."""
+
+    def __init__(self, names: set[str], host: str):
+        self.names = names
+        self.host = host
+
+    @classmethod
+    def of(cls, page: Page, nodes: list[dict]) -> SiteIdentity:
+        names = {_key(page.meta().get("og:site_name"))}
+        for node in nodes:
+            types = types_of(node)
+            if types & {"website", "webpage"}:
+                if "website" in types:
+                    names.add(_key(_text(node.get("name"))))
+                for role in ("publisher", "provider", "creator"):
+                    owner = node.get(role)
+                    if isinstance(owner, dict):
+                        names.add(_key(_text(owner.get("name"))))
+        names.discard("")
+        return cls(names, _host(page.url))
+
+    def owns(self, node: dict, page: Page) -> bool:
+        """Whether the node is the site's own Organization, not a seller on it."""
+        if _key(_text(node.get("name"))) in self.names:
+            return True
+        for key in ("url", "@id"):
+            link = page.absolute(_text(node.get(key)))
+            if link and _host(link) == self.host and urlsplit(link).path in ("", "/"):
+                return True
+        return False
+
+
+def _seller_node(
+    page: Page, nodes: list[dict], source: str, site: SiteIdentity | None, heading: str
+) -> tuple[dict, str] | None:
+    """The page's seller node: a seller-typed node with a name that is not the site's own;
+    among several, the one the profile's heading names."""
+    found = []
     for node in nodes:
         types = types_of(node)
         if (types & SELLER_TYPES or any(t.endswith("store") for t in types)) and node.get("name"):
-            return node, source
+            found.append(node)
+    if site is not None:
+        many = len(found) > 1
+        found = [node for node in found if not _is_site_node(page, node, site, heading, many)]
+    if not found:
+        return None
+    named = [n for n in found if heading and _names_overlap(_text(n.get("name")), heading)]
+    return (named or found)[0], source
+
+
+def _is_site_node(page: Page, node: dict, site: SiteIdentity, heading: str, many: bool) -> bool:
+    if site.owns(node, page):
+        return True
+    # Several organizations and this one is not the profile's heading: the site's header one.
+    return many and bool(heading) and not _names_overlap(_text(node.get("name")), heading)
+
+
+def _names_overlap(name: str | None, heading: str) -> bool:
+    """The heading and the name share a word of three letters or more ('TechNova' in
+    'TechNova Electronics GmbH'), or one holds the other."""
+    a, b = _key(name), _key(heading)
+    if not a or not b:
+        return False
+    if a in b or b in a:
+        return True
+    words = {w for w in a.split() if len(w) >= 3}
+    return bool(words & {w for w in b.split() if len(w) >= 3})
+
+
+def _identifiers(page: Page, node: dict, source: str, name, sources, claimed) -> tuple:
+    """(kind, value, via) for everything the profile says names its seller."""
+    found: list[tuple[str, str, str]] = [("profile", page.url, "profile page URL")]
+    canonical = _canonical_link(page)
+    if canonical and _host(canonical) == _host(page.url):
+        found.append(("profile", canonical, "profile <link rel=canonical>"))
+    if name:
+        found.append(("name", name, f"profile {sources.get('name', 'text')} name"))
+    if node:
+        kind = "/".join(sorted(types_of(node))) or "node"
+        ld_id = page.absolute(_text(node.get("@id")))
+        if ld_id:
+            found.append(("ld_id", ld_id, f"profile {source} {kind} @id"))
+        for key in ("url", "sameAs"):
+            values = node.get(key) if isinstance(node.get(key), list) else [node.get(key)]
+            for value in values:
+                link = page.absolute(_text(value)) if isinstance(value, str) else None
+                if link:
+                    found.append(("seller_url", link, f"profile {source} {kind}.{key}"))
+        found.extend(node_contacts(node, f"profile {source} {kind}"))
+    if claimed and sources.get("claimed_domain") == "text":
+        found.append(("website", claimed, "profile text (website)"))
+    found.extend(visible_contacts(page))
+    return tuple(dict.fromkeys(found))
+
+
+def _canonical_link(page: Page) -> str | None:
+    for link in page.root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            return page.absolute(link.get("href"))
     return None
+
+
+def _key(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
 
 
 def _has_product(nodes: list[dict]) -> bool:

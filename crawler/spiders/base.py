@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import scrapy
@@ -19,6 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 from crawler.pages import extract_listing, extract_seller, offer_listings
+from crawler.spiders.identity import classify, listing_reference, profile_seller
 from crawler.spiders.scope import HostStopped, LinkPatterns, OutsideAllowedHosts, host_allowed
 from grayhound.config import Source
 from grayhound.models import Listing, Seller
@@ -137,10 +139,7 @@ class SourceSpider(scrapy.Spider):
             return
         headers = _headers(response)
         if role == "seller":
-            seller = extract_seller(
-                response.url, response.body, headers, selectors=self.source.selectors
-            )
-            yield self.seller_item(canonical(response.url), seller, response)
+            yield self.profile_item(response, headers)
         else:
             listing = extract_listing(
                 response.url,
@@ -158,7 +157,8 @@ class SourceSpider(scrapy.Spider):
                 reason = no_listing_reason(listing, rendered=self.source.render)
                 yield self.failure_item(requested_url(response), response.status, reason, response)
             elif role == "start" and self.site_is_seller:
-                self.store_seller = extract_seller(response.url, response.body, headers)
+                found = extract_seller(response.url, response.body, headers, site_is_seller=True)
+                self.store_seller = _with_shop_facts(self.store_seller, found)
         if self.follow_links and isinstance(response, TextResponse):
             yield from self.follow(response)
 
@@ -168,20 +168,35 @@ class SourceSpider(scrapy.Spider):
                 continue
             yield self.page_request(link.url)
 
+    def profile_item(self, response: Response, headers: dict) -> dict:
+        """A seller's profile page: the seller it names, under its canonical URL. The URL the
+        listing linked (before any redirect) names the same seller."""
+        seller = extract_seller(
+            response.url,
+            response.body,
+            headers,
+            selectors=self.source.selectors,
+            site_is_seller=False,
+        )
+        asked = response.meta.get("redirect_urls", [response.url])[0]
+        linked = (("profile", asked, "link to the profile"),) if asked != response.url else ()
+        seller = replace(seller, identifiers=seller.identifiers + linked)
+        seller = profile_seller(seller, self.allowed_hosts, canonical)
+        return self.seller_item(canonical(response.url), seller, response)
+
     def listing_items(self, response: Response, listing: Listing):
         listing = self.with_identity(response, listing)
         seller_key, seller = None, None
         if self.site_is_seller:
             seller_key, seller = self.site_seller(listing)
-        elif listing.seller or listing.seller_url:
-            seller_url = self.followable(response, listing.seller_url)
-            seller_key = canonical(seller_url) if seller_url else None
-            if seller_key or listing.seller:
-                seller_key = seller_key or "name:" + listing.seller.strip().lower()
-                seller = Seller(name=listing.seller, url=seller_url)
-            if seller_url and self.follow_sellers and seller_key not in self.seller_pages:
-                self.seller_pages.add(seller_key)
-                yield self.page_request(seller_url, role="seller")
+        else:
+            if listing.field_sources.get("seller") == "site":  # the marketplace, not a seller
+                listing = replace(listing, seller=None)
+            seller_key, seller, profile = listing_reference(listing, self.allowed_hosts, canonical)
+            profile = self.followable(response, profile)
+            if profile and self.follow_sellers and canonical(profile) not in self.seller_pages:
+                self.seller_pages.add(canonical(profile))
+                yield self.page_request(profile, role="seller")
         yield self.listing_item(listing, seller_key, seller, response)
 
     def followable(self, response: Response, url: str | None) -> str | None:
@@ -197,8 +212,6 @@ class SourceSpider(scrapy.Spider):
 
     def with_identity(self, response: Response, listing: Listing) -> Listing:
         """Settle the listing's canonical URL: a declared canonical on an allowed host wins."""
-        from dataclasses import replace
-
         declared = listing.canonical_url
         if declared and host_allowed(declared, self.allowed_hosts):
             identity = canonical(declared)
@@ -208,17 +221,38 @@ class SourceSpider(scrapy.Spider):
             identity = canonical(response.url)
         return replace(listing, canonical_url=identity)
 
+    def public_domain(self) -> str:
+        """The domain the storefront is known by: the configured `site_domain` (an override),
+        else what the shop says of itself (Shopify's /meta.json), else the crawled host."""
+        found = self.store_seller
+        return (
+            self.source.site_domain
+            or (found.domain if found else None)
+            or urlsplit(self.source.start_urls[0]).hostname
+        )
+
     def site_seller(self, listing: Listing) -> tuple[str, Seller]:
-        domain = self.source.site_domain or urlsplit(self.source.start_urls[0]).hostname
+        """The storefront itself as the seller of every listing: its crawled origin is its
+        identity; its public domain, shop domains, name and contacts are its aliases."""
+        domain = self.public_domain()
         found = self.store_seller
         name = (found.name if found else None) or listing.seller or self.source.name
+        origin = _origin(self.source.start_urls[0])
+        identifiers = [("site", urlsplit(origin).netloc.lower(), "crawled storefront")]
+        if self.source.site_domain:
+            identifiers.append(("shop_domain", self.source.site_domain, "config site_domain"))
+        identifiers.append(("name", name, "storefront name"))
+        if found is not None:  # a storefront's own pages are no profile; its links are its own
+            own, _ = classify(found.identifiers, self.allowed_hosts, canonical)
+            identifiers.extend(i for i in own if i[0] != "profile")
         seller = Seller(
             name=name,
-            url=_origin(self.source.start_urls[0]),
+            url=origin,
             domain=domain,
             claimed_domain=found.claimed_domain if found else None,
+            identifiers=tuple(dict.fromkeys(identifiers)),
         )
-        return "site:" + domain, seller
+        return "site:" + urlsplit(origin).netloc.lower(), seller
 
     # -- items ------------------------------------------------------------------------------
     def listing_item(
@@ -230,12 +264,10 @@ class SourceSpider(scrapy.Spider):
     ) -> dict:
         """The listing, and the seller it names (stored first, under seller_key)."""
         if self.site_is_seller and not listing.seller_domain:
-            from dataclasses import replace
-
             listing = replace(
                 listing,
                 seller=listing.seller or (self.store_seller.name if self.store_seller else None),
-                seller_domain=self.source.site_domain or urlsplit(listing.url).hostname,
+                seller_domain=self.public_domain(),
             )
         self.figures["listings"] += 1
         for name, value in (
@@ -329,6 +361,19 @@ def capture_of(response: Response | None) -> str | None:
         return response.meta.get("capture") if response is not None else None
     except AttributeError:  # a response not tied to a request (tests, tools)
         return None
+
+
+def _with_shop_facts(known: Seller | None, page: Seller) -> Seller:
+    """The storefront's seller from its start page, with what the shop already said of itself
+    (Shopify's /meta.json: name, domain) taking precedence."""
+    if known is None:
+        return page
+    return replace(
+        page,
+        name=known.name or page.name,
+        domain=known.domain or page.domain,
+        identifiers=tuple(dict.fromkeys(known.identifiers + page.identifiers)),
+    )
 
 
 def _origin(url: str) -> str:

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.pages import extract_shopify_products, shopify_shop
-from crawler.spiders.base import SourceSpider, _origin
+from crawler.pages import extract_listing, extract_shopify_products, shopify_shop
+from crawler.spiders.base import SourceSpider, _headers, _origin
 from grayhound.models import Listing, Seller
 
 SHOPIFY_PAGE_LIMIT = 250  # Shopify's maximum page size for /products.json
@@ -49,12 +49,28 @@ class ShopifySpider(SourceSpider):
         async for request in super().start():
             yield request
 
+    shop_currency: str | None = None  # /meta.json's: the currency of every price in the feed
+
     def parse_meta(self, response: Response, origin: str):
+        """The shop's own facts reach every product: its name, public domain and currency."""
         self.figures["pages_fetched"] += 1
         shop = shopify_shop(response.url, response.body) or {}
-        if shop.get("name"):
+        self.shop_currency = shop.get("currency")
+        identifiers = [
+            (kind, shop[key], f"/meta.json {key}")
+            for kind, key in (
+                ("name", "name"),
+                ("shop_domain", "domain"),
+                ("myshopify", "myshopify_domain"),
+            )
+            if shop.get(key)
+        ]
+        if identifiers:
             self.store_seller = Seller(
-                name=shop["name"], url=origin, claimed_domain=shop.get("domain") or None
+                name=shop.get("name"),
+                url=origin,
+                domain=shop.get("domain") or shop.get("myshopify_domain"),
+                identifiers=tuple(identifiers),
             )
         yield self.products_request(origin, 1)
 
@@ -69,7 +85,9 @@ class ShopifySpider(SourceSpider):
     def parse_products(self, response: Response, origin: str, page: int):
         self.figures["pages_fetched"] += 1
         listings = extract_shopify_products(
-            response.url, response.body, default_currency=self.source.currency
+            response.url,
+            response.body,
+            default_currency=self.shop_currency or self.source.currency,
         )
         if not listings:
             if not _is_products_page(response.body):
@@ -77,8 +95,39 @@ class ShopifySpider(SourceSpider):
                 yield self.failure_item(response.url, response.status, reason, response)
             return
         for listing in listings:
-            yield from self.listing_items(response, listing)
+            if self.shop_currency and listing.field_sources.get("currency") == "default":
+                sources = {**listing.field_sources, "currency": "shopify-meta"}
+                listing = replace(listing, field_sources=sources)
+            if _lacking(listing):
+                yield self.product_page_request(listing)
+            else:
+                yield from self.listing_items(response, listing)
         yield self.products_request(origin, page + 1)
+
+    def product_page_request(self, listing: Listing) -> scrapy.Request:
+        """The product's own HTML page, for what the feed lacks (condition, currency)."""
+        return scrapy.Request(
+            listing.url,
+            callback=self.parse_product_page,
+            errback=self.product_page_failed,
+            cb_kwargs={"listing": listing},
+        )
+
+    def parse_product_page(self, response: Response, listing: Listing):
+        self.figures["pages_fetched"] += 1
+        page = extract_listing(
+            response.url,
+            response.body,
+            _headers(response),
+            default_currency=self.shop_currency or self.source.currency,
+        )
+        yield from self.listing_items(response, _completed(listing, page))
+
+    def product_page_failed(self, failure):
+        """The page could not be read: the feed's listing is stored as it was."""
+        listing = failure.request.cb_kwargs["listing"]
+        yield from self.failed(failure)
+        yield from self.listing_items(None, listing)
 
     def with_identity(self, response, listing):
         from dataclasses import replace
@@ -87,6 +136,28 @@ class ShopifySpider(SourceSpider):
 
         # /products.json lists many products: each one's identity is its own product URL.
         return replace(listing, canonical_url=canonical(listing.canonical_url or listing.url))
+
+
+def _lacking(listing: Listing) -> bool:
+    return listing.condition == "unknown" or not listing.currency
+
+
+def _completed(listing: Listing, page: Listing) -> Listing:
+    """The feed's listing with the fields it lacked taken from the product's page."""
+    values, sources = {}, dict(listing.field_sources)
+    if listing.condition == "unknown" and page.condition != "unknown":
+        values["condition"], values["condition_raw"] = page.condition, page.condition_raw
+        sources["condition"] = f"product page {page.field_sources.get('condition', 'text')}"
+    if not listing.currency and page.currency:
+        values["currency"] = page.currency
+        sources["currency"] = f"product page {page.field_sources.get('currency', 'text')}"
+    if not values:
+        return listing
+    missing = tuple(f for f in listing.missing if f not in values)
+    problems = listing.problems
+    if "currency" in values:  # "currency not in Shopify feed" is answered
+        problems = tuple(p for p in problems if "currency" not in p)
+    return replace(listing, **values, field_sources=sources, missing=missing, problems=problems)
 
 
 def _is_products_page(body: bytes) -> bool:

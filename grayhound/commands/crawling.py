@@ -1,4 +1,4 @@
-"""`grayhound crawl` and `grayhound export listings`."""
+"""`grayhound crawl`, `grayhound export listings` and `grayhound export sellers`."""
 
 from __future__ import annotations
 
@@ -66,6 +66,28 @@ def export_listings(fmt: str, out: str | None, force: bool) -> None:
             count = write_listings(store.export_rows(), fmt, stream)
     if out not in (None, "-"):
         click.echo(f"wrote {count} listings to {out}", err=True)
+
+
+@export.command("sellers")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@config_option
+def export_sellers(fmt: str, out: str | None) -> None:
+    """Every seller: its names and aliases, profile URLs, claimed domains, verdict, risk and
+    reasons, listing and flag counts, network, and every identifier with where it was read.
+
+    Example: grayhound export sellers --format csv --out sellers.csv"""
+    from grayhound.store import open_store
+    from reports.exports import write_sellers
+
+    config = current_config()
+    with open_store(config.storage.database, create=False) as store:
+        with open_output(out) as stream:
+            count = write_sellers(store.seller_rows(), fmt, stream)
+    if out not in (None, "-"):
+        click.echo(f"wrote {count} sellers to {out}", err=True)
 
 
 COMMANDS = [crawl, export]

@@ -24,6 +24,9 @@ def evidence() -> None:
 @click.option("--listing", "listing_id", type=STORE_ID, default=None, help="Listing id.")
 @click.option("--seller", "seller_id", type=STORE_ID, default=None, help="Seller id.")
 @click.option(
+    "--network", "network_id", type=STORE_ID, default=None, help="Seller network id (every seller)."
+)
+@click.option(
     "--case", "case_id", type=STORE_ID, default=None, help="Case number from the digest (#12)."
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
@@ -41,25 +44,29 @@ def evidence() -> None:
 def evidence_export(
     listing_id: int | None,
     seller_id: int | None,
+    network_id: int | None,
     case_id: int | None,
     out: str,
     fmt: str,
     no_images: bool,
     force: bool,
 ) -> int:
-    """Write a bundle with every WARC capture of a listing or seller across runs, a PNG and PDF
-    of each captured page (rendered offline from the capture), inert HTML snapshots,
-    manifest.json (SHA-256 of every file), a hash-chained custody.log, summary.html and .pdf,
-    and a declaration for the custodian to sign. With [evidence] signing_key the manifest
-    digest is signed; with [evidence] tsa_url it is timestamped (RFC 3161).
+    """Write a bundle with every WARC capture of a listing, a seller or a seller network (all
+    its sellers, their profiles and listings) across runs, a PNG and PDF of each captured page
+    (rendered offline from the capture), inert HTML snapshots, manifest.json (SHA-256 of every
+    file), a hash-chained custody.log, summary.html and .pdf, and a declaration for the
+    custodian to sign. With [evidence] signing_key the manifest digest is signed; with
+    [evidence] tsa_url it is timestamped (RFC 3161).
 
-    Example: grayhound evidence export --case 12 --out case-12.zip"""
+    Example: grayhound evidence export --network 3 --out network-3.zip"""
     from grayhound.store import open_store
     from reports.evidence.bundle import export_bundle
 
-    given = [v for v in (listing_id, seller_id, case_id) if v is not None]
+    given = [v for v in (listing_id, seller_id, network_id, case_id) if v is not None]
     if len(given) != 1:
-        raise click.UsageError("give exactly one of --listing ID, --seller ID or --case N")
+        raise click.UsageError(
+            "give exactly one of --listing ID, --seller ID, --network ID or --case N"
+        )
     config = current_config()
     target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
     sealing = _sealing(config.evidence)
@@ -68,6 +75,8 @@ def evidence_export(
             kind, subject_id = _case_subject(store, case_id)
         elif listing_id is not None:
             kind, subject_id = "listing", listing_id
+        elif network_id is not None:
+            kind, subject_id = "network", network_id
         else:
             kind, subject_id = "seller", seller_id
         with _renderer(not no_images) as (renderer, note), replaced_path(target) as temporary:

@@ -135,7 +135,14 @@ class Captures:
     def captures_of(self, subject_kind: str, subject_id: int) -> list[dict]:
         """Every capture linked to a listing or seller, across runs, oldest first.
 
-        A seller's captures include those of every listing it sells."""
+        A seller's captures include those of every listing it sells; a network's, those of
+        every seller it holds (or ever held, when none is current)."""
+        if subject_kind == "network":
+            members = self.network_members(subject_id) or self.network_members(
+                subject_id, ever=True
+            )
+            found = {c["id"]: c for m in members for c in self.captures_of("seller", m)}
+            return sorted(found.values(), key=lambda c: (c["fetched_at"], c["id"]))
         sql = """
             SELECT DISTINCT c.* FROM captures c
             JOIN capture_links k ON k.capture_id = c.id

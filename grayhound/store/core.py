@@ -14,11 +14,24 @@ from grayhound.store.captures import Captures
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
+from grayhound.store.networks import Networks
 from grayhound.store.pricing import PriceHistory
 from grayhound.store.reviews import Reviews
+from grayhound.store.sellers import SellerIdentity
+from grayhound.store.sellerviews import SellerViews
 
 
-class Store(CrawlData, Findings, Captures, PriceHistory, Reviews, Digests):
+class Store(
+    SellerIdentity,
+    SellerViews,
+    Networks,
+    CrawlData,
+    Findings,
+    Captures,
+    PriceHistory,
+    Reviews,
+    Digests,
+):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None):

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-from grayhound.models import Listing, Seller
-from grayhound.store.crawlschema import LISTING_LIMITS, SELLER_LIMITS, cut_to_limits
+from grayhound.models import Listing
+from grayhound.store.crawlschema import LISTING_LIMITS, cut_to_limits
 
 LATEST_COLUMNS = (
     "url",
@@ -128,17 +128,22 @@ class CrawlData:
         WARC record it came from in "capture", which links the two. Re-delivering an item in
         the same run (a resumed crawl) changes nothing."""
         captured: dict[str, int] = {}  # WARC record id -> captures.id, within this transaction
-        with self.db.atomic():
-            for item in items:
-                self._write_item(run_id, item, captured)
+        try:
+            with self.db.atomic():
+                for item in items:
+                    self._write_item(run_id, item, captured)
+        except BaseException:
+            self.forget_seller_references()  # what the rolled-back batch wrote is gone
+            raise
 
     def _write_item(self, run_id: int, item: dict, captured: dict[str, int]) -> None:
         kind = item["type"]
         seller_id = None
         if kind == "seller" or (kind == "listing" and item.get("seller") is not None):
             key = item["key"] if kind == "seller" else item["seller_key"]
+            page = item["listing"].url if kind == "listing" else None
             seller_id = self.record_seller(
-                run_id, item["source"], key, item["seller"], item["seen_at"]
+                run_id, item["source"], key, item["seller"], item["seen_at"], page
             )
             if item.get("capture"):
                 self.link_capture(item["capture"], "seller", seller_id, captured)
@@ -166,67 +171,6 @@ class CrawlData:
             )
         elif kind != "seller":
             raise ValueError(f"unknown item type {kind!r}")
-
-    def record_seller(
-        self, run_id: int, source: str, key: str, seller: Seller, seen_at: str
-    ) -> int:
-        """Insert or update a seller by (source, key); append its sighting for this run."""
-        found = self.db.execute(
-            "SELECT id FROM sellers WHERE source = ? AND key = ?", [source, key]
-        ).fetchone()
-        latest = {
-            "name": seller.name,
-            "profile_url": seller.url,
-            "domain": seller.domain,
-            "claimed_domain": seller.claimed_domain,
-        }
-        cuts = cut_to_limits(latest, SELLER_LIMITS)
-        latest = {k: v for k, v in latest.items() if v}
-        if cuts:
-            latest["problems"] = json.dumps(cuts)
-        if found is None:
-            seller_id = self._insert(
-                "sellers",
-                {
-                    "source": source,
-                    "key": key,
-                    **latest,
-                    "first_seen": seen_at,
-                    "last_seen": seen_at,
-                    "first_run_id": run_id,
-                    "last_run_id": run_id,
-                },
-            )
-        else:
-            seller_id = found[0]
-            self._update(
-                "sellers", seller_id, {**latest, "last_seen": seen_at, "last_run_id": run_id}
-            )
-        self._observe_seller(seller_id, run_id, latest, seen_at)
-        return seller_id
-
-    def _observe_seller(self, seller_id: int, run_id: int, latest: dict, seen_at: str) -> None:
-        existing = self.db.execute(
-            "SELECT id, name, domain, claimed_domain FROM seller_observations"
-            " WHERE seller_id = ? AND crawl_run_id = ?",
-            [seller_id, run_id],
-        ).fetchone()
-        fields = {k: latest.get(k) for k in ("name", "domain", "claimed_domain")}
-        if existing is None:
-            self._insert(
-                "seller_observations",
-                {"seller_id": seller_id, "crawl_run_id": run_id, "observed_at": seen_at, **fields},
-            )
-        else:  # a later page of the same run may add what an earlier one lacked
-            merged = {k: existing[i + 1] or fields[k] for i, k in enumerate(fields)}
-            if merged != dict(zip(fields, existing[1:], strict=True)):
-                self._update("seller_observations", existing[0], merged)
-
-    def seller_id(self, source: str, key: str) -> int | None:
-        row = self.db.execute(
-            "SELECT id FROM sellers WHERE source = ? AND key = ?", [source, key]
-        ).fetchone()
-        return row[0] if row else None
 
     def record_listing(
         self,
@@ -326,9 +270,6 @@ class CrawlData:
     # -- reads ------------------------------------------------------------------------------
     def listings(self, where: str | None = None, params: Any = None) -> Iterator[dict]:
         yield from self.db["listings"].rows_where(where, params or [], order_by="id")
-
-    def sellers(self) -> Iterator[dict]:
-        yield from self.db["sellers"].rows_where(order_by="id")
 
     def observations(self, listing_id: int | None = None) -> Iterator[dict]:
         if listing_id is None:

@@ -9,7 +9,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import sqlite_utils
 
-FLAGGED = "f.is_current = 1 AND (f.verdict != 'clean' OR f.flags NOT IN ('[]', ''))"
+# An authorized seller with nothing else found is no case; an unauthorized one is (informational).
+FLAGGED = (
+    "f.is_current = 1 AND (f.verdict NOT IN ('clean', 'authorized') OR f.flags NOT IN ('[]', ''))"
+)
 # The order SQLite's (is_current, verdict) index has always returned them in; first-time cases
 # are numbered in this order, so it is now explicit.
 FLAGGED_ORDER = "f.verdict, f.id"
@@ -143,7 +146,7 @@ class Digests:
         (one listing's with `listing_id`)."""
         sql = f"""
             SELECT {FLAGGED_COLUMNS}, l.canonical_url AS url, l.title, l.price, l.currency,
-                   l.source, l.first_seen, l.last_seen,
+                   l.source, l.first_seen, l.last_seen, l.seller_id,
                    COALESCE(l.seller_name, s.name) AS seller_name,
                    COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain
             FROM findings f
@@ -159,6 +162,7 @@ class Digests:
         (one seller's with `seller_id`)."""
         sql = f"""
             SELECT {FLAGGED_COLUMNS}, s.profile_url AS url, s.name AS seller_name, s.source,
+                   s.id AS seller_id,
                    COALESCE(s.domain, s.claimed_domain) AS seller_domain, s.claimed_domain,
                    s.first_seen, s.last_seen,
                    (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawlschema, digests, findings, reviews
+from grayhound.store import captures, crawlschema, digests, findings, networks, reviews, sellers
 from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -22,6 +22,8 @@ MIGRATIONS: list[Migration] = [
     ("0006_listing_summary", crawlschema.add_listing_summary),
     ("0007_issue17_offer_key", crawlschema.add_offer_key),
     ("0007_issue15_cut_text_and_run_errors", crawlschema.add_cut_text_and_run_errors),
+    ("0007_issue13_seller_identity", sellers.create_schema),
+    ("0008_issue13_seller_networks", networks.create_schema),
 ]
 
 

@@ -29,6 +29,7 @@ ITEM_FIELDS = (
     "flags", "reasons", "title", "seller", "seller_domain", "source", "url", "model", "price",
     "currency", "msrp", "msrp_currency", "price_ratio", "price_text", "listing_count",
     "first_seen", "last_seen", "changes", "capture", "finding_id", "fingerprint", "evidence",
+    "seller_id",
 )  # fmt: skip
 ITEM_COLUMNS = columns_of(ITEM_FIELDS)  # shared by every item: a digest may hold 100,000
 
@@ -47,6 +48,8 @@ class DigestInputs:
     source_stats: dict[int, list[dict]] = field(default_factory=dict)  # run id -> rows
     failures: list[dict] = field(default_factory=list)  # of the latest run
     previous_digest_at: str | None = None
+    sellers: Mapping[int, Mapping] = field(default_factory=dict)  # id -> store.seller_rows() row
+    networks: list[Mapping] = field(default_factory=list)  # store.networks()
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Digest:
     counts: dict
     health: dict
     failures: list[dict]
+    views: dict = field(default_factory=dict)  # reports.digest.sellers.seller_views
 
     def to_dict(self) -> dict:
         """The JSON contract, as plain dicts and lists."""
@@ -75,6 +79,8 @@ class Digest:
             "counts": self.counts,
             "crawl_health": self.health,
             "groups": {group: self.items[group] for group in GROUPS},
+            "sellers": self.views.get("sellers", []),
+            "networks": self.views.get("networks", []),
             "failures": self.failures,
         }
 
@@ -106,6 +112,8 @@ def iso(moment: datetime) -> str:
 
 
 def build_digest(inputs: DigestInputs) -> Digest:
+    from reports.digest.sellers import seller_views
+
     items: dict[str, list[Record]] = {group: [] for group in GROUPS}
     for row in inputs.rows:
         case = inputs.cases.get((row["subject_kind"], row["subject_id"]))
@@ -123,12 +131,24 @@ def build_digest(inputs: DigestInputs) -> Digest:
         inputs.source_stats.get(latest_run["id"], []) if latest_run else [],
         inputs.source_stats.get(previous_run["id"], []) if previous_run else [],
     )
+    views = seller_views(
+        [item for group in GROUPS for item in items[group]], inputs.sellers, inputs.networks
+    )
+    counts = count_items(items)
+    counts["sellers"] = {
+        "total": len(views["sellers"]),
+        "to_act_on": sum(1 for view in views["sellers"] if not view["informational"]),
+        "informational": sum(1 for view in views["sellers"] if view["informational"]),
+        "networks": len(views["networks"]),
+        "listings_without_seller": len(views["unattributed"]),
+    }
     return Digest(
         created_at=inputs.now,
         reference=inputs.reference,
         previous_digest_at=inputs.previous_digest_at,
         items=items,
-        counts=count_items(items),
+        views=views,
+        counts=counts,
         health=health,
         failures=[
             {k: f.get(k) for k in ("source", "url", "status", "reason", "failed_at")}
@@ -177,6 +197,7 @@ def digest_item(row: Mapping, case: Mapping, inputs: DigestInputs) -> Record:
         "finding_id": row["id"],
         "fingerprint": row["fingerprint"],
         "evidence": evidence,
+        "seller_id": row.get("seller_id"),
     }
     return Record.of(ITEM_COLUMNS, item)
 
@@ -196,6 +217,8 @@ def capture_summary(capture: dict | None) -> dict | None:
 
 
 def severity(row: Mapping) -> str:
+    """Critical: impersonation; high: suspicious, or a high score; watch: the rest (an
+    unauthorized reseller of genuine goods is informational)."""
     if row["verdict"] == "impersonation":
         return "critical"
     if row["verdict"] == "suspicious" or (row.get("score") or 0) >= 0.5:

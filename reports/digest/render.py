@@ -62,6 +62,18 @@ FSI, PDI = "\u2068", "\u2069"  # Unicode's isolates: the plain-text <bdi>
 # Cases per group on the HTML page and in Markdown, riskiest first: a morning's triage, and a
 # page a mail client still opens. Counts cover every case; JSON and CSV list them all.
 CASES_SHOWN = 100
+# The pages lead with sellers: this many as cards (riskiest first), the rest of those to act
+# on in one compact table, informational ones (unauthorized resale, nothing else) in another.
+SELLER_CARDS = 25
+NETWORK_CARDS = 10
+TABLE_ROWS = 200  # rows of a compact table; the rest are counted (JSON and CSV carry all)
+VERDICT_LABELS = {
+    "impersonation": "Impersonation",
+    "suspicious": "Suspicious",
+    "unauthorized": "Unauthorized reseller",
+    "authorized": "Authorized",
+    "clean": "Clean",
+}
 
 
 def environment() -> Environment:
@@ -80,6 +92,7 @@ def environment() -> Environment:
         isolated=markdown_isolated,
         untrusted=untrusted_html,
         sentence=sentence,
+        verdict_label=lambda v: VERDICT_LABELS.get(v or "", v or "—"),
     )
     env.globals.update(GROUPS=GROUPS, GROUP_TITLES=GROUP_TITLES)
     install_link_filter(env)
@@ -143,18 +156,47 @@ def _write_template(
     chunks = (
         environment()
         .get_template(template)
-        .generate(d=digest.as_page(), shown=shown_items(digest), capture_href=capture_href)
+        .generate(
+            d=digest.as_page(),
+            shown=shown_items(digest),
+            page=page_sections(digest),
+            capture_href=capture_href,
+        )
     )
     _write_chunks(chunks, stream)
 
 
+def page_sections(digest: Digest) -> dict:
+    """What the HTML and Markdown pages show of the sellers and networks: the riskiest
+    sellers to act on as cards, the rest in tables, networks as cards."""
+    views = digest.views or {"sellers": [], "networks": []}
+    act = [view for view in views["sellers"] if not view["informational"]]
+    informational = [view for view in views["sellers"] if view["informational"]]
+    more = act[SELLER_CARDS:]
+    return {
+        "cards": act[:SELLER_CARDS],
+        "more": more[:TABLE_ROWS],
+        "more_hidden": len(more[TABLE_ROWS:]),
+        "informational": informational[:TABLE_ROWS],
+        "informational_hidden": len(informational[TABLE_ROWS:]),
+        "networks": views["networks"][:NETWORK_CARDS],
+        "networks_hidden": len(views["networks"][NETWORK_CARDS:]),
+        "act_total": len(act),
+        "informational_total": len(informational),
+    }
+
+
 def shown_items(digest: Digest, limit: int | None = None) -> dict[str, dict]:
-    """Per group, the cases the HTML and Markdown pages show (the riskiest `limit`, by default
-    CASES_SHOWN) and a count by severity of the rest, which JSON and CSV carry in full."""
+    """Per group, the listing cases that name no known seller which the HTML and Markdown
+    pages show (the riskiest `limit`, by default CASES_SHOWN), and a count by severity of the
+    rest, which JSON and CSV carry in full. Every other case is on its seller's card."""
     limit = CASES_SHOWN if limit is None else limit
+    unattributed = (digest.views or {}).get("unattributed")
     shown = {}
     for group in GROUPS:
         items = digest.items[group]
+        if unattributed is not None:
+            items = [item for item in unattributed if item["group"] == group]
         hidden = dict.fromkeys(SEVERITIES, 0)
         for item in items[limit:]:
             hidden[item["severity"]] += 1

@@ -72,10 +72,11 @@ def export_bundle(
     renderer=None,
     renderer_note: str | None = None,
 ) -> ExportResult:
-    """Write the evidence bundle of one listing or seller to `out` (.zip or .wacz)."""
+    """Write the evidence bundle of one listing, seller or seller network to `out` (.zip or
+    .wacz)."""
     layout, sealing = LAYOUTS[fmt], sealing or Sealing()
     subject = evidence_docs.subject_of(store, subject_kind, subject_id)
-    captures = store.captures_of(subject_kind, subject_id)
+    captures = store.captures_of(subject_kind, subject["identity"]["id"])
     warc, placed = bundle_warc(Path(config.storage.evidence_dir), captures)
     files = {layout.warc: warc}
     entries = [_capture_entry(c, placed, layout) for c in captures]

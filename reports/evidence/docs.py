@@ -35,7 +35,12 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 def subject_of(store, kind: str, subject_id: int) -> dict:
-    """The listing or seller an export is about, with its seller and listings."""
+    """The listing, seller or seller network an export is about, with its seller(s) and
+    listings. A merged seller's id leads to the seller it joined."""
+    if kind == "network":
+        return _network_subject(store, subject_id)
+    if kind == "seller":
+        subject_id = store.resolved_seller_id(subject_id)
     if kind == "listing":
         listing = store.listing_by_id(subject_id)
         if listing is None:
@@ -57,9 +62,29 @@ def subject_of(store, kind: str, subject_id: int) -> dict:
     return {"identity": identity, "seller": seller, "listings": listings}
 
 
+def _network_subject(store, network_id: int) -> dict:
+    """A seller network: its sellers (every one it ever held, if none is current) and all
+    their listings."""
+    network = store.network_by_id(network_id)
+    if network is None:
+        raise GrayhoundError(f"no seller network with id {network_id}")
+    members = network["sellers"] or store.network_members(network["id"], ever=True)
+    sellers = [store.seller_by_id(seller_id) for seller_id in members]
+    listings = [row for s in sellers for row in store.listings("seller_id = ?", [s["id"]])]
+    identity = {
+        "kind": "network",
+        "id": network["id"],
+        "sellers": [{k: s[k] for k in ("id", "name", "source", "profile_url")} for s in sellers],
+        "signals": network["signals"],
+    }
+    return {"identity": identity, "seller": None, "sellers": sellers, "listings": listings}
+
+
 def findings_of(store, subject: dict) -> list[dict]:
-    """Every finding (current and past) about the subject, its seller and its listings."""
+    """Every finding (current and past) about the subject, its seller(s) and its listings."""
     keys = [("listing", listing["id"]) for listing in subject["listings"]]
+    for seller in reversed(subject.get("sellers") or []):
+        keys.insert(0, ("seller", seller["id"]))
     if subject["seller"]:
         keys.insert(0, ("seller", subject["seller"]["id"]))
     found = []

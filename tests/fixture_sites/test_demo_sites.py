@@ -17,7 +17,7 @@ from urllib.robotparser import RobotFileParser
 import pytest
 
 from grayhound.demo.sites import DEFAULT_PORTS, serve_sites
-from grayhound.models import CONDITIONS, FLAGS, VERDICTS
+from grayhound.models import CONDITIONS, FLAGS, SELLER_VERDICTS
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUND_TRUTH = json.loads((ROOT / "fixtures" / "sites" / "ground_truth.json").read_text())
@@ -275,7 +275,7 @@ def test_ground_truth_values_are_well_formed():
         assert listing["currency"] in (None, "USD", "EUR", "GBP")
         assert listing["condition"] in CONDITIONS
         assert set(listing["expected_flags"]) <= set(FLAGS)
-        assert listing["expected_seller_verdict"] in VERDICTS
+        assert listing["expected_seller_verdict"] in SELLER_VERDICTS
         assert listing["model"] is None or listing["model"] in models
         assert listing["why"]
     assert {listing["model"] for listing in GROUND_TRUTH["listings"]} >= models

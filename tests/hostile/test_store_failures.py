@@ -143,7 +143,7 @@ def test_evidence_that_cannot_be_written_stops_the_crawl(tmp_path, site):
 
 @pytest.fixture
 def tiny_filesystem(tmp_path):
-    """A 3 MiB tmpfs (needs root and mount); skipped with the reason otherwise."""
+    """A 16 MiB tmpfs (needs root and mount); skipped with the reason otherwise."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip(
             "mounting a tmpfs needs root and mount(8): the fault-injection test covers this"
@@ -151,7 +151,7 @@ def tiny_filesystem(tmp_path):
     mountpoint = tmp_path / f"tiny-{uuid.uuid4().hex[:6]}"
     mountpoint.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mountpoint)],
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mountpoint)],
         capture_output=True,
         text=True,
         check=False,

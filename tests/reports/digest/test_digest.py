@@ -96,7 +96,8 @@ def test_crawl_health_warns_when_a_source_goes_blind(world, example_config):
     assert any(w.startswith("shopfront: yielded no listings from 12 pages") for w in warnings)
 
     html = render(digest, "html")
-    assert html.index("Crawl health: the monitor may not be seeing") < html.index(">New ")
+    warning = html.index("Crawl health: the monitor may not be seeing")
+    assert warning < html.index("Sellers to act on")
     assert "http://127.0.0.1:8301/item/9.html" in html and "HTTP 503 after 3 tries" in html
 
 
@@ -129,7 +130,9 @@ def test_json_carries_the_same_content_with_stable_keys(world, example_config):
             "crawl_health",
             "failures",
             "groups",
+            "networks",
             "previous_digest_at",
+            "sellers",
             "since",
         ]
     )
@@ -161,25 +164,47 @@ def test_an_item_links_to_its_stored_capture(world, example_config):
     assert "sha256 abababababab…" in html
 
 
-def test_pages_show_the_riskiest_cases_and_say_where_the_rest_are(
-    world, example_config, monkeypatch
-):
-    monkeypatch.setattr("reports.digest.render.CASES_SHOWN", 1)
+def test_pages_lead_with_sellers_and_say_where_the_rest_are(world, example_config, monkeypatch):
+    monkeypatch.setattr("reports.digest.sellers.WORST_SHOWN", 1)
     first_day(world)
     digest = produce_digest(world.store, example_config, world.at(1))
 
     html = render(digest, "html")
-    assert "Xiaomi 14 Pro 512GB" in html and "Redmi Note 13" not in html
-    assert (
-        "1 more new case not shown on this page</b>\n    (1 high); above are the 1 riskiest" in html
-    )
-    assert "New <span" in html and "(2)</span>" in html  # the group still counts both
+    assert html.index("Sellers to act on") < html.index("XiaomiWorld") < html.index("Xiaomi 14 Pro")
+    assert "Redmi Note 13" not in html  # the card shows its one worst listing
+    assert "1 more flagged listings of this seller" in html
     markdown = render(digest, "md")
-    assert "Redmi Note 13" not in markdown
-    assert "**1 more new case not shown here** (1 high)" in markdown
+    assert "Redmi Note 13" not in markdown and "1 more flagged listings in JSON/CSV" in markdown
 
-    assert len(json.loads(render(digest, "json"))["groups"]["new"]) == 2
+    data = json.loads(render(digest, "json"))
+    assert [s["name"] for s in data["sellers"]] == ["XiaomiWorld"]
+    assert data["sellers"][0]["flagged_listings"] == 2
+    assert len(data["groups"]["new"]) == 2
     assert len(list(csv.DictReader(io.StringIO(render(digest, "csv"))))) == 2
+
+
+def test_sellers_beyond_the_cards_and_informational_ones_go_into_tables(
+    world, example_config, monkeypatch
+):
+    monkeypatch.setattr("reports.digest.render.SELLER_CARDS", 0)
+    run = world.run(0, healthy(world))
+    risky = world.listing(run, 0, 1, title="Xiaomi 14 Pro", price="449.00", seller="Cheapo")
+    resold = world.listing(run, 0, 2, title="Xiaomi 14", price="799.00", seller="PhoneHub")
+    world.judge(
+        run,
+        0.6,
+        world.finding(risky, "suspicious", 0.6, ["price_low"]),
+        world.finding(resold, "clean", 0.1, ["unauthorized_seller"]),
+    )
+    digest = produce_digest(world.store, example_config, world.at(1))
+    html = render(digest, "html")
+    more = html.index("1 more sellers to act on")
+    informational = html.index("Informational: unauthorized resellers")
+    assert more < html.index("Cheapo") < informational < html.index("PhoneHub")
+    assert digest.counts["sellers"] == {
+        "total": 2, "to_act_on": 1, "informational": 1, "networks": 0,
+        "listings_without_seller": 0,
+    }  # fmt: skip
 
 
 def test_the_cli_writes_every_format_to_a_file(config_world, example_config_path, tmp_path):

@@ -1,0 +1,137 @@
+"""The digest seen by seller: brand-protection teams act on sellers (a takedown names a
+storefront, a seller id, a domain) and legal teams on networks, so the pages lead with them.
+
+`seller_views(items, sellers, networks)` groups the digest's cases by seller: one view per
+seller with a case of its own or a flagged listing (its verdict, reasons, counts, claimed
+domains and its worst listings), ranked by risk; one view per network; and the listing cases
+that name no known seller. A seller is *informational* when everything found about it is
+`unauthorized_seller` (genuine goods resold without authorization): those go in one compact
+table, not cards. Pure: rows in, plain data out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from reports.digest.build import GROUPS, SEVERITIES
+
+INFORMATIONAL_FLAGS = frozenset({"unauthorized_seller"})
+# Flags a listing inherits from its seller's name or domain: the card says them once.
+SELLER_FLAGS = frozenset({"impersonation", "suspicious_name", "suspicious_domain"})
+INFORMATIONAL_VERDICTS = frozenset({"unauthorized", "authorized", "clean", None})
+WORST_SHOWN = 5  # a seller card's worst listings: enough to act on, short enough to read
+_GROUP_ORDER = {group: i for i, group in enumerate(GROUPS)}
+
+
+def seller_views(
+    items: Sequence[Mapping], sellers: Mapping[int, Mapping], networks: Sequence[Mapping]
+) -> dict:
+    """{"sellers": [view, …] riskiest first, "networks": [view, …], "unattributed": [item, …]}."""
+    own: dict[int, Mapping] = {}
+    listed: dict[int, list[Mapping]] = defaultdict(list)
+    unattributed = []
+    for item in items:
+        if item["kind"] == "seller":
+            own[item["subject_id"]] = item
+        elif item.get("seller_id") is not None:
+            listed[item["seller_id"]].append(item)
+        else:
+            unattributed.append(item)
+    views = [
+        _view(seller_id, own.get(seller_id), listed.get(seller_id, []), sellers.get(seller_id))
+        for seller_id in sorted(set(own) | set(listed))
+    ]
+    views.sort(key=_rank)
+    by_id = {view["seller_id"]: view for view in views}
+    network_views = [_network(n, by_id, sellers) for n in networks]
+    network_views.sort(key=lambda n: (SEVERITIES.index(n["severity"]), -n["score"], n["id"]))
+    return {"sellers": views, "networks": network_views, "unattributed": unattributed}
+
+
+def _view(seller_id: int, case: Mapping | None, listings: list, seller: Mapping | None) -> dict:
+    seller = seller or {}
+    worst = sorted(listings, key=_listing_rank)
+    lead = case or (worst[0] if worst else {})
+    flags = {flag for item in [case, *listings] if item for flag in item["flags"]}
+    verdict = case["verdict"] if case else seller.get("verdict")
+    groups = [item["group"] for item in [case, *listings] if item]
+    return {
+        "seller_id": seller_id,
+        "name": seller.get("name") or (case or {}).get("seller") or lead.get("seller"),
+        "source": seller.get("source") or lead.get("source"),
+        "verdict": verdict,
+        "score": max([i["score"] for i in [case, *listings] if i] or [0.0]),
+        "severity": min(
+            (i["severity"] for i in [case, *listings] if i), key=SEVERITIES.index, default="watch"
+        ),
+        "case_id": case["case_id"] if case else None,
+        "state": case["state"] if case else None,
+        "group": min(groups, key=_GROUP_ORDER.__getitem__) if groups else "still_open",
+        "reasons": list(case["reasons"]) if case else list(seller.get("reasons") or []),
+        "flags": sorted(flags),
+        "informational": flags <= INFORMATIONAL_FLAGS
+        and verdict in INFORMATIONAL_VERDICTS
+        and all(item["verdict"] == "clean" for item in listings),
+        "claimed_domains": list(seller.get("claimed_domains") or []),
+        "aliases": [n for n in seller.get("names") or [] if n != seller.get("name")],
+        "profile_url": seller.get("profile_url"),
+        "network_id": seller.get("network_id"),
+        "listing_count": seller.get("listings") or len(listings),
+        "flag_counts": {
+            flag: count
+            for flag, count in (seller.get("flag_counts") or {}).items()
+            if flag not in SELLER_FLAGS
+        },
+        "flagged_listings": len(listings),
+        "new_listings": sum(1 for item in listings if item["group"] == "new"),
+        "worst": [_listing(item) for item in worst[:WORST_SHOWN]],
+    }
+
+
+def _listing(item: Mapping) -> dict:
+    """A listing as its seller's card shows it: the flags of its own, not its seller's."""
+    keys = ("case_id", "group", "title", "price_text", "price_ratio", "url", "severity",
+            "score", "model", "capture", "changes")  # fmt: skip
+    shown = {key: item.get(key) for key in keys}
+    shown["flags"] = [flag for flag in item["flags"] if flag not in SELLER_FLAGS]
+    return shown
+
+
+def _network(network: Mapping, views: Mapping[int, dict], sellers: Mapping[int, Mapping]) -> dict:
+    members = []
+    for seller_id in network["sellers"]:
+        view = views.get(seller_id)
+        seller = sellers.get(seller_id, {})
+        members.append(
+            {
+                "seller_id": seller_id,
+                "name": seller.get("name") or (view or {}).get("name"),
+                "source": seller.get("source"),
+                "verdict": (view or {}).get("verdict") or seller.get("verdict"),
+                "case_id": (view or {}).get("case_id"),
+            }
+        )
+    shown = [views[m] for m in network["sellers"] if m in views]
+    return {
+        "id": network["id"],
+        "sellers": members,
+        "sources": list(network.get("sources") or []),
+        "signals": [tie.get("why") for tie in network.get("signals") or []],
+        "severity": min((v["severity"] for v in shown), key=SEVERITIES.index, default="watch"),
+        "score": max((v["score"] for v in shown), default=0.0),
+    }
+
+
+def _rank(view: Mapping) -> tuple:
+    return (
+        view["informational"],
+        SEVERITIES.index(view["severity"]),
+        -view["score"],
+        -view["flagged_listings"],
+        view["seller_id"],
+    )
+
+
+def _listing_rank(item: Mapping) -> tuple:
+    ratio = item["price_ratio"] if item["price_ratio"] is not None else 9.0
+    return (SEVERITIES.index(item["severity"]), -item["score"], ratio, item["case_id"])
