@@ -88,6 +88,7 @@ def environment() -> Environment:
         when=when,
         pct=pct,
         flag_label=flag_label,
+        flag_words=flag_words,
         md=markdown_text,
         isolated=markdown_isolated,
         untrusted=untrusted_html,
@@ -245,6 +246,12 @@ def sentence(text: str) -> str:
 
 def flag_label(flag: str) -> str:
     return FLAG_LABELS.get(flag, flag.replace("_", " ").capitalize())
+
+
+def flag_words(flag: str) -> str:
+    """The flag's label inside a sentence: "price far below MSRP" (acronyms keep their case)."""
+    label = flag_label(flag)
+    return label[:1].lower() + label[1:]
 
 
 def untrusted_html(value) -> Markup:
