@@ -83,20 +83,14 @@ def load_book(folder: Path) -> BrandBook:
 
 
 def resolve_money(row: dict) -> tuple[str | None, Decimal | None]:
-    """(currency, amount) the way the visible-text layer and the merge settle a printed price:
-    the page's context may settle a shared symbol, then the printed markers, then the
-    source's default currency."""
+    """(currency, amount) the way extraction settles a printed price (listing._resolve_currency):
+    a printed sign, a shared sign settled by the source's default, the page's language and the
+    site's country, else the source's default; the amount read knowing the currency."""
     text, default = row["price_text"], row["source_currency"] or None
-    hint = text
-    code = money.currency_from_context(
-        text, page_currency=None, lang=row["page_lang"], host=row["site_domain"]
+    found = money.resolve_currency(
+        text, default=default, lang=row["page_lang"], host=row["site_domain"]
     )
-    if code:
-        hint = f"{text} {code}"
-    currency, problem = money.detect_currency(hint, default)
-    if currency is None and problem is None and default:
-        currency = default.upper()
-    return currency, money.parse_amount(text)
+    return found.code, money.amount_in(text, found.code)
 
 
 def judge(rows: list[dict], book: BrandBook) -> list[Outcome]:

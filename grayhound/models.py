@@ -25,8 +25,9 @@ class Listing:
     `price` is a decimal string ("1299.00"), never a float. `currency` is an ISO 4217 code or
     None when the page does not say unambiguously. `field_sources` names the layer that
     produced each field ("json-ld", "microdata", "opengraph", "shopify", "selector", "text").
-    `missing` names the contract fields extraction could not find; `problems` says what was
-    wrong with the page (malformed JSON-LD, ambiguous currency symbol...)."""
+    `currency_source` says in a sentence what decided the currency ("'¥' read as CNY: the page
+    language zh-CN"). `missing` names the contract fields extraction could not find;
+    `problems` says what was wrong with the page (malformed JSON-LD, ambiguous currency symbol...)."""
 
     url: str
     canonical_url: str | None = None
@@ -46,6 +47,8 @@ class Listing:
     seller: str | None = None
     seller_url: str | None = None
     seller_domain: str | None = None
+    currency_source: str | None = None
+    category: str | None = None  # schema.org category / additionalType, or the breadcrumb trail
     field_sources: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()

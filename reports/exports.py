@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import IO
 
@@ -26,6 +27,8 @@ LISTING_FIELDS = (
     "flags",
     "risk",
     "reasons",
+    "model_reason",
+    "currency_source",
 )
 
 
@@ -54,7 +57,20 @@ def listing_record(row: dict) -> dict:
         "flags": list(row.get("flags") or []),
         "risk": row.get("risk"),
         "reasons": list(row.get("reasons") or []),
+        "model_reason": row.get("model_reason") if judged else None,
+        "currency_source": row.get("currency_source") or _currency_layer(row),
     }
+
+
+def _currency_layer(row: dict) -> str | None:
+    """For listings stored before currency_source was kept: the extraction layer it came from."""
+    if not row.get("currency"):
+        return None
+    try:
+        layer = json.loads(row.get("field_sources") or "{}").get("currency")
+    except (TypeError, ValueError):
+        return None
+    return f"{layer} layer" if layer else None
 
 
 def write_listings(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:

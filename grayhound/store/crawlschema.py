@@ -152,3 +152,12 @@ def add_listing_summary(db: sqlite_utils.Database) -> None:
     """The visible text of a listing's product block, which the detectors read too."""
     if "summary" not in db["listings"].columns_dict:
         db["listings"].add_column("summary", str)
+
+
+def add_currency_source_and_category(db: sqlite_utils.Database) -> None:
+    """How a listing's currency was decided, as a sentence ('¥ read as JPY: the page language
+    ja'), and the category or breadcrumb trail the page files the product under."""
+    columns = db["listings"].columns_dict
+    for name in ("currency_source", "category"):
+        if name not in columns:
+            db["listings"].add_column(name, str)

@@ -20,6 +20,8 @@ MIGRATIONS: list[Migration] = [
     ("0004_reviews", reviews.create_schema),
     ("0005_digests", digests.create_schema),
     ("0006_listing_summary", crawlschema.add_listing_summary),
+    ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
+    ("0008_issue21_model_reason", findings.add_model_reason),
 ]
 
 

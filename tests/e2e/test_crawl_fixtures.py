@@ -108,5 +108,5 @@ def test_csv_export_has_contract_fields(crawled, run_cli):
     assert header == [
         "id", "url", "canonical_url", "source", "title", "price", "currency", "condition",
         "is_accessory", "model", "msrp", "seller", "seller_domain", "first_seen", "last_seen",
-        "flags", "risk", "reasons",
+        "flags", "risk", "reasons", "model_reason", "currency_source",
     ]  # fmt: skip
