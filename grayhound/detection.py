@@ -44,6 +44,7 @@ def listing_facts(store: Store) -> list:
                 seller_name=row["seller_name"],
                 seller_domain=row["seller_domain"],
                 source=row["source"],
+                category=row.get("category"),
             )
         )
     return facts
@@ -108,4 +109,7 @@ def _listing_row(assessment) -> dict:
         "price_ratio": assessment.price_ratio,
         "is_accessory": int(assessment.is_accessory),
         "condition": assessment.condition,
+        "model_reason": assessment.model_reason,
+        "attributes": assessment.attributes,
+        "kind": assessment.kind,
     }
