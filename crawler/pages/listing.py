@@ -242,10 +242,10 @@ def _reread_price(values: dict, sources: dict, layers) -> None:
     """The price read again from the text it was printed as, now that its currency is known:
     "12.500" yen or rupiah is 12500 (no minor units), not 12.5."""
     printed = dict(layers).get(sources.get("price"), {}).get("currency_hint")
-    if not printed:
-        return
+    if not printed or format_price(parse_amount(printed)) != values["price"]:
+        return  # the hint is more than the price ('5年間 … 2,475円'): nothing to re-read
     amount = amount_in(printed, values["currency"])
-    if amount is not None and format_price(amount) != values["price"]:
+    if amount is not None:
         values["price"] = format_price(amount)
 
 
