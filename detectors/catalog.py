@@ -24,6 +24,9 @@ _USED_GRADE = re.compile(r"(?<!\d)(?:9\d|[5-9]成)新")
 
 __all__ = ["CatalogIndex", "TitleReading", "read_condition", "read_title"]
 
+# A title longer than this is a description pasted in (or an attack): its head is the title.
+MAX_TITLE = 400
+
 
 @dataclass(frozen=True)
 class TitleReading:
@@ -86,7 +89,8 @@ def read_title(
     brand: str | None = None,
     category: str | None = None,
 ) -> TitleReading:
-    match: ModelMatch = index.match(title or "", brand)
+    title = (title or "")[:MAX_TITLE]
+    match: ModelMatch = index.match(title, brand)
     goods: Goods = classify_goods(
         title,
         has_storage="storage" in match.attributes,

@@ -285,7 +285,8 @@ def _attribute_conflict(pattern: NamePattern, attributes: dict[str, str]) -> str
     """A catalog name that states a network or storage ('Zero 30 5G', 'X 256GB') does not fit
     a title that states another one; a title that states none still fits."""
     for key, value in pattern.attributes.items():
-        if key in ("network", "storage") and attributes.get(key) and attributes[key] != value:
+        stated = attributes.get(key, "").split("/")
+        if key in ("network", "storage") and stated != [""] and value not in stated:
             return f"the title says {attributes[key]}, the catalog name {value}"
     return None
 

@@ -39,7 +39,7 @@ _NOT_OTHER = rf"\x00-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u20a0-\u20cf\u21
 _TOKEN = re.compile(rf"(\d+)|([a-z]+)|([{_CJK}]+)|([^{_NOT_OTHER}]+)")
 # '+' after a letter or digit and before none is a model's plus ('Pro+', '12+', 'razr+');
 # between numbers it joins RAM and storage ('12+256'); spaced it bundles (' + case').
-_PLUS_MODEL = re.compile(r"(?<=[a-z0-9])\+(?![0-9a-z])")
+_PLUS_MODEL = re.compile(r"(?<=[a-z0-9)])\+(?![0-9a-z])")
 _SIZE = re.compile(
     r"(?<![\w.])(\d{1,4})\s*("
     + "|".join(sorted(STORAGE_UNITS, key=len, reverse=True))
@@ -155,9 +155,12 @@ def _take_attributes(text: str, attributes: dict[str, str]) -> str:
     for match in list(_CODE.finditer(text)):
         attributes.setdefault("code", match.group().upper())
         text = _blank(text, match)
+    networks = []
     for match in list(_NETWORK.finditer(text)):
-        attributes.setdefault("network", match.group(1).upper())
+        networks.append(match.group(1).upper())
         text = _blank(text, match)
+    if networks:
+        attributes["network"] = "/".join(dict.fromkeys(networks))  # '5G', '4G/LTE'
     for match in list(_PAIR.finditer(text)):
         ram, size, unit = int(match.group(1)), int(match.group(2)), match.group(3) or ""
         gigabytes = size * 1024 if unit.startswith("t") or (size <= 2 and not unit) else size
