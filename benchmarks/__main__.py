@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-OPTIONAL = ("detector_throughput", "detector_quality", "extraction_quality")
+OPTIONAL = ("detector_throughput", "detector_quality", "extraction_quality", "catalog_quality")
 
 
 def machine() -> str:

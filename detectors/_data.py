@@ -181,30 +181,6 @@ KEYBOARD_NEIGHBOURS = {
 
 # --- listings ----------------------------------------------------------------------------------
 
-# Words after a model number that make it a different model ("14 Pro" is not "14").
-MODEL_MODIFIERS = frozenset(
-    "pro max ultra plus lite mini fe neo t s e x r se edge fold flip prime turbo c".split()
-)
-
-# Nouns that make a title an accessory rather than the device.
-ACCESSORY_WORDS = frozenset(
-    """case cases cover covers hulle huelle funda fundas coque etui housse custodia bumper
-    protector protectors glass film films screenprotector panzerglas schutzfolie folie
-    charger chargers cable cables strap straps band bands holder mount stand skin skins
-    sleeve pouch wallet lanyard stylus dock tripod gimbal lens powerbank ladegerat ladekabel
-    cargador cable adaptador""".split()
-)
-# 'Band' names a wearable, not a strap, after these words ('Smart Band 8') or before a generation
-# number that is not a size ('Band 8', not 'Band 45mm').
-WEARABLE_QUALIFIERS = frozenset("smart fitness activity".split())
-SIZE_UNITS = frozenset("mm cm in inch".split())
-# Weak accessory nouns: count only when the title shows no device spec (storage, RAM).
-WEAK_ACCESSORY_WORDS = frozenset("adapter plug battery earbuds headphones kit".split())
-# Words that attach an accessory to a device listing ("with charger", "+ free case").
-BUNDLE_WORDS = frozenset("with incl including inkl mit con avec plus free gratis bonus".split())
-# Words that point an accessory at the device it fits ("case for iPhone 15").
-FITS_WORDS = frozenset("for fur für para pour per compatible fits fit voor".split())
-
 # Condition phrases, most specific first: "renewed" and "like new" must not read as "new".
 CONDITION_PHRASES = (
     ("refurbished", "refurbished"),
@@ -223,6 +199,9 @@ CONDITION_PHRASES = (
     ("preowned", "used"),
     ("second hand", "used"),
     ("secondhand", "used"),
+    ("second", "used"),  # 'HP second mulus' (id/ms marketplaces): second-hand
+    ("seken", "used"),
+    ("bekas", "used"),
     ("used", "used"),
     ("gebraucht", "used"),
     ("usado", "used"),

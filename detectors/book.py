@@ -11,7 +11,7 @@ from typing import NamedTuple
 import tldextract
 
 from detectors.allowlist import Allowlist, name_key
-from detectors.catalog import CatalogIndex, title_tokens
+from detectors.catalog import CatalogIndex
 from detectors.normalize import compact, fold
 from detectors.terms import Term, TermIndex
 from grayhound.config import Brand, Config, Pricing
@@ -145,15 +145,12 @@ class BrandBook:
         for brand in config.brands.values():
             for text in (brand.id, brand.name, *brand.terms):
                 brand_keys.setdefault(name_key(text), brand.id)
-        line_words = frozenset(t.text for t in terms) | frozenset(
-            w for b in config.brands.values() for w in title_tokens(b.name)
-        )
         return cls(
             config=config,
             brands=dict(config.brands),
             allowlist=Allowlist(config),
             terms=TermIndex(terms, model_words),
-            catalog=CatalogIndex(config.catalog, line_words),
+            catalog=CatalogIndex(config.catalog, config.brands),
             pricing=config.pricing,
             official_labels=official_labels,
             official_hyphenated=official_hyphenated,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from detectors._data import GRAY_IMPORT_PHRASES
 from detectors.book import BrandBook
 from detectors.catalog import TitleReading, read_title
-from detectors.prices import PriceCheck, check_price, peer_outliers
+from detectors.prices import Goods, PriceCheck, check_price, peer_outliers
 from detectors.risk import Signal, finding
 from detectors.sellers import SellerFacts, assess_seller
 from grayhound.models import FLAGS, Finding
@@ -43,6 +43,7 @@ class ListingFacts:
     seller_name: str | None = None
     seller_domain: str | None = None
     source: str | None = None
+    category: str | None = None  # category, additionalType or breadcrumbs, where the page has them
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class ListingAssessment:
     risk: float
     verdict: str
     reasons: tuple[str, ...]
+    model_reason: str = ""  # which catalog tokens the title has, or why no model fits
+    attributes: dict = field(default_factory=dict)  # storage, RAM, colour, network, SIM, region
+    kind: str = "device"  # device | accessory | part | packaging | dummy | service
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,11 +74,18 @@ def assess_listings(
     seller_findings: Mapping[str, Finding] | None = None,
 ) -> list[ListingAssessment]:
     readings = [
-        read_title(book.catalog, f.title or "", f.condition, f.description, book.brand_id(f.brand))
+        read_title(
+            book.catalog,
+            f.title or "",
+            f.condition,
+            f.description,
+            book.brand_id(f.brand),
+            f.category,
+        )
         for f in listings
     ]
     checks = [
-        check_price(f.price, f.currency, r.condition, r.is_accessory, r.model, book.pricing)
+        check_price(f.price, f.currency, _goods(r), r.model, book.pricing)
         for f, r in zip(listings, readings, strict=True)
     ]
     groups: dict[tuple[str, str], list[tuple[int, float]]] = {}
@@ -89,6 +100,10 @@ def assess_listings(
         seller = _seller_finding(facts, book, sellers)
         out.append(_assess(facts, readings[i], checks[i], peers.get(i), seller, book))
     return out
+
+
+def _goods(reading: TitleReading) -> Goods:
+    return Goods(reading.condition, reading.kind, reading.storage, reading.broken)
 
 
 def _seller_finding(facts: ListingFacts, book: BrandBook, cache: dict) -> Finding | None:
@@ -137,6 +152,9 @@ def _assess(facts, reading, check: PriceCheck, peer, seller, book) -> ListingAss
         risk=result.score,
         verdict=result.verdict,
         reasons=result.reasons,
+        model_reason=reading.model_reason,
+        attributes=dict(reading.attributes),
+        kind=reading.kind,
     )
 
 

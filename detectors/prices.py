@@ -1,9 +1,11 @@
 """Prices against MSRP and against peers. Pure arithmetic on decimal strings and the catalog.
 
-MSRP is taken in the listing's currency when the catalog has it; only otherwise are both sides
-converted to USD with Pricing.rates. New (and unknown-condition) devices are judged by
-low_ratio/high_ratio; used and refurbished ones by used_low_ratio; accessories never against a
-phone's MSRP. Peers: listings of the same model and condition, compared by their MSRP ratio (so
+MSRP is the storage variant's (`variant_msrp`) when the title names a storage the catalog prices,
+else the model's; in the listing's currency when the catalog has it, only otherwise converted to
+USD with Pricing.rates. New (and unknown-condition) devices are judged by low_ratio/high_ratio;
+used and refurbished ones by used_low_ratio; accessories, parts, boxes, dummies, services and
+phones sold broken never against a phone's MSRP. A 'device' at a few percent of its MSRP is far
+more likely not the device: it is marked for review with that reason, not flagged price_low. Peers: listings of the same model and condition, compared by their MSRP ratio (so
 currencies mix), with the median and MAD of at least PEER_MIN listings other than the one judged."""
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ W_USED_LOW = 0.45  # even a used device is rarely this cheap
 W_PRICE_HIGH = 0.2  # over MSRP: scalping or gray import, rarely a brand risk alone
 W_PEER_LOW = 0.4
 W_PEER_HIGH = 0.15
+# Under this share of MSRP a listing is almost never the phone itself (an empty box, a part, a
+# dummy titled with the model): a reason to review it, not a price_low flag.
+IMPLAUSIBLE_RATIO = 0.1
+W_IMPLAUSIBLE = 0.3
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,17 @@ class PriceCheck:
     ratio: float | None = None
     signals: tuple[Signal, ...] = ()
     notes: tuple[str, ...] = ()
+    variant: str | None = None  # the storage whose MSRP was used
+
+
+@dataclass(frozen=True)
+class Goods:
+    """What the title says the listing is, as far as the price check cares."""
+
+    condition: str = "unknown"
+    kind: str = "device"  # device | accessory | part | packaging | dummy | service
+    storage: str | None = None  # '512GB', for variant_msrp
+    broken: str | None = None  # 'for parts': a broken device's price says nothing of MSRP
 
 
 def parse_price(price: str | None) -> float | None:
@@ -54,50 +71,71 @@ def _to_usd(currency: str, rates: dict[str, float]) -> float | None:
     return 1.0 if currency == "USD" else rates.get(currency)
 
 
-def msrp_in(model: CatalogModel, currency: str, rates: dict[str, float]):
-    """(msrp, msrp_currency, factor turning the listing's price into msrp_currency) or None."""
-    if currency in model.msrp:
-        return model.msrp[currency], currency, 1.0
+def msrp_in(model: CatalogModel, currency: str, rates: dict[str, float], storage=None):
+    """(msrp, msrp_currency, factor turning the listing's price into msrp_currency, variant)
+    or None. The storage variant's MSRP in the listing's currency first, then the model's,
+    then (converted) the variant's and the model's in USD or any currency with a rate."""
+    variant = model.variant_msrp.get(storage) if storage else None
+    tables = [(variant, storage)] if variant else []
+    tables.append((model.msrp, None))
+    for table, label in tables:
+        if currency in table:
+            return table[currency], currency, 1.0, label
     rate = _to_usd(currency, rates)
     if rate is None:
         return None
-    if "USD" in model.msrp:
-        return model.msrp["USD"], "USD", rate
-    for code, amount in model.msrp.items():
-        code_rate = _to_usd(code, rates)
-        if code_rate:
-            return round(amount * code_rate, 2), "USD", rate
+    for table, label in tables:
+        if "USD" in table:
+            return table["USD"], "USD", rate, label
+        for code, amount in table.items():
+            code_rate = _to_usd(code, rates)
+            if code_rate:
+                return round(amount * code_rate, 2), "USD", rate, label
     return None
 
 
 def check_price(
     price: str | None,
     currency: str | None,
-    condition: str,
-    is_accessory: bool,
+    goods: Goods,
     model: CatalogModel | None,
     pricing: Pricing,
 ) -> PriceCheck:
     amount = parse_price(price)
     if model is None or amount is None:
         return PriceCheck()
-    if is_accessory:
-        note = f"accessory for the {model.model}: not compared with the device's MSRP"
+    if goods.kind != "device":
+        note = f"{goods.kind} for the {model.model}: not compared with the device's MSRP"
+        return PriceCheck(notes=(note,))
+    if goods.broken:
+        note = f"sold broken ('{goods.broken}'): not compared with the {model.model} MSRP"
         return PriceCheck(notes=(note,))
     if not currency:
         return PriceCheck(notes=(f"price {price} has no currency: not compared with MSRP",))
-    found = msrp_in(model, currency, pricing.rates)
+    found = msrp_in(model, currency, pricing.rates, goods.storage)
     if found is None:
         note = f"no {model.model} MSRP in {currency} and no rate to USD: price not compared"
         return PriceCheck(notes=(note,))
-    msrp, msrp_currency, factor = found
+    msrp, msrp_currency, factor, variant = found
     ratio = round(amount * factor / msrp, 4)
     shown = f"{price} {currency}"
     if factor != 1.0:
         shown += f" (≈ {amount * factor:.2f} USD at {factor:g}, no {currency} MSRP)"
-    against = f"{ratio:.0%} of the {model.model} MSRP {msrp:g} {msrp_currency}"
-    signals = _ratio_signals(shown, against, ratio, condition, model, pricing)
-    return PriceCheck(msrp, msrp_currency, ratio, signals)
+    which = f"{model.model} {variant}" if variant else model.model
+    against = f"{ratio:.0%} of the {which} MSRP {msrp:g} {msrp_currency}"
+    if ratio < IMPLAUSIBLE_RATIO:
+        signals = (_implausible(shown, against, model),)
+    else:
+        signals = _ratio_signals(shown, against, ratio, goods.condition, model, pricing)
+    return PriceCheck(msrp, msrp_currency, ratio, signals, variant=variant)
+
+
+def _implausible(shown: str, against: str, model: CatalogModel) -> Signal:
+    reason = (
+        f"price {shown} is {against}: too cheap to be the phone itself; more likely a part, "
+        "box, dummy or accessory titled with its name — review it, not flagged price_low"
+    )
+    return Signal(W_IMPLAUSIBLE, "suspicious", reason, model.brand)
 
 
 def _ratio_signals(shown, against, ratio, condition, model, pricing) -> tuple[Signal, ...]:

@@ -74,6 +74,7 @@ def listing_facts(store: Store, extras: dict | None = None) -> list:
                 seller_name=row["seller_name"],
                 seller_domain=row["seller_domain"],
                 source=row["source"],
+                category=row.get("category"),
             )
         )
         if extras is not None and row["seller_id"] is not None:
@@ -216,4 +217,7 @@ def _listing_row(assessment) -> dict:
         "price_ratio": assessment.price_ratio,
         "is_accessory": int(assessment.is_accessory),
         "condition": assessment.condition,
+        "model_reason": assessment.model_reason,
+        "attributes": assessment.attributes,
+        "kind": assessment.kind,
     }

@@ -63,8 +63,9 @@ class Listing:
     `price` is a decimal string ("1299.00"), never a float. `currency` is an ISO 4217 code or
     None when the page does not say unambiguously. `field_sources` names the layer that
     produced each field ("json-ld", "microdata", "opengraph", "shopify", "selector", "text").
-    `missing` names the contract fields extraction could not find; `problems` says what was
-    wrong with the page (malformed JSON-LD, ambiguous currency symbol...).
+    `currency_source` says in a sentence what decided the currency ("'¥' read as CNY: the page
+    language zh-CN"). `missing` names the contract fields extraction could not find;
+    `problems` says what was wrong with the page (malformed JSON-LD, ambiguous currency symbol...).
 
     `product_reason` says why the page was (or was not) taken for one product on offer; the
     deciding signal is `field_sources["is_product"]`. `offers` lists every seller's offer when
@@ -92,6 +93,8 @@ class Listing:
     seller_domain: str | None = None
     # everything the page says about who sells: (kind, value, via), see IDENTIFIER_KINDS
     seller_identifiers: tuple[tuple[str, str, str], ...] = ()
+    currency_source: str | None = None
+    category: str | None = None  # schema.org category / additionalType, or the breadcrumb trail
     field_sources: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()

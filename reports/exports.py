@@ -3,6 +3,7 @@ its latest state, in the contract's fields."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import IO
 
@@ -31,6 +32,8 @@ LISTING_FIELDS = (
     "seller_verdict",
     "seller_risk",
     "network_id",
+    "model_reason",
+    "currency_source",
 )
 SELLER_FIELDS = (
     "id",
@@ -77,11 +80,24 @@ def listing_record(row: dict) -> dict:
         "flags": list(row.get("flags") or []),
         "risk": row.get("risk"),
         "reasons": list(row.get("reasons") or []),
+        "model_reason": row.get("model_reason") if judged else None,
+        "currency_source": row.get("currency_source") or _currency_layer(row),
         "seller_id": row.get("seller_id"),
         "seller_verdict": row.get("seller_verdict"),
         "seller_risk": row.get("seller_risk"),
         "network_id": row.get("network_id"),
     }
+
+
+def _currency_layer(row: dict) -> str | None:
+    """For listings stored before currency_source was kept: the extraction layer it came from."""
+    if not row.get("currency"):
+        return None
+    try:
+        layer = json.loads(row.get("field_sources") or "{}").get("currency")
+    except (TypeError, ValueError):
+        return None
+    return f"{layer} layer" if layer else None
 
 
 def seller_record(row: dict, fmt: str = "jsonl") -> dict:

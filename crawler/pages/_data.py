@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-# Symbols shared by several currencies: resolved only by the source's default currency or by an
-# explicit prefix ("US $", "C$"); alone they are reported as ambiguous, never guessed.
+# Symbols shared by several currencies: an explicit prefix ("US $", "C$") names one; alone they
+# are settled by the page's evidence (money.resolve_currency) or reported as ambiguous.
 AMBIGUOUS_SYMBOLS = {
     "$": ("USD", "CAD", "AUD", "NZD", "MXN", "SGD", "HKD", "TWD", "ARS", "CLP", "COP"),
     "¥": ("JPY", "CNY"),
@@ -59,37 +59,6 @@ UNAMBIGUOUS_MARKERS = (
     ("₴", "UAH"),
     ("лв", "BGN"),
 )
-
-# A country's currency, read from a page's language region ("es-MX") or its country domain
-# (".com.au") to settle a shared symbol. Not "US": "en-US" is the default of countless
-# templates, whatever the shop's country; not the ".co" domain: it is sold as "company".
-REGION_CURRENCY = {
-    "JP": "JPY",
-    "CN": "CNY",
-    "MX": "MXN",
-    "AU": "AUD",
-    "CA": "CAD",
-    "NZ": "NZD",
-    "SG": "SGD",
-    "HK": "HKD",
-    "TW": "TWD",
-    "AR": "ARS",
-    "CL": "CLP",
-    "IN": "INR",
-    "PK": "PKR",
-    "LK": "LKR",
-    "NP": "NPR",
-    "SE": "SEK",
-    "NO": "NOK",
-    "DK": "DKK",
-    "IS": "ISK",
-    "CH": "CHF",
-}
-# Shared symbols the page's country settles. Not "¥": it needs 円 or 元 printed somewhere,
-# since cross-border sellers on Japanese-language pages price in yuan with the same sign.
-COUNTRY_SETTLES = frozenset({"$", "kr", "Rs"})
-# A language without a region that names one of a shared symbol's currencies ("ja" and ¥).
-LANGUAGE_CURRENCY = {"ja": "JPY", "zh": "CNY", "sv": "SEK", "da": "DKK", "nb": "NOK", "no": "NOK"}
 
 # ISO 4217 codes recognised when written out as a word ("EUR 899", "899 CHF").
 ISO_CODES = frozenset(

@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 
 from crawler.pages._seller_data import PRIVATE_SELLER
 from crawler.pages.anchors import Layout, read_layout
+from crawler.pages.category import page_category
 from crawler.pages.condition import condition_from_title
 from crawler.pages.document import Page, load_page, visible_text
 from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
-from crawler.pages.money import detect_currency, format_price, parse_amount
+from crawler.pages.money import amount_in, format_price, parse_amount, resolve_currency
 from crawler.pages.offers import read_offers
 from crawler.pages.recognition import Evidence, Recognition, recognize
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
@@ -118,7 +119,7 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     _prefer_shown_title(values, sources, layout, text)
     if values.get("price") is None and meta.get("is_product"):
         _price_from_title(values, sources, page, meta)
-    _resolve_currency(values, sources, layers, default_currency, page.problems)
+    _resolve_currency(values, sources, layers, default_currency, page)
     guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
     _fill_condition(values, sources)
     _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
@@ -147,6 +148,8 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
         problems=tuple(dict.fromkeys(page.problems)),
         product_reason=recognition.reason,
         offers=offers,
+        currency_source=values.get("currency_source"),
+        category=guarded(page, "category", page_category, page),
         **{k: v for k, v in values.items() if k in MERGED_FIELDS or k == "is_product"},
     )
 
@@ -215,24 +218,53 @@ def _price_from_title(values: dict, sources: dict, page: Page, meta: dict) -> No
         meta["currency_hint"] = printed  # the opengraph layer's, read by _resolve_currency
 
 
-def _resolve_currency(values, sources, layers, default, problems: list[str]) -> None:
-    """Structured priceCurrency first; else the printed price of each layer in order (a bare
-    '$' takes the source's default only when the default is a dollar); else the default."""
-    if values.get("currency") or values.get("price") is None:
+def _resolve_currency(values, sources, layers, default, page: Page) -> None:
+    """Structured priceCurrency first; else the printed price of each layer in order, a shared
+    sign ('$', '¥', 'kr') settled by the source's default, the page's language and the site's
+    country (money.resolve_currency); else the default. The deciding evidence is kept."""
+    if values.get("price") is None:
         return
+    if values.get("currency"):
+        layer = sources.get("currency")
+        values["currency_source"] = f"{layer} data gives {values['currency']}"
+        return
+    context = {
+        "default": default,
+        "lang": page.root.get("lang"),
+        "host": urlsplit(page.url).hostname,
+        "page_currency": layers[-1][1].get("page_currency"),
+    }
     ambiguity = None
     for name, fields in layers:
-        code, problem = detect_currency(fields.get("currency_hint") or "", default)
-        if code:
-            values["currency"], sources["currency"] = code, name
+        hint = fields.get("currency_hint") or ""
+        found = resolve_currency(hint, **context) if hint else None
+        if found and found.code and found.printed:
+            values["currency"], sources["currency"] = found.code, name
+            values["currency_source"] = found.source
+            _reread_price(values, sources, layers)
             return
-        ambiguity = ambiguity or problem
+        ambiguity = ambiguity or (found.problem if found else None)
     if ambiguity:
-        problems.append(ambiguity)
+        page.problems.append(ambiguity)
     elif default:
         values["currency"], sources["currency"] = default.upper(), "default"
+        values["currency_source"] = f"no currency printed: the source's currency {default.upper()}"
+        _reread_price(values, sources, layers)
     elif layers[-1][1].get("page_currency"):
         values["currency"], sources["currency"] = layers[-1][1]["page_currency"], "text"
+        values["currency_source"] = f"the page prints {values['currency']} elsewhere"
+        _reread_price(values, sources, layers)
+
+
+def _reread_price(values: dict, sources: dict, layers) -> None:
+    """The price read again from the text it was printed as, now that its currency is known:
+    "12.500" yen or rupiah is 12500 (no minor units), not 12.5."""
+    printed = dict(layers).get(sources.get("price"), {}).get("currency_hint")
+    if not printed or format_price(parse_amount(printed)) != values["price"]:
+        return  # the hint is more than the price ('5年間 … 2,475円'): nothing to re-read
+    amount = amount_in(printed, values["currency"])
+    if amount is not None:
+        values["price"] = format_price(amount)
 
 
 def _prefer_visible_sale(values: dict, sources: dict, layout: Layout, problems: list) -> None:

@@ -7,18 +7,28 @@ Normalisation: every price is `str(Decimal)` quantized to two places ("1299" →
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import core as cldr
+from babel.numbers import get_currency_precision, get_territory_currencies
 from price_parser import Price
 
-from crawler.pages._data import (
-    AMBIGUOUS_SYMBOLS,
-    COUNTRY_SETTLES,
-    ISO_CODES,
-    LANGUAGE_CURRENCY,
-    REGION_CURRENCY,
-    UNAMBIGUOUS_MARKERS,
+from crawler.pages._data import AMBIGUOUS_SYMBOLS, ISO_CODES
+from crawler.pages._data import UNAMBIGUOUS_MARKERS as _MARKERS
+from crawler.pages._money_data import (
+    EXTRA_MARKERS,
+    OFFICIAL_STATUSES,
+    REGISTRY_SECOND_LEVELS,
+    TEMPLATE_REGIONS,
+    TLD_TERRITORY,
+    VANITY_TLDS,
 )
+
+# The extraction's markers first (their order settles "US $" before "$"), then the ones this
+# module adds; none of the added ones is part of an earlier one.
+UNAMBIGUOUS_MARKERS = (*_MARKERS, *EXTRA_MARKERS)
 
 CENTS = Decimal("0.01")
 # Above this an amount is a product code or a phone number, not a retail price.
@@ -114,48 +124,153 @@ def parse_printed_amount(text: str) -> Decimal | None:
 
 
 def detect_currency(text: str, default: str | None = None) -> tuple[str | None, str | None]:
-    """(ISO code or None, problem or None) for the currency printed in `text`.
+    """(ISO code or None, problem or None) for the currency printed in `text`, with no page
+    around it: `resolve_currency` with only the source's default as evidence."""
+    found = resolve_currency(text, default=default)
+    return (found.code if found.printed else None), found.problem
 
-    Unambiguous markers and ISO words decide; an ambiguous symbol ($, ¥, kr) takes the
-    source's default currency only when that default is one of the symbol's currencies."""
-    if not text:
-        return None, None
+
+@dataclass(frozen=True)
+class CurrencyReading:
+    """A price's currency and the evidence that decided it, as a sentence (`source`)."""
+
+    code: str | None
+    source: str | None = None
+    problem: str | None = None
+    printed: bool = False  # decided by a sign or code printed with the price
+
+
+def resolve_currency(
+    text: str,
+    *,
+    default: str | None = None,
+    lang: str | None = None,
+    host: str | None = None,
+    page_currency: str | None = None,
+) -> CurrencyReading:
+    """The currency of a printed price, from evidence in this order: a sign or ISO code that
+    names one currency; for a shared sign ($, ¥, kr, Rs) the source's configured currency,
+    a currency the page prints elsewhere, the site's country domain, the page language's
+    region, the countries whose official language the page is in, an "en-US" template
+    region; with no sign at all, the source's configured currency."""
+    text = text or ""
     code = unambiguous_currency(text)
     if code:
-        return code, None
-    for symbol, pattern in _AMBIGUOUS_PATTERNS:
-        if pattern.search(text):
-            candidates = AMBIGUOUS_SYMBOLS[symbol]
-            if default and default.upper() in candidates:
-                return default.upper(), None
-            if len(candidates) == 1:
-                return candidates[0], None
-            return None, f"ambiguous currency symbol '{symbol}'"
-    return None, None
-
-
-def currency_from_context(
-    text: str, *, page_currency: str | None, lang: str | None, host: str | None
-) -> str | None:
-    """For a price printed with a shared symbol ("￥10,990", "$7,649"): the one of the
-    symbol's currencies that the page names elsewhere ("1,000円OFF"), or, for "$", "kr" and
-    "Rs", that its language region ("es-MX") or country domain (".com.au") names."""
-    if not text or unambiguous_currency(text):
-        return None
+        marker = _printed_marker(text, code)
+        return CurrencyReading(code, f"printed '{marker}' names {code}", printed=True)
     symbol = next((s for s, pattern in _AMBIGUOUS_PATTERNS if pattern.search(text)), None)
     if symbol is None:
-        return None
-    evidence = [page_currency]
-    if symbol in COUNTRY_SETTLES:
-        language, _, region = (lang or "").replace("_", "-").partition("-")
-        tld = (host or "").rstrip(".").rpartition(".")[2].upper()
-        evidence.append(REGION_CURRENCY.get(region[:2].upper()))
-        evidence.append(LANGUAGE_CURRENCY.get(language.lower()))
-        evidence.append(REGION_CURRENCY.get(tld))
-    for code in evidence:
-        if code in AMBIGUOUS_SYMBOLS[symbol]:
-            return code
-    return None
+        if default:
+            return CurrencyReading(
+                default.upper(), f"no currency printed: the source's currency {default.upper()}"
+            )
+        return CurrencyReading(None)
+    for code, why in _shared_sign_evidence(symbol, default, lang, host, page_currency):
+        return CurrencyReading(code, f"'{symbol}' read as {code}: {why}", printed=True)
+    candidates = AMBIGUOUS_SYMBOLS[symbol]
+    if len(candidates) == 1:
+        return CurrencyReading(candidates[0], f"'{symbol}' is only {candidates[0]}", printed=True)
+    return CurrencyReading(
+        None, problem=f"ambiguous currency symbol '{symbol}': no page or site evidence settles it"
+    )
+
+
+def _shared_sign_evidence(symbol, default, lang, host, page_currency):
+    """(code, why) for each piece of evidence that leaves exactly one of the sign's currencies."""
+    language, _, region = (lang or "").replace("_", "-").partition("-")
+    region = region[:2].upper() if region[:2].isalpha() else ""
+    territory = _host_territory(host)
+    evidence = [
+        ({(default or "").upper()}, f"the source's configured currency {(default or '').upper()}"),
+        ({page_currency or ""}, f"the page prints {page_currency} elsewhere"),
+        (_territory_currencies(territory), f"the site's country domain .{territory.lower()}"),
+    ]
+    if region not in TEMPLATE_REGIONS:
+        evidence.append((_territory_currencies(region), f"the page language {lang}"))
+    evidence.append((_language_currencies(language.lower()), f"the page language {lang}"))
+    if region in TEMPLATE_REGIONS:
+        evidence.append((_territory_currencies(region), f"the page language {lang}"))
+    for codes, why in evidence:
+        fitting = {code for code in codes if code and _written_with(symbol, code)}
+        if len(fitting) == 1:
+            yield fitting.pop(), why
+            return
+
+
+def _written_with(symbol: str, code: str) -> bool:
+    """Whether `code` is one of the currencies shops print with this shared sign."""
+    return code in AMBIGUOUS_SYMBOLS[symbol]
+
+
+def _host_territory(host: str | None) -> str:
+    """The ISO country of a site's country-code domain ("shopee.com.my" → "MY"), or "" for a
+    generic domain or a country domain sold to anyone ("brand.co", not "falabella.com.co")."""
+    labels = (host or "").lower().rstrip(".").split(".")
+    if len(labels) < 2 or len(labels[-1]) != 2 or not labels[-1].isalpha():
+        return ""
+    tld = labels[-1]
+    if tld in VANITY_TLDS and not (len(labels) > 2 and labels[-2] in REGISTRY_SECOND_LEVELS):
+        return ""
+    return TLD_TERRITORY.get(tld, tld.upper())
+
+
+@lru_cache(maxsize=512)
+def _territory_currencies(territory: str) -> frozenset[str]:
+    """The currencies a country uses today, from CLDR ("AU" → AUD); "EU" → EUR."""
+    if not territory:
+        return frozenset()
+    if territory == "EU":
+        return frozenset({"EUR"})
+    try:
+        return frozenset(get_territory_currencies(territory))
+    except (KeyError, ValueError):
+        return frozenset()
+
+
+@lru_cache(maxsize=256)
+def _language_currencies(language: str) -> frozenset[str]:
+    """The currencies of the countries where `language` is official, from CLDR ("ja" → JPY;
+    "sv" → SEK, EUR). Many for a world language, so it settles a sign only with few."""
+    if not language.isalpha():
+        return frozenset()
+    codes: set[str] = set()
+    for territory, languages in cldr.get_global("territory_languages").items():
+        status = languages.get(language, {}).get("official_status")
+        if status in OFFICIAL_STATUSES:
+            codes |= _territory_currencies(territory)
+    return frozenset(codes)
+
+
+def _printed_marker(text: str, code: str) -> str:
+    for pattern, marker_code in _MARKER_PATTERNS:
+        found = pattern.search(text) if marker_code == code else None
+        if found:
+            return found.group()
+    return code
+
+
+@lru_cache(maxsize=256)
+def minor_units(code: str | None) -> int:
+    """Digits after the decimal point a price in this currency is written with (CLDR: JPY,
+    IDR, KRW, VND, CLP 0; most 2): a ".000" there is thousands, never a fraction."""
+    if not code:
+        return 2
+    try:
+        return get_currency_precision(code)
+    except (KeyError, ValueError):
+        return 2
+
+
+def amount_in(text: str, code: str | None) -> Decimal | None:
+    """`parse_amount`, read knowing the currency: in a currency written without minor units a
+    separator before the last three digits groups thousands ("12.500" yen is 12500)."""
+    amount = parse_amount(text)
+    if amount is None or minor_units(code) or amount == amount.to_integral_value():
+        return amount
+    number = re.search(NUMBER, text) if isinstance(text, str) else None
+    if number and re.search(r"[.,'’\u00a0\u202f ]\d{3}$", number.group()):
+        return _sane(Decimal(re.sub(r"\D", "", number.group())))
+    return amount
 
 
 def unambiguous_currency(text: str) -> str | None:

@@ -25,7 +25,7 @@ from crawler.pages.condition import (
 )
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
 from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, first_line, labelled_value
-from crawler.pages.money import currency_from_context, format_price, unambiguous_currency
+from crawler.pages.money import format_price, unambiguous_currency
 from crawler.pages.prices import MONEY_OR_MARKER, best_price, cached_candidates
 from crawler.pages.titles import page_title
 
@@ -62,7 +62,7 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
     return {
         "title": title,
         "price": format_price(best.amount) if best else None,
-        "currency_hint": _currency_hint(page, best.text, page_currency) if best else None,
+        "currency_hint": best.text if best else None,  # settled in listing._resolve_currency
         "condition": condition,
         "condition_raw": (condition_raw or title)[:200] if condition else None,
         "seller": seller,
@@ -74,17 +74,6 @@ def visible_fields(page: Page, layout: Layout, site_name: str | None, prices=Tru
         "is_list_page": list_page,
         "page_currency": page_currency,
     }
-
-
-def _currency_hint(page: Page, price: str, page_currency: str | None) -> str:
-    """The printed price, with the ISO code the page's context gives a shared symbol."""
-    code = currency_from_context(
-        price,
-        page_currency=page_currency,
-        lang=page.root.get("lang"),
-        host=urlsplit(page.url).hostname,
-    )
-    return f"{price} {code}" if code else price
 
 
 def _page_currency(layout: Layout) -> str | None:

@@ -1,5 +1,5 @@
 """The commands of the `grayhound` CLI: one module per area (setup, crawling, detecting,
-evidence, triage, pricing, cluster), each a thin click command that parses options and calls a
+evidence, triage, pricing, catalog, cluster), each a thin click command that parses options and calls a
 library function, and the shared options (`--config`, `--out`).
 
 May import: anything; nothing imports it but `grayhound.cli`. No logic lives only here."""
@@ -60,8 +60,17 @@ def verbose() -> bool:
 
 
 def register(group: click.Group) -> None:
-    from grayhound.commands import cluster, crawling, detecting, evidence, pricing, setup, triage
+    from grayhound.commands import (
+        catalog,
+        cluster,
+        crawling,
+        detecting,
+        evidence,
+        pricing,
+        setup,
+        triage,
+    )
 
-    for module in (setup, crawling, detecting, evidence, triage, pricing, cluster):
+    for module in (setup, crawling, detecting, evidence, triage, pricing, catalog, cluster):
         for command in module.COMMANDS:
             group.add_command(command)

@@ -22,6 +22,7 @@ from grayhound.config.records import (
     Schedule,
     Source,
     Storage,
+    storage_key,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "Storage",
     "load_config",
     "parse_config",
+    "storage_key",
 ]

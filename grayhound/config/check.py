@@ -16,6 +16,7 @@ from grayhound.config.records import (
     LandedCost,
     Pricing,
     landed_total,
+    storage_key,
 )
 from grayhound.config.running import RunningChecks
 
@@ -113,7 +114,15 @@ class Validator(RunningChecks):
         models = []
         for i, body in enumerate(self.array(raw, "catalog")):
             kp = ("catalog", i)
-            allowed = ("brand", "model", "aliases", "msrp", "landed_cost", "category")
+            allowed = (
+                "brand",
+                "model",
+                "aliases",
+                "msrp",
+                "landed_cost",
+                "category",
+                "variant_msrp",
+            )
             self.table(body, kp, allowed)
             for key in ("brand", "model", "msrp"):
                 if key not in body:
@@ -129,9 +138,27 @@ class Validator(RunningChecks):
                     msrp=msrp,
                     landed_cost=self.landed_cost(body.get("landed_cost", {}), (*kp, "landed_cost")),
                     category=self.string(body.get("category", "phone"), (*kp, "category")),
+                    variant_msrp=self.variant_msrp(body.get("variant_msrp", {}), kp),
                 )
             )
         return tuple(models)
+
+    def variant_msrp(self, raw: Any, kp: tuple) -> dict[str, dict[str, float]]:
+        """{ "512GB" = { USD = 1199.0 } }: storage sizes, each a table of currency = MSRP."""
+        kp = (*kp, "variant_msrp")
+        if not isinstance(raw, dict):
+            self.fail(
+                kp, f"expected a table of storage = {{ currency = MSRP }}, got {type_name(raw)}"
+            )
+        out = {}
+        for size, prices in raw.items():
+            storage = storage_key(size)
+            if storage is None:
+                self.fail((*kp, size), "expected a storage size such as '256GB' or '1TB'")
+            out[storage] = self.money_table(prices, (*kp, size))
+            if not out[storage]:
+                self.fail((*kp, size), "must give at least one currency")
+        return out
 
     def landed_cost(self, raw: Any, kp: tuple) -> dict[str, LandedCost]:
         if not isinstance(raw, dict):

@@ -63,6 +63,9 @@ class CatalogModel:
     msrp: dict[str, float] = field(default_factory=dict)
     landed_cost: dict[str, LandedCost] = field(default_factory=dict)
     category: str = "phone"
+    # MSRP per storage variant ("512GB" → {"USD": 1199.0}); a variant's currencies that are
+    # missing fall back to `msrp`.
+    variant_msrp: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,3 +195,17 @@ def landed_total(parts: dict[str, float]) -> float:
         + parts.get("overhead", 0.0),
         4,
     )
+
+
+def storage_key(text: object) -> str | None:
+    """A storage size as catalogs and titles write it ("512 gb", "1TB", "1024GB") in one form:
+    "512GB", "1TB"; None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    found = re.fullmatch(r"\s*(\d{1,5})\s*(gb|tb|g|t)\s*", text, re.IGNORECASE)
+    if not found:
+        return None
+    size = int(found.group(1)) * (1024 if found.group(2).lower().startswith("t") else 1)
+    if size <= 0:
+        return None
+    return f"{size // 1024}TB" if size % 1024 == 0 else f"{size}GB"

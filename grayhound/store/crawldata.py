@@ -29,6 +29,8 @@ LATEST_COLUMNS = (
     "image",
     "description",
     "summary",
+    "currency_source",
+    "category",
 )
 OBSERVED_COLUMNS = ("url", "title", "price", "currency", "condition", "availability")
 

@@ -203,3 +203,12 @@ def cut_to_limits(row: dict, limits: dict[str, int]) -> list[str]:
             if was_cut:
                 cuts.append(f"{name} cut from {len(value)} to {limit} characters")
     return cuts
+
+
+def add_currency_source_and_category(db: sqlite_utils.Database) -> None:
+    """How a listing's currency was decided, as a sentence ('¥ read as JPY: the page language
+    ja'), and the category or breadcrumb trail the page files the product under."""
+    columns = db["listings"].columns_dict
+    for name in ("currency_source", "category"):
+        if name not in columns:
+            db["listings"].add_column(name, str)

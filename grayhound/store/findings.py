@@ -56,6 +56,9 @@ JUDGEMENT_FIELDS = (
     "price_ratio",
     "is_accessory",
     "condition",
+    "model_reason",
+    "attributes",
+    "kind",
 )
 
 
@@ -66,6 +69,15 @@ def fingerprint(row: dict) -> str:
         payload["score"] = round(payload["score"], 4)
     blob = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def add_model_reason(db: sqlite_utils.Database) -> None:
+    """Why a listing is (or is not) a catalog model, the variant attributes its title names
+    (JSON) and what kind of goods it is (device, accessory, part, packaging, dummy, service)."""
+    columns = db["findings"].columns_dict
+    for name in ("model_reason", "attributes", "kind"):
+        if name not in columns:
+            db["findings"].add_column(name, str)
 
 
 class Findings:
@@ -87,6 +99,8 @@ class Findings:
                 row = dict(row)
                 row["flags"] = json.dumps(list(row.get("flags") or ()))
                 row["reasons"] = json.dumps(list(row.get("reasons") or ()))
+                if isinstance(row.get("attributes"), dict):
+                    row["attributes"] = json.dumps(row["attributes"], sort_keys=True)
                 row["fingerprint"] = fingerprint(row)
                 key = (row["subject_kind"], row["subject_id"])
                 previous = current.get(key)
@@ -122,6 +136,7 @@ class Findings:
         sql = """
             SELECT l.*, f.model, f.msrp, f.msrp_currency, f.flags, f.score AS risk, f.reasons,
                    f.is_accessory, f.condition AS judged_condition, f.verdict,
+                   f.model_reason, f.attributes, f.kind,
                    COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
                    COALESCE(l.seller_name, s.name) AS seller_name,
                    sf.verdict AS seller_verdict, sf.score AS seller_risk, n.network_id
@@ -140,7 +155,7 @@ class Findings:
 
 def _decoded(row: dict) -> dict:
     row = dict(row)
-    for key in ("flags", "reasons"):
+    for key in ("flags", "reasons", "attributes"):
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
     return row

@@ -24,6 +24,8 @@ MIGRATIONS: list[Migration] = [
     ("0007_issue15_cut_text_and_run_errors", crawlschema.add_cut_text_and_run_errors),
     ("0007_issue13_seller_identity", sellers.create_schema),
     ("0008_issue13_seller_networks", networks.create_schema),
+    ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
+    ("0008_issue21_model_reason", findings.add_model_reason),
 ]
 
 

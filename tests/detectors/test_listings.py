@@ -103,3 +103,48 @@ def test_seller_combines_name_domain_and_claimed_domain(book):
     assert "suspicious_domain" in found.flags and "impersonation" in found.flags
     (honest,) = assess_sellers([SellerFacts("s3", "Best Buy", "bazaar.example")], book)
     assert honest.verdict == "clean"
+
+
+def _variant_book(book):
+    from dataclasses import replace
+
+    from detectors import BrandBook
+
+    catalog = tuple(
+        replace(m, variant_msrp={"1TB": {"USD": 1399.0}}) if m.model == "Xiaomi 14 Pro" else m
+        for m in book.config.catalog
+    )
+    return BrandBook.from_config(replace(book.config, catalog=catalog))
+
+
+def test_the_storage_variants_msrp_is_used_when_the_title_names_it(book):
+    variant = _variant_book(book)
+    found = _one(variant, title="Xiaomi 14 Pro 16GB 1TB Black", price="799.00")
+    assert (found.msrp, found.msrp_currency) == (1399.0, "USD")
+    assert "price_low" in found.flags
+    assert any("Xiaomi 14 Pro 1TB MSRP 1399 USD" in r for r in found.reasons)
+    # the base MSRP alone would not flag it (799 / 999 = 0.80)
+    assert "price_low" not in _one(book, title="Xiaomi 14 Pro 16GB 1TB Black", price="799").flags
+    # another storage, or a currency the variant lacks: the model's own MSRP
+    assert _one(variant, title="Xiaomi 14 Pro 512GB", price="999").msrp == 999.0
+    eur = _one(variant, title="Xiaomi 14 Pro 1TB", price="1099", currency="EUR")
+    assert (eur.msrp, eur.msrp_currency) == (1099.0, "EUR")
+
+
+def test_a_device_at_a_few_percent_of_msrp_is_marked_for_review_not_price_low(book):
+    found = _one(book, title="Xiaomi 14 Pro 512GB", price="25.00")
+    assert "price_low" not in found.flags and found.verdict == "suspicious"
+    assert any("too cheap to be the phone itself" in r for r in found.reasons)
+
+
+def test_parts_boxes_and_broken_phones_are_not_compared_with_msrp(book):
+    for title in ("Xiaomi 14 Pro empty box", "Xiaomi 14 Pro LCD screen", "Xiaomi 14 Pro dummy"):
+        found = _one(book, title=title, price="15.00")
+        assert found.is_accessory and found.msrp is None and "price_low" not in found.flags
+        assert found.kind in ("packaging", "part", "dummy")
+    broken = _one(
+        book, title="Xiaomi 14 Pro 256GB for parts no power", price="90", condition="used"
+    )
+    assert not broken.is_accessory and broken.kind == "device"
+    assert broken.msrp is None and "price_low" not in broken.flags
+    assert any("sold broken" in r for r in broken.reasons)

@@ -109,4 +109,5 @@ def test_csv_export_has_contract_fields(crawled, run_cli):
         "id", "url", "canonical_url", "source", "title", "price", "currency", "condition",
         "is_accessory", "model", "msrp", "seller", "seller_domain", "first_seen", "last_seen",
         "flags", "risk", "reasons", "seller_id", "seller_verdict", "seller_risk", "network_id",
+        "model_reason", "currency_source",
     ]  # fmt: skip

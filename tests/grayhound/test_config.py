@@ -43,6 +43,22 @@ BAD_CONFIGS = [
         ),
         ["catalog[0].brand", "unknown brand 'xiaomy'"],
     ),
+    (
+        "variant_msrp keyed by something that is no storage size",
+        lambda t: t.replace(
+            "msrp = { USD = 999.0, EUR = 1099.0 }",
+            'msrp = { USD = 999.0 }\nvariant_msrp = { "big" = { USD = 1199.0 } }',
+        ),
+        ["catalog[0].variant_msrp.big", "storage size"],
+    ),
+    (
+        "variant_msrp currency not ISO",
+        lambda t: t.replace(
+            "msrp = { USD = 999.0, EUR = 1099.0 }",
+            'msrp = { USD = 999.0 }\nvariant_msrp = { "512GB" = { dollars = 1199.0 } }',
+        ),
+        ["catalog[0].variant_msrp.512GB.dollars", "ISO 4217"],
+    ),
     ("TOML syntax error", lambda t: t.replace("[pricing]", "[pricing"), ["invalid TOML", "line"]),
     (
         "cron with four fields",
@@ -114,3 +130,17 @@ def test_init_writes_a_config_that_loads(tmp_path, capsys):
     # a second init refuses to overwrite
     assert main(["init", str(tmp_path / "watch")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_variant_msrp_is_read_per_storage_in_one_form(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "grayhound" / "example.toml").read_text()
+    text = text.replace(
+        "msrp = { USD = 999.0, EUR = 1099.0 }",
+        'msrp = { USD = 999.0, EUR = 1099.0 }\nvariant_msrp = { "512 gb" = { USD = 1099.0 }, '
+        '"1024GB" = { USD = 1199.0, EUR = 1299.0 } }',
+        1,
+    )
+    path = tmp_path / "grayhound.toml"
+    path.write_text(text)
+    model = load_config(path).catalog[0]
+    assert model.variant_msrp == {"512GB": {"USD": 1099.0}, "1TB": {"USD": 1199.0, "EUR": 1299.0}}
