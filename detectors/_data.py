@@ -65,6 +65,9 @@ REGION_WORDS = frozenset(
 # the brand's own worldwide store where 'Samsung Store US' reads as a shop in the US.
 WORLD_SCOPE_WORDS = frozenset("global international worldwide intl".split())
 
+# What joins the items of a list of brands ('Xiaomi, Samsung & Apple', 'Apple und Samsung').
+LIST_JOINERS = frozenset(", & + / and und et e y i og och en".split())
+
 # Harmless glue that may sit beside a brand term without adding a signal of its own.
 FILLER_WORDS = frozenset(
     """my the your our get go best top new hot all one now today and for com net org co www

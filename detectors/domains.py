@@ -30,11 +30,15 @@ from detectors._data import (
     RETAIL_WORDS,
     SUPPORT_WORDS,
 )
+from detectors._world_data import WORLD_AFTERMARKET_WORDS
 from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
 from detectors.normalize import Folded, compact, decode_label, fold
-from detectors.risk import Signal, finding
+from detectors.risk import Signal, finding, verdict_rank
+from detectors.scripts import is_aftermarket, local_hits
 from detectors.terms import Hit
 from detectors.typos import describe
+from detectors.visible import displayed_as, visible
+from detectors.words import common_word, phrase_language
 from grayhound.models import Finding
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -69,10 +73,18 @@ def host_of(text: str) -> str:
 
 
 def score_domain(text: str, book: BrandBook) -> Finding:
-    host = host_of(text)
+    seen = visible(text)  # judged as displayed: invisibles dropped, overrides applied
+    host = host_of(seen.text)
     if not host or "." not in host or _IPV4.match(host):
         return finding("domain", text, [], clean_reason=f"'{host or text}' is not a domain name")
     owners = book.allowlist.domain_owners(host)
+    if owners and seen.reordered:
+        reason = (
+            f"{text!r} displays as '{host}', {owners[0].describe()}, but is stored reversed "
+            "behind a right-to-left override: the name that resolves is another"
+        )
+        signal = Signal(W_HOMOGLYPH, "impersonation", reason, owners[0].brand, "impersonation")
+        return finding("domain", text, [signal])
     if owners:
         owner = owners[0]
         reason = f"'{host}' is under {owner.via}, {owner.describe()}"
@@ -84,10 +96,35 @@ def score_domain(text: str, book: BrandBook) -> Finding:
         subdomain, label, suffix = hosted
     if not label:
         return finding("domain", text, [], clean_reason=f"'{host}' is only a public suffix")
-    shown = fold(decode_label(label))
+    decoded = decode_label(label)
+    shown = fold(decoded)
     signals = _label_signals(host, shown, suffix, book)
+    if not signals:
+        signals = _local_signals(host, decoded, suffix, book)
     signals.extend(_subdomain_signals(host, subdomain, label, book))
+    if signals:
+        strongest = max(signals, key=lambda s: (verdict_rank(s.verdict), s.weight))
+        signals.extend(displayed_as(text, seen, strongest))
     return finding("domain", text, signals, clean_reason=_clean_reason(host))
+
+
+def _local_signals(host: str, label: str, suffix: str, book: BrandBook) -> list[Signal]:
+    """The brand's name in another script ('小米商城.com', 'サムスン公式.jp', 'xiaomi官方旗舰店.com')."""
+    judged = []
+    for hit in local_hits(book.terms, label):
+        if hit.alone:
+            name = book.brand_name(hit.term.brand)
+            reason = (
+                f"'{host}' is the {name} name '{hit.term.text}' written in its own script, as a "
+                f"whole domain name on .{suffix}, which is not among its official domains"
+            )
+            judged.append(Signal(W_TLD_SWAP, "impersonation", reason, hit.term.brand, "impersonation"))
+            continue
+        signal = _judge_hit(host, hit, suffix)
+        if signal:
+            judged.append(signal)
+    best = max(judged, key=lambda s: (verdict_rank(s.verdict), s.weight), default=None)
+    return [best] if best else []
 
 
 def _clean_reason(host: str) -> str:
@@ -171,7 +208,7 @@ def _judge_hit(host: str, hit: Hit, suffix: str) -> Signal | None:
     if hit.term.strong and hit.exact:
         return _strong_term(host, hit)
     if hit.term.strong:
-        return _typo(host, hit)
+        return _typo(host, hit, suffix)
     return _weak_term(host, hit, suffix)
 
 
@@ -191,7 +228,7 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
             return None  # the bare label is a TLD swap, judged by _tld_swap
         reason = f"'{host}' reads '{term}'{how}"
         return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
-    if not hit.unknown and words and all(w in AFTERMARKET_WORDS for w in words):
+    if not hit.unknown and words and all(_aftermarket(w) for w in words):
         joined = "', '".join(words)
         reason = (
             f"brand term '{term}'{how} + '{joined}' in '{host}': a repair or parts trade names "
@@ -215,8 +252,14 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
     return None
 
 
-def _typo(host: str, hit: Hit) -> Signal | None:
+def _aftermarket(word: str) -> bool:
+    return word in AFTERMARKET_WORDS or word in WORLD_AFTERMARKET_WORDS or is_aftermarket(word)
+
+
+def _typo(host: str, hit: Hit, suffix: str) -> Signal | None:
     term = hit.term
+    if not term.distinctive and common_word(hit.matched, suffix, any_language=hit.alone):
+        return None  # 'nice', 'logo', 'appie' on .nl: a real word one letter from the brand
     typo = describe(hit.technique, term.text, hit.matched)
     if hit.technique != "near spelling" and not hit.unknown:
         beside = f" beside '{', '.join(hit.words)}'" if hit.words else ""
@@ -232,6 +275,8 @@ def _weak_term(host: str, hit: Hit, suffix: str) -> Signal | None:
     """'mi', 'galaxy': a whole word beside a shop/claim/support/model word, or a shop TLD."""
     if not hit.exact or hit.unknown or hit.view != "plain":
         return None
+    if "claim" not in hit.classes and phrase_language((hit.term.text, *hit.words)):
+        return None  # 'mi-tienda.online': Spanish for 'my shop'
     cues = [w for w in hit.words if w not in ("com", "net", "org") and hit_class(hit, w)]
     if suffix.rsplit(".", 1)[-1] in RETAIL_SUFFIXES:
         cues.append(f".{suffix}")

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 
-from detectors._data import CORPORATE_WORDS, WORLD_SCOPE_WORDS
+from detectors._data import CORPORATE_WORDS, LIST_JOINERS, WORLD_SCOPE_WORDS
 from detectors.book import BrandBook
-from detectors.normalize import Folded, deleet, fold, split_camel
+from detectors.normalize import Folded, compact, deleet, fold, split_camel
 from detectors.risk import Signal, finding
+from detectors.scripts import local_hits
 from detectors.terms import Hit
+from detectors.visible import displayed_as, visible
+from detectors.words import common_word, phrase_language
 from detectors.typos import describe
 from grayhound.models import Finding
 
@@ -39,23 +42,51 @@ W_HOMOGLYPH = 0.9
 _PRESENTING = frozenset({"brand", "region", "filler", "other"})  # 'other': digits, country codes
 _NOT_AUTHORIZED = "; not an authorized reseller"
 _WORDS = re.compile(r"[0-9a-z]+")
+_LIST_TOKENS = re.compile(r"[0-9a-z]+|[,&+/]")
 
 
 def score_name(text: str, book: BrandBook) -> Finding:
-    owners = book.allowlist.name_owners(text)
+    seen = visible(text)  # judged as displayed: invisibles dropped, overrides applied
+    owners = book.allowlist.name_owners(seen.text)
     if owners:
         brands = ", ".join(dict.fromkeys(book.brand_name(o.brand) for o in owners))
         reason = f"'{text}' is the listed name of {owners[0].name}, authorized for {brands}"
         return finding("name", text, [], brand=owners[0].brand, clean_reason=reason)
-    shown = fold(text)
+    shown = fold(seen.text)
     prepared = split_camel(shown.text)
-    judged = [(_judge(text, prepared, hit), hit) for hit in book.terms.find(prepared)]
+    hits = [*book.terms.find(prepared), *local_hits(book.terms, seen.text)]
+    several = _several_brands(book, prepared, hits)
+    if several:
+        return finding("name", text, [], clean_reason=several)
+    judged = [(_judge(text, prepared, hit), hit) for hit in hits]
     best = max((pair for pair in judged if pair[0]), key=_strength, default=None)
     signals = [best[0]] if best else []
-    homoglyph = _homoglyph(text, shown, signals)
+    homoglyph = _homoglyph(text, seen.text, shown, signals, best[1] if best else None)
     if homoglyph:
         signals.append(homoglyph)
+    if signals:
+        signals.extend(displayed_as(text, seen, signals[0]))
     return finding("name", text, signals, clean_reason=f"no brand presented in '{text}'")
+
+
+def _several_brands(book: BrandBook, prepared: str, hits) -> str | None:
+    """A retailer or repairer listing the brands it sells or serves ('Gadget Corner – Xiaomi,
+    Samsung & Apple'): two brands or more by their exact names as whole words, written as a
+    list (a comma, '&', '+', '/', 'and' between two of them), and no claim beside any."""
+    tokens = _LIST_TOKENS.findall(prepared.lower())
+    exact = {h.term.text: h for h in hits if h.exact and h.view == "plain" and not h.term.local}
+    places = [(i, exact[t].term.brand) for i, t in enumerate(tokens) if t in exact]
+    brands = dict.fromkeys(brand for _, brand in places)
+    listed = any(
+        b1 != b2 and any(t in LIST_JOINERS for t in tokens[i1 + 1 : i2])
+        for (i1, b1), (i2, b2) in zip(places, places[1:], strict=False)
+    )
+    if len(brands) < 2 or not listed:
+        return None
+    if any(h.classes & {"claim", "support", "corporate"} for h in exact.values()):
+        return None
+    named = ", ".join(book.brand_name(b) for b in brands)
+    return f"names several brands ({named}) as the goods it sells or serves; claims to be none"
 
 
 def _strength(pair: tuple[Signal, Hit]) -> tuple:
@@ -119,8 +150,11 @@ def _obfuscated(text: str, prepared: str, hit: Hit) -> Signal | None:
         how = f"spells '{term}' across a separator ('{hit.matched}' split up)"
     else:
         how = f"misspells the brand: {describe(hit.technique, term, hit.matched)}"
+    if not hit.exact and not hit.term.distinctive and common_word(hit.matched):
+        return None  # 'Nice', 'Logo', 'Lago': a real word one letter from the brand
     claimed = "claim" in hit.classes or "support" in hit.classes
-    if hit.technique != "near spelling" and (not hit.unknown or claimed):
+    whole = not hit.unknown or (claimed and hit.term.distinctive)
+    if hit.technique != "near spelling" and whole:
         reason = f"'{text}' {how}{_NOT_AUTHORIZED}"
         return Signal(W_OBFUSCATED, "impersonation", reason, brand, "impersonation")
     if hit.term.distinctive and (hit.exact or hit.technique == "near spelling"):
@@ -133,6 +167,15 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
     if not hit.exact or hit.unknown or hit.view != "plain":
         return None
     term, brand = hit.term.text, hit.term.brand
+    language = phrase_language((term, *hit.words)) if hit.term.text.isascii() else None
+    if language:
+        if "claim" not in hit.classes:
+            return None  # 'Mi Tienda Online': Spanish for 'my shop', the weak term a plain word
+        reason = (
+            f"'{text}' reads as {language} ('{term}' an ordinary word there) but pairs the weak "
+            f"brand term with the claim '{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
+        )
+        return Signal(W_WEAK_RETAIL, "suspicious", reason, brand, "suspicious_name")
     if "claim" in hit.classes:
         reason = (
             f"'{text}' presents as the brand: weak term '{term}' as a whole word + claim "
@@ -153,8 +196,14 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
     return None
 
 
-def _homoglyph(text: str, shown: Folded, signals: list[Signal]) -> Signal | None:
-    if not shown.lookalikes or not signals:
+def _homoglyph(
+    text: str, seen: str, shown: Folded, signals: list[Signal], hit: Hit | None
+) -> Signal | None:
+    """The brand spelt with look-alike characters: only when the term itself is not written
+    plainly ('Phone House – Apple, … y más' folds an accent elsewhere)."""
+    if not shown.lookalikes or not signals or hit is None or hit.term.local:
+        return None
+    if hit.term.text in compact(seen)[0]:
         return None
     swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
     scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""

@@ -45,17 +45,59 @@ class Folded(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _confusables_table() -> dict[int, str]:
+    """Each non-ASCII character that passes for one ASCII letter or digit → that character.
+
+    Three sources, in order, each a published Unicode fact a reader can check:
+    - the UTS #39 confusables data (confusable-homoglyphs): 'а' → 'a', 'ο' → 'o'; followed one
+      step further when it only leads to another non-ASCII lookalike ('ĸ' → 'к' → 'k'), and with
+      overlays dropped ('ø' is 'o' + a slash, 'ł' is 'l' + a stroke);
+    - NFKD without combining marks: 'é' → 'e', 'ñ' → 'n';
+    - the character's Unicode name: 'LATIN SMALL LETTER M WITH HOOK' (ɱ) is an 'm' with a hook,
+      'LATIN LETTER SMALL CAPITAL K' (ᴋ) a 'k'."""
     from confusable_homoglyphs.confusables import confusables_data
 
+    def ascii_of(target: str) -> str | None:
+        bare = "".join(c for c in unicodedata.normalize("NFD", target) if not unicodedata.combining(c))
+        bare = bare.replace("\u0338", "").replace("\u0335", "").replace("\u0336", "")
+        if len(bare) == 1 and bare.isascii() and bare.isalnum():
+            return bare
+        return _by_name(bare) if len(bare) == 1 else None
+
+    def resolve(char: str) -> str | None:
+        """Breadth-first through the confusables graph, two steps at most."""
+        frontier, seen = [char], {char}
+        for _ in range(3):
+            found = [a for c in frontier for a in (ascii_of(c),) if a and c != char] if frontier else []
+            same_case = [a for a in found if a.isupper() == char.isupper() and a.isalpha()]
+            found = same_case or [a for a in found if a.isalpha()] or found
+            if found:
+                return found[0]
+            frontier = [
+                h["c"] for c in frontier for h in confusables_data.get(c, ()) if h["c"] not in seen
+            ]
+            seen.update(frontier)
+        return None
+
     table: dict[int, str] = {}
-    for char, homoglyphs in confusables_data.items():
+    for char in confusables_data:
         if len(char) != 1 or char.isascii():
             continue
-        targets = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii()]
-        letters = [t for t in targets if t.isalpha()] or [t for t in targets if t.isdigit()]
-        if letters:
-            table[ord(char)] = letters[0]
+        target = resolve(char)
+        if target:
+            table[ord(char)] = target
     return table
+
+
+# 'LATIN SMALL LETTER M WITH HOOK', 'LATIN LETTER SMALL CAPITAL K', 'LATIN SMALL LETTER L WITH
+# MIDDLE TILDE': a Latin letter with a mark is read as the letter.
+_LETTER_NAME = re.compile(
+    r"^LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |DOTLESS )?([A-Z])(?: WITH .*| BAR)?$"
+)
+
+
+def _by_name(char: str) -> str | None:
+    match = _LETTER_NAME.match(unicodedata.name(char, ""))
+    return match.group(1).lower() if match else None
 
 
 def _script(char: str) -> str:
@@ -81,7 +123,7 @@ def fold(text: str) -> Folded:
             stripped = "".join(
                 c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
             )
-            ascii_char = stripped if stripped.isascii() and stripped else None
+            ascii_char = stripped if stripped.isascii() and stripped else _by_name(char)
         if ascii_char is None:
             out.append(char)
             continue

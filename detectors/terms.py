@@ -37,15 +37,24 @@ from detectors._data import (
     STEM_TAILS,
     SUPPORT_WORDS,
 )
+from detectors._world_data import (
+    WORLD_AFTERMARKET_WORDS,
+    WORLD_CLAIM_WORDS,
+    WORLD_RETAIL_WORDS,
+    WORLD_SCRIPT_WORDS,
+    WORLD_SUPPORT_WORDS,
+)
+from detectors.lookalikes import skeleton
 from detectors.normalize import compact, has_leet, has_leet_l
-from detectors.typos import TECHNIQUES, typo_variants
+from detectors.typos import typo_variants
+from detectors.words import common_word
 
 # Coined names this long ('xiaomi', 'samsung', 'iphone') are rarely the inside of other words.
 DISTINCTIVE_MIN_LEN = 6
-# Shorter terms ('poco', 'mi') have too many innocent one-edit neighbours to generate typos for,
-# except a doubled letter ('pocco') on terms this long: doubling rarely makes another word.
-TYPO_MIN_LEN = 5
-SHORT_TYPO_MIN_LEN = 4
+# Typos are generated for strong terms this long ('nike', 'lego', 'poco'); a variant that is an
+# ordinary word in some language ('nice', 'logo', 'loco': detectors/words.py) is left out, so
+# the cut is made by word frequency, not by length. Shorter terms ('mi') are all words.
+TYPO_MIN_LEN = 4
 # Two edits are searched for only on distinctive terms, with the first letter kept, and the last
 # one too when both edits are needed: a word is recognised by its ends, so 'sumsong' reads as
 # samsung and 'samson' does not.
@@ -62,6 +71,8 @@ class Term:
     brand: str
     strong: bool
     official_label: bool = False  # the label of an official domain ('mi' of mi.com)
+    configured: bool = True  # listed in `terms`/`weak_terms`, not only an official domain's label
+    local: bool = False  # written in another script ('小米', 'сяоми'): read by scripts.py
 
     @cached_property  # asked for every hit and every word beside one
     def distinctive(self) -> bool:
@@ -110,15 +121,19 @@ class TermIndex:
             ("filler", FILLER_WORDS),
             ("about", COMMUNITY_WORDS),
             ("region", REGION_WORDS),
-            ("retail", RETAIL_WORDS),
-            ("support", SUPPORT_WORDS),
-            ("claim", CLAIM_WORDS),
+            ("retail", RETAIL_WORDS | WORLD_RETAIL_WORDS | WORLD_AFTERMARKET_WORDS),
+            ("support", SUPPORT_WORDS | WORLD_SUPPORT_WORDS),
+            ("claim", CLAIM_WORDS | WORLD_CLAIM_WORDS),
             ("corporate", CORPORATE_WORDS),
             ("model", model_words),
             ("brand", frozenset(t.text for t in terms)),
         ):
             self.word_class.update(dict.fromkeys(words, cls))
-        self.max_word = max(len(w) for w in self.word_class)
+        for cls, words in WORLD_SCRIPT_WORDS.items():  # other scripts: only scripts.py meets them
+            self.word_class.update(dict.fromkeys(words, "retail" if cls == "aftermarket" else cls))
+        self.local_terms = [t for t in terms if t.local]
+        terms = [t for t in terms if not t.local]
+        self.max_word = max(len(w) for w in self.word_class if w.isascii())
         # first four letters → ({entry text: (text, term, technique)}, entry lengths)
         self._by_prefix: dict[str, tuple[dict[str, tuple], list[int]]] = {}
         self._short: dict[str, tuple[str, Term, str | None]] = {}  # entries under four letters
@@ -126,15 +141,19 @@ class TermIndex:
         for term in terms:
             self._add(term.text, term, None)
         for term in terms:
-            if term.strong and len(term.text) >= TYPO_MIN_LEN:
-                skip = () if term.distinctive else ("addition",)
-            elif term.strong and len(term.text) >= SHORT_TYPO_MIN_LEN:
-                skip = tuple(name for name, _ in TECHNIQUES if name != "repetition")
-            else:
+            if not (term.strong and len(term.text) >= TYPO_MIN_LEN):
                 continue
+            if not term.configured and not term.distinctive:
+                continue  # a short official label ('vmall') is a domain, not the brand's name
+            skip = () if term.distinctive else ("addition",)
             for variant, technique in typo_variants(term.text, reserved, skip).items():
-                self._add(variant, term, technique)
-        self.by_text = {t.text: t for t in terms}
+                if term.distinctive or not common_word(variant, any_language=False):
+                    self._add(variant, term, technique)
+        # glyph skeleton → term, for look-alike letters stacked any number of times ('sarnsvng')
+        self._skeletons = {
+            skeleton(t.text)[0]: t for t in terms if t.strong and len(t.text) >= TYPO_MIN_LEN
+        }
+        self.by_text = {t.text: t for t in [*terms, *self.local_terms]}
         self._near_terms: dict[str, list[Term]] = {}
         for term in terms:
             if term.distinctive:
@@ -225,6 +244,9 @@ class TermIndex:
         found = self.segment(rest, True) if rest else ()
         return None if found is None else (PLURAL, *found)
 
+    def classes_of(self, words: tuple[str, ...]) -> frozenset[str]:
+        return self._classes(words)
+
     def _classes(self, words: tuple[str, ...]) -> frozenset[str]:
         word_class = self.word_class
         found = frozenset("filler" if w == PLURAL else word_class.get(w, "other") for w in words)
@@ -248,9 +270,29 @@ class TermIndex:
             for read_one_as_l in (False, True) if has_leet_l(text) else (False,):
                 c2, cuts2, changed = leet_compact(text, read_one_as_l)
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
+        if not any(h.exact and h.term.strong for h in hits):
+            hits.extend(self._glyphs(c, cuts))
         if not hits:
             hits = self._near(c, cuts)
         return tuple(hits)
+
+    def _glyphs(self, c: str, cuts: frozenset[int]) -> list[Hit]:
+        """Terms spelt in look-alike ASCII letters, any number of them ('xlaorni', 'Iego')."""
+        skel, origin = skeleton(c)
+        hits = []
+        pieces = None
+        for shape, term in self._skeletons.items():
+            at = skel.find(shape)
+            while at != -1:
+                start, end = origin[at], origin[at + len(shape)]
+                matched = c[start:end]
+                if matched != term.text and not any(start < p < end for p in cuts):
+                    pieces = pieces if pieces is not None else _pieces(c, cuts)
+                    words, unknown = self._surroundings(c, cuts, pieces, start, end, term)
+                    classes = self._classes(words)
+                    hits.append(Hit(term, matched, "lookalike letters", words, classes, unknown))
+                at = skel.find(shape, at + 1)
+        return hits
 
     def _scan(self, c, cuts, changed, view) -> list[Hit]:
         by_prefix, width = self._by_prefix, _SCAN_PREFIX
