@@ -73,7 +73,7 @@ def recall(book: BrandBook, brands: tuple[str, ...], show_misses: bool) -> dict[
             row = tally[fuzzer]
             row["all"][0] += caught
             row["all"][1] += 1
-            if is_common_word_domain(domain):
+            if fuzzer != "subdomain" and is_common_word_domain(domain):
                 row["words"].append(f"{domain}{'' if caught else ' (clean)'}")
             else:
                 row["near"][0] += caught

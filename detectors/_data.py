@@ -71,6 +71,7 @@ LIST_JOINERS = frozenset(", & + / and und et e y i og och en".split())
 # Harmless glue that may sit beside a brand term without adding a signal of its own.
 FILLER_WORDS = frozenset(
     """my the your our get go best top new hot all one now today and for com net org co www
+    quick fast easy
     web site app apps info plus pro max ultra mini lite note edge flip fold series premium""".split()
 )
 
@@ -93,10 +94,10 @@ COUNTRY_CODES = frozenset(
     vi vn vu wf ws ye yt za zm zw uk eu""".split()
 )
 
-# Word endings (a past tense after 'e', the pinyin nasal coda): glued after a brand term, and
+# Word endings (a past tense after 'e', the pinyin nasal codas -n and -ng): glued after a brand term, and
 # nothing else, they make it another word's stem ('siphoned', 'xiaoming'); 'ng' then counts as
 # Nigeria only with a separator ('xiaomi-ng').
-STEM_TAILS = frozenset("d ng".split())
+STEM_TAILS = frozenset("d n ng".split())
 
 # Suffixes that are generic top-level domains a brand rarely owns but squatters love.
 RETAIL_SUFFIXES = frozenset(
@@ -105,9 +106,17 @@ RETAIL_SUFFIXES = frozenset(
     bargains cheap gift""".split()
 )
 
+# Retail words too generic to make a weak term ('galaxy', 'mi') the brand: 'Galaxy Digital',
+# 'galaxyland.com' are other businesses; 'Galaxy Case World', 'mi-store' are not.
+GENERIC_RETAIL_WORDS = frozenset(
+    """digital tech technology world zone hub home house land city club center centre plaza
+    planet express direct online free point depot trade trading import imports export
+    agency gallery expo experience""".split()
+)
+
 # Real words one edit away from a brand term: never treated as typos of it.
 COMMON_WORDS = frozenset(
-    """ample apply apples appl apps maple remi redo ready reddi redme phone phones cloud clouds
+    """ample apply apples apps maple remi redo ready reddi redme phone phones cloud clouds
     iphones samsun poca loco coco pico polo""".split()
 )
 
@@ -141,6 +150,13 @@ ASCII_LOOKALIKES = (
 )
 
 VOWELS = "aeiouy"
+
+# Letter rows of the QWERTY, QWERTZ and AZERTY layouts: neighbours are computed from these.
+KEYBOARD_ROWS = (
+    ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"),
+    ("1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"),
+    ("1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"),
+)
 
 # QWERTY neighbours (QWERTZ's y/z swap added): typing slips land on these.
 KEYBOARD_NEIGHBOURS = {

@@ -258,7 +258,11 @@ def _aftermarket(word: str) -> bool:
 
 def _typo(host: str, hit: Hit, suffix: str) -> Signal | None:
     term = hit.term
-    if not term.distinctive and common_word(hit.matched, suffix, any_language=hit.alone):
+    near = hit.technique == "near spelling"
+    glyphs = hit.technique == "lookalike letters"
+    if (not term.distinctive or near) and common_word(
+        hit.matched, suffix, any_language=hit.alone and not glyphs
+    ):
         return None  # 'nice', 'logo', 'appie' on .nl: a real word one letter from the brand
     typo = describe(hit.technique, term.text, hit.matched)
     if hit.technique != "near spelling" and not hit.unknown:
@@ -313,7 +317,7 @@ def _subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) -
     if not subdomain:
         return []
     labels = subdomain.split(".")
-    path_like = _path_like(host, labels, label, book)
+    path_like = _path_like(host, labels, label, book) or _split_by_dots(host, labels, label, book)
     if path_like:
         return [path_like]
     suffix_cheap = host.rsplit(".", 1)[-1] in RETAIL_SUFFIXES
@@ -337,6 +341,26 @@ def _subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) -
             reason = f"brand {spelled} as a subdomain of '{label}' on a shop-style TLD in '{host}'"
             return [Signal(W_SUB_SUSPICIOUS, "suspicious", reason, brand, "suspicious_domain")]
     return []
+
+
+def _split_by_dots(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:
+    """'sam.sung.com', 'n.ike.com': the brand's name cut by a dot, so the eye reads 'samsung.com'
+    while the registrable domain is 'sung.com'."""
+    for take in (1, 2):
+        if len(labels) < take:
+            break
+        pieces = [*labels[-take:], label]
+        joined = compact(fold(decode_label("".join(pieces))).text)[0]
+        term = book.terms.by_text.get(joined)
+        if term and term.strong:
+            shown = ".".join(pieces)
+            reason = (
+                f"'{host}' reads '{joined}' once the dot in '{shown}' is overlooked: the "
+                f"{book.brand_name(term.brand)} name cut across labels, on the registrable "
+                f"domain '{label}'"
+            )
+            return Signal(W_SUB_IMPERSONATION, "impersonation", reason, term.brand, "impersonation")
+    return None
 
 
 def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:

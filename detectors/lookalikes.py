@@ -5,7 +5,7 @@ and 'huawei'. Any number of substitutions stack, which single-edit typo tables c
 
 The classes are UTS #39's confusables restricted to ASCII (the same prototypes its skeleton
 uses: 'rn' → 'm', 'l'/'I'/'1'/'|' alike, '0' → 'o'), plus the pairs that typosquatters use and
-readers miss at a glance ('vv' → 'w', 'cl' → 'd', 'u'/'v', 'g'/'q', 'c'/'e', and leet digits).
+readers miss at a glance ('vv' → 'w', 'u'/'v', 'g'/'q'/'9', 'c'/'e', and leet digits).
 
 `skeleton(text)` returns the skeleton and, for each of its positions, the position in `text`
 where that character came from, so a hit found in the skeleton is read in the original."""
@@ -13,7 +13,7 @@ where that character came from, so a hit found in the skeleton is read in the or
 from __future__ import annotations
 
 # Sequences first (longest match), then single characters.
-SEQUENCES = {"rn": "m", "nn": "m", "vv": "w", "cl": "d"}
+SEQUENCES = {"rn": "m", "nn": "m", "vv": "w"}
 SINGLES = str.maketrans(
     {
         "i": "l",
@@ -30,6 +30,8 @@ SINGLES = str.maketrans(
         "$": "s",
         "@": "a",
         "7": "t",
+        "9": "g",
+        "8": "b",
     }
 )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from detectors._data import CORPORATE_WORDS, LIST_JOINERS, WORLD_SCOPE_WORDS
+from detectors._data import CORPORATE_WORDS, GENERIC_RETAIL_WORDS, LIST_JOINERS, WORLD_SCOPE_WORDS
 from detectors.book import BrandBook
 from detectors.normalize import Folded, compact, deleet, fold, split_camel
 from detectors.risk import Signal, finding
@@ -106,6 +106,8 @@ def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
     if not hit.exact or hit.view == "leet" or hit.split:
         return _obfuscated(text, prepared, hit)
     term, brand, name = hit.term.text, hit.term.brand, f"'{text}'"
+    if hit.unknown and not hit.term.distinctive and _inside_another_name(prepared, hit):
+        return None  # 'Pineapple Support', 'POCO Einrichtungsmarkt', 'Apple Valley Locksmith'
     if "claim" in hit.classes or "support" in hit.classes:
         claims = "', '".join(w for w in hit.words if w not in ("com", "net"))
         reason = f"{name} presents as the brand: '{term}' + '{claims}'{_NOT_AUTHORIZED}"
@@ -142,6 +144,29 @@ def _judge(text: str, prepared: str, hit: Hit) -> Signal | None:
     return Signal(W_RETAIL, "suspicious", reason, brand, "suspicious_name")
 
 
+def _real_word(hit: Hit) -> bool:
+    """A near miss that is an ordinary word: any language for plain typos of short terms and for
+    near spellings, English only for look-alike letters ('AppIe' with a capital I)."""
+    if hit.technique == "lookalike letters":
+        return bool(common_word(hit.matched, any_language=False))
+    if hit.term.distinctive and hit.technique != "near spelling":
+        return False
+    return bool(common_word(hit.matched))
+
+
+def _inside_another_name(prepared: str, hit: Hit) -> bool:
+    """A short term glued to unknown letters or right beside an unknown word is part of another
+    name: 'Pineapple', 'Pocoyo', 'POCO Einrichtungsmarkt', 'Apple Valley'."""
+    if hit.local:
+        return bool(hit.unknown)
+    words = _WORDS.findall(prepared.lower())
+    if hit.term.text not in words:
+        return True  # glued to other letters
+    i = words.index(hit.term.text)
+    beside = {*words[max(0, i - 1) : i], *words[i + 1 : i + 2]}
+    return any(w in hit.unknown for w in beside)
+
+
 def _obfuscated(text: str, prepared: str, hit: Hit) -> Signal | None:
     term, brand = hit.term.text, hit.term.brand
     if hit.view == "leet":
@@ -150,8 +175,8 @@ def _obfuscated(text: str, prepared: str, hit: Hit) -> Signal | None:
         how = f"spells '{term}' across a separator ('{hit.matched}' split up)"
     else:
         how = f"misspells the brand: {describe(hit.technique, term, hit.matched)}"
-    if not hit.exact and not hit.term.distinctive and common_word(hit.matched):
-        return None  # 'Nice', 'Logo', 'Lago': a real word one letter from the brand
+    if not hit.exact and _real_word(hit):
+        return None  # 'Nice', 'Logo', 'Lago', 'Samsun': a real word near the brand
     claimed = "claim" in hit.classes or "support" in hit.classes
     whole = not hit.unknown or (claimed and hit.term.distinctive)
     if hit.technique != "near spelling" and whole:
@@ -176,9 +201,10 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
             f"brand term with the claim '{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_RETAIL, "suspicious", reason, brand, "suspicious_name")
-    if "claim" in hit.classes:
+    if hit.classes & {"claim", "support"}:
+        what = "claim" if "claim" in hit.classes else "account/support words"
         reason = (
-            f"'{text}' presents as the brand: weak term '{term}' as a whole word + claim "
+            f"'{text}' presents as the brand: weak term '{term}' as a whole word + {what} "
             f"'{', '.join(hit.signal_words)}'{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_CLAIM, "impersonation", reason, brand, "impersonation")
@@ -187,9 +213,10 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
         words.pop()  # 'Gadget Galaxy Ltd': the legal form follows the name's head noun
     if words[-1:] == [term]:
         return None  # the weak term as the name's head noun, in its own sense: 'Gadget Galaxy'
-    if hit.classes & {"retail", "support", "model"}:
+    cues = [w for w in hit.signal_words if w not in GENERIC_RETAIL_WORDS]
+    if cues and hit.classes & {"retail", "model"}:
         reason = (
-            f"'{text}' pairs the weak brand term '{term}' with '{', '.join(hit.signal_words)}'"
+            f"'{text}' pairs the weak brand term '{term}' with '{', '.join(cues)}'"
             f"{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_RETAIL, "suspicious", reason, brand, "suspicious_name")
@@ -203,7 +230,7 @@ def _homoglyph(
     plainly ('Phone House – Apple, … y más' folds an accent elsewhere)."""
     if not shown.lookalikes or not signals or hit is None or hit.term.local:
         return None
-    if hit.term.text in compact(seen)[0]:
+    if hit.matched in compact(seen)[0]:
         return None
     swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
     scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""

@@ -119,11 +119,7 @@ def _terms_in(index: TermIndex, runs: list[Run], k: int):
     run = runs[k]
     if run.family == "latin":
         term = index.by_text.get(run.text)
-        foreign_neighbour = any(
-            r.family != "latin" for r in runs[max(0, k - 1) : k + 2] if r is not run
-        )
-        glued = run.glued_left or (k + 1 < len(runs) and runs[k + 1].glued_left)
-        if term and term.strong and foreign_neighbour and glued:
+        if term and term.strong:  # a Latin name among words of another script
             yield term, 0
         return
     for term in index.local_terms:

@@ -97,6 +97,10 @@ class Hit(NamedTuple):
     view: str = "plain"  # "plain" | "leet"
 
     @property
+    def local(self) -> bool:
+        return self.term.local
+
+    @property
     def exact(self) -> bool:
         return self.technique is None
 
@@ -145,8 +149,7 @@ class TermIndex:
                 continue
             if not term.configured and not term.distinctive:
                 continue  # a short official label ('vmall') is a domain, not the brand's name
-            skip = () if term.distinctive else ("addition",)
-            for variant, technique in typo_variants(term.text, reserved, skip).items():
+            for variant, technique in typo_variants(term.text, reserved).items():
                 if term.distinctive or not common_word(variant, any_language=False):
                     self._add(variant, term, technique)
         # glyph skeleton → term, for look-alike letters stacked any number of times ('sarnsvng')
