@@ -21,6 +21,11 @@ SUPPORT_WORDS = frozenset(
     activate locked lost renew renewal renewals subscription member members membership""".split()
 )
 
+# Account words: one of these beside a weak term ('mi-account', 'galaxy-login') is a phishing page.
+ACCOUNT_WORDS = frozenset(
+    "account accounts login signin logon id verify verification unlock password appleid".split()
+)
+
 # Retail and marketplace words: a shop that names itself after the brand.
 RETAIL_WORDS = frozenset(
     """store stores shop shops eshop estore webshop onlineshop outlet outlets mall market

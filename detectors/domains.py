@@ -23,14 +23,20 @@ from __future__ import annotations
 import re
 
 from detectors._data import (
+    ACCOUNT_WORDS,
     AFTERMARKET_WORDS,
+    GENERIC_RETAIL_WORDS,
     CLAIM_WORDS,
     NEUTRAL_SUBDOMAINS,
     RETAIL_SUFFIXES,
     RETAIL_WORDS,
     SUPPORT_WORDS,
 )
-from detectors._world_data import WORLD_AFTERMARKET_WORDS
+from detectors._world_data import (
+    WORLD_AFTERMARKET_WORDS,
+    WORLD_CLAIM_WORDS,
+    WORLD_SUPPORT_WORDS,
+)
 from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
 from detectors.normalize import Folded, compact, decode_label, fold
 from detectors.risk import Signal, finding, verdict_rank
@@ -165,9 +171,9 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
     """'xiaomi.shop', 'mi.store': an official domain's label (or a strong term) on another TLD."""
     brand = book.official_labels.get(label)
     term = book.terms.by_text.get(label)
-    term = term if term and term.strong else None
+    term = term if term and term.strong and not term.local else None
     if brand is None and term is None:
-        return None
+        return None  # a local-script name alone is judged by _local_signals
     brand = brand or term.brand
     name = book.brand_name(brand)
     shown = f"{label}.{suffix}"
@@ -281,20 +287,28 @@ def _weak_term(host: str, hit: Hit, suffix: str) -> Signal | None:
         return None
     if "claim" not in hit.classes and phrase_language((hit.term.text, *hit.words)):
         return None  # 'mi-tienda.online': Spanish for 'my shop'
-    cues = [w for w in hit.words if w not in ("com", "net", "org") and hit_class(hit, w)]
+    cues = [w for w in hit.words if w not in ("com", "net", "org") and _is_cue(w)]
+    cues = [w for w in cues if w not in GENERIC_RETAIL_WORDS]  # 'galaxyland', 'galaxy-digital'
     if suffix.rsplit(".", 1)[-1] in RETAIL_SUFFIXES:
         cues.append(f".{suffix}")
     if not cues:
         return None
+    phishing = [w for w in hit.words if w in SUPPORT_WORDS or w in WORLD_SUPPORT_WORDS]
+    if len(phishing) >= 2 or any(w in ACCOUNT_WORDS for w in phishing):
+        reason = (
+            f"weak brand term '{hit.term.text}' beside the account/phishing words "
+            f"'{', '.join(phishing)}' in '{host}': a page asking for the brand's account"
+        )
+        return Signal(W_COMBO, "impersonation", reason, hit.term.brand, "impersonation")
     reason = (
         f"weak brand term '{hit.term.text}' as a whole word beside '{', '.join(cues)}' in '{host}'"
     )
     return Signal(W_WEAK, "suspicious", reason, hit.term.brand, "suspicious_domain")
 
 
-def hit_class(hit: Hit, word: str) -> bool:
+def _is_cue(word: str) -> bool:
     """Whether a word beside a weak term is a real cue (shop, claim, support, model, brand)."""
-    if word in RETAIL_WORDS or word in CLAIM_WORDS or word in SUPPORT_WORDS:
+    if word in _WEAK_CUES:
         return True
     return any(ch.isdigit() for ch in word) and not word.isdigit()
 
@@ -382,3 +396,13 @@ def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Sig
             owner = brand or term.brand
             return Signal(W_SUB_IMPERSONATION, "impersonation", reason, owner, "impersonation")
     return None
+
+
+_WEAK_CUES = (
+    RETAIL_WORDS
+    | CLAIM_WORDS
+    | SUPPORT_WORDS
+    | WORLD_CLAIM_WORDS
+    | WORLD_SUPPORT_WORDS
+    | WORLD_AFTERMARKET_WORDS
+)

@@ -36,11 +36,12 @@ SINGLES = str.maketrans(
 )
 
 
-def skeleton(text: str) -> tuple[str, list[int]]:
+def skeleton(text: str) -> tuple[str, list[int] | None]:
     """(skeleton, origin) for a lowercase string; origin has one entry more than the skeleton,
-    the last being len(text), so a span [i, j) maps back to [origin[i], origin[j])."""
-    if not any(pair in text for pair in SEQUENCES):  # most text: one C-level pass
-        return text.translate(SINGLES), list(range(len(text) + 1))
+    the last being len(text), so a span [i, j) maps back to [origin[i], origin[j]). Origin is
+    None when every character maps to one (the usual case): positions are unchanged."""
+    if "rn" not in text and "nn" not in text and "vv" not in text:  # one C-level pass
+        return text.translate(SINGLES), None
     out: list[str] = []
     origin: list[int] = []
     i = 0

@@ -73,8 +73,10 @@ def _several_brands(book: BrandBook, prepared: str, hits) -> str | None:
     """A retailer or repairer listing the brands it sells or serves ('Gadget Corner – Xiaomi,
     Samsung & Apple'): two brands or more by their exact names as whole words, written as a
     list (a comma, '&', '+', '/', 'and' between two of them), and no claim beside any."""
-    tokens = _LIST_TOKENS.findall(prepared.lower())
     exact = {h.term.text: h for h in hits if h.exact and h.view == "plain" and not h.term.local}
+    if len({h.term.brand for h in exact.values()}) < 2:
+        return None
+    tokens = _LIST_TOKENS.findall(prepared.lower())
     places = [(i, exact[t].term.brand) for i, t in enumerate(tokens) if t in exact]
     brands = dict.fromkeys(brand for _, brand in places)
     listed = any(

@@ -141,6 +141,7 @@ class TermIndex:
         # first four letters → ({entry text: (text, term, technique)}, entry lengths)
         self._by_prefix: dict[str, tuple[dict[str, tuple], list[int]]] = {}
         self._short: dict[str, tuple[str, Term, str | None]] = {}  # entries under four letters
+        self._short_typos: dict[str, tuple[str, Term, str | None]] = {}
         reserved = frozenset(self.word_class)
         for term in terms:
             self._add(term.text, term, None)
@@ -149,7 +150,9 @@ class TermIndex:
                 continue
             if not term.configured and not term.distinctive:
                 continue  # a short official label ('vmall') is a domain, not the brand's name
-            for variant, technique in typo_variants(term.text, reserved).items():
+            # any-letter insertion only for short terms: near spellings cover distinctive ones
+            skip = ("insertion",) if term.distinctive else ()
+            for variant, technique in typo_variants(term.text, reserved, skip).items():
                 if term.distinctive or not common_word(variant, any_language=False):
                     self._add(variant, term, technique)
         # glyph skeleton → term, for look-alike letters stacked any number of times ('sarnsvng')
@@ -167,6 +170,11 @@ class TermIndex:
         self.find = lru_cache(maxsize=1 << 16)(self._find)
 
     def _add(self, text: str, term: Term, technique: str | None) -> None:
+        if len(text) < _SCAN_PREFIX and technique is not None:
+            # a three-letter typo ('nke', 'lgo') counts only as a whole word: inside a longer
+            # word it is that word's letters ('bankers', 'algorithm')
+            self._short_typos.setdefault(text, (text, term, technique))
+            return
         if len(text) < _SCAN_PREFIX:
             self._short.setdefault(text, (text, term, technique))
             return
@@ -275,8 +283,8 @@ class TermIndex:
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
         if not any(h.exact and h.term.strong for h in hits):
             hits.extend(self._glyphs(c, cuts))
-        if not hits:
-            hits = self._near(c, cuts)
+        if not any(h.term.strong for h in hits):  # a weak 'mi' inside 'xiaosmi' hides nothing
+            hits.extend(self._near(c, cuts))
         return tuple(hits)
 
     def _glyphs(self, c: str, cuts: frozenset[int]) -> list[Hit]:
@@ -287,7 +295,10 @@ class TermIndex:
         for shape, term in self._skeletons.items():
             at = skel.find(shape)
             while at != -1:
-                start, end = origin[at], origin[at + len(shape)]
+                start, end = (at, at + len(shape)) if origin is None else (
+                    origin[at],
+                    origin[at + len(shape)],
+                )
                 matched = c[start:end]
                 if matched != term.text and not any(start < p < end for p in cuts):
                     pieces = pieces if pieces is not None else _pieces(c, cuts)
@@ -312,6 +323,11 @@ class TermIndex:
             while at != -1:
                 candidates.append((at, entry))
                 at = c.find(short, at + 1)
+        if self._short_typos:
+            for a, b in _pieces(c, cuts) if cuts else ((0, len(c)),):
+                entry = self._short_typos.get(c[a:b])
+                if entry:
+                    candidates.append((a, entry))
         if not candidates:
             return []  # most text: no term or variant anywhere
         kept = []
