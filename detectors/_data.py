@@ -119,6 +119,12 @@ GENERIC_RETAIL_WORDS = frozenset(
     agency gallery expo experience""".split()
 )
 
+# What a repairer works on: beside a repair word these name the device, not a shop of the brand.
+PRODUCT_WORDS = frozenset(
+    """phone phones mobile mobiles smartphone smartphones tablet tablets laptop laptops watch
+    screen screens glass battery pro doctor clinic lab""".split()
+)
+
 # Real words one edit away from a brand term: never treated as typos of it.
 COMMON_WORDS = frozenset(
     """ample apply apples apps maple remi redo ready reddi redme phone phones cloud clouds

@@ -26,7 +26,7 @@ WORLD_CLAIM_WORDS = frozenset(
 # Shop words in other languages (and 'store'/'shop' romanized from Japanese and Korean).
 WORLD_RETAIL_WORDS = frozenset(
     """tienda tiendas loja lojas negozio negozi winkel sklep obchod kauppa butik butikk
-    toko kedai cuahang magazin magazyn magaza satici handler haendler haendlers
+    toko kedai bolt cuahang magazin magazyn magaza satici handler haendler haendlers
     revendeur distribuidor distributore rivenditore vendedor shoppu sutoa sutoaa mall
     sklepu obchodu einkaufen venta ventas vendita""".split()
 )

@@ -25,6 +25,9 @@ import re
 from detectors._data import (
     ACCOUNT_WORDS,
     AFTERMARKET_WORDS,
+    FILLER_WORDS,
+    PRODUCT_WORDS,
+    REGION_WORDS,
     GENERIC_RETAIL_WORDS,
     CLAIM_WORDS,
     NEUTRAL_SUBDOMAINS,
@@ -234,7 +237,7 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
             return None  # the bare label is a TLD swap, judged by _tld_swap
         reason = f"'{host}' reads '{term}'{how}"
         return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
-    if not hit.unknown and words and all(_aftermarket(w) for w in words):
+    if not hit.unknown and words and _aftermarket_trade(words):
         joined = "', '".join(words)
         reason = (
             f"brand term '{term}'{how} + '{joined}' in '{host}': a repair or parts trade names "
@@ -256,6 +259,14 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
         reason = f"'{host}' contains the brand term '{term}'{how} beside '{others}'"
         return Signal(W_CONTAINS, "suspicious", reason, brand, "suspicious_domain")
     return None
+
+
+def _aftermarket_trade(words: tuple[str, ...]) -> bool:
+    """Repair or parts words, with nothing beside them that sells or claims the brand itself
+    ('iphone-repair-hub', 'huawei-phone-repair'; not 'samsung-repair-store')."""
+    trade = [w for w in words if _aftermarket(w)]
+    rest = [w for w in words if not _aftermarket(w)]
+    return bool(trade) and all(w in _TRADE_COMPANIONS for w in rest)
 
 
 def _aftermarket(word: str) -> bool:
@@ -406,3 +417,6 @@ _WEAK_CUES = (
     | WORLD_SUPPORT_WORDS
     | WORLD_AFTERMARKET_WORDS
 )
+
+# Words that may stand beside a repair or parts word without making it a shop of the brand.
+_TRADE_COMPANIONS = GENERIC_RETAIL_WORDS | FILLER_WORDS | REGION_WORDS | PRODUCT_WORDS

@@ -18,8 +18,9 @@ import idna
 
 from detectors._data import LEET, LEET_L
 
-# Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole.
-_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
+# Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole;
+# not before a capital I between lower-case letters: that is an 'l' look-alike ("AppIe").
+_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])(?!I[a-z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NO_CUTS: frozenset[int] = frozenset()
 _LEET_TABLE = str.maketrans(LEET)

@@ -59,6 +59,8 @@ TYPO_MIN_LEN = 4
 # one too when both edits are needed: a word is recognised by its ends, so 'sumsong' reads as
 # samsung and 'samson' does not.
 NEAR_MAX_EDITS = 2
+# Two edits leave too little of a six-letter name ('huatai', 'hualei' are not 'huawei'): one.
+NEAR_TWO_EDITS_MIN_LEN = 7
 # Entries are indexed by their first four letters: small buckets, so few candidates per position.
 _SCAN_PREFIX = 4
 # A plural 's' glued to a distinctive term ('iphones'): a word of its own, that signals nothing.
@@ -376,10 +378,11 @@ class TermIndex:
             for term in terms:
                 if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
                     continue
-                edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=NEAR_MAX_EDITS)
+                most = NEAR_MAX_EDITS if len(term.text) >= NEAR_TWO_EDITS_MIN_LEN else 1
+                edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=most)
                 if edits > 1 and chunk[-1] != term.text[-1]:
                     continue  # readers go by first and last letters: 'samson' is another word
-                if edits <= NEAR_MAX_EDITS:
+                if edits <= most:
                     words, unknown = self._surroundings(c, cuts, pieces, a, b, term)
                     classes = self._classes(words)
                     hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))

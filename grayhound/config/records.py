@@ -131,6 +131,7 @@ class Config:
     schedule: Schedule = Schedule()
     cluster: Cluster = Cluster()
     digest: Digest = Digest()
+    warnings: tuple[str, ...] = ()  # one line each, 'file:line: key: message'; never fatal
 
     def source(self, name: str) -> Source:
         for source in self.sources:
