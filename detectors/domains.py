@@ -41,7 +41,7 @@ from detectors._world_data import (
     WORLD_SUPPORT_WORDS,
 )
 from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
-from detectors.normalize import Folded, compact, decode_label, fold
+from detectors.normalize import Folded, compact, decode_label, fold, lookalike_phrase
 from detectors.risk import Signal, finding, verdict_rank
 from detectors.scripts import is_aftermarket, local_hits
 from detectors.terms import Hit
@@ -107,7 +107,7 @@ def score_domain(text: str, book: BrandBook) -> Finding:
         return finding("domain", text, [], clean_reason=f"'{host}' is only a public suffix")
     decoded = decode_label(label)
     shown = fold(decoded)
-    signals = _label_signals(host, shown, suffix, book)
+    signals = _label_signals(host, decoded, shown, suffix, book)
     if not signals:
         signals = _local_signals(host, decoded, suffix, book)
     signals.extend(_subdomain_signals(host, subdomain, label, book))
@@ -140,7 +140,9 @@ def _clean_reason(host: str) -> str:
     return f"no brand term, typo or lookalike of one found in '{host}'"
 
 
-def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> list[Signal]:
+def _label_signals(
+    host: str, decoded: str, shown: Folded, suffix: str, book: BrandBook
+) -> list[Signal]:
     label_text = shown.text.lower()
     swaps = (
         _tld_swap(host, label_text, suffix, book),
@@ -158,7 +160,7 @@ def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> li
         if term:  # even a weak term, spelt in lookalike characters, is deliberate
             reason = f"'{host}' spells the {book.brand_name(term.brand)} term '{term.text}'"
             signals.append(Signal(0.0, "suspicious", reason, term.brand))
-    homoglyph = _homoglyph(host, shown, signals)
+    homoglyph = _homoglyph(host, decoded, shown, signals)
     if homoglyph:
         signals.append(homoglyph)
     return signals
@@ -324,16 +326,12 @@ def _is_cue(word: str) -> bool:
     return any(ch.isdigit() for ch in word) and not word.isdigit()
 
 
-def _homoglyph(host: str, shown: Folded, signals: list[Signal]) -> Signal | None:
+def _homoglyph(host: str, original: str, shown: Folded, signals: list[Signal]) -> Signal | None:
     """Non-Latin lookalikes ('xiaomі' with a Cyrillic і) that spell a brand term."""
     if not shown.lookalikes or not any(s.verdict != "clean" for s in signals):
         return None
     brand = next(s.brand for s in signals if s.verdict != "clean")
-    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
-    scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
-    reason = (
-        f"'{host}' displays as '{shown.text.lower()}' using lookalike characters ({swaps}){scripts}"
-    )
+    reason = f"'{host}' {lookalike_phrase(original, shown)}"
     return Signal(W_HOMOGLYPH, "impersonation", reason, brand, "impersonation")
 
 

@@ -21,7 +21,7 @@ import re
 
 from detectors._data import CORPORATE_WORDS, GENERIC_RETAIL_WORDS, LIST_JOINERS, WORLD_SCOPE_WORDS
 from detectors.book import BrandBook
-from detectors.normalize import Folded, compact, deleet, fold, split_camel
+from detectors.normalize import Folded, compact, deleet, fold, lookalike_phrase, split_camel
 from detectors.risk import Signal, finding
 from detectors.scripts import local_hits
 from detectors.terms import Hit
@@ -234,9 +234,5 @@ def _homoglyph(
         return None
     if hit.matched in compact(seen)[0]:
         return None
-    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
-    scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
-    reason = (
-        f"'{text}' reads '{shown.text}' once lookalike characters are folded ({swaps}){scripts}"
-    )
+    reason = f"'{text}' {lookalike_phrase(seen, shown)}"
     return Signal(W_HOMOGLYPH, "impersonation", reason, signals[0].brand, "impersonation")

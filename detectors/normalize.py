@@ -135,6 +135,22 @@ def fold(text: str) -> Folded:
     return Folded("".join(out), tuple(moved), scripts if len(scripts) > 1 else frozenset())
 
 
+def lookalike_phrase(original: str, shown: Folded) -> str:
+    """How the look-alikes read, for a reason: "is written in CYRILLIC letters that look like
+    'xiaomi' ('х' for 'x', 'і' for 'i')" or "using look-alike characters from GREEK (…); mixes
+    scripts GREEK, LATIN"."""
+    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
+    sources = sorted({_script(orig) for orig, _ in shown.lookalikes})
+    letters = {_script(c) for c in original if c.isalpha()}
+    if len(letters) == 1 and letters == set(sources) and sources != ["LATIN"]:
+        return f"is written in {sources[0]} letters that look like '{shown.text.lower()}' ({swaps})"
+    mixed = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
+    return (
+        f"displays as '{shown.text.lower()}' using look-alike characters from "
+        f"{' and '.join(sources)} ({swaps}){mixed}"
+    )
+
+
 def split_camel(text: str) -> str:
     """'XiaomiWorld' → 'Xiaomi World'; 'iPhone' and 'eBay' are left alone."""
     return _CAMEL.sub(" ", text)
