@@ -46,7 +46,9 @@ def by_shape(table: list[dict], kind: str, book: BrandBook) -> dict[str, dict]:
     shapes: dict[str, list[dict]] = {}
     for row in table:
         shapes.setdefault(row["shape"], []).append(row)
-    return {shape: verdict_quality(part, kind, book, False) for shape, part in sorted(shapes.items())}
+    return {
+        shape: verdict_quality(part, kind, book, False) for shape, part in sorted(shapes.items())
+    }
 
 
 def shown(figures: dict) -> str:
@@ -140,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             for shape, figures in by_shape(table, kind, world).items():
                 print(f"  {key:10} {shape:22} {shown(figures)}")
     world_ok = all(
-        results[k]["precision"] >= OPEN_WORLD_PRECISION and results[k]["recall"] >= OPEN_WORLD_RECALL
+        results[k]["precision"] >= OPEN_WORLD_PRECISION
+        and results[k]["recall"] >= OPEN_WORLD_RECALL
         for k in world_tables
     )
     print(

@@ -43,9 +43,7 @@ def permutations(brand: str) -> list[tuple[str, str]]:
 
     fuzzer = dnstwist.Fuzzer(f"{brand}.com")
     fuzzer.generate()
-    return sorted(
-        (p["fuzzer"], p["domain"]) for p in fuzzer.domains if p["fuzzer"] != "*original"
-    )
+    return sorted((p["fuzzer"], p["domain"]) for p in fuzzer.domains if p["fuzzer"] != "*original")
 
 
 def real_domains() -> list[dict]:
@@ -119,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"real unrelated domains: {len(flagged)}/{total} flagged, FP rate {rate:.3f}")
     for line in flagged:
         print(f"  FP {line}")
-    print(f"goal recall >= {RECALL_GOAL:.2f} per fuzzer, FP <= {FP_GOAL:.2f}: "
-          f"{'met' if ok else 'NOT met'}")
+    print(
+        f"goal recall >= {RECALL_GOAL:.2f} per fuzzer, FP <= {FP_GOAL:.2f}: "
+        f"{'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -25,12 +25,12 @@ import re
 from detectors._data import (
     ACCOUNT_WORDS,
     AFTERMARKET_WORDS,
+    CLAIM_WORDS,
     FILLER_WORDS,
+    GENERIC_RETAIL_WORDS,
+    NEUTRAL_SUBDOMAINS,
     PRODUCT_WORDS,
     REGION_WORDS,
-    GENERIC_RETAIL_WORDS,
-    CLAIM_WORDS,
-    NEUTRAL_SUBDOMAINS,
     RETAIL_SUFFIXES,
     RETAIL_WORDS,
     SUPPORT_WORDS,
@@ -127,7 +127,9 @@ def _local_signals(host: str, label: str, suffix: str, book: BrandBook) -> list[
                 f"'{host}' is the {name} name '{hit.term.text}' written in its own script, as a "
                 f"whole domain name on .{suffix}, which is not among its official domains"
             )
-            judged.append(Signal(W_TLD_SWAP, "impersonation", reason, hit.term.brand, "impersonation"))
+            judged.append(
+                Signal(W_TLD_SWAP, "impersonation", reason, hit.term.brand, "impersonation")
+            )
             continue
         signal = _judge_hit(host, hit, suffix)
         if signal:

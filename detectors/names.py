@@ -25,9 +25,9 @@ from detectors.normalize import Folded, compact, deleet, fold, lookalike_phrase,
 from detectors.risk import Signal, finding
 from detectors.scripts import local_hits
 from detectors.terms import Hit
+from detectors.typos import describe
 from detectors.visible import displayed_as, visible
 from detectors.words import common_word, phrase_language
-from detectors.typos import describe
 from grayhound.models import Finding
 
 W_PRESENTS = 0.85  # the name is the brand, maybe with a region
@@ -218,8 +218,7 @@ def _weak(text: str, prepared: str, hit: Hit) -> Signal | None:
     cues = [w for w in hit.signal_words if w not in GENERIC_RETAIL_WORDS]
     if cues and hit.classes & {"retail", "model"}:
         reason = (
-            f"'{text}' pairs the weak brand term '{term}' with '{', '.join(cues)}'"
-            f"{_NOT_AUTHORIZED}"
+            f"'{text}' pairs the weak brand term '{term}' with '{', '.join(cues)}'{_NOT_AUTHORIZED}"
         )
         return Signal(W_WEAK_RETAIL, "suspicious", reason, brand, "suspicious_name")
     return None

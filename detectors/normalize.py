@@ -20,7 +20,7 @@ from detectors._data import LEET, LEET_L
 
 # Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole;
 # not before a capital I between lower-case letters: that is an 'l' look-alike ("AppIe").
-_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])(?!I[a-z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
+_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])(?!I[a-z])|(?<=[A-Z])(?=[A-HJ-Z][a-z]{2})")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NO_CUTS: frozenset[int] = frozenset()
 _LEET_TABLE = str.maketrans(LEET)
@@ -58,7 +58,9 @@ def _confusables_table() -> dict[int, str]:
     from confusable_homoglyphs.confusables import confusables_data
 
     def ascii_of(target: str) -> str | None:
-        bare = "".join(c for c in unicodedata.normalize("NFD", target) if not unicodedata.combining(c))
+        bare = "".join(
+            c for c in unicodedata.normalize("NFD", target) if not unicodedata.combining(c)
+        )
         bare = bare.replace("\u0338", "").replace("\u0335", "").replace("\u0336", "")
         if len(bare) == 1 and bare.isascii() and bare.isalnum():
             return bare
@@ -68,7 +70,9 @@ def _confusables_table() -> dict[int, str]:
         """Breadth-first through the confusables graph, two steps at most."""
         frontier, seen = [char], {char}
         for _ in range(3):
-            found = [a for c in frontier for a in (ascii_of(c),) if a and c != char] if frontier else []
+            found = (
+                [a for c in frontier for a in (ascii_of(c),) if a and c != char] if frontier else []
+            )
             same_case = [a for a in found if a.isupper() == char.isupper() and a.isalpha()]
             found = same_case or [a for a in found if a.isalpha()] or found
             if found:

@@ -107,7 +107,7 @@ def local_hits(index: TermIndex, text: str) -> list[Hit]:
     if all(run.family == "latin" for run in runs):
         return []
     hits = []
-    for k, run in enumerate(runs):
+    for k in range(len(runs)):
         for term, start in _terms_in(index, runs, k):
             hit = _read(index, runs, k, start, term)
             if hit:

@@ -297,9 +297,13 @@ class TermIndex:
         for shape, term in self._skeletons.items():
             at = skel.find(shape)
             while at != -1:
-                start, end = (at, at + len(shape)) if origin is None else (
-                    origin[at],
-                    origin[at + len(shape)],
+                start, end = (
+                    (at, at + len(shape))
+                    if origin is None
+                    else (
+                        origin[at],
+                        origin[at + len(shape)],
+                    )
                 )
                 matched = c[start:end]
                 if matched != term.text and not any(start < p < end for p in cuts):

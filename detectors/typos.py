@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from detectors._data import ASCII_LOOKALIKES, COMMON_WORDS, KEYBOARD_NEIGHBOURS, KEYBOARD_ROWS, VOWELS
+from detectors._data import (
+    ASCII_LOOKALIKES,
+    COMMON_WORDS,
+    KEYBOARD_NEIGHBOURS,
+    KEYBOARD_ROWS,
+    VOWELS,
+)
 
 # Characters a hostname label can hold; bit flips to anything else cannot be registered.
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")

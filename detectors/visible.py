@@ -109,8 +109,10 @@ def displayed_as(text: str, seen: Visible, signal):
     had invisible or reordering characters: the analyst sees why the stored text was read so."""
     if not seen.dropped and not seen.reordered:
         return []
-    how = "right-to-left override reverses the stored text" if seen.reordered else (
-        "invisible characters dropped: " + ", ".join(seen.dropped[:3])
+    how = (
+        "right-to-left override reverses the stored text"
+        if seen.reordered
+        else ("invisible characters dropped: " + ", ".join(seen.dropped[:3]))
     )
     reason = f"{text!r} displays as '{seen.text}' ({how})"
     return [signal._replace(weight=0.0, reason=reason, flag=None)]

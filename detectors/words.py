@@ -13,7 +13,7 @@ of the brand."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from detectors._world_data import TLD_LANGUAGES, WORD_LANGUAGES
 
@@ -25,7 +25,7 @@ OTHER_LANGUAGE_ZIPF = 3.5
 MIN_WORD_LEN = 3
 
 
-@lru_cache(maxsize=None)
+@cache
 def _common_words(lang: str, zipf: float) -> frozenset[str]:
     """Words of `lang` at or above `zipf`, as wordfreq lists them (lowercase)."""
     import wordfreq
@@ -112,7 +112,7 @@ def phrase_language(words: tuple[str, ...]) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _everyday(lang: str) -> frozenset[str]:
     """Every word of `lang` from COMMON_ZIPF, short ones ('mi', 'my') included."""
     import wordfreq

@@ -10,7 +10,7 @@ scripts are not checked: their plurals are not made this way."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 # Languages whose plurals are made by a suffix: the ones checked.
 LANGUAGES = {
@@ -26,7 +26,7 @@ WORD_ZIPF = 3.0  # the term itself: at least once per million words
 PLURAL_ZIPF = 3.5  # its plural: about three times per million ('galaxies' 3.55, 'legos' 2.76)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(lang: str) -> dict[str, float]:
     import wordfreq
 
@@ -47,7 +47,7 @@ def _plurals(word: str) -> set[str]:
 
 
 def everyday_word(term: str) -> str | None:
-    """"English: 'galaxy' (zipf 4.3) and 'galaxies' (3.6)" when `term` is an everyday word."""
+    """ "English: 'galaxy' (zipf 4.3) and 'galaxies' (3.6)" when `term` is an everyday word."""
     word = term.lower()
     if not (word.isascii() and word.isalpha() and len(word) >= 3):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,26 @@ def test_init_writes_a_config_that_loads(tmp_path, capsys):
     # a second init refuses to overwrite
     assert main(["init", str(tmp_path / "watch")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_strong_term_that_is_an_everyday_word_warns_and_still_loads(
+    tmp_path, capsys, monkeypatch
+):
+    text = (Path(__file__).resolve().parents[2] / "grayhound" / "example.toml").read_text()
+    edited = text.replace('terms = ["samsung"]', 'terms = ["samsung", "galaxy"]').replace(
+        'weak_terms = ["galaxy"]', "weak_terms = []"
+    )
+    assert edited != text
+    path = tmp_path / "grayhound.toml"
+    path.write_text(edited)
+    config = load_config(path)  # a warning, not an error
+    line = next(i for i, row in enumerate(edited.splitlines(), 1) if '"galaxy"]' in row)
+    (warning,) = [w for w in config.warnings if "'galaxy'" in w]
+    assert warning.startswith(f"{path}:{line}: brands.samsung.terms: 'galaxy'")
+    assert "everyday word" in warning and "weak_terms" in warning and "galaxies" in warning
+    assert not any("'samsung'" in w for w in config.warnings)  # a brand name is not a word
+    monkeypatch.setattr("sys.stdin", io.StringIO("galaxy.com\n"))
+    code = main(["--config", str(path), "score", "--kind", "domain"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert "warning:" in out.err and '"verdict": "impersonation"' in out.out  # strong, as asked
