@@ -73,6 +73,8 @@ def _several_brands(book: BrandBook, prepared: str, hits) -> str | None:
     """A retailer or repairer listing the brands it sells or serves ('Gadget Corner – Xiaomi,
     Samsung & Apple'): two brands or more by their exact names as whole words, written as a
     list (a comma, '&', '+', '/', 'and' between two of them), and no claim beside any."""
+    if len(hits) < 2:
+        return None
     exact = {h.term.text: h for h in hits if h.exact and h.view == "plain" and not h.term.local}
     if len({h.term.brand for h in exact.values()}) < 2:
         return None

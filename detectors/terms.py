@@ -161,6 +161,8 @@ class TermIndex:
         self._skeletons = {
             skeleton(t.text)[0]: t for t in terms if t.strong and len(t.text) >= TYPO_MIN_LEN
         }
+        # one C-level search says whether any skeleton is there at all (most text: none)
+        self._any_skeleton = re.compile("|".join(map(re.escape, self._skeletons)) or "(?!)")
         self.by_text = {t.text: t for t in [*terms, *self.local_terms]}
         self._near_terms: dict[str, list[Term]] = {}
         for term in terms:
@@ -283,15 +285,17 @@ class TermIndex:
             for read_one_as_l in (False, True) if has_leet_l(text) else (False,):
                 c2, cuts2, changed = leet_compact(text, read_one_as_l)
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
-        if not any(h.exact and h.term.strong for h in hits):
+        if not hits or not any(h.exact and h.term.strong for h in hits):
             hits.extend(self._glyphs(c, cuts))
-        if not any(h.term.strong for h in hits):  # a weak 'mi' inside 'xiaosmi' hides nothing
+        if not hits or not any(h.term.strong for h in hits):  # a weak 'mi' hides nothing
             hits.extend(self._near(c, cuts))
         return tuple(hits)
 
     def _glyphs(self, c: str, cuts: frozenset[int]) -> list[Hit]:
         """Terms spelt in look-alike ASCII letters, any number of them ('xlaorni', 'Iego')."""
         skel, origin = skeleton(c)
+        if not self._any_skeleton.search(skel):
+            return []
         hits = []
         pieces = None
         for shape, term in self._skeletons.items():
@@ -329,11 +333,12 @@ class TermIndex:
             while at != -1:
                 candidates.append((at, entry))
                 at = c.find(short, at + 1)
-        if self._short_typos:
-            for a, b in _pieces(c, cuts) if cuts else ((0, len(c)),):
-                entry = self._short_typos.get(c[a:b])
-                if entry:
-                    candidates.append((a, entry))
+        for short, entry in self._short_typos.items():
+            at = c.find(short)
+            while at != -1:
+                if _whole(c, cuts, at, at + len(short)):
+                    candidates.append((at, entry))
+                at = c.find(short, at + 1)
         if not candidates:
             return []  # most text: no term or variant anywhere
         kept = []
@@ -342,7 +347,7 @@ class TermIndex:
             end = i + len(text)
             if changed is not None and not any(i <= p < end for p in changed):
                 continue
-            split = any(i < p < end for p in cuts)
+            split = bool(cuts) and any(i < p < end for p in cuts)
             if split and (technique is not None or not _whole(c, cuts, i, end)):
                 continue  # split terms must be made of whole pieces ('xiao-mi')
             kept.append((i, end, entry, split))

@@ -45,24 +45,31 @@ def _invisible(char: str) -> bool:
     return char in _IGNORABLE_EXTRA or unicodedata.category(char) == "Cf"
 
 
+@lru_cache(maxsize=1)
+def _invisible_table() -> dict[int, str | None]:
+    """str.translate table: every invisible code point → deleted, blank fillers → a space."""
+    planes = (*range(0x20000), *range(0xE0000, 0xE1000))  # where format characters live
+    table: dict[int, str | None] = {code: None for code in planes if _invisible(chr(code))}
+    table.update({ord(c): " " for c in _BLANK_FILLERS})
+    return table
+
+
 @lru_cache(maxsize=1 << 14)
 def visible(text: str) -> Visible:
     """The text as displayed: invisibles dropped, NFKC, explicit overrides applied."""
     if text.isascii() and text.isprintable():
         return Visible(text)
+    table = _invisible_table()
     reordered = RLO in text or LRO in text
     shown = _apply_overrides(text) if reordered else text
-    kept, dropped = [], []
-    for char in shown:
-        if char in _BLANK_FILLERS:
-            kept.append(" ")
-        elif _invisible(char):
-            dropped.append(_name(char))
-        else:
-            kept.append(char)
-    out = unicodedata.normalize("NFKC", "".join(kept))
-    logical = unicodedata.normalize("NFKC", "".join(c for c in text if not _invisible(c)))
-    return Visible(out, tuple(dict.fromkeys(dropped)), reordered and out != logical)
+    out = unicodedata.normalize("NFKC", shown.translate(table))
+    dropped = ()
+    if len(shown.translate(table)) != len(shown) or reordered:
+        dropped = tuple(dict.fromkeys(_name(c) for c in shown if table.get(ord(c), c) is None))
+    if reordered:
+        logical = unicodedata.normalize("NFKC", text.translate(table))
+        return Visible(out, dropped, out != logical)
+    return Visible(out, dropped)
 
 
 def _name(char: str) -> str:

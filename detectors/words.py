@@ -98,16 +98,18 @@ _SCRIPT_LANGUAGES = {
 }
 
 
+@lru_cache(maxsize=1 << 12)
 def phrase_language(words: tuple[str, ...]) -> str | None:
     """The language other than English in which every word is ordinary, when one of them is not
     English: 'mi tienda online' is Spanish ('my shop'), 'mi store' is not a phrase of any."""
     words = tuple(w for w in words if len(w) >= 2)
     english = _everyday("en")
-    if not words or all(w in english for w in words):
+    foreign = [w for w in words if w not in english]
+    if not foreign:
         return None
     for lang, name in WORD_LANGUAGES.items():
         table = _everyday(lang)
-        if all(w in table for w in words):
+        if all(w in table for w in foreign) and all(w in table for w in words):
             return name
     return None
 
