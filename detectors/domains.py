@@ -108,10 +108,11 @@ def score_domain(text: str, book: BrandBook) -> Finding:
     decoded = decode_label(label)
     shown = fold(decoded)
     signals = _label_signals(host, decoded, shown, suffix, book)
-    if not signals:
+    if not signals and not decoded.isascii():
         signals = _local_signals(host, decoded, suffix, book)
-    signals.extend(_subdomain_signals(host, subdomain, label, book))
-    if signals:
+    if subdomain:
+        signals.extend(_subdomain_signals(host, subdomain, label, book))
+    if signals and (seen.dropped or seen.reordered):
         strongest = max(signals, key=lambda s: (verdict_rank(s.verdict), s.weight))
         signals.extend(displayed_as(text, seen, strongest))
     return finding("domain", text, signals, clean_reason=_clean_reason(host))
