@@ -115,7 +115,22 @@ def score_domain(text: str, book: BrandBook) -> Finding:
     if signals and (seen.dropped or seen.reordered):
         strongest = max(signals, key=lambda s: (verdict_rank(s.verdict), s.weight))
         signals.extend(displayed_as(text, seen, strongest))
-    return finding("domain", text, signals, clean_reason=_clean_reason(host))
+    clean = None if signals else _near_word(host, label, suffix, book)
+    return finding("domain", text, signals, clean_reason=clean or _clean_reason(host))
+
+
+def _near_word(host: str, label: str, suffix: str, book: BrandBook) -> str | None:
+    """Why a near miss was let go: "'logo' in 'logo.com' is an ordinary English word"."""
+    for hit in book.terms.find(fold(decode_label(label)).text.lower()):
+        if hit.exact or hit.term.distinctive and hit.technique != "near spelling":
+            continue
+        language = common_word(hit.matched, suffix, any_language=hit.alone)
+        if language:
+            return (
+                f"'{hit.matched}' in '{host}' is an ordinary {language} word (wordfreq) near the "
+                f"brand term '{hit.term.text}', not the brand"
+            )
+    return None
 
 
 def _local_signals(host: str, label: str, suffix: str, book: BrandBook) -> list[Signal]:

@@ -66,7 +66,20 @@ def score_name(text: str, book: BrandBook) -> Finding:
         signals.append(homoglyph)
     if signals:
         signals.extend(displayed_as(text, seen, signals[0]))
-    return finding("name", text, signals, clean_reason=f"no brand presented in '{text}'")
+    clean = _near_word(hits) if not signals and hits else None
+    return finding("name", text, signals, clean_reason=clean or f"no brand presented in '{text}'")
+
+
+def _near_word(hits) -> str | None:
+    """Why a near miss was let go: "'nice' is an ordinary English word near 'nike'"."""
+    for hit in hits:
+        if not hit.exact and _real_word(hit):
+            language = common_word(hit.matched) or "English"
+            return (
+                f"'{hit.matched}' is an ordinary {language} word (wordfreq) near the brand term "
+                f"'{hit.term.text}', not the brand"
+            )
+    return None
 
 
 def _several_brands(book: BrandBook, prepared: str, hits) -> str | None:
