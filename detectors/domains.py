@@ -28,7 +28,6 @@ from detectors._data import (
     CLAIM_WORDS,
     FILLER_WORDS,
     GENERIC_RETAIL_WORDS,
-    NEUTRAL_SUBDOMAINS,
     PRODUCT_WORDS,
     REGION_WORDS,
     RETAIL_SUFFIXES,
@@ -44,6 +43,7 @@ from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_hos
 from detectors.normalize import Folded, compact, decode_label, fold, lookalike_phrase
 from detectors.risk import Signal, finding, verdict_rank
 from detectors.scripts import is_aftermarket, local_hits
+from detectors.subdomains import subdomain_signals
 from detectors.terms import Hit
 from detectors.typos import describe
 from detectors.visible import displayed_as, visible
@@ -66,8 +66,6 @@ W_TYPO = 0.88  # a typo of a strong term standing alone or beside known words
 W_HOMOGLYPH = 0.95  # lookalike characters are never an accident
 W_CONTAINS = 0.5  # a distinctive term among unrecognised words: a fan site or a squat
 W_WEAK = 0.55  # weak term beside a shop word
-W_SUB_IMPERSONATION = 0.9  # brand as subdomain of a throwaway or path-like domain
-W_SUB_SUSPICIOUS = 0.55  # brand as subdomain of an ordinary domain
 
 
 def host_of(text: str) -> str:
@@ -111,7 +109,7 @@ def score_domain(text: str, book: BrandBook) -> Finding:
     if not signals and not decoded.isascii():
         signals = _local_signals(host, decoded, suffix, book)
     if subdomain:
-        signals.extend(_subdomain_signals(host, subdomain, label, book))
+        signals.extend(subdomain_signals(host, subdomain, label, book))
     if signals and (seen.dropped or seen.reordered):
         strongest = max(signals, key=lambda s: (verdict_rank(s.verdict), s.weight))
         signals.extend(displayed_as(text, seen, strongest))
@@ -351,78 +349,6 @@ def _homoglyph(host: str, original: str, shown: Folded, signals: list[Signal]) -
     brand = next(s.brand for s in signals if s.verdict != "clean")
     reason = f"'{host}' {lookalike_phrase(original, shown)}"
     return Signal(W_HOMOGLYPH, "impersonation", reason, brand, "impersonation")
-
-
-def _subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) -> list[Signal]:
-    """'xiaomi.com.deals-shop.xyz', 'samsung.co.xyz': the brand left of someone else's domain."""
-    if not subdomain:
-        return []
-    labels = subdomain.split(".")
-    path_like = _path_like(host, labels, label, book) or _split_by_dots(host, labels, label, book)
-    if path_like:
-        return [path_like]
-    suffix_cheap = host.rsplit(".", 1)[-1] in RETAIL_SUFFIXES
-    generic = book.terms.segment(compact(label)[0], True) is not None or len(label) <= 3
-    for sub in labels:
-        if sub in NEUTRAL_SUBDOMAINS:
-            continue
-        shown = fold(decode_label(sub)).text.lower()
-        hits = [h for h in book.terms.find(shown) if h.term.strong and not h.unknown]
-        hits = [h for h in hits if h.technique != "near spelling"]
-        if not hits:
-            continue
-        hit = max(hits, key=lambda h: (h.exact, len(h.signal_words), len(h.matched)))
-        brand = hit.term.brand
-        spelled = f"'{hit.matched}'" + ("" if hit.exact else f" (a typo of '{hit.term.text}')")
-        if hit.signal_words or generic:
-            beside = f" with '{', '.join(hit.signal_words)}'" if hit.signal_words else ""
-            reason = f"brand {spelled}{beside} as a subdomain of '{label}' in '{host}'"
-            return [Signal(W_SUB_IMPERSONATION, "impersonation", reason, brand, "impersonation")]
-        if suffix_cheap:
-            reason = f"brand {spelled} as a subdomain of '{label}' on a shop-style TLD in '{host}'"
-            return [Signal(W_SUB_SUSPICIOUS, "suspicious", reason, brand, "suspicious_domain")]
-    return []
-
-
-def _split_by_dots(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:
-    """'sam.sung.com', 'n.ike.com': the brand's name cut by a dot, so the eye reads 'samsung.com'
-    while the registrable domain is 'sung.com'."""
-    for take in (1, 2):
-        if len(labels) < take:
-            break
-        pieces = [*labels[-take:], label]
-        joined = compact(fold(decode_label("".join(pieces))).text)[0]
-        term = book.terms.by_text.get(joined)
-        if term and term.strong:
-            shown = ".".join(pieces)
-            reason = (
-                f"'{host}' reads '{joined}' once the dot in '{shown}' is overlooked: the "
-                f"{book.brand_name(term.brand)} name cut across labels, on the registrable "
-                f"domain '{label}'"
-            )
-            return Signal(W_SUB_IMPERSONATION, "impersonation", reason, term.brand, "impersonation")
-    return None
-
-
-def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:
-    """A subdomain spelling a brand's domain ('xiaomi.com.', 'mi.com.'): reads as the real site."""
-    chain = [*labels, label]
-    for i, sub in enumerate(labels):
-        shown = fold(decode_label(sub)).text.lower()
-        brand = book.official_labels.get(shown)
-        term = book.terms.by_text.get(shown)
-        term = term if term and term.strong else None
-        if not brand and not term:
-            continue
-        following = chain[i + 1]
-        if following in ("com", "net", "org", "co") or len(following) == 2:
-            reason = (
-                f"'{host}' starts with '{sub}.{following}' so it reads as the brand's site, but "
-                f"the registrable domain is '{label}' (path-like subdomain)"
-            )
-            owner = brand or term.brand
-            return Signal(W_SUB_IMPERSONATION, "impersonation", reason, owner, "impersonation")
-    return None
 
 
 _WEAK_CUES = (

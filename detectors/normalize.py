@@ -206,3 +206,30 @@ def decode_label(label: str) -> str:
         return label[4:].encode("ascii").decode("punycode")
     except (UnicodeError, ValueError):
         return label
+
+
+_NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
+# Leet letters are written upper-case so the positions leetspeak changed can be found again.
+_LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
+_LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
+
+
+def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], frozenset[int]]:
+    """The compact leetspeak reading of `text`, and the positions leetspeak changed."""
+    marked = text.lower().translate(_LEET_L_MARK if read_one_as_l else _LEET_MARK)
+    c, cuts = compact_marked(marked)
+    changed = frozenset(i for i, ch in enumerate(c) if ch.isupper())
+    return c.lower(), cuts, changed
+
+
+def compact_marked(text: str) -> tuple[str, frozenset[int]]:
+    """Like compact, but keeps upper case (the leetspeak marks)."""
+    joined, cuts, position = [], set(), 0
+    for piece in _NON_ALNUM_ANY_CASE.split(text):
+        if not piece:
+            continue
+        if position:
+            cuts.add(position)
+        joined.append(piece)
+        position += len(piece)
+    return "".join(joined), frozenset(cuts)

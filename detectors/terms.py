@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-from rapidfuzz.distance import DamerauLevenshtein
-
+from detectors import fuzzy
 from detectors._data import (
     CLAIM_WORDS,
     COMMUNITY_WORDS,
@@ -31,7 +30,6 @@ from detectors._data import (
     COUNTRY_CODES,
     FILLER_WORDS,
     LEET,
-    LEET_L,
     REGION_WORDS,
     RETAIL_WORDS,
     STEM_TAILS,
@@ -45,7 +43,7 @@ from detectors._world_data import (
     WORLD_SUPPORT_WORDS,
 )
 from detectors.lookalikes import skeleton
-from detectors.normalize import compact, has_leet, has_leet_l
+from detectors.normalize import compact, has_leet, has_leet_l, leet_compact
 from detectors.typos import typo_variants
 from detectors.words import common_word
 
@@ -55,12 +53,6 @@ DISTINCTIVE_MIN_LEN = 6
 # ordinary word in some language ('nice', 'logo', 'loco': detectors/words.py) is left out, so
 # the cut is made by word frequency, not by length. Shorter terms ('mi') are all words.
 TYPO_MIN_LEN = 4
-# Two edits are searched for only on distinctive terms, with the first letter kept, and the last
-# one too when both edits are needed: a word is recognised by its ends, so 'sumsong' reads as
-# samsung and 'samson' does not.
-NEAR_MAX_EDITS = 2
-# Two edits leave too little of a six-letter name ('huatai', 'hualei' are not 'huawei'): one.
-NEAR_TWO_EDITS_MIN_LEN = 7
 # Entries are indexed by their first four letters: small buckets, so few candidates per position.
 _SCAN_PREFIX = 4
 # A plural 's' glued to a distinctive term ('iphones'): a word of its own, that signals nothing.
@@ -286,37 +278,10 @@ class TermIndex:
                 c2, cuts2, changed = leet_compact(text, read_one_as_l)
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
         if not hits or not any(h.exact and h.term.strong for h in hits):
-            hits.extend(self._glyphs(c, cuts))
+            hits.extend(fuzzy.glyph_hits(self, c, cuts))
         if not hits or not any(h.term.strong for h in hits):  # a weak 'mi' hides nothing
-            hits.extend(self._near(c, cuts))
+            hits.extend(fuzzy.near_hits(self, c, cuts))
         return tuple(hits)
-
-    def _glyphs(self, c: str, cuts: frozenset[int]) -> list[Hit]:
-        """Terms spelt in look-alike ASCII letters, any number of them ('xlaorni', 'Iego')."""
-        skel, origin = skeleton(c)
-        if not self._any_skeleton.search(skel):
-            return []
-        hits = []
-        pieces = None
-        for shape, term in self._skeletons.items():
-            at = skel.find(shape)
-            while at != -1:
-                start, end = (
-                    (at, at + len(shape))
-                    if origin is None
-                    else (
-                        origin[at],
-                        origin[at + len(shape)],
-                    )
-                )
-                matched = c[start:end]
-                if matched != term.text and not any(start < p < end for p in cuts):
-                    pieces = pieces if pieces is not None else _pieces(c, cuts)
-                    words, unknown = self._surroundings(c, cuts, pieces, start, end, term)
-                    classes = self._classes(words)
-                    hits.append(Hit(term, matched, "lookalike letters", words, classes, unknown))
-                at = skel.find(shape, at + 1)
-        return hits
 
     def _scan(self, c, cuts, changed, view) -> list[Hit]:
         by_prefix, width = self._by_prefix, _SCAN_PREFIX
@@ -355,7 +320,7 @@ class TermIndex:
             (i, end) for i, end, (_, term, tech), _ in kept if tech is None and term.strong
         ]
         hits = []
-        pieces = _pieces(c, cuts) if kept else []
+        pieces = pieces_of(c, cuts) if kept else []
         for i, end, (text, term, technique), split in kept:
             if (
                 exact_spans
@@ -372,37 +337,12 @@ class TermIndex:
             )
         return hits
 
-    def _near(self, c: str, cuts: frozenset[int]) -> list[Hit]:
-        """Chunks within two edits of a distinctive term ('sumsong'), its first letter kept (and its
-        last, at two edits)."""
-        hits = []
-        pieces = _pieces(c, cuts)
-        for a, b in pieces:
-            if b - a < DISTINCTIVE_MIN_LEN:
-                continue
-            chunk = c[a:b]
-            terms = self._near_terms.get(chunk[0])
-            if not terms or chunk in self.word_class:
-                continue
-            for term in terms:
-                if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
-                    continue
-                most = NEAR_MAX_EDITS if len(term.text) >= NEAR_TWO_EDITS_MIN_LEN else 1
-                edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=most)
-                if edits > 1 and chunk[-1] != term.text[-1]:
-                    continue  # readers go by first and last letters: 'samson' is another word
-                if edits <= most:
-                    words, unknown = self._surroundings(c, cuts, pieces, a, b, term)
-                    classes = self._classes(words)
-                    hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))
-        return hits
-
 
 def _whole(c: str, cuts: frozenset[int], start: int, end: int) -> bool:
     return (start == 0 or start in cuts) and (end == len(c) or end in cuts)
 
 
-def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
+def pieces_of(c: str, cuts: frozenset[int]) -> Pieces:
     """Where each separator-free piece of c starts and ends: ('xiaomistore', {6}) → (0, 6), (6, 11).
 
     Found once per reading, so the words beside each hit are slices, not a new search."""
@@ -413,30 +353,5 @@ def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
 
 
 _QUIET_WORDS = FILLER_WORDS | COMMUNITY_WORDS | {PLURAL}
-_NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
 _LEET_READ = str.maketrans(LEET)
 _LEET_LETTERS = frozenset(LEET)
-# Leet letters are written upper-case so the positions leetspeak changed can be found again.
-_LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
-_LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
-
-
-def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], frozenset[int]]:
-    """The compact leetspeak reading of `text`, and the positions leetspeak changed."""
-    marked = text.lower().translate(_LEET_L_MARK if read_one_as_l else _LEET_MARK)
-    c, cuts = compact_marked(marked)
-    changed = frozenset(i for i, ch in enumerate(c) if ch.isupper())
-    return c.lower(), cuts, changed
-
-
-def compact_marked(text: str) -> tuple[str, frozenset[int]]:
-    """Like normalize.compact, but keeps upper case (the leetspeak marks)."""
-    joined, cuts, position = [], set(), 0
-    for piece in _NON_ALNUM_ANY_CASE.split(text):
-        if not piece:
-            continue
-        if position:
-            cuts.add(position)
-        joined.append(piece)
-        position += len(piece)
-    return "".join(joined), frozenset(cuts)
