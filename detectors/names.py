@@ -54,8 +54,12 @@ def score_name(text: str, book: BrandBook) -> Finding:
         return finding("name", text, [], brand=owners[0].brand, clean_reason=reason)
     shown = fold(seen.text)
     prepared = split_camel(shown.text)
-    hits = [*book.terms.find(prepared), *local_hits(book.terms, seen.text)]
-    several = _several_brands(book, prepared, hits)
+    hits = book.terms.find(prepared)
+    if not seen.text.isascii():
+        hits = (*hits, *local_hits(book.terms, seen.text))
+    if not hits:
+        return finding("name", text, [], clean_reason=f"no brand presented in '{text}'")
+    several = _several_brands(book, prepared, hits) if len(hits) > 1 else None
     if several:
         return finding("name", text, [], clean_reason=several)
     judged = [(_judge(text, prepared, hit), hit) for hit in hits]
@@ -64,9 +68,9 @@ def score_name(text: str, book: BrandBook) -> Finding:
     homoglyph = _homoglyph(text, seen.text, shown, signals, best[1] if best else None)
     if homoglyph:
         signals.append(homoglyph)
-    if signals:
+    if signals and (seen.dropped or seen.reordered):
         signals.extend(displayed_as(text, seen, signals[0]))
-    clean = _near_word(hits) if not signals and hits else None
+    clean = None if signals else _near_word(hits)
     return finding("name", text, signals, clean_reason=clean or f"no brand presented in '{text}'")
 
 
@@ -86,8 +90,6 @@ def _several_brands(book: BrandBook, prepared: str, hits) -> str | None:
     """A retailer or repairer listing the brands it sells or serves ('Gadget Corner – Xiaomi,
     Samsung & Apple'): two brands or more by their exact names as whole words, written as a
     list (a comma, '&', '+', '/', 'and' between two of them), and no claim beside any."""
-    if len(hits) < 2:
-        return None
     exact = {h.term.text: h for h in hits if h.exact and h.view == "plain" and not h.term.local}
     if len({h.term.brand for h in exact.values()}) < 2:
         return None
