@@ -2,9 +2,11 @@
 built once from the config. No Scrapy, no database, no network.
 
 May import: `grayhound.config` and `grayhound.models` only. Each module owns one judgement
-(`names`, `domains`, `catalog`, `prices`, `listings`, `sellers`, `seller_verdicts`,
-`networks`, `risk`) or one mechanism they
-share (`normalize`, `terms`, `typos`, `allowlist`, `book`); tables live in `_data.py`."""
+(`names`, `domains` and `subdomains`, `catalog`, `prices`, `listings`, `sellers`, `seller_verdicts`,
+`networks`, `risk`) or one
+mechanism they share (`visible` what a person sees, `normalize`, `lookalikes`, `terms` and
+`fuzzy`, `scripts` local names in other scripts, `typos`, `words` word frequency, `allowlist`,
+`book`); tables live in `_data.py` and `_world_data.py` (the words of other languages)."""
 
 from detectors.book import BrandBook
 from detectors.listings import ListingAssessment, ListingFacts, assess_listings

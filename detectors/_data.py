@@ -21,6 +21,11 @@ SUPPORT_WORDS = frozenset(
     activate locked lost renew renewal renewals subscription member members membership""".split()
 )
 
+# Account words: one of these beside a weak term ('mi-account', 'galaxy-login') is a phishing page.
+ACCOUNT_WORDS = frozenset(
+    "account accounts login signin logon id verify verification unlock password appleid".split()
+)
+
 # Retail and marketplace words: a shop that names itself after the brand.
 RETAIL_WORDS = frozenset(
     """store stores shop shops eshop estore webshop onlineshop outlet outlets mall market
@@ -65,9 +70,13 @@ REGION_WORDS = frozenset(
 # the brand's own worldwide store where 'Samsung Store US' reads as a shop in the US.
 WORLD_SCOPE_WORDS = frozenset("global international worldwide intl".split())
 
+# What joins the items of a list of brands ('Xiaomi, Samsung & Apple', 'Apple und Samsung').
+LIST_JOINERS = frozenset(", & + / and und et e y i og och en".split())
+
 # Harmless glue that may sit beside a brand term without adding a signal of its own.
 FILLER_WORDS = frozenset(
     """my the your our get go best top new hot all one now today and for com net org co www
+    quick fast easy
     web site app apps info plus pro max ultra mini lite note edge flip fold series premium""".split()
 )
 
@@ -90,10 +99,10 @@ COUNTRY_CODES = frozenset(
     vi vn vu wf ws ye yt za zm zw uk eu""".split()
 )
 
-# Word endings (a past tense after 'e', the pinyin nasal coda): glued after a brand term, and
+# Word endings (a past tense after 'e', the pinyin nasal codas -n and -ng): glued after a brand term, and
 # nothing else, they make it another word's stem ('siphoned', 'xiaoming'); 'ng' then counts as
 # Nigeria only with a separator ('xiaomi-ng').
-STEM_TAILS = frozenset("d ng".split())
+STEM_TAILS = frozenset("d n ng".split())
 
 # Suffixes that are generic top-level domains a brand rarely owns but squatters love.
 RETAIL_SUFFIXES = frozenset(
@@ -102,9 +111,23 @@ RETAIL_SUFFIXES = frozenset(
     bargains cheap gift""".split()
 )
 
+# Retail words too generic to make a weak term ('galaxy', 'mi') the brand: 'Galaxy Digital',
+# 'galaxyland.com' are other businesses; 'Galaxy Case World', 'mi-store' are not.
+GENERIC_RETAIL_WORDS = frozenset(
+    """digital tech technology world zone hub home house land city club center centre plaza
+    planet express direct online free point depot trade trading import imports export
+    agency gallery expo experience""".split()
+)
+
+# What a repairer works on: beside a repair word these name the device, not a shop of the brand.
+PRODUCT_WORDS = frozenset(
+    """phone phones mobile mobiles smartphone smartphones tablet tablets laptop laptops watch
+    screen screens glass battery pro doctor clinic lab""".split()
+)
+
 # Real words one edit away from a brand term: never treated as typos of it.
 COMMON_WORDS = frozenset(
-    """ample apply apples appl apps maple remi redo ready reddi redme phone phones cloud clouds
+    """ample apply apples apps maple remi redo ready reddi redme phone phones cloud clouds
     iphones samsun poca loco coco pico polo""".split()
 )
 
@@ -138,6 +161,13 @@ ASCII_LOOKALIKES = (
 )
 
 VOWELS = "aeiouy"
+
+# Letter rows of the QWERTY, QWERTZ and AZERTY layouts: neighbours are computed from these.
+KEYBOARD_ROWS = (
+    ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"),
+    ("1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"),
+    ("1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"),
+)
 
 # QWERTY neighbours (QWERTZ's y/z swap added): typing slips land on these.
 KEYBOARD_NEIGHBOURS = {

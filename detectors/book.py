@@ -4,6 +4,7 @@ typo variant tables, allowlists and the catalog index — so scoring an input is
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -13,6 +14,7 @@ import tldextract
 from detectors.allowlist import Allowlist, name_key
 from detectors.catalog import CatalogIndex
 from detectors.normalize import compact, fold
+from detectors.scripts import family
 from detectors.terms import Term, TermIndex
 from grayhound.config import Brand, Config, Pricing
 
@@ -114,6 +116,9 @@ def hosted_site(subdomain: str, label: str, suffix: str) -> tuple[str, str, str]
 
 
 def _term_text(text: str) -> str:
+    """A Latin term's compact ASCII form; '' for a name in another script ('小米')."""
+    if any(family(char) != "latin" for char in text if char.isalpha()):
+        return ""
     return compact(fold(text).text)[0]
 
 
@@ -167,18 +172,31 @@ class BrandBook:
 
 
 def _build_terms(config: Config, official_labels: dict[str, str]) -> list[Term]:
-    """Strong terms, official-domain labels (strong unless a weak term) and weak terms."""
+    """Strong terms, official-domain labels (strong unless a weak term) and weak terms.
+
+    A term that does not fold to Latin letters ('小米', 'сяоми', 'شاومي') is a local name, kept
+    in its own script (NFKC, lowercase) for scripts.py."""
     terms: dict[str, Term] = {}
     for brand in config.brands.values():
-        weak = {_term_text(t) for t in brand.weak_terms}
+        weak = {_term_text(t) or _local_text(t) for t in brand.weak_terms}
         labels = {label for label, owner in official_labels.items() if owner == brand.id}
-        for text in [*map(_term_text, brand.terms), *sorted(labels)]:
+        configured = {_term_text(t) or _local_text(t) for t in (*brand.terms, *brand.weak_terms)}
+        strong = [_term_text(t) or _local_text(t) for t in brand.terms]
+        for text in [*strong, *sorted(labels)]:
             if text and text not in weak and text not in terms:
-                terms[text] = Term(text, brand.id, True, text in labels)
+                terms[text] = _term(text, brand.id, True, text in labels, text in configured)
         for text in sorted(weak):
             if text and text not in terms:
-                terms[text] = Term(text, brand.id, False, text in labels)
+                terms[text] = _term(text, brand.id, False, text in labels, True)
     return list(terms.values())
+
+
+def _local_text(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _term(text: str, brand: str, strong: bool, label: bool, configured: bool) -> Term:
+    return Term(text, brand, strong, label, configured, local=not text.isascii())
 
 
 def _model_words(config: Config, term_texts: frozenset[str]) -> frozenset[str]:

@@ -23,18 +23,31 @@ from __future__ import annotations
 import re
 
 from detectors._data import (
+    ACCOUNT_WORDS,
     AFTERMARKET_WORDS,
     CLAIM_WORDS,
-    NEUTRAL_SUBDOMAINS,
+    FILLER_WORDS,
+    GENERIC_RETAIL_WORDS,
+    PRODUCT_WORDS,
+    REGION_WORDS,
     RETAIL_SUFFIXES,
     RETAIL_WORDS,
     SUPPORT_WORDS,
 )
+from detectors._world_data import (
+    WORLD_AFTERMARKET_WORDS,
+    WORLD_CLAIM_WORDS,
+    WORLD_SUPPORT_WORDS,
+)
 from detectors.book import BrandBook, hosted_site, is_platform_suffix, split_host
-from detectors.normalize import Folded, compact, decode_label, fold
-from detectors.risk import Signal, finding
+from detectors.normalize import Folded, compact, decode_label, fold, lookalike_phrase
+from detectors.risk import Signal, finding, verdict_rank
+from detectors.scripts import is_aftermarket, local_hits
+from detectors.subdomains import subdomain_signals
 from detectors.terms import Hit
 from detectors.typos import describe
+from detectors.visible import displayed_as, visible
+from detectors.words import common_word, phrase_language
 from grayhound.models import Finding
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -53,8 +66,6 @@ W_TYPO = 0.88  # a typo of a strong term standing alone or beside known words
 W_HOMOGLYPH = 0.95  # lookalike characters are never an accident
 W_CONTAINS = 0.5  # a distinctive term among unrecognised words: a fan site or a squat
 W_WEAK = 0.55  # weak term beside a shop word
-W_SUB_IMPERSONATION = 0.9  # brand as subdomain of a throwaway or path-like domain
-W_SUB_SUSPICIOUS = 0.55  # brand as subdomain of an ordinary domain
 
 
 def host_of(text: str) -> str:
@@ -69,10 +80,18 @@ def host_of(text: str) -> str:
 
 
 def score_domain(text: str, book: BrandBook) -> Finding:
-    host = host_of(text)
+    seen = visible(text)  # judged as displayed: invisibles dropped, overrides applied
+    host = host_of(seen.text)
     if not host or "." not in host or _IPV4.match(host):
         return finding("domain", text, [], clean_reason=f"'{host or text}' is not a domain name")
     owners = book.allowlist.domain_owners(host)
+    if owners and seen.reordered:
+        reason = (
+            f"{text!r} displays as '{host}', {owners[0].describe()}, but is stored reversed "
+            "behind a right-to-left override: the name that resolves is another"
+        )
+        signal = Signal(W_HOMOGLYPH, "impersonation", reason, owners[0].brand, "impersonation")
+        return finding("domain", text, [signal])
     if owners:
         owner = owners[0]
         reason = f"'{host}' is under {owner.via}, {owner.describe()}"
@@ -84,17 +103,62 @@ def score_domain(text: str, book: BrandBook) -> Finding:
         subdomain, label, suffix = hosted
     if not label:
         return finding("domain", text, [], clean_reason=f"'{host}' is only a public suffix")
-    shown = fold(decode_label(label))
-    signals = _label_signals(host, shown, suffix, book)
-    signals.extend(_subdomain_signals(host, subdomain, label, book))
-    return finding("domain", text, signals, clean_reason=_clean_reason(host))
+    decoded = decode_label(label)
+    shown = fold(decoded)
+    signals = _label_signals(host, decoded, shown, suffix, book)
+    if not signals and not decoded.isascii():
+        signals = _local_signals(host, decoded, suffix, book)
+    if subdomain:
+        signals.extend(subdomain_signals(host, subdomain, label, book))
+    if signals and (seen.dropped or seen.reordered):
+        strongest = max(signals, key=lambda s: (verdict_rank(s.verdict), s.weight))
+        signals.extend(displayed_as(text, seen, strongest))
+    clean = None if signals else _near_word(host, label, suffix, book)
+    return finding("domain", text, signals, clean_reason=clean or _clean_reason(host))
+
+
+def _near_word(host: str, label: str, suffix: str, book: BrandBook) -> str | None:
+    """Why a near miss was let go: "'logo' in 'logo.com' is an ordinary English word"."""
+    for hit in book.terms.find(fold(decode_label(label)).text.lower()):
+        if hit.exact or hit.term.distinctive and hit.technique != "near spelling":
+            continue
+        language = common_word(hit.matched, suffix, any_language=hit.alone)
+        if language:
+            return (
+                f"'{hit.matched}' in '{host}' is an ordinary {language} word (wordfreq) near the "
+                f"brand term '{hit.term.text}', not the brand"
+            )
+    return None
+
+
+def _local_signals(host: str, label: str, suffix: str, book: BrandBook) -> list[Signal]:
+    """The brand's name in another script ('小米商城.com', 'サムスン公式.jp', 'xiaomi官方旗舰店.com')."""
+    judged = []
+    for hit in local_hits(book.terms, label):
+        if hit.alone:
+            name = book.brand_name(hit.term.brand)
+            reason = (
+                f"'{host}' is the {name} name '{hit.term.text}' written in its own script, as a "
+                f"whole domain name on .{suffix}, which is not among its official domains"
+            )
+            judged.append(
+                Signal(W_TLD_SWAP, "impersonation", reason, hit.term.brand, "impersonation")
+            )
+            continue
+        signal = _judge_hit(host, hit, suffix)
+        if signal:
+            judged.append(signal)
+    best = max(judged, key=lambda s: (verdict_rank(s.verdict), s.weight), default=None)
+    return [best] if best else []
 
 
 def _clean_reason(host: str) -> str:
     return f"no brand term, typo or lookalike of one found in '{host}'"
 
 
-def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> list[Signal]:
+def _label_signals(
+    host: str, decoded: str, shown: Folded, suffix: str, book: BrandBook
+) -> list[Signal]:
     label_text = shown.text.lower()
     swaps = (
         _tld_swap(host, label_text, suffix, book),
@@ -112,7 +176,7 @@ def _label_signals(host: str, shown: Folded, suffix: str, book: BrandBook) -> li
         if term:  # even a weak term, spelt in lookalike characters, is deliberate
             reason = f"'{host}' spells the {book.brand_name(term.brand)} term '{term.text}'"
             signals.append(Signal(0.0, "suspicious", reason, term.brand))
-    homoglyph = _homoglyph(host, shown, signals)
+    homoglyph = _homoglyph(host, decoded, shown, signals)
     if homoglyph:
         signals.append(homoglyph)
     return signals
@@ -128,9 +192,9 @@ def _tld_swap(host: str, label: str, suffix: str, book: BrandBook) -> Signal | N
     """'xiaomi.shop', 'mi.store': an official domain's label (or a strong term) on another TLD."""
     brand = book.official_labels.get(label)
     term = book.terms.by_text.get(label)
-    term = term if term and term.strong else None
+    term = term if term and term.strong and not term.local else None
     if brand is None and term is None:
-        return None
+        return None  # a local-script name alone is judged by _local_signals
     brand = brand or term.brand
     name = book.brand_name(brand)
     shown = f"{label}.{suffix}"
@@ -171,7 +235,7 @@ def _judge_hit(host: str, hit: Hit, suffix: str) -> Signal | None:
     if hit.term.strong and hit.exact:
         return _strong_term(host, hit)
     if hit.term.strong:
-        return _typo(host, hit)
+        return _typo(host, hit, suffix)
     return _weak_term(host, hit, suffix)
 
 
@@ -191,7 +255,7 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
             return None  # the bare label is a TLD swap, judged by _tld_swap
         reason = f"'{host}' reads '{term}'{how}"
         return Signal(W_TLD_SWAP, "impersonation", reason, brand, "impersonation")
-    if not hit.unknown and words and all(w in AFTERMARKET_WORDS for w in words):
+    if not hit.unknown and words and _aftermarket_trade(words):
         joined = "', '".join(words)
         reason = (
             f"brand term '{term}'{how} + '{joined}' in '{host}': a repair or parts trade names "
@@ -215,8 +279,26 @@ def _strong_term(host: str, hit: Hit) -> Signal | None:
     return None
 
 
-def _typo(host: str, hit: Hit) -> Signal | None:
+def _aftermarket_trade(words: tuple[str, ...]) -> bool:
+    """Repair or parts words, with nothing beside them that sells or claims the brand itself
+    ('iphone-repair-hub', 'huawei-phone-repair'; not 'samsung-repair-store')."""
+    trade = [w for w in words if _aftermarket(w)]
+    rest = [w for w in words if not _aftermarket(w)]
+    return bool(trade) and all(w in _TRADE_COMPANIONS for w in rest)
+
+
+def _aftermarket(word: str) -> bool:
+    return word in AFTERMARKET_WORDS or word in WORLD_AFTERMARKET_WORDS or is_aftermarket(word)
+
+
+def _typo(host: str, hit: Hit, suffix: str) -> Signal | None:
     term = hit.term
+    near = hit.technique == "near spelling"
+    glyphs = hit.technique == "lookalike letters"
+    if (not term.distinctive or near) and common_word(
+        hit.matched, suffix, any_language=hit.alone and not glyphs
+    ):
+        return None  # 'nice', 'logo', 'appie' on .nl: a real word one letter from the brand
     typo = describe(hit.technique, term.text, hit.matched)
     if hit.technique != "near spelling" and not hit.unknown:
         beside = f" beside '{', '.join(hit.words)}'" if hit.words else ""
@@ -232,84 +314,51 @@ def _weak_term(host: str, hit: Hit, suffix: str) -> Signal | None:
     """'mi', 'galaxy': a whole word beside a shop/claim/support/model word, or a shop TLD."""
     if not hit.exact or hit.unknown or hit.view != "plain":
         return None
-    cues = [w for w in hit.words if w not in ("com", "net", "org") and hit_class(hit, w)]
+    if "claim" not in hit.classes and phrase_language((hit.term.text, *hit.words)):
+        return None  # 'mi-tienda.online': Spanish for 'my shop'
+    cues = [w for w in hit.words if w not in ("com", "net", "org") and _is_cue(w)]
+    cues = [w for w in cues if w not in GENERIC_RETAIL_WORDS]  # 'galaxyland', 'galaxy-digital'
     if suffix.rsplit(".", 1)[-1] in RETAIL_SUFFIXES:
         cues.append(f".{suffix}")
     if not cues:
         return None
+    phishing = [w for w in hit.words if w in SUPPORT_WORDS or w in WORLD_SUPPORT_WORDS]
+    if len(phishing) >= 2 or any(w in ACCOUNT_WORDS for w in phishing):
+        reason = (
+            f"weak brand term '{hit.term.text}' beside the account/phishing words "
+            f"'{', '.join(phishing)}' in '{host}': a page asking for the brand's account"
+        )
+        return Signal(W_COMBO, "impersonation", reason, hit.term.brand, "impersonation")
     reason = (
         f"weak brand term '{hit.term.text}' as a whole word beside '{', '.join(cues)}' in '{host}'"
     )
     return Signal(W_WEAK, "suspicious", reason, hit.term.brand, "suspicious_domain")
 
 
-def hit_class(hit: Hit, word: str) -> bool:
+def _is_cue(word: str) -> bool:
     """Whether a word beside a weak term is a real cue (shop, claim, support, model, brand)."""
-    if word in RETAIL_WORDS or word in CLAIM_WORDS or word in SUPPORT_WORDS:
+    if word in _WEAK_CUES:
         return True
     return any(ch.isdigit() for ch in word) and not word.isdigit()
 
 
-def _homoglyph(host: str, shown: Folded, signals: list[Signal]) -> Signal | None:
+def _homoglyph(host: str, original: str, shown: Folded, signals: list[Signal]) -> Signal | None:
     """Non-Latin lookalikes ('xiaomі' with a Cyrillic і) that spell a brand term."""
     if not shown.lookalikes or not any(s.verdict != "clean" for s in signals):
         return None
     brand = next(s.brand for s in signals if s.verdict != "clean")
-    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
-    scripts = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
-    reason = (
-        f"'{host}' displays as '{shown.text.lower()}' using lookalike characters ({swaps}){scripts}"
-    )
+    reason = f"'{host}' {lookalike_phrase(original, shown)}"
     return Signal(W_HOMOGLYPH, "impersonation", reason, brand, "impersonation")
 
 
-def _subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) -> list[Signal]:
-    """'xiaomi.com.deals-shop.xyz', 'samsung.co.xyz': the brand left of someone else's domain."""
-    if not subdomain:
-        return []
-    labels = subdomain.split(".")
-    path_like = _path_like(host, labels, label, book)
-    if path_like:
-        return [path_like]
-    suffix_cheap = host.rsplit(".", 1)[-1] in RETAIL_SUFFIXES
-    generic = book.terms.segment(compact(label)[0], True) is not None or len(label) <= 3
-    for sub in labels:
-        if sub in NEUTRAL_SUBDOMAINS:
-            continue
-        shown = fold(decode_label(sub)).text.lower()
-        hits = [h for h in book.terms.find(shown) if h.term.strong and not h.unknown]
-        hits = [h for h in hits if h.technique != "near spelling"]
-        if not hits:
-            continue
-        hit = max(hits, key=lambda h: (h.exact, len(h.signal_words), len(h.matched)))
-        brand = hit.term.brand
-        spelled = f"'{hit.matched}'" + ("" if hit.exact else f" (a typo of '{hit.term.text}')")
-        if hit.signal_words or generic:
-            beside = f" with '{', '.join(hit.signal_words)}'" if hit.signal_words else ""
-            reason = f"brand {spelled}{beside} as a subdomain of '{label}' in '{host}'"
-            return [Signal(W_SUB_IMPERSONATION, "impersonation", reason, brand, "impersonation")]
-        if suffix_cheap:
-            reason = f"brand {spelled} as a subdomain of '{label}' on a shop-style TLD in '{host}'"
-            return [Signal(W_SUB_SUSPICIOUS, "suspicious", reason, brand, "suspicious_domain")]
-    return []
+_WEAK_CUES = (
+    RETAIL_WORDS
+    | CLAIM_WORDS
+    | SUPPORT_WORDS
+    | WORLD_CLAIM_WORDS
+    | WORLD_SUPPORT_WORDS
+    | WORLD_AFTERMARKET_WORDS
+)
 
-
-def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Signal | None:
-    """A subdomain spelling a brand's domain ('xiaomi.com.', 'mi.com.'): reads as the real site."""
-    chain = [*labels, label]
-    for i, sub in enumerate(labels):
-        shown = fold(decode_label(sub)).text.lower()
-        brand = book.official_labels.get(shown)
-        term = book.terms.by_text.get(shown)
-        term = term if term and term.strong else None
-        if not brand and not term:
-            continue
-        following = chain[i + 1]
-        if following in ("com", "net", "org", "co") or len(following) == 2:
-            reason = (
-                f"'{host}' starts with '{sub}.{following}' so it reads as the brand's site, but "
-                f"the registrable domain is '{label}' (path-like subdomain)"
-            )
-            owner = brand or term.brand
-            return Signal(W_SUB_IMPERSONATION, "impersonation", reason, owner, "impersonation")
-    return None
+# Words that may stand beside a repair or parts word without making it a shop of the brand.
+_TRADE_COMPANIONS = GENERIC_RETAIL_WORDS | FILLER_WORDS | REGION_WORDS | PRODUCT_WORDS

@@ -18,8 +18,9 @@ import idna
 
 from detectors._data import LEET, LEET_L
 
-# Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole.
-_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})")
+# Lower-run of two letters before an upper letter ("XiaomiWorld"), so "iPhone"/"eBay" stay whole;
+# not before a capital I between lower-case letters: that is an 'l' look-alike ("AppIe").
+_CAMEL = re.compile(r"(?<=[a-z][a-z])(?=[A-Z])(?!I[a-z])|(?<=[A-Z])(?=[A-HJ-Z][a-z]{2})")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NO_CUTS: frozenset[int] = frozenset()
 _LEET_TABLE = str.maketrans(LEET)
@@ -45,17 +46,63 @@ class Folded(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _confusables_table() -> dict[int, str]:
+    """Each non-ASCII character that passes for one ASCII letter or digit → that character.
+
+    Three sources, in order, each a published Unicode fact a reader can check:
+    - the UTS #39 confusables data (confusable-homoglyphs): 'а' → 'a', 'ο' → 'o'; followed one
+      step further when it only leads to another non-ASCII lookalike ('ĸ' → 'к' → 'k'), and with
+      overlays dropped ('ø' is 'o' + a slash, 'ł' is 'l' + a stroke);
+    - NFKD without combining marks: 'é' → 'e', 'ñ' → 'n';
+    - the character's Unicode name: 'LATIN SMALL LETTER M WITH HOOK' (ɱ) is an 'm' with a hook,
+      'LATIN LETTER SMALL CAPITAL K' (ᴋ) a 'k'."""
     from confusable_homoglyphs.confusables import confusables_data
 
+    def ascii_of(target: str) -> str | None:
+        bare = "".join(
+            c for c in unicodedata.normalize("NFD", target) if not unicodedata.combining(c)
+        )
+        bare = bare.replace("\u0338", "").replace("\u0335", "").replace("\u0336", "")
+        if len(bare) == 1 and bare.isascii() and bare.isalnum():
+            return bare
+        return _by_name(bare) if len(bare) == 1 else None
+
+    def resolve(char: str) -> str | None:
+        """Breadth-first through the confusables graph, two steps at most."""
+        frontier, seen = [char], {char}
+        for _ in range(3):
+            found = (
+                [a for c in frontier for a in (ascii_of(c),) if a and c != char] if frontier else []
+            )
+            same_case = [a for a in found if a.isupper() == char.isupper() and a.isalpha()]
+            found = same_case or [a for a in found if a.isalpha()] or found
+            if found:
+                return found[0]
+            frontier = [
+                h["c"] for c in frontier for h in confusables_data.get(c, ()) if h["c"] not in seen
+            ]
+            seen.update(frontier)
+        return None
+
     table: dict[int, str] = {}
-    for char, homoglyphs in confusables_data.items():
+    for char in confusables_data:
         if len(char) != 1 or char.isascii():
             continue
-        targets = [h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii()]
-        letters = [t for t in targets if t.isalpha()] or [t for t in targets if t.isdigit()]
-        if letters:
-            table[ord(char)] = letters[0]
+        target = resolve(char)
+        if target:
+            table[ord(char)] = target
     return table
+
+
+# 'LATIN SMALL LETTER M WITH HOOK', 'LATIN LETTER SMALL CAPITAL K', 'LATIN SMALL LETTER L WITH
+# MIDDLE TILDE': a Latin letter with a mark is read as the letter.
+_LETTER_NAME = re.compile(
+    r"^LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL |DOTLESS )?([A-Z])(?: WITH .*| BAR)?$"
+)
+
+
+def _by_name(char: str) -> str | None:
+    match = _LETTER_NAME.match(unicodedata.name(char, ""))
+    return match.group(1).lower() if match else None
 
 
 def _script(char: str) -> str:
@@ -81,7 +128,7 @@ def fold(text: str) -> Folded:
             stripped = "".join(
                 c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
             )
-            ascii_char = stripped if stripped.isascii() and stripped else None
+            ascii_char = stripped if stripped.isascii() and stripped else _by_name(char)
         if ascii_char is None:
             out.append(char)
             continue
@@ -90,6 +137,22 @@ def fold(text: str) -> Folded:
             moved.append((char, ascii_char))
     scripts = frozenset(_script(c) for c in text if c.isalpha())
     return Folded("".join(out), tuple(moved), scripts if len(scripts) > 1 else frozenset())
+
+
+def lookalike_phrase(original: str, shown: Folded) -> str:
+    """How the look-alikes read, for a reason: "is written in CYRILLIC letters that look like
+    'xiaomi' ('х' for 'x', 'і' for 'i')" or "using look-alike characters from GREEK (…); mixes
+    scripts GREEK, LATIN"."""
+    swaps = ", ".join(f"'{orig}' for '{ascii_}'" for orig, ascii_ in shown.lookalikes[:4])
+    sources = sorted({_script(orig) for orig, _ in shown.lookalikes})
+    letters = {_script(c) for c in original if c.isalpha()}
+    if len(letters) == 1 and letters == set(sources) and sources != ["LATIN"]:
+        return f"is written in {sources[0]} letters that look like '{shown.text.lower()}' ({swaps})"
+    mixed = f"; mixes scripts {', '.join(sorted(shown.scripts))}" if shown.scripts else ""
+    return (
+        f"displays as '{shown.text.lower()}' using look-alike characters from "
+        f"{' and '.join(sources)} ({swaps}){mixed}"
+    )
 
 
 def split_camel(text: str) -> str:
@@ -143,3 +206,30 @@ def decode_label(label: str) -> str:
         return label[4:].encode("ascii").decode("punycode")
     except (UnicodeError, ValueError):
         return label
+
+
+_NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
+# Leet letters are written upper-case so the positions leetspeak changed can be found again.
+_LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
+_LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
+
+
+def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], frozenset[int]]:
+    """The compact leetspeak reading of `text`, and the positions leetspeak changed."""
+    marked = text.lower().translate(_LEET_L_MARK if read_one_as_l else _LEET_MARK)
+    c, cuts = compact_marked(marked)
+    changed = frozenset(i for i, ch in enumerate(c) if ch.isupper())
+    return c.lower(), cuts, changed
+
+
+def compact_marked(text: str) -> tuple[str, frozenset[int]]:
+    """Like compact, but keeps upper case (the leetspeak marks)."""
+    joined, cuts, position = [], set(), 0
+    for piece in _NON_ALNUM_ANY_CASE.split(text):
+        if not piece:
+            continue
+        if position:
+            cuts.add(position)
+        joined.append(piece)
+        position += len(piece)
+    return "".join(joined), frozenset(cuts)

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
-from rapidfuzz.distance import DamerauLevenshtein
-
+from detectors import fuzzy
 from detectors._data import (
     CLAIM_WORDS,
     COMMUNITY_WORDS,
@@ -31,25 +30,29 @@ from detectors._data import (
     COUNTRY_CODES,
     FILLER_WORDS,
     LEET,
-    LEET_L,
     REGION_WORDS,
     RETAIL_WORDS,
     STEM_TAILS,
     SUPPORT_WORDS,
 )
-from detectors.normalize import compact, has_leet, has_leet_l
-from detectors.typos import TECHNIQUES, typo_variants
+from detectors._world_data import (
+    WORLD_AFTERMARKET_WORDS,
+    WORLD_CLAIM_WORDS,
+    WORLD_RETAIL_WORDS,
+    WORLD_SCRIPT_WORDS,
+    WORLD_SUPPORT_WORDS,
+)
+from detectors.lookalikes import skeleton
+from detectors.normalize import compact, has_leet, has_leet_l, leet_compact
+from detectors.typos import typo_variants
+from detectors.words import common_word
 
 # Coined names this long ('xiaomi', 'samsung', 'iphone') are rarely the inside of other words.
 DISTINCTIVE_MIN_LEN = 6
-# Shorter terms ('poco', 'mi') have too many innocent one-edit neighbours to generate typos for,
-# except a doubled letter ('pocco') on terms this long: doubling rarely makes another word.
-TYPO_MIN_LEN = 5
-SHORT_TYPO_MIN_LEN = 4
-# Two edits are searched for only on distinctive terms, with the first letter kept, and the last
-# one too when both edits are needed: a word is recognised by its ends, so 'sumsong' reads as
-# samsung and 'samson' does not.
-NEAR_MAX_EDITS = 2
+# Typos are generated for strong terms this long ('nike', 'lego', 'poco'); a variant that is an
+# ordinary word in some language ('nice', 'logo', 'loco': detectors/words.py) is left out, so
+# the cut is made by word frequency, not by length. Shorter terms ('mi') are all words.
+TYPO_MIN_LEN = 4
 # Entries are indexed by their first four letters: small buckets, so few candidates per position.
 _SCAN_PREFIX = 4
 # A plural 's' glued to a distinctive term ('iphones'): a word of its own, that signals nothing.
@@ -62,6 +65,8 @@ class Term:
     brand: str
     strong: bool
     official_label: bool = False  # the label of an official domain ('mi' of mi.com)
+    configured: bool = True  # listed in `terms`/`weak_terms`, not only an official domain's label
+    local: bool = False  # written in another script ('小米', 'сяоми'): read by scripts.py
 
     @cached_property  # asked for every hit and every word beside one
     def distinctive(self) -> bool:
@@ -84,6 +89,10 @@ class Hit(NamedTuple):
     unknown: tuple[str, ...] = ()
     split: bool = False  # the term spans a separator ('xiao-mi')
     view: str = "plain"  # "plain" | "leet"
+
+    @property
+    def local(self) -> bool:
+        return self.term.local
 
     @property
     def exact(self) -> bool:
@@ -110,31 +119,43 @@ class TermIndex:
             ("filler", FILLER_WORDS),
             ("about", COMMUNITY_WORDS),
             ("region", REGION_WORDS),
-            ("retail", RETAIL_WORDS),
-            ("support", SUPPORT_WORDS),
-            ("claim", CLAIM_WORDS),
+            ("retail", RETAIL_WORDS | WORLD_RETAIL_WORDS | WORLD_AFTERMARKET_WORDS),
+            ("support", SUPPORT_WORDS | WORLD_SUPPORT_WORDS),
+            ("claim", CLAIM_WORDS | WORLD_CLAIM_WORDS),
             ("corporate", CORPORATE_WORDS),
             ("model", model_words),
             ("brand", frozenset(t.text for t in terms)),
         ):
             self.word_class.update(dict.fromkeys(words, cls))
-        self.max_word = max(len(w) for w in self.word_class)
+        for cls, words in WORLD_SCRIPT_WORDS.items():  # other scripts: only scripts.py meets them
+            self.word_class.update(dict.fromkeys(words, "retail" if cls == "aftermarket" else cls))
+        self.local_terms = [t for t in terms if t.local]
+        terms = [t for t in terms if not t.local]
+        self.max_word = max(len(w) for w in self.word_class if w.isascii())
         # first four letters → ({entry text: (text, term, technique)}, entry lengths)
         self._by_prefix: dict[str, tuple[dict[str, tuple], list[int]]] = {}
         self._short: dict[str, tuple[str, Term, str | None]] = {}  # entries under four letters
+        self._short_typos: dict[str, tuple[str, Term, str | None]] = {}
         reserved = frozenset(self.word_class)
         for term in terms:
             self._add(term.text, term, None)
         for term in terms:
-            if term.strong and len(term.text) >= TYPO_MIN_LEN:
-                skip = () if term.distinctive else ("addition",)
-            elif term.strong and len(term.text) >= SHORT_TYPO_MIN_LEN:
-                skip = tuple(name for name, _ in TECHNIQUES if name != "repetition")
-            else:
+            if not (term.strong and len(term.text) >= TYPO_MIN_LEN):
                 continue
+            if not term.configured and not term.distinctive:
+                continue  # a short official label ('vmall') is a domain, not the brand's name
+            # any-letter insertion only for short terms: near spellings cover distinctive ones
+            skip = ("insertion",) if term.distinctive else ()
             for variant, technique in typo_variants(term.text, reserved, skip).items():
-                self._add(variant, term, technique)
-        self.by_text = {t.text: t for t in terms}
+                if term.distinctive or not common_word(variant, any_language=False):
+                    self._add(variant, term, technique)
+        # glyph skeleton → term, for look-alike letters stacked any number of times ('sarnsvng')
+        self._skeletons = {
+            skeleton(t.text)[0]: t for t in terms if t.strong and len(t.text) >= TYPO_MIN_LEN
+        }
+        # one C-level search says whether any skeleton is there at all (most text: none)
+        self._any_skeleton = re.compile("|".join(map(re.escape, self._skeletons)) or "(?!)")
+        self.by_text = {t.text: t for t in [*terms, *self.local_terms]}
         self._near_terms: dict[str, list[Term]] = {}
         for term in terms:
             if term.distinctive:
@@ -145,6 +166,11 @@ class TermIndex:
         self.find = lru_cache(maxsize=1 << 16)(self._find)
 
     def _add(self, text: str, term: Term, technique: str | None) -> None:
+        if len(text) < _SCAN_PREFIX and technique is not None:
+            # a three-letter typo ('nke', 'lgo') counts only as a whole word: inside a longer
+            # word it is that word's letters ('bankers', 'algorithm')
+            self._short_typos.setdefault(text, (text, term, technique))
+            return
         if len(text) < _SCAN_PREFIX:
             self._short.setdefault(text, (text, term, technique))
             return
@@ -225,6 +251,9 @@ class TermIndex:
         found = self.segment(rest, True) if rest else ()
         return None if found is None else (PLURAL, *found)
 
+    def classes_of(self, words: tuple[str, ...]) -> frozenset[str]:
+        return self._classes(words)
+
     def _classes(self, words: tuple[str, ...]) -> frozenset[str]:
         word_class = self.word_class
         found = frozenset("filler" if w == PLURAL else word_class.get(w, "other") for w in words)
@@ -248,8 +277,10 @@ class TermIndex:
             for read_one_as_l in (False, True) if has_leet_l(text) else (False,):
                 c2, cuts2, changed = leet_compact(text, read_one_as_l)
                 hits.extend(self._scan(c2, cuts2, changed, "leet"))
-        if not hits:
-            hits = self._near(c, cuts)
+        if not hits or not any(h.exact and h.term.strong for h in hits):
+            hits.extend(fuzzy.glyph_hits(self, c, cuts))
+        if not hits or not any(h.term.strong for h in hits):  # a weak 'mi' hides nothing
+            hits.extend(fuzzy.near_hits(self, c, cuts))
         return tuple(hits)
 
     def _scan(self, c, cuts, changed, view) -> list[Hit]:
@@ -267,6 +298,12 @@ class TermIndex:
             while at != -1:
                 candidates.append((at, entry))
                 at = c.find(short, at + 1)
+        for short, entry in self._short_typos.items():
+            at = c.find(short)
+            while at != -1:
+                if _whole(c, cuts, at, at + len(short)):
+                    candidates.append((at, entry))
+                at = c.find(short, at + 1)
         if not candidates:
             return []  # most text: no term or variant anywhere
         kept = []
@@ -275,7 +312,7 @@ class TermIndex:
             end = i + len(text)
             if changed is not None and not any(i <= p < end for p in changed):
                 continue
-            split = any(i < p < end for p in cuts)
+            split = bool(cuts) and any(i < p < end for p in cuts)
             if split and (technique is not None or not _whole(c, cuts, i, end)):
                 continue  # split terms must be made of whole pieces ('xiao-mi')
             kept.append((i, end, entry, split))
@@ -283,7 +320,7 @@ class TermIndex:
             (i, end) for i, end, (_, term, tech), _ in kept if tech is None and term.strong
         ]
         hits = []
-        pieces = _pieces(c, cuts) if kept else []
+        pieces = pieces_of(c, cuts) if kept else []
         for i, end, (text, term, technique), split in kept:
             if (
                 exact_spans
@@ -300,36 +337,12 @@ class TermIndex:
             )
         return hits
 
-    def _near(self, c: str, cuts: frozenset[int]) -> list[Hit]:
-        """Chunks within two edits of a distinctive term ('sumsong'), its first letter kept (and its
-        last, at two edits)."""
-        hits = []
-        pieces = _pieces(c, cuts)
-        for a, b in pieces:
-            if b - a < DISTINCTIVE_MIN_LEN:
-                continue
-            chunk = c[a:b]
-            terms = self._near_terms.get(chunk[0])
-            if not terms or chunk in self.word_class:
-                continue
-            for term in terms:
-                if abs(len(chunk) - len(term.text)) > NEAR_MAX_EDITS:
-                    continue
-                edits = DamerauLevenshtein.distance(chunk, term.text, score_cutoff=NEAR_MAX_EDITS)
-                if edits > 1 and chunk[-1] != term.text[-1]:
-                    continue  # readers go by first and last letters: 'samson' is another word
-                if edits <= NEAR_MAX_EDITS:
-                    words, unknown = self._surroundings(c, cuts, pieces, a, b, term)
-                    classes = self._classes(words)
-                    hits.append(Hit(term, chunk, "near spelling", words, classes, unknown))
-        return hits
-
 
 def _whole(c: str, cuts: frozenset[int], start: int, end: int) -> bool:
     return (start == 0 or start in cuts) and (end == len(c) or end in cuts)
 
 
-def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
+def pieces_of(c: str, cuts: frozenset[int]) -> Pieces:
     """Where each separator-free piece of c starts and ends: ('xiaomistore', {6}) → (0, 6), (6, 11).
 
     Found once per reading, so the words beside each hit are slices, not a new search."""
@@ -340,30 +353,5 @@ def _pieces(c: str, cuts: frozenset[int]) -> Pieces:
 
 
 _QUIET_WORDS = FILLER_WORDS | COMMUNITY_WORDS | {PLURAL}
-_NON_ALNUM_ANY_CASE = re.compile(r"[^0-9a-zA-Z]+")
 _LEET_READ = str.maketrans(LEET)
 _LEET_LETTERS = frozenset(LEET)
-# Leet letters are written upper-case so the positions leetspeak changed can be found again.
-_LEET_MARK = str.maketrans({k: v.upper() for k, v in LEET.items()})
-_LEET_L_MARK = str.maketrans({k: v.upper() for k, v in LEET_L.items()})
-
-
-def leet_compact(text: str, read_one_as_l: bool) -> tuple[str, frozenset[int], frozenset[int]]:
-    """The compact leetspeak reading of `text`, and the positions leetspeak changed."""
-    marked = text.lower().translate(_LEET_L_MARK if read_one_as_l else _LEET_MARK)
-    c, cuts = compact_marked(marked)
-    changed = frozenset(i for i, ch in enumerate(c) if ch.isupper())
-    return c.lower(), cuts, changed
-
-
-def compact_marked(text: str) -> tuple[str, frozenset[int]]:
-    """Like normalize.compact, but keeps upper case (the leetspeak marks)."""
-    joined, cuts, position = [], set(), 0
-    for piece in _NON_ALNUM_ANY_CASE.split(text):
-        if not piece:
-            continue
-        if position:
-            cuts.add(position)
-        joined.append(piece)
-        position += len(piece)
-    return "".join(joined), frozenset(cuts)

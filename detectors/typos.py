@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from detectors._data import ASCII_LOOKALIKES, COMMON_WORDS, KEYBOARD_NEIGHBOURS, VOWELS
+from detectors._data import (
+    ASCII_LOOKALIKES,
+    COMMON_WORDS,
+    KEYBOARD_NEIGHBOURS,
+    KEYBOARD_ROWS,
+    VOWELS,
+)
 
 # Characters a hostname label can hold; bit flips to anything else cannot be registered.
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -47,26 +53,49 @@ def vowel_swap(term: str) -> Iterator[str]:
 
 
 def omission(term: str) -> Iterator[str]:
-    """'samsng': one letter left out. Not a leading vowel: 'iphone' → 'phone' is a word."""
+    """'samsng': one letter left out ('iphone' → 'phone' is left out later: a real word)."""
     for i in range(len(term)):
-        if i == 0 and term[0] in VOWELS:
-            continue
         yield term[:i] + term[i + 1 :]
+
+
+def _neighbours() -> dict[str, str]:
+    """Keys next to each key on QWERTY, QWERTZ and AZERTY (rows offset by half a key)."""
+    found = {k: set(v) for k, v in KEYBOARD_NEIGHBOURS.items()}
+    for rows in KEYBOARD_ROWS:
+        for r, row in enumerate(rows):
+            for c, key in enumerate(row):
+                near = {row[c - 1] if c else "", row[c + 1 : c + 2]}
+                if r:
+                    near |= set(rows[r - 1][c : c + 2])
+                if r + 1 < len(rows):
+                    near |= set(rows[r + 1][max(0, c - 1) : c + 1])
+                found.setdefault(key, set()).update(n for n in near if n)
+    return {k: "".join(sorted(v - {k})) for k, v in found.items()}
+
+
+_NEIGHBOURS = _neighbours()
 
 
 def keyboard_replacement(term: str) -> Iterator[str]:
     """'samsunf': one key replaced by its keyboard neighbour."""
     for i, char in enumerate(term):
-        for neighbour in KEYBOARD_NEIGHBOURS.get(char, ""):
+        for neighbour in _NEIGHBOURS.get(char, ""):
             yield term[:i] + neighbour + term[i + 1 :]
 
 
 def keyboard_insertion(term: str) -> Iterator[str]:
     """'samsuhng': a neighbouring key pressed along with the intended one."""
     for i, char in enumerate(term):
-        for neighbour in KEYBOARD_NEIGHBOURS.get(char, ""):
+        for neighbour in _NEIGHBOURS.get(char, ""):
             yield term[:i] + neighbour + term[i:]
             yield term[: i + 1] + neighbour + term[i + 1 :]
+
+
+def insertion(term: str) -> Iterator[str]:
+    """'appsle': any letter slipped in (a stray key, or a plural 's' in the wrong place)."""
+    for i in range(1, len(term)):
+        for code in range(ord("a"), ord("z") + 1):
+            yield term[:i] + chr(code) + term[i:]
 
 
 def bit_flip(term: str) -> Iterator[str]:
@@ -93,6 +122,7 @@ TECHNIQUES: tuple[tuple[str, Callable[[str], Iterator[str]]], ...] = (
     ("keyboard slip", keyboard_replacement),
     ("keyboard insertion", keyboard_insertion),
     ("bit flip", bit_flip),
+    ("insertion", insertion),
     ("addition", addition),
 )
 
@@ -124,6 +154,7 @@ _HOW = {
     "omission": "with a letter left out",
     "keyboard slip": "with a key replaced by its keyboard neighbour",
     "keyboard insertion": "with a neighbouring key inserted",
+    "insertion": "with a letter inserted",
     "bit flip": "with one character bit-flipped",
     "addition": "with a letter appended",
     "near spelling": "within two edits",

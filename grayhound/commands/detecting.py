@@ -21,7 +21,9 @@ def detect() -> None:
     Example: grayhound detect && grayhound export listings --format csv"""
     from grayhound.detection import detect_findings
 
-    counts = detect_findings(current_config())
+    config = current_config()
+    warn_about(config)
+    counts = detect_findings(config)
     click.echo(
         f"judged {counts['listings']} listings and {counts['sellers']} sellers: "
         f"{counts['flagged_listings']} listings flagged, {counts['risky_sellers']} risky sellers "
@@ -46,13 +48,22 @@ def score(kind: str) -> None:
     from detectors import BrandBook, score_input
     from grayhound.text import terminal_json
 
-    book = BrandBook.from_config(current_config())
+    config = current_config()
+    warn_about(config)
+    book = BrandBook.from_config(config)
     out = sys.stdout
     for raw in sys.stdin:
         line = raw.rstrip("\r\n")
         finding = score_input(line, kind, book)
         out.write(terminal_json(json.dumps(finding.to_dict(), ensure_ascii=False)) + "\n")
     out.flush()
+
+
+def warn_about(config) -> None:
+    """The config check's warnings (a strong term that is an everyday word), on stderr: they
+    matter where names and domains are judged."""
+    for warning in config.warnings:
+        click.echo(f"grayhound: warning: {warning}", err=True)
 
 
 COMMANDS = [detect, score]

@@ -2,9 +2,9 @@
 records of each section), every problem a one-line ConfigError naming the file, line and key.
 
 Owns: the TOML contract of DESIGN.md, its records (`records`), the checks of each value
-(`fields`), of how grayhound runs (`running`) and of the brand side and the whole (`check`), and
-loading (`loader`). May import: `grayhound.errors` only; everything else imports it. Inside, the
-order is records → fields → running → check → loader, never back; import the public names from
+(`fields`), of how grayhound runs (`running`), brand terms that are everyday words (`vocabulary`:
+a warning, not an error) and of the brand side and the whole (`check`), and loading (`loader`). May import: `grayhound.errors` only; everything else imports it. Inside, the
+order is records → fields → running → vocabulary → check → loader, never back; import the public names from
 here."""
 
 from grayhound.config.loader import load_config, parse_config

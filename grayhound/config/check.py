@@ -4,6 +4,7 @@ are in `grayhound.config.fields`, the running sections in `grayhound.config.runn
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grayhound.config.fields import type_name
@@ -19,6 +20,7 @@ from grayhound.config.records import (
     storage_key,
 )
 from grayhound.config.running import RunningChecks
+from grayhound.config.vocabulary import everyday_word
 
 
 class Validator(RunningChecks):
@@ -44,6 +46,7 @@ class Validator(RunningChecks):
             self.fail(("brands",), "at least one [brands.<id>] table is required")
         brands = self.brands(raw["brands"])
         return Config(
+            warnings=self.term_warnings(brands),
             path=self.path,
             storage=self.storage(raw.get("storage", {})),
             brands=brands,
@@ -67,7 +70,7 @@ class Validator(RunningChecks):
         brands = {}
         for brand_id, body in raw.items():
             kp = ("brands", brand_id)
-            self.table(body, kp, ("name", "terms", "weak_terms", "official_domains"))
+            self.table(body, kp, ("name", "terms", "weak_terms", "keep_strong", "official_domains"))
             if "terms" not in body:
                 self.fail((*kp, "terms"), "required: the words the brand owns")
             terms = self.strings(body["terms"], (*kp, "terms"))
@@ -86,8 +89,50 @@ class Validator(RunningChecks):
                         body.get("official_domains", []), (*kp, "official_domains")
                     )
                 ),
+                keep_strong=self.kept_strong(body, kp, terms),
             )
         return brands
+
+    def kept_strong(self, body: dict, kp: tuple, terms: list[str]) -> tuple[str, ...]:
+        """Terms the user keeps strong although they are everyday words: no warning for them."""
+        kept = tuple(
+            t.lower() for t in self.strings(body.get("keep_strong", []), (*kp, "keep_strong"))
+        )
+        strong = {t.lower() for t in terms}
+        for term in kept:
+            if term not in strong:
+                self.fail((*kp, "keep_strong"), f"{term!r} is not one of this brand's terms")
+        return kept
+
+    def term_warnings(self, brands: dict[str, Brand]) -> tuple[str, ...]:
+        """A strong term that is an everyday word: it will flag other people's names."""
+        found = []
+        for brand in brands.values():
+            for term in brand.terms:
+                why = None if term in brand.keep_strong else everyday_word(term)
+                if why:
+                    line = self._brand_key_line(brand.id, "terms")
+                    where = f"{self.path}:{line}" if line else str(self.path)
+                    found.append(
+                        f"{where}: brands.{brand.id}.terms: {term!r} is also an everyday word "
+                        f"({why}); as a strong term it counts wherever it stands (other "
+                        f"people's names and domains too): consider moving it to weak_terms, or list it in "
+                        f"keep_strong to keep it strong on purpose"
+                    )
+        return tuple(found)
+
+    def _brand_key_line(self, brand_id: str, key: str) -> int | None:
+        header = re.compile(rf"^\s*\[\s*brands\.[\"']?{re.escape(brand_id)}[\"']?\s*\]")
+        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        start = next((n for n, line in enumerate(self.lines) if header.match(line)), None)
+        if start is None:
+            return None
+        for number in range(start + 1, len(self.lines)):
+            if self.lines[number].lstrip().startswith("["):
+                break
+            if key_re.match(self.lines[number]):
+                return number + 1
+        return start + 1
 
     def brand_ref(self, value: Any, keypath: tuple, brands: dict) -> str:
         brand = self.string(value, keypath)

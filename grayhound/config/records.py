@@ -36,6 +36,7 @@ class Brand:
     terms: tuple[str, ...]
     weak_terms: tuple[str, ...] = ()
     official_domains: tuple[str, ...] = ()
+    keep_strong: tuple[str, ...] = ()  # everyday words kept strong on purpose (no warning)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class Config:
     cluster: Cluster = Cluster()
     digest: Digest = Digest()
     evidence: Evidence = Evidence()
+    warnings: tuple[str, ...] = ()  # one line each, 'file:line: key: message'; never fatal
 
     def source(self, name: str) -> Source:
         for source in self.sources:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from grayhound.cli import main
 from grayhound.config import load_config
+from grayhound.errors import ConfigError
 
 BAD_CONFIGS = [
     # (description, edit to the example text, words the one-line message must contain)
@@ -144,3 +146,38 @@ def test_variant_msrp_is_read_per_storage_in_one_form(tmp_path):
     path.write_text(text)
     model = load_config(path).catalog[0]
     assert model.variant_msrp == {"512GB": {"USD": 1099.0}, "1TB": {"USD": 1199.0, "EUR": 1299.0}}
+
+
+def test_a_strong_term_that_is_an_everyday_word_warns_and_still_loads(
+    tmp_path, capsys, monkeypatch
+):
+    text = (Path(__file__).resolve().parents[2] / "grayhound" / "example.toml").read_text()
+    edited = text.replace('terms = ["samsung"]', 'terms = ["samsung", "galaxy"]').replace(
+        'weak_terms = ["galaxy"]', "weak_terms = []"
+    )
+    assert edited != text
+    path = tmp_path / "grayhound.toml"
+    path.write_text(edited)
+    config = load_config(path)  # a warning, not an error
+    line = next(i for i, row in enumerate(edited.splitlines(), 1) if '"galaxy"]' in row)
+    (warning,) = [w for w in config.warnings if "'galaxy'" in w]
+    assert warning.startswith(f"{path}:{line}: brands.samsung.terms: 'galaxy'")
+    assert "everyday word" in warning and "weak_terms" in warning and "galaxies" in warning
+    assert not any("'samsung'" in w for w in config.warnings)  # a brand name is not a word
+    monkeypatch.setattr("sys.stdin", io.StringIO("galaxy.com\n"))
+    code = main(["--config", str(path), "score", "--kind", "domain"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert "warning:" in out.err and '"verdict": "impersonation"' in out.out  # strong, as asked
+
+
+def test_keep_strong_silences_the_everyday_word_warning_and_must_name_a_term(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "grayhound" / "example.toml").read_text()
+    path = tmp_path / "grayhound.toml"
+    path.write_text(text)
+    assert load_config(path).warnings == ()  # the shipped example keeps apple and poco on purpose
+    path.write_text(text.replace('keep_strong = ["apple"]', "keep_strong = []"))
+    assert any("'apple'" in w and "keep_strong" in w for w in load_config(path).warnings)
+    path.write_text(text.replace('keep_strong = ["apple"]', 'keep_strong = ["pear"]'))
+    with pytest.raises(ConfigError, match=r"brands\.apple\.keep_strong: 'pear' is not one"):
+        load_config(path)

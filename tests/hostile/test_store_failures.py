@@ -54,6 +54,7 @@ evidence_dir = "{evidence}"
 [brands.xiaomi]
 name = "Xiaomi"
 terms = ["xiaomi", "redmi", "poco"]
+keep_strong = ["poco"]
 
 [[sources]]
 name = "large"
