@@ -1,5 +1,5 @@
 """The commands of the `grayhound` CLI: one module per area (setup, crawling, detecting,
-evidence, triage, pricing, cluster), each a thin click command that parses options and calls a
+evidence, triage, serving, pricing, cluster), each a thin click command that parses options and calls a
 library function, and the shared options (`--config`, `--out`).
 
 May import: anything; nothing imports it but `grayhound.cli`. No logic lives only here."""
@@ -65,8 +65,17 @@ def open_output(out: str | None, *, binary: bool = False):
 
 
 def register(group: click.Group) -> None:
-    from grayhound.commands import cluster, crawling, detecting, evidence, pricing, setup, triage
+    from grayhound.commands import (
+        cluster,
+        crawling,
+        detecting,
+        evidence,
+        pricing,
+        serving,
+        setup,
+        triage,
+    )
 
-    for module in (setup, crawling, detecting, evidence, triage, pricing, cluster):
+    for module in (setup, crawling, detecting, evidence, triage, serving, pricing, cluster):
         for command in module.COMMANDS:
             group.add_command(command)

@@ -20,6 +20,7 @@ from grayhound.config.records import (
     LandedCost,
     Pricing,
     Schedule,
+    Serve,
     Source,
     Storage,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "LandedCost",
     "Pricing",
     "Schedule",
+    "Serve",
     "Source",
     "Storage",
     "load_config",

@@ -36,6 +36,7 @@ class Validator(RunningChecks):
             "schedule",
             "cluster",
             "digest",
+            "serve",
         )
         self.table(raw, (), sections)
         if "brands" not in raw or not raw["brands"]:
@@ -56,6 +57,7 @@ class Validator(RunningChecks):
             schedule=self.schedule(raw.get("schedule", {})),
             cluster=self.cluster(raw.get("cluster", {})),
             digest=self.digest(raw.get("digest", {})),
+            serve=self.serve(raw.get("serve", {})),
         )
 
     def brands(self, raw: Any) -> dict[str, Brand]:

@@ -14,9 +14,10 @@ from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.pricing import PriceHistory
 from grayhound.store.reviews import Reviews
+from grayhound.store.subjects import Subjects
 
 
-class Store(CrawlData, Findings, Captures, PriceHistory, Reviews, Digests):
+class Store(CrawlData, Findings, Captures, PriceHistory, Reviews, Digests, Subjects):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None):
