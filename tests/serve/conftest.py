@@ -17,8 +17,7 @@ from tests.evidence.conftest import Page, simulate_run
 
 PASSWORD = "correct horse battery staple"
 HOSTILE_TITLE = (
-    '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-    "Xiaomi 14 Pro 256GB"
+    '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">Xiaomi 14 Pro 256GB'
 )
 CONFIG = """
 [storage]
