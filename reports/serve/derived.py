@@ -23,10 +23,10 @@ NO_SOURCE = "(no figures)"  # a run that recorded no per-source figures (failed 
 PRICE_CURRENCY = "USD"  # competitor prices are also shown in one currency, to compare them
 
 QUEUE_COLUMNS = {  # in reading order: what a reviewer scans first comes first
-    "case_id": int, "subject": str, "risk": float, "verdict": str, "flags": str, "brand": str,
-    "seller": str, "seller_verdict": str, "price_text": str, "why": str, "state": str,
-    "group": str, "changes": str, "kind": str, "source": str, "model": str, "severity": str,
-    "first_seen": str, "last_seen": str, "case_updated_at": str, "url": str,
+    "case_id": int, "subject": str, "risk": float, "verdict": str, "why": str,
+    "price_text": str, "seller": str, "seller_verdict": str, "flags": str, "brand": str,
+    "state": str, "group": str, "changes": str, "kind": str, "source": str, "model": str,
+    "severity": str, "first_seen": str, "last_seen": str, "case_updated_at": str, "url": str,
     "subject_id": int, "seller_id": int, "reasons": str,
 }  # fmt: skip
 HEALTH_COLUMNS = {
@@ -36,9 +36,9 @@ HEALTH_COLUMNS = {
     "has_warning": int,
 }  # fmt: skip
 COMPETITOR_COLUMNS = {
-    "brand": str, "model": str, "seller": str, "source": str, "listing_id": int, "title": str,
-    "price": float, "currency": str, "price_usd": float, "msrp_position": float,
-    "margin": float, "below_landed": int, "listings": int, "first_seen": str,
+    "listing_id": int, "model": str, "seller": str, "price": float, "currency": str,
+    "price_usd": float, "msrp_position": float, "margin": float, "below_landed": int,
+    "title": str, "source": str, "brand": str, "listings": int, "first_seen": str,
     "price_since": str, "url": str,
 }  # fmt: skip
 

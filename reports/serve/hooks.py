@@ -28,7 +28,9 @@ SECURITY_HEADERS = {
     b"referrer-policy": b"no-referrer",  # a reviewer's click must not tell a seller where from
 }
 STATIC_PREFIXES = ("/-/static/", "/-/grayhound-static/", "/favicon.ico")
-LINK_COLUMNS = {"subject", "seller", "url", "model", "title", "listing_id"}
+BADGES = {"verdict": "gh-verdict", "seller_verdict": "gh-verdict", "state": "gh-state"}
+PERCENT_COLUMNS = {"msrp_position": True, "margin": True}  # column -> signed
+PERCENT_COLUMNS |= dict.fromkeys(("price_share", "seller_share", "title_share"), False)
 
 
 @hookimpl
@@ -139,8 +141,8 @@ def render_cell(row, value, column, table, database, datasette):
         return _queue_cell(row, column, value)
     if table == "competitors":
         return _competitor_cell(row, column, value)
-    if column == "url":
-        return _outside_link(value)
+    if column in PERCENT_COLUMNS:
+        return _percent(value, PERCENT_COLUMNS[column])
     return None
 
 
@@ -149,6 +151,10 @@ def _queue_cell(row, column: str, value):
         return _link(f"/-/grayhound/{row['kind']}/{row['subject_id']}", value)
     if column == "seller" and row["seller_id"] is not None:
         return _link(f"/-/grayhound/seller/{row['seller_id']}", value)
+    if column in BADGES:
+        return Markup('<span class="{} {}-{}">{}</span>').format(
+            BADGES[column], BADGES[column], value, value
+        )
     if column == "flags":
         flags = json.loads(value or "[]")
         return Markup(" ").join(Markup('<span class="gh-flag">{}</span>').format(f) for f in flags)
@@ -166,7 +172,16 @@ def _competitor_cell(row, column: str, value):
         )
     if column == "url":
         return _outside_link(value)
+    if column in PERCENT_COLUMNS:
+        return _percent(value, PERCENT_COLUMNS[column])
+    if column in ("price", "price_usd"):
+        return f"{value:,.2f}"
     return None
+
+
+def _percent(value: float, signed: bool) -> str:
+    """-0.5514 → "−55.1 %", 0.98 → "98.0 %": the fraction as people say it."""
+    return (f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %").replace("-", "−")
 
 
 def _link(href: str, text) -> Markup:

@@ -257,6 +257,9 @@ def test_every_page_carries_a_content_security_policy(served_store, client_for):
     _, config = served_store
     client = client_for(config)
     client.sign_in()
-    for path in ("/", "/triage/queue", "/grayhound/listings", "/-/grayhound/prices"):
-        policy = client.get(path).headers["content-security-policy"]
+    pages = ("/", "/triage/queue", "/triage/crawl_health", "/triage/competitors")
+    for path in (*pages, "/grayhound/listings", "/-/grayhound/prices"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
         assert "object-src 'none'" in policy and "img-src 'self' data:" in policy, path
