@@ -59,7 +59,7 @@ def demo(directory: str) -> None:
         write_example_config(root)
     run_demo(load_config(config_path), echo=click.echo)
     click.echo(f"triage in the browser: grayhound serve --config {config_path}")
-    click.echo("  then open the sign-in link it prints: the cases queue is one click away")
+    click.echo("  then open the sign-in link it prints: it signs you in and opens the cases queue")
 
 
 COMMANDS = [init, demo]

@@ -19,10 +19,10 @@ CHANGE_STAMPS = {
                        (SELECT MAX(id) FROM review_log), (SELECT MAX(id) FROM digests),
                        (SELECT MAX(id) FROM observations),
                        (SELECT MAX(id) FROM seller_observations)""",
-    "health": """SELECT (SELECT MAX(id) FROM crawl_runs), (SELECT COUNT(*) FROM source_stats),
+    "crawl_health": """SELECT (SELECT MAX(id) FROM crawl_runs), (SELECT COUNT(*) FROM source_stats),
                         (SELECT group_concat(status) FROM
                             (SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 3))""",
-    "prices": """SELECT (SELECT MAX(id) FROM observations), (SELECT MAX(id) FROM findings),
+    "competitors": """SELECT (SELECT MAX(id) FROM observations), (SELECT MAX(id) FROM findings),
                         (SELECT MAX(id) FROM crawl_runs),
                         (SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1)""",
 }

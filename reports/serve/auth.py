@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from datasette.utils.asgi import Response
 
-from reports.serve.context import ServeContext, context_of
+from reports.serve.context import DERIVED, ServeContext, context_of
 
 ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 600_000  # OWASP's 2023 figure for PBKDF2-HMAC-SHA256
@@ -113,7 +113,7 @@ async def sign_in_link(request, datasette):
             status=403,
         )
     context.sign_in_token = None
-    response = Response.redirect("/")
+    response = Response.redirect(f"/{DERIVED}/queue")  # where triage starts
     sign_in(datasette, response, {"id": context.local_user, "grayhound": VIA_LINK})
     return response
 

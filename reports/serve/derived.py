@@ -43,14 +43,14 @@ COMPETITOR_COLUMNS = {
 }  # fmt: skip
 
 
-def queue_rows(store, config) -> list[dict]:
+def queue_rows(store, context) -> list[dict]:
     """One row per flagged subject with its case, grouped as the digest groups them against
     what the latest digest showed. Opens missing cases and reopens dismissed ones whose
     evidence moved first, exactly as `grayhound review list` does."""
     now = utc_now()
     rows = flagged_rows(store)
     subjects = {(row["subject_kind"], row["subject_id"]): row for row in rows}
-    reopen_changed(store, subjects, config.digest.reopen_price_change, now)
+    reopen_changed(store, subjects, context.config.digest.reopen_price_change, now)
     cases = store.ensure_cases(subjects, now)
     inputs = DigestInputs(now=now, reference=now, rows=rows, cases=cases)
     inputs.shown = store.shown_evidence(now)
@@ -100,7 +100,7 @@ def _why(reasons: list[str]) -> str | None:
     return reasons[0] + (f" (+{more} more)" if more else "")
 
 
-def health_rows(store, config) -> list[dict]:
+def health_rows(store, context) -> list[dict]:
     """Per crawl run and source, its figures beside that source's previous run, and the
     warnings the digest would give."""
     out, previous = [], {}
@@ -138,11 +138,15 @@ def health_rows(store, config) -> list[dict]:
     return out
 
 
-def competitor_rows(store, config) -> list[dict]:
-    """Per catalog model, each seller's cheapest current new listing (`grayhound prices`)."""
+def competitor_rows(store, context) -> list[dict]:
+    """Per catalog model, each seller's cheapest current new listing (`grayhound prices`).
+    The report itself is kept for the pricing pages (their charts need each model's history)."""
     from reports.pricing.build import price_report
 
-    report = price_report(store.price_observations(), store.runs(), config, currency=PRICE_CURRENCY)
+    report = price_report(
+        store.price_observations(), store.runs(), context.config, currency=PRICE_CURRENCY
+    )
+    context.price_report = report
     out = []
     for model in report.models:
         for rival in model.competitors:
@@ -169,48 +173,46 @@ def competitor_rows(store, config) -> list[dict]:
     return out
 
 
-# derived table -> (its change stamp, how it is built, its columns, its primary key)
+# derived table -> (how it is built, its columns, its primary key); `Store.change_stamp` of
+# the same name says when it is stale
 TABLES = {
-    "queue": ("queue", queue_rows, QUEUE_COLUMNS, "case_id"),
-    "crawl_health": ("health", health_rows, HEALTH_COLUMNS, ("run_id", "source")),
-    "competitors": ("prices", competitor_rows, COMPETITOR_COLUMNS, "listing_id"),
+    "queue": (queue_rows, QUEUE_COLUMNS, "case_id"),
+    "crawl_health": (health_rows, HEALTH_COLUMNS, ("run_id", "source")),
+    "competitors": (competitor_rows, COMPETITOR_COLUMNS, "listing_id"),
 }
 
 
-async def refresh(datasette) -> None:
-    """Rebuild every derived table whose data moved since it was built; one at a time."""
+async def refresh(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
+    """Rebuild each of these derived tables whose data moved since it was built."""
     context = context_of(datasette)
     async with context.refresh_lock:
-        stamps = await read(
-            datasette, lambda store: {n: store.change_stamp(t[0]) for n, t in TABLES.items()}
-        )
-        stale = [name for name in TABLES if context.stamps.get(name) != stamps[name]]
+        stamps = await read(datasette, lambda store: {n: store.change_stamp(n) for n in names})
+        stale = [name for name in names if context.stamps.get(name) != stamps[name]]
         if not stale:
             return
-        built = await write(context, lambda store: _build(store, context.config, stale))
+        built = await write(context, lambda store: _build(store, context, stale))
         await datasette.get_database(DERIVED).execute_write_fn(
             lambda conn: _replace(conn, built), block=True
         )
         context.stamps.update({name: stamp for name, (stamp, _) in built.items()})
 
 
-async def refresh_or_warn(datasette) -> None:
+async def refresh_or_warn(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
     """`refresh`, or, when the store cannot be read or written just now (a crawl holding a
     write lock past the busy timeout), keep showing the tables as last built and say so."""
     try:
-        await refresh(datasette)
+        await refresh(datasette, names)
     except (sqlite3.OperationalError, GrayhoundError) as exc:
         LOG.warning("grayhound serve: derived tables not refreshed: %s", exc)
 
 
-def _build(store, config, names: list[str]) -> dict[str, tuple[tuple, list[dict]]]:
+def _build(store, context, names: list[str]) -> dict[str, tuple[tuple, list[dict]]]:
     """Each table with the stamp of the data it was built from, taken first: anything written
     meanwhile (the queue's own case bookkeeping included) makes the next request rebuild."""
     built = {}
     for name in names:
-        stamp_name, rows_of = TABLES[name][:2]
-        stamp = store.change_stamp(stamp_name)
-        built[name] = (stamp, rows_of(store, config))
+        stamp = store.change_stamp(name)
+        built[name] = (stamp, TABLES[name][0](store, context))
     return built
 
 
@@ -219,5 +221,5 @@ def _replace(conn, built: dict) -> None:
     with db.atomic():
         for name, (_, rows) in built.items():
             db[name].drop(ignore=True)
-            db[name].create(TABLES[name][2], pk=TABLES[name][3])
+            db[name].create(TABLES[name][1], pk=TABLES[name][2])
             db[name].insert_all(rows)

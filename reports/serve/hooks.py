@@ -27,7 +27,6 @@ SECURITY_HEADERS = {
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"no-referrer",  # a reviewer's click must not tell a seller where from
 }
-STATIC_PREFIXES = ("/-/static/", "/-/grayhound-static/", "/favicon.ico")
 BADGES = {"verdict": "gh-verdict", "seller_verdict": "gh-verdict", "state": "gh-state"}
 PERCENT_COLUMNS = {"msrp_position": True, "margin": True}  # column -> signed
 PERCENT_COLUMNS |= dict.fromkeys(("price_share", "seller_share", "title_share"), False)
@@ -82,11 +81,11 @@ def asgi_wrapper(datasette):
             context = context_of(datasette)
             if context is None or scope["type"] != "http":
                 return await app(scope, receive, send)
-            path = scope.get("path", "")
-            if not path.startswith(STATIC_PREFIXES) and _reads_derived(path):
+            tables = _derived_tables_shown(scope.get("path", ""))
+            if tables:
                 from reports.serve.derived import refresh_or_warn
 
-                await refresh_or_warn(datasette)
+                await refresh_or_warn(datasette, tables)
             await app(scope, receive, _with_security_headers(send))
 
         return with_grayhound
@@ -204,11 +203,18 @@ def _query_value(text: str) -> str:
     return quote(str(text), safe="")
 
 
-def _reads_derived(path: str) -> bool:
-    """Pages that show a derived table (or count its rows) need it fresh first."""
-    return path in ("/", "/.json", f"/{DERIVED}", f"/{DERIVED}.json") or path.startswith(
-        f"/{DERIVED}/"
-    )
+def _derived_tables_shown(path: str) -> tuple[str, ...]:
+    """The derived tables a page shows (or counts the rows of): each is made fresh first."""
+    from reports.serve.derived import TABLES
+
+    if path in ("/", "/.json") or path.split(".")[0] == f"/{DERIVED}":
+        return tuple(TABLES)
+    if path.startswith(f"/{DERIVED}/"):
+        name = path.split("/")[2].split(".")[0]
+        return (name,) if name in TABLES else ()
+    if path.startswith("/-/grayhound/prices"):
+        return ("competitors",)
+    return ()
 
 
 def _with_security_headers(send):

@@ -125,24 +125,22 @@ async def capture_page(request, datasette):
 
 
 async def prices_page(request, datasette):
-    """Competitor pricing: every catalog model's figures, or one model with its chart."""
-    from reports.pricing.build import price_report, select_models
+    """Competitor pricing: every catalog model's figures, or one model with its chart. The
+    report is the one the competitors table was built from (made fresh before this page)."""
+    from reports.pricing.build import PriceReport, select_models
     from reports.serve.derived import PRICE_CURRENCY
 
     await ensure_read(request, datasette)
-    config = context_of(datasette).config
+    context = context_of(datasette)
+    report = context.price_report or await read(datasette, partial(_price_report, context))
     wanted = request.args.get("model")
-    try:
-        models = select_models(config.catalog, wanted) if wanted else config.catalog
-    except GrayhoundError as exc:
-        raise NotFound(str(exc)) from None
-    report = await read(
-        datasette,
-        lambda store: price_report(
-            store.price_observations(), store.runs(), config, currency=PRICE_CURRENCY,
-            models=models,
-        ),
-    )  # fmt: skip
+    if wanted:
+        try:
+            (entry,) = select_models(context.config.catalog, wanted)[:1]
+        except GrayhoundError as exc:
+            raise NotFound(str(exc)) from None
+        models = tuple(m for m in report.models if m.model == entry.model)
+        report = PriceReport(report.currency, report.condition, report.data_as_of, models)
     if request.url_vars.get("format") == "json":
         return Response.json(report.to_dict())
     chart = None
@@ -150,8 +148,17 @@ async def prices_page(request, datasette):
         from reports.pricing.chart import price_chart_svg
 
         chart = await asyncio.to_thread(price_chart_svg, report.models[0], PRICE_CURRENCY)
-    context = {"report": report, "one_model": bool(wanted), "chart": chart}
-    return await _render(request, datasette, "grayhound_prices.html", context, None)
+    page = {"report": report, "one_model": bool(wanted), "chart": chart}
+    return await _render(request, datasette, "grayhound_prices.html", page, None)
+
+
+def _price_report(context, store):
+    from reports.pricing.build import price_report
+    from reports.serve.derived import PRICE_CURRENCY
+
+    return price_report(
+        store.price_observations(), store.runs(), context.config, currency=PRICE_CURRENCY
+    )
 
 
 async def _render(request, datasette, template: str, data: dict, subject) -> Response:
