@@ -92,6 +92,7 @@ async def login(request, datasette):
         {
             "error": error,
             "next": target,
+            "username": post.get("username") or "",
             "has_users": bool(context.users),
             "anonymous": context.anonymous,
         },

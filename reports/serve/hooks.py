@@ -102,16 +102,10 @@ def extra_css_urls(datasette):
 
 @hookimpl
 def menu_links(datasette, actor):
-    if context_of(datasette) is None:
+    """The menu offers signing in; grayhound's pages are in the header bar."""
+    if context_of(datasette) is None or actor is not None:
         return []
-    links = [
-        {"href": f"/{DERIVED}/queue", "label": "Cases queue"},
-        {"href": f"/{DERIVED}/crawl_health", "label": "Crawl health"},
-        {"href": "/-/grayhound/prices", "label": "Competitor pricing"},
-    ]
-    if actor is None:
-        links.append({"href": "/-/login", "label": "Sign in"})
-    return links
+    return [{"href": "/-/login", "label": "Sign in"}]
 
 
 @hookimpl
@@ -119,9 +113,13 @@ def extra_template_vars(datasette, request):
     context = context_of(datasette)
     if context is None:
         return {}
+    actor = request.actor if request else None
     return {
-        "grayhound_signed_in": auth.may_write(context, request.actor if request else None),
-        "grayhound_nav": [
+        "grayhound_signed_in": auth.may_write(context, actor),
+        # a visitor who may read nothing is shown no links that lead back to signing in
+        "grayhound_nav": []
+        if actor is None and context.anonymous == "none"
+        else [
             ("Cases queue", f"/{DERIVED}/queue"),
             ("Crawl health", f"/{DERIVED}/crawl_health"),
             ("Competitor pricing", "/-/grayhound/prices"),
