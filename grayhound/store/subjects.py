@@ -62,7 +62,7 @@ class Subjects:
         rows = list(self.db.query(sql, {"kind": "seller", "id": seller_id}))
         return _decoded(rows[0]) if rows else None
 
-    def seller_aliases(self, seller_id: int) -> list[dict]:
+    def seller_names_seen(self, seller_id: int) -> list[dict]:
         """Every name the seller was seen under, with when and how often."""
         sql = """
             SELECT name, MIN(observed_at) AS first_seen, MAX(observed_at) AS last_seen,
@@ -72,7 +72,7 @@ class Subjects:
         """
         return list(self.db.query(sql, [seller_id]))
 
-    def seller_domains(self, seller_id: int) -> list[dict]:
+    def seller_domains_seen(self, seller_id: int) -> list[dict]:
         """Every domain the seller operates or claims, with how it is known."""
         sql = """
             SELECT domain, 'operates' AS how, MIN(observed_at) AS first_seen,

@@ -39,8 +39,8 @@ def seller_view(store, seller_id: int) -> dict | None:
     case = store.case_of("seller", seller_id)
     return {
         "seller": seller,
-        "aliases": store.seller_aliases(seller_id),
-        "domains": store.seller_domains(seller_id),
+        "aliases": store.seller_names_seen(seller_id),
+        "domains": store.seller_domains_seen(seller_id),
         "listings": [_priced(row) for row in store.seller_listings(seller_id)],
         "network": store.sellers_sharing_domains(seller_id),
         "case": case,
