@@ -253,6 +253,31 @@ def test_the_stored_capture_is_served_inert(served_store, client_for):
     assert "Xiaomi 14 Pro 256GB" in document.xpath("string(//h1)")  # the page, as text
 
 
+def test_a_revisit_capture_shows_the_page_it_revisits(tmp_path, client_for):
+    from grayhound.config import load_config
+    from tests.evidence.conftest import simulate_run
+    from tests.serve.conftest import OFFERS, offer_page
+
+    config = load_config(write_config(tmp_path))
+    page = offer_page(*OFFERS[0])
+    simulate_run(config, [page])
+    simulate_run(config, [page])  # the same payload again: stored as a revisit record
+    client = client_for(config)
+    client.sign_in()
+    for capture_id in (1, 2):
+        response = client.get(f"/-/grayhound/capture/{capture_id}")
+        document = lxml.html.document_fromstring(response.content)
+        assert document.xpath("string(//h1)") == "Xiaomi 14 Pro 512GB Titanium"
+    assert "revisit" in {row["record_type"] for row in _captures(config)}
+
+
+def _captures(config) -> list[dict]:
+    from grayhound.store import open_store
+
+    with open_store(config.storage.database) as store:
+        return list(store.captures())
+
+
 def test_every_page_carries_a_content_security_policy(served_store, client_for):
     _, config = served_store
     client = client_for(config)
