@@ -1,7 +1,9 @@
 """Reports: what people read, built from what the store holds. Reports never fetch and never score.
 
 Owns: the digest and triage views (`digest/`), legal evidence bundles (`evidence/`),
-competitor pricing (`pricing/`), and what they share: `exports` (export listings), `tabular`
+competitor pricing (`pricing/`), the triage UI that `grayhound serve` runs (`serve/`, a Datasette
+plugin), and what they share: `exports` (export listings), `tabular`
 (CSV/JSONL written safely), `currency` (money as a buyer reads it), `crawlsummary` (a crawl run
 in a few lines). May import: the spine's leaves, config, store and triage; `evidence/` also reads
-WARC records through `crawler.capture.warc`. The folders do not import each other."""
+WARC records through `crawler.capture.warc`. The folders do not import each other, except
+`serve/`, which presents the other three."""

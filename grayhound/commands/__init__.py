@@ -1,5 +1,5 @@
 """The commands of the `grayhound` CLI: one module per area (setup, crawling, detecting,
-evidence, triage, pricing, catalog, cluster), each a thin click command that parses options and calls a
+evidence, triage, serving, pricing, catalog, cluster), each a thin click command that parses options and calls a
 library function, and the shared options (`--config`, `--out`).
 
 May import: anything; nothing imports it but `grayhound.cli`. No logic lives only here."""
@@ -67,10 +67,21 @@ def register(group: click.Group) -> None:
         detecting,
         evidence,
         pricing,
+        serving,
         setup,
         triage,
     )
 
-    for module in (setup, crawling, detecting, evidence, triage, pricing, catalog, cluster):
+    for module in (
+        setup,
+        crawling,
+        detecting,
+        evidence,
+        triage,
+        serving,
+        pricing,
+        catalog,
+        cluster,
+    ):
         for command in module.COMMANDS:
             group.add_command(command)

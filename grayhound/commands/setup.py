@@ -58,6 +58,8 @@ def demo(directory: str) -> None:
     if not config_path.exists():
         write_example_config(root)
     run_demo(load_config(config_path), echo=click.echo)
+    click.echo(f"triage in the browser: grayhound serve --config {config_path}")
+    click.echo("  then open the sign-in link it prints: it signs you in and opens the cases queue")
 
 
 COMMANDS = [init, demo]

@@ -40,6 +40,7 @@ class Validator(RunningChecks):
             "cluster",
             "digest",
             "evidence",
+            "serve",
         )
         self.table(raw, (), sections)
         if "brands" not in raw or not raw["brands"]:
@@ -62,6 +63,7 @@ class Validator(RunningChecks):
             cluster=self.cluster(raw.get("cluster", {})),
             digest=self.digest(raw.get("digest", {})),
             evidence=self.evidence(raw.get("evidence", {})),
+            serve=self.serve(raw.get("serve", {})),
         )
 
     def brands(self, raw: Any) -> dict[str, Brand]:

@@ -21,6 +21,10 @@ HOST_RE = re.compile(
     r"^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
     r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$"
 )
+SERVE_ANONYMOUS = ("none", "read")  # what a visitor who has not signed in may do in serve
+SERVE_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# The PBKDF2 format of Django and datasette-auth-passwords: algorithm$iterations$salt$base64
+PASSWORD_HASH_RE = re.compile(r"^pbkdf2_sha256\$[1-9][0-9]{3,8}\$[^$\s]{8,}\$[A-Za-z0-9+/]{43}=$")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,14 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Serve:
+    host: str = "127.0.0.1"  # loopback: only this machine can reach the triage UI
+    port: int = 8088
+    anonymous: str = "none"  # none: sign in to see anything; read: visitors read, never write
+    users: dict[str, str] = field(default_factory=dict)  # user name -> password hash
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     storage: Storage
@@ -158,6 +170,7 @@ class Config:
     digest: Digest = Digest()
     evidence: Evidence = Evidence()
     warnings: tuple[str, ...] = ()  # one line each, 'file:line: key: message'; never fatal
+    serve: Serve = Serve()
 
     def source(self, name: str) -> Source:
         for source in self.sources:

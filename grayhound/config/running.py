@@ -1,4 +1,4 @@
-"""Validation of how grayhound runs: storage, sources, crawl, schedule, cluster and digest
+"""Validation of how grayhound runs: storage, sources, crawl, schedule, cluster, digest and serve
 sections of grayhound.toml (the brand side is in `grayhound.config.check`)."""
 
 from __future__ import annotations
@@ -7,17 +7,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grayhound.config.fields import FieldChecker, netloc
+from grayhound.config.fields import FieldChecker, netloc, type_name
 from grayhound.config.records import (
     DIGEST_FORMATS,
     HOST_RE,
+    PASSWORD_HASH_RE,
     SELECTOR_FIELDS,
+    SERVE_ANONYMOUS,
+    SERVE_USER_RE,
     SOURCE_KINDS,
     Cluster,
     Crawl,
     Digest,
     Evidence,
     Schedule,
+    Serve,
     Source,
     Storage,
 )
@@ -275,3 +279,39 @@ class RunningChecks(FieldChecker):
 
     def optional_path(self, raw: dict, key: str, kp: tuple):
         return self.path_of(raw[key], (*kp, key)) if key in raw else None
+
+    def serve(self, raw: Any) -> Serve:
+        kp = ("serve",)
+        self.table(raw, kp, ("host", "port", "anonymous", "users"))
+        d = Serve()
+        host = self.string(raw.get("host", d.host), (*kp, "host"))
+        if not HOST_RE.match(host):
+            self.fail((*kp, "host"), f"not a host name or IP address: {host!r}")
+        port = self.integer(raw.get("port", d.port), (*kp, "port"), minimum=1)
+        if port > 65535:
+            self.fail((*kp, "port"), f"must be <= 65535, got {port}")
+        users_raw = raw.get("users", {})
+        if not isinstance(users_raw, dict):
+            self.fail(
+                (*kp, "users"),
+                f"expected a table of name = password hash, got {type_name(users_raw)}",
+            )
+        users = {}
+        for name, value in users_raw.items():
+            if not SERVE_USER_RE.match(name):
+                self.fail((*kp, "users", name), "a user name is letters, digits and . _ @ -")
+            password_hash = self.string(value, (*kp, "users", name))
+            if not PASSWORD_HASH_RE.match(password_hash):
+                self.fail(
+                    (*kp, "users", name),
+                    "not a password hash (make one with `grayhound serve --hash-password`)",
+                )
+            users[name] = password_hash
+        return Serve(
+            host=host,
+            port=port,
+            anonymous=self.choice(
+                raw.get("anonymous", d.anonymous), (*kp, "anonymous"), SERVE_ANONYMOUS
+            ),
+            users=users,
+        )

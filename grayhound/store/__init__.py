@@ -1,7 +1,7 @@
 """The store: the only package that speaks SQL. `Store` is the one object the rest calls.
 
 Owns: the SQLite schema and its migrations, and every query; each concern keeps its schema and
-queries in its own module (crawl data, findings, reviews, captures, digests, pricing), and
+queries in its own module (crawl data, findings, reviews, captures, digests, pricing, subjects), and
 `migrations.py` applies their steps in order, once. May import: `grayhound.errors` and
 `grayhound.models`; never a stage (crawler, detectors, reports)."""
 

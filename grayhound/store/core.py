@@ -19,6 +19,7 @@ from grayhound.store.pricing import PriceHistory
 from grayhound.store.reviews import Reviews
 from grayhound.store.sellers import SellerIdentity
 from grayhound.store.sellerviews import SellerViews
+from grayhound.store.subjects import Subjects
 
 
 class Store(
@@ -31,6 +32,7 @@ class Store(
     PriceHistory,
     Reviews,
     Digests,
+    Subjects,
 ):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 

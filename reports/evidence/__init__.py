@@ -2,7 +2,7 @@
 a WACZ by `layout` and `wacz`, the WARC copied by `records`), the human-readable parts (`docs`,
 `texts`, `templates/`: summary and declaration), the hash-chained custody log (`custody`),
 Ed25519 signatures (`seal`), RFC 3161 timestamps (`timestamp`), page images rendered offline by
-Chromium (`pictures`, `images`), inert snapshots (`snapshot`) and verification of bundles nobody
+Chromium (`pictures`, `images`), inert snapshots (`snapshot`; one capture shown outside a bundle: `view`) and verification of bundles nobody
 vouches for (`verify`, `sealcheck`, `untrusted`).
 
 May import: `reports` (currency, tabular), `crawler.capture.warc` (to read WARC records), the

@@ -1,0 +1,103 @@
+"""`grayhound serve`: the triage UI in a browser (Datasette with grayhound's plugin)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import click
+
+from grayhound.commands import config_option, current_config
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@click.command()
+@click.option(
+    "--host", default=None, help="Address to listen on (default [serve].host, 127.0.0.1)."
+)
+@click.option("--port", type=int, default=None, help="Port (default [serve].port, 8088).")
+@click.option(
+    "--hash-password",
+    is_flag=True,
+    help="Read a password (prompted, or one line of stdin) and print its hash for "
+    "[serve.users], then exit.",
+)
+@config_option
+def serve(host: str | None, port: int | None, hash_password: bool) -> None:
+    """Triage in the browser: the cases queue with facets, seller and listing pages (reasons,
+    price history, the captured page shown inert), decisions with a note and evidence bundles
+    to download; every raw table browsable read-only, with Datasette's JSON API.
+
+    Decisions need a signed-in user from [serve.users]; with none configured, the one-time
+    link printed at start signs in whoever started the server.
+
+    Example: grayhound serve --config demo/grayhound.toml --port 8088"""
+    if hash_password:
+        _print_hash()
+        return
+    import uvicorn
+
+    from grayhound.store import open_store
+    from reports.serve.app import build_datasette, sign_in_url
+
+    config = current_config()
+    host = host or config.serve.host
+    port = config.serve.port if port is None else port
+    with open_store(config.storage.database, create=False):
+        pass  # the schema is current before Datasette reads it
+    _check_port(host, port)
+    datasette = build_datasette(config)
+    base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    click.echo(f"grayhound serve: {base}/  (cases queue: {base}/triage/queue)")
+    link = sign_in_url(datasette, base)
+    if link:
+        click.echo(f"sign in (once, as {_local_user()}): {link}")
+    if config.serve.users:
+        click.echo(
+            f"users who may decide sign in at {base}/-/login: {', '.join(config.serve.users)}"
+        )
+    if host not in LOOPBACK:
+        click.echo(
+            f"grayhound: warning: listening on {host}, beyond this machine; put HTTPS in front "
+            "(sign-in cookies travel in clear over plain HTTP)",
+            err=True,
+        )
+    click.echo("Ctrl-C stops the server.")
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+def _print_hash() -> None:
+    from reports.serve.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("an empty password cannot be hashed")
+    click.echo(hash_password(password))
+    click.echo('put it under [serve.users] as:  name = "<the hash above>"', err=True)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Say in one line when the address cannot be listened on, before Datasette starts."""
+    from grayhound.errors import UsageError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"{host}:{port}: cannot listen: {reason} (choose --port)") from None
+
+
+def _local_user() -> str:
+    from grayhound.triage import reviewer
+
+    return reviewer()
+
+
+COMMANDS = [serve]

@@ -1,0 +1,77 @@
+"""The Datasette instance `grayhound serve` runs: the store opened read-only under the name
+"grayhound", the derived tables in memory under "triage", grayhound's plugin registered in
+this process (so an editable install needs no entry point), its templates and metadata."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from datasette.app import Datasette
+from datasette.database import Database
+from datasette.plugins import pm
+
+from grayhound import __version__
+from grayhound.config import Config
+from grayhound.triage import reviewer
+from reports.serve import hooks
+from reports.serve.context import DATABASE, DERIVED, ServeContext, attach
+from reports.serve.metadata import metadata
+
+HERE = Path(__file__).parent
+SETTINGS = {
+    "allow_download": False,  # the store is live (WAL): a copy of the file would be torn
+    "suggest_facets": False,  # the derived tables say which facets matter
+    "default_page_size": 50,
+    "sql_time_limit_ms": 3000,
+}
+
+
+class ReadOnlyDatabase(Database):
+    """The store as Datasette sees it: read connections only (`mode=ro`, which also reads
+    what a crawl is writing, unlike `immutable=1`); asking it for a write connection fails."""
+
+    def connect(self, write=False):
+        if write:
+            raise PermissionError(
+                "grayhound serve opens the store read-only; changes go through grayhound's "
+                "own functions"
+            )
+        return super().connect(write=False)
+
+
+def build_datasette(config: Config, *, sign_in_link: bool | None = None) -> Datasette:
+    """A Datasette serving `config`'s store with grayhound's plugin.
+
+    `sign_in_link`: make a one-time link that signs in whoever started the server (default:
+    when [serve.users] names nobody, so someone can always decide)."""
+    if not pm.is_registered(hooks):
+        pm.register(hooks, name="grayhound")
+    serve = config.serve
+    context = ServeContext(
+        config=config, users=dict(serve.users), anonymous=serve.anonymous, local_user=reviewer()
+    )
+    if sign_in_link if sign_in_link is not None else not serve.users:
+        context.sign_in_token = secrets.token_urlsafe(32)
+    datasette = Datasette(
+        memory=False,
+        metadata=metadata(serve.anonymous),
+        template_dir=str(HERE / "templates"),
+        static_mounts=[("-/grayhound-static", str(HERE / "static"))],
+        settings=SETTINGS,
+        version_note=f"grayhound {__version__}",
+    )
+    datasette.remove_database("_memory")  # Datasette adds one when given no files
+    store = ReadOnlyDatabase(datasette, str(Path(config.storage.database)), is_mutable=True)
+    datasette.add_database(store, name=DATABASE)
+    derived = Database(datasette, memory_name=f"grayhound-{DERIVED}-{secrets.token_hex(8)}")
+    datasette.add_database(derived, name=DERIVED)
+    attach(datasette, context)
+    return datasette
+
+
+def sign_in_url(datasette, base_url: str) -> str | None:
+    from reports.serve.context import context_of
+
+    token = context_of(datasette).sign_in_token
+    return f"{base_url.rstrip('/')}/-/grayhound/sign-in?token={token}" if token else None

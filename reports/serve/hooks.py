@@ -1,0 +1,227 @@
+"""grayhound's Datasette plugin: the hook implementations `reports.serve.app` registers.
+
+Every hook first asks whether the Datasette instance is one grayhound built (`context_of`); an
+instance it did not build is left exactly as Datasette would run it."""
+
+from __future__ import annotations
+
+import json
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+from reports.serve import actions, auth, pages
+from reports.serve.context import DERIVED, context_of
+
+# Every page grayhound serves (Datasette's included): scripts and styles only from this
+# server, images only from it or inline, nothing framed but its own inert captures, and no
+# form or link target outside. Stored listing text is escaped; this is the second wall.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+SECURITY_HEADERS = {
+    b"content-security-policy": PAGE_CSP.encode(),
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",  # a reviewer's click must not tell a seller where from
+}
+BADGES = {"verdict": "gh-verdict", "seller_verdict": "gh-verdict", "state": "gh-state"}
+PERCENT_COLUMNS = {"msrp_position": True, "margin": True}  # column -> signed
+PERCENT_COLUMNS |= dict.fromkeys(("price_share", "seller_share", "title_share"), False)
+
+
+@hookimpl
+def register_routes(datasette):
+    if context_of(datasette) is None:
+        return []
+    return [
+        (r"^/-/login$", auth.login),
+        (r"^/-/grayhound/sign-in$", auth.sign_in_link),
+        (r"^/-/grayhound/seller/(?P<id>[0-9]+)(\.(?P<format>json))?$", pages.seller_page),
+        (r"^/-/grayhound/listing/(?P<id>[0-9]+)(\.(?P<format>json))?$", pages.listing_page),
+        (r"^/-/grayhound/capture/(?P<id>[0-9]+)$", pages.capture_page),
+        (r"^/-/grayhound/prices(\.(?P<format>json))?$", pages.prices_page),
+        (r"^/-/grayhound/review$", actions.review),
+        (r"^/-/grayhound/export$", actions.export),
+        (r"^/-/grayhound/bundles/(?P<name>[^/]+)$", actions.bundle),
+    ]
+
+
+@hookimpl
+def permission_allowed(datasette, actor, action, resource):
+    context = context_of(datasette)
+    if context is None:
+        return None
+    if action == "view-database" and resource == "_internal":
+        return False  # Datasette's own bookkeeping, even for a local user named "root"
+    if action in auth.WRITE_ACTIONS:
+        return auth.may_write(context, actor)
+    return None
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    """A visitor who has not signed in is sent to sign in, then brought back; a script asking
+    for JSON is told so in JSON."""
+    context = context_of(datasette)
+    if context is None or request.actor is not None or request.method != "GET":
+        return None
+    if request.path.endswith(".json"):
+        message = f"{message}: sign in at /-/login first"
+        return Response.json({"ok": False, "error": message, "status": 403}, status=403)
+    return auth.login_redirect(request)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def with_grayhound(scope, receive, send):
+            context = context_of(datasette)
+            if context is None or scope["type"] != "http":
+                return await app(scope, receive, send)
+            tables = _derived_tables_shown(scope.get("path", ""))
+            if tables:
+                from reports.serve.derived import refresh_or_warn
+
+                await refresh_or_warn(datasette, tables)
+            await app(scope, receive, _with_security_headers(send))
+
+        return with_grayhound
+
+    return wrap
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    if context_of(datasette) is not None:
+        return ["/-/grayhound-static/grayhound.css"]
+    return []
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    """The menu offers signing in; grayhound's pages are in the header bar."""
+    if context_of(datasette) is None or actor is not None:
+        return []
+    return [{"href": "/-/login", "label": "Sign in"}]
+
+
+@hookimpl
+def extra_template_vars(datasette, request):
+    context = context_of(datasette)
+    if context is None:
+        return {}
+    actor = request.actor if request else None
+    return {
+        "grayhound_signed_in": auth.may_write(context, actor),
+        # a visitor who may read nothing is shown no links that lead back to signing in
+        "grayhound_nav": []
+        if actor is None and context.anonymous == "none"
+        else [
+            ("Cases queue", f"/{DERIVED}/queue"),
+            ("Crawl health", f"/{DERIVED}/crawl_health"),
+            ("Competitor pricing", "/-/grayhound/prices"),
+            ("Raw tables", "/grayhound"),
+        ],
+    }
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """In the derived tables, the subject, seller and model link to grayhound's pages, flags
+    read as words, and a crawled URL is a plain outside link that says nothing about us."""
+    if context_of(datasette) is None or database != DERIVED or value is None:
+        return None
+    if table == "queue":
+        return _queue_cell(row, column, value)
+    if table == "competitors":
+        return _competitor_cell(row, column, value)
+    if column in PERCENT_COLUMNS:
+        return _percent(value, PERCENT_COLUMNS[column])
+    return None
+
+
+def _queue_cell(row, column: str, value):
+    if column == "subject":
+        return _link(f"/-/grayhound/{row['kind']}/{row['subject_id']}", value)
+    if column == "seller" and row["seller_id"] is not None:
+        return _link(f"/-/grayhound/seller/{row['seller_id']}", value)
+    if column in BADGES:
+        return Markup('<span class="{} {}-{}">{}</span>').format(
+            BADGES[column], BADGES[column], value, value
+        )
+    if column == "flags":
+        flags = json.loads(value or "[]")
+        return Markup(" ").join(Markup('<span class="gh-flag">{}</span>').format(f) for f in flags)
+    if column == "url":
+        return _outside_link(value)
+    return None
+
+
+def _competitor_cell(row, column: str, value):
+    if column in ("title", "listing_id"):
+        return _link(f"/-/grayhound/listing/{row['listing_id']}", value)
+    if column == "model":
+        return Markup('<a href="/-/grayhound/prices?model={}">{}</a>').format(
+            _query_value(value), value
+        )
+    if column == "url":
+        return _outside_link(value)
+    if column in PERCENT_COLUMNS:
+        return _percent(value, PERCENT_COLUMNS[column])
+    if column in ("price", "price_usd"):
+        return f"{value:,.2f}"
+    return None
+
+
+def _percent(value: float, signed: bool) -> str:
+    """-0.5514 → "−55.1 %", 0.98 → "98.0 %": the fraction as people say it."""
+    return (f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %").replace("-", "−")
+
+
+def _link(href: str, text) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(href, text)
+
+
+def _outside_link(url: str):
+    """An http(s) URL a seller wrote: a link that opens apart, sends no referrer, follows
+    nothing else; any other scheme stays text."""
+    if not str(url).lower().startswith(("http://", "https://")):
+        return escape(url)
+    return Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
+        url, url
+    )
+
+
+def _query_value(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(str(text), safe="")
+
+
+def _derived_tables_shown(path: str) -> tuple[str, ...]:
+    """The derived tables a page shows (or counts the rows of): each is made fresh first."""
+    from reports.serve.derived import TABLES
+
+    if path in ("/", "/.json") or path.split(".")[0] == f"/{DERIVED}":
+        return tuple(TABLES)
+    if path.startswith(f"/{DERIVED}/"):
+        name = path.split("/")[2].split(".")[0]
+        return (name,) if name in TABLES else ()
+    if path.startswith("/-/grayhound/prices"):
+        return ("competitors",)
+    return ()
+
+
+def _with_security_headers(send):
+    async def send_with_headers(message):
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {key.lower() for key, _ in headers}
+            headers += [(k, v) for k, v in SECURITY_HEADERS.items() if k not in present]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_headers

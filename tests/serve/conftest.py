@@ -1,0 +1,166 @@
+"""A store with flagged listings and sellers of two brands (one listing's title hostile), made by
+simulated crawl runs through the real capture middleware and the real detectors; and a client
+that talks to grayhound serve's Datasette in-process (httpx over ASGI), cookies kept."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from grayhound.models import Listing, Seller
+from tests.evidence.conftest import Page, simulate_run
+
+PASSWORD = "correct horse battery staple"
+HOSTILE_TITLE = (
+    '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">Xiaomi 14 Pro 256GB'
+)
+CONFIG = """
+[storage]
+database = "grayhound.db"
+evidence_dir = "evidence"
+
+[brands.xiaomi]
+name = "Xiaomi"
+terms = ["xiaomi", "redmi"]
+official_domains = ["mi.com"]
+
+[brands.samsung]
+name = "Samsung"
+terms = ["samsung", "galaxy"]
+official_domains = ["samsung.com"]
+
+[[catalog]]
+brand = "xiaomi"
+model = "Xiaomi 14 Pro"
+msrp = {{ USD = 999.0 }}
+
+[[catalog]]
+brand = "samsung"
+model = "Galaxy S24"
+aliases = ["Samsung Galaxy S24"]
+msrp = {{ USD = 799.0 }}
+
+[serve]
+anonymous = "{anonymous}"
+
+[serve.users]
+analyst = "{password_hash}"
+"""
+# (path, title, price, seller name): what the simulated marketplace sells
+OFFERS = [
+    ("/item/1.html", "Xiaomi 14 Pro 512GB Titanium", "399.00", "Xiaomi Official Store"),
+    ("/item/2.html", HOSTILE_TITLE, "450.00", "Gadget Hut"),
+    ("/item/3.html", "Samsung Galaxy S24 256GB", "389.00", "Samsung Outlet Official"),
+    ("/item/4.html", "Xiaomi 14 Pro 256GB", "949.00", "Xiaomi Official Store"),
+]
+ORIGIN = "http://127.0.0.1:8301"
+
+
+def offer_page(path: str, title: str, price: str, seller: str) -> Page:
+    """A product page whose markup carries the title raw, scripts and an event handler."""
+    url = ORIGIN + path
+    offer = {"@type": "Offer", "price": price, "priceCurrency": "USD"}
+    ld = json.dumps({"@type": "Product", "name": title, "offers": offer}).replace("</", "<\\/")
+    body = (
+        f"<!DOCTYPE html><html><head><title>{title}</title>"
+        f'<script type="application/ld+json">{ld}</script>'
+        "<script>window.__pwned = 3</script></head>"
+        f'<body onload="window.__pwned = 4"><h1>{title}</h1><p class="price">${price}</p>'
+        f"<p>Sold by {seller}</p>" + "<p>Filler text for a page of a realistic size.</p>" * 12
+    ).encode()
+    return Page(
+        url=url,
+        body=body,
+        listing=Listing(
+            url=url,
+            canonical_url=url,
+            is_product=True,
+            title=title,
+            price=price,
+            currency="USD",
+            condition="new",
+            seller=seller,
+        ),
+        seller=Seller(name=seller),
+    )
+
+
+def write_config(directory: Path, anonymous: str = "none") -> Path:
+    from reports.serve.auth import hash_password
+
+    path = directory / "grayhound.toml"
+    # few iterations: the tests sign in many times; the format is the one users configure
+    password_hash = hash_password(PASSWORD, iterations=1000)
+    path.write_text(CONFIG.format(anonymous=anonymous, password_hash=password_hash))
+    return path
+
+
+def build_store(config) -> None:
+    from grayhound.detection import detect_findings
+
+    simulate_run(config, [offer_page(*offer) for offer in OFFERS])
+    detect_findings(config)
+
+
+@pytest.fixture(scope="module")
+def served_store(tmp_path_factory):
+    """(config path, config) of a detected store, made once per test module."""
+    from grayhound.config import load_config
+
+    directory = tmp_path_factory.mktemp("serve")
+    path = write_config(directory)
+    config = load_config(path)
+    build_store(config)
+    return path, config
+
+
+class Client:
+    """A browser-like client of one Datasette app: cookies kept between requests."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+        self.runner = asyncio.Runner()
+        transport = httpx.ASGITransport(app=datasette.app())
+        self.http = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return self.runner.run(self.http.get(path, **kwargs))
+
+    def post(self, path: str, data: dict, **kwargs) -> httpx.Response:
+        return self.runner.run(self.http.post(path, data=data, **kwargs))
+
+    def csrftoken(self, path: str) -> str:
+        """The CSRF token a form on this page carries (and its cookie, now kept)."""
+        page = self.get(path).text
+        return re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, username: str = "analyst", password: str = PASSWORD) -> httpx.Response:
+        token = self.csrftoken("/-/login")
+        return self.post(
+            "/-/login", {"username": username, "password": password, "csrftoken": token}
+        )
+
+    def close(self) -> None:
+        self.runner.run(self.http.aclose())
+        self.runner.close()
+
+
+@pytest.fixture
+def client_for():
+    """client_for(config) -> a Client of a fresh grayhound serve instance of that config."""
+    from reports.serve.app import build_datasette
+
+    clients = []
+
+    def make(config, **kwargs) -> Client:
+        clients.append(Client(build_datasette(config, **kwargs)))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()

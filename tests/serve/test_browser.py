@@ -1,0 +1,189 @@
+"""End to end in a real browser: `grayhound serve` over loopback on a store crawled from the
+fixture sites (plus one listing whose title is hostile), driven by Playwright in Debian's
+chromium. A reviewer signs in, filters the queue by brand, opens a seller, confirms it with a
+note and downloads its evidence bundle; the review log and `grayhound evidence verify` agree,
+and no script from a crawled page runs anywhere on the way."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import grayhound as run_cli
+from tests.e2e.conftest import write_config_for
+from tests.serve.conftest import HOSTILE_TITLE, PASSWORD, offer_page
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="chromium is not installed (apt-get install chromium); Playwright's own "
+        "browser download is not used",
+    ),
+]
+START_TIMEOUT = 60  # seconds for `grayhound serve` to answer
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def crawled_store(tmp_path_factory):
+    """The fixture sites crawled and judged, a hostile listing added, a user configured."""
+    from grayhound.config import load_config
+    from grayhound.demo.sites import serve_sites
+    from reports.serve.auth import hash_password
+    from tests.evidence.conftest import simulate_run
+
+    directory = tmp_path_factory.mktemp("browser")
+    with serve_sites({"bazaar": 0, "mi-official-store": 0, "gadgetcorner": 0}) as sites:
+        config_path = write_config_for(sites, directory)
+        crawl = run_cli(config_path, "crawl")
+        assert crawl.returncode == 0, crawl.stderr[-2000:]
+    users = f'\n[serve.users]\nanalyst = "{hash_password(PASSWORD, iterations=1000)}"\n'
+    config_path.write_text(config_path.read_text() + users)
+    hostile = offer_page("/item/hostile.html", HOSTILE_TITLE, "450.00", "Gadget Hut")
+    simulate_run(load_config(config_path), [hostile])
+    detect = run_cli(config_path, "detect")
+    assert detect.returncode == 0, detect.stderr[-2000:]
+    return config_path
+
+
+@pytest.fixture(scope="module")
+def server(crawled_store):
+    """`grayhound serve` in a child process on a free loopback port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grayhound", "--config", str(crawled_store), "serve"]
+        + ["--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            urllib.request.urlopen(base + "/-/login", timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("grayhound serve did not start: " + process.stdout.read()[-2000:])
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        yield page
+        browser.close()
+        assert dialogs == [], f"a page opened dialogs: {dialogs}"
+
+
+def no_script_ran(page) -> None:
+    for frame in page.frames:
+        assert frame.evaluate("typeof window.__pwned") == "undefined", frame.url
+
+
+def test_a_reviewer_triages_a_seller_in_the_browser(page, server, crawled_store, tmp_path):
+    page.goto(server + "/triage/queue")
+    assert "/-/login" in page.url  # nothing is shown before signing in
+    page.fill("input[name=username]", "analyst")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/triage/queue"))
+
+    # the hostile title is in the queue, as text
+    assert page.get_by_text("<script>window.__pwned = 1</script>", exact=False).count() >= 1
+    no_script_ran(page)
+
+    # filter by brand with the brand facet
+    page.locator(".facet-info[data-column=brand] a", has_text="xiaomi").first.click()
+    page.wait_for_url(re.compile(r"brand=xiaomi"))
+    brands = page.locator("td.col-brand").all_inner_texts()
+    assert brands and set(brands) == {"xiaomi"}
+
+    # open the first seller the queue names whose own verdict is impersonation
+    row = page.locator(
+        "tbody tr", has=page.locator("td.col-seller_verdict", has_text="impersonation")
+    )
+    seller_link = row.first.locator("td.col-seller a")
+    seller_name = seller_link.inner_text()
+    seller_link.click()
+    page.wait_for_url(re.compile(r"/-/grayhound/seller/\d+$"))
+    seller_id = int(page.url.rsplit("/", 1)[1])
+    assert seller_name in page.locator("h1").inner_text()
+
+    # confirm it with a note
+    note = "Confirmed: lookalike of the brand's store name (checked in the browser test)"
+    page.fill("input[name=note]", note)
+    page.click("button[value=confirmed]")
+    page.wait_for_load_state()
+    assert page.get_by_text("→ confirmed, by analyst").count() == 1
+    assert page.locator(".gh-case .gh-state").inner_text() == "confirmed"
+
+    # download its evidence bundle
+    with page.expect_download() as download_info:
+        page.click("text=Export evidence bundle")
+    bundle = tmp_path / "seller.zip"
+    download_info.value.save_as(bundle)
+    no_script_ran(page)
+
+    # the review log (through grayhound's own CLI) and the bundle agree
+    listed = run_cli(crawled_store, "review", "list", "--state", "confirmed", "--format", "json")
+    cases = [
+        c
+        for c in json.loads(listed.stdout)
+        if (c["kind"], c["subject_id"]) == ("seller", seller_id)
+    ]
+    assert cases and cases[0]["state"] == "confirmed"
+    from grayhound.config import load_config
+    from grayhound.store import open_store
+
+    with open_store(load_config(crawled_store).storage.database) as store:
+        entry = store.review_log(cases[0]["case_id"])[-1]
+    assert (entry["by"], entry["state"], entry["note"]) == ("analyst", "confirmed", note)
+    verified = run_cli(crawled_store, "evidence", "verify", str(bundle))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "intact" in verified.stdout
+
+
+def test_a_hostile_listing_shows_as_text_and_its_capture_runs_nothing(page, server):
+    page.goto(server + "/-/login")
+    page.fill("input[name=username]", "analyst")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(server + "/triage/queue?kind=listing&subject__contains=__pwned")
+    page.locator("td.col-subject a", has_text="window.__pwned").first.click()
+    page.wait_for_url(re.compile(r"/-/grayhound/listing/\d+$"))
+    assert HOSTILE_TITLE in page.locator("h1").inner_text()
+    frame_element = page.locator("iframe.gh-capture")
+    assert frame_element.get_attribute("sandbox") == ""
+    capture = next(frame for frame in page.frames if "/-/grayhound/capture/" in frame.url)
+    assert capture.locator("script").count() == 0
+    assert "Evidence snapshot" in capture.locator("#grayhound-banner").inner_text()
+    no_script_ran(page)
