@@ -11,7 +11,9 @@ import sqlite_utils
 
 from grayhound.errors import DamagedStoreError, GrayhoundError
 from grayhound.store.captures import Captures
+from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
+from grayhound.store.detectstate import DetectState
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.networks import Networks
@@ -33,6 +35,8 @@ class Store(
     Reviews,
     Digests,
     Subjects,
+    Changes,
+    DetectState,
 ):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 

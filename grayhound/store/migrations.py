@@ -8,7 +8,17 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawlschema, digests, findings, networks, reviews, sellers
+from grayhound.store import (
+    captures,
+    changes,
+    crawlschema,
+    detectstate,
+    digests,
+    findings,
+    networks,
+    reviews,
+    sellers,
+)
 from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -26,6 +36,8 @@ MIGRATIONS: list[Migration] = [
     ("0008_issue13_seller_networks", networks.create_schema),
     ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
     ("0008_issue21_model_reason", findings.add_model_reason),
+    ("0009_issue19_change_queues", changes.create_schema),
+    ("0009_issue19_detection_state", detectstate.create_schema),
 ]
 
 
