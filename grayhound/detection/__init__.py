@@ -4,7 +4,10 @@ The spine's glue between the store and the pure detectors. The store's triggers 
 listing and seller whose facts a write changed (`grayhound.store.changes`); a detection
 works through those queues in passes (`sellers`: identities, network keys, description
 samples; `listings`: titles read, peer groups scored, listings judged; `networks`; seller
-verdicts), each queueing what depends on what it changed. A config section the detectors read
+verdicts), each queueing what depends on what it changed. A listing a later finished crawl
+of its source no longer saw is gone: its current finding ends (kept as history, with why), it
+leaves its peer group and no longer counts in its seller's verdict or the digest; seen again,
+it is judged again. A config section the detectors read
 that changed since the last detection (or the detectors themselves) queues everything it
 affects (`scope`); `full=True` (`detect --full`) judges everything. The findings are the same
 either way: tests/grayhound/test_incremental.py compares them field by field.
@@ -38,6 +41,7 @@ def detect_findings(config: Config, run_id: int | None = None, *, full: bool = F
             if scope.redo:
                 store.queue_everything(sellers="sellers" in scope.redo)
                 store.mark_dirt(texts=True)
+            store.queue_gone()
             store.set_detection_marks(scope.marks)
         work = Work(store, book, scope, run_id, utc_now())
         listings_upto, sellers_upto = store.queue_high_water()

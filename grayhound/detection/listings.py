@@ -82,7 +82,8 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
             reading = listing_reading(facts, book)
             work.counts["titles_read"] += 1
         check = listing_price(facts, reading, book)
-        group = peer_group(reading, check)
+        gone = work.gone_why(row) is not None
+        group = None if gone else peer_group(reading, check)  # a gone price is no peer
         group_key = GROUP_SEPARATOR.join(group) if group else None
         ratio = check.ratio if group else None
         if (group_key, ratio) != (old.get("peer_group"), old.get("peer_ratio")):
@@ -102,6 +103,7 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
                 else None,
                 "image_key": image,
                 "seller_id": row["seller_id"],
+                "gone": int(gone),
             }
         )
     store.save_listing_states(saved)
@@ -151,21 +153,31 @@ def judge_pass(work: Work) -> None:
         if not ids:
             return
         with store.db.atomic():
-            rows, sellers = _judge_chunk(work, ids)
+            rows, gone, sellers = _judge_chunk(work, ids)
             counts, changed = store.record_judgements(rows, work.run_id, work.now)
-            store.queue_verdicts({sellers[listing_id] for _, listing_id in changed} - {None})
+            ended = store.end_findings("listing", gone, work.now)
+            moved = {listing_id for _, listing_id in changed} | ended
+            store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
             store.release_judgements(ids)
-        work.counts["listings_judged"] += len(rows)
+        work.counts["listings_judged"] += len(rows) + len(gone)
+        work.counts["findings_ended"] += len(ended)
         work.counts.update(counts)
 
 
-def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict[int, int | None]]:
+def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
+    """The finding rows of the live listings among `ids`, {id: why} of the gone ones, and
+    {id: seller id} of all."""
     store, book = work.store, work.book
     facts_rows = store.listing_fact_rows(ids)
     states = store.listing_states(ids)
     identities = work.identities({row["seller_id"] for row in facts_rows if row["seller_id"]})
-    rows, sellers = [], {}
+    rows, gone, sellers = [], {}, {}
     for row in facts_rows:
+        sellers[row["id"]] = row["seller_id"]
+        why = work.gone_why(row)
+        if why is not None:
+            gone[row["id"]] = why
+            continue
         facts = facts_of(row)
         state = states.get(row["id"])
         reading = None
@@ -181,5 +193,4 @@ def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict[int, int 
         seller = listing_seller(facts, book, identities)
         assessment = assess_listing(facts, reading, check, peer, seller, book)
         rows.append(listing_row(assessment))
-        sellers[row["id"]] = row["seller_id"]
-    return rows, sellers
+    return rows, gone, sellers

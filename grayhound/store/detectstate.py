@@ -24,7 +24,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         CREATE TABLE IF NOT EXISTS listing_state (
             listing_id INTEGER PRIMARY KEY, reading_key TEXT, reading TEXT,
             peer_group TEXT, peer_ratio REAL, peer_signal TEXT,
-            image_key TEXT, seller_id INTEGER);
+            image_key TEXT, seller_id INTEGER, gone INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS listing_state_peers
             ON listing_state (peer_group, listing_id, peer_ratio) WHERE peer_group IS NOT NULL;
         CREATE INDEX IF NOT EXISTS listing_state_images
@@ -47,6 +47,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
         CREATE TABLE IF NOT EXISTS description_ties (
             first INTEGER NOT NULL, second INTEGER NOT NULL, value TEXT, why TEXT,
             PRIMARY KEY (first, second));
+        CREATE INDEX IF NOT EXISTS listings_source_seen ON listings (source, last_run_id);
+        DROP TRIGGER IF EXISTS detect_listing_back;
+        CREATE TRIGGER detect_listing_back AFTER UPDATE OF last_run_id ON listings
+        WHEN EXISTS (SELECT 1 FROM listing_state WHERE listing_id = new.id AND gone = 1)
+        BEGIN INSERT OR REPLACE INTO pending_listings (listing_id) VALUES (new.id); END;
         CREATE INDEX IF NOT EXISTS findings_current_model
             ON findings (model, subject_id) WHERE is_current = 1 AND subject_kind = 'listing';
         """
@@ -72,7 +77,7 @@ def _marks(ids: list[int]) -> str:
 # name and domain where the listing gives none.
 LISTING_FACTS_SQL = """
     SELECT l.id, l.title, l.price, l.currency, l.condition, l.description, l.summary, l.brand,
-           l.seller_id, l.source, l.category, l.image,
+           l.seller_id, l.source, l.category, l.image, l.last_run_id,
            COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
            COALESCE(l.seller_name, s.name) AS seller_name
     FROM listings l LEFT JOIN sellers s ON s.id = l.seller_id
@@ -159,8 +164,9 @@ class DetectState:
     def save_listing_states(self, rows: Iterable[dict]) -> None:
         self.db.conn.executemany(
             "INSERT OR REPLACE INTO listing_state (listing_id, reading_key, reading, peer_group,"
-            " peer_ratio, peer_signal, image_key, seller_id) VALUES (:listing_id, :reading_key,"
-            " :reading, :peer_group, :peer_ratio, :peer_signal, :image_key, :seller_id)",
+            " peer_ratio, peer_signal, image_key, seller_id, gone) VALUES (:listing_id,"
+            " :reading_key, :reading, :peer_group, :peer_ratio, :peer_signal, :image_key,"
+            " :seller_id, :gone)",
             rows,
         )
 

@@ -90,6 +90,15 @@ def add_model_reason(db: sqlite_utils.Database) -> None:
             db["findings"].add_column(name, str)
 
 
+def add_ended(db: sqlite_utils.Database) -> None:
+    """Migration 0009_issue19_ended_findings: a finding that ended without a successor (its
+    listing gone from its marketplace) says when and why; the row itself stays as history."""
+    columns = db["findings"].columns_dict
+    for name in ("ended_at", "ended_why"):
+        if name not in columns:
+            db["findings"].add_column(name, str)
+
+
 class Findings:
     """Mixin of Store: findings with history."""
 
@@ -134,6 +143,20 @@ class Findings:
                 [values[column] for column in columns],
             )
         return counts, moved
+
+    def end_findings(self, subject_kind: str, why: dict[int, str], ended_at: str) -> set[int]:
+        """End the current findings of these subjects ({id: why}) without a new one: no
+        longer current, kept as history with when and why; return the ids that had one."""
+        ended = set()
+        for subject_id, reason in why.items():
+            cursor = self.db.execute(
+                "UPDATE findings SET is_current = 0, ended_at = ?, ended_why = ?"
+                " WHERE subject_kind = ? AND subject_id = ? AND is_current = 1",
+                [ended_at, reason, subject_kind, subject_id],
+            )
+            if cursor.rowcount:
+                ended.add(subject_id)
+        return ended
 
     def judged_totals(self) -> dict:
         """How many listings and sellers there are, how many listings are flagged and how

@@ -38,6 +38,7 @@ MIGRATIONS: list[Migration] = [
     ("0008_issue21_model_reason", findings.add_model_reason),
     ("0009_issue19_change_queues", changes.create_schema),
     ("0009_issue19_detection_state", detectstate.create_schema),
+    ("0009_issue19_ended_findings", findings.add_ended),
 ]
 
 

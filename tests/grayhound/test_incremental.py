@@ -239,13 +239,15 @@ def oracle(database: Path, config) -> tuple[dict, list]:
         sellers = [seller_facts(row, aliases.get(row["id"], [])) for row in store.sellers()]
         ids = [row[0] for row in store.db.execute("SELECT id FROM listings ORDER BY id")]
         rows = store.listing_fact_rows(ids)
+        newest = store.crawl_horizons()
     identities = {s.key: assess_seller(s, book) for s in sellers}
-    listings = [facts_of(row) for row in rows]
-    assessments = assess_listings(listings, book, identities)
+    live = [row for row in rows if row["last_run_id"] >= newest.get(row["source"], 0)]
+    assessments = assess_listings([facts_of(row) for row in live], book, identities)
     signals, by_seller = [], defaultdict(list)
-    extras = defaultdict(lambda: {"images": set(), "descriptions": []})
-    for row, assessment in zip(rows, assessments, strict=True):
+    for row, assessment in zip(live, assessments, strict=True):
         by_seller[row["seller_id"]].append(assessment)
+    extras = defaultdict(lambda: {"images": set(), "descriptions": []})
+    for row in rows:  # a gone listing's image and text still tie its seller to others
         if row["seller_id"] is not None:
             extras[row["seller_id"]]["images"] |= {row["image"]} if row["image"] else set()
             extras[row["seller_id"]]["descriptions"] += (
@@ -298,7 +300,7 @@ def write_config(directory: Path, edits: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("seed", [19, 2026])
+@pytest.mark.parametrize("seed", [19, 2026, 7])
 def test_an_incremental_detection_finds_what_a_full_one_finds(tmp_path, seed):
     from grayhound.detection import detect_findings
 
@@ -351,3 +353,64 @@ def test_an_incremental_detection_finds_what_a_full_one_finds(tmp_path, seed):
         for part in ("findings", "networks", "members", "cases", "digest"):
             assert ours[part] == theirs[part], f"day {day}: {part} differ"
     assert len(edits) == 4
+
+
+def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_again(tmp_path):
+    from grayhound.detection import detect_findings
+
+    market = Market(random.Random(5), listings=30, sellers=4)
+    for item in market.listings.values():  # every listing far below MSRP: all flagged
+        item["price"], item["condition"] = 99.0, "new"
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    detect_findings(config)
+
+    def verdict(store, seller_id):
+        return store.db.execute(
+            "SELECT reasons FROM findings WHERE subject_kind = 'seller' AND subject_id = ?"
+            " AND is_current = 1",
+            [seller_id],
+        ).fetchone()[0]
+
+    seller = market.listings[0]["seller"]
+    mine = [n for n, item in market.listings.items() if item["seller"] == seller]
+    for number in mine:
+        market.listings[number]["gone"] = True
+
+    def current(store, number):
+        url = f"{BASE}/item/{number}"
+        (listing_id,) = store.db.execute(
+            "SELECT id FROM listings WHERE canonical_url = ?", [url]
+        ).fetchone()
+        rows = store.db.query(
+            "SELECT * FROM findings WHERE subject_kind = 'listing' AND subject_id = ? ORDER BY id",
+            [listing_id],
+        )
+        return listing_id, list(rows)
+
+    with open_store(config.storage.database) as store:
+        (seller_id,) = store.db.execute(
+            "SELECT seller_id FROM listings WHERE canonical_url = ?", [f"{BASE}/item/{mine[0]}"]
+        ).fetchone()
+        before = verdict(store, seller_id)
+        assert "listing" in before  # its listings far below MSRP make part of its verdict
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    counts = detect_findings(config)
+    assert counts["work"]["findings_ended"] == len(mine)
+    with open_store(config.storage.database) as store:
+        listing_id, history = current(store, mine[0])
+        assert [row["is_current"] for row in history] == [0]  # history kept, nothing current
+        assert history[0]["ended_why"].startswith("gone: crawl run 2 of m no longer saw")
+        flagged = {row["subject_id"] for row in store.flagged_listing_findings()}
+        assert listing_id not in flagged
+        assert "listing" not in verdict(store, seller_id)  # gone: no longer part of it
+    for number in mine:
+        market.listings[number]["gone"] = False
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-03T00:00:00.000Z")
+    detect_findings(config)
+    with open_store(config.storage.database) as store:
+        _, history = current(store, mine[0])
+        assert [row["is_current"] for row in history] == [0, 1]  # seen again, judged again
+        assert verdict(store, seller_id) == before
