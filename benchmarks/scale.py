@@ -10,6 +10,7 @@ Each command runs in its own process; its wall time and peak RSS (the kernel's r
 the child) are printed as a table, with the machine.
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
+        [--reports "prices (json),export listings (csv)"] [--no-full]
 """
 
 from __future__ import annotations
@@ -168,8 +169,11 @@ def _peak_rss(pid: int) -> float | None:
     return None
 
 
-def run_size(listings: int, days: int, directory: Path, echo=print) -> dict:
-    """Build, judge, crawl `days` days and time everything, at one size."""
+def run_size(
+    listings: int, days: int, directory: Path, echo=print, reports=None, full: bool = True
+) -> dict:
+    """Build, judge, crawl `days` days and time everything, at one size (`reports`: the
+    names of the report commands to time, all by default; `full`: time detect --full)."""
     out = directory / "out"
     out.mkdir(parents=True, exist_ok=True)
     built = store_scale.build(directory, listings)
@@ -194,10 +198,17 @@ def run_size(listings: int, days: int, directory: Path, echo=print) -> dict:
         echo(f"  day {crawl['day']}: {_brief(day['daily'])}; unchanged {_brief(day['unchanged'])}")
     result["reports"] = {}
     for name, args in REPORTS.items():
+        if reports is not None and name not in reports:
+            continue
         result["reports"][name] = time_command(config, args, out=out)
         echo(f"  {name}: {_brief({name: result['reports'][name]})}")
-    result["reports"]["serve (queue page)"] = time_serve(config)
-    result["full"] = {name: time_command(config, args) for name, args in FULL.items()}
+    if reports is None or "serve (queue page)" in reports:
+        result["reports"]["serve (queue page)"] = time_serve(config)
+        echo(f"  serve: {result['reports']['serve (queue page)']}")
+    result["full"] = {
+        name: time_command(config, args) if full else {"skipped": "not run"}
+        for name, args in FULL.items()
+    }
     database = directory / "grayhound.db"
     result["db_mib"] = round(database.stat().st_size / 2**20, 1)
     return result
@@ -267,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build the stores under this directory")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--quick", action="store_true", help="10,000 listings, one day")
+    parser.add_argument(
+        "--reports", help="only these report commands (names as in the table, comma-separated)"
+    )
+    parser.add_argument("--no-full", action="store_true", help="do not time detect --full")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     days = 1 if args.quick else args.days
@@ -279,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             directory = (args.keep or scratch) / f"store-{size}"
             if directory.exists():
                 shutil.rmtree(directory)
-            results.append(run_size(size, days, directory, echo=lambda s: print(s, flush=True)))
+            reports = [r.strip() for r in args.reports.split(",")] if args.reports else None
+            echo = lambda s: print(s, flush=True)  # noqa: E731
+            results.append(
+                run_size(size, days, directory, echo, reports=reports, full=not args.no_full)
+            )
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
