@@ -58,7 +58,7 @@ async def review(request, datasette):
         f"by {entry['by']} (evidence {entry['evidence_fingerprint']})."
     )
     if followed:  # triage.follow_sellers: informational listing cases follow their seller
-        message += f" {followed} of its listing case{'s' * (followed != 1)} followed."
+        message += f" {_count(followed, 'of its listing case')} followed."
     datasette.add_message(request, message)
     return Response.redirect(back)
 
@@ -91,6 +91,7 @@ async def export(request, datasette):
                 subject_id,
                 out,
                 event=event,
+                sealing=context.sealing,
                 renderer=renderer,
                 renderer_note=note,
             )
@@ -100,11 +101,11 @@ async def export(request, datasette):
     except GrayhoundError as exc:
         datasette.add_message(request, f"Export failed: {exc}", datasette.ERROR)
         return Response.redirect(f"/-/grayhound/{kind}/{subject_id}")
-    images = f"{result.images} page images" if result.images else result.images_note
+    images = _count(result.images, "page image") if result.images else result.images_note
     datasette.add_message(
         request,
-        f"Exported {out.name}: {result.captures} captures, {images}; manifest.json SHA-256 "
-        f"{result.manifest_sha256}.",
+        f"Exported {out.name}: {_count(result.captures, 'capture')}, {images}; manifest.json "
+        f"SHA-256 {result.manifest_sha256}.",
     )
     return Response.redirect(f"/-/grayhound/bundles/{out.name}", status=303)
 
@@ -165,6 +166,10 @@ def _renderer():
         yield renderer, None
     finally:
         renderer.__exit__(None, None, None)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _writer(context, request, action: str) -> str:

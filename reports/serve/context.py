@@ -30,6 +30,7 @@ class ServeContext:
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     render_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one browser at a time
     price_report: Any = None  # the PriceReport the competitors table was last built from
+    sealing: Any = None  # reports.evidence.bundle.Sealing: how exports are signed/timestamped
 
     @property
     def exports_dir(self) -> Path:

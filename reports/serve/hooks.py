@@ -28,7 +28,7 @@ SECURITY_HEADERS = {
     b"referrer-policy": b"no-referrer",  # a reviewer's click must not tell a seller where from
 }
 BADGES = {"verdict": "gh-verdict", "seller_verdict": "gh-verdict", "state": "gh-state"}
-TEXT_COLUMNS = ("why", "reasons", "changes")  # crawled text quoted in sentences
+TEXT_COLUMNS = ("why", "changes")  # crawled text quoted in sentences
 PERCENT_COLUMNS = {"msrp_position": True, "margin": True}  # column -> signed
 PERCENT_COLUMNS |= dict.fromkeys(("price_share", "seller_share", "title_share"), False)
 
@@ -196,6 +196,8 @@ def _queue_cell(row, column: str, value):
         return _link(f"/-/grayhound/network/{value}", f"#{value}")
     if column in TEXT_COLUMNS:
         return shown.shown(value)
+    if column == "reasons":  # all of them, folded: `why` already gives the strongest
+        return _folded_reasons(value)
     if column in BADGES:
         return Markup('<span class="{} {}-{}">{}</span>').format(
             BADGES[column], BADGES[column], value, value
@@ -206,6 +208,15 @@ def _queue_cell(row, column: str, value):
     if column == "url":
         return shown.outside_link(value)
     return None
+
+
+def _folded_reasons(value: str) -> Markup:
+    reasons = json.loads(value or "[]")
+    items = Markup("").join(Markup("<li>{}</li>").format(shown.shown(r)) for r in reasons)
+    summary = f"{len(reasons)} reason{'' if len(reasons) == 1 else 's'}"
+    return Markup('<details class="gh-folded"><summary>{}</summary><ul>{}</ul></details>').format(
+        summary, items
+    )
 
 
 def _competitor_cell(row, column: str, value):
