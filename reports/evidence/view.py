@@ -1,6 +1,6 @@
-"""One stored capture shown inert outside a bundle (`grayhound serve`'s listing page): its WARC
-record read from evidence_dir (a revisit's body from the original record) and passed through
-the same sanitiser as a bundle's `snapshots/`, under the same banner."""
+"""One stored capture outside a bundle (`grayhound serve`'s listing page): its WARC record read
+from evidence_dir (a revisit's body from the original record, `capture_payload`) and passed
+through the same sanitiser as a bundle's `snapshots/`, under the same banner."""
 
 from __future__ import annotations
 
@@ -15,11 +15,7 @@ from reports.evidence.snapshot import render_snapshot
 
 def capture_snapshot(evidence_dir: str | Path, capture: dict) -> bytes:
     """The inert HTML view of one `captures` row."""
-    root = Path(evidence_dir)
-    headers, body = _record(root, capture["warc_file"], capture["offset"])
-    if capture["record_type"] == "revisit" and capture["original_warc_file"]:
-        _, body = _record(root, capture["original_warc_file"], capture["original_offset"])
-    content_type = headers.get_header("Content-Type") if headers else capture["content_type"]
+    content_type, body = capture_payload(evidence_dir, capture)
     banner = {
         "URL": capture["url"],
         "Captured (UTC)": capture["fetched_at"],
@@ -29,6 +25,17 @@ def capture_snapshot(evidence_dir: str | Path, capture: dict) -> bytes:
         "Tool": f"captured by grayhound {__version__}",
     }
     return render_snapshot(body, content_type, banner)
+
+
+def capture_payload(evidence_dir: str | Path, capture: dict) -> tuple[str | None, bytes]:
+    """(Content-Type, decoded payload) of one `captures` row as stored in evidence_dir; a
+    revisit's body is its original's."""
+    root = Path(evidence_dir)
+    headers, body = _record(root, capture["warc_file"], capture["offset"])
+    if capture["record_type"] == "revisit" and capture["original_warc_file"]:
+        _, body = _record(root, capture["original_warc_file"], capture["original_offset"])
+    content_type = headers.get_header("Content-Type") if headers else capture["content_type"]
+    return content_type, body
 
 
 def _record(root: Path, warc_file: str, offset: int):
