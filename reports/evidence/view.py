@@ -8,23 +8,14 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from grayhound import __version__
 from grayhound.errors import GrayhoundError
-from reports.evidence.snapshot import render_snapshot
+from reports.evidence.snapshot import capture_banner, render_snapshot
 
 
 def capture_snapshot(evidence_dir: str | Path, capture: dict) -> bytes:
     """The inert HTML view of one `captures` row."""
     content_type, body = capture_payload(evidence_dir, capture)
-    banner = {
-        "URL": capture["url"],
-        "Captured (UTC)": capture["fetched_at"],
-        "HTTP status": str(capture["status"]),
-        "Payload SHA-256": capture["payload_sha256"],
-        "Capture": f"#{capture['id']} in crawl run {capture['crawl_run_id']}",
-        "Tool": f"captured by grayhound {__version__}",
-    }
-    return render_snapshot(body, content_type, banner)
+    return render_snapshot(body, content_type, capture_banner(capture))
 
 
 def capture_payload(evidence_dir: str | Path, capture: dict) -> tuple[str | None, bytes]:
