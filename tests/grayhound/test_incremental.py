@@ -414,3 +414,14 @@ def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_a
         _, history = current(store, mine[0])
         assert [row["is_current"] for row in history] == [0, 1]  # seen again, judged again
         assert verdict(store, seller_id) == before
+
+
+def test_every_listing_column_detection_reads_queues_the_listing_when_it_changes():
+    import re
+
+    from grayhound.store.changes import LISTING_FACTS
+    from grayhound.store.detectstate import LISTING_FACTS_SQL
+
+    read = set(re.findall(r"\bl\.(\w+)", LISTING_FACTS_SQL)) - {"id"}
+    # last_run_id makes a listing gone or back: finished runs and a trigger of its own queue it
+    assert read - {"last_run_id"} <= set(LISTING_FACTS), read - set(LISTING_FACTS)
