@@ -3,7 +3,7 @@
 `build(directory, listings)` writes one crawl run of `listings` generated listings through
 `Store.write_batch` (sellers with profiles, some impersonating the brands, some sharing a phone
 number, every listing with its own image); `crawl_day(directory, day)` writes the next crawl
-run: every listing seen again except the ones gone that day, about 5 % of prices moved, 1 % new
+run: every listing seen again except the ones gone that day (their pages answer 404), about 5 % of prices moved, 1 % new
 listings (`DAILY`). Everything derives from a seed and the listing's number, so the same
 arguments give the same store on every machine, and nothing is held per listing in memory
 but its current price.
@@ -110,7 +110,8 @@ def _items(number: int, price: float, sellers: int, seen: set[int], now: str) ->
     return out
 
 
-def _write_run(database: Path, numbers, prices: array, sellers: int) -> dict:
+def _write_run(database: Path, numbers, prices: array, sellers: int, gone=()) -> dict:
+    """One crawl run seeing listings `numbers`; the pages of `gone` answer 404 (delisted)."""
     from grayhound.store import open_store, utc_now
 
     started = time.perf_counter()
@@ -126,6 +127,8 @@ def _write_run(database: Path, numbers, prices: array, sellers: int) -> dict:
             if len(batch) >= BATCH:
                 store.write_batch(run_id, batch)
                 batch = []
+        batch += [{"type": "failure", "source": "large", "url": f"{BASE}/item/{number}.html",
+                   "status": 404, "reason": "HTTP 404", "seen_at": now} for number in gone]  # fmt: skip
         store.write_batch(run_id, batch)
         store.finish_run(run_id, utc_now(), "finished", {"sources": {"large": {
             "pages_fetched": written, "listings": written, "failures": 0, "with_title": written,
@@ -166,7 +169,7 @@ def crawl_day(directory: Path, rates: dict | None = None) -> dict:
     for number in range(first_new, first_new + added):
         prices[number] = round(listing_of(number, state["sellers"])["price"], 2)
     seen = [n for n in alive if n not in left] + list(range(first_new, first_new + added))
-    result = _write_run(directory / "grayhound.db", seen, prices, state["sellers"])
+    result = _write_run(directory / "grayhound.db", seen, prices, state["sellers"], sorted(left))
     state.update(listings=first_new + added - 1, gone=sorted(gone | left), day=day)
     _save(directory, state, prices)
     return {**result, "moved": len(moved), "new": added, "gone": len(left), "day": day}

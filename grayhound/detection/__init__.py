@@ -4,10 +4,10 @@ The spine's glue between the store and the pure detectors. The store's triggers 
 listing and seller whose facts a write changed (`grayhound.store.changes`); a detection
 works through those queues in passes (`sellers`: identities, network keys, description
 samples; `listings`: titles read, peer groups scored, listings judged; `networks`; seller
-verdicts), each queueing what depends on what it changed. A listing a later finished crawl
-of its source no longer saw is gone: its current finding ends (kept as history, with why), it
-leaves its peer group and no longer counts in its seller's verdict or the digest; seen again,
-it is judged again. A config section the detectors read
+verdicts), each queueing what depends on what it changed. A listing whose page answered 404
+or 410 in a crawl after the one that last saw it is gone (delisted): its current finding ends
+(kept as history, with why), it leaves its peer group and no longer counts in its seller's
+verdict or the digest; seen again, it is judged again. A config section the detectors read
 that changed since the last detection (or the detectors themselves) queues everything it
 affects (`scope`); `full=True` (`detect --full`) judges everything. The findings are the same
 either way: tests/grayhound/test_incremental.py compares them field by field.

@@ -25,15 +25,15 @@ class Work:
 
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
-        self.horizons = self.store.crawl_horizons()
 
     def gone_why(self, row: dict) -> str | None:
-        """Why a listing (its facts row) is gone, or None while it is live: a finished crawl
-        of its source after the one that last saw it did not see it."""
-        newest = max(self.horizons.get(row["source"], 0), self.horizons.get(None, 0))
-        if row["last_run_id"] is None or row["last_run_id"] >= newest:
+        """Why a listing (its facts row) is gone, or None while it is live: its page answered
+        404 or 410 in a crawl run after the one that last saw it."""
+        found = self.store.delisted(row["canonical_url"], row["last_run_id"])
+        if found is None:
             return None
-        return f"gone: crawl run {newest} of {row['source']} no longer saw the listing"
+        run_id, status = found
+        return f"gone: its page answered {status} in crawl run {run_id}"
 
     def dirty(self, *, texts: bool = False) -> None:
         """Networks must be found again (a seller's keys or images moved, a seller came or

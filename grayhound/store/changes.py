@@ -9,8 +9,6 @@ running beside it) is queued again and judged by the next detection."""
 
 from __future__ import annotations
 
-import json
-
 import sqlite_utils
 
 # The columns of a listing and a seller that detection reads: a write that changes one queues
@@ -26,7 +24,12 @@ SELLER_FACTS = ("name", "domain", "claimed_domain", "source", "merged_into")
 ALIAS_FACTS = ("seller_id", "kind", "value", "raw")
 
 
-FINISHED_RUNS_SQL = "SELECT id, sources FROM crawl_runs WHERE status = 'finished' ORDER BY id"
+# A listing is gone (delisted) once its page answers 404 or 410 in a crawl run after the one
+# that last saw it. (Not merely unseen: a crawl may stop at max_pages or fetch a few URLs.)
+DELISTED_SQL = (
+    "SELECT crawl_run_id, status FROM crawl_failures WHERE url = ? AND status IN (404, 410)"
+    " AND crawl_run_id > ? ORDER BY crawl_run_id DESC LIMIT 1"
+)
 
 
 def _changed(columns: tuple[str, ...]) -> str:
@@ -127,52 +130,30 @@ class Changes:
     def clear_detection_dirt(self) -> None:
         self.db.execute("DELETE FROM detection_marks WHERE name LIKE 'dirty:%'")
 
-    def crawl_horizons(self) -> dict[str | None, int]:
-        """{source: the newest finished crawl run of it}, None for runs of every source: a
-        listing last seen before its source's horizon is gone (as `reports.pricing` says)."""
-        newest: dict[str | None, int] = {}
-        for run_id, sources in self.db.execute(FINISHED_RUNS_SQL):
-            for source in json.loads(sources or "[]") or [None]:
-                newest[source] = max(newest.get(source, 0), run_id)
-        return newest
+    def delisted(self, url: str, after_run: int | None) -> tuple[int, int] | None:
+        """(crawl run, HTTP status) of the latest 404 or 410 the listing's URL answered in a
+        crawl run after `after_run` (the run that last saw it), or None."""
+        return self.db.execute(DELISTED_SQL, [url, after_run or 0]).fetchone()
 
     def queue_gone(self) -> int:
-        """Queue the listings that every finished crawl run not yet looked at left unseen
-        (only those live before it: by index, never the whole table); mark the runs looked
-        at. Returns how many listings were queued."""
-        checked = {
-            int(name.removeprefix("gone:"))
-            for (name,) in self.db.execute(
-                "SELECT name FROM detection_marks WHERE name LIKE 'gone:%'"
-            )
-        }
-        runs = [
-            (run_id, json.loads(sources or "[]"))
-            for run_id, sources in self.db.execute(FINISHED_RUNS_SQL)
-        ]
-        queued = 0
-        for run_id, sources in runs:
-            if run_id in checked:
-                continue
-            for source in sources or self._listing_sources():
-                before = [
-                    other
-                    for other, covered in runs
-                    if other < run_id and (not covered or source in covered)
-                ]
-                queued += self.db.execute(
-                    "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT id FROM listings"
-                    " WHERE source = ? AND last_run_id >= ? AND last_run_id < ?",
-                    [source, max(before, default=0), run_id],
-                ).rowcount
-            self.db.execute(
-                "INSERT OR REPLACE INTO detection_marks (name, value) VALUES (?, '1')",
-                [f"gone:{run_id}"],
-            )
+        """Queue the listings whose URL answered 404 or 410 since the last detection looked
+        (crawl failures by id, through an index); return how many were queued."""
+        mark = self.db.execute(
+            "SELECT value FROM detection_marks WHERE name = 'gone:failures'"
+        ).fetchone()
+        last = int(mark[0]) if mark else 0
+        queued = self.db.execute(
+            "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT l.id"
+            " FROM crawl_failures f JOIN listings l ON l.canonical_url = f.url"
+            " WHERE f.id > ? AND f.status IN (404, 410)",
+            [last],
+        ).rowcount
+        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM crawl_failures").fetchone()[0]
+        self.db.execute(
+            "INSERT OR REPLACE INTO detection_marks (name, value) VALUES ('gone:failures', ?)",
+            [str(newest)],
+        )
         return queued
-
-    def _listing_sources(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT source FROM listings")]
 
     def queue_high_water(self) -> tuple[int, int]:
         """The highest sequence number of each queue (listings, sellers): what a detection

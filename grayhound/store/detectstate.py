@@ -47,7 +47,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         CREATE TABLE IF NOT EXISTS description_ties (
             first INTEGER NOT NULL, second INTEGER NOT NULL, value TEXT, why TEXT,
             PRIMARY KEY (first, second));
-        CREATE INDEX IF NOT EXISTS listings_source_seen ON listings (source, last_run_id);
+        CREATE INDEX IF NOT EXISTS crawl_failures_url ON crawl_failures (url, crawl_run_id);
         DROP TRIGGER IF EXISTS detect_listing_back;
         CREATE TRIGGER detect_listing_back AFTER UPDATE OF last_run_id ON listings
         WHEN EXISTS (SELECT 1 FROM listing_state WHERE listing_id = new.id AND gone = 1)
@@ -77,7 +77,7 @@ def _marks(ids: list[int]) -> str:
 # name and domain where the listing gives none.
 LISTING_FACTS_SQL = """
     SELECT l.id, l.title, l.price, l.currency, l.condition, l.description, l.summary, l.brand,
-           l.seller_id, l.source, l.category, l.image, l.last_run_id,
+           l.seller_id, l.source, l.category, l.image, l.last_run_id, l.canonical_url,
            COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
            COALESCE(l.seller_name, s.name) AS seller_name
     FROM listings l LEFT JOIN sellers s ON s.id = l.seller_id

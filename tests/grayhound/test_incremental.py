@@ -94,9 +94,11 @@ class Market:
                 }
             )
         for number, item in sorted(self.listings.items()):
-            if item["gone"]:
-                continue
             url = f"{BASE}/item/{number}"
+            if item["gone"]:  # delisted: its page answers 404
+                items.append({"type": "failure", "source": "m", "url": url, "status": 404,
+                              "reason": "HTTP 404", "seen_at": stamp})  # fmt: skip
+                continue
             listing = Listing(
                 url=url,
                 canonical_url=url,
@@ -239,9 +241,8 @@ def oracle(database: Path, config) -> tuple[dict, list]:
         sellers = [seller_facts(row, aliases.get(row["id"], [])) for row in store.sellers()]
         ids = [row[0] for row in store.db.execute("SELECT id FROM listings ORDER BY id")]
         rows = store.listing_fact_rows(ids)
-        newest = store.crawl_horizons()
+        live = [row for row in rows if not store.delisted(row["canonical_url"], row["last_run_id"])]
     identities = {s.key: assess_seller(s, book) for s in sellers}
-    live = [row for row in rows if row["last_run_id"] >= newest.get(row["source"], 0)]
     assessments = assess_listings([facts_of(row) for row in live], book, identities)
     signals, by_seller = [], defaultdict(list)
     for row, assessment in zip(live, assessments, strict=True):
@@ -401,7 +402,7 @@ def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_a
     with open_store(config.storage.database) as store:
         listing_id, history = current(store, mine[0])
         assert [row["is_current"] for row in history] == [0]  # history kept, nothing current
-        assert history[0]["ended_why"].startswith("gone: crawl run 2 of m no longer saw")
+        assert history[0]["ended_why"] == "gone: its page answered 404 in crawl run 2"
         flagged = {row["subject_id"] for row in store.flagged_listing_findings()}
         assert listing_id not in flagged
         assert "listing" not in verdict(store, seller_id)  # gone: no longer part of it
@@ -423,5 +424,6 @@ def test_every_listing_column_detection_reads_queues_the_listing_when_it_changes
     from grayhound.store.detectstate import LISTING_FACTS_SQL
 
     read = set(re.findall(r"\bl\.(\w+)", LISTING_FACTS_SQL)) - {"id"}
-    # last_run_id makes a listing gone or back: finished runs and a trigger of its own queue it
-    assert read - {"last_run_id"} <= set(LISTING_FACTS), read - set(LISTING_FACTS)
+    # the URL is the listing's identity; last_run_id makes it gone or back (a 404 recorded, a
+    # trigger of its own queue it)
+    assert read - {"last_run_id", "canonical_url"} <= set(LISTING_FACTS), read - set(LISTING_FACTS)
