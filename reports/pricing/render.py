@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.links import install as install_link_filter
+from reports.crawledtext import install as install_crawled_text
 from reports.pricing.build import ModelPricing, PriceReport
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.tabular import write_csv
@@ -140,7 +140,7 @@ def render_html(report: PriceReport) -> str:
         lstrip_blocks=True,
     )
     env.filters.update(pct=pct, day=day)
-    install_link_filter(env)
+    install_crawled_text(env)
     env.globals.update(money=format_money, signed=format_signed)
     models = [_model_view(m, report.currency, price_chart_svg) for m in report.models]
     return env.get_template("prices.html").render(report=report, models=models)
