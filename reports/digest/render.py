@@ -14,8 +14,8 @@ from typing import IO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
 from reports.crawledtext import install as install_crawled_text
+from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
 from reports.tabular import write_csv
 
 CSV_FIELDS = (

@@ -10,8 +10,8 @@ from typing import IO
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from reports.currency import format_money, format_signed, format_with_conversion
 from reports.crawledtext import install as install_crawled_text
+from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import ModelPricing, PriceReport
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.tabular import write_csv
