@@ -66,6 +66,8 @@ def read_offers(
     for read, source in ((jsonld, "json-ld"), (microdata, "microdata")):
         structured = _structured(read, source)[:MAX_OFFERS]
         if len({_seller_key(o.seller) for o in structured if o.seller}) >= 2:
+            # "/seller/evil.html" is the seller's profile on this site, as in a visible row
+            structured = [replace(o, seller_url=page.absolute(o.seller_url)) for o in structured]
             return _buy_box_first(structured, main)
     rows = [o for o in visible_offers(layout, main) if _seller_key(o.seller) != _key_of(main)]
     rows = [replace(o, seller_url=page.absolute(o.seller_url)) for o in rows]

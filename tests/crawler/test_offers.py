@@ -88,3 +88,37 @@ def test_a_page_of_thousands_of_offers_keeps_the_first_hundred() -> None:
     assert len(listings) == MAX_OFFERS
     assert listings[0].seller == "Main Shop" and listings[0].offer_key == ""
     assert all(len(o.offer_key) <= len("seller:") + MAX_KEY_NAME for o in listings)
+
+
+def test_structured_offers_give_absolute_seller_urls_so_each_seller_is_profiled() -> None:
+    """JSON-LD offers name their sellers by relative URLs: each offer's seller is its profile
+    on the site (keyed by it, fetched), not a bare name."""
+    import json
+
+    from crawler.pages import extract_listing
+    from crawler.spiders.identity import listing_reference
+
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Xiaomi 14 Pro 512GB",
+        "offers": [
+            {"@type": "Offer", "price": "899.00", "priceCurrency": "EUR",
+             "seller": {"@type": "Organization", "name": "Good Shop", "url": "/seller/good.html"}},
+            {"@type": "Offer", "price": "420.00", "priceCurrency": "EUR",
+             "seller": {"@type": "Organization", "name": "Evil", "url": "../../seller/evil.html"}},
+        ],
+    }  # fmt: skip
+    page = (
+        '<html><body><h1>Xiaomi 14 Pro 512GB</h1><script type="application/ld+json">'
+        f"{json.dumps(product)}</script></body></html>"
+    )
+    listing = extract_listing("http://127.0.0.1:8301/p/xiaomi/14.html", page.encode())
+    offers = offer_listings(listing)
+    assert [o.seller_url for o in offers] == [
+        "http://127.0.0.1:8301/seller/good.html",
+        "http://127.0.0.1:8301/seller/evil.html",
+    ]
+    for offer in offers:
+        key, _, profile = listing_reference(offer, ("127.0.0.1:8301",), lambda url: url)
+        assert key == profile == offer.seller_url
