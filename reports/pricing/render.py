@@ -50,6 +50,7 @@ CSV_FIELDS = (
     "median_converted",
     "max_converted",
     "median_position",
+    "msrp_variant",
 )
 
 
@@ -152,7 +153,11 @@ def _model_view(model: ModelPricing, currency: str, chart) -> dict:
         "model": model,
         "anchor": "m-" + "".join(c if c.isalnum() else "-" for c in model.model.lower()),
         "price": lambda point: _shown(point, currency),
-        "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items()),
+        "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items())
+        + "".join(
+            f" ({storage}: " + " · ".join(format_money(v, k) for k, v in table.items()) + ")"
+            for storage, table in model.variant_msrp.items()
+        ),
         "landed": [_landed_text(model, code) for code in model.landed_cost],
         "undercutters": [c for c in model.competitors if c.below_landed],
         "chart": Markup(svg) if svg else None,
