@@ -25,9 +25,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 )
 @config_option
 def serve(host: str | None, port: int | None, hash_password: bool) -> None:
-    """Triage in the browser: the cases queue with facets, seller and listing pages (reasons,
-    price history, the captured page shown inert), decisions with a note and evidence bundles
-    to download; every raw table browsable read-only, with Datasette's JSON API.
+    """Triage in the browser: the cases queue with facets, seller pages (verdict, aliases,
+    network), network and listing pages (reasons, price history, the page image, the captured
+    page shown inert), decisions with a note and evidence bundles to download; every raw table
+    browsable read-only, with Datasette's JSON API.
 
     Decisions need a signed-in user from [serve.users]; with none configured, the one-time
     link printed at start signs in whoever started the server.
@@ -38,6 +39,7 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
         return
     import uvicorn
 
+    from grayhound.commands.evidence import _sealing
     from grayhound.store import open_store
     from reports.serve.app import build_datasette, sign_in_url
 
@@ -47,7 +49,8 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
     with open_store(config.storage.database, create=False):
         pass  # the schema is current before Datasette reads it
     _check_port(host, port)
-    datasette = build_datasette(config)
+    # bundles exported from the browser are sealed as `grayhound evidence export` seals them
+    datasette = build_datasette(config, sealing=_sealing(config.evidence))
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     click.echo(f"grayhound serve: {base}/  (cases queue: {base}/triage/queue)")
     link = sign_in_url(datasette, base)

@@ -1,9 +1,9 @@
 """What is known about one seller or one listing, gathered for a person to read: the reads
 behind `grayhound serve`'s seller and listing pages and the extra columns of its cases queue.
 
-Every query here only reads. Seller identity (aliases, claimed domains, networks) is read from
-what the sellers and seller_observations tables hold; extend these functions, not their
-callers, as that model grows."""
+Every query here only reads. A seller is read as seller identity keeps it (docs/sellers.md):
+its `seller_aliases` with their provenance, the sellers merged into it, its current verdict in
+`findings` (kind seller) and its network (`networks`, `network_members`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ CHANGE_STAMPS = {
     "queue": """SELECT (SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM cases),
                        (SELECT MAX(id) FROM review_log), (SELECT MAX(id) FROM digests),
                        (SELECT MAX(id) FROM observations),
-                       (SELECT MAX(id) FROM seller_observations)""",
+                       (SELECT MAX(id) FROM seller_observations),
+                       (SELECT MAX(last_seen) FROM network_members)""",
     "crawl_health": """SELECT (SELECT MAX(id) FROM crawl_runs), (SELECT COUNT(*) FROM source_stats),
                         (SELECT group_concat(status) FROM
                             (SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 3))""",
@@ -51,41 +52,35 @@ class Subjects:
 
     # -- sellers --------------------------------------------------------------------------
     def seller_profile(self, seller_id: int) -> dict | None:
-        """The seller's latest state with its current verdict, risk, flags and reasons."""
+        """The seller's latest state with its current verdict, risk, flags, reasons and
+        network (a merged seller's row says `merged_into`)."""
         sql = f"""
             SELECT s.*, f.verdict, f.score AS risk, f.flags, f.reasons, f.brand,
-                   f.detected_at, (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id)
-                   AS listing_count
+                   f.detected_at, n.network_id,
+                   (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count
             FROM sellers s {CURRENT_FINDING}
+            LEFT JOIN network_members n ON n.seller_id = s.id AND n.is_current = 1
             WHERE s.id = :id
         """
         rows = list(self.db.query(sql, {"kind": "seller", "id": seller_id}))
         return _decoded(rows[0]) if rows else None
 
-    def seller_names_seen(self, seller_id: int) -> list[dict]:
-        """Every name the seller was seen under, with when and how often."""
+    def seller_identifiers(self, seller_id: int) -> list[dict]:
+        """Every identifier the seller was seen under (`seller_aliases` but its stored key):
+        kind, value as the page gave it, where it was read, on which page, first and last
+        seen; by kind, then as first seen."""
         sql = """
-            SELECT name, MIN(observed_at) AS first_seen, MAX(observed_at) AS last_seen,
-                   COUNT(*) AS sightings
-            FROM seller_observations WHERE seller_id = ? AND name IS NOT NULL
-            GROUP BY name ORDER BY first_seen
+            SELECT kind, value, raw, via, seen_on, first_seen, last_seen
+            FROM seller_aliases WHERE seller_id = ? AND kind != 'key'
+            ORDER BY kind, value, first_seen, id
         """
         return list(self.db.query(sql, [seller_id]))
 
-    def seller_domains_seen(self, seller_id: int) -> list[dict]:
-        """Every domain the seller operates or claims, with how it is known."""
-        sql = """
-            SELECT domain, 'operates' AS how, MIN(observed_at) AS first_seen,
-                   MAX(observed_at) AS last_seen
-            FROM seller_observations WHERE seller_id = :id AND domain IS NOT NULL
-            GROUP BY domain
-            UNION ALL
-            SELECT claimed_domain, 'claims', MIN(observed_at), MAX(observed_at)
-            FROM seller_observations WHERE seller_id = :id AND claimed_domain IS NOT NULL
-            GROUP BY claimed_domain
-            ORDER BY 3
-        """
-        return list(self.db.query(sql, {"id": seller_id}))
+    def merged_sellers(self, seller_id: int) -> list[dict]:
+        """The seller rows later found to be this seller and merged into it."""
+        sql = """SELECT id, source, name, merged_at, merge_reason FROM sellers
+                 WHERE merged_into = ? ORDER BY id"""
+        return list(self.db.query(sql, [seller_id]))
 
     def seller_listings(self, seller_id: int) -> list[dict]:
         """The seller's listings with their current judgement, riskiest first."""
@@ -101,26 +96,47 @@ class Subjects:
         """
         return [_decoded(row) for row in self.db.query(sql, [seller_id])]
 
-    def sellers_sharing_domains(self, seller_id: int) -> list[dict]:
-        """Other sellers, in any source, that operate or claim a domain this one does: the
-        seller's network as far as the stored data shows it."""
+    # -- networks ------------------------------------------------------------------------
+    def network_profile(self, network_id: int) -> dict | None:
+        """One network row with its sources and signals decoded (`merged_into` set when it
+        joined another)."""
+        row = self.db.execute(
+            "SELECT id, first_seen, last_seen, is_current, merged_into, seller_count, sources,"
+            " signals FROM networks WHERE id = ?",
+            [network_id],
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "first_seen", "last_seen", "is_current", "merged_into", "seller_count")
+        network = dict(zip(keys, row[:6], strict=True))
+        network["sources"] = json.loads(row[6] or "[]")
+        network["signals"] = json.loads(row[7] or "[]")
+        return network
+
+    def network_sellers(self, network_id: int) -> list[dict]:
+        """Every seller the network holds or held, with its membership, current verdict, risk,
+        listings and case: current members first, riskiest first."""
         sql = """
-            WITH mine AS (
-                SELECT domain AS d FROM seller_observations WHERE seller_id = :id
-                UNION SELECT claimed_domain FROM seller_observations WHERE seller_id = :id
-                UNION SELECT domain FROM sellers WHERE id = :id
-                UNION SELECT claimed_domain FROM sellers WHERE id = :id
-            )
-            SELECT s.id, s.name, s.source, s.domain, s.claimed_domain, f.verdict,
-                   f.score AS risk
-            FROM sellers s
+            SELECT s.id, s.name, s.source, s.profile_url, s.domain, s.claimed_domain,
+                   m.first_seen AS member_since, m.last_seen AS member_until, m.is_current,
+                   f.verdict, f.score AS risk, f.reasons,
+                   (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count,
+                   (SELECT json_group_array(DISTINCT a.value) FROM seller_aliases a
+                    WHERE a.seller_id = s.id AND a.kind IN ('website', 'shop_domain', 'myshopify')
+                   ) AS claimed_domains,
+                   c.id AS case_id, c.state
+            FROM network_members m
+            JOIN sellers s ON s.id = m.seller_id
             LEFT JOIN findings f
               ON f.subject_kind = 'seller' AND f.subject_id = s.id AND f.is_current = 1
-            WHERE s.id != :id AND (s.domain IN (SELECT d FROM mine WHERE d IS NOT NULL)
-                                   OR s.claimed_domain IN (SELECT d FROM mine WHERE d IS NOT NULL))
-            ORDER BY COALESCE(f.score, 0) DESC, s.id
+            LEFT JOIN cases c ON c.subject_kind = 'seller' AND c.subject_id = s.id
+            WHERE m.network_id = ?
+            ORDER BY m.is_current DESC, COALESCE(f.score, 0) DESC, s.id
         """
-        return list(self.db.query(sql, {"id": seller_id}))
+        rows = [_decoded(row) for row in self.db.query(sql, [network_id])]
+        for row in rows:
+            row["claimed_domains"] = json.loads(row["claimed_domains"] or "[]")
+        return rows
 
     def seller_verdicts(self) -> dict[int, str]:
         """{seller id: its current verdict}, for every judged seller."""
@@ -140,9 +156,13 @@ class Subjects:
             SELECT l.*, s.name AS seller_profile_name, s.profile_url AS seller_url,
                    f.verdict, f.score AS risk, f.flags, f.reasons, f.model, f.msrp,
                    f.msrp_currency, f.price_ratio, f.is_accessory,
-                   f.condition AS judged_condition, f.detected_at
+                   f.condition AS judged_condition, f.detected_at,
+                   sf.verdict AS seller_verdict, sf.score AS seller_risk, n.network_id
             FROM listings l
             LEFT JOIN sellers s ON s.id = l.seller_id {CURRENT_FINDING}
+            LEFT JOIN findings sf
+              ON sf.subject_kind = 'seller' AND sf.subject_id = l.seller_id AND sf.is_current = 1
+            LEFT JOIN network_members n ON n.seller_id = l.seller_id AND n.is_current = 1
             WHERE l.id = :id
         """
         rows = list(self.db.query(sql, {"kind": "listing", "id": listing_id}))

@@ -28,7 +28,7 @@ from reports.evidence.custody import render_custody
 from reports.evidence.layout import LAYOUTS, SIGNATURE, TIMESTAMP, Layout
 from reports.evidence.records import bundle_warc, payload_of
 from reports.evidence.seal import sign_digest, signer_info
-from reports.evidence.snapshot import render_snapshot
+from reports.evidence.snapshot import capture_banner, render_snapshot
 from reports.evidence.timestamp import Stamp, check_token
 
 BUNDLE_FORMAT = "grayhound-evidence-bundle/2"
@@ -236,15 +236,7 @@ def manifest_bytes(manifest: dict) -> bytes:
 # -- entries --------------------------------------------------------------------------------
 def _snapshot(capture: dict, warc: bytes, placed: dict) -> bytes:
     content_type, body = payload_of(capture, warc, placed)
-    banner = {
-        "URL": capture["url"],
-        "Captured (UTC)": capture["fetched_at"],
-        "HTTP status": str(capture["status"]),
-        "Payload SHA-256": capture["payload_sha256"],
-        "Capture": f"#{capture['id']} in crawl run {capture['crawl_run_id']}",
-        "Tool": f"captured by grayhound {__version__}",
-    }
-    return render_snapshot(body, content_type, banner)
+    return render_snapshot(body, content_type, capture_banner(capture))
 
 
 def _capture_entry(capture: dict, placed: dict, layout: Layout) -> dict:

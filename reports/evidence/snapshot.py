@@ -23,6 +23,7 @@ import nh3
 from markupsafe import escape
 from w3lib.encoding import html_to_unicode
 
+from grayhound import __version__
 from reports.evidence._snapshot_data import (
     CLEAN_CONTENT,
     GLOBAL_ATTRIBUTES,
@@ -42,6 +43,18 @@ BANNER_STYLE = (
 DATA_IMAGE = re.compile(r"^\s*data:image/(png|gif|jpe?g|webp|avif|bmp|x-icon);", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lxml refuses them in a tree
 KEPT_ROOT_ATTRIBUTES = ("lang", "dir", "class", "style")
+
+
+def capture_banner(capture: dict) -> dict[str, str]:
+    """The banner fields that say which stored capture a snapshot shows (a `captures` row)."""
+    return {
+        "URL": capture["url"],
+        "Captured (UTC)": capture["fetched_at"],
+        "HTTP status": str(capture["status"]),
+        "Payload SHA-256": capture["payload_sha256"],
+        "Capture": f"#{capture['id']} in crawl run {capture['crawl_run_id']}",
+        "Tool": f"captured by grayhound {__version__}",
+    }
 
 
 def render_snapshot(body: bytes, content_type: str | None, banner: dict[str, str]) -> bytes:

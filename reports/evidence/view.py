@@ -1,6 +1,6 @@
-"""One stored capture shown inert outside a bundle (`grayhound serve`'s listing page): its WARC
-record read from evidence_dir (a revisit's body from the original record) and passed through
-the same sanitiser as a bundle's `snapshots/`, under the same banner."""
+"""One stored capture outside a bundle (`grayhound serve`'s listing page): its WARC record read
+from evidence_dir (a revisit's body from the original record, `capture_payload`) and passed
+through the same sanitiser as a bundle's `snapshots/`, under the same banner."""
 
 from __future__ import annotations
 
@@ -8,27 +8,25 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from grayhound import __version__
 from grayhound.errors import GrayhoundError
-from reports.evidence.snapshot import render_snapshot
+from reports.evidence.snapshot import capture_banner, render_snapshot
 
 
 def capture_snapshot(evidence_dir: str | Path, capture: dict) -> bytes:
     """The inert HTML view of one `captures` row."""
+    content_type, body = capture_payload(evidence_dir, capture)
+    return render_snapshot(body, content_type, capture_banner(capture))
+
+
+def capture_payload(evidence_dir: str | Path, capture: dict) -> tuple[str | None, bytes]:
+    """(Content-Type, decoded payload) of one `captures` row as stored in evidence_dir; a
+    revisit's body is its original's."""
     root = Path(evidence_dir)
     headers, body = _record(root, capture["warc_file"], capture["offset"])
     if capture["record_type"] == "revisit" and capture["original_warc_file"]:
         _, body = _record(root, capture["original_warc_file"], capture["original_offset"])
     content_type = headers.get_header("Content-Type") if headers else capture["content_type"]
-    banner = {
-        "URL": capture["url"],
-        "Captured (UTC)": capture["fetched_at"],
-        "HTTP status": str(capture["status"]),
-        "Payload SHA-256": capture["payload_sha256"],
-        "Capture": f"#{capture['id']} in crawl run {capture['crawl_run_id']}",
-        "Tool": f"captured by grayhound {__version__}",
-    }
-    return render_snapshot(body, content_type, banner)
+    return content_type, body
 
 
 def _record(root: Path, warc_file: str, offset: int):

@@ -40,16 +40,21 @@ class ReadOnlyDatabase(Database):
         return super().connect(write=False)
 
 
-def build_datasette(config: Config, *, sign_in_link: bool | None = None) -> Datasette:
+def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing=None) -> Datasette:
     """A Datasette serving `config`'s store with grayhound's plugin.
 
     `sign_in_link`: make a one-time link that signs in whoever started the server (default:
-    when [serve.users] names nobody, so someone can always decide)."""
+    when [serve.users] names nobody, so someone can always decide). `sealing`: how exported
+    bundles are signed and timestamped ([evidence], as `grayhound evidence export` reads it)."""
     if not pm.is_registered(hooks):
         pm.register(hooks, name="grayhound")
     serve = config.serve
     context = ServeContext(
-        config=config, users=dict(serve.users), anonymous=serve.anonymous, local_user=reviewer()
+        config=config,
+        users=dict(serve.users),
+        anonymous=serve.anonymous,
+        local_user=reviewer(),
+        sealing=sealing,
     )
     if sign_in_link if sign_in_link is not None else not serve.users:
         context.sign_in_token = secrets.token_urlsafe(32)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from datasette.utils.asgi import Response
 
-from reports.serve.context import DERIVED, ServeContext, context_of
+from reports.serve.context import DATABASE, DERIVED, ServeContext, context_of
 
 ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 600_000  # OWASP's 2023 figure for PBKDF2-HMAC-SHA256
@@ -43,6 +43,13 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
     expected = hash_password(password, salt=salt, iterations=rounds)
     return secrets.compare_digest(expected.encode(), password_hash.encode())
+
+
+async def ensure_read(request, datasette) -> None:
+    """Raise Forbidden unless the config lets this visitor read (see `metadata.metadata`)."""
+    await datasette.ensure_permissions(
+        request.actor, [("view-database", DATABASE), "view-instance"]
+    )
 
 
 def may_write(context: ServeContext, actor: dict | None) -> bool:

@@ -28,7 +28,9 @@ class ServeContext:
     sign_in_token: str | None = None  # the link's secret, until it is used once
     stamps: dict[str, tuple] = field(default_factory=dict)  # derived table -> change stamp
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    render_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one browser at a time
     price_report: Any = None  # the PriceReport the competitors table was last built from
+    sealing: Any = None  # reports.evidence.bundle.Sealing: how exports are signed/timestamped
 
     @property
     def exports_dir(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections import Counter
 
 import sqlite_utils
 
@@ -24,10 +25,11 @@ PRICE_CURRENCY = "USD"  # competitor prices are also shown in one currency, to c
 
 QUEUE_COLUMNS = {  # in reading order: what a reviewer scans first comes first
     "case_id": int, "subject": str, "risk": float, "verdict": str, "why": str,
-    "price_text": str, "seller": str, "seller_verdict": str, "flags": str, "brand": str,
-    "state": str, "group": str, "changes": str, "kind": str, "source": str, "model": str,
-    "severity": str, "first_seen": str, "last_seen": str, "case_updated_at": str, "url": str,
-    "subject_id": int, "seller_id": int, "reasons": str,
+    "price_text": str, "seller": str, "seller_verdict": str, "network_id": int,
+    "flagged_listings": int, "flags": str, "brand": str, "state": str, "group": str,
+    "changes": str, "kind": str, "source": str, "model": str, "severity": str,
+    "first_seen": str, "last_seen": str, "case_updated_at": str, "url": str, "subject_id": int,
+    "seller_id": int, "reasons": str,
 }  # fmt: skip
 HEALTH_COLUMNS = {
     "run_id": int, "started_at": str, "finished_at": str, "status": str, "source": str,
@@ -45,8 +47,10 @@ COMPETITOR_COLUMNS = {
 
 def queue_rows(store, context) -> list[dict]:
     """One row per flagged subject with its case, grouped as the digest groups them against
-    what the latest digest showed. Opens missing cases and reopens dismissed ones whose
-    evidence moved first, exactly as `grayhound review list` does."""
+    what the latest digest showed; every row names its seller, that seller's own verdict and
+    network, and a seller's row how many of its listings are flagged (as the digest's seller
+    cards). Opens missing cases and reopens dismissed ones whose evidence moved first,
+    exactly as `grayhound review list` does."""
     now = utc_now()
     rows = flagged_rows(store)
     subjects = {(row["subject_kind"], row["subject_id"]): row for row in rows}
@@ -55,6 +59,10 @@ def queue_rows(store, context) -> list[dict]:
     inputs = DigestInputs(now=now, reference=now, rows=rows, cases=cases)
     inputs.shown = store.shown_evidence(now)
     seller_of, verdicts = store.listing_sellers(), store.seller_verdicts()
+    networks = store.network_ids()
+    flagged = Counter(
+        seller_of.get(row["subject_id"]) for row in rows if row["subject_kind"] == "listing"
+    )
     out = []
     for row in rows:
         case = cases[row["subject_kind"], row["subject_id"]]
@@ -80,6 +88,8 @@ def queue_rows(store, context) -> list[dict]:
                 "seller": item["seller"],
                 "seller_id": seller_id,
                 "seller_verdict": verdicts.get(seller_id),
+                "network_id": networks.get(seller_id),
+                "flagged_listings": flagged.get(seller_id, 0) if is_seller else None,
                 "price_text": item["price_text"],
                 "model": item["model"],
                 "changes": "; ".join(item["changes"]) or None,

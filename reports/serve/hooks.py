@@ -9,10 +9,10 @@ import json
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from reports.serve import actions, auth, pages
-from reports.serve.context import DERIVED, context_of
+from reports.serve import actions, auth, pageimages, pages, shown
+from reports.serve.context import DATABASE, DERIVED, context_of
 
 # Every page grayhound serves (Datasette's included): scripts and styles only from this
 # server, images only from it or inline, nothing framed but its own inert captures, and no
@@ -28,6 +28,7 @@ SECURITY_HEADERS = {
     b"referrer-policy": b"no-referrer",  # a reviewer's click must not tell a seller where from
 }
 BADGES = {"verdict": "gh-verdict", "seller_verdict": "gh-verdict", "state": "gh-state"}
+TEXT_COLUMNS = ("why", "changes")  # crawled text quoted in sentences
 PERCENT_COLUMNS = {"msrp_position": True, "margin": True}  # column -> signed
 PERCENT_COLUMNS |= dict.fromkeys(("price_share", "seller_share", "title_share"), False)
 
@@ -40,12 +41,19 @@ def register_routes(datasette):
         (r"^/-/login$", auth.login),
         (r"^/-/grayhound/sign-in$", auth.sign_in_link),
         (r"^/-/grayhound/seller/(?P<id>[0-9]+)(\.(?P<format>json))?$", pages.seller_page),
+        (r"^/-/grayhound/network/(?P<id>[0-9]+)(\.(?P<format>json))?$", pages.network_page),
         (r"^/-/grayhound/listing/(?P<id>[0-9]+)(\.(?P<format>json))?$", pages.listing_page),
         (r"^/-/grayhound/capture/(?P<id>[0-9]+)$", pages.capture_page),
         (r"^/-/grayhound/prices(\.(?P<format>json))?$", pages.prices_page),
         (r"^/-/grayhound/review$", actions.review),
         (r"^/-/grayhound/export$", actions.export),
+        (r"^/-/grayhound/render$", actions.render_image),
         (r"^/-/grayhound/bundles/(?P<name>[^/]+)$", actions.bundle),
+        (
+            r"^/-/grayhound/bundle-image/(?P<name>[^/]+)/(?P<image>capture-[0-9]{8}\.png)$",
+            pageimages.bundle_image_file,
+        ),
+        (r"^/-/grayhound/rendered/(?P<name>[^/]+)$", pageimages.rendered_image_file),
     ]
 
 
@@ -94,6 +102,13 @@ def asgi_wrapper(datasette):
 
 
 @hookimpl
+def prepare_jinja2_environment(env, datasette):
+    """Filters for crawled text in grayhound's templates: `shown`, `plain`, `outside_link`."""
+    if context_of(datasette) is not None:
+        shown.install(env)
+
+
+@hookimpl
 def extra_css_urls(datasette):
     if context_of(datasette) is not None:
         return ["/-/grayhound-static/grayhound.css"]
@@ -109,11 +124,32 @@ def menu_links(datasette, actor):
 
 
 @hookimpl
-def extra_template_vars(datasette, request):
+def extra_template_vars(datasette, request, database, table):
     context = context_of(datasette)
     if context is None:
         return {}
     actor = request.actor if request else None
+    if database == DERIVED and table == "queue" and request is not None:
+        return _queue_vars(datasette, request, _page_vars(context, actor))
+    return _page_vars(context, actor)
+
+
+def _queue_vars(datasette, request, shown_vars: dict):
+    """The queue filtered to one seller's cases names that seller above the table."""
+    wanted = request.args.get("seller_id") or ""
+    if not wanted.isdigit():
+        return shown_vars
+
+    async def with_seller() -> dict:
+        from reports.serve.context import read
+
+        seller = await read(datasette, lambda store: store.seller_profile(int(wanted)))
+        return {**shown_vars, "grayhound_queue_seller": seller}
+
+    return with_seller
+
+
+def _page_vars(context, actor) -> dict:
     return {
         "grayhound_signed_in": auth.may_write(context, actor),
         # a visitor who may read nothing is shown no links that lead back to signing in
@@ -132,7 +168,11 @@ def extra_template_vars(datasette, request):
 def render_cell(row, value, column, table, database, datasette):
     """In the derived tables, the subject, seller and model link to grayhound's pages, flags
     read as words, and a crawled URL is a plain outside link that says nothing about us."""
-    if context_of(datasette) is None or database != DERIVED or value is None:
+    if context_of(datasette) is None or value is None:
+        return None
+    if database == DATABASE:
+        return _raw_cell(value)
+    if database != DERIVED:
         return None
     if table == "queue":
         return _queue_cell(row, column, value)
@@ -147,7 +187,17 @@ def _queue_cell(row, column: str, value):
     if column == "subject":
         return _link(f"/-/grayhound/{row['kind']}/{row['subject_id']}", value)
     if column == "seller" and row["seller_id"] is not None:
-        return _link(f"/-/grayhound/seller/{row['seller_id']}", value)
+        seller_id = row["seller_id"]
+        return _link(f"/-/grayhound/seller/{seller_id}", value) + Markup(
+            ' <a class="gh-filter" href="/{}/queue?seller_id={}" title="only this seller\'s'
+            ' cases">its cases</a>'
+        ).format(DERIVED, seller_id)
+    if column == "network_id":
+        return _link(f"/-/grayhound/network/{value}", f"#{value}")
+    if column in TEXT_COLUMNS:
+        return shown.shown(value)
+    if column == "reasons":  # all of them, folded: `why` already gives the strongest
+        return _folded_reasons(value)
     if column in BADGES:
         return Markup('<span class="{} {}-{}">{}</span>').format(
             BADGES[column], BADGES[column], value, value
@@ -156,8 +206,17 @@ def _queue_cell(row, column: str, value):
         flags = json.loads(value or "[]")
         return Markup(" ").join(Markup('<span class="gh-flag">{}</span>').format(f) for f in flags)
     if column == "url":
-        return _outside_link(value)
+        return shown.outside_link(value)
     return None
+
+
+def _folded_reasons(value: str) -> Markup:
+    reasons = json.loads(value or "[]")
+    items = Markup("").join(Markup("<li>{}</li>").format(shown.shown(r)) for r in reasons)
+    summary = f"{len(reasons)} reason{'' if len(reasons) == 1 else 's'}"
+    return Markup('<details class="gh-folded"><summary>{}</summary><ul>{}</ul></details>').format(
+        summary, items
+    )
 
 
 def _competitor_cell(row, column: str, value):
@@ -167,8 +226,10 @@ def _competitor_cell(row, column: str, value):
         return Markup('<a href="/-/grayhound/prices?model={}">{}</a>').format(
             _query_value(value), value
         )
+    if column in ("seller", "title"):
+        return shown.shown(value)
     if column == "url":
-        return _outside_link(value)
+        return shown.outside_link(value)
     if column in PERCENT_COLUMNS:
         return _percent(value, PERCENT_COLUMNS[column])
     if column in ("price", "price_usd"):
@@ -181,18 +242,19 @@ def _percent(value: float, signed: bool) -> str:
     return (f"{value * 100:+.1f} %" if signed else f"{value * 100:.1f} %").replace("-", "−")
 
 
+def _raw_cell(value):
+    """A stored table's cell: a crawled URL links apart (through `safe_href`), text holding
+    invisible or control characters shows them; the rest as Datasette shows it."""
+    if not isinstance(value, str):
+        return None
+    if value.strip().lower().startswith(("http://", "https://")) and " " not in value.strip():
+        return shown.outside_link(value)
+    return shown.shown(value) if shown.has_marked(value) else None
+
+
 def _link(href: str, text) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(href, text)
-
-
-def _outside_link(url: str):
-    """An http(s) URL a seller wrote: a link that opens apart, sends no referrer, follows
-    nothing else; any other scheme stays text."""
-    if not str(url).lower().startswith(("http://", "https://")):
-        return escape(url)
-    return Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>').format(
-        url, url
-    )
+    """A link to one of grayhound's own pages, its text (crawled) shown as `shown` shows it."""
+    return Markup('<a href="{}">{}</a>').format(href, shown.shown(text))
 
 
 def _query_value(text: str) -> str:

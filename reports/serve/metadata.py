@@ -10,7 +10,8 @@ QUEUE = {
     "description": (
         "One row per flagged listing or seller, riskiest first. Group: new (never in a digest), "
         "changed (differs from what the last digest showed), still_open, or closed (dismissed "
-        "or resolved). Open a subject to decide about it."
+        "or resolved). Open a subject to decide about it; 'its cases' beside a seller shows "
+        "that seller's cases only."
     ),
     "sort_desc": "risk",
     "size": 50,
@@ -26,7 +27,9 @@ QUEUE = {
     "columns": {
         "risk": "0–1: how strongly the evidence points at a problem",
         "why": "the strongest reason; the subject's page gives them all",
-        "seller_verdict": "the current verdict on the seller this listing names",
+        "seller_verdict": "the seller's own current verdict (impersonation, suspicious, "
+        "unauthorized, authorized, clean): a seller row's, or that of the seller a listing names",
+        "network_id": "the seller network the seller belongs to, across sources",
     },
 }
 CRAWL_HEALTH = {

@@ -1,8 +1,6 @@
-"""grayhound's own pages in the triage UI: a seller, a listing, a stored capture (inert) and
-competitor pricing per model. Each page is also JSON (`.json`), for scripts.
-
-Page data is gathered by `seller_view` / `listing_view` from the store (`Store.seller_profile`
-and its neighbours in `grayhound/store/subjects.py`) on Datasette's read-only connection."""
+"""grayhound's own pages in the triage UI: a seller, a seller network, a listing, a stored
+capture (inert) and competitor pricing per model. Each page is also JSON (`.json`), for
+scripts. What each shows is gathered by `reports.serve.views`."""
 
 from __future__ import annotations
 
@@ -13,9 +11,9 @@ from datasette.utils.asgi import NotFound, Response
 
 from grayhound.errors import GrayhoundError
 from grayhound.triage import STATES
-from reports.digest.build import price_text
-from reports.serve.auth import may_write
-from reports.serve.context import DATABASE, context_of, read
+from reports.serve.auth import ensure_read, may_write
+from reports.serve.context import context_of, read
+from reports.serve.views import listing_view, network_view, seller_view
 
 # The stored page is shown in a sandboxed frame and carries this policy itself, so even opened
 # on its own it can run nothing, load nothing from outside, and submit nowhere.
@@ -25,75 +23,55 @@ CAPTURE_CSP = (
 )
 
 
-async def ensure_read(request, datasette) -> None:
-    """Raise Forbidden unless the config lets this visitor read (see `metadata.metadata`)."""
-    await datasette.ensure_permissions(
-        request.actor, [("view-database", DATABASE), "view-instance"]
-    )
-
-
-def seller_view(store, seller_id: int) -> dict | None:
-    seller = store.seller_profile(seller_id)
-    if seller is None:
-        return None
-    case = store.case_of("seller", seller_id)
-    return {
-        "seller": seller,
-        "aliases": store.seller_names_seen(seller_id),
-        "domains": store.seller_domains_seen(seller_id),
-        "listings": [_priced(row) for row in store.seller_listings(seller_id)],
-        "network": store.sellers_sharing_domains(seller_id),
-        "case": case,
-        "review_log": store.review_log(case["id"]) if case else [],
-        "listing_cases": store.listing_cases(seller_id),
-        "finding_history": store.finding_history("seller", seller_id),
-        "captures": store.captures_of("seller", seller_id),
-    }
-
-
-def listing_view(store, listing_id: int) -> dict | None:
-    listing = store.listing_profile(listing_id)
-    if listing is None:
-        return None
-    case = store.case_of("listing", listing_id)
-    return {
-        "listing": _priced(listing),
-        "observations": list(store.observations(listing_id)),
-        "captures": store.captures_of("listing", listing_id),
-        "case": case,
-        "review_log": store.review_log(case["id"]) if case else [],
-        "finding_history": store.finding_history("listing", listing_id),
-    }
-
-
 async def seller_page(request, datasette):
-    await ensure_read(request, datasette)
     seller_id = int(request.url_vars["id"])
-    data = await read(datasette, partial(seller_view, seller_id=seller_id))
+    data = await _view(request, datasette, partial(seller_view, seller_id=seller_id))
     if data is None:
         raise NotFound(f"No seller {seller_id}")
+    if "moved_to" in data:  # merged into an older seller: its id leads there
+        return _moved(request, "seller", data["moved_to"])
     if request.url_vars.get("format") == "json":
         return Response.json(data, default=str)
     return await _render(request, datasette, "grayhound_seller.html", data, ("seller", seller_id))
 
 
-async def listing_page(request, datasette):
-    from reports.serve.charts import price_history_svg
-
-    await ensure_read(request, datasette)
-    listing_id = int(request.url_vars["id"])
-    data = await read(datasette, partial(listing_view, listing_id=listing_id))
+async def network_page(request, datasette):
+    network_id = int(request.url_vars["id"])
+    data = await _view(request, datasette, partial(network_view, network_id=network_id))
     if data is None:
-        raise NotFound(f"No listing {listing_id}")
+        raise NotFound(f"No seller network {network_id}")
+    if "moved_to" in data:  # joined an older network
+        return _moved(request, "network", data["moved_to"])
     if request.url_vars.get("format") == "json":
         return Response.json(data, default=str)
-    listing, pricing = data["listing"], context_of(datasette).config.pricing
+    page = ("network", network_id)
+    return await _render(request, datasette, "grayhound_network.html", data, page)
+
+
+async def listing_page(request, datasette):
+    from reports.serve.charts import price_history_svg
+    from reports.serve.pageimages import listing_image
+
+    listing_id = int(request.url_vars["id"])
+    data = await _view(request, datasette, partial(listing_view, listing_id=listing_id))
+    if data is None:
+        raise NotFound(f"No listing {listing_id}")
+    listing, context = data["listing"], context_of(datasette)
+    subjects = [("listing", listing_id)]
+    subjects += [
+        (kind, listing[f"{kind}_id"]) for kind in ("seller", "network") if listing[f"{kind}_id"]
+    ]
+    data["page_image"] = await asyncio.to_thread(
+        listing_image, context.exports_dir, subjects, data["captures"]
+    )
+    if request.url_vars.get("format") == "json":
+        return Response.json(data, default=str)
     data["chart"] = await asyncio.to_thread(
         price_history_svg,
         data["observations"],
         listing.get("msrp"),
         listing.get("msrp_currency"),
-        pricing,
+        context.config.pricing,
     )
     return await _render(
         request, datasette, "grayhound_listing.html", data, ("listing", listing_id)
@@ -177,6 +155,11 @@ async def _render(request, datasette, template: str, data: dict, subject) -> Res
     return Response.html(html)
 
 
-def _priced(row: dict) -> dict:
-    """The row with "$449.00 — 45 % of MSRP $999.00", as the digest says it."""
-    return {**row, "price_text": price_text(row)}
+async def _view(request, datasette, gather):
+    await ensure_read(request, datasette)
+    return await read(datasette, gather)
+
+
+def _moved(request, kind: str, to: int) -> Response:
+    suffix = ".json" if request.url_vars.get("format") == "json" else ""
+    return Response.redirect(f"/-/grayhound/{kind}/{to}{suffix}")

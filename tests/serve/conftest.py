@@ -59,11 +59,44 @@ OFFERS = [
     ("/item/4.html", "Xiaomi 14 Pro 256GB", "949.00", "Xiaomi Official Store"),
 ]
 ORIGIN = "http://127.0.0.1:8301"
+SHOP_ORIGIN = "http://127.0.0.1:8302"
+# A seller network across two sources: three sellers share a phone number (written two ways)
+# and two of them an address. One impersonates Xiaomi under two names; one is hostile through
+# and through (its name hides characters, its alias carries markup, its profile URL is a
+# script); the address, a tie signal, carries markup too.
+PHONE = "+44 20 7946 0321"
+HOSTILE_ADDRESS = '<img src=x onerror="window.__pwned = 8">12 Market Street, London'
+HOSTILE_SELLER = "Xiao\u200bmi \u202eselaD\u202c Hub"
+HOSTILE_ALIAS = "<script>window.__pwned = 5</script>Mi Deals"
+HOSTILE_URL = "javascript:window.__pwned = 6"
+IMPERSONATOR = "Redmi Official Outlet"
+NETWORK_SELLERS = [  # (source, path, title, price, seller name, its identifiers)
+    ("bazaar", "/item/5.html", "Xiaomi 14 Pro 256GB Black", "419.00", IMPERSONATOR, (
+        ("profile", ORIGIN + "/seller/redmi-official-outlet.html", "profile page URL"),
+        ("name", "Redmi Outlet", "listing text seller name"),
+        ("website", "redmi-official.shop", "profile text (website)"),
+        ("phone", PHONE, "profile json-ld telephone"),
+        ("address", HOSTILE_ADDRESS, "profile json-ld address"),
+    )),
+    ("shopfront", "/products/galaxy-s24", "Samsung Galaxy S24 128GB", "759.00",
+     "Phone Deals Direct", (
+        ("site", "127.0.0.1:8302", "crawled storefront"),
+        ("phone", "020 7946 0321", "profile text phone"),
+        ("address", HOSTILE_ADDRESS, "profile text address"),
+    )),
+    ("bazaar", "/item/6.html", "Xiaomi 14 Pro 512GB", "899.00", HOSTILE_SELLER, (
+        ("name", HOSTILE_ALIAS, "listing json-ld seller name"),
+        ("profile", HOSTILE_URL, "listing text seller URL"),
+        ("phone", PHONE, "profile text phone"),
+    )),
+]  # fmt: skip
 
 
-def offer_page(path: str, title: str, price: str, seller: str) -> Page:
+def offer_page(
+    path: str, title: str, price: str, seller: str, identifiers=(), origin: str = ORIGIN
+) -> Page:
     """A product page whose markup carries the title raw, scripts and an event handler."""
-    url = ORIGIN + path
+    url = origin + path
     offer = {"@type": "Offer", "price": price, "priceCurrency": "USD"}
     ld = json.dumps({"@type": "Product", "name": title, "offers": offer}).replace("</", "<\\/")
     body = (
@@ -86,8 +119,19 @@ def offer_page(path: str, title: str, price: str, seller: str) -> Page:
             condition="new",
             seller=seller,
         ),
-        seller=Seller(name=seller),
+        seller=Seller(name=seller, identifiers=tuple(identifiers)),
     )
+
+
+def add_network(config) -> None:
+    """Crawl NETWORK_SELLERS' pages (one simulated run per source); detect afterwards."""
+    by_source: dict[str, list[Page]] = {}
+    for source, path, title, price, seller, identifiers in NETWORK_SELLERS:
+        origin = SHOP_ORIGIN if source == "shopfront" else ORIGIN
+        page = offer_page(path, title, price, seller, identifiers, origin)
+        by_source.setdefault(source, []).append(page)
+    for source, pages in by_source.items():
+        simulate_run(config, pages, source)
 
 
 def write_config(directory: Path, anonymous: str = "none") -> Path:
@@ -104,6 +148,7 @@ def build_store(config) -> None:
     from grayhound.detection import detect_findings
 
     simulate_run(config, [offer_page(*offer) for offer in OFFERS])
+    add_network(config)
     detect_findings(config)
 
 

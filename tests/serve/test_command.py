@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,49 @@ def test_the_demo_ends_with_the_serve_command(tmp_path, capsys, monkeypatch):
     assert calls, "the demo ran"
     config = tmp_path / "demo" / "grayhound.toml"
     assert f"grayhound serve --config {config}" in out
+
+
+def test_serve_seals_exports_as_the_evidence_section_says(
+    tmp_path, served_store, monkeypatch, capsys
+):
+    """[evidence] signing_key reaches the bundles exported from the browser; a key that cannot
+    be read stops the server before it starts, in one line."""
+    import reports.serve.app
+    from reports.evidence.seal import generate_keypair
+    from reports.evidence.verify import verify_bundle
+    from tests.serve.conftest import Client
+
+    config_path, config = served_store
+    private, _, fingerprint = generate_keypair(tmp_path / "keys" / "grayhound")
+    storage = config_path.read_text().replace('"grayhound.db"', f'"{config.storage.database}"')
+    storage = storage.replace('"evidence"', f'"{config.storage.evidence_dir}"')
+    sealed = tmp_path / "grayhound.toml"
+    sealed.write_text(f'[evidence]\nsigning_key = "{private}"\n\n{storage}')
+    built, build = [], reports.serve.app.build_datasette
+    monkeypatch.setattr(reports.serve.app, "build_datasette", lambda *a, **k: built.append(
+        build(*a, **k)) or built[-1])  # fmt: skip
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)  # started, not served
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    assert main(["--config", str(sealed), "serve", "--port", port]) == 0
+    client = Client(built[0])
+    try:
+        client.sign_in()
+        token = client.csrftoken("/-/grayhound/listing/1")
+        response = client.post(
+            "/-/grayhound/export", {"kind": "listing", "subject_id": "1", "csrftoken": token}
+        )
+        bundle = tmp_path / "bundle.zip"
+        bundle.write_bytes(client.get(response.headers["location"]).content)
+    finally:
+        client.close()
+    result = verify_bundle(bundle)
+    assert result.ok, result.problems
+    assert "seal/signature.json" in zipfile.ZipFile(bundle).namelist()
+    assert any(fingerprint in note for note in result.notes), result.notes
+    capsys.readouterr()
+    sealed.write_text(sealed.read_text().replace(str(private), str(tmp_path / "no-such-key")))
+    assert main(["--config", str(sealed), "serve", "--port", port]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no-such-key" in err
