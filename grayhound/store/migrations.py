@@ -26,6 +26,7 @@ MIGRATIONS: list[Migration] = [
     ("0008_issue13_seller_networks", networks.create_schema),
     ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
     ("0008_issue21_model_reason", findings.add_model_reason),
+    ("0009_issue17_listings_per_source", crawlschema.key_listings_by_source),
 ]
 
 

@@ -15,6 +15,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from grayhound.text import terminal_text  # noqa: E402
 from reports.currency import format_money  # noqa: E402
 from reports.pricing.build import ModelPricing  # noqa: E402
 
@@ -100,8 +101,10 @@ def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
 
 
 def _label(seller: str, source: str, is_current: bool) -> str:
-    name = seller if len(seller) <= LABEL_CHARS else seller[: LABEL_CHARS - 1] + "…"
-    return f"{name} ({source})" + ("" if is_current else " — listing gone")
+    """A legend entry: page text with its escape sequences and controls removed (matplotlib
+    would warn about each missing glyph on stderr) and its invisible characters shown."""
+    name = terminal_text(seller, LABEL_CHARS)
+    return f"{name} ({terminal_text(source)})" + ("" if is_current else " — listing gone")
 
 
 def _reference_lines(axes, model: ModelPricing, currency: str) -> None:
