@@ -43,9 +43,7 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
         _reference_lines(axes, model, currency)
         _widen_single_day(axes, series)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
-        locator = AutoDateLocator(maxticks=8)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # hours when runs share a day
+        date_axis(axes, maxticks=8)
         axes.set_ylabel(f"cheapest price per seller, {currency}")
         axes.margins(y=0.12)
         axes.grid(axis="y", alpha=0.3)
@@ -54,6 +52,15 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def date_axis(axes, maxticks: int) -> None:
+    """Dates on the x axis, hours when the runs share a day. minticks=2: with the default 5,
+    a span of a few hours asks for minute ticks no interval fits, and matplotlib warns on the
+    console ("AutoDateLocator was unable to pick an appropriate interval") for every chart."""
+    locator = AutoDateLocator(minticks=2, maxticks=maxticks)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]]]:
