@@ -18,11 +18,15 @@ def subdomain_signals(host: str, subdomain: str, label: str, book: BrandBook) ->
     if not subdomain:
         return []
     labels = subdomain.split(".")
+    # reasons name the whole registrable domain ('sung.com'), never its bare label ('sung'),
+    # which reads as a cut brand name
+    label = _registrable(host, subdomain, label)
     path_like = _path_like(host, labels, label, book) or _split_by_dots(host, labels, label, book)
     if path_like:
         return [path_like]
     suffix_cheap = host.rsplit(".", 1)[-1] in RETAIL_SUFFIXES
-    generic = book.terms.segment(compact(label)[0], True) is not None or len(label) <= 3
+    name = label.split(".", 1)[0]
+    generic = book.terms.segment(compact(name)[0], True) is not None or len(name) <= 3
     for sub in labels:
         if sub in NEUTRAL_SUBDOMAINS:
             continue
@@ -50,7 +54,7 @@ def _split_by_dots(host: str, labels: list[str], label: str, book: BrandBook) ->
     for take in (1, 2):
         if len(labels) < take:
             break
-        pieces = [*labels[-take:], label]
+        pieces = [*labels[-take:], label.split(".", 1)[0]]
         joined = compact(fold(decode_label("".join(pieces))).text)[0]
         term = book.terms.by_text.get(joined)
         if term and term.strong:
@@ -74,7 +78,7 @@ def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Sig
         term = term if term and term.strong else None
         if not brand and not term:
             continue
-        following = chain[i + 1]
+        following = chain[i + 1].split(".", 1)[0]
         if following in ("com", "net", "org", "co") or len(following) == 2:
             reason = (
                 f"'{host}' starts with '{sub}.{following}' so it reads as the brand's site, but "
@@ -83,3 +87,9 @@ def _path_like(host: str, labels: list[str], label: str, book: BrandBook) -> Sig
             owner = brand or term.brand
             return Signal(W_SUB_IMPERSONATION, "impersonation", reason, owner, "impersonation")
     return None
+
+
+def _registrable(host: str, subdomain: str, label: str) -> str:
+    """The registrable domain the subdomain sits on ('sung.com' of 'sam.sung.com')."""
+    rest = host[len(subdomain) + 1 :] if host.startswith(subdomain + ".") else ""
+    return rest if rest.startswith(label + ".") else label

@@ -44,7 +44,9 @@ FLAGS = (
 class Offer:
     """One seller's offer on a page that shows several: a marketplace's buy box and its "other
     sellers", an AggregateOffer's offers, a comparison site's shop list. `source` names the
-    layer it was read from; `buy_box` marks the offer the page itself presents as its own."""
+    layer it was read from; `buy_box` marks the offer the page itself presents as its own (its
+    `seller` is None when the page names none: the site's own offer). `currency_source` says
+    what decided this offer's currency, as `Listing.currency_source` does."""
 
     seller: str | None
     price: str | None
@@ -54,6 +56,7 @@ class Offer:
     availability: str | None = None
     source: str = ""
     buy_box: bool = False
+    currency_source: str | None = None
 
 
 @dataclass(frozen=True)

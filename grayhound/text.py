@@ -5,6 +5,8 @@ safe to show: on a terminal, in a report, in the store.
   `ESC[2J`, OSC such as window titles `ESC]0;…BEL` and hyperlinks `ESC]8;;…ESC\\`, DCS/APC/PM,
   their 8-bit C1 forms), then every remaining control character; tabs and newlines become
   spaces. Cutting to a width happens after, so a cut can never leave a sequence open.
+- `plain_text`: the same without a width: what a report (Markdown, an email's text, HTML)
+  shows of crawled text.
 - `show_invisible`: bidi controls and invisible characters (right-to-left override, zero-width
   space, BOM…) written as `⟨U+202E⟩`, so "Xiao⟨U+200B⟩mi Store" cannot pass for "Xiaomi Store"
   and a right-to-left override cannot reverse the rest of a line.
@@ -44,16 +46,23 @@ def terminal_text(value: object, width: int | None = None, *, lines: bool = Fals
     """`value` as one line safe to print: no escape sequence, no control character, invisible
     characters shown, cut to `width` characters (with "…") when given. With `lines`, newlines
     and tabs are kept (a whole report, a CSV written to a terminal)."""
+    text = plain_text(value, lines=lines)
+    if width is not None and len(text) > width:
+        text = text[: max(width - 1, 0)] + ELLIPSIS
+    return text
+
+
+def plain_text(value: object, *, lines: bool = False) -> str:
+    """`value` as text any reader may be shown (a terminal, a Markdown digest, an email, an
+    HTML page): escape sequences removed whole, then every control character; tabs and
+    newlines become single spaces unless `lines`; invisible characters shown as ⟨U+XXXX⟩."""
     text = "" if value is None else str(value)
     text = _SEQUENCES.sub("", text)
     if lines:
         text = _LINE_CONTROLS.sub("", text.replace("\r\n", "\n"))
     else:
         text = " ".join(_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", text)).split())
-    text = show_invisible(text)
-    if width is not None and len(text) > width:
-        text = text[: max(width - 1, 0)] + ELLIPSIS
-    return text
+    return show_invisible(text)
 
 
 def show_invisible(text: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -53,10 +53,13 @@ class Page:
         return found
 
     def absolute(self, href: str | None) -> str | None:
-        if not href or not href.strip() or href.strip().startswith(("javascript:", "#")):
+        """The link's absolute http(s) URL; None for a fragment, or a `JavaScript:`, `data:`,
+        `mailto:` or any other scheme's link (never stored or followed as a link)."""
+        if not href or not href.strip() or href.strip().startswith("#"):
             return None
         try:
-            return urljoin(self.base_url, href.strip())
+            url = urljoin(self.base_url, href.strip())
+            return url if urlsplit(url).scheme.lower() in ("http", "https") else None
         except ValueError:
             return None
 

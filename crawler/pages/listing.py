@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from crawler.pages.document import Page, load_page, visible_text
 from crawler.pages.jsonld import index_by_id, jsonld_nodes
 from crawler.pages.meta import meta_fields
 from crawler.pages.money import amount_in, format_price, parse_amount, resolve_currency
-from crawler.pages.offers import read_offers
+from crawler.pages.offers import offer_rows, read_offers, structured_offers
 from crawler.pages.recognition import Evidence, Recognition, recognize
 from crawler.pages.schema import SchemaRead, microdata_nodes, read_nodes
 from crawler.pages.script_state import script_state_fields
@@ -114,28 +115,33 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
     offer = jsonld.has_offer or microdata.has_offer
     text = guarded(page, "text", _read_text, page, layout, meta.get("site_name"), layers, offer)
     text = text or {}
-    layers.append(("text", text))
-    values, sources = _merge(layers)
-    _prefer_shown_title(values, sources, layout, text)
-    if values.get("price") is None and meta.get("is_product"):
-        _price_from_title(values, sources, page, meta)
-    _resolve_currency(values, sources, layers, default_currency, page)
-    guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
-    _fill_condition(values, sources)
-    _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
-    identifiers = guarded(
-        page, "seller", seller_identifiers, values, sources, jsonld, microdata, page
-    )
+    settle = (page, layout, layers, meta, jsonld, microdata, default_currency)
+    problems_before = len(page.problems)
+    values, sources, identifiers = _settle(*settle, text)
     evidence = Evidence(
         page, layout, jsonld, microdata, meta, bool(chosen.get("price")),
         bool(state.get("price")), text, hint or values.get("title"), jsonld.nodes,
     )  # fmt: skip
     recognition = guarded(page, "recognition", recognize, evidence) or UNRECOGNIZED
-    values["is_product"], sources["is_product"] = recognition.is_product, recognition.signal
     offers: tuple[Offer, ...] = ()
+    rows = []
+    if recognition.is_product and not structured_offers(page, jsonld, microdata):
+        rows = guarded(page, "offers", offer_rows, layout) or []
+    if rows:  # the page's own offer is what it shows outside other sellers' offer rows
+        own_layout = replace(layout, blocked=layout.blocked | {row for row, _ in rows}, memo={})
+        own = guarded(
+            page, "text", _read_text, page, own_layout, meta.get("site_name"), layers, offer
+        )
+        if own is not None:
+            del page.problems[problems_before:]
+            text = own
+            values, sources, identifiers = _settle(*settle, text)
+    values["is_product"], sources["is_product"] = recognition.is_product, recognition.signal
     if recognition.is_product:
         main = _page_offer(values, sources)
-        offers = guarded(page, "offers", read_offers, page, layout, jsonld, microdata, main) or ()
+        offers = (
+            guarded(page, "offers", read_offers, page, layout, jsonld, microdata, main, rows) or ()
+        )
     if text.get("price_on_request") and values.get("price") is None:
         page.problems.append("price on request: no price shown")
     return Listing(
@@ -152,6 +158,24 @@ def _extract(url, body, headers, default_currency, selectors) -> Listing:
         category=guarded(page, "category", page_category, page),
         **{k: v for k, v in values.items() if k in MERGED_FIELDS or k == "is_product"},
     )
+
+
+def _settle(page, layout, layers, meta, jsonld, microdata, default_currency, text):
+    """(values, field sources, seller identifiers) from the layers and the text layer: the
+    merge, then the fixes that read the page again (title, currency, sale, seller)."""
+    layers = [*layers, ("text", text)]
+    values, sources = _merge(layers)
+    _prefer_shown_title(values, sources, layout, text)
+    if values.get("price") is None and meta.get("is_product"):
+        _price_from_title(values, sources, page, meta)
+    _resolve_currency(values, sources, layers, default_currency, page)
+    guarded(page, "text", _prefer_visible_sale, values, sources, layout, page.problems)
+    _fill_condition(values, sources)
+    _fill_seller(values, sources, jsonld, meta, page, text.get("summary"))
+    identifiers = guarded(
+        page, "seller", seller_identifiers, values, sources, jsonld, microdata, page
+    )
+    return values, sources, identifiers
 
 
 def _read_jsonld(page: Page, hint: str | None) -> SchemaRead:
@@ -355,6 +379,7 @@ def _page_offer(values: dict, sources: dict) -> Offer:
         availability=values.get("availability"),
         source=sources.get("price", ""),
         buy_box=True,
+        currency_source=values.get("currency_source"),
     )
 
 

@@ -26,7 +26,7 @@ from crawler.pages.anchors import Layout
 from crawler.pages.condition import condition_from_field, condition_in_block
 from crawler.pages.document import SKIP_TAGS, Page, clean_text, hint_tokens, is_hidden, visible_text
 from crawler.pages.labels import CONDITION, SELLER_LABELS, clean_name, first_line, labelled_value
-from crawler.pages.money import MONEY, format_price, unambiguous_currency
+from crawler.pages.money import MONEY, format_price, resolve_currency, unambiguous_currency
 from crawler.pages.prices import price_candidates
 from crawler.pages.schema import SchemaRead, offer_records
 from grayhound.models import Listing, Offer
@@ -60,21 +60,54 @@ OFFER_BLOCK_TOKENS = frozenset({"offer", "offers", "seller", "sellers", "merchan
 
 
 def read_offers(
-    page: Page, layout: Layout, jsonld: SchemaRead, microdata: SchemaRead, main: Offer
+    page: Page,
+    layout: Layout,
+    jsonld: SchemaRead,
+    microdata: SchemaRead,
+    main: Offer,
+    rows: list[tuple[lxml.html.HtmlElement, Offer]] | None = None,
 ) -> tuple[Offer, ...]:
-    """The page's offers, buy box first, when it shows more than one seller; else ()."""
+    """The page's offers, its own (buy box) first, when it shows more than one seller; else ().
+    `rows`: the visible offer rows (`offer_rows`), when the caller has read them already.
+
+    `main` is the page's own offer, read with the offer rows left out; without a seller of its
+    own it is the site's offer (a shop that also lists marketplace sellers) and still comes
+    first when it has a price."""
+    structured = structured_offers(page, jsonld, microdata)
+    if structured:
+        return _buy_box_first(structured, main)
+    rows = offer_rows(layout) if rows is None else rows
+    found = [
+        replace(
+            offer,
+            seller_url=page.absolute(offer.seller_url),
+            currency=offer.currency or main.currency,
+            currency_source=offer.currency_source
+            if offer.currency
+            else _as_page(main.currency_source),
+        )
+        for _, offer in rows
+        if _seller_key(offer.seller) != _key_of(main)
+    ][: MAX_OFFERS - 1]
+    if not found:
+        return ()
+    if main.price:
+        return (main, *found)
+    return tuple(found) if len(found) >= 2 else ()
+
+
+def structured_offers(page: Page, jsonld: SchemaRead, microdata: SchemaRead) -> list[Offer]:
+    """JSON-LD's (else microdata's) offers when they name at least two sellers; else []."""
     for read, source in ((jsonld, "json-ld"), (microdata, "microdata")):
         structured = _structured(read, source)[:MAX_OFFERS]
         if len({_seller_key(o.seller) for o in structured if o.seller}) >= 2:
-            return _buy_box_first(structured, main)
-    rows = [o for o in visible_offers(layout, main) if _seller_key(o.seller) != _key_of(main)]
-    rows = [replace(o, seller_url=page.absolute(o.seller_url)) for o in rows]
-    rows = rows[: MAX_OFFERS - 1]
-    if not rows:
-        return ()
-    if main.seller and main.price:
-        return (main, *rows)
-    return tuple(rows) if len(rows) >= 2 else ()
+            # "/seller/evil.html" is the seller's profile on this site, as in a visible row
+            return [replace(o, seller_url=page.absolute(o.seller_url)) for o in structured]
+    return []
+
+
+def _as_page(source: str | None) -> str | None:
+    return f"as the page's own price: {source}" if source else None
 
 
 def offer_listings(listing: Listing) -> list[Listing]:
@@ -87,17 +120,20 @@ def offer_listings(listing: Listing) -> list[Listing]:
         for name in ("seller", "price", "currency", "condition"):
             if getattr(offer, name) not in (None, "unknown"):
                 sources[name] = offer.source or sources.get(name, "text")
-        same_seller = offer.seller == listing.seller
+        # the page's own offer naming no seller is the site's: the listing's seller stays
+        sites = offer.buy_box and offer.seller is None
+        same_seller = sites or offer.seller == listing.seller
         found.append(
             replace(
                 listing,
-                seller=offer.seller,
+                seller=listing.seller if sites else offer.seller,
                 seller_url=offer.seller_url or (listing.seller_url if same_seller else None),
                 seller_domain=listing.seller_domain if same_seller else None,
                 # the page's seller identifiers name the buy-box seller, not another offer's
                 seller_identifiers=listing.seller_identifiers if same_seller else (),
                 price=offer.price,
                 currency=offer.currency,
+                currency_source=offer.currency_source if offer.currency else None,
                 condition=offer.condition,
                 condition_raw=listing.condition_raw if offer.buy_box else None,
                 availability=offer.availability
@@ -132,9 +168,9 @@ def offer_keys(offers: tuple[Offer, ...]) -> list[str]:
     return keys
 
 
-def visible_offers(layout: Layout, main: Offer) -> list[Offer]:
-    """Offer rows: sibling blocks of one shape, at least two of which name a seller beside
-    one price."""
+def offer_rows(layout: Layout) -> list[tuple[lxml.html.HtmlElement, Offer]]:
+    """Offer rows, each with its offer: sibling blocks of one shape, at least two of which
+    name a seller beside one price. A row's currency is None unless it prints one."""
     groups: dict[int, list[lxml.html.HtmlElement]] = {}
     for spot in _seller_spots(layout)[:MAX_SELLER_SPOTS]:
         row = _row_of(spot, layout)
@@ -142,12 +178,12 @@ def visible_offers(layout: Layout, main: Offer) -> list[Offer]:
             rows = groups.setdefault(id(row.getparent()), [])
             if row not in rows:
                 rows.append(row)
-    offers = []
+    found = []
     for rows in groups.values():
-        read = [offer for offer in (_read_row(row, main) for row in rows) if offer is not None]
+        read = [(row, offer) for row in rows if (offer := _read_row(row)) is not None]
         if len(read) >= 2:
-            offers.extend(read)
-    return offers
+            found.extend(read)
+    return found
 
 
 def _structured(read: SchemaRead, source: str) -> list[Offer]:
@@ -162,6 +198,9 @@ def _structured(read: SchemaRead, source: str) -> list[Offer]:
             seller_url=record["seller_url"],
             availability=record["availability"],
             source=source,
+            currency_source=f"{source} data gives {record['currency']}"
+            if record["currency"]
+            else None,
         )
         for record in offer_records(read.product, read.index)
     ]
@@ -243,7 +282,7 @@ def _may_hold_offers(row: lxml.html.HtmlElement, layout: Layout) -> bool:
     return any(hint_tokens(node) & OFFER_BLOCK_TOKENS for node in chain)
 
 
-def _read_row(row: lxml.html.HtmlElement, main: Offer) -> Offer | None:
+def _read_row(row: lxml.html.HtmlElement) -> Offer | None:
     """The row read on its own: a detached copy, so no reading climbs out of it."""
     row = copy.deepcopy(row)
     row.tail = None
@@ -255,13 +294,15 @@ def _read_row(row: lxml.html.HtmlElement, main: Offer) -> Offer | None:
     if not scored:
         return None
     best = scored[0]
+    printed = resolve_currency(best.text) if unambiguous_currency(best.text) else None
     return Offer(
         seller=seller,
         price=format_price(best.amount),
-        currency=unambiguous_currency(best.text) or main.currency,
+        currency=printed.code if printed else None,
         condition=_row_condition(mini, row) or "unknown",
         seller_url=seller_url,
         source="text",
+        currency_source=f"the offer's row: {printed.source}" if printed else None,
     )
 
 

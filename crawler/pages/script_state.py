@@ -1,6 +1,7 @@
 """The product a storefront ships as state inside its scripts (Next.js __NEXT_DATA__, Nuxt
 __NUXT_DATA__, `window.runParams = {...}`, Redux/Apollo state, Shopify's `var meta`): the
-price and currency of the object that is this page's product, never a related one's."""
+price and currency of the object that is this page's product, never a related one's, and the
+condition the object holding that price states (an offer's `"condition": "new"`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
+from crawler.pages.condition import condition_from_field
 from crawler.pages.document import Page, clean_text
 from crawler.pages.money import format_price, normalize_currency, parse_amount
 from crawler.pages.script_json import MAX_NODES, state_roots
@@ -22,7 +24,8 @@ BARE_INTEGER_LIMIT = 100_000
 LARGE_UNIT_CURRENCIES = frozenset({"JPY", "KRW", "VND", "IDR", "CLP", "COP", "HUF", "ISK"})
 # A name in state is the page's when it is at least this share of the page's title.
 MIN_NAME_SHARE = 0.8
-NAME_KEYS = ("name", "title", "subject", "productName", "productTitle", "product_name")
+NAME_KEYS = ("name", "title", "subject", "productName", "productTitle")
+NAME_KEYS += ("product_name", "product_title")
 URL_KEYS = ("url", "canonicalUrl", "canonical_url", "href", "link", "productUrl")
 CURRENCY_KEYS = frozenset({"currency", "currencycode", "currency_code", "pricecurrency"})
 AMOUNT_KEYS = frozenset({"amount", "value", "centamount", "cents", "raw", "number"})
@@ -52,7 +55,8 @@ _CURRENCY_ASSIGNMENT = re.compile(r"\.currency\s*=\s*['\"]([A-Za-z]{3})['\"]")
 
 
 def script_state_fields(page: Page, titles: list[str | None]) -> dict:
-    """{'price', 'currency', 'currency_hint'} of the page's product in script state, or {}."""
+    """{'price', 'currency', 'currency_hint'} of the page's product in script state (and
+    'condition', 'condition_raw' when the object holding the price states one), or {}."""
     roots, texts = state_roots(page)
     if not roots:
         return {}
@@ -62,9 +66,22 @@ def script_state_fields(page: Page, titles: list[str | None]) -> dict:
     found = walk.offer()
     if found is None:
         return {}
-    amount, currency, hint = found
+    amount, currency, hint, holder = found
     currency = currency or walk.page_currency(texts)
-    return {"price": format_price(amount), "currency": currency, "currency_hint": hint}
+    fields = {"price": format_price(amount), "currency": currency, "currency_hint": hint}
+    raw = _stated_condition(holder)
+    if raw and condition_from_field(raw):
+        fields["condition"], fields["condition_raw"] = condition_from_field(raw), raw
+    return fields
+
+
+def _stated_condition(node: dict) -> str | None:
+    """The `condition` / `itemCondition` / `item_condition` string of the object holding
+    the price: the condition of that offer, not of another seller's."""
+    for key, value in node.items():
+        if key.lower().replace("_", "").endswith("condition") and isinstance(value, str):
+            return clean_text(value)[:100]
+    return None
 
 
 class _Walk:
@@ -111,7 +128,7 @@ class _Walk:
         urls = (node.get(key) for key in URL_KEYS)
         return any(isinstance(u, str) and len(u) > 8 and self.url.endswith(u) for u in urls)
 
-    def offer(self) -> tuple[Decimal, str | None, str | None] | None:
+    def offer(self) -> tuple[Decimal, str | None, str | None, dict] | None:
         """The first anchor's price (the first of a variant list); nothing when anchors in
         different places disagree."""
         found, lists = [], set()
@@ -123,7 +140,7 @@ class _Walk:
             priced = self._price_of(anchor)
             if priced is not None:
                 found.append(priced)
-        if len({amount for amount, _, _ in found}) != 1:
+        if len({priced[0] for priced in found}) != 1:
             return None
         return found[0]
 
@@ -136,12 +153,12 @@ class _Walk:
             best = _best(_candidates(siblings, (), chain[1:], None))
         if best is None:
             return None
-        amount, currency, hint = best
+        amount, currency, hint, holder = best
         for node in chain:  # the nearest enclosing object that names a currency
             code = currency or normalize_currency(_currency_of(node))
             if code:
-                return amount, code, hint
-        return amount, None, hint
+                return amount, code, hint, holder
+        return amount, None, hint, holder
 
     def _ancestors(self, node: object) -> list:
         chain = [node]
@@ -157,7 +174,8 @@ class _Walk:
 
 
 def _candidates(node: object, path: tuple, chain: list, anchor: dict | None, depth: int = 0):
-    """(tier, depth, amount, currency, hint) of each price below `node`: tier 0 a sale price,
+    """(tier, depth, amount, currency, hint, holder) of each price below `node` (`holder`: the
+    object the price is a key of): tier 0 a sale price,
     1 a plain one; prices not paid now (original, shipping, max of a range) are left out."""
     if depth > MAX_SEARCH_DEPTH:
         return
@@ -181,7 +199,7 @@ def _candidates(node: object, path: tuple, chain: list, anchor: dict | None, dep
             amount = _amount(node, key, value, chain)
             if amount is not None:
                 hint = value if isinstance(value, str) else _formatted(node)
-                yield tier, depth, amount, normalize_currency(_currency_of(node)), hint
+                yield tier, depth, amount, normalize_currency(_currency_of(node)), hint, node
 
 
 def _in_money(node: dict, path: tuple) -> bool:

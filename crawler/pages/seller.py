@@ -64,7 +64,9 @@ def _extract(url, body, headers, selectors, site_is_seller: bool) -> Seller:
         or ({}, "")
     )
     name, sources = _name(page, layout, node, source, chosen)
-    profile_url = chosen.get("seller_url") or page.absolute(_text(node.get("url"))) or url
+    # the profile URL is where the seller was seen; the node's `url` is the website it claims
+    profile_url = chosen.get("seller_url") or url
+    site_url = page.absolute(_text(node.get("url"))) or profile_url
     host = _host(url)
     claimed = _claimed_domain(page, node, host)
     is_profile = bool(node) or bool(
@@ -73,7 +75,7 @@ def _extract(url, body, headers, selectors, site_is_seller: bool) -> Seller:
     is_profile = is_profile or bool(PROFILE_MARKERS.search(visible_text(page.root, 6000)))
     if claimed:
         sources["claimed_domain"] = "json-ld" if _node_website(node, host) else "text"
-    own_site = bool(node) and _host(profile_url) == host and urlsplit(profile_url).path in ("", "/")
+    own_site = bool(node) and _host(site_url) == host and urlsplit(site_url).path in ("", "/")
     identifiers = guarded(
         page, "identifiers", _identifiers, page, node, source, name, sources, claimed
     )

@@ -91,6 +91,9 @@ def _listing(url, product, in_cents, default_currency, shop_name) -> Listing | N
     sources = {k: "shopify" for k, v in values.items() if v is not None and k != "condition_raw"}
     if values["currency"]:
         sources["currency"] = "default"
+        values["currency_source"] = (
+            f"no currency in the Shopify feed: the source's currency {values['currency']}"
+        )
     values["condition"] = condition or "unknown"
     problems = () if values["currency"] else ("currency not in Shopify feed and no default",)
     return Listing(

@@ -130,11 +130,39 @@ def _product_block_text(layout: Layout) -> str | None:
     found = None
     ancestors = list(layout.title.iterancestors())[:4] if layout.title is not None else []
     for block in ancestors:
-        text = visible_text(block, MAX_BLOCK_TEXT + 1)
+        text = _unblocked_text(block, layout.blocked, MAX_BLOCK_TEXT + 1)
         if len(text) > MAX_BLOCK_TEXT or layout.in_blocked(block):
             break
         found = text
     return found
+
+
+def _unblocked_text(element: lxml.html.HtmlElement, blocked: set, limit: int) -> str:
+    """`visible_text` without the blocked blocks inside (other products, other sellers' offer
+    rows): their "Condition: Used" is not the product's."""
+    if not blocked:
+        return visible_text(element, limit)
+    parts: list[str] = []
+    size = 0
+    for piece in _pieces_outside(element, blocked):
+        parts.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    return clean_text(" ".join(parts))
+
+
+def _pieces_outside(element: lxml.html.HtmlElement, blocked: set) -> Iterator[str]:
+    if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
+        return
+    if element in blocked:
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from _pieces_outside(child, blocked)
+        if child.tail:
+            yield child.tail
 
 
 def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | None]:

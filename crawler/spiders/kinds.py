@@ -97,7 +97,8 @@ class ShopifySpider(SourceSpider):
         for listing in listings:
             if self.shop_currency and listing.field_sources.get("currency") == "default":
                 sources = {**listing.field_sources, "currency": "shopify-meta"}
-                listing = replace(listing, field_sources=sources)
+                why = f"the shop's /meta.json currency {listing.currency}"
+                listing = replace(listing, field_sources=sources, currency_source=why)
             if _lacking(listing):
                 yield self.product_page_request(listing)
             else:
@@ -149,7 +150,7 @@ def _completed(listing: Listing, page: Listing) -> Listing:
         values["condition"], values["condition_raw"] = page.condition, page.condition_raw
         sources["condition"] = f"product page {page.field_sources.get('condition', 'text')}"
     if not listing.currency and page.currency:
-        values["currency"] = page.currency
+        values["currency"], values["currency_source"] = page.currency, page.currency_source
         sources["currency"] = f"product page {page.field_sources.get('currency', 'text')}"
     if not values:
         return listing

@@ -7,10 +7,13 @@ import sys
 
 import click
 
-from grayhound.commands import config_option, current_config, open_output
+from grayhound.commands import config_option, current_config, force_option, open_output
+from grayhound.commands.outputs import check_output
 from grayhound.errors import UsageError
 
 FORMATS = ("table", "json")
+# What every earlier output carries: the table's first line, the JSON's keys.
+CHECK_MARKS = (b" matched a catalog model, ", b'"never_matched": ')
 
 
 @click.group()
@@ -27,8 +30,9 @@ def catalog() -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@force_option
 @config_option
-def check(titles_path: str | None, fmt: str, out: str | None) -> None:
+def check(titles_path: str | None, fmt: str, out: str | None, force: bool) -> None:
     """For each stored listing (or each title given), the catalog model it matches and the
     tokens that made it match, or why none does; the titles that match nothing, grouped by
     the tokens they share (a missing catalog model shows as one group); the catalog models no
@@ -40,10 +44,13 @@ def check(titles_path: str | None, fmt: str, out: str | None) -> None:
     from reports.catalogcheck import render_table
 
     config = current_config()
+    target = {"config": config, "marks": CHECK_MARKS, "force": force}
+    if out not in (None, "-"):
+        check_output(out, **target)  # before the titles are read and matched
     book = BrandBook.from_config(config)
     titles = _from_file(titles_path) if titles_path else _from_store(config)
     data = check_titles(titles, book).to_dict()
-    with open_output(out) as stream:
+    with open_output(out, **target) as stream:
         if fmt == "json":
             stream.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:

@@ -10,6 +10,8 @@ from grayhound.errors import GrayhoundError
 
 # What every earlier listings export carries (CSV header, JSON lines' keys).
 LISTING_MARKS = (b"id,url,canonical_url,source,title,", b'"canonical_url": ')
+# What every earlier sellers export carries (CSV header, JSON lines' keys).
+SELLER_MARKS = (b"id,source,name,aliases,profile_urls,", b'"profile_urls": ')
 
 
 @click.command()
@@ -73,8 +75,9 @@ def export_listings(fmt: str, out: str | None, force: bool) -> None:
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@force_option
 @config_option
-def export_sellers(fmt: str, out: str | None) -> None:
+def export_sellers(fmt: str, out: str | None, force: bool) -> None:
     """Every seller: its names and aliases, profile URLs, claimed domains, verdict, risk and
     reasons, listing and flag counts, network, and every identifier with where it was read.
 
@@ -84,7 +87,7 @@ def export_sellers(fmt: str, out: str | None) -> None:
 
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
-        with open_output(out) as stream:
+        with open_output(out, config=config, marks=SELLER_MARKS, force=force) as stream:
             count = write_sellers(store.seller_rows(), fmt, stream)
     if out not in (None, "-"):
         click.echo(f"wrote {count} sellers to {out}", err=True)

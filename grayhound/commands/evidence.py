@@ -215,15 +215,26 @@ def _trust(key_path, fingerprint, expect, tsa_ca):
 
 @evidence.command("keygen")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Private key file.")
-def evidence_keygen(out: str) -> int:
+@click.option(
+    "--force", is_flag=True, help="Replace an existing pair (kept aside as *.replaced-<time>)."
+)
+def evidence_keygen(out: str, force: bool) -> int:
     """Write an Ed25519 key pair for signing bundles: KEYFILE (private, mode 0600) and
-    KEYFILE.pub; never overwrites a key. Point [evidence] signing_key at KEYFILE, and give
-    KEYFILE.pub (or its fingerprint) to whoever verifies.
+    KEYFILE.pub. An existing key is refused (exit 2) unless --force, which renames the old
+    pair to KEYFILE.replaced-<time> rather than delete it. Point [evidence] signing_key at
+    KEYFILE, and give KEYFILE.pub (or its fingerprint) to whoever verifies.
 
     Example: grayhound evidence keygen --out keys/grayhound"""
+    from datetime import UTC, datetime
+
     from reports.evidence.seal import generate_keypair
 
-    private, public, fingerprint = generate_keypair(Path(out))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    pair = [Path(out), Path(out).with_name(Path(out).name + ".pub")]
+    existing = [path for path in pair if path.exists() or path.is_symlink()]
+    private, public, fingerprint = generate_keypair(Path(out), force=force, stamp=stamp)
+    for path in existing:
+        click.echo(terminal_text(f"kept the old {path.name} as {path.name}.replaced-{stamp}"))
     click.echo(f"wrote {private} (private, mode 0600) and {public}")
     click.echo(f"fingerprint (SHA-256): {fingerprint}")
     return 0

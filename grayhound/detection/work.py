@@ -29,7 +29,7 @@ class Work:
     def gone_why(self, row: dict) -> str | None:
         """Why a listing (its facts row) is gone, or None while it is live: its page answered
         404 or 410 in a crawl run after the one that last saw it."""
-        found = self.store.delisted(row["canonical_url"], row["last_run_id"])
+        found = self.store.delisted(row["canonical_url"], row["source"], row["last_run_id"])
         if found is None:
             return None
         run_id, status = found

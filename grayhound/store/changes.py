@@ -1,7 +1,7 @@
 """What changed since the last detection: SQLite triggers queue every listing and seller whose
 judged facts a write changes, whoever writes (the crawler, the cluster's ingest, a seller
 merge, a hand-made fix), and `detection_marks` remembers what the last detection judged with
-(the config sections and the detectors' code). Migration 0009 (issue 19).
+(the config sections and the detectors' code). Migration 0010 (issue 19).
 
 A queue row has a sequence number: a detection claims the rows up to the highest number it
 saw when it began and deletes only those at the end, so a change written meanwhile (a crawl
@@ -27,8 +27,8 @@ ALIAS_FACTS = ("seller_id", "kind", "value", "raw")
 # A listing is gone (delisted) once its page answers 404 or 410 in a crawl run after the one
 # that last saw it. (Not merely unseen: a crawl may stop at max_pages or fetch a few URLs.)
 DELISTED_SQL = (
-    "SELECT crawl_run_id, status FROM crawl_failures WHERE url = ? AND status IN (404, 410)"
-    " AND crawl_run_id > ? ORDER BY crawl_run_id DESC LIMIT 1"
+    "SELECT crawl_run_id, status FROM crawl_failures WHERE url = ? AND source = ?"
+    " AND status IN (404, 410) AND crawl_run_id > ? ORDER BY crawl_run_id DESC LIMIT 1"
 )
 
 
@@ -80,7 +80,7 @@ TRIGGERS = {
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    """Migration 0009: the queues, their triggers, the marks of the last detection."""
+    """Migration 0010: the queues, their triggers, the marks of the last detection."""
     for table, column in (("pending_listings", "listing_id"), ("pending_sellers", "seller_id")):
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -130,10 +130,10 @@ class Changes:
     def clear_detection_dirt(self) -> None:
         self.db.execute("DELETE FROM detection_marks WHERE name LIKE 'dirty:%'")
 
-    def delisted(self, url: str, after_run: int | None) -> tuple[int, int] | None:
-        """(crawl run, HTTP status) of the latest 404 or 410 the listing's URL answered in a
-        crawl run after `after_run` (the run that last saw it), or None."""
-        return self.db.execute(DELISTED_SQL, [url, after_run or 0]).fetchone()
+    def delisted(self, url: str, source: str, after_run: int | None) -> tuple[int, int] | None:
+        """(crawl run, HTTP status) of the latest 404 or 410 the listing's URL answered to a
+        crawl of its source after `after_run` (the run that last saw it), or None."""
+        return self.db.execute(DELISTED_SQL, [url, source, after_run or 0]).fetchone()
 
     def queue_gone(self) -> int:
         """Queue the listings whose URL answered 404 or 410 since the last detection looked
@@ -144,7 +144,8 @@ class Changes:
         last = int(mark[0]) if mark else 0
         queued = self.db.execute(
             "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT l.id"
-            " FROM crawl_failures f JOIN listings l ON l.canonical_url = f.url"
+            " FROM crawl_failures f JOIN listings l"
+            " ON l.source = f.source AND l.canonical_url = f.url"
             " WHERE f.id > ? AND f.status IN (404, 410)",
             [last],
         ).rowcount

@@ -1,7 +1,8 @@
 """Crawl runs, sellers, listings and observations: what the crawler saw, never overwritten.
 
-A listing is one canonical URL and one offer key ("" for the page's own offer, "seller:<name>"
-for another seller's offer on the same page). Its row holds the latest state; every sighting in a crawl run
+A listing is one source's sighting of one canonical URL and one offer key ("" for the page's own
+offer, "seller:<name>" for another seller's offer on the same page): two sources that fetch the
+same page keep a listing each, with their own sellers. Its row holds the latest state; every sighting in a crawl run
 appends one `observations` row (one per listing per run), which is the price history. Sellers
 likewise keep their latest state in `sellers` and every sighting in `seller_observations`."""
 
@@ -184,8 +185,8 @@ class CrawlData:
         *,
         seller_id: int | None = None,
     ) -> tuple[int, bool]:
-        """Insert or update a listing by canonical URL and offer key and append this run's
-        observation.
+        """Insert or update a listing by source, canonical URL and offer key and append this
+        run's observation.
         The seller is the one stored under seller_key (its id, when the caller has it).
 
         Returns (listing id, whether the listing is new)."""
@@ -202,8 +203,8 @@ class CrawlData:
             problems=json.dumps([*listing.problems, *cuts]),
         )
         found = self.db.execute(
-            "SELECT id FROM listings WHERE canonical_url = ? AND offer_key = ?",
-            [canonical, listing.offer_key],
+            "SELECT id FROM listings WHERE source = ? AND canonical_url = ? AND offer_key = ?",
+            [source, canonical, listing.offer_key],
         ).fetchone()
         if found is None:
             listing_id = self._insert(

@@ -1,6 +1,6 @@
 """The tables of what the crawler saw: crawl runs, sellers and their sightings, listings and
 their observations (the price history), failures and per-source figures, and the longest text
-each column keeps. Migrations 0001, 0006 and 0007 (`grayhound.store.migrations`); the methods
+each column keeps. Migrations 0001, 0006, 0007 and 0009 (`grayhound.store.migrations`); the methods
 that read and write them are in `grayhound.store.crawldata`."""
 
 from __future__ import annotations
@@ -212,3 +212,14 @@ def add_currency_source_and_category(db: sqlite_utils.Database) -> None:
     for name in ("currency_source", "category"):
         if name not in columns:
             db["listings"].add_column(name, str)
+
+
+def key_listings_by_source(db: sqlite_utils.Database) -> None:
+    """A listing's identity becomes (source, canonical URL, offer key): the same page fetched by
+    two sources (a `pages` source and the marketplace's own) is one listing per source, each
+    with its own seller, history and findings, instead of one that changes hands every crawl.
+    Existing rows are already unique by the narrower key, so each keeps its id and history."""
+    db.execute("DROP INDEX IF EXISTS idx_listings_canonical_url_offer_key")
+    db["listings"].create_index(
+        ["source", "canonical_url", "offer_key"], unique=True, if_not_exists=True
+    )

@@ -1,7 +1,7 @@
 """What `grayhound detect` keeps between runs so that the next one judges only what changed:
 per listing, its title's reading, its peer group, price ratio and peer signal, its image as it
 ties sellers; per seller, the fingerprint of its facts, its identity finding, its network keys
-and description sample (with the shingles that tie near-identical texts). Migration 0009.
+and description sample (with the shingles that tie near-identical texts). Migration 0010.
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -18,7 +18,7 @@ CHUNK = 500  # ids per `IN (…)` read
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    """Migration 0009: the per-listing and per-seller state of the last detection."""
+    """Migration 0010: the per-listing and per-seller state of the last detection."""
     db.executescript(
         """
         CREATE TABLE IF NOT EXISTS listing_state (

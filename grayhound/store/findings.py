@@ -91,7 +91,7 @@ def add_model_reason(db: sqlite_utils.Database) -> None:
 
 
 def add_ended(db: sqlite_utils.Database) -> None:
-    """Migration 0009_issue19_ended_findings: a finding that ended without a successor (its
+    """Migration 0010_issue19_ended_findings: a finding that ended without a successor (its
     listing gone from its marketplace) says when and why; the row itself stays as history."""
     columns = db["findings"].columns_dict
     for name in ("ended_at", "ended_why"):

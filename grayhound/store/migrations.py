@@ -36,9 +36,10 @@ MIGRATIONS: list[Migration] = [
     ("0008_issue13_seller_networks", networks.create_schema),
     ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
     ("0008_issue21_model_reason", findings.add_model_reason),
-    ("0009_issue19_change_queues", changes.create_schema),
-    ("0009_issue19_detection_state", detectstate.create_schema),
-    ("0009_issue19_ended_findings", findings.add_ended),
+    ("0009_issue17_listings_per_source", crawlschema.key_listings_by_source),
+    ("0010_issue19_change_queues", changes.create_schema),
+    ("0010_issue19_detection_state", detectstate.create_schema),
+    ("0010_issue19_ended_findings", findings.add_ended),
 ]
 
 

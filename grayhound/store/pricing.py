@@ -1,5 +1,6 @@
 """Price history for competitor pricing: every observation of a listing the detectors matched
-to a catalog model, with the seller and the current judgement (model, accessory, condition)."""
+to a catalog model, with the seller and the current judgement (model, accessory, condition,
+the storage its title names, for the variant's MSRP)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ PRICE_OBSERVATIONS_SQL = """
            l.seller_id, s.profile_url AS seller_url,
            COALESCE(o.seller_name, l.seller_name, s.name) AS seller_name,
            COALESCE(o.seller_domain, l.seller_domain, s.domain) AS seller_domain,
-           f.model, f.is_accessory, f.condition AS judged_condition
+           f.model, f.is_accessory, f.condition AS judged_condition,
+           CASE WHEN json_valid(f.attributes) THEN json_extract(f.attributes, '$.storage')
+           END AS storage
     FROM observations o
     JOIN listings l ON l.id = o.listing_id
     JOIN findings f
@@ -26,7 +29,7 @@ PRICE_OBSERVATIONS_SQL = """
 
 SHARED_TEXT = (
     "source", "seller_url", "seller_name", "seller_domain", "model", "currency",
-    "observed_condition", "judged_condition",
+    "observed_condition", "judged_condition", "storage",
 )  # fmt: skip
 LISTING_TEXT = ("url", "title", "first_seen")  # the same in a listing's rows, which are adjacent
 

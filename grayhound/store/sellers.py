@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -141,7 +142,7 @@ class SellerIdentity:
         seller_id = self._resolve(source, found)
         latest = {
             "name": seller.name,
-            "profile_url": seller.url,
+            "profile_url": seller.url if _is_web_link(seller.url) else None,
             "domain": seller.domain,
             "claimed_domain": seller.claimed_domain,
         }
@@ -364,3 +365,8 @@ def _now() -> str:
     from grayhound.store.timestamps import utc_now
 
     return utc_now()
+
+
+def _is_web_link(url: str | None) -> bool:
+    """Only an http(s) URL is stored as a link a reader may click (never `JavaScript:`)."""
+    return bool(url) and urlsplit(url.strip()).scheme.lower() in ("http", "https")

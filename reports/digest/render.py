@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import IO
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
-from grayhound.text import show_invisible
+from reports.crawledtext import install as install_crawled_text
 from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
-from reports.links import install as install_link_filter
 from reports.tabular import write_csv
 
 CSV_FIELDS = (
@@ -57,8 +55,6 @@ FLAG_LABELS = {
     "unauthorized_seller": "Unauthorized seller",
     "gray_import": "Gray import",
 }
-MARKDOWN_SPECIALS = "\\`*_[]|#"
-FSI, PDI = "\u2068", "\u2069"  # Unicode's isolates: the plain-text <bdi>
 # Cases per group on the HTML page and in Markdown, riskiest first: a morning's triage, and a
 # page a mail client still opens. Counts cover every case; JSON and CSV list them all.
 CASES_SHOWN = 100
@@ -89,14 +85,11 @@ def environment() -> Environment:
         pct=pct,
         flag_label=flag_label,
         flag_words=flag_words,
-        md=markdown_text,
-        isolated=markdown_isolated,
-        untrusted=untrusted_html,
         sentence=sentence,
         verdict_label=lambda v: VERDICT_LABELS.get(v or "", v or "—"),
     )
     env.globals.update(GROUPS=GROUPS, GROUP_TITLES=GROUP_TITLES)
-    install_link_filter(env)
+    install_crawled_text(env)
     return env
 
 
@@ -252,26 +245,3 @@ def flag_words(flag: str) -> str:
     """The flag's label inside a sentence: "price far below MSRP" (acronyms keep their case)."""
     label = flag_label(flag)
     return label[:1].lower() + label[1:]
-
-
-def untrusted_html(value) -> Markup:
-    """Text from a crawled page, isolated in <bdi> (its direction cannot spill onto the rest of
-    the line) with bidi controls and invisible characters shown as ⟨U+202E⟩."""
-    return Markup("<bdi>{}</bdi>").format(show_invisible(str(value)))
-
-
-def markdown_isolated(value) -> Markup:
-    """`markdown_text` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: plain text's
-    <bdi>, for the names and titles that open a line."""
-    return Markup(FSI + markdown_text(value) + PDI)
-
-
-def markdown_text(value) -> Markup:
-    """Backslash-escape Markdown punctuation and neutralise HTML (`<`, `>`, `&`) so hostile
-    titles stay text, while quotes stay readable in the email's plain-text part. Bidi controls
-    and invisible characters are shown as ⟨U+202E⟩."""
-    text = " ".join(show_invisible("" if value is None else str(value)).split())
-    escaped = "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text)
-    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        escaped = escaped.replace(raw, entity)
-    return Markup(escaped)

@@ -10,7 +10,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from grayhound.errors import GrayhoundError
+from grayhound.errors import UsageError
 from reports.evidence import texts
 
 FINDING_FIELDS = (
@@ -44,13 +44,15 @@ def subject_of(store, kind: str, subject_id: int) -> dict:
     if kind == "listing":
         listing = store.listing_by_id(subject_id)
         if listing is None:
-            raise GrayhoundError(f"no listing with id {subject_id}")
+            raise UsageError(
+                f"--listing {subject_id}: no listing with id {subject_id} in the store"
+            )
         seller = store.seller_by_id(listing["seller_id"]) if listing["seller_id"] else None
         listings = [listing]
     elif kind == "seller":
         seller = store.seller_by_id(subject_id)
         if seller is None:
-            raise GrayhoundError(f"no seller with id {subject_id}")
+            raise UsageError(f"--seller {subject_id}: no seller with id {subject_id} in the store")
         listings = list(store.listings("seller_id = ?", [subject_id]))
     else:
         raise ValueError(f"unknown subject kind {kind!r}")
@@ -67,7 +69,9 @@ def _network_subject(store, network_id: int) -> dict:
     their listings."""
     network = store.network_by_id(network_id)
     if network is None:
-        raise GrayhoundError(f"no seller network with id {network_id}")
+        raise UsageError(
+            f"--network {network_id}: no seller network with id {network_id} in the store"
+        )
     members = network["sellers"] or store.network_members(network["id"], ever=True)
     sellers = [store.seller_by_id(seller_id) for seller_id in members]
     listings = [row for s in sellers for row in store.listings("seller_id = ?", [s["id"]])]

@@ -44,13 +44,28 @@ class SignerInfo:
         }
 
 
-def generate_keypair(out: Path) -> tuple[Path, Path, str]:
-    """Write KEYFILE (PKCS#8 PEM, mode 0600) and KEYFILE.pub; refuse to overwrite either."""
+def generate_keypair(out: Path, *, force: bool = False, stamp: str = "") -> tuple[Path, Path, str]:
+    """Write KEYFILE (PKCS#8 PEM, mode 0600) and KEYFILE.pub.
+
+    An existing KEYFILE or KEYFILE.pub is a usage error naming it, unless `force`: then it is
+    renamed to `<name>.replaced-<stamp>` (never deleted: bundles signed with the old key still
+    verify against it) before the new pair is written."""
     out = Path(out)
     public_path = out.with_name(out.name + ".pub")
-    for path in (out, public_path):
-        if path.exists() or path.is_symlink():
-            raise GrayhoundError(f"{path}: already exists; refusing to overwrite a key")
+    existing = [path for path in (out, public_path) if path.exists() or path.is_symlink()]
+    if existing and not force:
+        raise UsageError(
+            f"--out {out}: {existing[0]} already exists; refusing to overwrite a key "
+            "(give --force to replace the pair; the old files are kept as *.replaced-<time>)"
+        )
+    for path in existing:
+        aside = path.with_name(f"{path.name}.replaced-{stamp}")
+        if aside.exists() or aside.is_symlink():
+            raise GrayhoundError(f"{aside}: already exists; not moving {path} onto it")
+        try:
+            path.rename(aside)
+        except OSError as exc:
+            raise GrayhoundError(f"{path}: cannot move aside: {exc.strerror}") from None
     try:
         out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

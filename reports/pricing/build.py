@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from itertools import groupby
 from operator import itemgetter
 
@@ -75,6 +75,7 @@ class ModelPricing:
     below_landed: int  # sellers priced below the landed cost
     competitors: tuple[Competitor, ...]
     history: tuple[HistoryPoint, ...]
+    variant_msrp: dict[str, dict[str, float]] = field(default_factory=dict)  # per storage
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,15 @@ def _model_pricing(
         price_min=convertible[0][1] if convertible else None,
         price_median=median[1] if median else None,
         price_max=convertible[-1][1] if convertible else None,
-        median_position=msrp_position(median[1], entry, converter)[0] if median else None,
+        median_position=(
+            msrp_position(median[1], entry, converter, median[0][-1].get("storage"))[0]
+            if median
+            else None
+        ),
         below_landed=sum(1 for c in competitors if c.below_landed),
         competitors=competitors,
         history=_history(listings, current, converter),
+        variant_msrp={storage: dict(table) for storage, table in entry.variant_msrp.items()},
     )
 
 

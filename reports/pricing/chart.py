@@ -15,6 +15,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from grayhound.text import terminal_text  # noqa: E402
 from reports.currency import format_money  # noqa: E402
 from reports.pricing.build import ModelPricing  # noqa: E402
 
@@ -42,9 +43,7 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
         _reference_lines(axes, model, currency)
         _widen_single_day(axes, series)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
-        locator = AutoDateLocator(maxticks=8)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # hours when runs share a day
+        date_axis(axes, maxticks=8)
         axes.set_ylabel(f"cheapest price per seller, {currency}")
         axes.margins(y=0.12)
         axes.grid(axis="y", alpha=0.3)
@@ -53,6 +52,15 @@ def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def date_axis(axes, maxticks: int) -> None:
+    """Dates on the x axis, hours when the runs share a day. minticks=2: with the default 5,
+    a span of a few hours asks for minute ticks no interval fits, and matplotlib warns on the
+    console ("AutoDateLocator was unable to pick an appropriate interval") for every chart."""
+    locator = AutoDateLocator(minticks=2, maxticks=maxticks)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]]]:
@@ -100,8 +108,10 @@ def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
 
 
 def _label(seller: str, source: str, is_current: bool) -> str:
-    name = seller if len(seller) <= LABEL_CHARS else seller[: LABEL_CHARS - 1] + "…"
-    return f"{name} ({source})" + ("" if is_current else " — listing gone")
+    """A legend entry: page text with its escape sequences and controls removed (matplotlib
+    would warn about each missing glyph on stderr) and its invisible characters shown."""
+    name = terminal_text(seller, LABEL_CHARS)
+    return f"{name} ({terminal_text(source)})" + ("" if is_current else " — listing gone")
 
 
 def _reference_lines(axes, model: ModelPricing, currency: str) -> None:

@@ -1,6 +1,9 @@
 """Judging one seller's offer of a catalog model: its MSRP position, the margin a distributor
 would make matching it, whether it is below the distributor's landed cost, and since when.
 
+The MSRP is the storage variant's (`variant_msrp`) when the listing's title names a storage the
+catalog prices (the detectors' judgement, `storage` in the observation row), else the model's.
+
 The currency rule (DESIGN, [pricing].rates): compare with the catalog amount in the price's own
 currency; convert only when the catalog has none in that currency."""
 
@@ -45,6 +48,7 @@ class Competitor:
     first_seen: str
     price_since: str  # first observation of the unbroken run at today's price
     below_landed_since: str | None  # first observation of the unbroken run below landed cost
+    msrp_variant: str | None = None  # the storage ('1TB') whose variant_msrp was compared
 
 
 def competitors_of(
@@ -56,17 +60,23 @@ def competitors_of(
         by_seller[seller_key(rows[-1])].append((rows, point))
     competitors = []
     for own in by_seller.values():
-        rows, point = min(own, key=lambda item: _order(item[1], entry, converter))
+        rows, point = min(
+            own, key=lambda item: _order(item[1], entry, converter, item[0][-1].get("storage"))
+        )
         competitors.append(_competitor(entry, rows, point, len(own), converter))
-    competitors.sort(key=lambda c: (*_order(c.price, entry, converter), c.listing_id))
+    competitors.sort(
+        key=lambda c: (*_order(c.price, entry, converter, c.msrp_variant), c.listing_id)
+    )
     return tuple(competitors)
 
 
-def _order(point: PricePoint, entry: CatalogModel, converter: Converter) -> tuple:
+def _order(
+    point: PricePoint, entry: CatalogModel, converter: Converter, storage: str | None = None
+) -> tuple:
     """Cheapest first in the report currency; unconvertible prices after, by MSRP position."""
     if point.converted is not None:
         return (0, point.converted)
-    position = msrp_position(point, entry, converter)[0]
+    position = msrp_position(point, entry, converter, storage)[0]
     return (1, position if position is not None else float("inf"))
 
 
@@ -74,7 +84,7 @@ def _competitor(
     entry: CatalogModel, rows: list[dict], point: PricePoint, count: int, converter: Converter
 ) -> Competitor:
     latest = rows[-1]
-    position, basis = msrp_position(point, entry, converter)
+    position, basis, variant = msrp_position(point, entry, converter, latest.get("storage"))
     landed, landed_currency, in_landed = _landed(point, entry, converter)
     below = in_landed is not None and in_landed < landed
 
@@ -94,6 +104,7 @@ def _competitor(
         listings=count,
         msrp_position=position,
         msrp_basis=basis,
+        msrp_variant=variant,
         landed_cost=landed,
         landed_currency=landed_currency,
         margin=round((in_landed - landed) / in_landed, 4) if in_landed else None,
@@ -116,14 +127,26 @@ def _since(rows: list[dict], holds) -> str | None:
 
 
 def msrp_position(
-    point: PricePoint, entry: CatalogModel, converter: Converter
-) -> tuple[float | None, str | None]:
-    """price / MSRP − 1, against the MSRP in the price's own currency when the catalog has it."""
-    found = _in_currency_of(point, entry.msrp, converter)
-    if found is None:
-        return None, None
-    basis, amount = found
-    return round(amount / entry.msrp[basis] - 1, 4), basis
+    point: PricePoint, entry: CatalogModel, converter: Converter, storage: str | None = None
+) -> tuple[float | None, str | None, str | None]:
+    """(price / MSRP − 1, the MSRP's currency, the storage variant compared or None).
+
+    The storage variant's MSRP in the price's own currency first, then the model's; only then
+    converted, to the variant's and else the model's (the order detectors.prices.msrp_in
+    judges a listing by, so the report and the listing's price flag agree)."""
+    variant = entry.variant_msrp.get(storage) if storage else None
+    tables = [(variant, storage)] if variant else []
+    tables.append((entry.msrp, None))
+    if point.currency is not None:
+        for table, label in tables:
+            if point.currency in table:
+                return round(point.amount / table[point.currency] - 1, 4), point.currency, label
+    for table, label in tables:
+        found = _in_currency_of(point, table, converter)
+        if found is not None:
+            basis, amount = found
+            return round(amount / table[basis] - 1, 4), basis, label
+    return None, None, None
 
 
 def _landed(

@@ -10,8 +10,8 @@ from typing import IO
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.links import install as install_link_filter
 from reports.pricing.build import ModelPricing, PriceReport
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.tabular import write_csv
@@ -50,6 +50,7 @@ CSV_FIELDS = (
     "median_converted",
     "max_converted",
     "median_position",
+    "msrp_variant",
 )
 
 
@@ -140,7 +141,7 @@ def render_html(report: PriceReport) -> str:
         lstrip_blocks=True,
     )
     env.filters.update(pct=pct, day=day)
-    install_link_filter(env)
+    install_crawled_text(env)
     env.globals.update(money=format_money, signed=format_signed)
     models = [_model_view(m, report.currency, price_chart_svg) for m in report.models]
     return env.get_template("prices.html").render(report=report, models=models)
@@ -152,7 +153,11 @@ def _model_view(model: ModelPricing, currency: str, chart) -> dict:
         "model": model,
         "anchor": "m-" + "".join(c if c.isalnum() else "-" for c in model.model.lower()),
         "price": lambda point: _shown(point, currency),
-        "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items()),
+        "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items())
+        + "".join(
+            f" ({storage}: " + " · ".join(format_money(v, k) for k, v in table.items()) + ")"
+            for storage, table in model.variant_msrp.items()
+        ),
         "landed": [_landed_text(model, code) for code in model.landed_cost],
         "undercutters": [c for c in model.competitors if c.below_landed],
         "chart": Markup(svg) if svg else None,

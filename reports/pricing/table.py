@@ -79,7 +79,7 @@ def _competitors(model: ModelPricing, currency: str) -> Table:
         table.add_row(
             seller,
             format_with_conversion(price.amount, price.currency, price.converted, currency),
-            _pct(rival.msrp_position),
+            _pct(rival.msrp_position) + (f" ({rival.msrp_variant})" if rival.msrp_variant else ""),
             format_signed(rival.landed_gap, rival.landed_currency),
             _pct(rival.margin),
             rival.price_since[:10],

@@ -12,12 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from reports.currency import format_money  # noqa: E402
-from reports.pricing.chart import CHART_RC  # noqa: E402
+from reports.pricing.chart import CHART_RC, date_axis  # noqa: E402
 
 
 def price_history_svg(
@@ -44,9 +43,7 @@ def price_history_svg(
         if max(dates) - min(dates) < timedelta(hours=1):  # one crawl, or a few close together
             axes.set_xlim(min(dates) - timedelta(hours=12), max(dates) + timedelta(hours=12))
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_money(v, currency)))
-        locator = AutoDateLocator(maxticks=6)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        date_axis(axes, maxticks=6)
         axes.margins(x=0.05, y=0.2)
         axes.grid(axis="y", alpha=0.3)
         axes.legend(loc="upper left", fontsize=8, frameon=False)

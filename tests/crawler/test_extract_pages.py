@@ -34,6 +34,7 @@ LISTING_FIELDS = (
     "is_product",
     "brand",
     "sku",
+    "currency_source",
 )
 
 

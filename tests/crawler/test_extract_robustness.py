@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,33 @@ def test_deeply_nested_page_does_not_crash() -> None:
         "<div>" * 5000 + "<h1>Deep</h1><span class='price'>£5</span>" + "</div>" * 5000
     ).encode()
     assert isinstance(extract_listing("https://shop.example/p", body), Listing)
+
+
+@pytest.mark.parametrize(
+    "org_url, claimed",
+    [
+        ("JavaScript:alert(document.cookie)", None),
+        (" data:text/html,<script>alert(1)</script>", None),
+        ("https://cheap-phones-direct.example/", "cheap-phones-direct.example"),
+    ],
+)
+def test_the_profile_url_is_where_the_seller_was_seen_not_the_organizations_url(
+    org_url, claimed
+) -> None:
+    """An Organization block's `url` is the website the seller claims (recorded as
+    claimed_domain when it is off-site), never its profile URL; a non-http(s) one is no link."""
+    import json
+
+    org = {"@context": "https://schema.org", "@type": "Organization", "name": "Cheap Phones",
+           "url": org_url}  # fmt: skip
+    body = (
+        "<html><body><h1>Cheap Phones</h1><p>Seller since 2019 · 98% positive</p>"
+        f'<script type="application/ld+json">{json.dumps(org)}</script></body></html>'
+    ).encode()
+    profile = "https://bazaar.example/seller/cheap-phones"
+    seller = extract_seller(profile, body, site_is_seller=False)
+    assert seller.name == "Cheap Phones"
+    assert seller.url == profile
+    assert seller.claimed_domain == claimed
+    links = [value for kind, value, _ in seller.identifiers if "://" in value or ":" in kind]
+    assert not any(v.lower().lstrip().startswith(("javascript:", "data:")) for v in links)

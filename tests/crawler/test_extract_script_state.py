@@ -115,3 +115,18 @@ def test_hostile_state_is_bounded(script: str) -> None:
     listing = extract_listing("https://shop.test/p/acme-x1", PAGE.format(script).encode())
     assert listing.price is None
     assert time.perf_counter() - started < 3  # generous: shared CI cores
+
+
+def test_the_offer_whose_price_is_taken_gives_its_condition_not_another_sellers() -> None:
+    """The state's offer list: the page's own offer (first) states 'used'; the next seller's
+    'new' is not this page's. A snake_case `product_title` names the product too."""
+    state = (
+        '{"product": {"product_title": "Acme X1", "variants": [{"offers": ['
+        '{"store_name": "shop a", "sale_price": 420, "condition": "used"},'
+        '{"store_name": "shop b", "sale_price": 450, "condition": "new"}]}]},'
+        ' "currency": "AED"}'
+    )
+    page = PAGE.format(f'<script id="__NEXT_DATA__" type="application/json">{state}</script>')
+    listing = extract_listing("https://shop.example/p/acme-x1", page.encode())
+    assert (listing.price, listing.currency, listing.condition) == ("420.00", "AED", "used")
+    assert listing.field_sources["condition"] == "script_state"

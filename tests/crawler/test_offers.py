@@ -88,3 +88,85 @@ def test_a_page_of_thousands_of_offers_keeps_the_first_hundred() -> None:
     assert len(listings) == MAX_OFFERS
     assert listings[0].seller == "Main Shop" and listings[0].offer_key == ""
     assert all(len(o.offer_key) <= len("seller:") + MAX_KEY_NAME for o in listings)
+
+
+def test_structured_offers_give_absolute_seller_urls_so_each_seller_is_profiled() -> None:
+    """JSON-LD offers name their sellers by relative URLs: each offer's seller is its profile
+    on the site (keyed by it, fetched), not a bare name."""
+    import json
+
+    from crawler.pages import extract_listing
+    from crawler.spiders.identity import listing_reference
+
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Xiaomi 14 Pro 512GB",
+        "offers": [
+            {"@type": "Offer", "price": "899.00", "priceCurrency": "EUR",
+             "seller": {"@type": "Organization", "name": "Good Shop", "url": "/seller/good.html"}},
+            {"@type": "Offer", "price": "420.00", "priceCurrency": "EUR",
+             "seller": {"@type": "Organization", "name": "Evil", "url": "../../seller/evil.html"}},
+        ],
+    }  # fmt: skip
+    page = (
+        '<html><body><h1>Xiaomi 14 Pro 512GB</h1><script type="application/ld+json">'
+        f"{json.dumps(product)}</script></body></html>"
+    )
+    listing = extract_listing("http://127.0.0.1:8301/p/xiaomi/14.html", page.encode())
+    offers = offer_listings(listing)
+    assert [o.seller_url for o in offers] == [
+        "http://127.0.0.1:8301/seller/good.html",
+        "http://127.0.0.1:8301/seller/evil.html",
+    ]
+    for offer in offers:
+        key, _, profile = listing_reference(offer, ("127.0.0.1:8301",), lambda url: url)
+        assert key == profile == offer.seller_url
+
+
+def test_each_offer_says_what_decided_its_own_currency() -> None:
+    """An offer in GBP on a page whose own offer is in EUR says why it is GBP, not the page's
+    'json-ld data gives EUR'; a row printing no currency takes the page's, and says so."""
+    import json
+
+    from crawler.pages import extract_listing
+
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Xiaomi 14 Pro 512GB",
+        "offers": [
+            {"@type": "Offer", "price": "949.00", "priceCurrency": "EUR",
+             "seller": {"@type": "Organization", "name": "Shop A"}},
+            {"@type": "Offer", "price": "899.00", "priceCurrency": "GBP",
+             "seller": {"@type": "Organization", "name": "Shop B"}},
+        ],
+    }  # fmt: skip
+    page = (
+        '<html><body><h1>Xiaomi 14 Pro 512GB</h1><script type="application/ld+json">'
+        f"{json.dumps(product)}</script></body></html>"
+    )
+    listing = extract_listing("https://m.example/p/xiaomi-14-pro/1", page.encode())
+    found = [(o.seller, o.currency, o.currency_source) for o in offer_listings(listing)]
+    assert found == [
+        ("Shop A", "EUR", "json-ld data gives EUR"),
+        ("Shop B", "GBP", "json-ld data gives GBP"),
+    ]
+
+    rows = "".join(
+        f'<div class="offer-row"><span class="price">{price}</span>'
+        f'<p>Sold by <a href="/seller/{name}">{name}</a></p></div>'
+        for name, price in (("north", "£870.00"), ("south", "880.00"))
+    )
+    page = (
+        '<html lang="en-GB"><body><h1>Phone X</h1><span class="price">£899.00</span>'
+        '<p>Sold by <a href="/seller/main">Main Shop</a></p><button>Add to basket</button>'
+        f"<section>{rows}</section></body></html>"
+    )
+    listing = extract_listing("https://m.example/p/1", page.encode())
+    found = [(o.seller, o.price, o.currency, o.currency_source) for o in offer_listings(listing)]
+    assert found == [
+        ("Main Shop", "899.00", "GBP", "printed '£' names GBP"),
+        ("north", "870.00", "GBP", "the offer's row: printed '£' names GBP"),
+        ("south", "880.00", "GBP", "as the page's own price: printed '£' names GBP"),
+    ]

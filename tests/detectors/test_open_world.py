@@ -149,6 +149,10 @@ def test_reasons_say_what_was_seen(world):
     assert "'nkie' is 'nike' with two letters swapped" in typo.reasons[0]
     cut = score_input("sam.sung.com", "domain", world)
     assert cut.verdict == "impersonation" and "once the dot" in cut.reasons[0]
+    # the registrable domain named whole, not its bare label 'sung' (a brand name cut mid-word)
+    assert cut.reasons[0].endswith("on the registrable domain 'sung.com'"), cut.reasons
+    path = score_input("xiaomi.com.deals-shop.xyz", "domain", world)
+    assert "the registrable domain is 'deals-shop.xyz'" in path.reasons[0], path.reasons
 
 
 def test_real_words_near_a_short_brand_stay_clean(world):

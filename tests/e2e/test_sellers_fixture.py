@@ -220,5 +220,6 @@ def test_shopify_meta_facts_reach_every_product(tmp_path, run_cli):
         "EUR", "Deals EU", "deals-eu.example",
     )  # fmt: skip
     assert row["condition"] == "refurbished"  # from the product's own page
+    assert row["currency_source"] == "the shop's /meta.json currency EUR"
     [seller] = jsonl(run_cli(config, "export", "sellers").stdout)
     assert {"deals-eu.example", "deals-eu.myshopify.com"} <= set(seller["claimed_domains"])

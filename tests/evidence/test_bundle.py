@@ -166,5 +166,9 @@ def test_cli_export_needs_exactly_one_subject_and_a_known_one(two_runs, config, 
     base = ["--config", str(config.path), "evidence", "export", "--out", str(tmp_path / "x.zip")]
     assert main(base) == 2
     assert main([*base, "--listing", "1", "--seller", "1"]) == 2
-    assert main([*base, "--listing", "999"]) == 1
-    assert "no listing with id 999" in capsys.readouterr().err
+    capsys.readouterr()
+    # an unknown id is a usage error (exit 2), one line naming the option and the id
+    for option in ("--listing", "--seller", "--network"):
+        assert main([*base, option, "999"]) == 2, option
+        err = capsys.readouterr().err
+        assert f"{option} 999: no " in err and err.count("\n") == 1, err

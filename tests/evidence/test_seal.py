@@ -45,14 +45,25 @@ def test_keygen_writes_a_private_key_0600_and_a_public_key_and_never_overwrites(
     fingerprint = signer_info(load_signing_key(out).public_key()).fingerprint
     assert fingerprint in printed
     before = out.read_bytes()
-    assert main(["evidence", "keygen", "--out", str(out)]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert main(["evidence", "keygen", "--out", str(out)]) == 2  # a usage error, one line
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and err.count("\n") == 1
     assert out.read_bytes() == before
-    public.unlink()  # a lone public key is still never overwritten with a new pair's
     other = tmp_path / "keys" / "other"
-    other.with_name("other.pub").write_text("mine")
-    assert main(["evidence", "keygen", "--out", str(other)]) == 1
+    other.with_name("other.pub").write_text("mine")  # a lone public key is still never replaced
+    assert main(["evidence", "keygen", "--out", str(other)]) == 2
     assert not other.exists()
+
+
+def test_keygen_force_replaces_the_pair_and_keeps_the_old_one_aside(tmp_path, capsys):
+    out = tmp_path / "grayhound"
+    assert main(["evidence", "keygen", "--out", str(out)]) == 0
+    old_private, old_public = out.read_bytes(), out.with_name("grayhound.pub").read_bytes()
+    assert main(["evidence", "keygen", "--out", str(out), "--force"]) == 0
+    assert "kept the old" in capsys.readouterr().out
+    assert out.read_bytes() != old_private and stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    kept = {p.name.split(".replaced-")[0]: p.read_bytes() for p in tmp_path.glob("*.replaced-*")}
+    assert kept == {"grayhound": old_private, "grayhound.pub": old_public}
 
 
 def test_a_signed_bundle_is_self_asserted_without_a_trusted_key(

@@ -49,10 +49,16 @@ def test_titles_from_a_file_as_json(example_config_path, tmp_path, capsys):
 def test_titles_from_stdin_as_a_table_show_control_characters_not_obey_them(
     example_config_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(TITLES)))
+    hostile = [
+        "Poco F6 \x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ 512GB",
+        "Mi \u202eetots",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(TITLES + hostile)))
     assert main(["--config", str(example_config_path), "catalog", "check", "--titles", "-"]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "?[31m" in out
+    # escape sequences removed whole (shared terminal_text), not half-shown as '?[31m'
+    assert "\x1b" not in out and "[31m" not in out and "evil.example" not in out
+    assert "Galaxy S24 Ultra 256GB" in out and "Mi ⟨U+202E⟩etots" in out
     assert "devices that matched no model" in out and "'xiaomi 15 ultra'" in out
     assert "catalog models no title matched:" in out
 

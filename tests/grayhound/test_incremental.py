@@ -241,7 +241,11 @@ def oracle(database: Path, config) -> tuple[dict, list]:
         sellers = [seller_facts(row, aliases.get(row["id"], [])) for row in store.sellers()]
         ids = [row[0] for row in store.db.execute("SELECT id FROM listings ORDER BY id")]
         rows = store.listing_fact_rows(ids)
-        live = [row for row in rows if not store.delisted(row["canonical_url"], row["last_run_id"])]
+        live = [
+            row
+            for row in rows
+            if not store.delisted(row["canonical_url"], row["source"], row["last_run_id"])
+        ]
     identities = {s.key: assess_seller(s, book) for s in sellers}
     assessments = assess_listings([facts_of(row) for row in live], book, identities)
     signals, by_seller = [], defaultdict(list)

@@ -115,6 +115,14 @@ def test_seller_name_history_is_kept(store):
     assert next(store.sellers())["name"] == "Mi Official Shop"
 
 
+def test_a_non_web_seller_url_is_never_stored_as_its_profile_link(store):
+    run = store.start_run(["bazaar"], "t0")
+    for key, url in (("s1", "JavaScript:alert(1)"), ("s2", "https://bazaar.example/seller/2")):
+        store.record_seller(run, "bazaar", key, Seller(name=key, url=url), "t1")
+    links = {r["key"]: r["profile_url"] for r in store.sellers()}
+    assert links == {"s1": None, "s2": "https://bazaar.example/seller/2"}
+
+
 def test_findings_are_idempotent_and_keep_history(store):
     row = {
         "subject_kind": "listing",

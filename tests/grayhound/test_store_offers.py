@@ -90,3 +90,68 @@ def test_a_database_from_before_keeps_its_listings_as_the_pages_own_offers(tmp_p
         other, other_new = store.record_listing(run, "marketo", renew, None, "t1")
         assert (again, is_new) == (1, False)
         assert other_new and other != 1
+
+
+def _sighting(store, run: int, source: str, seller: str, price: str) -> int:
+    key = "name:" + seller.lower()
+    store.record_seller(run, source, key, Seller(name=seller), "t")
+    return store.record_listing(run, source, _offer(seller, price, ""), key, "t")[0]
+
+
+def test_a_page_two_sources_fetch_is_a_listing_per_source_that_never_changes_hands(store):
+    """A `pages` source and the marketplace's own source list the same URL: each keeps its
+    listing, seller and history; crawling one never rewrites the other's."""
+    seen = {}
+    for day in "123":
+        run = store.start_run(["watchlist", "marketo"], f"2026-11-0{day}T06:00:00.000Z")
+        seen.setdefault("watchlist", set()).add(
+            _sighting(store, run, "watchlist", "Mobile Planet", "899.00")
+        )
+        seen.setdefault("marketo", set()).add(
+            _sighting(store, run, "marketo", "Mobile Planet Ltd", "889.00")
+        )
+    assert all(len(ids) == 1 for ids in seen.values()) and seen["watchlist"] != seen["marketo"]
+    rows = {row["source"]: row for row in store.listings()}
+    assert {source: row["seller_name"] for source, row in rows.items()} == {
+        "watchlist": "Mobile Planet",
+        "marketo": "Mobile Planet Ltd",
+    }
+    for source, row in rows.items():
+        (seller,) = store.db["sellers"].rows_where("id = ?", [row["seller_id"]])
+        assert seller["source"] == source
+        history = [(o["price"], o["seller_name"]) for o in store.observations(row["id"])]
+        assert len(set(history)) == 1 and len(history) == 3
+
+
+def test_a_store_from_before_is_keyed_by_source_after_the_upgrade(tmp_path: Path) -> None:
+    """A store built at the previous schema: its listings keep their ids and history, and the
+    same page from another source becomes a listing of its own."""
+    path = tmp_path / "previous.db"
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    previous = [m for m in MIGRATIONS if m[0] != "0009_issue17_listings_per_source"]
+    for name, step in previous:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-01-01T00:00:00Z"})
+    db["crawl_runs"].insert({"id": 1, "started_at": "t0", "status": "finished"})
+    db["listings"].insert(
+        {"id": 7, "source": "marketo", "canonical_url": PAGE, "url": PAGE, "price": "999.00",
+         "offer_key": "", "first_seen": "t0", "last_seen": "t0", "first_run_id": 1,
+         "last_run_id": 1}
+    )  # fmt: skip
+    db["observations"].insert(
+        {"listing_id": 7, "crawl_run_id": 1, "observed_at": "t0", "price": "999.00"}
+    )
+    db.conn.commit()
+    db.close()
+
+    with open_store(path) as store:
+        indexes = {tuple(i.columns): i.unique for i in store.db["listings"].indexes}
+        assert indexes[("source", "canonical_url", "offer_key")] == 1
+        assert ("canonical_url", "offer_key") not in indexes
+        run = store.start_run(["watchlist", "marketo"], "t1")
+        assert _sighting(store, run, "marketo", "Mobile Planet", "899.00") == 7
+        other = _sighting(store, run, "watchlist", "Mobile Planet", "899.00")
+        assert other != 7
+        assert [o["price"] for o in store.observations(7)] == ["999.00", "899.00"]
+        assert [o["price"] for o in store.observations(other)] == ["899.00"]

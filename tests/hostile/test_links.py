@@ -80,6 +80,8 @@ def _hostile_store(store) -> None:
     run_id = store.start_run(["bazaar"], seen)
     seller = Seller(name="Xiaomi Official Store", url="JavaScript:alert(document.cookie)")
     seller_id = store.record_seller(run_id, "bazaar", "seller:x", seller, seen)
+    # the store no longer keeps such a profile link; one written by an older version may
+    store.db["sellers"].update(seller_id, {"profile_url": seller.url})
     url = "https:javascript:alert(2)"  # no host: not a web URL either
     listing = Listing(
         url=url,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grayhound.cli import main
-from grayhound.models import Listing
+from grayhound.models import Listing, Seller
 from grayhound.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +21,10 @@ COMMANDS = {  # command → arguments before --out
     "export": ("export", "listings", "--format", "csv"),
     "prices": ("prices", "--format", "json"),
     "evidence": ("evidence", "export", "--listing", "1"),
+    "export sellers": ("export", "sellers", "--format", "csv"),
+    "export sellers jsonl": ("export", "sellers", "--format", "jsonl"),
+    "catalog check": ("catalog", "check", "--format", "table"),
+    "catalog check json": ("catalog", "check", "--format", "json"),
 }
 
 
@@ -39,7 +43,10 @@ def world(tmp_path) -> Path:
         run_id = store.start_run(["bazaar"], "2026-11-20T06:00:00.000Z")
         url = "http://127.0.0.1:8301/item/1.html"
         listing = Listing(url=url, canonical_url=url, is_product=True, title="Xiaomi 14 Pro")
-        store.record_listing(run_id, "bazaar", listing, None, "2026-11-20T06:00:00.000Z")
+        profile = "http://127.0.0.1:8301/seller/1.html"
+        seen = "2026-11-20T06:00:00.000Z"
+        store.record_seller(run_id, "bazaar", profile, Seller("Shop", url=profile), seen)
+        store.record_listing(run_id, "bazaar", listing, profile, seen)
     warc = tmp_path / "evidence" / "warc" / "run-000001-bazaar-00000.warc.gz"
     warc.parent.mkdir(parents=True)
     warc.write_bytes(gzip.compress(b"WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\n"))
@@ -71,6 +78,14 @@ def test_the_store_the_config_and_warcs_are_never_overwritten(world, command):
             assert code == 2, (what, force, err)
             assert err.count("\n") == 1 and "--out" in err and "refusing" in err, err
             assert path.read_bytes() == before, what
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_nothing_new_is_written_into_the_warc_folder(world, command):
+    target = world.parent / "evidence" / "warc" / "x.jsonl"
+    code, err = run("--config", str(world), *COMMANDS[command], "--out", str(target), "--force")
+    assert code == 2 and "WARC evidence folder" in err, err
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -198,3 +198,53 @@ def test_csv_export_of_the_hostile_listings(hostile_store):
         for cell in row:
             for part in re.split(r"[,;\t|]", cell):
                 assert not part.startswith(("=", "+", "@", "＝", "＋", "－", "＠")), cell
+
+
+def _hostile_digest(config_path):
+    from grayhound.config import load_config
+    from grayhound.pipeline import produce_digest
+
+    config = load_config(config_path)
+    with open_store(config.storage.database) as store:
+        return produce_digest(store, config, datetime(2026, 11, 21, tzinfo=UTC), record=False)
+
+
+def test_digest_files_and_the_email_text_carry_no_escape_sequence(hostile_store):
+    """Markdown (the email's text part) and HTML written to files: the sequences are gone
+    whole (not only their ESC), and no C0/C1 control is left as junk."""
+    from reports.digest.render import render_html, render_markdown
+
+    digest = _hostile_digest(hostile_store)
+    for text in (render_markdown(digest), render_html(digest)):
+        assert not TERMINAL_CONTROL.search(text), TERMINAL_CONTROL.findall(text)[:5]
+        assert "pwned" not in text and "[2J" not in text
+        assert "MiOfficial Shop" in text  # the hyperlink's sequences gone, its text kept
+
+
+def test_the_prices_page_isolates_seller_names(hostile_store, recwarn):
+    """A seller named with a right-to-left override cannot reverse "… sells at $499.00: $77.00
+    below your landed cost" on the prices page; its sequences are gone too."""
+    from grayhound.config import load_config
+    from reports.pricing.build import price_report
+    from reports.pricing.render import render_html
+
+    config = load_config(hostile_store)
+    with open_store(config.storage.database) as store:
+        report = price_report(list(store.price_observations()), store.runs(), config)
+    html = render_html(report)
+    assert RLO not in html and "\u200b" not in html
+    assert "<strong><bdi>Xiaomi ⟨U+202E⟩erots laiciffo</bdi></strong> (hostile) sells at" in html
+    assert html.count("<bdi>Xiao⟨U+200B⟩mi Official Store</bdi>") >= 2  # table and history
+    assert not TERMINAL_CONTROL.search(html), TERMINAL_CONTROL.findall(html)[:5]
+    # the chart's legend: matplotlib warns "Glyph 27 (^[) missing" for each raw control
+    glyphs = [int(n) for w in recwarn for n in re.findall(r"Glyph (\d+) ", str(w.message))]
+    assert not [code for code in glyphs if code < 32 or 127 <= code < 160], glyphs
+
+
+def test_chart_legends_are_given_no_control_character(recwarn):
+    """matplotlib prints 'Glyph 27 (^[) missing' for raw controls in a legend label."""
+    from reports.pricing.chart import _label
+
+    label = _label(f"Mi{ESCAPES['link']} Shop{ESCAPES['csi8']} \u202eevil", "hostile", True)
+    assert label == "MiOfficial Shop ⟨U+202E⟩evil (hostile)"
+    assert not TERMINAL_CONTROL.search(_label("x" * 80 + ESCAPES["title"], "s", False))

@@ -129,3 +129,48 @@ def test_observations_must_come_grouped_by_listing(priced_store, example_config)
     rows = list(priced_store.price_observations())
     with pytest.raises(ValueError, match="not grouped together"):
         price_report([rows[0], rows[-1], rows[1]], priced_store.runs(), example_config)
+
+
+def test_a_listing_of_a_storage_variant_is_compared_with_that_variants_msrp(store, example_config):
+    """variant_msrp (issue 21): the 1TB listing against the 1TB MSRP (USD 1399, EUR 1499), the
+    256GB one (no variant MSRP) against the model's; the same in CSV and the median."""
+    from dataclasses import replace
+
+    from grayhound.models import Listing, Seller
+
+    catalog = tuple(
+        replace(m, variant_msrp={"1TB": {"USD": 1399.0, "EUR": 1499.0}})
+        if m.model == "Xiaomi 14 Pro"
+        else m
+        for m in example_config.catalog
+    )
+    config = replace(example_config, catalog=catalog)
+    at = "2026-01-01T06:00:00.000Z"
+    run_id = store.start_run(["bazaar"], at)
+    findings = []
+    for key, storage, price, currency in (("big", "1TB", "1199.00", "USD"),
+                                          ("eu", "1TB", "1199.00", "EUR"),
+                                          ("small", "256GB", "899.00", "USD")):  # fmt: skip
+        seller_url = f"https://bazaar.example/seller/{key}"
+        store.record_seller(run_id, "bazaar", seller_url, Seller(key, url=seller_url), at)
+        listing = Listing(
+            url=f"https://bazaar.example/item/{key}", is_product=True,
+            title=f"Xiaomi 14 Pro {storage}", price=price, currency=currency,
+            condition="new", seller=key, seller_url=seller_url,
+        )  # fmt: skip
+        listing_id, _ = store.record_listing(run_id, "bazaar", listing, seller_url, at)
+        findings.append({
+            "subject_kind": "listing", "subject_id": listing_id, "subject": key,
+            "brand": "xiaomi", "score": 0.1, "verdict": "clean", "model": "Xiaomi 14 Pro",
+            "is_accessory": 0, "condition": "new", "attributes": {"storage": storage},
+        })  # fmt: skip
+    store.finish_run(run_id, at, "finished", {"sources": {}})
+    store.record_findings(findings, run_id, at)
+    pro = by_model(report_for(store, config))["Xiaomi 14 Pro"]
+    found = {c.seller: (c.msrp_position, c.msrp_basis, c.msrp_variant) for c in pro.competitors}
+    assert found == {
+        "big": (round(1199 / 1399 - 1, 4), "USD", "1TB"),
+        "eu": (round(1199 / 1499 - 1, 4), "EUR", "1TB"),
+        "small": (round(899 / 999 - 1, 4), "USD", None),
+    }
+    assert pro.median_position == round(1199 / 1399 - 1, 4)  # low median: 899, 1199, 1294.92

@@ -5,8 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from grayhound.cli import main
+from grayhound.config import Pricing
 from grayhound.store import open_store
 from reports.pricing.build import price_report
 from reports.pricing.render import render_html, write_json, write_price_csv
@@ -73,3 +78,25 @@ def test_cli_prices_for_one_model(example_config_path, example_config, populate_
     (model,) = json.loads(out.read_text())["models"]
     assert (model["model"], model["sellers"], model["below_landed"]) == ("Xiaomi 14 Pro", 4, 1)
     assert main([*argv, "--currency", "XYZ"]) == 2
+
+
+@pytest.mark.parametrize(
+    "span",
+    [timedelta(minutes=20), timedelta(hours=2, minutes=50), timedelta(hours=4, minutes=9),
+     timedelta(hours=40), timedelta(days=45), timedelta(days=700)],
+    ids=["20min", "2h50", "4h09", "40h", "45d", "700d"],
+)  # fmt: skip
+def test_a_price_chart_draws_any_span_of_crawl_runs_without_a_console_warning(span):
+    """Two crawls a few hours apart (the demo run twice) made matplotlib print "unable to pick
+    an appropriate interval" once per chart; the axis must fit every span quietly."""
+    from reports.serve.charts import price_history_svg
+
+    start = datetime(2026, 12, 3, 4, 28, tzinfo=UTC)
+    observations = [
+        {"price": "599.00", "currency": "USD", "observed_at": (start + step).isoformat()}
+        for step in (timedelta(0), span / 2, span)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = price_history_svg(observations, 1299.0, "USD", Pricing())
+    assert svg.startswith("<svg")
