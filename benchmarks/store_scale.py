@@ -1,113 +1,208 @@
-"""The store at scale: 100,000 listings, two crawl runs of observations, findings and one
-captured page; then how long `detect`, `digest`, `prices`, `evidence export` and
-`export listings` take on it, each in a child process (with its peak memory), and how big the
-database is. A command that does not exist yet is reported as skipped.
+"""A store at scale, built the way the crawler builds one, and changed the way a day changes it.
 
-    python -m benchmarks.store_scale [--listings 100000] [--keep DIR]
+`build(directory, listings)` writes one crawl run of `listings` generated listings through
+`Store.write_batch` (sellers with profiles, some impersonating the brands, some sharing a phone
+number, every listing with its own image); `crawl_day(directory, day)` writes the next crawl
+run: every listing seen again except the ones gone that day (their pages answer 404), about 5 % of prices moved, 1 % new
+listings (`DAILY`). Everything derives from a seed and the listing's number, so the same
+arguments give the same store on every machine, and nothing is held per listing in memory
+but its current price.
+
+    python -m benchmarks.store_scale [--listings 100000] [--days 1] --keep DIR
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import json
+import random
 import sys
-import tempfile
-import threading
 import time
+from array import array
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BATCH = 2000  # items per write_batch transaction while generating
-COMMAND_TIMEOUT = 900  # seconds: a command slower than this is reported as timed out
+SEED = 20261203  # fixed: runs compare like with like across machines
+BATCH = 2000  # items per write_batch transaction
 BASE = "https://large.example"
-COMMANDS = {
-    "detect": ("detect",),
-    "digest (html)": ("digest", "--format", "html", "--no-record", "--out", "{out}/digest.html"),
-    # every case, not the page's riskiest 100 per group
-    "digest (json)": ("digest", "--format", "json", "--no-record", "--out", "{out}/digest.json"),
-    "prices (html)": ("prices", "--format", "html", "--out", "{out}/prices.html"),
-    "prices (json)": ("prices", "--format", "json", "--out", "{out}/prices.json"),
-    "evidence export": ("evidence", "export", "--listing", "1", "--out", "{out}/bundle.zip"),
-    "export listings (csv)": ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
-}
+LISTINGS_PER_SELLER = 400  # a marketplace of 1,000,000 listings has 2,500 sellers
+MIN_SELLERS = 250
+IMPERSONATORS = 50  # one seller in this many names itself after a brand
+NETWORKED = 40  # one seller in this many shares its phone number with the next one
+DAILY = {"price_moves": 0.05, "new": 0.01, "gone": 0.005}  # shares of the day's listings
+STATE = "bench-state.json"  # beside the store: how many listings exist, which are gone
+PRICES = "bench-prices.bin"  # beside the store: every listing's current price (float64)
+MODELS = (
+    ("Xiaomi", "Xiaomi 14 Pro", 999),
+    ("Xiaomi", "Redmi Note 13 Pro", 399),
+    ("Xiaomi", "Poco F6", 449),
+    ("Samsung", "Samsung Galaxy S24", 799),
+    ("Samsung", "Samsung Galaxy S24 Ultra", 1299),
+    ("Apple", "iPhone 15 Pro", 999),
+    ("Apple", "iPhone 15", 799),
+)
+WORDS = "genuine sealed global version dual sim unlocked fast shipping warranty boxed".split()
+COLOURS = "black white blue green titanium pink gray purple".split()
+BRAND_NAMES = ("Xiaomi", "Redmi", "Samsung", "iPhone", "Apple", "Poco")
 
 
-def _config(directory: Path) -> Path:
-    example = (ROOT / "grayhound" / "example.toml").read_text()
-    path = directory / "grayhound.toml"
-    path.write_text(example)
-    return path
+def sellers_for(listings: int) -> int:
+    return max(MIN_SELLERS, listings // LISTINGS_PER_SELLER)
 
 
-def populate(database: Path, evidence_dir: Path, count: int) -> dict:
-    """Two crawl runs over `count` generated listings, written the way the crawler writes."""
-    from grayhound.demo.large import generate
-    from grayhound.store import open_store, utc_now
-
-    items = generate(count)
-    started = time.perf_counter()
-    with open_store(database) as store:
-        for price_factor in (1.0, 0.97):  # the second run sees slightly lower prices
-            run_id = store.start_run(["large"], utc_now())
-            batch: list[dict] = []
-            seen_sellers: set[int] = set()
-            for item in items:
-                batch.extend(_items(item, price_factor, seen_sellers))
-                if len(batch) >= BATCH:
-                    store.write_batch(run_id, batch)
-                    batch = []
-            store.write_batch(run_id, batch)
-            store.finish_run(run_id, utc_now(), "finished", {"sources": {}})
-        _capture_first_listing(store, evidence_dir, run_id)
-    return {"seconds": time.perf_counter() - started}
-
-
-def _items(item, price_factor: float, seen_sellers: set[int]) -> list[dict]:
-    from grayhound.models import Listing, Seller
-    from grayhound.store import utc_now
-
-    seller_url = f"{BASE}/seller/s{item.seller:03d}.html"
-    out = []
-    if item.seller not in seen_sellers:
-        seen_sellers.add(item.seller)
-        seller = Seller(name=f"Seller {item.seller:03d}", url=seller_url)
-        out.append(
-            {
-                "type": "seller",
-                "source": "large",
-                "key": seller_url,
-                "seller": seller,
-                "seen_at": utc_now(),
-            }  # fmt: skip
-        )
-    url = f"{BASE}/item/{item.id}.html"
-    listing = Listing(
-        url=url, canonical_url=url, is_product=True, title=item.title,
-        price=f"{float(item.price) * price_factor:.2f}", currency="USD",
-        condition=item.condition, seller=f"Seller {item.seller:03d}", seller_url=seller_url,
-    )  # fmt: skip
-    out.append(
-        {
-            "type": "listing",
-            "source": "large",
-            "listing": listing,
-            "seller_key": seller_url,
-            "seen_at": utc_now(),
-        }  # fmt: skip
+def listing_of(number: int, sellers: int) -> dict:
+    """What listing `number` is: the same on every machine."""
+    rng = random.Random(SEED * 1_000_003 + number)
+    brand, model, msrp = rng.choice(MODELS)
+    condition = rng.choice(("new", "new", "new", "used", "refurbished"))
+    title = (
+        f"{model} {rng.choice((128, 256, 512))}GB {' '.join(rng.sample(WORDS, 3))}"
+        f" {rng.choice(COLOURS)}"
     )
+    return {
+        "number": number,
+        "brand": brand,
+        "title": title,
+        "price": msrp * rng.uniform(0.45, 1.3),
+        "condition": condition,
+        "seller": rng.randrange(sellers),
+        "description": " ".join(rng.choice(WORDS) for _ in range(40)),
+    }
+
+
+def seller_of(number: int) -> tuple[str, object]:
+    """(key, Seller) of seller `number`: a profile page, a name, sometimes a brand's name,
+    sometimes a phone number shared with the next seller (a network of two)."""
+    from grayhound.models import Seller
+
+    url = f"{BASE}/seller/s{number:05d}.html"
+    name = f"Seller {number:05d}"
+    if number % IMPERSONATORS == 1:
+        name = f"{BRAND_NAMES[number % len(BRAND_NAMES)]} Official Store {number}"
+    identifiers = [("profile", url, "profile page")]
+    pair = number - number % NETWORKED
+    if number % NETWORKED in (0, 1):
+        identifiers.append(("phone", f"+1 512 555 {pair:04d}", "profile page"))
+    return url, Seller(name=name, url=url, identifiers=tuple(identifiers))
+
+
+def _items(number: int, price: float, sellers: int, seen: set[int], now: str) -> list[dict]:
+    from grayhound.models import Listing
+
+    facts = listing_of(number, sellers)
+    key, seller = seller_of(facts["seller"])
+    out = []
+    if facts["seller"] not in seen:
+        seen.add(facts["seller"])
+        out.append({"type": "seller", "source": "large", "key": key, "seller": seller,
+                    "seen_at": now})  # fmt: skip
+    url = f"{BASE}/item/{number}.html"
+    listing = Listing(
+        url=url, canonical_url=url, is_product=True, title=facts["title"], price=f"{price:.2f}",
+        currency="USD", condition=facts["condition"], brand=facts["brand"],
+        image=f"https://img.large.example/{number}.jpg", description=facts["description"],
+        seller=seller.name, seller_url=key,
+    )  # fmt: skip
+    out.append({"type": "listing", "source": "large", "listing": listing, "seller_key": key,
+                "seen_at": now})  # fmt: skip
     return out
 
 
-def _capture_first_listing(store, evidence_dir: Path, run_id: int) -> None:
+def _write_run(database: Path, numbers, prices: array, sellers: int, gone=()) -> dict:
+    """One crawl run seeing listings `numbers`; the pages of `gone` answer 404 (delisted)."""
+    from grayhound.store import open_store, utc_now
+
+    started = time.perf_counter()
+    written = 0
+    with open_store(database) as store:
+        run_id = store.start_run(["large"], utc_now())
+        batch: list[dict] = []
+        seen: set[int] = set()
+        now = utc_now()
+        for number in numbers:
+            batch.extend(_items(number, prices[number], sellers, seen, now))
+            written += 1
+            if len(batch) >= BATCH:
+                store.write_batch(run_id, batch)
+                batch = []
+        batch += [{"type": "failure", "source": "large", "url": f"{BASE}/item/{number}.html",
+                   "status": 404, "reason": "HTTP 404", "seen_at": now} for number in gone]  # fmt: skip
+        store.write_batch(run_id, batch)
+        store.finish_run(run_id, utc_now(), "finished", {"sources": {"large": {
+            "pages_fetched": written, "listings": written, "failures": 0, "with_title": written,
+            "with_price": written, "with_currency": written, "with_seller": written}}})  # fmt: skip
+    return {"run_id": run_id, "listings": written, "seconds": time.perf_counter() - started}
+
+
+def build(directory: Path, listings: int) -> dict:
+    """A new store of `listings` listings in one crawl run, with its config and one capture."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = write_config(directory)
+    sellers = sellers_for(listings)
+    prices = array("d", [0.0]) * (listings + 1)
+    for number in range(1, listings + 1):
+        prices[number] = round(listing_of(number, sellers)["price"], 2)
+    result = _write_run(directory / "grayhound.db", range(1, listings + 1), prices, sellers)
+    _capture_first_listing(directory / "grayhound.db", directory / "evidence", result["run_id"])
+    _save(directory, {"listings": listings, "sellers": sellers, "gone": [], "day": 0}, prices)
+    return {**result, "config": config, "sellers": sellers}
+
+
+def crawl_day(directory: Path, rates: dict | None = None) -> dict:
+    """The next day's crawl: every listing seen again but those gone today, a share of prices
+    moved, new listings added; returns what changed."""
+    rates = rates or DAILY
+    state, prices = _load(directory)
+    day = state["day"] + 1
+    rng = random.Random(SEED + day)
+    gone = set(state["gone"])
+    alive = [n for n in range(1, state["listings"] + 1) if n not in gone]
+    moved = rng.sample(alive, int(len(alive) * rates["price_moves"]))
+    for number in moved:
+        prices[number] = round(prices[number] * rng.uniform(0.8, 1.2), 2)
+    left = set(rng.sample(alive, int(len(alive) * rates["gone"])))
+    first_new = state["listings"] + 1
+    added = int(len(alive) * rates["new"])
+    prices.extend([0.0] * added)
+    for number in range(first_new, first_new + added):
+        prices[number] = round(listing_of(number, state["sellers"])["price"], 2)
+    seen = [n for n in alive if n not in left] + list(range(first_new, first_new + added))
+    result = _write_run(directory / "grayhound.db", seen, prices, state["sellers"], sorted(left))
+    state.update(listings=first_new + added - 1, gone=sorted(gone | left), day=day)
+    _save(directory, state, prices)
+    return {**result, "moved": len(moved), "new": added, "gone": len(left), "day": day}
+
+
+def _save(directory: Path, state: dict, prices: array) -> None:
+    (directory / STATE).write_text(json.dumps(state))
+    with (directory / PRICES).open("wb") as handle:
+        prices.tofile(handle)
+
+
+def _load(directory: Path) -> tuple[dict, array]:
+    state = json.loads((directory / STATE).read_text())
+    prices = array("d")
+    with (directory / PRICES).open("rb") as handle:
+        prices.fromfile(handle, state["listings"] + 1)
+    return state, prices
+
+
+def write_config(directory: Path) -> Path:
+    path = directory / "grayhound.toml"
+    text = (ROOT / "grayhound" / "example.toml").read_text()
+    # the benchmark reads serve's pages without signing in
+    path.write_text(text.replace('anonymous = "none"', 'anonymous = "read"', 1))
+    return path
+
+
+def _capture_first_listing(database: Path, evidence_dir: Path, run_id: int) -> None:
     """A real WARC record for listing 1, so `evidence export --listing 1` has evidence."""
     from crawler.capture.warc import Exchange, WarcWriter, payload_sha256
-    from grayhound.demo.large import generate, product_page
-    from grayhound.store import utc_now
+    from grayhound.store import open_store, utc_now
 
-    body = product_page(BASE, generate(1)[0])
+    body = f"<html><head><title>{listing_of(1, 1)['title']}</title></head></html>".encode()
     exchange = Exchange(
         f"{BASE}/item/1.html", "GET", [("Host", "large.example")], b"", 200, "OK",
         [("Content-Type", "text/html; charset=utf-8")], body, utc_now(),
@@ -123,85 +218,24 @@ def _capture_first_listing(store, evidence_dir: Path, run_id: int) -> None:
         "content_type": "text/html; charset=utf-8", "fetched_at": exchange.fetched_at,
         "host": "bench", "user": "bench",
     }  # fmt: skip
-    store.write_batch(run_id, [{"type": "capture", "capture": capture}])
-    with store.db.conn:
-        store.link_capture(stored.record_id, "listing", 1)
-
-
-def time_command(config: Path, args: tuple[str, ...], out: Path) -> dict:
-    command = [sys.executable, "-m", "grayhound", "--config", str(config)]
-    command += [a.format(out=out) for a in args]
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
-        timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
-        timer.start()
-        _, status, usage = os.wait4(child.pid, 0)
-        timed_out = not timer.is_alive()
-        timer.cancel()
-        err.seek(0)
-        message = err.read().decode(errors="replace")
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code == 2 and "No such command" in message:
-        return {"skipped": "command not available"}
-    if timed_out:
-        return {"skipped": f"timed out after {COMMAND_TIMEOUT} s"}
-    return {
-        "seconds": round(seconds, 2),
-        "exit": code,
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        **({"error": message.strip().splitlines()[-1][:200]} if code not in (0, 1) else {}),
-    }
-
-
-def run(count: int = 100_000, keep: Path | None = None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="grayhound-scale-") as scratch:
-        directory = keep or Path(scratch)
-        directory.mkdir(parents=True, exist_ok=True)
-        config = _config(directory)
-        database = directory / "grayhound.db"
-        generation = populate(database, directory / "evidence", count)
-        out = directory / "out"
-        out.mkdir(exist_ok=True)
-        timings = {name: time_command(config, args, out) for name, args in COMMANDS.items()}
-        size = database.stat().st_size + _wal_size(database)
-    return {
-        "listings": count,
-        "generate_seconds": round(generation["seconds"], 1),
-        "db_mib": round(size / 2**20, 1),
-        "commands": timings,
-    }
-
-
-def _wal_size(database: Path) -> int:
-    wal = database.with_name(database.name + "-wal")
-    return wal.stat().st_size if wal.exists() else 0
-
-
-def summary(result: dict) -> str:
-    lines = [
-        f"store at scale, {result['listings']:,} listings x 2 runs: database "
-        f"{result['db_mib']} MiB (written in {result['generate_seconds']} s)"
-    ]
-    for name, timing in result["commands"].items():
-        if "skipped" in timing:
-            lines.append(f"  {name:24} skipped ({timing['skipped']})")
-            continue
-        extra = f", exit {timing['exit']}: {timing['error']}" if "error" in timing else ""
-        lines.append(
-            f"  {name:24} {timing['seconds']:7.2f} s  peak {timing['peak_rss_mib']} MiB{extra}"
-        )
-    return "\n".join(lines)
+    with open_store(database) as store:
+        store.write_batch(run_id, [{"type": "capture", "capture": capture}])
+        with store.db.conn:
+            store.link_capture(stored.record_id, "listing", 1)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listings", type=int, default=100_000)
-    parser.add_argument("--keep", type=Path, help="build the store in this directory and keep it")
+    parser.add_argument("--days", type=int, default=0, help="daily crawls after the first")
+    parser.add_argument("--keep", type=Path, required=True, help="build the store here")
     args = parser.parse_args(argv)
-    result = run(args.listings, args.keep)
-    print(summary(result))
+    built = build(args.keep, args.listings)
+    print(f"built {built['listings']:,} listings in {built['seconds']:.0f} s")
+    for _ in range(args.days):
+        day = crawl_day(args.keep)
+        print(f"day {day['day']}: {day['moved']} prices moved, {day['new']} new, "
+              f"{day['gone']} gone, written in {day['seconds']:.0f} s")  # fmt: skip
     return 0
 
 

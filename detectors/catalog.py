@@ -22,7 +22,14 @@ _CONDITION_RANK = {phrase: (rank, cond) for rank, (phrase, cond) in enumerate(CO
 # Chinese second-hand grades: '99新', '95新', '9成新' (99 % new: used, like new); not '全新'.
 _USED_GRADE = re.compile(r"(?<!\d)(?:9\d|[5-9]成)新")
 
-__all__ = ["CatalogIndex", "TitleReading", "read_condition", "read_title"]
+__all__ = [
+    "CatalogIndex",
+    "TitleReading",
+    "read_condition",
+    "read_title",
+    "reading_from_state",
+    "reading_state",
+]
 
 # A title longer than this is a description pasted in (or an attack): its head is the title.
 MAX_TITLE = 400
@@ -110,4 +117,40 @@ def read_title(
         model_reason=match.reason,
         attributes=dict(match.attributes),
         broken=goods.broken,
+    )
+
+
+def reading_state(reading: TitleReading) -> dict:
+    """A reading as plain data, its model named by brand and name: what `grayhound detect`
+    keeps so that a listing whose title did not change is not read again."""
+    model = reading.model
+    return {
+        "model": [model.brand, model.model] if model else None,
+        "is_accessory": reading.is_accessory,
+        "condition": reading.condition,
+        "reasons": list(reading.reasons),
+        "kind": reading.kind,
+        "model_reason": reading.model_reason,
+        "attributes": dict(reading.attributes),
+        "broken": reading.broken,
+    }
+
+
+def reading_from_state(state: dict, models: dict[tuple[str, str], CatalogModel]):
+    """The reading `reading_state` kept, against the catalog's models by (brand, name); None
+    when its model is no longer in the catalog."""
+    model = None
+    if state["model"] is not None:
+        model = models.get(tuple(state["model"]))
+        if model is None:
+            return None
+    return TitleReading(
+        model=model,
+        is_accessory=state["is_accessory"],
+        condition=state["condition"],
+        reasons=tuple(state["reasons"]),
+        kind=state["kind"],
+        model_reason=state["model_reason"],
+        attributes=dict(state["attributes"]),
+        broken=state["broken"],
     )

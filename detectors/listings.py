@@ -73,47 +73,65 @@ def assess_listings(
     book: BrandBook,
     seller_findings: Mapping[str, Finding] | None = None,
 ) -> list[ListingAssessment]:
-    readings = [
-        read_title(
-            book.catalog,
-            f.title or "",
-            f.condition,
-            f.description,
-            book.brand_id(f.brand),
-            f.category,
-        )
-        for f in listings
-    ]
-    checks = [
-        check_price(f.price, f.currency, _goods(r), r.model, book.pricing)
-        for f, r in zip(listings, readings, strict=True)
-    ]
+    """Every listing judged at once: its title and price, its price against its peers (the
+    others of the same model and condition in `listings`), its seller."""
+    readings = [listing_reading(f, book) for f in listings]
+    checks = [listing_price(f, r, book) for f, r in zip(listings, readings, strict=True)]
     groups: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for i, (reading, check) in enumerate(zip(readings, checks, strict=True)):
-        if reading.model and not reading.is_accessory and check.ratio is not None:
-            key = (reading.model.model, reading.condition)
+        key = peer_group(reading, check)
+        if key is not None:
             groups.setdefault(key, []).append((i, check.ratio))
     peers = peer_outliers(groups, book.pricing.peer_mad_threshold)
     sellers = dict(seller_findings or {})
     out = []
     for i, facts in enumerate(listings):
-        seller = _seller_finding(facts, book, sellers)
-        out.append(_assess(facts, readings[i], checks[i], peers.get(i), seller, book))
+        seller = listing_seller(facts, book, sellers)
+        out.append(assess_listing(facts, readings[i], checks[i], peers.get(i), seller, book))
     return out
+
+
+def listing_reading(facts: ListingFacts, book: BrandBook) -> TitleReading:
+    """What the title says: model, kind of goods, condition, attributes (the costly part)."""
+    return read_title(
+        book.catalog,
+        facts.title or "",
+        facts.condition,
+        facts.description,
+        book.brand_id(facts.brand),
+        facts.category,
+    )
+
+
+def listing_price(facts: ListingFacts, reading: TitleReading, book: BrandBook) -> PriceCheck:
+    return check_price(facts.price, facts.currency, _goods(reading), reading.model, book.pricing)
+
+
+def peer_group(reading: TitleReading, check: PriceCheck) -> tuple[str, str] | None:
+    """The peers a listing's price is compared with: (model, condition), or None when its
+    price is not compared (no model, not the device itself, no MSRP ratio)."""
+    if reading.model and not reading.is_accessory and check.ratio is not None:
+        return (reading.model.model, reading.condition)
+    return None
 
 
 def _goods(reading: TitleReading) -> Goods:
     return Goods(reading.condition, reading.kind, reading.storage, reading.broken)
 
 
-def _seller_finding(facts: ListingFacts, book: BrandBook, cache: dict) -> Finding | None:
-    key = facts.seller_key or facts.seller_name or facts.seller_domain
-    if not key:
+def listing_seller(facts: ListingFacts, book: BrandBook, known: dict) -> Finding | None:
+    """The finding of the listing's seller: the judged seller's (`known`, by seller key), else
+    one judged from what the listing says of its seller (remembered in `known`)."""
+    if facts.seller_key is not None and facts.seller_key in known:
+        return known[facts.seller_key]
+    if not (facts.seller_key or facts.seller_name or facts.seller_domain):
         return None
-    if key not in cache:
-        seller = SellerFacts(key, facts.seller_name, facts.seller_domain, None, facts.source)
-        cache[key] = assess_seller(seller, book)
-    return cache[key]
+    key = (facts.seller_key, facts.seller_name, facts.seller_domain, facts.source)
+    if key not in known:
+        label = facts.seller_key or facts.seller_name or facts.seller_domain
+        seller = SellerFacts(label, facts.seller_name, facts.seller_domain, None, facts.source)
+        known[key] = assess_seller(seller, book)
+    return known[key]
 
 
 def _brand_of(facts: ListingFacts, reading: TitleReading, book: BrandBook) -> str | None:
@@ -125,7 +143,16 @@ def _brand_of(facts: ListingFacts, reading: TitleReading, book: BrandBook) -> st
     return hits[0].term.brand if hits else None
 
 
-def _assess(facts, reading, check: PriceCheck, peer, seller, book) -> ListingAssessment:
+def assess_listing(
+    facts: ListingFacts,
+    reading: TitleReading,
+    check: PriceCheck,
+    peer: Signal | None,
+    seller: Finding | None,
+    book: BrandBook,
+) -> ListingAssessment:
+    """One listing's judgement from its reading, its price check, its peer signal (from
+    `peer_outliers`) and its seller's finding."""
     brand = _brand_of(facts, reading, book)
     signals = [*check.signals]
     if peer is not None:

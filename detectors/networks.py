@@ -71,9 +71,26 @@ class Network:
 
 
 def find_networks(sellers: Sequence[SellerSignals], book: BrandBook) -> list[Network]:
-    ties = [tie for tie in _exact_ties(sellers, book) if _specific(tie, len(sellers))]
-    ties += _description_ties(sellers, len(sellers))
-    parent = {s.seller_id: s.seller_id for s in sellers}
+    """Every network among `sellers`, all held at once (`grayhound detect` finds the same
+    ties through the store, seller by seller: the pieces below)."""
+    total = len(sellers)
+    holders: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
+    for seller in sellers:
+        for kind, value, shown in seller_keys(seller, book):
+            holders[(kind, value)].setdefault(seller.seller_id, shown)
+    ties = [
+        exact_tie(kind, value, by_seller)
+        for (kind, value), by_seller in sorted(holders.items())
+        if specific(len(by_seller), total)
+    ]
+    ties += _description_ties(sellers, total)
+    return networks_of(ties, {s.seller_id: s.source for s in sellers})
+
+
+def networks_of(ties: Sequence[Tie], sources: dict[int, str]) -> list[Network]:
+    """Sellers joined by ties, directly or through each other; each network with its ties
+    (in the order given) and sources. `sources`: {seller id: source} of every seller."""
+    parent = {seller: seller for tie in ties for seller in tie.sellers}
 
     def root(x: int) -> int:
         while parent[x] != x:
@@ -85,37 +102,35 @@ def find_networks(sellers: Sequence[SellerSignals], book: BrandBook) -> list[Net
         first = root(tie.sellers[0])
         for other in tie.sellers[1:]:
             parent[root(other)] = first
-    groups: dict[int, list[int]] = defaultdict(list)
-    for seller in sellers:
-        groups[root(seller.seller_id)].append(seller.seller_id)
-    source_of = {s.seller_id: s.source for s in sellers}
-    networks = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        wanted = set(members)
-        own = tuple(t for t in ties if wanted.issuperset(t.sellers))
-        sources = tuple(sorted({source_of[m] for m in members}))
-        networks.append(Network(tuple(sorted(members)), sources, own))
+    members: dict[int, list[int]] = defaultdict(list)
+    for seller in parent:
+        members[root(seller)].append(seller)
+    own: dict[int, list[Tie]] = defaultdict(list)
+    for tie in ties:
+        own[root(tie.sellers[0])].append(tie)
+    networks = [
+        Network(
+            tuple(sorted(group)),
+            tuple(sorted({sources[m] for m in group})),
+            tuple(own[top]),
+        )
+        for top, group in members.items()
+        if len(group) >= 2
+    ]
     return sorted(networks, key=lambda n: n.sellers)
 
 
-def _specific(tie: Tie, total: int) -> bool:
-    """Shared by few: not a marketplace's support line, a stock photo or a template."""
-    count = len(tie.sellers)
-    return 2 <= count <= MAX_TIE and not (total >= 6 and count > total / 2)
+def specific(holders: int, total: int) -> bool:
+    """A value held by `holders` of `total` sellers is specific: shared by few, not a
+    marketplace's support line, a stock photo or a template."""
+    return 2 <= holders <= MAX_TIE and not (total >= 6 and holders > total / 2)
 
 
-def _exact_ties(sellers: Sequence[SellerSignals], book: BrandBook) -> Iterable[Tie]:
-    holders: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
-    for seller in sellers:
-        for kind, value, shown in _keys(seller, book):
-            holders[(kind, value)].setdefault(seller.seller_id, shown)
-    for (kind, value), by_seller in holders.items():
-        if len(by_seller) >= 2:
-            shown = sorted(set(by_seller.values()))
-            why = _WHY[kind].format(value=" / ".join(shown[:3]))
-            yield Tie(kind, value, tuple(sorted(by_seller)), why)
+def exact_tie(kind: str, value: str, by_seller: dict[int, str]) -> Tie:
+    """The tie of sellers holding the same value ({seller id: the value as shown})."""
+    shown = sorted(set(by_seller.values()))
+    why = _WHY[kind].format(value=" / ".join(shown[:3]))
+    return Tie(kind, value, tuple(sorted(by_seller)), why)
 
 
 _WHY = {
@@ -129,7 +144,7 @@ _WHY = {
 }
 
 
-def _keys(seller: SellerSignals, book: BrandBook) -> Iterable[tuple[str, str, str]]:
+def seller_keys(seller: SellerSignals, book: BrandBook) -> Iterable[tuple[str, str, str]]:
     """(kind, compared value, value as shown) of every strong signal the seller holds."""
     for host in seller.domains:
         registrable = registrable_domain(host)
@@ -160,14 +175,22 @@ def _keys(seller: SellerSignals, book: BrandBook) -> Iterable[tuple[str, str, st
         if len(folded) >= MIN_ADDRESS and len(folded.split()) >= 2:
             yield "legal_name", folded, legal
     for image in seller.images:
-        url = image.split("#")[0].split("?")[0].strip()
-        name = url.rsplit("/", 1)[-1].lower()
-        host = url.split("//")[-1].split("/")[0].lower()
-        if not url or any(word in name for word in PLACEHOLDER_IMAGE_WORDS):
-            continue
-        if book.allowlist.domain_owners(host):
-            continue  # the brand's own product photos: every reseller may use them
-        yield "image", url, url
+        url = image_key(image, book)
+        if url:
+            yield "image", url, url
+
+
+def image_key(image: str, book: BrandBook) -> str | None:
+    """An image URL as it ties sellers (query and fragment dropped), or None for one that
+    ties nobody: a placeholder, or the brand's own product photo (every reseller may use it)."""
+    url = image.split("#")[0].split("?")[0].strip()
+    name = url.rsplit("/", 1)[-1].lower()
+    host = url.split("//")[-1].split("/")[0].lower()
+    if not url or any(word in name for word in PLACEHOLDER_IMAGE_WORDS):
+        return None
+    if book.allowlist.domain_owners(host):
+        return None
+    return url
 
 
 def registrable_domain(host: str) -> str | None:
@@ -183,46 +206,62 @@ def registrable_domain(host: str) -> str | None:
     return f"{label}.{suffix}" if label and suffix else None
 
 
+def description_sample(descriptions: Iterable[str | None]) -> list[tuple[str, frozenset]]:
+    """The texts of a seller's descriptions (in order) that can tie it: the first
+    DESCRIPTIONS_PER_SELLER distinct ones long enough, each with its word shingles."""
+    sample: list[tuple[str, frozenset]] = []
+    seen: set[str] = set()
+    for raw in descriptions:
+        words = _WORD.findall((raw or "").casefold())
+        text = " ".join(words)
+        if len(text) < MIN_DESCRIPTION or text in seen:
+            continue
+        seen.add(text)
+        grams = frozenset(" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+        sample.append((text, grams))
+        if len(sample) >= DESCRIPTIONS_PER_SELLER:
+            break
+    return sample
+
+
 def _description_ties(sellers: Sequence[SellerSignals], total: int) -> list[Tie]:
     """Near-identical descriptions across sellers: texts sharing most of their word
     shingles, found through an index of shingles few sellers share."""
-    texts: list[tuple[int, str, frozenset]] = []
-    for seller in sellers:
-        seen: set[str] = set()
-        for raw in seller.descriptions:
-            words = _WORD.findall((raw or "").casefold())
-            text = " ".join(words)
-            if len(text) < MIN_DESCRIPTION or text in seen:
-                continue
-            seen.add(text)
-            grams = frozenset(
-                " ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)
-            )
-            texts.append((seller.seller_id, text, grams))
-            if len(seen) >= DESCRIPTIONS_PER_SELLER:
-                break
+    texts: list[tuple[int, str, frozenset]] = [
+        (seller.seller_id, text, grams)
+        for seller in sellers
+        for text, grams in description_sample(seller.descriptions)
+    ]
     index: dict[str, list[int]] = defaultdict(list)
     for position, (_, _, grams) in enumerate(texts):
         for gram in grams:
             index[gram].append(position)
     shared: dict[tuple[int, int], int] = defaultdict(int)
     for positions in index.values():
-        owners = {texts[p][0] for p in positions}
-        if len(owners) < 2 or not _specific(Tie("", "", tuple(owners), ""), total):
+        if not specific(len({texts[p][0] for p in positions}), total):
             continue
         for i, a in enumerate(positions):
             for b in positions[i + 1 :]:
                 if texts[a][0] != texts[b][0]:
                     shared[(a, b)] += 1
-    pairs: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for (a, b), count in shared.items():
-        union = len(texts[a][2]) + len(texts[b][2]) - count
+    return description_ties(
+        (texts[a][0], texts[a][1], len(texts[a][2]), texts[b][0], len(texts[b][2]), count)
+        for (a, b), count in shared.items()
+    )
+
+
+def description_ties(pairs: Iterable[tuple[int, str, int, int, int, int]]) -> list[Tie]:
+    """Ties from pairs of texts of two sellers sharing specific shingles: (first seller, its
+    text, its shingle count, second seller, its shingle count, shingles shared), the first
+    seller the one listed first. Near-identical texts tie; two of them, or one long one."""
+    found_by_pair: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for first, text, first_grams, second, second_grams, count in pairs:
+        union = first_grams + second_grams - count
         if union and count / union >= NEAR_IDENTICAL:
-            key = tuple(sorted((texts[a][0], texts[b][0])))
-            pairs[key].append(texts[a][1])
+            found_by_pair[tuple(sorted((first, second)))].add(text)
     ties = []
-    for (first, second), found in sorted(pairs.items()):
-        found = sorted(set(found), key=len, reverse=True)
+    for (first, second), texts in sorted(found_by_pair.items()):
+        found = sorted(texts, key=lambda text: (-len(text), text))
         if len(found) >= 2 or len(found[0]) >= LONG_DESCRIPTION:
             sample = found[0][:80] + ("…" if len(found[0]) > 80 else "")
             why = f"near-identical listing descriptions ({len(found)}), e.g. '{sample}'"

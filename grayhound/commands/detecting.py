@@ -11,24 +11,41 @@ from grayhound.commands import config_option, current_config
 
 
 @click.command()
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Judge every listing and seller again, not only what changed since the last detection.",
+)
 @config_option
-def detect() -> None:
-    """Score every seller, domain and listing in the database and store the findings.
+def detect(full: bool) -> None:
+    """Score the sellers, domains and listings that changed since the last detection (new or
+    changed listings and sellers, a changed config section: everything it affects), and what
+    depends on them (peer prices, seller verdicts, networks); store the findings.
 
     Idempotent: an unchanged judgement is not stored again; a changed one is appended and
-    the previous one kept as history.
+    the previous one kept as history. The findings are those a --full run gives.
 
     Example: grayhound detect && grayhound export listings --format csv"""
     from grayhound.detection import detect_findings
 
     config = current_config()
     warn_about(config)
-    counts = detect_findings(config)
-    click.echo(
-        f"judged {counts['listings']} listings and {counts['sellers']} sellers: "
-        f"{counts['flagged_listings']} listings flagged, {counts['risky_sellers']} risky sellers "
-        f"({counts['new']} new findings, {counts['changed']} changed, "
-        f"{counts['unchanged']} unchanged)"
+    counts = detect_findings(config, full=full)
+    for sentence in counts["said"]:
+        click.echo(f"detect: {sentence}")
+    click.echo(summary(counts))
+
+
+def summary(counts: dict) -> str:
+    """What a detection did and what the store now holds, in one line."""
+    work = counts["work"]
+    return (
+        f"judged {work.get('listings_judged', 0):,} of {counts['listings']:,} listings"
+        f" ({work.get('titles_read', 0):,} titles read) and"
+        f" {work.get('sellers_given_verdicts', 0):,} of {counts['sellers']:,} sellers:"
+        f" {counts['flagged_listings']:,} listings flagged, {counts['risky_sellers']:,} risky"
+        f" sellers, {counts['networks']:,} networks ({counts['new']:,} new findings,"
+        f" {counts['changed']:,} changed, {counts['unchanged']:,} unchanged)"
     )
 
 

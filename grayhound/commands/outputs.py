@@ -27,7 +27,7 @@ from grayhound.text import terminal_text
 SNIFF_BYTES = 65_536  # marks are looked for in the head and the tail (a zip's directory)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
-STORE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+STORE_COMPANIONS = ("", "-wal", "-shm", "-journal", "-checked")
 
 
 def check_output(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
 
 from grayhound.errors import DamagedStoreError, GrayhoundError
 from grayhound.store.captures import Captures
+from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
+from grayhound.store.detectstate import DetectState
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.networks import Networks
@@ -33,6 +37,8 @@ class Store(
     Reviews,
     Digests,
     Subjects,
+    Changes,
+    DetectState,
 ):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 
@@ -42,6 +48,8 @@ class Store(
 
     def close(self) -> None:
         self.db.close()
+        if self.path is not None:
+            _record_clean(self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -126,18 +134,74 @@ def _refuse_empty_file(db_path: Path) -> None:
 
 
 def _check_once(db: sqlite_utils.Database, db_path: Path) -> None:
-    """`PRAGMA quick_check` (O(pages), no index cross-check) the first time this process opens
-    the file: every command names a damaged store instead of failing somewhere in it."""
+    """`PRAGMA quick_check` (O(pages), no index cross-check) when the file may have changed
+    outside grayhound: every command names a damaged store instead of failing somewhere in
+    it, without reading every page of an unchanged one (docs/reliability.md)."""
     try:
         key = (str(db_path.resolve()), db_path.stat().st_ino)
     except OSError:
         return  # a new store: nothing to check
     if key in _checked:
         return
-    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
-    if problems != ["ok"]:
-        raise DamagedStoreError(f"{db_path}: {DAMAGED}: {'; '.join(problems)}")
+    if not _clean_stamp_holds(db_path):
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+        if problems != ["ok"]:
+            raise DamagedStoreError(f"{db_path}: {DAMAGED}: {'; '.join(problems)}")
+        _write_stamp(db_path, {**_file_stamp(db_path), "checked_at": time.time()})
     _checked.add(key)
+
+
+# The files of a store as grayhound last left them after a clean check (inode, size and
+# modification time of the database and its WAL): a store that still looks so was changed by
+# nobody else and is not checked again; any other program's write (or a restored or replaced
+# file) changes them and the next command checks it.
+STAMP_SUFFIX = "-checked"
+RECHECK_AFTER = 7 * 24 * 3600  # seconds: damage no write made (a failing disk) is found too
+
+
+def _file_stamp(db_path: Path) -> dict:
+    stamp = {}
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{db_path}{suffix}")
+        except OSError:
+            st = None
+        # an empty WAL is what opening the store makes: the same as none
+        held = st is not None and (st.st_size > 0 or not suffix)
+        stamp[suffix or "db"] = [st.st_ino, st.st_size, st.st_mtime_ns] if held else None
+    return stamp
+
+
+def _clean_stamp_holds(db_path: Path) -> bool:
+    try:
+        kept = json.loads(Path(f"{db_path}{STAMP_SUFFIX}").read_text())
+        fresh = time.time() - float(kept.pop("checked_at")) < RECHECK_AFTER
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return fresh and kept == _file_stamp(db_path)
+
+
+def _write_stamp(db_path: Path, stamp: dict) -> None:
+    target = Path(f"{db_path}{STAMP_SUFFIX}")
+    scratch = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+    try:
+        scratch.write_text(json.dumps(stamp))
+        os.replace(scratch, target)
+    except OSError:
+        scratch.unlink(missing_ok=True)  # a read-only folder: the next command checks again
+
+
+def _record_clean(db_path: Path) -> None:
+    """This process found the store clean and wrote it only through SQLite: the files as it
+    leaves them are the ones to trust (keeping when they were last checked)."""
+    try:
+        key = (str(db_path.resolve()), db_path.stat().st_ino)
+        kept = json.loads(Path(f"{db_path}{STAMP_SUFFIX}").read_text())
+        checked_at = float(kept["checked_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if key in _checked:
+        _write_stamp(db_path, {**_file_stamp(db_path), "checked_at": checked_at})
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:

@@ -44,6 +44,16 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["findings"].create_index(["is_current", "verdict"])
 
 
+CURRENT_FINDING_SQL = (
+    "SELECT id, fingerprint FROM findings WHERE subject_kind = ? AND subject_id = ?"
+    " AND is_current = 1"
+)
+FINDING_COLUMNS = (
+    "crawl_run_id", "detected_at", "subject_kind", "subject_id", "subject", "brand", "score",
+    "verdict", "flags", "reasons", "model", "msrp", "msrp_currency", "price_ratio",
+    "is_accessory", "condition", "fingerprint", "is_current", "model_reason", "attributes",
+    "kind",
+)  # fmt: skip
 JUDGEMENT_FIELDS = (
     "brand",
     "score",
@@ -80,6 +90,15 @@ def add_model_reason(db: sqlite_utils.Database) -> None:
             db["findings"].add_column(name, str)
 
 
+def add_ended(db: sqlite_utils.Database) -> None:
+    """Migration 0010_issue19_ended_findings: a finding that ended without a successor (its
+    listing gone from its marketplace) says when and why; the row itself stays as history."""
+    columns = db["findings"].columns_dict
+    for name in ("ended_at", "ended_why"):
+        if name not in columns:
+            db["findings"].add_column(name, str)
+
+
 class Findings:
     """Mixin of Store: findings with history."""
 
@@ -87,35 +106,74 @@ class Findings:
 
     def record_findings(self, rows: Iterable[dict], run_id: int | None, detected_at: str) -> dict:
         """Store judgements; return counts {"new": n, "changed": n, "unchanged": n}."""
-        counts = {"new": 0, "changed": 0, "unchanged": 0}
-        current = {
-            (r["subject_kind"], r["subject_id"]): (r["id"], r["fingerprint"])
-            for r in self.db.query(
-                "SELECT id, subject_kind, subject_id, fingerprint FROM findings WHERE is_current = 1"
-            )
-        }
         with self.db.atomic():
-            for row in rows:
-                row = dict(row)
-                row["flags"] = json.dumps(list(row.get("flags") or ()))
-                row["reasons"] = json.dumps(list(row.get("reasons") or ()))
-                if isinstance(row.get("attributes"), dict):
-                    row["attributes"] = json.dumps(row["attributes"], sort_keys=True)
-                row["fingerprint"] = fingerprint(row)
-                key = (row["subject_kind"], row["subject_id"])
-                previous = current.get(key)
-                if previous and previous[1] == row["fingerprint"]:
-                    counts["unchanged"] += 1
-                    continue
-                if previous:
-                    self.db["findings"].update(previous[0], {"is_current": 0})
-                    counts["changed"] += 1
-                else:
-                    counts["new"] += 1
-                self.db["findings"].insert(
-                    {**row, "crawl_run_id": run_id, "detected_at": detected_at, "is_current": 1}
-                )
+            counts, _ = self.record_judgements(rows, run_id, detected_at)
         return counts
+
+    def record_judgements(
+        self, rows: Iterable[dict], run_id: int | None, detected_at: str
+    ) -> tuple[dict, set[tuple[str, int]]]:
+        """Store judgements (inside the caller's transaction); return the counts and the
+        (subject_kind, subject_id) of every subject whose current finding is new or changed."""
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        moved: set[tuple[str, int]] = set()
+        for row in rows:
+            row = dict(row)
+            row["flags"] = json.dumps(list(row.get("flags") or ()))
+            row["reasons"] = json.dumps(list(row.get("reasons") or ()))
+            if isinstance(row.get("attributes"), dict):
+                row["attributes"] = json.dumps(row["attributes"], sort_keys=True)
+            row["fingerprint"] = fingerprint(row)
+            key = (row["subject_kind"], row["subject_id"])
+            previous = self.db.execute(CURRENT_FINDING_SQL, key).fetchone()
+            if previous and previous[1] == row["fingerprint"]:
+                counts["unchanged"] += 1
+                continue
+            if previous:
+                self.db.execute("UPDATE findings SET is_current = 0 WHERE id = ?", [previous[0]])
+                counts["changed"] += 1
+            else:
+                counts["new"] += 1
+            moved.add(key)
+            values = {**row, "crawl_run_id": run_id, "detected_at": detected_at, "is_current": 1}
+            columns = [column for column in FINDING_COLUMNS if column in values]
+            self.db.execute(
+                f"INSERT INTO findings ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' for _ in columns)})",
+                [values[column] for column in columns],
+            )
+        return counts, moved
+
+    def end_findings(self, subject_kind: str, why: dict[int, str], ended_at: str) -> set[int]:
+        """End the current findings of these subjects ({id: why}) without a new one: no
+        longer current, kept as history with when and why; return the ids that had one."""
+        ended = set()
+        for subject_id, reason in why.items():
+            cursor = self.db.execute(
+                "UPDATE findings SET is_current = 0, ended_at = ?, ended_why = ?"
+                " WHERE subject_kind = ? AND subject_id = ? AND is_current = 1",
+                [ended_at, reason, subject_kind, subject_id],
+            )
+            if cursor.rowcount:
+                ended.add(subject_id)
+        return ended
+
+    def judged_totals(self) -> dict:
+        """How many listings and sellers there are, how many listings are flagged and how
+        many sellers impersonating or suspicious, by their current findings."""
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "listings": one("SELECT COUNT(*) FROM listings"),
+            "flagged_listings": one(
+                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'listing'"
+                " AND is_current = 1 AND flags != '[]'"
+            ),
+            "sellers": one("SELECT COUNT(*) FROM sellers WHERE merged_into IS NULL"),
+            "risky_sellers": one(
+                "SELECT COUNT(*) FROM findings WHERE is_current = 1"
+                " AND verdict IN ('impersonation', 'suspicious') AND subject_kind = 'seller'"
+            ),
+        }
 
     def current_findings(self, subject_kind: str | None = None) -> Iterator[dict]:
         where, params = "is_current = 1", []

@@ -8,7 +8,17 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from grayhound.store import captures, crawlschema, digests, findings, networks, reviews, sellers
+from grayhound.store import (
+    captures,
+    changes,
+    crawlschema,
+    detectstate,
+    digests,
+    findings,
+    networks,
+    reviews,
+    sellers,
+)
 from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -27,6 +37,9 @@ MIGRATIONS: list[Migration] = [
     ("0007_issue21_currency_source", crawlschema.add_currency_source_and_category),
     ("0008_issue21_model_reason", findings.add_model_reason),
     ("0009_issue17_listings_per_source", crawlschema.key_listings_by_source),
+    ("0010_issue19_change_queues", changes.create_schema),
+    ("0010_issue19_detection_state", detectstate.create_schema),
+    ("0010_issue19_ended_findings", findings.add_ended),
 ]
 
 

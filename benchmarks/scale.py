@@ -1,0 +1,312 @@
+"""The store at scale: how long the daily work and every report takes, and how much memory.
+
+For each size (100,000 and 1,000,000 listings by default) a store is built the way the crawler
+builds one (`benchmarks/store_scale.py`), judged once (`detect`, the first digest), then crawled
+again for `--days` days with a realistic daily change (about 5 % of prices move, 1 % new
+listings, 0.5 % gone). After each day's crawl the daily run is timed: `detect` then
+`digest --format html` (what `grayhound run` does after the crawl), and `detect` again with
+nothing changed. After the last day every report command is timed, and `detect --full`.
+Each command runs in its own process; its wall time and peak RSS (the kernel's ru_maxrss of
+the child) are printed as a table, with the machine.
+
+    python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
+        [--reports "prices (json),export listings (csv)"] [--no-full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import store_scale  # noqa: E402
+
+COMMAND_TIMEOUT = 1800  # seconds: a slower command is reported as timed out
+GOALS = {  # seconds and MiB at 1,000,000 listings (issue 19); at 100,000 every figure under 3 s
+    "daily": 20.0,
+    "unchanged": 3.0,
+    "report": 10.0,
+    "memory": 400.0,
+}
+DAILY = {
+    "detect": ("detect",),
+    "digest (html)": ("digest", "--format", "html", "--out", "{out}/daily-{day}.html"),
+}
+UNCHANGED = {"detect, nothing changed": ("detect",)}
+REPORTS = {
+    "digest (html)": ("digest", "--format", "html", "--no-record", "--out", "{out}/d.html"),
+    "digest (md)": ("digest", "--format", "md", "--no-record", "--out", "{out}/d.md"),
+    "digest (json)": ("digest", "--format", "json", "--no-record", "--out", "{out}/d.json"),
+    "digest (csv)": ("digest", "--format", "csv", "--no-record", "--out", "{out}/d.csv"),
+    "prices (table)": ("prices", "--out", "{out}/p.txt"),
+    "prices (html)": ("prices", "--format", "html", "--out", "{out}/p.html"),
+    "prices (json)": ("prices", "--format", "json", "--out", "{out}/p.json"),
+    "prices (csv)": ("prices", "--format", "csv", "--out", "{out}/p.csv"),
+    "export listings (csv)": ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
+    "export listings (jsonl)": ("export", "listings", "--out", "{out}/l.jsonl"),
+    "export sellers (csv)": ("export", "sellers", "--format", "csv", "--out", "{out}/s.csv"),
+    "evidence export --listing": (
+        "evidence",
+        "export",
+        "--listing",
+        "1",
+        "--out",
+        "{out}/listing.zip",
+        "--force",
+    ),  # fmt: skip
+    "evidence export --seller": (
+        "evidence",
+        "export",
+        "--seller",
+        "1",
+        "--out",
+        "{out}/seller.zip",
+        "--force",
+    ),  # fmt: skip
+    "catalog check": ("catalog", "check", "--out", "{out}/catalog.txt"),
+}
+FULL = {"detect --full": ("detect", "--full")}
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores (nproc), {model}, Python {platform.python_version()}"
+
+
+def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
+    """Run one grayhound command in a child process: wall seconds, peak RSS, exit status."""
+    command = [sys.executable, "-m", "grayhound", "--config", str(config)]
+    command += [a.format(**names) for a in args]
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent)
+        timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
+        timer.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        timed_out = not timer.is_alive()
+        timer.cancel()
+        err.seek(0)
+        out.seek(0)
+        message = err.read().decode(errors="replace")
+        said = out.read().decode(errors="replace")
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if timed_out:
+        return {"skipped": f"timed out after {COMMAND_TIMEOUT} s"}
+    if code == 2 and "No such" in message:
+        return {"skipped": "not available"}
+    result = {
+        "seconds": round(seconds, 2),
+        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "exit": code,
+        "said": (said.strip().splitlines() or [""])[-1][:300],
+    }
+    if code not in (0, 1):
+        result["error"] = (message.strip().splitlines() or ["?"])[-1][:300]
+    return result
+
+
+def time_serve(config: Path) -> dict:
+    """`grayhound serve`: from start to the first page of the cases queue (its derived tables
+    built), then a seller's page; the server's peak RSS."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "grayhound", "--config", str(config), "serve"]
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _get(f"{base}/triage/queue.json?_size=50", deadline=started + COMMAND_TIMEOUT)
+        first = time.perf_counter() - started
+        before = time.perf_counter()
+        _get(f"{base}/-/grayhound/seller/1", deadline=before + COMMAND_TIMEOUT)
+        seller = time.perf_counter() - before
+        peak = _peak_rss(child.pid)
+    finally:
+        child.terminate()
+        child.wait(30)
+    return {"seconds": round(first, 2), "seller_page": round(seller, 2), "peak_mib": peak}
+
+
+def _get(url: str, deadline: float) -> bytes:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=COMMAND_TIMEOUT) as response:
+                return response.read()
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _peak_rss(pid: int) -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def run_size(
+    listings: int, days: int, directory: Path, echo=print, reports=None, full: bool = True
+) -> dict:
+    """Build, judge, crawl `days` days and time everything, at one size (`reports`: the
+    names of the report commands to time, all by default; `full`: time detect --full)."""
+    out = directory / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    built = store_scale.build(directory, listings)
+    config = built["config"]
+    echo(
+        f"  built {listings:,} listings ({built['sellers']:,} sellers) in {built['seconds']:.0f} s"
+    )
+    result: dict = {"listings": listings, "sellers": built["sellers"], "days": []}
+    result["first"] = {
+        name: time_command(config, args, out=out, day=0) for name, args in DAILY.items()
+    }
+    echo(f"  first detect + digest: {_brief(result['first'])}")
+    for _ in range(days):
+        crawl = store_scale.crawl_day(directory)
+        day = {"crawl": {k: crawl[k] for k in ("moved", "new", "gone", "listings")}}
+        day["daily"] = {
+            name: time_command(config, args, out=out, day=crawl["day"])
+            for name, args in DAILY.items()
+        }
+        day["unchanged"] = {name: time_command(config, args) for name, args in UNCHANGED.items()}
+        result["days"].append(day)
+        echo(f"  day {crawl['day']}: {_brief(day['daily'])}; unchanged {_brief(day['unchanged'])}")
+    result["reports"] = {}
+    for name, args in REPORTS.items():
+        if reports is not None and name not in reports:
+            continue
+        result["reports"][name] = time_command(config, args, out=out)
+        echo(f"  {name}: {_brief({name: result['reports'][name]})}")
+    if reports is None or "serve (queue page)" in reports:
+        result["reports"]["serve (queue page)"] = time_serve(config)
+        echo(f"  serve: {result['reports']['serve (queue page)']}")
+    result["full"] = {
+        name: time_command(config, args) if full else {"skipped": "not run"}
+        for name, args in FULL.items()
+    }
+    database = directory / "grayhound.db"
+    result["db_mib"] = round(database.stat().st_size / 2**20, 1)
+    return result
+
+
+def _brief(timings: dict) -> str:
+    return ", ".join(
+        f"{name} {t['seconds']} s {t['peak_mib']} MiB" if "seconds" in t else f"{name} {t}"
+        for name, t in timings.items()
+    )
+
+
+def table(results: list[dict]) -> str:
+    """One row per figure, one column per size: median of the days for the daily figures."""
+    sizes = [r["listings"] for r in results]
+    header = "| figure | " + " | ".join(f"{s:,} listings" for s in sizes) + " |"
+    lines = [header, "|---|" + "---|" * len(sizes)]
+
+    def cell(timing: dict | None) -> str:
+        if not timing or "seconds" not in timing:
+            return (timing or {}).get("skipped", "—")
+        extra = f" (exit {timing['exit']})" if timing.get("exit") not in (0, None) else ""
+        return f"{timing['seconds']:.1f} s, {timing['peak_mib']:.0f} MiB{extra}"
+
+    def row(label: str, pick) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(pick(r)) for r in results) + " |")
+
+    row("first detect (every listing)", lambda r: r["first"]["detect"])
+    row("first digest (html)", lambda r: r["first"]["digest (html)"])
+    row("daily detect + digest (median day)", lambda r: _median_daily(r))
+    row("detect, nothing changed (median day)", lambda r: _median(r, "unchanged", None))
+    for name in [*REPORTS, "serve (queue page)"]:
+        row(name, lambda r, name=name: r["reports"].get(name))
+    row("detect --full", lambda r: r["full"]["detect --full"])
+    lines.append("| database | " + " | ".join(f"{r['db_mib']:,.0f} MiB" for r in results) + " |")
+    return "\n".join(lines)
+
+
+def _median(result: dict, part: str, name: str | None) -> dict | None:
+    timings = [next(iter(d[part].values())) if name is None else d[part][name]
+               for d in result["days"]]  # fmt: skip
+    timings = sorted((t for t in timings if "seconds" in t), key=lambda t: t["seconds"])
+    return timings[(len(timings) - 1) // 2] if timings else None
+
+
+def _median_daily(result: dict) -> dict | None:
+    """detect + digest of each day summed, peak the larger; the median day."""
+    days = []
+    for day in result["days"]:
+        parts = list(day["daily"].values())
+        if all("seconds" in p for p in parts):
+            days.append(
+                {
+                    "seconds": round(sum(p["seconds"] for p in parts), 2),
+                    "peak_mib": max(p["peak_mib"] for p in parts),
+                    "exit": max(p["exit"] for p in parts),
+                }
+            )
+    days.sort(key=lambda d: d["seconds"])
+    return days[(len(days) - 1) // 2] if days else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="listings, comma-separated")
+    parser.add_argument("--days", type=int, default=3, help="daily crawls after the first")
+    parser.add_argument("--keep", type=Path, help="build the stores under this directory")
+    parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
+    parser.add_argument("--quick", action="store_true", help="10,000 listings, one day")
+    parser.add_argument(
+        "--reports", help="only these report commands (names as in the table, comma-separated)"
+    )
+    parser.add_argument("--no-full", action="store_true", help="do not time detect --full")
+    args = parser.parse_args(argv)
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    days = 1 if args.quick else args.days
+    print(f"machine: {machine()}", flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="grayhound-scale-")) if not args.keep else None
+    results = []
+    try:
+        for size in sizes:
+            print(f"store of {size:,} listings, {days} daily crawls", flush=True)
+            directory = (args.keep or scratch) / f"store-{size}"
+            if directory.exists():
+                shutil.rmtree(directory)
+            reports = [r.strip() for r in args.reports.split(",")] if args.reports else None
+            echo = lambda s: print(s, flush=True)  # noqa: E731
+            results.append(
+                run_size(size, days, directory, echo, reports=reports, full=not args.no_full)
+            )
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

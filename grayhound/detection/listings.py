@@ -1,0 +1,196 @@
+"""Listings judged in three passes, each a queue in the store worked through in chunks (one
+transaction each, so a detection that stops leaves its work queued, never half-done):
+
+1. read: each changed listing's title (kept, and read again only when the title, its
+   condition, description, brand or category changed, or the config the reading depends on),
+   its price check, peer group and price ratio; a group whose members or ratios moved is
+   queued for 2;
+2. peers: each queued (model, condition) group's robust z-scores, all its members at once;
+   a member whose peer signal changed is queued for 3;
+3. judge: each queued listing's judgement from its reading, price, peer signal and seller,
+   stored as a finding (history kept); a listing whose finding changed queues its seller's
+   verdict.
+
+Memory holds one chunk of listings, or one peer group's (listing id, ratio) pairs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from detectors import ListingFacts
+from detectors.catalog import reading_from_state, reading_state
+from detectors.listings import (
+    assess_listing,
+    listing_price,
+    listing_reading,
+    listing_seller,
+    peer_group,
+)
+from detectors.networks import image_key
+from detectors.prices import peer_outliers
+from detectors.risk import Signal
+from grayhound.detection.work import Work, listing_row
+from grayhound.store.detectstate import dumps
+
+CHUNK = 2000  # listings per transaction
+GROUP_SEPARATOR = "\x1f"  # between a peer group's model and condition
+
+
+def facts_of(row: dict) -> ListingFacts:
+    description = " · ".join(t for t in (row["description"], row["summary"]) if t) or None
+    return ListingFacts(
+        id=row["id"],
+        title=row["title"],
+        price=row["price"],
+        currency=row["currency"],
+        condition=row["condition"] or "unknown",
+        description=description,
+        brand=row["brand"],
+        seller_key=str(row["seller_id"]) if row["seller_id"] is not None else None,
+        seller_name=row["seller_name"],
+        seller_domain=row["seller_domain"],
+        source=row["source"],
+        category=row["category"],
+    )
+
+
+def read_pass(work: Work, upto: int) -> None:
+    """Pass 1 over the queued listings (up to sequence number `upto`)."""
+    store = work.store
+    while True:
+        ids = store.claimed_listings(upto, CHUNK)
+        if not ids:
+            return
+        with store.db.atomic():
+            _read_chunk(work, ids)
+            store.release_listings(ids, upto)
+
+
+def _read_chunk(work: Work, ids: list[int]) -> None:
+    store, book = work.store, work.book
+    states = store.listing_states(ids)
+    saved, touched = [], set()
+    for row in store.listing_fact_rows(ids):
+        facts = facts_of(row)
+        old = states.get(row["id"]) or {}
+        key = _reading_key(facts, work.scope.key("brands", "catalog", "detectors"))
+        reading = None
+        if not work.scope.full and old.get("reading_key") == key:
+            reading = reading_from_state(json.loads(old["reading"]), work.models)
+        if reading is None:
+            reading = listing_reading(facts, book)
+            work.counts["titles_read"] += 1
+        check = listing_price(facts, reading, book)
+        gone = work.gone_why(row) is not None
+        group = None if gone else peer_group(reading, check)  # a gone price is no peer
+        group_key = GROUP_SEPARATOR.join(group) if group else None
+        ratio = check.ratio if group else None
+        if (group_key, ratio) != (old.get("peer_group"), old.get("peer_ratio")):
+            touched.update(g for g in (group_key, old.get("peer_group")) if g)
+        image = image_key(row["image"], book) if row["image"] and row["seller_id"] else None
+        if old.get("image_key") != image or (image and old.get("seller_id") != row["seller_id"]):
+            work.dirty()
+        saved.append(
+            {
+                "listing_id": row["id"],
+                "reading_key": key,
+                "reading": dumps(reading_state(reading)),
+                "peer_group": group_key,
+                "peer_ratio": ratio,
+                "peer_signal": old.get("peer_signal")
+                if group_key == old.get("peer_group")
+                else None,
+                "image_key": image,
+                "seller_id": row["seller_id"],
+                "gone": int(gone),
+            }
+        )
+    store.save_listing_states(saved)
+    store.queue_groups(touched)
+    store.queue_judgements(ids)
+    work.counts["listings_read"] += len(saved)
+
+
+def _reading_key(facts: ListingFacts, judged_with: str) -> str:
+    """What a title's reading depends on: if none of it changed, the kept reading holds."""
+    inputs = (facts.title, facts.condition, facts.description, facts.brand, facts.category)
+    blob = json.dumps([*inputs, judged_with], ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def peers_pass(work: Work) -> None:
+    """Pass 2: each queued peer group, all its members' peer signals at once."""
+    store, threshold = work.store, work.book.pricing.peer_mad_threshold
+    for group in store.queued_groups():
+        model, condition = group.split(GROUP_SEPARATOR)
+        with store.db.atomic():
+            members = store.peer_members(group)
+            signals = peer_outliers(
+                {(model, condition): [(m[0], m[1]) for m in members]}, threshold
+            )
+            changed = []
+            for listing_id, _, kept in members:
+                signal = signals.get(listing_id)
+                now = (
+                    dumps([signal.weight, signal.verdict, signal.reason, signal.flag])
+                    if signal
+                    else None
+                )
+                if now != kept:
+                    changed.append((now, listing_id))
+            store.set_peer_signals(changed)
+            store.queue_judgements([listing_id for _, listing_id in changed])
+            store.release_group(group)
+        work.counts["peer_groups"] += 1
+
+
+def judge_pass(work: Work) -> None:
+    """Pass 3: each queued listing judged and its finding stored."""
+    store = work.store
+    while True:
+        ids = store.queued_judgements(CHUNK)
+        if not ids:
+            return
+        with store.db.atomic():
+            rows, gone, sellers = _judge_chunk(work, ids)
+            counts, changed = store.record_judgements(rows, work.run_id, work.now)
+            ended = store.end_findings("listing", gone, work.now)
+            moved = {listing_id for _, listing_id in changed} | ended
+            store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
+            store.release_judgements(ids)
+        work.counts["listings_judged"] += len(rows) + len(gone)
+        work.counts["findings_ended"] += len(ended)
+        work.counts.update(counts)
+
+
+def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
+    """The finding rows of the live listings among `ids`, {id: why} of the gone ones, and
+    {id: seller id} of all."""
+    store, book = work.store, work.book
+    facts_rows = store.listing_fact_rows(ids)
+    states = store.listing_states(ids)
+    identities = work.identities({row["seller_id"] for row in facts_rows if row["seller_id"]})
+    rows, gone, sellers = [], {}, {}
+    for row in facts_rows:
+        sellers[row["id"]] = row["seller_id"]
+        why = work.gone_why(row)
+        if why is not None:
+            gone[row["id"]] = why
+            continue
+        facts = facts_of(row)
+        state = states.get(row["id"])
+        reading = None
+        if state is not None:
+            reading = reading_from_state(json.loads(state["reading"]), work.models)
+        if reading is None:  # queued by its seller before it was ever read
+            reading = listing_reading(facts, book)
+        check = listing_price(facts, reading, book)
+        peer = None
+        if state is not None and state["peer_signal"]:
+            weight, verdict, reason, flag = json.loads(state["peer_signal"])
+            peer = Signal(weight, verdict, reason, None, flag)
+        seller = listing_seller(facts, book, identities)
+        assessment = assess_listing(facts, reading, check, peer, seller, book)
+        rows.append(listing_row(assessment))
+    return rows, gone, sellers

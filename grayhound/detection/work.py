@@ -1,0 +1,110 @@
+"""One detection's shared state: the store, the BrandBook, what must be judged again, the
+moment and crawl run the findings are stored under, and what was done (counted for the
+command's output); and the finding rows the passes store."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from detectors import BrandBook
+from grayhound.detection.scope import Scope
+from grayhound.models import Finding
+from grayhound.store import Store
+
+
+@dataclass
+class Work:
+    store: Store
+    book: BrandBook
+    scope: Scope
+    run_id: int | None
+    now: str
+    counts: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
+
+    def gone_why(self, row: dict) -> str | None:
+        """Why a listing (its facts row) is gone, or None while it is live: its page answered
+        404 or 410 in a crawl run after the one that last saw it."""
+        found = self.store.delisted(row["canonical_url"], row["source"], row["last_run_id"])
+        if found is None:
+            return None
+        run_id, status = found
+        return f"gone: its page answered {status} in crawl run {run_id}"
+
+    def dirty(self, *, texts: bool = False) -> None:
+        """Networks must be found again (a seller's keys or images moved, a seller came or
+        went); with `texts`, near-identical descriptions too. Kept in the store, in the
+        transaction of the change, so a detection that stops still finds them next time."""
+        self.store.mark_dirt(texts=texts)
+
+    def identities(self, seller_ids) -> dict[str, Finding]:
+        """The kept identity findings of these sellers, by seller key (str of the id)."""
+        states = self.store.seller_states(seller_ids)
+        return {
+            str(seller_id): finding_of(json.loads(state["identity"]))
+            for seller_id, state in states.items()
+            if state["identity"]
+        }
+
+
+def finding_state(finding: Finding) -> dict:
+    return {
+        "kind": finding.kind,
+        "subject": finding.subject,
+        "brand": finding.brand,
+        "score": finding.score,
+        "verdict": finding.verdict,
+        "reasons": list(finding.reasons),
+        "flags": list(finding.flags),
+    }
+
+
+def finding_of(state: dict) -> Finding:
+    return Finding(
+        state["kind"],
+        state["subject"],
+        state["brand"],
+        state["score"],
+        state["verdict"],
+        tuple(state["reasons"]),
+        tuple(state["flags"]),
+    )
+
+
+def seller_row(seller_id: int, finding: Finding, name: str | None) -> dict:
+    return {
+        "subject_kind": "seller",
+        "subject_id": seller_id,
+        "subject": name or finding.subject,
+        "brand": finding.brand,
+        "score": finding.score,
+        "verdict": finding.verdict,
+        "flags": list(finding.flags),
+        "reasons": list(finding.reasons),
+    }
+
+
+def listing_row(assessment) -> dict:
+    return {
+        "subject_kind": "listing",
+        "subject_id": assessment.id,
+        "subject": None,
+        "brand": assessment.brand,
+        "score": assessment.risk,
+        "verdict": assessment.verdict,
+        "flags": list(assessment.flags),
+        "reasons": list(assessment.reasons),
+        "model": assessment.model,
+        "msrp": assessment.msrp,
+        "msrp_currency": assessment.msrp_currency,
+        "price_ratio": assessment.price_ratio,
+        "is_accessory": int(assessment.is_accessory),
+        "condition": assessment.condition,
+        "model_reason": assessment.model_reason,
+        "attributes": assessment.attributes,
+        "kind": assessment.kind,
+    }

@@ -1,0 +1,257 @@
+"""What changed since the last detection: SQLite triggers queue every listing and seller whose
+judged facts a write changes, whoever writes (the crawler, the cluster's ingest, a seller
+merge, a hand-made fix), and `detection_marks` remembers what the last detection judged with
+(the config sections and the detectors' code). Migration 0010 (issue 19).
+
+A queue row has a sequence number: a detection claims the rows up to the highest number it
+saw when it began and deletes only those at the end, so a change written meanwhile (a crawl
+running beside it) is queued again and judged by the next detection."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+# The columns of a listing and a seller that detection reads: a write that changes one queues
+# the subject. Keep in step with `grayhound.detection` (tests/grayhound/test_incremental.py
+# checks that every column the detection reads is here).
+LISTING_FACTS = (
+    "title", "price", "currency", "condition", "description", "summary", "brand", "seller_id",
+    "seller_name", "seller_domain", "source", "category", "image",
+)  # fmt: skip
+# The listing columns that change its seller's network signals or sales: the seller is queued.
+LISTING_SELLER_FACTS = ("seller_id", "description")
+SELLER_FACTS = ("name", "domain", "claimed_domain", "source", "merged_into")
+ALIAS_FACTS = ("seller_id", "kind", "value", "raw")
+
+
+# A listing is gone (delisted) once its page answers 404 or 410 in a crawl run after the one
+# that last saw it. (Not merely unseen: a crawl may stop at max_pages or fetch a few URLs.)
+DELISTED_SQL = (
+    "SELECT crawl_run_id, status FROM crawl_failures WHERE url = ? AND source = ?"
+    " AND status IN (404, 410) AND crawl_run_id > ? ORDER BY crawl_run_id DESC LIMIT 1"
+)
+
+
+def _changed(columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"old.[{column}] IS NOT new.[{column}]" for column in columns)
+
+
+def _queue(table: str, column: str, value: str) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({column}) SELECT {value} WHERE {value} IS NOT NULL;"
+
+
+TRIGGERS = {
+    "detect_listing_added": (
+        "AFTER INSERT ON listings",
+        _queue("pending_listings", "listing_id", "new.id")
+        + _queue("pending_sellers", "seller_id", "new.seller_id"),
+    ),
+    "detect_listing_changed": (
+        f"AFTER UPDATE ON listings WHEN {_changed(LISTING_FACTS)}",
+        _queue("pending_listings", "listing_id", "new.id"),
+    ),
+    "detect_listing_seller_changed": (
+        f"AFTER UPDATE ON listings WHEN {_changed(LISTING_SELLER_FACTS)}",
+        _queue("pending_sellers", "seller_id", "old.seller_id")
+        + _queue("pending_sellers", "seller_id", "new.seller_id"),
+    ),
+    "detect_seller_added": (
+        "AFTER INSERT ON sellers",
+        _queue("pending_sellers", "seller_id", "new.id"),
+    ),
+    "detect_seller_changed": (
+        f"AFTER UPDATE ON sellers WHEN {_changed(SELLER_FACTS)}",
+        _queue("pending_sellers", "seller_id", "new.id"),
+    ),
+    "detect_alias_added": (
+        "AFTER INSERT ON seller_aliases",
+        _queue("pending_sellers", "seller_id", "new.seller_id"),
+    ),
+    "detect_alias_changed": (
+        f"AFTER UPDATE ON seller_aliases WHEN {_changed(ALIAS_FACTS)}",
+        _queue("pending_sellers", "seller_id", "old.seller_id")
+        + _queue("pending_sellers", "seller_id", "new.seller_id"),
+    ),
+    "detect_alias_removed": (
+        "AFTER DELETE ON seller_aliases",
+        _queue("pending_sellers", "seller_id", "old.seller_id"),
+    ),
+}
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """Migration 0010: the queues, their triggers, the marks of the last detection."""
+    for table, column in (("pending_listings", "listing_id"), ("pending_sellers", "seller_id")):
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            f" {column} INTEGER NOT NULL UNIQUE)"
+        )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS detection_marks (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+    # the detection's own work in progress (see grayhound.detection): listings to judge, peer
+    # groups to score, sellers to give a verdict
+    db.execute("CREATE TABLE IF NOT EXISTS judge_queue (listing_id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE IF NOT EXISTS group_queue (peer_group TEXT PRIMARY KEY)")
+    db.execute("CREATE TABLE IF NOT EXISTS verdict_queue (seller_id INTEGER PRIMARY KEY)")
+    for name, (when, body) in TRIGGERS.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+
+
+class Changes:
+    """Mixin of Store: the queues of changed subjects and the marks of the last detection."""
+
+    db: sqlite_utils.Database
+
+    def detection_marks(self) -> dict[str, str]:
+        """What the last detection judged with: {"config:brands": fingerprint, …}; empty
+        when no detection has run since this store learned to judge only what changed."""
+        return dict(self.db.execute("SELECT name, value FROM detection_marks").fetchall())
+
+    def set_detection_marks(self, marks: dict[str, str]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO detection_marks (name, value) VALUES (?, ?)",
+            sorted(marks.items()),
+        )
+
+    def mark_dirt(self, *, texts: bool = False) -> None:
+        """Networks (with `texts`: near-identical descriptions too) must be found again."""
+        names = ["dirty:networks", *(["dirty:texts"] if texts else [])]
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO detection_marks (name, value) VALUES (?, '1')",
+            [(name,) for name in names],
+        )
+
+    def detection_dirt(self) -> set[str]:
+        sql = "SELECT name FROM detection_marks WHERE name LIKE 'dirty:%'"
+        return {row[0].removeprefix("dirty:") for row in self.db.execute(sql)}
+
+    def clear_detection_dirt(self) -> None:
+        self.db.execute("DELETE FROM detection_marks WHERE name LIKE 'dirty:%'")
+
+    def delisted(self, url: str, source: str, after_run: int | None) -> tuple[int, int] | None:
+        """(crawl run, HTTP status) of the latest 404 or 410 the listing's URL answered to a
+        crawl of its source after `after_run` (the run that last saw it), or None."""
+        return self.db.execute(DELISTED_SQL, [url, source, after_run or 0]).fetchone()
+
+    def queue_gone(self) -> int:
+        """Queue the listings whose URL answered 404 or 410 since the last detection looked
+        (crawl failures by id, through an index); return how many were queued."""
+        mark = self.db.execute(
+            "SELECT value FROM detection_marks WHERE name = 'gone:failures'"
+        ).fetchone()
+        last = int(mark[0]) if mark else 0
+        queued = self.db.execute(
+            "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT l.id"
+            " FROM crawl_failures f JOIN listings l"
+            " ON l.source = f.source AND l.canonical_url = f.url"
+            " WHERE f.id > ? AND f.status IN (404, 410)",
+            [last],
+        ).rowcount
+        newest = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM crawl_failures").fetchone()[0]
+        self.db.execute(
+            "INSERT OR REPLACE INTO detection_marks (name, value) VALUES ('gone:failures', ?)",
+            [str(newest)],
+        )
+        return queued
+
+    def queue_high_water(self) -> tuple[int, int]:
+        """The highest sequence number of each queue (listings, sellers): what a detection
+        that begins now claims."""
+        return (
+            self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pending_listings").fetchone()[0],
+            self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pending_sellers").fetchone()[0],
+        )
+
+    def claimed_listings(self, upto: int, limit: int) -> list[int]:
+        """The first `limit` ids (in id order) of the listings queued up to `upto`."""
+        sql = "SELECT listing_id FROM pending_listings WHERE seq <= ? ORDER BY listing_id LIMIT ?"
+        return [row[0] for row in self.db.execute(sql, [upto, limit])]
+
+    def release_listings(self, ids: list[int], upto: int) -> None:
+        """These listings are read: their queue rows up to `upto` go (a later change stays)."""
+        self.db.conn.executemany(
+            "DELETE FROM pending_listings WHERE listing_id = ? AND seq <= ?",
+            [(listing_id, upto) for listing_id in ids],
+        )
+
+    def claimed_sellers(self, upto: int, limit: int) -> list[int]:
+        sql = "SELECT seller_id FROM pending_sellers WHERE seq <= ? ORDER BY seller_id LIMIT ?"
+        return [row[0] for row in self.db.execute(sql, [upto, limit])]
+
+    def release_sellers(self, ids: list[int], upto: int) -> None:
+        self.db.conn.executemany(
+            "DELETE FROM pending_sellers WHERE seller_id = ? AND seq <= ?",
+            [(seller_id, upto) for seller_id in ids],
+        )
+
+    def queue_everything(self, *, sellers: bool) -> None:
+        """Every listing (and with `sellers` every seller) queued as changed, every peer
+        group queued: a detection that judges everything again."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT id FROM listings"
+        )
+        self.db.execute(
+            "INSERT OR IGNORE INTO group_queue (peer_group) SELECT DISTINCT peer_group"
+            " FROM listing_state WHERE peer_group IS NOT NULL"
+        )
+        if sellers:
+            self.db.execute(
+                "INSERT OR REPLACE INTO pending_sellers (seller_id) SELECT id FROM sellers"
+            )
+
+    # -- the detection's own queues -------------------------------------------------------------
+    def queue_groups(self, groups) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO group_queue (peer_group) VALUES (?)", [(g,) for g in groups]
+        )
+
+    def queued_groups(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT peer_group FROM group_queue ORDER BY 1")]
+
+    def release_group(self, group: str) -> None:
+        self.db.execute("DELETE FROM group_queue WHERE peer_group = ?", [group])
+
+    def queue_judgements(self, ids) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO judge_queue (listing_id) VALUES (?)", [(i,) for i in ids]
+        )
+
+    def queued_judgements(self, limit: int) -> list[int]:
+        sql = "SELECT listing_id FROM judge_queue ORDER BY listing_id LIMIT ?"
+        return [row[0] for row in self.db.execute(sql, [limit])]
+
+    def release_judgements(self, ids: list[int]) -> None:
+        self.db.conn.executemany(
+            "DELETE FROM judge_queue WHERE listing_id = ?", [(i,) for i in ids]
+        )
+
+    def queue_listings_of(self, seller_id: int) -> int:
+        """Every listing of a seller queued to be judged again; how many."""
+        return self.db.execute(
+            "INSERT OR IGNORE INTO judge_queue (listing_id) SELECT id FROM listings"
+            " WHERE seller_id = ?",
+            [seller_id],
+        ).rowcount
+
+    def queue_verdicts(self, ids) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO verdict_queue (seller_id) VALUES (?)", [(i,) for i in ids]
+        )
+
+    def queued_verdicts(self, limit: int) -> list[int]:
+        sql = "SELECT seller_id FROM verdict_queue ORDER BY seller_id LIMIT ?"
+        return [row[0] for row in self.db.execute(sql, [limit])]
+
+    def release_verdicts(self, ids: list[int]) -> None:
+        self.db.conn.executemany(
+            "DELETE FROM verdict_queue WHERE seller_id = ?", [(i,) for i in ids]
+        )
+
+    def queued_counts(self) -> tuple[int, int]:
+        """How many listings and sellers wait to be judged (`grayhound detect` clears them)."""
+        return (
+            self.db.execute("SELECT COUNT(*) FROM pending_listings").fetchone()[0],
+            self.db.execute("SELECT COUNT(*) FROM pending_sellers").fetchone()[0],
+        )

@@ -1,0 +1,375 @@
+"""What `grayhound detect` keeps between runs so that the next one judges only what changed:
+per listing, its title's reading, its peer group, price ratio and peer signal, its image as it
+ties sellers; per seller, the fingerprint of its facts, its identity finding, its network keys
+and description sample (with the shingles that tie near-identical texts). Migration 0010.
+
+Everything here is derived from the crawl data and the config, and `grayhound detect --full`
+rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+
+import sqlite_utils
+
+CHUNK = 500  # ids per `IN (…)` read
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """Migration 0010: the per-listing and per-seller state of the last detection."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS listing_state (
+            listing_id INTEGER PRIMARY KEY, reading_key TEXT, reading TEXT,
+            peer_group TEXT, peer_ratio REAL, peer_signal TEXT,
+            image_key TEXT, seller_id INTEGER, gone INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS listing_state_peers
+            ON listing_state (peer_group, listing_id, peer_ratio) WHERE peer_group IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS listing_state_images
+            ON listing_state (image_key, seller_id) WHERE image_key IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS seller_state (
+            seller_id INTEGER PRIMARY KEY, facts_key TEXT, identity TEXT, entitled INTEGER,
+            label TEXT, subject TEXT, source TEXT, sample_key TEXT, shown_key TEXT);
+        CREATE TABLE IF NOT EXISTS seller_signals (
+            seller_id INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, shown TEXT,
+            PRIMARY KEY (seller_id, kind, value)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS seller_signals_values
+            ON seller_signals (kind, value, seller_id);
+        CREATE TABLE IF NOT EXISTS seller_texts (
+            seller_id INTEGER NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL,
+            grams INTEGER NOT NULL, PRIMARY KEY (seller_id, position)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS text_grams (
+            gram INTEGER NOT NULL, seller_id INTEGER NOT NULL, position INTEGER NOT NULL,
+            PRIMARY KEY (gram, seller_id, position)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS text_grams_sellers ON text_grams (seller_id, position);
+        CREATE TABLE IF NOT EXISTS description_ties (
+            first INTEGER NOT NULL, second INTEGER NOT NULL, value TEXT, why TEXT,
+            PRIMARY KEY (first, second));
+        CREATE INDEX IF NOT EXISTS crawl_failures_url ON crawl_failures (url, crawl_run_id);
+        DROP TRIGGER IF EXISTS detect_listing_back;
+        CREATE TRIGGER detect_listing_back AFTER UPDATE OF last_run_id ON listings
+        WHEN EXISTS (SELECT 1 FROM listing_state WHERE listing_id = new.id AND gone = 1)
+        BEGIN INSERT OR REPLACE INTO pending_listings (listing_id) VALUES (new.id); END;
+        CREATE INDEX IF NOT EXISTS findings_current_model
+            ON findings (model, subject_id) WHERE is_current = 1 AND subject_kind = 'listing';
+        """
+    )
+
+
+def gram_hash(gram: str) -> int:
+    """A shingle as a signed 64-bit integer: the same on every machine and in every process."""
+    digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _marks(ids: list[int]) -> str:
+    return ", ".join("?" for _ in ids)
+
+
+# The facts of a listing as detection reads them: the listing's latest state, its seller's
+# name and domain where the listing gives none.
+LISTING_FACTS_SQL = """
+    SELECT l.id, l.title, l.price, l.currency, l.condition, l.description, l.summary, l.brand,
+           l.seller_id, l.source, l.category, l.image, l.last_run_id, l.canonical_url,
+           COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
+           COALESCE(l.seller_name, s.name) AS seller_name
+    FROM listings l LEFT JOIN sellers s ON s.id = l.seller_id
+    WHERE l.id IN ({marks}) ORDER BY l.id
+"""
+# One seller's listings' current judgements, summed as `detectors.seller_sales` counts them.
+SELLER_SALES_SQL = """
+    SELECT seller_id, COUNT(*) AS listings, SUM(counterfeit) AS counterfeits,
+           SUM(new_goods AND condition = 'new' AND price_ratio IS NOT NULL) AS priced_new,
+           MIN(CASE WHEN new_goods AND condition = 'new' THEN price_ratio END) AS lowest_ratio,
+           json_group_array(DISTINCT CASE WHEN new_goods THEN brand END) AS brands,
+           {flag_sums}
+    FROM (SELECT l.seller_id, f.condition, f.price_ratio, f.brand, f.flags,
+                 instr(f.reasons, 'counterfeit') > 0 AS counterfeit,
+                 (COALESCE(f.brand, '') != '' AND NOT COALESCE(f.is_accessory, 0)
+                  AND f.condition IN ('new', 'unknown')) AS new_goods
+          FROM listings l JOIN findings f
+            ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+          WHERE l.seller_id IN ({marks}))
+    GROUP BY seller_id
+"""
+# Per seller and brand, its listings flagged unauthorized_seller; its first gray imports.
+UNAUTHORIZED_SQL = """
+    SELECT l.seller_id, f.brand, COUNT(*) FROM listings l JOIN findings f
+      ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+    WHERE l.seller_id IN ({marks}) AND instr(f.flags, '"unauthorized_seller"') > 0
+      AND COALESCE(f.brand, '') != ''
+    GROUP BY l.seller_id, f.brand
+"""
+GRAY_EXAMPLES_SQL = """
+    SELECT l.seller_id, f.model FROM listings l JOIN findings f
+      ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+    WHERE l.seller_id IN ({marks}) AND instr(f.flags, '"gray_import"') > 0
+      AND COALESCE(f.model, '') != ''
+    ORDER BY l.seller_id, l.id
+"""
+# Shingles few sellers share (between 2 and :most of them, and not more than half of them
+# once there are 6), and the pairs of texts of different sellers that share them.
+TEXT_PAIRS_SQL = """
+    WITH specific AS (
+        SELECT gram FROM text_grams GROUP BY gram
+        HAVING COUNT(DISTINCT seller_id) BETWEEN 2 AND :most
+           AND NOT (:total >= 6 AND COUNT(DISTINCT seller_id) > :total / 2.0))
+    SELECT a.seller_id, a.position, b.seller_id, b.position, COUNT(*)
+    FROM specific s
+    JOIN text_grams a ON a.gram = s.gram
+    JOIN text_grams b ON b.gram = s.gram AND b.seller_id > a.seller_id
+    GROUP BY a.seller_id, a.position, b.seller_id, b.position
+"""
+IMAGE_HOLDERS_SQL = """
+    SELECT image_key, group_concat(DISTINCT seller_id) FROM listing_state
+    WHERE image_key IS NOT NULL AND seller_id IS NOT NULL
+    GROUP BY image_key HAVING COUNT(DISTINCT seller_id) BETWEEN 2 AND ?
+"""
+SIGNAL_HOLDERS_SQL = """
+    SELECT kind, value, seller_id, shown FROM seller_signals
+    WHERE (kind, value) IN (SELECT kind, value FROM seller_signals GROUP BY kind, value
+                            HAVING COUNT(*) BETWEEN 2 AND ?)
+    ORDER BY kind, value, seller_id
+"""
+
+
+class DetectState:
+    """Mixin of Store: what detection remembers of each listing and seller."""
+
+    db: sqlite_utils.Database
+
+    # -- listings ---------------------------------------------------------------------------
+    def listing_fact_rows(self, ids: list[int]) -> list[dict]:
+        """The facts of these listings, in id order."""
+        rows: list[dict] = []
+        for part in _chunks(ids):
+            rows += self.db.query(LISTING_FACTS_SQL.format(marks=_marks(part)), part)
+        return rows
+
+    def listing_states(self, ids: list[int]) -> dict[int, dict]:
+        out = {}
+        for part in _chunks(ids):
+            sql = f"SELECT * FROM listing_state WHERE listing_id IN ({_marks(part)})"
+            for row in self.db.query(sql, part):
+                out[row["listing_id"]] = row
+        return out
+
+    def save_listing_states(self, rows: Iterable[dict]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO listing_state (listing_id, reading_key, reading, peer_group,"
+            " peer_ratio, peer_signal, image_key, seller_id, gone) VALUES (:listing_id,"
+            " :reading_key, :reading, :peer_group, :peer_ratio, :peer_signal, :image_key,"
+            " :seller_id, :gone)",
+            rows,
+        )
+
+    def peer_members(self, group: str) -> list[tuple[int, float, str | None]]:
+        """(listing id, price ratio, peer signal) of every listing of a peer group, by id."""
+        sql = (
+            "SELECT listing_id, peer_ratio, peer_signal FROM listing_state WHERE peer_group = ?"
+            " ORDER BY listing_id"
+        )
+        return self.db.execute(sql, [group]).fetchall()
+
+    def set_peer_signals(self, changes: Iterable[tuple[str | None, int]]) -> None:
+        self.db.conn.executemany(
+            "UPDATE listing_state SET peer_signal = ? WHERE listing_id = ?", changes
+        )
+
+    def image_holders(self, most: int) -> Iterator[tuple[str, list[int]]]:
+        """Image keys held by between 2 and `most` sellers, with the sellers' ids."""
+        for key, sellers in self.db.execute(IMAGE_HOLDERS_SQL, [most]):
+            yield key, sorted(int(s) for s in sellers.split(","))
+
+    # -- sellers ----------------------------------------------------------------------------
+    def seller_fact_rows(self, ids: list[int]) -> list[dict]:
+        """These sellers' rows (merged ones too: the caller tells them apart), by id."""
+        rows: list[dict] = []
+        for part in _chunks(ids):
+            sql = f"SELECT * FROM sellers WHERE id IN ({_marks(part)}) ORDER BY id"
+            rows += self.db.query(sql, part)
+        return rows
+
+    def aliases_of(self, ids: list[int]) -> dict[int, list[dict]]:
+        """These sellers' aliases, each seller's in the order they were first seen."""
+        out: dict[int, list[dict]] = {}
+        for part in _chunks(ids):
+            sql = f"SELECT * FROM seller_aliases WHERE seller_id IN ({_marks(part)}) ORDER BY id"
+            for row in self.db.query(sql, part):
+                out.setdefault(row["seller_id"], []).append(row)
+        return out
+
+    def seller_ids(self) -> list[int]:
+        """Every seller that is not merged into another, by id."""
+        sql = "SELECT id FROM sellers WHERE merged_into IS NULL ORDER BY id"
+        return [row[0] for row in self.db.execute(sql)]
+
+    def seller_states(self, ids: Iterable[int]) -> dict[int, dict]:
+        ids = list(ids)
+        out = {}
+        for part in _chunks(ids):
+            sql = f"SELECT * FROM seller_state WHERE seller_id IN ({_marks(part)})"
+            for row in self.db.query(sql, part):
+                out[row["seller_id"]] = row
+        return out
+
+    def save_seller_state(self, row: dict) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO seller_state (seller_id, facts_key, identity, entitled,"
+            " label, subject, source, sample_key, shown_key) VALUES (:seller_id, :facts_key,"
+            " :identity, :entitled, :label, :subject, :source, :sample_key, :shown_key)",
+            row,
+        )
+
+    def forget_sellers(self, ids: Iterable[int]) -> None:
+        """A merged seller judges nothing and ties nobody any more."""
+        for seller_id in ids:
+            for table in ("seller_state", "seller_signals", "seller_texts", "text_grams"):
+                self.db.execute(f"DELETE FROM {table} WHERE seller_id = ?", [seller_id])
+
+    def listings_of(self, seller_id: int) -> list[int]:
+        sql = "SELECT id FROM listings WHERE seller_id = ? ORDER BY id"
+        return [row[0] for row in self.db.execute(sql, [seller_id])]
+
+    def seller_descriptions(self, seller_id: int) -> Iterator[str | None]:
+        """The seller's listings' descriptions in listing order (read as far as asked)."""
+        sql = "SELECT description FROM listings WHERE seller_id = ? ORDER BY id"
+        for (description,) in self.db.execute(sql, [seller_id]):
+            yield description
+
+    def seller_keys_kept(self, seller_id: int) -> list[tuple[str, str, str]]:
+        sql = "SELECT kind, value, shown FROM seller_signals WHERE seller_id = ? ORDER BY 1, 2"
+        return [tuple(row) for row in self.db.execute(sql, [seller_id])]
+
+    def network_peers(self, seller_id: int) -> list[int]:
+        """The other sellers of the seller's current network."""
+        sql = """SELECT o.seller_id FROM network_members m
+                 JOIN network_members o ON o.network_id = m.network_id AND o.is_current = 1
+                 WHERE m.seller_id = ? AND m.is_current = 1 AND o.seller_id != m.seller_id
+                 ORDER BY o.seller_id"""
+        return [row[0] for row in self.db.execute(sql, [seller_id])]
+
+    def network_peer_identities(self, seller_id: int) -> list[tuple[str, str]]:
+        """(label, identity finding JSON) of the other sellers of the seller's network."""
+        sql = """SELECT st.label, st.identity FROM network_members m
+                 JOIN network_members o ON o.network_id = m.network_id AND o.is_current = 1
+                 JOIN seller_state st ON st.seller_id = o.seller_id
+                 WHERE m.seller_id = ? AND m.is_current = 1 AND o.seller_id != m.seller_id
+                 ORDER BY o.seller_id"""
+        return [tuple(row) for row in self.db.execute(sql, [seller_id])]
+
+    def replace_seller_signals(self, seller_id: int, keys: list[tuple[str, str, str]]) -> None:
+        self.db.execute("DELETE FROM seller_signals WHERE seller_id = ?", [seller_id])
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO seller_signals (seller_id, kind, value, shown)"
+            " VALUES (?, ?, ?, ?)",
+            [(seller_id, kind, value, shown) for kind, value, shown in keys],
+        )
+
+    def signal_holders(self, most: int) -> Iterator[tuple[str, str, dict[int, str]]]:
+        """(kind, value, {seller id: value as shown}) held by between 2 and `most` sellers."""
+        current, holders = None, {}
+        for kind, value, seller_id, shown in self.db.execute(SIGNAL_HOLDERS_SQL, [most]):
+            if (kind, value) != current:
+                if current:
+                    yield (*current, holders)
+                current, holders = (kind, value), {}
+            holders[seller_id] = shown
+        if current:
+            yield (*current, holders)
+
+    def replace_seller_texts(self, seller_id: int, sample: list[tuple[str, frozenset]]) -> None:
+        self.db.execute("DELETE FROM seller_texts WHERE seller_id = ?", [seller_id])
+        self.db.execute("DELETE FROM text_grams WHERE seller_id = ?", [seller_id])
+        self.db.conn.executemany(
+            "INSERT INTO seller_texts (seller_id, position, text, grams) VALUES (?, ?, ?, ?)",
+            [(seller_id, i, text, len(grams)) for i, (text, grams) in enumerate(sample)],
+        )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO text_grams (gram, seller_id, position) VALUES (?, ?, ?)",
+            [(gram_hash(g), seller_id, i) for i, (_, grams) in enumerate(sample) for g in grams],
+        )
+
+    def text_pairs(self, most: int, total: int) -> Iterator[tuple[int, str, int, int, int, int]]:
+        """Pairs of texts of two sellers that share specific shingles: (first seller, its
+        text, its shingle count, second seller, its shingle count, shingles shared)."""
+        texts: dict[tuple[int, int], tuple[str, int]] = {}
+        for a, a_at, b, b_at, shared in self.db.execute(
+            TEXT_PAIRS_SQL, {"most": most, "total": total}
+        ):
+            for key in ((a, a_at), (b, b_at)):
+                if key not in texts:
+                    texts[key] = self.db.execute(
+                        "SELECT text, grams FROM seller_texts WHERE seller_id = ? AND position = ?",
+                        list(key),
+                    ).fetchone()
+            yield a, texts[a, a_at][0], texts[a, a_at][1], b, texts[b, b_at][1], shared
+
+    def replace_description_ties(self, ties: list[dict]) -> None:
+        self.db.execute("DELETE FROM description_ties")
+        self.db.conn.executemany(
+            "INSERT INTO description_ties (first, second, value, why) VALUES (?, ?, ?, ?)",
+            [(*tie["sellers"], tie["value"], tie["why"]) for tie in ties],
+        )
+
+    def description_ties(self) -> list[dict]:
+        sql = "SELECT first, second, value, why FROM description_ties ORDER BY first, second"
+        return [
+            {"kind": "description", "value": value, "sellers": [first, second], "why": why}
+            for first, second, value, why in self.db.execute(sql)
+        ]
+
+    def seller_sources(self, ids: list[int]) -> dict[int, str]:
+        out = {}
+        for part in _chunks(ids):
+            sql = f"SELECT id, source FROM sellers WHERE id IN ({_marks(part)})"
+            out.update(self.db.execute(sql, part).fetchall())
+        return out
+
+    def seller_count(self) -> int:
+        """Sellers that are not merged into another: the `total` network ties count against."""
+        return self.db.execute("SELECT COUNT(*) FROM sellers WHERE merged_into IS NULL").fetchone()[
+            0
+        ]
+
+    def touch_networks(self, now: str) -> None:
+        """The current networks hold, found again as they were: seen now."""
+        self.db.execute("UPDATE networks SET last_seen = ? WHERE is_current = 1", [now])
+        self.db.execute("UPDATE network_members SET last_seen = ? WHERE is_current = 1", [now])
+
+    def current_network_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM networks WHERE is_current = 1").fetchone()[0]
+
+    def seller_sales_rows(self, ids: list[int], flags: tuple[str, ...]) -> dict[int, dict]:
+        """Per seller, its listings' current judgements summed: listings, counterfeits,
+        priced_new, lowest_ratio, brands (JSON), one count per flag, unauthorized
+        ({brand: listings}) and gray (its first two gray imports' models)."""
+        flag_sums = ", ".join(
+            f"SUM(instr(flags, '\"{flag}\"') > 0) AS [flag:{flag}]" for flag in flags
+        )
+        out: dict[int, dict] = {}
+        for part in _chunks(ids):
+            marks = _marks(part)
+            sql = SELLER_SALES_SQL.format(marks=marks, flag_sums=flag_sums)
+            for row in self.db.query(sql, part):
+                out[row["seller_id"]] = {**row, "unauthorized": {}, "gray": []}
+            for seller_id, brand, count in self.db.execute(
+                UNAUTHORIZED_SQL.format(marks=marks), part
+            ):
+                out[seller_id]["unauthorized"][brand] = count
+            for seller_id, model in self.db.execute(GRAY_EXAMPLES_SQL.format(marks=marks), part):
+                if len(out[seller_id]["gray"]) < 2:
+                    out[seller_id]["gray"].append(model)
+        return out
+
+
+def dumps(value) -> str:
+    """JSON as detection keeps it: compact, keys sorted."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,119 @@
+"""Every query the daily commands run at scale uses an index (issue 19): the commands run on a
+small store built as `benchmarks.store_scale` builds a large one (SQLite plans from the schema,
+not the data: no ANALYZE is run), every statement they execute is recorded, and `EXPLAIN QUERY
+PLAN` of each may not read a big table from end to end — except the few listed below, each
+with the reason it reads every row, so a new one (or one fixed) is noticed."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from benchmarks import store_scale
+from grayhound.cli import main
+
+# Tables that grow with listings, observations, cases or digests. (Detection's work queues are
+# not among them: a detection reads each from its head, a chunk at a time, and empties it.)
+BIG = (
+    "listings", "observations", "findings", "captures", "capture_links", "cases",
+    "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
+    "seller_signals", "seller_texts",
+)  # fmt: skip
+# (command, the statement's start) -> why it reads every row of a big table.
+KNOWN = {
+    ("export", "SELECT l.*, f.model"): "export listings writes every listing: one pass, streamed",
+    ("export", "SELECT * FROM seller_aliases ORDER BY id"): (
+        "export sellers writes every seller with its aliases"
+    ),
+    ("detect", "WITH specific AS"): (
+        "near-identical descriptions: every seller's shingles grouped, only when a seller's"
+        " sample of descriptions changed or a seller came or went"
+    ),
+    ("digest", "SELECT i.case_id, i.evidence FROM digest_items"): (
+        "NOT FIXED: the evidence each case last showed, over every digest's items (grows with"
+        " history)"
+    ),
+    ("digest", "SELECT * FROM cases ORDER BY id"): "NOT FIXED: the digest holds every case",
+    ("digest", "SELECT * FROM seller_aliases ORDER BY id"): (
+        "NOT FIXED: the digest reads every seller's aliases"
+    ),
+}
+COMMANDS = (
+    ("detect",),
+    ("digest", "--format", "html", "--out", "{out}/d.html"),
+    ("digest", "--format", "csv", "--no-record", "--out", "{out}/d.csv"),
+    ("prices", "--out", "{out}/p.txt"),
+    ("prices", "--format", "json", "--out", "{out}/p.json"),
+    ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
+    ("export", "sellers", "--out", "{out}/s.jsonl"),
+    ("evidence", "export", "--listing", "1", "--out", "{out}/l.zip", "--force"),
+    ("evidence", "export", "--seller", "1", "--out", "{out}/s.zip", "--force"),
+)
+WRITES = re.compile(r"(?is)^\s*(select|insert|update|delete|with|replace)\b")
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory):
+    """{(command, statement)} of every statement the commands ran on a store a day old."""
+    directory = tmp_path_factory.mktemp("plans")
+    built = store_scale.build(directory, 3000)
+    config = str(built["config"])
+    assert main(["--config", config, "detect"]) == 0
+    store_scale.crawl_day(directory)
+    seen: list[str] = []
+    real = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        conn = real(*args, **kwargs)
+        conn.set_trace_callback(seen.append)
+        return conn
+
+    ran = set()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sqlite3, "connect", connect)
+        for command in COMMANDS:
+            seen.clear()
+            args = [a.format(out=directory) for a in command]
+            assert main(["--config", config, *args]) in (0, 1), command
+            ran |= {(command[0], " ".join(sql.split())) for sql in seen if WRITES.match(sql)}
+    return directory / "grayhound.db", ran
+
+
+def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
+    try:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+    except sqlite3.Error:
+        return []  # a statement on a temporary table of the command's own
+    found = []
+    for *_, detail in plan:
+        match = re.match(r"SCAN (\w+)(?: AS \w+)?(.*)", detail)
+        if match and "USING" not in match.group(2):
+            found.append(match.group(1))
+    return found
+
+
+def _table_of(sql: str, alias: str) -> str:
+    """The table a plan's alias stands for in the statement (the name itself if none)."""
+    match = re.search(rf"\b(\w+)\s+(?:AS\s+)?{re.escape(alias)}\b(?!\.)", sql, re.IGNORECASE)
+    return match.group(1) if match and match.group(1).upper() not in ("FROM", "JOIN") else alias
+
+
+def test_the_commands_read_no_big_table_from_end_to_end(statements):
+    database, ran = statements
+    conn = sqlite3.connect(database)
+    unexpected, known_seen = [], set()
+    for command, sql in sorted(ran):
+        scanned = {_table_of(sql, alias) for alias in _full_scans(conn, sql)}
+        big = sorted(scanned & set(BIG))
+        if not big:
+            continue
+        known = [key for key in KNOWN if key[0] == command and sql.startswith(key[1])]
+        if known:
+            known_seen.update(known)
+            continue
+        unexpected.append(f"{command}: SCAN {', '.join(big)}: {sql[:200]}")
+    assert not unexpected, "\n".join(unexpected)
+    # a listed scan that no longer happens is taken off the list
+    assert known_seen == set(KNOWN), set(KNOWN) - known_seen
