@@ -54,7 +54,12 @@ class Store(
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None and issubclass(exc_type, sqlite3.DatabaseError):
+            self.db.close()  # left through a database error: the files are not vouched for
+            if self.path is not None:
+                _forget_clean(self.path)
+            return
         self.close()
 
     def integrity_ok(self) -> bool:
@@ -202,6 +207,15 @@ def _record_clean(db_path: Path) -> None:
         return
     if key in _checked:
         _write_stamp(db_path, {**_file_stamp(db_path), "checked_at": checked_at})
+
+
+def _forget_clean(db_path: Path) -> None:
+    """A process that left the store through a database error: the next command checks it."""
+    try:
+        _checked.discard((str(db_path.resolve()), db_path.stat().st_ino))
+    except OSError:
+        pass
+    Path(f"{db_path}{STAMP_SUFFIX}").unlink(missing_ok=True)
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:

@@ -90,3 +90,19 @@ def test_a_week_after_its_last_check_the_store_is_read_page_by_page_again(store_
     stamp_path.write_text(json.dumps(stamp))
     with pytest.raises(DamagedStoreError):
         open_store(store_path)
+
+
+def test_a_command_that_left_through_a_database_error_does_not_vouch_for_the_files(
+    store_path, monkeypatch
+):
+    """A process that hit 'database disk image is malformed' (or any database error) must not
+    record the files it leaves as clean: the next command reads them page by page."""
+    seen = _statements(monkeypatch)
+    with pytest.raises(sqlite3.DatabaseError):
+        with open_store(store_path) as store:
+            store.db.execute("INSERT INTO digests (created_at, since) VALUES ('2030', '2030')")
+            raise sqlite3.DatabaseError("database disk image is malformed")
+    core._checked.clear()
+    with open_store(store_path):
+        pass
+    assert [sql for sql in seen if "quick_check" in sql]
