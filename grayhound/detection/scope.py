@@ -31,7 +31,11 @@ DOING = {
 }
 SECTIONS = ("brands", "catalog", "authorized", "pricing")
 # Libraries whose data the detectors read: another version may judge differently.
-LIBRARIES = ("wordfreq", "tldextract", "rapidfuzz")
+LIBRARIES = ("wordfreq", "tldextract", "rapidfuzz", "idna", "confusable-homoglyphs")
+# Modules outside detectors/ and detection/ whose code decides a judgement: the flags and the
+# finding's shape, the SQL that sums a seller's sales for its verdict, the finding fingerprint
+# that says "changed", and the default vocabularies the config fills in.
+JUDGING_MODULES = ("models.py", "store/detectstate.py", "store/findings.py", "config/vocabulary.py")
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,14 @@ def detectors_fingerprint() -> str:
     import detectors
 
     digest = hashlib.sha256()
-    for folder in (Path(detectors.__file__).parent, Path(__file__).parent):
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    spine = Path(__file__).parent.parent
+    paths = [
+        *sorted(Path(detectors.__file__).parent.glob("*.py")),
+        *sorted(Path(__file__).parent.glob("*.py")),
+        *(spine / name for name in JUDGING_MODULES),
+    ]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for library in LIBRARIES:
         try:
             digest.update(f"{library}={metadata.version(library)}".encode())
