@@ -31,6 +31,13 @@ KNOWN = {
         "near-identical descriptions: every seller's shingles grouped, only when a seller's"
         " sample of descriptions changed or a seller came or went"
     ),
+    ("detect", "SELECT COUNT(*) FROM listings"): (
+        "the progress line's total: SQLite counts through the smallest index, not the rows"
+    ),
+    ("detect", "SELECT kind, value, seller_id, shown FROM seller_signals"): (
+        "NOT FIXED: shared contacts and ids are grouped over every seller's signals each time"
+        " networks must be found again (a covering-index scan)"
+    ),
     ("digest", "SELECT i.case_id, i.evidence FROM digest_items"): (
         "NOT FIXED: the evidence each case last showed, over every digest's items (grows with"
         " history)"
@@ -84,12 +91,15 @@ def statements(tmp_path_factory):
 def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
     try:
         plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
-    except sqlite3.Error:
-        return []  # a statement on a temporary table of the command's own
+    except sqlite3.OperationalError as error:
+        # a statement on a temporary table of the command's own cannot be planned here
+        assert re.search(r"no such table: (temp\.|_)", str(error)), (sql, error)
+        return []
     found = []
     for *_, detail in plan:
+        # "SCAN t USING COVERING INDEX i" still reads every row of t, through its index
         match = re.match(r"SCAN (\w+)(?: AS \w+)?(.*)", detail)
-        if match and "USING" not in match.group(2):
+        if match and "USING INTEGER PRIMARY KEY" not in match.group(2):
             found.append(match.group(1))
     return found
 
