@@ -248,10 +248,3 @@ class Changes:
         self.db.conn.executemany(
             "DELETE FROM verdict_queue WHERE seller_id = ?", [(i,) for i in ids]
         )
-
-    def queued_counts(self) -> tuple[int, int]:
-        """How many listings and sellers wait to be judged (`grayhound detect` clears them)."""
-        return (
-            self.db.execute("SELECT COUNT(*) FROM pending_listings").fetchone()[0],
-            self.db.execute("SELECT COUNT(*) FROM pending_sellers").fetchone()[0],
-        )

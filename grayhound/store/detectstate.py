@@ -206,11 +206,6 @@ class DetectState:
                 out.setdefault(row["seller_id"], []).append(row)
         return out
 
-    def seller_ids(self) -> list[int]:
-        """Every seller that is not merged into another, by id."""
-        sql = "SELECT id FROM sellers WHERE merged_into IS NULL ORDER BY id"
-        return [row[0] for row in self.db.execute(sql)]
-
     def seller_states(self, ids: Iterable[int]) -> dict[int, dict]:
         ids = list(ids)
         out = {}
@@ -233,10 +228,6 @@ class DetectState:
         for seller_id in ids:
             for table in ("seller_state", "seller_signals", "seller_texts", "text_grams"):
                 self.db.execute(f"DELETE FROM {table} WHERE seller_id = ?", [seller_id])
-
-    def listings_of(self, seller_id: int) -> list[int]:
-        sql = "SELECT id FROM listings WHERE seller_id = ? ORDER BY id"
-        return [row[0] for row in self.db.execute(sql, [seller_id])]
 
     def seller_descriptions(self, seller_id: int) -> Iterator[str | None]:
         """The seller's listings' descriptions in listing order (read as far as asked)."""
