@@ -31,11 +31,6 @@ KNOWN = {
         "near-identical descriptions: every seller's shingles grouped, only when a seller's"
         " sample of descriptions changed or a seller came or went"
     ),
-    ("digest", "SELECT i.case_id, i.evidence FROM digest_items"): (
-        "NOT FIXED: the evidence each case last showed, over every digest's items (grows with"
-        " history)"
-    ),
-    ("digest", "SELECT * FROM cases ORDER BY id"): "NOT FIXED: the digest holds every case",
     ("digest", "SELECT * FROM seller_aliases ORDER BY id"): (
         "NOT FIXED: the digest reads every seller's aliases"
     ),
