@@ -5,6 +5,7 @@ capture at once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 
 import sqlite_utils
@@ -76,7 +77,7 @@ class DigestRows:
         ):
             yield from shared_rows(self.db.execute(sql.format(flagged=FLAGGED)), keep=KEEP)
 
-    def digest_rows(self, reference: str, states: tuple[str, ...]) -> Iterator[Record]:
+    def digest_rows(self, reference: str, states: tuple[str, ...]) -> Iterator[dict]:
         """Every flagged subject whose case is in one of `states`, with `case_id`,
         `case_state`, `shown_evidence` (JSON text or None) and its newest capture's
         `capture_*` columns, one at a time (order: as `iter_flagged`)."""
@@ -105,7 +106,7 @@ class DigestRows:
             AND c.state IN ({marks}) ORDER BY {FLAGGED_ORDER}
         """
         for sql in (listing, seller):
-            yield from shared_rows(self.db.execute(sql.format(flagged=FLAGGED), params), keep=KEEP)
+            yield from _dict_rows(self.db.execute(sql.format(flagged=FLAGGED), params))
 
 
 class FlaggedSubjects(Mapping):
@@ -127,7 +128,13 @@ class FlaggedSubjects(Mapping):
         return rows[0]
 
     def __iter__(self) -> Iterator[tuple]:
-        return ((row["subject_kind"], row["subject_id"]) for row in self._store.iter_flagged())
+        """The keys, in `iter_flagged` order, read alone (no row is built)."""
+        db = self._store.db
+        for sql in (
+            f"SELECT f.subject_kind, f.subject_id {LISTING_FROM} ORDER BY {FLAGGED_ORDER}",
+            f"SELECT f.subject_kind, f.subject_id {SELLER_FROM} ORDER BY {FLAGGED_ORDER}",
+        ):
+            yield from db.execute(sql.format(flagged=FLAGGED))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -136,3 +143,20 @@ class FlaggedSubjects(Mapping):
         return (
             ((row["subject_kind"], row["subject_id"]), row) for row in self._store.iter_flagged()
         )
+
+
+def _dict_rows(cursor) -> Iterator[dict]:
+    """Rows as plain dicts (each read once and let go), `flags` and `reasons` decoded into
+    tuples as `shared_rows` does; the decoded lists are remembered for `KEEP` rows at most."""
+    names = [column[0] for column in cursor.description]
+    decoded: dict[str, tuple] = {}
+    for number, values in enumerate(cursor, 1):
+        row = dict(zip(names, values, strict=True))
+        for key in ("flags", "reasons"):
+            text = row[key] or "[]"
+            if text not in decoded:
+                decoded[text] = tuple(json.loads(text))
+            row[key] = decoded[text]
+        yield row
+        if number % KEEP == 0:
+            decoded.clear()

@@ -12,8 +12,9 @@ is one seller's worth: its view with its five worst listings."""
 from __future__ import annotations
 
 import json
+import pickle  # the spool is this process's own temporary file: items as they were made
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from itertools import groupby
 
 from grayhound.triage import SHOWN_STATES
@@ -27,11 +28,12 @@ from reports.digest.build import (
     item_fields,
     seller_counts,
 )
+from reports.digest.sellers import WORST_SHOWN
 
 SPOOL = """
     CREATE TABLE spool (
         grp INTEGER, sev INTEGER, neg_score REAL, ratio REAL, case_id INTEGER,
-        kind TEXT, seller_id INTEGER, severity TEXT, item TEXT
+        kind TEXT, seller_id INTEGER, severity TEXT, verdict TEXT, flags TEXT, item BLOB
     )
 """
 BATCH = 200  # items written to the spool at a time: all the pass holds
@@ -43,11 +45,6 @@ CAPTURE_COLUMNS = {
 }  # fmt: skip
 
 
-def _default(value):
-    """Items hold read-only mappings (and tuples); anything else is written as its text."""
-    return dict(value) if isinstance(value, Mapping) else str(value)
-
-
 class Spool:
     """The digest's items in a private temporary SQLite database, read back in order."""
 
@@ -57,7 +54,7 @@ class Spool:
 
     def write(self, items: Iterator[dict]) -> Iterator[dict]:
         """Spool every item, passing each on (to be counted) as it goes."""
-        insert = "INSERT INTO spool VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        insert = "INSERT INTO spool VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         batch = []
         for item in items:
             ratio = item["price_ratio"] if item["price_ratio"] is not None else 9.0
@@ -71,7 +68,9 @@ class Spool:
                     item["kind"],
                     item["seller_id"],
                     item["severity"],
-                    json.dumps(item, default=_default),
+                    item["verdict"],
+                    json.dumps(item["flags"]),
+                    pickle.dumps(item, pickle.HIGHEST_PROTOCOL),
                 )
             )
             if len(batch) >= BATCH:
@@ -85,17 +84,22 @@ class Spool:
     def group(self, group: str) -> Iterator[dict]:
         sql = f"SELECT item FROM spool WHERE grp = ? ORDER BY {RISK}"
         for (item,) in self.conn.execute(sql, [GROUPS.index(group)]):
-            yield json.loads(item)
+            yield pickle.loads(item)
 
     def by_seller(self) -> Iterator[tuple[int, dict | None, Iterator[dict]]]:
         """(seller id, its own case or None, its listing cases riskiest first) per seller."""
-        sql = f"""SELECT seller_id, kind, item FROM spool WHERE seller_id IS NOT NULL
+        sql = f"""SELECT seller_id, kind, item, grp, severity, -neg_score, verdict, flags
+                  FROM spool WHERE seller_id IS NOT NULL
                   ORDER BY seller_id, kind = 'listing', {RISK}"""
+        flags: dict[str, list] = {}
         for seller_id, rows in groupby(self.conn.execute(sql), key=lambda row: row[0]):
             first = next(rows)
-            case = json.loads(first[2]) if first[1] == "seller" else None
+            case = pickle.loads(first[2]) if first[1] == "seller" else None
             head = [] if case else [first]
-            listings = (json.loads(row[2]) for part in (head, rows) for row in part)
+            listings = (
+                pickle.loads(row[2]) if number < WORST_SHOWN else _brief(row, flags)
+                for number, row in enumerate(row for part in (head, rows) for row in part)
+            )
             yield seller_id, case, listings
 
     def unattributed(self, group: str, limit: int) -> dict:
@@ -104,7 +108,7 @@ class Spool:
         where = "grp = ? AND kind = 'listing' AND seller_id IS NULL"
         group_at = GROUPS.index(group)
         sql = f"SELECT item FROM spool WHERE {where} ORDER BY {RISK} LIMIT ?"
-        cases = [json.loads(item) for (item,) in self.conn.execute(sql, [group_at, limit])]
+        cases = [pickle.loads(item) for (item,) in self.conn.execute(sql, [group_at, limit])]
         rest = f"""SELECT severity, COUNT(*) FROM (SELECT severity FROM spool WHERE {where}
                    ORDER BY {RISK} LIMIT -1 OFFSET ?) GROUP BY severity"""
         hidden = dict.fromkeys(SEVERITIES, 0)
@@ -114,6 +118,20 @@ class Spool:
     def count_unattributed(self) -> int:
         sql = "SELECT COUNT(*) FROM spool WHERE kind = 'listing' AND seller_id IS NULL"
         return self.conn.execute(sql).fetchone()[0]
+
+
+def _brief(row: tuple, flags: dict) -> dict:
+    """What a seller's view reads of a listing beyond its worst few (`seller_view`), from the
+    spool's columns: no item is decoded."""
+    if row[7] not in flags:
+        flags[row[7]] = json.loads(row[7])
+    return {
+        "group": GROUPS[row[3]],
+        "severity": row[4],
+        "score": row[5],
+        "verdict": row[6],
+        "flags": flags[row[7]],
+    }
 
 
 class SpooledGroup(list):
@@ -184,4 +202,5 @@ def _items(store, reference: str) -> Iterator[dict]:
         capture = None
         if row["capture_id"] is not None:
             capture = {key: row[f"capture_{name}"] for key, name in CAPTURE_COLUMNS.items()}
-        yield item_fields(row, case, json.loads(shown) if shown is not None else None, capture)
+        shown = json.loads(shown) if shown is not None else None
+        yield item_fields(row, case, shown, capture)
