@@ -43,8 +43,9 @@ def produce_digest(
     The reference point is `now - since` when given, else the previous digest (so "new"
     means new since the last one), else 24 hours. Dismissed cases whose evidence moved are
     reopened first, so they come back in this very digest."""
-    from grayhound.triage import flagged_rows, reopen_changed
-    from reports.digest.build import DigestInputs, build_digest, iso, parse_since
+    from grayhound.triage import reopen_changed
+    from reports.digest.build import DigestInputs, iso, parse_since
+    from reports.digest.spool import stream_digest
 
     created_at = iso(now)
     previous = store.previous_digest(created_at)
@@ -52,17 +53,14 @@ def produce_digest(
         reference = parse_since(since, now)
     else:
         reference = previous["created_at"] if previous else parse_since(DEFAULT_SINCE, now)
-    rows = flagged_rows(store)
-    subjects = {(row["subject_kind"], row["subject_id"]): row for row in rows}
-    reopen_changed(store, subjects, config.digest.reopen_price_change, created_at)
+    # every flagged subject gets a case; dismissed ones whose evidence moved reopen
+    reopen_changed(store, store.flagged_subjects(), config.digest.reopen_price_change, created_at)
     runs = [run for run in store.runs() if run["status"] != "running"][-2:][::-1]
     inputs = DigestInputs(
         now=created_at,
         reference=reference,
-        rows=rows,
-        cases=store.ensure_cases(subjects, created_at),
-        shown=store.shown_evidence(reference),
-        captures=latest_captures(store, rows),
+        rows=[],  # streamed from the store by `stream_digest`, with cases, evidence, captures
+        cases={},
         runs=runs,
         source_stats={run["id"]: store.source_stats(run["id"]) for run in runs},
         failures=store.failures(runs[0]["id"]) if runs else [],
@@ -70,19 +68,13 @@ def produce_digest(
         sellers={row["id"]: row for row in store.seller_rows()},
         networks=store.networks(),
     )
-    digest = build_digest(inputs)
+    digest = stream_digest(store, inputs)
     if record:
-        items = [{**item, "grouping": item["group"]} for item in digest.all_items()]
+        items = ({**item, "grouping": item["group"]} for item in digest.all_items())
         store.record_digest(
             created_at, reference, digest.counts, items, runs[0]["id"] if runs else None
         )
     return digest
-
-
-def latest_captures(store: Store, rows: list[dict]) -> dict[int, dict]:
-    """The newest stored capture (WARC record) of each flagged listing that has one."""
-    wanted = {row["subject_id"] for row in rows if row["subject_kind"] == "listing"}
-    return store.latest_listing_captures(wanted) if wanted else {}
 
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:

@@ -16,6 +16,7 @@ from grayhound.store.captures import Captures
 from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.detectstate import DetectState
+from grayhound.store.digestrows import DigestRows
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.networks import Networks
@@ -36,6 +37,7 @@ class Store(
     PriceHistory,
     Reviews,
     Digests,
+    DigestRows,
     Subjects,
     Changes,
     DetectState,

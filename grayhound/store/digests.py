@@ -270,13 +270,18 @@ def _shared_rows(cursor: sqlite3.Cursor) -> list[Record]:
     """Flagged rows as records, with `flags` and `reasons` decoded into tuples and repeated
     text shared between rows (thousands of listings carry the same brand, seller, flags and
     reasons)."""
+    return list(shared_rows(cursor))
+
+
+def shared_rows(cursor: sqlite3.Cursor, keep: int | None = None) -> Iterator[Record]:
+    """`_shared_rows` one row at a time; with `keep`, the shared text is forgotten every `keep`
+    rows, so a pass over every flagged row holds no more than that many rows' worth."""
     columns = columns_of(column[0] for column in cursor.description)
     texts = [columns[name] for name in SHARED_TEXT if name in columns]
     lists = [columns["flags"], columns["reasons"]]
     shared: dict = {}
     decoded: dict[str, tuple] = {}  # JSON text -> its tuple
-    rows = []
-    for values in cursor:
+    for number, values in enumerate(cursor, 1):
         values = list(values)
         for index in texts:
             values[index] = _shared(values[index], shared)
@@ -285,8 +290,10 @@ def _shared_rows(cursor: sqlite3.Cursor) -> list[Record]:
             if text not in decoded:
                 decoded[text] = tuple(_shared(value, shared) for value in json.loads(text))
             values[index] = decoded[text]
-        rows.append(Record(columns, tuple(values)))
-    return rows
+        yield Record(columns, tuple(values))
+        if keep and number % keep == 0:
+            shared.clear()
+            decoded.clear()
 
 
 def _shared(value, shared: dict):

@@ -9,7 +9,7 @@ judgement differs from what was last shown) and *still open*, each ranked by ris
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -84,8 +84,9 @@ class Digest:
             "failures": self.failures,
         }
 
-    def all_items(self) -> list[Record]:
-        return [item for group in GROUPS for item in self.items[group]]
+    def all_items(self) -> Iterator[Record]:
+        """Every item, group by group, riskiest first: read one at a time."""
+        return (item for group in GROUPS for item in self.items[group])
 
 
 def parse_since(text: str, now: datetime) -> str:
@@ -123,6 +124,16 @@ def build_digest(inputs: DigestInputs) -> Digest:
         items[item["group"]].append(item)
     for group in GROUPS:
         items[group].sort(key=risk_order)
+    views = seller_views(
+        [item for group in GROUPS for item in items[group]], inputs.sellers, inputs.networks
+    )
+    counts = count_items(items)
+    counts["sellers"] = seller_counts(views, len(views["unattributed"]))
+    return assemble(inputs, items, views, counts)
+
+
+def assemble(inputs: DigestInputs, items: dict, views: dict, counts: dict) -> Digest:
+    """The digest of these items, views and counts, with the crawl health of `inputs`."""
     latest_run = inputs.runs[0] if inputs.runs else None
     previous_run = inputs.runs[1] if len(inputs.runs) > 1 else None
     health = crawl_health(
@@ -131,17 +142,6 @@ def build_digest(inputs: DigestInputs) -> Digest:
         inputs.source_stats.get(latest_run["id"], []) if latest_run else [],
         inputs.source_stats.get(previous_run["id"], []) if previous_run else [],
     )
-    views = seller_views(
-        [item for group in GROUPS for item in items[group]], inputs.sellers, inputs.networks
-    )
-    counts = count_items(items)
-    counts["sellers"] = {
-        "total": len(views["sellers"]),
-        "to_act_on": sum(1 for view in views["sellers"] if not view["informational"]),
-        "informational": sum(1 for view in views["sellers"] if view["informational"]),
-        "networks": len(views["networks"]),
-        "listings_without_seller": len(views["unattributed"]),
-    }
     return Digest(
         created_at=inputs.now,
         reference=inputs.reference,
@@ -157,15 +157,31 @@ def build_digest(inputs: DigestInputs) -> Digest:
     )
 
 
+def seller_counts(views: dict, unattributed: int) -> dict:
+    return {
+        "total": len(views["sellers"]),
+        "to_act_on": sum(1 for view in views["sellers"] if not view["informational"]),
+        "informational": sum(1 for view in views["sellers"] if view["informational"]),
+        "networks": len(views["networks"]),
+        "listings_without_seller": unattributed,
+    }
+
+
 def digest_item(row: Mapping, case: Mapping, inputs: DigestInputs) -> Record:
+    capture = inputs.captures.get(row["subject_id"]) if row["subject_kind"] == "listing" else None
+    return Record.of(ITEM_COLUMNS, item_fields(row, case, inputs.shown.get(case["id"]), capture))
+
+
+def item_fields(row: Mapping, case: Mapping, shown: Mapping | None, capture: dict | None) -> dict:
+    """One case as the digest shows it, against the evidence last `shown` of it (None: never
+    shown before the reference point), with its listing's newest `capture`."""
     evidence = evidence_of(row)
-    shown = inputs.shown.get(case["id"])
     changes = []
     if shown is not None:
         changes = evidence_changes(shown, evidence) + judgement_changes(shown, evidence)
     group = "new" if shown is None else "changed" if changes else "still_open"
     is_listing = row["subject_kind"] == "listing"
-    item = {
+    return {
         "case_id": case["id"],
         "group": group,
         "state": case["state"],
@@ -193,13 +209,12 @@ def digest_item(row: Mapping, case: Mapping, inputs: DigestInputs) -> Record:
         "first_seen": row.get("first_seen"),
         "last_seen": row.get("last_seen"),
         "changes": changes,
-        "capture": capture_summary(inputs.captures.get(row["subject_id"])) if is_listing else None,
+        "capture": capture_summary(capture) if is_listing else None,
         "finding_id": row["id"],
         "fingerprint": row["fingerprint"],
         "evidence": evidence,
         "seller_id": row.get("seller_id"),
     }
-    return Record.of(ITEM_COLUMNS, item)
 
 
 def capture_summary(capture: dict | None) -> dict | None:
@@ -253,17 +268,24 @@ def _ratio(row: Mapping) -> float | None:
 
 
 def count_items(items: dict[str, list[Record]]) -> dict:
+    return counts_of(item for group in GROUPS for item in items[group])
+
+
+def counts_of(items: Iterable[Mapping]) -> dict:
+    """Counts per group, flag, severity and state of these items, read once, one at a time."""
     flags: dict[str, int] = {}
     severities = dict.fromkeys(SEVERITIES, 0)
     states: dict[str, int] = {}
-    for item in (item for group in GROUPS for item in items[group]):
+    groups = dict.fromkeys(GROUPS, 0)
+    for item in items:
+        groups[item["group"]] += 1
         severities[item["severity"]] += 1
         states[item["state"]] = states.get(item["state"], 0) + 1
         for flag in item["flags"]:
             flags[flag] = flags.get(flag, 0) + 1
     return {
-        "total": sum(len(items[g]) for g in GROUPS),
-        "groups": {group: len(items[group]) for group in GROUPS},
+        "total": sum(groups.values()),
+        "groups": groups,
         "flags": dict(sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))),
         "severities": severities,
         "states": dict(sorted(states.items())),

@@ -185,6 +185,8 @@ def shown_items(digest: Digest, limit: int | None = None) -> dict[str, dict]:
     pages show (the riskiest `limit`, by default CASES_SHOWN), and a count by severity of the
     rest, which JSON and CSV carry in full. Every other case is on its seller's card."""
     limit = CASES_SHOWN if limit is None else limit
+    if hasattr(digest, "shown_unattributed"):  # a streamed digest: its spool answers
+        return {group: digest.shown_unattributed(group, limit) for group in GROUPS}
     unattributed = (digest.views or {}).get("unattributed")
     shown = {}
     for group in GROUPS:

@@ -11,7 +11,7 @@ table, not cards. Pure: rows in, plain data out."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from reports.digest.build import GROUPS, SEVERITIES
 
@@ -38,7 +38,12 @@ def seller_views(
         else:
             unattributed.append(item)
     views = [
-        _view(seller_id, own.get(seller_id), listed.get(seller_id, []), sellers.get(seller_id))
+        seller_view(
+            seller_id,
+            own.get(seller_id),
+            sorted(listed.get(seller_id, []), key=_listing_rank),
+            sellers.get(seller_id),
+        )
         for seller_id in sorted(set(own) | set(listed))
     ]
     views.sort(key=_rank)
@@ -48,43 +53,59 @@ def seller_views(
     return {"sellers": views, "networks": network_views, "unattributed": unattributed}
 
 
-def _view(seller_id: int, case: Mapping | None, listings: list, seller: Mapping | None) -> dict:
+def seller_view(
+    seller_id: int, case: Mapping | None, listings: Iterable[Mapping], seller: Mapping | None
+) -> dict:
+    """One seller's view from its own case and its listing cases, which come riskiest first
+    and are read once, one at a time (only the worst few are kept)."""
     seller = seller or {}
-    worst = sorted(listings, key=_listing_rank)
+    flags = set(case["flags"]) if case else set()
+    score = case["score"] if case else 0.0
+    severity = case["severity"] if case else "watch"
+    group = case["group"] if case else None
+    worst: list[Mapping] = []
+    count = new = 0
+    all_clean = True
+    for item in listings:
+        count += 1
+        new += item["group"] == "new"
+        flags.update(item["flags"])
+        score = item["score"] if count == 1 and not case else max(score, item["score"])
+        severity = min(severity, item["severity"], key=SEVERITIES.index)
+        group = item["group"] if group is None else min(group, item["group"], key=_GROUP_ORDER.get)
+        all_clean = all_clean and item["verdict"] == "clean"
+        if len(worst) < WORST_SHOWN:
+            worst.append(item)
     lead = case or (worst[0] if worst else {})
-    flags = {flag for item in [case, *listings] if item for flag in item["flags"]}
     verdict = case["verdict"] if case else seller.get("verdict")
-    groups = [item["group"] for item in [case, *listings] if item]
     return {
         "seller_id": seller_id,
         "name": seller.get("name") or (case or {}).get("seller") or lead.get("seller"),
         "source": seller.get("source") or lead.get("source"),
         "verdict": verdict,
-        "score": max([i["score"] for i in [case, *listings] if i] or [0.0]),
-        "severity": min(
-            (i["severity"] for i in [case, *listings] if i), key=SEVERITIES.index, default="watch"
-        ),
+        "score": score,
+        "severity": severity,
         "case_id": case["case_id"] if case else None,
         "state": case["state"] if case else None,
-        "group": min(groups, key=_GROUP_ORDER.__getitem__) if groups else "still_open",
+        "group": group or "still_open",
         "reasons": list(case["reasons"]) if case else list(seller.get("reasons") or []),
         "flags": sorted(flags),
         "informational": flags <= INFORMATIONAL_FLAGS
         and verdict in INFORMATIONAL_VERDICTS
-        and all(item["verdict"] == "clean" for item in listings),
+        and all_clean,
         "claimed_domains": list(seller.get("claimed_domains") or []),
         "aliases": [n for n in seller.get("names") or [] if n != seller.get("name")],
         "profile_url": seller.get("profile_url"),
         "network_id": seller.get("network_id"),
-        "listing_count": seller.get("listings") or len(listings),
+        "listing_count": seller.get("listings") or count,
         "flag_counts": {
-            flag: count
-            for flag, count in (seller.get("flag_counts") or {}).items()
+            flag: number
+            for flag, number in (seller.get("flag_counts") or {}).items()
             if flag not in SELLER_FLAGS
         },
-        "flagged_listings": len(listings),
-        "new_listings": sum(1 for item in listings if item["group"] == "new"),
-        "worst": [_listing(item) for item in worst[:WORST_SHOWN]],
+        "flagged_listings": count,
+        "new_listings": new,
+        "worst": [_listing(item) for item in worst],
     }
 
 
