@@ -16,6 +16,7 @@ from grayhound.store import (
     digests,
     findings,
     networks,
+    pricing,
     reviews,
     sellers,
 )
@@ -39,6 +40,7 @@ MIGRATIONS: list[Migration] = [
     ("0009_issue19_change_queues", changes.create_schema),
     ("0009_issue19_detection_state", detectstate.create_schema),
     ("0009_issue19_ended_findings", findings.add_ended),
+    ("0010_issue19_prices_model_index", pricing.add_model_index),
 ]
 
 
