@@ -8,19 +8,24 @@ from dataclasses import fields
 
 import pytest
 
-from reports.pricing.build import HistoryPoint, plain, price_report, stream_price_report
+from reports.pricing.build import (
+    HistoryPoint,
+    plain,
+    price_report,
+    select_models,
+    stream_price_report,
+)
 from reports.pricing.competitors import PricePoint
 from reports.pricing.render import render_html, write_json, write_price_csv
 from reports.pricing.table import print_table
 
 
 class CountingSource:
-    """The store's price history, counting the rows each model's query yields and how many
-    of them are read but not yet handed on as a built model."""
+    """The store's price history, counting the observation rows read so far."""
 
     def __init__(self, store):
         self.store = store
-        self.read: list[int] = []  # rows read per model query, in order
+        self.read = 0
 
     def price_model_names(self):
         return self.store.price_model_names()
@@ -29,9 +34,14 @@ class CountingSource:
         return self.store.price_data_as_of()
 
     def model_price_observations(self, names):
-        self.read.append(0)
-        for row in self.store.model_price_observations(names):
-            self.read[-1] += 1
+        return self._counted(self.store.model_price_observations(names))
+
+    def price_observations_in_order(self, names):
+        return self._counted(self.store.price_observations_in_order(names))
+
+    def _counted(self, rows):
+        for row in rows:
+            self.read += 1
             yield row
 
 
@@ -56,15 +66,22 @@ def test_the_streamed_report_is_the_whole_store_report(priced_store, example_con
 def test_each_model_is_read_only_when_the_one_before_is_written(priced_store, example_config):
     source = CountingSource(priced_store)
     report = stream_price_report(source, priced_store.runs(), example_config)
-    seen = []
-    for model in report.models:  # a model's query has run once, when it is handed on
-        seen.append((model.model, len(source.read)))
-    assert [count for _, count in seen] == list(range(1, len(example_config.catalog) + 1))
-    by_model = dict(zip([m for m, _ in seen], source.read, strict=True))
-    # 3 runs of a, b, d, e, f; run 3 of c; run 1 of g: every row read once, by its model only
-    assert by_model["Xiaomi 14 Pro"] == 3 * 5 + 1 + 1
-    assert by_model["iPhone 15"] == 0
-    assert sum(source.read) == len(list(priced_store.price_observations()))
+    rows = list(priced_store.price_observations())
+    before = 0
+    for model in report.models:  # when a model is handed on, its rows and no later ones are read
+        before += sum(1 for row in rows if row["model"] == model.model)
+        assert before <= source.read <= before + 1  # + the next model's first row, at most
+    assert source.read == len(rows)
+    # one model alone is read through its index
+    (pro,) = select_models(example_config.catalog, "xiaomi 14 pro")
+    alone = CountingSource(priced_store)
+    (model,) = stream_price_report(alone, priced_store.runs(), example_config, models=(pro,)).models
+    assert alone.read == sum(1 for row in rows if row["model"] == "Xiaomi 14 Pro") == 3 * 5 + 2
+    assert model == next(
+        m
+        for m in whole(priced_store, example_config).models
+        if m is not None and m.model == pro.model
+    )
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "html", "table"])
