@@ -3,11 +3,13 @@ with a price-over-time chart per model. All four show the numbers of `reports.pr
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
 import shutil
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +20,7 @@ from reports.currency import format_money, format_signed, format_with_conversion
 from reports.links import install as install_link_filter
 from reports.pricing.build import ModelPricing, PriceReport, plain
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.tabular import write_csv
+from reports.tabular import csv_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -86,7 +88,23 @@ def _dumps(value) -> str:
 
 
 def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
-    return write_csv(_csv_records(report), CSV_FIELDS, stream)
+    """`reports.tabular.write_csv` with the cells of a history record made quicker: most are
+    empty, and text repeats (sellers, sources, crawl times) — 31 cells a row, 180,000 rows at
+    100,000 listings took most of the report's time."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    text_cell = lru_cache(maxsize=1 << 12)(csv_cell)  # bounded: memory stays flat
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        return text_cell(value) if type(value) is str else csv_cell(value)
+
+    count = 0
+    for row in _csv_records(report):
+        writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
+        count += 1
+    return count
 
 
 def _csv_records(report: PriceReport):
