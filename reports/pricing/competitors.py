@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from grayhound.config import CatalogModel
 from reports.currency import Converter
@@ -185,8 +186,14 @@ def point_of(row: dict, converter: Converter) -> PricePoint:
 
 
 def price_amount(row: dict) -> float | None:
+    price = row.get("price")
+    return None if price is None else _amount(str(price))
+
+
+@lru_cache(maxsize=1 << 16)  # a price is read several times per observation; prices repeat
+def _amount(text: str) -> float | None:
     try:
-        return float(Decimal(str(row["price"]))) if row.get("price") is not None else None
+        return float(Decimal(text))
     except (InvalidOperation, ValueError):
         return None
 

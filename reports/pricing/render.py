@@ -3,7 +3,13 @@ with a price-over-time chart per model. All four show the numbers of `reports.pr
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
+import shutil
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -12,9 +18,9 @@ from markupsafe import Markup
 
 from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.pricing.build import ModelPricing, PriceReport
+from reports.pricing.build import ModelPricing, PriceReport, plain
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.tabular import write_csv
+from reports.tabular import csv_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -55,18 +61,27 @@ CSV_FIELDS = (
 
 
 def write_json(report: PriceReport, stream: IO[str]) -> None:
-    """Keys sorted; one model per line. Each line is written by json's C encoder: the indenting
-    encoder is pure Python and took ~10 s for a 100,000-listing store's history."""
-    data = report.to_dict()
+    """Keys sorted; one model per line, written as it is built. Each line is written by json's
+    C encoder: the indenting encoder is pure Python and took ~10 s for a 100,000-listing
+    store's history."""
+    names = sorted(field.name for field in dataclasses.fields(report))
     stream.write("{")
-    for n, key in enumerate(sorted(data)):
+    for n, key in enumerate(names):
         stream.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
         if key == "models":
-            models = [_dumps(model) for model in data[key]]
-            stream.write("[\n    " + ",\n    ".join(models) + "\n  ]" if models else "[]")
+            _write_models(report.models, stream)
         else:
-            stream.write(_dumps(data[key]))
+            stream.write(_dumps(plain(getattr(report, key))))
     stream.write("\n}\n")
+
+
+def _write_models(models, stream: IO[str]) -> None:
+    written = False
+    for model in models:
+        stream.write(",\n    " if written else "[\n    ")
+        stream.write(_dumps(plain(model)))
+        written = True
+    stream.write("\n  ]" if written else "[]")
 
 
 def _dumps(value) -> str:
@@ -74,7 +89,23 @@ def _dumps(value) -> str:
 
 
 def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
-    return write_csv(_csv_records(report), CSV_FIELDS, stream)
+    """`reports.tabular.write_csv` with the cells of a history record made quicker: most are
+    empty, and text repeats (sellers, sources, crawl times) — 31 cells a row, 180,000 rows at
+    100,000 listings took most of the report's time."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    text_cell = lru_cache(maxsize=1 << 12)(csv_cell)  # bounded: memory stays flat
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        return text_cell(value) if type(value) is str else csv_cell(value)
+
+    count = 0
+    for row in _csv_records(report):
+        writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
+        count += 1
+    return count
 
 
 def _csv_records(report: PriceReport):
@@ -131,9 +162,45 @@ def _converted(point: PricePoint | None) -> float | None:
 
 
 # -- HTML -------------------------------------------------------------------------------------
+SECTIONS = "\x00sections\x00"  # where the models' sections go in prices.html
+
+
 def render_html(report: PriceReport) -> str:
+    page = io.StringIO()
+    write_html(report, page)
+    return page.getvalue()
+
+
+def write_html(report: PriceReport, stream: IO[str]) -> None:
+    """The page opens with an overview of every model, so each model's section is rendered as
+    its pricing is built and set aside in a temporary file; the overview keeps only the
+    model's figures (no competitors, no history). Memory: one model's listings."""
     from reports.pricing.chart import price_chart_svg
 
+    env = _environment()
+    section = env.get_template("price_model.html")
+    overview = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
+        for model in report.models:
+            view = _model_view(model, report.currency, price_chart_svg)
+            if view["section"]:
+                sections.write(section.render(m=view) + "\n")
+            summary = dataclasses.replace(model, competitors=(), history=())
+            overview.append(
+                {"model": summary, "anchor": view["anchor"], "section": view["section"]}
+            )
+            del view, model
+        page = env.get_template("prices.html").render(
+            report=report, models=overview, sections=Markup(SECTIONS)
+        )
+        head, _, foot = page.rpartition(SECTIONS)
+        stream.write(head)
+        sections.seek(0)
+        shutil.copyfileobj(sections, stream)
+        stream.write(foot)
+
+
+def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -143,8 +210,7 @@ def render_html(report: PriceReport) -> str:
     env.filters.update(pct=pct, day=day)
     install_crawled_text(env)
     env.globals.update(money=format_money, signed=format_signed)
-    models = [_model_view(m, report.currency, price_chart_svg) for m in report.models]
-    return env.get_template("prices.html").render(report=report, models=models)
+    return env
 
 
 def _model_view(model: ModelPricing, currency: str, chart) -> dict:
@@ -152,6 +218,7 @@ def _model_view(model: ModelPricing, currency: str, chart) -> dict:
     return {
         "model": model,
         "anchor": "m-" + "".join(c if c.isalnum() else "-" for c in model.model.lower()),
+        "section": bool(model.listings or model.history),
         "price": lambda point: _shown(point, currency),
         "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items())
         + "".join(

@@ -6,6 +6,7 @@ escape sequences (clear screen, window title, hyperlink) prints them as nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import IO
 
 from rich.console import Console
@@ -31,19 +32,27 @@ def print_table(report: PriceReport, stream: IO[str]) -> None:
             f"data as of {(report.data_as_of or '—')[:10]}"
         )
     )
-    console.print(_overview(report))
-    for model in report.models:
+    # The overview comes first: each model is kept with its figures and cheapest sellers only.
+    shown = [
+        (
+            dataclasses.replace(m, competitors=m.competitors[:TOP_COMPETITORS], history=()),
+            len(m.competitors),
+        )
+        for m in report.models
+    ]
+    console.print(_overview(report, [model for model, _ in shown]))
+    for model, count in shown:
         if model.competitors:
-            console.print(_competitors(model, report.currency))
+            console.print(_competitors(model, count, report.currency))
 
 
-def _overview(report: PriceReport) -> Table:
+def _overview(report: PriceReport, models: list[ModelPricing]) -> Table:
     table = Table(title="Per model", title_justify="left")
     for name in ("Model", "Sellers", "Listings", "Lowest", "Median", "Highest", "vs MSRP"):
         table.add_column(name, justify="left" if name == "Model" else "right")
     table.add_column("Below your cost", justify="right")
     money = report.currency
-    for model in report.models:
+    for model in models:
         not_converted = model.unknown_currency + model.no_rate
         table.add_row(
             Text(terminal_text(model.model)),
@@ -60,9 +69,9 @@ def _overview(report: PriceReport) -> Table:
     return table
 
 
-def _competitors(model: ModelPricing, currency: str) -> Table:
+def _competitors(model: ModelPricing, count: int, currency: str) -> Table:
     shown = model.competitors[:TOP_COMPETITORS]
-    more = len(model.competitors) - len(shown)
+    more = count - len(shown)
     title = f"{model.model}: cheapest sellers" + (
         f" ({more} more in --format html)" if more else ""
     )

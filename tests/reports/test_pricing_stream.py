@@ -1,0 +1,116 @@
+"""`grayhound prices` streams: one catalog model's observations are read, priced and written
+before the next model's are read, and the streamed report is the whole-store report."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import fields
+
+import pytest
+
+from reports.pricing.build import (
+    HistoryPoint,
+    plain,
+    price_report,
+    select_models,
+    stream_price_report,
+)
+from reports.pricing.competitors import PricePoint
+from reports.pricing.render import render_html, write_json, write_price_csv
+from reports.pricing.table import print_table
+
+
+class CountingSource:
+    """The store's price history, counting the observation rows read so far."""
+
+    def __init__(self, store):
+        self.store = store
+        self.read = 0
+
+    def price_model_names(self):
+        return self.store.price_model_names()
+
+    def price_data_as_of(self):
+        return self.store.price_data_as_of()
+
+    def model_price_observations(self, names):
+        return self._counted(self.store.model_price_observations(names))
+
+    def price_observations_in_order(self, names):
+        return self._counted(self.store.price_observations_in_order(names))
+
+    def _counted(self, rows):
+        for row in rows:
+            self.read += 1
+            yield row
+
+
+def whole(store, config, **options):
+    return price_report(list(store.price_observations()), store.runs(), config, **options)
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"condition": "any"}, {"condition": "used", "currency": "EUR"}]
+)
+def test_the_streamed_report_is_the_whole_store_report(priced_store, example_config, options):
+    streamed = stream_price_report(priced_store, priced_store.runs(), example_config, **options)
+    expected = whole(priced_store, example_config, **options)
+    assert (streamed.currency, streamed.condition, streamed.data_as_of) == (
+        expected.currency,
+        expected.condition,
+        expected.data_as_of,
+    )
+    assert tuple(streamed.models) == expected.models
+
+
+def test_each_model_is_read_only_when_the_one_before_is_written(priced_store, example_config):
+    source = CountingSource(priced_store)
+    report = stream_price_report(source, priced_store.runs(), example_config)
+    rows = list(priced_store.price_observations())
+    before = 0
+    for model in report.models:  # when a model is handed on, its rows and no later ones are read
+        before += sum(1 for row in rows if row["model"] == model.model)
+        assert before <= source.read <= before + 1  # + the next model's first row, at most
+    assert source.read == len(rows)
+    # one model alone is read through its index
+    (pro,) = select_models(example_config.catalog, "xiaomi 14 pro")
+    alone = CountingSource(priced_store)
+    (model,) = stream_price_report(alone, priced_store.runs(), example_config, models=(pro,)).models
+    assert alone.read == sum(1 for row in rows if row["model"] == "Xiaomi 14 Pro") == 3 * 5 + 2
+    assert model == next(
+        m
+        for m in whole(priced_store, example_config).models
+        if m is not None and m.model == pro.model
+    )
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html", "table"])
+def test_every_format_writes_the_streamed_report_as_the_whole_one(
+    priced_store, example_config, fmt
+):
+    def written(report):
+        out = io.StringIO()
+        if fmt == "json":
+            write_json(report, out)
+        elif fmt == "csv":
+            write_price_csv(report, out)
+        elif fmt == "html":
+            out.write(render_html(report))
+        else:
+            print_table(report, out)
+        return out.getvalue()
+
+    streamed = stream_price_report(priced_store, priced_store.runs(), example_config)
+    assert written(streamed) == written(whole(priced_store, example_config))
+
+
+def test_a_history_point_becomes_json_with_every_field():
+    point = HistoryPoint(
+        3, "2026-01-15", "Seller", "bazaar", 7, PricePoint(9.5, "EUR", 10.26), True
+    )
+    data = plain(point)
+    assert set(data) == {f.name for f in fields(HistoryPoint)}
+    assert data["price"] == {"amount": 9.5, "currency": "EUR", "converted": 10.26}
+    assert {name: data[name] for name in data if name != "price"} == {
+        f.name: getattr(point, f.name) for f in fields(HistoryPoint) if f.name != "price"
+    }
