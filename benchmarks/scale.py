@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import store_scale  # noqa: E402
+from benchmarks.host import machine  # noqa: E402
 
 COMMAND_TIMEOUT = 1800  # seconds: a slower command is reported as timed out
 GOALS = {  # seconds and MiB at 1,000,000 listings (issue 19); at 100,000 every figure under 3 s
@@ -79,18 +79,6 @@ REPORTS = {
     "catalog check": ("catalog", "check", "--out", "{out}/catalog.txt"),
 }
 FULL = {"detect --full": ("detect", "--full")}
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}, Python {platform.python_version()}"
 
 
 def time_command(config: Path, args: tuple[str, ...], **names) -> dict:

@@ -24,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# the same catalog models and title words as the demo's generated marketplace
+from grayhound.demo.large import MODELS, WORDS  # noqa: E402
+
 SEED = 20261203  # fixed: runs compare like with like across machines
 BATCH = 2000  # items per write_batch transaction
 BASE = "https://large.example"
@@ -34,16 +37,6 @@ NETWORKED = 40  # one seller in this many shares its phone number with the next 
 DAILY = {"price_moves": 0.05, "new": 0.01, "gone": 0.005}  # shares of the day's listings
 STATE = "bench-state.json"  # beside the store: how many listings exist, which are gone
 PRICES = "bench-prices.bin"  # beside the store: every listing's current price (float64)
-MODELS = (
-    ("Xiaomi", "Xiaomi 14 Pro", 999),
-    ("Xiaomi", "Redmi Note 13 Pro", 399),
-    ("Xiaomi", "Poco F6", 449),
-    ("Samsung", "Samsung Galaxy S24", 799),
-    ("Samsung", "Samsung Galaxy S24 Ultra", 1299),
-    ("Apple", "iPhone 15 Pro", 999),
-    ("Apple", "iPhone 15", 799),
-)
-WORDS = "genuine sealed global version dual sim unlocked fast shipping warranty boxed".split()
 COLOURS = "black white blue green titanium pink gray purple".split()
 BRAND_NAMES = ("Xiaomi", "Redmi", "Samsung", "iPhone", "Apple", "Poco")
 
