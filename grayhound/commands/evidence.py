@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -61,6 +60,7 @@ def evidence_export(
     Example: grayhound evidence export --network 3 --out network-3.zip"""
     from grayhound.store import open_store
     from reports.evidence.bundle import export_bundle
+    from reports.evidence.images import page_renderer
 
     given = [v for v in (listing_id, seller_id, network_id, case_id) if v is not None]
     if len(given) != 1:
@@ -79,7 +79,7 @@ def evidence_export(
             kind, subject_id = "network", network_id
         else:
             kind, subject_id = "seller", seller_id
-        with _renderer(not no_images) as (renderer, note), replaced_path(target) as temporary:
+        with page_renderer(not no_images) as (renderer, note), replaced_path(target) as temporary:
             result = export_bundle(
                 store,
                 config,
@@ -123,25 +123,6 @@ def _sealing(settings):
             )
 
     return Sealing(key, timestamper, settings.tsa_url, ca)
-
-
-@contextlib.contextmanager
-def _renderer(wanted: bool):
-    """(renderer or None, why none): a browser for the page images, started once."""
-    if not wanted:
-        yield None, "page images skipped (--no-images)"
-        return
-    from reports.evidence.images import PageRenderer, Unavailable
-
-    try:
-        renderer = PageRenderer().__enter__()
-    except Unavailable as exc:
-        yield None, f"no page images: {exc}"
-        return
-    try:
-        yield renderer, None
-    finally:
-        renderer.__exit__(None, None, None)
 
 
 def _case_subject(store, case_id: int) -> tuple[str, int]:

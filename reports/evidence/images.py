@@ -10,6 +10,7 @@ digest; it is added to the page after it loads, as text, never parsed as markup.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -199,3 +200,21 @@ def _serve(site: _Site) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@contextlib.contextmanager
+def page_renderer(wanted: bool = True):
+    """(renderer or None, why none): a browser for a bundle's page images, started once; no
+    browser here is a note in the bundle, not a failure."""
+    if not wanted:
+        yield None, "page images skipped (--no-images)"
+        return
+    try:
+        renderer = PageRenderer().__enter__()
+    except Unavailable as exc:
+        yield None, f"no page images: {exc}"
+        return
+    try:
+        yield renderer, None
+    finally:
+        renderer.__exit__(None, None, None)

@@ -9,7 +9,6 @@ Datasette's CSRF protection checks."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,6 +71,7 @@ def _listing_states(store, kind: str, seller_id: int) -> dict[int, str]:
 async def export(request, datasette):
     """POST kind, subject_id: write the evidence bundle, then send the browser to download it."""
     from reports.evidence.bundle import export_bundle, export_event
+    from reports.evidence.images import page_renderer
 
     context = context_of(datasette)
     actor = _writer(context, request, "grayhound-export")
@@ -83,7 +83,7 @@ async def export(request, datasette):
 
     def run(store):
         _ensure_exists(store, kind, subject_id)
-        with _renderer() as (renderer, note):
+        with page_renderer() as (renderer, note):
             return export_bundle(
                 store,
                 context.config,
@@ -150,22 +150,6 @@ async def render_image(request, datasette):
         return Response.redirect(back)
     datasette.add_message(request, f"Rendered capture #{capture['id']} from the stored copy.")
     return Response.redirect(back)
-
-
-@contextlib.contextmanager
-def _renderer():
-    """(a browser for the bundle's page images, or None and why not), as the CLI does."""
-    from reports.evidence.images import PageRenderer, Unavailable
-
-    try:
-        renderer = PageRenderer().__enter__()
-    except Unavailable as exc:
-        yield None, f"no page images: {exc}"
-        return
-    try:
-        yield renderer, None
-    finally:
-        renderer.__exit__(None, None, None)
 
 
 def _count(number: int, noun: str) -> str:
