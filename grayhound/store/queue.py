@@ -10,6 +10,7 @@ says what it was filled from, so the caller knows which."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from grayhound.store.digests import FLAGGED
@@ -46,8 +47,13 @@ SELECT (SELECT MAX(id) FROM store.findings), (SELECT MAX(id) FROM store.digests)
 """
 EVIDENCE_MARKS = 5  # the first five marks: a move in any of them re-derives every row
 
-# One subject kind's flagged rows with their case, the seller's verdict and network and the
-# evidence the latest digest showed; `{cases}` narrows them to some cases.
+# One subject kind's flagged rows with their case and the evidence the latest digest showed,
+# from every current finding (`EVERY`) or from some cases (`SOME`: read by case id first).
+EVERY = """store.findings f
+    JOIN store.cases c ON c.subject_kind = f.subject_kind AND c.subject_id = f.subject_id"""
+SOME = """json_each(:cases) w
+    CROSS JOIN store.cases c ON c.id = w.value
+    CROSS JOIN store.findings f ON f.subject_kind = c.subject_kind AND f.subject_id = c.subject_id"""
 FINDING = """f.id, f.subject_kind, f.subject_id, f.subject, f.brand, f.score, f.verdict, f.flags,
     f.reasons, f.model, f.msrp, f.msrp_currency, f.price_ratio"""
 SUBJECTS = {
@@ -58,12 +64,11 @@ SUBJECTS = {
                COALESCE(l.seller_name, s.name) AS seller_name,
                COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
                si.evidence AS shown, si.finding_id AS shown_finding_id
-        FROM store.findings f
-        JOIN store.cases c ON c.subject_kind = 'listing' AND c.subject_id = f.subject_id
+        FROM {source}
         JOIN store.listings l ON l.id = f.subject_id
         LEFT JOIN store.sellers s ON s.id = l.seller_id
         {shown}
-        WHERE f.subject_kind = 'listing' AND {flagged} {cases}
+        WHERE f.subject_kind = 'listing' AND {flagged}
     """,
     "seller": """
         SELECT {finding}, c.id AS case_id, c.state, c.updated_at AS case_updated_at,
@@ -71,11 +76,10 @@ SUBJECTS = {
                s.profile_url AS url, s.first_seen, s.last_seen, s.id AS seller_id,
                s.name AS seller_name, COALESCE(s.domain, s.claimed_domain) AS seller_domain,
                si.evidence AS shown, si.finding_id AS shown_finding_id
-        FROM store.findings f
-        JOIN store.cases c ON c.subject_kind = 'seller' AND c.subject_id = f.subject_id
+        FROM {source}
         JOIN store.sellers s ON s.id = f.subject_id
         {shown}
-        WHERE f.subject_kind = 'seller' AND {flagged} {cases}
+        WHERE f.subject_kind = 'seller' AND {flagged}
     """,
 }
 SORTED_FLAGS = """(SELECT json_group_array(value) FROM
@@ -161,15 +165,14 @@ def queue_marks(conn: sqlite3.Connection) -> tuple:
     return tuple(conn.execute(MARKS).fetchone())
 
 
-def fill_queue(conn: sqlite3.Connection, now: str, cases: list[int] | None = None) -> int:
-    """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
-    these case ids (a seller's count of flagged listings with them). Returns the rows written."""
-    narrow = "" if cases is None else "AND c.id IN (SELECT value FROM json_each(:cases))"
+def fill_statement(every: bool) -> str:
+    """The INSERT of every flagged subject's row, or (`every` false) of those of the cases
+    named by the JSON list `:cases`, read by case id."""
     subjects = " UNION ALL ".join(
-        sql.format(finding=FINDING, flagged=FLAGGED, cases=narrow, shown=SHOWN)
+        sql.format(finding=FINDING, flagged=FLAGGED, source=EVERY if every else SOME, shown=SHOWN)
         for sql in SUBJECTS.values()
     )
-    sql = FILL.format(
+    return FILL.format(
         subjects=subjects,
         same=SAME,
         evidence=EVIDENCE,
@@ -177,10 +180,14 @@ def fill_queue(conn: sqlite3.Connection, now: str, cases: list[int] | None = Non
         price_text=PRICE_TEXT,
         shown_states=", ".join(f"'{state}'" for state in SHOWN_STATES),
     )
+
+
+def fill_queue(conn: sqlite3.Connection, now: str, cases: list[int] | None = None) -> int:
+    """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
+    these case ids (a seller's count of flagged listings with them). Returns the rows written."""
+    sql = fill_statement(every=cases is None)
     params = {"now": now}
     if cases is not None:
-        import json
-
         params["cases"] = json.dumps(cases)
     conn.execute("BEGIN")
     try:

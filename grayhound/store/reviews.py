@@ -11,8 +11,16 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from grayhound.store.digests import FLAGGED, Record, columns_of
+from grayhound.store.digestrows import LISTING_FROM, SELLER_FROM, FlaggedSubjects
+from grayhound.store.digests import FLAGGED, FLAGGED_ORDER, Record, columns_of
 
+# A case for each flagged subject without one, in the order `FlaggedSubjects` gives them.
+OPEN_FLAGGED = [
+    "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at, updated_at)"
+    f" SELECT f.subject_kind, f.subject_id, 'open', ?, ? {source.format(flagged=FLAGGED)}"
+    f" ORDER BY {FLAGGED_ORDER}"
+    for source in (LISTING_FROM, SELLER_FROM)
+]
 # `grayhound review list`: every case in some states with its subject's flagged finding (none
 # when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
 # command holds one row at a time.
@@ -95,7 +103,13 @@ class Reviews:
         return cases
 
     def open_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> None:
-        """Open a case, in the given order, for every (subject_kind, subject_id) without one."""
+        """Open a case, in the given order, for every (subject_kind, subject_id) without one.
+        Every flagged subject (`Store.flagged_subjects()`) is opened in SQL, in its order."""
+        if isinstance(subjects, FlaggedSubjects):
+            with self.db.atomic():
+                for sql in OPEN_FLAGGED:
+                    self.db.execute(sql, [now, now])
+            return
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
