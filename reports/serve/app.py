@@ -28,6 +28,7 @@ SETTINGS = {
     "suggest_facets": False,  # the derived tables say which facets matter
     "default_page_size": 50,
     "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 1000,  # the flags facet reads every row's flags (the queue: 10⁵–10⁶)
 }
 
 
@@ -74,7 +75,7 @@ def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing
     store = ReadOnlyDatabase(datasette, str(Path(config.storage.database)), is_mutable=True)
     datasette.add_database(store, name=DATABASE)
     folder = tempfile.mkdtemp(prefix=f"grayhound-{DERIVED}-")
-    weakref.finalize(context, shutil.rmtree, folder, ignore_errors=True)
+    context.remove_derived = weakref.finalize(context, shutil.rmtree, folder, ignore_errors=True)
     context.derived_path = str(Path(folder) / f"{DERIVED}.db")
     Path(context.derived_path).touch()
     derived = Database(datasette, path=context.derived_path, is_mutable=True)
