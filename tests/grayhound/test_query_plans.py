@@ -52,6 +52,7 @@ COMMANDS = (
     ("export", "sellers", "--out", "{out}/s.jsonl"),
     ("evidence", "export", "--listing", "1", "--out", "{out}/l.zip", "--force"),
     ("evidence", "export", "--seller", "1", "--out", "{out}/s.zip", "--force"),
+    ("review", "list", "--format", "json"),
 )
 WRITES = re.compile(r"(?is)^\s*(select|insert|update|delete|with|replace)\b")
 
