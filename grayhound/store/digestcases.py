@@ -46,6 +46,13 @@ SELLER_FIELDS = {
     "price": "NULL", "currency": "NULL", "title": "NULL", "seller_name": "s.name",
     "seller_domain": "COALESCE(s.domain, s.claimed_domain)",
 }  # fmt: skip
+# `_ratio` of reports/digest/build.py: the finding's ratio, else price / MSRP in one currency
+RATIO = {
+    "listing": """CASE WHEN f.price_ratio IS NOT NULL THEN digest_round(f.price_ratio)
+        WHEN f.msrp AND l.price IS NOT NULL AND l.price != '' AND l.currency IS f.msrp_currency
+        THEN digest_round(CAST(l.price AS REAL) / f.msrp) END""",
+    "seller": "CASE WHEN f.price_ratio IS NOT NULL THEN digest_round(f.price_ratio) END",
+}
 # a listing's or a seller's flagged finding with its case (one statement per kind)
 FROM = {
     "listing": """FROM {st}.findings f JOIN {st}.listings l ON l.id = f.subject_id
@@ -183,13 +190,14 @@ class CaseBook:
                 group = f"CASE WHEN {SHOWN_AT} IS NULL THEN 0 END"
                 shown = SHOWN_AT
             seller = "l.seller_id" if kind == "listing" else "s.id"
-            price = "l.price, l.currency" if kind == "listing" else "NULL, NULL"
-            ratio = f"digest_ratio(f.price_ratio, f.msrp, {price}, f.msrp_currency)"
             sql = f"""INSERT INTO cases_now
-                SELECT c.id, '{kind}', f.subject_id, f.id, {seller}, c.state, f.verdict,
-                       digest_score(f.score), -digest_score(f.score), {SEVERITY},
-                       COALESCE({ratio}, 9.0), f.flags, {group}, {shown}, {dirty}, NULL, NULL
-                {FROM[kind]} ORDER BY c.id"""
+                SELECT case_id, kind, subject_id, finding_id, seller_id, state, verdict, score,
+                       -score, sev, COALESCE(ratio, 9.0), flags, grp, shown, dirty, NULL, NULL
+                FROM (SELECT c.id AS case_id, '{kind}' AS kind, f.subject_id, f.id AS finding_id,
+                       {seller} AS seller_id, c.state, f.verdict, digest_round(COALESCE(f.score,
+                       0.0)) AS score, {SEVERITY} AS sev, {RATIO[kind]} AS ratio, f.flags,
+                       {group} AS grp, {shown} AS shown, {dirty} AS dirty
+                      {FROM[kind]} ORDER BY c.id)"""
             self.execute(sql.format(st="st", flagged=FLAGGED, states=marks), params)
         self.conn.execute("CREATE INDEX cases_undecided ON cases_now (grp) WHERE grp IS NULL")
         self.conn.execute("CREATE INDEX cases_dirty ON cases_now (dirty) WHERE dirty")
@@ -215,8 +223,15 @@ class CaseBook:
             " FROM decided d WHERE d.case_id = cases_now.case_id"
         )
         self.conn.execute("DROP TABLE decided")
-        self.conn.execute(f"CREATE INDEX cases_risk ON cases_now (grp, {RISK})")
         self.conn.execute(f"CREATE INDEX cases_seller ON cases_now (seller_id, kind, {RISK})")
+        self._ordered = False
+
+    def _in_order(self) -> None:
+        """The index that reads every case group by group, riskiest first: made the first
+        time it is needed (JSON, CSV), not for the pages."""
+        if not self._ordered:
+            self.conn.execute(f"CREATE INDEX cases_risk ON cases_now (grp, {RISK})")
+            self._ordered = True
 
     def rows(self, cursor: sqlite3.Cursor) -> Iterator[dict]:
         """Rows as dicts with `flags` and `reasons` decoded into tuples."""
@@ -237,6 +252,8 @@ class CaseBook:
         """The full rows of the cases `where` selects (a condition on `dc`), riskiest first
         (group by group when `grouped`)."""
         order = f"dc.grp, {DC_RISK}" if grouped else DC_RISK
+        if grouped and limit < 0:
+            self._in_order()
         sql = f"{ITEM_ROW} WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
         return self.rows(self.execute(sql, params))
 

@@ -148,6 +148,8 @@ class FlaggedSubjects(Mapping):
                 db.execute(
                     "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
                     f" updated_at) SELECT f.subject_kind, f.subject_id, 'open', ?, ? {where}"
+                    " AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.subject_kind ="
+                    " f.subject_kind AND c.subject_id = f.subject_id)"
                     f" ORDER BY {FLAGGED_ORDER}".format(flagged=FLAGGED),
                     [now, now],
                 )

@@ -21,7 +21,6 @@ from reports.digest.build import (
     SEVERITIES,
     Digest,
     DigestInputs,
-    _ratio,
     assemble,
     case_fields,
     compare,
@@ -33,11 +32,8 @@ CAPTURE_COLUMNS = {
     "url": "url", "warc_file": "warc_file", "offset": "offset", "length": "length",
     "payload_sha256": "sha256", "fetched_at": "fetched_at",
 }  # fmt: skip
-RATIO_FIELDS = ("price_ratio", "msrp", "price", "currency", "msrp_currency")
-FUNCTIONS = {
-    "digest_score": lambda score: round(score or 0.0, 4),  # `item_fields`' score
-    "digest_ratio": lambda *values: _ratio(dict(zip(RATIO_FIELDS, values, strict=True))),
-}
+# Python's rounding (`item_fields` rounds scores and ratios to 4 places), not SQLite's
+FUNCTIONS = {"digest_round": lambda value: round(value, 4)}
 UNATTRIBUTED = "dc.grp = ? AND dc.kind = 'listing' AND dc.seller_id IS NULL"
 
 
@@ -78,7 +74,7 @@ class SpooledDigest(Digest):
         """The riskiest `limit` listing cases of `group` that name no seller, and a count by
         severity of the rest: what the pages show of them."""
         at = GROUPS.index(group)
-        cases = list(_items(self.book.items(UNATTRIBUTED, [at], limit=limit)))
+        cases = list(_items(self.book.items(UNATTRIBUTED, [at], grouped=False, limit=limit)))
         hidden = dict.fromkeys(SEVERITIES, 0)
         sql = f"""SELECT sev, COUNT(*) FROM (SELECT dc.sev FROM cases_now dc
                   WHERE {UNATTRIBUTED} ORDER BY dc.sev, dc.nscore, dc.rkey, dc.case_id
@@ -179,9 +175,15 @@ def _seller_views(book, inputs: DigestInputs) -> dict:
         worst = []
         if seller_id in summaries:
             where = "dc.seller_id = ? AND dc.kind = 'listing'"
-            worst = list(_items(book.items(where, [seller_id], grouped=False, limit=seller_pages.WORST_SHOWN)))
+            worst = list(
+                _items(
+                    book.items(where, [seller_id], grouped=False, limit=seller_pages.WORST_SHOWN)
+                )
+            )
         seller = inputs.sellers.get(seller_id)
-        views.append(seller_pages.summarised_view(seller_id, own.get(seller_id), summary, worst, seller))
+        views.append(
+            seller_pages.summarised_view(seller_id, own.get(seller_id), summary, worst, seller)
+        )
     views.sort(key=seller_pages._rank)
     by_id = {view["seller_id"]: view for view in views}
     networks = [seller_pages._network(n, by_id, inputs.sellers) for n in inputs.networks]
