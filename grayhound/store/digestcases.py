@@ -257,9 +257,11 @@ class CaseBook:
         sql = f"{ITEM_ROW} WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
         return self.rows(self.execute(sql, params))
 
-    def count(self, column: str, where: str = "1") -> dict:
-        sql = f"SELECT {column}, COUNT(*) FROM cases_now WHERE {where} GROUP BY {column}"
-        return dict(self.execute(sql).fetchall())
+    def tally(self) -> Iterator[tuple]:
+        """(group, severity, state, flags JSON, count) of the cases, in one pass."""
+        return self.execute(
+            "SELECT grp, sev, state, flags, COUNT(*) FROM cases_now GROUP BY grp, sev, state, flags"
+        )
 
     def recorded(self) -> Iterator[tuple]:
         """(case_id, finding_id, fingerprint, group number, evidence JSON) of the cases
@@ -269,20 +271,13 @@ class CaseBook:
         return self.execute(sql)
 
     def seller_summaries(self) -> Iterator[tuple]:
-        """Per seller with flagged listing cases: (seller id, count, new, best score, worst
-        severity, lowest group, all clean)."""
+        """Per seller with flagged listing cases and per flags JSON they carry, in one pass:
+        (seller id, flags, count, new, best score, worst severity, lowest group, all clean)."""
         return self.execute(
-            """SELECT seller_id, COUNT(*), SUM(grp = 0), MAX(score), MIN(sev), MIN(grp),
+            """SELECT seller_id, flags, COUNT(*), SUM(grp = 0), MAX(score), MIN(sev), MIN(grp),
                       MIN(verdict = 'clean')
                FROM cases_now WHERE seller_id IS NOT NULL AND kind = 'listing'
-               GROUP BY seller_id ORDER BY seller_id"""
-        )
-
-    def seller_flags(self) -> Iterator[tuple]:
-        """(seller id, a flags JSON its listing cases carry), each pair once."""
-        return self.execute(
-            """SELECT DISTINCT seller_id, flags FROM cases_now
-               WHERE seller_id IS NOT NULL AND kind = 'listing'"""
+               GROUP BY seller_id, flags"""
         )
 
     def close(self) -> None:

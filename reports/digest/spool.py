@@ -136,13 +136,15 @@ def _items(rows: Iterator[dict]) -> Iterator[dict]:
 
 
 def _counts(book) -> dict:
-    """`counts_of` every case, from SQL aggregates."""
+    """`counts_of` every case, from one SQL aggregate."""
     groups = dict.fromkeys(GROUPS, 0)
-    groups.update({GROUPS[grp]: n for grp, n in book.count("grp").items()})
     severities = dict.fromkeys(SEVERITIES, 0)
-    severities.update({SEVERITIES[sev]: n for sev, n in book.count("sev").items()})
+    states: dict[str, int] = {}
     flags: dict[str, int] = {}
-    for text, number in book.count("flags").items():
+    for grp, sev, state, text, number in book.tally():
+        groups[GROUPS[grp]] += number
+        severities[SEVERITIES[sev]] += number
+        states[state] = states.get(state, 0) + number
         for flag in json.loads(text or "[]"):
             flags[flag] = flags.get(flag, 0) + number
     return {
@@ -150,7 +152,7 @@ def _counts(book) -> dict:
         "groups": groups,
         "flags": dict(sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))),
         "severities": severities,
-        "states": dict(sorted(book.count("state").items())),
+        "states": dict(sorted(states.items())),
     }
 
 
@@ -158,15 +160,21 @@ def _seller_views(book, inputs: DigestInputs) -> dict:
     """`seller_views` of every case: per seller its own case, an SQL summary of its listing
     cases and the worst few of them."""
     own = {item["seller_id"]: item for item in _items(book.items("dc.kind = 'seller'"))}
-    flags: dict[int, set] = {}
-    for seller_id, text in book.seller_flags():
-        flags.setdefault(seller_id, set()).update(json.loads(text or "[]"))
-    summaries = {}
-    for seller_id, count, new, score, sev, grp, clean in book.seller_summaries():
-        summaries[seller_id] = {
-            "count": count, "new": new, "flags": flags.get(seller_id, set()), "score": score,
-            "severity": SEVERITIES[sev], "group": GROUPS[grp], "all_clean": bool(clean),
-        }  # fmt: skip
+    summaries: dict[int, dict] = {}
+    for seller_id, text, count, new, score, sev, grp, clean in book.seller_summaries():
+        summary = summaries.get(seller_id)
+        if summary is None:
+            summary = summaries[seller_id] = {"count": 0, "new": 0, "flags": set()}
+            summary.update(score=score, sev=sev, grp=grp, all_clean=True)
+        summary["count"] += count
+        summary["new"] += new
+        summary["flags"].update(json.loads(text or "[]"))
+        summary.update(score=max(summary["score"], score), sev=min(summary["sev"], sev))
+        summary.update(grp=min(summary["grp"], grp), all_clean=summary["all_clean"] and clean)
+    for summary in summaries.values():
+        summary["severity"] = SEVERITIES[summary.pop("sev")]
+        summary["group"] = GROUPS[summary.pop("grp")]
+        summary["all_clean"] = bool(summary["all_clean"])
     empty = {"count": 0, "new": 0, "flags": set(), "score": None, "severity": "watch"}
     empty.update(group=None, all_clean=True)
     views = []
