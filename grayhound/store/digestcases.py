@@ -111,10 +111,13 @@ def create_schema(db: sqlite_utils.Database) -> None:
         f" fingerprint TEXT, price, {columns}, evidence TEXT)"
     )
     fields = ", ".join(f"json_extract(i.evidence, '$.{name}')" for name in SHOWN_COLUMNS)
+    # each case's newest row, found through the case_id index (no sort of the whole history)
     db.execute(
         "INSERT OR IGNORE INTO digest_shown SELECT i.case_id, i.digest_id, i.finding_id,"
         f" i.fingerprint, {fields}, i.evidence FROM digest_items i"
-        " JOIN digests d ON d.id = i.digest_id ORDER BY d.created_at DESC, d.id DESC"
+        " JOIN digests d ON d.id = i.digest_id WHERE NOT EXISTS (SELECT 1 FROM digest_items j"
+        " JOIN digests e ON e.id = j.digest_id WHERE j.case_id = i.case_id"
+        " AND (e.created_at > d.created_at OR (e.created_at = d.created_at AND e.id > d.id)))"
     )
 
 
