@@ -11,16 +11,9 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from grayhound.store.digestrows import LISTING_FROM, SELLER_FROM, FlaggedSubjects
-from grayhound.store.digests import FLAGGED, FLAGGED_ORDER, Record, columns_of
+from grayhound.store.digestrows import FlaggedSubjects
+from grayhound.store.digests import FLAGGED, Record, columns_of
 
-# A case for each flagged subject without one, in the order `FlaggedSubjects` gives them.
-OPEN_FLAGGED = [
-    "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at, updated_at)"
-    f" SELECT f.subject_kind, f.subject_id, 'open', ?, ? {source.format(flagged=FLAGGED)}"
-    f" ORDER BY {FLAGGED_ORDER}"
-    for source in (LISTING_FROM, SELLER_FROM)
-]
 # `grayhound review list`: every case in some states with its subject's flagged finding (none
 # when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
 # command holds one row at a time.
@@ -106,9 +99,7 @@ class Reviews:
         """Open a case, in the given order, for every (subject_kind, subject_id) without one.
         Every flagged subject (`Store.flagged_subjects()`) is opened in SQL, in its order."""
         if isinstance(subjects, FlaggedSubjects):
-            with self.db.atomic():
-                for sql in OPEN_FLAGGED:
-                    self.db.execute(sql, [now, now])
+            subjects.open_cases(now)  # one INSERT … SELECT per kind, only where none is open
             return
         with self.db.atomic():
             self.db.conn.executemany(
