@@ -176,10 +176,10 @@ def _sales(row: dict | None) -> SellerSales:
     return SellerSales(
         listings=row["listings"],
         flags={flag: row[f"flag:{flag}"] for flag in FLAGS if row[f"flag:{flag}"]},
-        counterfeits=row["counterfeits"] or 0,
-        priced_new=row["priced_new"] or 0,
+        counterfeits=row["counterfeits"],
+        priced_new=row["priced_new"],
         lowest_ratio=row["lowest_ratio"],
-        brands={brand for brand in json.loads(row["brands"]) if brand},
+        brands=set(row["brands"]),
         unauthorized_brands=dict(row["unauthorized"]),
         gray_examples=list(row["gray"]),
     )

@@ -29,10 +29,9 @@ class Work:
     def gone_why(self, row: dict) -> str | None:
         """Why a listing (its facts row) is gone, or None while it is live: its page answered
         404 or 410 in a crawl run after the one that last saw it."""
-        found = self.store.delisted(row["canonical_url"], row["source"], row["last_run_id"])
-        if found is None:
+        if row["gone"] is None:  # read with the facts (`Store.listing_fact_rows`)
             return None
-        run_id, status = found
+        run_id, status = row["gone"].split(" ")
         return f"gone: its page answered {status} in crawl run {run_id}"
 
     def dirty(self, *, texts: bool = False) -> None:

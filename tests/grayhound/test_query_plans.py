@@ -19,7 +19,7 @@ from grayhound.cli import main
 BIG = (
     "listings", "observations", "findings", "captures", "capture_links", "cases",
     "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
-    "seller_signals", "seller_texts",
+    "seller_signals", "seller_texts", "listing_sales",
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
