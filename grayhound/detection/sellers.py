@@ -15,7 +15,12 @@ import hashlib
 import json
 
 from detectors import SellerFacts, entitled, seller_verdict
-from detectors.networks import SellerSignals, description_sample, seller_keys
+from detectors.networks import (
+    DESCRIPTIONS_PER_SELLER,
+    SellerSignals,
+    description_sample,
+    seller_keys,
+)
 from detectors.seller_verdicts import SellerSales
 from detectors.sellers import assess_seller
 from grayhound.detection.work import Work, finding_of, finding_state, seller_row
@@ -58,6 +63,7 @@ def _raw(aliases: list[dict], kinds: tuple[str, ...]) -> tuple[str, ...]:
 def facts_pass(work: Work, upto: int) -> None:
     """Each queued seller (up to sequence number `upto`): identity, keys, sample."""
     store = work.store
+    work.samples_moved = store.samples_moved()
     while True:
         ids = store.claimed_sellers(upto, CHUNK)
         if not ids:
@@ -100,17 +106,35 @@ def _seller(work: Work, row: dict, aliases: list[dict], old: dict | None) -> Non
     if keys != store.seller_keys_kept(seller_id):
         store.replace_seller_signals(seller_id, keys)
         work.dirty()
-    sample = description_sample(store.seller_descriptions(seller_id))
-    sample_key = _key([text for text, _ in sample])
-    if old is None or old["sample_key"] != sample_key:
-        store.replace_seller_texts(seller_id, sample)
-        work.dirty(texts=True)
+    if old is None or work.scope.full or seller_id in work.samples_moved:
+        sample, upto = _sample(store, seller_id)
+        sample_key = _key([text for text, _ in sample])
+        work.counts["samples_read"] += 1
+        if old is None or old["sample_key"] != sample_key:
+            store.replace_seller_texts(seller_id, sample)
+            work.dirty(texts=True)
+    else:  # none of the listings it was read from changed: the kept sample holds
+        sample_key, upto = old["sample_key"], old["sample_upto"]
     store.save_seller_state(
         {"seller_id": seller_id, "facts_key": key, "identity": identity, "entitled": int(allowed),
          "label": label, "subject": facts.name or facts.domain, "source": row["source"],
-         "sample_key": sample_key, "shown_key": _key(shown)}
+         "sample_key": sample_key, "shown_key": _key(shown), "sample_upto": upto}
     )  # fmt: skip
     store.queue_verdicts([seller_id])
+
+
+def _sample(store, seller_id: int) -> tuple[list, int | None]:
+    """The seller's description sample, and the id of the listing that filled it (None when
+    it is not full: every listing of the seller, and any new one, counts)."""
+    last = [None]
+
+    def descriptions():
+        for listing_id, description in store.seller_descriptions(seller_id):
+            last[0] = listing_id
+            yield description
+
+    sample = description_sample(descriptions())
+    return sample, last[0] if len(sample) >= DESCRIPTIONS_PER_SELLER else None
 
 
 def _network_keys(work: Work, facts: SellerFacts, aliases: list[dict]) -> list[tuple]:

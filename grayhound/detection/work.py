@@ -22,6 +22,7 @@ class Work:
     run_id: int | None
     now: str
     counts: Counter = field(default_factory=Counter)
+    samples_moved: set[int] = field(default_factory=set)  # sellers whose sample may move
 
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}

@@ -271,8 +271,9 @@ class DetectState:
     def save_seller_state(self, row: dict) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO seller_state (seller_id, facts_key, identity, entitled,"
-            " label, subject, source, sample_key, shown_key) VALUES (:seller_id, :facts_key,"
-            " :identity, :entitled, :label, :subject, :source, :sample_key, :shown_key)",
+            " label, subject, source, sample_key, shown_key, sample_upto) VALUES (:seller_id,"
+            " :facts_key, :identity, :entitled, :label, :subject, :source, :sample_key,"
+            " :shown_key, :sample_upto)",
             row,
         )
 
@@ -282,11 +283,31 @@ class DetectState:
             for table in ("seller_state", "seller_signals", "seller_texts", "text_grams"):
                 self.db.execute(f"DELETE FROM {table} WHERE seller_id = ?", [seller_id])
 
-    def seller_descriptions(self, seller_id: int) -> Iterator[str | None]:
-        """The seller's listings' descriptions in listing order (read as far as asked)."""
-        sql = "SELECT description FROM listings WHERE seller_id = ? ORDER BY id"
-        for (description,) in self.db.execute(sql, [seller_id]):
-            yield description
+    def seller_descriptions(self, seller_id: int) -> Iterator[tuple[int, str | None]]:
+        """(listing id, description) of the seller's listings in listing order (read as far
+        as asked)."""
+        sql = "SELECT id, description FROM listings WHERE seller_id = ? ORDER BY id"
+        yield from self.db.execute(sql, [seller_id])
+
+    def samples_moved(self) -> set[int]:
+        """The sellers whose description sample may have changed: a queued listing of theirs
+        (now or at the last detection) is among the listings their sample was read from —
+        every listing when the sample is not full (`sample_upto` NULL), else those up to the
+        one that filled it. A description, a listing's seller, a new listing: each queues
+        the listing (`grayhound.store.changes`). The queue drives (CROSS JOIN keeps that
+        order): the work is the queue's length."""
+        sql = """
+            SELECT DISTINCT x.seller_id FROM (
+                SELECT l.seller_id, p.listing_id FROM pending_listings p
+                CROSS JOIN listings l ON l.id = p.listing_id
+                UNION ALL
+                SELECT st.seller_id, p.listing_id FROM pending_listings p
+                CROSS JOIN listing_state st ON st.listing_id = p.listing_id) x
+            LEFT JOIN seller_state ss ON ss.seller_id = x.seller_id
+            WHERE x.seller_id IS NOT NULL
+              AND (ss.sample_upto IS NULL OR x.listing_id <= ss.sample_upto)
+        """
+        return {row[0] for row in self.db.execute(sql)}
 
     def seller_keys_kept(self, seller_id: int) -> list[tuple[str, str, str]]:
         sql = "SELECT kind, value, shown FROM seller_signals WHERE seller_id = ? ORDER BY 1, 2"
