@@ -7,7 +7,10 @@
 - verdicts: each queued seller's verdict from its identity, its listings' current findings
   (summed in the store), its network's other sellers, stored as a finding.
 
-Memory holds one chunk of sellers; a seller's listings are summed by SQLite."""
+A seller's description sample is read again only when a listing it was read from changed
+(`Store.samples_moved`). Memory holds one chunk of sellers; a seller's listings are summed by
+SQLite from what each listing's current finding adds (`listing_sales`, kept as listings are
+judged)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from grayhound.models import FLAGS
 from grayhound.store.detectstate import dumps
 
 CHUNK = 500  # sellers per transaction
+EVERY_LISTING = 2**63 - 1  # a sample not full: any listing of the seller may change it
 # Alias kinds that are a seller's own domains, its claimed websites, and its contacts.
 OWN_DOMAINS = ("shop_domain", "myshopify")
 CONTACTS = {
@@ -63,12 +67,12 @@ def _raw(aliases: list[dict], kinds: tuple[str, ...]) -> tuple[str, ...]:
 def facts_pass(work: Work, upto: int) -> None:
     """Each queued seller (up to sequence number `upto`): identity, keys, sample."""
     store = work.store
-    work.samples_moved = store.samples_moved()
     while True:
         ids = store.claimed_sellers(upto, CHUNK)
         if not ids:
             return
         with store.db.atomic():
+            work.samples_moved, texts_upto = store.samples_moved(ids)
             rows = {row["id"]: row for row in store.seller_fact_rows(ids)}
             aliases = store.aliases_of(ids)
             states = store.seller_states(ids)
@@ -81,6 +85,7 @@ def facts_pass(work: Work, upto: int) -> None:
                     continue
                 _seller(work, row, aliases.get(seller_id, []), states.get(seller_id))
             store.release_sellers(ids, upto)
+            store.release_texts(ids, texts_upto)
         work.counts["sellers_read"] += len(ids)
 
 
@@ -124,8 +129,9 @@ def _seller(work: Work, row: dict, aliases: list[dict], old: dict | None) -> Non
 
 
 def _sample(store, seller_id: int) -> tuple[list, int | None]:
-    """The seller's description sample, and the id of the listing that filled it (None when
-    it is not full: every listing of the seller, and any new one, counts)."""
+    """The seller's description sample, and the id of the listing that filled it
+    (EVERY_LISTING when it is not full: every listing of the seller, and any new one,
+    counts)."""
     last = [None]
 
     def descriptions():
@@ -134,7 +140,7 @@ def _sample(store, seller_id: int) -> tuple[list, int | None]:
             yield description
 
     sample = description_sample(descriptions())
-    return sample, last[0] if len(sample) >= DESCRIPTIONS_PER_SELLER else None
+    return sample, last[0] if len(sample) >= DESCRIPTIONS_PER_SELLER else EVERY_LISTING
 
 
 def _network_keys(work: Work, facts: SellerFacts, aliases: list[dict]) -> list[tuple]:

@@ -1,7 +1,9 @@
 """What `grayhound detect` keeps between runs so that the next one judges only what changed:
 per listing, its title's reading, its peer group, price ratio and peer signal, its image as it
-ties sellers; per seller, the fingerprint of its facts, its identity finding, its network keys
-and description sample (with the shingles that tie near-identical texts). Migration 0010.
+ties sellers, and what its current finding adds to its seller's verdict (`listing_sales`); per
+seller, the fingerprint of its facts, its identity finding, its network keys and description
+sample (with the shingles that tie near-identical texts, and the listing that filled it).
+Migrations 0010 and 0012.
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Iterator
 import sqlite_utils
 
 from grayhound.models import FLAGS
+from grayhound.store.changes import create_text_queue
 
 CHUNK = 500  # ids per `IN (…)` read
 
@@ -64,7 +67,8 @@ def add_kept_sums(db: sqlite_utils.Database) -> None:
     """Migration 0012_issue19_detect: what each listing adds to its seller's verdict
     (`listing_sales`, filled from the current findings), the peer outliers of a group by a
     partial index, how far into a seller's listings its description sample reads
-    (`seller_state.sample_upto`); and one of two identical indexes on the current listing
+    (`seller_state.sample_upto`) and the listings whose text or seller moved since
+    (`pending_texts`); and one of two identical indexes on the current listing
     findings by model (0010's, made again by 0011 under another name) dropped."""
     db.executescript(
         """
@@ -88,6 +92,7 @@ def add_kept_sums(db: sqlite_utils.Database) -> None:
         db.execute("DROP INDEX IF EXISTS findings_current_model")
     if not db.execute("SELECT 1 FROM listing_sales LIMIT 1").fetchone():
         db.execute(_listing_sales_sql(FLAGS, ""))
+    create_text_queue(db)
 
 
 def gram_hash(gram: str) -> int:
@@ -289,25 +294,34 @@ class DetectState:
         sql = "SELECT id, description FROM listings WHERE seller_id = ? ORDER BY id"
         yield from self.db.execute(sql, [seller_id])
 
-    def samples_moved(self) -> set[int]:
-        """The sellers whose description sample may have changed: a queued listing of theirs
-        (now or at the last detection) is among the listings their sample was read from —
-        every listing when the sample is not full (`sample_upto` NULL), else those up to the
-        one that filled it. A description, a listing's seller, a new listing: each queues
-        the listing (`grayhound.store.changes`). The queue drives (CROSS JOIN keeps that
-        order): the work is the queue's length."""
-        sql = """
-            SELECT DISTINCT x.seller_id FROM (
-                SELECT l.seller_id, p.listing_id FROM pending_listings p
-                CROSS JOIN listings l ON l.id = p.listing_id
-                UNION ALL
-                SELECT st.seller_id, p.listing_id FROM pending_listings p
-                CROSS JOIN listing_state st ON st.listing_id = p.listing_id) x
-            LEFT JOIN seller_state ss ON ss.seller_id = x.seller_id
-            WHERE x.seller_id IS NOT NULL
-              AND (ss.sample_upto IS NULL OR x.listing_id <= ss.sample_upto)
-        """
-        return {row[0] for row in self.db.execute(sql)}
+    def samples_moved(self, ids: list[int]) -> tuple[set[int], int]:
+        """Of these sellers, those whose description sample may have changed, and the queue
+        position read up to: a listing of theirs (now or before) was added, or its
+        description or seller changed, among the listings their sample was read from (up to
+        the one that filled it, `sample_upto`; every listing when it is not full); or the
+        sample was kept before 0012 (`sample_upto` NULL)."""
+        upto = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pending_texts").fetchone()[0]
+        moved: set[int] = set()
+        for part in _chunks(ids):
+            marks = _marks(part)
+            sql = f"""
+                SELECT seller_id FROM seller_state WHERE seller_id IN ({marks})
+                  AND sample_upto IS NULL
+                UNION
+                SELECT t.seller_id FROM pending_texts t
+                JOIN seller_state ss ON ss.seller_id = t.seller_id
+                WHERE t.seller_id IN ({marks}) AND t.seq <= ? AND t.listing_id <= ss.sample_upto
+            """
+            moved |= {row[0] for row in self.db.execute(sql, [*part, *part, upto])}
+        return moved, upto
+
+    def release_texts(self, ids: list[int], upto: int) -> None:
+        """These sellers' samples are judged: their queued texts up to `upto` go."""
+        for part in _chunks(ids):
+            self.db.execute(
+                f"DELETE FROM pending_texts WHERE seller_id IN ({_marks(part)}) AND seq <= ?",
+                [*part, upto],
+            )
 
     def seller_keys_kept(self, seller_id: int) -> list[tuple[str, str, str]]:
         sql = "SELECT kind, value, shown FROM seller_signals WHERE seller_id = ? ORDER BY 1, 2"

