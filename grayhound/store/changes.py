@@ -105,9 +105,7 @@ def create_text_queue(db: sqlite_utils.Database) -> None:
         "CREATE TABLE IF NOT EXISTS pending_texts (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
         " listing_id INTEGER NOT NULL, seller_id INTEGER NOT NULL)"
     )
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS pending_texts_sellers ON pending_texts (seller_id, seq)"
-    )
+    db.execute("CREATE INDEX IF NOT EXISTS pending_texts_sellers ON pending_texts (seller_id, seq)")
     for name, (when, body) in TEXT_TRIGGERS.items():
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
         db.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
