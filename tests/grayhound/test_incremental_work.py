@@ -107,8 +107,13 @@ def test_a_kept_description_sample_is_read_again_when_a_listing_it_was_read_from
             market.crawl(store, f"2030-01-{day:02d}T00:00:00.000Z")
         copy_store(config.storage.database, other / "grayhound.db")
         full_config = load_config(write_config(other, []))
-        work = detect_findings(config)["work"]
+        counts = detect_findings(config)
+        work = counts["work"]
         detect_findings(full_config, full=True)
+        assert _totals(config.storage.database) == (
+            counts["flagged_listings"],
+            counts["risky_sellers"],
+        )
         ours = snapshot(config.storage.database, config)
         theirs = snapshot(other / "grayhound.db", full_config)
         assert _samples(config.storage.database) == _samples(other / "grayhound.db"), day
@@ -122,3 +127,19 @@ def _samples(database) -> list[tuple]:
     with open_store(database) as store:
         sql = "SELECT seller_id, position, text FROM seller_texts ORDER BY 1, 2"
         return store.db.execute(sql).fetchall()
+
+
+def _totals(database) -> tuple[int, int]:
+    """Flagged listings and risky sellers counted from every current finding."""
+    with open_store(database) as store:
+        one = lambda sql: store.db.execute(sql).fetchone()[0]  # noqa: E731
+        return (
+            one(
+                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'listing' AND is_current = 1"
+                " AND flags != '[]'"
+            ),
+            one(
+                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'seller' AND is_current = 1"
+                " AND verdict IN ('impersonation', 'suspicious')"
+            ),
+        )
