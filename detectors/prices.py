@@ -10,6 +10,7 @@ currencies mix), with the median and MAD of at least PEER_MIN listings other tha
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,7 +164,7 @@ def peer_outliers(
         if len(members) <= PEER_MIN:
             continue
         peer_count = len(members) - 1
-        for (index, ratio), (z, mid) in zip(members, _leave_one_out_z(members), strict=True):
+        for (index, ratio), (z, mid) in _far_members(members, threshold):
             if abs(z) <= threshold:
                 continue
             side = "under" if z < 0 else "over"
@@ -186,16 +187,47 @@ def _leave_one_out_z(members: list[tuple[int, float]]) -> list[tuple[float, floa
     are computed once and the member's own deviation is skipped by position."""
     ordered = sorted(ratio for _, ratio in members)
     deviations: dict[float, list[float]] = {}
-    out = []
-    for _, ratio in members:
-        mid = _median_without(ordered, bisect_left(ordered, ratio))
-        if mid not in deviations:
-            deviations[mid] = sorted(abs(p - mid) for p in ordered)
-        spread = deviations[mid]
-        mad = _median_without(spread, bisect_left(spread, abs(ratio - mid)))
-        mad = max(mad, MAD_FLOOR * abs(mid), 1e-9)
-        out.append((MAD_SCALE * (ratio - mid) / mad, mid))
-    return out
+    return [_z_without(ordered, deviations, ratio) for _, ratio in members]
+
+
+def _z_without(ordered: list[float], deviations: dict, ratio: float) -> tuple[float, float]:
+    """(robust z, median) of `ratio` against the others of `ordered` (which holds it)."""
+    mid = _median_without(ordered, bisect_left(ordered, ratio))
+    if mid not in deviations:
+        deviations[mid] = sorted(abs(p - mid) for p in ordered)
+    spread = deviations[mid]
+    mad = _median_without(spread, bisect_left(spread, abs(ratio - mid)))
+    mad = max(mad, MAD_FLOOR * abs(mid), 1e-9)
+    return MAD_SCALE * (ratio - mid) / mad, mid
+
+
+def _far_members(members: list[tuple[int, float]], threshold: float):
+    """The members whose leave-one-out robust z may pass `threshold`, in order, each with
+    `_leave_one_out_z`'s (z, median); the others provably do not, and are skipped without
+    their z. Each of the (at most three) leave-one-out medians has a smallest leave-one-out
+    MAD (its deviations without the largest); a ratio whose z against every median is within
+    the threshold even with that smallest MAD is within it with its own (the same floating-
+    point operations, divided by a larger or equal number). Those ratios form one range of
+    the sorted ratios, found by bisection: the work is a sort and the few far members."""
+    ordered = sorted(ratio for _, ratio in members)
+    last = len(ordered) - 1
+    deviations: dict[float, list[float]] = {}
+    low, high = -math.inf, math.inf
+    for mid in {_median_without(ordered, skip) for skip in (0, last // 2, last)}:
+        deviations[mid] = sorted(abs(p - mid) for p in ordered)
+        mad = max(_median_without(deviations[mid], last), MAD_FLOOR * abs(mid), 1e-9)
+
+        def within(ratio: float, mid=mid, mad=mad) -> bool:
+            return MAD_SCALE * abs(ratio - mid) / mad <= threshold
+
+        split = bisect_left(ordered, mid)
+        first = bisect_left(ordered, True, 0, split, key=within)  # first within, below mid
+        after = bisect_left(ordered, True, split, len(ordered), key=lambda r: not within(r))
+        low = max(low, ordered[first] if first < len(ordered) else math.inf)
+        high = min(high, ordered[after - 1] if after > 0 else -math.inf)
+    for member in members:
+        if not low <= member[1] <= high:
+            yield member, _z_without(ordered, deviations, member[1])
 
 
 def _median_without(ordered: list[float], skip: int) -> float:

@@ -75,11 +75,12 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
         facts = facts_of(row)
         old = states.get(row["id"]) or {}
         key = _reading_key(facts, work.scope.key("brands", "catalog", "detectors"))
-        reading = None
+        reading, kept = None, None
         if not work.scope.full and old.get("reading_key") == key:
-            reading = reading_from_state(json.loads(old["reading"]), work.models)
+            kept = old["reading"]  # stored again as it is: nothing it depends on changed
+            reading = reading_from_state(json.loads(kept), work.models)
         if reading is None:
-            reading = listing_reading(facts, book)
+            reading, kept = listing_reading(facts, book), None
             work.counts["titles_read"] += 1
         check = listing_price(facts, reading, book)
         gone = work.gone_why(row) is not None
@@ -95,7 +96,7 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
             {
                 "listing_id": row["id"],
                 "reading_key": key,
-                "reading": dumps(reading_state(reading)),
+                "reading": kept or dumps(reading_state(reading)),
                 "peer_group": group_key,
                 "peer_ratio": ratio,
                 "peer_signal": old.get("peer_signal")
@@ -125,19 +126,17 @@ def peers_pass(work: Work) -> None:
     for group in store.queued_groups():
         model, condition = group.split(GROUP_SEPARATOR)
         with store.db.atomic():
-            members = store.peer_members(group)
-            signals = peer_outliers(
-                {(model, condition): [(m[0], m[1]) for m in members]}, threshold
-            )
+            signals = peer_outliers({(model, condition): store.peer_ratios(group)}, threshold)
+            kept = store.peer_signals_kept(group)  # the members that had a signal
             changed = []
-            for listing_id, _, kept in members:
+            for listing_id in sorted(kept.keys() | signals.keys()):
                 signal = signals.get(listing_id)
                 now = (
                     dumps([signal.weight, signal.verdict, signal.reason, signal.flag])
                     if signal
                     else None
                 )
-                if now != kept:
+                if now != kept.get(listing_id):
                     changed.append((now, listing_id))
             store.set_peer_signals(changed)
             store.queue_judgements([listing_id for _, listing_id in changed])
@@ -156,6 +155,7 @@ def judge_pass(work: Work) -> None:
             rows, gone, sellers = _judge_chunk(work, ids)
             counts, changed = store.record_judgements(rows, work.run_id, work.now)
             ended = store.end_findings("listing", gone, work.now)
+            store.keep_listing_sales(ids)
             moved = {listing_id for _, listing_id in changed} | ended
             store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
             store.release_judgements(ids)

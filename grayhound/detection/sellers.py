@@ -7,7 +7,10 @@
 - verdicts: each queued seller's verdict from its identity, its listings' current findings
   (summed in the store), its network's other sellers, stored as a finding.
 
-Memory holds one chunk of sellers; a seller's listings are summed by SQLite."""
+A seller's description sample is read again only when a listing it was read from changed
+(`Store.samples_moved`). Memory holds one chunk of sellers; a seller's listings are summed by
+SQLite from what each listing's current finding adds (`listing_sales`, kept as listings are
+judged)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,12 @@ import hashlib
 import json
 
 from detectors import SellerFacts, entitled, seller_verdict
-from detectors.networks import SellerSignals, description_sample, seller_keys
+from detectors.networks import (
+    DESCRIPTIONS_PER_SELLER,
+    SellerSignals,
+    description_sample,
+    seller_keys,
+)
 from detectors.seller_verdicts import SellerSales
 from detectors.sellers import assess_seller
 from grayhound.detection.work import Work, finding_of, finding_state, seller_row
@@ -23,6 +31,7 @@ from grayhound.models import FLAGS
 from grayhound.store.detectstate import dumps
 
 CHUNK = 500  # sellers per transaction
+EVERY_LISTING = 2**63 - 1  # a sample not full: any listing of the seller may change it
 # Alias kinds that are a seller's own domains, its claimed websites, and its contacts.
 OWN_DOMAINS = ("shop_domain", "myshopify")
 CONTACTS = {
@@ -63,6 +72,7 @@ def facts_pass(work: Work, upto: int) -> None:
         if not ids:
             return
         with store.db.atomic():
+            work.samples_moved, texts_upto = store.samples_moved(ids)
             rows = {row["id"]: row for row in store.seller_fact_rows(ids)}
             aliases = store.aliases_of(ids)
             states = store.seller_states(ids)
@@ -75,6 +85,7 @@ def facts_pass(work: Work, upto: int) -> None:
                     continue
                 _seller(work, row, aliases.get(seller_id, []), states.get(seller_id))
             store.release_sellers(ids, upto)
+            store.release_texts(ids, texts_upto)
         work.counts["sellers_read"] += len(ids)
 
 
@@ -100,17 +111,36 @@ def _seller(work: Work, row: dict, aliases: list[dict], old: dict | None) -> Non
     if keys != store.seller_keys_kept(seller_id):
         store.replace_seller_signals(seller_id, keys)
         work.dirty()
-    sample = description_sample(store.seller_descriptions(seller_id))
-    sample_key = _key([text for text, _ in sample])
-    if old is None or old["sample_key"] != sample_key:
-        store.replace_seller_texts(seller_id, sample)
-        work.dirty(texts=True)
+    if old is None or work.scope.full or seller_id in work.samples_moved:
+        sample, upto = _sample(store, seller_id)
+        sample_key = _key([text for text, _ in sample])
+        work.counts["samples_read"] += 1
+        if old is None or old["sample_key"] != sample_key:
+            store.replace_seller_texts(seller_id, sample)
+            work.dirty(texts=True)
+    else:  # none of the listings it was read from changed: the kept sample holds
+        sample_key, upto = old["sample_key"], old["sample_upto"]
     store.save_seller_state(
         {"seller_id": seller_id, "facts_key": key, "identity": identity, "entitled": int(allowed),
          "label": label, "subject": facts.name or facts.domain, "source": row["source"],
-         "sample_key": sample_key, "shown_key": _key(shown)}
+         "sample_key": sample_key, "shown_key": _key(shown), "sample_upto": upto}
     )  # fmt: skip
     store.queue_verdicts([seller_id])
+
+
+def _sample(store, seller_id: int) -> tuple[list, int | None]:
+    """The seller's description sample, and the id of the listing that filled it
+    (EVERY_LISTING when it is not full: every listing of the seller, and any new one,
+    counts)."""
+    last = [None]
+
+    def descriptions():
+        for listing_id, description in store.seller_descriptions(seller_id):
+            last[0] = listing_id
+            yield description
+
+    sample = description_sample(descriptions())
+    return sample, last[0] if len(sample) >= DESCRIPTIONS_PER_SELLER else EVERY_LISTING
 
 
 def _network_keys(work: Work, facts: SellerFacts, aliases: list[dict]) -> list[tuple]:
@@ -176,10 +206,10 @@ def _sales(row: dict | None) -> SellerSales:
     return SellerSales(
         listings=row["listings"],
         flags={flag: row[f"flag:{flag}"] for flag in FLAGS if row[f"flag:{flag}"]},
-        counterfeits=row["counterfeits"] or 0,
-        priced_new=row["priced_new"] or 0,
+        counterfeits=row["counterfeits"],
+        priced_new=row["priced_new"],
         lowest_ratio=row["lowest_ratio"],
-        brands={brand for brand in json.loads(row["brands"]) if brand},
+        brands=set(row["brands"]),
         unauthorized_brands=dict(row["unauthorized"]),
         gray_examples=list(row["gray"]),
     )

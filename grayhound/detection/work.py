@@ -22,6 +22,7 @@ class Work:
     run_id: int | None
     now: str
     counts: Counter = field(default_factory=Counter)
+    samples_moved: set[int] = field(default_factory=set)  # sellers whose sample may move
 
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
@@ -29,10 +30,9 @@ class Work:
     def gone_why(self, row: dict) -> str | None:
         """Why a listing (its facts row) is gone, or None while it is live: its page answered
         404 or 410 in a crawl run after the one that last saw it."""
-        found = self.store.delisted(row["canonical_url"], row["source"], row["last_run_id"])
-        if found is None:
+        if row["gone"] is None:  # read with the facts (`Store.listing_fact_rows`)
             return None
-        run_id, status = found
+        run_id, status = row["gone"].split(" ")
         return f"gone: its page answered {status} in crawl run {run_id}"
 
     def dirty(self, *, texts: bool = False) -> None:

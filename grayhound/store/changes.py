@@ -79,6 +79,38 @@ TRIGGERS = {
 }
 
 
+# A listing added, or its description or seller changed: the sellers whose description sample
+# may move (`pending_texts`, migration 0012), with the listing, so that a seller whose sample
+# was filled by earlier listings is not read again for a new one (`Store.samples_moved`).
+TEXT_TRIGGERS = {
+    "detect_text_added": (
+        "AFTER INSERT ON listings",
+        "INSERT INTO pending_texts (listing_id, seller_id) SELECT new.id, new.seller_id"
+        " WHERE new.seller_id IS NOT NULL;",
+    ),
+    "detect_text_changed": (
+        "AFTER UPDATE ON listings WHEN old.description IS NOT new.description"
+        " OR old.seller_id IS NOT new.seller_id",
+        "INSERT INTO pending_texts (listing_id, seller_id) SELECT new.id, old.seller_id"
+        " WHERE old.seller_id IS NOT NULL;"
+        " INSERT INTO pending_texts (listing_id, seller_id) SELECT new.id, new.seller_id"
+        " WHERE new.seller_id IS NOT NULL AND new.seller_id IS NOT old.seller_id;",
+    ),
+}
+
+
+def create_text_queue(db: sqlite_utils.Database) -> None:
+    """Migration 0012: the queue of listings whose text or seller moved, by seller."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS pending_texts (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " listing_id INTEGER NOT NULL, seller_id INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS pending_texts_sellers ON pending_texts (seller_id, seq)")
+    for name, (when, body) in TEXT_TRIGGERS.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+
+
 def create_schema(db: sqlite_utils.Database) -> None:
     """Migration 0010: the queues, their triggers, the marks of the last detection."""
     for table, column in (("pending_listings", "listing_id"), ("pending_sellers", "seller_id")):

@@ -1,7 +1,9 @@
 """What `grayhound detect` keeps between runs so that the next one judges only what changed:
 per listing, its title's reading, its peer group, price ratio and peer signal, its image as it
-ties sellers; per seller, the fingerprint of its facts, its identity finding, its network keys
-and description sample (with the shingles that tie near-identical texts). Migration 0010.
+ties sellers, and what its current finding adds to its seller's verdict (`listing_sales`); per
+seller, the fingerprint of its facts, its identity finding, its network keys and description
+sample (with the shingles that tie near-identical texts, and the listing that filled it).
+Migrations 0010 and 0012.
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -13,6 +15,9 @@ import json
 from collections.abc import Iterable, Iterator
 
 import sqlite_utils
+
+from grayhound.models import FLAGS
+from grayhound.store.changes import create_text_queue
 
 CHUNK = 500  # ids per `IN (…)` read
 
@@ -58,6 +63,38 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+def add_kept_sums(db: sqlite_utils.Database) -> None:
+    """Migration 0012_issue19_detect: what each listing adds to its seller's verdict
+    (`listing_sales`, filled from the current findings), the peer outliers of a group by a
+    partial index, how far into a seller's listings its description sample reads
+    (`seller_state.sample_upto`) and the listings whose text or seller moved since
+    (`pending_texts`); and one of two identical indexes on the current listing
+    findings by model (0010's, made again by 0011 under another name) dropped."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS listing_sales (
+            listing_id INTEGER PRIMARY KEY, seller_id INTEGER, brand TEXT, flags INTEGER,
+            counterfeit INTEGER, new_goods INTEGER, priced_new INTEGER, new_ratio REAL,
+            gray_model TEXT);
+        CREATE INDEX IF NOT EXISTS listing_sales_sellers ON listing_sales
+            (seller_id, brand, flags, counterfeit, new_goods, priced_new, new_ratio);
+        CREATE INDEX IF NOT EXISTS listing_sales_gray ON listing_sales
+            (seller_id, listing_id, gray_model) WHERE gray_model IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS listing_state_outliers ON listing_state
+            (peer_group, listing_id) WHERE peer_signal IS NOT NULL;
+        """
+    )
+    if "sample_upto" not in db["seller_state"].columns_dict:
+        db.execute("ALTER TABLE seller_state ADD COLUMN sample_upto INTEGER")
+    if db.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'idx_findings_current_listing_model'"
+    ).fetchone():
+        db.execute("DROP INDEX IF EXISTS findings_current_model")
+    if not db.execute("SELECT 1 FROM listing_sales LIMIT 1").fetchone():
+        db.execute(_listing_sales_sql(FLAGS, ""))
+    create_text_queue(db)
+
+
 def gram_hash(gram: str) -> int:
     """A shingle as a signed 64-bit integer: the same on every machine and in every process."""
     digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
@@ -74,45 +111,56 @@ def _marks(ids: list[int]) -> str:
 
 
 # The facts of a listing as detection reads them: the listing's latest state, its seller's
-# name and domain where the listing gives none.
+# name and domain where the listing gives none, and whether it is gone (`gone`: "run status"
+# of the latest 404 or 410 its page answered after the crawl that last saw it, as
+# `Changes.delisted` finds it, read here for a whole chunk instead of one query a listing).
 LISTING_FACTS_SQL = """
     SELECT l.id, l.title, l.price, l.currency, l.condition, l.description, l.summary, l.brand,
            l.seller_id, l.source, l.category, l.image, l.last_run_id, l.canonical_url,
            COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
-           COALESCE(l.seller_name, s.name) AS seller_name
+           COALESCE(l.seller_name, s.name) AS seller_name,
+           (SELECT f.crawl_run_id || ' ' || f.status FROM crawl_failures f
+            WHERE f.url = l.canonical_url AND f.source = l.source AND f.status IN (404, 410)
+              AND f.crawl_run_id > COALESCE(l.last_run_id, 0)
+            ORDER BY f.crawl_run_id DESC LIMIT 1) AS gone
     FROM listings l LEFT JOIN sellers s ON s.id = l.seller_id
     WHERE l.id IN ({marks}) ORDER BY l.id
 """
-# One seller's listings' current judgements, summed as `detectors.seller_sales` counts them.
-SELLER_SALES_SQL = """
-    SELECT seller_id, COUNT(*) AS listings, SUM(counterfeit) AS counterfeits,
-           SUM(new_goods AND condition = 'new' AND price_ratio IS NOT NULL) AS priced_new,
-           MIN(CASE WHEN new_goods AND condition = 'new' THEN price_ratio END) AS lowest_ratio,
-           json_group_array(DISTINCT CASE WHEN new_goods THEN brand END) AS brands,
-           {flag_sums}
-    FROM (SELECT l.seller_id, f.condition, f.price_ratio, f.brand, f.flags,
-                 instr(f.reasons, 'counterfeit') > 0 AS counterfeit,
+# What a listing's current finding adds to its seller's verdict (`detectors.seller_sales`
+# counts it so), kept per listing in `listing_sales` when the listing is judged: its seller,
+# brand, flags (a bit per `grayhound.models.FLAGS`), whether it is a suspected counterfeit,
+# new goods of a catalog brand, priced new goods (with the ratio), a gray import (its model).
+# A seller's verdict then sums a few integers per listing through one covering index instead
+# of reading each finding's JSON again.
+LISTING_SALES_SQL = """
+    INSERT OR REPLACE INTO listing_sales (listing_id, seller_id, brand, flags, counterfeit,
+                                          new_goods, priced_new, new_ratio, gray_model)
+    SELECT listing_id, seller_id, brand, {flag_bits}, counterfeit, new_goods,
+           new_goods AND condition = 'new' AND price_ratio IS NOT NULL,
+           CASE WHEN new_goods AND condition = 'new' THEN price_ratio END,
+           CASE WHEN instr(flags, '"gray_import"') > 0 AND COALESCE(model, '') != ''
+                THEN model END
+    FROM (SELECT l.id AS listing_id, l.seller_id, f.brand, f.flags, f.condition,
+                 f.price_ratio, f.model, instr(f.reasons, 'counterfeit') > 0 AS counterfeit,
                  (COALESCE(f.brand, '') != '' AND NOT COALESCE(f.is_accessory, 0)
                   AND f.condition IN ('new', 'unknown')) AS new_goods
           FROM listings l JOIN findings f
             ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
-          WHERE l.seller_id IN ({marks}))
-    GROUP BY seller_id
+          {where})
 """
-# Per seller and brand, its listings flagged unauthorized_seller; its first gray imports.
-UNAUTHORIZED_SQL = """
-    SELECT l.seller_id, f.brand, COUNT(*) FROM listings l JOIN findings f
-      ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
-    WHERE l.seller_id IN ({marks}) AND instr(f.flags, '"unauthorized_seller"') > 0
-      AND COALESCE(f.brand, '') != ''
-    GROUP BY l.seller_id, f.brand
+# Per seller and brand, its listings' sales summed (`Store.seller_sales_rows` adds the brands
+# up); its first two gray imports' models, in listing order.
+SELLER_SALES_SQL = """
+    SELECT seller_id, brand, COUNT(*) AS listings, SUM(counterfeit) AS counterfeits,
+           SUM(priced_new) AS priced_new, MIN(new_ratio) AS lowest_ratio,
+           SUM(new_goods) AS new_goods, {flag_sums}
+    FROM listing_sales WHERE seller_id IN ({marks})
+    GROUP BY seller_id, brand
 """
 GRAY_EXAMPLES_SQL = """
-    SELECT l.seller_id, f.model FROM listings l JOIN findings f
-      ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
-    WHERE l.seller_id IN ({marks}) AND instr(f.flags, '"gray_import"') > 0
-      AND COALESCE(f.model, '') != ''
-    ORDER BY l.seller_id, l.id
+    SELECT seller_id, gray_model FROM listing_sales INDEXED BY listing_sales_gray
+    WHERE seller_id IN ({marks}) AND gray_model IS NOT NULL
+    ORDER BY seller_id, listing_id
 """
 # Shingles few sellers share (between 2 and :most of them, and not more than half of them
 # once there are 6), and the pairs of texts of different sellers that share them.
@@ -170,13 +218,23 @@ class DetectState:
             rows,
         )
 
-    def peer_members(self, group: str) -> list[tuple[int, float, str | None]]:
-        """(listing id, price ratio, peer signal) of every listing of a peer group, by id."""
+    def peer_ratios(self, group: str) -> list[tuple[int, float]]:
+        """(listing id, price ratio) of every listing of a peer group, by id (read from the
+        index alone)."""
         sql = (
-            "SELECT listing_id, peer_ratio, peer_signal FROM listing_state WHERE peer_group = ?"
+            "SELECT listing_id, peer_ratio FROM listing_state WHERE peer_group = ?"
             " ORDER BY listing_id"
         )
         return self.db.execute(sql, [group]).fetchall()
+
+    def peer_signals_kept(self, group: str) -> dict[int, str]:
+        """{listing id: peer signal} of the listings of a peer group that have one (the
+        outliers: few), through a partial index."""
+        sql = (
+            "SELECT listing_id, peer_signal FROM listing_state INDEXED BY listing_state_outliers"
+            " WHERE peer_group = ? AND peer_signal IS NOT NULL"
+        )
+        return dict(self.db.execute(sql, [group]).fetchall())
 
     def set_peer_signals(self, changes: Iterable[tuple[str | None, int]]) -> None:
         self.db.conn.executemany(
@@ -218,8 +276,9 @@ class DetectState:
     def save_seller_state(self, row: dict) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO seller_state (seller_id, facts_key, identity, entitled,"
-            " label, subject, source, sample_key, shown_key) VALUES (:seller_id, :facts_key,"
-            " :identity, :entitled, :label, :subject, :source, :sample_key, :shown_key)",
+            " label, subject, source, sample_key, shown_key, sample_upto) VALUES (:seller_id,"
+            " :facts_key, :identity, :entitled, :label, :subject, :source, :sample_key,"
+            " :shown_key, :sample_upto)",
             row,
         )
 
@@ -229,11 +288,40 @@ class DetectState:
             for table in ("seller_state", "seller_signals", "seller_texts", "text_grams"):
                 self.db.execute(f"DELETE FROM {table} WHERE seller_id = ?", [seller_id])
 
-    def seller_descriptions(self, seller_id: int) -> Iterator[str | None]:
-        """The seller's listings' descriptions in listing order (read as far as asked)."""
-        sql = "SELECT description FROM listings WHERE seller_id = ? ORDER BY id"
-        for (description,) in self.db.execute(sql, [seller_id]):
-            yield description
+    def seller_descriptions(self, seller_id: int) -> Iterator[tuple[int, str | None]]:
+        """(listing id, description) of the seller's listings in listing order (read as far
+        as asked)."""
+        sql = "SELECT id, description FROM listings WHERE seller_id = ? ORDER BY id"
+        yield from self.db.execute(sql, [seller_id])
+
+    def samples_moved(self, ids: list[int]) -> tuple[set[int], int]:
+        """Of these sellers, those whose description sample may have changed, and the queue
+        position read up to: a listing of theirs (now or before) was added, or its
+        description or seller changed, among the listings their sample was read from (up to
+        the one that filled it, `sample_upto`; every listing when it is not full); or the
+        sample was kept before 0012 (`sample_upto` NULL)."""
+        upto = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pending_texts").fetchone()[0]
+        moved: set[int] = set()
+        for part in _chunks(ids):
+            marks = _marks(part)
+            sql = f"""
+                SELECT seller_id FROM seller_state WHERE seller_id IN ({marks})
+                  AND sample_upto IS NULL
+                UNION
+                SELECT t.seller_id FROM pending_texts t
+                JOIN seller_state ss ON ss.seller_id = t.seller_id
+                WHERE t.seller_id IN ({marks}) AND t.seq <= ? AND t.listing_id <= ss.sample_upto
+            """
+            moved |= {row[0] for row in self.db.execute(sql, [*part, *part, upto])}
+        return moved, upto
+
+    def release_texts(self, ids: list[int], upto: int) -> None:
+        """These sellers' samples are judged: their queued texts up to `upto` go."""
+        for part in _chunks(ids):
+            self.db.execute(
+                f"DELETE FROM pending_texts WHERE seller_id IN ({_marks(part)}) AND seq <= ?",
+                [*part, upto],
+            )
 
     def seller_keys_kept(self, seller_id: int) -> list[tuple[str, str, str]]:
         sql = "SELECT kind, value, shown FROM seller_signals WHERE seller_id = ? ORDER BY 1, 2"
@@ -340,25 +428,60 @@ class DetectState:
 
     def seller_sales_rows(self, ids: list[int], flags: tuple[str, ...]) -> dict[int, dict]:
         """Per seller, its listings' current judgements summed: listings, counterfeits,
-        priced_new, lowest_ratio, brands (JSON), one count per flag, unauthorized
-        ({brand: listings}) and gray (its first two gray imports' models)."""
+        priced_new, lowest_ratio, brands (of its new goods), {flag: count}, unauthorized
+        ({brand: listings flagged unauthorized_seller}) and gray (its first two gray imports'
+        models); from `listing_sales`, a seller's rows read through one covering index."""
         flag_sums = ", ".join(
-            f"SUM(instr(flags, '\"{flag}\"') > 0) AS [flag:{flag}]" for flag in flags
+            f"SUM(flags & {1 << bit} != 0) AS [flag:{flag}]" for bit, flag in enumerate(flags)
         )
         out: dict[int, dict] = {}
         for part in _chunks(ids):
             marks = _marks(part)
             sql = SELLER_SALES_SQL.format(marks=marks, flag_sums=flag_sums)
             for row in self.db.query(sql, part):
-                out[row["seller_id"]] = {**row, "unauthorized": {}, "gray": []}
-            for seller_id, brand, count in self.db.execute(
-                UNAUTHORIZED_SQL.format(marks=marks), part
-            ):
-                out[seller_id]["unauthorized"][brand] = count
+                _add_sales(out.setdefault(row["seller_id"], _no_sales(flags)), row, flags)
             for seller_id, model in self.db.execute(GRAY_EXAMPLES_SQL.format(marks=marks), part):
                 if len(out[seller_id]["gray"]) < 2:
                     out[seller_id]["gray"].append(model)
         return out
+
+    def keep_listing_sales(self, ids: list[int]) -> None:
+        """Keep what these listings' current findings add to their sellers' verdicts (a
+        listing without a current finding, gone or never judged, adds nothing)."""
+        for part in _chunks(ids):
+            marks = _marks(part)
+            self.db.execute(f"DELETE FROM listing_sales WHERE listing_id IN ({marks})", part)
+            where = f"WHERE l.id IN ({marks})"
+            self.db.execute(_listing_sales_sql(FLAGS, where), part)
+
+
+def _listing_sales_sql(flags: tuple[str, ...], where: str) -> str:
+    bits = " | ".join(
+        f"((instr(flags, '\"{flag}\"') > 0) << {bit})" for bit, flag in enumerate(flags)
+    )
+    return LISTING_SALES_SQL.format(flag_bits=bits or "0", where=where)
+
+
+def _no_sales(flags: tuple[str, ...]) -> dict:
+    return {
+        "listings": 0, "counterfeits": 0, "priced_new": 0, "lowest_ratio": None,
+        "brands": set(), **{f"flag:{flag}": 0 for flag in flags}, "unauthorized": {},
+        "gray": [],
+    }  # fmt: skip
+
+
+def _add_sales(total: dict, row: dict, flags: tuple[str, ...]) -> None:
+    """Add one (seller, brand) group of `SELLER_SALES_SQL` to the seller's sums."""
+    for key in ("listings", "counterfeits", "priced_new", *(f"flag:{flag}" for flag in flags)):
+        total[key] += row[key] or 0
+    if row["lowest_ratio"] is not None and (
+        total["lowest_ratio"] is None or row["lowest_ratio"] < total["lowest_ratio"]
+    ):
+        total["lowest_ratio"] = row["lowest_ratio"]
+    if row["new_goods"] and row["brand"]:
+        total["brands"].add(row["brand"])
+    if row["flag:unauthorized_seller"] and row["brand"]:
+        total["unauthorized"][row["brand"]] = row["flag:unauthorized_seller"]
 
 
 def dumps(value) -> str:

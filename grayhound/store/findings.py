@@ -44,16 +44,21 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["findings"].create_index(["is_current", "verdict"])
 
 
-CURRENT_FINDING_SQL = (
-    "SELECT id, fingerprint FROM findings WHERE subject_kind = ? AND subject_id = ?"
-    " AND is_current = 1"
+CURRENT_FINDINGS_SQL = (
+    "SELECT id, subject_id, fingerprint FROM findings WHERE subject_kind = ?"
+    " AND subject_id IN ({marks}) AND is_current = 1"
 )
+RECORD_CHUNK = 500  # subjects per read of their current findings
 FINDING_COLUMNS = (
     "crawl_run_id", "detected_at", "subject_kind", "subject_id", "subject", "brand", "score",
     "verdict", "flags", "reasons", "model", "msrp", "msrp_currency", "price_ratio",
     "is_accessory", "condition", "fingerprint", "is_current", "model_reason", "attributes",
     "kind",
 )  # fmt: skip
+INSERT_FINDING_SQL = (
+    f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in FINDING_COLUMNS)})"
+)
 JUDGEMENT_FIELDS = (
     "brand",
     "score",
@@ -114,9 +119,12 @@ class Findings:
         self, rows: Iterable[dict], run_id: int | None, detected_at: str
     ) -> tuple[dict, set[tuple[str, int]]]:
         """Store judgements (inside the caller's transaction); return the counts and the
-        (subject_kind, subject_id) of every subject whose current finding is new or changed."""
+        (subject_kind, subject_id) of every subject whose current finding is new or changed.
+        Set-based: the current fingerprints read a few hundred subjects per statement, the
+        closed and new rows written in one `executemany` each (in the rows' order)."""
         counts = {"new": 0, "changed": 0, "unchanged": 0}
         moved: set[tuple[str, int]] = set()
+        batch: list[dict] = []
         for row in rows:
             row = dict(row)
             row["flags"] = json.dumps(list(row.get("flags") or ()))
@@ -124,25 +132,48 @@ class Findings:
             if isinstance(row.get("attributes"), dict):
                 row["attributes"] = json.dumps(row["attributes"], sort_keys=True)
             row["fingerprint"] = fingerprint(row)
-            key = (row["subject_kind"], row["subject_id"])
-            previous = self.db.execute(CURRENT_FINDING_SQL, key).fetchone()
+            batch.append(row)
+            if len(batch) >= RECORD_CHUNK:
+                self._record_batch(batch, run_id, detected_at, counts, moved)
+                batch = []
+        self._record_batch(batch, run_id, detected_at, counts, moved)
+        return counts, moved
+
+    def _record_batch(self, batch, run_id, detected_at, counts, moved) -> None:
+        """Record rows of distinct subjects (a subject repeated is recorded in order, one
+        statement at a time)."""
+        keys = [(row["subject_kind"], row["subject_id"]) for row in batch]
+        if len(set(keys)) != len(keys):
+            for row in batch:
+                self._record_batch([row], run_id, detected_at, counts, moved)
+            return
+        current = self._current_fingerprints(keys)
+        closed, added = [], []
+        for key, row in zip(keys, batch, strict=True):
+            previous = current.get(key)
             if previous and previous[1] == row["fingerprint"]:
                 counts["unchanged"] += 1
                 continue
             if previous:
-                self.db.execute("UPDATE findings SET is_current = 0 WHERE id = ?", [previous[0]])
+                closed.append((previous[0],))
                 counts["changed"] += 1
             else:
                 counts["new"] += 1
             moved.add(key)
             values = {**row, "crawl_run_id": run_id, "detected_at": detected_at, "is_current": 1}
-            columns = [column for column in FINDING_COLUMNS if column in values]
-            self.db.execute(
-                f"INSERT INTO findings ({', '.join(columns)})"
-                f" VALUES ({', '.join('?' for _ in columns)})",
-                [values[column] for column in columns],
-            )
-        return counts, moved
+            added.append([values.get(column) for column in FINDING_COLUMNS])
+        self.db.conn.executemany("UPDATE findings SET is_current = 0 WHERE id = ?", closed)
+        self.db.conn.executemany(INSERT_FINDING_SQL, added)
+
+    def _current_fingerprints(self, keys: list[tuple[str, int]]) -> dict:
+        """{(subject_kind, subject_id): (finding id, fingerprint)} of the current findings."""
+        out = {}
+        for kind in {kind for kind, _ in keys}:
+            ids = [subject_id for k, subject_id in keys if k == kind]
+            sql = CURRENT_FINDINGS_SQL.format(marks=", ".join("?" for _ in ids))
+            for finding_id, subject_id, fingerprint_ in self.db.execute(sql, [kind, *ids]):
+                out[kind, subject_id] = (finding_id, fingerprint_)
+        return out
 
     def end_findings(self, subject_kind: str, why: dict[int, str], ended_at: str) -> set[int]:
         """End the current findings of these subjects ({id: why}) without a new one: no
@@ -164,14 +195,15 @@ class Findings:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "listings": one("SELECT COUNT(*) FROM listings"),
-            "flagged_listings": one(
-                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'listing'"
-                " AND is_current = 1 AND flags != '[]'"
-            ),
+            # a listing's flags are among FLAGS, one bit each in what its current finding
+            # adds to its seller (`listing_sales`): a narrow index, not every finding's row
+            "flagged_listings": one("SELECT COUNT(*) FROM listing_sales WHERE flags != 0"),
             "sellers": one("SELECT COUNT(*) FROM sellers WHERE merged_into IS NULL"),
+            # each seller's current finding by its index (not every finding of those verdicts)
             "risky_sellers": one(
-                "SELECT COUNT(*) FROM findings WHERE is_current = 1"
-                " AND verdict IN ('impersonation', 'suspicious') AND subject_kind = 'seller'"
+                "SELECT COUNT(*) FROM sellers s CROSS JOIN findings f"
+                " ON f.subject_kind = 'seller' AND f.subject_id = s.id AND f.is_current = 1"
+                " WHERE f.verdict IN ('impersonation', 'suspicious')"
             ),
         }
 

@@ -44,6 +44,7 @@ MIGRATIONS: list[Migration] = [
     ("0010_issue19_ended_findings", findings.add_ended),
     ("0011_issue19_prices_model_index", pricing.add_model_index),
     ("0012_issue19_digest_shown", digestcases.create_schema),
+    ("0012_issue19_detect", detectstate.add_kept_sums),
 ]
 
 

@@ -1,0 +1,145 @@
+"""A small change costs detection a small amount of work, whatever the store holds (issue 19):
+one price moved and one listing added re-judge those two listings (and a peer whose outlier
+signal moved), give a verdict to their seller only, compute robust z-scores only for the
+peers that may be outliers, and read no seller's description sample again — the listings
+that sample was read from did not change. The findings themselves are checked equal to a
+full run by tests/grayhound/test_incremental.py."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from grayhound.config import load_config
+from grayhound.store import Store, open_store
+from tests.grayhound.test_incremental import Market, write_config
+
+LISTINGS, SELLERS = 600, 4  # 150 listings a seller: a full description sample each
+
+
+@pytest.fixture
+def judged(tmp_path):
+    from grayhound.detection import detect_findings
+
+    market = Market(random.Random(19), listings=LISTINGS, sellers=SELLERS)
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    detect_findings(config)
+    return market, config
+
+
+def test_one_price_and_one_new_listing_cost_two_listings_and_their_seller(judged, monkeypatch):
+    import detectors.prices
+    from grayhound.detection import detect_findings
+
+    market, config = judged
+    moved = next(n for n, item in market.listings.items() if item["condition"] == "new")
+    market.listings[moved]["price"] = round(market.listings[moved]["price"] * 0.97, 2)
+    market.add(LISTINGS)  # of the same seller: its sample was filled before both
+    market.listings[LISTINGS]["seller"] = market.listings[moved]["seller"]
+    sellers = {market.listings[moved]["seller"]}
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+        groups = store.db.execute(
+            "SELECT peer_group, COUNT(*) FROM listing_state WHERE peer_group IS NOT NULL"
+            " GROUP BY peer_group"
+        ).fetchall()
+    read = {"descriptions": 0, "medians": 0}
+    descriptions, median = Store.seller_descriptions, detectors.prices._median_without
+
+    def counted_descriptions(self, seller_id):
+        for row in descriptions(self, seller_id):
+            read["descriptions"] += 1
+            yield row
+
+    def counted_median(*args):
+        read["medians"] += 1
+        return median(*args)
+
+    monkeypatch.setattr(Store, "seller_descriptions", counted_descriptions)
+    monkeypatch.setattr(detectors.prices, "_median_without", counted_median)
+    work = detect_findings(config)["work"]
+
+    assert work["listings_read"] == 2
+    outliers_moved = work["listings_judged"] - 2  # peers whose outlier signal changed
+    assert 0 <= outliers_moved <= 2
+    assert work["sellers_given_verdicts"] <= len(sellers)
+    assert work["peer_groups"] <= 2
+    # the seller's sample was full before the new listing, and a price is not its text
+    assert read["descriptions"] == 0
+    # robust z of a few members, not of each of the group's (leave-one-out) peers: the
+    # medians a z needs (each at most 3 + 2 per member scored) stay below the group's size
+    largest = max(count for _, count in groups)
+    assert largest > 50
+    assert read["medians"] < largest
+
+
+def test_a_kept_description_sample_is_read_again_when_a_listing_it_was_read_from_changes(
+    judged, tmp_path
+):
+    """Sellers whose samples are full (150 listings each): a description changed early in a
+    seller's listings, a listing moved between sellers, new and gone listings — each day
+    the networks and verdicts equal a full detection's, and a sample is read again only for
+    the sellers such a change reached."""
+    from grayhound.detection import detect_findings
+    from tests.grayhound.test_incremental import TEMPLATE, copy_store, snapshot
+
+    market, config = judged
+    rng = random.Random(7)
+    other = tmp_path / "full"
+    other.mkdir()
+    for day in range(2, 8):
+        early = sorted(market.listings)[: LISTINGS // 8]  # within the samples
+        touched = set()
+        for number in rng.sample(early, 2):  # a template shared across sellers
+            market.listings[number]["description"] = TEMPLATE + f" {rng.randrange(3)}"
+            touched.add(market.listings[number]["seller"])
+        if day % 2:
+            number = rng.choice(early)  # moves to another seller: two samples change
+            touched.add(market.listings[number]["seller"])
+            market.listings[number]["seller"] = (market.listings[number]["seller"] + 1) % SELLERS
+            touched.add(market.listings[number]["seller"])
+        market.add(len(market.listings))  # late: no sample reads it
+        market.listings[rng.choice(sorted(market.listings)[-100:])]["gone"] = True
+        with open_store(config.storage.database) as store:
+            market.crawl(store, f"2030-01-{day:02d}T00:00:00.000Z")
+        copy_store(config.storage.database, other / "grayhound.db")
+        full_config = load_config(write_config(other, []))
+        counts = detect_findings(config)
+        work = counts["work"]
+        detect_findings(full_config, full=True)
+        assert _totals(config.storage.database) == (
+            counts["flagged_listings"],
+            counts["risky_sellers"],
+        )
+        ours = snapshot(config.storage.database, config)
+        theirs = snapshot(other / "grayhound.db", full_config)
+        assert _samples(config.storage.database) == _samples(other / "grayhound.db"), day
+        assert ours["networks"], "the shared template ties sellers"
+        assert 0 < work["samples_read"] <= len(touched), day
+        for part in ("findings", "networks", "members", "cases", "digest"):
+            assert ours[part] == theirs[part], f"day {day}: {part} differ"
+
+
+def _samples(database) -> list[tuple]:
+    with open_store(database) as store:
+        sql = "SELECT seller_id, position, text FROM seller_texts ORDER BY 1, 2"
+        return store.db.execute(sql).fetchall()
+
+
+def _totals(database) -> tuple[int, int]:
+    """Flagged listings and risky sellers counted from every current finding."""
+    with open_store(database) as store:
+        one = lambda sql: store.db.execute(sql).fetchone()[0]  # noqa: E731
+        return (
+            one(
+                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'listing' AND is_current = 1"
+                " AND flags != '[]'"
+            ),
+            one(
+                "SELECT COUNT(*) FROM findings WHERE subject_kind = 'seller' AND is_current = 1"
+                " AND verdict IN ('impersonation', 'suspicious')"
+            ),
+        )
