@@ -9,7 +9,6 @@ import io
 import json
 import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +19,7 @@ from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import ModelPricing, PriceReport, plain
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.tabular import csv_cell
+from reports.tabular import cell_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -94,13 +93,7 @@ def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
     100,000 listings took most of the report's time."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    text_cell = lru_cache(maxsize=1 << 12)(csv_cell)  # bounded: memory stays flat
-
-    def cell(value) -> str:
-        if value is None:
-            return ""
-        return text_cell(value) if type(value) is str else csv_cell(value)
-
+    cell = cell_writer()
     count = 0
     for row in _csv_records(report):
         writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
