@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol
 
 from grayhound.config import CatalogModel, Config
@@ -377,6 +377,15 @@ def _reference(table: dict[str, float], converter: Converter) -> float | None:
 def _history(
     listings: list[list[dict]], current: set[int], converter: Converter
 ) -> tuple[HistoryPoint, ...]:
+    price_points: dict[tuple, PricePoint] = {}  # prices repeat: one (immutable) point each
+
+    def price_of(row: dict) -> PricePoint:
+        key = (row["price"], row.get("currency"))
+        point = price_points.get(key)
+        if point is None:
+            point = price_points[key] = point_of(row, converter)
+        return point
+
     points = [
         HistoryPoint(
             crawl_run_id=row["crawl_run_id"],
@@ -384,11 +393,12 @@ def _history(
             seller=seller_name(row),
             source=row["source"],
             listing_id=row["listing_id"],
-            price=point_of(row, converter),
+            price=price_of(row),
             is_current=row["listing_id"] in current,
         )
         for rows in listings
         for row in rows
         if price_amount(row) is not None
     ]
-    return tuple(sorted(points, key=lambda p: (p.crawl_run_id, p.seller, p.listing_id)))
+    points.sort(key=attrgetter("crawl_run_id", "seller", "listing_id"))
+    return tuple(points)
