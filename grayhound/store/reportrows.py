@@ -25,16 +25,17 @@ TITLE_READING_COLUMNS = (
 
 # `grayhound export listings`: every listing in its latest state with its current judgement
 # (the columns `reports.exports.listing_record` reads; `Store.export_rows` reads them all).
+# The seller's name and domain are the listing's own, as `export_rows` gives them: there the
+# seller table's COALESCE(...) AS seller_domain / seller_name come after `l.*`, and
+# sqlite-utils 4 renames a repeated column (`seller_domain_2`) instead of letting it win.
 EXPORT_LISTINGS_SQL = """
     SELECT l.id, l.url, l.canonical_url, l.source, l.title, l.price, l.currency, l.condition,
            l.first_seen, l.last_seen, l.seller_id, l.field_sources, l.currency_source,
            f.model, f.msrp, f.flags, f.score AS risk, f.reasons, f.is_accessory,
            f.condition AS judged_condition, f.verdict, f.model_reason,
-           COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
-           COALESCE(l.seller_name, s.name) AS seller_name,
+           l.seller_domain, l.seller_name,
            sf.verdict AS seller_verdict, sf.score AS seller_risk, n.network_id
     FROM listings l
-    LEFT JOIN sellers s ON s.id = l.seller_id
     LEFT JOIN findings f
       ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
     LEFT JOIN findings sf
