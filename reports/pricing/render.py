@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,7 +18,7 @@ from markupsafe import Markup
 
 from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.pricing.build import ModelPricing, PriceReport, plain
+from reports.pricing.build import HistoryPoint, ModelPricing, PriceReport, plain
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.tabular import cell_writer
 
@@ -78,13 +79,54 @@ def _write_models(models, stream: IO[str]) -> None:
     written = False
     for model in models:
         stream.write(",\n    " if written else "[\n    ")
-        stream.write(_dumps(plain(model)))
+        stream.write(model_json(model))
         written = True
     stream.write("\n  ]" if written else "[]")
 
 
 def _dumps(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+HISTORY_MARK = "\x00history\x00"
+
+
+def model_json(model: ModelPricing) -> str:
+    """`_dumps(plain(model))`, its history (most of it: a point per observation) written
+    straight from the points instead of through a dict each."""
+    if not model.history:
+        return _dumps(plain(model))
+    data = plain(dataclasses.replace(model, history=()))
+    data["history"] = HISTORY_MARK
+    text = _dumps(data)
+    mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
+    points = ", ".join(map(_point_json, model.history))
+    return text.replace(mark, f'"history": [{points}]', 1)
+
+
+def _point_json(point: HistoryPoint) -> str:
+    """One `HistoryPoint` as `_dumps(plain(point))` writes it (keys sorted)."""
+    price = point.price
+    return (
+        f'{{"crawl_run_id": {_scalar(point.crawl_run_id)}, '
+        f'"is_current": {_scalar(point.is_current)}, '
+        f'"listing_id": {_scalar(point.listing_id)}, '
+        f'"observed_at": {_scalar(point.observed_at)}, '
+        f'"price": {{"amount": {_scalar(price.amount)}, '
+        f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}, '
+        f'"seller": {_scalar(point.seller)}, "source": {_scalar(point.source)}}}'
+    )
+
+
+def _scalar(value) -> str:
+    if type(value) is str:
+        return _ENCODE_TEXT(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _dumps(value)  # None, booleans, integers, NaN and infinities as json writes them
+
+
+_ENCODE_TEXT = json.encoder.encode_basestring  # json's (C) string encoder, ensure_ascii=False
 
 
 def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
