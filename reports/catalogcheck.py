@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from typing import IO
@@ -101,8 +102,7 @@ def write_check(
         head, _, foot = text.partition("    " + json.dumps(TITLES_MARK))
         stream.write(head)
         spool.seek(0)
-        while chunk := spool.read(1 << 20):
-            stream.write(chunk)
+        shutil.copyfileobj(spool, stream)
         stream.write(foot)
 
 

@@ -80,3 +80,29 @@ def test_a_title_changed_since_detect_is_read_again(judged, tmp_path, monkeypatc
     assert {t["id"]: t["title"] for t in data["titles"]}["7"] == "Google Pixel 8a 128GB"
     table, reads = _check(config, tmp_path, monkeypatch, fmt="table")
     assert reads == 1 and f"{LISTINGS} titles: " in table
+
+
+def _peak(count: int, fmt: str) -> int:
+    """Python's peak memory while `write_check` writes `count` matched titles."""
+    import os
+    import tracemalloc
+
+    from reports.catalogcheck import write_check
+
+    titles = (
+        {"id": str(n), "title": f"Poco F6 {n} 256GB", "model": "Poco F6", "reason": "r" * 80,
+         "kind": "device", "attributes": {"storage": "256GB", "colour": "black"}}
+        for n in range(count)
+    )  # fmt: skip
+    with open(os.devnull, "w", encoding="utf-8") as nowhere:
+        tracemalloc.start()
+        write_check(titles, ["Poco F6", "Xiaomi 14"], lambda unmatched: [], fmt, nowhere)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_the_titles_are_not_held(fmt):
+    # JSON titles wait in a temporary file: ten times the titles, about the same memory
+    assert _peak(20_000, fmt) < _peak(2_000, fmt) + 256 * 1024
