@@ -34,3 +34,23 @@ def test_hostile_sellers_and_odd_numbers_are_written_as_json_writes_them(
     rivals = tuple(dataclasses.replace(c, seller=HOSTILE[0]) for c in model.competitors)
     odd = dataclasses.replace(model, history=points, competitors=rivals)
     assert model_json(odd) == _dumps(plain(odd))
+
+
+def test_the_terminal_table_builds_no_history(example_config_path, example_config, monkeypatch):
+    from grayhound.cli import main
+    from grayhound.store import open_store
+    from reports.pricing import build
+    from tests.reports.conftest import populate
+
+    with open_store(example_config.storage.database) as store:
+        populate(store)
+        full = list(stream_price_report(store, store.runs(), example_config).models)
+        bare = stream_price_report(store, store.runs(), example_config, history=False)
+        assert [dataclasses.replace(m, history=()) for m in full] == list(bare.models)
+    built, real = [], build._history
+    monkeypatch.setattr(build, "_history", lambda *args: built.append(1) or real(*args))
+    out = str(example_config_path.parent / "prices.txt")
+    assert main(["--config", str(example_config_path), "prices", "--out", out]) == 0
+    assert built == []  # a point per observation, that the table never shows
+    assert main(["--config", str(example_config_path), "prices", "--format", "json"]) == 0
+    assert built
