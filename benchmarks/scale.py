@@ -10,7 +10,11 @@ Each command runs in its own process; its wall time and peak RSS (the kernel's r
 the child) are printed as a table, with the machine.
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
-        [--reports "prices (json),export listings (csv)"] [--no-full]
+        [--reports "prices (json),export listings (csv)"] [--no-full] [--start-from DIR]
+
+`--start-from DIR` starts from a copy of a store this benchmark built before (a `store-N`
+folder, left by `--keep`): no build, and its "first detect" is whatever the current code must
+do on that store (everything again when the detectors changed since it was judged).
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ REPORTS = {
         "--force",
     ),  # fmt: skip
     "catalog check": ("catalog", "check", "--out", "{out}/catalog.txt"),
+    "review list (json)": ("review", "list", "--format", "json"),
 }
 FULL = {"detect --full": ("detect", "--full")}
 
@@ -158,17 +163,30 @@ def _peak_rss(pid: int) -> float | None:
 
 
 def run_size(
-    listings: int, days: int, directory: Path, echo=print, reports=None, full: bool = True
+    listings: int,
+    days: int,
+    directory: Path,
+    echo=print,
+    reports=None,
+    full: bool = True,
+    start: Path | None = None,
 ) -> dict:
-    """Build, judge, crawl `days` days and time everything, at one size (`reports`: the
-    names of the report commands to time, all by default; `full`: time detect --full)."""
+    """Build (or copy `start`), judge, crawl `days` days and time everything, at one size
+    (`reports`: the names of the report commands to time, all by default; `full`: time
+    detect --full)."""
+    if start is not None:
+        built = _copy_store(start, directory)
+        echo(f"  copied {built['listings']:,} listings ({built['sellers']:,} sellers) from {start}")
+    else:
+        built = store_scale.build(directory, listings)
+        echo(
+            f"  built {listings:,} listings ({built['sellers']:,} sellers)"
+            f" in {built['seconds']:.0f} s"
+        )
     out = directory / "out"
     out.mkdir(parents=True, exist_ok=True)
-    built = store_scale.build(directory, listings)
     config = built["config"]
-    echo(
-        f"  built {listings:,} listings ({built['sellers']:,} sellers) in {built['seconds']:.0f} s"
-    )
+    listings = built.get("listings", listings)
     result: dict = {"listings": listings, "sellers": built["sellers"], "days": []}
     result["first"] = {
         name: time_command(config, args, out=out, day=0) for name, args in DAILY.items()
@@ -200,6 +218,21 @@ def run_size(
     database = directory / "grayhound.db"
     result["db_mib"] = round(database.stat().st_size / 2**20, 1)
     return result
+
+
+def _copy_store(start: Path, directory: Path) -> dict:
+    """A copy of a store this benchmark built (its database, config, day state and
+    evidence), to go on from."""
+    state_file = start / store_scale.STATE
+    if not state_file.is_file() or not (start / "grayhound.db").is_file():
+        raise SystemExit(f"{start}: not a store this benchmark built (no {store_scale.STATE})")
+    shutil.copytree(start, directory, ignore=shutil.ignore_patterns("out", "*-shm"))
+    state = json.loads(state_file.read_text())
+    return {
+        "config": directory / "grayhound.toml",
+        "sellers": state["sellers"],
+        "listings": state["listings"],
+    }
 
 
 def _brief(timings: dict) -> str:
@@ -270,8 +303,15 @@ def main(argv: list[str] | None = None) -> int:
         "--reports", help="only these report commands (names as in the table, comma-separated)"
     )
     parser.add_argument("--no-full", action="store_true", help="do not time detect --full")
+    parser.add_argument(
+        "--start-from",
+        type=Path,
+        help="go on from a copy of this store (a store-N folder left by --keep); one size",
+    )
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.start_from:
+        sizes = [json.loads((args.start_from / store_scale.STATE).read_text())["listings"]]
     days = 1 if args.quick else args.days
     print(f"machine: {machine()}", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="grayhound-scale-")) if not args.keep else None
@@ -285,7 +325,15 @@ def main(argv: list[str] | None = None) -> int:
             reports = [r.strip() for r in args.reports.split(",")] if args.reports else None
             echo = lambda s: print(s, flush=True)  # noqa: E731
             results.append(
-                run_size(size, days, directory, echo, reports=reports, full=not args.no_full)
+                run_size(
+                    size,
+                    days,
+                    directory,
+                    echo,
+                    reports=reports,
+                    full=not args.no_full,
+                    start=args.start_from,
+                )
             )
     finally:
         if scratch:
