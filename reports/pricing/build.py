@@ -381,15 +381,6 @@ def _reference(table: dict[str, float], converter: Converter) -> float | None:
 def _history(
     listings: list[list[dict]], current: set[int], converter: Converter
 ) -> tuple[HistoryPoint, ...]:
-    price_points: dict[tuple, PricePoint] = {}  # prices repeat: one (immutable) point each
-
-    def price_of(row: dict) -> PricePoint:
-        key = (row["price"], row.get("currency"))
-        point = price_points.get(key)
-        if point is None:
-            point = price_points[key] = point_of(row, converter)
-        return point
-
     points = [
         HistoryPoint(
             crawl_run_id=row["crawl_run_id"],
@@ -397,7 +388,7 @@ def _history(
             seller=seller_name(row),
             source=row["source"],
             listing_id=row["listing_id"],
-            price=price_of(row),
+            price=point_of(row, converter),
             is_current=row["listing_id"] in current,
         )
         for rows in listings
