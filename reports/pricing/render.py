@@ -79,7 +79,7 @@ def _write_models(models, stream: IO[str]) -> None:
     written = False
     for model in models:
         stream.write(",\n    " if written else "[\n    ")
-        stream.write(model_json(model))
+        write_model_json(model, stream)
         written = True
     stream.write("\n  ]" if written else "[]")
 
@@ -92,16 +92,25 @@ HISTORY_MARK = "\x00history\x00"
 
 
 def model_json(model: ModelPricing) -> str:
+    text = io.StringIO()
+    write_model_json(model, text)
+    return text.getvalue()
+
+
+def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
     """`_dumps(plain(model))`, its history (most of it: a point per observation) written
-    straight from the points instead of through a dict each."""
+    straight from the points, one at a time, instead of through a dict each."""
     if not model.history:
-        return _dumps(plain(model))
+        stream.write(_dumps(plain(model)))
+        return
     data = plain(dataclasses.replace(model, history=()))
     data["history"] = HISTORY_MARK
-    text = _dumps(data)
     mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
-    points = ", ".join(map(_point_json, model.history))
-    return text.replace(mark, f'"history": [{points}]', 1)
+    head, _, tail = _dumps(data).partition(mark)
+    stream.write(head + '"history": [')
+    for n, point in enumerate(model.history):
+        stream.write(", " + _point_json(point) if n else _point_json(point))
+    stream.write("]" + tail)
 
 
 def _point_json(point: HistoryPoint) -> str:
