@@ -68,11 +68,12 @@ def produce_digest(
         sellers={row["id"]: row for row in store.seller_rows()},
         networks=store.networks(),
     )
-    digest = stream_digest(store, inputs)
+    # compared with the last digest (the default), its record says what is new or changed
+    since_last = reference == store.last_digest_at()
+    digest = stream_digest(store, inputs, since_last=since_last)
     if record:
-        items = ({**item, "grouping": item["group"]} for item in digest.all_items())
         store.record_digest(
-            created_at, reference, digest.counts, items, runs[0]["id"] if runs else None
+            created_at, reference, digest.counts, digest.recorded(), runs[0]["id"] if runs else None
         )
     return digest
 

@@ -89,7 +89,11 @@ def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, 
 
     `subjects` maps (subject_kind, subject_id) to the flagged row with its current state; each
     gets a case if it has none. Returns the log entries written (by "grayhound")."""
-    store.open_cases(subjects, now)
+    open_all = getattr(subjects, "open_cases", None)  # the store's flagged subjects: in SQL
+    if open_all is not None:
+        open_all(now)
+    else:
+        store.open_cases(subjects, now)
     entries = []
     for case, decision in store.last_decisions("dismissed"):
         row = subjects.get((case["subject_kind"], case["subject_id"]))

@@ -16,6 +16,7 @@ from grayhound.store.captures import Captures
 from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.detectstate import DetectState
+from grayhound.store.digestcases import DigestShown
 from grayhound.store.digestrows import DigestRows
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
@@ -39,6 +40,7 @@ class Store(
     Reviews,
     Digests,
     DigestRows,
+    DigestShown,
     Subjects,
     Changes,
     DetectState,

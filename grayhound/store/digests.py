@@ -179,10 +179,12 @@ class Digests:
         created_at: str,
         since: str,
         counts: dict,
-        items: Iterable[Mapping],
+        items: Iterable[tuple],
         run_id: int | None,
     ) -> int:
-        """Remember a digest and, per case, the finding and evidence it showed."""
+        """Remember a digest and what it showed of the cases in `items` ((case_id,
+        finding_id, fingerprint, grouping, evidence JSON)): those whose finding or evidence
+        differ from what an earlier digest showed (`remember_shown`)."""
         with self.db.atomic():
             digest_id = (
                 self.db["digests"]
@@ -196,22 +198,7 @@ class Digests:
                 )
                 .last_pk
             )
-            # one prepared statement for every item: a digest may hold tens of thousands
-            self.db.conn.executemany(
-                "INSERT INTO digest_items (digest_id, case_id, finding_id, fingerprint, grouping,"
-                " evidence) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        digest_id,
-                        item["case_id"],
-                        item["finding_id"],
-                        item["fingerprint"],
-                        item["grouping"],
-                        json.dumps(item["evidence"], sort_keys=True, default=str),
-                    )
-                    for item in items
-                ),
-            )
+            self.remember_shown(digest_id, items)
         return digest_id
 
     def previous_digest(self, before: str) -> dict | None:

@@ -13,6 +13,7 @@ from grayhound.store import (
     changes,
     crawlschema,
     detectstate,
+    digestcases,
     digests,
     findings,
     networks,
@@ -42,6 +43,7 @@ MIGRATIONS: list[Migration] = [
     ("0010_issue19_detection_state", detectstate.create_schema),
     ("0010_issue19_ended_findings", findings.add_ended),
     ("0011_issue19_prices_model_index", pricing.add_model_index),
+    ("0012_issue19_digest_shown", digestcases.create_schema),
 ]
 
 

@@ -7,11 +7,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from grayhound.store.digests import Record, columns_of
+from grayhound.store.digestrows import LISTING_FROM, SELLER_FROM, FlaggedSubjects
+from grayhound.store.digests import FLAGGED, FLAGGED_ORDER, Record, columns_of
+
+# A case for each flagged subject without one, in the order `FlaggedSubjects` gives them.
+OPEN_FLAGGED = [
+    "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at, updated_at)"
+    f" SELECT f.subject_kind, f.subject_id, 'open', ?, ? {source.format(flagged=FLAGGED)}"
+    f" ORDER BY {FLAGGED_ORDER}"
+    for source in (LISTING_FROM, SELLER_FROM)
+]
+# `grayhound review list`: every case in some states with its subject's flagged finding (none
+# when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
+# command holds one row at a time.
+CASE_LIST = f"""
+    SELECT c.id, c.state, c.subject_kind, c.subject_id, c.updated_at, f.id AS finding_id,
+           f.verdict, f.score, f.brand, f.flags, f.subject, l.title, l.price, l.currency,
+           l.canonical_url, COALESCE(l.seller_name, ls.name) AS listing_seller,
+           s.name AS seller_name, s.profile_url
+    FROM cases c
+    LEFT JOIN findings f
+      ON f.subject_kind = c.subject_kind AND f.subject_id = c.subject_id AND {FLAGGED}
+    LEFT JOIN listings l ON c.subject_kind = 'listing' AND l.id = c.subject_id
+    LEFT JOIN sellers ls ON ls.id = l.seller_id
+    LEFT JOIN sellers s ON c.subject_kind = 'seller' AND s.id = c.subject_id
+    WHERE c.state IN (SELECT value FROM json_each(:states))
+    ORDER BY COALESCE(f.score, 0) DESC, c.id
+"""
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -77,13 +103,29 @@ class Reviews:
         return cases
 
     def open_cases(self, subjects: Iterable[tuple[str, int]], now: str) -> None:
-        """Open a case, in the given order, for every (subject_kind, subject_id) without one."""
+        """Open a case, in the given order, for every (subject_kind, subject_id) without one.
+        Every flagged subject (`Store.flagged_subjects()`) is opened in SQL, in its order."""
+        if isinstance(subjects, FlaggedSubjects):
+            with self.db.atomic():
+                for sql in OPEN_FLAGGED:
+                    self.db.execute(sql, [now, now])
+            return
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
                 " updated_at) VALUES (?, ?, 'open', ?, ?)",
                 ((kind, subject_id, now, now) for kind, subject_id in subjects),
             )
+
+    def case_list(self, states: Iterable[str]) -> Iterator[dict]:
+        """`grayhound review list`'s rows of the cases in `states`, riskiest first (then by
+        case id), one at a time: the subject's verdict, risk, brand, flags, title or name,
+        seller, price and URL as its flagged finding gives them (None once it is no longer
+        flagged)."""
+        cursor = self.db.execute(CASE_LIST, {"states": json.dumps(list(states))})
+        names = [column[0] for column in cursor.description]
+        for values in cursor:
+            yield _listed(dict(zip(names, values, strict=True)))
 
     def get_case(self, case_id: int) -> dict | None:
         rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
@@ -136,3 +178,25 @@ class Reviews:
             (cases[row["case_id"]], {**row, "evidence": json.loads(row["evidence"] or "{}")})
             for row in self.db.query(sql, [state])
         ]
+
+
+def _listed(raw: dict) -> dict:
+    flagged, is_listing = raw["finding_id"] is not None, raw["subject_kind"] == "listing"
+    seller = (raw["listing_seller"] if is_listing else raw["seller_name"]) if flagged else None
+    title = raw["title"] if flagged and is_listing else None
+    return {
+        "case_id": raw["id"],
+        "state": raw["state"],
+        "kind": raw["subject_kind"],
+        "subject_id": raw["subject_id"],
+        "verdict": raw["verdict"],
+        "risk": raw["score"],
+        "brand": raw["brand"],
+        "flags": list(json.loads(raw["flags"] or "[]")) if flagged else [],
+        "subject": title or seller or raw["subject"],
+        "seller": seller,
+        "price": raw["price"] if flagged and is_listing else None,
+        "currency": raw["currency"] if flagged and is_listing else None,
+        "url": (raw["canonical_url"] if is_listing else raw["profile_url"]) if flagged else None,
+        "updated_at": raw["updated_at"],
+    }

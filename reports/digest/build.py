@@ -176,10 +176,23 @@ def item_fields(row: Mapping, case: Mapping, shown: Mapping | None, capture: dic
     """One case as the digest shows it, against the evidence last `shown` of it (None: never
     shown before the reference point), with its listing's newest `capture`."""
     evidence = evidence_of(row)
+    group, changes = compare(shown, evidence)
+    return case_fields(row, case, group, changes, capture, evidence)
+
+
+def compare(shown: Mapping | None, evidence: dict) -> tuple[str, list[str]]:
+    """The group of a case whose evidence is now `evidence` (None: never shown before), and
+    the sentences saying what changed."""
     changes = []
     if shown is not None:
         changes = evidence_changes(shown, evidence) + judgement_changes(shown, evidence)
-    group = "new" if shown is None else "changed" if changes else "still_open"
+    return "new" if shown is None else "changed" if changes else "still_open", changes
+
+
+def case_fields(
+    row: Mapping, case: Mapping, group: str, changes: list, capture: dict | None, evidence: dict
+) -> dict:
+    """`item_fields` once the group and changes are known."""
     is_listing = row["subject_kind"] == "listing"
     return {
         "case_id": case["id"],

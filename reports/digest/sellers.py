@@ -58,24 +58,47 @@ def seller_view(
 ) -> dict:
     """One seller's view from its own case and its listing cases, which come riskiest first
     and are read once, one at a time (only the worst few are kept)."""
-    seller = seller or {}
-    flags = set(case["flags"]) if case else set()
-    score = case["score"] if case else 0.0
-    severity = case["severity"] if case else "watch"
-    group = case["group"] if case else None
+    summary = {"count": 0, "new": 0, "flags": set(), "score": None, "severity": "watch"}
+    summary.update(group=None, all_clean=True)
     worst: list[Mapping] = []
-    count = new = 0
-    all_clean = True
     for item in listings:
-        count += 1
-        new += item["group"] == "new"
-        flags.update(item["flags"])
-        score = item["score"] if count == 1 and not case else max(score, item["score"])
-        severity = min(severity, item["severity"], key=SEVERITIES.index)
-        group = item["group"] if group is None else min(group, item["group"], key=_GROUP_ORDER.get)
-        all_clean = all_clean and item["verdict"] == "clean"
+        summary["count"] += 1
+        summary["new"] += item["group"] == "new"
+        summary["flags"].update(item["flags"])
+        score = summary["score"]
+        summary["score"] = item["score"] if score is None else max(score, item["score"])
+        summary["severity"] = min(summary["severity"], item["severity"], key=SEVERITIES.index)
+        group = summary["group"]
+        summary["group"] = (
+            item["group"] if group is None else min(group, item["group"], key=_GROUP_ORDER.get)
+        )
+        summary["all_clean"] = summary["all_clean"] and item["verdict"] == "clean"
         if len(worst) < WORST_SHOWN:
             worst.append(item)
+    return summarised_view(seller_id, case, summary, worst, seller)
+
+
+def summarised_view(
+    seller_id: int, case: Mapping | None, summary: Mapping, worst: list, seller: Mapping | None
+) -> dict:
+    """A seller's view from its own case and a `summary` of its listing cases (count, new,
+    flags, best score or None, worst severity, lowest group or None, all clean) with the
+    `worst` few of them, riskiest first."""
+    seller = seller or {}
+    flags = set(case["flags"]) if case else set()
+    flags.update(summary["flags"])
+    count, new, all_clean = summary["count"], summary["new"], summary["all_clean"]
+    score = case["score"] if case else 0.0
+    if summary["score"] is not None:
+        score = summary["score"] if not case else max(score, summary["score"])
+    severity = min(case["severity"] if case else "watch", summary["severity"], key=SEVERITIES.index)
+    group = case["group"] if case else None
+    if summary["group"] is not None:
+        group = (
+            summary["group"]
+            if group is None
+            else min(group, summary["group"], key=_GROUP_ORDER.get)
+        )
     lead = case or (worst[0] if worst else {})
     verdict = case["verdict"] if case else seller.get("verdict")
     return {

@@ -1,149 +1,52 @@
-"""The digest at scale (issue 19): built in one streamed pass and read back in order, so its
-memory does not grow with the number of cases.
+"""The digest at scale (issue 19): decided in SQL, read back in order, so its work is what
+changed since the last digest and its memory does not grow with the number of cases.
 
-`stream_digest(store, inputs)` reads every flagged subject one row at a time from the store
-(case, evidence last shown and newest capture joined in SQL: `Store.digest_rows`), makes each
-digest item exactly as `build_digest` does, counts it, and writes it to a *spool*: a private
-temporary SQLite database on disk (deleted when closed). The renderers then read the spool:
-each group riskiest first (JSON, CSV, recording), one seller's cases at a time (the seller
-views), the first cases of the listings that name no seller (the pages). What stays in memory
-is one seller's worth: its view with its five worst listings."""
+`stream_digest(store, inputs)` copies every shown case into the store's `CaseBook` (a private
+temporary SQLite database reading the store) with its risk order and, where SQL can tell, its
+group: a case never shown is new; one whose finding and evidence are what the last digest
+showed is still open. Python makes the evidence of the rest (what changed) and compares it,
+exactly as `build_digest` does. Counts and seller summaries are SQL aggregates; the pages read
+only what they show (each seller's worst listings, the riskiest cases naming no seller); JSON,
+CSV and the record read every case from the book, riskiest first, one at a time."""
 
 from __future__ import annotations
 
 import json
-import pickle  # the spool is this process's own temporary file: items as they were made
-import sqlite3
 from collections.abc import Iterator
-from itertools import groupby
 
-from grayhound.triage import SHOWN_STATES
+from grayhound.triage import SHOWN_STATES, evidence_of
+from reports.digest import sellers as seller_pages
 from reports.digest.build import (
     GROUPS,
     SEVERITIES,
     Digest,
     DigestInputs,
     assemble,
-    counts_of,
-    item_fields,
+    case_fields,
+    compare,
     seller_counts,
 )
-from reports.digest.sellers import WORST_SHOWN
 
-SPOOL = """
-    CREATE TABLE spool (
-        grp INTEGER, sev INTEGER, neg_score REAL, ratio REAL, case_id INTEGER,
-        kind TEXT, seller_id INTEGER, severity TEXT, verdict TEXT, flags TEXT, item BLOB
-    )
-"""
-BATCH = 200  # items written to the spool at a time: all the pass holds
-RISK = "sev, neg_score, ratio, case_id"  # `risk_order` of build.py, as columns
-# what `capture_summary` reads of a capture -> the `capture_*` column of `Store.digest_rows`
+# what `capture_summary` reads of a capture -> the `capture_*` column of the book's rows
 CAPTURE_COLUMNS = {
     "url": "url", "warc_file": "warc_file", "offset": "offset", "length": "length",
     "payload_sha256": "sha256", "fetched_at": "fetched_at",
 }  # fmt: skip
-
-
-class Spool:
-    """The digest's items in a private temporary SQLite database, read back in order."""
-
-    def __init__(self):
-        self.conn = sqlite3.connect("")  # "": a temporary database on disk, gone when closed
-        self.conn.execute(SPOOL)
-
-    def write(self, items: Iterator[dict]) -> Iterator[dict]:
-        """Spool every item, passing each on (to be counted) as it goes."""
-        insert = "INSERT INTO spool VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        batch = []
-        for item in items:
-            ratio = item["price_ratio"] if item["price_ratio"] is not None else 9.0
-            batch.append(
-                (
-                    GROUPS.index(item["group"]),
-                    SEVERITIES.index(item["severity"]),
-                    -item["score"],
-                    ratio,
-                    item["case_id"],
-                    item["kind"],
-                    item["seller_id"],
-                    item["severity"],
-                    item["verdict"],
-                    json.dumps(item["flags"]),
-                    pickle.dumps(item, pickle.HIGHEST_PROTOCOL),
-                )
-            )
-            if len(batch) >= BATCH:
-                self.conn.executemany(insert, batch)
-                batch.clear()
-            yield item
-        self.conn.executemany(insert, batch)
-        self.conn.execute(f"CREATE INDEX spool_risk ON spool (grp, {RISK})")
-        self.conn.execute(f"CREATE INDEX spool_seller ON spool (seller_id, kind, {RISK})")
-
-    def group(self, group: str) -> Iterator[dict]:
-        sql = f"SELECT item FROM spool WHERE grp = ? ORDER BY {RISK}"
-        for (item,) in self.conn.execute(sql, [GROUPS.index(group)]):
-            yield pickle.loads(item)
-
-    def by_seller(self) -> Iterator[tuple[int, dict | None, Iterator[dict]]]:
-        """(seller id, its own case or None, its listing cases riskiest first) per seller."""
-        sql = f"""SELECT seller_id, kind, item, grp, severity, -neg_score, verdict, flags
-                  FROM spool WHERE seller_id IS NOT NULL
-                  ORDER BY seller_id, kind = 'listing', {RISK}"""
-        flags: dict[str, list] = {}
-        for seller_id, rows in groupby(self.conn.execute(sql), key=lambda row: row[0]):
-            first = next(rows)
-            case = pickle.loads(first[2]) if first[1] == "seller" else None
-            head = [] if case else [first]
-            listings = (
-                pickle.loads(row[2]) if number < WORST_SHOWN else _brief(row, flags)
-                for number, row in enumerate(row for part in (head, rows) for row in part)
-            )
-            yield seller_id, case, listings
-
-    def unattributed(self, group: str, limit: int) -> dict:
-        """The riskiest `limit` listing cases of `group` that name no seller, and a count by
-        severity of the rest: what the pages show of them."""
-        where = "grp = ? AND kind = 'listing' AND seller_id IS NULL"
-        group_at = GROUPS.index(group)
-        sql = f"SELECT item FROM spool WHERE {where} ORDER BY {RISK} LIMIT ?"
-        cases = [pickle.loads(item) for (item,) in self.conn.execute(sql, [group_at, limit])]
-        rest = f"""SELECT severity, COUNT(*) FROM (SELECT severity FROM spool WHERE {where}
-                   ORDER BY {RISK} LIMIT -1 OFFSET ?) GROUP BY severity"""
-        hidden = dict.fromkeys(SEVERITIES, 0)
-        hidden.update(self.conn.execute(rest, [group_at, limit]).fetchall())
-        return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
-
-    def count_unattributed(self) -> int:
-        sql = "SELECT COUNT(*) FROM spool WHERE kind = 'listing' AND seller_id IS NULL"
-        return self.conn.execute(sql).fetchone()[0]
-
-
-def _brief(row: tuple, flags: dict) -> dict:
-    """What a seller's view reads of a listing beyond its worst few (`seller_view`), from the
-    spool's columns: no item is decoded."""
-    if row[7] not in flags:
-        flags[row[7]] = json.loads(row[7])
-    return {
-        "group": GROUPS[row[3]],
-        "severity": row[4],
-        "score": row[5],
-        "verdict": row[6],
-        "flags": flags[row[7]],
-    }
+# Python's rounding (`item_fields` rounds scores and ratios to 4 places), not SQLite's
+FUNCTIONS = {"digest_round": lambda value: round(value, 4)}
+UNATTRIBUTED = "dc.grp = ? AND dc.kind = 'listing' AND dc.seller_id IS NULL"
 
 
 class SpooledGroup(list):
-    """One group's items, read from the spool each time it is iterated (riskiest first).
+    """One group's items, read from the book each time it is iterated (riskiest first).
     A list to the JSON encoder, which writes it item by item; it holds none of them."""
 
-    def __init__(self, spool: Spool, group: str, length: int):
+    def __init__(self, book, group: str, length: int):
         super().__init__()
-        self._spool, self._group, self._length = spool, group, length
+        self._book, self._group, self._length = book, group, length
 
-    def __iter__(self) -> Iterator[dict]:
-        return self._spool.group(self._group)
+    def __iter__(self) -> Iterator:
+        return _items(self._book.items("dc.grp = ?", [GROUPS.index(self._group)]))
 
     def __len__(self) -> int:
         return self._length
@@ -163,44 +66,134 @@ class SpooledGroup(list):
 
 
 class SpooledDigest(Digest):
-    """A digest whose items live in its spool; renderers read it as any `Digest`."""
+    """A digest whose items live in its case book; renderers read it as any `Digest`."""
 
-    spool: Spool
+    book: object
 
     def shown_unattributed(self, group: str, limit: int) -> dict:
-        return self.spool.unattributed(group, limit)
+        """The riskiest `limit` listing cases of `group` that name no seller, and a count by
+        severity of the rest: what the pages show of them."""
+        at = GROUPS.index(group)
+        cases = list(_items(self.book.items(UNATTRIBUTED, [at], grouped=False, limit=limit)))
+        hidden = dict.fromkeys(SEVERITIES, 0)
+        sql = f"""SELECT sev, COUNT(*) FROM (SELECT dc.sev FROM cases_now dc
+                  WHERE {UNATTRIBUTED} ORDER BY dc.sev, dc.nscore, dc.rkey, dc.case_id
+                  LIMIT -1 OFFSET ?) GROUP BY sev"""
+        for sev, number in self.book.execute(sql, [at, limit]):
+            hidden[SEVERITIES[sev]] = number
+        return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
+
+    def recorded(self) -> Iterator[tuple]:
+        """What the store must remember of this digest: the cases whose finding or evidence
+        differ from what it last recorded of them."""
+        for case_id, finding_id, fingerprint, grp, evidence in self.book.recorded():
+            yield case_id, finding_id, fingerprint, GROUPS[grp], evidence
 
 
-def stream_digest(store, inputs: DigestInputs) -> SpooledDigest:
-    """The digest of every flagged subject whose case is shown, in one streamed pass (the
-    `rows`, `cases`, `shown` and `captures` of `inputs` are not read: the store joins them)."""
-    from reports.digest.sellers import _network, _rank, seller_view
-
-    spool = Spool()
-    counts = counts_of(spool.write(_items(store, inputs.reference)))
-    views = [
-        seller_view(seller_id, case, listings, inputs.sellers.get(seller_id))
-        for seller_id, case, listings in spool.by_seller()
-    ]
-    views.sort(key=_rank)
-    by_id = {view["seller_id"]: view for view in views}
-    networks = [_network(n, by_id, inputs.sellers) for n in inputs.networks]
-    networks.sort(key=lambda n: (SEVERITIES.index(n["severity"]), -n["score"], n["id"]))
-    views_of = {"sellers": views, "networks": networks}
-    counts["sellers"] = seller_counts(views_of, spool.count_unattributed())
-    items = {group: SpooledGroup(spool, group, counts["groups"][group]) for group in GROUPS}
-    digest = assemble(inputs, items, views_of, counts)
+def stream_digest(store, inputs: DigestInputs, *, since_last: bool = True) -> SpooledDigest:
+    """The digest of every flagged subject whose case is shown (the `rows`, `cases`, `shown`
+    and `captures` of `inputs` are not read: the book joins them). With `since_last` the
+    reference point is the last digest, whose record (`digest_shown`) says what is new or
+    changed; else the history in `digest_items` at `inputs.reference`."""
+    book = store.case_book(FUNCTIONS)
+    book.fill(SHOWN_STATES, None if since_last else inputs.reference)
+    book.decide(_decisions(book))
+    counts = _counts(book)
+    views = _seller_views(book, inputs)
+    unattributed = book.execute(
+        "SELECT COUNT(*) FROM cases_now WHERE kind = 'listing' AND seller_id IS NULL"
+    ).fetchone()[0]
+    counts["sellers"] = seller_counts(views, unattributed)
+    items = {group: SpooledGroup(book, group, counts["groups"][group]) for group in GROUPS}
+    digest = assemble(inputs, items, views, counts)
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
-    spooled.spool = spool
+    spooled.book = book
     return spooled
 
 
-def _items(store, reference: str) -> Iterator[dict]:
-    for row in store.digest_rows(reference, SHOWN_STATES):
+def _decisions(book) -> Iterator[tuple]:
+    """(case id, group, changes, evidence to record) of the cases SQL could not decide."""
+    for row, shown, dirty in book.undecided():
+        evidence = evidence_of(row)
+        if row["grp"] is None:
+            group, changes = compare(json.loads(shown), evidence)
+        else:
+            group, changes = GROUPS[row["grp"]], []
+        record = json.dumps(evidence, sort_keys=True, default=str) if dirty else None
+        changes_text = json.dumps(changes) if changes else None
+        yield row["case_id"], GROUPS.index(group), changes_text, record
+
+
+def _items(rows: Iterator[dict]) -> Iterator[dict]:
+    """Each book row as the digest item `item_fields` makes of it."""
+    for row in rows:
         case = {"id": row["case_id"], "state": row["case_state"]}
-        shown = row["shown_evidence"]
         capture = None
         if row["capture_id"] is not None:
             capture = {key: row[f"capture_{name}"] for key, name in CAPTURE_COLUMNS.items()}
-        shown = json.loads(shown) if shown is not None else None
-        yield item_fields(row, case, shown, capture)
+        changes = json.loads(row["changes"]) if row["changes"] else []
+        yield case_fields(row, case, GROUPS[row["grp"]], changes, capture, evidence_of(row))
+
+
+def _counts(book) -> dict:
+    """`counts_of` every case, from one SQL aggregate."""
+    groups = dict.fromkeys(GROUPS, 0)
+    severities = dict.fromkeys(SEVERITIES, 0)
+    states: dict[str, int] = {}
+    flags: dict[str, int] = {}
+    for grp, sev, state, text, number in book.tally():
+        groups[GROUPS[grp]] += number
+        severities[SEVERITIES[sev]] += number
+        states[state] = states.get(state, 0) + number
+        for flag in json.loads(text or "[]"):
+            flags[flag] = flags.get(flag, 0) + number
+    return {
+        "total": sum(groups.values()),
+        "groups": groups,
+        "flags": dict(sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "severities": severities,
+        "states": dict(sorted(states.items())),
+    }
+
+
+def _seller_views(book, inputs: DigestInputs) -> dict:
+    """`seller_views` of every case: per seller its own case, an SQL summary of its listing
+    cases and the worst few of them."""
+    own = {item["seller_id"]: item for item in _items(book.items("dc.kind = 'seller'"))}
+    summaries: dict[int, dict] = {}
+    for seller_id, text, count, new, score, sev, grp, clean in book.seller_summaries():
+        summary = summaries.get(seller_id)
+        if summary is None:
+            summary = summaries[seller_id] = {"count": 0, "new": 0, "flags": set()}
+            summary.update(score=score, sev=sev, grp=grp, all_clean=True)
+        summary["count"] += count
+        summary["new"] += new
+        summary["flags"].update(json.loads(text or "[]"))
+        summary.update(score=max(summary["score"], score), sev=min(summary["sev"], sev))
+        summary.update(grp=min(summary["grp"], grp), all_clean=summary["all_clean"] and clean)
+    for summary in summaries.values():
+        summary["severity"] = SEVERITIES[summary.pop("sev")]
+        summary["group"] = GROUPS[summary.pop("grp")]
+        summary["all_clean"] = bool(summary["all_clean"])
+    empty = {"count": 0, "new": 0, "flags": set(), "score": None, "severity": "watch"}
+    empty.update(group=None, all_clean=True)
+    views = []
+    for seller_id in sorted(set(own) | set(summaries)):
+        summary = summaries.get(seller_id, empty)
+        worst = []
+        if seller_id in summaries:
+            where = "dc.seller_id = ? AND dc.kind = 'listing'"
+            worst = list(
+                _items(
+                    book.items(where, [seller_id], grouped=False, limit=seller_pages.WORST_SHOWN)
+                )
+            )
+        seller = inputs.sellers.get(seller_id)
+        views.append(
+            seller_pages.summarised_view(seller_id, own.get(seller_id), summary, worst, seller)
+        )
+    views.sort(key=seller_pages._rank)
+    by_id = {view["seller_id"]: view for view in views}
+    networks = [seller_pages._network(n, by_id, inputs.sellers) for n in inputs.networks]
+    networks.sort(key=lambda n: (SEVERITIES.index(n["severity"]), -n["score"], n["id"]))
+    return {"sellers": views, "networks": networks}

@@ -1,10 +1,14 @@
 """The Datasette instance `grayhound serve` runs: the store opened read-only under the name
-"grayhound", the derived tables in memory under "triage", grayhound's plugin registered in
-this process (so an editable install needs no entry point), its templates and metadata."""
+"grayhound", the derived tables under "triage" (a private file of this server's, removed when it
+stops: the queue of a million listings does not fit in memory), grayhound's plugin registered
+in this process (so an editable install needs no entry point), its templates and metadata."""
 
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -24,6 +28,7 @@ SETTINGS = {
     "suggest_facets": False,  # the derived tables say which facets matter
     "default_page_size": 50,
     "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 1000,  # the flags facet reads every row's flags (the queue: 10⁵–10⁶)
 }
 
 
@@ -69,7 +74,11 @@ def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing
     datasette.remove_database("_memory")  # Datasette adds one when given no files
     store = ReadOnlyDatabase(datasette, str(Path(config.storage.database)), is_mutable=True)
     datasette.add_database(store, name=DATABASE)
-    derived = Database(datasette, memory_name=f"grayhound-{DERIVED}-{secrets.token_hex(8)}")
+    folder = tempfile.mkdtemp(prefix=f"grayhound-{DERIVED}-")
+    context.remove_derived = weakref.finalize(context, shutil.rmtree, folder, ignore_errors=True)
+    context.derived_path = str(Path(folder) / f"{DERIVED}.db")
+    Path(context.derived_path).touch()
+    derived = Database(datasette, path=context.derived_path, is_mutable=True)
     datasette.add_database(derived, name=DERIVED)
     attach(datasette, context)
     return datasette

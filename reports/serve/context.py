@@ -16,7 +16,7 @@ from grayhound.store import Store, open_store
 from grayhound.store.subjects import reader
 
 DATABASE = "grayhound"  # the name Datasette serves the store under: /grayhound/listings
-DERIVED = "triage"  # the in-memory database of the derived tables: /triage/queue
+DERIVED = "triage"  # the database of the derived tables: /triage/queue
 
 
 @dataclass
@@ -30,6 +30,11 @@ class ServeContext:
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     render_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one browser at a time
     price_report: Any = None  # the PriceReport the competitors table was last built from
+    derived_path: str = ""  # the file of the derived tables (a temporary one, this server's)
+    remove_derived: Callable[[], Any] = lambda: None  # removes it (once)
+    derived_conn: Any = None  # grayhound's one writing connection to it (store attached)
+    queue_marks: tuple | None = None  # what the queue was filled from (store.queue.queue_marks)
+    queue_written: int | None = None  # rows the queue's last refresh (re)wrote
     sealing: Any = None  # reports.evidence.bundle.Sealing: how exports are signed/timestamped
 
     @property

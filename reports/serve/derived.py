@@ -5,19 +5,19 @@ them move (`Store.change_stamp`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
-from collections import Counter
 
 import sqlite_utils
 
 from grayhound.errors import GrayhoundError
 from grayhound.store import utc_now
-from grayhound.triage import SHOWN_STATES, flagged_rows, reopen_changed
-from reports.digest.build import DigestInputs, digest_item
+from grayhound.triage import evidence_changes, judgement_changes, reopen_changed
+from reports.digest.build import price_text
 from reports.digest.health import run_warnings, source_figures, source_warnings
-from reports.serve.context import DERIVED, context_of, read, write
+from reports.serve.context import context_of, read, write
 
 LOG = logging.getLogger(__name__)
 NO_SOURCE = "(no figures)"  # a run that recorded no per-source figures (failed early)
@@ -45,69 +45,63 @@ COMPETITOR_COLUMNS = {
 }  # fmt: skip
 
 
-def queue_rows(store, context) -> list[dict]:
-    """One row per flagged subject with its case, grouped as the digest groups them against
-    what the latest digest showed; every row names its seller, that seller's own verdict and
-    network, and a seller's row how many of its listings are flagged (as the digest's seller
-    cards). Opens missing cases and reopens dismissed ones whose evidence moved first,
-    exactly as `grayhound review list` does."""
-    now = utc_now()
-    rows = flagged_rows(store)
-    subjects = {(row["subject_kind"], row["subject_id"]): row for row in rows}
-    reopen_changed(store, subjects, context.config.digest.reopen_price_change, now)
-    cases = store.ensure_cases(subjects, now)
-    inputs = DigestInputs(now=now, reference=now, rows=rows, cases=cases)
-    inputs.shown = store.shown_evidence(now)
-    seller_of, verdicts = store.listing_sellers(), store.seller_verdicts()
-    networks = store.network_ids()
-    flagged = Counter(
-        seller_of.get(row["subject_id"]) for row in rows if row["subject_kind"] == "listing"
-    )
-    out = []
-    for row in rows:
-        case = cases[row["subject_kind"], row["subject_id"]]
-        item = digest_item(row.as_dict(), case, inputs)
-        is_seller = item["kind"] == "seller"
-        seller_id = item["subject_id"] if is_seller else seller_of.get(item["subject_id"])
-        out.append(
-            {
-                "case_id": item["case_id"],
-                "group": item["group"] if case["state"] in SHOWN_STATES else "closed",
-                "state": item["state"],
-                "kind": item["kind"],
-                "subject": (item["seller"] if is_seller else item["title"]) or "(no title)",
-                "subject_id": item["subject_id"],
-                "risk": item["score"],
-                "severity": item["severity"],
-                "verdict": item["verdict"],
-                "brand": item["brand"],
-                "flags": json.dumps(item["flags"]),
-                "why": _why(item["reasons"]),
-                "reasons": json.dumps(item["reasons"], ensure_ascii=False),
-                "source": item["source"],
-                "seller": item["seller"],
-                "seller_id": seller_id,
-                "seller_verdict": verdicts.get(seller_id),
-                "network_id": networks.get(seller_id),
-                "flagged_listings": flagged.get(seller_id, 0) if is_seller else None,
-                "price_text": item["price_text"],
-                "model": item["model"],
-                "changes": "; ".join(item["changes"]) or None,
-                "url": item["url"],
-                "first_seen": item["first_seen"],
-                "last_seen": item["last_seen"],
-                "case_updated_at": case["updated_at"],
-            }
-        )
-    return out
+def refresh_queue(context, stamp=lambda: None):
+    """Bring the cases queue up to date with the store, as `grayhound review list` sees it:
+    when evidence may have moved (new findings, observations, a digest, networks), missing
+    cases are opened and dismissed ones whose evidence moved reopened first, then every row
+    is derived again in SQL; when only cases did (a decision, a case opened), only their rows.
+    Each row names its seller, that seller's own verdict and network, and a seller's row how
+    many of its listings are flagged (as the digest's seller cards); its group says how it
+    stands against what the latest digest showed (new, changed, still_open; closed when
+    dismissed or resolved)."""
+    from grayhound.store.queue import EVIDENCE_MARKS, cases_touched, fill_queue, queue_marks
+
+    conn = _queue_connection(context)
+    before = context.queue_marks
+    if before is None or queue_marks(conn)[:EVIDENCE_MARKS] != before[:EVIDENCE_MARKS]:
+        _reopen(context)
+        taken, marks, cases = stamp(), queue_marks(conn), None
+    else:
+        taken, marks = stamp(), queue_marks(conn)
+        cases = cases_touched(conn, before[-2], before[-1])
+    context.queue_written = fill_queue(conn, utc_now(), cases)
+    context.queue_marks = marks
+    return taken
 
 
-def _why(reasons: list[str]) -> str | None:
-    """The strongest reason, and how many more the subject's page gives."""
-    if not reasons:
-        return None
-    more = len(reasons) - 1
-    return reasons[0] + (f" (+{more} more)" if more else "")
+def _reopen(context) -> None:
+    """Open a case for every flagged subject and reopen dismissed ones whose evidence moved
+    (`grayhound.triage.reopen_changed`, over the flagged subjects read as it asks for them)."""
+    from grayhound.store import open_store
+
+    threshold = context.config.digest.reopen_price_change
+    with open_store(context.config.storage.database, create=False) as store:
+        reopen_changed(store, store.flagged_subjects(), threshold, utc_now())
+
+
+def _queue_connection(context):
+    """grayhound's connection to the derived tables' file, the store attached read-only and
+    the two columns only Python says registered."""
+    if context.derived_conn is None:
+        from grayhound.store.queue import CHANGES, PRICE_TEXT, open_queue
+
+        conn = open_queue(context.derived_path, str(context.config.storage.database))
+        conn.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
+        conn.create_function(CHANGES, 2, _changes, deterministic=True)
+        context.derived_conn = conn
+    return context.derived_conn
+
+
+def _price_text(price, currency, msrp, msrp_currency, ratio) -> str:
+    row = {"price": price, "currency": currency, "msrp": msrp, "msrp_currency": msrp_currency}
+    return price_text(row | {"price_ratio": ratio})
+
+
+def _changes(shown: str, evidence: str) -> str:
+    """What differs between the evidence a digest showed and the current one ("" if nothing),
+    as the digest says it."""
+    old, new = json.loads(shown), json.loads(evidence)
+    return "; ".join(evidence_changes(old, new) + judgement_changes(old, new))
 
 
 def health_rows(store, context) -> list[dict]:
@@ -184,27 +178,38 @@ def competitor_rows(store, context) -> list[dict]:
 
 
 # derived table -> (how it is built, its columns, its primary key); `Store.change_stamp` of
-# the same name says when it is stale
+# the same name says when it is stale. The queue is kept in SQL by `refresh_queue`.
 TABLES = {
-    "queue": (queue_rows, QUEUE_COLUMNS, "case_id"),
+    "queue": (None, QUEUE_COLUMNS, "case_id"),
     "crawl_health": (health_rows, HEALTH_COLUMNS, ("run_id", "source")),
     "competitors": (competitor_rows, COMPETITOR_COLUMNS, "listing_id"),
 }
 
 
 async def refresh(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
-    """Rebuild each of these derived tables whose data moved since it was built."""
+    """Bring each of these derived tables whose data moved since it was built up to date."""
     context = context_of(datasette)
     async with context.refresh_lock:
         stamps = await read(datasette, lambda store: {n: store.change_stamp(n) for n in names})
         stale = [name for name in names if context.stamps.get(name) != stamps[name]]
+        if "queue" in stale:
+            stale.remove("queue")
+            context.stamps["queue"] = await asyncio.to_thread(_refresh_queue, context)
         if not stale:
             return
         built = await write(context, lambda store: _build(store, context, stale))
-        await datasette.get_database(DERIVED).execute_write_fn(
-            lambda conn: _replace(conn, built), block=True
-        )
+        await asyncio.to_thread(_replace, _queue_connection(context), built)
         context.stamps.update({name: stamp for name, (stamp, _) in built.items()})
+
+
+def _refresh_queue(context) -> tuple:
+    """`refresh_queue`; returns the queue's change stamp taken after the cases it opened or
+    reopened itself and before its rows were read: what moves after makes the next request
+    refresh again."""
+    from grayhound.store.subjects import reader
+
+    conn = _queue_connection(context)
+    return refresh_queue(context, stamp=lambda: reader(conn).change_stamp("queue"))
 
 
 async def refresh_or_warn(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
@@ -218,7 +223,7 @@ async def refresh_or_warn(datasette, names: tuple[str, ...] = tuple(TABLES)) -> 
 
 def _build(store, context, names: list[str]) -> dict[str, tuple[tuple, list[dict]]]:
     """Each table with the stamp of the data it was built from, taken first: anything written
-    meanwhile (the queue's own case bookkeeping included) makes the next request rebuild."""
+    meanwhile makes the next request rebuild."""
     built = {}
     for name in names:
         stamp = store.change_stamp(name)
@@ -228,8 +233,13 @@ def _build(store, context, names: list[str]) -> dict[str, tuple[tuple, list[dict
 
 def _replace(conn, built: dict) -> None:
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
-    with db.atomic():
+    conn.execute("BEGIN")
+    try:
         for name, (_, rows) in built.items():
             db[name].drop(ignore=True)
             db[name].create(TABLES[name][1], pk=TABLES[name][2])
             db[name].insert_all(rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
+from grayhound.store import digestcases
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
 # not among them: a detection reads each from its head, a chunk at a time, and empties it.)
@@ -58,6 +59,7 @@ COMMANDS = (
     ("catalog", "check", "--format", "json", "--out", "{out}/c.json"),
     ("evidence", "export", "--listing", "1", "--out", "{out}/l.zip", "--force"),
     ("evidence", "export", "--seller", "1", "--out", "{out}/s.zip", "--force"),
+    ("review", "list", "--format", "json"),
 )
 WRITES = re.compile(r"(?is)^\s*(select|insert|update|delete|with|replace)\b")
 
@@ -115,6 +117,11 @@ def _table_of(sql: str, alias: str) -> str:
 def test_the_commands_read_no_big_table_from_end_to_end(statements):
     database, ran = statements
     conn = sqlite3.connect(database)
+    # the digest's case book: its own tables beside the store, attached as `st`
+    conn.execute("ATTACH DATABASE ? AS st", [str(database)])
+    conn.execute(digestcases.CASES.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+    conn.execute("CREATE TEMP TABLE decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)")
+    conn.create_function("digest_round", 1, lambda value: round(value, 4))
     unexpected, known_seen = [], set()
     for command, sql in sorted(ran):
         scanned = {_table_of(sql, alias) for alias in _full_scans(conn, sql)}

@@ -1,0 +1,182 @@
+"""The cases queue at scale (issue 19): derived in SQL, it says what the digest's items say of
+every flagged subject (group and changes against the latest digest included), and a decision
+rewrites its own case's row, not the queue."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from tests.serve.conftest import OFFERS, build_store, offer_page, write_config
+
+# what the digest's item of a subject gives a queue column (the rest are the item's own)
+FROM_ITEM = {"risk": "score", "reasons": "reasons", "flags": "flags"}
+
+
+def expected_queue(config, now: str) -> dict[int, dict]:
+    """The queue as the digest's own functions make it, row by row in Python (what serve
+    built before issue 19): the oracle."""
+    from grayhound.store import open_store
+    from grayhound.triage import SHOWN_STATES, flagged_rows
+    from reports.digest.build import DigestInputs, digest_item
+
+    with open_store(config.storage.database) as store:
+        rows = flagged_rows(store)
+        cases = store.ensure_cases([(r["subject_kind"], r["subject_id"]) for r in rows], now)
+        inputs = DigestInputs(now=now, reference=now, rows=rows, cases=cases)
+        inputs.shown = store.shown_evidence(now)
+        seller_of, verdicts = store.listing_sellers(), store.seller_verdicts()
+        networks = store.network_ids()
+        out = {}
+        for row in rows:
+            case = cases[row["subject_kind"], row["subject_id"]]
+            item = digest_item(row.as_dict(), case, inputs)
+            is_seller = item["kind"] == "seller"
+            seller = item["subject_id"] if is_seller else seller_of.get(item["subject_id"])
+            flagged = sum(
+                1
+                for r in rows
+                if r["subject_kind"] == "listing" and seller_of.get(r["subject_id"]) == seller
+            )
+            out[item["case_id"]] = {
+                "group": item["group"] if case["state"] in SHOWN_STATES else "closed",
+                "state": item["state"],
+                "kind": item["kind"],
+                "subject": (item["seller"] if item["kind"] == "seller" else item["title"])
+                or "(no title)",
+                "risk": item["score"],
+                "severity": item["severity"],
+                "verdict": item["verdict"],
+                "brand": item["brand"],
+                "flags": item["flags"],
+                "reasons": item["reasons"],
+                "source": item["source"],
+                "seller": item["seller"],
+                "seller_id": seller,
+                "seller_verdict": verdicts.get(seller),
+                "network_id": networks.get(seller),
+                "flagged_listings": flagged if item["kind"] == "seller" else None,
+                "price_text": item["price_text"],
+                "model": item["model"],
+                "changes": "; ".join(item["changes"]) or None,
+                "url": item["url"],
+                "first_seen": item["first_seen"],
+                "last_seen": item["last_seen"],
+            }
+        return out
+
+
+def served_queue(client) -> dict[int, dict]:
+    rows = client.get("/triage/queue.json", params={"_shape": "array", "_size": "max"}).json()
+    out = {}
+    for row in rows:
+        row = {**row, "flags": json.loads(row["flags"]), "reasons": json.loads(row["reasons"])}
+        out[row.pop("case_id")] = row
+    return out
+
+
+def test_the_queue_says_what_the_digest_items_say(tmp_path, client_for):
+    """After a digest, a price cut, a new listing and a dismissal: every row, every column."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from grayhound.pipeline import produce_digest
+    from grayhound.store import open_store, utc_now
+    from grayhound.triage import set_state
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    with open_store(config.storage.database) as store:
+        produce_digest(store, config, datetime.now(UTC) - timedelta(seconds=1))
+    cut = ("/item/1.html", "Xiaomi 14 Pro 512GB Titanium", "299.00", "Xiaomi Official Store")
+    fresh = ("/item/9.html", "Xiaomi 14 Pro 256GB new", "199.00", "Gadget Hut")
+    simulate_run(config, [offer_page(*cut), offer_page(*fresh), offer_page(*OFFERS[2])])
+    detect_findings(config)
+    with open_store(config.storage.database) as store:
+        case = store.cases()[0]
+        set_state(store, str(case["id"]), "dismissed", "checked", "analyst", utc_now())
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    expected = expected_queue(config, utc_now())
+    assert served.keys() == expected.keys()
+    for case_id, row in expected.items():
+        shown = {column: served[case_id][column] for column in row}
+        assert shown == row, case_id
+    groups = {row["group"] for row in served.values()}
+    assert {"changed", "new", "closed"} <= groups, groups
+    assert any(row["changes"] and "price" in row["changes"] for row in served.values())
+
+
+def test_a_decision_rewrites_its_own_row_not_the_queue(tmp_path, client_for):
+    from grayhound.config import load_config
+    from reports.serve.context import context_of
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    rows = served_queue(client)
+    context = context_of(client.datasette)
+    assert context.queue_written == len(rows) > 3  # the first look derives every row
+    case_id, row = next((k, r) for k, r in rows.items() if r["kind"] == "listing")
+    page = f"/-/grayhound/listing/{row['subject_id']}"
+    form = {"kind": "listing", "subject_id": str(row["subject_id"]), "note": "takedown filed"}
+    token = client.csrftoken(page)
+    client.post("/-/grayhound/review", {**form, "state": "takedown-requested", "csrftoken": token})
+    after = served_queue(client)
+    assert context.queue_written == 1  # the decided case's row, nothing else
+    assert after[case_id]["state"] == "takedown-requested"
+    assert {k: r for k, r in after.items() if k != case_id} == {
+        k: r for k, r in rows.items() if k != case_id
+    }
+
+
+def test_refilling_some_cases_reads_them_by_id(tmp_path):
+    """The plan of a refill after a decision starts from the case ids: no store table read
+    from end to end, no walk through every current finding."""
+    from grayhound.config import load_config
+    from grayhound.store.queue import CHANGES, PRICE_TEXT, fill_statement, open_queue
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    conn = open_queue(str(tmp_path / "queue.db"), str(config.storage.database))
+    conn.create_function(PRICE_TEXT, 5, lambda *values: None)
+    conn.create_function(CHANGES, 2, lambda *values: None)
+    some = [
+        row[3]
+        for row in conn.execute(
+            f"EXPLAIN QUERY PLAN {fill_statement(False)}", {"now": "", "cases": "[1]"}
+        )
+    ]
+    every = [
+        row[3]
+        for row in conn.execute(
+            f"EXPLAIN QUERY PLAN {fill_statement(True)}", {"now": "", "cases": "[1]"}
+        )
+    ]
+    assert any("idx_findings_is_current_verdict" in step for step in every)
+    assert not any("idx_findings_is_current_verdict" in step for step in some), some
+    tables = {"findings", "cases", "listings", "sellers", "digest_items", "digests"}
+    scans = [step for step in some if step.startswith("SCAN") and step.split()[1] in tables]
+    assert not scans, scans
+
+
+def test_every_flagged_subject_gets_its_case_in_sql_as_one_by_one(tmp_path):
+    """`open_cases` of the flagged subjects opens them in SQL: the same cases, the same ids."""
+    import shutil
+
+    from grayhound.config import load_config
+    from grayhound.store import open_store
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    copy = tmp_path / "copy.db"
+    shutil.copy(config.storage.database, copy)
+    with open_store(config.storage.database) as store:
+        store.open_cases(store.flagged_subjects(), "2026-01-01T00:00:00.000Z")
+        in_sql = store.cases()
+    with open_store(copy) as store:
+        store.open_cases(list(store.flagged_subjects()), "2026-01-01T00:00:00.000Z")
+        one_by_one = store.cases()
+    assert in_sql == one_by_one and len(in_sql) > 3
