@@ -4,6 +4,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from typing import IO
+
 from grayhound.text import terminal_text
 
 # Columns of the per-title table (characters).
@@ -30,8 +36,8 @@ def render_table(data: dict) -> str:
             f"{row['kind']:9}  {terminal_text(row['reason'])}"
             + (f" [{_attributes(row['attributes'])}]" if row["attributes"] else "")
         )
-    if len(data["titles"]) > MAX_ROWS:
-        lines.append(f"… {len(data['titles']) - MAX_ROWS} more (all in --format json)")
+    if data["counts"]["titles"] > MAX_ROWS:
+        lines.append(f"… {data['counts']['titles'] - MAX_ROWS} more (all in --format json)")
     lines += ["", "devices that matched no model, grouped by the tokens they share:"]
     for group in data["unmatched_groups"] or []:
         examples = "; ".join(terminal_text(e, 60) for e in group["examples"])
@@ -45,3 +51,78 @@ def render_table(data: dict) -> str:
 
 def _attributes(attributes: dict) -> str:
     return ", ".join(f"{key} {terminal_text(value)}" for key, value in sorted(attributes.items()))
+
+
+# -- streamed: every stored title, one at a time ------------------------------------------------
+TITLES_MARK = "\x00titles\x00"
+
+
+def write_check(
+    titles: Iterable[dict],
+    catalog_models: list[str],
+    group: Callable[[list[str]], list[dict]],
+    fmt: str,
+    stream: IO[str],
+) -> None:
+    """`detectors.catalogcheck.check_titles(...).to_dict()` written as `render_table` or as
+    indented JSON, from each title's check as it comes (`TitleCheck.to_dict()`, attributes in
+    key order): what is held is the counts, the table's first rows and the titles of devices
+    that matched no model (`group` makes their groups). JSON titles wait in a temporary file
+    behind the counts."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        counts = dict.fromkeys(("titles", "matched", "unmatched_devices", "unmatched_other"), 0)
+        matched, unmatched, first = set(), [], []
+        for title in titles:
+            title["attributes"] = dict(sorted(title["attributes"].items()))
+            if fmt == "json":
+                spool.write((",\n" if counts["titles"] else "") + _title_json(title))
+            elif len(first) < MAX_ROWS:
+                first.append(title)
+            counts["titles"] += 1
+            if title["model"]:
+                counts["matched"] += 1
+                matched.add(title["model"])
+            elif title["kind"] == "device":
+                counts["unmatched_devices"] += 1
+                unmatched.append(title["title"])
+            else:
+                counts["unmatched_other"] += 1
+        never = [model for model in catalog_models if model not in matched]
+        counts.update(catalog_models=len(catalog_models), never_matched=len(never))
+        data = {
+            "counts": counts,
+            "titles": [TITLES_MARK] if counts["titles"] and fmt == "json" else first,
+            "unmatched_groups": group(unmatched),
+            "never_matched": never,
+        }
+        if fmt != "json":
+            stream.write(render_table(data))
+            return
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        head, _, foot = text.partition("    " + json.dumps(TITLES_MARK))
+        stream.write(head)
+        spool.seek(0)
+        shutil.copyfileobj(spool, stream)
+        stream.write(foot)
+
+
+def _title_json(title: dict) -> str:
+    """One title as `json.dumps(..., indent=2)` writes it inside the report's "titles" list:
+    the same bytes, written by json's C string encoder (the indenting encoder is pure Python)."""
+    lines = []
+    for key, value in title.items():
+        if key == "attributes":
+            text = _object(value) if value else "{}"
+        else:
+            text = _ENCODE(value) if type(value) is str else _JSON.encode(value)
+        lines.append(f"      {_ENCODE(key)}: {text}")
+    return "    {\n" + ",\n".join(lines) + "\n    }"
+
+
+def _object(values: dict) -> str:
+    inner = ",\n".join(f"        {_ENCODE(k)}: {_JSON.encode(v)}" for k, v in values.items())
+    return "{\n" + inner + "\n      }"
+
+
+_ENCODE = json.encoder.encode_basestring  # the C function when available
+_JSON = json.JSONEncoder(ensure_ascii=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO
 
 # OWASP's CSV injection triggers, their full-width forms (East Asian spreadsheets read ＝ as =)
@@ -54,16 +54,41 @@ _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 def write_csv(rows: Iterable[dict], fields: Sequence[str], stream: IO[str]) -> int:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(fields)
+    cell = cell_writer()
     count = 0
     for row in rows:
-        writer.writerow([csv_cell(row.get(f)) for f in fields])
+        writer.writerow([cell(row.get(f)) for f in fields])
         count += 1
     return count
+
+
+def cell_writer() -> Callable[[object], str]:
+    """`csv_cell`, quicker for the cells a large export is made of (2.4 million at 100,000
+    listings): nothing and whole numbers are written as they are, and text with no formula
+    trigger at its start or after a separator is left as it is without the slower checks."""
+
+    def cell(value) -> str:
+        kind = type(value)
+        if value is None:
+            return ""
+        if kind is int:
+            return str(value)
+        if kind is float:
+            value, kind = str(value), str  # what csv_cell does first with a number
+        if kind is str and not value.startswith(FORMULA_PREFIXES):
+            if _AFTER_SEPARATOR.search(value) is None:
+                return value
+        return csv_cell(value)
+
+    return cell
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), made once
 
 
 def write_jsonl(rows: Iterable[dict], fields: Sequence[str], stream: IO[str]) -> int:
     count = 0
     for row in rows:
-        stream.write(json.dumps({f: row.get(f) for f in fields}, ensure_ascii=False) + "\n")
+        stream.write(_JSON.encode({f: row.get(f) for f in fields}) + "\n")
         count += 1
     return count

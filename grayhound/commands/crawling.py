@@ -65,7 +65,7 @@ def export_listings(fmt: str, out: str | None, force: bool) -> None:
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
         with open_output(out, config=config, marks=LISTING_MARKS, force=force) as stream:
-            count = write_listings(store.export_rows(), fmt, stream)
+            count = write_listings(store.export_listing_rows(), fmt, stream)
     if out not in (None, "-"):
         click.echo(f"wrote {count} listings to {out}", err=True)
 

@@ -59,7 +59,13 @@ def prices(
     models = select_models(config.catalog, model, brand)
     with open_store(config.storage.database, create=False) as store:
         report = stream_price_report(
-            store, store.runs(), config, currency=currency, condition=condition, models=models
+            store,
+            store.runs(),
+            config,
+            currency=currency,
+            condition=condition,
+            models=models,
+            history=fmt != "table",  # the terminal table shows no history
         )  # built one model at a time, as it is written
         with open_output(out, terminal_safe=fmt != "table", **target) as stream:
             _write(report, fmt, stream)

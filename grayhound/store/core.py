@@ -22,6 +22,7 @@ from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
 from grayhound.store.networks import Networks
 from grayhound.store.pricing import PriceHistory
+from grayhound.store.reportrows import ReportRows
 from grayhound.store.reviews import Reviews
 from grayhound.store.sellers import SellerIdentity
 from grayhound.store.sellerviews import SellerViews
@@ -43,6 +44,7 @@ class Store(
     Subjects,
     Changes,
     DetectState,
+    ReportRows,
 ):
     """All reads and writes of grayhound's SQLite database, by named operation."""
 

@@ -111,16 +111,22 @@ class PriceHistory:
         return self._shared_rows(sql, [*names, *names])
 
     def _shared_rows(self, sql: str, params: list | None = None) -> Iterator[dict]:
-        shared: dict[str, str] = {}
-        previous: dict = {}
-        for row in self.db.query(sql, params or []):
-            for key in SHARED_TEXT:
-                value = row[key]
-                if isinstance(value, str):
-                    row[key] = shared.setdefault(value, value)
-            if previous.get("listing_id") == row["listing_id"]:
-                for key in LISTING_TEXT:
-                    if row[key] == previous[key]:
-                        row[key] = previous[key]
-            previous = row
-            yield row
+        cursor = self.db.execute(sql, params or [])
+        keys = [column[0] for column in cursor.description]
+        shared_at = [keys.index(key) for key in SHARED_TEXT]
+        listing_at = [keys.index(key) for key in LISTING_TEXT]
+        id_at = keys.index("listing_id")
+        shared = {}.setdefault
+        previous: list = []
+        for row in cursor:
+            values = list(row)
+            for at in shared_at:
+                value = values[at]
+                if type(value) is str:
+                    values[at] = shared(value, value)
+            if previous and previous[id_at] == values[id_at]:
+                for at in listing_at:
+                    if values[at] == previous[at]:
+                        values[at] = previous[at]
+            previous = values
+            yield dict(zip(keys, values, strict=True))

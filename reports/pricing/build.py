@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Protocol
 
 from grayhound.config import CatalogModel, Config
@@ -171,10 +171,12 @@ def stream_price_report(
     currency: str = "USD",
     condition: str = "new",
     models: tuple[CatalogModel, ...] | None = None,
+    history: bool = True,
 ) -> PriceReport:
     """`price_report`, one catalog model at a time: the report's `models` is an iterator that
     reads a model's observations, yields its pricing and holds nothing of it afterwards, so
-    memory is one model's listings however large the store."""
+    memory is one model's listings however large the store. `history=False`: each model's
+    `history` is left empty (the terminal table shows none: a point per observation)."""
     converter = Converter(currency, dict(config.pricing.rates))
     chosen = config.catalog if models is None else models
     stored = source.price_model_names()
@@ -183,7 +185,7 @@ def stream_price_report(
     def each_model() -> Iterator[ModelPricing]:
         for entry, rows in _rows_per_model(source, chosen, stored):
             with _no_cycle_collection():
-                pricing = _model_from(entry, rows, condition, newest, converter)
+                pricing = _model_from(entry, rows, condition, newest, converter, history)
             del rows
             yield pricing
             del pricing
@@ -239,9 +241,10 @@ def _model_from(
     condition: str,
     newest: dict[str | None, int],
     converter: Converter,
+    history: bool = True,
 ) -> ModelPricing:
     by_listing, _ = _listings(observations, condition, {entry.model.casefold()})
-    return _model_pricing(entry, list(by_listing.values()), newest, converter)
+    return _model_pricing(entry, list(by_listing.values()), newest, converter, history)
 
 
 def select_models(
@@ -323,6 +326,7 @@ def _model_pricing(
     listings: list[list[dict]],
     newest: dict[str | None, int],
     converter: Converter,
+    history: bool = True,
 ) -> ModelPricing:
     current = _current_ids(listings, newest)
     live = [rows for rows in listings if rows[-1]["listing_id"] in current]
@@ -358,7 +362,7 @@ def _model_pricing(
         ),
         below_landed=sum(1 for c in competitors if c.below_landed),
         competitors=competitors,
-        history=_history(listings, current, converter),
+        history=_history(listings, current, converter) if history else (),
         variant_msrp={storage: dict(table) for storage, table in entry.variant_msrp.items()},
     )
 
@@ -391,4 +395,5 @@ def _history(
         for row in rows
         if price_amount(row) is not None
     ]
-    return tuple(sorted(points, key=lambda p: (p.crawl_run_id, p.seller, p.listing_id)))
+    points.sort(key=attrgetter("crawl_run_id", "seller", "listing_id"))
+    return tuple(points)

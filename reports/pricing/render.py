@@ -7,9 +7,9 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -18,9 +18,9 @@ from markupsafe import Markup
 
 from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.pricing.build import ModelPricing, PriceReport, plain
+from reports.pricing.build import HistoryPoint, ModelPricing, PriceReport, plain
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.tabular import csv_cell
+from reports.tabular import cell_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -79,7 +79,7 @@ def _write_models(models, stream: IO[str]) -> None:
     written = False
     for model in models:
         stream.write(",\n    " if written else "[\n    ")
-        stream.write(_dumps(plain(model)))
+        write_model_json(model, stream)
         written = True
     stream.write("\n  ]" if written else "[]")
 
@@ -88,19 +88,63 @@ def _dumps(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+HISTORY_MARK = "\x00history\x00"
+
+
+def model_json(model: ModelPricing) -> str:
+    text = io.StringIO()
+    write_model_json(model, text)
+    return text.getvalue()
+
+
+def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
+    """`_dumps(plain(model))`, its history (most of it: a point per observation) written
+    straight from the points, one at a time, instead of through a dict each."""
+    if not model.history:
+        stream.write(_dumps(plain(model)))
+        return
+    data = plain(dataclasses.replace(model, history=()))
+    data["history"] = HISTORY_MARK
+    mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
+    head, _, tail = _dumps(data).partition(mark)
+    stream.write(head + '"history": [')
+    for n, point in enumerate(model.history):
+        stream.write(", " + _point_json(point) if n else _point_json(point))
+    stream.write("]" + tail)
+
+
+def _point_json(point: HistoryPoint) -> str:
+    """One `HistoryPoint` as `_dumps(plain(point))` writes it (keys sorted)."""
+    price = point.price
+    return (
+        f'{{"crawl_run_id": {_scalar(point.crawl_run_id)}, '
+        f'"is_current": {_scalar(point.is_current)}, '
+        f'"listing_id": {_scalar(point.listing_id)}, '
+        f'"observed_at": {_scalar(point.observed_at)}, '
+        f'"price": {{"amount": {_scalar(price.amount)}, '
+        f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}, '
+        f'"seller": {_scalar(point.seller)}, "source": {_scalar(point.source)}}}'
+    )
+
+
+def _scalar(value) -> str:
+    if type(value) is str:
+        return _ENCODE_TEXT(value)
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _dumps(value)  # None, booleans, integers, NaN and infinities as json writes them
+
+
+_ENCODE_TEXT = json.encoder.encode_basestring  # json's (C) string encoder, ensure_ascii=False
+
+
 def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
     """`reports.tabular.write_csv` with the cells of a history record made quicker: most are
     empty, and text repeats (sellers, sources, crawl times) — 31 cells a row, 180,000 rows at
     100,000 listings took most of the report's time."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    text_cell = lru_cache(maxsize=1 << 12)(csv_cell)  # bounded: memory stays flat
-
-    def cell(value) -> str:
-        if value is None:
-            return ""
-        return text_cell(value) if type(value) is str else csv_cell(value)
-
+    cell = cell_writer()
     count = 0
     for row in _csv_records(report):
         writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])

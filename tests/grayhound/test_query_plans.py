@@ -24,7 +24,12 @@ BIG = (
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
-    ("export", "SELECT l.*, f.model"): "export listings writes every listing: one pass, streamed",
+    ("export", "SELECT l.id, l.url, l.canonical_url"): (
+        "export listings writes every listing: one pass, streamed"
+    ),
+    ("catalog", "SELECT l.id, l.title, l.condition"): (
+        "catalog check checks every stored title: one pass, streamed, the kept readings joined"
+    ),
     ("export", "SELECT * FROM seller_aliases ORDER BY id"): (
         "export sellers writes every seller with its aliases"
     ),
@@ -55,6 +60,7 @@ COMMANDS = (
     ("prices", "--format", "json", "--out", "{out}/p.json"),
     ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
     ("export", "sellers", "--out", "{out}/s.jsonl"),
+    ("catalog", "check", "--format", "json", "--out", "{out}/c.json"),
     ("evidence", "export", "--listing", "1", "--out", "{out}/l.zip", "--force"),
     ("evidence", "export", "--seller", "1", "--out", "{out}/s.zip", "--force"),
     ("review", "list", "--format", "json"),

@@ -1,0 +1,108 @@
+"""`grayhound catalog check` over a stored catalog at scale (issue 19): a title whose reading
+`grayhound detect` kept for the same title, brand, config and code is not read again, and
+the report is what reading every title gives."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from benchmarks import store_scale
+from detectors import BrandBook
+from detectors.catalogcheck import check_titles
+from grayhound.cli import main
+from grayhound.config import load_config
+
+LISTINGS = 400
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("catalog-check")
+    built = store_scale.build(directory, LISTINGS)
+    assert main(["--config", str(built["config"]), "detect"]) == 0
+    return directory, built["config"]
+
+
+def _check(config, tmp_path, monkeypatch, fmt="json") -> tuple[str, int]:
+    """The report `catalog check` writes, and how many titles it read."""
+    import detectors.catalog
+
+    real, reads = detectors.catalog.read_title, []
+
+    def counted(*args, **kwargs):
+        reads.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detectors.catalog, "read_title", counted)
+    out = tmp_path / f"check.{fmt}"
+    args = ["--config", str(config), "catalog", "check", "--format", fmt, "--out", str(out)]
+    assert main([*args, "--force"]) == 0
+    monkeypatch.undo()
+    return out.read_text(encoding="utf-8"), len(reads)
+
+
+def _every_title_read(config) -> dict:
+    """What reading every stored title gives (attributes in key order, as the report has)."""
+    settings = load_config(config)
+    conn = sqlite3.connect(settings.storage.database)
+    rows = conn.execute("SELECT id, title, brand FROM listings WHERE title != '' ORDER BY id")
+    titles = [(str(i), title, brand) for i, title, brand in rows]
+    data = check_titles(titles, BrandBook.from_config(settings)).to_dict()
+    for title in data["titles"]:
+        title["attributes"] = dict(sorted(title["attributes"].items()))
+    return data
+
+
+def test_titles_detect_read_are_not_read_again(judged, tmp_path, monkeypatch):
+    directory, config = judged
+    text, reads = _check(config, tmp_path, monkeypatch)
+    assert reads == 0  # every title's reading was kept by the detection
+    assert json.loads(text) == _every_title_read(config)
+    # the same bytes json.dumps(indent=2) writes: the titles are written by hand
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
+
+
+def test_a_title_changed_since_detect_is_read_again(judged, tmp_path, monkeypatch):
+    directory, config = judged
+    database = directory / "grayhound.db"
+    with sqlite3.connect(database) as conn:  # judged with a category: its kind is read again
+        conn.execute("UPDATE listings SET category = 'Phone cases' WHERE id IN (3, 9)")
+    assert main(["--config", str(config), "detect"]) == 0
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE listings SET title = 'Google Pixel 8a 128GB' WHERE id = 7")
+    text, reads = _check(config, tmp_path, monkeypatch)
+    assert reads == 1  # the title changed since the detection
+    data = json.loads(text)
+    assert data == _every_title_read(config)
+    assert {t["id"]: t["title"] for t in data["titles"]}["7"] == "Google Pixel 8a 128GB"
+    table, reads = _check(config, tmp_path, monkeypatch, fmt="table")
+    assert reads == 1 and f"{LISTINGS} titles: " in table
+
+
+def _peak(count: int, fmt: str) -> int:
+    """Python's peak memory while `write_check` writes `count` matched titles."""
+    import os
+    import tracemalloc
+
+    from reports.catalogcheck import write_check
+
+    titles = (
+        {"id": str(n), "title": f"Poco F6 {n} 256GB", "model": "Poco F6", "reason": "r" * 80,
+         "kind": "device", "attributes": {"storage": "256GB", "colour": "black"}}
+        for n in range(count)
+    )  # fmt: skip
+    with open(os.devnull, "w", encoding="utf-8") as nowhere:
+        tracemalloc.start()
+        write_check(titles, ["Poco F6", "Xiaomi 14"], lambda unmatched: [], fmt, nowhere)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_the_titles_are_not_held(fmt):
+    # JSON titles wait in a temporary file: ten times the titles, about the same memory
+    assert _peak(20_000, fmt) < _peak(2_000, fmt) + 256 * 1024
