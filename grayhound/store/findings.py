@@ -221,27 +221,6 @@ class Findings:
         )
         return [_decoded(r) for r in rows]
 
-    def export_rows(self) -> Iterator[dict]:
-        """Every listing in its latest state with its current judgement (export contract)."""
-        sql = """
-            SELECT l.*, f.model, f.msrp, f.msrp_currency, f.flags, f.score AS risk, f.reasons,
-                   f.is_accessory, f.condition AS judged_condition, f.verdict,
-                   f.model_reason, f.attributes, f.kind,
-                   COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
-                   COALESCE(l.seller_name, s.name) AS seller_name,
-                   sf.verdict AS seller_verdict, sf.score AS seller_risk, n.network_id
-            FROM listings l
-            LEFT JOIN sellers s ON s.id = l.seller_id
-            LEFT JOIN findings f
-              ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
-            LEFT JOIN findings sf
-              ON sf.subject_kind = 'seller' AND sf.subject_id = l.seller_id AND sf.is_current = 1
-            LEFT JOIN network_members n ON n.seller_id = l.seller_id AND n.is_current = 1
-            ORDER BY l.id
-        """
-        for row in self.db.query(sql):
-            yield _decoded(row)
-
 
 def _decoded(row: dict) -> dict:
     row = dict(row)

@@ -24,18 +24,20 @@ TITLE_READING_COLUMNS = (
 )  # fmt: skip
 
 # `grayhound export listings`: every listing in its latest state with its current judgement
-# (the columns `reports.exports.listing_record` reads; `Store.export_rows` reads them all).
-# The seller's name and domain are the listing's own, as `export_rows` gives them: there the
-# seller table's COALESCE(...) AS seller_domain / seller_name come after `l.*`, and
-# sqlite-utils 4 renames a repeated column (`seller_domain_2`) instead of letting it win.
+# (the columns `reports.exports.listing_record` reads). The seller's name and domain are the
+# listing's own, else its seller's (as detection and the digest read them). Until issue 19's
+# second round the export selected `l.*` before that COALESCE and sqlite-utils 4 renamed the
+# repeated column (`seller_domain_2`), so a listing that named no domain exported none.
 EXPORT_LISTINGS_SQL = """
     SELECT l.id, l.url, l.canonical_url, l.source, l.title, l.price, l.currency, l.condition,
            l.first_seen, l.last_seen, l.seller_id, l.field_sources, l.currency_source,
            f.model, f.msrp, f.flags, f.score AS risk, f.reasons, f.is_accessory,
            f.condition AS judged_condition, f.verdict, f.model_reason,
-           l.seller_domain, l.seller_name,
+           COALESCE(l.seller_domain, s.domain, s.claimed_domain) AS seller_domain,
+           COALESCE(l.seller_name, s.name) AS seller_name,
            sf.verdict AS seller_verdict, sf.score AS seller_risk, n.network_id
     FROM listings l
+    LEFT JOIN sellers s ON s.id = l.seller_id
     LEFT JOIN findings f
       ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
     LEFT JOIN findings sf
@@ -56,7 +58,7 @@ class ReportRows:
         yield from self.db.execute(TITLE_READINGS_SQL)
 
     def export_listing_rows(self) -> Iterator[dict]:
-        """The rows of `Store.export_rows` that the export reads, streamed: the columns it
+        """Every listing in its latest state with its current judgement (the export contract), streamed: the columns it
         writes only (not a listing's description), flags and reasons decoded once per
         distinct text (they repeat from listing to listing: the lists are shared, the
         export copies them)."""

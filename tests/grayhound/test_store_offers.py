@@ -155,3 +155,23 @@ def test_a_store_from_before_is_keyed_by_source_after_the_upgrade(tmp_path: Path
         assert other != 7
         assert [o["price"] for o in store.observations(7)] == ["999.00", "899.00"]
         assert [o["price"] for o in store.observations(other)] == ["899.00"]
+
+
+def test_the_export_gives_a_listing_its_sellers_name_and_domain_when_the_page_names_none(store):
+    """A listing page that names no seller domain exports its seller's (the seller's own page
+    gave it), as the digest and detection read it; the page's own name and domain come first."""
+    from reports.exports import listing_record
+
+    run = store.start_run(["marketo"], "2026-11-01T06:00:00.000Z")
+    seller = Seller(name="Mi Official Store", domain="mi-official.example", is_seller_page=True)
+    store.record_seller(run, "marketo", "name:mi", seller, "t1")
+    plain = _offer("Mi Official Store", "499.00", "a")
+    plain = Listing(**{**plain.__dict__, "seller": None})
+    own = Listing(**{**plain.__dict__, "offer_key": "b", "seller_domain": "own.example"})
+    for listing in (plain, own):
+        store.record_listing(run, "marketo", listing, "name:mi", "t1")
+    rows = [listing_record(row) for row in store.export_listing_rows()]
+    assert [(r["seller"], r["seller_domain"]) for r in rows] == [
+        ("Mi Official Store", "mi-official.example"),
+        ("Mi Official Store", "own.example"),
+    ]
