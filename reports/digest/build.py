@@ -286,16 +286,21 @@ def count_items(items: dict[str, list[Record]]) -> dict:
 
 def counts_of(items: Iterable[Mapping]) -> dict:
     """Counts per group, flag, severity and state of these items, read once, one at a time."""
+    return tally((i["group"], i["severity"], i["state"], i["flags"], 1) for i in items)
+
+
+def tally(rows: Iterable[tuple]) -> dict:
+    """The digest's counts from (group, severity, state, flags, how many) rows."""
     flags: dict[str, int] = {}
     severities = dict.fromkeys(SEVERITIES, 0)
     states: dict[str, int] = {}
     groups = dict.fromkeys(GROUPS, 0)
-    for item in items:
-        groups[item["group"]] += 1
-        severities[item["severity"]] += 1
-        states[item["state"]] = states.get(item["state"], 0) + 1
-        for flag in item["flags"]:
-            flags[flag] = flags.get(flag, 0) + 1
+    for group, severity, state, row_flags, number in rows:
+        groups[group] += number
+        severities[severity] += number
+        states[state] = states.get(state, 0) + number
+        for flag in row_flags:
+            flags[flag] = flags.get(flag, 0) + number
     return {
         "total": sum(groups.values()),
         "groups": groups,

@@ -25,6 +25,7 @@ from reports.digest.build import (
     case_fields,
     compare,
     seller_counts,
+    tally,
 )
 
 # what `capture_summary` reads of a capture -> the `capture_*` column of the book's rows
@@ -137,23 +138,10 @@ def _items(rows: Iterator[dict]) -> Iterator[dict]:
 
 def _counts(book) -> dict:
     """`counts_of` every case, from one SQL aggregate."""
-    groups = dict.fromkeys(GROUPS, 0)
-    severities = dict.fromkeys(SEVERITIES, 0)
-    states: dict[str, int] = {}
-    flags: dict[str, int] = {}
-    for grp, sev, state, text, number in book.tally():
-        groups[GROUPS[grp]] += number
-        severities[SEVERITIES[sev]] += number
-        states[state] = states.get(state, 0) + number
-        for flag in json.loads(text or "[]"):
-            flags[flag] = flags.get(flag, 0) + number
-    return {
-        "total": sum(groups.values()),
-        "groups": groups,
-        "flags": dict(sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "severities": severities,
-        "states": dict(sorted(states.items())),
-    }
+    return tally(
+        (GROUPS[grp], SEVERITIES[sev], state, json.loads(text or "[]"), number)
+        for grp, sev, state, text, number in book.tally()
+    )
 
 
 def _seller_views(book, inputs: DigestInputs) -> dict:
