@@ -69,11 +69,21 @@ def produce_digest(
         networks=store.networks(),
     )
     # compared with the last digest (the default), its record says what is new or changed
-    since_last = reference == store.last_digest_at()
-    digest = stream_digest(store, inputs, since_last=since_last)
+    last = store.last_digest_at()
+    since_last = reference == last
+    # a digest older than one already recorded (a run's digest is dated when the run started,
+    # a manual one made during its crawl is dated later) records every case it shows, as
+    # history, and leaves the newer digest's record of each case as it is
+    late = record and last is not None and created_at < last
+    digest = stream_digest(store, inputs, since_last=since_last, record_all=late)
     if record:
         store.record_digest(
-            created_at, reference, digest.counts, digest.recorded(), runs[0]["id"] if runs else None
+            created_at,
+            reference,
+            digest.counts,
+            digest.recorded(),
+            runs[0]["id"] if runs else None,
+            newest=not late,
         )
     return digest
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import sqlite_utils
 
@@ -121,6 +122,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+def read_only_uri(path: str) -> str:
+    """An SQLite URI that opens the database at `path` read-only: the path quoted, so a `#`,
+    `?` or `%` in a folder's name is part of the path, not the URI's query."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 class DigestShown:
     """Mixin of Store: what the digests last showed of each case."""
 
@@ -129,9 +136,11 @@ class DigestShown:
     def last_digest_at(self) -> str | None:
         return self.db.execute("SELECT MAX(created_at) FROM digests").fetchone()[0]
 
-    def remember_shown(self, digest_id: int, rows: Iterator[tuple]) -> int:
+    def remember_shown(self, digest_id: int, rows: Iterator[tuple], *, newest: bool = True) -> int:
         """Append to the history and make current what a digest showed of the cases in `rows`
-        ((case_id, finding_id, fingerprint, grouping, evidence JSON)); return how many."""
+        ((case_id, finding_id, fingerprint, grouping, evidence JSON)); return how many. A
+        digest that is not the `newest` recorded only fills in cases no digest showed yet."""
+        current_sql = "INSERT OR REPLACE" if newest else "INSERT OR IGNORE"
         written = 0
         for batch in _batches(rows, BATCH):
             history, current = [], []
@@ -146,7 +155,7 @@ class DigestShown:
                 history,
             )
             self.db.conn.executemany(
-                "INSERT OR REPLACE INTO digest_shown VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"{current_sql} INTO digest_shown VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 current,
             )
             written += len(batch)
@@ -164,7 +173,7 @@ class CaseBook:
     def __init__(self, store_path: str, functions: dict[str, Callable]):
         self.conn = sqlite3.connect("", uri=True, check_same_thread=False)
         self.conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: sorts and indexes in memory
-        self.conn.execute("ATTACH DATABASE ? AS st", [f"file:{store_path}?mode=ro"])
+        self.conn.execute("ATTACH DATABASE ? AS st", [read_only_uri(store_path)])
         for name, function in functions.items():
             self.conn.create_function(name, -1, function, deterministic=True)
         self.conn.execute(CASES)
@@ -174,10 +183,13 @@ class CaseBook:
         self.queries += 1
         return self.conn.execute(sql.replace("{st}", "st"), params)
 
-    def fill(self, states: tuple[str, ...], reference: str | None) -> None:
+    def fill(
+        self, states: tuple[str, ...], reference: str | None, *, record_all: bool = False
+    ) -> None:
         """Every flagged subject whose case is in `states`. With `reference` None the cases
         compare against what the last digest showed (`digest_shown`), else against the latest
-        digest at or before `reference` that showed each."""
+        digest at or before `reference` that showed each. With `record_all` every case is
+        marked to be recorded (a digest older than the last one recorded)."""
         params: dict = {"reference": reference, **{f"s{i}": s for i, s in enumerate(states)}}
         marks = ", ".join(f":s{i}" for i in range(len(states)))
         for kind, fields in (("listing", LISTING_FIELDS), ("seller", SELLER_FIELDS)):
@@ -185,7 +197,7 @@ class CaseBook:
                 [f"ds.{name} IS NOT {sql}" for name, sql in fields.items()]
                 + ["ds.finding_id IS NOT f.id", "ds.fingerprint IS NOT f.fingerprint"]
             )
-            dirty = f"(ds.case_id IS NULL OR {moved})"
+            dirty = "1" if record_all else f"(ds.case_id IS NULL OR {moved})"
             if reference is None:
                 group = f"CASE WHEN ds.case_id IS NULL THEN 0 WHEN {moved} THEN NULL ELSE 2 END"
                 shown = f"CASE WHEN ds.case_id IS NOT NULL AND ({moved}) THEN ds.evidence END"

@@ -181,10 +181,13 @@ class Digests:
         counts: dict,
         items: Iterable[tuple],
         run_id: int | None,
+        *,
+        newest: bool = True,
     ) -> int:
         """Remember a digest and what it showed of the cases in `items` ((case_id,
         finding_id, fingerprint, grouping, evidence JSON)): those whose finding or evidence
-        differ from what an earlier digest showed (`remember_shown`)."""
+        differ from what an earlier digest showed (`remember_shown`; not the `newest`: every
+        case it showed, the newer digest's record kept)."""
         with self.db.atomic():
             digest_id = (
                 self.db["digests"]
@@ -198,7 +201,7 @@ class Digests:
                 )
                 .last_pk
             )
-            self.remember_shown(digest_id, items)
+            self.remember_shown(digest_id, items, newest=newest)
         return digest_id
 
     def previous_digest(self, before: str) -> dict | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
+from grayhound.store.digestcases import read_only_uri
 from grayhound.store.digests import FLAGGED
 
 STORE = "store"  # the schema name the store is attached under
@@ -155,10 +157,12 @@ WHERE kind = 'seller' {cases}
 def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     """A connection to the queue database at `path` (created when missing) with the store
     attached read-only."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        Path(path).resolve().as_uri(), uri=True, isolation_level=None, check_same_thread=False
+    )
     conn.execute("PRAGMA journal_mode = WAL")  # Datasette reads the old queue while it fills
     conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
-    conn.execute(f"ATTACH DATABASE ? AS {STORE}", [f"file:{store_path}?mode=ro"])
+    conn.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(store_path)])
     conn.execute(TABLE)
     for sql in INDEXES:
         conn.execute(sql)

@@ -91,13 +91,16 @@ class SpooledDigest(Digest):
             yield case_id, finding_id, fingerprint, GROUPS[grp], evidence
 
 
-def stream_digest(store, inputs: DigestInputs, *, since_last: bool = True) -> SpooledDigest:
+def stream_digest(
+    store, inputs: DigestInputs, *, since_last: bool = True, record_all: bool = False
+) -> SpooledDigest:
     """The digest of every flagged subject whose case is shown (the `rows`, `cases`, `shown`
     and `captures` of `inputs` are not read: the book joins them). With `since_last` the
     reference point is the last digest, whose record (`digest_shown`) says what is new or
-    changed; else the history in `digest_items` at `inputs.reference`."""
+    changed; else the history in `digest_items` at `inputs.reference`. With `record_all`
+    every case is to be recorded, not only those that moved since the last record."""
     book = store.case_book(FUNCTIONS)
-    book.fill(SHOWN_STATES, None if since_last else inputs.reference)
+    book.fill(SHOWN_STATES, None if since_last else inputs.reference, record_all=record_all)
     book.decide(_decisions(book))
     counts = _counts(book)
     views = _seller_views(book, inputs)

@@ -98,3 +98,37 @@ def test_the_record_rebuilt_from_history_gives_the_same_digest(world, example_co
     assert world.store.db.execute("SELECT COUNT(*) FROM digest_shown").fetchone()[0] == 45
     again = render(produce_digest(world.store, example_config, world.at(49), record=False), "json")
     assert again == expected
+
+
+def test_a_digest_recorded_after_a_newer_one_keeps_what_it_showed(world, example_config):
+    """`grayhound run` dates its digest when the run started; a digest made by hand during its
+    crawl is dated later but recorded first. The run's digest is then recorded in full as
+    history (what it showed stays answerable) and the newer digest's record stays current."""
+    many(world, 45)
+    produce_digest(world.store, example_config, world.at(1))
+    move_one(world, 24, "399.00")
+    produce_digest(world.store, example_config, world.at(30))  # by hand, during the crawl
+    current = world.store.db.execute("SELECT case_id, digest_id FROM digest_shown").fetchall()
+    late = produce_digest(world.store, example_config, world.at(25))  # the run's, recorded later
+    assert late.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+    assert history_rows(world.store) == 45 + 1 + 45  # before: 45 + 1 + 0, its showing lost
+    after = world.store.db.execute("SELECT case_id, digest_id FROM digest_shown").fetchall()
+    assert after == current
+    # against the moment just after the run's digest, the moved price was already shown
+    since = world.at(26).isoformat()
+    digest = produce_digest(world.store, example_config, world.at(49), since=since, record=False)
+    assert digest.counts["groups"] == {"new": 0, "changed": 0, "still_open": 45}
+
+
+def test_a_store_in_a_folder_named_with_uri_characters_is_read(tmp_path, example_config):
+    """The digest reads the store attached by URI: a `#`, `?` or `%` in the path stays part of
+    the path (before, SQLite cut the URI there and attached an empty database)."""
+    from grayhound.store import open_store
+
+    folder = tmp_path / "shop #1?%20"
+    folder.mkdir()
+    with open_store(folder / "grayhound.db") as store:
+        digest = produce_digest(
+            store, example_config, build.datetime(2026, 11, 2, tzinfo=build.UTC)
+        )
+    assert digest.counts["total"] == 0
