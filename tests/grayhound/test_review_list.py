@@ -12,6 +12,9 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
+from grayhound.config import load_config
+from grayhound.store import open_store, utc_now
+from grayhound.triage import SHOWN_STATES, STATES, flagged_rows, reopen_changed
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +57,57 @@ def test_the_listing_is_what_sorting_every_case_gives(store, capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:3] == ["CASE", "STATE", "VERDICT"] and len(table) == len(rows) + 1
     assert [line.split()[0] for line in table[1:]] == [f"#{row['case_id']}" for row in rows]
+
+
+@pytest.mark.parametrize("state", ["active", "all", "open", "dismissed"])
+def test_the_listing_is_what_holding_every_case_gave(store, capsys, state):
+    """Row for row and field for field what the command printed when it held every case."""
+    assert main(["--config", store, "review", "list", "--state", state, "--format", "json"]) == 0
+    streamed = json.loads(capsys.readouterr().out)
+    config = load_config(store)
+    with open_store(config.storage.database) as opened:
+        held = held_rows(opened, config, utc_now(), state=state)
+    assert streamed == json.loads(json.dumps(held))
+
+
+def held_rows(
+    store,
+    config,
+    now: str,
+    *,
+    state: str = "active",
+    brand: str | None = None,
+    flag: str | None = None,
+) -> list[dict]:
+    """What `review list` printed before it streamed (grayhound.triage.case_rows until issue
+    19's second round): every flagged row and case held, sorted in Python."""
+    subjects = {(row["subject_kind"], row["subject_id"]): row for row in flagged_rows(store)}
+    reopen_changed(store, subjects, config.digest.reopen_price_change, now)
+    wanted = SHOWN_STATES if state == "active" else STATES if state == "all" else (state,)
+    rows = []
+    for case in store.cases():
+        row = subjects.get((case["subject_kind"], case["subject_id"]), {})
+        if case["state"] not in wanted or (brand and row.get("brand") != brand):
+            continue
+        if flag and flag not in (row.get("flags") or ()):
+            continue
+        rows.append(
+            {
+                "case_id": case["id"],
+                "state": case["state"],
+                "kind": case["subject_kind"],
+                "subject_id": case["subject_id"],
+                "verdict": row.get("verdict"),
+                "risk": row.get("score"),
+                "brand": row.get("brand"),
+                "flags": list(row.get("flags") or ()),
+                "subject": row.get("title") or row.get("seller_name") or row.get("subject"),
+                "seller": row.get("seller_name"),
+                "price": row.get("price"),
+                "currency": row.get("currency"),
+                "url": row.get("url"),
+                "updated_at": case["updated_at"],
+            }
+        )
+    rows.sort(key=lambda r: (-(r["risk"] or 0), r["case_id"]))
+    return rows
