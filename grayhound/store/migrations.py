@@ -18,6 +18,7 @@ from grayhound.store import (
     findings,
     networks,
     pricing,
+    queue,
     reviews,
     sellers,
 )
@@ -45,6 +46,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_issue19_prices_model_index", pricing.add_model_index),
     ("0012_issue19_digest_shown", digestcases.create_schema),
     ("0012_issue19_detect", detectstate.add_kept_sums),
+    ("0012_issue19_ended_index", queue.add_ended_index),
 ]
 
 

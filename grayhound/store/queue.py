@@ -43,12 +43,13 @@ INDEXES = (
 # What the queue was last filled from: the store's figures that, when they move, say what to
 # redo (`queue_marks`).
 MARKS = """
-SELECT (SELECT MAX(id) FROM store.findings), (SELECT MAX(id) FROM store.digests),
+SELECT (SELECT MAX(id) FROM store.findings), (SELECT MAX(ended_at) FROM store.findings),
+       (SELECT MAX(id) FROM store.digests),
        (SELECT MAX(id) FROM store.observations), (SELECT MAX(id) FROM store.seller_observations),
        (SELECT MAX(last_seen) FROM store.network_members),
        (SELECT MAX(id) FROM store.cases), (SELECT MAX(id) FROM store.review_log)
 """
-EVIDENCE_MARKS = 5  # the first five marks: a move in any of them re-derives every row
+EVIDENCE_MARKS = 6  # the first six marks: a move in any of them re-derives every row
 
 # One subject kind's flagged rows with their case and the evidence the latest digest showed,
 # from every current finding (`EVERY`) or from some cases (`SOME`: read by case id first).
@@ -167,6 +168,16 @@ def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     for sql in INDEXES:
         conn.execute(sql)
     return conn
+
+
+def add_ended_index(db) -> None:
+    """Migration 0012_issue19_ended_index: the newest moment a finding ended (its listing
+    gone) read by index, so that serve's queue (`MARKS`) sees a detection that only ended
+    findings."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS findings_ended ON findings (ended_at)"
+        " WHERE ended_at IS NOT NULL"
+    )
 
 
 def queue_marks(conn: sqlite3.Connection) -> tuple:

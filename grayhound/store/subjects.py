@@ -15,7 +15,8 @@ import sqlite_utils
 # What each of grayhound serve's derived tables is computed from: when none of these figures
 # moved, the table is still true. Each is a primary-key MAX or a short read, never a scan.
 CHANGE_STAMPS = {
-    "queue": """SELECT (SELECT MAX(id) FROM findings), (SELECT MAX(id) FROM cases),
+    "queue": """SELECT (SELECT MAX(id) FROM findings), (SELECT MAX(ended_at) FROM findings),
+                       (SELECT MAX(id) FROM cases),
                        (SELECT MAX(id) FROM review_log), (SELECT MAX(id) FROM digests),
                        (SELECT MAX(id) FROM observations),
                        (SELECT MAX(id) FROM seller_observations),

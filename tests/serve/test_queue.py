@@ -180,3 +180,21 @@ def test_every_flagged_subject_gets_its_case_in_sql_as_one_by_one(tmp_path):
         store.open_cases(list(store.flagged_subjects()), "2026-01-01T00:00:00.000Z")
         one_by_one = store.cases()
     assert in_sql == one_by_one and len(in_sql) > 3
+
+
+def test_a_listing_gone_leaves_the_running_servers_queue(tmp_path, client_for):
+    """A detection whose only news is a finding that ended (its listing gone) writes no new
+    finding; the queue of a server already running still drops the listing."""
+    from grayhound.config import load_config
+    from grayhound.store import open_store, utc_now
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    rows = served_queue(client)
+    case_id, row = next((k, r) for k, r in rows.items() if r["kind"] == "listing")
+    with open_store(config.storage.database) as store:
+        why = {row["subject_id"]: "gone: its page answered 404 in crawl run 2"}
+        assert store.end_findings("listing", why, utc_now()) == {row["subject_id"]}
+    assert case_id not in served_queue(client)
