@@ -110,16 +110,19 @@ def _summary(layout: Layout) -> str | None:
     return found or None
 
 
-def _own_text(element: lxml.html.HtmlElement, blocked: set) -> Iterator[str]:
-    """Visible text of `element` without blocked blocks and without link texts."""
+def _own_text(
+    element: lxml.html.HtmlElement, blocked: set, *, links: bool = False
+) -> Iterator[str]:
+    """Visible text of `element` without blocked blocks (and without link texts unless
+    `links`)."""
     if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
         return
-    if element in blocked or element.tag == "a":
+    if element in blocked or (element.tag == "a" and not links):
         return
     if element.text:
         yield element.text
     for child in element:
-        yield from _own_text(child, blocked)
+        yield from _own_text(child, blocked, links=links)
         if child.tail:
             yield child.tail
 
@@ -144,25 +147,12 @@ def _unblocked_text(element: lxml.html.HtmlElement, blocked: set, limit: int) ->
         return visible_text(element, limit)
     parts: list[str] = []
     size = 0
-    for piece in _pieces_outside(element, blocked):
+    for piece in _own_text(element, blocked, links=True):
         parts.append(piece)
         size += len(piece)
         if size > limit:
             break
     return clean_text(" ".join(parts))
-
-
-def _pieces_outside(element: lxml.html.HtmlElement, blocked: set) -> Iterator[str]:
-    if not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element):
-        return
-    if element in blocked:
-        return
-    if element.text:
-        yield element.text
-    for child in element:
-        yield from _pieces_outside(child, blocked)
-        if child.tail:
-            yield child.tail
 
 
 def _seller(page: Page, layout: Layout) -> tuple[str | None, str | None, str | None]:
