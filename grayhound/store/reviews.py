@@ -125,9 +125,9 @@ class Reviews:
         seller, price and URL as its flagged finding gives them (None once it is no longer
         flagged)."""
         cursor = self.db.execute(CASE_LIST, {"states": json.dumps(list(states))})
-        names = [column[0] for column in cursor.description]
+        flag_sets: dict[str, tuple] = {}  # a flags JSON text -> its items: few distinct ones
         for values in cursor:
-            yield _listed(dict(zip(names, values, strict=True)))
+            yield _listed(values, flag_sets)
 
     def get_case(self, case_id: int) -> dict | None:
         rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
@@ -207,23 +207,34 @@ class Reviews:
         return out
 
 
-def _listed(raw: dict) -> dict:
-    flagged, is_listing = raw["finding_id"] is not None, raw["subject_kind"] == "listing"
-    seller = (raw["listing_seller"] if is_listing else raw["seller_name"]) if flagged else None
-    title = raw["title"] if flagged and is_listing else None
+def _listed(values: tuple, flag_sets: dict[str, tuple]) -> dict:
+    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it."""
+    (case_id, state, kind, subject_id, updated_at, finding_id, verdict, score, brand, flags,
+     subject, title, price, currency, canonical_url, listing_seller, seller_name,
+     profile_url) = values  # fmt: skip
+    flagged, is_listing = finding_id is not None, kind == "listing"
+    seller = (listing_seller if is_listing else seller_name) if flagged else None
+    title = title if flagged and is_listing else None
+    if flagged:
+        text = flags or "[]"
+        items = flag_sets.get(text)
+        if items is None:
+            if len(flag_sets) >= 4096:
+                flag_sets.clear()
+            items = flag_sets[text] = tuple(json.loads(text))
     return {
-        "case_id": raw["id"],
-        "state": raw["state"],
-        "kind": raw["subject_kind"],
-        "subject_id": raw["subject_id"],
-        "verdict": raw["verdict"],
-        "risk": raw["score"],
-        "brand": raw["brand"],
-        "flags": list(json.loads(raw["flags"] or "[]")) if flagged else [],
-        "subject": title or seller or raw["subject"],
+        "case_id": case_id,
+        "state": state,
+        "kind": kind,
+        "subject_id": subject_id,
+        "verdict": verdict,
+        "risk": score,
+        "brand": brand,
+        "flags": list(items) if flagged else [],
+        "subject": title or seller or subject,
         "seller": seller,
-        "price": raw["price"] if flagged and is_listing else None,
-        "currency": raw["currency"] if flagged and is_listing else None,
-        "url": (raw["canonical_url"] if is_listing else raw["profile_url"]) if flagged else None,
-        "updated_at": raw["updated_at"],
+        "price": price if flagged and is_listing else None,
+        "currency": currency if flagged and is_listing else None,
+        "url": (canonical_url if is_listing else profile_url) if flagged else None,
+        "updated_at": updated_at,
     }
