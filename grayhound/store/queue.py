@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grayhound.store.digestcases import read_only_uri
 from grayhound.store.digests import FLAGGED
+from grayhound.store.queuelog import SELLER_LISTINGS
 
 STORE = "store"  # the schema name the store is attached under
 PRICE_TEXT = "grayhound_price_text"  # (price, currency, msrp, msrp_currency, ratio) -> text
@@ -52,17 +53,36 @@ SELECT COALESCE((SELECT seq FROM store.sqlite_sequence WHERE name = 'queue_chang
        (SELECT json_array(id, status, finished_at) FROM store.crawl_runs ORDER BY id DESC LIMIT 1),
        COALESCE((SELECT MAX(id) FROM store.findings), 0)
 """
-# The cases whose rows may have moved: those of the subjects logged in (:after, :upto], and a
-# logged seller's listings' (their seller's name, verdict and network are on their rows).
+# The cases whose rows may have moved: those of the subjects logged in (:after, :upto], and
+# the listings' of a seller whose name or domain moved (`queuelog.SELLER_LISTINGS`).
 CHANGED_CASES = """
 WITH changed AS (SELECT DISTINCT subject_kind, subject_id FROM store.queue_changes
                  WHERE id > :after AND id <= :upto)
 SELECT c.id FROM changed g
-JOIN store.cases c ON c.subject_kind = g.subject_kind AND c.subject_id = g.subject_id
+CROSS JOIN store.cases c ON c.subject_kind = g.subject_kind AND c.subject_id = g.subject_id
 UNION
 SELECT c.id FROM changed g
-JOIN store.listings l ON g.subject_kind = 'seller' AND l.seller_id = g.subject_id
-JOIN store.cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id
+CROSS JOIN store.cases c ON c.subject_kind = 'seller' AND c.subject_id = g.subject_id
+WHERE g.subject_kind = :seller_listings
+UNION
+SELECT c.id FROM changed g
+CROSS JOIN store.listings l ON l.seller_id = g.subject_id
+CROSS JOIN store.cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id
+WHERE g.subject_kind = :seller_listings
+"""
+# A logged seller's verdict and network, taken over by its listings' rows where they differ.
+SELLER_OF_LISTINGS = """
+UPDATE queue SET seller_verdict = v.verdict, network_id = v.network_id
+FROM (SELECT g.seller_id,
+        (SELECT sf.verdict FROM store.findings sf WHERE sf.subject_kind = 'seller'
+           AND sf.subject_id = g.seller_id AND sf.is_current = 1) AS verdict,
+        (SELECT n.network_id FROM store.network_members n
+         WHERE n.seller_id = g.seller_id AND n.is_current = 1
+         ORDER BY n.rowid DESC LIMIT 1) AS network_id
+      FROM (SELECT DISTINCT subject_id AS seller_id FROM store.queue_changes
+            WHERE id > :after AND id <= :upto AND subject_kind = 'seller') g) v
+WHERE queue.seller_id = v.seller_id AND queue.kind = 'listing'
+  AND (queue.seller_verdict IS NOT v.verdict OR queue.network_id IS NOT v.network_id)
 """
 # A crawl ran since: every row's last_seen as the store has it now (not logged, see queuelog).
 LAST_SEEN = (
@@ -168,10 +188,11 @@ FROM (
   ) r
 )
 """
-# A seller's row says how many of its listings are flagged (all of them are queue rows).
+# A seller's row says how many of its listings are flagged (all of them are queue rows): the
+# rows naming it but its own, counted in the seller index alone (no row read).
 COUNT_LISTINGS = """
 UPDATE queue SET flagged_listings = (
-    SELECT COUNT(*) FROM queue q WHERE +q.kind = 'listing' AND q.seller_id = queue.seller_id)
+    SELECT COUNT(*) - 1 FROM queue q WHERE q.seller_id = queue.seller_id)
 WHERE kind = 'seller' {cases}
 """
 
@@ -199,7 +220,7 @@ def queue_path(store_path: str) -> str:
 
 def version() -> str:
     """What a derived row is: a queue filled by other statements is derived again whole."""
-    text = "\n".join((TABLE, fill_statement(every=True), *INDEXES))
+    text = "\n".join((TABLE, fill_statement(every=True), COUNT_LISTINGS, *INDEXES))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -233,8 +254,8 @@ def queue_source(conn: sqlite3.Connection) -> dict | None:
 
 def changed_cases(conn: sqlite3.Connection, after: int, upto: int) -> list[int]:
     """The ids of the cases whose rows the changes logged in (after, upto] may have moved."""
-    rows = conn.execute(CHANGED_CASES, {"after": after, "upto": upto})
-    return sorted(row[0] for row in rows)
+    params = {"after": after, "upto": upto, "seller_listings": SELLER_LISTINGS}
+    return sorted(row[0] for row in conn.execute(CHANGED_CASES, params))
 
 
 def sync_last_seen(conn: sqlite3.Connection) -> None:
@@ -265,10 +286,12 @@ def fill_queue(
     cases: list[int] | None = None,
     marks: dict | None = None,
     crawled: bool = False,
+    after: int | None = None,
 ) -> int:
     """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
     these case ids (a seller's count of flagged listings with them; `crawled`: every row's
-    last_seen taken over too). `marks` (`queue_marks`, taken before the store was read) are
+    last_seen taken over too; `after`: the change log entry they were logged after, whose
+    sellers' verdict and network their listings' rows take over). `marks` (`queue_marks`, taken before the store was read) are
     recorded as what it was derived from, in the same transaction. Returns the rows written."""
     sql = fill_statement(every=cases is None)
     params = {"now": now}
@@ -301,6 +324,8 @@ def fill_queue(
         conn.execute(COUNT_LISTINGS.format(cases=touched), params)
         for index in INDEXES[1:]:
             conn.execute(index)
+        if cases is not None and marks is not None and after is not None:
+            conn.execute(SELLER_OF_LISTINGS, {"after": after, "upto": marks["log"]})
         if crawled and cases is not None:
             sync_last_seen(conn)
         if marks is not None:

@@ -1,8 +1,9 @@
 """What moved under `grayhound serve`'s cases queue since it was derived (issue 19): triggers
 append the subject of every change to a finding, a listing's or seller's shown fields, a case,
 a digest's item or a network membership to `queue_changes`, so a queue kept across runs
-(`grayhound.store.queue`) derives again only the cases of those subjects (a seller's change:
-its own and its listings'), not every flagged row.
+(`grayhound.store.queue`) derives again only the cases of those subjects (a change to a
+seller's name or domain: its own and its listings'; to its verdict or network: its own, its
+listings' rows only take the new verdict and network over), not every flagged row.
 
 A listing's or seller's `last_seen` (every crawl moves all of them) is not logged: the queue
 takes it over in one pass when a crawl ran since (`queue.sync_last_seen`)."""
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from grayhound.store.digestrows import LISTING_FROM, SELLER_FROM
 from grayhound.store.digests import FLAGGED, FLAGGED_ORDER
 
 LISTING_FIELDS = (
@@ -19,6 +19,7 @@ LISTING_FIELDS = (
     "canonical_url", "first_seen",
 )  # fmt: skip
 SELLER_FIELDS = ("name", "domain", "claimed_domain", "profile_url", "source", "first_seen")
+SELLER_LISTINGS = "seller+listings"  # logged kind: a seller whose listings' rows moved too
 LOG = "INSERT INTO queue_changes (subject_kind, subject_id) VALUES ({kind}, {subject})"
 # trigger name -> (event, WHEN or "", the logged subject's kind and id)
 TRIGGERS = {
@@ -31,10 +32,10 @@ TRIGGERS = {
         "'listing'",
         "new.id",
     ),
-    "queue_seller_changed": (
+    "queue_seller_changed": (  # its name and domain are on its listings' rows too
         "AFTER UPDATE ON sellers",
         " OR ".join(f"old.[{name}] IS NOT new.[{name}]" for name in SELLER_FIELDS),
-        "'seller'",
+        f"'{SELLER_LISTINGS}'",
         "new.id",
     ),
     "queue_case_added": ("AFTER INSERT ON cases", "", "new.subject_kind", "new.subject_id"),
@@ -69,15 +70,22 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+# The flagged subjects of one kind logged after an entry, read from the log (by its id) first.
+CHANGED_FLAGGED = """
+    SELECT f.subject_kind, f.subject_id
+    FROM (SELECT DISTINCT subject_id FROM queue_changes WHERE id > :after AND subject_kind = :kind) g
+    CROSS JOIN findings f ON f.subject_kind = :kind AND f.subject_id = g.subject_id AND {flagged}
+    WHERE EXISTS (SELECT 1 FROM {subjects} t WHERE t.id = f.subject_id)
+    ORDER BY {order}
+"""
+
+
 def changed_flagged(db: sqlite_utils.Database, after: int) -> list[tuple[str, int]]:
     """The flagged subjects logged after that entry, listings then sellers, each in the order
     a case is opened for every flagged subject (`FLAGGED_ORDER`): opening theirs opens what
     opening every flagged subject's would, with the same ids."""
     keys = []
-    for kind, where in (("listing", LISTING_FROM), ("seller", SELLER_FROM)):
-        sql = f"""SELECT f.subject_kind, f.subject_id {where}
-            AND f.subject_id IN (SELECT subject_id FROM queue_changes
-                                 WHERE id > :after AND subject_kind = :kind)
-            ORDER BY {FLAGGED_ORDER}"""
-        keys += db.execute(sql.format(flagged=FLAGGED), {"after": after, "kind": kind})
+    for kind, subjects in (("listing", "listings"), ("seller", "sellers")):
+        sql = CHANGED_FLAGGED.format(flagged=FLAGGED, subjects=subjects, order=FLAGGED_ORDER)
+        keys += db.execute(sql, {"after": after, "kind": kind})
     return [tuple(key) for key in keys]

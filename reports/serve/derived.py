@@ -68,7 +68,8 @@ def refresh_queue(context, stamp=lambda: None):
         taken, marks = stamp(), queue_marks(conn)
         cases = changed_cases(conn, source["log"], marks["log"])
     crawled = source is not None and source.get("crawl") != marks["crawl"]
-    context.queue_written = fill_queue(conn, utc_now(), cases, marks, crawled)
+    after = None if source is None else source["log"]
+    context.queue_written = fill_queue(conn, utc_now(), cases, marks, crawled, after)
     context.queue_marks = marks
     _forget_changes(context, marks["log"])
     return taken
