@@ -83,16 +83,28 @@ def price_change(old: str | None, new: str | None) -> float | None:
     return float((after - before) / before)
 
 
-def reopen_changed(store: Store, subjects: dict[tuple, dict], threshold: float, now: str) -> list:
+def reopen_changed(
+    store: Store,
+    subjects: Mapping[tuple, Mapping],
+    threshold: float,
+    now: str,
+    changed: list[tuple] | None = None,
+) -> list:
     """Reopen every dismissed case whose evidence moved since it was dismissed; then let the
     listings of dismissed sellers follow them (`follow_sellers`).
 
     `subjects` maps (subject_kind, subject_id) to the flagged row with its current state; each
-    gets a case if it has none. Returns the log entries written (by "grayhound")."""
-    store.open_cases(subjects, now)  # the store's flagged subjects: in SQL
+    gets a case if it has none. `changed`: the only flagged subjects whose evidence may have
+    moved (the others were seen as they are), in the order their cases are to be opened.
+    Returns the log entries written (by "grayhound")."""
+    store.open_cases(subjects if changed is None else changed, now)
+    wanted = None if changed is None else set(changed)
     entries = []
     for case, decision in store.last_decisions("dismissed"):
-        row = subjects.get((case["subject_kind"], case["subject_id"]))
+        key = (case["subject_kind"], case["subject_id"])
+        if wanted is not None and key not in wanted:
+            continue
+        row = subjects.get(key)
         if row is None or _held(decision):
             continue  # a listing held by its seller's dismissal follows the seller
         current = evidence_of(row)
@@ -121,14 +133,24 @@ def seller_escalation(old: dict, new: dict) -> list[str]:
     return changes
 
 
-def follow_sellers(store: Store, subjects: dict[tuple, dict], now: str) -> list:
+def follow_sellers(
+    store: Store, subjects: Mapping[tuple, Mapping], now: str, sellers: list[int] | None = None
+) -> list:
     """Dismissing a seller dismisses its informational listing cases (those whose only flag is
     `unauthorized_seller`) until the seller's evidence changes: open ones are dismissed, and
-    held ones reopen once the seller's case reopens or the listing carries more."""
+    held ones reopen once the seller's case reopens or the listing carries more.
+
+    What is read is proportional to the dismissed sellers' listings and the dismissed cases,
+    never to every flagged row: each dismissed seller's flagged listings are read by seller
+    (`subjects` is asked only for the held cases' rows). `sellers`: only these sellers (a
+    decision about one seller)."""
     dismissed = {
-        c["subject_id"]: c for c in store.cases("dismissed") if c["subject_kind"] == "seller"
+        c["subject_id"]: c
+        for c in store.cases("dismissed", kind="seller")
+        if sellers is None or c["subject_id"] in sellers
     }
-    held = [case for case, decision in store.last_decisions("dismissed") if _held(decision)]
+    decisions = store.last_decisions("dismissed", sellers=sellers)
+    held = [case for case, decision in decisions if _held(decision)]
     if not dismissed and not held:
         return []
     entries = []
@@ -149,20 +171,18 @@ def follow_sellers(store: Store, subjects: dict[tuple, dict], now: str) -> list:
                 at=now,
             )  # fmt: skip
         )
-    wanted = {
-        key: row
-        for key, row in subjects.items()
-        if key[0] == "listing" and row.get("seller_id") in dismissed and _informational(row)
-    }
-    for case in store.cases("open"):
-        row = wanted.get((case["subject_kind"], case["subject_id"]))
-        if row is None:
-            continue
+    wanted = [
+        row
+        for seller_id in dismissed
+        for row in store.seller_flagged_listings(seller_id)
+        if row["case_state"] == "open" and _informational(row)
+    ]
+    for row in sorted(wanted, key=lambda row: row["case_id"]):
         seller_case = dismissed[row["seller_id"]]
         note = f"{HELD_NOTE} (seller #{row['seller_id']}, case #{seller_case['id']}): informational"
         entries.append(
             store.set_case_state(
-                case["id"],
+                row["case_id"],
                 "dismissed",
                 by=AUTOMATIC_REVIEWER,
                 note=note,
@@ -194,8 +214,7 @@ def set_state(store: Store, case_ref: str, state: str, note: str, by: str | None
         case["id"], state, by=by or reviewer(), note=note, evidence=evidence, at=now
     )
     if case["subject_kind"] == "seller":  # its informational listings follow at once
-        rows = flagged_rows(store)
-        follow_sellers(store, {(r["subject_kind"], r["subject_id"]): r for r in rows}, now)
+        follow_sellers(store, store.flagged_subjects(), now, sellers=[case["subject_id"]])
     return entry
 
 

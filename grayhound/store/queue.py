@@ -4,18 +4,22 @@ queue, so no flagged row passes through Python but for the two columns only Pyth
 (`PRICE_TEXT`, `CHANGES`, functions the caller registers on the connection) and, for
 changes, only where the evidence the latest digest showed differs from the current one.
 
-The queue database attaches the store read-only as `store`. `fill_queue` fills it whole or
-for some cases (those a decision or a new case touched since it was filled); `queue_marks`
-says what it was filled from, so the caller knows which."""
+The queue database attaches the store read-only as `store`. It is kept beside the store
+(`queue_path`) across runs with a mark of what it was derived from (`queue_source`: the
+statement's version, the last `queue_changes` entry taken in, the last crawl); `fill_queue`
+fills it whole (no mark, another version, or a store that went back) or only for the cases
+whose subjects `grayhound.store.queuelog`'s triggers logged since (`changed_cases`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
 from grayhound.store.digestcases import read_only_uri
 from grayhound.store.digests import FLAGGED
+from grayhound.store.queuelog import SELLER_LISTINGS
 
 STORE = "store"  # the schema name the store is attached under
 PRICE_TEXT = "grayhound_price_text"  # (price, currency, msrp, msrp_currency, ratio) -> text
@@ -40,16 +44,53 @@ INDEXES = (
         for column in ("group", "state", "brand", "source", "seller_verdict", "kind")
     ),
 )
-# What the queue was last filled from: the store's figures that, when they move, say what to
-# redo (`queue_marks`).
+SUFFIX = "-triage"  # the queue's file beside the store: grayhound.db-triage
+SOURCE = "CREATE TABLE IF NOT EXISTS derived_from (name TEXT PRIMARY KEY, value)"
+# What the queue was derived from (`queue_source`): the last change log entry taken in, the
+# last crawl (its `last_seen`), the newest finding (a store that went back is derived again).
 MARKS = """
-SELECT (SELECT MAX(id) FROM store.findings), (SELECT MAX(ended_at) FROM store.findings),
-       (SELECT MAX(id) FROM store.digests),
-       (SELECT MAX(id) FROM store.observations), (SELECT MAX(id) FROM store.seller_observations),
-       (SELECT MAX(last_seen) FROM store.network_members),
-       (SELECT MAX(id) FROM store.cases), (SELECT MAX(id) FROM store.review_log)
+SELECT COALESCE((SELECT seq FROM store.sqlite_sequence WHERE name = 'queue_changes'), 0),
+       (SELECT json_array(id, status, finished_at) FROM store.crawl_runs ORDER BY id DESC LIMIT 1),
+       COALESCE((SELECT MAX(id) FROM store.findings), 0)
 """
-EVIDENCE_MARKS = 6  # the first six marks: a move in any of them re-derives every row
+# The cases whose rows may have moved: those of the subjects logged in (:after, :upto], and
+# the listings' of a seller whose name or domain moved (`queuelog.SELLER_LISTINGS`).
+CHANGED_CASES = """
+WITH changed AS (SELECT DISTINCT subject_kind, subject_id FROM store.queue_changes
+                 WHERE id > :after AND id <= :upto)
+SELECT c.id FROM changed g
+CROSS JOIN store.cases c ON c.subject_kind = g.subject_kind AND c.subject_id = g.subject_id
+UNION
+SELECT c.id FROM changed g
+CROSS JOIN store.cases c ON c.subject_kind = 'seller' AND c.subject_id = g.subject_id
+WHERE g.subject_kind = :seller_listings
+UNION
+SELECT c.id FROM changed g
+CROSS JOIN store.listings l ON l.seller_id = g.subject_id
+CROSS JOIN store.cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id
+WHERE g.subject_kind = :seller_listings
+"""
+# A logged seller's verdict and network, taken over by its listings' rows where they differ.
+SELLER_OF_LISTINGS = """
+UPDATE queue SET seller_verdict = v.verdict, network_id = v.network_id
+FROM (SELECT g.seller_id,
+        (SELECT sf.verdict FROM store.findings sf WHERE sf.subject_kind = 'seller'
+           AND sf.subject_id = g.seller_id AND sf.is_current = 1) AS verdict,
+        (SELECT n.network_id FROM store.network_members n
+         WHERE n.seller_id = g.seller_id AND n.is_current = 1
+         ORDER BY n.rowid DESC LIMIT 1) AS network_id
+      FROM (SELECT DISTINCT subject_id AS seller_id FROM store.queue_changes
+            WHERE id > :after AND id <= :upto AND subject_kind = 'seller') g) v
+WHERE queue.seller_id = v.seller_id AND queue.kind = 'listing'
+  AND (queue.seller_verdict IS NOT v.verdict OR queue.network_id IS NOT v.network_id)
+"""
+# A crawl ran since: every row's last_seen as the store has it now (not logged, see queuelog).
+LAST_SEEN = (
+    """UPDATE queue SET last_seen = (SELECT l.last_seen FROM store.listings l
+       WHERE l.id = queue.subject_id) WHERE kind = 'listing'""",
+    """UPDATE queue SET last_seen = (SELECT s.last_seen FROM store.sellers s
+       WHERE s.id = queue.subject_id) WHERE kind = 'seller'""",
+)
 
 # One subject kind's flagged rows with their case and the evidence the latest digest showed,
 # from every current finding (`EVERY`) or from some cases (`SOME`: read by case id first).
@@ -147,10 +188,11 @@ FROM (
   ) r
 )
 """
-# A seller's row says how many of its listings are flagged (all of them are queue rows).
+# A seller's row says how many of its listings are flagged (all of them are queue rows): the
+# rows naming it but its own, counted in the seller index alone (no row read).
 COUNT_LISTINGS = """
 UPDATE queue SET flagged_listings = (
-    SELECT COUNT(*) FROM queue q WHERE +q.kind = 'listing' AND q.seller_id = queue.seller_id)
+    SELECT COUNT(*) - 1 FROM queue q WHERE q.seller_id = queue.seller_id)
 WHERE kind = 'seller' {cases}
 """
 
@@ -165,9 +207,21 @@ def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
     conn.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(store_path)])
     conn.execute(TABLE)
+    conn.execute(SOURCE)
     for sql in INDEXES:
         conn.execute(sql)
     return conn
+
+
+def queue_path(store_path: str) -> str:
+    """The file the queue of the store at `store_path` is kept in, beside it."""
+    return f"{store_path}{SUFFIX}"
+
+
+def version() -> str:
+    """What a derived row is: a queue filled by other statements is derived again whole."""
+    text = "\n".join((TABLE, fill_statement(every=True), COUNT_LISTINGS, *INDEXES))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def add_ended_index(db) -> None:
@@ -180,8 +234,33 @@ def add_ended_index(db) -> None:
     )
 
 
-def queue_marks(conn: sqlite3.Connection) -> tuple:
-    return tuple(conn.execute(MARKS).fetchone())
+def queue_marks(conn: sqlite3.Connection) -> dict:
+    """The store's marks now: {"log": last change logged, "crawl": last crawl, "findings"}."""
+    log, crawl, findings = conn.execute(MARKS).fetchone()
+    return {"log": log, "crawl": crawl, "findings": findings}
+
+
+def queue_source(conn: sqlite3.Connection) -> dict | None:
+    """The marks the queue was derived from (`queue_marks` and "version"), or None when it was
+    never filled, was filled by another version or from a store that has gone back since."""
+    source = dict(conn.execute("SELECT name, value FROM derived_from").fetchall())
+    if source.get("version") != version():
+        return None
+    now = queue_marks(conn)
+    if (source.get("log") or 0) > now["log"] or (source.get("findings") or 0) > now["findings"]:
+        return None  # another store, or one restored from an older copy
+    return source
+
+
+def changed_cases(conn: sqlite3.Connection, after: int, upto: int) -> list[int]:
+    """The ids of the cases whose rows the changes logged in (after, upto] may have moved."""
+    params = {"after": after, "upto": upto, "seller_listings": SELLER_LISTINGS}
+    return sorted(row[0] for row in conn.execute(CHANGED_CASES, params))
+
+
+def sync_last_seen(conn: sqlite3.Connection) -> None:
+    for sql in LAST_SEEN:
+        conn.execute(sql)
 
 
 def fill_statement(every: bool) -> str:
@@ -201,15 +280,28 @@ def fill_statement(every: bool) -> str:
     )
 
 
-def fill_queue(conn: sqlite3.Connection, now: str, cases: list[int] | None = None) -> int:
+def fill_queue(
+    conn: sqlite3.Connection,
+    now: str,
+    cases: list[int] | None = None,
+    marks: dict | None = None,
+    crawled: bool = False,
+    after: int | None = None,
+) -> int:
     """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
-    these case ids (a seller's count of flagged listings with them). Returns the rows written."""
+    these case ids (a seller's count of flagged listings with them; `crawled`: every row's
+    last_seen taken over too; `after`: the change log entry they were logged after, whose
+    sellers' verdict and network their listings' rows take over). `marks` (`queue_marks`, taken before the store was read) are
+    recorded as what it was derived from, in the same transaction. Returns the rows written."""
     sql = fill_statement(every=cases is None)
     params = {"now": now}
     if cases is not None:
         params["cases"] = json.dumps(cases)
-    conn.execute("BEGIN")
+    conn.execute("BEGIN IMMEDIATE")
     try:
+        if cases is not None:  # the sellers whose listings' rows go: counted again below
+            before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
+            params["sellers"] = json.dumps([row[0] for row in conn.execute(before, params)])
         if cases is None:  # a new table indexed once filled: faster than row by row
             conn.execute("DROP TABLE queue")
             conn.execute(TABLE)
@@ -224,26 +316,25 @@ def fill_queue(conn: sqlite3.Connection, now: str, cases: list[int] | None = Non
             ""
             if cases is None
             else (
-                "AND seller_id IN (SELECT seller_id FROM queue WHERE case_id IN"
+                "AND (seller_id IN (SELECT seller_id FROM queue WHERE case_id IN"
                 " (SELECT value FROM json_each(:cases)))"
+                " OR seller_id IN (SELECT value FROM json_each(:sellers)))"
             )
         )
         conn.execute(COUNT_LISTINGS.format(cases=touched), params)
         for index in INDEXES[1:]:
             conn.execute(index)
+        if cases is not None and marks is not None and after is not None:
+            conn.execute(SELLER_OF_LISTINGS, {"after": after, "upto": marks["log"]})
+        if crawled and cases is not None:
+            sync_last_seen(conn)
+        if marks is not None:
+            conn.executemany(
+                "INSERT OR REPLACE INTO derived_from (name, value) VALUES (?, ?)",
+                [*marks.items(), ("version", version())],
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return written
-
-
-def cases_touched(conn: sqlite3.Connection, case_mark: int | None, log_mark: int | None) -> list:
-    """The ids of cases opened, or decided about, since these marks (MAX case id, MAX review
-    log id when the queue was filled)."""
-    sql = f"""
-        SELECT id FROM {STORE}.cases WHERE id > :case_mark
-        UNION SELECT case_id FROM {STORE}.review_log WHERE id > :log_mark
-    """
-    marks = {"case_mark": case_mark or 0, "log_mark": log_mark or 0}
-    return [row[0] for row in conn.execute(sql, marks)]

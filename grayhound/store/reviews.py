@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from grayhound.store.digestrows import FlaggedSubjects
-from grayhound.store.digests import FLAGGED, Record, columns_of
+from grayhound.store.digestrows import LISTING_COLUMNS, FlaggedSubjects
+from grayhound.store.digests import FLAGGED, FLAGGED_COLUMNS, Record, columns_of, shared_rows
 
 # `grayhound review list`: every case in some states with its subject's flagged finding (none
 # when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
@@ -30,6 +30,17 @@ CASE_LIST = f"""
     LEFT JOIN sellers s ON c.subject_kind = 'seller' AND s.id = c.subject_id
     WHERE c.state IN (SELECT value FROM json_each(:states))
     ORDER BY COALESCE(f.score, 0) DESC, c.id
+"""
+# One seller's flagged listings (as `Store.flagged_listing_findings` gives them) with their case:
+# by the listings' seller index, so a decision about a seller reads that seller's rows only.
+SELLER_FLAGGED_LISTINGS = f"""
+    SELECT {FLAGGED_COLUMNS}, {LISTING_COLUMNS}, c.id AS case_id, c.state AS case_state
+    FROM listings l
+    CROSS JOIN findings f ON f.subject_kind = 'listing' AND f.subject_id = l.id AND {FLAGGED}
+    LEFT JOIN sellers s ON s.id = l.seller_id
+    LEFT JOIN cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id
+    WHERE l.seller_id = ?
+    ORDER BY c.id
 """
 
 
@@ -114,17 +125,29 @@ class Reviews:
         seller, price and URL as its flagged finding gives them (None once it is no longer
         flagged)."""
         cursor = self.db.execute(CASE_LIST, {"states": json.dumps(list(states))})
-        names = [column[0] for column in cursor.description]
+        flag_sets: dict[str, tuple] = {}  # a flags JSON text -> its items: few distinct ones
         for values in cursor:
-            yield _listed(dict(zip(names, values, strict=True)))
+            yield _listed(values, flag_sets)
 
     def get_case(self, case_id: int) -> dict | None:
         rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
         return rows[0] if rows else None
 
-    def cases(self, state: str | None = None) -> list[dict]:
-        where, params = (None, []) if state is None else ("state = ?", [state])
-        return list(self.db["cases"].rows_where(where, params, order_by="id"))
+    def cases(self, state: str | None = None, kind: str | None = None) -> list[dict]:
+        """The cases (in `state`, of subjects of `kind` when given), by id."""
+        wheres, params = [], []
+        for column, value in (("state", state), ("subject_kind", kind)):
+            if value is not None:
+                wheres.append(f"{column} = ?")
+                params.append(value)
+        return list(
+            self.db["cases"].rows_where(" AND ".join(wheres) or None, params, order_by="id")
+        )
+
+    def seller_flagged_listings(self, seller_id: int) -> list[Record]:
+        """One seller's flagged listing rows with their `case_id` and `case_state` (None
+        without a case), by case id."""
+        return list(shared_rows(self.db.execute(SELLER_FLAGGED_LISTINGS, [seller_id])))
 
     def set_case_state(
         self, case_id: int, state: str, *, by: str, note: str, evidence: dict, at: str
@@ -155,39 +178,63 @@ class Reviews:
         log = self.review_log(case_id)
         return log[-1] if log else None
 
-    def last_decisions(self, state: str) -> list[tuple[dict, dict]]:
-        """(case, its latest log entry) for every case in `state` that has a log, by case id."""
-        cases = {case["id"]: case for case in self.cases(state)}
-        sql = """
-            SELECT r.* FROM review_log r
-            JOIN cases c ON c.id = r.case_id
-            WHERE c.state = ?
-              AND r.id = (SELECT MAX(g.id) FROM review_log g WHERE g.case_id = c.id)
+    def last_decisions(
+        self, state: str, sellers: Iterable[int] | None = None
+    ) -> list[tuple[dict, dict]]:
+        """(case, its latest log entry) for every case in `state` that has a log, by case id;
+        with `sellers`, only the cases of these sellers' listings (read by seller)."""
+        if sellers is None:
+            source, params = "cases c", {"state": state}
+        else:
+            source = """json_each(:sellers) w
+                CROSS JOIN listings l ON l.seller_id = w.value
+                CROSS JOIN cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id"""
+            params = {"state": state, "sellers": json.dumps(sorted(set(sellers)))}
+        sql = f"""
+            SELECT c.id AS c_id, c.subject_kind AS c_subject_kind, c.subject_id AS c_subject_id,
+                   c.state AS c_state, c.opened_at AS c_opened_at, c.updated_at AS c_updated_at,
+                   r.*
+            FROM {source}
+            JOIN review_log r
+              ON r.id = (SELECT MAX(g.id) FROM review_log g WHERE g.case_id = c.id)
+            WHERE c.state = :state
             ORDER BY c.id
         """
-        return [
-            (cases[row["case_id"]], {**row, "evidence": json.loads(row["evidence"] or "{}")})
-            for row in self.db.query(sql, [state])
-        ]
+        out = []
+        for row in self.db.query(sql, params):
+            case = {key[2:]: row.pop(key) for key in list(row) if key.startswith("c_")}
+            out.append((case, {**row, "evidence": json.loads(row["evidence"] or "{}")}))
+        return out
 
 
-def _listed(raw: dict) -> dict:
-    flagged, is_listing = raw["finding_id"] is not None, raw["subject_kind"] == "listing"
-    seller = (raw["listing_seller"] if is_listing else raw["seller_name"]) if flagged else None
-    title = raw["title"] if flagged and is_listing else None
+def _listed(values: tuple, flag_sets: dict[str, tuple]) -> dict:
+    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it."""
+    (case_id, state, kind, subject_id, updated_at, finding_id, verdict, score, brand, flags,
+     subject, title, price, currency, canonical_url, listing_seller, seller_name,
+     profile_url) = values  # fmt: skip
+    flagged, is_listing = finding_id is not None, kind == "listing"
+    seller = (listing_seller if is_listing else seller_name) if flagged else None
+    title = title if flagged and is_listing else None
+    if flagged:
+        text = flags or "[]"
+        items = flag_sets.get(text)
+        if items is None:
+            if len(flag_sets) >= 4096:
+                flag_sets.clear()
+            items = flag_sets[text] = tuple(json.loads(text))
     return {
-        "case_id": raw["id"],
-        "state": raw["state"],
-        "kind": raw["subject_kind"],
-        "subject_id": raw["subject_id"],
-        "verdict": raw["verdict"],
-        "risk": raw["score"],
-        "brand": raw["brand"],
-        "flags": list(json.loads(raw["flags"] or "[]")) if flagged else [],
-        "subject": title or seller or raw["subject"],
+        "case_id": case_id,
+        "state": state,
+        "kind": kind,
+        "subject_id": subject_id,
+        "verdict": verdict,
+        "risk": score,
+        "brand": brand,
+        "flags": list(items) if flagged else [],
+        "subject": title or seller or subject,
         "seller": seller,
-        "price": raw["price"] if flagged and is_listing else None,
-        "currency": raw["currency"] if flagged and is_listing else None,
-        "url": (raw["canonical_url"] if is_listing else raw["profile_url"]) if flagged else None,
-        "updated_at": raw["updated_at"],
+        "price": price if flagged and is_listing else None,
+        "currency": currency if flagged and is_listing else None,
+        "url": (canonical_url if is_listing else profile_url) if flagged else None,
+        "updated_at": updated_at,
     }

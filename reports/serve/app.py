@@ -1,14 +1,12 @@
 """The Datasette instance `grayhound serve` runs: the store opened read-only under the name
-"grayhound", the derived tables under "triage" (a private file of this server's, removed when it
-stops: the queue of a million listings does not fit in memory), grayhound's plugin registered
+"grayhound", the derived tables under "triage" (a file kept beside the store,
+`grayhound.store.queue.queue_path`: the queue of a million listings does not fit in memory,
+and a server started again derives only what changed since), grayhound's plugin registered
 in this process (so an editable install needs no entry point), its templates and metadata."""
 
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
-import weakref
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -17,6 +15,7 @@ from datasette.plugins import pm
 
 from grayhound import __version__
 from grayhound.config import Config
+from grayhound.store.queue import queue_path
 from grayhound.triage import reviewer
 from reports.serve import hooks
 from reports.serve.context import DATABASE, DERIVED, ServeContext, attach
@@ -74,9 +73,7 @@ def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing
     datasette.remove_database("_memory")  # Datasette adds one when given no files
     store = ReadOnlyDatabase(datasette, str(Path(config.storage.database)), is_mutable=True)
     datasette.add_database(store, name=DATABASE)
-    folder = tempfile.mkdtemp(prefix=f"grayhound-{DERIVED}-")
-    context.remove_derived = weakref.finalize(context, shutil.rmtree, folder, ignore_errors=True)
-    context.derived_path = str(Path(folder) / f"{DERIVED}.db")
+    context.derived_path = queue_path(str(Path(config.storage.database)))
     Path(context.derived_path).touch()
     derived = Database(datasette, path=context.derived_path, is_mutable=True)
     datasette.add_database(derived, name=DERIVED)

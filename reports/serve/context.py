@@ -30,10 +30,9 @@ class ServeContext:
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     render_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one browser at a time
     price_report: Any = None  # the PriceReport the competitors table was last built from
-    derived_path: str = ""  # the file of the derived tables (a temporary one, this server's)
-    remove_derived: Callable[[], Any] = lambda: None  # removes it (once)
+    derived_path: str = ""  # the file of the derived tables, kept beside the store
     derived_conn: Any = None  # grayhound's one writing connection to it (store attached)
-    queue_marks: tuple | None = None  # what the queue was filled from (store.queue.queue_marks)
+    queue_marks: dict | None = None  # what the queue was filled from (store.queue.queue_marks)
     queue_written: int | None = None  # rows the queue's last refresh (re)wrote
     sealing: Any = None  # reports.evidence.bundle.Sealing: how exports are signed/timestamped
 

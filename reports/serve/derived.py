@@ -46,37 +46,61 @@ COMPETITOR_COLUMNS = {
 
 
 def refresh_queue(context, stamp=lambda: None):
-    """Bring the cases queue up to date with the store, as `grayhound review list` sees it:
-    when evidence may have moved (new findings, observations, a digest, networks), missing
-    cases are opened and dismissed ones whose evidence moved reopened first, then every row
-    is derived again in SQL; when only cases did (a decision, a case opened), only their rows.
+    """Bring the cases queue up to date with the store, as `grayhound review list` sees it.
+    The queue is kept beside the store across runs (`grayhound.store.queue`): when it was
+    derived from this store before, cases are opened and dismissed ones reopened only among
+    the subjects logged since (`grayhound.store.queuelog`), and only their cases' rows (a
+    seller's: with its listings') are derived again; otherwise every flagged subject's case is
+    opened, dismissed ones whose evidence moved reopened, and every row derived.
     Each row names its seller, that seller's own verdict and network, and a seller's row how
     many of its listings are flagged (as the digest's seller cards); its group says how it
     stands against what the latest digest showed (new, changed, still_open; closed when
     dismissed or resolved)."""
-    from grayhound.store.queue import EVIDENCE_MARKS, cases_touched, fill_queue, queue_marks
+    from grayhound.store.queue import changed_cases, fill_queue, queue_marks, queue_source
 
     conn = _queue_connection(context)
-    before = context.queue_marks
-    if before is None or queue_marks(conn)[:EVIDENCE_MARKS] != before[:EVIDENCE_MARKS]:
-        _reopen(context)
+    source = queue_source(conn)
+    if source is None or queue_marks(conn)["log"] - source["log"] > _rows(conn):
+        _reopen(context, None)
         taken, marks, cases = stamp(), queue_marks(conn), None
     else:
+        _reopen(context, source["log"])
         taken, marks = stamp(), queue_marks(conn)
-        cases = cases_touched(conn, before[-2], before[-1])
-    context.queue_written = fill_queue(conn, utc_now(), cases)
+        cases = changed_cases(conn, source["log"], marks["log"])
+    crawled = source is not None and source.get("crawl") != marks["crawl"]
+    after = None if source is None else source["log"]
+    context.queue_written = fill_queue(conn, utc_now(), cases, marks, crawled, after)
     context.queue_marks = marks
+    _forget_changes(context, marks["log"])
     return taken
 
 
-def _reopen(context) -> None:
+def _rows(conn) -> int:
+    """The queue's rows: more change log entries than that, and deriving every row is cheaper."""
+    return conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+
+
+def _reopen(context, after: int | None) -> None:
     """Open a case for every flagged subject and reopen dismissed ones whose evidence moved
-    (`grayhound.triage.reopen_changed`, over the flagged subjects read as it asks for them)."""
+    (`grayhound.triage.reopen_changed`, over the flagged subjects read as it asks for them);
+    with `after`, only among the subjects logged since that change log entry."""
     from grayhound.store import open_store
+    from grayhound.store.queuelog import changed_flagged
 
     threshold = context.config.digest.reopen_price_change
     with open_store(context.config.storage.database, create=False) as store:
-        reopen_changed(store, store.flagged_subjects(), threshold, utc_now())
+        changed = None if after is None else changed_flagged(store.db, after)
+        reopen_changed(store, store.flagged_subjects(), threshold, utc_now(), changed)
+
+
+def _forget_changes(context, upto: int) -> None:
+    """The change log entries the queue has taken in are dropped (the queue beside the store
+    is their only reader)."""
+    from grayhound.store import open_store
+
+    with open_store(context.config.storage.database, create=False) as store:
+        with store.db.atomic():
+            store.db.execute("DELETE FROM queue_changes WHERE id <= ?", [upto])
 
 
 def _queue_connection(context):

@@ -87,8 +87,6 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def with_grayhound(scope, receive, send):
             context = context_of(datasette)
-            if context is not None and scope["type"] == "lifespan":
-                return await app(scope, _removing_derived_at_shutdown(context, receive), send)
             if context is None or scope["type"] != "http":
                 return await app(scope, receive, send)
             tables = _derived_tables_shown(scope.get("path", ""))
@@ -277,19 +275,6 @@ def _derived_tables_shown(path: str) -> tuple[str, ...]:
     if path.startswith("/-/grayhound/prices"):
         return ("competitors",)
     return ()
-
-
-def _removing_derived_at_shutdown(context, receive):
-    """The server stopping (uvicorn then ends itself by the signal it got, running no exit
-    handler) removes the derived tables' file first: at a million listings it is a gigabyte."""
-
-    async def receive_then_remove():
-        message = await receive()
-        if message.get("type") == "lifespan.shutdown":
-            context.remove_derived()
-        return message
-
-    return receive_then_remove
 
 
 def _with_security_headers(send):

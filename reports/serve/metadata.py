@@ -73,6 +73,7 @@ def metadata(anonymous: str) -> dict:
                     "queue": QUEUE,
                     "crawl_health": CRAWL_HEALTH,
                     "competitors": COMPETITORS,
+                    "derived_from": {"hidden": True},  # the queue's marks (store.queue)
                 },
             },
             DATABASE: {

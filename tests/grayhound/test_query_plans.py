@@ -140,3 +140,37 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     assert not unexpected, "\n".join(unexpected)
     # a listed scan that no longer happens is taken off the list
     assert known_seen == set(KNOWN), set(KNOWN) - known_seen
+
+
+def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements):
+    """`grayhound serve`'s queue kept across runs: the cases of the subjects logged since
+    (`queue.CHANGED_CASES`, `queuelog.CHANGED_FLAGGED`) are read from the change log, by id;
+    a decision about a seller reads that seller's flagged listings (`SELLER_FLAGGED_LISTINGS`)
+    by seller; none walks a big table."""
+    from grayhound.store.digests import FLAGGED, FLAGGED_ORDER
+    from grayhound.store.queue import CHANGED_CASES, SELLER_OF_LISTINGS, TABLE
+    from grayhound.store.queuelog import CHANGED_FLAGGED
+    from grayhound.store.reviews import SELLER_FLAGGED_LISTINGS
+
+    database, _ = statements
+    conn = sqlite3.connect(database)
+    conn.execute("ATTACH DATABASE ? AS store", [str(database)])
+    conn.execute(TABLE.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+    flagged = [
+        CHANGED_FLAGGED.format(flagged=FLAGGED, subjects=subjects, order=FLAGGED_ORDER)
+        for subjects in ("listings", "sellers")
+    ]
+    named = {"after": 0, "upto": 0, "seller_listings": "", "kind": "listing"}
+    for sql, params in [
+        (CHANGED_CASES, named),
+        (SELLER_OF_LISTINGS, named),
+        (SELLER_FLAGGED_LISTINGS, [1]),
+        *((sql, named) for sql in flagged),
+    ]:
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        scans = [re.match(r"SCAN (\S+)", row[-1]) for row in plan]
+        scanned = {_table_of(sql, m.group(1).split(".")[-1]) for m in scans if m}
+        assert not scanned & set(BIG), (scanned, sql)
+        # nor through an index prefix every flagged row or case shares
+        loose = [row[-1] for row in plan if re.search(r"\((subject_kind|is_current)=\?\)", row[-1])]
+        assert not loose, (loose, sql)

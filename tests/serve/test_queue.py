@@ -198,3 +198,74 @@ def test_a_listing_gone_leaves_the_running_servers_queue(tmp_path, client_for):
         why = {row["subject_id"]: "gone: its page answered 404 in crawl run 2"}
         assert store.end_findings("listing", why, utc_now()) == {row["subject_id"]}
     assert case_id not in served_queue(client)
+
+
+def test_a_second_start_derives_only_what_changed(tmp_path, client_for):
+    """The queue is kept beside the store: a server started again after one listing's price
+    moved (and a crawl saw every listing again) derives that listing's row, not the queue,
+    and serves what a queue derived from scratch says, row for row."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from reports.serve.context import context_of
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    first = client_for(config)
+    first.sign_in()
+    before = served_queue(first)
+    assert context_of(first.datasette).queue_written == len(before) > 3
+    again = client_for(config)  # nothing moved: nothing derived
+    again.sign_in()
+    assert served_queue(again) == before
+    assert context_of(again.datasette).queue_written == 0
+
+    path, title, _, seller = OFFERS[0]
+    simulate_run(config, [offer_page(path, title, "199.00", seller), *map(_page, OFFERS[1:])])
+    detect_findings(config)
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    moved = [k for k, row in served.items() if row != before.get(k)]
+    written = context_of(client.datasette).queue_written
+    # the price-moved listing's row (with its seller's, whose listing moved): a crawl moving
+    # every listing's last_seen is taken over without deriving their rows again
+    assert 1 <= written <= 3 < len(moved), (written, moved)
+    expected = expected_queue(config, utc_now_text())
+    assert served.keys() == expected.keys()
+    for case_id, row in expected.items():
+        assert {column: served[case_id][column] for column in row} == row, case_id
+
+
+def _page(offer):
+    return offer_page(*offer)
+
+
+def utc_now_text() -> str:
+    from grayhound.store import utc_now
+
+    return utc_now()
+
+
+def test_a_queue_of_another_version_or_store_is_derived_again(tmp_path, client_for):
+    """The mark beside the queue says what it was derived from: a queue whose statements
+    changed, or one ahead of its store (a store restored from an older copy), is derived
+    whole again."""
+    from grayhound.config import load_config
+    from grayhound.store.queue import open_queue, queue_path
+    from reports.serve.context import context_of
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    rows = served_queue(client)
+    store_path = str(config.storage.database)
+    for name, value in (("version", "another"), ("findings", 10**9)):
+        conn = open_queue(queue_path(store_path), store_path)
+        conn.execute("UPDATE derived_from SET value = ? WHERE name = ?", [value, name])
+        conn.close()
+        client = client_for(config)
+        client.sign_in()
+        assert served_queue(client) == rows
+        assert context_of(client.datasette).queue_written == len(rows), name
