@@ -3,11 +3,12 @@ its latest state, in the contract's fields."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from typing import IO
 
-from reports.tabular import write_csv, write_jsonl
+from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
     "id",
@@ -145,3 +146,105 @@ def write_listings(rows: Iterable[dict], fmt: str, stream: IO[str]) -> int:
     if fmt == "csv":
         return write_csv(records, LISTING_FIELDS, stream)
     return write_jsonl(records, LISTING_FIELDS, stream)
+
+
+# `export listings` in one pass (issue 19, round 3): SQLite renders the text of each line in
+# these pieces (`Store.export_listing_pieces`); Python adds the floats (their text is Python's,
+# not SQLite's), the flags and reasons (decoded once per distinct JSON text) and, in CSV, quotes
+# the few cells that need it. A batch of CSV lines in which a cell might need neutralising
+# (`formula_risk`) is written again from `listing_record` cell by cell, as before: the output
+# is the same bytes as `write_listings` in every case.
+LISTING_PIECES = (
+    ("id", "url", "canonical_url", "source", "title", "price", "currency", "condition",
+     "is_accessory", "model"),
+    "msrp",
+    ("seller", "seller_domain", "first_seen", "last_seen"),
+    "flags",
+    "risk",
+    "reasons",
+    ("seller_id", "seller_verdict"),
+    "seller_risk",
+    ("network_id", "model_reason", "currency_source"),
+)  # fmt: skip
+_US = "\x1f"  # the unit separator SQLite puts between the cells of a text piece
+_CSV_SEPARATORS = len(LISTING_FIELDS) - 1
+_CACHED = 1 << 16  # distinct flags, reasons and floats remembered (memory stays flat)
+
+
+def export_listings(store, fmt: str, stream: IO[str]) -> int:
+    """Write every listing of `store` as `write_listings` writes `store.export_listing_rows()`,
+    in CSV or JSON lines; returns the number of listings."""
+    layer = _cached(lambda sources: _currency_layer({"currency": True, "field_sources": sources}))
+    batches = store.export_listing_pieces(LISTING_PIECES, "text" if fmt == "csv" else "json", layer)
+    if fmt == "csv":
+        stream.write(",".join(LISTING_FIELDS) + "\n")
+        return sum(_write_csv_batch(store, batch, stream) for batch in batches)
+    return sum(_write_jsonl_batch(batch, stream) for batch in batches)
+
+
+def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
+    lines = []
+    for first, msrp, seller, flags, risk, reasons, seller_ids, seller_risk, last in batch:
+        line = (
+            f"{first}{_US}{_CSV_FLOATS(msrp)}{_US}{seller}{_US}{_CSV_LISTS(flags)}{_US}"
+            f"{_CSV_FLOATS(risk)}{_US}{_CSV_LISTS(reasons)}{_US}{seller_ids}{_US}"
+            f"{_CSV_FLOATS(seller_risk)}{_US}{last}"
+        )
+        if "," in line or '"' in line or "\n" in line:
+            line = _US.join([csv_quoted(cell) for cell in line.split(_US)])
+        lines.append(line)
+    lines.append("")
+    text = "\n".join(lines)
+    if text.count(_US) == _CSV_SEPARATORS * len(batch) and not formula_risk(text):
+        stream.write(text.replace(_US, ","))
+    else:  # a cell to neutralise, or a unit separator in the data: cell by cell, as before
+        first_id, last_id = (int(row[0].split(_US, 1)[0]) for row in (batch[0], batch[-1]))
+        records = (listing_record(r) for r in store.export_listing_rows(first_id, last_id))
+        buffer = io.StringIO()
+        write_csv(records, LISTING_FIELDS, buffer, header=False)
+        stream.write(buffer.getvalue())
+    return len(batch)
+
+
+def _write_jsonl_batch(batch: list[tuple], stream: IO[str]) -> int:
+    stream.write(
+        "".join(
+            [
+                f'{{{first}, "msrp": {_JSON_VALUES(msrp)}, {seller}, '
+                f'"flags": {_JSON_LISTS(flags)}, "risk": {_JSON_VALUES(risk)}, '
+                f'"reasons": {_JSON_LISTS(reasons)}, {seller_ids}, '
+                f'"seller_risk": {_JSON_VALUES(seller_risk)}, {last}}}\n'
+                for first, msrp, seller, flags, risk, reasons, seller_ids, seller_risk, last in batch
+            ]
+        )
+    )
+    return len(batch)
+
+
+def _cached(render):
+    """`render`, remembered per distinct value (a bounded dict: the few flags and floats and
+    the reasons that repeat cost one lookup)."""
+    memory: dict = {}
+
+    def cached(value):
+        try:
+            return memory[value]
+        except KeyError:
+            if len(memory) >= _CACHED:
+                memory.clear()
+            text = memory[value] = render(value)
+            return text
+
+    return cached
+
+
+def _joined(text: str | None) -> list:
+    """A flags or reasons column as `listing_record` reads it: its JSON list, or []."""
+    return list((json.loads(text) if isinstance(text, str) else text) or [])
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # as `write_jsonl` writes a value
+_CSV_FLOATS = _cached(lambda value: "" if value is None else str(value))
+_CSV_LISTS = _cached(lambda text: ";".join(str(v) for v in _joined(text)))
+_JSON_VALUES = _cached(_JSON.encode)
+_JSON_LISTS = _cached(lambda text: _JSON.encode(_joined(text)))

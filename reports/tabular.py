@@ -4,6 +4,7 @@ neutralised, list fields are `;`-joined, JSON lines keep types."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -51,9 +52,12 @@ def _is_plain_number(text: str) -> bool:
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
-def write_csv(rows: Iterable[dict], fields: Sequence[str], stream: IO[str]) -> int:
+def write_csv(
+    rows: Iterable[dict], fields: Sequence[str], stream: IO[str], header: bool = True
+) -> int:
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(fields)
+    if header:
+        writer.writerow(fields)
     cell = cell_writer()
     count = 0
     for row in rows:
@@ -92,3 +96,58 @@ def write_jsonl(rows: Iterable[dict], fields: Sequence[str], stream: IO[str]) ->
         stream.write(_JSON.encode({f: row.get(f) for f in fields}) + "\n")
         count += 1
     return count
+
+
+def _quoted_by_csv() -> str:
+    """The characters that make Python's csv writer (as `write_csv` sets it up) quote a cell,
+    asked of the csv module itself: "\r" joined them in later Pythons."""
+    candidates = ',"\n\r\t;|'
+    quoting = ""
+    for char in candidates:
+        stream = io.StringIO()
+        csv.writer(stream, lineterminator="\n").writerow([f"a{char}b", ""])
+        if stream.getvalue().startswith('"'):
+            quoting += char
+    return quoting
+
+
+CSV_QUOTED = _quoted_by_csv()
+
+
+def csv_quoted(cell: str) -> str:
+    """One cell as `write_csv` writes it: in quotes, its quotes doubled, if it holds a
+    delimiter, a quote or a line break; as it is otherwise."""
+    for char in CSV_QUOTED:
+        if char in cell:
+            return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+# What `formula_risk` looks for, byte by byte in UTF-8: 1 a cell or part boundary (separators,
+# the CSV delimiter and quote, U+001F, a line break), 2 a formula trigger (its first byte: 0xEF
+# leads the full-width ＝＋－＠), 3 a whitespace control or NUL anywhere.
+_FORMULA_CLASSES = bytearray(256)
+for _byte in b',;|"\n\x1f':
+    _FORMULA_CLASSES[_byte] = 1
+for _byte in b"=+-@\xef":
+    _FORMULA_CLASSES[_byte] = 2
+for _byte in b"\t\r\x00":
+    _FORMULA_CLASSES[_byte] = 3
+_FORMULA_CLASSES = bytes(_FORMULA_CLASSES)
+
+
+def formula_risk(lines: str) -> bool:
+    """Whether `csv_cell` might change a cell of these CSV lines (written unchanged): a formula
+    trigger at the start of a cell or after a separator, a tab, CR or NUL anywhere, or a quoted
+    cell that starts with a line break. False means no cell needs it; True is cautious (a plain
+    negative number, a full-width letter after a comma), and the caller writes those lines
+    cell by cell."""
+    text = ("\n" + lines).encode("utf-8", "surrogatepass")
+    classes = text.translate(_FORMULA_CLASSES)
+    return (
+        b"\x01\x02" in classes
+        or b"\x03" in classes
+        or b'\x1f"\n' in text
+        or b',"\n' in text
+        or b'\n"\n' in text
+    )

@@ -55,7 +55,7 @@ def check(titles_path: str | None, fmt: str, out: str | None, force: bool) -> No
         checks = _stored_checks(config, book)
     with open_output(out, **target) as stream:
         write_check(
-            (check.to_dict() for check in checks),
+            checks,
             [model.model for model in config.catalog],
             lambda titles: [group.to_dict() for group in group_unmatched(titles, book)],
             fmt,
@@ -77,7 +77,7 @@ def _read_titles(titles, book):
             reading.kind,
             reading.attributes,
             listing_id,
-        )
+        ).to_dict()
 
 
 def _from_file(path: str) -> list[tuple[None, str, None]]:
@@ -101,7 +101,6 @@ def _stored_checks(config, book):
     from functools import lru_cache
 
     from detectors.catalog import MAX_TITLE, reading_from_state
-    from detectors.catalogcheck import TitleCheck
     from detectors.goods import classify_goods
     from grayhound.detection.scope import fingerprints
     from grayhound.store import open_store
@@ -112,7 +111,12 @@ def _stored_checks(config, book):
 
     @lru_cache(maxsize=1 << 14)  # readings repeat: 3,228 distinct at 100,000 listings
     def kept(reading: str):
-        return reading_from_state(json.loads(reading), models)
+        found = reading_from_state(json.loads(reading), models)
+        if found is None:
+            return None
+        model = found.model.model if found.model else None
+        has_storage = "storage" in found.attributes
+        return model, found.model_reason, found.kind, dict(found.attributes), has_storage
 
     with open_store(config.storage.database, create=False) as store:
         for listing_id, title, *inputs, category, key, reading in store.title_readings():
@@ -122,29 +126,35 @@ def _stored_checks(config, book):
             if found is None:
                 yield from _read_titles([(str(listing_id), title, inputs[-1])], book)
                 continue
-            kind = found.kind
+            model, reason, kind, attributes, has_storage = found
             if category:
-                has_storage = "storage" in found.attributes
                 goods = classify_goods(
                     title[:MAX_TITLE], has_storage=has_storage,
                     device_words=book.catalog.device_words,
                 )  # fmt: skip
                 kind = goods.kind
-            model = found.model.model if found.model else None
-            yield TitleCheck(
-                title, model, found.model_reason, kind, dict(found.attributes), str(listing_id)
-            )
+            # TitleCheck(...).to_dict(), without the object (a million of them at scale)
+            yield {
+                "id": str(listing_id), "title": title, "model": model, "reason": reason,
+                "kind": kind, "attributes": dict(attributes),
+            }  # fmt: skip
 
 
 def reading_key(title, condition, description, summary, brand, category, judged_with) -> str:
     """The key `grayhound detect` keeps a title's reading under (detection.listings: the
     listing's facts and the fingerprints it was judged with). Should the two ever differ, a
     title is only read again: tests/grayhound/test_catalog_check_stored.py notices."""
-    description = " · ".join(t for t in (description, summary) if t) or None
-    inputs = [title, condition or "unknown", description, brand, category, judged_with]
-    blob = _KEY_JSON.encode(inputs)  # json.dumps(inputs, ensure_ascii=False), quicker
+    if summary:
+        description = f"{description} · {summary}" if description else summary
+    description = description or None
+    inputs = (title, condition or "unknown", description, brand, category, judged_with)
+    try:  # json.dumps(inputs, ensure_ascii=False), written by json's C string encoder alone
+        blob = "[" + ", ".join(["null" if v is None else _ENCODE(v) for v in inputs]) + "]"
+    except TypeError:  # not text (never stored so): the whole encoder
+        blob = _KEY_JSON.encode(list(inputs))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 _KEY_JSON = json.JSONEncoder(ensure_ascii=False)
+_ENCODE = json.encoder.encode_basestring  # the C function when available (ensure_ascii=False)
 COMMANDS = [catalog]

@@ -60,12 +60,12 @@ def export_listings(fmt: str, out: str | None, force: bool) -> None:
 
     Example: grayhound export listings --format csv --out listings.csv"""
     from grayhound.store import open_store
-    from reports.exports import write_listings
+    from reports.exports import export_listings as write_listings
 
     config = current_config()
     with open_store(config.storage.database, create=False) as store:
         with open_output(out, config=config, marks=LISTING_MARKS, force=force) as stream:
-            count = write_listings(store.export_listing_rows(), fmt, stream)
+            count = write_listings(store, fmt, stream)
     if out not in (None, "-"):
         click.echo(f"wrote {count} listings to {out}", err=True)
 

@@ -60,37 +60,40 @@ def evidence_export(
     Example: grayhound evidence export --network 3 --out network-3.zip"""
     from grayhound.store import open_store
     from reports.evidence.bundle import export_bundle
-    from reports.evidence.images import page_renderer
+    from reports.evidence.renderthread import started_page_renderer
 
     given = [v for v in (listing_id, seller_id, network_id, case_id) if v is not None]
     if len(given) != 1:
         raise click.UsageError(
             "give exactly one of --listing ID, --seller ID, --network ID or --case N"
         )
-    config = current_config()
-    target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
-    sealing = _sealing(config.evidence)
-    with open_store(config.storage.database, create=False) as store:
-        if case_id is not None:
-            kind, subject_id = _case_subject(store, case_id)
-        elif listing_id is not None:
-            kind, subject_id = "listing", listing_id
-        elif network_id is not None:
-            kind, subject_id = "network", network_id
-        else:
-            kind, subject_id = "seller", seller_id
-        with page_renderer(not no_images) as (renderer, note), replaced_path(target) as temporary:
-            result = export_bundle(
-                store,
-                config,
-                kind,
-                subject_id,
-                temporary,
-                fmt=fmt,
-                sealing=sealing,
-                renderer=renderer,
-                renderer_note=note,
-            )
+    # the browser starts now, while the config and the subject are read (issue 19)
+    with started_page_renderer(not no_images) as pending:
+        config = current_config()
+        target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
+        sealing = _sealing(config.evidence)
+        with open_store(config.storage.database, create=False) as store:
+            if case_id is not None:
+                kind, subject_id = _case_subject(store, case_id)
+            elif listing_id is not None:
+                kind, subject_id = "listing", listing_id
+            elif network_id is not None:
+                kind, subject_id = "network", network_id
+            else:
+                kind, subject_id = "seller", seller_id
+            renderer, note = pending.ready()
+            with replaced_path(target) as temporary:
+                result = export_bundle(
+                    store,
+                    config,
+                    kind,
+                    subject_id,
+                    temporary,
+                    fmt=fmt,
+                    sealing=sealing,
+                    renderer=renderer,
+                    renderer_note=note,
+                )
     click.echo(
         f"wrote {target}: {kind} #{subject_id}, {result.captures} captures,"
         f" {result.files} files, {result.images} page images; manifest.json SHA-256"

@@ -1,0 +1,115 @@
+"""`export listings` in one pass (SQLite renders the lines) writes the same bytes as the record
+by record writer it replaced (`write_listings` over `Store.export_listing_rows()`), in CSV and
+JSON lines, on hostile text: formulas at the start of a cell and after a separator, quotes,
+line breaks, tabs, NUL, the unit separator, full-width triggers, non-ASCII, negative and odd
+numbers, judged and unjudged listings, flags and reasons with escapes (issue 19)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+
+from reports.exports import LISTING_FIELDS, LISTING_PIECES, export_listings, write_listings
+
+HOSTILE = [
+    "plain title", "=HYPERLINK(\"http://x\")", "+1", "-2", "-12.5", "@SUM(A1)", "\tx", "\rx",
+    "\nx", "a;=b", "a,+b", "a|-b", "a\t@b", "a\n=b", '6.1" screen, "new"', "1;-2", "x\x1fy",
+    "nul\x00here", "＝1+1", "a,＋b", "Müller — ünïcode ✓", "\u2028line", "", "comma, only",
+    "quote\"only", "2026-12-03T11:20:09Z", "a,-", "trailing,", "\\back\\slash",
+]  # fmt: skip
+
+
+def _fill(store, seed: int, count: int) -> None:
+    rng = random.Random(seed)
+    db = store.db
+    pick = rng.choice
+    db.execute("INSERT INTO crawl_runs (id, started_at, status) VALUES (1, 't', 'finished')")
+    for seller_id in (1, 2, 3):
+        db.execute(
+            "INSERT INTO sellers (id, source, key, name, domain, claimed_domain, first_seen,"
+            " last_seen) VALUES (?, 's', ?, ?, ?, ?, 't', 't')",
+            [seller_id, f"k{seller_id}", pick(HOSTILE), pick([None, *HOSTILE]), pick(HOSTILE)],
+        )
+        db.execute(
+            "INSERT INTO findings (detected_at, subject_kind, subject_id, score, verdict,"
+            " fingerprint, is_current, flags, reasons) VALUES ('t', 'seller', ?, ?, ?, 'f', 1,"
+            " '[]', '[]')",
+            [seller_id, pick([0.5, -0.25, 1 / 3, None]), pick(HOSTILE)],
+        )
+    for listing_id in range(1, count + 1):
+        db.execute(
+            "INSERT INTO listings (id, source, canonical_url, url, title, price, currency,"
+            " condition, seller_id, seller_name, seller_domain, field_sources, currency_source,"
+            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 't0', ?)",
+            [
+                listing_id, pick(["shop", "=src"]), f"{pick(HOSTILE)}/{listing_id}", pick(HOSTILE),
+                pick([None, *HOSTILE]), pick(["199.00", "-1", None, "=1"]),
+                pick(["USD", None, ""]), pick([None, "", "unknown", "new", "-used"]),
+                pick([1, 2, 3, None]), pick([None, *HOSTILE]), pick([None, *HOSTILE]),
+                pick([None, "{}", '{"currency": "json-ld"}', '{"currency": "=x"}']),
+                pick([None, "", "json-ld layer", "@layer"]), pick(HOSTILE),
+            ],
+        )  # fmt: skip
+        if rng.random() < 0.8:
+            words = [pick(HOSTILE) for _ in range(rng.randrange(3))]
+            db.execute(
+                "INSERT INTO findings (detected_at, subject_kind, subject_id, score, verdict,"
+                " fingerprint, is_current, flags, reasons, model, msrp, is_accessory, condition,"
+                " model_reason) VALUES ('t', 'listing', ?, ?, 'suspicious', 'f', 1, ?, ?, ?, ?,"
+                " ?, ?, ?)",
+                [
+                    listing_id, pick([0.55, 0.1 + 0.2, -0.5, 1e-05, 1e16, None]),
+                    json.dumps(pick([[], ["price_low"], ["a", "=b"]])), json.dumps(words),
+                    pick([None, *HOSTILE]), pick([449.0, None, -3.5]), pick([0, 1, None]),
+                    pick([None, "", "used", "=refurb"]), pick([None, *HOSTILE]),
+                ],
+            )  # fmt: skip
+
+
+def _old(store, fmt: str) -> str:
+    stream = io.StringIO()
+    write_listings(store.export_listing_rows(), fmt, stream)
+    return stream.getvalue()
+
+
+def _new(store, fmt: str) -> str:
+    stream = io.StringIO()
+    export_listings(store, fmt, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_one_pass_export_writes_the_same_bytes(store, seed, fmt):
+    _fill(store, seed, 3000)
+    assert _new(store, fmt) == _old(store, fmt)
+
+
+def test_the_pieces_are_the_contract_fields_in_order():
+    flat = [f for piece in LISTING_PIECES for f in (piece if isinstance(piece, tuple) else [piece])]
+    assert tuple(flat) == LISTING_FIELDS
+
+
+def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
+    """Only a batch with a cell to neutralise goes back to the record by record path."""
+    _fill(store, 4, 50)
+    store.db.execute("UPDATE listings SET title = 'plain', url = 'u', canonical_url = 'u' || id,"
+                     " seller_name = 'n', seller_domain = 'd', source = 's', price = '1',"
+                     " last_seen = 't', condition = 'new', currency_source = 'c'")  # fmt: skip
+    store.db.execute("UPDATE findings SET reasons = '[\"r\"]', flags = '[]', model = 'm',"
+                     " model_reason = 'why', score = 0.5, msrp = 1.0, condition = 'new'")  # fmt: skip
+    store.db.execute("UPDATE sellers SET name = 'n'")
+    store.db.execute("UPDATE findings SET verdict = 'ok' WHERE subject_kind = 'seller'")
+    calls = []
+    real = type(store).export_listing_rows
+    monkeypatch.setattr(
+        type(store), "export_listing_rows", lambda self, *a: calls.append(a) or real(self, *a)
+    )
+    assert _new(store, "csv").count("\n") == 51
+    assert calls == []
+    store.db.execute("UPDATE listings SET title = '=cmd()' WHERE id = 7")
+    text = _new(store, "csv")
+    assert calls and "'=cmd()" in text
