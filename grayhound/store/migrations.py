@@ -13,6 +13,7 @@ from grayhound.store import (
     changes,
     crawlschema,
     detectstate,
+    digestbook,
     digestcases,
     digests,
     findings,
@@ -47,6 +48,7 @@ MIGRATIONS: list[Migration] = [
     ("0012_issue19_digest_shown", digestcases.create_schema),
     ("0012_issue19_detect", detectstate.add_kept_sums),
     ("0012_issue19_ended_index", queue.add_ended_index),
+    ("0013_issue19_digest", digestbook.create_schema),
 ]
 
 

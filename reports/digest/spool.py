@@ -99,7 +99,8 @@ def stream_digest(
     reference point is the last digest, whose record (`digest_shown`) says what is new or
     changed; else the history in `digest_items` at `inputs.reference`. With `record_all`
     every case is to be recorded, not only those that moved since the last record."""
-    book = store.case_book(FUNCTIONS)
+    stored = since_last and not record_all  # the store's own book, up to date with a change
+    book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
     book.fill(SHOWN_STATES, None if since_last else inputs.reference, record_all=record_all)
     book.decide(_decisions(book))
     counts = _counts(book)
