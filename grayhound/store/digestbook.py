@@ -239,19 +239,22 @@ class StoredBook(CaseBook):
             yield row, row.pop("shown"), row.pop("dirty")
 
     def decide(self, decided: Iterator[tuple]) -> None:
-        """Store what Python decided of each case `undecided` yielded (its evidence made
-        only where it is to be recorded), in the store."""
-        rows = list(_batches(decided, 1000))  # read fully before writing: one cursor at a time
+        """Store what Python decided of each case `undecided` yields (its evidence made only
+        where it is to be recorded): kept aside in a temporary table while the cases are
+        read, then set in the book in one statement."""
         with self.db.atomic():
-            for batch in rows:
-                self.conn.executemany(
-                    "UPDATE digest_book SET grp = ?, changes = ?, evidence = ?, shown = NULL"
-                    " WHERE case_id = ?",
-                    [
-                        (grp, changes, evidence, case_id)
-                        for case_id, grp, changes, evidence in batch
-                    ],
-                )
+            self.conn.execute("DROP TABLE IF EXISTS temp.digest_decided")
+            self.conn.execute(
+                "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes,"
+                " evidence)"
+            )
+            for batch in _batches(decided, 1000):
+                self.conn.executemany("INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch)
+            self.conn.execute(
+                "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
+                " shown = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
+            )
+            self.conn.execute("DROP TABLE temp.digest_decided")
 
     def tally(self) -> Iterator[tuple]:
         return self.conn.execute(
