@@ -17,6 +17,7 @@ a private `CaseBook`."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 
 import sqlite_utils
@@ -31,6 +32,7 @@ from grayhound.store.digestcases import (
     SEVERITY,
     CaseBook,
     _batches,
+    read_only_uri,
 )
 from grayhound.store.digests import FLAGGED
 
@@ -144,9 +146,14 @@ class StoredBook(CaseBook):
 
     def __init__(self, db: sqlite_utils.Database, functions: dict[str, Callable]):
         self.db = db
-        self.conn = db.conn
-        for name, function in functions.items():
-            self.conn.create_function(name, -1, function, deterministic=True)
+        self.writer = db.conn
+        # the digest is read after the store is closed (the command writes it then): through
+        # a connection of its own, read-only, as the private book reads it
+        path = db.execute("PRAGMA database_list").fetchone()[2]
+        self.conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+        for connection in (self.writer, self.conn):
+            for name, function in functions.items():
+                connection.create_function(name, -1, function, deterministic=True)
         self.queries = 0
         self.refreshed = 0  # book rows made again by the last `fill`: what a test reads
         self._ordered = True  # the store keeps the risk index
@@ -163,26 +170,26 @@ class StoredBook(CaseBook):
         digest showed. Only for a digest compared with the last one."""
         assert reference is None and not record_all, "a StoredBook compares with the last digest"
         with self.db.atomic():
-            upto = self.conn.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
+            upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
             if upto is None:
                 self.refreshed = 0
                 return
-            everything = self.conn.execute(
+            everything = self.writer.execute(
                 "SELECT 1 FROM digest_pending WHERE subject_kind = ? AND subject_id = ?"
                 " AND seq <= ?",
                 [*EVERYTHING, upto],
             ).fetchone()
-            self.conn.execute("DROP TABLE IF EXISTS temp.digest_stale")
-            self.conn.execute(
+            self.writer.execute("DROP TABLE IF EXISTS temp.digest_stale")
+            self.writer.execute(
                 "CREATE TEMP TABLE digest_stale (kind TEXT, subject_id INTEGER,"
                 " PRIMARY KEY (kind, subject_id)) WITHOUT ROWID"
             )
             if everything:
-                self.conn.execute("DELETE FROM digest_book")
-                self.conn.execute("DELETE FROM digest_tally")
-                self.conn.execute("DELETE FROM digest_seller_tally")
+                self.writer.execute("DELETE FROM digest_book")
+                self.writer.execute("DELETE FROM digest_tally")
+                self.writer.execute("DELETE FROM digest_seller_tally")
             else:
-                self.conn.execute(
+                self.writer.execute(
                     "INSERT OR IGNORE INTO temp.digest_stale SELECT subject_kind, subject_id"
                     " FROM digest_pending WHERE seq <= ?",
                     [upto],
@@ -193,10 +200,10 @@ class StoredBook(CaseBook):
                     "SELECT c.id FROM temp.digest_stale p JOIN cases c"
                     " ON c.subject_kind = p.kind AND c.subject_id = p.subject_id",
                 ):
-                    self.conn.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
+                    self.writer.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
             self.refreshed = self._insert(states, everything=bool(everything))
-            self.conn.execute("DELETE FROM digest_pending WHERE seq <= ?", [upto])
-            self.conn.execute("DROP TABLE temp.digest_stale")
+            self.writer.execute("DELETE FROM digest_pending WHERE seq <= ?", [upto])
+            self.writer.execute("DROP TABLE temp.digest_stale")
 
     def _insert(self, states: tuple[str, ...], *, everything: bool) -> int:
         params = {f"s{i}": s for i, s in enumerate(states)}
@@ -226,7 +233,7 @@ class StoredBook(CaseBook):
                        CASE WHEN ds.case_id IS NOT NULL AND ({moved}) THEN ds.evidence END,
                        (ds.case_id IS NULL OR {moved}), NULL, NULL
                 {source}"""
-            written += self.conn.execute(sql, params).rowcount
+            written += self.writer.execute(sql, params).rowcount
         return written
 
     def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
@@ -235,7 +242,7 @@ class StoredBook(CaseBook):
         sql = self._sql(
             ITEM_UNDECIDED + " WHERE (dc.grp IS NULL OR (dc.dirty AND dc.evidence IS NULL))"
         )
-        for row in self.rows(self.conn.execute(sql)):
+        for row in self.rows(self.writer.execute(sql)):
             yield row, row.pop("shown"), row.pop("dirty")
 
     def decide(self, decided: Iterator[tuple]) -> None:
@@ -243,18 +250,20 @@ class StoredBook(CaseBook):
         where it is to be recorded): kept aside in a temporary table while the cases are
         read, then set in the book in one statement."""
         with self.db.atomic():
-            self.conn.execute("DROP TABLE IF EXISTS temp.digest_decided")
-            self.conn.execute(
+            self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
+            self.writer.execute(
                 "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes,"
                 " evidence)"
             )
             for batch in _batches(decided, 1000):
-                self.conn.executemany("INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch)
-            self.conn.execute(
+                self.writer.executemany(
+                    "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
+                )
+            self.writer.execute(
                 "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
                 " shown = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
             )
-            self.conn.execute("DROP TABLE temp.digest_decided")
+            self.writer.execute("DROP TABLE temp.digest_decided")
 
     def tally(self) -> Iterator[tuple]:
         return self.conn.execute(
@@ -271,7 +280,7 @@ class StoredBook(CaseBook):
         )
 
     def close(self) -> None:
-        """The store's connection stays open (the store closes it)."""
+        self.conn.close()
 
     def _sql(self, sql: str) -> str:
         return sql.replace("{st}.", "").replace("cases_now", "digest_book")

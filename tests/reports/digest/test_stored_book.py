@@ -128,3 +128,19 @@ def test_a_day_with_one_change_makes_one_row_of_the_book_again(world, example_co
     assert render(again, "json").replace(again.created_at, "") == render(digest, "json").replace(
         digest.created_at, ""
     )
+
+
+def test_the_cli_writes_a_digest_read_from_the_kept_book(
+    config_world, example_config_path, tmp_path
+):
+    """The command writes the digest after closing the store: the kept book is read through
+    a connection of its own."""
+    from grayhound.cli import main
+
+    many(config_world, 12)
+    config = ["--config", str(example_config_path)]
+    assert main([*config, "digest", "--out", str(tmp_path / "first.json")]) == 0
+    for fmt in FORMATS:
+        out = tmp_path / f"digest.{fmt}"
+        assert main([*config, "digest", "--no-record", "--out", str(out)]) == 0
+        assert "Xiaomi 14 Pro 12" in out.read_text(encoding="utf-8")
