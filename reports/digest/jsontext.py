@@ -16,6 +16,9 @@ from json.encoder import encode_basestring
 
 INDENT = "  "
 INFINITY = float("inf")
+KEYS: dict[str, str] = {}  # field name -> its JSON and ": "
+KEYS_KEPT = 10_000
+CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 def chunks(value, pad: str = "") -> Iterator[str]:
@@ -41,7 +44,7 @@ def chunks(value, pad: str = "") -> Iterator[str]:
         inner = pad + INDENT
         separator = "{\n" + inner
         for key, element in sorted(value.items()):
-            yield separator + _key(key) + ": "
+            yield separator + _key(key)
             yield from chunks(element, inner)
             separator = ",\n" + inner
         yield "\n" + pad + "}"
@@ -60,31 +63,44 @@ def _element(value, pad: str) -> Iterator[str]:
 
 def encoded(value, pad: str = "") -> str:
     """`value` as indented JSON at indentation `pad`, in one string."""
+    scalar = SCALARS.get(type(value))
+    if scalar is not None:
+        return scalar(value)
     if isinstance(value, str):
         return encode_basestring(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if value is None or value is True or value is False:
+        return CONSTANTS[value]
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
+    inner = pad + INDENT
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
-        inner = pad + INDENT
-        body = (",\n" + inner).join([encoded(element, inner) for element in value])
+        body = (",\n" + inner).join(
+            [
+                scalar(element)
+                if (scalar := SCALARS.get(type(element)))
+                else encoded(element, inner)
+                for element in value
+            ]
+        )
         return "[\n" + inner + body + "\n" + pad + "]"
     if isinstance(value, dict) or _is_mapping(value):
         value = value if isinstance(value, dict) else dict(value)
         if not value:
             return "{}"
-        inner = pad + INDENT
         body = (",\n" + inner).join(
-            [_key(key) + ": " + encoded(element, inner) for key, element in sorted(value.items())]
+            [
+                _key(key)
+                + (
+                    scalar(element)
+                    if (scalar := SCALARS.get(type(element)))
+                    else encoded(element, inner)
+                )
+                for key, element in sorted(value.items())
+            ]
         )
         return "{\n" + inner + body + "\n" + pad + "}"
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -95,7 +111,19 @@ def _is_mapping(value) -> bool:
 
 
 def _key(key) -> str:
-    """A dict key as `json` writes it (strings; numbers, booleans and None as text)."""
+    """A dict key as `json` writes it (strings; numbers, booleans and None as text), with
+    its separator; the digest's few field names are made once."""
+    if type(key) is str:
+        made = KEYS.get(key)
+        if made is None:
+            if len(KEYS) > KEYS_KEPT:
+                KEYS.clear()
+            made = KEYS[key] = encode_basestring(key) + ": "
+        return made
+    return _other_key(key) + ": "
+
+
+def _other_key(key) -> str:
     if isinstance(key, str):
         return encode_basestring(key)
     if isinstance(key, float):
@@ -115,3 +143,13 @@ def _float(value: float) -> str:
     if value == -INFINITY:
         return "-Infinity"
     return float.__repr__(value)
+
+
+# the exact types the digest's values mostly are, written without a call to `encoded`
+SCALARS = {
+    str: encode_basestring,
+    int: int.__repr__,
+    float: _float,
+    type(None): lambda _: "null",
+    bool: lambda value: "true" if value else "false",
+}
