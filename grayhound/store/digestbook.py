@@ -69,6 +69,52 @@ def _tally(row: str, sign: str) -> str:
             ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
 
 
+def _flags(sign: str, finding: str, seller: str) -> str:
+    """A listing finding's flags counted in (`+`) or out (`-`) of its seller's flag counts."""
+    return f"""
+        INSERT INTO seller_flag_counts SELECT {seller}, j.value, {sign}1
+            FROM json_each(COALESCE(NULLIF({finding}.flags, ''), '[]')) j
+            WHERE {seller} IS NOT NULL
+            ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
+
+
+LISTING_SELLER = "(SELECT seller_id FROM listings WHERE id = {row}.subject_id)"
+# Per seller and flag, how many current findings of its listings carry it (what
+# `SellerViews.flag_counts` counted over every listing): kept by these triggers.
+FLAG_TRIGGERS = {
+    "seller_flags_finding_added": (
+        "AFTER INSERT ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1",
+        _flags("+", "new", LISTING_SELLER.format(row="new")),
+    ),
+    "seller_flags_finding_ended": (
+        "AFTER UPDATE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        _flags("-", "old", LISTING_SELLER.format(row="old")),
+    ),
+    "seller_flags_finding_current": (
+        "AFTER UPDATE ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1",
+        _flags("+", "new", LISTING_SELLER.format(row="new")),
+    ),
+    "seller_flags_finding_removed": (
+        "AFTER DELETE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        _flags("-", "old", LISTING_SELLER.format(row="old")),
+    ),
+    "seller_flags_listing_moved": (
+        "AFTER UPDATE ON listings WHEN old.seller_id IS NOT new.seller_id",
+        "INSERT INTO seller_flag_counts SELECT s.seller_id, j.value, s.sign FROM (SELECT"
+        " old.seller_id AS seller_id, -1 AS sign UNION ALL SELECT new.seller_id, 1) s"
+        " JOIN findings f ON f.subject_kind = 'listing' AND f.subject_id = new.id"
+        " AND f.is_current = 1, json_each(COALESCE(NULLIF(f.flags, ''), '[]')) j"
+        " WHERE s.seller_id IS NOT NULL ON CONFLICT DO UPDATE SET n = n + excluded.n;",
+    ),
+}
+# the same counts from every listing, as `flag_counts` read them before: the backfill
+FLAG_COUNTS = """
+    SELECT l.seller_id, j.value, COUNT(*) FROM listings l
+    JOIN findings f ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1,
+         json_each(COALESCE(NULLIF(f.flags, ''), '[]')) j
+    WHERE l.seller_id IS NOT NULL GROUP BY l.seller_id, j.value
+"""
+
 TRIGGERS = {
     "digest_finding_added": (
         "AFTER INSERT ON findings",
@@ -104,6 +150,7 @@ TRIGGERS = {
 def create_schema(db: sqlite_utils.Database) -> None:
     """The book, its aggregates, its queue and the triggers that fill the queue; the book
     starts empty with the whole of it queued (the next digest fills it, once)."""
+    new_book = not db["digest_book"].exists()
     db.execute(CASES.replace("CREATE TABLE cases_now", "CREATE TABLE IF NOT EXISTS digest_book"))
     for name, columns in {
         "digest_book_subject": "kind, subject_id",
@@ -131,12 +178,19 @@ def create_schema(db: sqlite_utils.Database) -> None:
         " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
         " UNIQUE (subject_kind, subject_id))"
     )
-    for name, (when, body) in TRIGGERS.items():
-        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN {body} END")
     db.execute(
-        "INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
-        EVERYTHING,
+        "CREATE TABLE IF NOT EXISTS seller_flag_counts (seller_id INTEGER, flag TEXT,"
+        " n INTEGER, PRIMARY KEY (seller_id, flag))"
     )
+    if not db.execute("SELECT 1 FROM seller_flag_counts LIMIT 1").fetchone():
+        db.execute(f"INSERT INTO seller_flag_counts {FLAG_COUNTS}")
+    for name, (when, body) in {**TRIGGERS, **FLAG_TRIGGERS}.items():
+        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN {body} END")
+    if new_book:
+        db.execute(
+            "INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
+            EVERYTHING,
+        )
 
 
 class StoredBook(CaseBook):

@@ -11,7 +11,7 @@ import pytest
 
 from grayhound.pipeline import produce_digest
 from grayhound.store import open_store
-from grayhound.store.digestbook import EVERYTHING
+from grayhound.store.digestbook import EVERYTHING, FLAG_COUNTS
 from reports.digest.render import render
 from tests.reports.digest.test_daily_work import move_one
 from tests.reports.digest.test_streamed import SELLERS, many
@@ -144,3 +144,16 @@ def test_the_cli_writes_a_digest_read_from_the_kept_book(
         out = tmp_path / f"digest.{fmt}"
         assert main([*config, "digest", "--no-record", "--out", str(out)]) == 0
         assert "Xiaomi 14 Pro 12" in out.read_text(encoding="utf-8")
+
+
+def test_seller_flag_counts_kept_by_triggers_equal_counting_every_listing(world, example_config):
+    """`flag_counts` (the digest's and `export sellers`' per-seller flag counts) reads an
+    aggregate the triggers keep: equal to counting every listing's current finding."""
+    rng = random.Random(7)
+    many(world, 30)
+    for day in range(1, 6):
+        a_day(world, rng, day * 24.0)
+        counted: dict = {}
+        for seller_id, flag, number in world.store.db.execute(FLAG_COUNTS):
+            counted.setdefault(seller_id, {})[flag] = number
+        assert world.store.flag_counts() == counted
