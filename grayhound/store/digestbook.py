@@ -36,7 +36,17 @@ from grayhound.store.digestcases import (
 )
 from grayhound.store.digests import FLAGGED
 
-EVERYTHING = ("*", 0)  # a queued (kind, id) that asks for the whole book (a new store)
+EVERYTHING = ("*", 0)
+# the private book's table, kept, with `todo`: 1 while Python has not decided the case (made
+# again, its evidence differs from what was shown or was never shown)
+BOOK = (
+    CASES.rstrip()[:-1].replace("CREATE TABLE cases_now", "CREATE TABLE IF NOT EXISTS digest_book")
+    + ", todo INTEGER)"
+)
+# the subjects a fill makes again, and what Python decided of them: the fill's own tables
+STALE = """CREATE TEMP TABLE digest_stale (kind TEXT, subject_id INTEGER,
+    PRIMARY KEY (kind, subject_id)) WITHOUT ROWID"""
+DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
 # what `CaseBook.undecided` reads of a case: its row, the evidence last shown, whether to record
@@ -151,7 +161,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     """The book, its aggregates, its queue and the triggers that fill the queue; the book
     starts empty with the whole of it queued (the next digest fills it, once)."""
     new_book = not db["digest_book"].exists()
-    db.execute(CASES.replace("CREATE TABLE cases_now", "CREATE TABLE IF NOT EXISTS digest_book"))
+    db.execute(BOOK)
     for name, columns in {
         "digest_book_subject": "kind, subject_id",
         "digest_book_risk": "grp, sev, nscore, rkey, case_id",
@@ -159,11 +169,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
         "digest_book_score": "seller_id, kind, flags, score",
     }.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON digest_book ({columns})")
+    db.execute("CREATE INDEX IF NOT EXISTS digest_book_todo ON digest_book (todo) WHERE todo = 1")
     db.execute(
-        "CREATE INDEX IF NOT EXISTS digest_book_undecided ON digest_book (case_id)"
-        " WHERE grp IS NULL OR (dirty AND evidence IS NULL)"
+        "CREATE INDEX IF NOT EXISTS digest_book_recorded ON digest_book (dirty, case_id)"
+        " WHERE dirty = 1"
     )
-    db.execute("CREATE INDEX IF NOT EXISTS digest_book_dirty ON digest_book (dirty) WHERE dirty")
     db.execute(
         "CREATE TABLE IF NOT EXISTS digest_tally (grp INTEGER, sev INTEGER, state TEXT,"
         " flags TEXT, n INTEGER, PRIMARY KEY (grp, sev, state, flags))"
@@ -234,10 +244,7 @@ class StoredBook(CaseBook):
                 [*EVERYTHING, upto],
             ).fetchone()
             self.writer.execute("DROP TABLE IF EXISTS temp.digest_stale")
-            self.writer.execute(
-                "CREATE TEMP TABLE digest_stale (kind TEXT, subject_id INTEGER,"
-                " PRIMARY KEY (kind, subject_id)) WITHOUT ROWID"
-            )
+            self.writer.execute(STALE)
             if everything:
                 self.writer.execute("DELETE FROM digest_book")
                 self.writer.execute("DELETE FROM digest_tally")
@@ -249,9 +256,9 @@ class StoredBook(CaseBook):
                     [upto],
                 )
                 for cases in (  # by the subject it had, and by the case it has now
-                    "SELECT b.case_id FROM temp.digest_stale p JOIN digest_book b"
+                    "SELECT b.case_id FROM temp.digest_stale p CROSS JOIN digest_book b"
                     " ON b.kind = p.kind AND b.subject_id = p.subject_id",
-                    "SELECT c.id FROM temp.digest_stale p JOIN cases c"
+                    "SELECT c.id FROM temp.digest_stale p CROSS JOIN cases c"
                     " ON c.subject_kind = p.kind AND c.subject_id = p.subject_id",
                 ):
                     self.writer.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
@@ -285,7 +292,8 @@ class StoredBook(CaseBook):
                        0.0)), {SEVERITY}, COALESCE({RATIO[kind]}, 9.0), IFNULL(f.flags, '[]'),
                        CASE WHEN ds.case_id IS NULL THEN 0 WHEN {moved} THEN NULL ELSE 2 END,
                        CASE WHEN ds.case_id IS NOT NULL AND ({moved}) THEN ds.evidence END,
-                       (ds.case_id IS NULL OR {moved}), NULL, NULL
+                       (ds.case_id IS NULL OR {moved}), NULL, NULL,
+                       (ds.case_id IS NULL OR {moved})
                 {source}"""
             written += self.writer.execute(sql, params).rowcount
         return written
@@ -293,9 +301,7 @@ class StoredBook(CaseBook):
     def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
         """As `CaseBook.undecided`: the rows made again whose group Python decides, or whose
         evidence to record is not yet made."""
-        sql = self._sql(
-            ITEM_UNDECIDED + " WHERE (dc.grp IS NULL OR (dc.dirty AND dc.evidence IS NULL))"
-        )
+        sql = self._sql(ITEM_UNDECIDED + " WHERE dc.todo = 1")
         for row in self.rows(self.writer.execute(sql)):
             yield row, row.pop("shown"), row.pop("dirty")
 
@@ -305,17 +311,14 @@ class StoredBook(CaseBook):
         read, then set in the book in one statement."""
         with self.db.atomic():
             self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
-            self.writer.execute(
-                "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes,"
-                " evidence)"
-            )
+            self.writer.execute(DECIDED)
             for batch in _batches(decided, 1000):
                 self.writer.executemany(
                     "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
                 )
             self.writer.execute(
                 "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
-                " shown = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
+                " shown = NULL, todo = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
             )
             self.writer.execute("DROP TABLE temp.digest_decided")
 
@@ -332,6 +335,12 @@ class StoredBook(CaseBook):
                       MIN(t.clean)
                FROM digest_seller_tally t WHERE t.n > 0 GROUP BY t.seller_id, t.flags"""
         )
+
+    def recorded(self) -> Iterator[tuple]:
+        """As `CaseBook.recorded`, by the index of the cases to record."""
+        sql = """SELECT case_id, finding_id, f.fingerprint, grp, evidence FROM digest_book
+                 JOIN findings f ON f.id = finding_id WHERE dirty = 1 ORDER BY case_id"""
+        return self.execute(sql)
 
     def close(self) -> None:
         self.conn.close()
