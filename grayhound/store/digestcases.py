@@ -161,6 +161,13 @@ class DigestShown:
             written += len(batch)
         return written
 
+    def stored_case_book(self, functions: dict[str, Callable]) -> CaseBook:
+        """The case book kept in the store (`digestbook.StoredBook`), for a digest compared
+        with the last one."""
+        from grayhound.store.digestbook import StoredBook
+
+        return StoredBook(self.db, functions)
+
     def case_book(self, functions: dict[str, Callable]) -> CaseBook:
         path = self.db.execute("PRAGMA database_list").fetchone()[2]
         return CaseBook(path, functions)
@@ -282,7 +289,7 @@ class CaseBook:
         """(case_id, finding_id, fingerprint, group number, evidence JSON) of the cases
         whose record is out of date, by case id."""
         sql = """SELECT case_id, finding_id, f.fingerprint, grp, evidence FROM cases_now
-                 JOIN st.findings f ON f.id = finding_id WHERE dirty ORDER BY case_id"""
+                 JOIN {st}.findings f ON f.id = finding_id WHERE dirty ORDER BY case_id"""
         return self.execute(sql)
 
     def seller_summaries(self) -> Iterator[tuple]:

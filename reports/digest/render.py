@@ -6,8 +6,7 @@ Every template is rendered with autoescape on, so a seller who names a listing
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -15,6 +14,7 @@ from typing import IO
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.crawledtext import install as install_crawled_text
+from reports.digest import jsontext
 from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
 from reports.tabular import write_csv
 
@@ -123,17 +123,11 @@ TEMPLATES = {"html": "digest.html.j2", "md": "digest.md.j2"}
 EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
 
 
-class _ItemEncoder(json.JSONEncoder):
-    """JSON of a digest whose items are read-only mappings: each is written as the dict it
-    reads as, one at a time, never all copied at once."""
-
-    def default(self, o):
-        return dict(o) if isinstance(o, Mapping) else super().default(o)
-
-
 def _write_json(digest: Digest, stream: IO[str]) -> None:
-    encoder = _ItemEncoder(indent=2, sort_keys=True, ensure_ascii=False)
-    _write_chunks(encoder.iterencode(digest.as_page()), stream)
+    """`_ItemEncoder(indent=2, sort_keys=True, ensure_ascii=False)`'s text, made by
+    `jsontext` (the same bytes, several times faster: tests/reports/digest/test_jsontext.py)."""
+    for piece in jsontext.chunks(digest.as_page()):  # an item a piece: written as made
+        stream.write(piece)
     stream.write("\n")
 
 

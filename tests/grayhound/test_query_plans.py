@@ -13,14 +13,14 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
-from grayhound.store import digestcases
+from grayhound.store import digestbook, digestcases
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
 # not among them: a detection reads each from its head, a chunk at a time, and empties it.)
 BIG = (
     "listings", "observations", "findings", "captures", "capture_links", "cases",
     "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
-    "seller_signals", "seller_texts", "listing_sales",
+    "seller_signals", "seller_texts", "listing_sales", "digest_book",
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
@@ -56,6 +56,7 @@ COMMANDS = (
     ("detect",),
     ("digest", "--format", "html", "--out", "{out}/d.html"),
     ("digest", "--format", "csv", "--no-record", "--out", "{out}/d.csv"),
+    ("digest", "--since", "3d", "--format", "md", "--no-record", "--out", "{out}/d.md"),
     ("prices", "--out", "{out}/p.txt"),
     ("prices", "--format", "json", "--out", "{out}/p.json"),
     ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
@@ -75,6 +76,8 @@ def statements(tmp_path_factory):
     built = store_scale.build(directory, 3000)
     config = str(built["config"])
     assert main(["--config", config, "detect"]) == 0
+    for _ in range(2):  # the first digest, then the case book the store keeps (made whole)
+        assert main(["--config", config, "digest", "--out", str(directory / "d0.json")]) == 0
     store_scale.crawl_day(directory)
     seen: list[str] = []
     real = sqlite3.connect
@@ -125,6 +128,8 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     conn.execute("ATTACH DATABASE ? AS st", [str(database)])
     conn.execute(digestcases.CASES.replace("CREATE TABLE", "CREATE TEMP TABLE"))
     conn.execute("CREATE TEMP TABLE decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)")
+    conn.execute(digestbook.STALE)  # the kept book's fill: the subjects it makes again
+    conn.execute(digestbook.DECIDED)
     conn.create_function("digest_round", 1, lambda value: round(value, 4))
     conn.create_function("grayhound_currency_layer", 1, lambda sources: None)
     unexpected, known_seen = [], set()

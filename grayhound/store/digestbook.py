@@ -1,0 +1,349 @@
+"""The digest's case book kept in the store (issue 19, round 3): one row per shown case with
+its risk order and its group against what the last digest showed, updated only for the
+subjects whose finding, listing, seller, case or shown record changed since the book was last
+brought up to date.
+
+Triggers (migration 0013) queue a subject in `digest_pending` whenever a write changes what
+its book row is made of, whoever writes: detection (a finding added or ended), the crawler (a
+listing's price, title, seller; a seller's name or domain, which every listing of the seller
+shows), triage (a case opened, decided, merged) and the digest's own record (`digest_shown`).
+A digest compared with the last one (`StoredBook.fill`) claims the queue up to its highest
+sequence number, deletes those subjects' rows and makes them again with the same `INSERT …
+SELECT` as the private `CaseBook` (restricted to them), so its SQL work is the change.
+Counts and seller summaries are small aggregates (`digest_tally`, `digest_seller_tally`)
+kept in step with the book by triggers, read whole, never recounted over every case.
+A digest against another point (`--since`) or older than the last recorded one still makes
+a private `CaseBook`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+import sqlite_utils
+
+from grayhound.store.digestcases import (
+    CASES,
+    FROM,
+    ITEM_ROW,
+    LISTING_FIELDS,
+    RATIO,
+    SELLER_FIELDS,
+    SEVERITY,
+    CaseBook,
+    _batches,
+    read_only_uri,
+)
+from grayhound.store.digests import FLAGGED
+
+EVERYTHING = ("*", 0)
+# the private book's table, kept, with `todo`: 1 while Python has not decided the case (made
+# again, its evidence differs from what was shown or was never shown)
+BOOK = (
+    CASES.rstrip()[:-1].replace("CREATE TABLE cases_now", "CREATE TABLE IF NOT EXISTS digest_book")
+    + ", todo INTEGER)"
+)
+# the subjects a fill makes again, and what Python decided of them: the fill's own tables
+STALE = """CREATE TEMP TABLE digest_stale (kind TEXT, subject_id INTEGER,
+    PRIMARY KEY (kind, subject_id)) WITHOUT ROWID"""
+DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
+LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
+SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
+# what `CaseBook.undecided` reads of a case: its row, the evidence last shown, whether to record
+ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dirty, dc.case_id,")
+
+
+def _queue(kind: str, subject: str, where: str = "") -> str:
+    return (
+        f"INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) SELECT {kind},"
+        f" {subject} {where};"
+    )
+
+
+def _changed(columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"old.[{column}] IS NOT new.[{column}]" for column in columns)
+
+
+def _case_of(row: str) -> str:
+    return _queue("subject_kind", "subject_id", f"FROM cases WHERE id = {row}.case_id")
+
+
+def _tally(row: str, sign: str) -> str:
+    """The book's aggregates moved by one row (`new` added, `old` taken away)."""
+    return f"""
+        INSERT INTO digest_tally VALUES (IFNULL({row}.grp, -1), {row}.sev, {row}.state,
+            {row}.flags, {sign}1) ON CONFLICT DO UPDATE SET n = n {sign} 1;
+        INSERT INTO digest_seller_tally SELECT {row}.seller_id, {row}.flags,
+            IFNULL({row}.grp, -1), {row}.sev, {row}.verdict = 'clean', {sign}1
+            WHERE {row}.kind = 'listing' AND {row}.seller_id IS NOT NULL
+            ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
+
+
+def _flags(sign: str, finding: str, seller: str) -> str:
+    """A listing finding's flags counted in (`+`) or out (`-`) of its seller's flag counts."""
+    return f"""
+        INSERT INTO seller_flag_counts SELECT {seller}, j.value, {sign}1
+            FROM json_each(COALESCE(NULLIF({finding}.flags, ''), '[]')) j
+            WHERE {seller} IS NOT NULL
+            ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
+
+
+LISTING_SELLER = "(SELECT seller_id FROM listings WHERE id = {row}.subject_id)"
+# Per seller and flag, how many current findings of its listings carry it (what
+# `SellerViews.flag_counts` counted over every listing): kept by these triggers.
+FLAG_TRIGGERS = {
+    "seller_flags_finding_added": (
+        "AFTER INSERT ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1",
+        _flags("+", "new", LISTING_SELLER.format(row="new")),
+    ),
+    "seller_flags_finding_ended": (
+        "AFTER UPDATE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        _flags("-", "old", LISTING_SELLER.format(row="old")),
+    ),
+    "seller_flags_finding_current": (
+        "AFTER UPDATE ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1",
+        _flags("+", "new", LISTING_SELLER.format(row="new")),
+    ),
+    "seller_flags_finding_removed": (
+        "AFTER DELETE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        _flags("-", "old", LISTING_SELLER.format(row="old")),
+    ),
+    "seller_flags_listing_moved": (
+        "AFTER UPDATE ON listings WHEN old.seller_id IS NOT new.seller_id",
+        "INSERT INTO seller_flag_counts SELECT s.seller_id, j.value, s.sign FROM (SELECT"
+        " old.seller_id AS seller_id, -1 AS sign UNION ALL SELECT new.seller_id, 1) s"
+        " JOIN findings f ON f.subject_kind = 'listing' AND f.subject_id = new.id"
+        " AND f.is_current = 1, json_each(COALESCE(NULLIF(f.flags, ''), '[]')) j"
+        " WHERE s.seller_id IS NOT NULL ON CONFLICT DO UPDATE SET n = n + excluded.n;",
+    ),
+}
+# the same counts from every listing, as `flag_counts` read them before: the backfill
+FLAG_COUNTS = """
+    SELECT l.seller_id, j.value, COUNT(*) FROM listings l
+    JOIN findings f ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1,
+         json_each(COALESCE(NULLIF(f.flags, ''), '[]')) j
+    WHERE l.seller_id IS NOT NULL GROUP BY l.seller_id, j.value
+"""
+
+TRIGGERS = {
+    "digest_finding_added": (
+        "AFTER INSERT ON findings",
+        _queue("new.subject_kind", "new.subject_id"),
+    ),
+    "digest_finding_changed": (
+        "AFTER UPDATE ON findings",
+        _queue("old.subject_kind", "old.subject_id") + _queue("new.subject_kind", "new.subject_id"),
+    ),
+    "digest_listing_changed": (
+        f"AFTER UPDATE ON listings WHEN {_changed(LISTING_EVIDENCE)}",
+        _queue("'listing'", "new.id"),
+    ),
+    "digest_seller_changed": (
+        f"AFTER UPDATE ON sellers WHEN {_changed(SELLER_EVIDENCE)}",
+        _queue("'seller'", "new.id")
+        + _queue("'listing'", "id", "FROM listings WHERE seller_id = new.id"),
+    ),
+    "digest_case_added": ("AFTER INSERT ON cases", _queue("new.subject_kind", "new.subject_id")),
+    "digest_case_changed": (
+        f"AFTER UPDATE ON cases WHEN {_changed(('state', 'subject_kind', 'subject_id'))}",
+        _queue("old.subject_kind", "old.subject_id") + _queue("new.subject_kind", "new.subject_id"),
+    ),
+    "digest_shown_added": ("AFTER INSERT ON digest_shown", _case_of("new")),
+    "digest_shown_changed": ("AFTER UPDATE ON digest_shown", _case_of("new") + _case_of("old")),
+    "digest_shown_removed": ("AFTER DELETE ON digest_shown", _case_of("old")),
+    "digest_book_added": ("AFTER INSERT ON digest_book", _tally("new", "+")),
+    "digest_book_removed": ("AFTER DELETE ON digest_book", _tally("old", "-")),
+    "digest_book_changed": ("AFTER UPDATE ON digest_book", _tally("old", "-") + _tally("new", "+")),
+}
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """The book, its aggregates, its queue and the triggers that fill the queue; the book
+    starts empty with the whole of it queued (the next digest fills it, once)."""
+    new_book = not db["digest_book"].exists()
+    db.execute(BOOK)
+    for name, columns in {
+        "digest_book_subject": "kind, subject_id",
+        "digest_book_risk": "grp, sev, nscore, rkey, case_id",
+        "digest_book_seller": "seller_id, kind, sev, nscore, rkey, case_id",
+        "digest_book_score": "seller_id, kind, flags, score",
+    }.items():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON digest_book ({columns})")
+    db.execute("CREATE INDEX IF NOT EXISTS digest_book_todo ON digest_book (todo) WHERE todo = 1")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS digest_book_recorded ON digest_book (dirty, case_id)"
+        " WHERE dirty = 1"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS digest_tally (grp INTEGER, sev INTEGER, state TEXT,"
+        " flags TEXT, n INTEGER, PRIMARY KEY (grp, sev, state, flags))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS digest_seller_tally (seller_id INTEGER, flags TEXT,"
+        " grp INTEGER, sev INTEGER, clean INTEGER, n INTEGER,"
+        " PRIMARY KEY (seller_id, flags, grp, sev, clean))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS digest_pending (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
+        " UNIQUE (subject_kind, subject_id))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS seller_flag_counts (seller_id INTEGER, flag TEXT,"
+        " n INTEGER, PRIMARY KEY (seller_id, flag))"
+    )
+    if not db.execute("SELECT 1 FROM seller_flag_counts LIMIT 1").fetchone():
+        db.execute(f"INSERT INTO seller_flag_counts {FLAG_COUNTS}")
+    for name, (when, body) in {**TRIGGERS, **FLAG_TRIGGERS}.items():
+        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN {body} END")
+    if new_book:
+        db.execute(
+            "INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
+            EVERYTHING,
+        )
+
+
+class StoredBook(CaseBook):
+    """The `CaseBook` interface over the store's own `digest_book`: brought up to date by
+    `fill`, read as the private book is (its SQL names `cases_now` and `{st}.` are this
+    table and the store itself)."""
+
+    def __init__(self, db: sqlite_utils.Database, functions: dict[str, Callable]):
+        self.db = db
+        self.writer = db.conn
+        # the digest is read after the store is closed (the command writes it then): through
+        # a connection of its own, read-only, as the private book reads it
+        path = db.execute("PRAGMA database_list").fetchone()[2]
+        self.conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+        for connection in (self.writer, self.conn):
+            for name, function in functions.items():
+                connection.create_function(name, -1, function, deterministic=True)
+        self.queries = 0
+        self.refreshed = 0  # book rows made again by the last `fill`: what a test reads
+        self._ordered = True  # the store keeps the risk index
+
+    def execute(self, sql: str, params=()):
+        self.queries += 1
+        return self.conn.execute(
+            sql.replace("{st}.", "").replace("cases_now", "digest_book"), params
+        )
+
+    def fill(self, states: tuple[str, ...], reference: str | None, *, record_all=False) -> None:
+        """Make again the rows of every subject queued since the last fill (all of them on a
+        new store): each flagged subject's whose case is in `states`, against what the last
+        digest showed. Only for a digest compared with the last one."""
+        assert reference is None and not record_all, "a StoredBook compares with the last digest"
+        with self.db.atomic():
+            upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
+            if upto is None:
+                self.refreshed = 0
+                return
+            everything = self.writer.execute(
+                "SELECT 1 FROM digest_pending WHERE subject_kind = ? AND subject_id = ?"
+                " AND seq <= ?",
+                [*EVERYTHING, upto],
+            ).fetchone()
+            self.writer.execute("DROP TABLE IF EXISTS temp.digest_stale")
+            self.writer.execute(STALE)
+            if everything:
+                self.writer.execute("DELETE FROM digest_book")
+                self.writer.execute("DELETE FROM digest_tally")
+                self.writer.execute("DELETE FROM digest_seller_tally")
+            else:
+                self.writer.execute(
+                    "INSERT OR IGNORE INTO temp.digest_stale SELECT subject_kind, subject_id"
+                    " FROM digest_pending WHERE seq <= ?",
+                    [upto],
+                )
+                for cases in (  # by the subject it had, and by the case it has now
+                    "SELECT b.case_id FROM temp.digest_stale p CROSS JOIN digest_book b"
+                    " ON b.kind = p.kind AND b.subject_id = p.subject_id",
+                    "SELECT c.id FROM temp.digest_stale p CROSS JOIN cases c"
+                    " ON c.subject_kind = p.kind AND c.subject_id = p.subject_id",
+                ):
+                    self.writer.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
+            self.refreshed = self._insert(states, everything=bool(everything))
+            self.writer.execute("DELETE FROM digest_pending WHERE seq <= ?", [upto])
+            self.writer.execute("DROP TABLE temp.digest_stale")
+
+    def _insert(self, states: tuple[str, ...], *, everything: bool) -> int:
+        params = {f"s{i}": s for i, s in enumerate(states)}
+        marks = ", ".join(f":s{i}" for i in range(len(states)))
+        written = 0
+        for kind, fields in (("listing", LISTING_FIELDS), ("seller", SELLER_FIELDS)):
+            moved = " OR ".join(
+                [f"ds.{name} IS NOT {sql}" for name, sql in fields.items()]
+                + ["ds.finding_id IS NOT f.id", "ds.fingerprint IS NOT f.fingerprint"]
+            )
+            seller = "l.seller_id" if kind == "listing" else "s.id"
+            source = FROM[kind].format(st="main", flagged=FLAGGED, states=marks)
+            if not everything:  # only the queued subjects, read first, each by its index
+                source = source.replace(
+                    "FROM main.findings f",
+                    "FROM temp.digest_stale p CROSS JOIN main.findings f",
+                ).replace(
+                    "WHERE f.subject_kind",
+                    "WHERE p.kind = f.subject_kind AND p.subject_id ="
+                    " f.subject_id AND f.subject_kind",
+                )
+            sql = f"""INSERT INTO digest_book
+                SELECT c.id, '{kind}', f.subject_id, f.id, {seller}, c.state, f.verdict,
+                       digest_round(COALESCE(f.score, 0.0)), -digest_round(COALESCE(f.score,
+                       0.0)), {SEVERITY}, COALESCE({RATIO[kind]}, 9.0), IFNULL(f.flags, '[]'),
+                       CASE WHEN ds.case_id IS NULL THEN 0 WHEN {moved} THEN NULL ELSE 2 END,
+                       CASE WHEN ds.case_id IS NOT NULL AND ({moved}) THEN ds.evidence END,
+                       (ds.case_id IS NULL OR {moved}), NULL, NULL,
+                       (ds.case_id IS NULL OR {moved})
+                {source}"""
+            written += self.writer.execute(sql, params).rowcount
+        return written
+
+    def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
+        """As `CaseBook.undecided`: the rows made again whose group Python decides, or whose
+        evidence to record is not yet made."""
+        sql = self._sql(ITEM_UNDECIDED + " WHERE dc.todo = 1")
+        for row in self.rows(self.writer.execute(sql)):
+            yield row, row.pop("shown"), row.pop("dirty")
+
+    def decide(self, decided: Iterator[tuple]) -> None:
+        """Store what Python decided of each case `undecided` yields (its evidence made only
+        where it is to be recorded): kept aside in a temporary table while the cases are
+        read, then set in the book in one statement."""
+        with self.db.atomic():
+            self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
+            self.writer.execute(DECIDED)
+            for batch in _batches(decided, 1000):
+                self.writer.executemany(
+                    "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
+                )
+            self.writer.execute(
+                "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
+                " shown = NULL, todo = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
+            )
+            self.writer.execute("DROP TABLE temp.digest_decided")
+
+    def tally(self) -> Iterator[tuple]:
+        return self.conn.execute(
+            "SELECT grp, sev, state, flags, n FROM digest_tally WHERE n > 0 ORDER BY 1, 2, 3, 4"
+        )
+
+    def seller_summaries(self) -> Iterator[tuple]:
+        return self.conn.execute(
+            """SELECT t.seller_id, t.flags, SUM(t.n), SUM(CASE WHEN t.grp = 0 THEN t.n ELSE 0 END),
+                      (SELECT MAX(b.score) FROM digest_book b WHERE b.seller_id = t.seller_id
+                       AND b.kind = 'listing' AND b.flags = t.flags), MIN(t.sev), MIN(t.grp),
+                      MIN(t.clean)
+               FROM digest_seller_tally t WHERE t.n > 0 GROUP BY t.seller_id, t.flags"""
+        )
+
+    def recorded(self) -> Iterator[tuple]:
+        """As `CaseBook.recorded`, by the index of the cases to record."""
+        sql = """SELECT case_id, finding_id, f.fingerprint, grp, evidence FROM digest_book
+                 JOIN findings f ON f.id = finding_id WHERE dirty = 1 ORDER BY case_id"""
+        return self.execute(sql)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("{st}.", "").replace("cases_now", "digest_book")
