@@ -20,7 +20,9 @@ LISTING_FIELDS = (
 )  # fmt: skip
 SELLER_FIELDS = ("name", "domain", "claimed_domain", "profile_url", "source", "first_seen")
 SELLER_LISTINGS = "seller+listings"  # logged kind: a seller whose listings' rows moved too
-LOG = "INSERT INTO queue_changes (subject_kind, subject_id) VALUES ({kind}, {subject})"
+# One entry per subject, its newest (a change moves it to the end of the log), so the log
+# never holds more than the store's subjects, however long no server takes it in.
+LOG = "INSERT OR REPLACE INTO queue_changes (subject_kind, subject_id) VALUES ({kind}, {subject})"
 # trigger name -> (event, WHEN or "", the logged subject's kind and id)
 TRIGGERS = {
     "queue_finding_added": ("AFTER INSERT ON findings", "", "new.subject_kind", "new.subject_id"),
@@ -56,7 +58,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     derived before it is derived again whole once)."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS queue_changes (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL)"
+        " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
+        " UNIQUE (subject_kind, subject_id))"
     )
     for name, (event, when, kind, subject) in TRIGGERS.items():
         condition = f" WHEN {when}" if when else ""
@@ -65,7 +68,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     # a digest's item: the case's subject (its group and changes are said against it)
     db.execute(
         "CREATE TRIGGER IF NOT EXISTS queue_digest_item AFTER INSERT ON digest_items BEGIN"
-        " INSERT INTO queue_changes (subject_kind, subject_id)"
+        " INSERT OR REPLACE INTO queue_changes (subject_kind, subject_id)"
         " SELECT subject_kind, subject_id FROM cases WHERE id = new.case_id; END"
     )
 
