@@ -198,3 +198,31 @@ def test_a_new_listing_whose_title_another_has_reads_no_title(judged, monkeypatc
     fresh = assess_listings([facts], BrandBook.from_config(config))[0]
     assert row[1:3] == (fresh.model, "used")
     assert row[4] == fresh.model_reason and row[5] == json.dumps(fresh.attributes, sort_keys=True)
+
+
+def test_the_kept_sales_are_what_sql_derives_from_the_current_findings(judged):
+    """What a judged listing adds to its seller's verdict is written from the finding in
+    hand (`listing_sales_row`): the same rows migration 0012 derives from the stored
+    findings in SQL, after prices moved and listings went."""
+    from grayhound.detection import detect_findings
+    from grayhound.models import FLAGS
+    from grayhound.store.detectstate import _listing_sales_sql
+
+    market, config = judged
+    rng = random.Random(3)
+    for number in rng.sample(sorted(market.listings), 60):
+        market.listings[number]["price"] = round(market.listings[number]["price"] * 0.5, 2)
+    for number in rng.sample(sorted(market.listings), 5):
+        market.listings[number]["gone"] = True
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    assert detect_findings(config)["work"]["findings_ended"] == 5
+    sql = "SELECT * FROM listing_sales ORDER BY listing_id"
+    with open_store(config.storage.database) as store:
+        kept = store.db.execute(sql).fetchall()
+        with store.db.atomic():
+            store.db.execute("DELETE FROM listing_sales")
+            store.db.execute(_listing_sales_sql(FLAGS, ""))
+            derived = store.db.execute(sql).fetchall()
+    assert len(kept) == LISTINGS - 5
+    assert kept == derived

@@ -20,7 +20,7 @@ from grayhound.store import digestcases
 BIG = (
     "listings", "observations", "findings", "captures", "capture_links", "cases",
     "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
-    "seller_signals", "seller_texts", "listing_sales",
+    "seller_signals", "seller_texts", "listing_sales", "title_words",
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
