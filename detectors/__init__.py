@@ -4,7 +4,7 @@ built once from the config. No Scrapy, no database, no network.
 May import: `grayhound.config` and `grayhound.models` only. Each module owns one judgement
 (`names`, `domains` and `subdomains`, `catalog`, `prices`, `listings`, `sellers`, `seller_verdicts`,
 `networks`, `risk`) or one
-mechanism they share (`visible` what a person sees, `normalize`, `lookalikes`, `terms` and
+mechanism they share (`visible` what a person sees, `phrases` literal phrases found case-blind, `normalize`, `lookalikes`, `terms` and
 `fuzzy`, `scripts` local names in other scripts, `typos`, `words` word frequency, `allowlist`,
 `book`); tables live in `_data.py` and `_world_data.py` (the words of other languages)."""
 

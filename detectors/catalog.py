@@ -13,11 +13,10 @@ from detectors._data import CONDITION_PHRASES
 from detectors.goods import Goods, classify_goods
 from detectors.models import CatalogIndex, ModelMatch
 from detectors.normalize import fold
+from detectors.phrases import Phrases
 from grayhound.config import CatalogModel
 
-_CONDITION = re.compile(
-    r"\b(" + "|".join(re.escape(p) for p, _ in CONDITION_PHRASES) + r")\b", re.IGNORECASE
-)
+_CONDITION = Phrases(r"\b({})\b", (p for p, _ in CONDITION_PHRASES))
 _CONDITION_RANK = {phrase: (rank, cond) for rank, (phrase, cond) in enumerate(CONDITION_PHRASES)}
 # Chinese second-hand grades: '99新', '95新', '9成新' (99 % new: used, like new); not '全新'.
 _USED_GRADE = re.compile(r"(?<!\d)(?:9\d|[5-9]成)新")
@@ -25,10 +24,15 @@ _USED_GRADE = re.compile(r"(?<!\d)(?:9\d|[5-9]成)新")
 __all__ = [
     "CatalogIndex",
     "TitleReading",
+    "TitleWords",
     "read_condition",
     "read_title",
+    "read_title_words",
     "reading_from_state",
+    "reading_of",
     "reading_state",
+    "title_words_from_state",
+    "title_words_state",
 ]
 
 # A title longer than this is a description pasted in (or an attack): its head is the title.
@@ -58,12 +62,13 @@ def condition_from_text(text: str | None, *, new_allowed: bool = True) -> tuple[
     lowered = fold(text).text.replace("-", " ")
     grade = _USED_GRADE.search(text)
     best = (_CONDITION_RANK["used"][0], "used", grade.group()) if grade else None
-    for match in _CONDITION.finditer(lowered):
-        rank, condition = _CONDITION_RANK[match.group(1).lower()]
+    for start, end in _CONDITION.spans(lowered):
+        phrase = lowered[start:end]
+        rank, condition = _CONDITION_RANK[phrase.lower()]
         if condition == "new" and not new_allowed:
             continue
         if best is None or rank < best[0]:
-            best = (rank, condition, match.group(1))
+            best = (rank, condition, phrase)
     return (best[1], best[2]) if best else None
 
 
@@ -72,7 +77,13 @@ def read_condition(extracted: str, title: str, description: str | None) -> tuple
 
     The extracted value wins, except that an extracted 'new' gives way to a title saying
     refurbished or used: marketplaces default structured data to NewCondition."""
-    from_title = condition_from_text(title)
+    return _condition(extracted, condition_from_text(title), description)
+
+
+def _condition(
+    extracted: str, from_title: tuple[str, str] | None, description: str | None
+) -> tuple[str, str | None]:
+    """`read_condition` given what the title says (`condition_from_text`)."""
     if extracted in ("used", "refurbished"):
         return extracted, None
     if extracted == "new":
@@ -96,6 +107,28 @@ def read_title(
     brand: str | None = None,
     category: str | None = None,
 ) -> TitleReading:
+    words = read_title_words(index, title, brand, category)
+    return reading_of(words, extracted_condition, description)
+
+
+@dataclass(frozen=True)
+class TitleWords:
+    """What a title says by itself, with the listing's brand (its id) and category: the
+    model, the kind of goods, the attributes and the condition it names — the costly part
+    of `read_title`, the same for every listing with that title, brand and category."""
+
+    model: CatalogModel | None
+    model_reason: str
+    attributes: dict[str, str]
+    kind: str
+    goods_reason: str | None
+    broken: str | None
+    condition: tuple[str, str] | None  # (condition, phrase) the title names
+
+
+def read_title_words(
+    index: CatalogIndex, title: str, brand: str | None = None, category: str | None = None
+) -> TitleWords:
     title = (title or "")[:MAX_TITLE]
     match: ModelMatch = index.match(title, brand)
     goods: Goods = classify_goods(
@@ -104,19 +137,67 @@ def read_title(
         device_words=index.device_words,
         category=category,
     )
-    condition, condition_reason = read_condition(extracted_condition, title, description)
-    reasons = [goods.reason] if goods.reason else []
+    return TitleWords(
+        model=match.model,
+        model_reason=match.reason,
+        attributes=dict(match.attributes),
+        kind=goods.kind,
+        goods_reason=goods.reason,
+        broken=goods.broken,
+        condition=condition_from_text(title),
+    )
+
+
+def reading_of(words: TitleWords, extracted_condition: str, description: str | None):
+    """A listing's reading: its title's words, with the condition its page data states
+    (`extracted_condition`) and, when neither says one, its description."""
+    condition, condition_reason = _condition(extracted_condition, words.condition, description)
+    reasons = [words.goods_reason] if words.goods_reason else []
     if condition_reason:
         reasons.append(condition_reason)
     return TitleReading(
-        model=match.model,
-        is_accessory=not goods.is_device,
+        model=words.model,
+        is_accessory=words.kind != "device",
         condition=condition,
         reasons=tuple(reasons),
-        kind=goods.kind,
-        model_reason=match.reason,
-        attributes=dict(match.attributes),
-        broken=goods.broken,
+        kind=words.kind,
+        model_reason=words.model_reason,
+        attributes=dict(words.attributes),
+        broken=words.broken,
+    )
+
+
+def title_words_state(words: TitleWords) -> dict:
+    """A title's words as plain data, its model by brand and name (what `grayhound detect`
+    keeps so that a title another listing has is not read again)."""
+    model = words.model
+    return {
+        "model": [model.brand, model.model] if model else None,
+        "model_reason": words.model_reason,
+        "attributes": dict(words.attributes),
+        "kind": words.kind,
+        "goods_reason": words.goods_reason,
+        "broken": words.broken,
+        "condition": list(words.condition) if words.condition else None,
+    }
+
+
+def title_words_from_state(state: dict, models: dict[tuple[str, str], CatalogModel]):
+    """The words `title_words_state` kept; None when their model left the catalog."""
+    model = None
+    if state["model"] is not None:
+        model = models.get(tuple(state["model"]))
+        if model is None:
+            return None
+    condition = state["condition"]
+    return TitleWords(
+        model=model,
+        model_reason=state["model_reason"],
+        attributes=dict(state["attributes"]),
+        kind=state["kind"],
+        goods_reason=state["goods_reason"],
+        broken=state["broken"],
+        condition=tuple(condition) if condition else None,
     )
 
 

@@ -4,13 +4,13 @@ and against peers, seller risk, authorization and gray-import wording, combined 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from detectors._data import GRAY_IMPORT_PHRASES
 from detectors.book import BrandBook
-from detectors.catalog import TitleReading, read_title
+from detectors.catalog import TitleReading, TitleWords, read_title, read_title_words
+from detectors.phrases import Phrases
 from detectors.prices import Goods, PriceCheck, check_price, peer_outliers
 from detectors.risk import Signal, finding
 from detectors.sellers import SellerFacts, assess_seller
@@ -24,10 +24,7 @@ W_GRAY_IMPORT = 0.45
 W_COUNTERFEIT = 0.92
 W_COUNTERFEIT_SUSPICIOUS = 0.6
 
-_GRAY = re.compile(
-    r"(?<![\w])(" + "|".join(re.escape(p) for p in GRAY_IMPORT_PHRASES) + r")(?![\w])",
-    re.IGNORECASE,
-)
+_GRAY = Phrases(r"(?<![\w])({})(?![\w])", GRAY_IMPORT_PHRASES)
 
 
 @dataclass(frozen=True)
@@ -100,6 +97,15 @@ def listing_reading(facts: ListingFacts, book: BrandBook) -> TitleReading:
         facts.description,
         book.brand_id(facts.brand),
         facts.category,
+    )
+
+
+def listing_title_words(facts: ListingFacts, book: BrandBook) -> TitleWords:
+    """What the title alone says (with the listing's brand and category): the costly part of
+    `listing_reading`, the same for every listing with that title, brand and category
+    (`detectors.catalog.reading_of` adds the listing's condition and description)."""
+    return read_title_words(
+        book.catalog, facts.title or "", book.brand_id(facts.brand), facts.category
     )
 
 
@@ -226,10 +232,11 @@ def _unauthorized(facts: ListingFacts, reading: TitleReading, brand: str, book: 
 
 def _gray_import(facts: ListingFacts) -> list[Signal]:
     for field_name, text in (("title", facts.title), ("description", facts.description)):
-        match = _GRAY.search(text or "")
-        if match:
+        text = text or ""
+        found = _GRAY.search(text)
+        if found:
             reason = (
-                f"the {field_name} says '{match.group(1)}': goods materially different from "
+                f"the {field_name} says '{text[found[0] : found[1]]}': goods materially different from "
                 "those sold for this market (gray import)"
             )
             return [Signal(W_GRAY_IMPORT, "suspicious", reason, None, "gray_import")]

@@ -19,7 +19,7 @@ import hashlib
 import json
 
 from detectors import ListingFacts
-from detectors.catalog import reading_from_state, reading_state
+from detectors.catalog import TitleReading, reading_state
 from detectors.listings import (
     assess_listing,
     listing_price,
@@ -30,8 +30,9 @@ from detectors.listings import (
 from detectors.networks import image_key
 from detectors.prices import peer_outliers
 from detectors.risk import Signal
+from grayhound.detection.titles import read_titles
 from grayhound.detection.work import Work, listing_row
-from grayhound.store.detectstate import dumps
+from grayhound.store.detectstate import dumps, listing_sales_row
 
 CHUNK = 2000  # listings per transaction
 GROUP_SEPARATOR = "\x1f"  # between a peer group's model and condition
@@ -70,19 +71,25 @@ def read_pass(work: Work, upto: int) -> None:
 def _read_chunk(work: Work, ids: list[int]) -> None:
     store, book = work.store, work.book
     states = store.listing_states(ids)
-    saved, touched = [], set()
-    for row in store.listing_fact_rows(ids):
-        facts = facts_of(row)
+    rows = store.listing_fact_rows(ids)
+    judged_with = work.scope.key("brands", "catalog", "detectors")
+    facts = [facts_of(row) for row in rows]
+    keys = [_reading_key(f, judged_with) for f in facts]
+    readings: list[TitleReading | None] = []
+    for row, key in zip(rows, keys, strict=True):
+        old = states.get(row["id"])
+        reading = None
+        if old is not None and not work.scope.full and old["reading_key"] == key:
+            reading = work.reading(old["reading"])  # nothing it depends on changed
+        readings.append(reading)
+    kept = [reading is not None for reading in readings]
+    unread = [i for i, reading in enumerate(readings) if reading is None]
+    for i, reading in zip(unread, read_titles(work, [facts[i] for i in unread]), strict=True):
+        readings[i] = reading
+    saved, ratios, touched = [], [], set()
+    for row, fact, key, reading, same in zip(rows, facts, keys, readings, kept, strict=True):
         old = states.get(row["id"]) or {}
-        key = _reading_key(facts, work.scope.key("brands", "catalog", "detectors"))
-        reading, kept = None, None
-        if not work.scope.full and old.get("reading_key") == key:
-            kept = old["reading"]  # stored again as it is: nothing it depends on changed
-            reading = reading_from_state(json.loads(kept), work.models)
-        if reading is None:
-            reading, kept = listing_reading(facts, book), None
-            work.counts["titles_read"] += 1
-        check = listing_price(facts, reading, book)
+        check = listing_price(fact, reading, book)
         gone = work.gone_why(row) is not None
         group = None if gone else peer_group(reading, check)  # a gone price is no peer
         group_key = GROUP_SEPARATOR.join(group) if group else None
@@ -92,31 +99,44 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
         image = image_key(row["image"], book) if row["image"] and row["seller_id"] else None
         if old.get("image_key") != image or (image and old.get("seller_id") != row["seller_id"]):
             work.dirty()
-        saved.append(
-            {
-                "listing_id": row["id"],
-                "reading_key": key,
-                "reading": kept or dumps(reading_state(reading)),
-                "peer_group": group_key,
-                "peer_ratio": ratio,
-                "peer_signal": old.get("peer_signal")
-                if group_key == old.get("peer_group")
-                else None,
-                "image_key": image,
-                "seller_id": row["seller_id"],
-                "gone": int(gone),
-            }
-        )
+        state = {
+            "listing_id": row["id"],
+            "reading_key": key,
+            "reading": old["reading"] if same else None,  # kept: stored again as it is
+            "peer_group": group_key,
+            "peer_ratio": ratio,
+            "peer_signal": old.get("peer_signal") if group_key == old.get("peer_group") else None,
+            "image_key": image,
+            "seller_id": row["seller_id"],
+            "gone": int(gone),
+        }
+        if state["reading"] is not None and all(
+            state[k] == old[k] for k in STATE_COLUMNS if k != "peer_ratio"
+        ):
+            if ratio != old["peer_ratio"]:  # its price moved, nothing else: one column
+                ratios.append((ratio, row["id"]))
+            continue
+        state["reading"] = state["reading"] or dumps(reading_state(reading))
+        saved.append(state)
     store.save_listing_states(saved)
+    store.update_peer_ratios(ratios)
     store.queue_groups(touched)
     store.queue_judgements(ids)
-    work.counts["listings_read"] += len(saved)
+    work.counts["listings_read"] += len(rows)
+
+
+# The kept state of a listing (`listing_state`'s columns but its id).
+STATE_COLUMNS = (
+    "reading_key", "reading", "peer_group", "peer_ratio", "peer_signal", "image_key",
+    "seller_id", "gone",
+)  # fmt: skip
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(…, ensure_ascii=False), quicker
 
 
 def _reading_key(facts: ListingFacts, judged_with: str) -> str:
     """What a title's reading depends on: if none of it changed, the kept reading holds."""
     inputs = (facts.title, facts.condition, facts.description, facts.brand, facts.category)
-    blob = json.dumps([*inputs, judged_with], ensure_ascii=False)
+    blob = _KEY_JSON.encode([*inputs, judged_with])
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -155,7 +175,14 @@ def judge_pass(work: Work) -> None:
             rows, gone, sellers = _judge_chunk(work, ids)
             counts, changed = store.record_judgements(rows, work.run_id, work.now)
             ended = store.end_findings("listing", gone, work.now)
-            store.keep_listing_sales(ids)
+            judged = {row["subject_id"] for row in rows}
+            store.set_listing_sales(
+                [
+                    listing_sales_row(row["subject_id"], sellers[row["subject_id"]], row)
+                    for row in rows
+                ],
+                [listing_id for listing_id in ids if listing_id not in judged],
+            )
             moved = {listing_id for _, listing_id in changed} | ended
             store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
             store.release_judgements(ids)
@@ -180,9 +207,7 @@ def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
             continue
         facts = facts_of(row)
         state = states.get(row["id"])
-        reading = None
-        if state is not None:
-            reading = reading_from_state(json.loads(state["reading"]), work.models)
+        reading = work.reading(state["reading"]) if state and state["reading"] else None
         if reading is None:  # queued by its seller before it was ever read
             reading = listing_reading(facts, book)
         check = listing_price(facts, reading, book)

@@ -9,9 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from detectors import BrandBook
+from detectors.catalog import TitleReading, reading_from_state
 from grayhound.detection.scope import Scope
 from grayhound.models import Finding
 from grayhound.store import Store
+
+READINGS_DECODED = 1 << 14  # distinct kept readings held decoded (a few hundred bytes each)
 
 
 @dataclass
@@ -26,6 +29,17 @@ class Work:
 
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
+        self._readings: dict[str, TitleReading | None] = {}
+
+    def reading(self, kept: str) -> TitleReading | None:
+        """A reading as `listing_state` keeps it, decoded once per distinct text (listings
+        share them: the same model, kind, attributes and condition); None when its model
+        left the catalog."""
+        if kept not in self._readings:
+            if len(self._readings) >= READINGS_DECODED:
+                self._readings.clear()
+            self._readings[kept] = reading_from_state(json.loads(kept), self.models)
+        return self._readings[kept]
 
     def gone_why(self, row: dict) -> str | None:
         """Why a listing (its facts row) is gone, or None while it is live: its page answered

@@ -95,6 +95,17 @@ def add_kept_sums(db: sqlite_utils.Database) -> None:
     create_text_queue(db)
 
 
+def add_title_words(db: sqlite_utils.Database) -> None:
+    """Migration 0013_issue19_detect: what each distinct title says by itself (model, kind of
+    goods, attributes, the condition it names), by a key of the title, the listing's brand and
+    category and the fingerprints it was read with, so that a title is read once whatever
+    number of listings carry it. Filled as titles are read (empty until then)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS title_words (key TEXT PRIMARY KEY, words TEXT NOT NULL)"
+        " WITHOUT ROWID"
+    )
+
+
 def gram_hash(gram: str) -> int:
     """A shingle as a signed 64-bit integer: the same on every machine and in every process."""
     digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
@@ -217,6 +228,30 @@ class DetectState:
             " :seller_id, :gone)",
             rows,
         )
+
+    def update_peer_ratios(self, rows: Iterable[tuple[float | None, int]]) -> None:
+        """(peer ratio, listing id): listings whose kept state moved by their ratio alone (a
+        price change), rewritten without touching their reading or the other indexes."""
+        self.db.conn.executemany(
+            "UPDATE listing_state SET peer_ratio = ? WHERE listing_id = ?", rows
+        )
+
+    def kept_title_words(self, keys: list[str]) -> dict[str, str]:
+        """{key: the title words kept under it} of these keys (`title_words`)."""
+        out = {}
+        for part in _chunks(keys):
+            sql = f"SELECT key, words FROM title_words WHERE key IN ({_marks(part)})"
+            out.update(self.db.execute(sql, part).fetchall())
+        return out
+
+    def keep_title_words(self, rows: Iterable[tuple[str, str]]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO title_words (key, words) VALUES (?, ?)", rows
+        )
+
+    def forget_title_words(self) -> None:
+        """Every title is read again (the config or the detectors changed, or `--full`)."""
+        self.db.execute("DELETE FROM title_words")
 
     def peer_ratios(self, group: str) -> list[tuple[int, float]]:
         """(listing id, price ratio) of every listing of a peer group, by id (read from the
@@ -453,6 +488,49 @@ class DetectState:
             self.db.execute(f"DELETE FROM listing_sales WHERE listing_id IN ({marks})", part)
             where = f"WHERE l.id IN ({marks})"
             self.db.execute(_listing_sales_sql(FLAGS, where), part)
+
+    def set_listing_sales(self, rows: Iterable[tuple], dropped: list[int]) -> None:
+        """What these listings' current findings add to their sellers' verdicts, given as
+        `LISTING_SALES_COLUMNS` tuples (`listing_sales_row`), and no sales for the listings
+        in `dropped` (gone: no current finding)."""
+        self.db.conn.executemany(
+            "DELETE FROM listing_sales WHERE listing_id = ?", [(i,) for i in dropped]
+        )
+        marks = ", ".join("?" for _ in LISTING_SALES_COLUMNS)
+        self.db.conn.executemany(
+            f"INSERT OR REPLACE INTO listing_sales ({', '.join(LISTING_SALES_COLUMNS)})"
+            f" VALUES ({marks})",
+            rows,
+        )
+
+
+LISTING_SALES_COLUMNS = (
+    "listing_id", "seller_id", "brand", "flags", "counterfeit", "new_goods", "priced_new",
+    "new_ratio", "gray_model",
+)  # fmt: skip
+_FLAG_BITS = {flag: 1 << bit for bit, flag in enumerate(FLAGS)}
+
+
+def listing_sales_row(listing_id: int, seller_id: int | None, finding: dict) -> tuple:
+    """What a listing's current finding (a finding row as detection records it: flags and
+    reasons as lists) adds to its seller's verdict: `LISTING_SALES_SQL`'s values, computed
+    from the finding in hand instead of read back from the store."""
+    brand, condition, flags = finding["brand"], finding["condition"], finding["flags"]
+    new_goods = int(bool(brand) and not finding["is_accessory"] and condition in ("new", "unknown"))
+    new_priced = bool(new_goods) and condition == "new"
+    ratio = finding["price_ratio"]
+    model = finding["model"]
+    return (
+        listing_id,
+        seller_id,
+        brand,
+        sum(_FLAG_BITS[flag] for flag in set(flags) if flag in _FLAG_BITS),
+        int(any("counterfeit" in reason for reason in finding["reasons"])),
+        new_goods,
+        int(new_priced and ratio is not None),
+        ratio if new_priced else None,
+        model if "gray_import" in flags and model else None,
+    )
 
 
 def _listing_sales_sql(flags: tuple[str, ...], where: str) -> str:

@@ -82,8 +82,12 @@ def fingerprint(row: dict) -> str:
     payload = {k: row.get(k) for k in JUDGEMENT_FIELDS}
     if isinstance(payload.get("score"), float):
         payload["score"] = round(payload["score"], 4)
-    blob = json.dumps(payload, sort_keys=True, default=str)
+    blob = _FINGERPRINT_JSON.encode(payload)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+# json.dumps(payload, sort_keys=True, default=str), without making an encoder per call
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def add_model_reason(db: sqlite_utils.Database) -> None:
@@ -178,15 +182,17 @@ class Findings:
     def end_findings(self, subject_kind: str, why: dict[int, str], ended_at: str) -> set[int]:
         """End the current findings of these subjects ({id: why}) without a new one: no
         longer current, kept as history with when and why; return the ids that had one."""
-        ended = set()
-        for subject_id, reason in why.items():
-            cursor = self.db.execute(
+        keys = [(subject_kind, subject_id) for subject_id in why]
+        current = {}
+        for start in range(0, len(keys), RECORD_CHUNK):
+            current.update(self._current_fingerprints(keys[start : start + RECORD_CHUNK]))
+        ended = {subject_id for _, subject_id in current}
+        with self.db.atomic():  # committed now when the caller holds no transaction
+            self.db.conn.executemany(
                 "UPDATE findings SET is_current = 0, ended_at = ?, ended_why = ?"
                 " WHERE subject_kind = ? AND subject_id = ? AND is_current = 1",
-                [ended_at, reason, subject_kind, subject_id],
+                [(ended_at, why[subject_id], subject_kind, subject_id) for subject_id in ended],
             )
-            if cursor.rowcount:
-                ended.add(subject_id)
         return ended
 
     def judged_totals(self) -> dict:

@@ -51,6 +51,7 @@ MIGRATIONS: list[Migration] = [
     ("0012_issue19_ended_index", queue.add_ended_index),
     ("0013_issue19_serve", queuelog.create_schema),
     ("0013_issue19_digest", digestbook.create_schema),
+    ("0013_issue19_detect", detectstate.add_title_words),
 ]
 
 

@@ -7,6 +7,7 @@ full run by tests/grayhound/test_incremental.py."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -143,3 +144,85 @@ def _totals(database) -> tuple[int, int]:
                 " AND verdict IN ('impersonation', 'suspicious')"
             ),
         )
+
+
+def test_a_new_listing_whose_title_another_has_reads_no_title(judged, monkeypatch):
+    """Marketplaces repeat titles: a new listing with a title (brand and category) another
+    listing already had is not read again, whatever its own condition and description, and
+    is judged as a listing read from scratch would be; a new title is read once, however many
+    new listings carry it. A moved price reads no title either."""
+    from detectors.listings import ListingFacts, assess_listings
+    from detectors.models import CatalogIndex
+    from grayhound.detection import detect_findings
+
+    market, config = judged
+    known = next(n for n, item in market.listings.items() if item["condition"] == "new")
+    market.add(LISTINGS)
+    market.listings[LISTINGS].update(
+        title=market.listings[known]["title"], condition="used", description="barely used, mint"
+    )
+    for number in (LISTINGS + 1, LISTINGS + 2):  # the same new title twice
+        market.add(number)
+        market.listings[number]["title"] = "Xiaomi 14 Pro 512GB never seen"
+    market.listings[known]["price"] = round(market.listings[known]["price"] * 0.9, 2)
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    read = []
+    match = CatalogIndex._match
+
+    def counted(self, title, brand=None):
+        read.append(title)
+        return match(self, title, brand)
+
+    monkeypatch.setattr(CatalogIndex, "_match", counted)
+    work = detect_findings(config)["work"]
+
+    assert work["listings_read"] == 4
+    assert read == ["Xiaomi 14 Pro 512GB never seen"]
+    assert work["titles_read"] == 1
+    with open_store(config.storage.database) as store:
+        row = store.db.execute(
+            "SELECT l.id, f.model, f.condition, f.reasons, f.model_reason, f.attributes"
+            " FROM listings l JOIN findings f ON f.subject_kind = 'listing'"
+            " AND f.subject_id = l.id AND f.is_current = 1 WHERE l.url LIKE ?",
+            [f"%/item/{LISTINGS}"],
+        ).fetchone()
+    item = market.listings[LISTINGS]
+    monkeypatch.setattr(CatalogIndex, "_match", match)
+    from detectors import BrandBook
+
+    facts = ListingFacts(
+        id=row[0], title=item["title"], price=str(item["price"]), currency="USD",
+        condition="used", description=item["description"],
+    )  # fmt: skip
+    fresh = assess_listings([facts], BrandBook.from_config(config))[0]
+    assert row[1:3] == (fresh.model, "used")
+    assert row[4] == fresh.model_reason and row[5] == json.dumps(fresh.attributes, sort_keys=True)
+
+
+def test_the_kept_sales_are_what_sql_derives_from_the_current_findings(judged):
+    """What a judged listing adds to its seller's verdict is written from the finding in
+    hand (`listing_sales_row`): the same rows migration 0012 derives from the stored
+    findings in SQL, after prices moved and listings went."""
+    from grayhound.detection import detect_findings
+    from grayhound.models import FLAGS
+    from grayhound.store.detectstate import _listing_sales_sql
+
+    market, config = judged
+    rng = random.Random(3)
+    for number in rng.sample(sorted(market.listings), 60):
+        market.listings[number]["price"] = round(market.listings[number]["price"] * 0.5, 2)
+    for number in rng.sample(sorted(market.listings), 5):
+        market.listings[number]["gone"] = True
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    assert detect_findings(config)["work"]["findings_ended"] == 5
+    sql = "SELECT * FROM listing_sales ORDER BY listing_id"
+    with open_store(config.storage.database) as store:
+        kept = store.db.execute(sql).fetchall()
+        with store.db.atomic():
+            store.db.execute("DELETE FROM listing_sales")
+            store.db.execute(_listing_sales_sql(FLAGS, ""))
+            derived = store.db.execute(sql).fetchall()
+    assert len(kept) == LISTINGS - 5
+    assert kept == derived
