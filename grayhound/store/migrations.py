@@ -47,6 +47,7 @@ MIGRATIONS: list[Migration] = [
     ("0012_issue19_digest_shown", digestcases.create_schema),
     ("0012_issue19_detect", detectstate.add_kept_sums),
     ("0012_issue19_ended_index", queue.add_ended_index),
+    ("0013_issue19_prices", pricing.add_price_indexes),
 ]
 
 

@@ -215,8 +215,11 @@ class PriceHistoryRows:
 
     def points(self) -> Iterator[tuple]:
         price = PricePoints(self.converter)
+        known = price.known
         for run, at, seller, source, listing_id, text, code, is_current in self.raw():
-            point = price(text, code)
+            point = known.get((text, code), _UNKNOWN)
+            if point is _UNKNOWN:
+                point = price(text, code)
             if point is not None:
                 yield run, at, seller, source, listing_id, point, bool(is_current)
 
@@ -229,6 +232,9 @@ class PriceHistoryRows:
         return NotImplemented
 
     __hash__ = None
+
+
+_UNKNOWN = object()
 
 
 class PricePoints:

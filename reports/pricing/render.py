@@ -22,6 +22,7 @@ from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import (
     ModelPricing,
     PriceHistoryRows,
+    PricePoints,
     PriceReport,
     plain,
 )
@@ -107,7 +108,7 @@ def model_json(model: ModelPricing) -> str:
 def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
     """`_dumps(plain(model))`, its history (most of it: a point per observation) written
     straight from the points, one at a time, instead of through a dict each."""
-    points = _history_points(model.history)
+    points = _history_json(model.history)
     first = next(points, None)
     if first is None:
         stream.write(_dumps(plain(dataclasses.replace(model, history=()))))
@@ -117,14 +118,57 @@ def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
     mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
     head, _, tail = _dumps(data).partition(mark)
     stream.write(head + '"history": [')
-    text: dict = {}  # seller and source names, prices: JSON text made once per value
-    batch = [_tuple_json(first, text)]
+    batch = [first]
     for point in points:
-        batch.append(_tuple_json(point, text))
+        batch.append(point)
         if len(batch) >= 2048:
             stream.write(", ".join(batch) + ", ")
             batch.clear()
     stream.write(", ".join(batch) + "]" + tail)
+
+
+def _history_json(history) -> Iterator[str]:
+    """Each history point as `_dumps(plain(point))` writes it (keys sorted). From the store's
+    rows the text of a price, a seller and a source is made once per value."""
+    if not isinstance(history, PriceHistoryRows):
+        text: dict = {}
+        for point in _history_points(history):
+            yield _tuple_json(point, text)
+        return
+    price = PricePoints(history.converter)
+    known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
+    for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
+        try:
+            price_text = known[amount, code]
+        except KeyError:
+            if len(known) > 100_000:
+                known.clear()
+            point = price(amount, code)
+            price_text = known[amount, code] = None if point is None else _price_json(point)
+        if price_text is None:
+            continue
+        try:
+            seller_text = known[seller]
+        except KeyError:
+            seller_text = known[seller] = _scalar(seller)
+        try:
+            source_text = known[source]
+        except KeyError:
+            source_text = known[source] = _scalar(source)
+        yield (
+            f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
+            f'"is_current": {"true" if is_current else "false"}, '
+            f'"listing_id": {listing_id if type(listing_id) is int else _scalar(listing_id)}, '
+            f'"observed_at": {_scalar(at)}, "price": {price_text}, '
+            f'"seller": {seller_text}, "source": {source_text}}}'
+        )
+
+
+def _price_json(price: PricePoint) -> str:
+    return (
+        f'{{"amount": {_scalar(price.amount)}, '
+        f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}'
+    )
 
 
 def _history_points(history) -> Iterator[tuple]:
@@ -144,10 +188,7 @@ def _tuple_json(point: tuple, text: dict) -> str:
     try:
         price_text = text[price]
     except KeyError:
-        price_text = text[price] = (
-            f'{{"amount": {_scalar(price.amount)}, '
-            f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}'
-        )
+        price_text = text[price] = _price_json(price)
     try:
         seller_text = text[seller]
     except KeyError:
@@ -208,23 +249,32 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     ):  # fmt: skip
         raise AssertionError("CSV_FIELDS changed: update _write_csv_history")
     head = _csv_line(["history", model.brand, model.model, report.currency], cell)
-    text: dict = {}
+    text: dict = {}  # (price, currency) → its cells (None: no amount)
+    names: dict = {}  # (seller, source) → their cells
     count = 0
     batch = []
-    for run, at, seller, source, listing_id, price, _ in _history_points(model.history):
+    price = None
+    if isinstance(model.history, PriceHistoryRows):
+        price = PricePoints(model.history.converter)
+        points = model.history.raw()  # the price as stored: made into cells once per value
+    else:
+        points = (p[:5] + (p[5], None, p[6]) for p in _history_points(model.history))
+    for run, at, seller, source, listing_id, amount, code, _ in points:
         try:
-            who = text[seller, source]
+            cost = text[amount, code]
         except KeyError:
-            who = text[seller, source] = _csv_line([seller, source], cell)
+            if len(text) > 100_000:
+                text.clear()
+            point = amount if price is None else price(amount, code)
+            cost = text[amount, code] = None if point is None else _price_cells(point, cell)
+        if cost is None:
+            continue  # no amount: not in the history
         try:
-            cost = text[price]
+            who = names[seller, source]
         except KeyError:
-            fields = _price_fields(price)
-            cost = text[price] = _csv_line(
-                [fields["price"], fields["currency"], fields["price_converted"]], cell
-            )
-        if len(text) > 100_000:
-            text.clear()
+            if len(names) > 100_000:
+                names.clear()
+            who = names[seller, source] = _csv_line([seller, source], cell)
         when = cell(at)
         if "," in when or '"' in when or "\n" in when or "\r" in when:
             when = _csv_line([when], lambda value: value)
@@ -237,6 +287,11 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             batch.clear()
     stream.write("".join(batch))
     return count
+
+
+def _price_cells(point: PricePoint, cell) -> str:
+    fields = _price_fields(point)
+    return _csv_line([fields["price"], fields["currency"], fields["price_converted"]], cell)
 
 
 def _csv_line(values: list, cell) -> str:
