@@ -111,6 +111,7 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
     result = {
         "seconds": round(seconds, 2),
         "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu": round(usage.ru_utime + usage.ru_stime, 2),
         "exit": code,
         "said": (said.strip().splitlines() or [""])[-1][:300],
     }
@@ -243,29 +244,56 @@ def _brief(timings: dict) -> str:
 
 
 def table(results: list[dict]) -> str:
-    """One row per figure, one column per size: median of the days for the daily figures."""
+    """One row per figure, one column per size (median of the days for the daily figures),
+    and whether the figure meets issue 19's goal at every size measured."""
     sizes = [r["listings"] for r in results]
-    header = "| figure | " + " | ".join(f"{s:,} listings" for s in sizes) + " |"
-    lines = [header, "|---|" + "---|" * len(sizes)]
+    header = "| figure | " + " | ".join(f"{s:,} listings" for s in sizes) + " | goal |"
+    lines = [header, "|---|" + "---|" * (len(sizes) + 1)]
 
     def cell(timing: dict | None) -> str:
         if not timing or "seconds" not in timing:
             return (timing or {}).get("skipped", "—")
         extra = f" (exit {timing['exit']})" if timing.get("exit") not in (0, None) else ""
-        return f"{timing['seconds']:.1f} s, {timing['peak_mib']:.0f} MiB{extra}"
+        cpu = f" (cpu {timing['cpu']:.1f} s)" if "cpu" in timing else ""
+        return f"{timing['seconds']:.1f} s{cpu}, {timing['peak_mib']:.0f} MiB{extra}"
 
-    def row(label: str, pick) -> None:
-        lines.append(f"| {label} | " + " | ".join(cell(pick(r)) for r in results) + " |")
+    def row(label: str, pick, kind: str | None) -> None:
+        cells = " | ".join(cell(pick(r)) for r in results)
+        goal = verdict([(r["listings"], pick(r)) for r in results], kind) if kind else "—"
+        lines.append(f"| {label} | {cells} | {goal} |")
 
-    row("first detect (every listing)", lambda r: r["first"]["detect"])
-    row("first digest (html)", lambda r: r["first"]["digest (html)"])
-    row("daily detect + digest (median day)", lambda r: _median_daily(r))
-    row("detect, nothing changed (median day)", lambda r: _median(r, "unchanged", None))
+    row("first detect (every listing)", lambda r: r["first"]["detect"], None)
+    row("first digest (html)", lambda r: r["first"]["digest (html)"], None)
+    row("daily detect + digest (median day)", lambda r: _median_daily(r), "daily")
+    row("detect, nothing changed (median day)", lambda r: _median(r, "unchanged", None),
+        "unchanged")  # fmt: skip
     for name in [*REPORTS, "serve (queue page)"]:
-        row(name, lambda r, name=name: r["reports"].get(name))
-    row("detect --full", lambda r: r["full"]["detect --full"])
-    lines.append("| database | " + " | ".join(f"{r['db_mib']:,.0f} MiB" for r in results) + " |")
+        row(name, lambda r, name=name: r["reports"].get(name), "report")
+    row("detect --full", lambda r: r["full"]["detect --full"], None)
+    lines.append(
+        "| database | " + " | ".join(f"{r['db_mib']:,.0f} MiB" for r in results) + " | — |"
+    )
     return "\n".join(lines)
+
+
+def verdict(figures: list[tuple[int, dict | None]], kind: str) -> str:
+    """Whether every size's figure is within issue 19's goal: at 1,000,000 listings (or more)
+    the goal of its kind, below that 3 s for each command (each of the daily row's two), and
+    peak memory under 400 MiB everywhere; "not met" names the first bound missed."""
+    measured = [(n, t) for n, t in figures if t and "seconds" in t]
+    if not measured:
+        return "—"
+    for listings, timing in measured:
+        seconds = timing["seconds"]
+        if listings >= 1_000_000:
+            bound = GOALS[kind]
+        else:
+            bound, seconds = 3.0, timing.get("slowest", seconds)
+        if seconds >= bound:
+            return f"not met (< {bound:g} s at {listings:,})"
+        if timing["peak_mib"] >= GOALS["memory"]:
+            return f"not met (< {GOALS['memory']:g} MiB at {listings:,})"
+    return "met"
 
 
 def _median(result: dict, part: str, name: str | None) -> dict | None:
@@ -284,6 +312,8 @@ def _median_daily(result: dict) -> dict | None:
             days.append(
                 {
                     "seconds": round(sum(p["seconds"] for p in parts), 2),
+                    "cpu": round(sum(p.get("cpu", 0.0) for p in parts), 2),
+                    "slowest": max(p["seconds"] for p in parts),
                     "peak_mib": max(p["peak_mib"] for p in parts),
                     "exit": max(p["exit"] for p in parts),
                 }

@@ -1,0 +1,50 @@
+"""The scale benchmark's table says, per figure, whether issue 19's goal is met: the goal of
+its kind at a million listings, 3 s for each command below that, 400 MiB everywhere."""
+
+from benchmarks.scale import table, verdict
+
+
+def timing(seconds: float, mib: float = 100.0, **extra) -> dict:
+    return {"seconds": seconds, "peak_mib": mib, "exit": 0, **extra}
+
+
+def test_a_report_goal_is_ten_seconds_at_a_million_and_three_below():
+    assert verdict([(1_000_000, timing(9.9))], "report") == "met"
+    assert verdict([(1_000_000, timing(10.0))], "report") == "not met (< 10 s at 1,000,000)"
+    assert verdict([(100_000, timing(3.2)), (1_000_000, timing(5.0))], "report") == (
+        "not met (< 3 s at 100,000)"
+    )
+
+
+def test_memory_over_the_cap_is_not_met_however_fast():
+    assert verdict([(100_000, timing(0.5, mib=401))], "report") == (
+        "not met (< 400 MiB at 100,000)"
+    )
+
+
+def test_the_daily_row_holds_each_command_to_three_seconds_below_a_million():
+    daily = timing(5.8, slowest=3.1)
+    assert verdict([(100_000, daily)], "daily") == "not met (< 3 s at 100,000)"
+    assert verdict([(1_000_000, daily)], "daily") == "met"  # 20 s for both at 1M
+
+
+def test_the_table_shows_cpu_seconds_and_the_goal_column():
+    day = {
+        "daily": {"detect": timing(3.1, cpu=2.9), "digest (html)": timing(2.0, cpu=1.8)},
+        "unchanged": {"detect, nothing changed": timing(0.9, cpu=0.8)},
+    }
+    result = {
+        "listings": 100_000,
+        "first": {"detect": timing(40.0), "digest (html)": timing(3.0)},
+        "days": [day],
+        "reports": {"prices (json)": timing(2.5, cpu=2.4)},
+        "full": {"detect --full": {"skipped": "not run"}},
+        "db_mib": 600,
+    }
+    lines = table([result]).splitlines()
+    daily = next(line for line in lines if line.startswith("| daily detect + digest"))
+    assert daily == "| daily detect + digest (median day) | 5.1 s (cpu 4.7 s), 100 MiB | " + (
+        "not met (< 3 s at 100,000) |"
+    )
+    prices = next(line for line in lines if line.startswith("| prices (json)"))
+    assert prices.endswith("| 2.5 s (cpu 2.4 s), 100 MiB | met |")
