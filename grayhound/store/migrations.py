@@ -52,6 +52,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_issue19_serve", queuelog.create_schema),
     ("0013_issue19_digest", digestbook.create_schema),
     ("0013_issue19_detect", detectstate.add_title_words),
+    ("0013_issue19_prices", pricing.add_price_indexes),
 ]
 
 

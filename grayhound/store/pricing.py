@@ -4,6 +4,7 @@ the storage its title names, for the variant's MSRP)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import sqlite_utils
@@ -52,10 +53,90 @@ MODEL_INDEX_SQL = f"""
 """
 
 
+# The listings `reports.pricing.build` counts for one catalog model (names bound first), as
+# `_listings` there keeps them: a current listing judgement of one of the names, not an
+# accessory (any falsy value counts as not), of the wanted condition (the judgement's, else the
+# latest observation's, else new; `{condition}` is 1 for every condition); each with its latest
+# observation `lo` and whether a later finished crawl of its source still saw it (`{current}`:
+# a CASE over the sources, filled in by `_current_case`).
+KEPT_LISTINGS_SQL = f"""
+    SELECT l.id, l.source, l.seller_id, l.seller_name AS listing_seller_name,
+           l.seller_domain AS listing_seller_domain,
+           lo.crawl_run_id >= {{current}} AS is_current, lo.price, lo.currency,
+           lo.seller_name AS latest_seller_name, lo.seller_domain AS latest_seller_domain,
+           f.attributes
+    FROM findings f INDEXED BY idx_findings_current_listing_price
+    JOIN listings l ON l.id = f.subject_id
+    JOIN observations lo ON lo.listing_id = l.id AND lo.crawl_run_id =
+        (SELECT MAX(m.crawl_run_id) FROM observations m WHERE m.listing_id = l.id)
+    WHERE {_CURRENT_LISTING} AND f.model IN ({{names}})
+      AND (f.is_accessory IS NULL OR f.is_accessory = 0 OR f.is_accessory = '')
+      AND {{condition}}
+"""
+_KNOWN = "IS NOT NULL AND {0} NOT IN ('', 'unknown')"
+CONDITION_SQL = (
+    f"CASE WHEN f.condition {_KNOWN.format('f.condition')} THEN f.condition"
+    f" WHEN lo.condition {_KNOWN.format('lo.condition')} THEN lo.condition ELSE 'new' END = ?"
+)
+# Each kept listing that is still current, with its latest price and seller: one row a listing.
+MODEL_LISTINGS_SQL = """
+    WITH kept AS ({kept})
+    SELECT k.id, k.price, k.currency, k.seller_id,
+           COALESCE(k.latest_seller_name, k.listing_seller_name, s.name) AS seller_name,
+           k.source,
+           CASE WHEN json_valid(k.attributes) THEN json_extract(k.attributes, '$.storage')
+           END AS storage
+    FROM kept k LEFT JOIN sellers s ON s.id = k.seller_id
+    WHERE k.is_current
+    ORDER BY k.id
+"""
+# Every observation of every kept listing (gone ones too) in the report's history order: crawl
+# run, seller as the report names it (`competitors.seller_name`), listing.
+MODEL_HISTORY_SQL = """
+    WITH kept AS ({kept})
+    SELECT o.crawl_run_id, o.observed_at,
+           COALESCE(NULLIF(COALESCE(o.seller_name, k.listing_seller_name, s.name), ''),
+                    NULLIF(COALESCE(o.seller_domain, k.listing_seller_domain, s.domain), ''),
+                    '(unnamed, ' || k.source || ')') AS seller,
+           k.source, o.listing_id, o.price, o.currency, k.is_current
+    FROM kept k
+    JOIN observations o ON o.listing_id = k.id
+    LEFT JOIN sellers s ON s.id = k.seller_id
+    ORDER BY o.crawl_run_id, seller, o.listing_id
+"""
+# The rows of PRICE_OBSERVATIONS_SQL of a few listings (a JSON array of ids bound).
+LISTINGS_OBSERVATIONS_SQL = PRICE_OBSERVATIONS_SQL.replace(
+    "WHERE f.model IS NOT NULL",
+    "WHERE f.model IS NOT NULL AND o.listing_id IN (SELECT value FROM json_each(?))",
+)
+
+
 def add_model_index(db: sqlite_utils.Database) -> None:
     """Migration: the current listing judgements per model, so `grayhound prices` reads one
     catalog model's observations at a time."""
     db.execute(MODEL_INDEX_SQL)
+
+
+OBSERVED_INDEX_SQL = """
+    CREATE INDEX IF NOT EXISTS idx_observations_observed_at ON observations (observed_at)
+"""
+
+
+# What the report reads of a model's current listing judgements, in the index itself: the
+# judgements' rows are wide (reasons, flags), a page read each (5 µs a listing at 1,000,000).
+PRICE_INDEX_SQL = f"""
+    CREATE INDEX IF NOT EXISTS idx_findings_current_listing_price
+    ON findings (model, subject_id, is_accessory, condition, attributes, subject_kind, is_current)
+    WHERE {_CURRENT_LISTING.replace("f.", "")}
+"""
+
+
+def add_price_indexes(db: sqlite_utils.Database) -> None:
+    """Migration: observations by time, so the report's "data as of" is the newest judged
+    observation found from the newest end (it was a pass over every observation); and the
+    current listing judgements per model with what the report reads of them."""
+    db.execute(OBSERVED_INDEX_SQL)
+    db.execute(PRICE_INDEX_SQL)
 
 
 class PriceHistory:
@@ -79,13 +160,15 @@ class PriceHistory:
 
     def price_data_as_of(self) -> str | None:
         """The latest observation `price_observations` would yield."""
-        # observations in storage order, each listing's judgement looked up: 4.6 s at 1,000,000
-        # listings, where reading the observations of the judged listings by index took 10 s
-        sql = f"""SELECT MAX(o.observed_at) FROM observations o
+        # the newest observations first, until one of a judged listing: at once, normally
+        sql = f"""SELECT o.observed_at FROM observations o
+            INDEXED BY idx_observations_observed_at
             JOIN listings l ON l.id = o.listing_id
             WHERE EXISTS (SELECT 1 FROM findings f WHERE f.subject_id = l.id
-                          AND {_CURRENT_LISTING} AND f.model IS NOT NULL)"""
-        return self.db.execute(sql).fetchone()[0]
+                          AND {_CURRENT_LISTING} AND f.model IS NOT NULL)
+            ORDER BY o.observed_at DESC LIMIT 1"""
+        found = self.db.execute(sql).fetchone()
+        return found[0] if found else None
 
     def model_price_observations(self, names: list[str]) -> Iterator[dict]:
         """The rows of `price_observations` whose judged model is one of `names`, in the same
@@ -130,3 +213,49 @@ class PriceHistory:
                         values[at] = previous[at]
             previous = values
             yield dict(zip(keys, values, strict=True))
+
+    def model_price_listings(
+        self, names: list[str], condition: str, newest: dict[str | None, int]
+    ) -> Iterator[tuple]:
+        """The current listings the price report counts for a catalog model (its stored
+        `names`), in id order: (id, price, currency, seller_id, seller_name, source, storage)
+        of each one's latest observation. `newest`: the latest finished crawl run per source
+        (None: of every source), as `reports.pricing.build` reads the crawl runs."""
+        return self._kept_rows(MODEL_LISTINGS_SQL, names, condition, newest)
+
+    def model_price_history(
+        self, names: list[str], condition: str, newest: dict[str | None, int]
+    ) -> Iterator[tuple]:
+        """Every observation of the listings the report keeps for a model (gone ones too), in
+        history order: (crawl_run_id, observed_at, seller, source, listing_id, price,
+        currency, is_current)."""
+        return self._kept_rows(MODEL_HISTORY_SQL, names, condition, newest)
+
+    def listings_price_observations(self, listing_ids: list[int]) -> Iterator[dict]:
+        """The rows of `price_observations` of these listings, in the same order."""
+        return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, [json.dumps(listing_ids)])
+
+    def _kept_rows(
+        self, sql: str, names: list[str], condition: str, newest: dict[str | None, int]
+    ) -> Iterator[tuple]:
+        if not names:
+            return iter(())
+        current, current_params = _current_case(newest)
+        kept = KEPT_LISTINGS_SQL.format(
+            current=current,
+            names=", ".join("?" * len(names)),
+            condition="1" if condition == "any" else CONDITION_SQL,
+        )
+        params = [*current_params, *names, *([] if condition == "any" else [condition])]
+        return self.db.execute(sql.format(kept=kept), params)
+
+
+def _current_case(newest: dict[str | None, int]) -> tuple[str, list]:
+    """The run a listing's latest observation must reach to be current: the latest finished
+    run of its source or of every source, whichever is later (0: none)."""
+    everywhere = newest.get(None, 0)
+    sources = [(s, max(run, everywhere)) for s, run in newest.items() if isinstance(s, str)]
+    if not sources:
+        return "?", [everywhere]
+    whens = " ".join("WHEN ? THEN ?" for _ in sources)
+    return f"CASE l.source {whens} ELSE ? END", [v for pair in sources for v in pair] + [everywhere]

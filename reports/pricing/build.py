@@ -20,9 +20,8 @@ Rules a reader of the report relies on:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -36,10 +35,13 @@ from reports.currency import Converter
 from reports.pricing.competitors import (
     Competitor,
     PricePoint,
+    _competitor,
+    _order,
     competitors_of,
     msrp_position,
     point_of,
     price_amount,
+    rank_competitors,
     seller_key,
     seller_name,
 )
@@ -116,7 +118,7 @@ def plain(value):
         }
     if value is None or isinstance(value, (str, int, float)):
         return value
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, PriceHistoryRows)):
         return [plain(item) for item in value]
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
@@ -159,8 +161,9 @@ class PriceSource(Protocol):
 
     def price_model_names(self) -> list[str]: ...
     def price_data_as_of(self) -> str | None: ...
-    def model_price_observations(self, names: list[str]) -> Iterable[dict]: ...
-    def price_observations_in_order(self, names: list[str]) -> Iterable[dict]: ...
+    def model_price_listings(self, names, condition, newest) -> Iterable[tuple]: ...
+    def model_price_history(self, names, condition, newest) -> Iterable[tuple]: ...
+    def listings_price_observations(self, listing_ids: list[int]) -> Iterable[dict]: ...
 
 
 def stream_price_report(
@@ -173,78 +176,175 @@ def stream_price_report(
     models: tuple[CatalogModel, ...] | None = None,
     history: bool = True,
 ) -> PriceReport:
-    """`price_report`, one catalog model at a time: the report's `models` is an iterator that
-    reads a model's observations, yields its pricing and holds nothing of it afterwards, so
-    memory is one model's listings however large the store. `history=False`: each model's
-    `history` is left empty (the terminal table shows none: a point per observation)."""
+    """`price_report`, one catalog model at a time and from SQL: the report's `models` is an
+    iterator that yields each model's pricing as its turn comes. A model's figures come from one
+    row per current listing (its latest observation), folded as they are read into per-seller
+    bests and a price array; only each seller's cheapest listing is read whole (for "since
+    when"). Its `history` is a `PriceHistoryRows`: read from the store, in history order, each
+    time a renderer walks it, never held. `history=False`: no history (the terminal table)."""
     converter = Converter(currency, dict(config.pricing.rates))
     chosen = config.catalog if models is None else models
     stored = source.price_model_names()
     newest = _newest_runs(runs)
 
     def each_model() -> Iterator[ModelPricing]:
-        for entry, rows in _rows_per_model(source, chosen, stored):
-            with _no_cycle_collection():
-                pricing = _model_from(entry, rows, condition, newest, converter, history)
-            del rows
-            yield pricing
-            del pricing
+        for entry in chosen:
+            names = [n for n in stored if n.casefold() == entry.model.casefold()]
+            rows = PriceHistoryRows(source, names, condition, newest, converter)
+            yield streamed_pricing(entry, rows, converter, history)
 
     return PriceReport(currency, condition, source.price_data_as_of(), each_model())
 
 
-def _rows_per_model(
-    source: PriceSource, chosen: tuple[CatalogModel, ...], stored: list[str]
-) -> Iterator[tuple[CatalogModel, Iterable[dict]]]:
-    """Each chosen model with its observations, read as the model's turn comes: one model
-    through its index; several in one sorted pass over the tables (measured at 1,000,000
-    listings: `prices --format json` took 167 s reading 7 models by index, 62 s in one pass)."""
-    names = [[n for n in stored if n.casefold() == entry.model.casefold()] for entry in chosen]
-    if len(chosen) == 1:
-        yield chosen[0], source.model_price_observations(names[0])
-        return
-    owner: dict[str, int] = {}
-    for index, own in enumerate(names):
-        for name in own:
-            owner.setdefault(name, index)  # a model listed twice is read again, by its index
-    order = sorted(owner, key=owner.__getitem__)
-    groups = groupby(source.price_observations_in_order(order), key=lambda r: owner[r["model"]])
-    pending = next(groups, None)
-    for index, entry in enumerate(chosen):
-        if pending is not None and pending[0] == index:
-            yield entry, pending[1]
-            pending = next(groups, None)
-        elif any(owner[name] != index for name in names[index]):
-            yield entry, source.model_price_observations(names[index])
-        else:
-            yield entry, ()
+class PriceHistoryRows:
+    """One model's price history, read from the store each time it is walked: `points()` gives
+    (crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) tuples in the
+    order of `ModelPricing.history`; iterating gives `HistoryPoint`s."""
+
+    def __init__(self, source, names, condition, newest, converter: Converter):
+        self.source, self.names, self.condition = source, names, condition
+        self.newest, self.converter = newest, converter
+
+    def listings(self) -> Iterable[tuple]:
+        return self.source.model_price_listings(self.names, self.condition, self.newest)
+
+    def raw(self) -> Iterable[tuple]:
+        """The store's rows: (run, observed_at, seller, source, listing_id, price, currency,
+        is_current), unpriced observations included."""
+        return self.source.model_price_history(self.names, self.condition, self.newest)
+
+    def points(self) -> Iterator[tuple]:
+        price = PricePoints(self.converter)
+        known = price.known
+        for run, at, seller, source, listing_id, text, code, is_current in self.raw():
+            point = known.get((text, code), _UNKNOWN)
+            if point is _UNKNOWN:
+                point = price(text, code)
+            if point is not None:
+                yield run, at, seller, source, listing_id, point, bool(is_current)
+
+    def __iter__(self) -> Iterator[HistoryPoint]:
+        return (HistoryPoint(*point) for point in self.points())
+
+    def __eq__(self, other) -> bool:  # the points it reads, as `ModelPricing.history` holds them
+        if isinstance(other, (PriceHistoryRows, tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None
 
 
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """A model's pricing makes a few small objects per observation, hundreds of thousands in a
-    large store, none in a reference cycle: Python's cycle collector would rescan them all many
-    times over (a fifth of the time at 100,000 listings), so it waits until the model is built.
-    Rendering (matplotlib) runs with it on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+_UNKNOWN = object()
 
 
-def _model_from(
-    entry: CatalogModel,
-    observations: Iterable[dict],
-    condition: str,
-    newest: dict[str | None, int],
-    converter: Converter,
-    history: bool = True,
+class PricePoints:
+    """`point_of` a (price, currency) pair, each pair computed once (None: no amount)."""
+
+    def __init__(self, converter: Converter):
+        self.converter = converter
+        self.known: dict[tuple, PricePoint | None] = {}
+
+    def __call__(self, price, currency) -> PricePoint | None:
+        key = (price, currency)
+        try:
+            return self.known[key]
+        except KeyError:
+            pass
+        if len(self.known) > 100_000:  # distinct prices, not listings; kept bounded anyway
+            self.known.clear()
+        row = {"price": price, "currency": currency}
+        point = point_of(row, self.converter) if price_amount(row) is not None else None
+        self.known[key] = point
+        return point
+
+
+def streamed_pricing(
+    entry: CatalogModel, rows: PriceHistoryRows, converter: Converter, history: bool = True
 ) -> ModelPricing:
-    by_listing, _ = _listings(observations, condition, {entry.model.casefold()})
-    return _model_pricing(entry, list(by_listing.values()), newest, converter, history)
+    """`_model_pricing` of one model from its current listings' rows (see
+    `stream_price_report`): the same figures, the same competitors."""
+    price = PricePoints(converter)
+    priced, unknown, no_rate = 0, 0, 0
+    sellers: set[tuple] = set()
+    best: dict[tuple, list] = {}  # seller key → [order, listing id, point, listings]
+    converted, points, ids = array("d"), [], array("q")
+    for listing_id, text, code, seller_id, name, source, storage in rows.listings():
+        point = price(text, code)
+        if point is None:
+            continue
+        priced += 1
+        if seller_id is not None:
+            key = ("id", seller_id)
+        else:
+            key = ("name", source, name) if name else ("listing", listing_id)
+        sellers.add(key)
+        if point.currency is None:
+            unknown += 1
+            order = (1, float("inf"))
+        elif point.converted is None:
+            no_rate += 1
+            order = _order(point, entry, converter, storage)
+        else:
+            order = (0, point.converted)
+            converted.append(point.converted)
+            points.append(point)
+            ids.append(listing_id)
+        mine = best.get(key)
+        if mine is None:
+            best[key] = [order, listing_id, point, 1]
+        else:
+            mine[3] += 1
+            if order < mine[0]:  # the first cheapest, as min() keeps it
+                mine[:3] = order, listing_id, point
+    # the order `_model_pricing` sorts in (the same keys from the same start: equal even for
+    # a NaN price, which compares false both ways)
+    ranked = sorted(range(len(converted)), key=lambda n: (converted[n], ids[n]))
+    middle = ranked[(len(ranked) - 1) // 2] if ranked else None  # the low median
+    wanted = [mine[1] for mine in best.values()]
+    if middle is not None:
+        wanted.append(ids[middle])
+    whole = _rows_of(rows.source, wanted)
+    competitors = tuple(
+        _competitor(entry, whole[listing_id], point, count, converter)
+        for _, listing_id, point, count in best.values()
+    )
+    landed_totals = {code: cost.total for code, cost in entry.landed_cost.items()}
+    median = points[middle] if middle is not None else None
+    return ModelPricing(
+        brand=entry.brand,
+        model=entry.model,
+        msrp=dict(entry.msrp),
+        landed_cost=landed_totals,
+        landed_components={code: dict(cost.components) for code, cost in entry.landed_cost.items()},
+        msrp_converted=_reference(entry.msrp, converter),
+        landed_converted=_reference(landed_totals, converter),
+        listings=priced,
+        sellers=len(sellers),
+        unknown_currency=unknown,
+        no_rate=no_rate,
+        price_min=points[ranked[0]] if ranked else None,
+        price_median=median,
+        price_max=points[ranked[-1]] if ranked else None,
+        median_position=(
+            msrp_position(median, entry, converter, whole[ids[middle]][-1].get("storage"))[0]
+            if median
+            else None
+        ),
+        below_landed=sum(1 for c in competitors if c.below_landed),
+        competitors=rank_competitors(competitors, entry, converter),
+        history=rows if history else (),
+        variant_msrp={storage: dict(table) for storage, table in entry.variant_msrp.items()},
+    )
+
+
+def _rows_of(source: PriceSource, listing_ids: list[int]) -> dict[int, list[dict]]:
+    """The observation rows of a few listings (each seller's cheapest), grouped per listing."""
+    grouped: dict[int, list[dict]] = {}
+    for start in range(0, len(listing_ids), 500):
+        chunk = listing_ids[start : start + 500]
+        for row in source.listings_price_observations(chunk):
+            grouped.setdefault(row["listing_id"], []).append(row)
+    return grouped
 
 
 def select_models(

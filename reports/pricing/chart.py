@@ -4,7 +4,6 @@ for the same data (matplotlib's Agg/SVG backends with a fixed hash salt and no d
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 import matplotlib
@@ -18,6 +17,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from grayhound.text import terminal_text  # noqa: E402
 from reports.currency import format_money  # noqa: E402
 from reports.pricing.build import ModelPricing  # noqa: E402
+from reports.pricing.history import HistorySummary, summarize  # noqa: E402
 
 MAX_SERIES = 8  # more lines than this are unreadable; the cheapest sellers are drawn
 LABEL_CHARS = 32  # seller names are page text of any length
@@ -29,9 +29,14 @@ CHART_RC = {
 }
 
 
-def price_chart_svg(model: ModelPricing, currency: str) -> str | None:
-    """An SVG <svg> element, or None when the model has no convertible history."""
-    series = _series(model)
+def price_chart_svg(
+    model: ModelPricing, currency: str, summary: HistorySummary | None = None
+) -> str | None:
+    """An SVG <svg> element, or None when the model has no convertible history. `summary`:
+    the model's history summarised (`history.summarize`), else summarised here."""
+    if summary is None:
+        summary = summarize(_points(model.history))
+    series = _series(summary)
     if not series:
         return None
     with matplotlib.rc_context(CHART_RC):
@@ -63,19 +68,13 @@ def date_axis(axes, maxticks: int) -> None:
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
-def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]]]:
+def _series(summary: HistorySummary) -> list[tuple[str, list[tuple[datetime, float]]]]:
     """Per seller, the cheapest converted price per crawl run; cheapest sellers first."""
-    by_seller: dict[tuple[str, str], dict[int, tuple[datetime, float]]] = defaultdict(dict)
-    current = {(p.seller, p.source) for p in model.history if p.is_current}
-    run_times = _run_times(model)
-    for point in model.history:
-        if point.price.converted is None:
-            continue
-        runs = by_seller[(point.seller, point.source)]
-        when = run_times[point.crawl_run_id]
-        previous = runs.get(point.crawl_run_id)
-        if previous is None or point.price.converted < previous[1]:
-            runs[point.crawl_run_id] = (when, point.price.converted)
+    current, times = summary.current, summary.run_times
+    by_seller = {
+        key: {run: (times[run], value) for run, value in runs.items()}
+        for key, runs in summary.converted.items()
+    }
     ranked = sorted(
         by_seller.items(), key=lambda item: (item[0] not in current, _latest(item[1]), item[0])
     )
@@ -85,14 +84,11 @@ def _series(model: ModelPricing) -> list[tuple[str, list[tuple[datetime, float]]
     ]
 
 
-def _run_times(model: ModelPricing) -> dict[int, datetime]:
-    """Each crawl run at one instant (its first observation), so a run is one column."""
-    times: dict[int, datetime] = {}
-    for point in model.history:
-        when = datetime.fromisoformat(point.observed_at.replace("Z", "+00:00"))
-        if point.crawl_run_id not in times or when < times[point.crawl_run_id]:
-            times[point.crawl_run_id] = when
-    return times
+def _points(history) -> list[tuple]:
+    return [
+        (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
+        for p in history
+    ]
 
 
 def _widen_single_day(axes, series) -> None:

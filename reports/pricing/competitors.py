@@ -65,10 +65,19 @@ def competitors_of(
             own, key=lambda item: _order(item[1], entry, converter, item[0][-1].get("storage"))
         )
         competitors.append(_competitor(entry, rows, point, len(own), converter))
-    competitors.sort(
-        key=lambda c: (*_order(c.price, entry, converter, c.msrp_variant), c.listing_id)
+    return rank_competitors(competitors, entry, converter)
+
+
+def rank_competitors(
+    competitors, entry: CatalogModel, converter: Converter
+) -> tuple[Competitor, ...]:
+    """Cheapest sellers first (see `_order`), then by listing."""
+    return tuple(
+        sorted(
+            competitors,
+            key=lambda c: (*_order(c.price, entry, converter, c.msrp_variant), c.listing_id),
+        )
     )
-    return tuple(competitors)
 
 
 def _order(

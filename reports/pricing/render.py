@@ -10,6 +10,7 @@ import json
 import math
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -18,8 +19,15 @@ from markupsafe import Markup
 
 from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
-from reports.pricing.build import HistoryPoint, ModelPricing, PriceReport, plain
+from reports.pricing.build import (
+    ModelPricing,
+    PriceHistoryRows,
+    PricePoints,
+    PriceReport,
+    plain,
+)
 from reports.pricing.competitors import Competitor, PricePoint
+from reports.pricing.history import HistorySummary, summarize
 from reports.tabular import cell_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -100,30 +108,103 @@ def model_json(model: ModelPricing) -> str:
 def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
     """`_dumps(plain(model))`, its history (most of it: a point per observation) written
     straight from the points, one at a time, instead of through a dict each."""
-    if not model.history:
-        stream.write(_dumps(plain(model)))
+    points = _history_json(model.history)
+    first = next(points, None)
+    if first is None:
+        stream.write(_dumps(plain(dataclasses.replace(model, history=()))))
         return
     data = plain(dataclasses.replace(model, history=()))
     data["history"] = HISTORY_MARK
     mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
     head, _, tail = _dumps(data).partition(mark)
     stream.write(head + '"history": [')
-    for n, point in enumerate(model.history):
-        stream.write(", " + _point_json(point) if n else _point_json(point))
-    stream.write("]" + tail)
+    batch = [first]
+    for point in points:
+        batch.append(point)
+        if len(batch) >= 2048:
+            stream.write(", ".join(batch) + ", ")
+            batch.clear()
+    stream.write(", ".join(batch) + "]" + tail)
 
 
-def _point_json(point: HistoryPoint) -> str:
-    """One `HistoryPoint` as `_dumps(plain(point))` writes it (keys sorted)."""
-    price = point.price
+def _history_json(history) -> Iterator[str]:
+    """Each history point as `_dumps(plain(point))` writes it (keys sorted). From the store's
+    rows the text of a price, a seller and a source is made once per value."""
+    if not isinstance(history, PriceHistoryRows):
+        text: dict = {}
+        for point in _history_points(history):
+            yield _tuple_json(point, text)
+        return
+    price = PricePoints(history.converter)
+    known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
+    for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
+        try:
+            price_text = known[amount, code]
+        except KeyError:
+            if len(known) > 100_000:
+                known.clear()
+            point = price(amount, code)
+            price_text = known[amount, code] = None if point is None else _price_json(point)
+        if price_text is None:
+            continue
+        try:
+            seller_text = known[seller]
+        except KeyError:
+            seller_text = known[seller] = _scalar(seller)
+        try:
+            source_text = known[source]
+        except KeyError:
+            source_text = known[source] = _scalar(source)
+        yield (
+            f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
+            f'"is_current": {"true" if is_current else "false"}, '
+            f'"listing_id": {listing_id if type(listing_id) is int else _scalar(listing_id)}, '
+            f'"observed_at": {_scalar(at)}, "price": {price_text}, '
+            f'"seller": {seller_text}, "source": {source_text}}}'
+        )
+
+
+def _price_json(price: PricePoint) -> str:
     return (
-        f'{{"crawl_run_id": {_scalar(point.crawl_run_id)}, '
-        f'"is_current": {_scalar(point.is_current)}, '
-        f'"listing_id": {_scalar(point.listing_id)}, '
-        f'"observed_at": {_scalar(point.observed_at)}, '
-        f'"price": {{"amount": {_scalar(price.amount)}, '
-        f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}, '
-        f'"seller": {_scalar(point.seller)}, "source": {_scalar(point.source)}}}'
+        f'{{"amount": {_scalar(price.amount)}, '
+        f'"converted": {_scalar(price.converted)}, "currency": {_scalar(price.currency)}}}'
+    )
+
+
+def _history_points(history) -> Iterator[tuple]:
+    """(crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) of each
+    point: from the store's rows when the history is read from it, else from the points."""
+    if isinstance(history, PriceHistoryRows):
+        return history.points()
+    return (
+        (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
+        for p in history
+    )
+
+
+def _tuple_json(point: tuple, text: dict) -> str:
+    """`_point_json` of a point as `_history_points` gives it; `text` caches what repeats."""
+    run, at, seller, source, listing_id, price, is_current = point
+    try:
+        price_text = text[price]
+    except KeyError:
+        price_text = text[price] = _price_json(price)
+    try:
+        seller_text = text[seller]
+    except KeyError:
+        seller_text = text[seller] = _scalar(seller)
+    try:
+        source_text = text[source]
+    except KeyError:
+        source_text = text[source] = _scalar(source)
+    if len(text) > 100_000:
+        text.clear()
+    return (
+        f'{{"crawl_run_id": {_scalar(run) if type(run) is not int else run}, '
+        f'"is_current": {"true" if is_current is True else _scalar(is_current)}, '
+        f'"listing_id": {_scalar(listing_id) if type(listing_id) is not int else listing_id}, '
+        f'"observed_at": {_scalar(at)}, "price": {price_text}, '
+        f'"seller": {seller_text}, "source": {source_text}}}'
     )
 
 
@@ -146,42 +227,99 @@ def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
     writer.writerow(CSV_FIELDS)
     cell = cell_writer()
     count = 0
-    for row in _csv_records(report):
-        writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
-        count += 1
+    for model in report.models:
+        for row in _csv_records(report, model):
+            writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
+            count += 1
+        count += _write_csv_history(report, model, stream, cell)
     return count
 
 
-def _csv_records(report: PriceReport):
-    for model in report.models:
-        base = {"brand": model.brand, "model": model.model, "report_currency": report.currency}
-        yield {
-            **base,
-            "record": "model",
-            "listings": model.listings,
-            "sellers": model.sellers,
-            "unknown_currency": model.unknown_currency,
-            "no_rate": model.no_rate,
-            "min_converted": _converted(model.price_min),
-            "median_converted": _converted(model.price_median),
-            "max_converted": _converted(model.price_max),
-            "median_position": model.median_position,
-            "landed_cost": model.landed_converted,
-            "landed_currency": report.currency if model.landed_converted is not None else None,
-        }
-        for rival in model.competitors:
-            yield {**base, "record": "competitor", **_competitor_fields(rival)}
-        for point in model.history:
-            yield {
-                **base,
-                "record": "history",
-                "seller": point.seller,
-                "source": point.source,
-                "listing_id": point.listing_id,
-                "crawl_run_id": point.crawl_run_id,
-                "observed_at": point.observed_at,
-                **_price_fields(point.price),
-            }
+HISTORY_CSV_AT = CSV_FIELDS.index("seller")
+HISTORY_CSV_TAIL = "," * (len(CSV_FIELDS) - 1 - CSV_FIELDS.index("price_converted"))
+
+
+def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str], cell) -> int:
+    """The model's history records, as `writer.writerow` writes the cells `_csv_records` gave
+    them: the cells that repeat (model, seller and source, price) are made once per value and
+    the rest (mostly empty) written as text. Returns the number of records."""
+    if CSV_FIELDS[HISTORY_CSV_AT : HISTORY_CSV_AT + 9] != (
+        "seller", "source", "listing_id", "url", "crawl_run_id", "observed_at", "price",
+        "currency", "price_converted",
+    ):  # fmt: skip
+        raise AssertionError("CSV_FIELDS changed: update _write_csv_history")
+    head = _csv_line(["history", model.brand, model.model, report.currency], cell)
+    text: dict = {}  # (price, currency) → its cells (None: no amount)
+    names: dict = {}  # (seller, source) → their cells
+    count = 0
+    batch = []
+    price = None
+    if isinstance(model.history, PriceHistoryRows):
+        price = PricePoints(model.history.converter)
+        points = model.history.raw()  # the price as stored: made into cells once per value
+    else:
+        points = (p[:5] + (p[5], None, p[6]) for p in _history_points(model.history))
+    for run, at, seller, source, listing_id, amount, code, _ in points:
+        try:
+            cost = text[amount, code]
+        except KeyError:
+            if len(text) > 100_000:
+                text.clear()
+            point = amount if price is None else price(amount, code)
+            cost = text[amount, code] = None if point is None else _price_cells(point, cell)
+        if cost is None:
+            continue  # no amount: not in the history
+        try:
+            who = names[seller, source]
+        except KeyError:
+            if len(names) > 100_000:
+                names.clear()
+            who = names[seller, source] = _csv_line([seller, source], cell)
+        when = cell(at)
+        if "," in when or '"' in when or "\n" in when or "\r" in when:
+            when = _csv_line([when], lambda value: value)
+        batch.append(
+            f"{head},{who},{cell(listing_id)},,{cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
+        )
+        count += 1
+        if len(batch) >= 2048:
+            stream.write("".join(batch))
+            batch.clear()
+    stream.write("".join(batch))
+    return count
+
+
+def _price_cells(point: PricePoint, cell) -> str:
+    fields = _price_fields(point)
+    return _csv_line([fields["price"], fields["currency"], fields["price_converted"]], cell)
+
+
+def _csv_line(values: list, cell) -> str:
+    """The cells of `values` as csv.writer joins them (quoted where it quotes), no newline."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([*map(cell, values), ""])
+    return line.getvalue()[:-2]  # the trailing empty cell keeps one lone "" from being quoted
+
+
+def _csv_records(report: PriceReport, model: ModelPricing):
+    """The model's own record and its competitors' (the history: `_write_csv_history`)."""
+    base = {"brand": model.brand, "model": model.model, "report_currency": report.currency}
+    yield {
+        **base,
+        "record": "model",
+        "listings": model.listings,
+        "sellers": model.sellers,
+        "unknown_currency": model.unknown_currency,
+        "no_rate": model.no_rate,
+        "min_converted": _converted(model.price_min),
+        "median_converted": _converted(model.price_median),
+        "max_converted": _converted(model.price_max),
+        "median_position": model.median_position,
+        "landed_cost": model.landed_converted,
+        "landed_currency": report.currency if model.landed_converted is not None else None,
+    }
+    for rival in model.competitors:
+        yield {**base, "record": "competitor", **_competitor_fields(rival)}
 
 
 def _competitor_fields(rival: Competitor) -> dict:
@@ -258,11 +396,13 @@ def _environment() -> Environment:
 
 
 def _model_view(model: ModelPricing, currency: str, chart) -> dict:
-    svg = chart(model, currency) if model.history else None
+    summary = summarize(_history_points(model.history))
+    svg = chart(model, currency, summary) if summary.points else None
     return {
         "model": model,
         "anchor": "m-" + "".join(c if c.isalnum() else "-" for c in model.model.lower()),
-        "section": bool(model.listings or model.history),
+        "section": bool(model.listings or summary.points),
+        "has_history": bool(summary.points),
         "price": lambda point: _shown(point, currency),
         "msrp": " · ".join(format_money(v, k) for k, v in model.msrp.items())
         + "".join(
@@ -272,7 +412,7 @@ def _model_view(model: ModelPricing, currency: str, chart) -> dict:
         "landed": [_landed_text(model, code) for code in model.landed_cost],
         "undercutters": [c for c in model.competitors if c.below_landed],
         "chart": Markup(svg) if svg else None,
-        "history": _history_table(model),
+        "history": _history_table(summary),
     }
 
 
@@ -296,20 +436,16 @@ def _landed_text(model: ModelPricing, code: str) -> str:
     return f"{total} ({' + '.join(shown)})"
 
 
-def _history_table(model: ModelPricing) -> dict:
+def _history_table(summary: HistorySummary) -> dict:
     """Sellers × recent crawl runs: the seller's cheapest price in each run."""
-    runs = sorted({(p.crawl_run_id, p.observed_at[:10]) for p in model.history})
-    runs = runs[-HISTORY_COLUMNS:]
+    runs = sorted(summary.run_dates)[-HISTORY_COLUMNS:]
     shown_runs = {run_id for run_id, _ in runs}
     cells: dict[tuple[str, str], dict[int, PricePoint]] = {}
-    for point in model.history:
-        if point.crawl_run_id not in shown_runs:
-            continue
-        row = cells.setdefault((point.seller, point.source), {})
-        best = row.get(point.crawl_run_id)
-        if best is None or point.price.amount < best.amount:
-            row[point.crawl_run_id] = point.price
-    current = {(p.seller, p.source) for p in model.history if p.is_current}
+    for key, prices in summary.cheapest.items():
+        shown = {run: price for run, price in prices.items() if run in shown_runs}
+        if shown:
+            cells[key] = shown
+    current = summary.current
     rows = [
         {
             "seller": seller,
@@ -319,7 +455,8 @@ def _history_table(model: ModelPricing) -> dict:
         }
         for (seller, source), prices in sorted(cells.items(), key=_cheapest_now(current))
     ]
-    return {"runs": runs, "rows": rows, "hidden_runs": len(model.history) and _hidden(model)}
+    hidden = max(0, len(summary.run_ids) - HISTORY_COLUMNS)
+    return {"runs": runs, "rows": rows, "hidden_runs": summary.points and hidden}
 
 
 def _cheapest_now(current: set):
@@ -332,10 +469,6 @@ def _cheapest_now(current: set):
         return ((seller, source) not in current, amount, seller, source)
 
     return key
-
-
-def _hidden(model: ModelPricing) -> int:
-    return max(0, len({p.crawl_run_id for p in model.history}) - HISTORY_COLUMNS)
 
 
 def pct(value: float | None, signed: bool = True) -> str:

@@ -48,6 +48,10 @@ KNOWN = {
         "NOT FIXED: shared contacts and ids are grouped over every seller's signals each time"
         " networks must be found again (a covering-index scan)"
     ),
+    ("prices", "SELECT o.observed_at FROM observations o INDEXED BY"): (
+        "the report's data-as-of: observations newest first through their time index, up to"
+        " the first of a judged listing (LIMIT 1), normally the first one read"
+    ),
     ("digest", "SELECT * FROM seller_aliases ORDER BY id"): (
         "NOT FIXED: the digest reads every seller's aliases"
     ),

@@ -47,8 +47,8 @@ def test_the_terminal_table_builds_no_history(example_config_path, example_confi
         full = list(stream_price_report(store, store.runs(), example_config).models)
         bare = stream_price_report(store, store.runs(), example_config, history=False)
         assert [dataclasses.replace(m, history=()) for m in full] == list(bare.models)
-    built, real = [], build._history
-    monkeypatch.setattr(build, "_history", lambda *args: built.append(1) or real(*args))
+    built, real = [], build.PriceHistoryRows.raw
+    monkeypatch.setattr(build.PriceHistoryRows, "raw", lambda self: built.append(1) or real(self))
     out = str(example_config_path.parent / "prices.txt")
     assert main(["--config", str(example_config_path), "prices", "--out", out]) == 0
     assert built == []  # a point per observation, that the table never shows

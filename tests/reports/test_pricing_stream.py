@@ -3,6 +3,7 @@ before the next model's are read, and the streamed report is the whole-store rep
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import fields
 
@@ -12,7 +13,6 @@ from reports.pricing.build import (
     HistoryPoint,
     plain,
     price_report,
-    select_models,
     stream_price_report,
 )
 from reports.pricing.competitors import PricePoint
@@ -21,11 +21,12 @@ from reports.pricing.table import print_table
 
 
 class CountingSource:
-    """The store's price history, counting the observation rows read so far."""
+    """The store's price history, counting the rows read so far: one per current listing,
+    one per observation of the history, one per observation of a listing read whole."""
 
     def __init__(self, store):
         self.store = store
-        self.read = 0
+        self.listings = self.history = self.whole = 0
 
     def price_model_names(self):
         return self.store.price_model_names()
@@ -33,15 +34,19 @@ class CountingSource:
     def price_data_as_of(self):
         return self.store.price_data_as_of()
 
-    def model_price_observations(self, names):
-        return self._counted(self.store.model_price_observations(names))
+    def model_price_listings(self, names, condition, newest):
+        for row in self.store.model_price_listings(names, condition, newest):
+            self.listings += 1
+            yield row
 
-    def price_observations_in_order(self, names):
-        return self._counted(self.store.price_observations_in_order(names))
+    def model_price_history(self, names, condition, newest):
+        for row in self.store.model_price_history(names, condition, newest):
+            self.history += 1
+            yield row
 
-    def _counted(self, rows):
-        for row in rows:
-            self.read += 1
+    def listings_price_observations(self, listing_ids):
+        for row in self.store.listings_price_observations(listing_ids):
+            self.whole += 1
             yield row
 
 
@@ -66,22 +71,18 @@ def test_the_streamed_report_is_the_whole_store_report(priced_store, example_con
 def test_each_model_is_read_only_when_the_one_before_is_written(priced_store, example_config):
     source = CountingSource(priced_store)
     report = stream_price_report(source, priced_store.runs(), example_config)
-    rows = list(priced_store.price_observations())
-    before = 0
-    for model in report.models:  # when a model is handed on, its rows and no later ones are read
-        before += sum(1 for row in rows if row["model"] == model.model)
-        assert before <= source.read <= before + 1  # + the next model's first row, at most
-    assert source.read == len(rows)
-    # one model alone is read through its index
-    (pro,) = select_models(example_config.catalog, "xiaomi 14 pro")
-    alone = CountingSource(priced_store)
-    (model,) = stream_price_report(alone, priced_store.runs(), example_config, models=(pro,)).models
-    assert alone.read == sum(1 for row in rows if row["model"] == "Xiaomi 14 Pro") == 3 * 5 + 2
-    assert model == next(
-        m
-        for m in whole(priced_store, example_config).models
-        if m is not None and m.model == pro.model
-    )
+    expected = {m.model: m for m in whole(priced_store, example_config).models}
+    listings = history = whole_rows = 0
+    for model in report.models:
+        listings += model.listings  # one row per current listing (all priced here), no more
+        whole_rows += 3 * (len(model.competitors) + 1)  # each seller's cheapest, the median
+        assert source.listings == listings and source.whole <= whole_rows
+        assert source.history == history  # the history is read only when it is walked
+        points = tuple(model.history)
+        history += len(points)
+        assert source.history == history
+        assert dataclasses.replace(model, history=points) == expected[model.model]
+    assert listings == sum(m.listings for m in expected.values()) > 0
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "html", "table"])
