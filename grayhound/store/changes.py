@@ -36,8 +36,34 @@ def _changed(columns: tuple[str, ...]) -> str:
     return " OR ".join(f"old.[{column}] IS NOT new.[{column}]" for column in columns)
 
 
+def requeue(table: str, keys: dict[str, str], source: str = "", match: str = "") -> str:
+    """Trigger statements that put these keys ({column: SQL value}, selected `source` when it
+    is given) last in a queue table (a new sequence number), as `INSERT OR REPLACE` would: a
+    DELETE by the queue's unique index (`match`, by default each column equal to its value;
+    a `source` that reads a table needs its own), then a plain INSERT. Not `INSERT OR
+    REPLACE` itself: SQLite runs a trigger's statements under the conflict policy of the
+    statement that fired it when that one has its own (an upsert's, an `OR FAIL`), so a queued
+    key made the crawl's upsert of a seller alias fail with "UNIQUE constraint failed"."""
+    if not match:
+        if "FROM" in source.upper():
+            raise ValueError(f"requeue into {table}: a source reading a table needs a match")
+        match = " AND ".join(f"{column} = {value}" for column, value in keys.items())
+    columns, values = ", ".join(keys), ", ".join(keys.values())
+    return (
+        f"DELETE FROM {table} WHERE {match};"
+        f" INSERT INTO {table} ({columns}) SELECT {values} {source};"
+    )
+
+
+def replace_triggers(db: sqlite_utils.Database, triggers: dict[str, tuple[str, str]]) -> None:
+    """Create these triggers ({name: (event and condition, body)}), replacing any of the name."""
+    for name, (when, body) in triggers.items():
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+
+
 def _queue(table: str, column: str, value: str) -> str:
-    return f"INSERT OR REPLACE INTO {table} ({column}) SELECT {value} WHERE {value} IS NOT NULL;"
+    return requeue(table, {column: value}, f"WHERE {value} IS NOT NULL")
 
 
 TRIGGERS = {
@@ -77,6 +103,24 @@ TRIGGERS = {
         _queue("pending_sellers", "seller_id", "old.seller_id"),
     ),
 }
+
+
+# A listing seen again after it was gone is judged again (migration 0010 made it in
+# `detectstate`; `requeue_triggers` makes it again with `requeue`).
+LISTING_BACK = {
+    "detect_listing_back": (
+        "AFTER UPDATE OF last_run_id ON listings WHEN EXISTS"
+        " (SELECT 1 FROM listing_state WHERE listing_id = new.id AND gone = 1)",
+        requeue("pending_listings", {"listing_id": "new.id"}),
+    )
+}
+
+
+def requeue_triggers(db: sqlite_utils.Database) -> None:
+    """Migration 0013_issue19_trigger_conflicts: the detection's queue triggers made again
+    with `requeue` (they were `INSERT OR REPLACE`, which an upsert that fires them turns into
+    a UNIQUE failure)."""
+    replace_triggers(db, {**TRIGGERS, **LISTING_BACK})
 
 
 # A listing added, or its description or seller changed: the sellers whose description sample
@@ -126,9 +170,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS judge_queue (listing_id INTEGER PRIMARY KEY)")
     db.execute("CREATE TABLE IF NOT EXISTS group_queue (peer_group TEXT PRIMARY KEY)")
     db.execute("CREATE TABLE IF NOT EXISTS verdict_queue (seller_id INTEGER PRIMARY KEY)")
-    for name, (when, body) in TRIGGERS.items():
-        db.execute(f"DROP TRIGGER IF EXISTS {name}")
-        db.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+    replace_triggers(db, TRIGGERS)
 
 
 class Changes:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
+from grayhound.store.changes import replace_triggers, requeue
 from grayhound.store.digestcases import (
     CASES,
     FROM,
@@ -53,11 +54,9 @@ SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
 ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dirty, dc.case_id,")
 
 
-def _queue(kind: str, subject: str, where: str = "") -> str:
-    return (
-        f"INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) SELECT {kind},"
-        f" {subject} {where};"
-    )
+def _queue(kind: str, subject: str, where: str = "", match: str = "") -> str:
+    keys = {"subject_kind": kind, "subject_id": subject}
+    return requeue("digest_pending", keys, where, match)
 
 
 def _changed(columns: tuple[str, ...]) -> str:
@@ -65,7 +64,9 @@ def _changed(columns: tuple[str, ...]) -> str:
 
 
 def _case_of(row: str) -> str:
-    return _queue("subject_kind", "subject_id", f"FROM cases WHERE id = {row}.case_id")
+    case = f"FROM cases WHERE id = {row}.case_id"
+    match = f"(subject_kind, subject_id) = (SELECT subject_kind, subject_id {case})"
+    return _queue("subject_kind", "subject_id", case, match)
 
 
 def _tally(row: str, sign: str) -> str:
@@ -141,7 +142,13 @@ TRIGGERS = {
     "digest_seller_changed": (
         f"AFTER UPDATE ON sellers WHEN {_changed(SELLER_EVIDENCE)}",
         _queue("'seller'", "new.id")
-        + _queue("'listing'", "id", "FROM listings WHERE seller_id = new.id"),
+        + _queue(
+            "'listing'",
+            "id",
+            "FROM listings WHERE seller_id = new.id",
+            "subject_kind = 'listing' AND subject_id IN"
+            " (SELECT id FROM listings WHERE seller_id = new.id)",
+        ),
     ),
     "digest_case_added": ("AFTER INSERT ON cases", _queue("new.subject_kind", "new.subject_id")),
     "digest_case_changed": (
@@ -194,13 +201,18 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
     if not db.execute("SELECT 1 FROM seller_flag_counts LIMIT 1").fetchone():
         db.execute(f"INSERT INTO seller_flag_counts {FLAG_COUNTS}")
-    for name, (when, body) in {**TRIGGERS, **FLAG_TRIGGERS}.items():
-        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN {body} END")
+    create_triggers(db)
     if new_book:
         db.execute(
             "INSERT OR REPLACE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
             EVERYTHING,
         )
+
+
+def create_triggers(db: sqlite_utils.Database) -> None:
+    """The triggers that queue the book's subjects and keep its aggregates (made again by
+    migration 0013_issue19_trigger_conflicts)."""
+    replace_triggers(db, {**TRIGGERS, **FLAG_TRIGGERS})
 
 
 class StoredBook(CaseBook):

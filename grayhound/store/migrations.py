@@ -28,6 +28,15 @@ from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
+
+def requeue_triggers(db: sqlite_utils.Database) -> None:
+    """Every queue trigger made again with `changes.requeue` (a DELETE and a plain INSERT, not
+    `INSERT OR REPLACE`, which an upsert firing the trigger turns into a UNIQUE failure)."""
+    changes.requeue_triggers(db)
+    queuelog.create_schema(db)
+    digestbook.create_triggers(db)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_crawl_data", crawlschema.create_schema),
     ("0002_findings", findings.create_schema),
@@ -53,6 +62,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_issue19_digest", digestbook.create_schema),
     ("0013_issue19_detect", detectstate.add_title_words),
     ("0013_issue19_prices", pricing.add_price_indexes),
+    ("0013_issue19_trigger_conflicts", requeue_triggers),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from grayhound.store.changes import replace_triggers, requeue
 from grayhound.store.digests import FLAGGED, FLAGGED_ORDER
 
 LISTING_FIELDS = (
@@ -22,7 +23,7 @@ SELLER_FIELDS = ("name", "domain", "claimed_domain", "profile_url", "source", "f
 SELLER_LISTINGS = "seller+listings"  # logged kind: a seller whose listings' rows moved too
 # One entry per subject, its newest (a change moves it to the end of the log), so the log
 # never holds more than the store's subjects, however long no server takes it in.
-LOG = "INSERT OR REPLACE INTO queue_changes (subject_kind, subject_id) VALUES ({kind}, {subject})"
+LOG = "queue_changes"
 # trigger name -> (event, WHEN or "", the logged subject's kind and id)
 TRIGGERS = {
     "queue_finding_added": ("AFTER INSERT ON findings", "", "new.subject_kind", "new.subject_id"),
@@ -59,18 +60,27 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS queue_changes (id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
-        " UNIQUE (subject_kind, subject_id))"
+        " UNIQUE (subject_id, subject_kind))"
     )
-    for name, (event, when, kind, subject) in TRIGGERS.items():
-        condition = f" WHEN {when}" if when else ""
-        body = LOG.format(kind=kind, subject=subject)
-        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {event}{condition} BEGIN {body}; END")
+    triggers = {
+        name: (
+            f"{event} WHEN {when}" if when else event,
+            requeue(LOG, {"subject_kind": kind, "subject_id": subject}),
+        )
+        for name, (event, when, kind, subject) in TRIGGERS.items()
+    }
     # a digest's item: the case's subject (its group and changes are said against it)
-    db.execute(
-        "CREATE TRIGGER IF NOT EXISTS queue_digest_item AFTER INSERT ON digest_items BEGIN"
-        " INSERT OR REPLACE INTO queue_changes (subject_kind, subject_id)"
-        " SELECT subject_kind, subject_id FROM cases WHERE id = new.case_id; END"
+    triggers["queue_digest_item"] = (
+        "AFTER INSERT ON digest_items",
+        requeue(
+            LOG,
+            {"subject_kind": "subject_kind", "subject_id": "subject_id"},
+            "FROM cases WHERE id = new.case_id",
+            "(subject_kind, subject_id) = (SELECT subject_kind, subject_id FROM cases"
+            " WHERE id = new.case_id)",
+        ),
     )
+    replace_triggers(db, triggers)
 
 
 # The flagged subjects of one kind logged after an entry, read from the log (by its id) first.
