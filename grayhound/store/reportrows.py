@@ -110,6 +110,8 @@ EXPORT_VALUES = {
 # as its value (the floats, whose text Python writes; the flags' and reasons' JSON text).
 UNIT_SEPARATOR = "\x1f"
 _BOOLEAN = {"is_accessory"}
+# numbers, and the layer name grayhound wrote (its expression calls Python): never a NUL
+_NOT_CRAWLED = {"id", "seller_id", "network_id", "currency_source"}
 
 
 def _rendered(fields: tuple[str, ...], style: str) -> str:
@@ -120,6 +122,15 @@ def _rendered(fields: tuple[str, ...], style: str) -> str:
             f"CASE {v} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END" if f in _BOOLEAN else v
             for f, v in zip(fields, values, strict=True)
         ]
+        # printf's %s stops at a NUL: a cell holding one gets a separator more, so the
+        # caller's count of separators fails and the line is written cell by cell
+        nul = " OR ".join(
+            f"instr({v}, char(0)) > 0"
+            for f, v in zip(fields, values, strict=True)
+            if f not in _BOOLEAN and f not in _NOT_CRAWLED
+        )
+        separator = f" || CASE WHEN {nul} THEN char(31) ELSE '' END" if nul else ""
+        return f"printf('{template}', {', '.join(values)}){separator}"
     else:
         template = ", ".join(f'"{f}": %s' for f in fields)
         values = [

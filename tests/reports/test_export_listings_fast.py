@@ -113,3 +113,24 @@ def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
     store.db.execute("UPDATE listings SET title = '=cmd()' WHERE id = 7")
     text = _new(store, "csv")
     assert calls and "'=cmd()" in text
+
+
+@pytest.mark.parametrize("field", ["title", "seller_name", "url", "condition"])
+def test_a_nul_in_one_cell_of_a_plain_batch_is_written_whole(store, field):
+    """SQLite's printf stops a text at a NUL: a crawled cell holding one, in a batch with
+    nothing else to neutralise or quote, is written whole, as the cell-by-cell writer does."""
+    _fill(store, 4, 50)
+    store.db.execute(
+        "UPDATE listings SET title = 'plain', url = 'u', canonical_url = 'u' || id,"
+        " seller_name = 'n', seller_domain = 'd', source = 's', price = '1',"
+        " last_seen = 't', condition = 'new', currency_source = 'c'"
+    )
+    store.db.execute(
+        "UPDATE findings SET reasons = '[\"r\"]', flags = '[]', model = 'm',"
+        " model_reason = 'why', score = 0.5, msrp = 1.0, condition = 'new'"
+    )
+    store.db.execute("UPDATE sellers SET name = 'n'")
+    store.db.execute("UPDATE findings SET verdict = 'ok' WHERE subject_kind = 'seller'")
+    store.db.execute(f"UPDATE listings SET {field} = ? WHERE id = 7", ["abc\x00=cmd()"])
+    assert _new(store, "csv") == _old(store, "csv")
+    assert _new(store, "jsonl") == _old(store, "jsonl")
