@@ -249,6 +249,9 @@ def queue_source(conn: sqlite3.Connection) -> dict | None:
     now = queue_marks(conn)
     if (source.get("log") or 0) > now["log"] or (source.get("findings") or 0) > now["findings"]:
         return None  # another store, or one restored from an older copy
+    taken = conn.execute(f"SELECT log FROM {STORE}.queue_taken").fetchall()
+    if taken != [(source.get("log"),)]:
+        return None  # the store did not see this queue take the log in: restored, or another
     return source
 
 

@@ -62,6 +62,9 @@ def create_schema(db: sqlite_utils.Database) -> None:
         " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
         " UNIQUE (subject_id, subject_kind))"
     )
+    # the log entry the last queue took in, as the store knows it: a queue file whose own
+    # mark differs was derived from another store, or from this one before a restore
+    db.execute("CREATE TABLE IF NOT EXISTS queue_taken (log INTEGER NOT NULL)")
     triggers = {
         name: (
             f"{event} WHEN {when}" if when else event,

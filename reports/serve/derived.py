@@ -95,12 +95,15 @@ def _reopen(context, after: int | None) -> None:
 
 def _forget_changes(context, upto: int) -> None:
     """The change log entries the queue has taken in are dropped (the queue beside the store
-    is their only reader)."""
+    is their only reader), and the store remembers up to which entry the queue took them
+    (`queue_taken`: a store restored from a backup, or another store, does not match)."""
     from grayhound.store import open_store
 
     with open_store(context.config.storage.database, create=False) as store:
         with store.db.atomic():
             store.db.execute("DELETE FROM queue_changes WHERE id <= ?", [upto])
+            store.db.execute("DELETE FROM queue_taken")
+            store.db.execute("INSERT INTO queue_taken (log) VALUES (?)", [upto])
 
 
 def _queue_connection(context):

@@ -294,3 +294,48 @@ def test_the_change_log_keeps_one_entry_per_subject_however_long_no_server_reads
         total = db.execute("SELECT COUNT(*) FROM queue_changes").fetchone()[0]
     assert len(logged) == 1 and logged[0][0] > mark  # after the mark: a server takes it in
     assert total <= entries + 1  # three changes, at most one new entry
+
+
+def _copy_database(source, target) -> None:
+    """What restoring a backup does: the whole database replaced, page by page."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_a_store_restored_from_a_backup_gets_its_queue_derived_again(tmp_path, client_for):
+    """The queue file beside the store was taken in after the backup; once the restored store
+    has been written to, its change log passes the queue's mark again: the queue must not
+    keep the rolled-back decision (a reviewer would see a case dismissed that is open)."""
+    from pathlib import Path
+
+    from grayhound.config import load_config
+    from grayhound.store import open_store, utc_now
+    from grayhound.triage import set_state
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    database, backup = Path(config.storage.database), tmp_path / "backup.db"
+    client = client_for(config)
+    client.sign_in()
+    served_queue(client)
+    _copy_database(database, backup)  # the nightly backup
+    with open_store(database) as store:
+        case = store.cases()[0]["id"]
+        set_state(store, str(case), "dismissed", "checked", "analyst", utc_now())
+    after = served_queue(client)
+    assert after[case]["state"] == "dismissed"
+    _copy_database(backup, database)  # restored; then a day's decisions on another case
+    with open_store(database) as store:
+        other = next(k for k in after if k != case)
+        for state in ("dismissed", "open"):
+            set_state(store, str(other), state, "note", "analyst", utc_now())
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    assert served[case]["state"] == expected_queue(config, utc_now())[case]["state"] == "open"
