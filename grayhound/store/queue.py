@@ -218,9 +218,11 @@ def queue_path(store_path: str) -> str:
     return f"{store_path}{SUFFIX}"
 
 
-def version() -> str:
-    """What a derived row is: a queue filled by other statements is derived again whole."""
-    text = "\n".join((TABLE, fill_statement(every=True), COUNT_LISTINGS, *INDEXES))
+def version(functions: str = "") -> str:
+    """What a derived row is: a queue filled by other statements, or by other versions of the
+    functions the caller registers (`functions`: the caller's fingerprint of their code), is
+    derived again whole."""
+    text = "\n".join((TABLE, fill_statement(every=True), COUNT_LISTINGS, *INDEXES, functions))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -240,11 +242,11 @@ def queue_marks(conn: sqlite3.Connection) -> dict:
     return {"log": log, "crawl": crawl, "findings": findings}
 
 
-def queue_source(conn: sqlite3.Connection) -> dict | None:
+def queue_source(conn: sqlite3.Connection, functions: str = "") -> dict | None:
     """The marks the queue was derived from (`queue_marks` and "version"), or None when it was
     never filled, was filled by another version or from a store that has gone back since."""
     source = dict(conn.execute("SELECT name, value FROM derived_from").fetchall())
-    if source.get("version") != version():
+    if source.get("version") != version(functions):
         return None
     now = queue_marks(conn)
     if (source.get("log") or 0) > now["log"] or (source.get("findings") or 0) > now["findings"]:
@@ -290,6 +292,7 @@ def fill_queue(
     marks: dict | None = None,
     crawled: bool = False,
     after: int | None = None,
+    functions: str = "",
 ) -> int:
     """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
     these case ids (a seller's count of flagged listings with them; `crawled`: every row's
@@ -334,7 +337,7 @@ def fill_queue(
         if marks is not None:
             conn.executemany(
                 "INSERT OR REPLACE INTO derived_from (name, value) VALUES (?, ?)",
-                [*marks.items(), ("version", version())],
+                [*marks.items(), ("version", version(functions))],
             )
         conn.execute("COMMIT")
     except BaseException:

@@ -6,9 +6,13 @@ them move (`Store.change_stamp`)."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import json
 import logging
 import sqlite3
+import sys
+from pathlib import Path
 
 import sqlite_utils
 
@@ -59,7 +63,7 @@ def refresh_queue(context, stamp=lambda: None):
     from grayhound.store.queue import changed_cases, fill_queue, queue_marks, queue_source
 
     conn = _queue_connection(context)
-    source = queue_source(conn)
+    source = queue_source(conn, functions_version())
     if source is None or queue_marks(conn)["log"] - source["log"] > _rows(conn):
         _reopen(context, None)
         taken, marks, cases = stamp(), queue_marks(conn), None
@@ -69,7 +73,9 @@ def refresh_queue(context, stamp=lambda: None):
         cases = changed_cases(conn, source["log"], marks["log"])
     crawled = source is not None and source.get("crawl") != marks["crawl"]
     after = None if source is None else source["log"]
-    context.queue_written = fill_queue(conn, utc_now(), cases, marks, crawled, after)
+    context.queue_written = fill_queue(
+        conn, utc_now(), cases, marks, crawled, after, functions_version()
+    )
     context.queue_marks = marks
     _forget_changes(context, marks["log"])
     return taken
@@ -104,6 +110,21 @@ def _forget_changes(context, upto: int) -> None:
             store.db.execute("DELETE FROM queue_changes WHERE id <= ?", [upto])
             store.db.execute("DELETE FROM queue_taken")
             store.db.execute("INSERT INTO queue_taken (log) VALUES (?)", [upto])
+
+
+@functools.cache
+def functions_version() -> str:
+    """The code of the Python functions that word two of the queue's columns (`_price_text`,
+    `_changes` and what they call): a grayhound that words them otherwise derives the kept
+    queue again whole."""
+    import grayhound.triage
+    import reports.currency
+    import reports.digest.build
+
+    digest = hashlib.sha256()
+    for module in (reports.digest.build, reports.currency, grayhound.triage, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _queue_connection(context):

@@ -339,3 +339,29 @@ def test_a_store_restored_from_a_backup_gets_its_queue_derived_again(tmp_path, c
     client.sign_in()
     served = served_queue(client)
     assert served[case]["state"] == expected_queue(config, utc_now())[case]["state"] == "open"
+
+
+def test_a_grayhound_that_words_the_python_columns_otherwise_derives_the_queue_again(
+    tmp_path, client_for, monkeypatch
+):
+    """Two columns are worded by Python (the price text, what changed): after an upgrade that
+    words them otherwise, a kept queue would show the old wording on every row nothing
+    touched; its mark names the functions' code, so it is derived whole."""
+    from grayhound.config import load_config
+    from reports.serve import derived
+    from reports.serve.context import context_of
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    rows = served_queue(client)
+    again = client_for(config)
+    again.sign_in()
+    served_queue(again)
+    assert context_of(again.datasette).queue_written == 0
+    monkeypatch.setattr(derived, "functions_version", lambda: "reworded")
+    upgraded = client_for(config)
+    upgraded.sign_in()
+    assert served_queue(upgraded) == rows
+    assert context_of(upgraded.datasette).queue_written == len(rows)
