@@ -105,32 +105,24 @@ EXPORT_VALUES = {
                                ELSE grayhound_currency_layer(l.field_sources) END""",
 }
 # How a piece of an export line renders its fields: "text" joins them with the unit separator
-# (U+001F), nothing as ""; "json" writes each as `"field": value` (json_quote escapes exactly as
-# Python's json does with ensure_ascii=False), joined by ", ". A field named alone is selected
-# as its value (the floats, whose text Python writes; the flags' and reasons' JSON text).
+# (U+001F), nothing as "" (concatenated, not printf: printf's %s stops at a NUL, `||` keeps it,
+# so a cell holding one reaches the caller whole and is written cell by cell); "json" writes
+# each as `"field": value` (json_quote escapes exactly as Python's json does with
+# ensure_ascii=False), joined by ", ". A field named alone is selected as its value (the floats,
+# whose text Python writes; the flags' and reasons' JSON text).
 UNIT_SEPARATOR = "\x1f"
 _BOOLEAN = {"is_accessory"}
-# numbers, and the layer name grayhound wrote (its expression calls Python): never a NUL
-_NOT_CRAWLED = {"id", "seller_id", "network_id", "currency_source"}
 
 
 def _rendered(fields: tuple[str, ...], style: str) -> str:
     if style == "text":
-        template = UNIT_SEPARATOR.join("%s" for _ in fields)
-        values = [f"({EXPORT_VALUES[f]})" for f in fields]
         values = [
-            f"CASE {v} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END" if f in _BOOLEAN else v
-            for f, v in zip(fields, values, strict=True)
+            f"CASE ({EXPORT_VALUES[f]}) WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END"
+            if f in _BOOLEAN
+            else f"ifnull({EXPORT_VALUES[f]}, '')"
+            for f in fields
         ]
-        # printf's %s stops at a NUL: a cell holding one gets a separator more, so the
-        # caller's count of separators fails and the line is written cell by cell
-        nul = " OR ".join(
-            f"instr({v}, char(0)) > 0"
-            for f, v in zip(fields, values, strict=True)
-            if f not in _BOOLEAN and f not in _NOT_CRAWLED
-        )
-        separator = f" || CASE WHEN {nul} THEN char(31) ELSE '' END" if nul else ""
-        return f"printf('{template}', {', '.join(values)}){separator}"
+        return f" || '{UNIT_SEPARATOR}' || ".join(values)
     else:
         template = ", ".join(f'"{f}": %s' for f in fields)
         values = [
