@@ -185,14 +185,20 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
 def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
     lines = []
     for first, msrp, seller, flags, risk, reasons, seller_ids, seller_risk, last in batch:
-        line = (
+        # the cells SQLite joined are quoted here when one needs it; the flags and reasons
+        # come quoted from their cache, and the floats never need it
+        if (
+            "," in first or '"' in first or "\n" in first
+            or "," in seller or '"' in seller or "\n" in seller
+            or "," in seller_ids or '"' in seller_ids or "\n" in seller_ids
+            or "," in last or '"' in last or "\n" in last
+        ):  # fmt: skip
+            first, seller, seller_ids, last = map(_quoted_cells, (first, seller, seller_ids, last))
+        lines.append(
             f"{first}{_US}{_CSV_FLOATS(msrp)}{_US}{seller}{_US}{_CSV_LISTS(flags)}{_US}"
             f"{_CSV_FLOATS(risk)}{_US}{_CSV_LISTS(reasons)}{_US}{seller_ids}{_US}"
             f"{_CSV_FLOATS(seller_risk)}{_US}{last}"
         )
-        if "," in line or '"' in line or "\n" in line:
-            line = _US.join([csv_quoted(cell) for cell in line.split(_US)])
-        lines.append(line)
     lines.append("")
     text = "\n".join(lines)
     if text.count(_US) == _CSV_SEPARATORS * len(batch) and not formula_risk(text):
@@ -204,6 +210,10 @@ def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
         write_csv(records, LISTING_FIELDS, buffer, header=False)
         stream.write(buffer.getvalue())
     return len(batch)
+
+
+def _quoted_cells(piece: str) -> str:
+    return _US.join([csv_quoted(cell) for cell in piece.split(_US)])
 
 
 def _write_jsonl_batch(batch: list[tuple], stream: IO[str]) -> int:
@@ -245,6 +255,6 @@ def _joined(text: str | None) -> list:
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # as `write_jsonl` writes a value
 _CSV_FLOATS = _cached(lambda value: "" if value is None else str(value))
-_CSV_LISTS = _cached(lambda text: ";".join(str(v) for v in _joined(text)))
+_CSV_LISTS = _cached(lambda text: csv_quoted(";".join(str(v) for v in _joined(text))))
 _JSON_VALUES = _cached(_JSON.encode)
 _JSON_LISTS = _cached(lambda text: _JSON.encode(_joined(text)))

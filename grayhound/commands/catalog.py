@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
+from hashlib import sha256
 
 import click
 
@@ -119,12 +119,14 @@ def _stored_checks(config, book):
         return model, found.model_reason, found.kind, dict(found.attributes), has_storage
 
     with open_store(config.storage.database, create=False) as store:
-        for listing_id, title, *inputs, category, key, reading in store.title_readings():
+        for listing_id, title, brand, category, key, reading, key_text in store.title_readings(
+            judged_with
+        ):
             found = None
-            if reading and key == reading_key(title, *inputs, category, judged_with):
+            if key_text is not None and key == _key_of(key_text):
                 found = kept(reading)
             if found is None:
-                yield from _read_titles([(str(listing_id), title, inputs[-1])], book)
+                yield from _read_titles([(str(listing_id), title, brand)], book)
                 continue
             model, reason, kind, attributes, has_storage = found
             if category:
@@ -140,21 +142,12 @@ def _stored_checks(config, book):
             }  # fmt: skip
 
 
-def reading_key(title, condition, description, summary, brand, category, judged_with) -> str:
-    """The key `grayhound detect` keeps a title's reading under (detection.listings: the
-    listing's facts and the fingerprints it was judged with). Should the two ever differ, a
-    title is only read again: tests/grayhound/test_catalog_check_stored.py notices."""
-    if summary:
-        description = f"{description} · {summary}" if description else summary
-    description = description or None
-    inputs = (title, condition or "unknown", description, brand, category, judged_with)
-    try:  # json.dumps(inputs, ensure_ascii=False), written by json's C string encoder alone
-        blob = "[" + ", ".join(["null" if v is None else _ENCODE(v) for v in inputs]) + "]"
-    except TypeError:  # not text (never stored so): the whole encoder
-        blob = _KEY_JSON.encode(list(inputs))
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+def _key_of(key_text: str) -> str:
+    """The key `grayhound detect` keeps a title's reading under (`detection.listings`), from
+    the JSON text of what it depends on (`Store.title_readings` writes it as the detection
+    does). Should the two ever differ, a title is only read again:
+    tests/grayhound/test_catalog_check_stored.py notices."""
+    return sha256(key_text.encode()).hexdigest()[:24]
 
 
-_KEY_JSON = json.JSONEncoder(ensure_ascii=False)
-_ENCODE = json.encoder.encode_basestring  # the C function when available (ensure_ascii=False)
 COMMANDS = [catalog]

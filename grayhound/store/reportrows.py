@@ -1,5 +1,6 @@
 """Rows the whole-store reports read in one pass, as plain tuples: `grayhound catalog check`
-over every stored title, with the reading the last detection kept of it (issue 19)."""
+over every stored title, with the reading the last detection kept of it, and `grayhound export
+listings` (issue 19)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,31 @@ from functools import lru_cache
 
 import sqlite_utils
 
-# Every titled listing in id order, with what its title's reading depends on (the inputs of
-# the detection's reading key) and the reading `grayhound detect` kept (None before one).
+# Every titled listing in id order, with the reading `grayhound detect` kept (None before one),
+# the key it kept it under, and the text that key is the SHA-256 of when nothing the reading
+# depends on changed since (issue 19, round 4): the JSON list `detection.listings._reading_key`
+# hashes — title, condition ("unknown" when none), description and summary joined by " · "
+# (None when both are empty), brand, category and the fingerprints the detection judged with —
+# written by SQLite (json_quote escapes as Python's json does with ensure_ascii=False), so the
+# description never becomes a Python string. Only for a listing with a kept reading.
 TITLE_READINGS_SQL = """
-    SELECT l.id, l.title, l.condition, l.description, l.summary, l.brand, l.category,
-           ls.reading_key, ls.reading
+    SELECT l.id, l.title, l.brand, l.category, ls.reading_key, ls.reading,
+           CASE WHEN ls.reading IS NOT NULL AND ls.reading != '' THEN
+             '[' || json_quote(l.title)
+             || ', ' || json_quote(COALESCE(NULLIF(l.condition, ''), 'unknown'))
+             || ', ' || json_quote(CASE WHEN l.summary != '' THEN
+                                     CASE WHEN l.description != ''
+                                          THEN l.description || ' · ' || l.summary
+                                          ELSE l.summary END
+                                   ELSE NULLIF(l.description, '') END)
+             || ', ' || json_quote(l.brand) || ', ' || json_quote(l.category)
+             || ', ' || json_quote(:judged_with) || ']'
+           END AS key_text
     FROM listings l LEFT JOIN listing_state ls ON ls.listing_id = l.id
     WHERE l.title IS NOT NULL AND l.title != ''
     ORDER BY l.id
 """
-TITLE_READING_COLUMNS = (
-    "id", "title", "condition", "description", "summary", "brand", "category",
-    "reading_key", "reading",
-)  # fmt: skip
+TITLE_READING_COLUMNS = ("id", "title", "brand", "category", "reading_key", "reading", "key_text")
 
 # `grayhound export listings`: every listing in its latest state with its current judgement
 # (the columns `reports.exports.listing_record` reads). The seller's name and domain are the
@@ -105,32 +118,24 @@ EXPORT_VALUES = {
                                ELSE grayhound_currency_layer(l.field_sources) END""",
 }
 # How a piece of an export line renders its fields: "text" joins them with the unit separator
-# (U+001F), nothing as ""; "json" writes each as `"field": value` (json_quote escapes exactly as
-# Python's json does with ensure_ascii=False), joined by ", ". A field named alone is selected
-# as its value (the floats, whose text Python writes; the flags' and reasons' JSON text).
+# (U+001F), nothing as "" (concatenated, not printf: printf's %s stops at a NUL, `||` keeps it,
+# so a cell holding one reaches the caller whole and is written cell by cell); "json" writes
+# each as `"field": value` (json_quote escapes exactly as Python's json does with
+# ensure_ascii=False), joined by ", ". A field named alone is selected as its value (the floats,
+# whose text Python writes; the flags' and reasons' JSON text).
 UNIT_SEPARATOR = "\x1f"
 _BOOLEAN = {"is_accessory"}
-# numbers, and the layer name grayhound wrote (its expression calls Python): never a NUL
-_NOT_CRAWLED = {"id", "seller_id", "network_id", "currency_source"}
 
 
 def _rendered(fields: tuple[str, ...], style: str) -> str:
     if style == "text":
-        template = UNIT_SEPARATOR.join("%s" for _ in fields)
-        values = [f"({EXPORT_VALUES[f]})" for f in fields]
         values = [
-            f"CASE {v} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END" if f in _BOOLEAN else v
-            for f, v in zip(fields, values, strict=True)
+            f"CASE ({EXPORT_VALUES[f]}) WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END"
+            if f in _BOOLEAN
+            else f"ifnull({EXPORT_VALUES[f]}, '')"
+            for f in fields
         ]
-        # printf's %s stops at a NUL: a cell holding one gets a separator more, so the
-        # caller's count of separators fails and the line is written cell by cell
-        nul = " OR ".join(
-            f"instr({v}, char(0)) > 0"
-            for f, v in zip(fields, values, strict=True)
-            if f not in _BOOLEAN and f not in _NOT_CRAWLED
-        )
-        separator = f" || CASE WHEN {nul} THEN char(31) ELSE '' END" if nul else ""
-        return f"printf('{template}', {', '.join(values)}){separator}"
+        return f" || '{UNIT_SEPARATOR}' || ".join(values)
     else:
         template = ", ".join(f'"{f}": %s' for f in fields)
         values = [
@@ -157,10 +162,10 @@ class ReportRows:
 
     db: sqlite_utils.Database
 
-    def title_readings(self) -> Iterator[tuple]:
-        """(TITLE_READING_COLUMNS) of every listing with a title, oldest first: one row at a
-        time, nothing held."""
-        yield from self.db.execute(TITLE_READINGS_SQL)
+    def title_readings(self, judged_with: str) -> Iterator[tuple]:
+        """(TITLE_READING_COLUMNS) of every listing with a title, oldest first, the key text
+        for the fingerprints `judged_with`: one row at a time, nothing held."""
+        yield from self.db.execute(TITLE_READINGS_SQL, {"judged_with": judged_with})
 
     def export_listing_rows(
         self, first_id: int = -(1 << 63), last_id: int = (1 << 63) - 1

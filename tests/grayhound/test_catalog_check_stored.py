@@ -106,3 +106,51 @@ def _peak(count: int, fmt: str) -> int:
 def test_the_titles_are_not_held(fmt):
     # JSON titles wait in a temporary file: ten times the titles, about the same memory
     assert _peak(20_000, fmt) < _peak(2_000, fmt) + 256 * 1024
+
+
+TEXTS = [
+    None, "", "plain", 'quote " and \\ backslash', "tab\tline\nbreak\rcr", "nul\x00here",
+    "\x01\x1f\x7f controls", "Müller — ünïcode ✓ 日本語", "\u2028\u2029 separators",
+    "emoji 📱", "unknown", " · ",
+]  # fmt: skip
+
+
+def test_the_key_written_in_sql_is_the_key_detection_keeps(store):
+    """`Store.title_readings` writes the text of detection's reading key in SQL: on hostile
+    titles, conditions, descriptions, summaries, brands and categories, its SHA-256 is the key
+    `grayhound detect` computes (else every such title would be read again)."""
+    import random
+
+    from grayhound.commands.catalog import _key_of
+    from grayhound.detection.listings import _reading_key, facts_of
+
+    rng = random.Random(19)
+    store.db.execute("INSERT INTO crawl_runs (id, started_at, status) VALUES (1, 't', 'done')")
+    rows = {}
+    for listing_id in range(1, 400):
+        row = {
+            "id": listing_id, "title": rng.choice(TEXTS[2:]), "price": "1", "currency": "USD",
+            "condition": rng.choice(TEXTS), "description": rng.choice(TEXTS),
+            "summary": rng.choice(TEXTS), "brand": rng.choice(TEXTS),
+            "category": rng.choice(TEXTS), "seller_id": None, "seller_name": None,
+            "seller_domain": None, "source": "s",
+        }  # fmt: skip
+        rows[listing_id] = row
+        store.db.execute(
+            "INSERT INTO listings (id, source, canonical_url, url, title, condition, description,"
+            " summary, brand, category, first_seen, last_seen)"
+            " VALUES (?, 's', ?, 'u', ?, ?, ?, ?, ?, ?, 't', 't')",
+            [listing_id, f"u{listing_id}", row["title"], row["condition"], row["description"],
+             row["summary"], row["brand"], row["category"]],
+        )  # fmt: skip
+        store.db.execute(
+            "INSERT INTO listing_state (listing_id, reading_key, reading) VALUES (?, 'k', '[]')",
+            [listing_id],
+        )
+    judged_with = 'brands|"catalog"|détecteurs'
+    seen = 0
+    for listing_id, *_, key_text in store.title_readings(judged_with):
+        expected = _reading_key(facts_of(rows[listing_id]), judged_with)
+        assert _key_of(key_text) == expected, rows[listing_id]
+        seen += 1
+    assert seen == 399

@@ -27,7 +27,7 @@ KNOWN = {
     ("export", "WITH export_sellers AS MATERIALIZED"): (
         "export listings writes every listing: one pass, streamed, sellers joined once"
     ),
-    ("catalog", "SELECT l.id, l.title, l.condition"): (
+    ("catalog", "SELECT l.id, l.title, l.brand, l.category"): (
         "catalog check checks every stored title: one pass, streamed, the kept readings joined"
     ),
     ("export", "SELECT * FROM seller_aliases ORDER BY id"): (

@@ -17,3 +17,23 @@ def test_the_quick_cell_writer_writes_what_csv_cell_writes():
     cell = cell_writer()
     for value in VALUES:
         assert cell(value) == csv_cell(value), value
+
+
+def test_formula_risk_sees_every_cell_csv_cell_would_change():
+    """`formula_risk` lets a batch of CSV lines be written as it is only when no cell of it
+    needs neutralising: a cell `csv_cell` would change, quoted or not, first, in the middle
+    or last on its line, is always seen."""
+    from reports.tabular import csv_quoted, formula_risk
+
+    texts = [v for v in VALUES if isinstance(v, str)] + ["\nx", "\n=x", 'q"\n', "a\n\nb"]
+    for value in texts:
+        cell = csv_quoted(value)
+        for line in (
+            f"{cell}\x1fb\n",
+            f"a\x1f{cell}\x1fb\n",
+            f"a\x1f{cell}\n",
+            f"a\nb\x1f{cell}\n",
+        ):
+            if csv_cell(value) != value:
+                assert formula_risk(line), (value, line)
+    assert not formula_risk('1\x1f"plain, quoted"\x1f2026-12-03T11:20:09Z\x1fhttps://x/p?id=3\n')
