@@ -135,8 +135,9 @@ def _history_json(history) -> Iterator[str]:
         for point in _history_points(history):
             yield _tuple_json(point, text)
         return
-    price = PricePoints(history.converter)
+    price = history.prices
     known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
+    moments: dict = {}  # observation time → its JSON
     for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
         try:
             price_text = known[amount, code]
@@ -155,11 +156,19 @@ def _history_json(history) -> Iterator[str]:
             source_text = known[source]
         except KeyError:
             source_text = known[source] = _scalar(source)
+        try:
+            at_text = moments[at]  # one time a crawl run, mostly
+        except KeyError:
+            at_text = _scalar(at)
+            if type(at) is str:
+                if len(moments) > 100_000:
+                    moments.clear()
+                moments[at] = at_text
         yield (
             f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
             f'"is_current": {"true" if is_current else "false"}, '
             f'"listing_id": {listing_id if type(listing_id) is int else _scalar(listing_id)}, '
-            f'"observed_at": {_scalar(at)}, "price": {price_text}, '
+            f'"observed_at": {at_text}, "price": {price_text}, '
             f'"seller": {seller_text}, "source": {source_text}}}'
         )
 
@@ -251,11 +260,12 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     head = _csv_line(["history", model.brand, model.model, report.currency], cell)
     text: dict = {}  # (price, currency) → its cells (None: no amount)
     names: dict = {}  # (seller, source) → their cells
+    moments: dict = {}  # observation time → its cell
     count = 0
     batch = []
     price = None
     if isinstance(model.history, PriceHistoryRows):
-        price = PricePoints(model.history.converter)
+        price = model.history.prices
         points = model.history.raw()  # the price as stored: made into cells once per value
     else:
         points = (p[:5] + (p[5], None, p[6]) for p in _history_points(model.history))
@@ -275,11 +285,17 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             if len(names) > 100_000:
                 names.clear()
             who = names[seller, source] = _csv_line([seller, source], cell)
-        when = cell(at)
-        if "," in when or '"' in when or "\n" in when or "\r" in when:
-            when = _csv_line([when], lambda value: value)
+        try:
+            when = moments[at]  # one time a crawl run, mostly
+        except (KeyError, TypeError):
+            when = _time_cell(at, cell)
+            if type(at) is str:
+                if len(moments) > 100_000:
+                    moments.clear()
+                moments[at] = when
         batch.append(
-            f"{head},{who},{cell(listing_id)},,{cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
+            f"{head},{who},{listing_id if type(listing_id) is int else cell(listing_id)},,"
+            f"{run if type(run) is int else cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
         )
         count += 1
         if len(batch) >= 2048:
@@ -287,6 +303,13 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             batch.clear()
     stream.write("".join(batch))
     return count
+
+
+def _time_cell(at, cell) -> str:
+    when = cell(at)
+    if "," in when or '"' in when or "\n" in when or "\r" in when:
+        when = _csv_line([when], lambda value: value)
+    return when
 
 
 def _price_cells(point: PricePoint, cell) -> str:
