@@ -22,7 +22,6 @@ from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import (
     ModelPricing,
     PriceHistoryRows,
-    PricePoints,
     PriceReport,
     plain,
 )
