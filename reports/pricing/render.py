@@ -27,7 +27,7 @@ from reports.pricing.build import (
 )
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.pricing.history import HistorySummary, summarize
-from reports.tabular import cell_writer
+from reports.tabular import cell_writer, csv_quoted
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -312,8 +312,12 @@ def _time_cell(at, cell) -> str:
 
 
 def _price_cells(point: PricePoint, cell) -> str:
+    """`_csv_line` of the price's three cells, without a csv writer made for each price (a
+    third of a history's points have a price of their own)."""
     fields = _price_fields(point)
-    return _csv_line([fields["price"], fields["currency"], fields["price_converted"]], cell)
+    return ",".join(
+        csv_quoted(cell(fields[name])) for name in ("price", "currency", "price_converted")
+    )
 
 
 def _csv_line(values: list, cell) -> str:
