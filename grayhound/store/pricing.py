@@ -74,8 +74,12 @@ KEPT_LISTINGS_SQL = f"""
       AND {{condition}}
 """
 _KNOWN = "IS NOT NULL AND {0} NOT IN ('', 'unknown')"
+# The wanted condition (bound twice): first what the judgement alone decides, from the index,
+# so a listing judged of another condition costs no listing row and no observation (used and
+# refurbished listings are two in five of a generated store); then the rule itself.
 CONDITION_SQL = (
-    f"CASE WHEN f.condition {_KNOWN.format('f.condition')} THEN f.condition"
+    "(f.condition IS NULL OR f.condition IN ('', 'unknown') OR f.condition = ?)"
+    f" AND CASE WHEN f.condition {_KNOWN.format('f.condition')} THEN f.condition"
     f" WHEN lo.condition {_KNOWN.format('lo.condition')} THEN lo.condition ELSE 'new' END = ?"
 )
 # Each kept listing that is still current, with its latest price and seller: one row a listing.
@@ -246,7 +250,7 @@ class PriceHistory:
             names=", ".join("?" * len(names)),
             condition="1" if condition == "any" else CONDITION_SQL,
         )
-        params = [*current_params, *names, *([] if condition == "any" else [condition])]
+        params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
         return self.db.execute(sql.format(kept=kept), params)
 
 

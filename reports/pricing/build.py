@@ -35,6 +35,7 @@ from reports.currency import Converter
 from reports.pricing.competitors import (
     Competitor,
     PricePoint,
+    _amount,
     _competitor,
     _order,
     competitors_of,
@@ -204,6 +205,7 @@ class PriceHistoryRows:
     def __init__(self, source, names, condition, newest, converter: Converter):
         self.source, self.names, self.condition = source, names, condition
         self.newest, self.converter = newest, converter
+        self.prices = PricePoints(converter)  # shared by every pass over this model
 
     def listings(self) -> Iterable[tuple]:
         return self.source.model_price_listings(self.names, self.condition, self.newest)
@@ -214,7 +216,7 @@ class PriceHistoryRows:
         return self.source.model_price_history(self.names, self.condition, self.newest)
 
     def points(self) -> Iterator[tuple]:
-        price = PricePoints(self.converter)
+        price = self.prices
         known = price.known
         for run, at, seller, source, listing_id, text, code, is_current in self.raw():
             point = known.get((text, code), _UNKNOWN)
@@ -238,7 +240,9 @@ _UNKNOWN = object()
 
 
 class PricePoints:
-    """`point_of` a (price, currency) pair, each pair computed once (None: no amount)."""
+    """`point_of` a (price, currency) pair, each pair computed once (None: no amount). One per
+    model, shared by the pass over its listings and every walk of its history: a listing's
+    latest price is most of its history's."""
 
     def __init__(self, converter: Converter):
         self.converter = converter
@@ -252,8 +256,13 @@ class PricePoints:
             pass
         if len(self.known) > 100_000:  # distinct prices, not listings; kept bounded anyway
             self.known.clear()
-        row = {"price": price, "currency": currency}
-        point = point_of(row, self.converter) if price_amount(row) is not None else None
+        # point_of({"price": price, "currency": currency}), its amount parsed once
+        amount = None if price is None else _amount(str(price))
+        if amount is None:
+            point = None
+        else:
+            code = currency or None
+            point = PricePoint(amount, code, self.converter.convert(amount, code) if code else None)
         self.known[key] = point
         return point
 
@@ -263,7 +272,7 @@ def streamed_pricing(
 ) -> ModelPricing:
     """`_model_pricing` of one model from its current listings' rows (see
     `stream_price_report`): the same figures, the same competitors."""
-    price = PricePoints(converter)
+    price = rows.prices if rows.converter is converter else PricePoints(converter)
     priced, unknown, no_rate = 0, 0, 0
     sellers: set[tuple] = set()
     best: dict[tuple, list] = {}  # seller key → [order, listing id, point, listings]

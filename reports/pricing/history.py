@@ -29,19 +29,24 @@ def summarize(points) -> HistorySummary:
     summary = HistorySummary()
     dates, times, current = summary.run_dates, summary.run_times, summary.current
     cheapest, converted = summary.cheapest, summary.converted
+    moments: set = set()  # (run, time) pairs already counted: one per crawl run, mostly
     parsed: dict[str, datetime] = {}
     count = 0
     for run, at, seller, source, _, price, is_current in points:
         count += 1
-        dates.add((run, at[:10]))
-        when = parsed.get(at)
-        if when is None:
-            if len(parsed) > 10_000:
-                parsed.clear()
-            when = parsed[at] = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        first = times.get(run)
-        if first is None or when < first:
-            times[run] = when
+        if (run, at) not in moments:
+            if len(moments) > 10_000:
+                moments.clear()
+            moments.add((run, at))
+            dates.add((run, at[:10]))
+            when = parsed.get(at)
+            if when is None:
+                if len(parsed) > 10_000:
+                    parsed.clear()
+                when = parsed[at] = datetime.fromisoformat(at.replace("Z", "+00:00"))
+            first = times.get(run)
+            if first is None or when < first:
+                times[run] = when
         key = (seller, source)
         if is_current:
             current.add(key)

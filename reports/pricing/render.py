@@ -22,13 +22,12 @@ from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import (
     ModelPricing,
     PriceHistoryRows,
-    PricePoints,
     PriceReport,
     plain,
 )
 from reports.pricing.competitors import Competitor, PricePoint
 from reports.pricing.history import HistorySummary, summarize
-from reports.tabular import cell_writer
+from reports.tabular import cell_writer, csv_quoted
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_COLUMNS = 12  # the most recent crawl runs shown in the HTML history table
@@ -135,8 +134,9 @@ def _history_json(history) -> Iterator[str]:
         for point in _history_points(history):
             yield _tuple_json(point, text)
         return
-    price = PricePoints(history.converter)
+    price = history.prices
     known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
+    moments: dict = {}  # observation time → its JSON
     for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
         try:
             price_text = known[amount, code]
@@ -155,11 +155,19 @@ def _history_json(history) -> Iterator[str]:
             source_text = known[source]
         except KeyError:
             source_text = known[source] = _scalar(source)
+        try:
+            at_text = moments[at]  # one time a crawl run, mostly
+        except KeyError:
+            at_text = _scalar(at)
+            if type(at) is str:
+                if len(moments) > 100_000:
+                    moments.clear()
+                moments[at] = at_text
         yield (
             f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
             f'"is_current": {"true" if is_current else "false"}, '
             f'"listing_id": {listing_id if type(listing_id) is int else _scalar(listing_id)}, '
-            f'"observed_at": {_scalar(at)}, "price": {price_text}, '
+            f'"observed_at": {at_text}, "price": {price_text}, '
             f'"seller": {seller_text}, "source": {source_text}}}'
         )
 
@@ -251,11 +259,12 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     head = _csv_line(["history", model.brand, model.model, report.currency], cell)
     text: dict = {}  # (price, currency) → its cells (None: no amount)
     names: dict = {}  # (seller, source) → their cells
+    moments: dict = {}  # observation time → its cell
     count = 0
     batch = []
     price = None
     if isinstance(model.history, PriceHistoryRows):
-        price = PricePoints(model.history.converter)
+        price = model.history.prices
         points = model.history.raw()  # the price as stored: made into cells once per value
     else:
         points = (p[:5] + (p[5], None, p[6]) for p in _history_points(model.history))
@@ -275,11 +284,17 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             if len(names) > 100_000:
                 names.clear()
             who = names[seller, source] = _csv_line([seller, source], cell)
-        when = cell(at)
-        if "," in when or '"' in when or "\n" in when or "\r" in when:
-            when = _csv_line([when], lambda value: value)
+        try:
+            when = moments[at]  # one time a crawl run, mostly
+        except (KeyError, TypeError):
+            when = _time_cell(at, cell)
+            if type(at) is str:
+                if len(moments) > 100_000:
+                    moments.clear()
+                moments[at] = when
         batch.append(
-            f"{head},{who},{cell(listing_id)},,{cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
+            f"{head},{who},{listing_id if type(listing_id) is int else cell(listing_id)},,"
+            f"{run if type(run) is int else cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
         )
         count += 1
         if len(batch) >= 2048:
@@ -289,9 +304,20 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     return count
 
 
+def _time_cell(at, cell) -> str:
+    when = cell(at)
+    if "," in when or '"' in when or "\n" in when or "\r" in when:
+        when = _csv_line([when], lambda value: value)
+    return when
+
+
 def _price_cells(point: PricePoint, cell) -> str:
+    """`_csv_line` of the price's three cells, without a csv writer made for each price (a
+    third of a history's points have a price of their own)."""
     fields = _price_fields(point)
-    return _csv_line([fields["price"], fields["currency"], fields["price_converted"]], cell)
+    return ",".join(
+        csv_quoted(cell(fields[name])) for name in ("price", "currency", "price_converted")
+    )
 
 
 def _csv_line(values: list, cell) -> str:
