@@ -365,3 +365,21 @@ def test_a_grayhound_that_words_the_python_columns_otherwise_derives_the_queue_a
     upgraded.sign_in()
     assert served_queue(upgraded) == rows
     assert context_of(upgraded.datasette).queue_written == len(rows)
+
+
+def test_the_queue_is_derived_whole_only_when_the_log_outnumbers_its_rows(tmp_path):
+    """More change log entries than queue rows derive it whole; as many or fewer take the
+    entries in (the rows counted only up to the entries' number)."""
+    import sqlite3
+
+    from grayhound.store.queue import TABLE
+    from reports.serve.derived import _more_rows_than
+
+    conn = sqlite3.connect(tmp_path / "queue.db")
+    conn.execute(TABLE)
+    assert not _more_rows_than(conn, 0)
+    assert _more_rows_than(conn, 1)
+    conn.executemany("INSERT INTO queue (case_id) VALUES (?)", [(n,) for n in range(1, 4)])
+    assert [_more_rows_than(conn, entries) for entries in (0, 2, 3, 4, 100)] == [
+        False, False, False, True, True,
+    ]  # fmt: skip
