@@ -45,7 +45,7 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS queue_risk ON queue (risk, case_id)",
     *(
         f'CREATE INDEX IF NOT EXISTS queue_{column} ON queue ("{column}")'
-        for column in ("group", "state", "brand", "source", "seller_verdict", "kind")
+        for column in ("group", "state", "brand", "source", "seller_verdict", "kind", "flags")
     ),
 )
 SUFFIX = "-triage"  # the queue's file beside the store: grayhound.db-triage
