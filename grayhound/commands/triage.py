@@ -26,7 +26,7 @@ DIGEST_MARKS = (
 )
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
 _STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
-_KEYS: dict[str, str] = {}  # a row's key -> its JSON text with the indent before it
+_ROWS: dict[tuple, str] = {}  # a row's keys -> its text with a %s for each value
 _LISTS: dict[tuple, str] = {}  # a list of strings -> its JSON text inside a row
 LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
 
@@ -122,7 +122,10 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
                 yield row
 
         with _snapshot(store):  # both passes of the table read the same cases
-            _echo(_json(rows()) if fmt == "json" else _table(rows, rows()))
+            if fmt == "json":
+                _echo(_json(rows()), escape=_terminal_json)
+            else:
+                _echo(_table(rows, rows()))
 
 
 @review.command("set")
@@ -190,39 +193,59 @@ def _snapshot(store):
         store.db.conn.execute("ROLLBACK")
 
 
-def _echo(texts: Iterator[str], size: int = 1 << 16) -> None:
-    """Write the texts to stdout, some together (`click.echo` flushes each time)."""
+def _echo(texts: Iterator[str], size: int = 1 << 16, escape=None) -> None:
+    """Write the texts to stdout, some together (`click.echo` flushes each time); `escape`:
+    what each chunk goes through first (one call per chunk, not per text)."""
     pending: list[str] = []
     held = 0
     for text in texts:
         pending.append(text)
         held += len(text)
         if held >= size:
-            click.echo("".join(pending), nl=False)
+            chunk = "".join(pending)
+            click.echo(escape(chunk) if escape else chunk, nl=False)
             pending, held = [], 0
-    click.echo("".join(pending), nl=False)
+    chunk = "".join(pending)
+    click.echo(escape(chunk) if escape else chunk, nl=False)
 
 
 def _json(rows: Iterator[dict]) -> Iterator[str]:
-    """`json.dumps(list(rows), indent=2)` (terminal-safe), written a row at a time."""
+    """`json.dumps(list(rows), indent=2)`, written a row at a time (made terminal-safe by
+    `_echo`, `terminal_json` escaping character by character)."""
     first = True
     for row in rows:
-        yield terminal_json(("[\n" if first else ",\n") + _json_row(row))
+        yield ("[\n" if first else ",\n") + _json_row(row)
         first = False
     yield "[]\n" if first else "\n]\n"
 
 
 def _json_row(row: dict) -> str:
     """One row as `json.dumps(rows, indent=2, ensure_ascii=False)` writes it inside the list:
-    each value by its C encoder (`_json_value`), each key's text and each list of flags once."""
-    fields = []
-    for key, value in row.items():
-        prefix = _KEYS.get(key)
-        if prefix is None:
-            prefix = _KEYS[key] = f"    {_ENCODE(key)}: "
-        text = _json_list(value) if value.__class__ is list else _json_value(value)
-        fields.append(prefix + text)
-    return "  {\n" + ",\n".join(fields) + "\n  }"
+    each value by its C encoder (`_json_value`) into the text of the row's keys, made once
+    per set of keys; each list of flags written once."""
+    template = _ROWS.get(keys := tuple(row))
+    if template is None:
+        fields = ",\n".join(f"    {_ENCODE(key).replace('%', '%%')}: %s" for key in keys)
+        template = _ROWS[keys] = "  {\n" + fields + "\n  }"
+    return template % tuple(
+        [
+            _STRING(v)
+            if (kind := v.__class__) is str
+            else "null"
+            if v is None
+            else _json_list(v)
+            if kind is list
+            else _json_value(v)
+            for v in row.values()
+        ]
+    )
+
+
+def _terminal_json(chunk: str) -> str:
+    """`terminal_json`: ASCII text (known in constant time) holds nothing it escapes but DEL."""
+    if chunk.isascii() and "\x7f" not in chunk:
+        return chunk
+    return terminal_json(chunk)
 
 
 def _json_value(value) -> str:

@@ -25,6 +25,7 @@ STORE = "store"  # the schema name the store is attached under
 PRICE_TEXT = "grayhound_price_text"  # (price, currency, msrp, msrp_currency, ratio) -> text
 CHANGES = "grayhound_changes"  # (shown evidence JSON, evidence JSON) -> "a; b" or ""
 SHOWN_STATES = ("open", "confirmed", "takedown-requested")  # as grayhound.triage.SHOWN_STATES
+PAGE_CACHE_KIB = 32 * 1024  # SQLite's page cache per database for the queue (default 2 MiB)
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS queue (
@@ -35,13 +36,16 @@ CREATE TABLE IF NOT EXISTS queue (
     case_updated_at TEXT, url TEXT, subject_id INTEGER, seller_id INTEGER, reasons TEXT
 )
 """
-# The first page (riskiest first), a seller's cases, and each facet's counts, by index.
+# The first page (riskiest first), a seller's cases, and each facet's counts, by index. A
+# seller's rows carry its verdict and network in its index too: the listings' rows that must
+# take a re-judged seller's over (`SELLER_OF_LISTINGS`) are found without reading any row.
 INDEXES = (
-    "CREATE INDEX IF NOT EXISTS queue_seller ON queue (seller_id, risk)",
+    "CREATE INDEX IF NOT EXISTS queue_seller"
+    " ON queue (seller_id, risk, kind, seller_verdict, network_id)",
     "CREATE INDEX IF NOT EXISTS queue_risk ON queue (risk, case_id)",
     *(
         f'CREATE INDEX IF NOT EXISTS queue_{column} ON queue ("{column}")'
-        for column in ("group", "state", "brand", "source", "seller_verdict", "kind")
+        for column in ("group", "state", "brand", "source", "seller_verdict", "kind", "flags")
     ),
 )
 SUFFIX = "-triage"  # the queue's file beside the store: grayhound.db-triage
@@ -70,18 +74,22 @@ CROSS JOIN store.listings l ON l.seller_id = g.subject_id
 CROSS JOIN store.cases c ON c.subject_kind = 'listing' AND c.subject_id = l.id
 WHERE g.subject_kind = :seller_listings
 """
-# A logged seller's verdict and network, taken over by its listings' rows where they differ.
+# A logged seller's verdict and network, taken over by its listings' rows where they differ:
+# each logged seller's read once, its rows found by the seller index (which holds the kind,
+# verdict and network, so rows that already agree are never read).
 SELLER_OF_LISTINGS = """
-UPDATE queue SET seller_verdict = v.verdict, network_id = v.network_id
-FROM (SELECT g.seller_id,
+WITH v AS MATERIALIZED (
+    SELECT g.seller_id,
         (SELECT sf.verdict FROM store.findings sf WHERE sf.subject_kind = 'seller'
            AND sf.subject_id = g.seller_id AND sf.is_current = 1) AS verdict,
         (SELECT n.network_id FROM store.network_members n
          WHERE n.seller_id = g.seller_id AND n.is_current = 1
          ORDER BY n.rowid DESC LIMIT 1) AS network_id
-      FROM (SELECT DISTINCT subject_id AS seller_id FROM store.queue_changes
-            WHERE id > :after AND id <= :upto AND subject_kind = 'seller') g) v
-WHERE queue.seller_id = v.seller_id AND queue.kind = 'listing'
+    FROM (SELECT DISTINCT subject_id AS seller_id FROM store.queue_changes
+          WHERE id > :after AND id <= :upto AND subject_kind = 'seller') g)
+UPDATE queue SET seller_verdict = v.verdict, network_id = v.network_id
+FROM v
+WHERE queue.seller_id = v.seller_id AND +queue.kind = 'listing'
   AND (queue.seller_verdict IS NOT v.verdict OR queue.network_id IS NOT v.network_id)
 """
 # A crawl ran since: every row's last_seen as the store has it now (not logged, see queuelog).
@@ -206,6 +214,8 @@ def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")  # Datasette reads the old queue while it fills
     conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
     conn.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(store_path)])
+    for schema in ("main", STORE):  # a day's cases lie all over both: keep what was read
+        conn.execute(f"PRAGMA {schema}.cache_size = -{PAGE_CACHE_KIB}")
     conn.execute(TABLE)
     conn.execute(SOURCE)
     for sql in INDEXES:

@@ -64,7 +64,7 @@ def refresh_queue(context, stamp=lambda: None):
 
     conn = _queue_connection(context)
     source = queue_source(conn, functions_version())
-    if source is None or queue_marks(conn)["log"] - source["log"] > _rows(conn):
+    if source is None or _more_rows_than(conn, queue_marks(conn)["log"] - source["log"]):
         _reopen(context, None)
         taken, marks, cases = stamp(), queue_marks(conn), None
     else:
@@ -81,9 +81,11 @@ def refresh_queue(context, stamp=lambda: None):
     return taken
 
 
-def _rows(conn) -> int:
-    """The queue's rows: more change log entries than that, and deriving every row is cheaper."""
-    return conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+def _more_rows_than(conn, entries: int) -> bool:
+    """Whether the change log's new entries outnumber the queue's rows (deriving every row is
+    then cheaper): at most `entries` rows counted, not the whole queue."""
+    sql = "SELECT COUNT(*) FROM (SELECT 1 FROM queue LIMIT ?)"
+    return conn.execute(sql, [entries]).fetchone()[0] < entries
 
 
 def _reopen(context, after: int | None) -> None:

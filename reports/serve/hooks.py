@@ -57,6 +57,19 @@ def register_routes(datasette):
     ]
 
 
+@hookimpl(hookwrapper=True)
+def register_facet_classes():
+    """Datasette's array facet gives way to one counting the queue's flags by set
+    (`reports.serve.facets`); it is Datasette's own for anything else."""
+    from datasette.facets import ArrayFacet
+
+    from reports.serve.facets import FlagsFacet
+
+    outcome = yield
+    classes = outcome.get_result()
+    outcome.force_result([[FlagsFacet if k is ArrayFacet else k for k in ks] for ks in classes])
+
+
 @hookimpl
 def permission_allowed(datasette, actor, action, resource):
     context = context_of(datasette)

@@ -184,3 +184,20 @@ def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements)
         # nor through an index prefix every flagged row or case shares
         loose = [row[-1] for row in plan if re.search(r"\((subject_kind|is_current)=\?\)", row[-1])]
         assert not loose, (loose, sql)
+
+
+def test_serve_gives_a_rejudged_sellers_verdict_to_its_listings_rows_by_the_seller_index(
+    statements, tmp_path
+):
+    """A day re-judges every seller: its listings' queue rows take its verdict and network
+    over (`queue.SELLER_OF_LISTINGS`) with each seller's verdict read once and its rows found
+    by the seller index, which holds what is compared; not every listing row of the queue
+    visited with its seller's verdict read again for each."""
+    from grayhound.store.queue import SELLER_OF_LISTINGS, open_queue
+
+    database, _ = statements
+    conn = open_queue(str(tmp_path / "queue.db"), str(database))
+    plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {SELLER_OF_LISTINGS}",
+                                             {"after": 0, "upto": 0})]  # fmt: skip
+    queue = [detail for detail in plan if re.match(r"(SEARCH|SCAN) queue\b", detail)]
+    assert queue == ["SEARCH queue USING COVERING INDEX queue_seller (seller_id=?)"], plan

@@ -111,3 +111,15 @@ def held_rows(
         )
     rows.sort(key=lambda r: (-(r["risk"] or 0), r["case_id"]))
     return rows
+
+
+def test_review_list_json_is_made_terminal_safe_a_chunk_at_a_time():
+    """`review list --format json` escapes what `terminal_json` escapes, a chunk at a time,
+    with ASCII text (DEL aside) passed through untouched."""
+    from grayhound.commands.triage import _terminal_json
+    from grayhound.text import terminal_json
+
+    texts = ['{"a": "plain"}', '"del\x7fhere"', '"c1\x85 and \u2028 and \u200b"', "ünïcode ✓"]
+    for text in [*texts, "".join(texts)]:
+        assert _terminal_json(text) == terminal_json(text)
+    assert _terminal_json(texts[0]) is texts[0]
