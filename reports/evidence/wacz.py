@@ -15,8 +15,6 @@ import io
 import json
 import re
 
-from cdxj_indexer.main import CDXJIndexer
-
 WACZ_VERSION = "1.1.1"
 PAGES = "pages/pages.jsonl"
 INDEX = "indexes/index.cdx"
@@ -25,6 +23,10 @@ PAGE_TYPES = ("html", "xhtml")
 
 def index_and_pages(warc: bytes, warc_path: str, captures: list[dict]) -> dict[str, bytes]:
     """The CDXJ index of the bundle's WARC and the page list of its HTML captures."""
+    # Imported here: it pulls in surt and its URL tables (~0.25 s), which only a WACZ bundle
+    # needs, not every command that can make a bundle (serve, a .zip evidence export).
+    from cdxj_indexer.main import CDXJIndexer
+
     out = io.StringIO()
     filename = warc_path.rsplit("/", 1)[-1]
     CDXJIndexer(out, [io.BytesIO(warc)], sort=True, filename=filename).process_all()
