@@ -8,13 +8,17 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from detectors import BrandBook
+from detectors import BrandBook, ListingFacts
 from detectors.catalog import TitleReading, reading_from_state
+from detectors.prices import PriceCheck
 from grayhound.detection.scope import Scope
 from grayhound.models import Finding
 from grayhound.store import Store
 
 READINGS_DECODED = 1 << 14  # distinct kept readings held decoded (a few hundred bytes each)
+# Listings the read pass hands to the judge pass in memory (their facts, not read again): a
+# day's changes at 1M listings (~66,000) fit; beyond, the rest are read again (~1 KB each).
+READ_FOR_JUDGING = 1 << 16
 
 
 @dataclass
@@ -30,6 +34,15 @@ class Work:
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
         self._readings: dict[str, TitleReading | None] = {}
+        # {listing id: Read} of the listings the read pass read, for the judge pass
+        self.read: dict[int, Read] = {}
+
+    def keep_read(self, listing_id: int, read: Read) -> None:
+        """What the read pass found of a listing, kept for the judge pass (while there is room):
+        its facts and kept state as they stand after the pass (the peers pass updates the
+        peer signal), so judging it reads neither again."""
+        if len(self.read) < READ_FOR_JUDGING:
+            self.read[listing_id] = read
 
     def reading(self, kept: str) -> TitleReading | None:
         """A reading as `listing_state` keeps it, decoded once per distinct text (listings
@@ -63,6 +76,19 @@ class Work:
             for seller_id, state in states.items()
             if state["identity"]
         }
+
+
+@dataclass(slots=True)
+class Read:
+    """A listing as the read pass leaves it: what the judge pass needs of its facts row
+    (`facts_of` it, its seller's id, why it is gone) and of its kept state."""
+
+    facts: ListingFacts
+    seller_id: int | None
+    gone_why: str | None
+    reading: str  # `listing_state.reading`
+    peer_signal: str | None  # `listing_state.peer_signal`
+    check: PriceCheck | None = None  # its price check, when made with the kept reading
 
 
 def finding_state(finding: Finding) -> dict:
