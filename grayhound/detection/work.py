@@ -19,6 +19,7 @@ READINGS_DECODED = 1 << 14  # distinct kept readings held decoded (a few hundred
 # Listings the read pass hands to the judge pass in memory (their facts, not read again): a
 # day's changes at 1M listings (~66,000) fit; beyond, the rest are read again (~1 KB each).
 READ_FOR_JUDGING = 1 << 16
+IDENTITIES_HELD = 1 << 15  # sellers' identity findings held decoded (a few hundred bytes each)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Work:
         self._readings: dict[str, TitleReading | None] = {}
         # {listing id: Read} of the listings the read pass read, for the judge pass
         self.read: dict[int, Read] = {}
+        self._identities: dict[int, Finding | None] = {}  # by seller id (`identities`)
 
     def keep_read(self, listing_id: int, read: Read) -> None:
         """What the read pass found of a listing, kept for the judge pass (while there is room):
@@ -69,12 +71,20 @@ class Work:
         self.store.mark_dirt(texts=texts)
 
     def identities(self, seller_ids) -> dict[str, Finding]:
-        """The kept identity findings of these sellers, by seller key (str of the id)."""
-        states = self.store.seller_states(seller_ids)
+        """The kept identity findings of these sellers, by seller key (str of the id). Read
+        and decoded once a detection (the facts pass, which sets them, runs first): every
+        chunk of a large store's listings reaches most of its sellers."""
+        wanted = set(seller_ids)
+        if len(self._identities) + len(wanted) > IDENTITIES_HELD:
+            self._identities.clear()
+        unread = [seller_id for seller_id in wanted if seller_id not in self._identities]
+        for seller_id, state in self.store.seller_states(unread).items():
+            identity = finding_of(json.loads(state["identity"])) if state["identity"] else None
+            self._identities[seller_id] = identity
         return {
-            str(seller_id): finding_of(json.loads(state["identity"]))
-            for seller_id, state in states.items()
-            if state["identity"]
+            str(seller_id): self._identities[seller_id]
+            for seller_id in wanted
+            if self._identities.get(seller_id) is not None
         }
 
 
