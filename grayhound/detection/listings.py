@@ -119,7 +119,9 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
         else:
             state["reading"] = state["reading"] or dumps(reading_state(reading))
             saved.append(state)
-        read = Read(fact, row["seller_id"], why, state["reading"], state["peer_signal"])
+        # the reading as the judge pass would decode it from the kept state (shared objects)
+        kept = reading if same else work.reading(state["reading"])
+        read = Read(fact, row["seller_id"], why, kept, state["peer_signal"])
         read.check = check if same else None  # a fresh reading is judged as the store keeps it
         work.keep_read(row["id"], read)
     store.save_listing_states(saved)
@@ -211,7 +213,7 @@ def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
         if read.gone_why is not None:
             gone[listing_id] = read.gone_why
             continue
-        reading = work.reading(read.reading) if read.reading else None
+        reading = read.reading
         if reading is None:  # queued by its seller before it was ever read
             reading = listing_reading(facts, book)
         check = read.check if read.check is not None else listing_price(facts, reading, book)
@@ -241,7 +243,7 @@ def _judged(work: Work, ids: list[int]) -> list[Read]:
                 facts_of(row),
                 row["seller_id"],
                 work.gone_why(row),
-                state.get("reading"),
+                work.reading(state["reading"]) if state.get("reading") else None,
                 state.get("peer_signal"),
             )
         if read is not None:

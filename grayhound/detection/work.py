@@ -96,7 +96,7 @@ class Read:
     facts: ListingFacts
     seller_id: int | None
     gone_why: str | None
-    reading: str  # `listing_state.reading`
+    reading: TitleReading | None  # `listing_state.reading`, decoded (`Work.reading`)
     peer_signal: str | None  # `listing_state.peer_signal`
     check: PriceCheck | None = None  # its price check, when made with the kept reading
 
