@@ -31,7 +31,7 @@ from detectors.networks import image_key
 from detectors.prices import peer_outliers
 from detectors.risk import Signal
 from grayhound.detection.titles import read_titles
-from grayhound.detection.work import Work, listing_row
+from grayhound.detection.work import Read, Work, listing_row
 from grayhound.store.detectstate import dumps, listing_sales_row
 
 CHUNK = 2000  # listings per transaction
@@ -90,7 +90,8 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
     for row, fact, key, reading, same in zip(rows, facts, keys, readings, kept, strict=True):
         old = states.get(row["id"]) or {}
         check = listing_price(fact, reading, book)
-        gone = work.gone_why(row) is not None
+        why = work.gone_why(row)
+        gone = why is not None
         group = None if gone else peer_group(reading, check)  # a gone price is no peer
         group_key = GROUP_SEPARATOR.join(group) if group else None
         ratio = check.ratio if group else None
@@ -115,9 +116,14 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
         ):
             if ratio != old["peer_ratio"]:  # its price moved, nothing else: one column
                 ratios.append((ratio, row["id"]))
-            continue
-        state["reading"] = state["reading"] or dumps(reading_state(reading))
-        saved.append(state)
+        else:
+            state["reading"] = state["reading"] or dumps(reading_state(reading))
+            saved.append(state)
+        # the reading as the judge pass would decode it from the kept state (shared objects)
+        kept = reading if same else work.reading(state["reading"])
+        read = Read(fact, row["seller_id"], why, kept, state["peer_signal"])
+        read.check = check if same else None  # a fresh reading is judged as the store keeps it
+        work.keep_read(row["id"], read)
     store.save_listing_states(saved)
     store.update_peer_ratios(ratios)
     store.queue_groups(touched)
@@ -159,6 +165,9 @@ def peers_pass(work: Work) -> None:
                 if now != kept.get(listing_id):
                     changed.append((now, listing_id))
             store.set_peer_signals(changed)
+            for signal, listing_id in changed:
+                if listing_id in work.read:
+                    work.read[listing_id].peer_signal = signal
             store.queue_judgements([listing_id for _, listing_id in changed])
             store.release_group(group)
         work.counts["peer_groups"] += 1
@@ -194,28 +203,49 @@ def judge_pass(work: Work) -> None:
 def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
     """The finding rows of the live listings among `ids`, {id: why} of the gone ones, and
     {id: seller id} of all."""
-    store, book = work.store, work.book
-    facts_rows = store.listing_fact_rows(ids)
-    states = store.listing_states(ids)
-    identities = work.identities({row["seller_id"] for row in facts_rows if row["seller_id"]})
+    book = work.book
+    listings = _judged(work, ids)
+    identities = work.identities({read.seller_id for read in listings if read.seller_id})
     rows, gone, sellers = [], {}, {}
-    for row in facts_rows:
-        sellers[row["id"]] = row["seller_id"]
-        why = work.gone_why(row)
-        if why is not None:
-            gone[row["id"]] = why
+    for read in listings:
+        listing_id, facts = read.facts.id, read.facts
+        sellers[listing_id] = read.seller_id
+        if read.gone_why is not None:
+            gone[listing_id] = read.gone_why
             continue
-        facts = facts_of(row)
-        state = states.get(row["id"])
-        reading = work.reading(state["reading"]) if state and state["reading"] else None
+        reading = read.reading
         if reading is None:  # queued by its seller before it was ever read
             reading = listing_reading(facts, book)
-        check = listing_price(facts, reading, book)
+        check = read.check if read.check is not None else listing_price(facts, reading, book)
         peer = None
-        if state is not None and state["peer_signal"]:
-            weight, verdict, reason, flag = json.loads(state["peer_signal"])
+        if read.peer_signal:
+            weight, verdict, reason, flag = json.loads(read.peer_signal)
             peer = Signal(weight, verdict, reason, None, flag)
         seller = listing_seller(facts, book, identities)
         assessment = assess_listing(facts, reading, check, peer, seller, book)
         rows.append(listing_row(assessment))
     return rows, gone, sellers
+
+
+def _judged(work: Work, ids: list[int]) -> list[Read]:
+    """These listings (those that exist, in id order) as the read pass left them: kept in
+    memory by it, else read from the store (queued by their seller, their peers, or a
+    detection that stopped)."""
+    unread = [listing_id for listing_id in ids if listing_id not in work.read]
+    rows = {row["id"]: row for row in work.store.listing_fact_rows(unread)}
+    states = work.store.listing_states(unread)
+    out = []
+    for listing_id in sorted(ids):
+        read = work.read.pop(listing_id, None)
+        if read is None and listing_id in rows:
+            row, state = rows[listing_id], states.get(listing_id) or {}
+            read = Read(
+                facts_of(row),
+                row["seller_id"],
+                work.gone_why(row),
+                work.reading(state["reading"]) if state.get("reading") else None,
+                state.get("peer_signal"),
+            )
+        if read is not None:
+            out.append(read)
+    return out

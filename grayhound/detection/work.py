@@ -8,13 +8,19 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from detectors import BrandBook
+from detectors import BrandBook, ListingFacts
 from detectors.catalog import TitleReading, reading_from_state
+from detectors.prices import PriceCheck
 from grayhound.detection.scope import Scope
 from grayhound.models import Finding
 from grayhound.store import Store
 
 READINGS_DECODED = 1 << 14  # distinct kept readings held decoded (a few hundred bytes each)
+# Listings the read pass hands to the judge pass in memory (their facts, not read again),
+# ~1.4 KB each: a day of a 100k store fits; beyond, the rest are read again (at 1M all 65,536
+# of a day's 66,000 held cost 88 MiB of peak for no CPU seen at that scale: memory stays flat).
+READ_FOR_JUDGING = 1 << 14
+IDENTITIES_HELD = 1 << 15  # sellers' identity findings held decoded (a few hundred bytes each)
 
 
 @dataclass
@@ -30,6 +36,16 @@ class Work:
     def __post_init__(self) -> None:
         self.models = {(m.brand, m.model): m for m in self.book.config.catalog}
         self._readings: dict[str, TitleReading | None] = {}
+        # {listing id: Read} of the listings the read pass read, for the judge pass
+        self.read: dict[int, Read] = {}
+        self._identities: dict[int, Finding | None] = {}  # by seller id (`identities`)
+
+    def keep_read(self, listing_id: int, read: Read) -> None:
+        """What the read pass found of a listing, kept for the judge pass (while there is room):
+        its facts and kept state as they stand after the pass (the peers pass updates the
+        peer signal), so judging it reads neither again."""
+        if len(self.read) < READ_FOR_JUDGING:
+            self.read[listing_id] = read
 
     def reading(self, kept: str) -> TitleReading | None:
         """A reading as `listing_state` keeps it, decoded once per distinct text (listings
@@ -56,13 +72,34 @@ class Work:
         self.store.mark_dirt(texts=texts)
 
     def identities(self, seller_ids) -> dict[str, Finding]:
-        """The kept identity findings of these sellers, by seller key (str of the id)."""
-        states = self.store.seller_states(seller_ids)
+        """The kept identity findings of these sellers, by seller key (str of the id). Read
+        and decoded once a detection (the facts pass, which sets them, runs first): every
+        chunk of a large store's listings reaches most of its sellers."""
+        wanted = set(seller_ids)
+        if len(self._identities) + len(wanted) > IDENTITIES_HELD:
+            self._identities.clear()
+        unread = [seller_id for seller_id in wanted if seller_id not in self._identities]
+        for seller_id, state in self.store.seller_states(unread).items():
+            identity = finding_of(json.loads(state["identity"])) if state["identity"] else None
+            self._identities[seller_id] = identity
         return {
-            str(seller_id): finding_of(json.loads(state["identity"]))
-            for seller_id, state in states.items()
-            if state["identity"]
+            str(seller_id): self._identities[seller_id]
+            for seller_id in wanted
+            if self._identities.get(seller_id) is not None
         }
+
+
+@dataclass(slots=True)
+class Read:
+    """A listing as the read pass leaves it: what the judge pass needs of its facts row
+    (`facts_of` it, its seller's id, why it is gone) and of its kept state."""
+
+    facts: ListingFacts
+    seller_id: int | None
+    gone_why: str | None
+    reading: TitleReading | None  # `listing_state.reading`, decoded (`Work.reading`)
+    peer_signal: str | None  # `listing_state.peer_signal`
+    check: PriceCheck | None = None  # its price check, when made with the kept reading
 
 
 def finding_state(finding: Finding) -> dict:

@@ -6,6 +6,7 @@ judgement changes nothing (detect is idempotent); a different one closes the cur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -88,6 +89,14 @@ def fingerprint(row: dict) -> str:
 
 # json.dumps(payload, sort_keys=True, default=str), without making an encoder per call
 _FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, default=str)
+_LIST_JSON = json.JSONEncoder()  # json.dumps(value)
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)  # json.dumps(value, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _flags_json(flags: tuple[str, ...]) -> str:
+    """A finding's flags as stored (few distinct lists: each encoded once)."""
+    return _LIST_JSON.encode(list(flags))
 
 
 def add_model_reason(db: sqlite_utils.Database) -> None:
@@ -131,10 +140,10 @@ class Findings:
         batch: list[dict] = []
         for row in rows:
             row = dict(row)
-            row["flags"] = json.dumps(list(row.get("flags") or ()))
-            row["reasons"] = json.dumps(list(row.get("reasons") or ()))
+            row["flags"] = _flags_json(tuple(row.get("flags") or ()))
+            row["reasons"] = _LIST_JSON.encode(list(row.get("reasons") or ()))
             if isinstance(row.get("attributes"), dict):
-                row["attributes"] = json.dumps(row["attributes"], sort_keys=True)
+                row["attributes"] = _SORTED_JSON.encode(row["attributes"])
             row["fingerprint"] = fingerprint(row)
             batch.append(row)
             if len(batch) >= RECORD_CHUNK:
@@ -186,12 +195,14 @@ class Findings:
         current = {}
         for start in range(0, len(keys), RECORD_CHUNK):
             current.update(self._current_fingerprints(keys[start : start + RECORD_CHUNK]))
+        rows = {subject_id: finding_id for (_, subject_id), (finding_id, _) in current.items()}
         ended = {subject_id for _, subject_id in current}
         with self.db.atomic():  # committed now when the caller holds no transaction
+            # by the row's id: an UPDATE that finds its rows through an index it changes
+            # (`is_current`) collects them first, a few times the cost of a primary-key one
             self.db.conn.executemany(
-                "UPDATE findings SET is_current = 0, ended_at = ?, ended_why = ?"
-                " WHERE subject_kind = ? AND subject_id = ? AND is_current = 1",
-                [(ended_at, why[subject_id], subject_kind, subject_id) for subject_id in ended],
+                "UPDATE findings SET is_current = 0, ended_at = ?, ended_why = ? WHERE id = ?",
+                [(ended_at, why[subject_id], rows[subject_id]) for subject_id in ended],
             )
         return ended
 

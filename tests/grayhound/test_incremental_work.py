@@ -226,3 +226,73 @@ def test_the_kept_sales_are_what_sql_derives_from_the_current_findings(judged):
             derived = store.db.execute(sql).fetchall()
     assert len(kept) == LISTINGS - 5
     assert kept == derived
+
+
+def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
+    judged, monkeypatch
+):
+    """The read pass hands the listings it read to the judge pass: a moved price reads the
+    listing's facts and kept state once, not once to price it for its peers and again to
+    judge it; an outlier whose price moved is judged with its peer signal as the peers pass
+    leaves it (its wording names its ratio) — the findings are the pure detectors'."""
+    from grayhound.detection import detect_findings
+    from tests.grayhound.test_incremental import oracle
+
+    market, config = judged
+    with open_store(config.storage.database) as store:  # a price four times its peers'
+        url = store.db.execute(
+            "SELECT l.url FROM listing_state s JOIN listings l ON l.id = s.listing_id"
+            " WHERE s.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
+        ).fetchone()[0]
+    far = market.listings[int(url.rsplit("/", 1)[1])]
+    far["price"] = round(far["price"] * 4, 2)
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    detect_findings(config)
+    with open_store(config.storage.database) as store:  # the outlier and its peers
+        outlier, group = store.db.execute(
+            "SELECT listing_id, peer_group FROM listing_state WHERE peer_signal IS NOT NULL"
+            " ORDER BY listing_id LIMIT 1"
+        ).fetchone()
+        urls = store.db.execute(
+            "SELECT l.url FROM listing_state s JOIN listings l ON l.id = s.listing_id"
+            " WHERE s.peer_group = ? ORDER BY s.listing_id = ? DESC, l.id LIMIT 21",
+            [group, outlier],
+        ).fetchall()
+    for (url,) in urls:  # the outlier's price moves, and its peers' median
+        number = int(url.rsplit("/", 1)[1])
+        market.listings[number]["price"] = round(market.listings[number]["price"] * 1.03, 2)
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-03T00:00:00.000Z")
+    reads = {"facts": [], "states": []}
+    fact_rows, states = Store.listing_fact_rows, Store.listing_states
+
+    def counted_facts(self, ids):
+        reads["facts"] += ids
+        return fact_rows(self, ids)
+
+    def counted_states(self, ids):
+        reads["states"] += list(ids)
+        return states(self, ids)
+
+    monkeypatch.setattr(Store, "listing_fact_rows", counted_facts)
+    monkeypatch.setattr(Store, "listing_states", counted_states)
+    work = detect_findings(config)["work"]
+    monkeypatch.undo()
+
+    assert work["listings_read"] == 21
+    for read in reads.values():
+        assert len(read) == len(set(read)) == work["listings_judged"], read
+    expected, _ = oracle(config.storage.database, config)
+    with open_store(config.storage.database) as store:
+        found = {
+            (kind, subject_id): fingerprint
+            for kind, subject_id, fingerprint in store.db.execute(
+                "SELECT subject_kind, subject_id, fingerprint FROM findings WHERE is_current = 1"
+            )
+        }
+        reason = store.db.execute(
+            "SELECT reasons FROM findings WHERE subject_id = ? AND is_current = 1", [outlier]
+        ).fetchone()[0]
+    assert "far over the" in reason
+    assert found == expected
