@@ -184,3 +184,21 @@ def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements)
         # nor through an index prefix every flagged row or case shares
         loose = [row[-1] for row in plan if re.search(r"\((subject_kind|is_current)=\?\)", row[-1])]
         assert not loose, (loose, sql)
+
+
+def test_the_digest_opens_cases_from_its_queue_not_over_every_flagged_finding(statements):
+    """A daily digest (and `review list`) opens cases for the subjects queued since the last
+    digest (`digest_pending`), each read by its index; before, it looked for flagged subjects
+    without a case through every current finding (730,000 at 1M, every day)."""
+    database, ran = statements
+    conn = sqlite3.connect(database)
+    opening = [
+        (command, sql)
+        for command, sql in ran
+        if command in ("digest", "review") and sql.startswith("INSERT OR IGNORE INTO cases")
+    ]
+    assert {command for command, _ in opening} == {"digest", "review"}
+    for command, sql in opening:
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any("is_current_verdict" in step for step in plan), (command, plan)
+        assert any("digest_pending" in step for step in plan), (command, plan)

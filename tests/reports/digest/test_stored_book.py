@@ -166,3 +166,27 @@ def test_the_cases_naming_no_seller_are_read_by_the_seller_index(world):
     sql = f"SELECT dc.case_id FROM digest_book dc WHERE {UNATTRIBUTED} ORDER BY dc.sev, dc.nscore"
     plan = " ".join(row[-1] for row in world.store.db.execute(f"EXPLAIN QUERY PLAN {sql}", [2]))
     assert "digest_book_seller (seller_id=? AND kind=?)" in plan, plan
+
+
+def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue(
+    world, example_config
+):
+    """The digest opens cases only for the subjects queued for its book: a listing flagged by
+    a detection that wrote between a digest's opening of cases and its fill (which claims the
+    queue) stays queued, and the next digest opens its case and shows it as new."""
+    from grayhound.triage import SHOWN_STATES
+    from reports.digest.spool import FUNCTIONS
+
+    many(world, 12)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))  # the kept book, made whole
+    run = world.run(24, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
+    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    world.store.db.conn.commit()
+    world.store.stored_case_book(FUNCTIONS).fill(SHOWN_STATES, None)  # no case opened first
+    digest = produce_digest(world.store, example_config, world.at(25), record=False)
+    assert [item["subject_id"] for item in digest.items["new"]] == [listing]
+    assert world.store.db.execute(
+        "SELECT COUNT(*) FROM cases WHERE subject_kind = 'listing' AND subject_id = ?", [listing]
+    ).fetchone() == (1,)
