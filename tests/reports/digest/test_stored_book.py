@@ -190,3 +190,31 @@ def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue
     assert world.store.db.execute(
         "SELECT COUNT(*) FROM cases WHERE subject_kind = 'listing' AND subject_id = ?", [listing]
     ).fetchone() == (1,)
+
+
+def test_the_pages_read_the_worst_listings_of_the_sellers_they_show_as_cards(
+    world, example_config, monkeypatch
+):
+    """A seller card shows its worst listings; HTML and Markdown show the first cards only
+    (25 of 2,500 sellers at 1M listings), so only theirs are read: before, every seller's
+    were (12,500 item rows, each with its capture). JSON still lists every seller's."""
+    from grayhound.store.digestcases import CaseBook
+
+    many(world, 30)
+    produce_digest(world.store, example_config, world.at(1))
+    read: list[int] = []
+    real = CaseBook.items
+
+    def items(book, where="1", params=(), **options):
+        if where.startswith("dc.seller_id = ?"):
+            read.append(params[0])
+        return real(book, where, params, **options)
+
+    monkeypatch.setattr(CaseBook, "items", items)
+    monkeypatch.setattr("reports.digest.render.SELLER_CARDS", 1)
+    digest = produce_digest(world.store, example_config, world.at(2), record=False)
+    for fmt in ("html", "md"):
+        render(digest, fmt)
+    assert set(read) == {digest.views["sellers"][0]["seller_id"]}
+    assert render(digest, "json").count('"flagged_listings"') == len(SELLERS)
+    assert set(read) == {view["seller_id"] for view in digest.views["sellers"]}
