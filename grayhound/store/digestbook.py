@@ -35,6 +35,7 @@ from grayhound.store.digestcases import (
     _batches,
     read_only_uri,
 )
+from grayhound.store.digestrows import OPEN_EVERY, unopened
 from grayhound.store.digests import FLAGGED
 
 EVERYTHING = ("*", 0)
@@ -52,6 +53,14 @@ LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain"
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
 # what `CaseBook.undecided` reads of a case: its row, the evidence last shown, whether to record
 ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dirty, dc.case_id,")
+
+
+# The queue up to a fill's mark, claimed: but for the flagged subjects still without a case
+# (a detection's write between the digest's opening of cases and its fill), which stay queued
+# for the next digest to open (`FlaggedSubjects.open_cases` reads only the queue).
+CLAIMED = f"""DELETE FROM digest_pending WHERE seq <= ? AND (subject_kind, subject_id) NOT IN (
+    SELECT f.subject_kind, f.subject_id {unopened("listing", queued=True)} UNION ALL
+    SELECT f.subject_kind, f.subject_id {unopened("seller", queued=True)})"""
 
 
 def _queue(kind: str, subject: str, where: str = "", match: str = "") -> str:
@@ -209,6 +218,15 @@ def create_schema(db: sqlite_utils.Database) -> None:
         )
 
 
+def open_from_queue(db: sqlite_utils.Database) -> None:
+    """Migration 0014_issue19_digest: the digest opens cases only for the subjects queued for
+    its book; the mark asks the next opening to look at every flagged subject once (a store
+    whose fills claimed the queue before they spared the subjects still without a case)."""
+    db.execute(
+        "INSERT OR IGNORE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)", OPEN_EVERY
+    )
+
+
 def create_triggers(db: sqlite_utils.Database) -> None:
     """The triggers that queue the book's subjects and keep its aggregates (made again by
     migration 0013_issue19_trigger_conflicts)."""
@@ -275,7 +293,7 @@ class StoredBook(CaseBook):
                 ):
                     self.writer.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
             self.refreshed = self._insert(states, everything=bool(everything))
-            self.writer.execute("DELETE FROM digest_pending WHERE seq <= ?", [upto])
+            self.writer.execute(CLAIMED, [upto])
             self.writer.execute("DROP TABLE temp.digest_stale")
 
     def _insert(self, states: tuple[str, ...], *, everything: bool) -> int:

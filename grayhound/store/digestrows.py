@@ -33,6 +33,14 @@ SELLER_COLUMNS = """
     (SELECT COUNT(*) FROM listings l WHERE l.seller_id = s.id) AS listing_count
 """
 KEEP = 5000  # rows between forgetting shared text: what a streamed pass holds at most
+# Every flagged subject without a case is queued for the digest's book (`digest_pending`):
+# the write of its finding queued it, and a fill of the book never claims one still without
+# a case (`digestbook.StoredBook.fill`). A subject kind of '*' is a mark, not a subject: the
+# whole book to make again, or every flagged subject to look at (migration 0014).
+WHOLE_QUEUE = "SELECT 1 FROM digest_pending WHERE subject_kind = '*' LIMIT 1"
+OPEN_EVERY = ("*", 1)  # the mark that asks `open_cases` to look at every flagged subject
+QUEUED = """FROM digest_pending p CROSS JOIN findings f
+    ON f.subject_kind = p.subject_kind AND f.subject_id = p.subject_id"""
 
 
 class DigestRows:
@@ -84,16 +92,17 @@ class FlaggedSubjects(Mapping):
 
     def open_cases(self, now: str) -> None:
         """`Store.open_cases(self, now)` in one statement per kind, in SQL: a case for every
-        flagged subject without one, numbered in `iter_flagged` order."""
+        flagged subject without one, numbered in `iter_flagged` order. Only the subjects
+        queued for the digest's book are looked at (`unopened`), unless a mark in the queue
+        asks for every flagged subject (a new store, or one from before the queue was read)."""
         db = self._store.db
         with db.atomic():
-            for where in (LISTING_FROM, SELLER_FROM):
+            whole = db.execute(WHOLE_QUEUE).fetchone() is not None
+            for kind in ("listing", "seller"):
                 db.execute(
                     "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
-                    f" updated_at) SELECT f.subject_kind, f.subject_id, 'open', ?, ? {where}"
-                    " AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.subject_kind ="
-                    " f.subject_kind AND c.subject_id = f.subject_id)"
-                    f" ORDER BY {FLAGGED_ORDER}".format(flagged=FLAGGED),
+                    " updated_at) SELECT f.subject_kind, f.subject_id, 'open', ?, ?"
+                    f" {unopened(kind, queued=not whole)} ORDER BY {FLAGGED_ORDER}",
                     [now, now],
                 )
 
@@ -101,3 +110,16 @@ class FlaggedSubjects(Mapping):
         return (
             ((row["subject_kind"], row["subject_id"]), row) for row in self._store.iter_flagged()
         )
+
+
+def unopened(kind: str, *, queued: bool) -> str:
+    """The FROM and WHERE (on `f`, the finding) of the flagged subjects of `kind` that have no
+    case: among those queued in `digest_pending` (`queued`: each read by its index, `p` its
+    queue row) or among every flagged finding."""
+    where = LISTING_FROM if kind == "listing" else SELLER_FROM
+    if queued:
+        where = where.replace("FROM findings f", QUEUED) + f" AND p.subject_kind = '{kind}'"
+    return (
+        f"{where} AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.subject_kind = f.subject_kind"
+        " AND c.subject_id = f.subject_id)"
+    ).format(flagged=FLAGGED)

@@ -63,6 +63,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_issue19_detect", detectstate.add_title_words),
     ("0013_issue19_prices", pricing.add_price_indexes),
     ("0013_issue19_trigger_conflicts", requeue_triggers),
+    ("0014_issue19_digest", digestbook.open_from_queue),
 ]
 
 

@@ -11,7 +11,7 @@ table, not cards. Pure: rows in, plain data out."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from reports.digest.build import GROUPS, SEVERITIES
 
@@ -99,12 +99,15 @@ def summarised_view(
             if group is None
             else min(group, summary["group"], key=_GROUP_ORDER.get)
         )
-    lead = case or (worst[0] if worst else {})
+
+    def lead() -> Mapping:  # read only when the seller's own row lacks a name or source
+        return case or (worst[0] if worst else {})
+
     verdict = case["verdict"] if case else seller.get("verdict")
     return {
         "seller_id": seller_id,
-        "name": seller.get("name") or (case or {}).get("seller") or lead.get("seller"),
-        "source": seller.get("source") or lead.get("source"),
+        "name": seller.get("name") or (case or {}).get("seller") or lead().get("seller"),
+        "source": seller.get("source") or lead().get("source"),
         "verdict": verdict,
         "score": score,
         "severity": severity,
@@ -128,8 +131,53 @@ def summarised_view(
         },
         "flagged_listings": count,
         "new_listings": new,
-        "worst": [_listing(item) for item in worst],
+        "worst": _shown_worst(worst),
     }
+
+
+class ReadWhenShown(list):
+    """A list made by `make()` the first time it is read: a seller's worst listings, which
+    the pages show only on the first cards (25 of 2,500 sellers at 1M listings) and JSON on
+    every seller. Reads as the list it makes (iteration, length, truth, indexing, equality)."""
+
+    def __init__(self, make: Callable[[], Iterable]):
+        super().__init__()
+        self._make = make
+
+    def _made(self) -> list:
+        if self._make is not None:
+            make, self._make = self._make, None
+            self.extend(make())
+        return self
+
+    def __iter__(self) -> Iterator:
+        return list.__iter__(self._made())
+
+    def __len__(self) -> int:
+        return list.__len__(self._made())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __getitem__(self, index):
+        return list.__getitem__(self._made(), index)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, ReadWhenShown):
+            other._made()
+        return list.__eq__(self._made(), other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return list.__repr__(self._made())
+
+
+def _shown_worst(worst: Sequence[Mapping]) -> list:
+    """The worst listings as the card shows them; made when first read if `worst` is."""
+    if isinstance(worst, ReadWhenShown):
+        return ReadWhenShown(lambda: [_listing(item) for item in worst])
+    return [_listing(item) for item in worst]
 
 
 def _listing(item: Mapping) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 
 from grayhound.triage import SHOWN_STATES, evidence_of
 from reports.digest import sellers as seller_pages
@@ -142,6 +143,13 @@ def _items(rows: Iterator[dict]) -> Iterator[dict]:
         yield case_fields(row, case, GROUPS[row["grp"]], changes, capture, evidence_of(row))
 
 
+def _worst(book, seller_id: int) -> Iterator[dict]:
+    """The riskiest listing cases of a seller, as many as its card shows."""
+    where = "dc.seller_id = ? AND dc.kind = 'listing'"
+    rows = book.items(where, [seller_id], grouped=False, limit=seller_pages.WORST_SHOWN)
+    return _items(rows)
+
+
 def _counts(book) -> dict:
     """`counts_of` every case, from one SQL aggregate."""
     return tally(
@@ -175,13 +183,8 @@ def _seller_views(book, inputs: DigestInputs) -> dict:
     for seller_id in sorted(set(own) | set(summaries)):
         summary = summaries.get(seller_id, empty)
         worst = []
-        if seller_id in summaries:
-            where = "dc.seller_id = ? AND dc.kind = 'listing'"
-            worst = list(
-                _items(
-                    book.items(where, [seller_id], grouped=False, limit=seller_pages.WORST_SHOWN)
-                )
-            )
+        if seller_id in summaries:  # read when shown: the pages show the first cards' only
+            worst = seller_pages.ReadWhenShown(partial(_worst, book, seller_id))
         seller = inputs.sellers.get(seller_id)
         views.append(
             seller_pages.summarised_view(seller_id, own.get(seller_id), summary, worst, seller)

@@ -201,3 +201,21 @@ def test_serve_gives_a_rejudged_sellers_verdict_to_its_listings_rows_by_the_sell
                                              {"after": 0, "upto": 0})]  # fmt: skip
     queue = [detail for detail in plan if re.match(r"(SEARCH|SCAN) queue\b", detail)]
     assert queue == ["SEARCH queue USING COVERING INDEX queue_seller (seller_id=?)"], plan
+
+
+def test_the_digest_opens_cases_from_its_queue_not_over_every_flagged_finding(statements):
+    """A daily digest (and `review list`) opens cases for the subjects queued since the last
+    digest (`digest_pending`), each read by its index; before, it looked for flagged subjects
+    without a case through every current finding (730,000 at 1M, every day)."""
+    database, ran = statements
+    conn = sqlite3.connect(database)
+    opening = [
+        (command, sql)
+        for command, sql in ran
+        if command in ("digest", "review") and sql.startswith("INSERT OR IGNORE INTO cases")
+    ]
+    assert {command for command, _ in opening} == {"digest", "review"}
+    for command, sql in opening:
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any("is_current_verdict" in step for step in plan), (command, plan)
+        assert any("digest_pending" in step for step in plan), (command, plan)

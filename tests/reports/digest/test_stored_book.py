@@ -166,3 +166,55 @@ def test_the_cases_naming_no_seller_are_read_by_the_seller_index(world):
     sql = f"SELECT dc.case_id FROM digest_book dc WHERE {UNATTRIBUTED} ORDER BY dc.sev, dc.nscore"
     plan = " ".join(row[-1] for row in world.store.db.execute(f"EXPLAIN QUERY PLAN {sql}", [2]))
     assert "digest_book_seller (seller_id=? AND kind=?)" in plan, plan
+
+
+def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue(
+    world, example_config
+):
+    """The digest opens cases only for the subjects queued for its book: a listing flagged by
+    a detection that wrote between a digest's opening of cases and its fill (which claims the
+    queue) stays queued, and the next digest opens its case and shows it as new."""
+    from grayhound.triage import SHOWN_STATES
+    from reports.digest.spool import FUNCTIONS
+
+    many(world, 12)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))  # the kept book, made whole
+    run = world.run(24, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
+    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    world.store.db.conn.commit()
+    world.store.stored_case_book(FUNCTIONS).fill(SHOWN_STATES, None)  # no case opened first
+    digest = produce_digest(world.store, example_config, world.at(25), record=False)
+    assert [item["subject_id"] for item in digest.items["new"]] == [listing]
+    assert world.store.db.execute(
+        "SELECT COUNT(*) FROM cases WHERE subject_kind = 'listing' AND subject_id = ?", [listing]
+    ).fetchone() == (1,)
+
+
+def test_the_pages_read_the_worst_listings_of_the_sellers_they_show_as_cards(
+    world, example_config, monkeypatch
+):
+    """A seller card shows its worst listings; HTML and Markdown show the first cards only
+    (25 of 2,500 sellers at 1M listings), so only theirs are read: before, every seller's
+    were (12,500 item rows, each with its capture). JSON still lists every seller's."""
+    from grayhound.store.digestcases import CaseBook
+
+    many(world, 30)
+    produce_digest(world.store, example_config, world.at(1))
+    read: list[int] = []
+    real = CaseBook.items
+
+    def items(book, where="1", params=(), **options):
+        if where.startswith("dc.seller_id = ?"):
+            read.append(params[0])
+        return real(book, where, params, **options)
+
+    monkeypatch.setattr(CaseBook, "items", items)
+    monkeypatch.setattr("reports.digest.render.SELLER_CARDS", 1)
+    digest = produce_digest(world.store, example_config, world.at(2), record=False)
+    for fmt in ("html", "md"):
+        render(digest, fmt)
+    assert set(read) == {digest.views["sellers"][0]["seller_id"]}
+    assert render(digest, "json").count('"flagged_listings"') == len(SELLERS)
+    assert set(read) == {view["seller_id"] for view in digest.views["sellers"]}
