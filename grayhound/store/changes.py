@@ -274,6 +274,15 @@ class Changes:
             self.db.execute(
                 "INSERT OR REPLACE INTO pending_sellers (seller_id) SELECT id FROM sellers"
             )
+        # ... and the next digest looks at every flagged subject for one without a case, not
+        # only at those its queue names: a detection that judges everything (`--full`, an
+        # upgrade) also repairs a queue an older grayhound beside this one claimed whole.
+        from grayhound.store.digestrows import OPEN_EVERY
+
+        self.db.execute(
+            "INSERT OR IGNORE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
+            OPEN_EVERY,
+        )
 
     # -- the detection's own queues -------------------------------------------------------------
     def queue_groups(self, groups) -> None:

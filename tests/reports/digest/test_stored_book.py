@@ -192,6 +192,28 @@ def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue
     ).fetchone() == (1,)
 
 
+def test_a_detection_of_everything_opens_a_case_its_queue_lost(world, example_config):
+    """A flagged subject whose queue entry is gone without a case opened (an older grayhound,
+    still running beside an upgraded store, claims the queue whole) is not seen by the digest,
+    which opens cases only for queued subjects; a detection that judges everything again
+    (`detect --full`, the first after an upgrade) has the next digest look at every flagged
+    subject, and the case is opened and shown as new."""
+    many(world, 12)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    run = world.run(24, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
+    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    world.store.db.execute("DELETE FROM digest_pending")  # the older fill's plain claim
+    world.store.db.conn.commit()
+    lost = produce_digest(world.store, example_config, world.at(25), record=False)
+    assert listing not in [item["subject_id"] for item in lost.items["new"]]
+    with world.store.db.atomic():
+        world.store.queue_everything(sellers=False)
+    digest = produce_digest(world.store, example_config, world.at(26), record=False)
+    assert [item["subject_id"] for item in digest.items["new"]] == [listing]
+
+
 def test_the_pages_read_the_worst_listings_of_the_sellers_they_show_as_cards(
     world, example_config, monkeypatch
 ):
