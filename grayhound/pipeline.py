@@ -90,10 +90,17 @@ def produce_digest(
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
     """Write the configured formats into out_dir and email the digest when SMTP is set."""
-    from reports.digest.deliver import send_digest, write_digest_files
-
     with open_store(config.storage.database) as store:
         digest = produce_digest(store, config, now)
+    try:
+        return _deliver(config, digest, echo)
+    finally:
+        digest.close()  # a scheduled digest keeps no snapshot of the store until the next one
+
+
+def _deliver(config: Config, digest, echo: Callable[[str], None]) -> dict:
+    from reports.digest.deliver import send_digest, write_digest_files
+
     paths = write_digest_files(
         digest, config.digest.formats, config.digest.out_dir, config.storage.evidence_dir
     )

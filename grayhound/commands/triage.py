@@ -69,8 +69,11 @@ def digest(
         check_output(out, **target)  # before the digest is remembered
     with open_store(config.storage.database, create=False) as store:
         result = produce_digest(store, config, datetime.now(UTC), since, record=not no_record)
-    with open_output(out, **target) as stream:
-        write(result, fmt, stream, evidence_dir=str(config.storage.evidence_dir))
+    try:
+        with open_output(out, **target) as stream:
+            write(result, fmt, stream, evidence_dir=str(config.storage.evidence_dir))
+    finally:
+        result.close()
     if out not in (None, "-"):
         counts = result.counts["groups"]
         click.echo(

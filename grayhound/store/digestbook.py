@@ -351,6 +351,13 @@ class StoredBook(CaseBook):
                 " shown = NULL, todo = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
             )
             self.writer.execute("DROP TABLE temp.digest_decided")
+        # The book is this digest's from here on: its reader keeps the snapshot it sees now
+        # until it is closed, so what is read while the digest is written (groups, seller
+        # cards' worst listings) is not another digest's fill made meanwhile.
+        if self.conn.in_transaction:
+            self.conn.rollback()
+        self.conn.execute("BEGIN")
+        self.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
 
     def tally(self) -> Iterator[tuple]:
         return self.conn.execute(

@@ -88,6 +88,10 @@ class Digest:
         """Every item, group by group, riskiest first: read one at a time."""
         return (item for group in GROUPS for item in self.items[group])
 
+    def close(self) -> None:
+        """Let go of what the digest reads while it is written (nothing here; a spooled
+        digest's book, with the snapshot it keeps)."""
+
 
 def parse_since(text: str, now: datetime) -> str:
     """`24h`, `90m`, `7d`, `2w` before `now`, or an ISO date/time; an ISO UTC timestamp."""

@@ -87,6 +87,9 @@ class SpooledDigest(Digest):
             hidden[SEVERITIES[sev]] = number
         return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
 
+    def close(self) -> None:
+        self.book.close()
+
     def recorded(self) -> Iterator[tuple]:
         """What the store must remember of this digest: the cases whose finding or evidence
         differ from what it last recorded of them."""

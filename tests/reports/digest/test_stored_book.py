@@ -240,3 +240,24 @@ def test_the_pages_read_the_worst_listings_of_the_sellers_they_show_as_cards(
     assert set(read) == {digest.views["sellers"][0]["seller_id"]}
     assert render(digest, "json").count('"flagged_listings"') == len(SELLERS)
     assert set(read) == {view["seller_id"] for view in digest.views["sellers"]}
+
+
+def test_a_digest_written_while_another_fills_the_book_shows_its_own_book(world, example_config):
+    """A digest reads its groups and its seller cards' worst listings while it is written,
+    after it recorded; another digest (the scheduler's, a second `grayhound digest`) filling
+    the kept book meanwhile makes the first one's new listings still open there. What the
+    first writes is its own book, as it was when it decided: the same bytes as when nothing
+    else ran."""
+    many(world, 12)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    run = world.run(24, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
+    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    world.store.db.conn.commit()
+    alone = produce_digest(world.store, example_config, world.at(25), record=False)
+    expected = render(alone, "json").replace(alone.created_at, "")
+    first = produce_digest(world.store, example_config, world.at(25))
+    later = produce_digest(world.store, example_config, world.at(26))
+    assert later.counts["groups"]["new"] == 0  # the other digest saw the listing as still open
+    assert render(first, "json").replace(first.created_at, "") == expected
