@@ -32,6 +32,17 @@ DELISTED_SQL = (
 )
 
 
+# A listing's finding closed for the new one detection writes next, in the same transaction
+# (`Findings._record_batch`: a plain close, no `ended_at`; a gone listing's ends with one, a
+# merged seller's is a seller's). The queues fed from `findings` (serve's change log, the
+# digest's book queue) skip it: the successor's insert queues the same subject a moment later,
+# so the close's own queue write (a DELETE and an INSERT into each queue) bought nothing.
+SUPERSEDED = (
+    "old.subject_kind = 'listing' AND old.is_current = 1 AND new.is_current = 0"
+    " AND new.ended_at IS NULL"
+)
+
+
 def _changed(columns: tuple[str, ...]) -> str:
     return " OR ".join(f"old.[{column}] IS NOT new.[{column}]" for column in columns)
 

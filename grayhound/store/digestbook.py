@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
-from grayhound.store.changes import replace_triggers, requeue
+from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
 from grayhound.store.digestcases import (
     CASES,
     FROM,
@@ -140,9 +140,16 @@ TRIGGERS = {
         "AFTER INSERT ON findings",
         _queue("new.subject_kind", "new.subject_id"),
     ),
+    # a close for a successor is queued by the successor's insert (`SUPERSEDED`); a finding's
+    # subject does not change, but were it rewritten the old subject is queued too
     "digest_finding_changed": (
-        "AFTER UPDATE ON findings",
-        _queue("old.subject_kind", "old.subject_id") + _queue("new.subject_kind", "new.subject_id"),
+        f"AFTER UPDATE ON findings WHEN NOT ({SUPERSEDED})",
+        _queue("new.subject_kind", "new.subject_id"),
+    ),
+    "digest_finding_moved": (
+        "AFTER UPDATE ON findings WHEN old.subject_kind IS NOT new.subject_kind"
+        " OR old.subject_id IS NOT new.subject_id",
+        _queue("old.subject_kind", "old.subject_id"),
     ),
     "digest_listing_changed": (
         f"AFTER UPDATE ON listings WHEN {_changed(LISTING_EVIDENCE)}",

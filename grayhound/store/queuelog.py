@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from grayhound.store.changes import replace_triggers, requeue
+from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
 from grayhound.store.digests import FLAGGED, FLAGGED_ORDER
 
 LISTING_FIELDS = (
@@ -27,7 +27,12 @@ LOG = "queue_changes"
 # trigger name -> (event, WHEN or "", the logged subject's kind and id)
 TRIGGERS = {
     "queue_finding_added": ("AFTER INSERT ON findings", "", "new.subject_kind", "new.subject_id"),
-    "queue_finding_changed": ("AFTER UPDATE ON findings", "", "new.subject_kind", "new.subject_id"),
+    "queue_finding_changed": (
+        "AFTER UPDATE ON findings",
+        f"NOT ({SUPERSEDED})",  # its successor's insert logs the subject
+        "new.subject_kind",
+        "new.subject_id",
+    ),
     "queue_finding_removed": ("AFTER DELETE ON findings", "", "old.subject_kind", "old.subject_id"),
     "queue_listing_changed": (
         "AFTER UPDATE ON listings",
