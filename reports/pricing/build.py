@@ -273,12 +273,14 @@ def streamed_pricing(
     """`_model_pricing` of one model from its current listings' rows (see
     `stream_price_report`): the same figures, the same competitors."""
     price = rows.prices if rows.converter is converter else PricePoints(converter)
+    known = price.known
     priced, unknown, no_rate = 0, 0, 0
-    sellers: set[tuple] = set()
     best: dict[tuple, list] = {}  # seller key → [order, listing id, point, listings]
     converted, points, ids = array("d"), [], array("q")
     for listing_id, text, code, seller_id, name, source, storage in rows.listings():
-        point = price(text, code)
+        point = known.get((text, code), _UNKNOWN)  # most prices repeat: no call for those
+        if point is _UNKNOWN:
+            point = price(text, code)
         if point is None:
             continue
         priced += 1
@@ -286,7 +288,6 @@ def streamed_pricing(
             key = ("id", seller_id)
         else:
             key = ("name", source, name) if name else ("listing", listing_id)
-        sellers.add(key)
         if point.currency is None:
             unknown += 1
             order = (1, float("inf"))
@@ -306,8 +307,9 @@ def streamed_pricing(
             if order < mine[0]:  # the first cheapest, as min() keeps it
                 mine[:3] = order, listing_id, point
     # the order `_model_pricing` sorts in (the same keys from the same start: equal even for
-    # a NaN price, which compares false both ways)
-    ranked = sorted(range(len(converted)), key=lambda n: (converted[n], ids[n]))
+    # a NaN price, which compares false both ways), the position last: what a stable sort
+    # keeps for equal keys, compared in C rather than through a key function
+    ranked = [n for _, _, n in sorted(zip(converted, ids, range(len(ids)), strict=True))]
     middle = ranked[(len(ranked) - 1) // 2] if ranked else None  # the low median
     wanted = [mine[1] for mine in best.values()]
     if middle is not None:
@@ -328,7 +330,7 @@ def streamed_pricing(
         msrp_converted=_reference(entry.msrp, converter),
         landed_converted=_reference(landed_totals, converter),
         listings=priced,
-        sellers=len(sellers),
+        sellers=len(best),  # a key each priced listing's seller, as `_model_pricing` counts
         unknown_currency=unknown,
         no_rate=no_rate,
         price_min=points[ranked[0]] if ranked else None,
