@@ -5,7 +5,7 @@ the storage its title names, for the variant's MSRP)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import sqlite_utils
 
@@ -58,7 +58,9 @@ MODEL_INDEX_SQL = f"""
 # accessory (any falsy value counts as not), of the wanted condition (the judgement's, else the
 # latest observation's, else new; `{condition}` is 1 for every condition); each with its latest
 # observation `lo` and whether a later finished crawl of its source still saw it (`{current}`:
-# a CASE over the sources, filled in by `_current_case`).
+# a CASE over the sources, filled in by `_current_case`). The latest observation is found by its
+# id from the newest end of the (listing, run) index, which holds the id: one index search a
+# listing, where its run's MAX and then the (listing, run) pair took two (the pair is unique).
 KEPT_LISTINGS_SQL = f"""
     SELECT l.id, l.source, l.seller_id, l.seller_name AS listing_seller_name,
            l.seller_domain AS listing_seller_domain,
@@ -67,8 +69,8 @@ KEPT_LISTINGS_SQL = f"""
            f.attributes
     FROM findings f INDEXED BY idx_findings_current_listing_price
     JOIN listings l ON l.id = f.subject_id
-    JOIN observations lo ON lo.listing_id = l.id AND lo.crawl_run_id =
-        (SELECT MAX(m.crawl_run_id) FROM observations m WHERE m.listing_id = l.id)
+    JOIN observations lo ON lo.id = (SELECT m.id FROM observations m
+        WHERE m.listing_id = l.id ORDER BY m.crawl_run_id DESC LIMIT 1)
     WHERE {_CURRENT_LISTING} AND f.model IN ({{names}})
       AND (f.is_accessory IS NULL OR f.is_accessory = 0 OR f.is_accessory = '')
       AND {{condition}}
@@ -83,14 +85,20 @@ CONDITION_SQL = (
     f" WHEN lo.condition {_KNOWN.format('lo.condition')} THEN lo.condition ELSE 'new' END = ?"
 )
 # Each kept listing that is still current, with its latest price and seller: one row a listing.
+# Its storage (parsed from the judgement's attributes: a sixth of this pass) only where
+# `{rated}` is false: the caller's currencies it converts, whose prices need no storage.
+# The seller's row is read only when neither the observation nor the listing names the seller
+# (COALESCE stops at its first value; the id is the key, so the LEFT JOIN it was read the same).
 MODEL_LISTINGS_SQL = """
     WITH kept AS ({kept})
     SELECT k.id, k.price, k.currency, k.seller_id,
-           COALESCE(k.latest_seller_name, k.listing_seller_name, s.name) AS seller_name,
+           COALESCE(k.latest_seller_name, k.listing_seller_name,
+                    (SELECT s.name FROM sellers s WHERE s.id = k.seller_id)) AS seller_name,
            k.source,
-           CASE WHEN json_valid(k.attributes) THEN json_extract(k.attributes, '$.storage')
+           CASE WHEN {rated} THEN NULL
+                WHEN json_valid(k.attributes) THEN json_extract(k.attributes, '$.storage')
            END AS storage
-    FROM kept k LEFT JOIN sellers s ON s.id = k.seller_id
+    FROM kept k
     WHERE k.is_current
     ORDER BY k.id
 """
@@ -219,13 +227,20 @@ class PriceHistory:
             yield dict(zip(keys, values, strict=True))
 
     def model_price_listings(
-        self, names: list[str], condition: str, newest: dict[str | None, int]
+        self,
+        names: list[str],
+        condition: str,
+        newest: dict[str | None, int],
+        rated: Collection[str] = (),
     ) -> Iterator[tuple]:
         """The current listings the price report counts for a catalog model (its stored
         `names`), in id order: (id, price, currency, seller_id, seller_name, source, storage)
         of each one's latest observation. `newest`: the latest finished crawl run per source
-        (None: of every source), as `reports.pricing.build` reads the crawl runs."""
-        return self._kept_rows(MODEL_LISTINGS_SQL, names, condition, newest)
+        (None: of every source), as `reports.pricing.build` reads the crawl runs. `rated`:
+        currencies whose listings need no storage (None given for them)."""
+        marks = ", ".join("?" * len(rated))
+        sql = MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
+        return self._kept_rows(sql, names, condition, newest, list(rated))
 
     def model_price_history(
         self, names: list[str], condition: str, newest: dict[str | None, int]
@@ -240,7 +255,12 @@ class PriceHistory:
         return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, [json.dumps(listing_ids)])
 
     def _kept_rows(
-        self, sql: str, names: list[str], condition: str, newest: dict[str | None, int]
+        self,
+        sql: str,
+        names: list[str],
+        condition: str,
+        newest: dict[str | None, int],
+        after: list | None = None,  # the parameters of the statement after the kept CTE
     ) -> Iterator[tuple]:
         if not names:
             return iter(())
@@ -251,6 +271,7 @@ class PriceHistory:
             condition="1" if condition == "any" else CONDITION_SQL,
         )
         params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
+        params += after or []
         return self.db.execute(sql.format(kept=kept), params)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from itertools import groupby
 from operator import attrgetter, itemgetter
@@ -162,7 +162,7 @@ class PriceSource(Protocol):
 
     def price_model_names(self) -> list[str]: ...
     def price_data_as_of(self) -> str | None: ...
-    def model_price_listings(self, names, condition, newest) -> Iterable[tuple]: ...
+    def model_price_listings(self, names, condition, newest, rated) -> Iterable[tuple]: ...
     def model_price_history(self, names, condition, newest) -> Iterable[tuple]: ...
     def listings_price_observations(self, listing_ids: list[int]) -> Iterable[dict]: ...
 
@@ -207,8 +207,9 @@ class PriceHistoryRows:
         self.newest, self.converter = newest, converter
         self.prices = PricePoints(converter)  # shared by every pass over this model
 
-    def listings(self) -> Iterable[tuple]:
-        return self.source.model_price_listings(self.names, self.condition, self.newest)
+    def listings(self, rated: Collection[str] = ()) -> Iterable[tuple]:
+        """The current listings' rows; those in a currency of `rated` without their storage."""
+        return self.source.model_price_listings(self.names, self.condition, self.newest, rated)
 
     def raw(self) -> Iterable[tuple]:
         """The store's rows: (run, observed_at, seller, source, listing_id, price, currency,
@@ -273,12 +274,16 @@ def streamed_pricing(
     """`_model_pricing` of one model from its current listings' rows (see
     `stream_price_report`): the same figures, the same competitors."""
     price = rows.prices if rows.converter is converter else PricePoints(converter)
+    known = price.known
     priced, unknown, no_rate = 0, 0, 0
-    sellers: set[tuple] = set()
     best: dict[tuple, list] = {}  # seller key → [order, listing id, point, listings]
     converted, points, ids = array("d"), [], array("q")
-    for listing_id, text, code, seller_id, name, source, storage in rows.listings():
-        point = price(text, code)
+    # a listing's storage matters only for a price the converter cannot convert (`_order`)
+    rated = [code for code in _codes(converter) if converter.convert(1.0, code) is not None]
+    for listing_id, text, code, seller_id, name, source, storage in rows.listings(rated):
+        point = known.get((text, code), _UNKNOWN)  # most prices repeat: no call for those
+        if point is _UNKNOWN:
+            point = price(text, code)
         if point is None:
             continue
         priced += 1
@@ -286,7 +291,6 @@ def streamed_pricing(
             key = ("id", seller_id)
         else:
             key = ("name", source, name) if name else ("listing", listing_id)
-        sellers.add(key)
         if point.currency is None:
             unknown += 1
             order = (1, float("inf"))
@@ -306,8 +310,9 @@ def streamed_pricing(
             if order < mine[0]:  # the first cheapest, as min() keeps it
                 mine[:3] = order, listing_id, point
     # the order `_model_pricing` sorts in (the same keys from the same start: equal even for
-    # a NaN price, which compares false both ways)
-    ranked = sorted(range(len(converted)), key=lambda n: (converted[n], ids[n]))
+    # a NaN price, which compares false both ways), the position last: what a stable sort
+    # keeps for equal keys, compared in C rather than through a key function
+    ranked = [n for _, _, n in sorted(zip(converted, ids, range(len(ids)), strict=True))]
     middle = ranked[(len(ranked) - 1) // 2] if ranked else None  # the low median
     wanted = [mine[1] for mine in best.values()]
     if middle is not None:
@@ -328,7 +333,7 @@ def streamed_pricing(
         msrp_converted=_reference(entry.msrp, converter),
         landed_converted=_reference(landed_totals, converter),
         listings=priced,
-        sellers=len(sellers),
+        sellers=len(best),  # a key each priced listing's seller, as `_model_pricing` counts
         unknown_currency=unknown,
         no_rate=no_rate,
         price_min=points[ranked[0]] if ranked else None,
@@ -344,6 +349,12 @@ def streamed_pricing(
         history=rows if history else (),
         variant_msrp={storage: dict(table) for storage, table in entry.variant_msrp.items()},
     )
+
+
+def _codes(converter: Converter) -> list[str]:
+    """The currencies `converter` may convert: the target, USD and those with a rate (whether
+    a price converts depends on its currency alone, never on its amount)."""
+    return sorted({converter.target, "USD", *(c for c in converter.rates if isinstance(c, str))})
 
 
 def _rows_of(source: PriceSource, listing_ids: list[int]) -> dict[int, list[dict]]:

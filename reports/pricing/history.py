@@ -26,44 +26,69 @@ class HistorySummary:
 def summarize(points) -> HistorySummary:
     """`points`: (crawl_run_id, observed_at, seller, source, listing_id, PricePoint,
     is_current) in history order (`reports.pricing.render._history_points`)."""
+    rows = (point[:6] + (None, point[6]) for point in points)
+    return summarize_rows(rows, lambda point, _: point)
+
+
+def summarize_rows(rows, price, known: dict | None = None) -> HistorySummary:
+    """`summarize` of the store's rows as `PriceHistoryRows.raw` gives them: (crawl_run_id,
+    observed_at, seller, source, listing_id, price, currency, is_current); `price(price,
+    currency)` is the row's PricePoint (None: not a point), `known` its cache. Folded straight
+    from the rows, no tuple made per point; the rows come by run and seller, so a run's time
+    and a seller's tables are looked up when they change, not at every point."""
     summary = HistorySummary()
     dates, times, current = summary.run_dates, summary.run_times, summary.current
     cheapest, converted = summary.cheapest, summary.converted
+    known = {} if known is None else known
     moments: set = set()  # (run, time) pairs already counted: one per crawl run, mostly
     parsed: dict[str, datetime] = {}
     count = 0
-    for run, at, seller, source, _, price, is_current in points:
+    last_run = last_at = last_seller = last_source = _NOTHING
+    key = runs = lows = None
+    for run, at, seller, source, _, text, code, is_current in rows:
+        point = known.get((text, code), _NOTHING)
+        if point is _NOTHING:
+            point = price(text, code)
+        if point is None:
+            continue
         count += 1
-        if (run, at) not in moments:
-            if len(moments) > 10_000:
-                moments.clear()
-            moments.add((run, at))
-            dates.add((run, at[:10]))
-            when = parsed.get(at)
-            if when is None:
-                if len(parsed) > 10_000:
-                    parsed.clear()
-                when = parsed[at] = datetime.fromisoformat(at.replace("Z", "+00:00"))
-            first = times.get(run)
-            if first is None or when < first:
-                times[run] = when
-        key = (seller, source)
+        if at != last_at or run != last_run:
+            last_run, last_at = run, at
+            if (run, at) not in moments:
+                if len(moments) > 10_000:
+                    moments.clear()
+                moments.add((run, at))
+                dates.add((run, at[:10]))
+                when = parsed.get(at)
+                if when is None:
+                    if len(parsed) > 10_000:
+                        parsed.clear()
+                    when = parsed[at] = datetime.fromisoformat(at.replace("Z", "+00:00"))
+                first = times.get(run)
+                if first is None or when < first:
+                    times[run] = when
+        if seller != last_seller or source != last_source:
+            last_seller, last_source = seller, source
+            key = (seller, source)
+            runs = cheapest.get(key)
+            if runs is None:
+                runs = cheapest[key] = {}
+            lows = converted.get(key)
         if is_current:
             current.add(key)
-        runs = cheapest.get(key)
-        if runs is None:
-            runs = cheapest[key] = {}
         best = runs.get(run)
-        if best is None or price.amount < best.amount:
-            runs[run] = price
-        value = price.converted
+        if best is None or point.amount < best.amount:
+            runs[run] = point
+        value = point.converted
         if value is not None:
-            runs = converted.get(key)
-            if runs is None:
-                runs = converted[key] = {}
-            low = runs.get(run)
+            if lows is None:
+                lows = converted[key] = {}
+            low = lows.get(run)
             if low is None or value < low:
-                runs[run] = value
+                lows[run] = value
     summary.points = count
     summary.run_ids = {run for run, _ in dates}
     return summary
+
+
+_NOTHING = object()

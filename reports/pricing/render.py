@@ -26,7 +26,7 @@ from reports.pricing.build import (
     plain,
 )
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.pricing.history import HistorySummary, summarize
+from reports.pricing.history import HistorySummary, summarize, summarize_rows
 from reports.tabular import cell_writer, csv_quoted
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -422,7 +422,11 @@ def _environment() -> Environment:
 
 
 def _model_view(model: ModelPricing, currency: str, chart) -> dict:
-    summary = summarize(_history_points(model.history))
+    history = model.history
+    if isinstance(history, PriceHistoryRows):  # from the store's rows, as JSON and CSV are
+        summary = summarize_rows(history.raw(), history.prices, history.prices.known)
+    else:
+        summary = summarize(_history_points(history))
     svg = chart(model, currency, summary) if summary.points else None
     return {
         "model": model,

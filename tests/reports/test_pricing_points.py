@@ -1,6 +1,7 @@
 """The shortcuts the price report takes per observation give what the plain rules give: a
-stored price made into a point once per value (`PricePoints`), and a history summarised with
-each crawl run's time counted once (`summarize`)."""
+stored price made into a point once per value (`PricePoints`), a history summarised with
+each crawl run's time counted once (`summarize`), and summarised straight from the store's rows
+(`summarize_rows`, what the HTML page reads) as from their points."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from reports.currency import Converter
 from reports.pricing.build import PricePoints
 from reports.pricing.competitors import PricePoint, point_of, price_amount
-from reports.pricing.history import summarize
+from reports.pricing.history import summarize, summarize_rows
 
 PRICES = ("699.00", "549", "1e3", " 12.5 ", "abc", None, "0.10", "1_000", "-5", "NaN", "", 12)
 CURRENCIES = ("USD", "EUR", "GBP", "CHF", None, "")
@@ -64,3 +65,53 @@ def test_a_summary_counts_every_time_of_a_run():
     assert summary.run_dates == dates
     assert summary.cheapest == cheapest
     assert summary.points == len(points)
+
+
+def _stored_rows(rng: random.Random) -> list[tuple]:
+    """History rows as `PriceHistoryRows.raw` gives them (run, time, seller, source, listing,
+    price, currency, is_current), in history order: one seller's listings on two sources
+    interleaved, a run's times repeating out of order, prices that are no point (skipped),
+    NaN, equal amounts in other currencies, no currency, no rate, unnamed sources."""
+    rows = []
+    for run in (1, 2, 3, 5):
+        for listing_id in range(80):
+            rows.append((
+                run,
+                f"2026-03-0{run}T{rng.choice(['23', '09'])}:{rng.choice(['10', '11'])}:00Z",
+                rng.choice(["a", "b", "", "(unnamed, x)", None]),
+                rng.choice(["bazaar", "shop", None]),
+                listing_id,
+                rng.choice(["100", "100.00", "99.5", "abc", None, "NaN", "120", 100]),
+                rng.choice(["USD", "EUR", "JPY", None, ""]),
+                rng.choice([0, 1]),
+            ))  # fmt: skip
+    rows.sort(key=lambda row: (row[0], str(row[2]), row[4]))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_summary_of_the_stored_rows_is_the_summary_of_their_points(seed):
+    rows = _stored_rows(random.Random(seed))
+    prices = PricePoints(Converter("USD", {"EUR": 1.08}))
+    points = []
+    for run, at, seller, source, listing_id, price, currency, is_current in rows:
+        point = prices(price, currency)
+        if point is not None:
+            points.append((run, at, seller, source, listing_id, point, bool(is_current)))
+    run_times, dates, cheapest = _plain_summary(points)
+    converted, current = {}, set()
+    for run, _, seller, source, _, point, is_current in points:
+        if is_current:
+            current.add((seller, source))
+        if point.converted is not None:
+            runs = converted.setdefault((seller, source), {})
+            runs[run] = min(runs.get(run, point.converted), point.converted)
+    for summary in (summarize_rows(rows, prices, prices.known), summarize_rows(rows, prices)):
+        assert summary.points == len(points)
+        assert (summary.run_times, summary.run_dates) == (run_times, dates)
+        assert summary.run_ids == {run for run, _ in dates}
+        # the points are the cache's own objects: a NaN amount is equal to itself here
+        assert summary.cheapest == cheapest
+        assert summary.converted == converted
+        assert summary.current == current
+        assert summary == summarize(points)

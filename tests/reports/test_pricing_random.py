@@ -99,10 +99,12 @@ def _written(report, fmt: str) -> str:
 
 
 def _config(example_config):
-    """The example config with a storage variant, a landed cost in EUR and no rate for CHF."""
+    """The example config with a storage variant, a landed cost in EUR and no rate for CHF
+    (the variant's CHF MSRP ranks a CHF price, which cannot be converted, by its storage)."""
     catalog = list(example_config.catalog)
     catalog[0] = dataclasses.replace(
-        catalog[0], variant_msrp={"1TB": {"USD": 1199.0}, "512GB": {"EUR": 1150.0}}
+        catalog[0],
+        variant_msrp={"1TB": {"USD": 1199.0, "CHF": 1100.0}, "512GB": {"EUR": 1150.0}},
     )
     return catalog and dataclasses.replace(example_config, catalog=tuple(catalog))
 
@@ -122,3 +124,47 @@ def test_the_report_from_sql_is_the_report_from_every_observation(store, example
         models = [dataclasses.replace(m, history=tuple(m.history)) for m in new.models]
         expected = price_report(store.price_observations(), runs, config, **options).models
         assert repr(models) == repr(list(expected))  # repr: a NaN price equals itself
+
+
+def test_a_price_without_a_rate_is_ranked_by_its_storage_msrp(store, example_config):
+    """One seller, two listings in CHF (no rate): the 1TB one, below its variant's CHF MSRP,
+    is the seller's offer, not the cheaper one whose storage has no CHF MSRP."""
+    seen_at = "2026-02-01T10:00:00.000Z"
+    run_id = store.start_run(["bazaar"], seen_at)
+    seller_url = "https://bazaar.example/seller/1"
+    store.record_seller(run_id, "bazaar", seller_url, Seller("Zed", url=seller_url), seen_at)
+    ids = []
+    for key, price in ((1, "600.00"), (2, "1000.00")):
+        listing = Listing(
+            url=f"https://bazaar.example/item/{key}", is_product=True, title=f"Phone {key}",
+            price=price, currency="CHF", condition="new", seller="Zed", seller_url=seller_url,
+        )  # fmt: skip
+        ids.append(store.record_listing(run_id, "bazaar", listing, seller_url, seen_at)[0])
+    store.finish_run(run_id, seen_at, "finished", {"sources": {}})
+    store.record_findings(
+        [
+            {
+                "subject_kind": "listing",
+                "subject_id": listing_id,
+                "subject": f"listing {listing_id}",
+                "brand": "xiaomi",
+                "score": 0.1,
+                "verdict": "clean",
+                "model": "Xiaomi 14 Pro",
+                "is_accessory": 0,
+                "condition": "new",
+                "attributes": {"storage": storage},
+            }  # fmt: skip
+            for listing_id, storage in zip(ids, ("512GB", "1TB"), strict=True)
+        ],
+        None,
+        "2026-03-01T00:00:00.000Z",
+    )
+    config = _config(example_config)
+    report = stream_price_report(store, store.runs(), config)
+    (offer,) = next(iter(report.models)).competitors
+    assert (offer.listing_id, offer.msrp_variant) == (ids[1], "1TB")
+    expected = price_report(store.price_observations(), store.runs(), config)
+    assert _written(stream_price_report(store, store.runs(), config), "json") == _written(
+        expected, "json"
+    )

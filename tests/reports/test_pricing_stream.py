@@ -34,8 +34,8 @@ class CountingSource:
     def price_data_as_of(self):
         return self.store.price_data_as_of()
 
-    def model_price_listings(self, names, condition, newest):
-        for row in self.store.model_price_listings(names, condition, newest):
+    def model_price_listings(self, names, condition, newest, rated=()):
+        for row in self.store.model_price_listings(names, condition, newest, rated):
             self.listings += 1
             yield row
 
