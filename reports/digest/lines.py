@@ -93,8 +93,9 @@ def json_items(book, group: int, pad: str) -> Iterator[str]:
                 f"{p4}{number[ratio]}{price_key}{sentence}{reasons_key}"
                 f"{reasons[reason_text]}{score_key}{score[risk]}{p5}"
             )
-        text = separator.join(items)
-        yield text if first else separator + text
+        if not first:
+            yield separator
+        yield separator.join(items)
         first = False
 
 
