@@ -30,6 +30,12 @@ def chunks(value, pad: str = "") -> Iterator[str]:
             yield "[]"
             return
         inner = pad + INDENT
+        texts = getattr(value, "json_texts", None)
+        if texts is not None:  # a spooled group: its elements' text made by SQLite
+            yield "[\n" + inner
+            yield from texts(inner)
+            yield "\n" + pad + "]"
+            return
         separator = "[\n" + inner
         for element in value:
             yield separator

@@ -16,36 +16,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reports.crawledtext import install as install_crawled_text
 from reports.digest import jsontext
 from reports.digest.build import GROUP_TITLES, GROUPS, SEVERITIES, Digest
+from reports.digest.lines import CSV_FIELD_ORDER, capture_ref
 from reports.tabular import write_csv
 
-CSV_FIELDS = (
-    "case_id",
-    "group",
-    "state",
-    "severity",
-    "verdict",
-    "score",
-    "kind",
-    "brand",
-    "flags",
-    "title",
-    "seller",
-    "seller_domain",
-    "source",
-    "price",
-    "currency",
-    "msrp",
-    "msrp_currency",
-    "price_ratio",
-    "model",
-    "url",
-    "first_seen",
-    "last_seen",
-    "reasons",
-    "changes",
-    "capture",
-    "fingerprint",
-)
+CSV_FIELDS = CSV_FIELD_ORDER  # the order SQLite renders them in (reports/digest/lines.py)
 FLAG_LABELS = {
     "impersonation": "Impersonation",
     "suspicious_name": "Suspicious name",
@@ -113,8 +87,7 @@ def write(digest: Digest, fmt: str, stream: IO[str], *, evidence_dir: str | None
     if fmt == "json":
         _write_json(digest, stream)
     elif fmt == "csv":
-        rows = ({**item, "capture": _capture_ref(item)} for item in digest.all_items())
-        write_csv(rows, CSV_FIELDS, stream)
+        _write_csv(digest, stream)
     else:
         _write_template(TEMPLATES[fmt], digest, evidence_dir, stream)
 
@@ -129,6 +102,19 @@ def _write_json(digest: Digest, stream: IO[str]) -> None:
     for piece in jsontext.chunks(digest.as_page()):  # an item a piece: written as made
         stream.write(piece)
     stream.write("\n")
+
+
+def _write_csv(digest: Digest, stream: IO[str]) -> None:
+    """Every item as a CSV row; a spooled group's rows rendered by SQLite (the same bytes:
+    tests/reports/digest/test_lines.py)."""
+    write_csv((), CSV_FIELDS, stream)  # the header
+    for group in GROUPS:
+        items = digest.items[group]
+        if hasattr(items, "write_csv"):
+            items.write_csv(stream)
+        else:
+            rows = ({**item, "capture": capture_ref(item)} for item in items)
+            write_csv(rows, CSV_FIELDS, stream, header=False)
 
 
 def _write_template(
@@ -203,13 +189,6 @@ def _write_chunks(chunks: Iterable[str], stream: IO[str], batch: int = 4096) -> 
             stream.write("".join(pending))
             pending.clear()
     stream.write("".join(pending))
-
-
-def _capture_ref(item: dict) -> str | None:
-    capture = item.get("capture")
-    if not capture:
-        return None
-    return f"{capture['warc_file']}#{capture['offset']} sha256:{capture['sha256']}"
 
 
 # -- filters -------------------------------------------------------------------------------

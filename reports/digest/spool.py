@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from grayhound.triage import SHOWN_STATES, evidence_of
+from reports.digest import lines
 from reports.digest import sellers as seller_pages
 from reports.digest.build import (
     GROUPS,
@@ -67,6 +68,17 @@ class SpooledGroup(list):
 
     def __bool__(self) -> bool:
         return self._length > 0
+
+    def json_texts(self, pad: str) -> Iterator[str]:
+        """The JSON text of the items at indentation `pad`, joined as `jsontext` joins a
+        list's elements, rendered by SQLite (`lines.json_items`)."""
+        return lines.json_items(self._book, GROUPS.index(self._group), pad)
+
+    def write_csv(self, stream) -> int:
+        """Write the items as `write_csv` rows (no header), rendered by SQLite."""
+        return lines.write_csv_rows(
+            self._book, GROUPS.index(self._group), stream, partial(csv_item, self._book)
+        )
 
 
 class SpooledDigest(Digest):
@@ -144,6 +156,12 @@ def _items(rows: Iterator[dict]) -> Iterator[dict]:
             capture = {key: row[f"capture_{name}"] for key, name in CAPTURE_COLUMNS.items()}
         changes = json.loads(row["changes"]) if row["changes"] else []
         yield case_fields(row, case, GROUPS[row["grp"]], changes, capture, evidence_of(row))
+
+
+def csv_item(book, case_id: int) -> dict:
+    """One case's item as the CSV writer reads it (its capture as a reference)."""
+    (item,) = _items(book.items("dc.case_id = ?", [case_id], grouped=False))
+    return {**item, "capture": lines.capture_ref(item)}
 
 
 def _worst(book, seller_id: int) -> Iterator[dict]:

@@ -60,6 +60,8 @@ COMMANDS = (
     ("detect",),
     ("digest", "--format", "html", "--out", "{out}/d.html"),
     ("digest", "--format", "csv", "--no-record", "--out", "{out}/d.csv"),
+    ("digest", "--format", "json", "--no-record", "--out", "{out}/d.json"),
+    ("digest", "--since", "3d", "--format", "csv", "--no-record", "--out", "{out}/d3.csv"),
     ("digest", "--since", "3d", "--format", "md", "--no-record", "--out", "{out}/d.md"),
     ("prices", "--out", "{out}/p.txt"),
     ("prices", "--format", "json", "--out", "{out}/p.json"),
@@ -150,6 +152,24 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     assert not unexpected, "\n".join(unexpected)
     # a listed scan that no longer happens is taken off the list
     assert known_seen == set(KNOWN), set(KNOWN) - known_seen
+
+
+def test_the_digest_renders_json_and_csv_in_risk_order_by_the_books_index(statements):
+    """JSON and CSV read the kept book group by group through its risk index, each case's
+    finding, listing, seller and capture by key: no sort, no scan (issue 19, round 5)."""
+    database, ran = statements
+    conn = sqlite3.connect(database)
+    rendering = {  # per statement (JSON items, CSV rows), the groups it read
+        sql.split(" FROM (")[0]: sql
+        for command, sql in ran
+        if command == "digest" and "risk_sev" in sql and "digest_book" in sql
+    }
+    assert len(rendering) == 2, list(rendering)
+    for sql in rendering.values():
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        assert plan[0][3].startswith("SEARCH dc USING INDEX digest_book_risk (grp=?)"), plan
+        assert not [row for row in plan if row[3].startswith("SCAN")], plan
+        assert not [row for row in plan if row[1] == 0 and "TEMP B-TREE" in row[3]], plan
 
 
 def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements):

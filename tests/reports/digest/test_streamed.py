@@ -108,9 +108,10 @@ def test_the_digest_holds_no_more_python_memory_for_ten_times_the_cases(
 ):
     """Measured with tracemalloc (Python's own allocations: deterministic, unlike timing or
     RSS); what a pass holds at most is a batch of rows, made small here so the bound shows."""
-    from grayhound.store import digestcases, open_store
+    from grayhound.store import digestcases, digestlines, open_store
 
     monkeypatch.setattr(digestcases, "BATCH", 20)
+    monkeypatch.setattr(digestlines, "BATCH", 20)
     monkeypatch.setattr(digestcases, "DECODED", 20)
     peaks = []
     for count in (30, 90, 900):  # the first warms up: templates compiled, modules imported

@@ -1,0 +1,160 @@
+"""The digest's JSON items and CSV rows from the text SQLite renders (`store.digestlines`):
+Python fills the slots SQLite cannot write as Python does, each rendered once per distinct
+value, and writes again from the Python item a CSV line in which a cell might need
+neutralising as a formula. The bytes are those of `jsontext.encoded(item)` and `write_csv`
+(tests/reports/digest/test_lines.py compares them case by case on hostile text)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
+from typing import IO
+
+from grayhound.store import digestlines
+from reports.currency import format_money
+from reports.digest.jsontext import encoded
+from reports.tabular import CSV_QUOTED, cell_writer, csv_quoted, formula_risk, write_csv
+
+INDENT = "  "
+REMEMBERED = 1 << 12  # distinct values remembered per slot (memory stays flat)
+_US = digestlines.UNIT_SEPARATOR
+
+
+class _Memo(dict):
+    """`render(key)` per distinct key, remembered (at most REMEMBERED): a hit is one dict
+    lookup in C."""
+
+    def __init__(self, render: Callable):
+        super().__init__()
+        self.render = render
+
+    def __missing__(self, key):
+        if len(self) >= REMEMBERED:
+            self.clear()
+        text = self[key] = self.render(key)
+        return text
+
+
+def _decoded(text: str | None) -> list:
+    """A flags or reasons column as the book's rows read it (`CaseBook.rows`)."""
+    return list(json.loads(text or "[]"))
+
+
+def _ratio(price_ratio, msrp, price, currency, msrp_currency) -> float | None:
+    """`build._ratio` of these columns."""
+    if price_ratio is not None:
+        return round(float(price_ratio), 4)
+    if msrp and price and currency == msrp_currency:
+        return round(float(price) / float(msrp), 4)
+    return None
+
+
+_MONEY = _Memo(lambda key: format_money(float(key[0]), key[1]))  # (amount, currency)
+
+
+def _price_text(ratio, msrp, price, currency, msrp_currency) -> str:
+    """`build.price_text` of a listing whose ratio is `ratio`."""
+    if price is None:
+        return "no price on the page"
+    text = _MONEY[price, currency]
+    if msrp is None or ratio is None:
+        return text
+    return f"{text} — {round(ratio * 100)} % of MSRP {_MONEY[msrp, msrp_currency]}"
+
+
+def json_items(book, group: int, pad: str) -> Iterator[str]:
+    """The JSON text of every case of `group` (its number) at indentation `pad`, riskiest
+    first, in pieces: the items joined by `,\\n` and `pad`, as `jsontext.chunks` joins them."""
+    inner, deeper = pad + INDENT, pad + INDENT + INDENT
+    flags = _Memo(lambda text: encoded(_decoded(text), inner))
+    evidence_flags = _Memo(lambda text: encoded(sorted(_decoded(text)), deeper))
+    reasons = _Memo(lambda text: encoded(_decoded(text), inner))
+    score = _Memo(lambda value: encoded(round(value or 0.0, 4)))
+    number = _Memo(encoded)  # floats (msrp, ratio) and None
+    price_key, reasons_key = f',\n{inner}"price_text": ', f',\n{inner}"reasons": '
+    score_key, separator = f',\n{inner}"score": ', ",\n" + pad
+    first = True
+    for batch in digestlines.json_item_pieces(book, group, pad):
+        items = []
+        for row in batch:
+            (_, kind, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
+             msrp_currency, p0, p1, p2, p3, p4, p5) = row  # fmt: skip
+            ratio = _ratio(price_ratio, msrp, price, currency, msrp_currency)
+            sentence = "null"
+            if kind == "listing":
+                sentence = encode_basestring(
+                    _price_text(ratio, msrp, price, currency, msrp_currency)
+                )
+            items.append(
+                f"{p0}{'[]' if not changes else encoded(json.loads(changes), inner)}"
+                f"{p1}{evidence_flags[flag_text]}{p2}{flags[flag_text]}{p3}{number[msrp]}"
+                f"{p4}{number[ratio]}{price_key}{sentence}{reasons_key}"
+                f"{reasons[reason_text]}{score_key}{score[risk]}{p5}"
+            )
+        if not first:
+            yield separator
+        yield separator.join(items)
+        first = False
+
+
+def write_csv_rows(book, group: int, stream: IO[str], python_row: Callable[[int], dict]) -> int:
+    """Write every case of `group` as `write_csv` writes its item (no header); a line in which
+    a cell might need neutralising, or holding a unit separator, is written from
+    `python_row(case_id)` (the item with its capture reference), as before."""
+    cell = cell_writer()
+    listed = _Memo(lambda text: csv_quoted(cell(_decoded(text))))
+    value = _Memo(lambda value: csv_quoted(cell(value)))  # floats (msrp, ratio) and None
+    score = _Memo(lambda value: csv_quoted(cell(round(value or 0.0, 4))))
+    cells = len(CSV_FIELD_ORDER) - 1  # unit separators in a line
+    written = 0
+    for batch in digestlines.csv_row_pieces(book, group, CSV_QUOTED):
+        lines = []
+        for row in batch:
+            (_, _, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
+             msrp_currency, c0, c1, c2, c3, c4, c5) = row  # fmt: skip
+            ratio = _ratio(price_ratio, msrp, price, currency, msrp_currency)
+            changed = csv_quoted(cell(json.loads(changes))) if changes else ""
+            lines.append(
+                f"{c0}{_US}{score[risk]}{_US}{c1}{_US}{listed[flag_text]}{_US}{c2}{_US}"
+                f"{value[msrp]}{_US}{c3}{_US}{value[ratio]}{_US}{c4}{_US}"
+                f"{listed[reason_text]}{_US}{changed}{_US}{c5}\n"
+            )
+        text = "".join(lines)
+        if text.count(_US) == cells * len(lines) and not formula_risk(text):
+            stream.write(text.replace(_US, ","))
+        else:
+            stream.write(_checked(batch, lines, cells, python_row))
+        written += len(lines)
+    return written
+
+
+def _checked(batch: list[tuple], lines: list[str], cells: int, python_row) -> str:
+    """A batch line by line: a line that might need neutralising from the Python item."""
+    out = []
+    for row, line in zip(batch, lines, strict=True):
+        if line.count(_US) == cells and not formula_risk(line):
+            out.append(line.replace(_US, ","))
+        else:
+            buffer = io.StringIO()
+            write_csv([python_row(row[0])], CSV_FIELD_ORDER, buffer, header=False)
+            out.append(buffer.getvalue())
+    return "".join(out)
+
+
+def capture_ref(item) -> str | None:
+    """A CSV item's capture cell: its WARC file, offset and payload digest."""
+    capture = item.get("capture")
+    if not capture:
+        return None
+    return f"{capture['warc_file']}#{capture['offset']} sha256:{capture['sha256']}"
+
+
+# reports.digest.render.CSV_FIELDS, the order of the pieces and slots above
+CSV_FIELD_ORDER = (
+    "case_id", "group", "state", "severity", "verdict", "score", "kind", "brand", "flags",
+    "title", "seller", "seller_domain", "source", "price", "currency", "msrp", "msrp_currency",
+    "price_ratio", "model", "url", "first_seen", "last_seen", "reasons", "changes", "capture",
+    "fingerprint",
+)  # fmt: skip
