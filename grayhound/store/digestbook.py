@@ -55,6 +55,9 @@ FRESH = BOOK.replace("CREATE TABLE IF NOT EXISTS digest_book", "CREATE TEMP TABL
 MADE = ("kind", "subject_id", "finding_id", "seller_id", "state", "verdict", "score", "nscore",
         "sev", "rkey", "flags")  # fmt: skip
 DECIDES = ("grp", "shown", "dirty", "changes", "evidence", "todo")
+# what keys the book's subject and score indexes (and the seller's): a moved price leaves them
+KEYED = ("kind", "subject_id", "seller_id", "flags", "score", "nscore")
+MOVES = tuple(column for column in MADE if column not in KEYED)
 DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
@@ -96,7 +99,10 @@ REFRESH = (
     # moved only in what the digest decides: those columns, not the indexes of the others
     f"UPDATE digest_book AS b SET {_set(DECIDES)} {FRESH_ROW}"
     f" AND NOT ({_differ(MADE)}) AND ({_differ(DECIDES)})",
-    f"UPDATE digest_book AS b SET {_set(MADE + DECIDES)} {FRESH_ROW} AND ({_differ(MADE)})",
+    # a new finding, price ratio or severity (a moved price): not the subject or score index
+    f"UPDATE digest_book AS b SET {_set(MOVES + DECIDES)} {FRESH_ROW}"
+    f" AND NOT ({_differ(KEYED)}) AND ({_differ(MOVES)})",
+    f"UPDATE digest_book AS b SET {_set(MADE + DECIDES)} {FRESH_ROW} AND ({_differ(KEYED)})",
     "INSERT INTO digest_book SELECT * FROM temp.digest_fresh n"
     " WHERE NOT EXISTS (SELECT 1 FROM digest_book b WHERE b.case_id = n.case_id)",
 )
