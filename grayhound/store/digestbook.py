@@ -410,9 +410,10 @@ class StoredBook(CaseBook):
                 self.writer.executemany(
                     "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
                 )
-            self.writer.execute(
+            self.writer.execute(  # each decided case, then its row (not the whole book read)
                 "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
-                " shown = NULL, todo = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
+                " shown = NULL, todo = NULL FROM temp.digest_decided d"
+                " WHERE digest_book.case_id = +d.case_id"
             )
             self.writer.execute("DROP TABLE temp.digest_decided")
         # The book is this digest's from here on: its reader keeps the snapshot it sees now

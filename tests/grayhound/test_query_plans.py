@@ -122,7 +122,8 @@ def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
 def _table_of(sql: str, alias: str) -> str:
     """The table a plan's alias stands for in the statement (the name itself if none)."""
     match = re.search(rf"\b(\w+)\s+(?:AS\s+)?{re.escape(alias)}\b(?!\.)", sql, re.IGNORECASE)
-    return match.group(1) if match and match.group(1).upper() not in ("FROM", "JOIN") else alias
+    keywords = ("FROM", "JOIN", "UPDATE", "INTO")  # `UPDATE t SET`: t's own name, no alias
+    return match.group(1) if match and match.group(1).upper() not in keywords else alias
 
 
 def test_the_commands_read_no_big_table_from_end_to_end(statements):

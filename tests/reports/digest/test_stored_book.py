@@ -131,7 +131,6 @@ def test_a_day_with_one_change_makes_one_row_of_the_book_again(world, example_co
     )
 
 
-
 def test_a_recorded_case_is_set_still_open_in_place_by_the_next_fill(world, example_config):
     """The record queues the cases it recorded (their `digest_shown` row changed), so the next
     digest's fill makes their rows again; one that moved only in what the digest decides
@@ -155,6 +154,7 @@ def test_a_recorded_case_is_set_still_open_in_place_by_the_next_fill(world, exam
     assert digest.counts["groups"] == {"new": 0, "changed": 0, "still_open": 45}
     writes = conn.execute("SELECT what, COUNT(*) FROM book_writes GROUP BY what").fetchall()
     assert writes == [("UPDATE", 1)]
+
 
 def test_the_cli_writes_a_digest_read_from_the_kept_book(
     config_world, example_config_path, tmp_path
