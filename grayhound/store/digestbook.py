@@ -48,6 +48,16 @@ BOOK = (
 # the subjects a fill makes again, and what Python decided of them: the fill's own tables
 STALE = """CREATE TEMP TABLE digest_stale (kind TEXT, subject_id INTEGER,
     PRIMARY KEY (kind, subject_id)) WITHOUT ROWID"""
+# the queued subjects' rows made again, aside, before they are set in the book (`_refresh`)
+FRESH = BOOK.replace("CREATE TABLE IF NOT EXISTS digest_book", "CREATE TEMP TABLE digest_fresh")
+# a book row's columns: what its finding, subject and case make of it, and what the digest
+# decides of it against its record (the group, the evidence shown or to record, the changes)
+MADE = ("kind", "subject_id", "finding_id", "seller_id", "state", "verdict", "score", "nscore",
+        "sev", "rkey", "flags")  # fmt: skip
+DECIDES = ("grp", "shown", "dirty", "changes", "evidence", "todo")
+# what keys the book's subject and score indexes (and the seller's): a moved price leaves them
+KEYED = ("kind", "subject_id", "seller_id", "flags", "score", "nscore")
+MOVES = tuple(column for column in MADE if column not in KEYED)
 DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
@@ -61,6 +71,41 @@ ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dir
 CLAIMED = f"""DELETE FROM digest_pending WHERE seq <= ? AND (subject_kind, subject_id) NOT IN (
     SELECT f.subject_kind, f.subject_id {unopened("listing", queued=True)} UNION ALL
     SELECT f.subject_kind, f.subject_id {unopened("seller", queued=True)})"""
+
+
+def _differ(columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"b.{column} IS NOT n.{column}" for column in columns)
+
+
+def _set(columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{column} = n.{column}" for column in columns)
+
+
+FRESH_ROW = (
+    "FROM temp.digest_fresh n WHERE b.case_id = +n.case_id"  # each fresh row, then its book row
+)
+# `_refresh`: the fresh rows set in the book, each row written once (its tally moved once)
+REFRESH = (
+    *(  # a row of a queued subject or case that is not made again: its case is shown no more
+        f"DELETE FROM digest_book WHERE case_id IN ({cases})"
+        " AND NOT EXISTS (SELECT 1 FROM temp.digest_fresh n WHERE n.case_id = digest_book.case_id)"
+        for cases in (  # by the subject it had, and by the case it has now
+            "SELECT b.case_id FROM temp.digest_stale p CROSS JOIN digest_book b"
+            " ON b.kind = p.kind AND b.subject_id = p.subject_id",
+            "SELECT c.id FROM temp.digest_stale p CROSS JOIN cases c"
+            " ON c.subject_kind = p.kind AND c.subject_id = p.subject_id",
+        )
+    ),
+    # moved only in what the digest decides: those columns, not the indexes of the others
+    f"UPDATE digest_book AS b SET {_set(DECIDES)} {FRESH_ROW}"
+    f" AND NOT ({_differ(MADE)}) AND ({_differ(DECIDES)})",
+    # a new finding, price ratio or severity (a moved price): not the subject or score index
+    f"UPDATE digest_book AS b SET {_set(MOVES + DECIDES)} {FRESH_ROW}"
+    f" AND NOT ({_differ(KEYED)}) AND ({_differ(MOVES)})",
+    f"UPDATE digest_book AS b SET {_set(MADE + DECIDES)} {FRESH_ROW} AND ({_differ(KEYED)})",
+    "INSERT INTO digest_book SELECT * FROM temp.digest_fresh n"
+    " WHERE NOT EXISTS (SELECT 1 FROM digest_book b WHERE b.case_id = n.case_id)",
+)
 
 
 def _queue(kind: str, subject: str, where: str = "", match: str = "") -> str:
@@ -286,24 +331,36 @@ class StoredBook(CaseBook):
                 self.writer.execute("DELETE FROM digest_book")
                 self.writer.execute("DELETE FROM digest_tally")
                 self.writer.execute("DELETE FROM digest_seller_tally")
+                self.refreshed = self._insert(states, everything=True)
             else:
                 self.writer.execute(
                     "INSERT OR IGNORE INTO temp.digest_stale SELECT subject_kind, subject_id"
                     " FROM digest_pending WHERE seq <= ?",
                     [upto],
                 )
-                for cases in (  # by the subject it had, and by the case it has now
-                    "SELECT b.case_id FROM temp.digest_stale p CROSS JOIN digest_book b"
-                    " ON b.kind = p.kind AND b.subject_id = p.subject_id",
-                    "SELECT c.id FROM temp.digest_stale p CROSS JOIN cases c"
-                    " ON c.subject_kind = p.kind AND c.subject_id = p.subject_id",
-                ):
-                    self.writer.execute(f"DELETE FROM digest_book WHERE case_id IN ({cases})")
-            self.refreshed = self._insert(states, everything=bool(everything))
+                self.refreshed = self._refresh(states)
             self.writer.execute(CLAIMED, [upto])
             self.writer.execute("DROP TABLE temp.digest_stale")
 
-    def _insert(self, states: tuple[str, ...], *, everything: bool) -> int:
+    def _refresh(self, states: tuple[str, ...]) -> int:
+        """The queued subjects' rows made again aside (`digest_fresh`), then set in the book
+        where they differ: a row whose case is no longer shown goes; one that moved only in
+        what the digest decides of it (most often a case the last digest recorded, queued by
+        its `digest_shown` row, now still open) is updated in those columns, which no index
+        but the risk order's and the partial ones holds; any other moved row is replaced
+        whole and a new one added. The book ends as deleting the subjects' rows and making
+        them again would leave it, its aggregates too (each row's tally moves once)."""
+        self.writer.execute("DROP TABLE IF EXISTS temp.digest_fresh")
+        self.writer.execute(FRESH)
+        made = self._insert(states, everything=False, into="temp.digest_fresh")
+        for sql in REFRESH:
+            self.writer.execute(sql)
+        self.writer.execute("DROP TABLE temp.digest_fresh")
+        return made
+
+    def _insert(
+        self, states: tuple[str, ...], *, everything: bool, into: str = "digest_book"
+    ) -> int:
         params = {f"s{i}": s for i, s in enumerate(states)}
         marks = ", ".join(f":s{i}" for i in range(len(states)))
         written = 0
@@ -323,7 +380,7 @@ class StoredBook(CaseBook):
                     "WHERE p.kind = f.subject_kind AND p.subject_id ="
                     " f.subject_id AND f.subject_kind",
                 )
-            sql = f"""INSERT INTO digest_book
+            sql = f"""INSERT INTO {into}
                 SELECT c.id, '{kind}', f.subject_id, f.id, {seller}, c.state, f.verdict,
                        digest_round(COALESCE(f.score, 0.0)), -digest_round(COALESCE(f.score,
                        0.0)), {SEVERITY}, COALESCE({RATIO[kind]}, 9.0), IFNULL(f.flags, '[]'),
@@ -353,9 +410,10 @@ class StoredBook(CaseBook):
                 self.writer.executemany(
                     "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
                 )
-            self.writer.execute(
+            self.writer.execute(  # each decided case, then its row (not the whole book read)
                 "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
-                " shown = NULL, todo = NULL FROM temp.digest_decided d WHERE d.case_id = digest_book.case_id"
+                " shown = NULL, todo = NULL FROM temp.digest_decided d"
+                " WHERE digest_book.case_id = +d.case_id"
             )
             self.writer.execute("DROP TABLE temp.digest_decided")
         # The book is this digest's from here on: its reader keeps the snapshot it sees now

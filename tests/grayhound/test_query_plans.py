@@ -124,7 +124,8 @@ def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
 def _table_of(sql: str, alias: str) -> str:
     """The table a plan's alias stands for in the statement (the name itself if none)."""
     match = re.search(rf"\b(\w+)\s+(?:AS\s+)?{re.escape(alias)}\b(?!\.)", sql, re.IGNORECASE)
-    return match.group(1) if match and match.group(1).upper() not in ("FROM", "JOIN") else alias
+    keywords = ("FROM", "JOIN", "UPDATE", "INTO")  # `UPDATE t SET`: t's own name, no alias
+    return match.group(1) if match and match.group(1).upper() not in keywords else alias
 
 
 def test_the_commands_read_no_big_table_from_end_to_end(statements):
@@ -136,6 +137,7 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     conn.execute("CREATE TEMP TABLE decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)")
     conn.execute(digestbook.STALE)  # the kept book's fill: the subjects it makes again
     conn.execute(digestbook.DECIDED)
+    conn.execute(digestbook.FRESH)  # and its rows made again, set in the book where they moved
     conn.create_function("digest_round", 1, lambda value: round(value, 4))
     conn.create_function("grayhound_currency_layer", 1, lambda sources: None)
     unexpected, known_seen = [], set()

@@ -131,6 +131,31 @@ def test_a_day_with_one_change_makes_one_row_of_the_book_again(world, example_co
     )
 
 
+def test_a_recorded_case_is_set_still_open_in_place_by_the_next_fill(world, example_config):
+    """The record queues the cases it recorded (their `digest_shown` row changed), so the next
+    digest's fill makes their rows again; one that moved only in what the digest decides
+    (changed, recorded: now still open) has those columns set in place, not its row deleted
+    and inserted again through every index of the book (before: one delete, one insert)."""
+    many(world, 45)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    move_one(world, 24, "399.00")
+    recorded = produce_digest(world.store, example_config, world.at(25))  # records the move
+    assert recorded.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+    conn = world.store.db.conn
+    conn.execute("CREATE TEMP TABLE book_writes (what TEXT)")
+    for what in ("INSERT", "UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TEMP TRIGGER book_{what} AFTER {what} ON digest_book"
+            f" BEGIN INSERT INTO book_writes VALUES ('{what}'); END"
+        )
+    digest = produce_digest(world.store, example_config, world.at(26), record=False)
+    assert digest.book.refreshed == 1
+    assert digest.counts["groups"] == {"new": 0, "changed": 0, "still_open": 45}
+    writes = conn.execute("SELECT what, COUNT(*) FROM book_writes GROUP BY what").fetchall()
+    assert writes == [("UPDATE", 1)]
+
+
 def test_the_cli_writes_a_digest_read_from_the_kept_book(
     config_world, example_config_path, tmp_path
 ):
