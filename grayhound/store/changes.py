@@ -32,14 +32,18 @@ DELISTED_SQL = (
 )
 
 
-# A listing's finding closed for the new one detection writes next, in the same transaction
-# (`Findings._record_batch`: a plain close, no `ended_at`; a gone listing's ends with one, a
-# merged seller's is a seller's). The queues fed from `findings` (serve's change log, the
-# digest's book queue) skip it: the successor's insert queues the same subject a moment later,
-# so the close's own queue write (a DELETE and an INSERT into each queue) bought nothing.
+# A listing's finding closed after its successor was written (`Findings._record_batch` inserts
+# the new finding, then closes the one it replaces, in one transaction): the queues fed from
+# `findings` (serve's change log, the digest's book queue) skip that close, as the successor's
+# insert has queued the same subject already and the close's own queue write (a DELETE and an
+# INSERT into each queue) would buy nothing. Any other close is queued: one without a newer
+# current finding of its subject (a gone listing's, a merged seller's, a hand-made retraction)
+# and one that ends (`ended_at`).
 SUPERSEDED = (
     "old.subject_kind = 'listing' AND old.is_current = 1 AND new.is_current = 0"
-    " AND new.ended_at IS NULL"
+    " AND new.ended_at IS NULL AND EXISTS (SELECT 1 FROM findings s"
+    " WHERE s.subject_kind = 'listing' AND s.subject_id = old.subject_id AND s.is_current = 1"
+    " AND s.id > old.id)"
 )
 
 

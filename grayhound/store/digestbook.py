@@ -316,6 +316,7 @@ class StoredBook(CaseBook):
         digest showed. Only for a digest compared with the last one."""
         assert reference is None and not record_all, "a StoredBook compares with the last digest"
         with self.db.atomic():
+            self._hold_write_lock()
             upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
             if upto is None:
                 self.refreshed = 0
@@ -341,6 +342,16 @@ class StoredBook(CaseBook):
                 self.refreshed = self._refresh(states)
             self.writer.execute(CLAIMED, [upto])
             self.writer.execute("DROP TABLE temp.digest_stale")
+
+    def _hold_write_lock(self) -> None:
+        """Take the store's write lock before the first read: the fill and the decision read
+        the store, then write only temporary tables for a while (the rows made again, the
+        decided cases) before their first write to the book. A detection committing in
+        between would leave their read snapshot behind, and that first write would fail at
+        once with "database is locked" (SQLite does not wait on a stale snapshot); holding the
+        lock from the start has the detection wait for the digest instead (`busy_timeout`)."""
+        # writes nothing (no queue row has a negative number), takes the lock
+        self.writer.execute("DELETE FROM digest_pending WHERE seq = -1")
 
     def _refresh(self, states: tuple[str, ...]) -> int:
         """The queued subjects' rows made again aside (`digest_fresh`), then set in the book
@@ -404,6 +415,7 @@ class StoredBook(CaseBook):
         where it is to be recorded): kept aside in a temporary table while the cases are
         read, then set in the book in one statement."""
         with self.db.atomic():
+            self._hold_write_lock()
             self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
             self.writer.execute(DECIDED)
             for batch in _batches(decided, 1000):

@@ -175,8 +175,10 @@ class Findings:
             moved.add(key)
             values = {**row, "crawl_run_id": run_id, "detected_at": detected_at, "is_current": 1}
             added.append([values.get(column) for column in FINDING_COLUMNS])
-        self.db.conn.executemany("UPDATE findings SET is_current = 0 WHERE id = ?", closed)
+        # the successors first: a close that finds its successor written is not queued again
+        # for serve and the digest (`changes.SUPERSEDED`), the successor's insert queued it
         self.db.conn.executemany(INSERT_FINDING_SQL, added)
+        self.db.conn.executemany("UPDATE findings SET is_current = 0 WHERE id = ?", closed)
 
     def _current_fingerprints(self, keys: list[tuple[str, int]]) -> dict:
         """{(subject_kind, subject_id): (finding id, fingerprint)} of the current findings."""

@@ -40,7 +40,8 @@ def requeue_triggers(db: sqlite_utils.Database) -> None:
 def queue_once_per_finding(db: sqlite_utils.Database) -> None:
     """Migration 0015_issue19_finding_triggers: serve's change log and the digest's book queue
     take a listing's new finding once (its insert), not also the close of the one it replaces
-    (`changes.SUPERSEDED`): the same queues, two queue writes fewer per changed finding."""
+    once that is written (`changes.SUPERSEDED`): the same queues, two queue writes fewer per
+    changed finding."""
     queuelog.create_schema(db)
     digestbook.create_triggers(db)
 

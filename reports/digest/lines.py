@@ -37,6 +37,12 @@ class _Memo(dict):
         return text
 
 
+def _number(memo: _Memo, value) -> str:
+    """A float's (or None's) text through `memo`, but a zero's made each time: 0.0 and -0.0
+    are one key of a dict, and Python writes them apart."""
+    return memo[value] if value or value is None else memo.render(value)
+
+
 def _decoded(text: str | None) -> list:
     """A flags or reasons column as the book's rows read it (`CaseBook.rows`)."""
     return list(json.loads(text or "[]"))
@@ -89,8 +95,8 @@ def json_items(book, group: int, pad: str) -> Iterator[str]:
                 )
             items.append(
                 f"{p0}{'[]' if not changes else encoded(json.loads(changes), inner)}"
-                f"{p1}{evidence_flags[flag_text]}{p2}{flags[flag_text]}{p3}{number[msrp]}"
-                f"{p4}{number[ratio]}{price_key}{sentence}{reasons_key}"
+                f"{p1}{evidence_flags[flag_text]}{p2}{flags[flag_text]}{p3}{_number(number, msrp)}"
+                f"{p4}{_number(number, ratio)}{price_key}{sentence}{reasons_key}"
                 f"{reasons[reason_text]}{score_key}{score[risk]}{p5}"
             )
         if not first:
@@ -118,7 +124,7 @@ def write_csv_rows(book, group: int, stream: IO[str], python_row: Callable[[int]
             changed = csv_quoted(cell(json.loads(changes))) if changes else ""
             lines.append(
                 f"{c0}{_US}{score[risk]}{_US}{c1}{_US}{listed[flag_text]}{_US}{c2}{_US}"
-                f"{value[msrp]}{_US}{c3}{_US}{value[ratio]}{_US}{c4}{_US}"
+                f"{_number(value, msrp)}{_US}{c3}{_US}{_number(value, ratio)}{_US}{c4}{_US}"
                 f"{listed[reason_text]}{_US}{changed}{_US}{c5}\n"
             )
         text = "".join(lines)

@@ -98,3 +98,22 @@ def test_a_finding_that_ends_without_a_successor_is_still_queued(tmp_path):
         assert ("listing", 7) in queued[table], table
         assert ("seller", drop) in queued[table], table
         assert ("listing", 8) not in queued[table], table
+
+
+def test_a_finding_retracted_by_hand_is_still_queued(tmp_path):
+    """A listing's finding closed by hand (no successor, no `ended_at`) is a change serve's
+    queue and the digest must see: only a close whose successor is already written is not
+    queued again."""
+    with open_store(tmp_path / "grayhound.db") as store:
+        db = store.db
+        store.record_findings([_finding(3, 0.9)], None, "2026-12-01T00:00Z")
+        for table in QUEUES:
+            db.execute(f"DELETE FROM {table}")
+        db.execute(
+            "UPDATE findings SET is_current = 0 WHERE subject_kind = 'listing' AND subject_id = 3"
+        )
+        queued = {
+            table: db.execute(f"SELECT subject_kind, subject_id FROM {table}").fetchall()
+            for table in QUEUES
+        }
+    assert queued == {table: [("listing", 3)] for table in QUEUES}

@@ -166,3 +166,24 @@ def _python_csv(items) -> str:
     rows = ({**item, "capture": lines.capture_ref(item)} for item in items)
     write_csv(rows, CSV_FIELDS, buffer, header=False)
     return buffer.getvalue()
+
+
+def test_a_price_ratio_of_minus_zero_is_written_as_python_writes_it(world, example_config):
+    """A ratio made from the price (no stored ratio) is -0.0 for a price of "-0.00": Python's
+    JSON and CSV write "-0.0", and a cached "0.0" of another listing must not stand in for it
+    (0.0 and -0.0 are one key of a dict)."""
+    run = world.run(0, {"bazaar": world.figures(3)})
+    findings = []
+    for number, price in enumerate(("0.00", "-0.00", "0.00"), start=1):
+        listing = world.listing(run, 0, number, title=f"Redmi {number}", price=price)
+        findings.append(
+            world.finding(listing, "suspicious", 0.9 - number / 100, ["price_low"], msrp=5.0)
+        )
+    world.judge(run, 0.5, *findings)
+    produce_digest(world.store, example_config, world.at(1))
+    digest = produce_digest(world.store, example_config, world.at(2), record=False)
+    built = in_memory(world.store, example_config, world.at(2))
+    for fmt in ("json", "csv"):
+        assert render(digest, fmt) == render(built, fmt), fmt
+    assert '"price_ratio": -0.0' in render(digest, "json")
+    digest.close()

@@ -286,3 +286,53 @@ def test_a_digest_written_while_another_fills_the_book_shows_its_own_book(world,
     later = produce_digest(world.store, example_config, world.at(26))
     assert later.counts["groups"]["new"] == 0  # the other digest saw the listing as still open
     assert render(first, "json").replace(first.created_at, "") == expected
+
+
+@pytest.mark.parametrize("step", ["fill", "decide"])
+def test_a_detection_committing_while_the_digest_works_aside_does_not_fail_it(
+    world, example_config, monkeypatch, tmp_path, step
+):
+    """The fill makes its rows and the decision its cases in temporary tables before writing
+    the book: a detection that commits meanwhile (another process) must wait for the digest,
+    not leave it reading a stale snapshot whose first write to the book fails with "database
+    is locked" (before: the digest failed)."""
+    from grayhound.store import digestbook
+
+    many(world, 45)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    move_one(world, 24, "399.00")
+    world.store.db.conn.commit()
+    path = world.store.db.execute("PRAGMA database_list").fetchone()[2]
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS detection_meanwhile (x)")
+    waited = []
+
+    def commit_meanwhile():
+        try:
+            other.execute("INSERT INTO detection_meanwhile VALUES (1)")
+        except sqlite3.OperationalError as error:  # the digest holds the write lock
+            waited.append(str(error))
+
+    if step == "fill":
+        make = digestbook.StoredBook._insert
+
+        def insert(self, *args, **kwargs):
+            if kwargs.get("into") == "temp.digest_fresh":
+                commit_meanwhile()
+            return make(self, *args, **kwargs)
+
+        monkeypatch.setattr(digestbook.StoredBook, "_insert", insert)
+    else:
+        batches = digestbook._batches
+
+        def batched(rows, size):
+            for batch in batches(rows, size):
+                commit_meanwhile()
+                yield batch
+
+        monkeypatch.setattr(digestbook, "_batches", batched)
+    digest = produce_digest(world.store, example_config, world.at(25), record=False)
+    other.close()
+    assert digest.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+    assert waited and "locked" in waited[0]
