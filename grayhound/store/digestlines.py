@@ -14,7 +14,7 @@ writes a line whose cells might need neutralising as a formula from the Python i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 
 from grayhound.store.digestcases import ITEM_ROW
 
@@ -32,7 +32,6 @@ PYTHON_COLUMNS = (
     "r.case_id, r.subject_kind, r.flags, r.reasons, r.changes, r.score, r.msrp, r.price_ratio,"
     " r.price, r.currency, r.msrp_currency"
 )
-GROUP_NAMES = ("new", "changed", "still_open")  # reports.digest.build.GROUPS, by number
 LISTING = "r.subject_kind = 'listing'"
 SEVERITY = """CASE WHEN r.verdict = 'impersonation' THEN '{0}critical{0}'
     WHEN r.verdict = 'suspicious' OR COALESCE(r.score, 0) >= 0.5 THEN '{0}high{0}'
@@ -60,10 +59,10 @@ def _quoted(column: str) -> str:
 
 
 def json_item_sql(pad: str) -> str:
-    """The statement rendering the book's cases of one group (`?`, its number) as JSON items
+    """The statement rendering the book's cases of one group (`:grp`, its number; `:group_name`) as JSON items
     at indentation `pad`: the Python columns, then six text pieces; a slot between each."""
     inner, deeper = pad + "  ", pad + "    "
-    field = partial_field(inner)
+    field = partial(_json_field, inner)
     capture_keys = (
         ("fetched_at", "capture_fetched_at"), ("length", "capture_length"),
         ("offset", "capture_offset"), ("sha256", "capture_sha256"), ("url", "capture_url"),
@@ -118,7 +117,7 @@ def json_item_sql(pad: str) -> str:
             literal(",\n" + inner + '"flags": '),
         ),  # flags
         _joined(
-            field("group", _group('"')),
+            field("group", "json_quote(:group_name)"),
             field("kind", _quoted("r.subject_kind")),
             field("last_seen", _quoted("r.last_seen")),
             field("listing_count", _quoted("r.listing_count")),
@@ -147,22 +146,8 @@ def json_item_sql(pad: str) -> str:
     return _statement(pieces)
 
 
-def partial_field(pad: str):
-    def field(key: str, value: str) -> str:
-        return _json_field(pad, key, value)
-
-    return field
-
-
-def _group(quote: str) -> str:
-    cases = " ".join(
-        f"WHEN {number} THEN '{quote}{name}{quote}'" for number, name in enumerate(GROUP_NAMES)
-    )
-    return f"CASE r.grp {cases} END"
-
-
 def csv_row_sql(quoted_by_csv: str) -> str:
-    """The statement rendering the book's cases of one group (`?`) as CSV pieces: cells joined
+    """The statement rendering the book's cases of one group (`:grp`, `:group_name`) as CSV pieces: cells joined
     by the unit separator, each quoted as the csv module quotes a cell holding one of
     `quoted_by_csv`; nothing is an empty cell."""
 
@@ -178,7 +163,7 @@ def csv_row_sql(quoted_by_csv: str) -> str:
         ifnull(r.capture_warc_file, 'None') || '#' || ifnull(r.capture_offset, 'None')
         || ' sha256:' || ifnull(r.capture_sha256, 'None') END"""
     pieces = [
-        cells("r.case_id", _group(""), cell("r.case_state"), SEVERITY.format(""),
+        cells("r.case_id", ":group_name", cell("r.case_state"), SEVERITY.format(""),
               cell("r.verdict")),  # score
         cells(cell("r.subject_kind"), cell("r.brand")),  # flags
         cells(
@@ -197,7 +182,7 @@ def _statement(pieces: list[str]) -> str:
     columns = ",\n".join(f"({piece})" for piece in pieces)
     return (
         f"SELECT {PYTHON_COLUMNS},\n{columns}\n"
-        f"FROM ({ORDERED_ROW} WHERE dc.grp = ?) r ORDER BY {ORDER}"
+        f"FROM ({ORDERED_ROW} WHERE dc.grp = :grp) r ORDER BY {ORDER}"
     )
 
 
@@ -211,19 +196,19 @@ def _csv_sql(quoted_by_csv: str) -> str:
     return csv_row_sql(quoted_by_csv)
 
 
-def json_item_pieces(book, group: int, pad: str) -> Iterator[list[tuple]]:
-    """The cases of `group` (its number), riskiest first, as `json_item_sql` pieces, in
-    batches."""
-    return _batches(book, _json_sql(pad), group)
+def json_item_pieces(book, group: int, name: str, pad: str) -> Iterator[list[tuple]]:
+    """The cases of `group` (its number; `name`, as the items say it), riskiest first, as
+    `json_item_sql` pieces, in batches."""
+    return _batches(book, _json_sql(pad), group, name)
 
 
-def csv_row_pieces(book, group: int, quoted_by_csv: str) -> Iterator[list[tuple]]:
-    """The cases of `group`, riskiest first, as `csv_row_sql` pieces, in batches."""
-    return _batches(book, _csv_sql(quoted_by_csv), group)
+def csv_row_pieces(book, group: int, name: str, quoted_by_csv: str) -> Iterator[list[tuple]]:
+    """The cases of `group` (`name`), riskiest first, as `csv_row_sql` pieces, in batches."""
+    return _batches(book, _csv_sql(quoted_by_csv), group, name)
 
 
-def _batches(book, sql: str, group: int) -> Iterator[list[tuple]]:
+def _batches(book, sql: str, group: int, name: str) -> Iterator[list[tuple]]:
     book._in_order()  # the (grp, risk) index of a private book, made once
-    cursor = book.execute(sql, [group])
+    cursor = book.execute(sql, {"grp": group, "group_name": name})
     while rows := cursor.fetchmany(BATCH):
         yield rows

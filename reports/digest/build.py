@@ -266,21 +266,42 @@ def risk_order(item: Mapping) -> tuple:
 
 def price_text(row: Mapping) -> str:
     """ "$449.00 — 45 % of MSRP $999.00"; the price alone when no MSRP is known."""
-    if row.get("price") is None:
+    get = row.get
+    return price_sentence(
+        get("price"), get("currency"), get("msrp"), get("msrp_currency"), _ratio(row)
+    )
+
+
+def price_sentence(price, currency, msrp, msrp_currency, ratio, money=None) -> str:
+    """`price_text` of these columns and the price ratio, each amount written by
+    `money(amount, currency)` (`format_money` of its float by default)."""
+    if price is None:
         return "no price on the page"
-    price = format_money(float(row["price"]), row.get("currency"))
-    ratio = _ratio(row)
-    if row.get("msrp") is None or ratio is None:
-        return price
-    msrp = format_money(float(row["msrp"]), row.get("msrp_currency"))
-    return f"{price} — {round(ratio * 100)} % of MSRP {msrp}"
+    money = money or _money
+    text = money(price, currency)
+    if msrp is None or ratio is None:
+        return text
+    return f"{text} — {round(ratio * 100)} % of MSRP {money(msrp, msrp_currency)}"
+
+
+def _money(amount, currency) -> str:
+    return format_money(float(amount), currency)
 
 
 def _ratio(row: Mapping) -> float | None:
-    if row.get("price_ratio") is not None:
-        return round(float(row["price_ratio"]), 4)
-    if row.get("msrp") and row.get("price") and row.get("currency") == row.get("msrp_currency"):
-        return round(float(row["price"]) / float(row["msrp"]), 4)
+    get = row.get
+    return ratio_of(
+        get("price_ratio"), get("msrp"), get("price"), get("currency"), get("msrp_currency")
+    )
+
+
+def ratio_of(price_ratio, msrp, price, currency, msrp_currency) -> float | None:
+    """The price as a share of the MSRP: the stored ratio, else made from the price when the
+    currencies agree."""
+    if price_ratio is not None:
+        return round(float(price_ratio), 4)
+    if msrp and price and currency == msrp_currency:
+        return round(float(price) / float(msrp), 4)
     return None
 
 

@@ -14,6 +14,7 @@ from typing import IO
 
 from grayhound.store import digestlines
 from reports.currency import format_money
+from reports.digest.build import GROUPS, price_sentence, ratio_of
 from reports.digest.jsontext import encoded
 from reports.tabular import CSV_QUOTED, cell_writer, csv_quoted, formula_risk, write_csv
 
@@ -48,26 +49,11 @@ def _decoded(text: str | None) -> list:
     return list(json.loads(text or "[]"))
 
 
-def _ratio(price_ratio, msrp, price, currency, msrp_currency) -> float | None:
-    """`build._ratio` of these columns."""
-    if price_ratio is not None:
-        return round(float(price_ratio), 4)
-    if msrp and price and currency == msrp_currency:
-        return round(float(price) / float(msrp), 4)
-    return None
-
-
 _MONEY = _Memo(lambda key: format_money(float(key[0]), key[1]))  # (amount, currency)
 
 
-def _price_text(ratio, msrp, price, currency, msrp_currency) -> str:
-    """`build.price_text` of a listing whose ratio is `ratio`."""
-    if price is None:
-        return "no price on the page"
-    text = _MONEY[price, currency]
-    if msrp is None or ratio is None:
-        return text
-    return f"{text} — {round(ratio * 100)} % of MSRP {_MONEY[msrp, msrp_currency]}"
+def _money(amount, currency) -> str:
+    return _MONEY[amount, currency]
 
 
 def json_items(book, group: int, pad: str) -> Iterator[str]:
@@ -82,16 +68,16 @@ def json_items(book, group: int, pad: str) -> Iterator[str]:
     price_key, reasons_key = f',\n{inner}"price_text": ', f',\n{inner}"reasons": '
     score_key, separator = f',\n{inner}"score": ', ",\n" + pad
     first = True
-    for batch in digestlines.json_item_pieces(book, group, pad):
+    for batch in digestlines.json_item_pieces(book, group, GROUPS[group], pad):
         items = []
         for row in batch:
             (_, kind, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
              msrp_currency, p0, p1, p2, p3, p4, p5) = row  # fmt: skip
-            ratio = _ratio(price_ratio, msrp, price, currency, msrp_currency)
+            ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
             sentence = "null"
             if kind == "listing":
                 sentence = encode_basestring(
-                    _price_text(ratio, msrp, price, currency, msrp_currency)
+                    price_sentence(price, currency, msrp, msrp_currency, ratio, _money)
                 )
             items.append(
                 f"{p0}{'[]' if not changes else encoded(json.loads(changes), inner)}"
@@ -115,12 +101,12 @@ def write_csv_rows(book, group: int, stream: IO[str], python_row: Callable[[int]
     score = _Memo(lambda value: csv_quoted(cell(round(value or 0.0, 4))))
     cells = len(CSV_FIELD_ORDER) - 1  # unit separators in a line
     written = 0
-    for batch in digestlines.csv_row_pieces(book, group, CSV_QUOTED):
+    for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], CSV_QUOTED):
         lines = []
         for row in batch:
             (_, _, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
              msrp_currency, c0, c1, c2, c3, c4, c5) = row  # fmt: skip
-            ratio = _ratio(price_ratio, msrp, price, currency, msrp_currency)
+            ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
             changed = csv_quoted(cell(json.loads(changes))) if changes else ""
             lines.append(
                 f"{c0}{_US}{score[risk]}{_US}{c1}{_US}{listed[flag_text]}{_US}{c2}{_US}"

@@ -14,7 +14,7 @@ import pytest
 from grayhound.pipeline import produce_digest
 from reports.currency import format_money
 from reports.digest import lines
-from reports.digest.build import GROUPS, _ratio, price_text
+from reports.digest.build import GROUPS, _ratio, price_sentence, price_text, ratio_of
 from reports.digest.jsontext import encoded
 from reports.digest.render import CSV_FIELDS, render
 from reports.tabular import write_csv
@@ -155,9 +155,10 @@ def test_the_price_ratio_and_sentence_are_builds(price, msrp, price_ratio, curre
     currency, msrp_currency = currencies
     row = {"price": price, "msrp": msrp, "price_ratio": price_ratio}
     row.update(currency=currency, msrp_currency=msrp_currency)
-    ratio = lines._ratio(price_ratio, msrp, price, currency, msrp_currency)
+    ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
     assert ratio == _ratio(row)
-    assert lines._price_text(ratio, msrp, price, currency, msrp_currency) == price_text(row)
+    sentence = price_sentence(price, currency, msrp, msrp_currency, ratio, lines._money)
+    assert sentence == price_text(row)
     assert format_money(1234.5, "USD") == "$1,234.50"
 
 
