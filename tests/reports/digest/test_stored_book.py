@@ -193,6 +193,18 @@ def test_the_cases_naming_no_seller_are_read_by_the_seller_index(world):
     assert "digest_book_seller (seller_id=? AND kind=?)" in plan, plan
 
 
+def a_listing_flagged_after_two_digests(world, config) -> int:
+    """Twelve cases, two digests (the kept book made whole), then a new listing flagged a
+    day later and not yet in a digest: its id."""
+    many(world, 12)
+    produce_digest(world.store, config, world.at(1))
+    produce_digest(world.store, config, world.at(2))
+    run = world.run(24, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
+    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    return listing
+
+
 def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue(
     world, example_config
 ):
@@ -202,12 +214,7 @@ def test_a_subject_flagged_while_the_book_is_filled_gets_its_case_from_the_queue
     from grayhound.triage import SHOWN_STATES
     from reports.digest.spool import FUNCTIONS
 
-    many(world, 12)
-    produce_digest(world.store, example_config, world.at(1))
-    produce_digest(world.store, example_config, world.at(2))  # the kept book, made whole
-    run = world.run(24, {"bazaar": world.figures(1)})
-    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
-    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    listing = a_listing_flagged_after_two_digests(world, example_config)
     world.store.db.conn.commit()
     world.store.stored_case_book(FUNCTIONS).fill(SHOWN_STATES, None)  # no case opened first
     digest = produce_digest(world.store, example_config, world.at(25), record=False)
@@ -223,12 +230,7 @@ def test_a_detection_of_everything_opens_a_case_its_queue_lost(world, example_co
     which opens cases only for queued subjects; a detection that judges everything again
     (`detect --full`, the first after an upgrade) has the next digest look at every flagged
     subject, and the case is opened and shown as new."""
-    many(world, 12)
-    produce_digest(world.store, example_config, world.at(1))
-    produce_digest(world.store, example_config, world.at(2))
-    run = world.run(24, {"bazaar": world.figures(1)})
-    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
-    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    listing = a_listing_flagged_after_two_digests(world, example_config)
     world.store.db.execute("DELETE FROM digest_pending")  # the older fill's plain claim
     world.store.db.conn.commit()
     lost = produce_digest(world.store, example_config, world.at(25), record=False)
@@ -273,12 +275,7 @@ def test_a_digest_written_while_another_fills_the_book_shows_its_own_book(world,
     the kept book meanwhile makes the first one's new listings still open there. What the
     first writes is its own book, as it was when it decided: the same bytes as when nothing
     else ran."""
-    many(world, 12)
-    produce_digest(world.store, example_config, world.at(1))
-    produce_digest(world.store, example_config, world.at(2))
-    run = world.run(24, {"bazaar": world.figures(1)})
-    listing = world.listing(run, 24, 99, title="Redmi 99", price="99.00", seller=SELLERS[0])
-    world.judge(run, 24, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    a_listing_flagged_after_two_digests(world, example_config)
     world.store.db.conn.commit()
     alone = produce_digest(world.store, example_config, world.at(25), record=False)
     expected = render(alone, "json").replace(alone.created_at, "")
