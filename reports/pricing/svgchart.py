@@ -69,7 +69,7 @@ def price_chart_svg(
     legend_top = PLOT_TOP + PLOT_HEIGHT + 46
     rows = math.ceil(len(lines) / LEGEND_COLUMNS)
     legend_left = (PLOT_LEFT + PLOT_RIGHT - min(len(lines), LEGEND_COLUMNS) * LEGEND_WIDTH) / 2
-    return _TEMPLATE.render(
+    svg = _TEMPLATE.render(
         width=WIDTH,
         height=legend_top + rows * LEGEND_ROW + 4,
         left=PLOT_LEFT,
@@ -94,6 +94,7 @@ def price_chart_svg(
             for n, line in enumerate(lines)
         ],
     )
+    return svg + "\n"  # as matplotlib's file ended: the page around it keeps its bytes
 
 
 def _references(model: ModelPricing, currency: str) -> list[tuple]:
