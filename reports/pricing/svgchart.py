@@ -7,7 +7,7 @@ same bytes. (matplotlib's import and layout cost ~1.7 s a report; serve keeps `c
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
@@ -115,7 +115,7 @@ def _line(label, points, colour, x_axis, y_axis, currency) -> dict:
     xy = [(_x(when, x_axis), _y(value, y_axis)) for when, value in points]
     path = "".join(f"H{x:.1f}V{y:.1f}" if n else f"M{x:.1f},{y:.1f}" for n, (x, y) in enumerate(xy))
     marks = [
-        (x, y, f"{label}: {format_money(value, currency)} on {when:%Y-%m-%d %H:%M} UTC")
+        (x, y, f"{label}: {format_money(value, currency)} on {when:%Y-%m-%d %H:%M}")
         for (x, y), (when, value) in zip(xy, points, strict=True)
     ]
     return {"label": label, "colour": colour, "path": path, "marks": marks}
@@ -166,7 +166,7 @@ def _date_scale(first: datetime, last: datetime) -> tuple[datetime, datetime, li
     if step is None:
         instants = _month_ticks(low, high)
     else:
-        epoch = datetime(1970, 1, 1, tzinfo=low.tzinfo or UTC)
+        epoch = datetime(1970, 1, 1, tzinfo=low.tzinfo)  # stored times are UTC: midnights
         start = math.ceil((low - epoch).total_seconds() / step) * step
         instants = [
             epoch + timedelta(seconds=start + n * step)

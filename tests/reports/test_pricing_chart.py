@@ -66,7 +66,7 @@ def test_the_chart_draws_each_seller_its_prices_a_legend_and_the_reference_lines
         assert line.find(f"{SVG}path").get("d").count("V") == 2  # three runs, two steps
         assert len(line.findall(f"{SVG}circle")) == 3
     hover = [c.find(f"{SVG}title").text for c in lines[0].findall(f"{SVG}circle")]
-    assert hover[0] == "Shop A (shop): $500.00 on 2026-12-03 04:28 UTC"
+    assert hover[0] == "Shop A (shop): $500.00 on 2026-12-03 04:28"
     shown = texts(svg)
     assert "Shop A (shop)" in shown and "Shop B (shop)" in shown
     assert "MSRP $999.00" in shown and "your landed cost $576.00" in shown
@@ -80,6 +80,23 @@ def test_a_hostile_seller_name_is_text_in_the_chart():
     assert "<script>" not in svg and "\x1b" not in svg
     assert '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "Co"' in svg.replace("&#34;", '"')
     assert "<script>alert(1)</script>" in "".join(texts(svg))  # the name, read back as text
+
+
+def test_times_stored_without_an_offset_are_drawn_too():
+    points = [
+        (
+            run,
+            f"2026-12-0{run}T04:28:11",
+            "Shop A",
+            "shop",
+            1,
+            PricePoint(500.0, "USD", 500.0),
+            True,
+        )
+        for run in (1, 2, 3)
+    ]
+    svg = price_chart_svg(model(), "USD", summarize(points))
+    assert "2026-12-02" in texts(svg)
 
 
 def test_a_price_that_is_not_a_number_is_left_out_and_none_gives_no_chart():
