@@ -1,10 +1,12 @@
-"""The price-over-time chart of one catalog model: an inline SVG, readable offline, the same bytes
-for the same data (matplotlib's Agg/SVG backends with a fixed hash salt and no date stamp)."""
+"""The price-over-time chart of one catalog model drawn by matplotlib, for `grayhound serve`: an
+inline SVG, readable offline, the same bytes for the same data (matplotlib's Agg/SVG backends
+with a fixed hash salt and no date stamp). prices.html draws its charts without matplotlib
+(`svgchart`)."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import matplotlib
 
@@ -14,13 +16,11 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from grayhound.text import terminal_text  # noqa: E402
 from reports.currency import format_money  # noqa: E402
 from reports.pricing.build import ModelPricing  # noqa: E402
 from reports.pricing.history import HistorySummary, summarize  # noqa: E402
+from reports.pricing.series import price_series as _series  # noqa: E402
 
-MAX_SERIES = 8  # more lines than this are unreadable; the cheapest sellers are drawn
-LABEL_CHARS = 32  # seller names are page text of any length
 CHART_RC = {
     "svg.hashsalt": "grayhound-prices",  # stable element ids → identical files for same data
     "svg.fonttype": "path",  # glyphs as paths: no font needed to read the file offline
@@ -68,22 +68,6 @@ def date_axis(axes, maxticks: int) -> None:
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
-def _series(summary: HistorySummary) -> list[tuple[str, list[tuple[datetime, float]]]]:
-    """Per seller, the cheapest converted price per crawl run; cheapest sellers first."""
-    current, times = summary.current, summary.run_times
-    by_seller = {
-        key: {run: (times[run], value) for run, value in runs.items()}
-        for key, runs in summary.converted.items()
-    }
-    ranked = sorted(
-        by_seller.items(), key=lambda item: (item[0] not in current, _latest(item[1]), item[0])
-    )
-    return [
-        (_label(seller, source, (seller, source) in current), [runs[r] for r in sorted(runs)])
-        for (seller, source), runs in ranked[:MAX_SERIES]
-    ]
-
-
 def _points(history) -> list[tuple]:
     return [
         (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
@@ -97,17 +81,6 @@ def _widen_single_day(axes, series) -> None:
     if len(dates) == 1:
         (only,) = dates
         axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
-
-
-def _latest(runs: dict[int, tuple[datetime, float]]) -> float:
-    return runs[max(runs)][1]
-
-
-def _label(seller: str, source: str, is_current: bool) -> str:
-    """A legend entry: page text with its escape sequences and controls removed (matplotlib
-    would warn about each missing glyph on stderr) and its invisible characters shown."""
-    name = terminal_text(seller, LABEL_CHARS)
-    return f"{name} ({terminal_text(source)})" + ("" if is_current else " — listing gone")
 
 
 def _reference_lines(axes, model: ModelPricing, currency: str) -> None:

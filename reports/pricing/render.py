@@ -383,7 +383,7 @@ def write_html(report: PriceReport, stream: IO[str]) -> None:
     """The page opens with an overview of every model, so each model's section is rendered as
     its pricing is built and set aside in a temporary file; the overview keeps only the
     model's figures (no competitors, no history). Memory: one model's listings."""
-    from reports.pricing.chart import price_chart_svg
+    from reports.pricing.svgchart import price_chart_svg
 
     env = _environment()
     section = env.get_template("price_model.html")

@@ -243,7 +243,7 @@ def test_the_prices_page_isolates_seller_names(hostile_store, recwarn):
 
 def test_chart_legends_are_given_no_control_character(recwarn):
     """matplotlib prints 'Glyph 27 (^[) missing' for raw controls in a legend label."""
-    from reports.pricing.chart import _label
+    from reports.pricing.series import series_label as _label
 
     label = _label(f"Mi{ESCAPES['link']} Shop{ESCAPES['csi8']} \u202eevil", "hostile", True)
     assert label == "MiOfficial Shop ⟨U+202E⟩evil (hostile)"
