@@ -196,6 +196,44 @@ FROM (
   ) r
 )
 """
+# The rows of some cases derived again are written where they moved (issue 19, round 6): each
+# is derived into `DERIVED` first; then the rows no longer derived are deleted, a kept row's
+# columns are set where they differ — those no index holds in one statement, the indexed ones
+# in another (`SET_GROUPS`), so the indexes are only written for a row whose indexed values
+# moved (a day's price move changes none; deleting and inserting the row rewrote all nine
+# indexes' entries) — and the new rows are inserted. The queue ends as deleting and inserting
+# every derived row would leave it, row for row.
+COLUMNS = (  # TABLE's, in order
+    "case_id", "subject", "risk", "verdict", "why", "price_text", "seller", "seller_verdict",
+    "network_id", "flagged_listings", "flags", "brand", "state", "group", "changes", "kind",
+    "source", "model", "severity", "first_seen", "last_seen", "case_updated_at", "url",
+    "subject_id", "seller_id", "reasons",
+)  # fmt: skip
+INDEXED = (  # the columns INDEXES hold but case_id
+    "seller_id", "risk", "kind", "seller_verdict", "network_id", "group", "state", "brand",
+    "source", "flags",
+)  # fmt: skip
+SET_GROUPS = (tuple(c for c in COLUMNS[1:] if c not in INDEXED), INDEXED)
+DERIVED = "temp.queue_derived"
+DERIVED_TABLE = TABLE.replace("queue (", f"{DERIVED} (", 1)
+GONE = f"""DELETE FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))
+    AND case_id NOT IN (SELECT case_id FROM {DERIVED})"""
+NEW = f"""INSERT INTO queue SELECT * FROM {DERIVED} d
+    WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.case_id = d.case_id)"""
+
+
+def set_moved(columns: tuple[str, ...]) -> str:
+    """The UPDATE of these columns of the kept rows, only where one of them moved: the derived
+    rows walked (CROSS JOIN: never the queue), each kept row reached by its case id."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    derived = ", ".join(f'd."{c}"' for c in columns)
+    moved = " OR ".join(f'q."{c}" IS NOT d."{c}"' for c in columns)
+    return f"""UPDATE queue SET ({names}) = (SELECT {derived} FROM {DERIVED} d
+        WHERE d.case_id = queue.case_id)
+    WHERE case_id IN (SELECT d.case_id FROM {DERIVED} d CROSS JOIN queue q
+                      ON q.case_id = d.case_id WHERE {moved})"""
+
+
 # A seller's row says how many of its listings are flagged (all of them are queue rows): the
 # rows naming it but its own, counted in the seller index alone (no row read).
 COUNT_LISTINGS = """
@@ -278,14 +316,14 @@ def sync_last_seen(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-def fill_statement(every: bool) -> str:
+def fill_statement(every: bool, into: str = "queue") -> str:
     """The INSERT of every flagged subject's row, or (`every` false) of those of the cases
-    named by the JSON list `:cases`, read by case id."""
+    named by the JSON list `:cases`, read by case id, into the table `into`."""
     subjects = " UNION ALL ".join(
         sql.format(finding=FINDING, flagged=FLAGGED, source=EVERY if every else SOME, shown=SHOWN)
         for sql in SUBJECTS.values()
     )
-    return FILL.format(
+    return FILL.replace("INSERT INTO queue", f"INSERT INTO {into}", 1).format(
         subjects=subjects,
         same=SAME,
         evidence=EVIDENCE,
@@ -309,7 +347,6 @@ def fill_queue(
     last_seen taken over too; `after`: the change log entry they were logged after, whose
     sellers' verdict and network their listings' rows take over). `marks` (`queue_marks`, taken before the store was read) are
     recorded as what it was derived from, in the same transaction. Returns the rows written."""
-    sql = fill_statement(every=cases is None)
     params = {"now": now}
     if cases is not None:
         params["cases"] = json.dumps(cases)
@@ -321,12 +358,9 @@ def fill_queue(
         if cases is None:  # a new table indexed once filled: faster than row by row
             conn.execute("DROP TABLE queue")
             conn.execute(TABLE)
+            written = conn.execute(fill_statement(every=True), params).rowcount
         else:
-            conn.execute(
-                "DELETE FROM queue WHERE case_id IN (SELECT value FROM json_each(?))",
-                [params["cases"]],
-            )
-        written = conn.execute(sql, params).rowcount
+            written = _write_derived(conn, params)
         conn.execute(INDEXES[0])  # by seller: each seller's count of flagged listings
         touched = (
             ""
@@ -353,4 +387,18 @@ def fill_queue(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return written
+
+
+def _write_derived(conn: sqlite3.Connection, params: dict) -> int:
+    """The rows of the cases `params["cases"]` derived again and written where they moved
+    (`DERIVED`, `SET_GROUPS`); returns the rows derived."""
+    conn.execute(DERIVED_TABLE)
+    conn.execute(f"DELETE FROM {DERIVED}")
+    written = conn.execute(fill_statement(every=False, into=DERIVED), params).rowcount
+    conn.execute(GONE, params)
+    for columns in SET_GROUPS:
+        conn.execute(set_moved(columns))
+    conn.execute(NEW)
+    conn.execute(f"DELETE FROM {DERIVED}")
     return written

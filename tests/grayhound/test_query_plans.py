@@ -241,3 +241,19 @@ def test_the_digest_opens_cases_from_its_queue_not_over_every_flagged_finding(st
         plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         assert not any("is_current_verdict" in step for step in plan), (command, plan)
         assert any("digest_pending" in step for step in plan), (command, plan)
+
+
+def test_serve_writes_the_rows_it_derived_again_by_case_id(statements, tmp_path):
+    """The rows of a day's cases derived again are written where they moved (issue 19, round
+    6): the rows no longer derived, each group of columns set where it moved, the new rows —
+    each statement walks the derived rows only and reaches the queue's row by its case id,
+    never the queue from end to end."""
+    from grayhound.store.queue import DERIVED_TABLE, GONE, NEW, SET_GROUPS, open_queue, set_moved
+
+    database, _ = statements
+    conn = open_queue(str(tmp_path / "queue.db"), str(database))
+    conn.execute(DERIVED_TABLE)
+    for sql in [GONE, NEW, *map(set_moved, SET_GROUPS)]:
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", {"cases": "[1]"})]
+        queue = [step for step in plan if re.match(r"(SEARCH|SCAN) (queue|q)\b", step)]
+        assert queue and all("INTEGER PRIMARY KEY" in step for step in queue), (plan, sql)

@@ -415,3 +415,82 @@ def test_the_flags_facet_counts_each_flag_once_per_row_from_the_flags_index(tmp_
     sql = FACET_SQL.format(col="[flags]", sql="select * from queue", limit=31)
     plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
     assert "SCAN queue USING COVERING INDEX queue_flags" in plan, plan
+
+
+def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
+    """A start after a day takes a moved price into its listing's row in place: no row is
+    deleted and inserted again (which rewrote an entry in each of the queue's nine indexes),
+    an indexed column is written only for a row whose indexed values moved, and the queue
+    says, row for row, what one derived from scratch says (issue 19, round 6)."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from grayhound.store.queue import CHANGES, PRICE_TEXT, fill_queue, open_queue
+    from reports.serve.context import ServeContext
+    from reports.serve.derived import _changes, _price_text, refresh_queue
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
+    context.derived_path = f"{config.storage.database}-triage"
+    refresh_queue(context)
+    conn = context.derived_conn
+    before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
+    conn.execute("CREATE TEMP TABLE writes (what TEXT, case_id INTEGER)")
+    indexes = [row[1] for row in conn.execute("PRAGMA main.index_list(queue)")]
+    held = {row[2] for name in indexes for row in conn.execute(f"PRAGMA main.index_info({name})")}
+    held.discard("case_id")
+    indexed = ", ".join(f'"{column}"' for column in sorted(held))
+    for what, event, row in [
+        ("deleted", "DELETE", "old"),
+        ("inserted", "INSERT", "new"),
+        ("indexed", f"UPDATE OF {indexed}", "new"),
+    ]:
+        conn.execute(
+            f"CREATE TEMP TRIGGER queue_{what} AFTER {event} ON main.queue"
+            f" BEGIN INSERT INTO writes VALUES ('{what}', {row}.case_id); END"
+        )
+
+    path, title, _, seller = OFFERS[0]
+    simulate_run(config, [offer_page(path, title, "199.00", seller), *map(_page, OFFERS[1:])])
+    detect_findings(config)
+    refresh_queue(context)
+    assert context.queue_written >= 1
+    after = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
+    writes = conn.execute("SELECT what, case_id FROM writes").fetchall()
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(queue)")]
+    moved = {
+        case_id
+        for case_id, row in after.items()
+        if case_id in before
+        and any(row[columns.index(c)] != before[case_id][columns.index(c)] for c in held)
+    }
+    assert {case_id for what, case_id in writes if what == "indexed"} <= moved, writes
+    assert not [w for w in writes if w[0] != "indexed"], writes
+    assert any(after[k] != before[k] for k in after)  # the price's row moved
+
+    scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
+    scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
+    scratch.create_function(CHANGES, 2, _changes, deterministic=True)
+    fill_queue(scratch, utc_now_text())
+    assert dict(enumerate(scratch.execute("SELECT * FROM queue ORDER BY case_id"))) == dict(
+        enumerate(conn.execute("SELECT * FROM queue ORDER BY case_id"))
+    )
+
+
+def test_a_kept_row_has_every_column_set_where_it_moved():
+    """The statements that write a derived row into its kept row name every column of the
+    queue once (a column left out would keep its old value), and the indexed ones apart."""
+    import sqlite3
+
+    from grayhound.store.queue import COLUMNS, INDEXED, INDEXES, SET_GROUPS, TABLE
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute(TABLE)
+    for index in INDEXES:
+        conn.execute(index)
+    assert tuple(row[1] for row in conn.execute("PRAGMA table_info(queue)")) == COLUMNS
+    assert sorted(c for group in SET_GROUPS for c in group) == sorted(COLUMNS[1:])
+    names = [row[1] for row in conn.execute("PRAGMA index_list(queue)")]
+    held = {row[2] for name in names for row in conn.execute(f"PRAGMA index_info({name})")}
+    assert held - {"case_id"} == set(INDEXED) == set(SET_GROUPS[1])
