@@ -296,3 +296,23 @@ def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
         ).fetchone()[0]
     assert "far over the" in reason
     assert found == expected
+
+
+def test_an_image_ties_the_sellers_that_show_it_and_no_one_seller_alone(tmp_path):
+    # image keys as the read pass keeps them: most held by one seller (often on several of its
+    # listings), a few by two or more; a listing without a seller ties nobody
+    holders = {
+        "one-seller": [1, 1, 1],
+        "two-sellers": [2, 3, 2, 3, 3],
+        "with-no-seller": [4, None, None],
+        "eight": [*range(10, 18), 10],
+        "nine": list(range(20, 29)),
+    }
+    rows = [(key, seller) for key, sellers in holders.items() for seller in sellers]
+    with open_store(tmp_path / "grayhound.db") as store:
+        store.db.conn.executemany(
+            "INSERT INTO listing_state (listing_id, image_key, seller_id) VALUES (?, ?, ?)",
+            [(listing_id, key, seller) for listing_id, (key, seller) in enumerate(rows, 1)],
+        )
+        found = dict(store.image_holders(8))
+    assert found == {"two-sellers": [2, 3], "eight": list(range(10, 18))}
