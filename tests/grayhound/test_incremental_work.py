@@ -296,3 +296,48 @@ def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
         ).fetchone()[0]
     assert "far over the" in reason
     assert found == expected
+
+
+def test_an_image_ties_the_sellers_that_show_it_and_no_one_seller_alone(tmp_path):
+    # image keys as the read pass keeps them: most held by one seller (often on several of its
+    # listings), a few by two or more; a listing without a seller ties nobody
+    holders = {
+        "one-seller": [1, 1, 1],
+        "two-sellers": [2, 3, 2, 3, 3],
+        "with-no-seller": [4, None, None],
+        "eight": [*range(10, 18), 10],
+        "nine": list(range(20, 29)),
+    }
+    rows = [(key, seller) for key, sellers in holders.items() for seller in sellers]
+    with open_store(tmp_path / "grayhound.db") as store:
+        store.db.conn.executemany(
+            "INSERT INTO listing_state (listing_id, image_key, seller_id) VALUES (?, ?, ?)",
+            [(listing_id, key, seller) for listing_id, (key, seller) in enumerate(rows, 1)],
+        )
+        found = dict(store.image_holders(8))
+    assert found == {"two-sellers": [2, 3], "eight": list(range(10, 18))}
+
+
+def test_a_judged_listing_whose_sales_did_not_move_leaves_its_sales_row_alone(judged):
+    from grayhound.detection import detect_findings
+
+    market, config = judged
+    used = next(n for n, item in market.listings.items() if item["condition"] != "new")
+    market.listings[used]["price"] = round(market.listings[used]["price"] * 0.97, 2)
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+        before = {row[0]: row for row in store.db.execute("SELECT * FROM listing_sales")}
+        store.db.execute("CREATE TABLE sales_writes (listing_id INTEGER)")
+        for event in ("INSERT", "UPDATE"):
+            store.db.execute(
+                f"CREATE TRIGGER sales_{event.lower()} AFTER {event} ON listing_sales"
+                " BEGIN INSERT INTO sales_writes VALUES (new.listing_id); END"
+            )
+    work = detect_findings(config)["work"]
+    with open_store(config.storage.database) as store:
+        after = {row[0]: row for row in store.db.execute("SELECT * FROM listing_sales")}
+        written = [row[0] for row in store.db.execute("SELECT listing_id FROM sales_writes")]
+
+    # the used listing's price adds nothing to its seller's sums: only moved rows are written
+    assert sorted(written) == sorted(i for i in after if after[i] != before.get(i))
+    assert work["listings_judged"] > len(written)
