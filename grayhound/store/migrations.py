@@ -15,6 +15,7 @@ from grayhound.store import (
     detectstate,
     digestbook,
     digestcases,
+    digestlines,
     digests,
     findings,
     networks,
@@ -74,6 +75,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_issue19_trigger_conflicts", requeue_triggers),
     ("0014_issue19_digest", digestbook.open_from_queue),
     ("0015_issue19_finding_triggers", queue_once_per_finding),
+    ("0016_lines_risk_index", digestlines.cover_lines),
 ]
 
 
