@@ -74,6 +74,7 @@ MIGRATIONS: list[Migration] = [
     ("0013_issue19_trigger_conflicts", requeue_triggers),
     ("0014_issue19_digest", digestbook.open_from_queue),
     ("0015_issue19_finding_triggers", queue_once_per_finding),
+    ("0016_digest_record_in_place", digestbook.create_triggers),
 ]
 
 
