@@ -6,7 +6,9 @@ brought up to date.
 Triggers (migration 0013) queue a subject in `digest_pending` whenever a write changes what
 its book row is made of, whoever writes: detection (a finding added or ended), the crawler (a
 listing's price, title, seller; a seller's name or domain, which every listing of the seller
-shows), triage (a case opened, decided, merged) and the digest's own record (`digest_shown`).
+shows), triage (a case opened, decided, merged) and a digest's record (`digest_shown`), but
+not that of a digest decided on this book: it sets its recorded cases' rows itself, still
+open (`recording_in_book`, issue 19 round 6), so they are not made again the next day.
 A digest compared with the last one (`StoredBook.fill`) claims the queue up to its highest
 sequence number, deletes those subjects' rows and makes them again with the same `INSERT …
 SELECT` as the private `CaseBook` (restricted to them), so its SQL work is the change.
@@ -17,6 +19,7 @@ a private `CaseBook`."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,8 +29,8 @@ import sqlite_utils
 from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
 from grayhound.store.digestcases import (
     CASES,
+    DECODED,
     FROM,
-    ITEM_ROW,
     LISTING_FIELDS,
     RATIO,
     SELLER_FIELDS,
@@ -62,8 +65,19 @@ MOVES = tuple(column for column in MADE if column not in KEYED)
 DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
-# what `CaseBook.undecided` reads of a case: its row, the evidence last shown, whether to record
-ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dirty, dc.case_id,")
+# What the decision reads of each case it decides: the evidence last shown, whether to record,
+# and what `triage.evidence_of` makes the evidence of (as `ITEM_ROW` reads them), no more
+# (not the case's capture, reasons or URL: a capture lookup per case cost more than the rest)
+UNDECIDED = """SELECT dc.shown, dc.dirty, dc.case_id, dc.grp, f.subject_kind, f.verdict, f.flags,
+           l.title, l.price, l.currency,
+           CASE dc.kind WHEN 'listing' THEN COALESCE(l.seller_name, s.name)
+                ELSE s.name END AS seller_name,
+           CASE dc.kind WHEN 'listing' THEN COALESCE(l.seller_domain, s.domain, s.claimed_domain)
+                ELSE COALESCE(s.domain, s.claimed_domain) END AS seller_domain
+    FROM digest_book dc JOIN findings f ON f.id = dc.finding_id
+    LEFT JOIN listings l ON dc.kind = 'listing' AND l.id = dc.subject_id
+    LEFT JOIN sellers s ON s.id = dc.seller_id
+    WHERE dc.todo = 1"""
 
 
 # The queue up to a fill's mark, claimed: but for the flagged subjects still without a case
@@ -488,8 +502,18 @@ class StoredBook(CaseBook):
     def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
         """As `CaseBook.undecided`: the rows made again whose group Python decides, or whose
         evidence to record is not yet made."""
-        sql = self._sql(ITEM_UNDECIDED + " WHERE dc.todo = 1")
-        for row in self.rows(self.writer.execute(sql)):
+        cursor = self.writer.execute(UNDECIDED)
+        names = [column[0] for column in cursor.description]
+        decoded: dict[str, tuple] = {}
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            text = row["flags"] or "[]"
+            flags = decoded.get(text)
+            if flags is None:
+                if len(decoded) > DECODED:
+                    decoded.clear()
+                flags = decoded[text] = tuple(json.loads(text))
+            row["flags"] = flags
             yield row, row.pop("shown"), row.pop("dirty")
 
     def decide(self, decided: Iterator[tuple]) -> None:
