@@ -84,6 +84,7 @@ def produce_digest(
             digest.recorded(),
             runs[0]["id"] if runs else None,
             newest=not late,
+            in_book=digest.book.kept,
         )
     return digest
 

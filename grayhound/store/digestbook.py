@@ -6,7 +6,9 @@ brought up to date.
 Triggers (migration 0013) queue a subject in `digest_pending` whenever a write changes what
 its book row is made of, whoever writes: detection (a finding added or ended), the crawler (a
 listing's price, title, seller; a seller's name or domain, which every listing of the seller
-shows), triage (a case opened, decided, merged) and the digest's own record (`digest_shown`).
+shows), triage (a case opened, decided, merged) and a digest's record (`digest_shown`), but
+not that of a digest decided on this book: it sets its recorded cases' rows itself, still
+open (`recording_in_book`, issue 19 round 6), so they are not made again the next day.
 A digest compared with the last one (`StoredBook.fill`) claims the queue up to its highest
 sequence number, deletes those subjects' rows and makes them again with the same `INSERT …
 SELECT` as the private `CaseBook` (restricted to them), so its SQL work is the change.
@@ -17,16 +19,18 @@ a private `CaseBook`."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlite_utils
 
 from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
 from grayhound.store.digestcases import (
     CASES,
+    DECODED,
     FROM,
-    ITEM_ROW,
     LISTING_FIELDS,
     RATIO,
     SELLER_FIELDS,
@@ -61,8 +65,19 @@ MOVES = tuple(column for column in MADE if column not in KEYED)
 DECIDED = "CREATE TEMP TABLE digest_decided (case_id INTEGER PRIMARY KEY, grp, changes, evidence)"  # a queued (kind, id) that asks for the whole book (a new store)
 LISTING_EVIDENCE = ("price", "currency", "title", "seller_name", "seller_domain", "seller_id")
 SELLER_EVIDENCE = ("name", "domain", "claimed_domain")
-# what `CaseBook.undecided` reads of a case: its row, the evidence last shown, whether to record
-ITEM_UNDECIDED = ITEM_ROW.replace("SELECT dc.case_id,", "SELECT dc.shown, dc.dirty, dc.case_id,")
+# What the decision reads of each case it decides: the evidence last shown, whether to record,
+# and what `triage.evidence_of` makes the evidence of (as `ITEM_ROW` reads them), no more
+# (not the case's capture, reasons or URL: a capture lookup per case cost more than the rest)
+UNDECIDED = """SELECT dc.shown, dc.dirty, dc.case_id, dc.grp, f.subject_kind, f.verdict, f.flags,
+           l.title, l.price, l.currency,
+           CASE dc.kind WHEN 'listing' THEN COALESCE(l.seller_name, s.name)
+                ELSE s.name END AS seller_name,
+           CASE dc.kind WHEN 'listing' THEN COALESCE(l.seller_domain, s.domain, s.claimed_domain)
+                ELSE COALESCE(s.domain, s.claimed_domain) END AS seller_domain
+    FROM digest_book dc JOIN findings f ON f.id = dc.finding_id
+    LEFT JOIN listings l ON dc.kind = 'listing' AND l.id = dc.subject_id
+    LEFT JOIN sellers s ON s.id = dc.seller_id
+    WHERE dc.todo = 1"""
 
 
 # The queue up to a fill's mark, claimed: but for the flagged subjects still without a case
@@ -143,6 +158,79 @@ def _flags(sign: str, finding: str, seller: str) -> str:
             ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
 
 
+# A row while a digest records what its kept book decided (`settle_recorded`), inside the
+# record's transaction (no other connection sees it): its `digest_shown` writes queue nothing.
+RECORDING = "CREATE TABLE IF NOT EXISTS digest_recording (digest_id INTEGER)"
+QUIET = "NOT EXISTS (SELECT 1 FROM digest_recording)"
+# the cases a digest recorded, and whether the next fill would find them still open
+RECORDED = "CREATE TEMP TABLE digest_recorded (case_id INTEGER PRIMARY KEY, still INTEGER)"
+
+
+def _still(kind: str, fields: dict[str, str]) -> str:
+    """The recorded cases of `kind` that the next fill would make still open: their subject not
+    queued since (so their book row is what the store holds now), and nothing of the finding
+    or evidence just recorded differs from it (the fill's own comparison, `_insert`'s)."""
+    moved = " OR ".join(
+        [f"ds.{name} IS NOT {sql}" for name, sql in fields.items()]
+        + ["ds.finding_id IS NOT f.id", "ds.fingerprint IS NOT f.fingerprint"]
+    )
+    subject = (
+        "JOIN listings l ON l.id = b.subject_id LEFT JOIN sellers s ON s.id = l.seller_id"
+        if kind == "listing"
+        else "JOIN sellers s ON s.id = b.subject_id"
+    )
+    return f"""UPDATE temp.digest_recorded SET still = 1 WHERE case_id IN (
+        SELECT b.case_id FROM temp.digest_recorded r CROSS JOIN digest_book b
+        ON b.case_id = r.case_id JOIN digest_shown ds ON ds.case_id = b.case_id
+        JOIN findings f ON f.id = b.finding_id {subject}
+        WHERE b.kind = '{kind}' AND NOT ({moved}) AND NOT EXISTS (SELECT 1 FROM digest_pending p
+            WHERE p.subject_kind = b.kind AND p.subject_id = b.subject_id))"""
+
+
+STILL_OPEN = {"grp": "2", "shown": "NULL", "dirty": "0", "changes": "NULL", "evidence": "NULL",
+              "todo": "0"}  # fmt: skip
+UNSETTLED = """FROM temp.digest_recorded r JOIN cases c ON c.id = r.case_id
+    WHERE r.still IS NULL"""
+# `settle_recorded`: each recorded case's row set as the next fill would make it, or its
+# subject queued (as the `digest_shown` triggers queue it) for the fill to make it again
+SETTLE = (
+    _still("listing", LISTING_FIELDS),
+    _still("seller", SELLER_FIELDS),
+    "UPDATE digest_book AS b SET "
+    + ", ".join(f"{column} = {value}" for column, value in STILL_OPEN.items())
+    + " FROM temp.digest_recorded r WHERE b.case_id = +r.case_id AND r.still = 1 AND ("
+    + " OR ".join(f"b.{column} IS NOT {value}" for column, value in STILL_OPEN.items())
+    + ")",
+    "DELETE FROM digest_pending WHERE (subject_kind, subject_id) IN"
+    f" (SELECT c.subject_kind, c.subject_id {UNSETTLED})",
+    "INSERT OR IGNORE INTO digest_pending (subject_kind, subject_id)"
+    f" SELECT c.subject_kind, c.subject_id {UNSETTLED} ORDER BY r.case_id",
+)
+
+
+@contextmanager
+def recording_in_book(db: sqlite_utils.Database, digest_id: int) -> Iterator[None]:
+    """Inside the record's transaction, around its writes of `digest_shown`: the kept book's
+    rows of the cases the digest recorded are set as the next fill would make them (still
+    open: their record is what they show), instead of the record queueing them for the fill
+    to make again (the SQL of five joins and a compare, round 5's "requeue", each day for
+    every case a digest recorded). A row the fill would make otherwise (its subject queued
+    since, or what was recorded differs from the store) has its subject queued, as before."""
+    db.execute("INSERT INTO digest_recording VALUES (?)", [digest_id])
+    yield
+    db.execute("DROP TABLE IF EXISTS temp.digest_recorded")
+    db.execute(RECORDED)
+    db.execute(
+        "INSERT INTO temp.digest_recorded SELECT case_id, NULL FROM digest_items"
+        " WHERE digest_id = ?",
+        [digest_id],
+    )
+    for sql in SETTLE:
+        db.execute(sql)
+    db.execute("DROP TABLE temp.digest_recorded")
+    db.execute("DELETE FROM digest_recording")
+
+
 LISTING_SELLER = "(SELECT seller_id FROM listings WHERE id = {row}.subject_id)"
 # Per seller and flag, how many current findings of its listings carry it (what
 # `SellerViews.flag_counts` counted over every listing): kept by these triggers.
@@ -216,9 +304,14 @@ TRIGGERS = {
         f"AFTER UPDATE ON cases WHEN {_changed(('state', 'subject_kind', 'subject_id'))}",
         _queue("old.subject_kind", "old.subject_id") + _queue("new.subject_kind", "new.subject_id"),
     ),
-    "digest_shown_added": ("AFTER INSERT ON digest_shown", _case_of("new")),
-    "digest_shown_changed": ("AFTER UPDATE ON digest_shown", _case_of("new") + _case_of("old")),
-    "digest_shown_removed": ("AFTER DELETE ON digest_shown", _case_of("old")),
+    # not while a digest records what its kept book decided (its `INSERT OR REPLACE` deletes
+    # too, under sqlite-utils' recursive triggers): the record sets those rows itself
+    "digest_shown_added": (f"AFTER INSERT ON digest_shown WHEN {QUIET}", _case_of("new")),
+    "digest_shown_changed": (
+        f"AFTER UPDATE ON digest_shown WHEN {QUIET}",
+        _case_of("new") + _case_of("old"),
+    ),
+    "digest_shown_removed": (f"AFTER DELETE ON digest_shown WHEN {QUIET}", _case_of("old")),
     "digest_book_added": ("AFTER INSERT ON digest_book", _tally("new", "+")),
     "digest_book_removed": ("AFTER DELETE ON digest_book", _tally("old", "-")),
     "digest_book_changed": ("AFTER UPDATE ON digest_book", _tally("old", "-") + _tally("new", "+")),
@@ -281,7 +374,8 @@ def open_from_queue(db: sqlite_utils.Database) -> None:
 
 def create_triggers(db: sqlite_utils.Database) -> None:
     """The triggers that queue the book's subjects and keep its aggregates (made again by
-    migration 0013_issue19_trigger_conflicts)."""
+    migrations 0013_issue19_trigger_conflicts, 0015 and 0017_digest_record_in_place)."""
+    db.execute(RECORDING)
     replace_triggers(db, {**TRIGGERS, **FLAG_TRIGGERS})
 
 
@@ -289,6 +383,8 @@ class StoredBook(CaseBook):
     """The `CaseBook` interface over the store's own `digest_book`: brought up to date by
     `fill`, read as the private book is (its SQL names `cases_now` and `{st}.` are this
     table and the store itself)."""
+
+    kept = True  # the store's own: its record sets the recorded rows (`recording_in_book`)
 
     def __init__(self, db: sqlite_utils.Database, functions: dict[str, Callable]):
         self.db = db
@@ -406,8 +502,18 @@ class StoredBook(CaseBook):
     def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
         """As `CaseBook.undecided`: the rows made again whose group Python decides, or whose
         evidence to record is not yet made."""
-        sql = self._sql(ITEM_UNDECIDED + " WHERE dc.todo = 1")
-        for row in self.rows(self.writer.execute(sql)):
+        cursor = self.writer.execute(UNDECIDED)
+        names = [column[0] for column in cursor.description]
+        decoded: dict[str, tuple] = {}
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            text = row["flags"] or "[]"
+            flags = decoded.get(text)
+            if flags is None:
+                if len(decoded) > DECODED:
+                    decoded.clear()
+                flags = decoded[text] = tuple(json.loads(text))
+            row["flags"] = flags
             yield row, row.pop("shown"), row.pop("dirty")
 
     def decide(self, decided: Iterator[tuple]) -> None:

@@ -177,6 +177,8 @@ class CaseBook:
     """The shown cases of one digest, in a private temporary database (gone when closed)
     that reads the store (attached read-only as `st`)."""
 
+    kept = False  # not the store's own book: a record of it queues its cases for that one
+
     def __init__(self, store_path: str, functions: dict[str, Callable]):
         self.conn = sqlite3.connect("", uri=True, check_same_thread=False)
         self.conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: sorts and indexes in memory

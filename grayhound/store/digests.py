@@ -183,11 +183,16 @@ class Digests:
         run_id: int | None,
         *,
         newest: bool = True,
+        in_book: bool = False,
     ) -> int:
         """Remember a digest and what it showed of the cases in `items` ((case_id,
         finding_id, fingerprint, grouping, evidence JSON)): those whose finding or evidence
         differ from what an earlier digest showed (`remember_shown`; not the `newest`: every
-        case it showed, the newer digest's record kept)."""
+        case it showed, the newer digest's record kept). With `in_book` (a digest decided on
+        the store's kept book) the book's rows of those cases are set as its next fill would
+        make them (`digestbook.recording_in_book`)."""
+        from grayhound.store.digestbook import recording_in_book
+
         with self.db.atomic():
             digest_id = (
                 self.db["digests"]
@@ -201,7 +206,11 @@ class Digests:
                 )
                 .last_pk
             )
-            self.remember_shown(digest_id, items, newest=newest)
+            if in_book:
+                with recording_in_book(self.db, digest_id):
+                    self.remember_shown(digest_id, items, newest=newest)
+            else:
+                self.remember_shown(digest_id, items, newest=newest)
         return digest_id
 
     def previous_digest(self, before: str) -> dict | None:

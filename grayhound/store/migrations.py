@@ -76,6 +76,7 @@ MIGRATIONS: list[Migration] = [
     ("0014_issue19_digest", digestbook.open_from_queue),
     ("0015_issue19_finding_triggers", queue_once_per_finding),
     ("0016_lines_risk_index", digestlines.cover_lines),
+    ("0017_digest_record_in_place", digestbook.create_triggers),
 ]
 
 

@@ -138,6 +138,7 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     conn.execute(digestbook.STALE)  # the kept book's fill: the subjects it makes again
     conn.execute(digestbook.DECIDED)
     conn.execute(digestbook.FRESH)  # and its rows made again, set in the book where they moved
+    conn.execute(digestbook.RECORDED)  # the record's cases, set still open in the book
     conn.create_function("digest_round", 1, lambda value: round(value, 4))
     conn.create_function("grayhound_currency_layer", 1, lambda sources: None)
     unexpected, known_seen = [], set()

@@ -131,17 +131,15 @@ def test_a_day_with_one_change_makes_one_row_of_the_book_again(world, example_co
     )
 
 
-def test_a_recorded_case_is_set_still_open_in_place_by_the_next_fill(world, example_config):
-    """The record queues the cases it recorded (their `digest_shown` row changed), so the next
-    digest's fill makes their rows again; one that moved only in what the digest decides
-    (changed, recorded: now still open) has those columns set in place, not its row deleted
-    and inserted again through every index of the book (before: one delete, one insert)."""
+def test_the_record_sets_a_recorded_case_still_open_and_queues_nothing(world, example_config):
+    """A digest decided on the kept book sets the book rows of the cases it records as the
+    next fill would make them (still open, nothing to record) and queues none of them: the
+    next digest makes no row again (before: the record's `digest_shown` rows queued their
+    subjects, and the next fill made each again only to find it still open)."""
     many(world, 45)
     produce_digest(world.store, example_config, world.at(1))
     produce_digest(world.store, example_config, world.at(2))
     move_one(world, 24, "399.00")
-    recorded = produce_digest(world.store, example_config, world.at(25))  # records the move
-    assert recorded.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
     conn = world.store.db.conn
     conn.execute("CREATE TEMP TABLE book_writes (what TEXT)")
     for what in ("INSERT", "UPDATE", "DELETE"):
@@ -149,11 +147,47 @@ def test_a_recorded_case_is_set_still_open_in_place_by_the_next_fill(world, exam
             f"CREATE TEMP TRIGGER book_{what} AFTER {what} ON digest_book"
             f" BEGIN INSERT INTO book_writes VALUES ('{what}'); END"
         )
+    recorded = produce_digest(world.store, example_config, world.at(25))  # records the move
+    assert recorded.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+    writes = conn.execute("SELECT what, COUNT(*) FROM book_writes GROUP BY what").fetchall()
+    assert writes == [("UPDATE", 3)]  # the fill, the decision, the record's still open
+    assert conn.execute("SELECT * FROM digest_pending").fetchall() == []
+    conn.execute("DELETE FROM book_writes")
+    digest = produce_digest(world.store, example_config, world.at(26), record=False)
+    assert digest.book.refreshed == 0
+    assert digest.counts["groups"] == {"new": 0, "changed": 0, "still_open": 45}
+    assert conn.execute("SELECT COUNT(*) FROM book_writes").fetchone() == (0,)
+
+
+def test_a_recorded_case_moved_meanwhile_is_made_again_by_the_next_fill(world, example_config):
+    """A case whose subject moved between the digest's fill and its record keeps its subject
+    queued: the next fill makes its row again from the store, as a book made from scratch
+    would have it."""
+    from reports.digest import spool
+
+    many(world, 45)
+    produce_digest(world.store, example_config, world.at(1))
+    produce_digest(world.store, example_config, world.at(2))
+    move_one(world, 24, "399.00")
+    stream = spool.stream_digest
+
+    def moved_after_the_decision(store, inputs, **options):
+        digest = stream(store, inputs, **options)
+        store.db.execute("UPDATE listings SET title = title || ' v2' WHERE id = 7")
+        return digest
+
+    spool.stream_digest = moved_after_the_decision
+    try:
+        produce_digest(world.store, example_config, world.at(25))
+    finally:
+        spool.stream_digest = stream
+    conn = world.store.db.conn
+    assert conn.execute("SELECT subject_kind, subject_id FROM digest_pending").fetchall() == [
+        ("listing", 7)
+    ]
     digest = produce_digest(world.store, example_config, world.at(26), record=False)
     assert digest.book.refreshed == 1
-    assert digest.counts["groups"] == {"new": 0, "changed": 0, "still_open": 45}
-    writes = conn.execute("SELECT what, COUNT(*) FROM book_writes GROUP BY what").fetchall()
-    assert writes == [("UPDATE", 1)]
+    assert digest.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
 
 
 def test_the_cli_writes_a_digest_read_from_the_kept_book(
