@@ -5,6 +5,7 @@ are in `grayhound.config.fields`, the running sections in `grayhound.config.runn
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from grayhound.config.fields import type_name
@@ -47,7 +48,7 @@ class Validator(RunningChecks):
             self.fail(("brands",), "at least one [brands.<id>] table is required")
         brands = self.brands(raw["brands"])
         return Config(
-            warnings=self.term_warnings(brands),
+            term_check=partial(self.term_warnings, brands),
             path=self.path,
             storage=self.storage(raw.get("storage", {})),
             brands=brands,

@@ -4,7 +4,9 @@ the checks and the rest of the project share. Loading and checking are in `loade
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +171,17 @@ class Config:
     cluster: Cluster = Cluster()
     digest: Digest = Digest()
     evidence: Evidence = Evidence()
-    warnings: tuple[str, ...] = ()  # one line each, 'file:line: key: message'; never fatal
     serve: Serve = Serve()
+    # The check behind `warnings`, run when they are first read: it loads word lists (~0.2 s)
+    # that only the commands judging names and domains show (detect, score); reports skip it.
+    term_check: Callable[[], tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """One line each, 'file:line: key: message'; never fatal."""
+        return self.term_check() if self.term_check else ()
 
     def source(self, name: str) -> Source:
         for source in self.sources:
