@@ -7,7 +7,7 @@ same bytes. (matplotlib's import and layout cost ~1.7 s a report; serve keeps `c
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
@@ -50,8 +50,9 @@ def price_chart_svg(
             for p in model.history
         )
     # a price that is not a number (NaN from the page) is no point: matplotlib left a gap
+    # and a time stored without an offset is UTC, as the store writes every time
     series = [
-        (label, [(when, value) for when, value in points if math.isfinite(value)])
+        (label, [(_utc(when), value) for when, value in points if math.isfinite(value)])
         for label, points in price_series(summary)
     ]
     references = [line for line in _references(model, currency) if math.isfinite(line[1])]
@@ -146,8 +147,14 @@ def _price_scale(lowest: float, highest: float) -> tuple[float, float, list[floa
     return low, high, ticks
 
 
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _round_step(rough: float) -> float:
     """1, 2, 2.5 or 5 times a power of ten, the smallest at least `rough`."""
+    if not rough > 0:  # prices so close together that their span underflows: unit steps
+        return 1.0
     power = 10 ** math.floor(math.log10(rough))
     return next(n * power for n in (1, 2, 2.5, 5, 10) if n * power >= rough)
 

@@ -99,6 +99,28 @@ def test_times_stored_without_an_offset_are_drawn_too():
     assert "2026-12-02" in texts(svg)
 
 
+def test_a_history_mixing_times_with_and_without_an_offset_is_drawn_as_utc():
+    # an imported or hand-made store: one run's time written without its Z
+    at = ("2026-12-01T04:00:00", "2026-12-02T04:00:00Z", "2026-12-03T04:00:00+00:00")
+    points = [
+        (run, when, "Shop A", "shop", 1, PricePoint(500.0 + run, "USD", 500.0 + run), True)
+        for run, when in enumerate(at, 1)
+    ]
+    svg = price_chart_svg(model(), "USD", summarize(points))
+    assert "2026-12-02" in texts(svg)
+    assert len(ET.fromstring(svg).findall(f".//{SVG}circle")) == 3 + 1  # three runs, the legend
+
+
+def test_prices_too_close_together_for_a_step_still_give_a_chart():
+    points = [
+        (run, f"2026-12-0{run}T04:00:00Z", "Shop A", "shop", 1, PricePoint(p, "USD", p), True)
+        for run, p in ((1, 1e-323), (2, 2e-323))
+    ]
+    svg = price_chart_svg(model(msrp=None, landed=None), "USD", summarize(points))
+    assert svg is not None and "nan" not in svg.casefold()
+    assert len(ET.fromstring(svg).findall(f".//{SVG}circle")) == 2 + 1  # two runs, the legend
+
+
 def test_a_price_that_is_not_a_number_is_left_out_and_none_gives_no_chart():
     nan = float("nan")
     points = [
