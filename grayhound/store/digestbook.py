@@ -215,7 +215,11 @@ def recording_in_book(db: sqlite_utils.Database, digest_id: int) -> Iterator[Non
     open: their record is what they show), instead of the record queueing them for the fill
     to make again (the SQL of five joins and a compare, round 5's "requeue", each day for
     every case a digest recorded). A row the fill would make otherwise (its subject queued
-    since, or what was recorded differs from the store) has its subject queued, as before."""
+    since, or what was recorded differs from the store) has its subject queued, as before.
+    The switch row silences the record's queue triggers: only the caller's transaction, rolled
+    back on any failure, makes sure it never outlives the record."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("recording_in_book needs the record's open transaction")
     db.execute("INSERT INTO digest_recording VALUES (?)", [digest_id])
     yield
     db.execute("DROP TABLE IF EXISTS temp.digest_recorded")
