@@ -81,7 +81,6 @@ def evidence_export(
                 kind, subject_id = "network", network_id
             else:
                 kind, subject_id = "seller", seller_id
-            renderer, note = pending.ready()
             with replaced_path(target) as temporary:
                 result = export_bundle(
                     store,
@@ -91,8 +90,7 @@ def evidence_export(
                     temporary,
                     fmt=fmt,
                     sealing=sealing,
-                    renderer=renderer,
-                    renderer_note=note,
+                    pending=pending,  # waited for when the first page is pictured
                 )
     click.echo(
         f"wrote {target}: {kind} #{subject_id}, {result.captures} captures,"

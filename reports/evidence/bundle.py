@@ -71,9 +71,12 @@ def export_bundle(
     sealing: Sealing | None = None,
     renderer=None,
     renderer_note: str | None = None,
+    pending=None,
 ) -> ExportResult:
     """Write the evidence bundle of one listing, seller or seller network to `out` (.zip or
-    .wacz)."""
+    .wacz). `pending` (`renderthread.PendingRenderer`, instead of `renderer`): a browser
+    still starting, waited for only when the first page is pictured: what is read from the
+    store before that is read while it starts."""
     layout, sealing = LAYOUTS[fmt], sealing or Sealing()
     subject = evidence_docs.subject_of(store, subject_kind, subject_id)
     captures = store.captures_of(subject_kind, subject["identity"]["id"])
@@ -82,6 +85,10 @@ def export_bundle(
     entries = [_capture_entry(c, placed, layout) for c in captures]
     for capture in captures:
         files[layout.snapshot(capture["id"])] = _snapshot(capture, warc, placed)
+    findings = evidence_docs.findings_of(store, subject)
+    timeline = evidence_docs.timeline_of(store, subject)
+    if pending is not None:
+        renderer, renderer_note = pending.ready()
     images = pictures.page_images(
         renderer, captures, entries, layout, lambda c: payload_of(c, warc, placed)
     )
@@ -93,8 +100,9 @@ def export_bundle(
         "signature": signer.as_dict() if signer else None,
         "timestamp": _tsa_block(sealing),
     }
-    docs = _documents(store, subject, entries, layout, seal, images, renderer, dict(files))
-    files.update(docs.files)
+    files.update(
+        _documents(subject, findings, timeline, entries, layout, seal, images, renderer, files)
+    )
     event = event or export_event()
     files[layout.custody], custody_head = render_custody(captures, subject, event)
     if fmt == "wacz":
@@ -105,8 +113,8 @@ def export_bundle(
         "config_sha256": _config_sha256(config),
         "subject": subject["identity"],
         "captures": entries,
-        "findings": docs.findings,
-        "price_timeline": docs.timeline,
+        "findings": findings,
+        "price_timeline": timeline,
         "page_images": {
             "rendered": images.rendered,
             "note": images.note,
@@ -137,19 +145,10 @@ def export_bundle(
     )
 
 
-@dataclass(frozen=True)
-class _Documents:
-    files: dict
-    findings: list
-    timeline: list
-
-
 def _documents(
-    store, subject, entries, layout: Layout, seal, images, renderer, files_so_far: dict
-) -> _Documents:
+    subject, findings, timeline, entries, layout: Layout, seal, images, renderer, files_so_far
+) -> dict:
     """summary.html (and its PDF when a browser is at hand) and declaration.txt."""
-    findings = evidence_docs.findings_of(store, subject)
-    timeline = evidence_docs.timeline_of(store, subject)
     summary = evidence_docs.render_summary(
         subject,
         entries,
@@ -168,7 +167,7 @@ def _documents(
     files[layout.declaration] = evidence_docs.render_declaration(
         subject, entries, _file_list({**images.files, **files}), __version__
     )
-    return _Documents(files, findings, timeline)
+    return files
 
 
 def _tsa_block(sealing: Sealing) -> dict | None:
