@@ -160,7 +160,14 @@ def _bind(handler: type, port: int, fall_back: bool) -> ThreadingHTTPServer:
 
 @contextmanager
 def _running(server: ThreadingHTTPServer, name: str) -> Iterator[None]:
-    thread = threading.Thread(target=server.serve_forever, name=f"fixture-{name}", daemon=True)
+    # a short poll: shutdown() waits for the loop to look again (the default half second, per
+    # site, was most of the time a demo or a test spent stopping its sites)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"fixture-{name}",
+        daemon=True,
+    )
     thread.start()
     try:
         yield

@@ -23,6 +23,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 VIEWPORT = {"width": 1280, "height": 900}
 LOAD_TIMEOUT_MS = 30_000
 MAX_PNG_HEIGHT = 16_000  # a full-page screenshot beyond this is cut (Chromium's own limit ~16k)
+SERVER_POLL = 0.05  # seconds: how often the local page server looks for a shutdown
 # Served with every capture: a second lock on scripts (the context already disables them). Other
 # requests are left to the route handler, which refuses and counts each one.
 CSP = "script-src 'none'"
@@ -198,7 +199,11 @@ def _serve(site: _Site) -> ThreadingHTTPServer:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop to look again: at the default half second, every export
+    # ended with up to 0.5 s of waiting for a server that had nothing left to do
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SERVER_POLL}, daemon=True
+    ).start()
     return server
 
 
