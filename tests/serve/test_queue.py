@@ -494,3 +494,38 @@ def test_a_kept_row_has_every_column_set_where_it_moved():
     names = [row[1] for row in conn.execute("PRAGMA index_list(queue)")]
     held = {row[2] for name in names for row in conn.execute(f"PRAGMA index_info({name})")}
     assert held - {"case_id"} == set(INDEXED) == set(SET_GROUPS[1])
+
+
+def test_the_queue_file_does_not_grow_from_one_serve_to_the_next(tmp_path, client_for):
+    """A serve stopped by a signal leaves its writes in the queue's WAL, and while Datasette
+    reads the queue the WAL is not started again from its beginning: each start appended its
+    rows behind the last (5.5 GB after ten days at 1M listings, every page read slower). Each
+    start now empties the WAL before it derives; what it served is still there."""
+    import sqlite3
+    from pathlib import Path
+
+    from grayhound.config import load_config
+    from grayhound.store.queue import open_queue, queue_path
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    rows = served_queue(client)
+    store_path = str(config.storage.database)
+    wal = Path(queue_path(store_path) + "-wal")
+    # Datasette reading while the serve writes, then the serve killed (its connections never
+    # closed, stood for by the reader left open): the WAL keeps what was written
+    reader = sqlite3.connect(queue_path(store_path))
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM queue").fetchone()
+    writer = open_queue(queue_path(store_path), store_path)  # a reader there: not emptied
+    writer.execute("UPDATE queue SET risk = risk")
+    reader.execute("COMMIT")
+    writer.close()
+    assert wal.stat().st_size > 0
+    opened = open_queue(queue_path(store_path), store_path)  # the next start: emptied
+    assert wal.stat().st_size == 0
+    assert opened.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == len(rows)
+    reader.close()
+    opened.close()
