@@ -257,13 +257,15 @@ class CaseBook:
             self.conn.execute(f"CREATE INDEX cases_risk ON cases_now (grp, {RISK})")
             self._ordered = True
 
-    def rows(self, cursor: sqlite3.Cursor) -> Iterator[dict]:
-        """Rows as dicts with `flags` and `reasons` decoded into tuples."""
+    def rows(
+        self, cursor: sqlite3.Cursor, decode: tuple[str, ...] = ("flags", "reasons")
+    ) -> Iterator[dict]:
+        """Rows as dicts with their JSON lists (`decode`) decoded into tuples."""
         names = [column[0] for column in cursor.description]
         decoded: dict[str, tuple] = {}
         for values in cursor:
             row = dict(zip(names, values, strict=True))
-            for key in ("flags", "reasons"):
+            for key in decode:
                 text = row[key] or "[]"
                 if text not in decoded:
                     if len(decoded) > DECODED:

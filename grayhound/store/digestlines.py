@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache, partial
 
+from grayhound.store import digestbook
 from grayhound.store.digestcases import ITEM_ROW
 
 # `ITEM_ROW` with the case's risk order, read by the outer statement's ORDER BY (the book's
@@ -37,20 +38,14 @@ SEVERITY = """CASE WHEN r.verdict = 'impersonation' THEN '{0}critical{0}'
     WHEN r.verdict = 'suspicious' OR COALESCE(r.score, 0) >= 0.5 THEN '{0}high{0}'
     ELSE '{0}watch{0}' END"""
 BATCH = 250  # rows rendered and written at a time (~0.8 MB of JSON): all a pass holds
-# The kept book's risk index, made to hold every column of a book row the statements below
-# read (issue 19, round 6): the rows are read from the index alone, in its order, instead of
-# each row looked up in the book by its key (at a million listings 745,000 lookups, ~2 s).
-RISK_INDEX = (
-    "grp, sev, nscore, rkey, case_id, state, changes, finding_id, kind, subject_id, seller_id"
-)
 UNIT_SEPARATOR = "\x1f"  # between the cells of a CSV piece (see reports.tabular.formula_risk)
 
 
 def cover_lines(db) -> None:
-    """Migration 0016_lines_risk_index: the kept book's risk index (`digestbook`'s, same name,
-    same order) made again holding what the JSON and CSV lines read of a book row."""
+    """Migration 0016_lines_risk_index: the kept book's risk index made again as
+    `digestbook.RISK_INDEX` (same name, same order), holding what the lines read of a row."""
     db.execute("DROP INDEX IF EXISTS digest_book_risk")
-    db.execute(f"CREATE INDEX digest_book_risk ON digest_book ({RISK_INDEX})")
+    db.execute(f"CREATE INDEX digest_book_risk ON digest_book ({digestbook.RISK_INDEX})")
 
 
 def literal(text: str) -> str:

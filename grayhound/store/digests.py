@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import nullcontext
 
 import sqlite_utils
 
@@ -206,10 +207,7 @@ class Digests:
                 )
                 .last_pk
             )
-            if in_book:
-                with recording_in_book(self.db, digest_id):
-                    self.remember_shown(digest_id, items, newest=newest)
-            else:
+            with recording_in_book(self.db, digest_id) if in_book else nullcontext():
                 self.remember_shown(digest_id, items, newest=newest)
         return digest_id
 

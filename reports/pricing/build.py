@@ -197,6 +197,18 @@ def stream_price_report(
     return PriceReport(currency, condition, source.price_data_as_of(), each_model())
 
 
+def history_points(history) -> Iterator[tuple]:
+    """(crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) of each
+    point of a model's history: from the store's rows when it is read from it, else from the
+    points (what `history.summarize` and the report's history take)."""
+    if isinstance(history, PriceHistoryRows):
+        return history.points()
+    return (
+        (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
+        for p in history
+    )
+
+
 class PriceHistoryRows:
     """One model's price history, read from the store each time it is walked: `points()` gives
     (crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) tuples in the

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from reports.currency import format_money  # noqa: E402
-from reports.pricing.build import ModelPricing  # noqa: E402
+from reports.pricing.build import ModelPricing, history_points  # noqa: E402
 from reports.pricing.history import HistorySummary, summarize  # noqa: E402
 from reports.pricing.series import price_series as _series  # noqa: E402
 
@@ -35,7 +35,7 @@ def price_chart_svg(
     """An SVG <svg> element, or None when the model has no convertible history. `summary`:
     the model's history summarised (`history.summarize`), else summarised here."""
     if summary is None:
-        summary = summarize(_points(model.history))
+        summary = summarize(history_points(model.history))
     series = _series(summary)
     if not series:
         return None
@@ -66,13 +66,6 @@ def date_axis(axes, maxticks: int) -> None:
     locator = AutoDateLocator(minticks=2, maxticks=maxticks)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-
-
-def _points(history) -> list[tuple]:
-    return [
-        (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
-        for p in history
-    ]
 
 
 def _widen_single_day(axes, series) -> None:

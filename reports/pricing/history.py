@@ -25,7 +25,7 @@ class HistorySummary:
 
 def summarize(points) -> HistorySummary:
     """`points`: (crawl_run_id, observed_at, seller, source, listing_id, PricePoint,
-    is_current) in history order (`reports.pricing.render._history_points`)."""
+    is_current) in history order (`reports.pricing.build.history_points`)."""
     rows = (point[:6] + (None, point[6]) for point in points)
     return summarize_rows(rows, lambda point, _: point)
 

@@ -23,6 +23,7 @@ from reports.pricing.build import (
     ModelPricing,
     PriceHistoryRows,
     PriceReport,
+    history_points,
     plain,
 )
 from reports.pricing.competitors import Competitor, PricePoint
@@ -131,7 +132,7 @@ def _history_json(history) -> Iterator[str]:
     rows the text of a price, a seller and a source is made once per value."""
     if not isinstance(history, PriceHistoryRows):
         text: dict = {}
-        for point in _history_points(history):
+        for point in history_points(history):
             yield _tuple_json(point, text)
         return
     price = history.prices
@@ -179,19 +180,8 @@ def _price_json(price: PricePoint) -> str:
     )
 
 
-def _history_points(history) -> Iterator[tuple]:
-    """(crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) of each
-    point: from the store's rows when the history is read from it, else from the points."""
-    if isinstance(history, PriceHistoryRows):
-        return history.points()
-    return (
-        (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
-        for p in history
-    )
-
-
 def _tuple_json(point: tuple, text: dict) -> str:
-    """`_point_json` of a point as `_history_points` gives it; `text` caches what repeats."""
+    """`_point_json` of a point as `history_points` gives it; `text` caches what repeats."""
     run, at, seller, source, listing_id, price, is_current = point
     try:
         price_text = text[price]
@@ -267,7 +257,7 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
         price = model.history.prices
         points = model.history.raw()  # the price as stored: made into cells once per value
     else:
-        points = (p[:5] + (p[5], None, p[6]) for p in _history_points(model.history))
+        points = (p[:5] + (p[5], None, p[6]) for p in history_points(model.history))
     for run, at, seller, source, listing_id, amount, code, _ in points:
         try:
             cost = text[amount, code]
@@ -426,7 +416,7 @@ def _model_view(model: ModelPricing, currency: str, chart) -> dict:
     if isinstance(history, PriceHistoryRows):  # from the store's rows, as JSON and CSV are
         summary = summarize_rows(history.raw(), history.prices, history.prices.known)
     else:
-        summary = summarize(_history_points(history))
+        summary = summarize(history_points(history))
     svg = chart(model, currency, summary) if summary.points else None
     return {
         "model": model,

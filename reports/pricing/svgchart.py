@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from reports.currency import format_money
-from reports.pricing.build import ModelPricing
+from reports.pricing.build import ModelPricing, history_points
 from reports.pricing.history import HistorySummary, summarize
 from reports.pricing.series import price_series
 
@@ -45,10 +45,7 @@ def price_chart_svg(
 ) -> str | None:
     """An SVG <svg> element, or None when the model has no convertible history."""
     if summary is None:
-        summary = summarize(
-            (p.crawl_run_id, p.observed_at, p.seller, p.source, p.listing_id, p.price, p.is_current)
-            for p in model.history
-        )
+        summary = summarize(history_points(model.history))
     # a price that is not a number (NaN from the page) is no point: matplotlib left a gap
     # and a time stored without an offset is UTC, as the store writes every time
     series = [
