@@ -8,8 +8,11 @@ listings, 0.5 % gone). After each day's crawl the daily run is timed: `detect` t
 nothing changed. After the last day every report command is timed, and `detect --full`.
 `grayhound serve` is started twice: after the first detection (its queue derived whole, kept
 beside the store) and after the last day (it takes in only what the days changed).
-Each command runs in its own process; its wall time and peak RSS (the kernel's ru_maxrss of
-the child) are printed as a table, with the machine.
+Each command runs in its own process; its wall time and peak memory are printed as a table,
+with the machine. A report written in parts on several CPUs (`reports/parallel.py`) forks
+workers: its peak is the largest sum of the resident sizes of the command and its workers,
+sampled every 20 ms (an upper bound: pages the workers share with the command after the
+fork count in each), or the kernel's ru_maxrss of the largest process, whichever is larger.
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
         [--reports "prices (json),export listings (csv)"] [--no-full] [--start-from DIR]
@@ -97,7 +100,9 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
         child = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent)
         timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
         timer.start()
+        tree = _TreePeak(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
+        tree.stop()
         timed_out = not timer.is_alive()
         timer.cancel()
         err.seek(0)
@@ -112,7 +117,7 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
         return {"skipped": "not available"}
     result = {
         "seconds": round(seconds, 2),
-        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_mib": round(max(usage.ru_maxrss / 1024, tree.peak_mib), 1),
         "cpu": round(usage.ru_utime + usage.ru_stime, 2),
         "exit": code,
         "said": (said.strip().splitlines() or [""])[-1][:300],
@@ -156,6 +161,52 @@ def _get(url: str, deadline: float) -> bytes:
             if time.perf_counter() > deadline:
                 raise
             time.sleep(0.2)
+
+
+class _TreePeak:
+    """The largest sum of the resident sizes of a process and its descendants, sampled in a
+    thread until `stop()`."""
+
+    INTERVAL = 0.02
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mib = pid, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.INTERVAL):
+            self.peak_mib = max(self.peak_mib, _tree_rss_mib(self.pid))
+
+
+def _tree_rss_mib(root: int) -> float:
+    """Resident MiB of `root` and every process below it (0 when it is gone)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # the command name may hold spaces and parentheses: the ppid follows the last ")"
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grown = {root}, True
+    while grown:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grown = bool(below)
+    pages = 0
+    for pid in tree:
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
 
 
 def _peak_rss(pid: int) -> float | None:

@@ -3,11 +3,16 @@ its latest state, in the contract's fields."""
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import json
+import os
 from collections.abc import Iterable
 from typing import IO
 
+from grayhound.store.reportrows import listing_id_span
+from reports.parallel import worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -173,11 +178,46 @@ _CACHED = 1 << 16  # distinct flags, reasons and floats remembered (memory stays
 
 def export_listings(store, fmt: str, stream: IO[str]) -> int:
     """Write every listing of `store` as `write_listings` writes `store.export_listing_rows()`,
-    in CSV or JSON lines; returns the number of listings."""
-    layer = _cached(lambda sources: _currency_layer({"currency": True, "field_sources": sources}))
-    batches = store.export_listing_pieces(LISTING_PIECES, "text" if fmt == "csv" else "json", layer)
+    in CSV or JSON lines; returns the number of listings. A large store is written in ranges
+    of listing ids on every CPU (`reports.parallel`), the same bytes."""
     if fmt == "csv":
         stream.write(",".join(LISTING_FIELDS) + "\n")
+    span = listing_id_span(store.db)
+    if span is None:
+        return 0
+    parts = _id_ranges(*span, worker_count() if span[1] - span[0] >= PARALLEL_MIN_IDS else 1)
+    write = functools.partial(_write_id_range, fmt, store, os.getpid())
+    return sum(write_parts(stream, parts, write))
+
+
+PARALLEL_MIN_IDS = 50_000  # below this a second process saves less than it costs to start
+
+
+def _id_ranges(first: int, last: int, count: int) -> list[tuple[int, int]]:
+    """[first, last] cut into `count` contiguous closed ranges of nearly equal width (listing
+    ids are dense: the store never deletes a listing)."""
+    width = last - first + 1
+    bounds = [first + width * i // count for i in range(count + 1)]
+    return [(low, high - 1) for low, high in itertools.pairwise(bounds) if high > low]
+
+
+def _write_id_range(fmt: str, store, parent: int, ids: tuple[int, int], stream: IO[str]) -> int:
+    """One range of listing ids, written as the whole export writes it. In a forked worker
+    (not the `parent` process) the parent's connection is left alone: the range is read
+    through a connection of its own."""
+    if os.getpid() == parent:
+        return _write_pieces(fmt, store, ids, stream)
+    from grayhound.store import open_store
+
+    with open_store(store.path, create=False) as own:
+        return _write_pieces(fmt, own, ids, stream)
+
+
+def _write_pieces(fmt: str, store, ids: tuple[int, int], stream: IO[str]) -> int:
+    layer = _cached(lambda sources: _currency_layer({"currency": True, "field_sources": sources}))
+    style = "text" if fmt == "csv" else "json"
+    batches = store.export_listing_pieces(LISTING_PIECES, style, layer, ids)
+    if fmt == "csv":
         return sum(_write_csv_batch(store, batch, stream) for batch in batches)
     return sum(_write_jsonl_batch(batch, stream) for batch in batches)
 

@@ -80,6 +80,7 @@ EXPORT_FROM = """
     LEFT JOIN export_sellers sv ON sv.id = l.seller_id
     LEFT JOIN findings f
       ON f.subject_kind = 'listing' AND f.subject_id = l.id AND f.is_current = 1
+    WHERE l.id BETWEEN :first_id AND :last_id
     ORDER BY l.id
 """
 _CONDITION = "COALESCE(NULLIF(l.condition, ''), 'unknown')"
@@ -184,20 +185,37 @@ class ReportRows:
             yield row
 
     def export_listing_pieces(
-        self, pieces: tuple, style: str, currency_layer: Callable[[str], str | None]
+        self,
+        pieces: tuple,
+        style: str,
+        currency_layer: Callable[[str], str | None],
+        ids: tuple[int, int] = (-(1 << 63), (1 << 63) - 1),
     ) -> Iterator[list[tuple]]:
-        """Every listing in id order as `pieces` (see `export_pieces_sql`), in batches of
-        `EXPORT_BATCH` rows; `currency_layer(field_sources)` names the layer a listing's
-        currency came from when it has no `currency_source`."""
+        """Every listing (or those with ids in the closed range `ids`) in id order as `pieces`
+        (see `export_pieces_sql`), in batches of `EXPORT_BATCH` rows;
+        `currency_layer(field_sources)` names the layer a listing's currency came from when it
+        has no `currency_source`."""
         self.db.conn.create_function(
             "grayhound_currency_layer", 1, currency_layer, deterministic=True
         )
-        cursor = self.db.conn.execute(export_pieces_sql(pieces, style))
+        first_id, last_id = ids
+        cursor = self.db.conn.execute(
+            export_pieces_sql(pieces, style), {"first_id": first_id, "last_id": last_id}
+        )
         while batch := cursor.fetchmany(EXPORT_BATCH):
             yield batch
 
 
 EXPORT_BATCH = 1024
+
+
+def listing_id_span(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The smallest and largest listing id (two searches of the primary key), None when the
+    store holds no listing."""
+    first, last = db.execute(
+        "SELECT (SELECT MIN(id) FROM listings), (SELECT MAX(id) FROM listings)"
+    ).fetchone()
+    return None if first is None else (first, last)
 
 
 @lru_cache(maxsize=1 << 12)  # bounded: memory stays flat

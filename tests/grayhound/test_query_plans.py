@@ -24,9 +24,6 @@ BIG = (
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
-    ("export", "WITH export_sellers AS MATERIALIZED"): (
-        "export listings writes every listing: one pass, streamed, sellers joined once"
-    ),
     ("catalog", "SELECT l.id, l.title, l.brand, l.category"): (
         "catalog check checks every stored title: one pass, streamed, the kept readings joined"
     ),

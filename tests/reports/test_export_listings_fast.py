@@ -134,3 +134,41 @@ def test_a_nul_in_one_cell_of_a_plain_batch_is_written_whole(store, field):
     store.db.execute(f"UPDATE listings SET {field} = ? WHERE id = 7", ["abc\x00=cmd()"])
     assert _new(store, "csv") == _old(store, "csv")
     assert _new(store, "jsonl") == _old(store, "jsonl")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, monkeypatch, fmt):
+    """A large store is written in ranges of ids by forked workers (issue 19, round 7): the
+    same bytes as one process, hostile cells (written cell by cell) on both sides of every
+    boundary included."""
+    from reports import exports
+
+    _fill(store, 5, 3000)
+    store.db.conn.commit()  # the workers read through connections of their own
+    monkeypatch.setattr(exports, "PARALLEL_MIN_IDS", 10)
+    parts_written = []
+    real = exports.write_parts
+    monkeypatch.setattr(
+        exports,
+        "write_parts",
+        lambda s, parts, w: parts_written.append(len(parts)) or real(s, parts, w),
+    )
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    whole = _new(store, fmt)
+    assert whole == _old(store, fmt)
+    for workers in ("2", "3"):
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        assert _new(store, fmt) == whole
+    assert parts_written == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "count"), [(1, 10, 3), (5, 5, 2), (1, 100_000, 4), (7, 8, 4)]
+)
+def test_id_ranges_cover_every_id_once_in_order(first, last, count):
+    from reports.exports import _id_ranges
+
+    ranges = _id_ranges(first, last, count)
+    ids = [i for low, high in ranges for i in range(low, high + 1)]
+    assert ids == list(range(first, last + 1))
+    assert len(ranges) == min(count, last - first + 1)

@@ -1,0 +1,117 @@
+"""A report written in parts by forked workers is the same bytes as one process writing them."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import pytest
+
+from grayhound.errors import GrayhoundError, UsageError
+from reports.parallel import worker_count, write_parts
+
+
+def _write_numbers(part: tuple[int, int], stream) -> int:
+    first, last = part
+    for number in range(first, last):
+        stream.write(f'{number},"é{number}"\n')  # non-ASCII: the copy must not re-encode it
+    return last - first
+
+
+def _parts(count: int, size: int = 5000) -> list[tuple[int, int]]:
+    return [(i * size, (i + 1) * size) for i in range(count)]
+
+
+def _serial(parts) -> str:
+    stream = io.StringIO()
+    for part in parts:
+        _write_numbers(part, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+@pytest.mark.parametrize("count", [2, 5])
+def test_parts_in_a_file_are_the_bytes_one_process_writes(tmp_path, monkeypatch, workers, count):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+    parts = _parts(count)
+    path = tmp_path / "out.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        stream.write("header\n")  # buffered before the fork: written once, first
+        counts = write_parts(stream, parts, _write_numbers)
+        stream.write("footer\n")
+    assert counts == [5000] * count
+    assert path.read_text(encoding="utf-8") == "header\n" + _serial(parts) + "footer\n"
+
+
+def test_parts_into_a_text_stream_without_a_file(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    parts = _parts(3, 100)
+    stream = io.StringIO()
+    assert write_parts(stream, parts, _write_numbers) == [100, 100, 100]
+    assert stream.getvalue() == _serial(parts)
+
+
+def _pid(part, stream) -> int:
+    stream.write(f"{part}\n")
+    return os.getpid()
+
+
+def test_the_parts_after_the_first_are_written_by_other_processes(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    pids = write_parts(io.StringIO(), ["a", "b", "c"], _pid)
+    assert pids[0] == os.getpid()
+    assert os.getpid() not in pids[1:]
+
+
+def test_one_worker_is_the_plain_loop(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    assert write_parts(io.StringIO(), ["a", "b"], _pid) == [os.getpid(), os.getpid()]
+
+
+class PartFailed(GrayhoundError):
+    pass
+
+
+def _fail_on_b(part, stream) -> str:
+    if part == "b":
+        raise PartFailed(f"part {part}: the store answered nonsense")
+    stream.write(part)
+    return part
+
+
+def _die_on_b(part, stream) -> str:
+    if part == "b":
+        os._exit(3)
+    stream.write(part)
+    return part
+
+
+def _leftovers() -> set[str]:
+    return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("grayhound-parts-")}
+
+
+def test_a_workers_error_is_raised_with_its_type_and_message(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    before = _leftovers()
+    with pytest.raises(PartFailed, match="part b: the store answered nonsense"):
+        write_parts(io.StringIO(), ["a", "b", "c"], _fail_on_b)
+    assert _leftovers() == before  # no part file left behind
+
+
+def test_a_worker_that_dies_is_named(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    with pytest.raises(GrayhoundError, match=r"part 2 of the report stopped \(exit code 3\)"):
+        write_parts(io.StringIO(), ["a", "b", "c"], _die_on_b)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_worker_count_is_a_usage_error(monkeypatch, value):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", value)
+    with pytest.raises(UsageError, match="GRAYHOUND_WORKERS"):
+        worker_count()
+
+
+def test_the_default_worker_count_is_the_usable_cpus(monkeypatch):
+    monkeypatch.delenv("GRAYHOUND_WORKERS", raising=False)
+    assert 1 <= worker_count() <= min(4, len(os.sched_getaffinity(0)))
