@@ -14,6 +14,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -53,13 +54,16 @@ def write_parts(
     would: parts[1:] are written by forked workers (at most `worker_count()` processes busy
     at once, this one included) into temporary files while this process writes parts[0];
     each file is then copied into `stream` in order. Returns each part's result (a worker's
-    must pickle). A worker's error is raised here; nothing of a failed report is kept.
+    must pickle). A worker's error is raised here; nothing of a failed report is kept. A
+    process running other threads writes every part itself.
 
     `write` in a worker must not use an SQLite connection opened before the fork (it opens
     its own) and must not write to the store."""
     parts = list(parts)
     workers = min(worker_count(), len(parts))
-    if workers <= 1:
+    if workers <= 1 or threading.active_count() > 1:
+        # another thread (a scheduler's, a progress display's) may hold a lock the fork would
+        # copy held into the worker, SQLite's own included: one process, as before
         return [write(part, stream) for part in parts]
     _flush(stream)  # a forked child must not inherit (and later flush) unwritten text
     context = multiprocessing.get_context("fork")

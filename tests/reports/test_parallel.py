@@ -115,3 +115,19 @@ def test_a_bad_worker_count_is_a_usage_error(monkeypatch, value):
 def test_the_default_worker_count_is_the_usable_cpus(monkeypatch):
     monkeypatch.delenv("GRAYHOUND_WORKERS", raising=False)
     assert 1 <= worker_count() <= min(4, len(os.sched_getaffinity(0)))
+
+
+def test_a_process_with_other_threads_writes_every_part_itself(monkeypatch):
+    """Forking copies only the calling thread: a lock another thread holds (a scheduler's,
+    SQLite's) would stay held in the worker for ever."""
+    import threading
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert write_parts(io.StringIO(), ["a", "b"], _pid) == [os.getpid(), os.getpid()]
+    finally:
+        release.set()
+        other.join()
