@@ -85,6 +85,7 @@ MIGRATIONS: list[Migration] = [
     ("0016_lines_risk_index", digestlines.cover_lines),
     ("0017_digest_record_in_place", digestbook.create_triggers),
     ("0018_issue19_flag_counts", count_flag_differences),
+    ("0018_issue19_one_model_index", pricing.drop_model_index),
 ]
 
 
