@@ -3,8 +3,10 @@ all call these same functions."""
 
 from __future__ import annotations
 
+import gc
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from grayhound.config import Config
@@ -12,6 +14,34 @@ from grayhound.errors import GrayhoundError
 from grayhound.store import Store, open_store
 
 DEFAULT_SINCE = "24h"  # the reference point of the very first digest
+# Allocations between two young collections during a detection (Python's default is 700): a
+# detection makes millions of short-lived rows and few cycles, and each collection that
+# reaches the old generation walks every object the process holds.
+DETECT_COLLECT_EVERY = 20_000
+
+
+def detect(config: Config, run_id: int | None = None, *, full: bool = False) -> dict:
+    """`detect_findings` with the garbage collector's work kept small (`fewer_collections`):
+    at 1,000,000 listings it spent ~0.5 s of a daily detect's ~17 s CPU, 7 % at 100,000."""
+    from grayhound.detection import detect_findings
+
+    with fewer_collections():
+        return detect_findings(config, run_id, full=full)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """What the process holds so far (imports, config) is set aside from collection and the
+    young generation collected less often; both as they were afterwards (a long-lived process,
+    the schedule, collects as before)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(DETECT_COLLECT_EVERY, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def after_crawl(
@@ -21,10 +51,8 @@ def after_crawl(
     now: datetime | None = None,
 ) -> dict:
     """Run the stages that follow a crawl; return {label: path} of what was written."""
-    from grayhound.detection import detect_findings
-
     outputs: dict = {}
-    counts = detect_findings(config, run_id)
+    counts = detect(config, run_id)
     echo(
         f"detect: {counts['flagged_listings']} of {counts['listings']} listings flagged, "
         f"{counts['risky_sellers']} of {counts['sellers']} sellers impersonating or suspicious, "

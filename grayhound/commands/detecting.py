@@ -26,11 +26,11 @@ def detect(full: bool) -> None:
     the previous one kept as history. The findings are those a --full run gives.
 
     Example: grayhound detect && grayhound export listings --format csv"""
-    from grayhound.detection import detect_findings
+    from grayhound.pipeline import detect as detect_changes
 
     config = current_config()
     warn_about(config)
-    counts = detect_findings(config, full=full)
+    counts = detect_changes(config, full=full)
     for sentence in counts["said"]:
         click.echo(f"detect: {sentence}")
     click.echo(summary(counts))

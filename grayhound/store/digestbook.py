@@ -234,15 +234,46 @@ def recording_in_book(db: sqlite_utils.Database, digest_id: int) -> Iterator[Non
 
 
 LISTING_SELLER = "(SELECT seller_id FROM listings WHERE id = {row}.subject_id)"
+# The current finding a listing's new one replaces (detection writes the successor first, then
+# closes it: `Findings._record_batch`), and a close or removal of a finding so replaced: a
+# newer current finding of its listing is already written, whatever the close sets.
+PREDECESSOR = (
+    "FROM findings p WHERE p.subject_kind = 'listing' AND p.subject_id = new.subject_id"
+    " AND p.is_current = 1 AND p.id < new.id ORDER BY p.id DESC LIMIT 1"
+)
+REPLACED = (
+    "EXISTS (SELECT 1 FROM findings s WHERE s.subject_kind = 'listing'"
+    " AND s.subject_id = old.subject_id AND s.is_current = 1 AND s.id > old.id)"
+)
+# A listing's new finding moves its seller's counts by the difference with the one it replaces
+# (issue 19, round 7): a flag in both is not counted out and in again, and flags that did not
+# move (most of a day's new findings: a moved price) write nothing. The replaced finding's close
+# then counts nothing out. Counted per flag (a list naming a flag twice counts it twice); a
+# seller's first count of a flag is made in the order of the new list, as counting it in was.
+FLAG_DIFFERENCE = f"""
+    INSERT INTO seller_flag_counts SELECT s.seller_id, d.flag, d.n
+        FROM (SELECT seller_id FROM listings WHERE id = new.subject_id) s,
+             (SELECT j.value AS flag, SUM(j.sign) AS n, MIN(j.at) AS at FROM (
+                 SELECT value, 1 AS sign, key AS at
+                     FROM json_each(COALESCE(NULLIF(new.flags, ''), '[]'))
+                 UNION ALL
+                 SELECT f.value, -1, NULL FROM (SELECT p.flags {PREDECESSOR}) p,
+                     json_each(COALESCE(NULLIF(p.flags, ''), '[]')) f) j
+              GROUP BY j.value) d
+        WHERE s.seller_id IS NOT NULL AND d.n != 0
+        ORDER BY d.at
+        ON CONFLICT DO UPDATE SET n = n + excluded.n;"""
 # Per seller and flag, how many current findings of its listings carry it (what
 # `SellerViews.flag_counts` counted over every listing): kept by these triggers.
 FLAG_TRIGGERS = {
     "seller_flags_finding_added": (
-        "AFTER INSERT ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1",
-        _flags("+", "new", LISTING_SELLER.format(row="new")),
+        "AFTER INSERT ON findings WHEN new.subject_kind = 'listing' AND new.is_current = 1"
+        f" AND new.flags IS NOT (SELECT p.flags {PREDECESSOR})",
+        FLAG_DIFFERENCE,
     ),
     "seller_flags_finding_ended": (
-        "AFTER UPDATE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        "AFTER UPDATE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1"
+        f" AND NOT (new.is_current = 0 AND {REPLACED})",
         _flags("-", "old", LISTING_SELLER.format(row="old")),
     ),
     "seller_flags_finding_current": (
@@ -250,7 +281,8 @@ FLAG_TRIGGERS = {
         _flags("+", "new", LISTING_SELLER.format(row="new")),
     ),
     "seller_flags_finding_removed": (
-        "AFTER DELETE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1",
+        "AFTER DELETE ON findings WHEN old.subject_kind = 'listing' AND old.is_current = 1"
+        f" AND NOT {REPLACED}",
         _flags("-", "old", LISTING_SELLER.format(row="old")),
     ),
     "seller_flags_listing_moved": (

@@ -47,6 +47,13 @@ def queue_once_per_finding(db: sqlite_utils.Database) -> None:
     digestbook.create_triggers(db)
 
 
+def count_flag_differences(db: sqlite_utils.Database) -> None:
+    """Migration 0018_issue19_flag_counts: the per-seller flag counts' triggers made again; a
+    listing's new finding counts the difference with the one it replaces, whose close then
+    counts nothing (`digestbook.FLAG_TRIGGERS`). The counts themselves are unchanged."""
+    changes.replace_triggers(db, digestbook.FLAG_TRIGGERS)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_crawl_data", crawlschema.create_schema),
     ("0002_findings", findings.create_schema),
@@ -77,6 +84,8 @@ MIGRATIONS: list[Migration] = [
     ("0015_issue19_finding_triggers", queue_once_per_finding),
     ("0016_lines_risk_index", digestlines.cover_lines),
     ("0017_digest_record_in_place", digestbook.create_triggers),
+    ("0018_issue19_flag_counts", count_flag_differences),
+    ("0018_issue19_one_model_index", pricing.drop_model_index),
 ]
 
 

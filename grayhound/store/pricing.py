@@ -39,7 +39,7 @@ LISTING_TEXT = ("url", "title", "first_seen")  # the same in a listing's rows, w
 _CURRENT_LISTING = "f.subject_kind = 'listing' AND f.is_current = 1"
 MODEL_OBSERVATIONS_SQL = (
     PRICE_OBSERVATIONS_SQL.split("FROM observations o")[0]
-    + f"""FROM findings f INDEXED BY idx_findings_current_listing_model
+    + f"""FROM findings f INDEXED BY idx_findings_current_listing_price
     JOIN listings l ON l.id = f.subject_id
     JOIN observations o ON o.listing_id = l.id
     LEFT JOIN sellers s ON s.id = l.seller_id
@@ -151,6 +151,13 @@ def add_price_indexes(db: sqlite_utils.Database) -> None:
     db.execute(PRICE_INDEX_SQL)
 
 
+def drop_model_index(db: sqlite_utils.Database) -> None:
+    """Migration 0018_issue19_one_model_index: the model index of migration 0011 is a prefix of
+    the price index (the same rows); the queries that named it read the price index, and each
+    changed finding moves one index entry fewer (issue 19, round 7)."""
+    db.execute("DROP INDEX IF EXISTS idx_findings_current_listing_model")
+
+
 class PriceHistory:
     """Mixin of Store: the rows `reports.pricing.build` computes competitor pricing from."""
 
@@ -166,7 +173,7 @@ class PriceHistory:
     def price_model_names(self) -> list[str]:
         """The model names current listing judgements carry (a catalog's worth, not a row each)."""
         sql = f"""SELECT DISTINCT f.model FROM findings f
-            INDEXED BY idx_findings_current_listing_model
+            INDEXED BY idx_findings_current_listing_price
             WHERE {_CURRENT_LISTING} AND f.model IS NOT NULL"""
         return [name for (name,) in self.db.execute(sql).fetchall()]
 

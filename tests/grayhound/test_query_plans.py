@@ -258,3 +258,41 @@ def test_serve_writes_the_rows_it_derived_again_by_case_id(statements, tmp_path)
         plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", {"cases": "[1]"})]
         queue = [step for step in plan if re.match(r"(SEARCH|SCAN) (queue|q)\b", step)]
         assert queue and all("INTEGER PRIMARY KEY" in step for step in queue), (plan, sql)
+
+
+def _index_columns(conn: sqlite3.Connection, index: str) -> tuple[str, ...]:
+    return tuple(row[2] for row in conn.execute(f"PRAGMA index_info({index})"))
+
+
+def _partial(sql: str | None) -> str:
+    """An index's WHERE (empty for a whole-table index)."""
+    found = re.search(r"(?is)\bWHERE\b(.*)", sql or "")
+    return " ".join(found.group(1).split()) if found else ""
+
+
+# (table, index, the wider index it begins) -> why it is kept
+PREFIX_KNOWN = {
+    ("listings", "idx_listings_source", "idx_listings_source_canonical_url_offer_key"): (
+        "a listing's source never changes: its entry is written once, when the listing is new"
+    ),
+}
+
+
+def test_no_index_of_a_big_table_is_a_prefix_of_another_with_the_same_rows(statements):
+    """Every index entry is written again on each change of its row (a changed finding: its
+    insert and its close): an index whose columns begin another's, over the same rows (the
+    same partial WHERE), answers nothing the wider one does not (issue 19, round 7: the
+    findings' model index, a prefix of the price index, cost an entry per changed finding)."""
+    database, _ = statements
+    conn = sqlite3.connect(database)
+    found = {}
+    for table in BIG:
+        sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        indexes = [(name, _index_columns(conn, name), _partial(text))
+                   for name, text in conn.execute(sql, [table])]  # fmt: skip
+        for name, columns, where in indexes:
+            for other, wider, other_where in indexes:
+                longer = len(wider) > len(columns) and wider[: len(columns)] == columns
+                if longer and where == other_where:
+                    found[table, name, other] = PREFIX_KNOWN.get((table, name, other))
+    assert found == {key: why for key, why in found.items() if why}
