@@ -10,8 +10,9 @@ shows), triage (a case opened, decided, merged) and a digest's record (`digest_s
 not that of a digest decided on this book: it sets its recorded cases' rows itself, still
 open (`recording_in_book`, issue 19 round 6), so they are not made again the next day.
 A digest compared with the last one (`StoredBook.fill`) claims the queue up to its highest
-sequence number, deletes those subjects' rows and makes them again with the same `INSERT …
-SELECT` as the private `CaseBook` (restricted to them), so its SQL work is the change.
+sequence number and makes those subjects' rows again with the same `INSERT … SELECT` as the
+private `CaseBook` (restricted to them), aside, where Python decides them (round 7), then sets
+in the book the rows that moved, so its SQL work is the change.
 Counts and seller summaries are small aggregates (`digest_tally`, `digest_seller_tally`)
 kept in step with the book by triggers, read whole, never recounted over every case.
 A digest against another point (`--since`) or older than the last recorded one still makes
@@ -40,7 +41,15 @@ from grayhound.store.digestcases import (
 from grayhound.store.digestrows import OPEN_EVERY, unopened
 from grayhound.store.digests import FLAGGED
 
+# Python's decision of the cases SQL could not decide: (row, evidence shown, dirty) in, (case
+# id, group, changes JSON, evidence JSON to record or None) out (`CaseBook.fill`'s `decide`)
+Decide = Callable[[Iterator[tuple[dict, str | None, int]]], Iterator[tuple]]
+
 EVERYTHING = ("*", 0)
+# SQLite's page cache for a digest on the kept book (its default is 2 MiB): the fill, the
+# decision and the record write rows all over the book's indexes, its tallies and the record's
+# tables; at a million listings the default spilled and read the same pages again (~4 s of sys)
+PAGE_CACHE_KIB = 64 * 1024
 # the private book's table, kept, with `todo`: 1 while Python has not decided the case (made
 # again, its evidence differs from what was shown or was never shown)
 BOOK = (
@@ -72,10 +81,13 @@ UNDECIDED = """SELECT dc.shown, dc.dirty, dc.case_id, dc.grp, f.subject_kind, f.
                 ELSE s.name END AS seller_name,
            CASE dc.kind WHEN 'listing' THEN COALESCE(l.seller_domain, s.domain, s.claimed_domain)
                 ELSE COALESCE(s.domain, s.claimed_domain) END AS seller_domain
-    FROM digest_book dc JOIN findings f ON f.id = dc.finding_id
+    FROM {book} dc JOIN findings f ON f.id = dc.finding_id
     LEFT JOIN listings l ON dc.kind = 'listing' AND l.id = dc.subject_id
     LEFT JOIN sellers s ON s.id = dc.seller_id
     WHERE dc.todo = 1"""
+# what Python decided of each case, set in the book or in the rows made again aside
+SET_DECIDED = """UPDATE {book} SET grp = d.grp, changes = d.changes, evidence = d.evidence,
+    shown = NULL, todo = NULL FROM temp.digest_decided d WHERE {name}.case_id = +d.case_id"""
 
 
 # The queue up to a fill's mark, claimed: but for the flagged subjects still without a case
@@ -432,6 +444,7 @@ class StoredBook(CaseBook):
     def __init__(self, db: sqlite_utils.Database, functions: dict[str, Callable]):
         self.db = db
         self.writer = db.conn
+        self.writer.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")  # the record's too
         # the digest is read after the store is closed (the command writes it then): through
         # a connection of its own, read-only, as the private book reads it
         path = db.execute("PRAGMA database_list").fetchone()[2]
@@ -449,38 +462,54 @@ class StoredBook(CaseBook):
             sql.replace("{st}.", "").replace("cases_now", "digest_book"), params
         )
 
-    def fill(self, states: tuple[str, ...], reference: str | None, *, record_all=False) -> None:
+    def fill(
+        self, states: tuple[str, ...], reference: str | None, decide: Decide, *, record_all=False
+    ) -> None:
         """Make again the rows of every subject queued since the last fill (all of them on a
         new store): each flagged subject's whose case is in `states`, against what the last
-        digest showed. Only for a digest compared with the last one."""
+        digest showed; then `decide` the cases SQL could not, in the same transaction. Only for
+        a digest compared with the last one."""
         assert reference is None and not record_all, "a StoredBook compares with the last digest"
         with self.db.atomic():
             self._hold_write_lock()
-            upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
-            if upto is None:
-                self.refreshed = 0
-                return
-            everything = self.writer.execute(
-                "SELECT 1 FROM digest_pending WHERE subject_kind = ? AND subject_id = ?"
-                " AND seq <= ?",
-                [*EVERYTHING, upto],
-            ).fetchone()
-            self.writer.execute("DROP TABLE IF EXISTS temp.digest_stale")
-            self.writer.execute(STALE)
-            if everything:
-                self.writer.execute("DELETE FROM digest_book")
-                self.writer.execute("DELETE FROM digest_tally")
-                self.writer.execute("DELETE FROM digest_seller_tally")
-                self.refreshed = self._insert(states, everything=True)
-            else:
-                self.writer.execute(
-                    "INSERT OR IGNORE INTO temp.digest_stale SELECT subject_kind, subject_id"
-                    " FROM digest_pending WHERE seq <= ?",
-                    [upto],
-                )
-                self.refreshed = self._refresh(states)
-            self.writer.execute(CLAIMED, [upto])
-            self.writer.execute("DROP TABLE temp.digest_stale")
+            self.refreshed = self._fill(states, decide)
+            # what is still undecided in the book: a book made whole (not aside), a row left
+            # undecided by an older grayhound's digest that stopped between fill and decision
+            self._decide("digest_book", decide)
+        # The book is this digest's from here on: its reader keeps the snapshot it sees now
+        # until it is closed, so what is read while the digest is written (groups, seller
+        # cards' worst listings) is not another digest's fill made meanwhile.
+        if self.conn.in_transaction:
+            self.conn.rollback()
+        self.conn.execute("BEGIN")
+        self.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
+
+    def _fill(self, states: tuple[str, ...], decide: Decide) -> int:
+        """The queued subjects' rows made again, their cases decided; how many were made."""
+        upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
+        if upto is None:
+            return 0
+        everything = self.writer.execute(
+            "SELECT 1 FROM digest_pending WHERE subject_kind = ? AND subject_id = ? AND seq <= ?",
+            [*EVERYTHING, upto],
+        ).fetchone()
+        self.writer.execute("DROP TABLE IF EXISTS temp.digest_stale")
+        self.writer.execute(STALE)
+        if everything:
+            self.writer.execute("DELETE FROM digest_book")
+            self.writer.execute("DELETE FROM digest_tally")
+            self.writer.execute("DELETE FROM digest_seller_tally")
+            refreshed = self._insert(states, everything=True)
+        else:
+            self.writer.execute(
+                "INSERT OR IGNORE INTO temp.digest_stale SELECT subject_kind, subject_id"
+                " FROM digest_pending WHERE seq <= ?",
+                [upto],
+            )
+            refreshed = self._refresh(states, decide)
+        self.writer.execute(CLAIMED, [upto])
+        self.writer.execute("DROP TABLE temp.digest_stale")
+        return refreshed
 
     def _hold_write_lock(self) -> None:
         """Take the store's write lock before the first read: the fill and the decision read
@@ -492,9 +521,9 @@ class StoredBook(CaseBook):
         # writes nothing (no queue row has a negative number), takes the lock
         self.writer.execute("DELETE FROM digest_pending WHERE seq = -1")
 
-    def _refresh(self, states: tuple[str, ...]) -> int:
-        """The queued subjects' rows made again aside (`digest_fresh`), then set in the book
-        where they differ: a row whose case is no longer shown goes; one that moved only in
+    def _refresh(self, states: tuple[str, ...], decide: Decide) -> int:
+        """The queued subjects' rows made again aside (`digest_fresh`) and decided there, then
+        set in the book where they differ: a row whose case is no longer shown goes; one that moved only in
         what the digest decides of it (most often a case the last digest recorded, queued by
         its `digest_shown` row, now still open) is updated in those columns, which no index
         but the risk order's and the partial ones holds; any other moved row is replaced
@@ -503,6 +532,10 @@ class StoredBook(CaseBook):
         self.writer.execute("DROP TABLE IF EXISTS temp.digest_fresh")
         self.writer.execute(FRESH)
         made = self._insert(states, everything=False, into="temp.digest_fresh")
+        # decided aside: a row made again is written to the book once, already decided (not
+        # written undecided, then again by the decision: its risk index entry and tallies
+        # moved twice; issue 19, round 7)
+        self._decide("temp.digest_fresh", decide)
         for sql in REFRESH:
             self.writer.execute(sql)
         self.writer.execute("DROP TABLE temp.digest_fresh")
@@ -542,37 +575,23 @@ class StoredBook(CaseBook):
             written += self.writer.execute(sql, params).rowcount
         return written
 
-    def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
-        """As `CaseBook.undecided`: the rows made again whose group Python decides, or whose
-        evidence to record is not yet made."""
-        for row in self.rows(self.writer.execute(UNDECIDED), decode=("flags",)):
+    def undecided(self, book: str = "digest_book") -> Iterator[tuple[dict, str | None, int]]:
+        """As `CaseBook.undecided`: the rows made again (in `book`) whose group Python decides,
+        or whose evidence to record is not yet made."""
+        sql = UNDECIDED.format(book=book)
+        for row in self.rows(self.writer.execute(sql), decode=("flags",)):
             yield row, row.pop("shown"), row.pop("dirty")
 
-    def decide(self, decided: Iterator[tuple]) -> None:
-        """Store what Python decided of each case `undecided` yields (its evidence made only
-        where it is to be recorded): kept aside in a temporary table while the cases are
-        read, then set in the book in one statement."""
-        with self.db.atomic():
-            self._hold_write_lock()
-            self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
-            self.writer.execute(DECIDED)
-            for batch in _batches(decided, 1000):
-                self.writer.executemany(
-                    "INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch
-                )
-            self.writer.execute(  # each decided case, then its row (not the whole book read)
-                "UPDATE digest_book SET grp = d.grp, changes = d.changes, evidence = d.evidence,"
-                " shown = NULL, todo = NULL FROM temp.digest_decided d"
-                " WHERE digest_book.case_id = +d.case_id"
-            )
-            self.writer.execute("DROP TABLE temp.digest_decided")
-        # The book is this digest's from here on: its reader keeps the snapshot it sees now
-        # until it is closed, so what is read while the digest is written (groups, seller
-        # cards' worst listings) is not another digest's fill made meanwhile.
-        if self.conn.in_transaction:
-            self.conn.rollback()
-        self.conn.execute("BEGIN")
-        self.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
+    def _decide(self, book: str, decide: Decide) -> None:
+        """Set in `book` what `decide` made of each case `undecided` yields there (kept aside
+        in a temporary table while the cases are read, then set in one statement)."""
+        self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
+        self.writer.execute(DECIDED)
+        for batch in _batches(decide(self.undecided(book)), 1000):
+            self.writer.executemany("INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch)
+        # each decided case, then its row (not the whole book read)
+        self.writer.execute(SET_DECIDED.format(book=book, name=book.removeprefix("temp.")))
+        self.writer.execute("DROP TABLE temp.digest_decided")
 
     def tally(self) -> Iterator[tuple]:
         return self.conn.execute(

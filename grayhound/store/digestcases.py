@@ -193,12 +193,18 @@ class CaseBook:
         return self.conn.execute(sql.replace("{st}", "st"), params)
 
     def fill(
-        self, states: tuple[str, ...], reference: str | None, *, record_all: bool = False
+        self,
+        states: tuple[str, ...],
+        reference: str | None,
+        decide: Callable[[Iterator[tuple]], Iterator[tuple]],
+        *,
+        record_all: bool = False,
     ) -> None:
         """Every flagged subject whose case is in `states`. With `reference` None the cases
         compare against what the last digest showed (`digest_shown`), else against the latest
         digest at or before `reference` that showed each. With `record_all` every case is
-        marked to be recorded (a digest older than the last one recorded)."""
+        marked to be recorded (a digest older than the last one recorded). Then the cases SQL
+        could not decide are decided by `decide` (`undecided` in, `decide`'s tuples out)."""
         params: dict = {"reference": reference, **{f"s{i}": s for i, s in enumerate(states)}}
         marks = ", ".join(f":s{i}" for i in range(len(states)))
         for kind, fields in (("listing", LISTING_FIELDS), ("seller", SELLER_FIELDS)):
@@ -225,6 +231,7 @@ class CaseBook:
             self.execute(sql.format(st="st", flagged=FLAGGED, states=marks), params)
         self.conn.execute("CREATE INDEX cases_undecided ON cases_now (grp) WHERE grp IS NULL")
         self.conn.execute("CREATE INDEX cases_dirty ON cases_now (dirty) WHERE dirty")
+        self.decide(decide(self.undecided()))
 
     def undecided(self) -> Iterator[tuple[dict, str | None, int]]:
         """(row, evidence last shown or None, dirty) of each case whose group Python decides

@@ -119,8 +119,8 @@ def stream_digest(
     every case is to be recorded, not only those that moved since the last record."""
     stored = since_last and not record_all  # the store's own book, up to date with a change
     book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
-    book.fill(SHOWN_STATES, None if since_last else inputs.reference, record_all=record_all)
-    book.decide(_decisions(book))
+    reference = None if since_last else inputs.reference
+    book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
     counts = _counts(book)
     views = _seller_views(book, inputs)
     unattributed = book.execute(
@@ -134,9 +134,10 @@ def stream_digest(
     return spooled
 
 
-def _decisions(book) -> Iterator[tuple]:
-    """(case id, group, changes, evidence to record) of the cases SQL could not decide."""
-    for row, shown, dirty in book.undecided():
+def _decisions(undecided: Iterator[tuple]) -> Iterator[tuple]:
+    """(case id, group, changes, evidence to record) of the cases SQL could not decide (the
+    book's `undecided`)."""
+    for row, shown, dirty in undecided:
         evidence = evidence_of(row)
         if row["grp"] is None:
             group, changes = compare(json.loads(shown), evidence)
