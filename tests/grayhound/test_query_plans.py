@@ -252,13 +252,25 @@ def test_serve_writes_the_rows_it_derived_again_by_case_id(statements, tmp_path)
     6): the rows no longer derived, each group of columns set where it moved, the new rows —
     each statement walks the derived rows only and reaches the queue's row by its case id,
     never the queue from end to end."""
-    from grayhound.store.queue import DERIVED_TABLE, GONE, NEW, SET_GROUPS, open_queue, set_moved
+    from grayhound.store.queue import (
+        DERIVED_TABLE,
+        GONE,
+        MOVED_TABLE,
+        NEW,
+        NOTE_MOVED,
+        WRITE_GROUPS,
+        open_queue,
+        set_moved,
+    )
 
     database, _ = statements
     conn = open_queue(str(tmp_path / "queue.db"), str(database))
     conn.execute(DERIVED_TABLE)
-    for sql in [GONE, NEW, *map(set_moved, SET_GROUPS)]:
-        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", {"cases": "[1]"})]
+    conn.execute(MOVED_TABLE)
+    every = (1 << len(WRITE_GROUPS)) - 1
+    for sql in [GONE, NEW, NOTE_MOVED, set_moved(1), set_moved(2), set_moved(every)]:
+        params = {"cases": "[1]", "bits": 1}
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
         queue = [step for step in plan if re.match(r"(SEARCH|SCAN) (queue|q)\b", step)]
         assert queue and all("INTEGER PRIMARY KEY" in step for step in queue), (plan, sql)
 
