@@ -13,9 +13,12 @@ import sqlite3
 import sqlite_utils
 
 # What each of grayhound serve's derived tables is computed from: when none of these figures
-# moved, the table is still true. Each is a primary-key MAX or a short read, never a scan.
+# moved, the table is still true. Each is a primary-key MAX or a short read, never a scan (the
+# newest end of a finding through the partial index of ended findings: without `IS NOT NULL`
+# SQLite cannot use it and read every finding, ~0.6 s of CPU at 1M listings per request).
 CHANGE_STAMPS = {
-    "queue": """SELECT (SELECT MAX(id) FROM findings), (SELECT MAX(ended_at) FROM findings),
+    "queue": """SELECT (SELECT MAX(id) FROM findings),
+                       (SELECT MAX(ended_at) FROM findings WHERE ended_at IS NOT NULL),
                        (SELECT MAX(id) FROM cases),
                        (SELECT MAX(id) FROM review_log), (SELECT MAX(id) FROM digests),
                        (SELECT MAX(id) FROM observations),
