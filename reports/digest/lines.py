@@ -13,6 +13,7 @@ from json.encoder import encode_basestring
 from typing import IO
 
 from grayhound.store import digestlines
+from grayhound.store.digestlines import WHOLE, Span
 from reports.currency import format_money
 from reports.digest.build import GROUPS, price_sentence, ratio_of
 from reports.digest.jsontext import encoded
@@ -56,9 +57,12 @@ def _money(amount, currency) -> str:
     return _MONEY[amount, currency]
 
 
-def json_items(book, group: int, pad: str) -> Iterator[str]:
-    """The JSON text of every case of `group` (its number) at indentation `pad`, riskiest
-    first, in pieces: the items joined by `,\\n` and `pad`, as `jsontext.chunks` joins them."""
+def json_items(
+    book, group: int, pad: str, span: Span = WHOLE, *, first: bool = True
+) -> Iterator[str]:
+    """The JSON text of every case of `group` (its number) in `span` at indentation `pad`,
+    riskiest first, in pieces: the items joined by `,\\n` and `pad`, as `jsontext.chunks`
+    joins them (a part after the `first` starts with that separator too)."""
     inner, deeper = pad + INDENT, pad + INDENT + INDENT
     flags = _Memo(lambda text: encoded(_decoded(text), inner))
     evidence_flags = _Memo(lambda text: encoded(sorted(_decoded(text)), deeper))
@@ -67,8 +71,7 @@ def json_items(book, group: int, pad: str) -> Iterator[str]:
     number = _Memo(encoded)  # floats (msrp, ratio) and None
     price_key, reasons_key = f',\n{inner}"price_text": ', f',\n{inner}"reasons": '
     score_key, separator = f',\n{inner}"score": ', ",\n" + pad
-    first = True
-    for batch in digestlines.json_item_pieces(book, group, GROUPS[group], pad):
+    for batch in digestlines.json_item_pieces(book, group, GROUPS[group], pad, span):
         items = []
         for row in batch:
             (_, kind, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
@@ -91,8 +94,10 @@ def json_items(book, group: int, pad: str) -> Iterator[str]:
         first = False
 
 
-def write_csv_rows(book, group: int, stream: IO[str], python_row: Callable[[int], dict]) -> int:
-    """Write every case of `group` as `write_csv` writes its item (no header); a line in which
+def write_csv_rows(
+    book, group: int, stream: IO[str], python_row: Callable[[int], dict], span: Span = WHOLE
+) -> int:
+    """Write every case of `group` in `span` as `write_csv` writes its item (no header); a line in which
     a cell might need neutralising, or holding a unit separator, is written from
     `python_row(case_id)` (the item with its capture reference), as before."""
     cell = cell_writer()
@@ -101,7 +106,7 @@ def write_csv_rows(book, group: int, stream: IO[str], python_row: Callable[[int]
     score = _Memo(lambda value: csv_quoted(cell(round(value or 0.0, 4))))
     cells = len(CSV_FIELD_ORDER) - 1  # unit separators in a line
     written = 0
-    for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], CSV_QUOTED):
+    for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], CSV_QUOTED, span):
         lines = []
         for row in batch:
             (_, _, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,

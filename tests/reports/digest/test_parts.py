@@ -1,0 +1,87 @@
+"""The digest's JSON and CSV written in parts on several cores (issue 19, round 7) are the
+bytes one process writes: every group cut at risk keys with cases on both sides, on hostile
+text (quotes, commas, line breaks, formulas), and a store that moved after the digest was
+decided is not read by the workers."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from grayhound.pipeline import produce_digest
+from reports import parallel
+from reports.digest import parts
+from reports.digest.build import GROUPS
+from reports.digest.render import render
+from tests.reports.digest.test_lines import hostile_day
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Every group of two cases or more written in parts; the parts each call asked for."""
+    monkeypatch.setattr(parts, "PARALLEL_MIN_ROWS", 2)
+    asked: list[int] = []
+
+    def counted(stream, chunks, write):
+        asked.append(len(chunks))
+        return parallel.write_parts(stream, chunks, write)
+
+    monkeypatch.setattr(parts, "write_parts", counted)
+    return asked
+
+
+def three_days(world, example_config) -> None:
+    """Hostile listings and sellers over three days: new, changed and still open cases."""
+    hostile_day(world, 0)
+    produce_digest(world.store, example_config, world.at(1))
+    hostile_day(world, 24, shift=1)
+    produce_digest(world.store, example_config, world.at(25))
+    hostile_day(world, 48, shift=2)
+    world.store.db.conn.commit()
+
+
+def written(world, example_config, fmt: str, workers: int, monkeypatch) -> str:
+    monkeypatch.setenv(parallel.WORKERS_ENV, str(workers))
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    try:
+        return render(digest, fmt).replace(digest.created_at, "")
+    finally:
+        digest.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_digest_written_in_parts_is_the_one_process_digest(
+    world, example_config, monkeypatch, split_everything, fmt, workers
+):
+    three_days(world, example_config)
+    alone = written(world, example_config, fmt, 1, monkeypatch)
+    assert split_everything == []
+    in_parts = written(world, example_config, fmt, workers, monkeypatch)
+    assert split_everything == [workers] * len(GROUPS)  # every group cut, forked workers
+    assert in_parts == alone
+    assert 'Xiaomi ""14"" Pro, 256GB' in alone or '"Xiaomi \\"14\\" Pro, 256GB' in alone
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_workers_do_not_read_a_store_that_moved_after_the_digest_was_decided(
+    world, example_config, monkeypatch, split_everything, fmt
+):
+    """A crawl committing between the digest's decision and its writing (titles moved):
+    the digest still shows what it decided on, written by this process alone."""
+    three_days(world, example_config)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "2")
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    try:
+        before = render(digest, fmt)
+        assert split_everything == [2] * len(GROUPS)
+        crawl = sqlite3.connect(world.store.db.execute("PRAGMA database_list").fetchone()[2])
+        crawl.execute("UPDATE listings SET title = 'moved ' || title")
+        crawl.commit()
+        crawl.close()
+        assert render(digest, fmt) == before
+        assert "moved " not in before
+        assert split_everything == [2] * len(GROUPS)  # no parts the second time
+    finally:
+        digest.close()
