@@ -8,6 +8,7 @@ the store, so on a machine with two cores the wall time nearly halves."""
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import pickle
@@ -173,10 +174,12 @@ def _flush(stream: IO[str]) -> None:
 
 def _copy_into(stream: IO[str], path: Path) -> None:
     """Append a part's file to `stream`: inside the kernel when the stream is a UTF-8 text
-    file (no decoding, no copy through this process), else as text."""
-    buffer = getattr(stream, "buffer", None)
+    file (no decoding, no copy through this process), else as text through its `write`."""
+    # only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
+    # escape sequences from what is written) gets the text through its own `write`
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
-    if buffer is not None and encoding in ("utf-8", "utf8"):
+    if type(stream) is io.TextIOWrapper and encoding in ("utf-8", "utf8"):
+        buffer = stream.buffer
         stream.flush()
         buffer.flush()
         with path.open("rb") as part:
