@@ -301,7 +301,9 @@ class Pinned:
     def __init__(self, book: digestbook.StoredBook, functions: dict[str, Callable]):
         self.path = book.conn.execute("PRAGMA database_list").fetchone()[2]
         self.functions = functions  # what a worker's own book registers, as this one did
-        self.sentinel = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        self.sentinel = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False
+        )
         self.version = None
         with _write_lock(self.sentinel) as locked:
             if locked:
