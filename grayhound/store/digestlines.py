@@ -13,11 +13,15 @@ writes a line whose cells might need neutralising as a formula from the Python i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache, partial
 
+import sqlite_utils
+
 from grayhound.store import digestbook
-from grayhound.store.digestcases import ITEM_ROW
+from grayhound.store.digestcases import ITEM_ROW, read_only_uri
 
 # `ITEM_ROW` with the case's risk order, read by the outer statement's ORDER BY (the book's
 # (grp, sev, nscore, rkey, case_id) index: no sort)
@@ -38,6 +42,11 @@ SEVERITY = """CASE WHEN r.verdict = 'impersonation' THEN '{0}critical{0}'
     WHEN r.verdict = 'suspicious' OR COALESCE(r.score, 0) >= 0.5 THEN '{0}high{0}'
     ELSE '{0}watch{0}' END"""
 BATCH = 250  # rows rendered and written at a time (~0.8 MB of JSON): all a pass holds
+# A part of a group: the cases from `lower` (a risk key, included) to `upper` (excluded), None
+# an open end; a risk key is a book row's (sev, nscore, rkey, case_id), unique by its case.
+Span = tuple[tuple | None, tuple | None]
+WHOLE: Span = (None, None)
+KEY_COLUMNS = ("sev", "nscore", "rkey", "case_id")
 UNIT_SEPARATOR = "\x1f"  # between the cells of a CSV piece (see reports.tabular.formula_risk)
 
 
@@ -190,33 +199,143 @@ def _statement(pieces: list[str]) -> str:
     columns = ",\n".join(f"({piece})" for piece in pieces)
     return (
         f"SELECT {PYTHON_COLUMNS},\n{columns}\n"
-        f"FROM ({ORDERED_ROW} WHERE dc.grp = :grp) r ORDER BY {ORDER}"
+        f"FROM ({ORDERED_ROW} WHERE dc.grp = :grp{{bounds}}) r ORDER BY {ORDER}"
     )
 
 
-@cache
-def _json_sql(pad: str) -> str:
-    return json_item_sql(pad)
+def _bounded(sql: str, span: Span) -> str:
+    """`sql` reading only the cases of `span`: a range of the risk index (row values, which
+    SQLite seeks in the index: tests/grayhound/test_query_plans.py)."""
+    key = "(" + ", ".join(f"dc.{column}" for column in KEY_COLUMNS) + ")"
+    bounds = ""
+    for end, (name, operator) in zip(span, (("lo", ">="), ("hi", "<")), strict=True):
+        if end is not None:
+            marks = ", ".join(f":{name}_{column}" for column in KEY_COLUMNS)
+            bounds += f" AND {key} {operator} ({marks})"
+    return sql.replace("{bounds}", bounds)
 
 
 @cache
-def _csv_sql(quoted_by_csv: str) -> str:
-    return csv_row_sql(quoted_by_csv)
+def _json_sql(pad: str, bounded: tuple[bool, bool]) -> str:
+    return _bounded(json_item_sql(pad), _ends(bounded))
 
 
-def json_item_pieces(book, group: int, name: str, pad: str) -> Iterator[list[tuple]]:
-    """The cases of `group` (its number; `name`, as the items say it), riskiest first, as
-    `json_item_sql` pieces, in batches."""
-    return _batches(book, _json_sql(pad), group, name)
+@cache
+def _csv_sql(quoted_by_csv: str, bounded: tuple[bool, bool]) -> str:
+    return _bounded(csv_row_sql(quoted_by_csv), _ends(bounded))
 
 
-def csv_row_pieces(book, group: int, name: str, quoted_by_csv: str) -> Iterator[list[tuple]]:
-    """The cases of `group` (`name`), riskiest first, as `csv_row_sql` pieces, in batches."""
-    return _batches(book, _csv_sql(quoted_by_csv), group, name)
+def _ends(bounded: tuple[bool, bool]) -> Span:
+    return tuple(() if end else None for end in bounded)  # type: ignore[return-value]
 
 
-def _batches(book, sql: str, group: int, name: str) -> Iterator[list[tuple]]:
+def json_item_pieces(
+    book, group: int, name: str, pad: str, span: Span = WHOLE
+) -> Iterator[list[tuple]]:
+    """The cases of `group` (its number; `name`, as the items say it) in `span`, riskiest
+    first, as `json_item_sql` pieces, in batches."""
+    sql = _json_sql(pad, tuple(end is not None for end in span))
+    return _batches(book, sql, group, name, span)
+
+
+def csv_row_pieces(
+    book, group: int, name: str, quoted_by_csv: str, span: Span = WHOLE
+) -> Iterator[list[tuple]]:
+    """The cases of `group` (`name`) in `span`, riskiest first, as `csv_row_sql` pieces, in
+    batches."""
+    sql = _csv_sql(quoted_by_csv, tuple(end is not None for end in span))
+    return _batches(book, sql, group, name, span)
+
+
+def _batches(book, sql: str, group: int, name: str, span: Span) -> Iterator[list[tuple]]:
     book._in_order()  # the (grp, risk) index of a private book, made once
-    cursor = book.execute(sql, {"grp": group, "group_name": name})
+    params = {"grp": group, "group_name": name}
+    for end, prefix in zip(span, ("lo", "hi"), strict=True):
+        if end is not None:
+            params.update(zip((f"{prefix}_{column}" for column in KEY_COLUMNS), end, strict=True))
+    cursor = book.execute(sql, params)
     while rows := cursor.fetchmany(BATCH):
         yield rows
+
+
+def risk_spans(book, group: int, length: int, parts: int) -> list[Span]:
+    """`group` (of `length` cases) cut into `parts` spans of about as many cases, in the
+    output's order: each cut at the risk key of the case at that quantile, read from the risk
+    index (no row read)."""
+    book._in_order()
+    sql = (
+        f"SELECT {', '.join(KEY_COLUMNS)} FROM cases_now WHERE grp = ?"
+        f" ORDER BY {', '.join(KEY_COLUMNS)} LIMIT 1 OFFSET ?"
+    )
+    cuts = []
+    for part in range(1, parts):
+        row = book.execute(sql, [group, length * part // parts]).fetchone()
+        if row is not None and (not cuts or tuple(row) > cuts[-1]):
+            cuts.append(tuple(row))
+    ends = [None, *cuts, None]
+    return list(zip(ends, ends[1:], strict=False))
+
+
+def part_book(path: str, functions: dict[str, Callable]) -> digestbook.StoredBook:
+    """The store's kept book read by a worker process through connections of its own
+    (read-only), for the spans it writes; see `Pinned` for why it reads what the parent does."""
+    db = sqlite_utils.Database(sqlite3.connect(read_only_uri(path), uri=True))
+    book = digestbook.StoredBook(db, functions)
+    db.conn.close()  # the book reads through its own reader; nothing is written
+    book.conn.execute("BEGIN")
+    return book
+
+
+class Pinned:
+    """The kept book's reader (`StoredBook.conn`) holding the newest snapshot of the store,
+    and a way to tell later that it still is: then connections opened meanwhile (worker
+    processes writing parts of the digest) read the same book, listings and captures.
+
+    Pinning takes the store's write lock, begins the reader's snapshot again (right after
+    the book's decision, before anything of it is read) and notes its own connection's
+    `data_version`; `held()` takes the lock again and compares: any commit by another
+    connection in between (a detection, a crawl, another digest's fill, this digest's record)
+    changes it. The lock is never waited for: a writer holding it is about to commit. In
+    either case the digest is written by this process alone, from its snapshot."""
+
+    def __init__(self, book: digestbook.StoredBook, functions: dict[str, Callable]):
+        self.path = book.conn.execute("PRAGMA database_list").fetchone()[2]
+        self.functions = functions  # what a worker's own book registers, as this one did
+        self.sentinel = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False
+        )
+        self.version = None
+        with _write_lock(self.sentinel) as locked:
+            if locked:
+                if book.conn.in_transaction:
+                    book.conn.rollback()
+                book.conn.execute("BEGIN")
+                book.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()
+                self.version = self._version()
+
+    def _version(self) -> int:
+        return self.sentinel.execute("PRAGMA data_version").fetchone()[0]
+
+    @contextmanager
+    def held(self) -> Iterator[bool]:
+        """The write lock, held while workers open the store and read it; yields whether the
+        store is still the pinned snapshot (nothing committed since by another connection)."""
+        with _write_lock(self.sentinel) as locked:
+            yield locked and self.version is not None and self._version() == self.version
+
+    def close(self) -> None:
+        self.sentinel.close()
+
+
+@contextmanager
+def _write_lock(connection: sqlite3.Connection) -> Iterator[bool]:
+    """The store's write lock if no other connection holds it (yields whether it got it)."""
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:  # busy: another connection writes
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        connection.execute("ROLLBACK")

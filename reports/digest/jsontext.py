@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from json.encoder import encode_basestring
+from typing import IO
 
 INDENT = "  "
 INFINITY = float("inf")
@@ -21,10 +22,12 @@ KEYS_KEPT = 10_000
 CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
-def chunks(value, pad: str = "") -> Iterator[str]:
+def chunks(value, pad: str = "", stream: IO[str] | None = None) -> Iterator[str]:
     """The indented JSON of `value` at indentation `pad` in pieces: a dict one value at a
     time (each streamed the same way), a list one element at a time (each in one piece,
-    unless it is a long or spooled list itself)."""
+    unless it is a long or spooled list itself). Given the `stream` the caller writes each
+    piece into as it is made, a spooled group able to (`write_json`) writes its elements
+    into it itself, between the pieces around them (in parts, on several cores)."""
     if isinstance(value, (list, tuple)):
         if not value:
             yield "[]"
@@ -33,13 +36,16 @@ def chunks(value, pad: str = "") -> Iterator[str]:
         texts = getattr(value, "json_texts", None)
         if texts is not None:  # a spooled group: its elements' text made by SQLite
             yield "[\n" + inner
-            yield from texts(inner)
+            if stream is not None and hasattr(value, "write_json"):
+                value.write_json(stream, inner)
+            else:
+                yield from texts(inner)
             yield "\n" + pad + "]"
             return
         separator = "[\n" + inner
         for element in value:
             yield separator
-            yield from _element(element, inner)
+            yield from _element(element, inner, stream)
             separator = ",\n" + inner
         yield "\n" + pad + "]"
     elif isinstance(value, dict) or _is_mapping(value):
@@ -51,19 +57,19 @@ def chunks(value, pad: str = "") -> Iterator[str]:
         separator = "{\n" + inner
         for key, element in sorted(value.items()):
             yield separator + _key(key)
-            yield from chunks(element, inner)
+            yield from chunks(element, inner, stream)
             separator = ",\n" + inner
         yield "\n" + pad + "}"
     else:
         yield encoded(value, pad)
 
 
-def _element(value, pad: str) -> Iterator[str]:
+def _element(value, pad: str, stream: IO[str] | None = None) -> Iterator[str]:
     """A long list streams; anything else is made in one piece."""
     if isinstance(value, list) and type(value) is not list:  # a spooled group: read as it goes
-        return chunks(value, pad)
+        return chunks(value, pad, stream)
     if isinstance(value, (list, tuple, dict)) and len(value) > 1000:
-        return chunks(value, pad)
+        return chunks(value, pad, stream)
     return iter((encoded(value, pad),))
 
 

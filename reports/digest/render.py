@@ -99,7 +99,7 @@ EXTENSIONS = {"html": "html", "md": "md", "json": "json", "csv": "csv"}
 def _write_json(digest: Digest, stream: IO[str]) -> None:
     """`_ItemEncoder(indent=2, sort_keys=True, ensure_ascii=False)`'s text, made by
     `jsontext` (the same bytes, several times faster: tests/reports/digest/test_jsontext.py)."""
-    for piece in jsontext.chunks(digest.as_page()):  # an item a piece: written as made
+    for piece in jsontext.chunks(digest.as_page(), stream=stream):  # written as made
         stream.write(piece)
     stream.write("\n")
 

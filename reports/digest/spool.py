@@ -15,8 +15,9 @@ import json
 from collections.abc import Iterator
 from functools import partial
 
+from grayhound.store.digestlines import Pinned
 from grayhound.triage import SHOWN_STATES, evidence_of
-from reports.digest import lines
+from reports.digest import lines, parts
 from reports.digest import sellers as seller_pages
 from reports.digest.build import (
     GROUPS,
@@ -29,6 +30,7 @@ from reports.digest.build import (
     seller_counts,
     tally,
 )
+from reports.parallel import worker_count
 
 # what `capture_summary` reads of a capture -> the `capture_*` column of the book's rows
 CAPTURE_COLUMNS = {
@@ -46,9 +48,10 @@ class SpooledGroup(list):
     """One group's items, read from the book each time it is iterated (riskiest first).
     A list to the JSON encoder, which writes it item by item; it holds none of them."""
 
-    def __init__(self, book, group: str, length: int):
+    def __init__(self, book, group: str, length: int, pinned=None):
         super().__init__()
         self._book, self._group, self._length = book, group, length
+        self._pinned = pinned  # the kept book's snapshot, read by workers too (`parts`)
 
     def __iter__(self) -> Iterator:
         return _items(self._book.items("dc.grp = ?", [GROUPS.index(self._group)]))
@@ -74,11 +77,18 @@ class SpooledGroup(list):
         list's elements, rendered by SQLite (`lines.json_items`)."""
         return lines.json_items(self._book, GROUPS.index(self._group), pad)
 
+    def write_json(self, stream, pad: str) -> None:
+        """Write what `json_texts` gives into `stream`, a large group in parts on several
+        cores (`parts.write_json`)."""
+        parts.write_json(self._parts(), stream, pad)
+
     def write_csv(self, stream) -> int:
-        """Write the items as `write_csv` rows (no header), rendered by SQLite."""
-        return lines.write_csv_rows(
-            self._book, GROUPS.index(self._group), stream, partial(csv_item, self._book)
-        )
+        """Write the items as `write_csv` rows (no header), rendered by SQLite (a large group
+        in parts on several cores)."""
+        return parts.write_csv(self._parts(), stream, csv_item)
+
+    def _parts(self) -> tuple:
+        return self._book, GROUPS.index(self._group), self._length, self._pinned
 
 
 class SpooledDigest(Digest):
@@ -99,8 +109,12 @@ class SpooledDigest(Digest):
             hidden[SEVERITIES[sev]] = number
         return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
 
+    pinned: object = None
+
     def close(self) -> None:
         self.book.close()
+        if self.pinned is not None:
+            self.pinned.close()
 
     def recorded(self) -> Iterator[tuple]:
         """What the store must remember of this digest: the cases whose finding or evidence
@@ -121,16 +135,19 @@ def stream_digest(
     book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
     reference = None if since_last else inputs.reference
     book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
+    # a kept book's snapshot pinned before anything of it is read, so that worker processes
+    # can tell they read the same (a private book is this process's alone)
+    pinned = Pinned(book, FUNCTIONS) if book.kept and worker_count() > 1 else None
     counts = _counts(book)
     views = _seller_views(book, inputs)
     unattributed = book.execute(
         "SELECT COUNT(*) FROM cases_now WHERE kind = 'listing' AND seller_id IS NULL"
     ).fetchone()[0]
     counts["sellers"] = seller_counts(views, unattributed)
-    items = {group: SpooledGroup(book, group, counts["groups"][group]) for group in GROUPS}
+    items = {group: SpooledGroup(book, group, counts["groups"][group], pinned) for group in GROUPS}
     digest = assemble(inputs, items, views, counts)
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
-    spooled.book = book
+    spooled.book, spooled.pinned = book, pinned
     return spooled
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
-from grayhound.store import digestbook, digestcases
+from grayhound.store import digestbook, digestcases, digestlines
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
 # not among them: a detection reads each from its head, a chunk at a time, and empties it.)
@@ -345,3 +345,27 @@ def test_serves_change_stamps_read_no_finding_but_by_index(statements):
     assert conn.execute("SELECT COUNT(ended_at) FROM findings").fetchone()[0] > 3000
     assert steps() < before + 50
     conn.execute("ROLLBACK")
+
+@pytest.mark.parametrize("span", [(None, (0,)), ((0,), (0,)), ((0,), None)])
+def test_a_part_of_a_digest_group_is_a_range_of_the_books_risk_index(statements, span):
+    """A large group of the JSON or CSV digest is written in parts (issue 19, round 7), each
+    a range of the risk order: SQLite seeks its first case in the covering risk index and
+    reads on to its last (row values), no scan, no sort, no book row looked up (each bound's
+    ties in all but the case id are read and filtered: at most a few cases)."""
+    from reports.tabular import CSV_QUOTED
+
+    database, _ = statements
+    conn = sqlite3.connect(database)
+    bounded = tuple(end is not None for end in span)
+    for sql in (digestlines._json_sql("    ", bounded), digestlines._csv_sql(CSV_QUOTED, bounded)):
+        sql = sql.replace("{st}.", "").replace("cases_now", "digest_book")
+        names = [f"{end}_{key}" for end in ("lo", "hi") for key in digestlines.KEY_COLUMNS]
+        params = {"grp": 2, "group_name": "still_open", **dict.fromkeys(names, 0)}
+        plan = conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        first = plan[0][3]
+        assert first.startswith("SEARCH dc USING COVERING INDEX digest_book_risk (grp=? AND"), plan
+        # SQLite seeks by the key's first columns (the case id, the rowid, then filters)
+        for end, operator in zip(span, (">", "<"), strict=True):
+            assert (f"(sev,nscore,rkey){operator}(?,?,?)" in first) == (end is not None), first
+        assert not [row for row in plan if row[3].startswith("SCAN")], plan
+        assert not [row for row in plan if row[1] == 0 and "TEMP B-TREE" in row[3]], plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import threading
 
 import pytest
 
@@ -28,6 +29,15 @@ def _serial(parts) -> str:
     for part in parts:
         _write_numbers(part, stream)
     return stream.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def threads_of_this_test_only(monkeypatch):
+    """In the whole suite, servers that earlier tests' fixtures leave running are other
+    threads: `write_parts` is shown only the threads a test itself starts (else it would
+    write every part in this process, and a part that ends its process would end pytest)."""
+    real, before = threading.active_count, threading.active_count()
+    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
 
 
 @pytest.mark.parametrize("workers", ["2", "3"])

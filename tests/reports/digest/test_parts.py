@@ -1,0 +1,126 @@
+"""The digest's JSON and CSV written in parts on several cores (issue 19, round 7) are the
+bytes one process writes: every group cut at risk keys with cases on both sides, on hostile
+text (quotes, commas, line breaks, formulas), and a store that moved after the digest was
+decided is not read by the workers."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from grayhound.pipeline import produce_digest
+from reports import parallel
+from reports.digest import parts
+from reports.digest.build import GROUPS
+from reports.digest.render import render
+from tests.reports.digest.test_lines import hostile_day
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Every group of two cases or more written in parts; the parts each call asked for."""
+    monkeypatch.setattr(parts, "PARALLEL_MIN_ROWS", 2)
+    # servers that earlier tests leave running would have write_parts keep every part in
+    # this process: it is shown only this test's threads (the workers really fork here)
+    real, before = parallel.threading.active_count, parallel.threading.active_count()
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: real() - before + 1)
+    asked: list[int] = []
+
+    def counted(stream, chunks, write):
+        asked.append(len(chunks))
+        results = parallel.write_parts(stream, chunks, write)
+        assert len(results) == len(chunks)
+        return results
+
+    monkeypatch.setattr(parts, "write_parts", counted)
+    return asked
+
+
+def three_days(world, example_config) -> None:
+    """Hostile listings and sellers over three days: new, changed and still open cases."""
+    hostile_day(world, 0)
+    produce_digest(world.store, example_config, world.at(1))
+    hostile_day(world, 24, shift=1)
+    produce_digest(world.store, example_config, world.at(25))
+    hostile_day(world, 48, shift=2)
+    world.store.db.conn.commit()
+
+
+def written(world, example_config, fmt: str, workers: int, monkeypatch) -> str:
+    monkeypatch.setenv(parallel.WORKERS_ENV, str(workers))
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    try:
+        return render(digest, fmt).replace(digest.created_at, "")
+    finally:
+        digest.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_digest_written_in_parts_is_the_one_process_digest(
+    world, example_config, monkeypatch, split_everything, fmt, workers
+):
+    three_days(world, example_config)
+    alone = written(world, example_config, fmt, 1, monkeypatch)
+    assert split_everything == []
+    in_parts = written(world, example_config, fmt, workers, monkeypatch)
+    assert split_everything == [workers] * len(GROUPS)  # every group cut, forked workers
+    assert in_parts == alone
+    hostile = {"json": '"Xiaomi \\"14\\" Pro, 256GB"', "csv": '"Xiaomi ""14"" Pro, 256GB"'}
+    assert hostile[fmt] in alone  # the world's hostile text is in the parts compared
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_workers_do_not_read_a_store_that_moved_after_the_digest_was_decided(
+    world, example_config, monkeypatch, split_everything, fmt
+):
+    """A crawl committing between the digest's decision and its writing (titles moved):
+    the digest still shows what it decided on, written by this process alone."""
+    three_days(world, example_config)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "2")
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    try:
+        before = render(digest, fmt)
+        assert split_everything == [2] * len(GROUPS)
+        crawl = sqlite3.connect(world.store.db.execute("PRAGMA database_list").fetchone()[2])
+        crawl.execute("UPDATE listings SET title = 'moved ' || title")
+        crawl.commit()
+        crawl.close()
+        assert render(digest, fmt) == before
+        assert "moved " not in before
+        assert split_everything == [2] * len(GROUPS)  # no parts the second time
+    finally:
+        digest.close()
+
+
+def test_a_cut_at_any_case_leaves_every_case_on_exactly_one_side(world, example_config):
+    """Cut at each case's risk key in turn (cases tie in severity, score and ratio: SQLite
+    seeks by those and filters by the case id), the two spans hold the group's cases in order,
+    each once."""
+    from grayhound.store import digestlines
+    from reports.tabular import CSV_QUOTED
+
+    three_days(world, example_config)
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    try:
+        book, ties = digest.book, 0
+        for group, name in enumerate(GROUPS):
+
+            def ids(span, group=group, name=name):
+                batches = digestlines.csv_row_pieces(book, group, name, CSV_QUOTED, span)
+                return [row[0] for batch in batches for row in batch]
+
+            whole = ids(digestlines.WHOLE)
+            keys = book.execute(
+                "SELECT sev, nscore, rkey, case_id FROM cases_now WHERE grp = ?"
+                " ORDER BY sev, nscore, rkey, case_id",
+                [group],
+            ).fetchall()
+            assert [key[3] for key in keys] == whole and len(whole) > 2
+            ties += sum(a[:3] == b[:3] for a, b in zip(keys, keys[1:], strict=False))
+            for key in keys:
+                assert ids((None, tuple(key))) + ids((tuple(key), None)) == whole, key
+        assert ties > 0
+    finally:
+        digest.close()
