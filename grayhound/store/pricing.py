@@ -170,6 +170,15 @@ class PriceHistory:
             WHERE {_CURRENT_LISTING} AND f.model IS NOT NULL"""
         return [name for (name,) in self.db.execute(sql).fetchall()]
 
+    def price_listing_count(self, names: list[str]) -> int:
+        """How many listings carry a current judgement of one of these model names (what a
+        model's share of the report grows with), counted in the judgements' model index."""
+        if not names:
+            return 0
+        sql = f"""SELECT COUNT(*) FROM findings f INDEXED BY idx_findings_current_listing_model
+            WHERE {_CURRENT_LISTING} AND f.model IN ({", ".join("?" * len(names))})"""
+        return self.db.execute(sql, names).fetchone()[0]
+
     def price_data_as_of(self) -> str | None:
         """The latest observation `price_observations` would yield."""
         # the newest observations first, until one of a judged listing: at once, normally
