@@ -5,6 +5,7 @@ overview over every part's models; hostile seller names on both sides of every b
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
@@ -16,6 +17,7 @@ from grayhound.store import open_store
 SELLERS = (
     "<script>alert(1)</script>", '=HYPERLINK("http://evil.example")', 'say "cheap", now',
     "line\nbreak", "+1-2", "@SUM(A1)", "naïve «seller»", "", None, "Plain Shop",
+    "\x1b]0;owned\x07\x1b[2JClear Screen",
 )  # fmt: skip
 PRICES = ("699.00", "549", " 12.5 ", "abc", None, "1e3")
 CURRENCIES = ("USD", "EUR", "GBP", "CHF", None)
@@ -113,3 +115,34 @@ def test_models_are_cut_into_contiguous_runs_of_balanced_weight(weights, count, 
     from reports.pricing.parts import balanced_cuts
 
     assert balanced_cuts(weights, count) == cuts
+
+
+def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch):
+    """Text to a terminal loses escape sequences as it is written (`TerminalStream`); a part a
+    worker wrote would be copied in as bytes, so a terminal gets the report from one process."""
+    from grayhound.commands.outputs import TerminalStream
+    from reports.pricing import parts
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(7))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+
+    def shown(workers: str) -> str:
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        screen = io.BytesIO()
+        terminal = Terminal(screen, encoding="utf-8", newline="")
+        with open_store(example_config.storage.database, create=False) as store:
+            job = parts.price_job(store, example_config, "USD", "any", history=True)
+            catalog = example_config.catalog
+            parts.write_prices(store, job, catalog, "csv", TerminalStream(terminal))
+        terminal.flush()
+        return screen.getvalue().decode()
+
+    text = shown("2")
+    assert "\x1b" not in text and "\x07" not in text
+    assert any("Clear Screen" in line for line in text.splitlines() if ",iPhone 15" in line)
+    assert text == shown("1")
