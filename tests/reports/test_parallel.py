@@ -131,3 +131,31 @@ def test_a_process_with_other_threads_writes_every_part_itself(monkeypatch):
     finally:
         release.set()
         other.join()
+
+
+class _Cleaning:
+    """A wrapper that forwards every attribute, `buffer` included, but cleans what is written
+    (as the CLI's terminal stream drops escape sequences)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(text.replace("\x1b", "?"))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def _escapes(part, stream) -> int:
+    stream.write(f"\x1b[2J{part}\n")
+    return 1
+
+
+def test_a_wrapped_stream_gets_the_workers_text_through_its_write(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    path = tmp_path / "screen.txt"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_parts(_Cleaning(handle), ["a", "b", "c"], _escapes)
+    assert path.read_text(encoding="utf-8") == "?[2Ja\n?[2Jb\n?[2Jc\n"
