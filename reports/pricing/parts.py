@@ -60,10 +60,7 @@ def write_prices(
     store, job: PriceJob, models: tuple[CatalogModel, ...], fmt: str, stream: IO[str]
 ) -> None:
     """The report of `models` in `fmt` (table, csv, json, html) into `stream`."""
-    # text to a terminal is cleaned as it is written (escape sequences in sellers' names),
-    # which a worker's file copied in as bytes would not be: one process (the table's parts
-    # write no text, only figures)
-    parts = model_parts(store, models) if fmt == "table" or not _terminal(stream) else [models]
+    parts = model_parts(store, models)
     report = PriceReport(job.currency, job.condition, job.data_as_of, ())
     write = functools.partial(_write_part, store, job, fmt)
     if fmt == "json":
@@ -141,13 +138,6 @@ def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], strea
     if fmt == "html":
         return render.write_html_sections(job.currency, pricings, stream)
     return table.shown_models(pricings)
-
-
-def _terminal(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # no isatty, or closed
-        return False
 
 
 def _joined(lists: list[list]) -> list:

@@ -118,8 +118,8 @@ def test_models_are_cut_into_contiguous_runs_of_balanced_weight(weights, count, 
 
 
 def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch):
-    """Text to a terminal loses escape sequences as it is written (`TerminalStream`); a part a
-    worker wrote would be copied in as bytes, so a terminal gets the report from one process."""
+    """Text to a terminal loses escape sequences as it is written (`TerminalStream`), the
+    parts workers wrote included (they reach it through its `write`, not as bytes)."""
     from grayhound.commands.outputs import TerminalStream
     from reports.pricing import parts
 
