@@ -48,7 +48,8 @@ def prices(
 
     Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
     from grayhound.store import open_store
-    from reports.pricing.build import select_models, stream_price_report
+    from reports.pricing.build import select_models
+    from reports.pricing.parts import price_job, write_prices
 
     to_stdout = out in (None, "-")
     config = current_config()
@@ -58,17 +59,11 @@ def prices(
     currency = _currency(currency, config.pricing.rates)
     models = select_models(config.catalog, model, brand)
     with open_store(config.storage.database, create=False) as store:
-        report = stream_price_report(
-            store,
-            store.runs(),
-            config,
-            currency=currency,
-            condition=condition,
-            models=models,
-            history=fmt != "table",  # the terminal table shows no history
-        )  # built one model at a time, as it is written
+        # the terminal table shows no history; each model is built as it is written, the
+        # models in parts on every CPU of a large store (reports/pricing/parts.py)
+        job = price_job(store, config, currency, condition, history=fmt != "table")
         with open_output(out, terminal_safe=fmt != "table", **target) as stream:
-            _write(report, fmt, stream)
+            write_prices(store, job, models, fmt, stream)
     if not to_stdout:
         click.echo(f"wrote competitor pricing for {len(models)} models to {out}", err=True)
 
@@ -81,21 +76,6 @@ def _currency(code: str, rates: dict[str, float]) -> str:
         known = ", ".join(["USD", *sorted(rates)])
         raise UsageError(f"--currency: no rate for {code} in [pricing].rates (known: {known})")
     return code
-
-
-def _write(report, fmt: str, stream) -> None:
-    from reports.pricing import render
-
-    if fmt == "json":
-        render.write_json(report, stream)
-    elif fmt == "csv":
-        render.write_price_csv(report, stream)
-    elif fmt == "html":
-        render.write_html(report, stream)
-    else:
-        from reports.pricing.table import print_table
-
-        print_table(report, stream)
 
 
 COMMANDS = [prices]

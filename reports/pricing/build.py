@@ -183,18 +183,34 @@ def stream_price_report(
     bests and a price array; only each seller's cheapest listing is read whole (for "since
     when"). Its `history` is a `PriceHistoryRows`: read from the store, in history order, each
     time a renderer walks it, never held. `history=False`: no history (the terminal table)."""
-    converter = Converter(currency, dict(config.pricing.rates))
     chosen = config.catalog if models is None else models
+    pricings = model_pricings(source, runs, config, currency, condition, chosen, history)
+    return PriceReport(currency, condition, source.price_data_as_of(), pricings)
+
+
+def model_pricings(
+    source: PriceSource,
+    runs: list[dict],
+    config: Config,
+    currency: str,
+    condition: str,
+    models: tuple[CatalogModel, ...],
+    history: bool = True,
+) -> Iterator[ModelPricing]:
+    """`stream_price_report`'s models: each catalog model of `models` built as its turn comes.
+    `models` may be any run of the catalog (a part of the report, `reports.pricing.parts`):
+    a model's figures depend on its own listings only."""
+    converter = Converter(currency, dict(config.pricing.rates))
     stored = source.price_model_names()
     newest = _newest_runs(runs)
+    for entry in models:
+        rows = PriceHistoryRows(source, stored_names(stored, entry), condition, newest, converter)
+        yield streamed_pricing(entry, rows, converter, history)
 
-    def each_model() -> Iterator[ModelPricing]:
-        for entry in chosen:
-            names = [n for n in stored if n.casefold() == entry.model.casefold()]
-            rows = PriceHistoryRows(source, names, condition, newest, converter)
-            yield streamed_pricing(entry, rows, converter, history)
 
-    return PriceReport(currency, condition, source.price_data_as_of(), each_model())
+def stored_names(stored: list[str], entry: CatalogModel) -> list[str]:
+    """The model names judgements carry (`stored`) that name the catalog model `entry`."""
+    return [name for name in stored if name.casefold() == entry.model.casefold()]
 
 
 def history_points(history) -> Iterator[tuple]:

@@ -72,24 +72,46 @@ def write_json(report: PriceReport, stream: IO[str]) -> None:
     """Keys sorted; one model per line, written as it is built. Each line is written by json's
     C encoder: the indenting encoder is pure Python and took ~10 s for a 100,000-listing
     store's history."""
+    write_json_head(report, stream)
+    written = write_json_models(report.models, stream)
+    write_json_foot(report, stream, written)
+
+
+def _json_keys(report: PriceReport) -> tuple[list[str], list[str]]:
+    """The report's keys, sorted, before and after "models"."""
     names = sorted(field.name for field in dataclasses.fields(report))
+    at = names.index("models")
+    return names[:at], names[at + 1 :]
+
+
+def write_json_head(report: PriceReport, stream: IO[str]) -> None:
+    """The JSON up to the models' list."""
+    before, _ = _json_keys(report)
     stream.write("{")
-    for n, key in enumerate(names):
+    for n, key in enumerate(before):
         stream.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
-        if key == "models":
-            _write_models(report.models, stream)
-        else:
-            stream.write(_dumps(plain(getattr(report, key))))
-    stream.write("\n}\n")
+        stream.write(_dumps(plain(getattr(report, key))))
+    stream.write(("," if before else "") + '\n  "models": ')
 
 
-def _write_models(models, stream: IO[str]) -> None:
-    written = False
+def write_json_models(models, stream: IO[str], first: bool = True) -> int:
+    """The models' lines; `first`: these open the list (else they follow models already
+    written). Returns the number of models written."""
+    written = 0
     for model in models:
-        stream.write(",\n    " if written else "[\n    ")
+        stream.write("[\n    " if first and not written else ",\n    ")
         write_model_json(model, stream)
-        written = True
+        written += 1
+    return written
+
+
+def write_json_foot(report: PriceReport, stream: IO[str], written: int) -> None:
+    """The JSON after the models' lines (`written`: how many there were)."""
+    _, after = _json_keys(report)
     stream.write("\n  ]" if written else "[]")
+    for key in after:
+        stream.write(f",\n  {json.dumps(key)}: " + _dumps(plain(getattr(report, key))))
+    stream.write("\n}\n")
 
 
 def _dumps(value) -> str:
@@ -221,11 +243,16 @@ def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
     """`reports.tabular.write_csv` with the cells of a history record made quicker: most are
     empty, and text repeats (sellers, sources, crawl times) — 31 cells a row, 180,000 rows at
     100,000 listings took most of the report's time."""
+    csv.writer(stream, lineterminator="\n").writerow(CSV_FIELDS)
+    return write_csv_models(report, report.models, stream)
+
+
+def write_csv_models(report: PriceReport, models, stream: IO[str]) -> int:
+    """The records of `models` (the header: `write_price_csv`); returns how many."""
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
     cell = cell_writer()
     count = 0
-    for model in report.models:
+    for model in models:
         for row in _csv_records(report, model):
             writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
             count += 1
@@ -373,29 +400,43 @@ def write_html(report: PriceReport, stream: IO[str]) -> None:
     """The page opens with an overview of every model, so each model's section is rendered as
     its pricing is built and set aside in a temporary file; the overview keeps only the
     model's figures (no competitors, no history). Memory: one model's listings."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
+        overview = write_html_sections(report.currency, report.models, sections)
+        write_html_page(report, overview, sections, stream)
+
+
+def write_html_sections(currency: str, models, stream: IO[str]) -> list[dict]:
+    """Each model's section (those with listings or a history), written as it is built;
+    returns the overview's entry of each model (its figures, no competitors, no history)."""
     from reports.pricing.svgchart import price_chart_svg
 
-    env = _environment()
-    section = env.get_template("price_model.html")
+    section = _environment().get_template("price_model.html")
     overview = []
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
-        for model in report.models:
-            view = _model_view(model, report.currency, price_chart_svg)
-            if view["section"]:
-                sections.write(section.render(m=view) + "\n")
-            summary = dataclasses.replace(model, competitors=(), history=())
-            overview.append(
-                {"model": summary, "anchor": view["anchor"], "section": view["section"]}
-            )
-            del view, model
-        page = env.get_template("prices.html").render(
-            report=report, models=overview, sections=Markup(SECTIONS)
-        )
-        head, _, foot = page.rpartition(SECTIONS)
-        stream.write(head)
-        sections.seek(0)
-        shutil.copyfileobj(sections, stream)
-        stream.write(foot)
+    for model in models:
+        view = _model_view(model, currency, price_chart_svg)
+        if view["section"]:
+            stream.write(section.render(m=view) + "\n")
+        summary = dataclasses.replace(model, competitors=(), history=())
+        overview.append({"model": summary, "anchor": view["anchor"], "section": view["section"]})
+        del view, model
+    return overview
+
+
+def write_html_page(
+    report: PriceReport, overview: list[dict], sections: IO[str], stream: IO[str]
+) -> None:
+    """The page: its overview of every model (`overview`), then the `sections` written into
+    that file (read from its start)."""
+    page = (
+        _environment()
+        .get_template("prices.html")
+        .render(report=report, models=overview, sections=Markup(SECTIONS))
+    )
+    head, _, foot = page.rpartition(SECTIONS)
+    stream.write(head)
+    sections.seek(0)
+    shutil.copyfileobj(sections, stream)
+    stream.write(foot)
 
 
 def _environment() -> Environment:

@@ -23,6 +23,25 @@ FILE_WIDTH = 160  # columns when writing to a pipe or file
 
 def print_table(report: PriceReport, stream: IO[str]) -> None:
     """Fits a terminal's width; a pipe or file gets WIDE columns rather than 80."""
+    print_shown(report, shown_models(report.models), stream)
+
+
+def shown_models(models) -> list[tuple[ModelPricing, int]]:
+    """What the table shows of each model: its figures and cheapest sellers, with how many
+    sellers it has (the overview comes first, so every model is kept until it is printed)."""
+    return [
+        (
+            dataclasses.replace(m, competitors=m.competitors[:TOP_COMPETITORS], history=()),
+            len(m.competitors),
+        )
+        for m in models
+    ]
+
+
+def print_shown(
+    report: PriceReport, shown: list[tuple[ModelPricing, int]], stream: IO[str]
+) -> None:
+    """The table of `shown_models`, under the report's title line."""
     width = None if stream.isatty() else FILE_WIDTH
     console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
     condition = report.condition + (" (and unstated)" if report.condition == "new" else "")
@@ -32,14 +51,6 @@ def print_table(report: PriceReport, stream: IO[str]) -> None:
             f"data as of {(report.data_as_of or '—')[:10]}"
         )
     )
-    # The overview comes first: each model is kept with its figures and cheapest sellers only.
-    shown = [
-        (
-            dataclasses.replace(m, competitors=m.competitors[:TOP_COMPETITORS], history=()),
-            len(m.competitors),
-        )
-        for m in report.models
-    ]
     console.print(_overview(report, [model for model, _ in shown]))
     for model, count in shown:
         if model.competitors:

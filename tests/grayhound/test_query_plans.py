@@ -309,6 +309,7 @@ def test_no_index_of_a_big_table_is_a_prefix_of_another_with_the_same_rows(state
                     found[table, name, other] = PREFIX_KNOWN.get((table, name, other))
     assert found == {key: why for key, why in found.items() if why}
 
+
 def test_serves_change_stamps_read_no_finding_but_by_index(statements):
     """Every request to one of serve's derived tables (its first queue page too) first reads
     what they were derived from (`CHANGE_STAMPS`): a few index ends, whatever the number of
@@ -345,6 +346,7 @@ def test_serves_change_stamps_read_no_finding_but_by_index(statements):
     assert conn.execute("SELECT COUNT(ended_at) FROM findings").fetchone()[0] > 3000
     assert steps() < before + 50
     conn.execute("ROLLBACK")
+
 
 @pytest.mark.parametrize("span", [(None, (0,)), ((0,), (0,)), ((0,), None)])
 def test_a_part_of_a_digest_group_is_a_range_of_the_books_risk_index(statements, span):

@@ -1,0 +1,148 @@
+"""`grayhound prices` written in parts by forked workers (issue 19, round 7) is the same bytes as
+one process in every format: no model dropped, repeated or out of order at a boundary, the JSON
+list's separators, the CSV header once, the HTML overview and sections in order, the table's
+overview over every part's models; hostile seller names on both sides of every boundary."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+
+from grayhound.cli import main
+from grayhound.models import Listing, Seller
+from grayhound.store import open_store
+
+SELLERS = (
+    "<script>alert(1)</script>", '=HYPERLINK("http://evil.example")', 'say "cheap", now',
+    "line\nbreak", "+1-2", "@SUM(A1)", "naïve «seller»", "", None, "Plain Shop",
+    "\x1b]0;owned\x07\x1b[2JClear Screen",
+)  # fmt: skip
+PRICES = ("699.00", "549", " 12.5 ", "abc", None, "1e3")
+CURRENCIES = ("USD", "EUR", "GBP", "CHF", None)
+CONDITIONS = ("new", "used", "unknown", None)
+
+
+def _populate(store, models: list[str], rng: random.Random) -> None:
+    """Three crawl runs of listings of every catalog model (one model with none), sellers with
+    hostile names, judged once at the end."""
+    ids: dict[int, int] = {}
+    for day in range(3):
+        seen_at = f"2026-02-{day + 1:02d}T06:00:00.000Z"
+        run_id = store.start_run(["bazaar", "=souk"], seen_at)
+        for key in range(120):
+            if key in ids and rng.random() < 0.2:
+                continue
+            source = rng.choice(["bazaar", "=souk"])
+            seller_key = f"https://{source}.example/seller/{key % 9}"
+            seller = rng.choice(SELLERS)
+            store.record_seller(run_id, source, seller_key, Seller(seller, url=seller_key), seen_at)
+            listing = Listing(
+                url=f"https://{source}.example/item/{key}",
+                is_product=True,
+                title=f"Phone {key}",
+                price=rng.choice(PRICES) if rng.random() < 0.3 else f"{rng.randint(300, 900)}.00",
+                currency=rng.choice(CURRENCIES),
+                condition=rng.choice(CONDITIONS),
+                seller=seller,
+                seller_url=seller_key,
+            )
+            ids[key], _ = store.record_listing(run_id, source, listing, seller_key, seen_at)
+        store.finish_run(run_id, seen_at, "finished", {"sources": {}})
+    judged = [name for name in models if name != models[2]]  # a model with no listing
+    findings = [
+        {
+            "subject_kind": "listing",
+            "subject_id": listing_id,
+            "subject": f"listing {listing_id}",
+            "brand": "xiaomi",
+            "score": 0.1,
+            "verdict": "clean",
+            "model": judged[key % len(judged)],
+            "is_accessory": 1 if key % 17 == 0 else 0,
+            "condition": rng.choice(CONDITIONS),
+        }
+        for key, listing_id in sorted(ids.items())
+    ]
+    store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html", "table"])
+def test_a_report_written_in_parts_is_the_same_bytes(
+    example_config_path, example_config, monkeypatch, tmp_path, fmt
+):
+    from reports.pricing import parts
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(7))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    parts_written = []
+    real = parts.write_parts
+    monkeypatch.setattr(
+        parts,
+        "write_parts",
+        lambda s, chosen, w: parts_written.append(len(chosen)) or real(s, chosen, w),
+    )
+
+    def written(workers: str, *options: str) -> bytes:
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        out = tmp_path / f"prices-{workers}.{fmt}"
+        argv = ["--config", str(example_config_path), "prices", "--format", fmt, *options]
+        assert main([*argv, "--out", str(out), "--force"]) == 0
+        return out.read_bytes()
+
+    for options in ((), ("--condition", "any", "--currency", "EUR")):
+        whole = written("1", *options)
+        assert b"&lt;script&gt;" in whole or fmt != "html"
+        for workers in ("2", "3"):
+            assert written(workers, *options) == whole, (workers, options)
+    assert parts_written == [1, 2, 3] * 2
+
+
+@pytest.mark.parametrize(
+    ("weights", "count", "cuts"),
+    [
+        ([5, 1, 1, 5, 5, 5, 5, 1, 5, 5, 1], 2, [6]),  # 4 models of 5 against 3: no better cut
+        ([1, 1, 1, 1], 2, [2]),
+        ([9, 1, 1, 1], 2, [1]),
+        ([1, 1, 1, 9], 3, [3]),  # two runs are as good as three
+        ([4], 3, []),
+        ([1, 2, 3, 4], 4, [2, 3]),  # 3 runs already keep the heaviest at 4
+    ],
+)
+def test_models_are_cut_into_contiguous_runs_of_balanced_weight(weights, count, cuts):
+    from reports.pricing.parts import balanced_cuts
+
+    assert balanced_cuts(weights, count) == cuts
+
+
+def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch):
+    """Text to a terminal loses escape sequences as it is written (`TerminalStream`), the
+    parts workers wrote included (they reach it through its `write`, not as bytes)."""
+    from grayhound.commands.outputs import TerminalStream
+    from reports.pricing import parts
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(7))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+
+    def shown(workers: str) -> str:
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        screen = io.BytesIO()
+        terminal = Terminal(screen, encoding="utf-8", newline="")
+        with open_store(example_config.storage.database, create=False) as store:
+            job = parts.price_job(store, example_config, "USD", "any", history=True)
+            catalog = example_config.catalog
+            parts.write_prices(store, job, catalog, "csv", TerminalStream(terminal))
+        terminal.flush()
+        return screen.getvalue().decode()
+
+    text = shown("2")
+    assert "\x1b" not in text and "\x07" not in text
+    assert any("Clear Screen" in line for line in text.splitlines() if ",iPhone 15" in line)
+    assert text == shown("1")
