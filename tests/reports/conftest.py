@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from grayhound.models import Listing, Seller
@@ -93,3 +95,14 @@ def hostile_seller() -> str:
 def populate_store():
     """The function that fills a store, for tests that open their own (e.g. the CLI's)."""
     return populate
+
+
+@pytest.fixture
+def own_threads_only(monkeypatch):
+    """`reports.parallel.write_parts` is shown only the threads the test itself starts.
+
+    In the whole suite, fixture-site servers that earlier tests leave running are other
+    threads, and a process with other threads writes every part itself (a fork copies only
+    the calling thread): without this, a test of the workers would test no worker at all."""
+    real, before = threading.active_count, threading.active_count()
+    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)

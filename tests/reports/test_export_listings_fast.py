@@ -137,6 +137,7 @@ def test_a_nul_in_one_cell_of_a_plain_batch_is_written_whole(store, field):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.usefixtures("own_threads_only")
 def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, monkeypatch, fmt):
     """A large store is written in ranges of ids by forked workers (issue 19, round 7): the
     same bytes as one process, hostile cells (written cell by cell) on both sides of every

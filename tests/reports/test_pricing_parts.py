@@ -70,7 +70,7 @@ def _populate(store, models: list[str], rng: random.Random) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "html", "table"])
 def test_a_report_written_in_parts_is_the_same_bytes(
-    example_config_path, example_config, monkeypatch, tmp_path, fmt
+    example_config_path, example_config, monkeypatch, tmp_path, fmt, own_threads_only
 ):
     from reports.pricing import parts
 
@@ -117,7 +117,7 @@ def test_models_are_cut_into_contiguous_runs_of_balanced_weight(weights, count, 
     assert balanced_cuts(weights, count) == cuts
 
 
-def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch):
+def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch, own_threads_only):
     """Text to a terminal loses escape sequences as it is written (`TerminalStream`), the
     parts workers wrote included (they reach it through its `write`, not as bytes)."""
     from grayhound.commands.outputs import TerminalStream

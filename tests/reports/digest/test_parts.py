@@ -18,13 +18,9 @@ from tests.reports.digest.test_lines import hostile_day
 
 
 @pytest.fixture
-def split_everything(monkeypatch):
+def split_everything(monkeypatch, own_threads_only):
     """Every group of two cases or more written in parts; the parts each call asked for."""
     monkeypatch.setattr(parts, "PARALLEL_MIN_ROWS", 2)
-    # servers that earlier tests leave running would have write_parts keep every part in
-    # this process: it is shown only this test's threads (the workers really fork here)
-    real, before = parallel.threading.active_count, parallel.threading.active_count()
-    monkeypatch.setattr(parallel.threading, "active_count", lambda: real() - before + 1)
     asked: list[int] = []
 
     def counted(stream, chunks, write):
