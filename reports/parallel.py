@@ -8,11 +8,13 @@ the store, so on a machine with two cores the wall time nearly halves."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -48,31 +50,51 @@ def worker_count() -> int:
     return max(1, min(cpus, MAX_WORKERS))
 
 
+def can_fork() -> bool:
+    """Whether this platform forks (not Windows; macOS does, though not by default)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def write_parts(
-    stream: IO[str], parts: Sequence[Part], write: Callable[[Part, IO[str]], Result]
+    stream: IO[str],
+    parts: Sequence[Part],
+    write: Callable[[Part, IO[str]], Result],
+    *,
+    started: Callable[[], None] | None = None,
 ) -> list[Result]:
     """Write each part into `stream` in order, as `[write(part, stream) for part in parts]`
     would: parts[1:] are written by forked workers (at most `worker_count()` processes busy
     at once, this one included) into temporary files while this process writes parts[0];
     each file is then copied into `stream` in order. Returns each part's result (a worker's
     must pickle). A worker's error is raised here; nothing of a failed report is kept. A
-    process running other threads writes every part itself.
+    process running other threads, or a platform that cannot fork, writes every part itself.
 
     `write` in a worker must not use an SQLite connection opened before the fork (it opens
-    its own) and must not write to the store."""
+    its own) and must not write to the store. `started`, when given, is called once in this
+    process before parts[0] is written and after every worker has called `begun()` (or
+    ended): a caller holding the store's write lock so that the workers' reads begin on the
+    snapshot this process reads releases it there. There must then be no more parts than
+    workers (all of them start at once)."""
     parts = list(parts)
     workers = min(worker_count(), len(parts))
-    if workers <= 1 or threading.active_count() > 1:
+    if workers <= 1 or threading.active_count() > 1 or not can_fork():
         # another thread (a scheduler's, a progress display's) may hold a lock the fork would
         # copy held into the worker, SQLite's own included: one process, as before
+        if started is not None:
+            started()
         return [write(part, stream) for part in parts]
+    if started is not None and len(parts) > workers:
+        raise ValueError("write_parts: `started` needs every part's worker started at once")
     _flush(stream)  # a forked child must not inherit (and later flush) unwritten text
     context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="grayhound-parts-") as directory:
+    with _part_directory(stream) as directory:
         children = _Children(context, write, Path(directory), slots=workers - 1)
         try:
             for index, part in enumerate(parts[1:], start=1):
                 children.queue(index, part)
+            if started is not None:
+                children.wait_begun()
+                started()
             results = [write(parts[0], stream)]
             for index in range(1, len(parts)):
                 result, path = children.result(index)
@@ -82,6 +104,33 @@ def write_parts(
             return results
         finally:
             children.stop()
+
+
+def _part_directory(stream: IO[str]) -> tempfile.TemporaryDirectory:
+    """The workers' files beside the output file when it is one (the same file system: room
+    for the report already there, and a copy inside the kernel), else in the temporary
+    directory (which may be memory)."""
+    name = getattr(stream, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        try:
+            return tempfile.TemporaryDirectory(
+                prefix=".grayhound-parts-", dir=os.path.dirname(os.path.abspath(name))
+            )
+        except OSError:  # a folder this process may write a file in, but not make one
+            pass
+    return tempfile.TemporaryDirectory(prefix="grayhound-parts-")
+
+
+_BEGUN = None  # in a worker: the semaphore `begun` releases (once)
+
+
+def begun() -> None:
+    """In a worker of `write_parts`: its reads have begun (its snapshot of the store is
+    taken); the parent may release the lock it holds for that. Nothing outside a worker."""
+    global _BEGUN
+    if _BEGUN is not None:
+        _BEGUN.release()
+        _BEGUN = None
 
 
 class _Children:
@@ -102,15 +151,26 @@ class _Children:
             index, part = self.waiting.pop(0)
             path = self.directory / f"{index}.part"
             receiver, sender = self.context.Pipe(duplex=False)
+            began = self.context.Semaphore(0)
             child = self.context.Process(
-                target=_write_file, args=(self.write, part, path, sender), daemon=True
+                target=_write_file,
+                args=(self.write, part, path, sender, began, os.getpid()),
+                daemon=True,
             )
             child.start()
             sender.close()  # only the child writes: its end closing tells us it is gone
-            self.running[index] = (child, receiver, path)
+            self.running[index] = (child, receiver, path, began)
+
+    def wait_begun(self) -> None:
+        """Until every running worker has called `begun` (its part written counts as that)
+        or ended."""
+        for child, _, _, began in self.running.values():
+            while not began.acquire(timeout=0.05):
+                if not child.is_alive():
+                    break
 
     def result(self, index: int) -> tuple[object, Path]:
-        child, receiver, path = self.running.pop(index)
+        child, receiver, path, _ = self.running.pop(index)
         try:
             outcome = receiver.recv()
         except EOFError:
@@ -132,27 +192,47 @@ class _Children:
     def stop(self) -> None:
         """End every worker still running (after an error or an interruption)."""
         self.waiting.clear()
-        for child, receiver, _ in self.running.values():
+        for child, receiver, _, _ in self.running.values():
             child.terminate()
             child.join()
             receiver.close()
         self.running.clear()
 
 
-def _write_file(write: Callable, part, path: Path, sender: Connection) -> None:
+def _write_file(write: Callable, part, path: Path, sender: Connection, began, parent: int) -> None:
     """In a worker: write one part into its file and send back (True, result), or
     (False, the error)."""
+    global _BEGUN
+    _BEGUN = began
+    _end_with_parent(parent)
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
             result = write(part, handle)
         outcome = (True, result)
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
         outcome = (False, _portable(error))
+    begun()  # a part that never said so has at least ended: the parent waits no longer
     try:
         sender.send(outcome)
     except (pickle.PicklingError, TypeError, AttributeError) as error:
         sender.send((False, GrayhoundError(f"a report part's result could not be sent: {error}")))
     sender.close()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent(parent: int) -> None:
+    """A worker whose parent is killed (SIGKILL leaves no time to end its workers) is ended
+    too, rather than write the rest of a report no one will read (Linux; elsewhere the part
+    runs to its end)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -195,6 +275,8 @@ def _copy_into(stream: IO[str], path: Path) -> None:
 def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
     """`os.copy_file_range` from `source` to the end of what `target` holds, at its own
     position; False (nothing copied) where the kernel or the files do not allow it."""
+    if not hasattr(os, "copy_file_range"):  # not Linux
+        return False
     try:
         into = target.fileno()
     except (AttributeError, OSError, ValueError):  # an in-memory stream

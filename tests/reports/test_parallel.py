@@ -167,3 +167,89 @@ def test_a_wrapped_stream_gets_the_workers_text_through_its_write(tmp_path, monk
     with path.open("w", encoding="utf-8", newline="") as handle:
         write_parts(_Cleaning(handle), ["a", "b", "c"], _escapes)
     assert path.read_text(encoding="utf-8") == "?[2Ja\n?[2Jb\n?[2Jc\n"
+
+
+def test_a_platform_that_cannot_fork_writes_every_part_itself(monkeypatch):
+    """Windows has no fork: the report is written as before, by one process."""
+    import multiprocessing
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert write_parts(io.StringIO(), ["a", "b"], _pid) == [os.getpid(), os.getpid()]
+
+
+def test_parts_reach_a_file_without_a_kernel_copy(tmp_path, monkeypatch):
+    """macOS has no `os.copy_file_range`: the parts are copied through this process."""
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    monkeypatch.delattr(os, "copy_file_range", raising=False)
+    parts = _parts(3, 100)
+    path = tmp_path / "out.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        write_parts(stream, parts, _write_numbers)
+    assert path.read_text(encoding="utf-8") == _serial(parts)
+
+
+def _where(part, stream) -> str:
+    stream.write(part)
+    return os.path.dirname(os.path.abspath(stream.name))
+
+
+def test_a_workers_file_is_beside_the_output_file(tmp_path, monkeypatch):
+    """The parts of a large report take the room the report itself will take, on the same
+    file system, not in the temporary directory (often memory); nothing is left there."""
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    path = tmp_path / "report.txt"
+    with path.open("w", encoding="utf-8") as stream:
+        where = write_parts(stream, ["a", "b"], _where)
+    assert os.path.dirname(where[1]) == str(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["report.txt"]
+    assert path.read_text(encoding="utf-8") == "ab"
+
+
+def _begins_then_writes(part, stream) -> str:
+    """A worker that says its reads have begun, then takes its time: the times of both."""
+    import time
+
+    from reports.parallel import begun
+
+    if part == "a":  # this process's part
+        return part
+    time.sleep(0.1)
+    said = time.monotonic()
+    begun()
+    time.sleep(0.3)
+    stream.write(f"{said} {time.monotonic()}\n")
+    return part
+
+
+def test_started_is_called_once_every_worker_has_begun_before_the_first_part(monkeypatch):
+    """A caller holding the store's write lock while the workers take their snapshots lets
+    it go in `started`: after every worker has begun, before this process writes, without
+    waiting for the workers to finish."""
+    import time
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "3")
+    called = []
+    stream = io.StringIO()
+    write_parts(
+        stream,
+        ["a", "b", "c"],
+        _begins_then_writes,
+        started=lambda: called.append(time.monotonic()),
+    )
+    assert len(called) == 1
+    for line in stream.getvalue().splitlines():
+        said, ended = map(float, line.split())
+        assert said <= called[0] < ended
+
+
+def test_started_is_called_when_a_worker_ends_without_saying_it_began(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    called = []
+    write_parts(io.StringIO(), ["a", "b"], _write_part_text, started=lambda: called.append(1))
+    assert called == [1]
+
+
+def _write_part_text(part, stream) -> str:
+    stream.write(part)
+    return part
