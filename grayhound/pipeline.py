@@ -103,7 +103,9 @@ def produce_digest(
     # a manual one made during its crawl is dated later) records every case it shows, as
     # history, and leaves the newer digest's record of each case as it is
     late = record and last is not None and created_at < last
-    digest = stream_digest(store, inputs, since_last=since_last, record_all=late)
+    digest = stream_digest(
+        store, inputs, since_last=since_last, record_all=late, in_parts=not record
+    )
     if record:
         store.record_digest(
             created_at,

@@ -283,6 +283,7 @@ def part_book(path: str, functions: dict[str, Callable]) -> digestbook.StoredBoo
     book = digestbook.StoredBook(db, functions)
     db.conn.close()  # the book reads through its own reader; nothing is written
     book.conn.execute("BEGIN")
+    book.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
     return book
 
 
@@ -293,10 +294,12 @@ class Pinned:
 
     Pinning takes the store's write lock, begins the reader's snapshot again (right after
     the book's decision, before anything of it is read) and notes its own connection's
-    `data_version`; `held()` takes the lock again and compares: any commit by another
-    connection in between (a detection, a crawl, another digest's fill, this digest's record)
-    changes it. The lock is never waited for: a writer holding it is about to commit. In
-    either case the digest is written by this process alone, from its snapshot."""
+    `data_version`; `hold()` takes the lock again and compares: any commit by another
+    connection in between (a detection, a crawl, another digest's fill) changes it, and
+    the digest is then written by this process alone, from its snapshot, from there on.
+    The lock is never waited for (a writer holding it is about to commit), and it is held
+    only until the workers have begun their reads (`release`). A digest to be recorded is
+    not pinned: its record commits before it is written."""
 
     def __init__(self, book: digestbook.StoredBook, functions: dict[str, Callable]):
         self.path = book.conn.execute("PRAGMA database_list").fetchone()[2]
@@ -316,12 +319,26 @@ class Pinned:
     def _version(self) -> int:
         return self.sentinel.execute("PRAGMA data_version").fetchone()[0]
 
-    @contextmanager
-    def held(self) -> Iterator[bool]:
-        """The write lock, held while workers open the store and read it; yields whether the
-        store is still the pinned snapshot (nothing committed since by another connection)."""
-        with _write_lock(self.sentinel) as locked:
-            yield locked and self.version is not None and self._version() == self.version
+    def hold(self) -> bool:
+        """Take the write lock if the store is still the pinned snapshot (nothing committed
+        since by another connection); whether it was taken. Once not, never again."""
+        if self.version is None:
+            return False
+        try:
+            self.sentinel.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy: another connection writes
+            self.version = None
+            return False
+        if self._version() != self.version:
+            self.release()
+            self.version = None
+            return False
+        return True
+
+    def release(self) -> None:
+        """Let writers commit again (nothing if the lock is not held)."""
+        if self.sentinel.in_transaction:
+            self.sentinel.execute("ROLLBACK")
 
     def close(self) -> None:
         self.sentinel.close()

@@ -13,7 +13,7 @@ from typing import IO
 from grayhound.store import digestlines
 from grayhound.store.digestlines import WHOLE, Span
 from reports.digest import lines
-from reports.parallel import worker_count, write_parts
+from reports.parallel import begun, worker_count, write_parts
 
 # a group smaller than this is written by one process: below it the fork, a worker's
 # connections and the copy of its file cost about what the second core saves (~0.1 s)
@@ -38,9 +38,9 @@ def _write(group_book, stream: IO[str], write_part: Callable) -> list:
     workers = worker_count()
     if pinned is None or workers < 2 or length < PARALLEL_MIN_ROWS:
         return [write_part(book, group, WHOLE, 0, stream)]
-    with pinned.held() as unchanged:  # nothing commits while the workers read
-        if not unchanged:  # the store moved on: only this process reads its snapshot
-            return [write_part(book, group, WHOLE, 0, stream)]
+    if not pinned.hold():  # the store moved on: only this process reads its snapshot
+        return [write_part(book, group, WHOLE, 0, stream)]
+    try:  # nothing commits until every worker has begun to read
         spans = digestlines.risk_spans(book, group, length, workers)
         parent = os.getpid()
 
@@ -49,9 +49,12 @@ def _write(group_book, stream: IO[str], write_part: Callable) -> list:
             if os.getpid() == parent:
                 return write_part(book, group, span, index, into)
             own = digestlines.part_book(pinned.path, pinned.functions)
+            begun()
             return write_part(own, group, span, index, into)
 
-        return write_parts(stream, list(enumerate(spans)), write)
+        return write_parts(stream, list(enumerate(spans)), write, started=pinned.release)
+    finally:
+        pinned.release()
 
 
 def _json_part(book, group: int, span: Span, index: int, stream: IO[str], *, pad: str) -> int:

@@ -124,20 +124,29 @@ class SpooledDigest(Digest):
 
 
 def stream_digest(
-    store, inputs: DigestInputs, *, since_last: bool = True, record_all: bool = False
+    store,
+    inputs: DigestInputs,
+    *,
+    since_last: bool = True,
+    record_all: bool = False,
+    in_parts: bool = False,
 ) -> SpooledDigest:
     """The digest of every flagged subject whose case is shown (the `rows`, `cases`, `shown`
     and `captures` of `inputs` are not read: the book joins them). With `since_last` the
     reference point is the last digest, whose record (`digest_shown`) says what is new or
     changed; else the history in `digest_items` at `inputs.reference`. With `record_all`
-    every case is to be recorded, not only those that moved since the last record."""
+    every case is to be recorded, not only those that moved since the last record. With
+    `in_parts` (a digest not recorded: a record commits before the digest is written) large
+    groups of the JSON and CSV may be written by several processes (`reports.digest.parts`).
+    """
+    in_parts = in_parts and worker_count() > 1  # a bad GRAYHOUND_WORKERS said before the fill
     stored = since_last and not record_all  # the store's own book, up to date with a change
     book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
     reference = None if since_last else inputs.reference
     book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
     # a kept book's snapshot pinned before anything of it is read, so that worker processes
     # can tell they read the same (a private book is this process's alone)
-    pinned = Pinned(book, FUNCTIONS) if book.kept and worker_count() > 1 else None
+    pinned = Pinned(book, FUNCTIONS) if in_parts and book.kept else None
     counts = _counts(book)
     views = _seller_views(book, inputs)
     unattributed = book.execute(

@@ -5,6 +5,8 @@ decided is not read by the workers."""
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 
 import pytest
@@ -23,9 +25,9 @@ def split_everything(monkeypatch, own_threads_only):
     monkeypatch.setattr(parts, "PARALLEL_MIN_ROWS", 2)
     asked: list[int] = []
 
-    def counted(stream, chunks, write):
+    def counted(stream, chunks, write, **options):
         asked.append(len(chunks))
-        results = parallel.write_parts(stream, chunks, write)
+        results = parallel.write_parts(stream, chunks, write, **options)
         assert len(results) == len(chunks)
         return results
 
@@ -88,6 +90,40 @@ def test_workers_do_not_read_a_store_that_moved_after_the_digest_was_decided(
         assert split_everything == [2] * len(GROUPS)  # no parts the second time
     finally:
         digest.close()
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_a_crawl_may_commit_while_a_digest_is_written(
+    world, example_config, monkeypatch, split_everything, record
+):
+    """Writing a digest takes the store's write lock only until its workers have begun to
+    read: a crawl (a detection, a triage in serve) commits meanwhile without waiting. A
+    recorded digest (its record commits first) is written by this process alone, from its
+    snapshot; one not recorded in parts."""
+    three_days(world, example_config)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "2")
+    path = world.store.db.execute("PRAGMA database_list").fetchone()[2]
+    pid, commits, real = os.getpid(), [], parts._json_part
+
+    def crawl_commits_first(*args, **kwargs):
+        if os.getpid() == pid and not commits:  # this process, the first part it writes
+            crawl = sqlite3.connect(path, timeout=0)  # "database is locked" if it waited
+            crawl.execute("CREATE TABLE IF NOT EXISTS side_note (said TEXT)")
+            crawl.execute("INSERT INTO side_note VALUES ('a crawl wrote')")
+            crawl.commit()
+            crawl.close()
+            commits.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parts, "_json_part", crawl_commits_first)
+    digest = produce_digest(world.store, example_config, world.at(49), record=record)
+    try:
+        text = render(digest, "json")
+    finally:
+        digest.close()
+    assert commits == [1]
+    assert split_everything == ([] if record else [2])  # the store moved: then one process
+    assert json.loads(text)["counts"] == digest.counts
 
 
 def test_a_cut_at_any_case_leaves_every_case_on_exactly_one_side(world, example_config):
