@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from grayhound.store.reportrows import listing_id_span
-from reports.parallel import worker_count, write_parts
+from reports.parallel import begun, worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -182,12 +182,15 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
     of listing ids on every CPU (`reports.parallel`), the same bytes."""
     if fmt == "csv":
         stream.write(",".join(LISTING_FIELDS) + "\n")
-    span = listing_id_span(store.db)
-    if span is None:
-        return 0
-    parts = _id_ranges(*span, worker_count() if span[1] - span[0] >= PARALLEL_MIN_IDS else 1)
-    write = functools.partial(_write_id_range, fmt, store, os.getpid())
-    return sum(write_parts(stream, parts, write))
+    workers = worker_count()
+    with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        span = listing_id_span(store.db)
+        if span is None:
+            return 0
+        large = span[1] - span[0] >= PARALLEL_MIN_IDS and snapshot.shared
+        parts = _id_ranges(*span, workers if large else 1)
+        write = functools.partial(_write_id_range, fmt, store, os.getpid())
+        return sum(write_parts(stream, parts, write, started=snapshot.release))
 
 
 PARALLEL_MIN_IDS = 50_000  # below this a second process saves less than it costs to start
@@ -207,9 +210,10 @@ def _write_id_range(fmt: str, store, parent: int, ids: tuple[int, int], stream: 
     through a connection of its own."""
     if os.getpid() == parent:
         return _write_pieces(fmt, store, ids, stream)
-    from grayhound.store import open_store
+    from grayhound.store import open_reader
 
-    with open_store(store.path, create=False) as own:
+    with open_reader(store.path) as own:
+        begun()  # its snapshot is the parent's: the parent lets writers go on
         return _write_pieces(fmt, own, ids, stream)
 
 

@@ -5,7 +5,7 @@ queries in its own module (crawl data, findings, reviews, captures, digests, pri
 `migrations.py` applies their steps in order, once. May import: `grayhound.errors` and
 `grayhound.models`; never a stage (crawler, detectors, reports)."""
 
-from grayhound.store.core import Store, open_store
+from grayhound.store.core import Store, open_reader, open_store
 from grayhound.store.timestamps import utc_now
 
-__all__ = ["Store", "open_store", "utc_now"]
+__all__ = ["Store", "open_reader", "open_store", "utc_now"]

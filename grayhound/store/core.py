@@ -7,6 +7,8 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -68,8 +70,66 @@ class Store(
             return
         self.close()
 
+    @contextmanager
+    def shared_snapshot(self) -> Iterator[SharedSnapshot]:
+        """This connection reads one snapshot of the store until the block ends, begun while
+        the store's write lock is held by a connection of its own, so that worker processes
+        opening the store with `open_reader` meanwhile read the very same; the lock is held
+        until `release()` (called once they have: `write_parts(..., started=release)`), at
+        most until the block ends. A store busy with a writer for longer than its busy
+        timeout is not waited for further: the snapshot is then this process's alone
+        (`shared` is false) and the report is written by this process."""
+        path = self.db.execute("PRAGMA database_list").fetchone()[2]
+        sentinel = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+        conn = self.db.conn
+        try:
+            try:
+                sentinel.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # busy: a long write
+                pass
+            if conn.in_transaction:
+                conn.commit()  # a read begun earlier (nothing of this command is unwritten)
+            conn.execute("BEGIN")
+            conn.execute("SELECT COUNT(*) FROM _migrations").fetchall()  # the snapshot begins
+            snapshot = SharedSnapshot(sentinel)
+            yield snapshot
+        finally:
+            if sentinel.in_transaction:
+                sentinel.execute("ROLLBACK")
+            sentinel.close()
+            if conn.in_transaction:
+                conn.commit()
+
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+LOCK_WAIT = 5.0  # seconds a report waits for a writer before it reads alone
+
+
+class SharedSnapshot:
+    """See `Store.shared_snapshot`."""
+
+    def __init__(self, sentinel: sqlite3.Connection):
+        self.sentinel = sentinel
+        self.shared = sentinel.in_transaction  # the write lock was taken
+
+    def release(self) -> None:
+        """Let writers commit again (nothing if the lock is not held)."""
+        if self.sentinel.in_transaction:
+            self.sentinel.execute("ROLLBACK")
+
+
+def open_reader(path: str | Path) -> Store:
+    """A store opened and checked by this process's parent (`open_store`), read by a worker
+    through a read-only connection of its own, its snapshot begun (`Store.shared_snapshot`
+    says when it is the parent's)."""
+    from grayhound.store.digestcases import read_only_uri
+
+    conn = sqlite3.connect(read_only_uri(str(path)), uri=True, check_same_thread=False)
+    conn.execute("BEGIN")
+    conn.execute("SELECT COUNT(*) FROM _migrations").fetchall()
+    return Store(sqlite_utils.Database(conn), None)
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:

@@ -15,12 +15,11 @@ import itertools
 import os
 import tempfile
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import IO
 
 from grayhound.config import CatalogModel, Config
-from reports.parallel import worker_count, write_parts
+from reports.parallel import begun, worker_count, write_parts
 from reports.pricing import render, table
 from reports.pricing.build import PriceReport, model_pricings, stored_names
 
@@ -60,23 +59,27 @@ def write_prices(
     store, job: PriceJob, models: tuple[CatalogModel, ...], fmt: str, stream: IO[str]
 ) -> None:
     """The report of `models` in `fmt` (table, csv, json, html) into `stream`."""
-    parts = model_parts(store, models)
-    report = PriceReport(job.currency, job.condition, job.data_as_of, ())
-    write = functools.partial(_write_part, store, job, fmt)
-    if fmt == "json":
-        render.write_json_head(report, stream)
-        written = sum(write_parts(stream, list(enumerate(parts)), write))
-        render.write_json_foot(report, stream, written)
-    elif fmt == "csv":
-        csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
-        write_parts(stream, list(enumerate(parts)), write)
-    elif fmt == "html":
-        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
-            overview = write_parts(sections, list(enumerate(parts)), write)
-            render.write_html_page(report, _joined(overview), sections, stream)
-    else:
-        shown = write_parts(io.StringIO(), list(enumerate(parts)), write)  # figures, no text
-        table.print_shown(report, _joined(shown), stream)
+    with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        parts = model_parts(store, models) if snapshot.shared else [models]
+        report = PriceReport(job.currency, job.condition, job.data_as_of, ())
+        write = functools.partial(_write_part, store, job, fmt)
+
+        def written(into: IO[str]) -> list:
+            return write_parts(into, list(enumerate(parts)), write, started=snapshot.release)
+
+        if fmt == "json":
+            render.write_json_head(report, stream)
+            render.write_json_foot(report, stream, sum(written(stream)))
+        elif fmt == "csv":
+            csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
+            written(stream)
+        elif fmt == "html":
+            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
+                overview = written(sections)
+                render.write_html_page(report, _joined(overview), sections, stream)
+        else:
+            shown = written(io.StringIO())  # figures, no text
+            table.print_shown(report, _joined(shown), stream)
 
 
 def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogModel, ...]]:
@@ -96,20 +99,31 @@ def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogMo
 
 
 def balanced_cuts(weights: list[int], parts: int) -> list[int]:
-    """Where to cut `weights` into at most `parts` non-empty contiguous runs so that the
-    heaviest run is as light as it can be (each cut as late as that allows)."""
-    totals = [0, *accumulate(weights)]
-    spans = sorted({totals[end] - totals[start] for start in range(len(weights))
-                    for end in range(start + 1, len(weights) + 1)})  # fmt: skip
-    for limit in spans:  # the lightest limit a greedy cut keeps within `parts` runs
-        cuts, start = [], 0
-        for end in range(1, len(weights) + 1):
-            if totals[end] - totals[start] > limit:
-                cuts.append(end - 1)
-                start = end - 1
-        if len(cuts) < parts and all(w <= limit for w in weights):
-            return cuts
-    return []
+    """Where to cut `weights` (whole numbers) into at most `parts` non-empty contiguous runs
+    so that the heaviest run is as light as it can be (each cut as late as that allows): the
+    lightest limit the greedy cut keeps within `parts` runs, searched between the heaviest
+    weight and the total (a catalog of thousands of models cut at once)."""
+    if not weights:
+        return []
+    low, high = max(weights), sum(weights)
+    while low < high:
+        middle = (low + high) // 2
+        if len(_greedy_cuts(weights, middle)) < parts:
+            high = middle
+        else:
+            low = middle + 1
+    return _greedy_cuts(weights, low)
+
+
+def _greedy_cuts(weights: list[int], limit: int) -> list[int]:
+    """Each run as long as it stays within `limit` (no weight is heavier than it)."""
+    cuts, run = [], 0
+    for end, weight in enumerate(weights):
+        if run + weight > limit:
+            cuts.append(end)
+            run = 0
+        run += weight
+    return cuts
 
 
 def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream: IO[str]):
@@ -119,9 +133,10 @@ def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream:
     command's connection is left alone: the part reads through a connection of its own."""
     if os.getpid() == job.parent:
         return _write_models(store, job, fmt, part, stream)
-    from grayhound.store import open_store
+    from grayhound.store import open_reader
 
-    with open_store(job.database, create=False) as own:
+    with open_reader(job.database) as own:
+        begun()  # its snapshot is the parent's: the parent lets writers go on
         return _write_models(own, job, fmt, part, stream)
 
 

@@ -152,7 +152,7 @@ def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, mon
     monkeypatch.setattr(
         exports,
         "write_parts",
-        lambda s, parts, w: parts_written.append(len(parts)) or real(s, parts, w),
+        lambda s, parts, w, **o: parts_written.append(len(parts)) or real(s, parts, w, **o),
     )
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
     whole = _new(store, fmt)
@@ -173,3 +173,41 @@ def test_id_ranges_cover_every_id_once_in_order(first, last, count):
     ids = [i for low, high in ranges for i in range(low, high + 1)]
     assert ids == list(range(first, last + 1))
     assert len(ranges) == min(count, last - first + 1)
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_a_crawl_committing_during_an_export_in_parts_is_not_in_it(store, monkeypatch, tmp_path):
+    """Every part of an export read by forked workers is the store as it was when the
+    export began (as one SQLite statement read it before), and a crawl that commits while
+    the export is written is not kept waiting for it."""
+    import os
+    import sqlite3
+    import time
+
+    from reports import exports
+
+    _fill(store, 4, 3000)
+    store.db.conn.commit()
+    monkeypatch.setattr(exports, "PARALLEL_MIN_IDS", 10)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    before = _new(store, "csv")
+    path = store.db.execute("PRAGMA database_list").fetchone()[2]
+    committed = tmp_path / "committed"
+    pid, real = os.getpid(), exports._write_pieces
+
+    def crawl_commits_while_parts_are_written(fmt, reader, ids, stream):
+        if os.getpid() == pid:  # this process: a crawl moves every title, then it goes on
+            crawl = sqlite3.connect(path, timeout=0)  # "database is locked" if it waited
+            crawl.execute("UPDATE listings SET title = 'moved'")
+            crawl.commit()
+            crawl.close()
+            committed.touch()
+        else:  # the worker reads only after the crawl committed
+            while not committed.exists():
+                time.sleep(0.01)
+        return real(fmt, reader, ids, stream)
+
+    monkeypatch.setattr(exports, "_write_pieces", crawl_commits_while_parts_are_written)
+    assert _new(store, "csv") == before
+    monkeypatch.setattr(exports, "_write_pieces", real)
+    assert "moved" in _new(store, "csv")
