@@ -191,3 +191,45 @@ def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch, ow
     assert "\x1b" not in text and "\x07" not in text
     assert any("Clear Screen" in line for line in text.splitlines() if ",iPhone 15" in line)
     assert text == shown("1")
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
+    example_config_path, example_config, monkeypatch, tmp_path
+):
+    """Every part read by forked workers is the store as it was when the report began, and
+    a crawl committing meanwhile is not kept waiting for it."""
+    import os
+    import sqlite3
+    import time
+
+    from reports.pricing import parts
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(5))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    argv = ["--config", str(example_config_path), "prices", "--format", "csv", "--force"]
+    assert main([*argv, "--out", str(tmp_path / "before.csv")]) == 0
+    committed = tmp_path / "committed"
+    pid, real = os.getpid(), parts._write_models
+
+    def crawl_commits_while_parts_are_written(store, job, fmt, part, stream):
+        if os.getpid() == pid:  # this process: a crawl moves every price, then it goes on
+            crawl = sqlite3.connect(example_config.storage.database, timeout=0)
+            crawl.execute("UPDATE observations SET price = '1.00'")  # locked if it waited
+            crawl.commit()
+            crawl.close()
+            committed.touch()
+        else:  # the worker reads only after the crawl committed
+            while not committed.exists():
+                time.sleep(0.01)
+        return real(store, job, fmt, part, stream)
+
+    monkeypatch.setattr(parts, "_write_models", crawl_commits_while_parts_are_written)
+    assert main([*argv, "--out", str(tmp_path / "during.csv")]) == 0
+    before = (tmp_path / "before.csv").read_bytes()
+    assert (tmp_path / "during.csv").read_bytes() == before
+    monkeypatch.setattr(parts, "_write_models", real)
+    assert main([*argv, "--out", str(tmp_path / "after.csv")]) == 0
+    assert (tmp_path / "after.csv").read_bytes() != before
