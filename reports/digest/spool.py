@@ -112,9 +112,12 @@ class SpooledDigest(Digest):
     pinned: object = None
 
     def close(self) -> None:
-        self.book.close()
+        # the pin's connection (it may write) first: the last connection to a store folds its
+        # WAL into the database as it closes, which a read-only one cannot; after the store
+        # was closed (its clean stamp written) that would have the next command check it all
         if self.pinned is not None:
             self.pinned.close()
+        self.book.close()
 
     def recorded(self) -> Iterator[tuple]:
         """What the store must remember of this digest: the cases whose finding or evidence
