@@ -164,8 +164,9 @@ def _get(url: str, deadline: float) -> bytes:
 
 
 class _TreePeak:
-    """The largest sum of the resident sizes of a process and its descendants, sampled in a
-    thread until `stop()`."""
+    """The largest sum of the proportional set sizes of a process and its descendants (a
+    page shared by several of them counted once, in shares: forked workers, a browser's
+    processes), sampled in a thread until `stop()`."""
 
     INTERVAL = 0.02
 
@@ -181,11 +182,11 @@ class _TreePeak:
 
     def _sample(self) -> None:
         while not self._done.wait(self.INTERVAL):
-            self.peak_mib = max(self.peak_mib, _tree_rss_mib(self.pid))
+            self.peak_mib = max(self.peak_mib, _tree_pss_mib(self.pid))
 
 
-def _tree_rss_mib(root: int) -> float:
-    """Resident MiB of `root` and every process below it (0 when it is gone)."""
+def _tree_pss_mib(root: int) -> float:
+    """Proportional resident MiB of `root` and every process below it (0 when it is gone)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -200,13 +201,16 @@ def _tree_rss_mib(root: int) -> float:
         below = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= below
         grown = bool(below)
-    pages = 0
+    kib = 0
     for pid in tree:
         try:
-            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            kib += int(
+                next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1]
+            )
+        except (OSError, IndexError, ValueError, StopIteration):
             continue
-    return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+    return kib / 1024
 
 
 def _peak_rss(pid: int) -> float | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from grayhound.errors import GrayhoundError
+from reports.evidence import printparts
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 VIEWPORT = {"width": 1280, "height": 900}
@@ -129,12 +130,19 @@ class PageRenderer:
             return png, pdf, len(blocked)
 
     def document(self, html: bytes, resources: dict[str, tuple[bytes, str]]) -> bytes:
-        """A PDF of one of grayhound's own pages (the summary), with the files it shows."""
+        """A PDF of one of grayhound's own pages (the summary), with the files it shows; a
+        long one printed in parts, each in a page of its own (`printparts`: the browser's
+        memory stays that of one part)."""
         self._site.files = {"/" + name: data for name, data in resources.items()}
-        self._site.files["/document.html"] = (html, "text/html; charset=utf-8")
-        with self._page() as (page, _):
-            page.goto(self.origin + "/document.html", wait_until="load", timeout=LOAD_TIMEOUT_MS)
-            return page.pdf(print_background=True, format="A4")
+        pdfs = []
+        for part in printparts.cut(html.decode("utf-8")):
+            self._site.files["/document.html"] = (part.encode("utf-8"), "text/html; charset=utf-8")
+            with self._page() as (page, _):
+                page.goto(
+                    self.origin + "/document.html", wait_until="load", timeout=LOAD_TIMEOUT_MS
+                )
+                pdfs.append(page.pdf(print_background=True, format="A4"))
+        return printparts.join_pdfs(pdfs)
 
     def _page(self) -> _Tab:
         return _Tab(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,3 +142,18 @@ def test_without_chromium_the_export_says_so_once_and_keeps_the_rest(
         manifest = json.loads(archive.read("manifest.json"))
     assert "evidence.warc.gz" in names and not any(n.startswith("images/") for n in names)
     assert "no-such-chromium" in manifest["page_images"]["note"]
+
+
+def test_a_long_summary_is_printed_whole_in_parts(renderer, monkeypatch):
+    """Each part printed on its own (the browser's memory that of one part); the PDF holds
+    every row, the first, the cut's neighbours and the last, in order."""
+    from reports.evidence import printparts
+    from tests.evidence.test_printparts import page
+
+    monkeypatch.setattr(printparts, "MAX_ROWS", 40)
+    pdf = PdfReader(io.BytesIO(renderer.document(page(100).encode(), {})))
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    found = [int(n) for n in re.findall(r"^(\d+)\s*<tr>", text, flags=re.M)]
+    assert found == list(range(100))
+    assert text.count("Observed") == 3  # the header row starts each of the three parts
+    assert "after the table" in text
