@@ -8,11 +8,13 @@ listings, 0.5 % gone). After each day's crawl the daily run is timed: `detect` t
 nothing changed. After the last day every report command is timed, and `detect --full`.
 `grayhound serve` is started twice: after the first detection (its queue derived whole, kept
 beside the store) and after the last day (it takes in only what the days changed).
-Each command runs in its own process; its wall time and peak memory are printed as a table,
+Each command runs in its own process; its wall time and peak memory (the proportional set size
+of grayhound's processes; with a browser it drives, the whole tree too) are printed as a table,
 with the machine. A report written in parts on several CPUs (`reports/parallel.py`) forks
-workers: its peak is the largest sum of the resident sizes of the command and its workers,
-sampled every 20 ms (an upper bound: pages the workers share with the command after the
-fork count in each), or the kernel's ru_maxrss of the largest process, whichever is larger.
+workers: its peak is the largest sum of the proportional set sizes of the command and its
+workers (a page they share counted once, in shares), sampled every 20 ms, or the kernel's
+ru_maxrss of the largest process, whichever is larger. `evidence export` drives a headless
+browser for page images: the browser's processes are shown apart ("+ browser").
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
         [--reports "prices (json),export listings (csv)"] [--no-full] [--start-from DIR]
@@ -115,13 +117,18 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
         return {"skipped": f"timed out after {COMMAND_TIMEOUT} s"}
     if code == 2 and "No such" in message:
         return {"skipped": "not available"}
+    # grayhound's processes (the command, its forked workers); the largest child's RSS as a
+    # floor, unless a program it drives (a browser) is among the children it counts
+    floor = 0.0 if tree.others_mib else usage.ru_maxrss / 1024
     result = {
         "seconds": round(seconds, 2),
-        "peak_mib": round(max(usage.ru_maxrss / 1024, tree.peak_mib), 1),
+        "peak_mib": round(max(floor, tree.peak_mib), 1),
         "cpu": round(usage.ru_utime + usage.ru_stime, 2),
         "exit": code,
         "said": (said.strip().splitlines() or [""])[-1][:300],
     }
+    if tree.others_mib:  # with the programs it drives (a headless browser)
+        result["tree_mib"] = round(tree.tree_mib, 1)
     if code not in (0, 1):
         result["error"] = (message.strip().splitlines() or ["?"])[-1][:300]
     return result
@@ -164,14 +171,15 @@ def _get(url: str, deadline: float) -> bytes:
 
 
 class _TreePeak:
-    """The largest sum of the proportional set sizes of a process and its descendants (a
-    page shared by several of them counted once, in shares: forked workers, a browser's
-    processes), sampled in a thread until `stop()`."""
+    """The largest sums of the proportional set sizes (a page shared by several processes
+    counted once, in shares) of a process and its descendants, sampled in a thread until
+    `stop()`: `peak_mib` over those running its own program (grayhound and its forked
+    workers), `tree_mib` over all of them (a headless browser it drives too)."""
 
     INTERVAL = 0.02
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mib = pid, 0.0
+        self.pid, self.peak_mib, self.tree_mib, self.others_mib = pid, 0.0, 0.0, 0.0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -182,11 +190,15 @@ class _TreePeak:
 
     def _sample(self) -> None:
         while not self._done.wait(self.INTERVAL):
-            self.peak_mib = max(self.peak_mib, _tree_pss_mib(self.pid))
+            own, others = _tree_pss_mib(self.pid)
+            self.peak_mib = max(self.peak_mib, own)
+            self.others_mib = max(self.others_mib, others)
+            self.tree_mib = max(self.tree_mib, own + others)
 
 
-def _tree_pss_mib(root: int) -> float:
-    """Proportional resident MiB of `root` and every process below it (0 when it is gone)."""
+def _tree_pss_mib(root: int) -> tuple[float, float]:
+    """Proportional resident MiB of `root` and the processes below it running its program,
+    and of the others below it (0 when it is gone)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -201,16 +213,21 @@ def _tree_pss_mib(root: int) -> float:
         below = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= below
         grown = bool(below)
-    kib = 0
+    try:
+        program = os.readlink(f"/proc/{root}/exe")
+    except OSError:
+        return 0.0, 0.0
+    sums = {True: 0, False: 0}
     for pid in tree:
         try:
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            kib += int(
+            kib = int(
                 next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1]
             )
+            sums[os.readlink(f"/proc/{pid}/exe") == program] += kib
         except (OSError, IndexError, ValueError, StopIteration):
             continue
-    return kib / 1024
+    return sums[True] / 1024, sums[False] / 1024
 
 
 def _peak_rss(pid: int) -> float | None:
@@ -316,7 +333,8 @@ def table(results: list[dict]) -> str:
             return (timing or {}).get("skipped", "—")
         extra = f" (exit {timing['exit']})" if timing.get("exit") not in (0, None) else ""
         cpu = f" (cpu {timing['cpu']:.1f} s)" if "cpu" in timing else ""
-        return f"{timing['seconds']:.1f} s{cpu}, {timing['peak_mib']:.0f} MiB{extra}"
+        driven = f" (+ browser: {timing['tree_mib']:.0f} MiB)" if "tree_mib" in timing else ""
+        return f"{timing['seconds']:.1f} s{cpu}, {timing['peak_mib']:.0f} MiB{driven}{extra}"
 
     def row(label: str, pick, kind: str | None) -> None:
         cells = " | ".join(cell(pick(r)) for r in results)
