@@ -171,15 +171,21 @@ def _get(url: str, deadline: float) -> bytes:
 
 
 class _TreePeak:
-    """The largest sums of the proportional set sizes (a page shared by several processes
-    counted once, in shares) of a process and its descendants, sampled in a thread until
-    `stop()`: `peak_mib` over those running its own program (grayhound and its forked
-    workers), `tree_mib` over all of them (a headless browser it drives too)."""
+    """The largest memory of a process and its descendants, sampled in a thread until
+    `stop()`: `peak_mib`, the proportional set sizes (a page shared by several processes
+    counted once, in shares) of those running its own program (grayhound and its forked
+    workers); `tree_mib`, that and the others' (a headless browser it drives). Cheap enough
+    not to slow what it measures: the tree is read through each process's `children` list,
+    not by walking /proc, twenty times a second."""
 
-    INTERVAL = 0.02
+    INTERVAL = 0.05
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_mib, self.tree_mib, self.others_mib = pid, 0.0, 0.0, 0.0
+        try:
+            self.program = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            self.program = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -190,44 +196,39 @@ class _TreePeak:
 
     def _sample(self) -> None:
         while not self._done.wait(self.INTERVAL):
-            own, others = _tree_pss_mib(self.pid)
+            own = others = 0.0
+            for pid in _descendants(self.pid):
+                try:
+                    if os.readlink(f"/proc/{pid}/exe") == self.program:
+                        own += _pss_mib(pid)
+                    else:
+                        others += _pss_mib(pid)
+                except (OSError, IndexError, ValueError, StopIteration):
+                    continue
             self.peak_mib = max(self.peak_mib, own)
             self.others_mib = max(self.others_mib, others)
             self.tree_mib = max(self.tree_mib, own + others)
 
 
-def _tree_pss_mib(root: int) -> tuple[float, float]:
-    """Proportional resident MiB of `root` and the processes below it running its program,
-    and of the others below it (0 when it is gone)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:  # the command name may hold spaces and parentheses: the ppid follows the last ")"
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, grown = {root}, True
-    while grown:
-        below = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= below
-        grown = bool(below)
-    try:
-        program = os.readlink(f"/proc/{root}/exe")
-    except OSError:
-        return 0.0, 0.0
-    sums = {True: 0, False: 0}
-    for pid in tree:
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it, by the kernel's lists of each thread's children."""
+    found, waiting = [], [root]
+    while waiting:
+        pid = waiting.pop()
+        found.append(pid)
         try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            kib = int(
-                next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1]
-            )
-            sums[os.readlink(f"/proc/{pid}/exe") == program] += kib
-        except (OSError, IndexError, ValueError, StopIteration):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    waiting.extend(int(child) for child in children.read().split())
+        except OSError:
             continue
-    return sums[True] / 1024, sums[False] / 1024
+    return found
+
+
+def _pss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        line = next(line for line in rollup if line.startswith("Pss:"))
+    return int(line.split()[1]) / 1024
 
 
 def _peak_rss(pid: int) -> float | None:
