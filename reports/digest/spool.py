@@ -39,6 +39,9 @@ CAPTURE_COLUMNS = {
 }  # fmt: skip
 # Python's rounding (`item_fields` rounds scores and ratios to 4 places), not SQLite's
 FUNCTIONS = {"digest_round": lambda value: round(value, 4)}
+# `json.dumps(evidence, sort_keys=True, default=str)` without making an encoder per decided
+# case (twice the time: 0.4 s CPU on a 1M day of 130,000)
+EVIDENCE_JSON = json.JSONEncoder(sort_keys=True, default=str)
 # by the (seller, kind, risk) index: the few cases naming no seller, not a whole group
 # (`+` keeps SQLite from reading them through the group's index: 700,000 rows at 1M)
 UNATTRIBUTED = "+dc.grp = ? AND dc.kind = 'listing' AND dc.seller_id IS NULL"
@@ -172,7 +175,7 @@ def _decisions(undecided: Iterator[tuple]) -> Iterator[tuple]:
             group, changes = compare(json.loads(shown), evidence)
         else:
             group, changes = GROUPS[row["grp"]], []
-        record = json.dumps(evidence, sort_keys=True, default=str) if dirty else None
+        record = EVIDENCE_JSON.encode(evidence) if dirty else None
         changes_text = json.dumps(changes) if changes else None
         yield row["case_id"], GROUPS.index(group), changes_text, record
 
