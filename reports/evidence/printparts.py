@@ -14,7 +14,9 @@ from __future__ import annotations
 import io
 from html.parser import HTMLParser
 
-MAX_ROWS = 1500  # ~400 MiB in Chromium's renderer (measured: 500 rows 281, 1,000 341, 2,000 459 MiB)
+MAX_ROWS = (
+    1500  # ~400 MiB in Chromium's renderer (measured: 500 rows 281, 1,000 341, 2,000 459 MiB)
+)
 
 VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
