@@ -133,9 +133,9 @@ REFRESH = (
 )
 
 
-def _queue(kind: str, subject: str, where: str = "", match: str = "") -> str:
+def _queue(kind: str, subject: str, where: str = "", match: str = "", *, fail=False) -> str:
     keys = {"subject_kind": kind, "subject_id": subject}
-    return requeue("digest_pending", keys, where, match)
+    return requeue("digest_pending", keys, where, match, fail=fail)
 
 
 def _changed(columns: tuple[str, ...]) -> str:
@@ -159,11 +159,19 @@ def _tally(row: str, sign: str) -> str:
             ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
 
 
+def _flag_list(flags: str) -> str:
+    """A finding's flags as a JSON list ('[]' for none, NULL or ''), as `COALESCE(NULLIF(flags,
+    ''), '[]')` gave it but without a function call: a function may fail, and one in a trigger
+    on `findings` makes the statements that fire it keep a statement journal (`changes`, the
+    triggers on `findings`)."""
+    return f"CASE WHEN {flags} != '' THEN {flags} ELSE '[]' END"
+
+
 def _flags(sign: str, finding: str, seller: str) -> str:
     """A listing finding's flags counted in (`+`) or out (`-`) of its seller's flag counts."""
     return f"""
         INSERT INTO seller_flag_counts SELECT {seller}, j.value, {sign}1
-            FROM json_each(COALESCE(NULLIF({finding}.flags, ''), '[]')) j
+            FROM json_each({_flag_list(f"{finding}.flags")}) j
             WHERE {seller} IS NOT NULL
             ON CONFLICT DO UPDATE SET n = n {sign} 1;"""
 
@@ -267,10 +275,10 @@ FLAG_DIFFERENCE = f"""
         FROM (SELECT seller_id FROM listings WHERE id = new.subject_id) s,
              (SELECT j.value AS flag, SUM(j.sign) AS n, MIN(j.at) AS at FROM (
                  SELECT value, 1 AS sign, key AS at
-                     FROM json_each(COALESCE(NULLIF(new.flags, ''), '[]'))
+                     FROM json_each({_flag_list("new.flags")})
                  UNION ALL
                  SELECT f.value, -1, NULL FROM (SELECT p.flags {PREDECESSOR}) p,
-                     json_each(COALESCE(NULLIF(p.flags, ''), '[]')) f) j
+                     json_each({_flag_list("p.flags")}) f) j
               GROUP BY j.value) d
         WHERE s.seller_id IS NOT NULL AND d.n != 0
         ORDER BY d.at
@@ -317,18 +325,18 @@ FLAG_COUNTS = """
 TRIGGERS = {
     "digest_finding_added": (
         "AFTER INSERT ON findings",
-        _queue("new.subject_kind", "new.subject_id"),
+        _queue("new.subject_kind", "new.subject_id", fail=True),
     ),
     # a close for a successor is queued by the successor's insert (`SUPERSEDED`); a finding's
     # subject does not change, but were it rewritten the old subject is queued too
     "digest_finding_changed": (
         f"AFTER UPDATE ON findings WHEN NOT ({SUPERSEDED})",
-        _queue("new.subject_kind", "new.subject_id"),
+        _queue("new.subject_kind", "new.subject_id", fail=True),
     ),
     "digest_finding_moved": (
         "AFTER UPDATE ON findings WHEN old.subject_kind IS NOT new.subject_kind"
         " OR old.subject_id IS NOT new.subject_id",
-        _queue("old.subject_kind", "old.subject_id"),
+        _queue("old.subject_kind", "old.subject_id", fail=True),
     ),
     "digest_listing_changed": (
         f"AFTER UPDATE ON listings WHEN {_changed(LISTING_EVIDENCE)}",

@@ -54,6 +54,15 @@ def count_flag_differences(db: sqlite_utils.Database) -> None:
     changes.replace_triggers(db, digestbook.FLAG_TRIGGERS)
 
 
+def findings_triggers_never_abort(db: sqlite_utils.Database) -> None:
+    """Migration 0019_issue19_findings_triggers_never_abort: the triggers on `findings` made
+    again so that none may abort the statement that fires them (their queue INSERTs `OR FAIL`,
+    the flag counts' lists without `NULLIF`): a replaced finding's close keeps no statement
+    journal (`changes`). The same queues and counts, row for row."""
+    queuelog.create_schema(db)
+    digestbook.create_triggers(db)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_crawl_data", crawlschema.create_schema),
     ("0002_findings", findings.create_schema),
@@ -86,6 +95,7 @@ MIGRATIONS: list[Migration] = [
     ("0017_digest_record_in_place", digestbook.create_triggers),
     ("0018_issue19_flag_counts", count_flag_differences),
     ("0018_issue19_one_model_index", pricing.drop_model_index),
+    ("0019_issue19_findings_triggers_never_abort", findings_triggers_never_abort),
 ]
 
 

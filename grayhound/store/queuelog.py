@@ -73,7 +73,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
     triggers = {
         name: (
             f"{event} WHEN {when}" if when else event,
-            requeue(LOG, {"subject_kind": kind, "subject_id": subject}),
+            requeue(
+                LOG,
+                {"subject_kind": kind, "subject_id": subject},
+                fail=event.endswith("ON findings"),  # `changes`: may not abort
+            ),
         )
         for name, (event, when, kind, subject) in TRIGGERS.items()
     }
