@@ -18,7 +18,7 @@ from grayhound.store.captures import Captures
 from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.detectstate import DetectState
-from grayhound.store.digestcases import DigestShown
+from grayhound.store.digestcases import DigestShown, begin_read, read_only_uri
 from grayhound.store.digestrows import DigestRows
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
@@ -87,10 +87,7 @@ class Store(
                 sentinel.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # busy: a long write
                 pass
-            if conn.in_transaction:
-                conn.commit()  # a read begun earlier (nothing of this command is unwritten)
-            conn.execute("BEGIN")
-            conn.execute("SELECT COUNT(*) FROM _migrations").fetchall()  # the snapshot begins
+            begin_read(conn)
             snapshot = SharedSnapshot(sentinel)
             yield snapshot
         finally:
@@ -124,11 +121,8 @@ def open_reader(path: str | Path) -> Store:
     """A store opened and checked by this process's parent (`open_store`), read by a worker
     through a read-only connection of its own, its snapshot begun (`Store.shared_snapshot`
     says when it is the parent's)."""
-    from grayhound.store.digestcases import read_only_uri
-
     conn = sqlite3.connect(read_only_uri(str(path)), uri=True, check_same_thread=False)
-    conn.execute("BEGIN")
-    conn.execute("SELECT COUNT(*) FROM _migrations").fetchall()
+    begin_read(conn)
     return Store(sqlite_utils.Database(conn), None)
 
 

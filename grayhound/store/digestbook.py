@@ -36,6 +36,7 @@ from grayhound.store.digestcases import (
     SEVERITY,
     CaseBook,
     _batches,
+    begin_read,
     read_only_uri,
 )
 from grayhound.store.digestrows import OPEN_EVERY, unopened
@@ -487,10 +488,7 @@ class StoredBook(CaseBook):
         # The book is this digest's from here on: its reader keeps the snapshot it sees now
         # until it is closed, so what is read while the digest is written (groups, seller
         # cards' worst listings) is not another digest's fill made meanwhile.
-        if self.conn.in_transaction:
-            self.conn.rollback()
-        self.conn.execute("BEGIN")
-        self.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
+        begin_read(self.conn)
 
     def _fill(self, states: tuple[str, ...], decide: Decide) -> int:
         """The queued subjects' rows made again, their cases decided; how many were made."""

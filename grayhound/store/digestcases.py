@@ -128,6 +128,16 @@ def read_only_uri(path: str) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
+def begin_read(conn: sqlite3.Connection) -> None:
+    """End what `conn` had open (a read, or what it wrote: committed) and take its snapshot of
+    the store now: SQLite takes it at a transaction's first read, not at `BEGIN`. It keeps
+    that snapshot until the next commit or rollback."""
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN")
+    conn.execute("SELECT COUNT(*) FROM _migrations").fetchall()
+
+
 class DigestShown:
     """Mixin of Store: what the digests last showed of each case."""
 

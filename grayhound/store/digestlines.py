@@ -21,7 +21,7 @@ from functools import cache, partial
 import sqlite_utils
 
 from grayhound.store import digestbook
-from grayhound.store.digestcases import ITEM_ROW, read_only_uri
+from grayhound.store.digestcases import ITEM_ROW, begin_read, read_only_uri
 
 # `ITEM_ROW` with the case's risk order, read by the outer statement's ORDER BY (the book's
 # (grp, sev, nscore, rkey, case_id) index: no sort)
@@ -282,8 +282,7 @@ def part_book(path: str, functions: dict[str, Callable]) -> digestbook.StoredBoo
     db = sqlite_utils.Database(sqlite3.connect(read_only_uri(path), uri=True))
     book = digestbook.StoredBook(db, functions)
     db.conn.close()  # the book reads through its own reader; nothing is written
-    book.conn.execute("BEGIN")
-    book.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()  # the snapshot begins
+    begin_read(book.conn)
     return book
 
 
@@ -310,10 +309,7 @@ class Pinned:
         self.version = None
         with _write_lock(self.sentinel) as locked:
             if locked:
-                if book.conn.in_transaction:
-                    book.conn.rollback()
-                book.conn.execute("BEGIN")
-                book.conn.execute("SELECT COUNT(*) FROM digest_tally").fetchall()
+                begin_read(book.conn)
                 self.version = self._version()
 
     def _version(self) -> int:
