@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -106,3 +109,29 @@ def own_threads_only(monkeypatch):
     the calling thread): without this, a test of the workers would test no worker at all."""
     real, before = threading.active_count, threading.active_count()
     monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
+
+
+def crawl_commits_first(real, database, statements: list[str], marker):
+    """`real` (a report's part writer) wrapped: this process's first call commits
+    `statements` through a connection of its own that does not wait for the store's lock
+    ("database is locked" if the report still held it), then writes; a forked worker's call
+    writes only once that commit is made (a `marker` file says so). `.commits` counts them."""
+    pid, commits = os.getpid(), []
+
+    def wrapped(*args, **kwargs):
+        if os.getpid() == pid:
+            if not commits:
+                crawl = sqlite3.connect(database, timeout=0)
+                for sql in statements:
+                    crawl.execute(sql)
+                crawl.commit()
+                crawl.close()
+                commits.append(1)
+                marker.touch()
+        else:
+            while not marker.exists():
+                time.sleep(0.01)
+        return real(*args, **kwargs)
+
+    wrapped.commits = commits
+    return wrapped

@@ -13,6 +13,7 @@ import random
 import pytest
 
 from reports.exports import LISTING_FIELDS, LISTING_PIECES, export_listings, write_listings
+from tests.reports.conftest import crawl_commits_first
 
 HOSTILE = [
     "plain title", "=HYPERLINK(\"http://x\")", "+1", "-2", "-12.5", "@SUM(A1)", "\tx", "\rx",
@@ -180,10 +181,6 @@ def test_a_crawl_committing_during_an_export_in_parts_is_not_in_it(store, monkey
     """Every part of an export read by forked workers is the store as it was when the
     export began (as one SQLite statement read it before), and a crawl that commits while
     the export is written is not kept waiting for it."""
-    import os
-    import sqlite3
-    import time
-
     from reports import exports
 
     _fill(store, 4, 3000)
@@ -192,22 +189,10 @@ def test_a_crawl_committing_during_an_export_in_parts_is_not_in_it(store, monkey
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
     before = _new(store, "csv")
     path = store.db.execute("PRAGMA database_list").fetchone()[2]
-    committed = tmp_path / "committed"
-    pid, real = os.getpid(), exports._write_pieces
-
-    def crawl_commits_while_parts_are_written(fmt, reader, ids, stream):
-        if os.getpid() == pid:  # this process: a crawl moves every title, then it goes on
-            crawl = sqlite3.connect(path, timeout=0)  # "database is locked" if it waited
-            crawl.execute("UPDATE listings SET title = 'moved'")
-            crawl.commit()
-            crawl.close()
-            committed.touch()
-        else:  # the worker reads only after the crawl committed
-            while not committed.exists():
-                time.sleep(0.01)
-        return real(fmt, reader, ids, stream)
-
-    monkeypatch.setattr(exports, "_write_pieces", crawl_commits_while_parts_are_written)
+    real = exports._write_pieces
+    moved = ["UPDATE listings SET title = 'moved'"]
+    crawl = crawl_commits_first(real, path, moved, tmp_path / "committed")
+    monkeypatch.setattr(exports, "_write_pieces", crawl)
     assert _new(store, "csv") == before
     monkeypatch.setattr(exports, "_write_pieces", real)
     assert "moved" in _new(store, "csv")

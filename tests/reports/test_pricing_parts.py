@@ -14,6 +14,7 @@ import pytest
 from grayhound.cli import main
 from grayhound.models import Listing, Seller
 from grayhound.store import open_store
+from tests.reports.conftest import crawl_commits_first
 
 SELLERS = (
     "<script>alert(1)</script>", '=HYPERLINK("http://evil.example")', 'say "cheap", now',
@@ -199,10 +200,6 @@ def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
 ):
     """Every part read by forked workers is the store as it was when the report began, and
     a crawl committing meanwhile is not kept waiting for it."""
-    import os
-    import sqlite3
-    import time
-
     from reports.pricing import parts
 
     with open_store(example_config.storage.database) as store:
@@ -212,21 +209,10 @@ def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
     argv = ["--config", str(example_config_path), "prices", "--format", "csv", "--force"]
     assert main([*argv, "--out", str(tmp_path / "before.csv")]) == 0
     committed = tmp_path / "committed"
-    pid, real = os.getpid(), parts._write_models
-
-    def crawl_commits_while_parts_are_written(store, job, fmt, part, stream):
-        if os.getpid() == pid:  # this process: a crawl moves every price, then it goes on
-            crawl = sqlite3.connect(example_config.storage.database, timeout=0)
-            crawl.execute("UPDATE observations SET price = '1.00'")  # locked if it waited
-            crawl.commit()
-            crawl.close()
-            committed.touch()
-        else:  # the worker reads only after the crawl committed
-            while not committed.exists():
-                time.sleep(0.01)
-        return real(store, job, fmt, part, stream)
-
-    monkeypatch.setattr(parts, "_write_models", crawl_commits_while_parts_are_written)
+    real = parts._write_models
+    moved = ["UPDATE observations SET price = '1.00'"]
+    crawl = crawl_commits_first(real, example_config.storage.database, moved, committed)
+    monkeypatch.setattr(parts, "_write_models", crawl)
     assert main([*argv, "--out", str(tmp_path / "during.csv")]) == 0
     before = (tmp_path / "before.csv").read_bytes()
     assert (tmp_path / "during.csv").read_bytes() == before

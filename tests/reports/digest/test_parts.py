@@ -6,7 +6,6 @@ decided is not read by the workers."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 
 import pytest
@@ -16,6 +15,7 @@ from reports import parallel
 from reports.digest import parts
 from reports.digest.build import GROUPS
 from reports.digest.render import render
+from tests.reports.conftest import crawl_commits_first
 from tests.reports.digest.test_lines import hostile_day
 
 
@@ -94,7 +94,7 @@ def test_workers_do_not_read_a_store_that_moved_after_the_digest_was_decided(
 
 @pytest.mark.parametrize("record", [True, False])
 def test_a_crawl_may_commit_while_a_digest_is_written(
-    world, example_config, monkeypatch, split_everything, record
+    world, example_config, monkeypatch, split_everything, record, tmp_path
 ):
     """Writing a digest takes the store's write lock only until its workers have begun to
     read: a crawl (a detection, a triage in serve) commits meanwhile without waiting. A
@@ -103,25 +103,15 @@ def test_a_crawl_may_commit_while_a_digest_is_written(
     three_days(world, example_config)
     monkeypatch.setenv(parallel.WORKERS_ENV, "2")
     path = world.store.db.execute("PRAGMA database_list").fetchone()[2]
-    pid, commits, real = os.getpid(), [], parts._json_part
-
-    def crawl_commits_first(*args, **kwargs):
-        if os.getpid() == pid and not commits:  # this process, the first part it writes
-            crawl = sqlite3.connect(path, timeout=0)  # "database is locked" if it waited
-            crawl.execute("CREATE TABLE IF NOT EXISTS side_note (said TEXT)")
-            crawl.execute("INSERT INTO side_note VALUES ('a crawl wrote')")
-            crawl.commit()
-            crawl.close()
-            commits.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(parts, "_json_part", crawl_commits_first)
+    note = ["CREATE TABLE side_note (said TEXT)", "INSERT INTO side_note VALUES ('a crawl')"]
+    crawl = crawl_commits_first(parts._json_part, path, note, tmp_path / "committed")
+    monkeypatch.setattr(parts, "_json_part", crawl)
     digest = produce_digest(world.store, example_config, world.at(49), record=record)
     try:
         text = render(digest, "json")
     finally:
         digest.close()
-    assert commits == [1]
+    assert crawl.commits == [1]
     assert split_everything == ([] if record else [2])  # the store moved: then one process
     assert json.loads(text)["counts"] == digest.counts
 
