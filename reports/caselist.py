@@ -14,16 +14,16 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import IO
 
+from grayhound.store.reviews import CASE_KEYS
 from grayhound.text import terminal_json
 from reports.parallel import begun, worker_count, write_parts
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
 _STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
-_ROWS: dict[tuple, str] = {}  # a row's keys -> its text with a %s for each value
-_LISTS: dict[tuple, str] = {}  # a list of strings -> its JSON text inside a row
 CHUNK = 1 << 16  # characters of text escaped and written at a time
 PARALLEL_MIN_CASES = 100_000  # listed cases (estimated) below which one process writes them
 SAMPLE = 4096  # case ids looked up to find where to cut the list
+BRAND, FLAGS = CASE_KEYS.index("brand"), CASE_KEYS.index("flags")
 
 
 def write_case_json(
@@ -35,7 +35,7 @@ def write_case_json(
     states = list(states)
     workers = worker_count() if not brand and not flag else 1
     if workers == 1:  # one statement: its own snapshot, no writer kept waiting
-        listed = _write_rows(store.case_list(states), brand, flag, 0, stream)
+        listed = _write_rows(store.case_list_values(states), brand, flag, 0, stream)
     else:
         with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
             cuts = _cuts(store, states, workers) if snapshot.shared else []
@@ -68,25 +68,38 @@ def _write_part(
     connection of its own, the parent's left alone."""
     index, (low, high) = part
     if os.getpid() == parent:
-        return _write_rows(store.case_list(states, low, high), brand, flag, index, stream)
+        return _write_rows(store.case_list_values(states, low, high), brand, flag, index, stream)
     from grayhound.store import open_reader
 
     with open_reader(store.path) as own:
         begun()  # its snapshot is the parent's: the parent lets writers go on
-        return _write_rows(own.case_list(states, low, high), brand, flag, index, stream)
+        return _write_rows(own.case_list_values(states, low, high), brand, flag, index, stream)
 
 
-def _write_rows(rows: Iterator[dict], brand, flag, index: int, stream: IO[str]) -> int:
-    """The rows (those with `brand`, carrying `flag`) as JSON items, the first part's first
-    opening the list; escaped and written a chunk at a time."""
+def _write_rows(rows: Iterator[tuple], brand, flag, index: int, stream: IO[str]) -> int:
+    """The rows (values in `CASE_KEYS` order; those with `brand`, carrying `flag`) as JSON
+    items, the first part's first opening the list; escaped and written a chunk at a time."""
+    template = _template(CASE_KEYS)
+    flag_texts: dict[tuple, str] = {}  # a row's flags -> their JSON text: few distinct ones
     pending: list[str] = []
     held = written = 0
-    for row in rows:
-        if brand and row["brand"] != brand:
+    for values in rows:
+        if brand and values[BRAND] != brand:
             continue
-        if flag and flag not in row["flags"]:
+        if flag and flag not in values[FLAGS]:
             continue
-        text = ("[\n" if written == 0 and index == 0 else ",\n") + json_row(row)
+        text = ("[\n" if written == 0 and index == 0 else ",\n") + template % tuple(
+            [
+                _STRING(v)
+                if (kind := v.__class__) is str
+                else "null"
+                if v is None
+                else _flags_text(v, flag_texts)
+                if kind is tuple
+                else _json_value(v)
+                for v in values
+            ]
+        )
         written += 1
         pending.append(text)
         held += len(text)
@@ -97,6 +110,19 @@ def _write_rows(rows: Iterator[dict], brand, flag, index: int, stream: IO[str]) 
     return written
 
 
+def _flags_text(flags: tuple, texts: dict[tuple, str]) -> str:
+    """A row's flags as the indenting encoder writes the list; a list of strings written
+    once."""
+    text = texts.get(flags)
+    if text is None:
+        text = _json_list(list(flags))
+        if all(item.__class__ is str for item in flags):  # 1, 1.0 and True are equal keys
+            if len(texts) >= 4096:
+                texts.clear()
+            texts[flags] = text
+    return text
+
+
 def terminal_safe(chunk: str) -> str:
     """`terminal_json`: ASCII text (known in constant time) holds nothing it escapes but DEL."""
     if chunk.isascii() and "\x7f" not in chunk:
@@ -104,26 +130,11 @@ def terminal_safe(chunk: str) -> str:
     return terminal_json(chunk)
 
 
-def json_row(row: dict) -> str:
-    """One row as `json.dumps(rows, indent=2, ensure_ascii=False)` writes it inside the list:
-    each value by its C encoder (`_json_value`) into the text of the row's keys, made once
-    per set of keys; each list of flags written once."""
-    template = _ROWS.get(keys := tuple(row))
-    if template is None:
-        fields = ",\n".join(f"    {_ENCODE(key).replace('%', '%%')}: %s" for key in keys)
-        template = _ROWS[keys] = "  {\n" + fields + "\n  }"
-    return template % tuple(
-        [
-            _STRING(v)
-            if (kind := v.__class__) is str
-            else "null"
-            if v is None
-            else _json_list(v)
-            if kind is list
-            else _json_value(v)
-            for v in row.values()
-        ]
-    )
+def _template(keys: tuple) -> str:
+    """The text `json.dumps(rows, indent=2, ensure_ascii=False)` writes of a row with these
+    keys inside the list, a %s for each value's JSON text."""
+    fields = ",\n".join(f"    {_ENCODE(key).replace('%', '%%')}: %s" for key in keys)
+    return "  {\n" + fields + "\n  }"
 
 
 def _json_value(value) -> str:
@@ -142,17 +153,8 @@ def _json_value(value) -> str:
 
 
 def _json_list(value: list) -> str:
-    """A list inside a row, as the indenting encoder writes it; the few distinct lists of
-    strings (flag sets) are written once."""
+    """A list inside a row, as the indenting encoder writes it."""
     if not value:
         return "[]"
-    key = tuple(value)
-    text = _LISTS.get(key) if all(item.__class__ is str for item in value) else None
-    if text is None:
-        items = ",\n".join(f"      {_json_value(item)}" for item in value)
-        text = f"[\n{items}\n    ]"
-        if all(item.__class__ is str for item in value):
-            if len(_LISTS) >= 4096:
-                _LISTS.clear()
-            _LISTS[key] = text
-    return text
+    items = ",\n".join(f"      {_json_value(item)}" for item in value)
+    return f"[\n{items}\n    ]"

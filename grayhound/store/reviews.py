@@ -50,6 +50,11 @@ CASE_LIST_KEYS = f"""
     WHERE c.state IN (SELECT value FROM json_each(:states))
 """
 CASE_LIST = CASE_LIST_WITHIN.replace("{within}", "")
+# What `review list` shows of a case, in the order of `Reviews.case_list_values`' values.
+CASE_KEYS = (
+    "case_id", "state", "kind", "subject_id", "verdict", "risk", "brand", "flags", "subject",
+    "seller", "price", "currency", "url", "updated_at",
+)  # fmt: skip
 # One seller's flagged listings (as `Store.flagged_listing_findings` gives them) with their case:
 # by the listings' seller index, so a decision about a seller reads that seller's rows only.
 SELLER_FLAGGED_LISTINGS = f"""
@@ -138,14 +143,15 @@ class Reviews:
                 ((kind, subject_id, now, now) for kind, subject_id in subjects),
             )
 
-    def case_list(
+    def case_list_values(
         self, states: Iterable[str], low: tuple | None = None, high: tuple | None = None
-    ) -> Iterator[dict]:
+    ) -> Iterator[tuple]:
         """`grayhound review list`'s rows of the cases in `states`, riskiest first (then by
-        case id), one at a time: the subject's verdict, risk, brand, flags, title or name,
-        seller, price and URL as its flagged finding gives them (None once it is no longer
-        flagged). `low` and `high`: only the rows from the order key (risk, case id) `low`
-        (included) to `high` (excluded), as `case_list_keys` gives them; None, an open end."""
+        case id), one at a time, their values in `CASE_KEYS` order: the subject's verdict,
+        risk, brand, flags (a tuple), title or name, seller, price and URL as its flagged
+        finding gives them (None once it is no longer flagged). `low` and `high`: only the
+        rows from the order key (risk, case id) `low` (included) to `high` (excluded), as
+        `case_list_keys` gives them; None, an open end."""
         params = {"states": json.dumps(list(states))}
         within = ""
         if low is not None:
@@ -159,6 +165,13 @@ class Reviews:
         flag_sets: dict[str, tuple] = {}  # a flags JSON text -> its items: few distinct ones
         for values in cursor:
             yield _listed(values, flag_sets)
+
+    def case_list(self, states: Iterable[str]) -> Iterator[dict]:
+        """`case_list_values`' rows as dicts of `CASE_KEYS`, the flags a list."""
+        for values in self.case_list_values(states):
+            row = dict(zip(CASE_KEYS, values, strict=True))
+            row["flags"] = list(row["flags"])
+            yield row
 
     def case_list_keys(self, states: Iterable[str], case_ids: Iterable[int]) -> list[tuple]:
         """The order keys (risk, case id) `case_list` sorts by, of those of `case_ids` whose
@@ -251,34 +264,24 @@ class Reviews:
         return out
 
 
-def _listed(values: tuple, flag_sets: dict[str, tuple]) -> dict:
-    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it."""
+def _listed(values: tuple, flag_sets: dict[str, tuple]) -> tuple:
+    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it: its
+    values in `CASE_KEYS` order, the flags a tuple (shared by the rows with the same)."""
     (case_id, state, kind, subject_id, updated_at, finding_id, verdict, score, brand, flags,
      subject, title, price, currency, canonical_url, listing_seller, seller_name,
      profile_url) = values  # fmt: skip
-    flagged, is_listing = finding_id is not None, kind == "listing"
-    seller = (listing_seller if is_listing else seller_name) if flagged else None
-    title = title if flagged and is_listing else None
-    if flagged:
-        text = flags or "[]"
-        items = flag_sets.get(text)
-        if items is None:
-            if len(flag_sets) >= 4096:
-                flag_sets.clear()
-            items = flag_sets[text] = tuple(json.loads(text))
-    return {
-        "case_id": case_id,
-        "state": state,
-        "kind": kind,
-        "subject_id": subject_id,
-        "verdict": verdict,
-        "risk": score,
-        "brand": brand,
-        "flags": list(items) if flagged else [],
-        "subject": title or seller or subject,
-        "seller": seller,
-        "price": price if flagged and is_listing else None,
-        "currency": currency if flagged and is_listing else None,
-        "url": (canonical_url if is_listing else profile_url) if flagged else None,
-        "updated_at": updated_at,
-    }
+    if finding_id is None:  # no longer flagged
+        return (case_id, state, kind, subject_id, verdict, score, brand, (),
+                subject, None, None, None, None, updated_at)  # fmt: skip
+    text = flags or "[]"
+    items = flag_sets.get(text)
+    if items is None:
+        if len(flag_sets) >= 4096:
+            flag_sets.clear()
+        items = flag_sets[text] = tuple(json.loads(text))
+    if kind == "listing":
+        return (case_id, state, kind, subject_id, verdict, score, brand, items,
+                title or listing_seller or subject, listing_seller, price, currency,
+                canonical_url, updated_at)  # fmt: skip
+    return (case_id, state, kind, subject_id, verdict, score, brand, items,
+            seller_name or subject, seller_name, None, None, profile_url, updated_at)  # fmt: skip
