@@ -3,6 +3,7 @@ what brand-protection staff read every morning, and how they decide about it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -113,7 +114,7 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
         reopen_changed(store, store.flagged_subjects(), threshold, utc_now())
 
         if fmt == "json":  # one row at a time, a long list in parts on every CPU
-            stream = click.get_text_stream("stdout")
+            stream = _stdout()
             write_case_json(store, wanted, stream, brand, flag)
             stream.flush()
             return
@@ -193,6 +194,25 @@ def _snapshot(store):
         yield
     finally:
         store.db.conn.execute("ROLLBACK")
+
+
+def _stdout():
+    """Where `click.echo` writes: stdout itself when it writes UTF-8 (a file's descriptor for
+    the parts to be copied into), else `click.echo` (which writes UTF-8 to a stream that
+    claims ASCII)."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    return sys.stdout if encoding in ("utf-8", "utf8") else _Echoed()
+
+
+class _Echoed:
+    """A text stream writing through `click.echo`."""
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def _echo(texts: Iterator[str], size: int = 1 << 16) -> None:
