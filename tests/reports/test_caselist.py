@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from pathlib import Path
 
 import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
+from tests.reports.conftest import crawl_commits_first
 
 HOSTILE = [
     'quote " and \\ backslash', "line\nbreak\r\ttab", "nul\x00 bell\x07 del\x7f c1\x85",
@@ -104,3 +106,24 @@ def test_a_list_in_parts_into_a_file_is_the_same_bytes(config, capsys, monkeypat
         _listed(config, capsys, ["--state", "all", "--brand", brand, "--flag", flag])
     )
     assert narrowed == [r for r in rows if r["brand"] == brand and flag in r["flags"]]
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_a_crawl_committing_during_a_list_in_parts_is_not_in_it(
+    config, capsys, monkeypatch, tmp_path
+):
+    """Every part is the store as it was when the list began (as one statement read it
+    before), and a crawl that commits meanwhile is not kept waiting for it."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    before = _listed(config, capsys, ["--state", "all"])
+    real, database = caselist._write_rows, str(Path(config).parent / "grayhound.db")
+    moved = ["UPDATE listings SET title = 'moved'"]
+    crawl = crawl_commits_first(real, database, moved, tmp_path / "committed")
+    monkeypatch.setattr(caselist, "_write_rows", crawl)
+    assert _listed(config, capsys, ["--state", "all"]) == before
+    assert crawl.commits == [1]
+    monkeypatch.setattr(caselist, "_write_rows", real)
+    assert '"moved"' in _listed(config, capsys, ["--state", "all"])
