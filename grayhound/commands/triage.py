@@ -3,7 +3,7 @@ what brand-protection staff read every morning, and how they decide about it."""
 
 from __future__ import annotations
 
-import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +14,7 @@ import click
 from grayhound.commands import config_option, current_config, force_option, open_output
 from grayhound.commands.outputs import check_output
 from grayhound.config import DIGEST_FORMATS
-from grayhound.text import terminal_json, terminal_text
+from grayhound.text import terminal_text
 from grayhound.triage import STATES
 
 # What every earlier digest carries, whatever its format: it may be overwritten without --force.
@@ -24,10 +24,6 @@ DIGEST_MARKS = (
     b'"crawl_health": ',
     b"case_id,group,state,severity,",
 )
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
-_STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
-_ROWS: dict[tuple, str] = {}  # a row's keys -> its text with a %s for each value
-_LISTS: dict[tuple, str] = {}  # a list of strings -> its JSON text inside a row
 LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
 
 
@@ -108,6 +104,7 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
     Example: grayhound review list --state confirmed --flag price_low --format json"""
     from grayhound.store import open_store, utc_now
     from grayhound.triage import SHOWN_STATES, reopen_changed
+    from reports.caselist import write_case_json
 
     config = current_config()
     wanted = SHOWN_STATES if state == "active" else STATES if state == "all" else (state,)
@@ -115,6 +112,12 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
         # cases opened for every flagged subject, reopened where evidence moved (as the digest)
         threshold = config.digest.reopen_price_change
         reopen_changed(store, store.flagged_subjects(), threshold, utc_now())
+
+        if fmt == "json":  # one row at a time, a long list in parts on every CPU
+            stream = _stdout()
+            write_case_json(store, wanted, stream, brand, flag)
+            stream.flush()
+            return
 
         def rows():
             for row in store.case_list(wanted):
@@ -125,10 +128,7 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
                 yield row
 
         with _snapshot(store):  # both passes of the table read the same cases
-            if fmt == "json":
-                _echo(_json(rows()), escape=_terminal_json)
-            else:
-                _echo(_table(rows, rows()))
+            _echo(_table(rows, rows()))
 
 
 @review.command("set")
@@ -196,91 +196,36 @@ def _snapshot(store):
         store.db.conn.execute("ROLLBACK")
 
 
-def _echo(texts: Iterator[str], size: int = 1 << 16, escape=None) -> None:
-    """Write the texts to stdout, some together (`click.echo` flushes each time); `escape`:
-    what each chunk goes through first (one call per chunk, not per text)."""
+def _stdout():
+    """Where `click.echo` writes: stdout itself when it writes UTF-8 (a file's descriptor for
+    the parts to be copied into), else `click.echo` (which writes UTF-8 to a stream that
+    claims ASCII)."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+    return sys.stdout if encoding in ("utf-8", "utf8") else _Echoed()
+
+
+class _Echoed:
+    """A text stream writing through `click.echo`."""
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _echo(texts: Iterator[str], size: int = 1 << 16) -> None:
+    """Write the texts to stdout, some together (`click.echo` flushes each time)."""
     pending: list[str] = []
     held = 0
     for text in texts:
         pending.append(text)
         held += len(text)
         if held >= size:
-            chunk = "".join(pending)
-            click.echo(escape(chunk) if escape else chunk, nl=False)
+            click.echo("".join(pending), nl=False)
             pending, held = [], 0
-    chunk = "".join(pending)
-    click.echo(escape(chunk) if escape else chunk, nl=False)
-
-
-def _json(rows: Iterator[dict]) -> Iterator[str]:
-    """`json.dumps(list(rows), indent=2)`, written a row at a time (made terminal-safe by
-    `_echo`, `terminal_json` escaping character by character)."""
-    first = True
-    for row in rows:
-        yield ("[\n" if first else ",\n") + _json_row(row)
-        first = False
-    yield "[]\n" if first else "\n]\n"
-
-
-def _json_row(row: dict) -> str:
-    """One row as `json.dumps(rows, indent=2, ensure_ascii=False)` writes it inside the list:
-    each value by its C encoder (`_json_value`) into the text of the row's keys, made once
-    per set of keys; each list of flags written once."""
-    template = _ROWS.get(keys := tuple(row))
-    if template is None:
-        fields = ",\n".join(f"    {_ENCODE(key).replace('%', '%%')}: %s" for key in keys)
-        template = _ROWS[keys] = "  {\n" + fields + "\n  }"
-    return template % tuple(
-        [
-            _STRING(v)
-            if (kind := v.__class__) is str
-            else "null"
-            if v is None
-            else _json_list(v)
-            if kind is list
-            else _json_value(v)
-            for v in row.values()
-        ]
-    )
-
-
-def _terminal_json(chunk: str) -> str:
-    """`terminal_json`: ASCII text (known in constant time) holds nothing it escapes but DEL."""
-    if chunk.isascii() and "\x7f" not in chunk:
-        return chunk
-    return terminal_json(chunk)
-
-
-def _json_value(value) -> str:
-    """`json.dumps(value, ensure_ascii=False)` of a scalar, without the encoder's per-call
-    set-up for the common types (a string, a whole number, a finite float, None)."""
-    kind = value.__class__
-    if kind is str:
-        return _STRING(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is float and value - value == 0:  # finite: json writes repr()
-        return float.__repr__(value)
-    return _ENCODE(value)
-
-
-def _json_list(value: list) -> str:
-    """A list inside a row, as the indenting encoder writes it; the few distinct lists of
-    strings (flag sets) are written once."""
-    if not value:
-        return "[]"
-    key = tuple(value)
-    text = _LISTS.get(key) if all(item.__class__ is str for item in value) else None
-    if text is None:
-        items = ",\n".join(f"      {_json_value(item)}" for item in value)
-        text = f"[\n{items}\n    ]"
-        if all(item.__class__ is str for item in value):
-            if len(_LISTS) >= 4096:
-                _LISTS.clear()
-            _LISTS[key] = text
-    return text
+    click.echo("".join(pending), nl=False)
 
 
 def _table(again: Callable[[], Iterator[dict]], rows: Iterator[dict]) -> Iterator[str]:

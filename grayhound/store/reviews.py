@@ -17,7 +17,7 @@ from grayhound.store.digests import FLAGGED, FLAGGED_COLUMNS, Record, columns_of
 # `grayhound review list`: every case in some states with its subject's flagged finding (none
 # when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
 # command holds one row at a time.
-CASE_LIST = f"""
+CASE_LIST_WITHIN = f"""
     SELECT c.id, c.state, c.subject_kind, c.subject_id, c.updated_at, f.id AS finding_id,
            f.verdict, f.score, f.brand, f.flags, f.subject, l.title, l.price, l.currency,
            l.canonical_url, COALESCE(l.seller_name, ls.name) AS listing_seller,
@@ -28,9 +28,33 @@ CASE_LIST = f"""
     LEFT JOIN listings l ON c.subject_kind = 'listing' AND l.id = c.subject_id
     LEFT JOIN sellers ls ON ls.id = l.seller_id
     LEFT JOIN sellers s ON c.subject_kind = 'seller' AND s.id = c.subject_id
-    WHERE c.state IN (SELECT value FROM json_each(:states))
+    WHERE c.state IN (SELECT value FROM json_each(:states)){{within}}
     ORDER BY COALESCE(f.score, 0) DESC, c.id
 """
+# A part of that order (issue 19, round 9): the cases from the key (risk, case id) `:low_risk`,
+# `:low_id` (included) to `:high_risk`, `:high_id` (excluded), compared as the ORDER BY does.
+CASE_LIST_FROM = """
+      AND (COALESCE(f.score, 0) < :low_risk
+           OR (COALESCE(f.score, 0) = :low_risk AND c.id >= :low_id))"""
+CASE_LIST_UPTO = """
+      AND (COALESCE(f.score, 0) > :high_risk
+           OR (COALESCE(f.score, 0) = :high_risk AND c.id < :high_id))"""
+# The order keys of the listed cases among the given case ids (a sample, where to cut the list
+# into parts): one lookup per id.
+CASE_LIST_KEYS = f"""
+    SELECT COALESCE(f.score, 0), c.id
+    FROM json_each(:ids) j
+    CROSS JOIN cases c ON c.id = j.value
+    LEFT JOIN findings f
+      ON f.subject_kind = c.subject_kind AND f.subject_id = c.subject_id AND {FLAGGED}
+    WHERE c.state IN (SELECT value FROM json_each(:states))
+"""
+CASE_LIST = CASE_LIST_WITHIN.replace("{within}", "")
+# What `review list` shows of a case, in the order of `Reviews.case_list_values`' values.
+CASE_KEYS = (
+    "case_id", "state", "kind", "subject_id", "verdict", "risk", "brand", "flags", "subject",
+    "seller", "price", "currency", "url", "updated_at",
+)  # fmt: skip
 # One seller's flagged listings (as `Store.flagged_listing_findings` gives them) with their case:
 # by the listings' seller index, so a decision about a seller reads that seller's rows only.
 SELLER_FLAGGED_LISTINGS = f"""
@@ -119,15 +143,48 @@ class Reviews:
                 ((kind, subject_id, now, now) for kind, subject_id in subjects),
             )
 
-    def case_list(self, states: Iterable[str]) -> Iterator[dict]:
+    def case_list_values(
+        self, states: Iterable[str], low: tuple | None = None, high: tuple | None = None
+    ) -> Iterator[tuple]:
         """`grayhound review list`'s rows of the cases in `states`, riskiest first (then by
-        case id), one at a time: the subject's verdict, risk, brand, flags, title or name,
-        seller, price and URL as its flagged finding gives them (None once it is no longer
-        flagged)."""
-        cursor = self.db.execute(CASE_LIST, {"states": json.dumps(list(states))})
+        case id), one at a time, their values in `CASE_KEYS` order: the subject's verdict,
+        risk, brand, flags (a tuple), title or name, seller, price and URL as its flagged
+        finding gives them (None once it is no longer flagged). `low` and `high`: only the
+        rows from the order key (risk, case id) `low` (included) to `high` (excluded), as
+        `case_list_keys` gives them; None, an open end."""
+        params = {"states": json.dumps(list(states))}
+        within = ""
+        if low is not None:
+            within += CASE_LIST_FROM
+            params |= {"low_risk": low[0], "low_id": low[1]}
+        if high is not None:
+            within += CASE_LIST_UPTO
+            params |= {"high_risk": high[0], "high_id": high[1]}
+        sql = CASE_LIST_WITHIN.replace("{within}", within) if within else CASE_LIST
+        cursor = self.db.execute(sql, params)
         flag_sets: dict[str, tuple] = {}  # a flags JSON text -> its items: few distinct ones
         for values in cursor:
             yield _listed(values, flag_sets)
+
+    def case_list(self, states: Iterable[str]) -> Iterator[dict]:
+        """`case_list_values`' rows as dicts of `CASE_KEYS`, the flags a list."""
+        for values in self.case_list_values(states):
+            row = dict(zip(CASE_KEYS, values, strict=True))
+            row["flags"] = list(row["flags"])
+            yield row
+
+    def case_list_keys(self, states: Iterable[str], case_ids: Iterable[int]) -> list[tuple]:
+        """The order keys (risk, case id) `case_list` sorts by, of those of `case_ids` whose
+        case is in `states`, riskiest first."""
+        params = {"states": json.dumps(list(states)), "ids": json.dumps(list(case_ids))}
+        keys = self.db.execute(CASE_LIST_KEYS, params).fetchall()
+        return sorted(keys, key=lambda key: (-key[0], key[1]))
+
+    def case_id_span(self) -> tuple[int, int] | None:
+        """The first and last case ids (None without a case)."""
+        sql = "SELECT (SELECT MIN(id) FROM cases), (SELECT MAX(id) FROM cases)"
+        first, last = self.db.execute(sql).fetchone()
+        return None if first is None else (first, last)
 
     def get_case(self, case_id: int) -> dict | None:
         rows = list(self.db["cases"].rows_where("id = ?", [case_id]))
@@ -207,34 +264,24 @@ class Reviews:
         return out
 
 
-def _listed(values: tuple, flag_sets: dict[str, tuple]) -> dict:
-    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it."""
+def _listed(values: tuple, flag_sets: dict[str, tuple]) -> tuple:
+    """A `CASE_LIST` row (by position, in its column order) as `review list` shows it: its
+    values in `CASE_KEYS` order, the flags a tuple (shared by the rows with the same)."""
     (case_id, state, kind, subject_id, updated_at, finding_id, verdict, score, brand, flags,
      subject, title, price, currency, canonical_url, listing_seller, seller_name,
      profile_url) = values  # fmt: skip
-    flagged, is_listing = finding_id is not None, kind == "listing"
-    seller = (listing_seller if is_listing else seller_name) if flagged else None
-    title = title if flagged and is_listing else None
-    if flagged:
-        text = flags or "[]"
-        items = flag_sets.get(text)
-        if items is None:
-            if len(flag_sets) >= 4096:
-                flag_sets.clear()
-            items = flag_sets[text] = tuple(json.loads(text))
-    return {
-        "case_id": case_id,
-        "state": state,
-        "kind": kind,
-        "subject_id": subject_id,
-        "verdict": verdict,
-        "risk": score,
-        "brand": brand,
-        "flags": list(items) if flagged else [],
-        "subject": title or seller or subject,
-        "seller": seller,
-        "price": price if flagged and is_listing else None,
-        "currency": currency if flagged and is_listing else None,
-        "url": (canonical_url if is_listing else profile_url) if flagged else None,
-        "updated_at": updated_at,
-    }
+    if finding_id is None:  # no longer flagged
+        return (case_id, state, kind, subject_id, verdict, score, brand, (),
+                subject, None, None, None, None, updated_at)  # fmt: skip
+    text = flags or "[]"
+    items = flag_sets.get(text)
+    if items is None:
+        if len(flag_sets) >= 4096:
+            flag_sets.clear()
+        items = flag_sets[text] = tuple(json.loads(text))
+    if kind == "listing":
+        return (case_id, state, kind, subject_id, verdict, score, brand, items,
+                title or listing_seller or subject, listing_seller, price, currency,
+                canonical_url, updated_at)  # fmt: skip
+    return (case_id, state, kind, subject_id, verdict, score, brand, items,
+            seller_name or subject, seller_name, None, None, profile_url, updated_at)  # fmt: skip

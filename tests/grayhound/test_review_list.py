@@ -116,10 +116,10 @@ def held_rows(
 def test_review_list_json_is_made_terminal_safe_a_chunk_at_a_time():
     """`review list --format json` escapes what `terminal_json` escapes, a chunk at a time,
     with ASCII text (DEL aside) passed through untouched."""
-    from grayhound.commands.triage import _terminal_json
     from grayhound.text import terminal_json
+    from reports.caselist import terminal_safe
 
     texts = ['{"a": "plain"}', '"del\x7fhere"', '"c1\x85 and \u2028 and \u200b"', "ünïcode ✓"]
     for text in [*texts, "".join(texts)]:
-        assert _terminal_json(text) == terminal_json(text)
-    assert _terminal_json(texts[0]) is texts[0]
+        assert terminal_safe(text) == terminal_json(text)
+    assert terminal_safe(texts[0]) is texts[0]

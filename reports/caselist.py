@@ -1,0 +1,160 @@
+"""`grayhound review list --format json`: the listed cases as `json.dumps(rows, indent=2,
+ensure_ascii=False)` writes them, made terminal-safe, written a row at a time; a long list in
+parts of its risk order on every CPU (`reports.parallel`), the same bytes as one process.
+
+A part is the cases between two order keys (risk, case id) of a sample of the listed cases,
+read by its own statement; every part holds its first key, so none is empty and only the
+first part's first row opens the list."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from grayhound.store.reviews import CASE_KEYS
+from grayhound.text import terminal_json
+from reports.parallel import begun, worker_count, write_parts
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
+_STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
+CHUNK = 1 << 16  # characters of text escaped and written at a time
+PARALLEL_MIN_CASES = 100_000  # listed cases (estimated) below which one process writes them
+SAMPLE = 4096  # case ids looked up to find where to cut the list
+BRAND, FLAGS = CASE_KEYS.index("brand"), CASE_KEYS.index("flags")
+
+
+def write_case_json(
+    store, states: Iterable[str], stream: IO[str], brand: str | None, flag: str | None
+) -> int:
+    """The cases in `states` (with `brand`, carrying `flag`) as `review list` lists them, as
+    JSON into `stream`; returns how many. A long unfiltered list is cut into parts written by
+    forked workers, each reading the snapshot this process reads."""
+    states = list(states)
+    workers = worker_count() if not brand and not flag else 1
+    if workers == 1:  # one statement: its own snapshot, no writer kept waiting
+        listed = _write_rows(store.case_list_values(states), brand, flag, 0, stream)
+    else:
+        with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+            cuts = _cuts(store, states, workers) if snapshot.shared else []
+            bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+            write = functools.partial(_write_part, store, states, brand, flag, os.getpid())
+            parts = list(enumerate(bounds))
+            listed = sum(write_parts(stream, parts, write, started=snapshot.release))
+    stream.write("\n]\n" if listed else "[]\n")
+    return listed
+
+
+def _cuts(store, states: list[str], parts: int) -> list[tuple]:
+    """The order keys where parts 2.. of the list begin: quantiles of the keys of a sample of
+    case ids spread over all of them; none when the list is estimated short."""
+    span = store.case_id_span()
+    if span is None:
+        return []
+    step = max(1, (span[1] - span[0] + 1) // SAMPLE)
+    keys = store.case_list_keys(states, range(span[0], span[1] + 1, step))
+    if len(keys) * step < PARALLEL_MIN_CASES or len(keys) < parts:
+        return []
+    # never the first sampled key: every part, the first included, holds a row
+    return [keys[len(keys) * i // parts] for i in range(1, parts)]
+
+
+def _write_part(
+    store, states, brand, flag, parent: int, part: tuple[int, tuple], stream: IO[str]
+) -> int:
+    """One part of the list; in a forked worker (not the `parent` process) read through a
+    connection of its own, the parent's left alone."""
+    index, (low, high) = part
+    if os.getpid() == parent:
+        return _write_rows(store.case_list_values(states, low, high), brand, flag, index, stream)
+    from grayhound.store import open_reader
+
+    with open_reader(store.path) as own:
+        begun()  # its snapshot is the parent's: the parent lets writers go on
+        return _write_rows(own.case_list_values(states, low, high), brand, flag, index, stream)
+
+
+def _write_rows(rows: Iterator[tuple], brand, flag, index: int, stream: IO[str]) -> int:
+    """The rows (values in `CASE_KEYS` order; those with `brand`, carrying `flag`) as JSON
+    items, the first part's first opening the list; escaped and written a chunk at a time."""
+    template = _template(CASE_KEYS)
+    flag_texts: dict[tuple, str] = {}  # a row's flags -> their JSON text: few distinct ones
+    pending: list[str] = []
+    held = written = 0
+    for values in rows:
+        if brand and values[BRAND] != brand:
+            continue
+        if flag and flag not in values[FLAGS]:
+            continue
+        text = ("[\n" if written == 0 and index == 0 else ",\n") + template % tuple(
+            [
+                _STRING(v)
+                if (kind := v.__class__) is str
+                else "null"
+                if v is None
+                else _flags_text(v, flag_texts)
+                if kind is tuple
+                else _json_value(v)
+                for v in values
+            ]
+        )
+        written += 1
+        pending.append(text)
+        held += len(text)
+        if held >= CHUNK:
+            stream.write(terminal_safe("".join(pending)))
+            pending, held = [], 0
+    stream.write(terminal_safe("".join(pending)))
+    return written
+
+
+def _flags_text(flags: tuple, texts: dict[tuple, str]) -> str:
+    """A row's flags as the indenting encoder writes the list; a list of strings written
+    once."""
+    text = texts.get(flags)
+    if text is None:
+        text = _json_list(list(flags))
+        if all(item.__class__ is str for item in flags):  # 1, 1.0 and True are equal keys
+            if len(texts) >= 4096:
+                texts.clear()
+            texts[flags] = text
+    return text
+
+
+def terminal_safe(chunk: str) -> str:
+    """`terminal_json`: ASCII text (known in constant time) holds nothing it escapes but DEL."""
+    if chunk.isascii() and "\x7f" not in chunk:
+        return chunk
+    return terminal_json(chunk)
+
+
+def _template(keys: tuple) -> str:
+    """The text `json.dumps(rows, indent=2, ensure_ascii=False)` writes of a row with these
+    keys inside the list, a %s for each value's JSON text."""
+    fields = ",\n".join(f"    {_ENCODE(key).replace('%', '%%')}: %s" for key in keys)
+    return "  {\n" + fields + "\n  }"
+
+
+def _json_value(value) -> str:
+    """`json.dumps(value, ensure_ascii=False)` of a scalar, without the encoder's per-call
+    set-up for the common types (a string, a whole number, a finite float, None)."""
+    kind = value.__class__
+    if kind is str:
+        return _STRING(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and value - value == 0:  # finite: json writes repr()
+        return float.__repr__(value)
+    return _ENCODE(value)
+
+
+def _json_list(value: list) -> str:
+    """A list inside a row, as the indenting encoder writes it."""
+    if not value:
+        return "[]"
+    items = ",\n".join(f"      {_json_value(item)}" for item in value)
+    return f"[\n{items}\n    ]"

@@ -1,0 +1,129 @@
+"""`review list --format json` written in parts of its risk order by forked workers (issue 19,
+round 9): the same bytes as one process, whatever the text of the cases (quotes, line breaks,
+control characters, escape sequences, `</script>`, emoji, formulas) and wherever the cuts
+fall (ties of risk, cases no longer flagged, several states)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import store_scale
+from grayhound.cli import main
+from tests.reports.conftest import crawl_commits_first
+
+HOSTILE = [
+    'quote " and \\ backslash', "line\nbreak\r\ttab", "nul\x00 bell\x07 del\x7f c1\x85",
+    "\x1b[2J\x1b]0;title\x07 escape", "</script><script>alert(1)</script>", "emoji 📱🔥",
+    "=HYPERLINK(\"http://evil.example\")", "\u2028separator\u200binvisible\u202e", "",
+    "Müller — ünïcode ✓", "%s %d %% {0} {}",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("caselist")
+    config = str(store_scale.build(directory, 2000)["config"])
+    assert main(["--config", config, "detect"]) == 0
+    assert main(["--config", config, "review", "list", "--format", "json"]) == 0  # opened
+    db = sqlite3.connect(directory / "grayhound.db")
+    listings = [row[0] for row in db.execute("SELECT id FROM listings ORDER BY id")]
+    for index, listing_id in enumerate(listings[::3]):
+        text = HOSTILE[index % len(HOSTILE)]
+        db.execute(
+            "UPDATE listings SET title = ?, seller_name = ? WHERE id = ?",
+            [text, HOSTILE[(index + 3) % len(HOSTILE)], listing_id],
+        )
+    db.execute("UPDATE sellers SET name = ? WHERE id % 2 = 0", [HOSTILE[3]])
+    db.execute("UPDATE findings SET score = 0.5 WHERE id % 4 = 0 AND is_current = 1")  # ties
+    db.execute(  # no longer flagged: risk 0, at the end, by case id
+        "UPDATE findings SET verdict = 'clean', flags = '[]' WHERE id % 11 = 0 AND is_current = 1"
+    )
+    db.execute("UPDATE cases SET state = 'confirmed' WHERE id % 5 = 0")
+    db.execute("UPDATE cases SET state = 'dismissed' WHERE id % 7 = 0")
+    db.execute("UPDATE cases SET state = 'takedown-requested' WHERE id % 13 = 0")
+    db.commit()
+    db.close()
+    return config
+
+
+def _listed(config: str, capsys, args: list[str]) -> str:
+    assert main(["--config", config, "review", "list", "--format", "json", *args]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("own_threads_only")
+@pytest.mark.parametrize("state", ["active", "all", "dismissed"])
+def test_a_list_written_in_parts_is_the_same_bytes(config, capsys, monkeypatch, state):
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    cuts = []
+    real = caselist.write_parts
+    monkeypatch.setattr(
+        caselist,
+        "write_parts",
+        lambda s, parts, w, **o: cuts.append(len(parts)) or real(s, parts, w, **o),
+    )
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    whole = _listed(config, capsys, ["--state", state])
+    rows = json.loads(whole)
+    assert len(rows) > 100
+    assert rows == sorted(rows, key=lambda row: (-(row["risk"] or 0), row["case_id"]))
+    assert "\x1b" not in whole and "\\u001b" in whole and "📱" in whole
+    assert {row["subject"] for row in rows} & set(HOSTILE)
+    for workers in ("2", "3"):
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        assert _listed(config, capsys, ["--state", state]) == whole
+    assert cuts == [2, 3]  # really cut: two parts, then three
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_a_list_in_parts_into_a_file_is_the_same_bytes(config, capsys, monkeypatch, tmp_path):
+    """Into a file (the parts copied inside the kernel) as into a pipe; --brand and --flag
+    keep exactly the matching rows."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    whole = _listed(config, capsys, ["--state", "all"])
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    path = tmp_path / "cases.json"
+    with open(path, "w", encoding="utf-8") as out:
+        monkeypatch.setattr(sys, "stdout", out)
+        assert (
+            main(["--config", config, "review", "list", "--state", "all", "--format", "json"]) == 0
+        )
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == whole
+    rows = json.loads(whole)
+    brand, flag = rows[0]["brand"], rows[0]["flags"][0]
+    narrowed = json.loads(
+        _listed(config, capsys, ["--state", "all", "--brand", brand, "--flag", flag])
+    )
+    assert narrowed == [r for r in rows if r["brand"] == brand and flag in r["flags"]]
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_a_crawl_committing_during_a_list_in_parts_is_not_in_it(
+    config, capsys, monkeypatch, tmp_path
+):
+    """Every part is the store as it was when the list began (as one statement read it
+    before), and a crawl that commits meanwhile is not kept waiting for it."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    before = _listed(config, capsys, ["--state", "all"])
+    real, database = caselist._write_rows, str(Path(config).parent / "grayhound.db")
+    moved = ["UPDATE listings SET title = 'moved'"]
+    crawl = crawl_commits_first(real, database, moved, tmp_path / "committed")
+    monkeypatch.setattr(caselist, "_write_rows", crawl)
+    assert _listed(config, capsys, ["--state", "all"]) == before
+    assert crawl.commits == [1]
+    monkeypatch.setattr(caselist, "_write_rows", real)
+    assert '"moved"' in _listed(config, capsys, ["--state", "all"])
