@@ -21,11 +21,15 @@ a private `CaseBook`."""
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from typing import IO
 
 import sqlite_utils
 
+from grayhound.store import digestaside
 from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
 from grayhound.store.digestcases import (
     CASES,
@@ -45,6 +49,10 @@ from grayhound.store.digests import FLAGGED
 # Python's decision of the cases SQL could not decide: (row, evidence shown, dirty) in, (case
 # id, group, changes JSON, evidence JSON to record or None) out (`CaseBook.fill`'s `decide`)
 Decide = Callable[[Iterator[tuple[dict, str | None, int]]], Iterator[tuple]]
+# `beside(here, aside, out)`: `here(out)` run in this process (it writes nothing into `out`)
+# while `aside(out)` runs on another CPU, `out` then holding what it wrote (`StoredBook.fill`'s;
+# `reports.digest.spool` makes it of `reports.parallel.write_parts`)
+Beside = Callable[[Callable[[IO[str]], None], Callable[[IO[str]], None], IO[str]], None]
 
 EVERYTHING = ("*", 0)
 # SQLite's page cache for a digest on the kept book (its default is 2 MiB): the fill, the
@@ -88,7 +96,8 @@ UNDECIDED = """SELECT dc.shown, dc.dirty, dc.case_id, dc.grp, f.subject_kind, f.
     WHERE dc.todo = 1"""
 # what Python decided of each case, set in the book or in the rows made again aside
 SET_DECIDED = """UPDATE {book} SET grp = d.grp, changes = d.changes, evidence = d.evidence,
-    shown = NULL, todo = NULL FROM temp.digest_decided d WHERE {name}.case_id = +d.case_id"""
+    shown = NULL, todo = NULL FROM temp.digest_decided d WHERE {name}.case_id = +d.case_id
+    AND {name}.todo = 1"""
 
 
 # The queue up to a fill's mark, claimed: but for the flagged subjects still without a case
@@ -472,16 +481,24 @@ class StoredBook(CaseBook):
         )
 
     def fill(
-        self, states: tuple[str, ...], reference: str | None, decide: Decide, *, record_all=False
+        self,
+        states: tuple[str, ...],
+        reference: str | None,
+        decide: Decide,
+        *,
+        record_all=False,
+        beside: Beside | None = None,
     ) -> None:
         """Make again the rows of every subject queued since the last fill (all of them on a
         new store): each flagged subject's whose case is in `states`, against what the last
         digest showed; then `decide` the cases SQL could not, in the same transaction. Only for
-        a digest compared with the last one."""
+        a digest compared with the last one. With `beside` (`Beside`: a worker on another
+        CPU) the queued cases are decided there while this connection writes
+        (`digestaside`)."""
         assert reference is None and not record_all, "a StoredBook compares with the last digest"
         with self.db.atomic():
             self._hold_write_lock()
-            self.refreshed = self._fill(states, decide)
+            self.refreshed = self._fill(states, decide, beside)
             # what is still undecided in the book: a book made whole (not aside), a row left
             # undecided by an older grayhound's digest that stopped between fill and decision
             self._decide("digest_book", decide)
@@ -490,7 +507,7 @@ class StoredBook(CaseBook):
         # cards' worst listings) is not another digest's fill made meanwhile.
         begin_read(self.conn)
 
-    def _fill(self, states: tuple[str, ...], decide: Decide) -> int:
+    def _fill(self, states: tuple[str, ...], decide: Decide, beside: Beside | None) -> int:
         """The queued subjects' rows made again, their cases decided; how many were made."""
         upto = self.writer.execute("SELECT MAX(seq) FROM digest_pending").fetchone()[0]
         if upto is None:
@@ -512,8 +529,12 @@ class StoredBook(CaseBook):
                 " FROM digest_pending WHERE seq <= ?",
                 [upto],
             )
-            refreshed = self._refresh(states, decide)
-        self.writer.execute(CLAIMED, [upto])
+            if beside is None:
+                refreshed = self._refresh(states, decide)
+            else:
+                refreshed = self._refresh_beside(states, decide, beside, upto)
+        if beside is None or everything:
+            self.writer.execute(CLAIMED, [upto])
         self.writer.execute("DROP TABLE temp.digest_stale")
         return refreshed
 
@@ -546,6 +567,39 @@ class StoredBook(CaseBook):
             self.writer.execute(sql)
         self.writer.execute("DROP TABLE temp.digest_fresh")
         return made
+
+    def _refresh_beside(
+        self, states: tuple[str, ...], decide: Decide, beside: Beside, upto: int
+    ) -> int:
+        """`_refresh` with its decision made by a worker (`digestaside.decide_queued`, from
+        the store as this fill's snapshot holds it) while this connection makes the rows again
+        aside, deletes the book's rows no longer shown and claims the queue (none of which
+        reads a decision); then the rows made again take the worker's decisions, and the moved
+        ones are set in the book as `_refresh` sets them. The book, its tallies and the queue
+        end as `_refresh` and the claim leave them."""
+        self.writer.execute("DROP TABLE IF EXISTS temp.digest_fresh")
+        self.writer.execute(FRESH)
+        made = []
+
+        def here(_unused: IO[str]) -> None:
+            made.append(self._insert(states, everything=False, into="temp.digest_fresh"))
+            for sql in REFRESH[:2]:  # the deletes: they read only the rows made again
+                self.writer.execute(sql)
+            self.writer.execute(CLAIMED, [upto])
+
+        path = self.writer.execute("PRAGMA database_list").fetchone()[2]
+        rows = partial(self.rows, decode=("flags",))
+        aside = partial(digestaside.decide_queued, path, upto, states, decide, rows)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as decided:
+            beside(here, aside, decided)
+            decided.seek(0)
+            self._set_decided("temp.digest_fresh", digestaside.read_decided(decided))
+        # a row the worker did not decide (none: it read the same cases) is decided here
+        self._decide("temp.digest_fresh", decide)
+        for sql in REFRESH[2:]:
+            self.writer.execute(sql)
+        self.writer.execute("DROP TABLE temp.digest_fresh")
+        return made[0]
 
     def _insert(
         self, states: tuple[str, ...], *, everything: bool, into: str = "digest_book"
@@ -591,9 +645,13 @@ class StoredBook(CaseBook):
     def _decide(self, book: str, decide: Decide) -> None:
         """Set in `book` what `decide` made of each case `undecided` yields there (kept aside
         in a temporary table while the cases are read, then set in one statement)."""
+        self._set_decided(book, decide(self.undecided(book)))
+
+    def _set_decided(self, book: str, decided: Iterator[tuple]) -> None:
+        """Set in `book`'s undecided rows the `decided` tuples (`Decide`'s)."""
         self.writer.execute("DROP TABLE IF EXISTS temp.digest_decided")
         self.writer.execute(DECIDED)
-        for batch in _batches(decide(self.undecided(book)), 1000):
+        for batch in _batches(decided, 1000):
             self.writer.executemany("INSERT INTO temp.digest_decided VALUES (?, ?, ?, ?)", batch)
         # each decided case, then its row (not the whole book read)
         self.writer.execute(SET_DECIDED.format(book=book, name=book.removeprefix("temp.")))

@@ -12,8 +12,10 @@ CSV and the record read every case from the book, riskiest first, one at a time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import IO
 
 from grayhound.store.digestlines import Pinned
 from grayhound.triage import SHOWN_STATES, evidence_of
@@ -30,7 +32,7 @@ from reports.digest.build import (
     seller_counts,
     tally,
 )
-from reports.parallel import worker_count
+from reports.parallel import can_fork, worker_count, write_parts
 
 # what `capture_summary` reads of a capture -> the `capture_*` column of the book's rows
 CAPTURE_COLUMNS = {
@@ -149,7 +151,10 @@ def stream_digest(
     stored = since_last and not record_all  # the store's own book, up to date with a change
     book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
     reference = None if since_last else inputs.reference
-    book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
+    if stored:  # the kept book's decision on another CPU, when there is one to fork
+        book.fill(SHOWN_STATES, None, _decisions, beside=_beside if _forks() else None)
+    else:
+        book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
     # a kept book's snapshot pinned before anything of it is read, so that worker processes
     # can tell they read the same (a private book is this process's alone)
     pinned = Pinned(book, FUNCTIONS) if in_parts and book.kept else None
@@ -164,6 +169,22 @@ def stream_digest(
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
     spooled.book, spooled.pinned = book, pinned
     return spooled
+
+
+def _forks() -> bool:
+    """Whether `write_parts` would write a second part in a forked worker (more than one
+    CPU, a platform that forks, no other thread: `write_parts`' own conditions), read before
+    the fill: without a worker the fill decides its rows itself, as before, rather than read
+    them twice in one process."""
+    return worker_count() > 1 and can_fork() and threading.active_count() == 1
+
+
+def _beside(
+    here: Callable[[IO[str]], None], aside: Callable[[IO[str]], None], out: IO[str]
+) -> None:
+    """The kept book's `beside`: `here(out)` in this process while a forked worker runs
+    `aside` into a file of its own, copied into `out` after."""
+    write_parts(out, [here, aside], lambda part, stream: part(stream))
 
 
 def _decisions(undecided: Iterator[tuple]) -> Iterator[tuple]:

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
-from grayhound.store import digestbook, digestcases, digestlines
+from grayhound.store import digestaside, digestbook, digestcases, digestlines
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
 # not among them: a detection reads each from its head, a chunk at a time, and empties it.)
@@ -242,6 +242,21 @@ def test_the_digest_opens_cases_from_its_queue_not_over_every_flagged_finding(st
         plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         assert not any("is_current_verdict" in step for step in plan), (command, plan)
         assert any("digest_pending" in step for step in plan), (command, plan)
+
+
+@pytest.mark.parametrize("kind", ["listing", "seller"])
+def test_the_worker_deciding_a_fill_reads_the_queued_subjects_by_index(statements, kind):
+    """A fill's decision made in a forked worker (issue 19, round 9; its statements are run
+    in the worker, not traced above) reads the queue up to the fill's mark by its key and
+    each queued subject's finding, case, record, listing and seller by index."""
+    database, _ = statements
+    conn = sqlite3.connect(database)
+    sql = digestaside.undecided_sql(kind, "'open', 'confirmed'").replace(":upto", "1000")
+    assert not {_table_of(sql, alias) for alias in _full_scans(conn, sql)} & set(BIG), sql
+    plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    # the queue first (not every case of the kind), then each subject's rows by key
+    assert plan[0].startswith("SEARCH p USING "), plan
+    assert all(step.startswith("SEARCH ") for step in plan), plan
 
 
 def test_serve_writes_the_rows_it_derived_again_by_case_id(statements, tmp_path):
