@@ -18,7 +18,8 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TypeVar
@@ -55,6 +56,30 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+@contextmanager
+def part_store(store, parent: int, path=None) -> Iterator:
+    """The store a part of a report reads: `store` itself in the `parent` process (the one
+    that called `write_parts`); in a forked worker a read-only connection of its own to
+    `path` (default `store.path`) whose snapshot has begun (`begun()`: the parent, holding
+    the store's write lock until then, lets writers go on), the parent's left alone."""
+    if os.getpid() == parent:
+        yield store
+        return
+    from grayhound.store import open_reader
+
+    with open_reader(path or store.path) as own:
+        begun()
+        yield own
+
+
+def forks(parts: int = 2) -> bool:
+    """Whether `write_parts` would write some of `parts` parts in forked workers: more than
+    one of them and of `worker_count()`, a platform that forks, and no other thread running
+    (another thread may hold a lock the fork would copy held into the worker, SQLite's own
+    included)."""
+    return min(worker_count(), parts) > 1 and threading.active_count() == 1 and can_fork()
+
+
 def write_parts(
     stream: IO[str],
     parts: Sequence[Part],
@@ -77,9 +102,7 @@ def write_parts(
     workers (all of them start at once)."""
     parts = list(parts)
     workers = min(worker_count(), len(parts))
-    if workers <= 1 or threading.active_count() > 1 or not can_fork():
-        # another thread (a scheduler's, a progress display's) may hold a lock the fork would
-        # copy held into the worker, SQLite's own included: one process, as before
+    if not forks(len(parts)):  # one process, as before
         if started is not None:
             started()
         return [write(part, stream) for part in parts]

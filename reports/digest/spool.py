@@ -12,7 +12,6 @@ CSV and the record read every case from the book, riskiest first, one at a time.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import IO
@@ -32,7 +31,7 @@ from reports.digest.build import (
     seller_counts,
     tally,
 )
-from reports.parallel import can_fork, worker_count, write_parts
+from reports.parallel import forks, worker_count, write_parts
 
 # what `capture_summary` reads of a capture -> the `capture_*` column of the book's rows
 CAPTURE_COLUMNS = {
@@ -152,7 +151,7 @@ def stream_digest(
     book = store.stored_case_book(FUNCTIONS) if stored else store.case_book(FUNCTIONS)
     reference = None if since_last else inputs.reference
     if stored:  # the kept book's decision on another CPU, when there is one to fork
-        book.fill(SHOWN_STATES, None, _decisions, beside=_beside if _forks() else None)
+        book.fill(SHOWN_STATES, None, _decisions, beside=_beside if forks() else None)
     else:
         book.fill(SHOWN_STATES, reference, _decisions, record_all=record_all)
     # a kept book's snapshot pinned before anything of it is read, so that worker processes
@@ -169,14 +168,6 @@ def stream_digest(
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
     spooled.book, spooled.pinned = book, pinned
     return spooled
-
-
-def _forks() -> bool:
-    """Whether `write_parts` would write a second part in a forked worker (more than one
-    CPU, a platform that forks, no other thread: `write_parts`' own conditions), read before
-    the fill: without a worker the fill decides its rows itself, as before, rather than read
-    them twice in one process."""
-    return worker_count() > 1 and can_fork() and threading.active_count() == 1
 
 
 def _beside(
