@@ -16,7 +16,7 @@ from typing import IO
 
 from grayhound.store.reviews import CASE_KEYS
 from grayhound.text import terminal_json
-from reports.parallel import begun, worker_count, write_parts
+from reports.parallel import part_store, worker_count, write_parts
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
 _STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
@@ -67,13 +67,8 @@ def _write_part(
     """One part of the list; in a forked worker (not the `parent` process) read through a
     connection of its own, the parent's left alone."""
     index, (low, high) = part
-    if os.getpid() == parent:
-        return _write_rows(store.case_list_values(states, low, high), brand, flag, index, stream)
-    from grayhound.store import open_reader
-
-    with open_reader(store.path) as own:
-        begun()  # its snapshot is the parent's: the parent lets writers go on
-        return _write_rows(own.case_list_values(states, low, high), brand, flag, index, stream)
+    with part_store(store, parent) as reader:
+        return _write_rows(reader.case_list_values(states, low, high), brand, flag, index, stream)
 
 
 def _write_rows(rows: Iterator[tuple], brand, flag, index: int, stream: IO[str]) -> int:

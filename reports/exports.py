@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from grayhound.store.reportrows import listing_id_span
-from reports.parallel import begun, worker_count, write_parts
+from reports.parallel import part_store, worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -208,13 +208,8 @@ def _write_id_range(fmt: str, store, parent: int, ids: tuple[int, int], stream: 
     """One range of listing ids, written as the whole export writes it. In a forked worker
     (not the `parent` process) the parent's connection is left alone: the range is read
     through a connection of its own."""
-    if os.getpid() == parent:
-        return _write_pieces(fmt, store, ids, stream)
-    from grayhound.store import open_reader
-
-    with open_reader(store.path) as own:
-        begun()  # its snapshot is the parent's: the parent lets writers go on
-        return _write_pieces(fmt, own, ids, stream)
+    with part_store(store, parent) as reader:
+        return _write_pieces(fmt, reader, ids, stream)
 
 
 def _write_pieces(fmt: str, store, ids: tuple[int, int], stream: IO[str]) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from grayhound.config import CatalogModel, Config
-from reports.parallel import begun, worker_count, write_parts
+from reports.parallel import part_store, worker_count, write_parts
 from reports.pricing import render, table
 from reports.pricing.build import PriceReport, model_pricings, stored_names
 
@@ -131,13 +131,8 @@ def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream:
     returns what the command needs of it: the models written (json), the overview's entries
     (html) or the table's figures (table). In a forked worker (not the `parent` process) the
     command's connection is left alone: the part reads through a connection of its own."""
-    if os.getpid() == job.parent:
-        return _write_models(store, job, fmt, part, stream)
-    from grayhound.store import open_reader
-
-    with open_reader(job.database) as own:
-        begun()  # its snapshot is the parent's: the parent lets writers go on
-        return _write_models(own, job, fmt, part, stream)
+    with part_store(store, job.parent, job.database) as reader:
+        return _write_models(reader, job, fmt, part, stream)
 
 
 def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream: IO[str]):
