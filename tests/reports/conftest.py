@@ -111,6 +111,19 @@ def own_threads_only(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
 
 
+def parts_counted(monkeypatch, module) -> list[int]:
+    """`module.write_parts` (a report's `reports.parallel.write_parts`) wrapped to note how
+    many parts each call was given; the list it appends to."""
+    counted, real = [], module.write_parts
+
+    def write_parts(stream, parts, write, **options):
+        counted.append(len(parts))
+        return real(stream, parts, write, **options)
+
+    monkeypatch.setattr(module, "write_parts", write_parts)
+    return counted
+
+
 def crawl_commits_first(real, database, statements: list[str], marker):
     """`real` (a report's part writer) wrapped: this process's first call commits
     `statements` through a connection of its own that does not wait for the store's lock

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
-from tests.reports.conftest import crawl_commits_first
+from tests.reports.conftest import crawl_commits_first, parts_counted
 
 HOSTILE = [
     'quote " and \\ backslash', "line\nbreak\r\ttab", "nul\x00 bell\x07 del\x7f c1\x85",
@@ -62,13 +62,7 @@ def test_a_list_written_in_parts_is_the_same_bytes(config, capsys, monkeypatch, 
     from reports import caselist
 
     monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
-    cuts = []
-    real = caselist.write_parts
-    monkeypatch.setattr(
-        caselist,
-        "write_parts",
-        lambda s, parts, w, **o: cuts.append(len(parts)) or real(s, parts, w, **o),
-    )
+    cuts = parts_counted(monkeypatch, caselist)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
     whole = _listed(config, capsys, ["--state", state])
     rows = json.loads(whole)

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from reports.exports import LISTING_FIELDS, LISTING_PIECES, export_listings, write_listings
-from tests.reports.conftest import crawl_commits_first
+from tests.reports.conftest import crawl_commits_first, parts_counted
 
 HOSTILE = [
     "plain title", "=HYPERLINK(\"http://x\")", "+1", "-2", "-12.5", "@SUM(A1)", "\tx", "\rx",
@@ -148,13 +148,7 @@ def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, mon
     _fill(store, 5, 3000)
     store.db.conn.commit()  # the workers read through connections of their own
     monkeypatch.setattr(exports, "PARALLEL_MIN_IDS", 10)
-    parts_written = []
-    real = exports.write_parts
-    monkeypatch.setattr(
-        exports,
-        "write_parts",
-        lambda s, parts, w, **o: parts_written.append(len(parts)) or real(s, parts, w, **o),
-    )
+    parts_written = parts_counted(monkeypatch, exports)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
     whole = _new(store, fmt)
     assert whole == _old(store, fmt)

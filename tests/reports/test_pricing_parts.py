@@ -14,7 +14,7 @@ import pytest
 from grayhound.cli import main
 from grayhound.models import Listing, Seller
 from grayhound.store import open_store
-from tests.reports.conftest import crawl_commits_first
+from tests.reports.conftest import crawl_commits_first, parts_counted
 
 SELLERS = (
     "<script>alert(1)</script>", '=HYPERLINK("http://evil.example")', 'say "cheap", now',
@@ -79,13 +79,7 @@ def test_a_report_written_in_parts_is_the_same_bytes(
     with open_store(example_config.storage.database) as store:
         _populate(store, [entry.model for entry in example_config.catalog], random.Random(7))
     monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
-    parts_written = []
-    real = parts.write_parts
-    monkeypatch.setattr(
-        parts,
-        "write_parts",
-        lambda s, chosen, w, **o: parts_written.append(len(chosen)) or real(s, chosen, w, **o),
-    )
+    parts_written = parts_counted(monkeypatch, parts)
 
     def written(workers: str, *options: str) -> bytes:
         monkeypatch.setenv("GRAYHOUND_WORKERS", workers)

@@ -41,11 +41,10 @@ def deciding_pids(monkeypatch, tmp_path):
     return lambda: noted.read_text().split() if noted.exists() else []
 
 
-def test_a_days_changed_cases_are_decided_on_a_second_cpu(
-    world, example_config, monkeypatch, tmp_path, own_threads_only
-):
-    """Before: the fill's own process decided every case after it made the rows (one CPU)."""
-    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+def a_changed_day_digested(world, example_config, monkeypatch, tmp_path, workers):
+    """Two digests of 45 flagged listings, one price moved, then the day's digest made with
+    `workers` processes: the digest and the processes that decided its cases."""
+    monkeypatch.setenv("GRAYHOUND_WORKERS", str(workers))
     many(world, 45)
     produce_digest(world.store, example_config, world.at(1))
     produce_digest(world.store, example_config, world.at(2))
@@ -54,22 +53,22 @@ def test_a_days_changed_cases_are_decided_on_a_second_cpu(
     pids = deciding_pids(monkeypatch, tmp_path)
     digest = produce_digest(world.store, example_config, world.at(25))
     assert digest.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
-    assert pids() and str(os.getpid()) not in pids()
+    return digest, pids()
+
+
+def test_a_days_changed_cases_are_decided_on_a_second_cpu(
+    world, example_config, monkeypatch, tmp_path, own_threads_only
+):
+    """Before: the fill's own process decided every case after it made the rows (one CPU)."""
+    digest, pids = a_changed_day_digested(world, example_config, monkeypatch, tmp_path, 2)
+    assert pids and str(os.getpid()) not in pids
     (changed,) = digest.items["changed"]
     assert changed["changes"] == ["price 456.00 → 399.00 USD (-12%)"]  # the worker's sentence
 
 
 def test_one_cpu_decides_in_the_digests_own_process(world, example_config, monkeypatch, tmp_path):
-    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
-    many(world, 45)
-    produce_digest(world.store, example_config, world.at(1))
-    produce_digest(world.store, example_config, world.at(2))
-    move_one(world, 24, "399.00")
-    world.store.db.conn.commit()
-    pids = deciding_pids(monkeypatch, tmp_path)
-    digest = produce_digest(world.store, example_config, world.at(25))
-    assert digest.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
-    assert pids() == [str(os.getpid())]
+    _, pids = a_changed_day_digested(world, example_config, monkeypatch, tmp_path, 1)
+    assert pids == [str(os.getpid())]
 
 
 @pytest.mark.parametrize("seed", [4, 5])
