@@ -30,9 +30,11 @@ from detectors.listings import (
 from detectors.networks import image_key
 from detectors.prices import peer_outliers
 from detectors.risk import Signal
+from grayhound.detection.ahead import judged_ahead
 from grayhound.detection.titles import read_titles
 from grayhound.detection.work import Read, Work, listing_row
 from grayhound.store.detectstate import dumps, listing_sales_row
+from grayhound.store.findings import encoded_finding
 
 CHUNK = 2000  # listings per transaction
 GROUP_SEPARATOR = "\x1f"  # between a peer group's model and condition
@@ -174,39 +176,35 @@ def peers_pass(work: Work) -> None:
 
 
 def judge_pass(work: Work) -> None:
-    """Pass 3: each queued listing judged and its finding stored."""
+    """Pass 3: each queued listing judged and its finding stored, a chunk a transaction; the
+    chunks judged ahead by a second process where there is one (`ahead`), stored in order."""
     store = work.store
-    while True:
-        ids = store.queued_judgements(CHUNK)
-        if not ids:
-            return
-        with store.db.atomic():
-            rows, gone, sellers = _judge_chunk(work, ids)
-            counts, changed = store.record_judgements(rows, work.run_id, work.now)
-            ended = store.end_findings("listing", gone, work.now)
-            judged = {row["subject_id"] for row in rows}
-            store.set_listing_sales(
-                [
-                    listing_sales_row(row["subject_id"], sellers[row["subject_id"]], row)
-                    for row in rows
-                ],
-                [listing_id for listing_id in ids if listing_id not in judged],
-            )
-            moved = {listing_id for _, listing_id in changed} | ended
-            store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
-            store.release_judgements(ids)
-        work.counts["listings_judged"] += len(rows) + len(gone)
-        work.counts["findings_ended"] += len(ended)
-        work.counts.update(counts)
+    queued = store.queued_judgements()  # nothing queues a judgement during this pass
+    chunks = [queued[start : start + CHUNK] for start in range(0, len(queued), CHUNK)]
+    with judged_ahead(work, chunks, _judge_chunk) as judged:
+        for ids, (rows, gone, sellers, sales) in judged:
+            with store.db.atomic():
+                counts, changed = store.record_judgements(rows, work.run_id, work.now, encoded=True)
+                ended = store.end_findings("listing", gone, work.now)
+                live = {row["subject_id"] for row in rows}
+                store.set_listing_sales(sales, [i for i in ids if i not in live])
+                moved = {listing_id for _, listing_id in changed} | ended
+                store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
+                store.release_judgements(ids)
+            work.counts["listings_judged"] += len(rows) + len(gone)
+            work.counts["findings_ended"] += len(ended)
+            work.counts.update(counts)
+    work.read.clear()  # judged (a worker judged its own copy)
 
 
-def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
-    """The finding rows of the live listings among `ids`, {id: why} of the gone ones, and
-    {id: seller id} of all."""
+def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict, list[tuple]]:
+    """The finding rows of the live listings among `ids` (as the store keeps them:
+    `encoded_finding`), {id: why} of the gone ones, {id: seller id} of all, and the live
+    ones' `listing_sales` rows."""
     book = work.book
     listings = _judged(work, ids)
     identities = work.identities({read.seller_id for read in listings if read.seller_id})
-    rows, gone, sellers = [], {}, {}
+    rows, gone, sellers, sales = [], {}, {}, []
     for read in listings:
         listing_id, facts = read.facts.id, read.facts
         sellers[listing_id] = read.seller_id
@@ -222,9 +220,10 @@ def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
             weight, verdict, reason, flag = json.loads(read.peer_signal)
             peer = Signal(weight, verdict, reason, None, flag)
         seller = listing_seller(facts, book, identities)
-        assessment = assess_listing(facts, reading, check, peer, seller, book)
-        rows.append(listing_row(assessment))
-    return rows, gone, sellers
+        row = listing_row(assess_listing(facts, reading, check, peer, seller, book))
+        sales.append(listing_sales_row(listing_id, read.seller_id, row))
+        rows.append(encoded_finding(row))
+    return rows, gone, sellers, sales
 
 
 def _judged(work: Work, ids: list[int]) -> list[Read]:

@@ -330,7 +330,8 @@ class Changes:
             "INSERT OR IGNORE INTO judge_queue (listing_id) VALUES (?)", [(i,) for i in ids]
         )
 
-    def queued_judgements(self, limit: int) -> list[int]:
+    def queued_judgements(self, limit: int = -1) -> list[int]:
+        """The first `limit` (every one by default) listings queued to be judged, in id order."""
         sql = "SELECT listing_id FROM judge_queue ORDER BY listing_id LIMIT ?"
         return [row[0] for row in self.db.execute(sql, [limit])]
 
