@@ -33,7 +33,7 @@ Result = TypeVar("Result")
 
 
 @contextmanager
-def judged_ahead(
+def chunks_ahead(
     work, chunks: Sequence[list[int]], judge: Callable[[object, list[int]], Result]
 ) -> Iterator[Iterator[tuple[list[int], Result]]]:
     """(ids, judge(work, ids)) for each chunk in order: judged by a forked worker (reading the
@@ -70,8 +70,8 @@ def _received(worker, receiver: Connection, chunks) -> Iterator[tuple[list[int],
         except EOFError:
             worker.join()
             raise GrayhoundError(
-                f"the worker judging listings stopped (exit code {worker.exitcode}) before it"
-                " finished; the listings it had not judged stay queued for the next detection"
+                f"the worker reading or judging listings stopped (exit code {worker.exitcode}) before it"
+                " finished; the listings it had not done stay queued for the next detection"
             ) from None
         done, value = outcome
         if not done:
@@ -103,7 +103,7 @@ def _judge_all(work, path: str, chunks, judge, sender: Connection, parent: int) 
     sent back as (True, result); the first error as (False, error), and nothing after it."""
     _end_with_parent(parent)
     try:
-        work.store = open_reader(path)
+        work.store, work.worker = open_reader(path), True
         for ids in chunks:
             sender.send((True, judge(work, ids)))
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
