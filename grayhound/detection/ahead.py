@@ -44,7 +44,7 @@ def chunks_ahead(
     if len(chunks) < 2 or not _may_fork():
         yield ((ids, judge(work, ids)) for ids in chunks)
         return
-    path = work.store.db.execute("PRAGMA database_list").fetchone()[2]
+    path = work.store.db.execute("PRAGMA database_list").fetchall()[0][2]
     for stream in (sys.stdout, sys.stderr):  # the worker must not write them out again
         stream.flush()
     context = multiprocessing.get_context("fork")
