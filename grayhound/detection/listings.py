@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from contextlib import nullcontext
 
 from detectors import ListingFacts
 from detectors.catalog import TitleReading, reading_state
@@ -30,9 +32,11 @@ from detectors.listings import (
 from detectors.networks import image_key
 from detectors.prices import peer_outliers
 from detectors.risk import Signal
+from grayhound.detection.ahead import chunks_ahead
 from grayhound.detection.titles import read_titles
 from grayhound.detection.work import Read, Work, listing_row
 from grayhound.store.detectstate import dumps, listing_sales_row
+from grayhound.store.findings import encoded_finding
 
 CHUNK = 2000  # listings per transaction
 GROUP_SEPARATOR = "\x1f"  # between a peer group's model and condition
@@ -57,18 +61,53 @@ def facts_of(row: dict) -> ListingFacts:
 
 
 def read_pass(work: Work, upto: int) -> None:
-    """Pass 1 over the queued listings (up to sequence number `upto`)."""
+    """Pass 1 over the queued listings (up to sequence number `upto`), a chunk a transaction;
+    on a day's change the chunks are read ahead by a second process where there is one
+    (`ahead`) and stored here in order. A detection that reads every title again reads
+    here: a worker would hold every title's words it made until the end."""
     store = work.store
-    while True:
-        ids = store.claimed_listings(upto, CHUNK)
-        if not ids:
-            return
-        with store.db.atomic():
-            _read_chunk(work, ids)
-            store.release_listings(ids, upto)
+    queued = store.claimed_listings(upto)  # a later change is queued above `upto`
+    chunks = [queued[start : start + CHUNK] for start in range(0, len(queued), CHUNK)]
+    if work.scope.full or "titles" in work.scope.redo:
+        chunks_read = ((ids, _read_held(work, ids)) for ids in chunks)
+        ahead = nullcontext(chunks_read)
+    else:
+        ahead = chunks_ahead(work, chunks, _read_held)
+    with ahead as read:
+        for ids, (chunk, held, counts, kept) in read:
+            with store.db.atomic():
+                work.store_held(held)
+                _store_read(work, chunk)
+                store.release_listings(ids, upto)
+            work.counts.update(counts)
+            for listing_id, read_listing in kept:
+                work.keep_read(listing_id, read_listing)
 
 
-def _read_chunk(work: Work, ids: list[int]) -> None:
+def _read_held(work: Work, ids: list[int]):
+    """`_read_chunk` with the writes it asks for held (`Work.held`) and its counts apart, as
+    a worker reading ahead returns them: (its result, the writes, the counts, the listings
+    kept for the judge pass)."""
+    counts, work.counts, work.held = work.counts, Counter(), []
+    try:
+        chunk, kept = _read_chunk(work, ids)
+        return chunk, work.held, work.counts, kept
+    finally:
+        work.counts, work.held = counts, None
+
+
+def _store_read(work: Work, chunk) -> None:
+    ids, saved, ratios, touched = chunk
+    store = work.store
+    store.save_listing_states(saved)
+    store.update_peer_ratios(ratios)
+    store.queue_groups(touched)
+    store.queue_judgements(ids)
+
+
+def _read_chunk(work: Work, ids: list[int]):
+    """A chunk of listings read: (ids, the states to save, the price ratios to update, the
+    peer groups touched) and the listings kept for the judge pass."""
     store, book = work.store, work.book
     states = store.listing_states(ids)
     rows = store.listing_fact_rows(ids)
@@ -86,7 +125,7 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
     unread = [i for i, reading in enumerate(readings) if reading is None]
     for i, reading in zip(unread, read_titles(work, [facts[i] for i in unread]), strict=True):
         readings[i] = reading
-    saved, ratios, touched = [], [], set()
+    saved, ratios, touched, held = [], [], set(), []
     for row, fact, key, reading, same in zip(rows, facts, keys, readings, kept, strict=True):
         old = states.get(row["id"]) or {}
         check = listing_price(fact, reading, book)
@@ -123,12 +162,10 @@ def _read_chunk(work: Work, ids: list[int]) -> None:
         kept = reading if same else work.reading(state["reading"])
         read = Read(fact, row["seller_id"], why, kept, state["peer_signal"])
         read.check = check if same else None  # a fresh reading is judged as the store keeps it
-        work.keep_read(row["id"], read)
-    store.save_listing_states(saved)
-    store.update_peer_ratios(ratios)
-    store.queue_groups(touched)
-    store.queue_judgements(ids)
+        if work.keep_read(row["id"], read):
+            held.append((row["id"], read))
     work.counts["listings_read"] += len(rows)
+    return (ids, saved, ratios, touched), held
 
 
 # The kept state of a listing (`listing_state`'s columns but its id).
@@ -174,39 +211,35 @@ def peers_pass(work: Work) -> None:
 
 
 def judge_pass(work: Work) -> None:
-    """Pass 3: each queued listing judged and its finding stored."""
+    """Pass 3: each queued listing judged and its finding stored, a chunk a transaction; the
+    chunks judged ahead by a second process where there is one (`ahead`), stored in order."""
     store = work.store
-    while True:
-        ids = store.queued_judgements(CHUNK)
-        if not ids:
-            return
-        with store.db.atomic():
-            rows, gone, sellers = _judge_chunk(work, ids)
-            counts, changed = store.record_judgements(rows, work.run_id, work.now)
-            ended = store.end_findings("listing", gone, work.now)
-            judged = {row["subject_id"] for row in rows}
-            store.set_listing_sales(
-                [
-                    listing_sales_row(row["subject_id"], sellers[row["subject_id"]], row)
-                    for row in rows
-                ],
-                [listing_id for listing_id in ids if listing_id not in judged],
-            )
-            moved = {listing_id for _, listing_id in changed} | ended
-            store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
-            store.release_judgements(ids)
-        work.counts["listings_judged"] += len(rows) + len(gone)
-        work.counts["findings_ended"] += len(ended)
-        work.counts.update(counts)
+    queued = store.queued_judgements()  # nothing queues a judgement during this pass
+    chunks = [queued[start : start + CHUNK] for start in range(0, len(queued), CHUNK)]
+    with chunks_ahead(work, chunks, _judge_chunk) as judged:
+        for ids, (rows, gone, sellers, sales) in judged:
+            with store.db.atomic():
+                counts, changed = store.record_judgements(rows, work.run_id, work.now, encoded=True)
+                ended = store.end_findings("listing", gone, work.now)
+                live = {row["subject_id"] for row in rows}
+                store.set_listing_sales(sales, [i for i in ids if i not in live])
+                moved = {listing_id for _, listing_id in changed} | ended
+                store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
+                store.release_judgements(ids)
+            work.counts["listings_judged"] += len(rows) + len(gone)
+            work.counts["findings_ended"] += len(ended)
+            work.counts.update(counts)
+    work.read.clear()  # judged (a worker judged its own copy)
 
 
-def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
-    """The finding rows of the live listings among `ids`, {id: why} of the gone ones, and
-    {id: seller id} of all."""
+def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict, list[tuple]]:
+    """The finding rows of the live listings among `ids` (as the store keeps them:
+    `encoded_finding`), {id: why} of the gone ones, {id: seller id} of all, and the live
+    ones' `listing_sales` rows."""
     book = work.book
     listings = _judged(work, ids)
     identities = work.identities({read.seller_id for read in listings if read.seller_id})
-    rows, gone, sellers = [], {}, {}
+    rows, gone, sellers, sales = [], {}, {}, []
     for read in listings:
         listing_id, facts = read.facts.id, read.facts
         sellers[listing_id] = read.seller_id
@@ -222,9 +255,10 @@ def _judge_chunk(work: Work, ids: list[int]) -> tuple[list[dict], dict, dict]:
             weight, verdict, reason, flag = json.loads(read.peer_signal)
             peer = Signal(weight, verdict, reason, None, flag)
         seller = listing_seller(facts, book, identities)
-        assessment = assess_listing(facts, reading, check, peer, seller, book)
-        rows.append(listing_row(assessment))
-    return rows, gone, sellers
+        row = listing_row(assess_listing(facts, reading, check, peer, seller, book))
+        sales.append(listing_sales_row(listing_id, read.seller_id, row))
+        rows.append(encoded_finding(row))
+    return rows, gone, sellers, sales
 
 
 def _judged(work: Work, ids: list[int]) -> list[Read]:

@@ -36,7 +36,7 @@ def read_titles(work: Work, listings: list[ListingFacts]) -> list[TitleReading]:
         words_key(facts.title, book.brand_id(facts.brand), facts.category, judged_with)
         for facts in listings
     ]
-    kept = work.store.kept_title_words(sorted(set(keys)))
+    kept = work.kept_title_words(sorted(set(keys)))
     known: dict[str, TitleWords] = {}
     fresh: dict[str, TitleWords] = {}
     out = []
@@ -50,7 +50,7 @@ def read_titles(work: Work, listings: list[ListingFacts]) -> list[TitleReading]:
             work.counts["titles_read"] += 1
         known[key] = words
         out.append(reading_of(words, facts.condition, facts.description))
-    work.store.keep_title_words((key, dumps(title_words_state(w))) for key, w in fresh.items())
+    work.keep_title_words([(key, dumps(title_words_state(w))) for key, w in fresh.items()])
     return out
 
 

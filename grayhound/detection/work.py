@@ -39,13 +39,20 @@ class Work:
         # {listing id: Read} of the listings the read pass read, for the judge pass
         self.read: dict[int, Read] = {}
         self._identities: dict[int, Finding | None] = {}  # by seller id (`identities`)
+        # while a chunk is read (`held_writes`): the writes it asks for, in order, for the
+        # process that stores it; and in a worker reading ahead, the title words it made
+        self.held: list[tuple[str, object]] | None = None
+        self.worker = False  # this process is a worker reading or judging ahead (`ahead`)
+        self.words_made: dict[str, str] = {}
 
-    def keep_read(self, listing_id: int, read: Read) -> None:
+    def keep_read(self, listing_id: int, read: Read) -> bool:
         """What the read pass found of a listing, kept for the judge pass (while there is room):
         its facts and kept state as they stand after the pass (the peers pass updates the
-        peer signal), so judging it reads neither again."""
-        if len(self.read) < READ_FOR_JUDGING:
+        peer signal), so judging it reads neither again. Whether it is kept."""
+        if len(self.read) < READ_FOR_JUDGING or listing_id in self.read:
             self.read[listing_id] = read
+            return True
+        return False
 
     def reading(self, kept: str) -> TitleReading | None:
         """A reading as `listing_state` keeps it, decoded once per distinct text (listings
@@ -69,7 +76,34 @@ class Work:
         """Networks must be found again (a seller's keys or images moved, a seller came or
         went); with `texts`, near-identical descriptions too. Kept in the store, in the
         transaction of the change, so a detection that stops still finds them next time."""
-        self.store.mark_dirt(texts=texts)
+        if self.held is not None:
+            self.held.append(("dirt", texts))
+        else:
+            self.store.mark_dirt(texts=texts)
+
+    def kept_title_words(self, keys: list[str]) -> dict[str, str]:
+        """{key: words} of these title keys kept in the store, or made by this worker
+        since its snapshot of the store (stored since by its parent)."""
+        kept = self.store.kept_title_words(keys)
+        if self.words_made:
+            kept.update((k, self.words_made[k]) for k in keys if k in self.words_made)
+        return kept
+
+    def keep_title_words(self, rows: list[tuple[str, str]]) -> None:
+        if self.worker:
+            self.words_made.update(rows)
+        if self.held is not None:
+            self.held.append(("words", rows))
+        else:
+            self.store.keep_title_words(rows)
+
+    def store_held(self, held: list[tuple[str, object]]) -> None:
+        """The writes a chunk's reading asked for (`held`), in their order."""
+        for kind, value in held:
+            if kind == "dirt":
+                self.store.mark_dirt(texts=value)
+            else:
+                self.store.keep_title_words(value)
 
     def identities(self, seller_ids) -> dict[str, Finding]:
         """The kept identity findings of these sellers, by seller key (str of the id). Read

@@ -267,8 +267,9 @@ class Changes:
             self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pending_sellers").fetchone()[0],
         )
 
-    def claimed_listings(self, upto: int, limit: int) -> list[int]:
-        """The first `limit` ids (in id order) of the listings queued up to `upto`."""
+    def claimed_listings(self, upto: int, limit: int = -1) -> list[int]:
+        """The first `limit` (every one by default) ids, in id order, of the listings queued
+        up to `upto`."""
         sql = "SELECT listing_id FROM pending_listings WHERE seq <= ? ORDER BY listing_id LIMIT ?"
         return [row[0] for row in self.db.execute(sql, [upto, limit])]
 
@@ -330,7 +331,8 @@ class Changes:
             "INSERT OR IGNORE INTO judge_queue (listing_id) VALUES (?)", [(i,) for i in ids]
         )
 
-    def queued_judgements(self, limit: int) -> list[int]:
+    def queued_judgements(self, limit: int = -1) -> list[int]:
+        """The first `limit` (every one by default) listings queued to be judged, in id order."""
         sql = "SELECT listing_id FROM judge_queue ORDER BY listing_id LIMIT ?"
         return [row[0] for row in self.db.execute(sql, [limit])]
 

@@ -93,6 +93,18 @@ _LIST_JSON = json.JSONEncoder()  # json.dumps(value)
 _SORTED_JSON = json.JSONEncoder(sort_keys=True)  # json.dumps(value, sort_keys=True)
 
 
+def encoded_finding(row: dict) -> dict:
+    """A judgement as the store keeps it (a copy): its flags and reasons as JSON lists, its
+    attributes as a JSON object, and its `fingerprint`."""
+    row = dict(row)
+    row["flags"] = _flags_json(tuple(row.get("flags") or ()))
+    row["reasons"] = _LIST_JSON.encode(list(row.get("reasons") or ()))
+    if isinstance(row.get("attributes"), dict):
+        row["attributes"] = _SORTED_JSON.encode(row["attributes"])
+    row["fingerprint"] = fingerprint(row)
+    return row
+
+
 @functools.lru_cache(maxsize=256)
 def _flags_json(flags: tuple[str, ...]) -> str:
     """A finding's flags as stored (few distinct lists: each encoded once)."""
@@ -129,23 +141,23 @@ class Findings:
         return counts
 
     def record_judgements(
-        self, rows: Iterable[dict], run_id: int | None, detected_at: str
+        self,
+        rows: Iterable[dict],
+        run_id: int | None,
+        detected_at: str,
+        *,
+        encoded: bool = False,
     ) -> tuple[dict, set[tuple[str, int]]]:
         """Store judgements (inside the caller's transaction); return the counts and the
         (subject_kind, subject_id) of every subject whose current finding is new or changed.
         Set-based: the current fingerprints read a few hundred subjects per statement, the
-        closed and new rows written in one `executemany` each (in the rows' order)."""
+        closed and new rows written in one `executemany` each (in the rows' order). With
+        `encoded`, the rows are already as `encoded_finding` makes them."""
         counts = {"new": 0, "changed": 0, "unchanged": 0}
         moved: set[tuple[str, int]] = set()
         batch: list[dict] = []
         for row in rows:
-            row = dict(row)
-            row["flags"] = _flags_json(tuple(row.get("flags") or ()))
-            row["reasons"] = _LIST_JSON.encode(list(row.get("reasons") or ()))
-            if isinstance(row.get("attributes"), dict):
-                row["attributes"] = _SORTED_JSON.encode(row["attributes"])
-            row["fingerprint"] = fingerprint(row)
-            batch.append(row)
+            batch.append(row if encoded else encoded_finding(row))
             if len(batch) >= RECORD_CHUNK:
                 self._record_batch(batch, run_id, detected_at, counts, moved)
                 batch = []
