@@ -130,11 +130,12 @@ MODEL_HISTORY_SQL = """
 # equal) as Python reads them (`float(Decimal(text))`: correctly rounded, one double for each
 # value of 15 digits). Any other price makes its group's cents -1: the caller folds the model's
 # rows in Python instead. A time in the form the store writes (`timestamps.utc_now`,
-# `YYYY-MM-DDTHH:MM:SS.mmmZ`, its `?`s digits wherever Python reads it) is grouped by its day,
-# the first text of a day being its first time; any other time is a group of its own.
+# `YYYY-MM-DDTHH:MM:SS.mmmZ`, its `?`s digits wherever Python reads it) is grouped by its day
+# (its text to the `T`: no other time Python reads is that text), the first text of a day
+# being its first time; any other time is a group of its own.
 _STORE_TIME = "????-??-??T??:??:??.???Z"
 _TIME_FORM = (
-    f"CASE WHEN o.observed_at GLOB '{_STORE_TIME}' THEN substr(o.observed_at, 1, 10)"
+    f"CASE WHEN o.observed_at GLOB '{_STORE_TIME}' THEN substr(o.observed_at, 1, 11)"
     " ELSE o.observed_at END"
 )
 _CENTS = """CASE WHEN typeof(o.price) != 'text' OR o.price GLOB '*[^0-9.]*'

@@ -205,6 +205,18 @@ def test_a_run_over_two_days_has_both_dates_and_starts_at_its_first_time(store):
     )
 
 
+def test_a_time_without_an_offset_beside_the_stores_fails_as_the_rows_fold_does(store):
+    """A date alone (a time without an offset) and the store's times in one run: Python cannot
+    order them, and the summary from the groups fails as the fold of the rows does."""
+    _one_run(store, [("Zed", "500", "USD", "2026-02-01"), ("Zed", "400", "USD")])
+    newest = _newest_runs(store.runs())
+    prices = PriceHistoryRows(store, ["iPhone 15"], "new", newest, Converter()).prices
+    with pytest.raises(TypeError):
+        summarize_rows(store.model_price_history(["iPhone 15"], "new", newest), prices)
+    with pytest.raises(TypeError):
+        summarize_groups(store.model_price_history_groups(["iPhone 15"], "new", newest), prices, [])
+
+
 @pytest.mark.parametrize("rate", [-1.08, float("nan"), float("inf")])
 def test_a_rate_that_may_not_keep_the_order_sends_the_model_to_its_rows(rate):
     prices = {}
