@@ -121,6 +121,45 @@ MODEL_HISTORY_SQL = """
     JOIN observations o ON o.listing_id = k.id
     ORDER BY o.crawl_run_id, seller, o.listing_id
 """
+# What the HTML page reads of MODEL_HISTORY_SQL (`reports.pricing.history.summarize_groups`),
+# folded by SQLite: its priced rows grouped by crawl run, seller, source, currency and time form,
+# each group with its first time, its cheapest price in cents, its point count and whether a
+# listing in it is current. Python's work is then per group, not per observation.
+# A price is read here only in its plain form: digits with at most one point and two decimals,
+# 15 characters at most, so its cents are its exact value and two such prices are ordered (and
+# equal) as Python reads them (`float(Decimal(text))`: correctly rounded, one double for each
+# value of 15 digits). Any other price makes its group's cents -1: the caller folds the model's
+# rows in Python instead. A time in the form the store writes (`timestamps.utc_now`,
+# `YYYY-MM-DDTHH:MM:SS.mmmZ`, its `?`s digits wherever Python reads it) is grouped by its day
+# (its text to the `T`: no other time Python reads is that text), the first text of a day
+# being its first time; any other time is a group of its own.
+_STORE_TIME = "????-??-??T??:??:??.???Z"
+_TIME_FORM = (
+    f"CASE WHEN o.observed_at GLOB '{_STORE_TIME}' THEN substr(o.observed_at, 1, 11)"
+    " ELSE o.observed_at END"
+)
+_CENTS = """CASE WHEN typeof(o.price) != 'text' OR o.price GLOB '*[^0-9.]*'
+                OR o.price GLOB '*.*.*' OR length(o.price) > 15 OR o.price IN ('', '.') THEN -1
+            ELSE CASE length(o.price) - instr(o.price, '.')
+                WHEN 2 THEN CAST(replace(o.price, '.', '') AS INTEGER)
+                WHEN length(o.price) THEN CAST(o.price AS INTEGER) * 100
+                WHEN 1 THEN CAST(replace(o.price, '.', '') AS INTEGER) * 10
+                WHEN 0 THEN CAST(replace(o.price, '.', '') AS INTEGER) * 100
+                ELSE -1
+            END END"""
+MODEL_HISTORY_GROUPS_SQL = (
+    MODEL_HISTORY_SQL.split("SELECT o.crawl_run_id")[0]
+    + "SELECT o.crawl_run_id AS run,"
+    + MODEL_HISTORY_SQL.split("o.observed_at,", 1)[1].split("k.source, o.listing_id")[0]
+    + f"""k.source, o.currency, {_TIME_FORM} AS time_form, MIN(o.observed_at) AS first_at,
+           MIN({_CENTS}) AS cents, COUNT(*) AS points, MAX(k.is_current) AS is_current
+    FROM kept k
+    JOIN observations o ON o.listing_id = k.id
+    WHERE o.price IS NOT NULL
+    GROUP BY run, seller, k.source, o.currency, time_form
+"""
+)
+
 # The rows of PRICE_OBSERVATIONS_SQL of a few listings (a JSON array of ids bound).
 LISTINGS_OBSERVATIONS_SQL = PRICE_OBSERVATIONS_SQL.replace(
     "WHERE f.model IS NOT NULL",
@@ -271,6 +310,14 @@ class PriceHistory:
         history order: (crawl_run_id, observed_at, seller, source, listing_id, price,
         currency, is_current)."""
         return self._kept_rows(MODEL_HISTORY_SQL, names, condition, newest)
+
+    def model_price_history_groups(
+        self, names: list[str], condition: str, newest: dict[str | None, int]
+    ) -> Iterator[tuple]:
+        """`model_price_history`'s priced rows grouped by SQLite: (run, seller, source,
+        currency, time form, first time, cheapest cents (-1: a row read in Python only),
+        points, whether one is current) per group (see MODEL_HISTORY_GROUPS_SQL)."""
+        return self._kept_rows(MODEL_HISTORY_GROUPS_SQL, names, condition, newest)
 
     def listings_price_observations(self, listing_ids: list[int]) -> Iterator[dict]:
         """The rows of `price_observations` of these listings, in the same order."""

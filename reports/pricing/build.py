@@ -46,6 +46,7 @@ from reports.pricing.competitors import (
     seller_key,
     seller_name,
 )
+from reports.pricing.history import HistorySummary, summarize_groups, summarize_rows
 
 CONDITION_CHOICES = ("new", "used", "refurbished", "any")
 
@@ -164,6 +165,8 @@ class PriceSource(Protocol):
     def price_data_as_of(self) -> str | None: ...
     def model_price_listings(self, names, condition, newest, rated) -> Iterable[tuple]: ...
     def model_price_history(self, names, condition, newest) -> Iterable[tuple]: ...
+    # optional: the history's groups (`history.summarize_groups`); without it, the rows
+    # def model_price_history_groups(self, names, condition, newest) -> Iterable[tuple]: ...
     def listings_price_observations(self, listing_ids: list[int]) -> Iterable[dict]: ...
 
 
@@ -243,6 +246,18 @@ class PriceHistoryRows:
         """The store's rows: (run, observed_at, seller, source, listing_id, price, currency,
         is_current), unpriced observations included."""
         return self.source.model_price_history(self.names, self.condition, self.newest)
+
+    def summary(self) -> HistorySummary:
+        """What the HTML page draws and tabulates of this history: from the groups SQLite folds
+        the rows into when the store gives them and they give the same summary
+        (`history.summarize_groups`), else folded from the rows."""
+        grouped = getattr(self.source, "model_price_history_groups", None)
+        if grouped is not None:
+            groups = grouped(self.names, self.condition, self.newest)
+            summary = summarize_groups(groups, self.prices, self.converter.rates.values())
+            if summary is not None:
+                return summary
+        return summarize_rows(self.raw(), self.prices, self.prices.known)
 
     def points(self) -> Iterator[tuple]:
         price = self.prices

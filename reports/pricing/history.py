@@ -1,9 +1,12 @@
 """One model's price history folded in one pass into what the HTML page draws and tabulates:
 per seller (and source) and crawl run the cheapest price, the crawl runs and their times, who
-is still current. Memory: sellers × crawl runs, whatever the number of observations."""
+is still current. Memory: sellers × crawl runs, whatever the number of observations. Folded
+from the history's points (`summarize`, `summarize_rows`), or from the groups SQLite folded
+them into (`summarize_groups`: Python's work per group, not per observation)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,6 +92,66 @@ def summarize_rows(rows, price, known: dict | None = None) -> HistorySummary:
     summary.points = count
     summary.run_ids = {run for run, _ in dates}
     return summary
+
+
+def summarize_groups(groups, price, rates) -> HistorySummary | None:
+    """`summarize_rows` of a model's history from the store's groups of it
+    (`Store.model_price_history_groups`: run, seller, source, currency, time form, first time,
+    cheapest price in cents, points, is_current), or None where the groups cannot give
+    the same summary and the rows must be folded: a price or a time SQLite did not read (cents
+    -1), a conversion that might not keep the order of amounts (`rates`: a rate negative or
+    not a number), or two groups of a seller's run equally cheap in other currencies (the
+    first in history order wins: a listing's order the groups do not keep).
+
+    Why the groups give the same: a plain price's cents are its exact value, so the cheapest
+    cents of a (seller, source, run, currency) is its cheapest amount, whose point is that of
+    any of its rows; a conversion with a positive rate keeps the order of amounts (a product,
+    a quotient and `round` never invert it), so the cheapest converted price of a currency is
+    its cheapest amount's; the store's times of one day, digits at fixed places, are ordered
+    as text (a time that is not is a group of its own)."""
+    if not all(_keeps_order(rate) for rate in rates):
+        return None
+    summary = HistorySummary()
+    dates, times, current = summary.run_dates, summary.run_times, summary.current
+    cheapest, converted = summary.cheapest, summary.converted
+    count = 0
+    for run, seller, source, code, _, first_at, cents, points, is_current in groups:
+        if cents < 0:
+            return None
+        count += points
+        dates.add((run, first_at[:10]))  # a group's times are of one day, or one time
+        when = datetime.fromisoformat(first_at.replace("Z", "+00:00"))
+        first = times.get(run)
+        if first is None or when < first:
+            times[run] = when
+        key = (seller, source)
+        if is_current:
+            current.add(key)
+        point = price(f"{cents // 100}.{cents % 100:02d}", code)  # the same Decimal value
+        runs = cheapest.get(key)
+        if runs is None:
+            runs = cheapest[key] = {}
+        best = runs.get(run)
+        if best is None or point.amount < best.amount:
+            runs[run] = point
+        elif point.amount == best.amount and point != best:
+            return None  # equally cheap in another currency: the first listing's
+        value = point.converted
+        if value is not None:
+            lows = converted.get(key)
+            if lows is None:
+                lows = converted[key] = {}
+            low = lows.get(run)
+            if low is None or value < low:
+                lows[run] = value
+    summary.points = count
+    summary.run_ids = {run for run, _ in dates}
+    return summary
+
+
+def _keeps_order(rate) -> bool:
+    """Whether converting with `rate` keeps the order of amounts (0: no conversion at all)."""
+    return isinstance(rate, int | float) and (rate == 0 or (math.isfinite(rate) and rate > 0))
 
 
 _NOTHING = object()

@@ -27,7 +27,7 @@ from reports.pricing.build import (
     plain,
 )
 from reports.pricing.competitors import Competitor, PricePoint
-from reports.pricing.history import HistorySummary, summarize, summarize_rows
+from reports.pricing.history import HistorySummary, summarize
 from reports.tabular import cell_writer, csv_quoted
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -454,8 +454,8 @@ def _environment() -> Environment:
 
 def _model_view(model: ModelPricing, currency: str, chart) -> dict:
     history = model.history
-    if isinstance(history, PriceHistoryRows):  # from the store's rows, as JSON and CSV are
-        summary = summarize_rows(history.raw(), history.prices, history.prices.known)
+    if isinstance(history, PriceHistoryRows):  # from the store, grouped by SQLite if it can
+        summary = history.summary()
     else:
         summary = summarize(history_points(history))
     svg = chart(model, currency, summary) if summary.points else None

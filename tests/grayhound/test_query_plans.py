@@ -62,6 +62,7 @@ COMMANDS = (
     ("digest", "--since", "3d", "--format", "md", "--no-record", "--out", "{out}/d.md"),
     ("prices", "--out", "{out}/p.txt"),
     ("prices", "--format", "json", "--out", "{out}/p.json"),
+    ("prices", "--format", "html", "--out", "{out}/p.html"),  # the history grouped by SQLite
     ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
     ("export", "sellers", "--out", "{out}/s.jsonl"),
     ("catalog", "check", "--format", "json", "--out", "{out}/c.json"),
