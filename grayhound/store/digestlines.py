@@ -258,22 +258,16 @@ def _batches(book, sql: str, group: int, name: str, span: Span) -> Iterator[list
         yield rows
 
 
-def risk_spans(book, group: int, length: int, parts: int) -> list[Span]:
-    """`group` (of `length` cases) cut into `parts` spans of about as many cases, in the
-    output's order: each cut at the risk key of the case at that quantile, read from the risk
-    index (no row read)."""
+def risk_key_at(book, group: int, offset: int) -> tuple | None:
+    """The risk key of the case at `offset` (from 0) in `group`'s risk order, read from the
+    risk index (no row read): where a part of the digest's cases begins. None past the end."""
     book._in_order()
     sql = (
         f"SELECT {', '.join(KEY_COLUMNS)} FROM cases_now WHERE grp = ?"
         f" ORDER BY {', '.join(KEY_COLUMNS)} LIMIT 1 OFFSET ?"
     )
-    cuts = []
-    for part in range(1, parts):
-        row = book.execute(sql, [group, length * part // parts]).fetchone()
-        if row is not None and (not cuts or tuple(row) > cuts[-1]):
-            cuts.append(tuple(row))
-    ends = [None, *cuts, None]
-    return list(zip(ends, ends[1:], strict=False))
+    row = book.execute(sql, [group, offset]).fetchone()
+    return None if row is None else tuple(row)
 
 
 def part_book(path: str, functions: dict[str, Callable]) -> digestbook.StoredBook:

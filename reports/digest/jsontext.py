@@ -27,7 +27,8 @@ def chunks(value, pad: str = "", stream: IO[str] | None = None) -> Iterator[str]
     time (each streamed the same way), a list one element at a time (each in one piece,
     unless it is a long or spooled list itself). Given the `stream` the caller writes each
     piece into as it is made, a spooled group able to (`write_json`) writes its elements
-    into it itself, between the pieces around them (in parts, on several cores)."""
+    into it itself, between the pieces around them (in parts, on several cores), and so does
+    a dict of them able to (a spooled digest's groups: the dict's text, all groups at once)."""
     if isinstance(value, (list, tuple)):
         if not value:
             yield "[]"
@@ -49,6 +50,9 @@ def chunks(value, pad: str = "", stream: IO[str] | None = None) -> Iterator[str]
             separator = ",\n" + inner
         yield "\n" + pad + "]"
     elif isinstance(value, dict) or _is_mapping(value):
+        if stream is not None and hasattr(value, "write_json"):  # a spooled digest's groups
+            value.write_json(stream, pad)  # all of them at once, in parts on several cores
+            return
         value = value if isinstance(value, dict) else dict(value)
         if not value:
             yield "{}"

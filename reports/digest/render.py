@@ -108,6 +108,9 @@ def _write_csv(digest: Digest, stream: IO[str]) -> None:
     """Every item as a CSV row; a spooled group's rows rendered by SQLite (the same bytes:
     tests/reports/digest/test_lines.py)."""
     write_csv((), CSV_FIELDS, stream)  # the header
+    if hasattr(digest.items, "write_csv"):  # a spooled digest's groups: all at once, in parts
+        digest.items.write_csv(stream)
+        return
     for group in GROUPS:
         items = digest.items[group]
         if hasattr(items, "write_csv"):

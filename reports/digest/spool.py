@@ -18,7 +18,7 @@ from typing import IO
 
 from grayhound.store.digestlines import Pinned
 from grayhound.triage import SHOWN_STATES, evidence_of
-from reports.digest import lines, parts
+from reports.digest import jsontext, lines, parts
 from reports.digest import sellers as seller_pages
 from reports.digest.build import (
     GROUPS,
@@ -84,15 +84,52 @@ class SpooledGroup(list):
     def write_json(self, stream, pad: str) -> None:
         """Write what `json_texts` gives into `stream`, a large group in parts on several
         cores (`parts.write_json`)."""
-        parts.write_json(self._parts(), stream, pad)
+        number = GROUPS.index(self._group)
+        steps = [parts.Cases(number)]
+        parts.write_json(self._book, self._pinned, steps, {number: self._length}, stream, pad)
 
     def write_csv(self, stream) -> int:
         """Write the items as `write_csv` rows (no header), rendered by SQLite (a large group
         in parts on several cores)."""
-        return parts.write_csv(self._parts(), stream, csv_item)
+        number = GROUPS.index(self._group)
+        steps, lengths = [parts.Cases(number)], {number: self._length}
+        return parts.write_csv(self._book, self._pinned, steps, lengths, stream, csv_item)
 
-    def _parts(self) -> tuple:
-        return self._book, GROUPS.index(self._group), self._length, self._pinned
+
+class SpooledGroups(dict):
+    """A spooled digest's groups (name -> `SpooledGroup`), written whole: the JSON dict or
+    the CSV rows of every group, in parts on several cores that share all the groups' cases
+    (`parts`), not each group's alone."""
+
+    def __init__(self, groups: dict, book, pinned=None):
+        super().__init__(groups)
+        self._book, self._pinned = book, pinned
+
+    def _lengths(self) -> dict[int, int]:
+        return {GROUPS.index(name): len(group) for name, group in self.items()}
+
+    def write_json(self, stream, pad: str) -> None:
+        """Write the text `jsontext.chunks` makes of this dict at indentation `pad`: its keys
+        sorted, each group a list of its items' text (`lines.json_items`), `[]` if empty."""
+        inner = pad + jsontext.INDENT
+        steps: list = []
+        separator = "{\n" + inner
+        for name, group in sorted(self.items()):
+            steps.append(separator + jsontext.encoded(name) + ": ")
+            if group:
+                steps.extend(["[\n" + inner + jsontext.INDENT, parts.Cases(GROUPS.index(name))])
+                steps.append("\n" + inner + "]")
+            else:
+                steps.append("[]")
+            separator = ",\n" + inner
+        steps.append("\n" + pad + "}" if self else "{}")
+        items_pad = inner + jsontext.INDENT
+        parts.write_json(self._book, self._pinned, steps, self._lengths(), stream, items_pad)
+
+    def write_csv(self, stream) -> int:
+        """Write every group's rows, in the order of `GROUPS` (no header); return how many."""
+        steps = [parts.Cases(GROUPS.index(name)) for name in GROUPS if name in self]
+        return parts.write_csv(self._book, self._pinned, steps, self._lengths(), stream, csv_item)
 
 
 class SpooledDigest(Digest):
@@ -114,6 +151,11 @@ class SpooledDigest(Digest):
         return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
 
     pinned: object = None
+
+    def as_page(self) -> dict:
+        """`Digest.as_page` with the groups as they are kept (`SpooledGroups`): the JSON
+        writes them whole, in parts."""
+        return {**super().as_page(), "groups": self.items}
 
     def close(self) -> None:
         # the pin's connection (it may write) first: the last connection to a store folds its
@@ -163,7 +205,8 @@ def stream_digest(
         "SELECT COUNT(*) FROM cases_now WHERE kind = 'listing' AND seller_id IS NULL"
     ).fetchone()[0]
     counts["sellers"] = seller_counts(views, unattributed)
-    items = {group: SpooledGroup(book, group, counts["groups"][group], pinned) for group in GROUPS}
+    groups = {group: SpooledGroup(book, group, counts["groups"][group], pinned) for group in GROUPS}
+    items = SpooledGroups(groups, book, pinned)
     digest = assemble(inputs, items, views, counts)
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
     spooled.book, spooled.pinned = book, pinned

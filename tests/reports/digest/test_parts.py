@@ -1,7 +1,7 @@
-"""The digest's JSON and CSV written in parts on several cores (issue 19, round 7) are the
-bytes one process writes: every group cut at risk keys with cases on both sides, on hostile
-text (quotes, commas, line breaks, formulas), and a store that moved after the digest was
-decided is not read by the workers."""
+"""The digest's JSON and CSV written in parts on several cores (issue 19, rounds 7 and 9) are
+the bytes one process writes: all the groups cut at once, at risk keys, anywhere in a group or
+between two, on hostile text (quotes, commas, line breaks, formulas), and a store that moved
+after the digest was decided is not read by the workers."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_a_digest_written_in_parts_is_the_one_process_digest(
     alone = written(world, example_config, fmt, 1, monkeypatch)
     assert split_everything == []
     in_parts = written(world, example_config, fmt, workers, monkeypatch)
-    assert split_everything == [workers] * len(GROUPS)  # every group cut, forked workers
+    assert split_everything == [workers]  # one fork for all the groups, every worker used
     assert in_parts == alone
     hostile = {"json": '"Xiaomi \\"14\\" Pro, 256GB"', "csv": '"Xiaomi ""14"" Pro, 256GB"'}
     assert hostile[fmt] in alone  # the world's hostile text is in the parts compared
@@ -80,14 +80,14 @@ def test_workers_do_not_read_a_store_that_moved_after_the_digest_was_decided(
     digest = produce_digest(world.store, example_config, world.at(49), record=False)
     try:
         before = render(digest, fmt)
-        assert split_everything == [2] * len(GROUPS)
+        assert split_everything == [2]
         crawl = sqlite3.connect(world.store.db.execute("PRAGMA database_list").fetchone()[2])
         crawl.execute("UPDATE listings SET title = 'moved ' || title")
         crawl.commit()
         crawl.close()
         assert render(digest, fmt) == before
         assert "moved " not in before
-        assert split_everything == [2] * len(GROUPS)  # no parts the second time
+        assert split_everything == [2]  # no parts the second time
     finally:
         digest.close()
 
@@ -114,6 +114,42 @@ def test_a_crawl_may_commit_while_a_digest_is_written(
     assert crawl.commits == [1]
     assert split_everything == ([] if record else [2])  # the store moved: then one process
     assert json.loads(text)["counts"] == digest.counts
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_cut_anywhere_in_the_groups_writes_the_one_process_digest(
+    world, example_config, monkeypatch, split_everything, fmt
+):
+    """The parts cut at each case of every group in turn (its first included: between two
+    groups), and at two cases at once: joined, the one-process text. Written here one part
+    after the other (the forks are tested above)."""
+    three_days(world, example_config)
+    alone = written(world, example_config, fmt, 1, monkeypatch)
+    cuts: list[list[int]] = []
+
+    def in_order(stream, chunks, write, started=None):
+        started()
+        cuts.append(len(chunks))
+        return [write(chunk, stream) for chunk in chunks]
+
+    monkeypatch.setattr(parts, "write_parts", in_order)
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    total = sum(digest.counts["groups"].values())
+    digest.close()
+    assert total > 4 and min(digest.counts["groups"].values()) > 0
+    for points in [[point] for point in range(1, total)] + [[1, total - 1], [2, 3]]:
+        monkeypatch.setattr(parts, "cut_points", lambda _total, _parts, p=points: p)
+        assert written(world, example_config, fmt, 2, monkeypatch) == alone, points
+        assert cuts[-1] == len(points) + 1, points
+    assert len(cuts) == total + 1
+
+
+def test_the_first_part_is_the_smaller():
+    """This process's part, the riskiest cases (dearer a case), holds fewer cases than a
+    worker's; every case is in one part, no part is empty."""
+    assert parts.cut_points(1900, 2) == [900]
+    assert parts.cut_points(2900, 3) == [900, 1900]
+    assert parts.cut_points(1, 2) == [] and parts.cut_points(3, 4) == [1, 2]
 
 
 def test_a_cut_at_any_case_leaves_every_case_on_exactly_one_side(world, example_config):
