@@ -8,13 +8,11 @@ the store, so on a machine with two cores the wall time nearly halves."""
 
 from __future__ import annotations
 
-import ctypes
 import io
 import multiprocessing
 import os
 import pickle
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -24,36 +22,19 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TypeVar
 
-from grayhound.errors import GrayhoundError, UsageError
+from grayhound.errors import GrayhoundError
+from grayhound.workers import (  # noqa: F401 - WORKERS_ENV: named by the reports' tests
+    WORKERS_ENV,
+    can_fork,
+    end_with_parent,
+    portable,
+    worker_count,
+)
 
-WORKERS_ENV = "GRAYHOUND_WORKERS"  # a whole number: 1 never forks (tests set 2)
-MAX_WORKERS = 4  # past this, the page reads of one store file and the final copy dominate
 COPY_CHUNK = 1 << 20
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")
-
-
-def worker_count() -> int:
-    """How many processes a report may write in: the CPUs this process may run on (at most
-    `MAX_WORKERS`), or `GRAYHOUND_WORKERS` when set."""
-    value = os.environ.get(WORKERS_ENV, "").strip()
-    if value:
-        if not value.isdigit() or int(value) < 1:
-            raise UsageError(
-                f"{WORKERS_ENV}={value!r}: give a whole number of processes, 1 or more"
-            )
-        return int(value)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS))
-
-
-def can_fork() -> bool:
-    """Whether this platform forks (not Windows; macOS does, though not by default)."""
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 @contextmanager
@@ -227,44 +208,19 @@ def _write_file(write: Callable, part, path: Path, sender: Connection, began, pa
     (False, the error)."""
     global _BEGUN
     _BEGUN = began
-    _end_with_parent(parent)
+    end_with_parent(parent)
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
             result = write(part, handle)
         outcome = (True, result)
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
-        outcome = (False, _portable(error))
+        outcome = (False, portable(error))
     begun()  # a part that never said so has at least ended: the parent waits no longer
     try:
         sender.send(outcome)
     except (pickle.PicklingError, TypeError, AttributeError) as error:
         sender.send((False, GrayhoundError(f"a report part's result could not be sent: {error}")))
     sender.close()
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _end_with_parent(parent: int) -> None:
-    """A worker whose parent is killed (SIGKILL leaves no time to end its workers) is ended
-    too, rather than write the rest of a report no one will read (Linux; elsewhere the part
-    runs to its end)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux
-        return
-    if os.getppid() != parent:  # the parent died before the request was made
-        os._exit(1)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The error itself when it survives pickling, else one carrying its type and message."""
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:  # noqa: BLE001 - whatever fails to pickle is described instead
-        return GrayhoundError(f"{type(error).__name__}: {error}")
-    return error
 
 
 def _flush(stream: IO[str]) -> None:

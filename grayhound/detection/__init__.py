@@ -32,7 +32,9 @@ def detect_findings(config: Config, run_id: int | None = None, *, full: bool = F
     from grayhound.detection.scope import plan
     from grayhound.detection.sellers import facts_pass, verdicts_pass
     from grayhound.detection.work import Work
+    from grayhound.workers import worker_count
 
+    worker_count()  # a bad GRAYHOUND_WORKERS is named before any work, not between passes
     book = BrandBook.from_config(config)
     with open_store(config.storage.database) as store:
         # the judged listings' findings, states and sales lie all over a large store: pages

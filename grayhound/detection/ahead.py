@@ -13,11 +13,8 @@ sellers' identities are read, all written by the passes before, which are commit
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import pickle
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -27,8 +24,8 @@ from typing import TypeVar
 
 from grayhound.errors import GrayhoundError
 from grayhound.store.core import open_reader
+from grayhound.workers import can_fork, end_with_parent, portable, worker_count
 
-WORKERS_ENV = "GRAYHOUND_WORKERS"  # as for reports written in parts: 1 never forks
 Result = TypeVar("Result")
 
 
@@ -80,60 +77,24 @@ def _received(worker, receiver: Connection, chunks) -> Iterator[tuple[list[int],
 
 
 def _may_fork() -> bool:
-    """Whether a second process can judge: a second CPU this process may run on (or
-    `GRAYHOUND_WORKERS` of 2 or more), `fork`, and no other thread in this process (it may
-    hold a lock, SQLite's included, that the fork would copy held into the worker)."""
-    value = os.environ.get(WORKERS_ENV, "").strip()
-    if value.isdigit():
-        workers = int(value)
-    else:
-        try:
-            workers = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            workers = os.cpu_count() or 1
-    return (
-        workers > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
+    """Whether a second process can judge: `worker_count()` of 2 or more (a second CPU this
+    process may run on, or `GRAYHOUND_WORKERS`), `fork`, and no other thread in this process
+    (it may hold a lock, SQLite's included, that the fork would copy held into the worker)."""
+    return worker_count() > 1 and threading.active_count() == 1 and can_fork()
 
 
 def _judge_all(work, path: str, chunks, judge, sender: Connection, parent: int) -> None:
     """In the worker: each chunk judged through a read-only connection of its own, its result
     sent back as (True, result); the first error as (False, error), and nothing after it."""
-    _end_with_parent(parent)
+    end_with_parent(parent)
     try:
         work.store, work.worker = open_reader(path), True
         for ids in chunks:
             sender.send((True, judge(work, ids)))
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
         try:
-            sender.send((False, _portable(error)))
+            sender.send((False, portable(error)))
         except (BrokenPipeError, OSError):  # the parent has stopped reading: nothing to tell
             pass
     finally:
         sender.close()
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _end_with_parent(parent: int) -> None:
-    """The worker ends with its parent (killed, it leaves no time to end the worker) rather
-    than judge for no one (Linux; elsewhere it runs to its end)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux
-        return
-    if os.getppid() != parent:  # the parent died before the request was made
-        os._exit(1)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The error itself when it survives pickling, else one carrying its type and message."""
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:  # noqa: BLE001 - whatever fails to pickle is described instead
-        return GrayhoundError(f"{type(error).__name__}: {error}")
-    return error

@@ -163,3 +163,16 @@ def test_a_worker_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detecti
     monkeypatch.setattr("grayhound.detection.utc_now", lambda: NOW)
     detect_findings(stopped)
     assert _tables(stopped.storage.database) == _tables(whole.storage.database)
+
+
+def test_a_bad_workers_setting_is_named_before_anything_is_judged(stores, monkeypatch):
+    from grayhound.detection import detect_findings
+    from grayhound.errors import UsageError
+
+    config = stores[0]
+    before = _tables(config.storage.database)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "two")
+    # fails before: the detection read its sellers and titles, then used every CPU
+    with pytest.raises(UsageError, match="GRAYHOUND_WORKERS='two'"):
+        detect_findings(config)
+    assert _tables(config.storage.database) == before
