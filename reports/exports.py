@@ -180,9 +180,9 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
     """Write every listing of `store` as `write_listings` writes `store.export_listing_rows()`,
     in CSV or JSON lines; returns the number of listings. A large store is written in ranges
     of listing ids on every CPU (`reports.parallel`), the same bytes."""
+    workers = worker_count()  # a bad GRAYHOUND_WORKERS is named before a line is written
     if fmt == "csv":
         stream.write(",".join(LISTING_FIELDS) + "\n")
-    workers = worker_count()
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         span = listing_id_span(store.db)
         if span is None:
