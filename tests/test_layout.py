@@ -19,7 +19,13 @@ PACKAGES = ("grayhound", "crawler", "detectors", "reports")
 
 # The spine's leaves and base: everything may import them.
 LEAVES = {"grayhound", "grayhound.models", "grayhound.errors", "grayhound.text"}
-BASE = LEAVES | {"grayhound.config", "grayhound.store", "grayhound.triage", "grayhound.lock"}
+BASE = LEAVES | {
+    "grayhound.config",
+    "grayhound.store",
+    "grayhound.triage",
+    "grayhound.lock",
+    "grayhound.workers",
+}
 
 # room -> the rooms it may import (besides itself). "*" means any room.
 ALLOWED: dict[str, set[str] | str] = {
@@ -31,6 +37,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "grayhound.store": LEAVES,
     "grayhound.triage": LEAVES | {"grayhound.store"},
     "grayhound.lock": LEAVES | {"grayhound.store"},
+    "grayhound.workers": {"grayhound.errors"},  # forked workers: the detection's, the reports'
     # orchestration: the CLI, the commands, the daily run, the schedule, the demo
     "grayhound.cli": "*",
     "grayhound.__main__": "*",
