@@ -65,15 +65,8 @@ def read_pass(work: Work, upto: int) -> None:
     on a day's change the chunks are read ahead by a second process where there is one
     (`ahead`) and stored here in order."""
     store = work.store
-    if _ahead(work):
-        queued = store.claimed_listings(upto)  # a later change is queued above `upto`
-        chunks = [queued[start : start + CHUNK] for start in range(0, len(queued), CHUNK)]
-        ahead = chunks_ahead(work, chunks, _read_held)
-    else:
-        ahead = nullcontext(
-            _chunks_here(work, lambda: store.claimed_listings(upto, CHUNK), _read_held)
-        )
-    with ahead as read:
+    # a later change is queued above `upto`
+    with _chunks_done(work, lambda limit: store.claimed_listings(upto, limit), _read_held) as read:
         for ids, (chunk, held, counts, kept) in read:
             with store.db.atomic():
                 work.store_held(held)
@@ -94,10 +87,19 @@ def _ahead(work: Work) -> bool:
     return not (work.scope.full or work.scope.redo)
 
 
+def _chunks_done(work: Work, queued, do):
+    """A context of (ids, do(work, ids)) for each CHUNK of a pass's queue, in order
+    (`queued(limit)`: the queue's first `limit` ids, all of them with -1). On a day's change
+    (`_ahead`) the whole queue is read at once and its chunks done ahead by a worker
+    (`chunks_ahead`); otherwise each chunk in this process, taken from the queue once the one
+    before is stored and released, so no list of every queued id is held."""
+    if _ahead(work):
+        ids = queued(-1)
+        return chunks_ahead(work, [ids[at : at + CHUNK] for at in range(0, len(ids), CHUNK)], do)
+    return nullcontext(_chunks_here(work, lambda: queued(CHUNK), do))
+
+
 def _chunks_here(work: Work, queued, do):
-    """(ids, do(work, ids)) for each chunk of the queue in turn, in this process: the next
-    chunk is read from the queue once the one before is stored and released (`queued()`:
-    the queue's first CHUNK ids), so no list of every queued id is held."""
     while ids := queued():
         yield ids, do(work, ids)
 
@@ -232,15 +234,8 @@ def judge_pass(work: Work) -> None:
     """Pass 3: each queued listing judged and its finding stored, a chunk a transaction; the
     chunks judged ahead by a second process where there is one (`ahead`), stored in order."""
     store = work.store
-    if _ahead(work):
-        queued = store.queued_judgements()  # nothing queues a judgement during this pass
-        chunks = [queued[start : start + CHUNK] for start in range(0, len(queued), CHUNK)]
-        ahead = chunks_ahead(work, chunks, _judge_chunk)
-    else:
-        ahead = nullcontext(
-            _chunks_here(work, lambda: store.queued_judgements(CHUNK), _judge_chunk)
-        )
-    with ahead as judged:
+    # nothing queues a judgement during this pass
+    with _chunks_done(work, store.queued_judgements, _judge_chunk) as judged:
         for ids, (rows, gone, sellers, sales) in judged:
             with store.db.atomic():
                 counts, changed = store.record_judgements(rows, work.run_id, work.now, encoded=True)
