@@ -9,6 +9,8 @@ from collections.abc import Collection, Iterator
 
 import sqlite_utils
 
+from grayhound.store.readahead import read_in_batches
+
 PRICE_OBSERVATIONS_SQL = """
     SELECT o.listing_id, o.crawl_run_id, o.observed_at, o.price, o.currency,
            o.condition AS observed_condition,
@@ -79,11 +81,12 @@ _KNOWN = "IS NOT NULL AND {0} NOT IN ('', 'unknown')"
 # The wanted condition (bound twice): first what the judgement alone decides, from the index,
 # so a listing judged of another condition costs no listing row and no observation (used and
 # refurbished listings are two in five of a generated store); then the rule itself.
-CONDITION_SQL = (
-    "(f.condition IS NULL OR f.condition IN ('', 'unknown') OR f.condition = ?)"
-    f" AND CASE WHEN f.condition {_KNOWN.format('f.condition')} THEN f.condition"
+_CONDITION_JUDGED = "(f.condition IS NULL OR f.condition IN ('', 'unknown') OR f.condition = ?)"
+_CONDITION_RULE = (
+    f"CASE WHEN f.condition {_KNOWN.format('f.condition')} THEN f.condition"
     f" WHEN lo.condition {_KNOWN.format('lo.condition')} THEN lo.condition ELSE 'new' END = ?"
 )
+CONDITION_SQL = f"{_CONDITION_JUDGED} AND {_CONDITION_RULE}"
 # Each kept listing that is still current, with its latest price and seller: one row a listing.
 # Its storage (parsed from the judgement's attributes: a sixth of this pass) only where
 # `{rated}` is false: the caller's currencies it converts, whose prices need no storage.
@@ -102,6 +105,51 @@ MODEL_LISTINGS_SQL = """
     WHERE k.is_current
     ORDER BY k.id
 """
+# `MODEL_LISTINGS_SQL` of several catalog models in one pass (`Store.price_listings_of_models`):
+# the current listings' latest observations are first copied from the newest crawl runs into
+# `temp.price_latest` (LATEST_TAIL_SQL: the observations table read in its own order through
+# the crawl run index; a listing's latest run replaces its earlier ones), then the models'
+# judgements are taken from the price index in listing order, each joined with its listing row
+# (the listings table read once, in its own order) and its latest observation from the copy,
+# and sorted by model and listing. Per model, the same rows as MODEL_LISTINGS_SQL: a current
+# listing's latest run reaches its source's current run, so it is in the copy and it is the
+# latest; a listing missing from the copy, or copied from an earlier run, is not current.
+LATEST_TAIL_TABLE_SQL = """
+    CREATE TEMP TABLE price_latest (
+        listing_id INTEGER PRIMARY KEY, crawl_run_id, price, currency, condition, seller_name)
+"""
+LATEST_TAIL_SQL = """
+    INSERT OR REPLACE INTO temp.price_latest
+    SELECT o.listing_id, o.crawl_run_id, o.price, o.currency, o.condition, o.seller_name
+    FROM observations o INDEXED BY idx_observations_crawl_run_id
+    WHERE o.crawl_run_id >= ?
+    ORDER BY o.crawl_run_id, o.id
+"""
+MODELS_LISTINGS_SQL = f"""
+    WITH kept AS MATERIALIZED (
+        SELECT {{position}} AS position, f.subject_id AS id, f.attributes, f.condition
+        FROM findings f INDEXED BY idx_findings_current_listing_price
+        WHERE {_CURRENT_LISTING} AND f.model IN ({{names}})
+          AND (f.is_accessory IS NULL OR f.is_accessory = 0 OR f.is_accessory = '')
+          AND {{condition}}
+        ORDER BY f.subject_id)
+    SELECT k.position, l.id, lo.price, lo.currency, l.seller_id,
+           COALESCE(lo.seller_name, l.seller_name,
+                    (SELECT s.name FROM sellers s WHERE s.id = l.seller_id)) AS seller_name,
+           l.source,
+           CASE WHEN {{rated}} THEN NULL
+                WHEN json_valid(k.attributes) THEN json_extract(k.attributes, '$.storage')
+           END AS storage
+    FROM kept k
+    JOIN listings l ON l.id = k.id
+    JOIN temp.price_latest lo ON lo.listing_id = l.id
+    WHERE lo.crawl_run_id >= {{current}} AND {{rule}}
+    ORDER BY k.position, l.id
+"""
+# The copy is made only when the newest runs are a small part of the history: at most this many
+# observations a listing of the store (the current crawl run is about one a listing).
+TAIL_LIMIT = 2
+
 # Every observation of every kept listing (gone ones too) in the report's history order: crawl
 # run, seller as the report names it (`competitors.seller_name`), listing. The seller's row is
 # read only when neither the observation nor the listing names (or gives a domain for) the
@@ -202,6 +250,25 @@ def drop_model_index(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_findings_current_listing_model")
 
 
+# The model names of the current listing judgements, from the price index: the least, then
+# each next one found by a search (SQLite reads a DISTINCT through the whole index).
+_CURRENT_PRICE = (
+    f"FROM findings f INDEXED BY idx_findings_current_listing_price WHERE {_CURRENT_LISTING}"
+)
+MODEL_NAMES_SQL = f"""
+    WITH RECURSIVE found(model) AS (
+        SELECT MIN(f.model) {_CURRENT_PRICE} AND f.model IS NOT NULL
+        UNION ALL
+        SELECT (SELECT MIN(f.model) {_CURRENT_PRICE} AND f.model > found.model)
+        FROM found WHERE found.model IS NOT NULL)
+    SELECT model FROM found WHERE model IS NOT NULL
+"""
+# How many current listing judgements carry one of the model names (a JSON array bound).
+MODEL_COUNT_SQL = (
+    f"SELECT COUNT(*) {_CURRENT_PRICE} AND f.model IN (SELECT value FROM json_each(?))"
+)
+
+
 class PriceHistory:
     """Mixin of Store: the rows `reports.pricing.build` computes competitor pricing from."""
 
@@ -215,11 +282,9 @@ class PriceHistory:
         return self._shared_rows(PRICE_OBSERVATIONS_SQL)
 
     def price_model_names(self) -> list[str]:
-        """The model names current listing judgements carry (a catalog's worth, not a row each)."""
-        sql = f"""SELECT DISTINCT f.model FROM findings f
-            INDEXED BY idx_findings_current_listing_price
-            WHERE {_CURRENT_LISTING} AND f.model IS NOT NULL"""
-        return [name for (name,) in self.db.execute(sql).fetchall()]
+        """The model names current listing judgements carry (a catalog's worth, not a row each),
+        in the price index's order: one search of the index a name (a DISTINCT read it all)."""
+        return [name for (name,) in self.db.execute(MODEL_NAMES_SQL)]
 
     def price_listing_count(self, names: list[str]) -> int:
         """How many listings carry a current judgement of one of these model names (what a
@@ -227,9 +292,25 @@ class PriceHistory:
         columns begin with the model."""
         if not names:
             return 0
-        sql = f"""SELECT COUNT(*) FROM findings f INDEXED BY idx_findings_current_listing_price
-            WHERE {_CURRENT_LISTING} AND f.model IN ({", ".join("?" * len(names))})"""
-        return self.db.execute(sql, names).fetchone()[0]
+        return self.db.execute(MODEL_COUNT_SQL, [json.dumps(names)]).fetchone()[0]
+
+    def price_listing_counts(self, groups: list[list[str]]) -> list[int]:
+        """`price_listing_count` of each list of names, read ahead on several connections
+        (a name each) once one count has waited for the disk (`read_in_batches`)."""
+
+        def count(names: list[str]) -> list[int]:
+            return [self.price_listing_count(names)]
+
+        def params(names: list[str]) -> list:
+            return [json.dumps(names)]
+
+        return list(
+            read_in_batches(count, groups, self._path(), MODEL_COUNT_SQL, params, ahead_size=1)
+        )
+
+    def _path(self) -> str:
+        """The database file this connection reads ('' in memory)."""
+        return self.db.execute("PRAGMA database_list").fetchone()[2]
 
     def price_data_as_of(self) -> str | None:
         """The latest observation `price_observations` would yield."""
@@ -303,6 +384,71 @@ class PriceHistory:
         sql = MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
         return self._kept_rows(sql, names, condition, newest, list(rated))
 
+    def price_listings_of_models(
+        self,
+        groups: list[list[str]],
+        condition: str,
+        newest: dict[str | None, int],
+        rated: Collection[str] = (),
+    ) -> Iterator[tuple] | None:
+        """`model_price_listings` of several catalog models (each one's stored names a list of
+        `groups`) in one pass over the store (MODELS_LISTINGS_SQL): (position in `groups`, *the
+        row) by position, then id. None when that pass would not be the cheaper one: the
+        newest runs hold more than TAIL_LIMIT observations a listing (a source whose current
+        run is an old one), or a stored name is in two groups."""
+        names = [name for group in groups for name in group]
+        if not names or len(set(names)) < len(names):
+            return None
+        everywhere = newest.get(None, 0)
+        sources = self.listing_sources()
+        oldest = min((max(newest.get(s, 0), everywhere) for s in sources), default=0)
+        if oldest <= 0:  # a source without a finished run: its listings are all current
+            return None
+        current, current_params = _current_case(newest)
+        listings = self.db.execute("SELECT MAX(id) FROM listings").fetchone()[0] or 0
+        tail = self.db.execute(
+            "SELECT COUNT(*) FROM observations INDEXED BY idx_observations_crawl_run_id"
+            " WHERE crawl_run_id >= ?",
+            [oldest],
+        ).fetchone()[0]
+        if tail > TAIL_LIMIT * listings:
+            return None
+        position = "CASE f.model " + " ".join(
+            f"WHEN ? THEN {at}" for at, group in enumerate(groups) for _ in group
+        )
+        marks = ", ".join("?" * len(rated))
+        sql = MODELS_LISTINGS_SQL.format(
+            position=position + " END",
+            names=", ".join("?" * len(names)),
+            condition="1" if condition == "any" else _CONDITION_JUDGED,
+            rated=f"lo.currency IN ({marks})" if rated else "0",
+            current=current,
+            rule="1" if condition == "any" else _CONDITION_RULE.replace("f.", "k."),
+        )
+        params = [*names, *names, *([] if condition == "any" else [condition])]
+        params += [*rated, *current_params, *([] if condition == "any" else [condition])]
+        return self._tail_rows(sql, params, oldest)
+
+    def listing_sources(self) -> list[str]:
+        """The sources of the stored listings: a search of the source index each."""
+        sql = """WITH RECURSIVE found(source) AS (
+                SELECT MIN(source) FROM listings
+                UNION ALL
+                SELECT (SELECT MIN(l.source) FROM listings l WHERE l.source > found.source)
+                FROM found WHERE found.source IS NOT NULL)
+            SELECT source FROM found WHERE source IS NOT NULL"""
+        return [source for (source,) in self.db.execute(sql)]
+
+    def _tail_rows(self, sql: str, params: list, oldest: int) -> Iterator[tuple]:
+        execute = self.db.conn.execute
+        execute("DROP TABLE IF EXISTS temp.price_latest")
+        execute(LATEST_TAIL_TABLE_SQL)
+        try:
+            execute(LATEST_TAIL_SQL, [oldest])
+            yield from execute(sql, params)
+        finally:
+            execute("DROP TABLE IF EXISTS temp.price_latest")
+
     def model_price_history(
         self, names: list[str], condition: str, newest: dict[str | None, int]
     ) -> Iterator[tuple]:
@@ -320,8 +466,21 @@ class PriceHistory:
         return self._kept_rows(MODEL_HISTORY_GROUPS_SQL, names, condition, newest)
 
     def listings_price_observations(self, listing_ids: list[int]) -> Iterator[dict]:
-        """The rows of `price_observations` of these listings, in the same order."""
-        return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, [json.dumps(listing_ids)])
+        """The rows of `price_observations` of these listings (each once), in the same order;
+        read 500 listings at a time, in id order, and read ahead on several connections once
+        a batch has waited for the disk (`readahead.read_in_batches`)."""
+        ordered = sorted(set(listing_ids))  # each listing's rows once
+        # a first batch of 50: enough to tell whether they wait for the disk
+        batches = [ordered[:50]] + [ordered[at : at + 500] for at in range(50, len(ordered), 500)]
+        path = self._path()
+
+        def read(batch: list[int]) -> Iterator[dict]:
+            return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, [json.dumps(batch)])
+
+        def params(batch: list[int]) -> list:
+            return [json.dumps(batch)]
+
+        return read_in_batches(read, batches, path, LISTINGS_OBSERVATIONS_SQL, params)
 
     def _kept_rows(
         self,

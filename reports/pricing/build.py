@@ -206,9 +206,30 @@ def model_pricings(
     converter = Converter(currency, dict(config.pricing.rates))
     stored = source.price_model_names()
     newest = _newest_runs(runs)
-    for entry in models:
-        rows = PriceHistoryRows(source, stored_names(stored, entry), condition, newest, converter)
+    groups = [stored_names(stored, entry) for entry in models]
+    # every model's current listings in one pass when the store gives them (see
+    # `Store.price_listings_of_models`), else each model's read as its turn comes
+    together = getattr(source, "price_listings_of_models", None)
+    batched = together(groups, condition, newest, _rated(converter)) if together else None
+    given = _split_by_position(batched, len(models)) if batched is not None else None
+    for entry, names in zip(models, groups, strict=True):
+        rows = PriceHistoryRows(source, names, condition, newest, converter)
+        if given is not None:
+            rows.given = next(given)
         yield streamed_pricing(entry, rows, converter, history)
+
+
+def _split_by_position(rows: Iterable[tuple], count: int) -> Iterator[Iterator[tuple]]:
+    """The rows (position, *row) in position order, as one iterator of rows per position of
+    `range(count)` (empty for a position without rows), each to be read before the next."""
+    groups = groupby(rows, key=itemgetter(0))
+    pending = next(groups, None)
+    for at in range(count):
+        if pending is not None and pending[0] == at:
+            yield (row[1:] for row in pending[1])
+            pending = next(groups, None)
+        else:
+            yield iter(())
 
 
 def stored_names(stored: list[str], entry: CatalogModel) -> list[str]:
@@ -237,9 +258,14 @@ class PriceHistoryRows:
         self.source, self.names, self.condition = source, names, condition
         self.newest, self.converter = newest, converter
         self.prices = PricePoints(converter)  # shared by every pass over this model
+        self.given: Iterable[tuple] | None = None  # the listings' rows, read with other models'
 
     def listings(self, rated: Collection[str] = ()) -> Iterable[tuple]:
-        """The current listings' rows; those in a currency of `rated` without their storage."""
+        """The current listings' rows; those in a currency of `rated` without their storage
+        (`given` rows once, if any: read with `_rated(converter)`)."""
+        if self.given is not None:
+            given, self.given = self.given, None
+            return given
         return self.source.model_price_listings(self.names, self.condition, self.newest, rated)
 
     def raw(self) -> Iterable[tuple]:
@@ -321,9 +347,9 @@ def streamed_pricing(
     priced, unknown, no_rate = 0, 0, 0
     best: dict[tuple, list] = {}  # seller key → [order, listing id, point, listings]
     converted, points, ids = array("d"), [], array("q")
-    # a listing's storage matters only for a price the converter cannot convert (`_order`)
-    rated = [code for code in _codes(converter) if converter.convert(1.0, code) is not None]
-    for listing_id, text, code, seller_id, name, source, storage in rows.listings(rated):
+    for listing_id, text, code, seller_id, name, source, storage in rows.listings(
+        _rated(converter)
+    ):
         point = known.get((text, code), _UNKNOWN)  # most prices repeat: no call for those
         if point is _UNKNOWN:
             point = price(text, code)
@@ -394,6 +420,12 @@ def streamed_pricing(
     )
 
 
+def _rated(converter: Converter) -> list[str]:
+    """The currencies whose listings need no storage: a listing's storage matters only for a
+    price the converter cannot convert (`_order`)."""
+    return [code for code in _codes(converter) if converter.convert(1.0, code) is not None]
+
+
 def _codes(converter: Converter) -> list[str]:
     """The currencies `converter` may convert: the target, USD and those with a rate (whether
     a price converts depends on its currency alone, never on its amount)."""
@@ -403,10 +435,8 @@ def _codes(converter: Converter) -> list[str]:
 def _rows_of(source: PriceSource, listing_ids: list[int]) -> dict[int, list[dict]]:
     """The observation rows of a few listings (each seller's cheapest), grouped per listing."""
     grouped: dict[int, list[dict]] = {}
-    for start in range(0, len(listing_ids), 500):
-        chunk = listing_ids[start : start + 500]
-        for row in source.listings_price_observations(chunk):
-            grouped.setdefault(row["listing_id"], []).append(row)
+    for row in source.listings_price_observations(listing_ids):
+        grouped.setdefault(row["listing_id"], []).append(row)
     return grouped
 
 

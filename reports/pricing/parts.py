@@ -91,7 +91,7 @@ def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogMo
     if workers == 1:
         return [models]
     stored = store.price_model_names()
-    counts = [store.price_listing_count(stored_names(stored, entry)) for entry in models]
+    counts = store.price_listing_counts([stored_names(stored, entry) for entry in models])
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return [models]
     cuts = balanced_cuts([count + 1 for count in counts], workers)  # + 1: a model costs a bit

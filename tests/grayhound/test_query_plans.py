@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import store_scale
 from grayhound.cli import main
-from grayhound.store import digestaside, digestbook, digestcases, digestlines
+from grayhound.store import digestaside, digestbook, digestcases, digestlines, pricing
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
 # not among them: a detection reads each from its head, a chunk at a time, and empties it.)
@@ -137,6 +137,7 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
     conn.execute(digestbook.DECIDED)
     conn.execute(digestbook.FRESH)  # and its rows made again, set in the book where they moved
     conn.execute(digestbook.RECORDED)  # the record's cases, set still open in the book
+    conn.execute(pricing.LATEST_TAIL_TABLE_SQL)  # prices: the newest runs' observations
     conn.create_function("digest_round", 1, lambda value: round(value, 4))
     conn.create_function("grayhound_currency_layer", 1, lambda sources: None)
     unexpected, known_seen = [], set()

@@ -1,0 +1,100 @@
+"""Reading ahead, on connections of their own, the pages a statement is about to read at random.
+
+A store the OS no longer holds in its page cache (one larger than the memory, or not read for
+a while) is read from the disk, and a statement whose rows lie scattered over a table (each
+seller's listing with every observation it has) waits for each page in turn: one read in
+flight. A disk (an SSD, a virtual disk) serves many reads at once about as fast as one: at
+1,000,000 listings, 17,500 listings' observations read from a cold page cache took 8.7 s on
+one connection, 4.9 s on four and 2.8 s on sixteen (docs/performance.md, issue 19, round 11).
+
+`ReadAhead` runs the caller's statement on each batch of parameters on `READERS` read-only
+connections at once, its rows discarded, ahead of the caller, who reads the same batches in the
+same order on its own connection (its own snapshot: what it reads is unchanged) and finds the
+pages in the OS page cache. It starts only once the caller's first batch has shown that it
+waits for the disk (`waits`): on a store in the page cache it would only spend CPU twice."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from grayhound.store.digestcases import read_only_uri
+
+READERS = 16
+# A batch that spent more than this share of its time waiting (not on this thread's CPU) and
+# at least WAITED seconds in all was read from the disk.
+WAITING_SHARE = 0.5
+WAITED = 0.02
+READER_CACHE_KIB = 512  # a reader's own page cache: its pages are wanted in the OS's, not here
+
+
+def waits(started: float, cpu_started: float) -> bool:
+    """Whether the work begun at `time.perf_counter()` `started` and `time.thread_time()`
+    `cpu_started` (on this thread) waited for the disk more than it ran."""
+    wall = time.perf_counter() - started
+    return wall >= WAITED and wall - (time.thread_time() - cpu_started) > WAITING_SHARE * wall
+
+
+class ReadAhead:
+    """`sql` run on each parameter list of `batches`, in order, by `readers` threads with a
+    read-only connection each to the database at `path`; `close()` stops what has not begun
+    and waits for the rest. An error in a reader (a store being replaced, a lock) only ends
+    its reading ahead: the caller reads the same rows itself."""
+
+    def __init__(self, path: str | Path, sql: str, batches: Iterable[list], readers=READERS):
+        self.uri, self.sql = read_only_uri(str(path)), sql
+        self.connections: dict[int, sqlite3.Connection] = {}
+        self.pool = ThreadPoolExecutor(readers, thread_name_prefix="grayhound-readahead")
+        self.futures = [self.pool.submit(self._read, batch) for batch in batches]
+
+    def _read(self, params: list) -> None:
+        try:
+            conn = self._connection()
+            conn.execute(self.sql, params).fetchall()
+        except sqlite3.Error:
+            pass
+
+    def _connection(self) -> sqlite3.Connection:
+        key = threading.get_ident()
+        conn = self.connections.get(key)
+        if conn is None:
+            conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
+            self.connections[key] = conn
+        return conn
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for conn in self.connections.values():
+            conn.close()
+        self.connections.clear()
+
+
+def read_in_batches(
+    read: Callable[[list], Iterable],
+    batches: list[list],
+    path: str | None,
+    sql: str,
+    params: Callable[[list], list],
+    ahead_size: int = 50,
+) -> Iterator:
+    """The rows of `read(batch)` for each batch in order; once a batch has waited for the
+    disk (and the store's `path` is known), the later batches' pages are read ahead
+    (`ReadAhead` with `sql` and `params(part)` of each part of `ahead_size` items of the
+    batches: many small reads at once) while they are read here."""
+    ahead = None
+    try:
+        for number, batch in enumerate(batches, start=1):
+            started, cpu_started = time.perf_counter(), time.thread_time()
+            yield from read(batch)
+            if ahead is None and path and number < len(batches) and waits(started, cpu_started):
+                rest = [item for later in batches[number:] for item in later]
+                parts = (rest[at : at + ahead_size] for at in range(0, len(rest), ahead_size))
+                ahead = ReadAhead(path, sql, [params(part) for part in parts])
+    finally:
+        if ahead is not None:
+            ahead.close()

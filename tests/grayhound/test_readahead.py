@@ -1,0 +1,148 @@
+"""Reading ahead on connections of their own (`grayhound/store/readahead.py`): what the caller
+reads is the same with or without it, a reader's error changes nothing, no reader thread
+outlives the reading, and it starts only when a batch waited for the disk."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import grayhound.store.readahead as readahead
+from grayhound.models import Listing
+
+LISTINGS = 1_200  # a first batch of 50, then batches of 500: three of them
+
+
+@pytest.fixture
+def listing_ids(store) -> list[int]:
+    """LISTINGS listings seen in two runs, each judged a catalog model."""
+    ids = []
+    for day in (1, 2):
+        at = f"2026-02-0{day}T10:00:00.000Z"
+        run = store.start_run(["bazaar"], at)
+        for key in range(LISTINGS):
+            listing = Listing(
+                url=f"https://bazaar.example/{key}",
+                is_product=True,
+                title=f"Xiaomi 14 Pro {key}",
+                price=f"{600 + key % 7 * day}.00",
+                currency="USD",
+            )
+            ids.append(store.record_listing(run, "bazaar", listing, None, at)[0])
+        store.finish_run(run, at, "finished", {})
+    ids = sorted(set(ids))
+    store.record_findings(
+        [
+            {
+                "subject_kind": "listing",
+                "subject_id": listing_id,
+                "subject": "x",
+                "brand": "xiaomi",
+                "score": 0.1,
+                "verdict": "clean",
+                "model": "Xiaomi 14 Pro",
+            }
+            for listing_id in ids
+        ],  # fmt: skip
+        None,
+        "2026-03-01T00:00:00.000Z",
+    )
+    store.db.conn.commit()  # the readers' own connections see the store
+    return ids[::-1]  # in no useful order
+
+
+def _read(store, listing_ids) -> list[tuple]:
+    return [tuple(row.values()) for row in store.listings_price_observations(listing_ids)]
+
+
+def _count_reads(monkeypatch) -> list:
+    read_ahead = []
+    original = readahead.ReadAhead._read
+
+    def counted(self, params):
+        read_ahead.append(params)
+        return original(self, params)
+
+    monkeypatch.setattr(readahead.ReadAhead, "_read", counted)
+    return read_ahead
+
+
+def test_the_rows_are_the_same_read_ahead_or_not(store, listing_ids, monkeypatch):
+    alone = _read(store, listing_ids)
+    assert len(alone) == 2 * LISTINGS
+    assert [row[0] for row in alone] == sorted(row[0] for row in alone)  # grouped, in order
+    read_ahead = _count_reads(monkeypatch)
+    monkeypatch.setattr(readahead, "waits", lambda *times: True)
+    threads = threading.active_count()
+    assert _read(store, listing_ids + listing_ids[:10]) == alone  # a listing's rows once
+    assert len(read_ahead) == (LISTINGS - 50) // 50  # the later batches, 50 listings a read
+    assert threading.active_count() == threads
+
+
+def test_the_caller_reads_the_same_whatever_the_readers_meet(store, listing_ids, monkeypatch):
+    expected = _read(store, listing_ids)
+    monkeypatch.setattr(readahead, "waits", lambda *times: True)
+    monkeypatch.setattr(store.__class__, "_path", lambda self: "/nonexistent/grayhound.db")
+    assert _read(store, listing_ids) == expected
+    ahead = readahead.ReadAhead(store.path, "SELECT * FROM no_such_table", [[], [], []])
+    ahead.close()  # its readers' errors end their reading, nothing else
+    assert ahead.connections == {}
+
+
+def test_no_reader_outlives_a_reading_stopped_early(store, listing_ids, monkeypatch):
+    monkeypatch.setattr(readahead, "waits", lambda *times: True)
+    threads = threading.active_count()
+    rows = store.listings_price_observations(listing_ids)
+    for _ in range(2 * 50 + 1):  # into the second batch: the readers have started
+        next(rows)
+    assert threading.active_count() > threads
+    rows.close()
+    assert threading.active_count() == threads
+
+
+def test_reading_ahead_starts_after_a_batch_that_waited(monkeypatch):
+    started = []
+    monkeypatch.setattr(
+        readahead.ReadAhead, "__init__", lambda self, path, sql, params: started.append(params)
+    )
+    monkeypatch.setattr(readahead.ReadAhead, "close", lambda self: None)
+    batches = [[1, 2], [3, 4, 5], [6]]
+
+    def read(batch, slow=()):
+        if batch[0] in slow:
+            time.sleep(0.05)  # waiting, as for the disk
+        return batch
+
+    def rows(**slow):
+        return list(
+            readahead.read_in_batches(
+                lambda batch: read(batch, **slow), batches, "x.db", "sql", lambda part: part, 2
+            )
+        )
+
+    assert rows() == [1, 2, 3, 4, 5, 6] and started == []  # no batch waited
+    assert rows(slow=[3]) == [1, 2, 3, 4, 5, 6]
+    assert started == [[[6]]]  # after the second batch: the third, in parts of 2
+    started.clear()
+    assert rows(slow=[1, 3]) == [1, 2, 3, 4, 5, 6]
+    assert started == [[[3, 4], [5, 6]]]  # started once, after the first
+    started.clear()
+    assert rows(slow=[6]) == [1, 2, 3, 4, 5, 6] and started == []  # nothing left to read
+
+
+def test_waiting_is_time_off_this_threads_cpu():
+    started, cpu = time.perf_counter(), time.thread_time()
+    time.sleep(0.05)
+    assert readahead.waits(started, cpu)
+    started, cpu = time.perf_counter(), time.thread_time()
+    assert not readahead.waits(started, cpu)  # too short to tell
+
+    def spun() -> bool:  # 50 ms on this thread's CPU: not waiting (unless the machine was busy)
+        started, cpu = time.perf_counter(), time.thread_time()
+        while time.thread_time() - cpu < 0.05:
+            pass
+        return readahead.waits(started, cpu)
+
+    assert not all(spun() for _ in range(3))
