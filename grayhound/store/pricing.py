@@ -4,7 +4,9 @@ the storage its title names, for the variant's MSRP)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import sqlite3
 from collections.abc import Collection, Iterator
 
 import sqlite_utils
@@ -106,20 +108,21 @@ MODEL_LISTINGS_SQL = """
     ORDER BY k.id
 """
 # `MODEL_LISTINGS_SQL` of several catalog models in one pass (`Store.price_listings_of_models`):
-# the current listings' latest observations are first copied from the newest crawl runs into
-# `temp.price_latest` (LATEST_TAIL_SQL: the observations table read in its own order through
-# the crawl run index; a listing's latest run replaces its earlier ones), then the models'
-# judgements are taken from the price index in listing order, each joined with its listing row
-# (the listings table read once, in its own order) and its latest observation from the copy,
+# the current listings' latest observations are first copied from the newest crawl runs into a
+# temporary table (LATEST_TAIL_SQL, `{latest}` its name: the observations table read in its own
+# order through the crawl run index; a listing's latest run replaces its earlier ones), then the
+# models' judgements are taken from the price index (each stored name's position bound as a
+# JSON object: a search of the index a name), in listing order, each joined with its listing
+# row (the listings table read once, in its own order) and its latest observation from the copy,
 # and sorted by model and listing. Per model, the same rows as MODEL_LISTINGS_SQL: a current
 # listing's latest run reaches its source's current run, so it is in the copy and it is the
 # latest; a listing missing from the copy, or copied from an earlier run, is not current.
 LATEST_TAIL_TABLE_SQL = """
-    CREATE TEMP TABLE price_latest (
+    CREATE TEMP TABLE {latest} (
         listing_id INTEGER PRIMARY KEY, crawl_run_id, price, currency, condition, seller_name)
 """
 LATEST_TAIL_SQL = """
-    INSERT OR REPLACE INTO temp.price_latest
+    INSERT OR REPLACE INTO temp.{latest}
     SELECT o.listing_id, o.crawl_run_id, o.price, o.currency, o.condition, o.seller_name
     FROM observations o INDEXED BY idx_observations_crawl_run_id
     WHERE o.crawl_run_id >= ?
@@ -127,12 +130,13 @@ LATEST_TAIL_SQL = """
 """
 MODELS_LISTINGS_SQL = f"""
     WITH kept AS MATERIALIZED (
-        SELECT {{position}} AS position, f.subject_id AS id, f.attributes, f.condition
-        FROM findings f INDEXED BY idx_findings_current_listing_price
-        WHERE {_CURRENT_LISTING} AND f.model IN ({{names}})
+        SELECT n.value AS position, f.subject_id AS id, f.attributes, f.condition
+        FROM json_each(?) n
+        JOIN findings f INDEXED BY idx_findings_current_listing_price ON f.model = n.key
+        WHERE {_CURRENT_LISTING}
           AND (f.is_accessory IS NULL OR f.is_accessory = 0 OR f.is_accessory = '')
           AND {{condition}}
-        ORDER BY f.subject_id)
+        ORDER BY f.subject_id LIMIT -1)
     SELECT k.position, l.id, lo.price, lo.currency, l.seller_id,
            COALESCE(lo.seller_name, l.seller_name,
                     (SELECT s.name FROM sellers s WHERE s.id = l.seller_id)) AS seller_name,
@@ -142,13 +146,14 @@ MODELS_LISTINGS_SQL = f"""
            END AS storage
     FROM kept k
     JOIN listings l ON l.id = k.id
-    JOIN temp.price_latest lo ON lo.listing_id = l.id
+    JOIN temp.{{latest}} lo ON lo.listing_id = l.id
     WHERE lo.crawl_run_id >= {{current}} AND {{rule}}
     ORDER BY k.position, l.id
 """
 # The copy is made only when the newest runs are a small part of the history: at most this many
 # observations a listing of the store (the current crawl run is about one a listing).
 TAIL_LIMIT = 2
+_COPIES = itertools.count(1)
 
 # Every observation of every kept listing (gone ones too) in the report's history order: crawl
 # run, seller as the report names it (`competitors.seller_name`), listing. The seller's row is
@@ -296,7 +301,7 @@ class PriceHistory:
 
     def price_listing_counts(self, groups: list[list[str]]) -> list[int]:
         """`price_listing_count` of each list of names, read ahead on several connections
-        (a name each) once one count has waited for the disk (`read_in_batches`)."""
+        (a name each) once one count has read from the disk (`read_in_batches`)."""
 
         def count(names: list[str]) -> list[int]:
             return [self.price_listing_count(names)]
@@ -393,9 +398,11 @@ class PriceHistory:
     ) -> Iterator[tuple] | None:
         """`model_price_listings` of several catalog models (each one's stored names a list of
         `groups`) in one pass over the store (MODELS_LISTINGS_SQL): (position in `groups`, *the
-        row) by position, then id. None when that pass would not be the cheaper one: the
-        newest runs hold more than TAIL_LIMIT observations a listing (a source whose current
-        run is an old one), or a stored name is in two groups."""
+        row) by position, then id. None when that pass cannot be made or would not be the
+        cheaper one: a source of the listings has no finished run (its listings are all
+        current, whatever run saw them last), a stored name is in two groups, or the newest
+        runs hold more than TAIL_LIMIT observations a listing (a source whose current run is
+        an old one)."""
         names = [name for group in groups for name in group]
         if not names or len(set(names)) < len(names):
             return None
@@ -413,21 +420,19 @@ class PriceHistory:
         ).fetchone()[0]
         if tail > TAIL_LIMIT * listings:
             return None
-        position = "CASE f.model " + " ".join(
-            f"WHEN ? THEN {at}" for at, group in enumerate(groups) for _ in group
-        )
         marks = ", ".join("?" * len(rated))
+        latest = f"price_latest_{next(_COPIES)}"  # its own: an earlier one may not be dropped
         sql = MODELS_LISTINGS_SQL.format(
-            position=position + " END",
-            names=", ".join("?" * len(names)),
             condition="1" if condition == "any" else _CONDITION_JUDGED,
             rated=f"lo.currency IN ({marks})" if rated else "0",
+            latest=latest,
             current=current,
             rule="1" if condition == "any" else _CONDITION_RULE.replace("f.", "k."),
         )
-        params = [*names, *names, *([] if condition == "any" else [condition])]
+        positions = {name: at for at, group in enumerate(groups) for name in group}
+        params = [json.dumps(positions), *([] if condition == "any" else [condition])]
         params += [*rated, *current_params, *([] if condition == "any" else [condition])]
-        return self._tail_rows(sql, params, oldest)
+        return self._tail_rows(latest, sql, params, oldest)
 
     def listing_sources(self) -> list[str]:
         """The sources of the stored listings: a search of the source index each."""
@@ -439,15 +444,23 @@ class PriceHistory:
             SELECT source FROM found WHERE source IS NOT NULL"""
         return [source for (source,) in self.db.execute(sql)]
 
-    def _tail_rows(self, sql: str, params: list, oldest: int) -> Iterator[tuple]:
-        execute = self.db.conn.execute
-        execute("DROP TABLE IF EXISTS temp.price_latest")
-        execute(LATEST_TAIL_TABLE_SQL)
+    def _tail_rows(self, latest: str, sql: str, params: list, oldest: int) -> Iterator[tuple]:
+        """The rows of `sql` once `latest` holds the newest runs' observations; the table is
+        dropped at the end. A connection outside a transaction is left outside one (its copy
+        and its reading are one transaction, committed at the end)."""
+        conn = self.db.conn
+        outside = not conn.in_transaction
+        conn.execute(LATEST_TAIL_TABLE_SQL.format(latest=latest))
         try:
-            execute(LATEST_TAIL_SQL, [oldest])
-            yield from execute(sql, params)
+            conn.execute(LATEST_TAIL_SQL.format(latest=latest), [oldest])
+            yield from conn.execute(sql, params)
         finally:
-            execute("DROP TABLE IF EXISTS temp.price_latest")
+            try:
+                conn.execute(f"DROP TABLE IF EXISTS temp.{latest}")
+                if outside and conn.in_transaction:
+                    conn.commit()
+            except sqlite3.OperationalError:  # a statement of the caller's still reading: the
+                pass  # table goes with the connection; the next call makes its own
 
     def model_price_history(
         self, names: list[str], condition: str, newest: dict[str | None, int]
@@ -468,9 +481,9 @@ class PriceHistory:
     def listings_price_observations(self, listing_ids: list[int]) -> Iterator[dict]:
         """The rows of `price_observations` of these listings (each once), in the same order;
         read 500 listings at a time, in id order, and read ahead on several connections once
-        a batch has waited for the disk (`readahead.read_in_batches`)."""
+        a batch has read from the disk (`readahead.read_in_batches`)."""
         ordered = sorted(set(listing_ids))  # each listing's rows once
-        # a first batch of 50: enough to tell whether they wait for the disk
+        # a first batch of 50: enough to tell whether they are read from the disk
         batches = [ordered[:50]] + [ordered[at : at + 500] for at in range(50, len(ordered), 500)]
         path = self._path()
 

@@ -10,8 +10,8 @@ one connection, 4.9 s on four and 2.8 s on sixteen (docs/performance.md, issue 1
 `ReadAhead` runs the caller's statement on each batch of parameters on `READERS` read-only
 connections at once, its rows discarded, ahead of the caller, who reads the same batches in the
 same order on its own connection (its own snapshot: what it reads is unchanged) and finds the
-pages in the OS page cache. It starts only once the caller's first batch has shown that it
-waits for the disk (`waits`): on a store in the page cache it would only spend CPU twice."""
+pages in the OS page cache. It starts only once one of the caller's batches has read from the
+disk (`waits`): on a store in the page cache it would only spend CPU twice."""
 
 from __future__ import annotations
 
@@ -24,17 +24,43 @@ from pathlib import Path
 
 from grayhound.store.digestcases import read_only_uri
 
-READERS = 16
-# A batch that spent more than this share of its time waiting (not on this thread's CPU) and
-# at least WAITED seconds in all was read from the disk.
+try:
+    import resource
+except ImportError:  # not a Unix
+    resource = None
+
+READERS = 8
+# A batch that made this thread read this many 512-byte blocks from the disk (its I/O
+# accounting: Linux) read from the disk. Where that is not counted: a batch that spent more
+# than WAITING_SHARE of its time off this thread's CPU, and at least WAITED seconds in all.
+DISK_BLOCKS = 64
 WAITING_SHARE = 0.5
 WAITED = 0.02
 READER_CACHE_KIB = 512  # a reader's own page cache: its pages are wanted in the OS's, not here
 
 
-def waits(started: float, cpu_started: float) -> bool:
-    """Whether the work begun at `time.perf_counter()` `started` and `time.thread_time()`
-    `cpu_started` (on this thread) waited for the disk more than it ran."""
+def blocks_read() -> int | None:
+    """The 512-byte blocks this thread has read from the disk (None: not counted here)."""
+    if resource is None or not hasattr(resource, "RUSAGE_THREAD"):
+        return None
+    try:
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_inblock
+    except (OSError, ValueError):
+        return None
+
+
+def mark() -> tuple[float, float, int | None]:
+    """Where this thread's work stands now, for `waits`."""
+    return time.perf_counter(), time.thread_time(), blocks_read()
+
+
+def waits(since: tuple[float, float, int | None]) -> bool:
+    """Whether this thread's work since `mark()` gave `since` read from the disk: it read
+    DISK_BLOCKS blocks or more; where blocks are not counted, it waited more than it ran."""
+    started, cpu_started, blocks = since
+    now = blocks_read()
+    if blocks is not None and now is not None:
+        return now - blocks >= DISK_BLOCKS
     wall = time.perf_counter() - started
     return wall >= WAITED and wall - (time.thread_time() - cpu_started) > WAITING_SHARE * wall
 
@@ -49,7 +75,12 @@ class ReadAhead:
         self.uri, self.sql = read_only_uri(str(path)), sql
         self.connections: dict[int, sqlite3.Connection] = {}
         self.pool = ThreadPoolExecutor(readers, thread_name_prefix="grayhound-readahead")
-        self.futures = [self.pool.submit(self._read, batch) for batch in batches]
+        self.futures = []
+        try:
+            for batch in batches:
+                self.futures.append(self.pool.submit(self._read, batch))
+        except RuntimeError:  # no more threads (a process limit): the ones begun go on alone
+            pass
 
     def _read(self, params: list) -> None:
         try:
@@ -82,16 +113,16 @@ def read_in_batches(
     params: Callable[[list], list],
     ahead_size: int = 50,
 ) -> Iterator:
-    """The rows of `read(batch)` for each batch in order; once a batch has waited for the
-    disk (and the store's `path` is known), the later batches' pages are read ahead
+    """The rows of `read(batch)` for each batch in order; once a batch has read from the
+    disk (`waits`; and the store's `path` is known), the later batches' pages are read ahead
     (`ReadAhead` with `sql` and `params(part)` of each part of `ahead_size` items of the
     batches: many small reads at once) while they are read here."""
     ahead = None
     try:
         for number, batch in enumerate(batches, start=1):
-            started, cpu_started = time.perf_counter(), time.thread_time()
+            since = mark()
             yield from read(batch)
-            if ahead is None and path and number < len(batches) and waits(started, cpu_started):
+            if ahead is None and path and number < len(batches) and waits(since):
                 rest = [item for later in batches[number:] for item in later]
                 parts = (rest[at : at + ahead_size] for at in range(0, len(rest), ahead_size))
                 ahead = ReadAhead(path, sql, [params(part) for part in parts])
