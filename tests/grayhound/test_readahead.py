@@ -11,6 +11,7 @@ import pytest
 
 import grayhound.store.readahead as readahead
 from grayhound.models import Listing
+from tests.reports.conftest import judge_as
 
 LISTINGS = 1_200  # a first batch of 50, then batches of 500: three of them
 
@@ -33,22 +34,7 @@ def listing_ids(store) -> list[int]:
             ids.append(store.record_listing(run, "bazaar", listing, None, at)[0])
         store.finish_run(run, at, "finished", {})
     ids = sorted(set(ids))
-    store.record_findings(
-        [
-            {
-                "subject_kind": "listing",
-                "subject_id": listing_id,
-                "subject": "x",
-                "brand": "xiaomi",
-                "score": 0.1,
-                "verdict": "clean",
-                "model": "Xiaomi 14 Pro",
-            }
-            for listing_id in ids
-        ],  # fmt: skip
-        None,
-        "2026-03-01T00:00:00.000Z",
-    )
+    judge_as(store, ids)
     store.db.conn.commit()  # the readers' own connections see the store
     return ids[::-1]  # in no useful order
 

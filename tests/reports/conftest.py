@@ -148,3 +148,14 @@ def crawl_commits_first(real, database, statements: list[str], marker):
 
     wrapped.commits = commits
     return wrapped
+
+
+def judge_as(store, listing_ids, model: str = "Xiaomi 14 Pro") -> None:
+    """A current clean listing judgement of `model` for each listing (the price report's
+    listings, without running the detectors)."""
+    findings = [
+        {"subject_kind": "listing", "subject_id": listing_id, "subject": f"listing {listing_id}",
+         "brand": "xiaomi", "score": 0.1, "verdict": "clean", "model": model}
+        for listing_id in sorted(set(listing_ids))
+    ]  # fmt: skip
+    store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")

@@ -14,6 +14,7 @@ import grayhound.store.pricing as pricing
 from grayhound.models import Listing
 from reports.currency import Converter
 from reports.pricing.build import _newest_runs, _rated, stored_names, stream_price_report
+from tests.reports.conftest import judge_as
 from tests.reports.test_pricing_random import _config, _populate, _written
 
 
@@ -101,22 +102,7 @@ def _two_runs(store, sources_of_second, finished=True):
                 )
                 ids.append(store.record_listing(run, source, listing, None, at)[0])
         store.finish_run(run, at, "finished" if finished or day == 1 else "failed", {})
-    store.record_findings(
-        [
-            {
-                "subject_kind": "listing",
-                "subject_id": listing_id,
-                "subject": "x",
-                "brand": "xiaomi",
-                "score": 0.1,
-                "verdict": "clean",
-                "model": "Xiaomi 14 Pro",
-            }
-            for listing_id in sorted(set(ids))
-        ],  # fmt: skip
-        None,
-        "2026-03-01T00:00:00.000Z",
-    )
+    judge_as(store, ids)
 
 
 @pytest.mark.parametrize(
