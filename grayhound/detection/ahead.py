@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from grayhound.errors import GrayhoundError
 from grayhound.store.core import open_reader
+from grayhound.store.digestcases import database_file
 from grayhound.workers import can_fork, end_with_parent, portable, worker_count
 
 Result = TypeVar("Result")
@@ -41,7 +42,7 @@ def chunks_ahead(
     if len(chunks) < 2 or not _may_fork():
         yield ((ids, judge(work, ids)) for ids in chunks)
         return
-    path = work.store.db.execute("PRAGMA database_list").fetchall()[0][2]
+    path = database_file(work.store.db)
     for stream in (sys.stdout, sys.stderr):  # the worker must not write them out again
         stream.flush()
     context = multiprocessing.get_context("fork")

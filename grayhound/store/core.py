@@ -18,7 +18,7 @@ from grayhound.store.captures import Captures
 from grayhound.store.changes import Changes
 from grayhound.store.crawldata import CrawlData
 from grayhound.store.detectstate import DetectState
-from grayhound.store.digestcases import DigestShown, begin_read, read_only_uri
+from grayhound.store.digestcases import DigestShown, begin_read, database_file, read_only_uri
 from grayhound.store.digestrows import DigestRows
 from grayhound.store.digests import Digests
 from grayhound.store.findings import Findings
@@ -79,8 +79,7 @@ class Store(
         most until the block ends. A store busy with a writer for longer than its busy
         timeout is not waited for further: the snapshot is then this process's alone
         (`shared` is false) and the report is written by this process."""
-        path = self.db.execute("PRAGMA database_list").fetchone()[2]
-        sentinel = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+        sentinel = sqlite3.connect(database_file(self.db), timeout=LOCK_WAIT, isolation_level=None)
         conn = self.db.conn
         try:
             try:

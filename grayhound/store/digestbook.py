@@ -41,6 +41,7 @@ from grayhound.store.digestcases import (
     CaseBook,
     _batches,
     begin_read,
+    database_file,
     read_only_uri,
 )
 from grayhound.store.digestrows import OPEN_EVERY, unopened
@@ -465,7 +466,7 @@ class StoredBook(CaseBook):
         self.writer.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")  # the record's too
         # the digest is read after the store is closed (the command writes it then): through
         # a connection of its own, read-only, as the private book reads it
-        path = db.execute("PRAGMA database_list").fetchone()[2]
+        path = database_file(db)
         self.conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         for connection in (self.writer, self.conn):
             for name, function in functions.items():
@@ -587,7 +588,7 @@ class StoredBook(CaseBook):
                 self.writer.execute(sql)
             self.writer.execute(CLAIMED, [upto])
 
-        path = self.writer.execute("PRAGMA database_list").fetchone()[2]
+        path = database_file(self.writer)
         rows = partial(self.rows, decode=("flags",))
         aside = partial(digestaside.decide_queued, path, upto, states, decide, rows)
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as decided:

@@ -122,6 +122,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
+def database_file(db) -> str:
+    """The file of the main database a connection (or `sqlite_utils.Database`) reads: what a
+    connection of another thread or process opens ('' for a database in memory)."""
+    return db.execute("PRAGMA database_list").fetchone()[2]
+
+
 def read_only_uri(path: str) -> str:
     """An SQLite URI that opens the database at `path` read-only: the path quoted, so a `#`,
     `?` or `%` in a folder's name is part of the path, not the URI's query."""
@@ -179,8 +185,7 @@ class DigestShown:
         return StoredBook(self.db, functions)
 
     def case_book(self, functions: dict[str, Callable]) -> CaseBook:
-        path = self.db.execute("PRAGMA database_list").fetchone()[2]
-        return CaseBook(path, functions)
+        return CaseBook(database_file(self.db), functions)
 
 
 class CaseBook:

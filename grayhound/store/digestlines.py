@@ -21,7 +21,7 @@ from functools import cache, partial
 import sqlite_utils
 
 from grayhound.store import digestbook
-from grayhound.store.digestcases import ITEM_ROW, begin_read, read_only_uri
+from grayhound.store.digestcases import ITEM_ROW, begin_read, database_file, read_only_uri
 
 # `ITEM_ROW` with the case's risk order, read by the outer statement's ORDER BY (the book's
 # (grp, sev, nscore, rkey, case_id) index: no sort)
@@ -295,7 +295,7 @@ class Pinned:
     not pinned: its record commits before it is written."""
 
     def __init__(self, book: digestbook.StoredBook, functions: dict[str, Callable]):
-        self.path = book.conn.execute("PRAGMA database_list").fetchone()[2]
+        self.path = database_file(book.conn)
         self.functions = functions  # what a worker's own book registers, as this one did
         self.sentinel = sqlite3.connect(
             self.path, timeout=0, isolation_level=None, check_same_thread=False

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator
 
 import sqlite_utils
 
+from grayhound.store.digestcases import database_file
 from grayhound.store.readahead import read_in_batches
 
 PRICE_OBSERVATIONS_SQL = """
@@ -297,7 +298,7 @@ class PriceHistory:
         columns begin with the model."""
         if not names:
             return 0
-        return self.db.execute(MODEL_COUNT_SQL, [json.dumps(names)]).fetchone()[0]
+        return self.db.execute(MODEL_COUNT_SQL, _json(names)).fetchone()[0]
 
     def price_listing_counts(self, groups: list[list[str]]) -> list[int]:
         """`price_listing_count` of each list of names, read ahead on several connections
@@ -306,16 +307,8 @@ class PriceHistory:
         def count(names: list[str]) -> list[int]:
             return [self.price_listing_count(names)]
 
-        def params(names: list[str]) -> list:
-            return [json.dumps(names)]
-
-        return list(
-            read_in_batches(count, groups, self._path(), MODEL_COUNT_SQL, params, ahead_size=1)
-        )
-
-    def _path(self) -> str:
-        """The database file this connection reads ('' in memory)."""
-        return self.db.execute("PRAGMA database_list").fetchone()[2]
+        path = database_file(self.db)
+        return list(read_in_batches(count, groups, path, MODEL_COUNT_SQL, _json, ahead_size=1))
 
     def price_data_as_of(self) -> str | None:
         """The latest observation `price_observations` would yield."""
@@ -485,15 +478,12 @@ class PriceHistory:
         ordered = sorted(set(listing_ids))  # each listing's rows once
         # a first batch of 50: enough to tell whether they are read from the disk
         batches = [ordered[:50]] + [ordered[at : at + 500] for at in range(50, len(ordered), 500)]
-        path = self._path()
 
         def read(batch: list[int]) -> Iterator[dict]:
-            return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, [json.dumps(batch)])
+            return self._shared_rows(LISTINGS_OBSERVATIONS_SQL, _json(batch))
 
-        def params(batch: list[int]) -> list:
-            return [json.dumps(batch)]
-
-        return read_in_batches(read, batches, path, LISTINGS_OBSERVATIONS_SQL, params)
+        path = database_file(self.db)
+        return read_in_batches(read, batches, path, LISTINGS_OBSERVATIONS_SQL, _json)
 
     def _kept_rows(
         self,
@@ -514,6 +504,11 @@ class PriceHistory:
         params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
         params += after or []
         return self.db.execute(sql.format(kept=kept), params)
+
+
+def _json(items: list) -> list:
+    """The parameters of a statement that binds `items` as one JSON array."""
+    return [json.dumps(items)]
 
 
 def _current_case(newest: dict[str | None, int]) -> tuple[str, list]:

@@ -75,10 +75,9 @@ class ReadAhead:
         self.uri, self.sql = read_only_uri(str(path)), sql
         self.connections: dict[int, sqlite3.Connection] = {}
         self.pool = ThreadPoolExecutor(readers, thread_name_prefix="grayhound-readahead")
-        self.futures = []
         try:
             for batch in batches:
-                self.futures.append(self.pool.submit(self._read, batch))
+                self.pool.submit(self._read, batch)
         except RuntimeError:  # no more threads (a process limit): the ones begun go on alone
             pass
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import grayhound.store.pricing as pricing
 import grayhound.store.readahead as readahead
 from grayhound.models import Listing
 from tests.reports.conftest import judge_as
@@ -71,7 +72,7 @@ def test_the_rows_are_the_same_read_ahead_or_not(store, listing_ids, monkeypatch
 def test_the_caller_reads_the_same_whatever_the_readers_meet(store, listing_ids, monkeypatch):
     expected = _read(store, listing_ids)
     monkeypatch.setattr(readahead, "waits", lambda since: True)
-    monkeypatch.setattr(store.__class__, "_path", lambda self: "/nonexistent/grayhound.db")
+    monkeypatch.setattr(pricing, "database_file", lambda db: "/nonexistent/grayhound.db")
     assert _read(store, listing_ids) == expected
     ahead = readahead.ReadAhead(store.path, "SELECT * FROM no_such_table", [[], [], []])
     ahead.close()  # its readers' errors end their reading, nothing else
