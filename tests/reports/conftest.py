@@ -150,12 +150,22 @@ def crawl_commits_first(real, database, statements: list[str], marker):
     return wrapped
 
 
+def listing_judgement(listing_id: int, model: str, **fields) -> dict:
+    """A current clean judgement of a listing as `model`, with these other `fields`."""
+    return {
+        "subject_kind": "listing",
+        "subject_id": listing_id,
+        "subject": f"listing {listing_id}",
+        "brand": "xiaomi",
+        "score": 0.1,
+        "verdict": "clean",
+        "model": model,
+        **fields,
+    }
+
+
 def judge_as(store, listing_ids, model: str = "Xiaomi 14 Pro") -> None:
     """A current clean listing judgement of `model` for each listing (the price report's
     listings, without running the detectors)."""
-    findings = [
-        {"subject_kind": "listing", "subject_id": listing_id, "subject": f"listing {listing_id}",
-         "brand": "xiaomi", "score": 0.1, "verdict": "clean", "model": model}
-        for listing_id in sorted(set(listing_ids))
-    ]  # fmt: skip
+    findings = [listing_judgement(listing_id, model) for listing_id in sorted(set(listing_ids))]
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")

@@ -23,6 +23,7 @@ from reports.pricing.build import (
 )
 from reports.pricing.history import summarize_groups, summarize_rows
 from reports.pricing.render import render_html
+from tests.reports.conftest import listing_judgement
 
 SOURCES = ("bazaar", "gadgetcorner")
 SELLERS = ("CheapPhones", "Gadget Corner", "<b>bold</b> & co", "", None, "Zed", "zed")
@@ -73,17 +74,12 @@ def _populate(store, rng: random.Random, odd: float, forms: int) -> None:
             ids[key], _ = store.record_listing(run_id, source, listing, seller_url, seen_at)
         store.finish_run(run_id, started, "finished", {"sources": {}})
     findings = [
-        {
-            "subject_kind": "listing",
-            "subject_id": listing_id,
-            "subject": f"listing {listing_id}",
-            "brand": "xiaomi",
-            "score": 0.1,
-            "verdict": "clean",
-            "model": rng.choice(MODELS),
-            "is_accessory": rng.choice([0, 0, 1]),
-            "condition": rng.choice(["new", "used", None]),
-        }  # fmt: skip
+        listing_judgement(
+            listing_id,
+            rng.choice(MODELS),
+            is_accessory=rng.choice([0, 0, 1]),
+            condition=rng.choice(["new", "used", None]),
+        )
         for listing_id in sorted(set(ids.values()))
     ]
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")

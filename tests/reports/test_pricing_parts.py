@@ -14,7 +14,7 @@ import pytest
 from grayhound.cli import main
 from grayhound.models import Listing, Seller
 from grayhound.store import open_store
-from tests.reports.conftest import crawl_commits_first, parts_counted
+from tests.reports.conftest import crawl_commits_first, listing_judgement, parts_counted
 
 SELLERS = (
     "<script>alert(1)</script>", '=HYPERLINK("http://evil.example")', 'say "cheap", now',
@@ -54,17 +54,12 @@ def _populate(store, models: list[str], rng: random.Random) -> None:
         store.finish_run(run_id, seen_at, "finished", {"sources": {}})
     judged = [name for name in models if name != models[2]]  # a model with no listing
     findings = [
-        {
-            "subject_kind": "listing",
-            "subject_id": listing_id,
-            "subject": f"listing {listing_id}",
-            "brand": "xiaomi",
-            "score": 0.1,
-            "verdict": "clean",
-            "model": judged[key % len(judged)],
-            "is_accessory": 1 if key % 17 == 0 else 0,
-            "condition": rng.choice(CONDITIONS),
-        }
+        listing_judgement(
+            listing_id,
+            judged[key % len(judged)],
+            is_accessory=1 if key % 17 == 0 else 0,
+            condition=rng.choice(CONDITIONS),
+        )
         for key, listing_id in sorted(ids.items())
     ]
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")

@@ -16,6 +16,7 @@ from grayhound.models import Listing, Seller
 from reports.pricing.build import price_report, stream_price_report
 from reports.pricing.render import render_html, write_json, write_price_csv
 from reports.pricing.table import print_table
+from tests.reports.conftest import listing_judgement
 
 SOURCES = ("bazaar", "gadgetcorner", "=souk")
 SELLERS = (
@@ -69,18 +70,13 @@ def _populate(store, rng: random.Random) -> None:
         if rng.random() < 0.1:
             continue  # never judged
         findings.append(
-            {
-                "subject_kind": "listing",
-                "subject_id": listing_id,
-                "subject": f"listing {listing_id}",
-                "brand": "xiaomi",
-                "score": 0.1,
-                "verdict": "clean",
-                "model": rng.choice(MODELS),
-                "is_accessory": rng.choice([0, 0, 0, 1, None]),
-                "condition": rng.choice(CONDITIONS),
-                "attributes": rng.choice([None, {"storage": "512GB"}, {"storage": "1TB"}, "{bad"]),
-            }
+            listing_judgement(
+                listing_id,
+                rng.choice(MODELS),
+                is_accessory=rng.choice([0, 0, 0, 1, None]),
+                condition=rng.choice(CONDITIONS),
+                attributes=rng.choice([None, {"storage": "512GB"}, {"storage": "1TB"}, "{bad"]),
+            )
         )
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")
 
@@ -143,18 +139,13 @@ def test_a_price_without_a_rate_is_ranked_by_its_storage_msrp(store, example_con
     store.finish_run(run_id, seen_at, "finished", {"sources": {}})
     store.record_findings(
         [
-            {
-                "subject_kind": "listing",
-                "subject_id": listing_id,
-                "subject": f"listing {listing_id}",
-                "brand": "xiaomi",
-                "score": 0.1,
-                "verdict": "clean",
-                "model": "Xiaomi 14 Pro",
-                "is_accessory": 0,
-                "condition": "new",
-                "attributes": {"storage": storage},
-            }  # fmt: skip
+            listing_judgement(
+                listing_id,
+                "Xiaomi 14 Pro",
+                is_accessory=0,
+                condition="new",
+                attributes={"storage": storage},
+            )
             for listing_id, storage in zip(ids, ("512GB", "1TB"), strict=True)
         ],
         None,
