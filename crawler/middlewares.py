@@ -132,10 +132,15 @@ def _retry_after_seconds(value: bytes, now: datetime | None = None) -> float | N
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 
+_RANDOMIZED = {"jitter": 0.0, "randomize_delay": False}  # a slot attribute → its steady value
+
+
 def _pause_slot(crawler, request, delay: float, clock=None) -> None:
     """Make the download slot of this host wait `delay` before its next request, for `delay`
     seconds only: afterwards the slot's own delay (autothrottle's or the configured one) is
-    back, unless something else changed it meanwhile."""
+    back, unless something else changed it meanwhile. Meanwhile the slot's delay is not
+    randomized (RANDOMIZE_DOWNLOAD_DELAY: Scrapy waits 0.5–1.5 times it, so a server asking
+    for 1 s could be asked again after 0.5 s): the wait is at least what was asked."""
     if clock is None:
         from twisted.internet import reactor as clock
 
@@ -145,10 +150,16 @@ def _pause_slot(crawler, request, delay: float, clock=None) -> None:
     if slot is None or slot.delay >= delay:
         return
     previous, slot.delay = slot.delay, delay
+    # the randomization: `jitter` (a magnitude) since Scrapy 2.14, `randomize_delay` before
+    randomized = {name: getattr(slot, name) for name in _RANDOMIZED if hasattr(slot, name)}
+    for name in randomized:
+        setattr(slot, name, _RANDOMIZED[name])
 
     def restore() -> None:
         if slot.delay == delay:
             slot.delay = previous
+            for name, value in randomized.items():
+                setattr(slot, name, value)
 
     clock.callLater(delay, restore)
 

@@ -42,6 +42,21 @@ def test_retry_after_pauses_the_slot_then_gives_its_delay_back():
     assert slot.delay == 0.25
 
 
+@pytest.mark.parametrize(
+    ("name", "random", "steady"), [("jitter", 0.5, 0.0), ("randomize_delay", True, False)]
+)
+def test_retry_after_is_waited_in_full_not_randomized(name, random, steady):
+    """Scrapy waits 0.5–1.5 times a randomized slot delay: a pause for Retry-After is not
+    randomized until it ends (`jitter` since Scrapy 2.14, `randomize_delay` before)."""
+    crawler, slot = _crawler(0.25)
+    setattr(slot, name, random)
+    clock = Clock()
+    _pause_slot(crawler, Request("http://127.0.0.1:8301/a"), 1.0, clock=clock)
+    assert (slot.delay, getattr(slot, name)) == (1.0, steady)
+    clock.advance(1.1)
+    assert (slot.delay, getattr(slot, name)) == (0.25, random)
+
+
 def test_retry_after_leaves_a_delay_someone_else_changed_meanwhile():
     crawler, slot = _crawler(0.0)
     clock = Clock()
