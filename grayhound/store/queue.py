@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 from grayhound.store.digestcases import read_only_uri
@@ -392,46 +393,37 @@ def fill_queue(
     """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
     these case ids (a seller's count of flagged listings with them; `crawled`: every row's
     last_seen taken over too; `after`: the change log entry they were logged after, whose
-    sellers' verdict and network their listings' rows take over). `marks` (`queue_marks`, taken before the store was read) are
-    recorded as what it was derived from, in the same transaction. Returns the rows written."""
+    sellers' verdict and network their listings' rows take over). `marks` (`queue_marks`, taken
+    before the store was read) are recorded as what it was derived from, in the same
+    transaction as the rows. Returns the rows written.
+
+    Some cases: their rows are derived first into a temporary table, before the queue's write
+    lock is taken, while another thread takes `last_seen` over on a connection of its own and
+    commits it (`LastSeen`); both read the store after `marks` were taken, so anything they see
+    beyond them is taken in again by the next fill."""
     params = {"now": now}
-    if cases is not None:
-        params["cases"] = json.dumps(cases)
+    if cases is None:
+        return _fill_every(conn, params, marks, functions)
+    params["cases"] = json.dumps(cases)
+    last_seen = LastSeen(conn) if crawled else None
+    try:
+        # the sellers whose listings' rows go: counted again below (last_seen moves no seller)
+        before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
+        params["sellers"] = json.dumps([row[0] for row in conn.execute(before, params)])
+        written = _derive(conn, params)
+    finally:
+        if last_seen is not None:
+            last_seen.join()  # its error raised: the marks are not recorded, the next fill syncs
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if cases is not None:  # the sellers whose listings' rows go: counted again below
-            before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
-            params["sellers"] = json.dumps([row[0] for row in conn.execute(before, params)])
-        if cases is None:  # a new table indexed once filled: faster than row by row
-            conn.execute("DROP TABLE queue")
-            conn.execute(TABLE)
-            written = conn.execute(fill_statement(every=True), params).rowcount
-        else:
-            if crawled:  # first: a derived row's last_seen then moves nothing of its kept row
-                sync_last_seen(conn)
-            written = _write_derived(conn, params)
-        conn.execute(INDEXES[0])  # by seller: each seller's count of flagged listings
-        touched = (
-            ""
-            if cases is None
-            else (
-                "AND (seller_id IN (SELECT seller_id FROM queue WHERE case_id IN"
-                " (SELECT value FROM json_each(:cases)))"
-                " OR seller_id IN (SELECT value FROM json_each(:sellers)))"
-                " AND flagged_listings IS NOT"  # a row whose count stands is not written
-                " (SELECT COUNT(*) - 1 FROM queue q WHERE q.seller_id = queue.seller_id)"
-            )
-        )
-        conn.execute(COUNT_LISTINGS.format(cases=touched), params)
+        _write_derived(conn, params)
+        conn.execute(INDEXES[0])
+        conn.execute(COUNT_LISTINGS.format(cases=TOUCHED), params)
         for index in INDEXES[1:]:
             conn.execute(index)
-        if cases is not None and marks is not None and after is not None:
+        if marks is not None and after is not None:
             conn.execute(SELLER_OF_LISTINGS, {"after": after, "upto": marks["log"]})
-        if marks is not None:
-            conn.executemany(
-                "INSERT OR REPLACE INTO derived_from (name, value) VALUES (?, ?)",
-                [*marks.items(), ("version", version(functions))],
-            )
+        _mark(conn, marks, functions)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -439,14 +431,96 @@ def fill_queue(
     return written
 
 
-def _write_derived(conn: sqlite3.Connection, params: dict) -> int:
-    """The rows of the cases `params["cases"]` derived again and written where they moved
-    (`DERIVED`, `MOVED`, `set_moved`); returns the rows derived."""
+# The sellers' rows whose count of flagged listings may have moved: the sellers of the cases
+# derived again (as derived, and as they were before: `:sellers`), where the count moved.
+TOUCHED = """AND (seller_id IN (SELECT seller_id FROM queue WHERE case_id IN
+    (SELECT value FROM json_each(:cases))) OR seller_id IN (SELECT value FROM json_each(:sellers)))
+    AND flagged_listings IS NOT (SELECT COUNT(*) - 1 FROM queue q WHERE q.seller_id = queue.seller_id)"""
+
+
+def _fill_every(conn: sqlite3.Connection, params: dict, marks: dict | None, functions: str) -> int:
+    """Every flagged subject's row, into a new table indexed once filled (faster than row by
+    row)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DROP TABLE queue")
+        conn.execute(TABLE)
+        written = conn.execute(fill_statement(every=True), params).rowcount
+        conn.execute(INDEXES[0])  # by seller: each seller's count of flagged listings
+        conn.execute(COUNT_LISTINGS.format(cases=""), params)
+        for index in INDEXES[1:]:
+            conn.execute(index)
+        _mark(conn, marks, functions)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _mark(conn: sqlite3.Connection, marks: dict | None, functions: str) -> None:
+    if marks is not None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO derived_from (name, value) VALUES (?, ?)",
+            [*marks.items(), ("version", version(functions))],
+        )
+
+
+class LastSeen:
+    """`LAST_SEEN` in a thread, on a second connection to the queue's file (the store attached
+    read-only), in a transaction of its own: nearly every row moves after a crawl (~3 s at a
+    million rows), while this connection derives the day's rows, which reads only the store.
+    A row's last_seen is the store's then; one committed before the rest of the fill (or
+    without it, when the fill fails) says nothing the store did not say."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
+        self.paths = files["main"], files[STORE]
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="grayhound-last-seen", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            side = sqlite3.connect(
+                Path(self.paths[0]).as_uri(), uri=True, isolation_level=None,
+                check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+            )  # fmt: skip
+            try:
+                side.execute("PRAGMA synchronous = OFF")
+                side.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(self.paths[1])])
+                for schema in ("main", STORE):
+                    side.execute(f"PRAGMA {schema}.cache_size = -{PAGE_CACHE_KIB}")
+                side.execute("BEGIN IMMEDIATE")
+                try:
+                    sync_last_seen(side)
+                    side.execute("COMMIT")
+                except BaseException:
+                    side.execute("ROLLBACK")
+                    raise
+            finally:
+                side.close()
+        except BaseException as exc:  # raised in the filling thread by `join`
+            self.error = exc
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _derive(conn: sqlite3.Connection, params: dict) -> int:
+    """The rows of the cases `params["cases"]` derived again into `DERIVED` (read from the
+    store alone); returns how many."""
     conn.execute(DERIVED_TABLE)
-    conn.execute(MOVED_TABLE)
     conn.execute(f"DELETE FROM {DERIVED}")
+    return conn.execute(fill_statement(every=False, into=DERIVED), params).rowcount
+
+
+def _write_derived(conn: sqlite3.Connection, params: dict) -> None:
+    """The derived rows written where they moved (`MOVED`, `set_moved`)."""
+    conn.execute(MOVED_TABLE)
     conn.execute(f"DELETE FROM {MOVED}")
-    written = conn.execute(fill_statement(every=False, into=DERIVED), params).rowcount
     conn.execute(GONE, params)
     conn.execute(NOTE_MOVED)
     for (bits,) in conn.execute(f"SELECT DISTINCT bits FROM {MOVED}").fetchall():
@@ -454,4 +528,3 @@ def _write_derived(conn: sqlite3.Connection, params: dict) -> int:
     conn.execute(NEW)
     conn.execute(f"DELETE FROM {DERIVED}")
     conn.execute(f"DELETE FROM {MOVED}")
-    return written
