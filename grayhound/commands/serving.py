@@ -37,11 +37,7 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
     if hash_password:
         _print_hash()
         return
-    import uvicorn
-
-    from grayhound.commands.evidence import _sealing
     from grayhound.store import open_store
-    from reports.serve.app import build_datasette, sign_in_url
 
     config = current_config()
     host = host or config.serve.host
@@ -49,8 +45,18 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
     with open_store(config.storage.database, create=False):
         pass  # the schema is current before Datasette reads it
     _check_port(host, port)
+    from grayhound.commands.evidence import _sealing
+    from reports.serve.context import serve_context
+    from reports.serve.startup import begin_queue_refresh
+
     # bundles exported from the browser are sealed as `grayhound evidence export` seals them
-    datasette = build_datasette(config, sealing=_sealing(config.evidence))
+    context = serve_context(config, sealing=_sealing(config.evidence))
+    begin_queue_refresh(context)  # its SQL runs on the other core while Datasette is imported
+    import uvicorn
+
+    from reports.serve.app import build_datasette, sign_in_url
+
+    datasette = build_datasette(config, context=context)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     click.echo(f"grayhound serve: {base}/  (cases queue: {base}/triage/queue)")
     link = sign_in_url(datasette, base)

@@ -2,7 +2,7 @@
 
 Owns: the Datasette instance and its metadata (`app`), the plugin hooks (`hooks`), sign-in and
 who may do what (`auth`), the derived tables Datasette facets (the cases queue, crawl health,
-competitor pricing: `derived`), the seller, network, listing, capture and pricing pages
+competitor pricing: `derived`; the queue's refresh begun as the server starts: `startup`), the seller, network, listing, capture and pricing pages
 (`pages`, gathering what they show in `views`), the listing's page image (`pageimages`),
 crawled text as the pages show it (`shown`), the actions that change something (`actions`),
 the price-history chart (`charts`), `templates/` and `static/`. Reads go through Datasette's read-only connection; every write goes through

@@ -6,7 +6,6 @@ in this process (so an editable install needs no entry point), its templates and
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from datasette.app import Datasette
@@ -15,10 +14,8 @@ from datasette.plugins import pm
 
 from grayhound import __version__
 from grayhound.config import Config
-from grayhound.store.queue import queue_path
-from grayhound.triage import reviewer
 from reports.serve import hooks
-from reports.serve.context import DATABASE, DERIVED, ServeContext, attach
+from reports.serve.context import DATABASE, DERIVED, attach, serve_context
 from reports.serve.metadata import metadata
 
 HERE = Path(__file__).parent
@@ -44,27 +41,23 @@ class ReadOnlyDatabase(Database):
         return super().connect(write=False)
 
 
-def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing=None) -> Datasette:
+def build_datasette(
+    config: Config, *, sign_in_link: bool | None = None, sealing=None, context=None
+) -> Datasette:
     """A Datasette serving `config`'s store with grayhound's plugin.
 
     `sign_in_link`: make a one-time link that signs in whoever started the server (default:
     when [serve.users] names nobody, so someone can always decide). `sealing`: how exported
-    bundles are signed and timestamped ([evidence], as `grayhound evidence export` reads it)."""
+    bundles are signed and timestamped ([evidence], as `grayhound evidence export` reads it).
+    `context`: one `serve_context` made already (`grayhound serve` begins the queue's refresh
+    on it before Datasette is imported); the two options are then its own."""
     if not pm.is_registered(hooks):
         pm.register(hooks, name="grayhound")
-    serve = config.serve
-    context = ServeContext(
-        config=config,
-        users=dict(serve.users),
-        anonymous=serve.anonymous,
-        local_user=reviewer(),
-        sealing=sealing,
-    )
-    if sign_in_link if sign_in_link is not None else not serve.users:
-        context.sign_in_token = secrets.token_urlsafe(32)
+    if context is None:
+        context = serve_context(config, sign_in_link=sign_in_link, sealing=sealing)
     datasette = Datasette(
         memory=False,
-        metadata=metadata(serve.anonymous),
+        metadata=metadata(config.serve.anonymous),
         template_dir=str(HERE / "templates"),
         static_mounts=[("-/grayhound-static", str(HERE / "static"))],
         settings=SETTINGS,
@@ -73,8 +66,6 @@ def build_datasette(config: Config, *, sign_in_link: bool | None = None, sealing
     datasette.remove_database("_memory")  # Datasette adds one when given no files
     store = ReadOnlyDatabase(datasette, str(Path(config.storage.database)), is_mutable=True)
     datasette.add_database(store, name=DATABASE)
-    context.derived_path = queue_path(str(Path(config.storage.database)))
-    Path(context.derived_path).touch()
     derived = Database(datasette, path=context.derived_path, is_mutable=True)
     datasette.add_database(derived, name=DERIVED)
     attach(datasette, context)

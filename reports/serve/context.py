@@ -5,6 +5,7 @@ database (reads on Datasette's read-only connection, writes through grayhound's 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 
 from grayhound.config import Config
 from grayhound.store import Store, open_store
+from grayhound.store.queue import queue_path
 from grayhound.store.subjects import reader
 
 DATABASE = "grayhound"  # the name Datasette serves the store under: /grayhound/listings
@@ -35,10 +37,34 @@ class ServeContext:
     queue_marks: dict | None = None  # what the queue was filled from (store.queue.queue_marks)
     queue_written: int | None = None  # rows the queue's last refresh (re)wrote
     sealing: Any = None  # reports.evidence.bundle.Sealing: how exports are signed/timestamped
+    queue_refreshing: Any = None  # concurrent.futures.Future: the queue's refresh begun at start
 
     @property
     def exports_dir(self) -> Path:
         return Path(self.config.storage.evidence_dir) / "exports"
+
+
+def serve_context(
+    config: Config, *, sign_in_link: bool | None = None, sealing: Any = None
+) -> ServeContext:
+    """What a server of `config`'s store knows beyond Datasette, its derived tables' file made
+    beside the store. `sign_in_link`: make a one-time link that signs in whoever started the
+    server (default: when [serve.users] names nobody, so someone can always decide)."""
+    from grayhound.triage import reviewer
+
+    serve = config.serve
+    context = ServeContext(
+        config=config,
+        users=dict(serve.users),
+        anonymous=serve.anonymous,
+        local_user=reviewer(),
+        sealing=sealing,
+    )
+    if sign_in_link if sign_in_link is not None else not serve.users:
+        context.sign_in_token = secrets.token_urlsafe(32)
+    context.derived_path = queue_path(str(Path(config.storage.database)))
+    Path(context.derived_path).touch()
+    return context
 
 
 _CONTEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -105,7 +105,9 @@ def asgi_wrapper(datasette):
             tables = _derived_tables_shown(scope.get("path", ""))
             if tables:
                 from reports.serve.derived import refresh_or_warn
+                from reports.serve.startup import refreshed_at_start
 
+                await refreshed_at_start(context)
                 await refresh_or_warn(datasette, tables)
             await app(scope, receive, _with_security_headers(send))
 

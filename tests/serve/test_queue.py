@@ -585,3 +585,100 @@ def test_the_queue_file_does_not_grow_from_one_serve_to_the_next(tmp_path, clien
     assert opened.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == len(rows)
     reader.close()
     opened.close()
+
+
+def _start_serve(monkeypatch, config_path, while_serving) -> list:
+    """`grayhound serve` run as the command, its Datasette kept (built, not served: uvicorn's
+    run is `while_serving()`, called where it would begin answering requests)."""
+    import socket
+
+    import reports.serve.app
+    from grayhound.cli import main
+
+    built, build = [], reports.serve.app.build_datasette
+    monkeypatch.setattr(reports.serve.app, "build_datasette", lambda *a, **k: built.append(
+        build(*a, **k)) or built[-1])  # fmt: skip
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: while_serving())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    assert main(["--config", str(config_path), "serve", "--port", port]) == 0
+    return built
+
+
+def test_serve_derives_the_queue_as_it_starts_before_any_page_asks(tmp_path, monkeypatch):
+    """A start begins deriving the cases queue at once, in a thread (its SQL on the other core
+    while Datasette is imported and starts serving), not after the first page that shows it
+    asked: the queue is there before any request, and that page serves it as derived at the
+    start, without deriving it again (issue 19, round 9; fails before: no row before a page
+    asked)."""
+    import sqlite3
+    import time
+
+    from grayhound.config import load_config
+    from grayhound.store.queue import queue_path
+    from reports.serve.context import context_of
+    from tests.serve.conftest import Client
+
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    build_store(config)
+    queued = []
+
+    def while_serving() -> None:  # no request yet: the queue's rows appear by themselves
+        deadline = time.monotonic() + 10
+        while not queued and time.monotonic() < deadline:
+            with sqlite3.connect(queue_path(str(config.storage.database))) as conn:
+                try:
+                    queued.extend(conn.execute("SELECT case_id FROM queue"))
+                except sqlite3.OperationalError:  # no table yet
+                    pass
+            time.sleep(0.02)
+
+    built = _start_serve(monkeypatch, config_path, while_serving)
+    assert len(queued) > 3, "the queue derived before any page asked for it"
+    client = Client(built[0])
+    try:
+        client.sign_in()
+        rows = served_queue(client)
+    finally:
+        client.close()
+    assert len(rows) == len(queued)
+    assert context_of(built[0]).queue_written == len(rows)  # the start's, not the page's
+    expected = expected_queue(config, utc_now_text())
+    assert rows.keys() == expected.keys()
+    for case_id, row in expected.items():
+        assert {column: rows[case_id][column] for column in row} == row, case_id
+
+
+def test_a_refresh_that_fails_at_start_is_said_and_the_first_page_derives_the_queue(
+    tmp_path, monkeypatch, caplog
+):
+    """The refresh begun at start fails as a page's would (a crawl holding the store's write
+    lock past the busy timeout): the first page that shows the queue says so in the log, as
+    a page's failed refresh does, and derives the queue itself."""
+    import sqlite3
+
+    import reports.serve.startup
+    from grayhound.config import load_config
+    from reports.serve.context import context_of
+    from tests.serve.conftest import Client
+
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    build_store(config)
+
+    def locked(context):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(reports.serve.startup, "_refresh_queue", locked)
+    built = _start_serve(monkeypatch, config_path, lambda: None)
+    client = Client(built[0])
+    try:
+        client.sign_in()
+        with caplog.at_level("WARNING", logger="reports.serve.derived"):
+            rows = served_queue(client)
+    finally:
+        client.close()
+    assert "derived tables not refreshed: database is locked" in caplog.text
+    assert context_of(built[0]).queue_written == len(rows) > 3  # the page's own refresh
