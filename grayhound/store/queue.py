@@ -389,6 +389,7 @@ def fill_queue(
     crawled: bool = False,
     after: int | None = None,
     functions: str = "",
+    last_seen: LastSeen | None = None,
 ) -> int:
     """Fill the queue from the store as of `now`: every row (`cases` None), or the rows of
     these case ids (a seller's count of flagged listings with them; `crawled`: every row's
@@ -399,13 +400,17 @@ def fill_queue(
 
     Some cases: their rows are derived first into a temporary table, before the queue's write
     lock is taken, while another thread takes `last_seen` over on a connection of its own and
-    commits it (`LastSeen`); both read the store after `marks` were taken, so anything they see
+    commits it (`LastSeen`; `last_seen`: one the caller began already, whose crawl mark is then
+    the one recorded); both read the store after their marks were taken, so anything they see
     beyond them is taken in again by the next fill."""
     params = {"now": now}
     if cases is None:
+        if last_seen is not None:
+            last_seen.join()
         return _fill_every(conn, params, marks, functions)
     params["cases"] = json.dumps(cases)
-    last_seen = LastSeen(conn) if crawled else None
+    if last_seen is None and crawled:
+        last_seen = LastSeen(conn, (marks or {}).get("crawl"))
     try:
         # the sellers whose listings' rows go: counted again below (last_seen moves no seller)
         before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
@@ -414,6 +419,8 @@ def fill_queue(
     finally:
         if last_seen is not None:
             last_seen.join()  # its error raised: the marks are not recorded, the next fill syncs
+    if last_seen is not None and marks is not None:  # a crawl since it began: synced next time
+        marks = {**marks, "crawl": last_seen.crawl}
     conn.execute("BEGIN IMMEDIATE")
     try:
         _write_derived(conn, params)
@@ -473,7 +480,8 @@ class LastSeen:
     A row's last_seen is the store's then; one committed before the rest of the fill (or
     without it, when the fill fails) says nothing the store did not say."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, crawl):
+        self.crawl = crawl  # the last crawl's mark (`queue_marks`) read before it began
         files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
         self.paths = files["main"], files[STORE]
         self.error: BaseException | None = None
@@ -503,9 +511,16 @@ class LastSeen:
         except BaseException as exc:  # raised in the filling thread by `join`
             self.error = exc
 
-    def join(self) -> None:
+    @classmethod
+    def if_crawled(cls, conn: sqlite3.Connection, source: dict) -> LastSeen | None:
+        """Begun now when a crawl ran since the queue was derived (`source`, `queue_source`)."""
+        crawl = queue_marks(conn)["crawl"]
+        return cls(conn, crawl) if source.get("crawl") != crawl else None
+
+    def join(self, *, quiet: bool = False) -> None:
+        """Wait for it; its error raised here (`quiet`: only waited for)."""
         self.thread.join()
-        if self.error is not None:
+        if self.error is not None and not quiet:
             raise self.error
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import inspect
 import json
 import logging
 import sqlite3
-import sys
 from pathlib import Path
 
 import sqlite_utils
@@ -60,21 +60,29 @@ def refresh_queue(context, stamp=lambda: None):
     many of its listings are flagged (as the digest's seller cards); its group says how it
     stands against what the latest digest showed (new, changed, still_open; closed when
     dismissed or resolved)."""
-    from grayhound.store.queue import changed_cases, fill_queue, queue_marks, queue_source
+    from grayhound.store.queue import LastSeen, changed_cases, fill_queue, queue_marks, queue_source
 
     conn = _queue_connection(context)
     source = queue_source(conn, functions_version())
+    last_seen = None
     if source is None or _more_rows_than(conn, queue_marks(conn)["log"] - source["log"]):
         _reopen(context, None)
         taken, marks, cases = stamp(), queue_marks(conn), None
     else:
-        _reopen(context, source["log"])
-        taken, marks = stamp(), queue_marks(conn)
-        cases = changed_cases(conn, source["log"], marks["log"])
+        # a crawl ran since: every row's last_seen taken over while cases are (re)opened
+        last_seen = LastSeen.if_crawled(conn, source)
+        try:
+            _reopen(context, source["log"])
+            taken, marks = stamp(), queue_marks(conn)
+            cases = changed_cases(conn, source["log"], marks["log"])
+        except BaseException:
+            if last_seen is not None:  # the queue's write lock is free again when this raises
+                last_seen.join(quiet=True)
+            raise
     crawled = source is not None and source.get("crawl") != marks["crawl"]
     after = None if source is None else source["log"]
     context.queue_written = fill_queue(
-        conn, utc_now(), cases, marks, crawled, after, functions_version()
+        conn, utc_now(), cases, marks, crawled, after, functions_version(), last_seen
     )
     context.queue_marks = marks
     _forget_changes(context, marks["log"])
@@ -118,14 +126,17 @@ def _forget_changes(context, upto: int) -> None:
 def functions_version() -> str:
     """The code of the Python functions that word two of the queue's columns (`_price_text`,
     `_changes` and what they call): a grayhound that words them otherwise derives the kept
-    queue again whole."""
+    queue again whole. The rest of this module (how the queue is refreshed) is not part of
+    it: changing that derives nothing again."""
     import grayhound.triage
     import reports.currency
     import reports.digest.build
 
     digest = hashlib.sha256()
-    for module in (reports.digest.build, reports.currency, grayhound.triage, sys.modules[__name__]):
+    for module in (reports.digest.build, reports.currency, grayhound.triage):
         digest.update(Path(module.__file__).read_bytes())
+    for function in (_price_text, _changes):  # not the rest of this module: how it refreshes
+        digest.update(inspect.getsource(function).encode())
     return digest.hexdigest()[:16]
 
 

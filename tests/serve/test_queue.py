@@ -367,6 +367,123 @@ def test_a_grayhound_that_words_the_python_columns_otherwise_derives_the_queue_a
     assert context_of(upgraded.datasette).queue_written == len(rows)
 
 
+def _served_after_a_crawl(tmp_path, client_for):
+    """A served queue, then a crawl that moves one price and every listing's last_seen, and
+    its detection: the config and the queue before the crawl."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    first = client_for(config)
+    first.sign_in()
+    before = served_queue(first)
+    path, title, _, seller = OFFERS[0]
+    simulate_run(config, [offer_page(path, title, "199.00", seller), *map(_page, OFFERS[1:])])
+    detect_findings(config)
+    return config, before
+
+
+def _assert_served_as_derived(client, config) -> None:
+    served = served_queue(client)
+    expected = expected_queue(config, utc_now_text())
+    assert served.keys() == expected.keys()
+    for case_id, row in expected.items():
+        assert {column: served[case_id][column] for column in row} == row, case_id
+
+
+def test_last_seen_is_taken_over_on_a_connection_of_its_own_and_a_failure_there_syncs_again(
+    tmp_path, client_for, monkeypatch
+):
+    """After a crawl every row's last_seen moves: it is taken over by another thread on its
+    own connection while the day's rows are derived. When that fails, the refresh fails (the
+    page says so and shows the queue as it was), records nothing as taken in, and the next
+    refresh takes last_seen over."""
+    import sqlite3
+    import threading
+
+    from grayhound.store import queue
+    from reports.serve.context import context_of
+
+    config, before = _served_after_a_crawl(tmp_path, client_for)
+    calls = []
+
+    def failing(conn):
+        calls.append((threading.current_thread().name, conn))
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(queue, "sync_last_seen", failing)
+    failed = client_for(config)
+    failed.sign_in()
+    assert served_queue(failed) == before  # the queue as it was
+    derived_conn = context_of(failed.datasette).derived_conn
+    assert [name for name, _ in calls] == ["grayhound-last-seen"]
+    assert calls[0][1] is not derived_conn
+    monkeypatch.undo()
+    client = client_for(config)
+    client.sign_in()
+    assert {row["last_seen"] for row in served_queue(client).values()} != {
+        row["last_seen"] for row in before.values()
+    }
+    assert context_of(client.datasette).queue_written >= 1  # taken in, not derived whole
+    assert context_of(client.datasette).queue_written < len(before)
+    _assert_served_as_derived(client, config)
+
+
+def test_a_crawl_that_ends_while_the_queue_refreshes_is_taken_over_by_the_next_refresh(
+    tmp_path, client_for, monkeypatch
+):
+    """last_seen is taken over as cases are (re)opened, before the queue's marks are read: a
+    crawl that ends after it read the store is recorded as not taken in, so the next refresh
+    takes its last_seen over (recording the later crawl would leave every row's last_seen
+    behind until yet another crawl)."""
+    from grayhound.store import queue
+    from reports.serve import derived
+    from tests.evidence.conftest import simulate_run
+
+    config, _ = _served_after_a_crawl(tmp_path, client_for)
+    begun, reopen = [], derived._reopen
+    if_crawled = queue.LastSeen.if_crawled.__func__
+
+    def remember(cls, conn, source):
+        begun.append(if_crawled(cls, conn, source))
+        return begun[-1]
+
+    def reopen_during_a_crawl(context, after):
+        begun[0].join()  # last_seen taken over; then another crawl ends
+        simulate_run(config, [*map(_page, OFFERS)])
+        reopen(context, after)
+
+    monkeypatch.setattr(queue.LastSeen, "if_crawled", classmethod(remember))
+    monkeypatch.setattr(derived, "_reopen", reopen_during_a_crawl)
+    during = client_for(config)
+    during.sign_in()
+    served_queue(during)
+    assert begun and begun[0] is not None
+    monkeypatch.undo()
+    client = client_for(config)
+    client.sign_in()
+    _assert_served_as_derived(client, config)
+
+
+def test_the_queues_mark_follows_the_wording_functions_not_the_rest_of_the_module(monkeypatch):
+    """The kept queue is derived whole when the code that words its Python columns changes,
+    and only then: the rest of `reports.serve.derived` (how it refreshes) is not in its mark."""
+    from reports.serve import derived
+
+    kept = derived.functions_version()
+    monkeypatch.setattr(derived, "refresh_queue", lambda context, stamp=None: None)
+    derived.functions_version.cache_clear()
+    assert derived.functions_version() == kept
+    monkeypatch.setattr(derived, "_price_text", lambda *args: "reworded")
+    derived.functions_version.cache_clear()
+    assert derived.functions_version() != kept
+    monkeypatch.undo()
+    derived.functions_version.cache_clear()
+    assert derived.functions_version() == kept
+
+
 def test_the_queue_is_derived_whole_only_when_the_log_outnumbers_its_rows(tmp_path):
     """More change log entries than queue rows derive it whole; as many or fewer take the
     entries in (the rows counted only up to the entries' number)."""
