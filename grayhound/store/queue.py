@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from grayhound.errors import GrayhoundError
 from grayhound.store.digestcases import read_only_uri
 from grayhound.store.digests import FLAGGED
 from grayhound.store.queuelog import SELLER_LISTINGS
@@ -59,6 +60,10 @@ SELECT COALESCE((SELECT seq FROM store.sqlite_sequence WHERE name = 'queue_chang
        (SELECT json_array(id, status, finished_at) FROM store.crawl_runs ORDER BY id DESC LIMIT 1),
        COALESCE((SELECT MAX(id) FROM store.findings), 0)
 """
+# What a crawl moves as it goes (each sighting adds an observation): a crawl that wrote after
+# `LastSeen` read the store, and before the fill takes the queue's write lock, moved these.
+OBSERVED = """SELECT (SELECT MAX(id) FROM store.observations),
+                     (SELECT MAX(id) FROM store.seller_observations)"""
 # The cases whose rows may have moved: those of the subjects logged in (:after, :upto], and
 # the listings' of a seller whose name or domain moved (`queuelog.SELLER_LISTINGS`).
 CHANGED_CASES = """
@@ -402,11 +407,14 @@ def fill_queue(
     lock is taken, while another thread takes `last_seen` over on a connection of its own and
     commits it (`LastSeen`; `last_seen`: one the caller began already, whose crawl mark is then
     the one recorded); both read the store after their marks were taken, so anything they see
-    beyond them is taken in again by the next fill."""
+    beyond them is taken in again by the next fill. A crawl that observed anything after
+    `LastSeen` read the store has its last_seen read again under the write lock. When another
+    server of the same store filled the queue meanwhile, nothing is written (its crawl mark
+    cleared) and a `GrayhoundError` says so: the next fill takes in what moved."""
     params = {"now": now}
     if cases is None:
         if last_seen is not None:
-            last_seen.join()
+            last_seen.join(quiet=True)  # every row is derived again, last_seen with it
         return _fill_every(conn, params, marks, functions)
     params["cases"] = json.dumps(cases)
     if last_seen is None and crawled:
@@ -416,26 +424,62 @@ def fill_queue(
         before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
         params["sellers"] = json.dumps([row[0] for row in conn.execute(before, params)])
         written = _derive(conn, params)
-    finally:
+    except BaseException:
         if last_seen is not None:
-            last_seen.join()  # its error raised: the marks are not recorded, the next fill syncs
-    if last_seen is not None and marks is not None:  # a crawl since it began: synced next time
-        marks = {**marks, "crawl": last_seen.crawl}
+            last_seen.join(quiet=True)  # this error, not the thread's, is the one to say
+        raise
+    crawl = (marks or {}).get("crawl")  # the last crawl as the store said before the derive
+    if last_seen is not None:
+        last_seen.join()  # its error raised: the marks are not recorded, the next fill syncs
+        if marks is not None:  # a crawl that ended since it began: synced by the next fill
+            marks = {**marks, "crawl": last_seen.crawl}
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _write_derived(conn, params)
-        conn.execute(INDEXES[0])
-        conn.execute(COUNT_LISTINGS.format(cases=TOUCHED), params)
-        for index in INDEXES[1:]:
-            conn.execute(index)
-        if marks is not None and after is not None:
-            conn.execute(SELLER_OF_LISTINGS, {"after": after, "upto": marks["log"]})
-        _mark(conn, marks, functions)
+        meanwhile = _refreshed_meanwhile(conn, after, last_seen)
+        if not meanwhile:
+            if last_seen is not None and last_seen.observed != observed(conn):
+                sync_last_seen(conn)  # a crawl wrote after it read the store: read it now
+                if marks is not None:
+                    marks = {**marks, "crawl": crawl}
+            _write_derived(conn, params)
+            conn.execute(INDEXES[0])
+            conn.execute(COUNT_LISTINGS.format(cases=TOUCHED), params)
+            for index in INDEXES[1:]:
+                conn.execute(index)
+            if marks is not None and after is not None:
+                conn.execute(SELLER_OF_LISTINGS, {"after": after, "upto": marks["log"]})
+            _mark(conn, marks, functions)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if meanwhile:
+        raise GrayhoundError(
+            "the cases queue was refreshed by another server of this store meanwhile;"
+            " it is brought up to date at the next request"
+        )
     return written
+
+
+def observed(conn: sqlite3.Connection) -> tuple:
+    """The newest observations of listings and sellers in the store (`OBSERVED`)."""
+    return tuple(conn.execute(OBSERVED).fetchone())
+
+
+def _refreshed_meanwhile(conn: sqlite3.Connection, after: int | None, last_seen) -> bool:
+    """Whether another connection (a second server of the same store) filled the queue since
+    this fill read where it stood (`after`, the log entry it took in last): its rows, derived
+    outside the lock, may be older than the other's. The queue's crawl mark is then cleared
+    (under the write lock), so the next fill takes every row's last_seen over again: this
+    fill's `LastSeen` may have written older values over the other's."""
+    if after is None:
+        return False
+    row = conn.execute("SELECT value FROM derived_from WHERE name = 'log'").fetchone()
+    if row is not None and row[0] == after:
+        return False
+    if last_seen is not None:
+        conn.execute("UPDATE derived_from SET value = NULL WHERE name = 'crawl'")
+    return True
 
 
 # The sellers' rows whose count of flagged listings may have moved: the sellers of the cases
@@ -482,6 +526,7 @@ class LastSeen:
 
     def __init__(self, conn: sqlite3.Connection, crawl):
         self.crawl = crawl  # the last crawl's mark (`queue_marks`) read before it began
+        self.observed = observed(conn)  # and the newest observations (`OBSERVED`)
         files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
         self.paths = files["main"], files[STORE]
         self.error: BaseException | None = None

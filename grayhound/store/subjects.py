@@ -25,7 +25,8 @@ CHANGE_STAMPS = {
                        (SELECT MAX(id) FROM seller_observations),
                        (SELECT MAX(last_seen) FROM network_members),
                        (SELECT seq FROM sqlite_sequence WHERE name = 'queue_changes'),
-                       (SELECT MAX(id) FROM crawl_runs)""",
+                       (SELECT json_array(id, status, finished_at) FROM crawl_runs
+                        ORDER BY id DESC LIMIT 1)""",
     "crawl_health": """SELECT (SELECT MAX(id) FROM crawl_runs), (SELECT COUNT(*) FROM source_stats),
                         (SELECT group_concat(status) FROM
                             (SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 3))""",

@@ -12,6 +12,7 @@ import inspect
 import json
 import logging
 import sqlite3
+import sys
 from pathlib import Path
 
 import sqlite_utils
@@ -135,8 +136,11 @@ def functions_version() -> str:
     digest = hashlib.sha256()
     for module in (reports.digest.build, reports.currency, grayhound.triage):
         digest.update(Path(module.__file__).read_bytes())
-    for function in (_price_text, _changes):  # not the rest of this module: how it refreshes
-        digest.update(inspect.getsource(function).encode())
+    try:  # not the rest of this module (how the queue is refreshed)
+        for function in (_price_text, _changes):
+            digest.update(inspect.getsource(function).encode())
+    except (OSError, TypeError):  # installed without its .py files: the whole compiled module
+        digest.update(Path(sys.modules[__name__].__file__).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -5,8 +5,7 @@ without the GIL: seconds at a million listings, `reports.serve.derived.refresh_q
 at start, it runs on the other core while this process imports Datasette and starts serving,
 instead of after the first page that shows the queue asked for it. That page, or any other of
 a derived table, waits for it first (`refreshed_at_start`), under the refresh lock: the
-queue's one writing connection is then free. Kept apart from `derived`, whose source is part
-of the queue's version mark (`derived.functions_version`)."""
+queue's one writing connection is then free."""
 
 from __future__ import annotations
 

@@ -414,9 +414,11 @@ def test_last_seen_is_taken_over_on_a_connection_of_its_own_and_a_failure_there_
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(queue, "sync_last_seen", failing)
+    marks = _derived_from(config)
     failed = client_for(config)
     failed.sign_in()
     assert served_queue(failed) == before  # the queue as it was
+    assert _derived_from(config) == marks  # nothing recorded as taken in
     derived_conn = context_of(failed.datasette).derived_conn
     assert [name for name, _ in calls] == ["grayhound-last-seen"]
     assert calls[0][1] is not derived_conn
@@ -435,9 +437,9 @@ def test_a_crawl_that_ends_while_the_queue_refreshes_is_taken_over_by_the_next_r
     tmp_path, client_for, monkeypatch
 ):
     """last_seen is taken over as cases are (re)opened, before the queue's marks are read: a
-    crawl that ends after it read the store is recorded as not taken in, so the next refresh
-    takes its last_seen over (recording the later crawl would leave every row's last_seen
-    behind until yet another crawl)."""
+    crawl that observes anything after it read the store has last_seen read again under the
+    queue's write lock, and a crawl that ends meanwhile is recorded as not taken in. The same
+    server asked again, and a new one, serve the queue derived from scratch."""
     from grayhound.store import queue
     from reports.serve import derived
     from tests.evidence.conftest import simulate_run
@@ -462,26 +464,83 @@ def test_a_crawl_that_ends_while_the_queue_refreshes_is_taken_over_by_the_next_r
     served_queue(during)
     assert begun and begun[0] is not None
     monkeypatch.undo()
+    _assert_served_as_derived(during, config)  # the same server, asked again
     client = client_for(config)
     client.sign_in()
     _assert_served_as_derived(client, config)
 
 
-def test_the_queues_mark_follows_the_wording_functions_not_the_rest_of_the_module(monkeypatch):
+def _derived_from(config) -> dict:
+    import sqlite3
+
+    from grayhound.store.queue import queue_path
+
+    conn = sqlite3.connect(queue_path(str(config.storage.database)))
+    try:
+        return dict(conn.execute("SELECT name, value FROM derived_from").fetchall())
+    finally:
+        conn.close()
+
+
+def test_a_second_server_that_filled_the_queue_meanwhile_is_not_overwritten(
+    tmp_path, client_for, monkeypatch
+):
+    """Rows are derived before the queue's write lock is taken: when another server of the
+    same store fills the queue meanwhile, this one writes nothing older over it, says so, and
+    clears the crawl mark (its last_seen may be older); the next refresh serves the queue
+    derived from scratch."""
+    import pytest
+
+    from grayhound.errors import GrayhoundError
+    from grayhound.store import queue
+    from reports.serve import derived
+    from reports.serve.context import context_of
+
+    config, _ = _served_after_a_crawl(tmp_path, client_for)
+    other = context_of(client_for(config).datasette)
+    derive, others = queue._derive, [other]
+
+    def derive_then_the_other_refreshes(conn, params):
+        written = derive(conn, params)
+        if others:  # the other server, on its own connection (its own derive as it is)
+            derived._refresh_queue(others.pop())
+        return written
+
+    monkeypatch.setattr(queue, "_derive", derive_then_the_other_refreshes)
+    this = context_of(client_for(config).datasette)
+    with pytest.raises(GrayhoundError, match="another server"):
+        derived._refresh_queue(this)
+    assert _derived_from(config)["crawl"] is None
+    monkeypatch.undo()
+    client = client_for(config)
+    client.sign_in()
+    _assert_served_as_derived(client, config)
+
+
+def test_the_queues_mark_follows_the_wording_functions_not_the_rest_of_the_module(
+    tmp_path, monkeypatch
+):
     """The kept queue is derived whole when the code that words its Python columns changes,
     and only then: the rest of `reports.serve.derived` (how it refreshes) is not in its mark."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
     from reports.serve import derived
 
     kept = derived.functions_version()
-    monkeypatch.setattr(derived, "refresh_queue", lambda context, stamp=None: None)
-    derived.functions_version.cache_clear()
-    assert derived.functions_version() == kept
-    monkeypatch.setattr(derived, "_price_text", lambda *args: "reworded")
-    derived.functions_version.cache_clear()
-    assert derived.functions_version() != kept
-    monkeypatch.undo()
-    derived.functions_version.cache_clear()
-    assert derived.functions_version() == kept
+    edited = tmp_path / "derived_edited.py"
+    edited.write_text(
+        "# how the queue refreshes was edited\n\n" + Path(derived.__file__).read_text()
+    )
+    spec = importlib.util.spec_from_file_location("derived_edited", edited)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "derived_edited", module)
+    spec.loader.exec_module(module)
+    assert module.functions_version() == kept
+    monkeypatch.setattr(module, "_price_text", lambda *args: "reworded")
+    module.functions_version.cache_clear()
+    assert module.functions_version() != kept
 
 
 def test_the_queue_is_derived_whole_only_when_the_log_outnumbers_its_rows(tmp_path):
