@@ -231,10 +231,7 @@ def test_a_second_start_derives_only_what_changed(tmp_path, client_for):
     # the price-moved listing's row (with its seller's, whose listing moved): a crawl moving
     # every listing's last_seen is taken over without deriving their rows again
     assert 1 <= written <= 3 < len(moved), (written, moved)
-    expected = expected_queue(config, utc_now_text())
-    assert served.keys() == expected.keys()
-    for case_id, row in expected.items():
-        assert {column: served[case_id][column] for column in row} == row, case_id
+    assert_as_derived(served, config)
 
 
 def _page(offer):
@@ -386,7 +383,11 @@ def _served_after_a_crawl(tmp_path, client_for):
 
 
 def _assert_served_as_derived(client, config) -> None:
-    served = served_queue(client)
+    assert_as_derived(served_queue(client), config)
+
+
+def assert_as_derived(served: dict, config) -> None:
+    """These served rows are the queue derived from scratch now (`expected_queue`), row by row."""
     expected = expected_queue(config, utc_now_text())
     assert served.keys() == expected.keys()
     for case_id, row in expected.items():
@@ -821,10 +822,7 @@ def test_serve_derives_the_queue_as_it_starts_before_any_page_asks(tmp_path, mon
         client.close()
     assert len(rows) == len(queued)
     assert context_of(built[0]).queue_written == len(rows)  # the start's, not the page's
-    expected = expected_queue(config, utc_now_text())
-    assert rows.keys() == expected.keys()
-    for case_id, row in expected.items():
-        assert {column: rows[case_id][column] for column in row} == row, case_id
+    assert_as_derived(rows, config)
 
 
 def test_a_refresh_that_fails_at_start_is_said_and_the_first_page_derives_the_queue(
