@@ -280,20 +280,31 @@ WHERE kind = 'seller' {cases}
 def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     """A connection to the queue database at `path` (created when missing) with the store
     attached read-only."""
-    conn = sqlite3.connect(
-        Path(path).resolve().as_uri(), uri=True, isolation_level=None, check_same_thread=False
-    )
+    conn = _connect(path)
     conn.execute("PRAGMA journal_mode = WAL")  # Datasette reads the old queue while it fills
-    conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
     _empty_wal(conn)
-    conn.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(store_path)])
-    for schema in ("main", STORE):  # a day's cases lie all over both: keep what was read
-        conn.execute(f"PRAGMA {schema}.cache_size = -{PAGE_CACHE_KIB}")
+    _attach_store(conn, store_path)
     conn.execute(TABLE)
     conn.execute(SOURCE)
     for sql in INDEXES:
         conn.execute(sql)
     return conn
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection of grayhound's to the queue's file: it commits what it says, when it says."""
+    conn = sqlite3.connect(
+        Path(path).resolve().as_uri(), uri=True, isolation_level=None, check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )  # fmt: skip
+    conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
+    return conn
+
+
+def _attach_store(conn: sqlite3.Connection, store_path: str) -> None:
+    conn.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(store_path)])
+    for schema in ("main", STORE):  # a day's cases lie all over both: keep what was read
+        conn.execute(f"PRAGMA {schema}.cache_size = -{PAGE_CACHE_KIB}")
 
 
 def _empty_wal(conn: sqlite3.Connection) -> None:
@@ -405,10 +416,10 @@ def fill_queue(
 
     Some cases: their rows are derived first into a temporary table, before the queue's write
     lock is taken, while another thread takes `last_seen` over on a connection of its own and
-    commits it (`LastSeen`; `last_seen`: one the caller began already, whose crawl mark is then
-    the one recorded); both read the store after their marks were taken, so anything they see
-    beyond them is taken in again by the next fill. A crawl that observed anything after
-    `LastSeen` read the store has its last_seen read again under the write lock. When another
+    commits it (`LastSeen`; `last_seen`: one the caller began already); both read the store
+    after their marks were taken, so anything they see beyond them is taken in again by the
+    next fill. A crawl that observed anything after `LastSeen` read the store (a sighting
+    writes an observation) has last_seen read again under the write lock. When another
     server of the same store filled the queue meanwhile, nothing is written (its crawl mark
     cleared) and a `GrayhoundError` says so: the next fill takes in what moved."""
     params = {"now": now}
@@ -418,7 +429,7 @@ def fill_queue(
         return _fill_every(conn, params, marks, functions)
     params["cases"] = json.dumps(cases)
     if last_seen is None and crawled:
-        last_seen = LastSeen(conn, (marks or {}).get("crawl"))
+        last_seen = LastSeen(conn)
     try:
         # the sellers whose listings' rows go: counted again below (last_seen moves no seller)
         before = "SELECT DISTINCT seller_id FROM queue WHERE case_id IN (SELECT value FROM json_each(:cases))"
@@ -428,19 +439,16 @@ def fill_queue(
         if last_seen is not None:
             last_seen.join(quiet=True)  # this error, not the thread's, is the one to say
         raise
-    crawl = (marks or {}).get("crawl")  # the last crawl as the store said before the derive
     if last_seen is not None:
         last_seen.join()  # its error raised: the marks are not recorded, the next fill syncs
-        if marks is not None:  # a crawl that ended since it began: synced by the next fill
-            marks = {**marks, "crawl": last_seen.crawl}
     conn.execute("BEGIN IMMEDIATE")
     try:
-        meanwhile = _refreshed_meanwhile(conn, after, last_seen)
+        meanwhile = _refreshed_meanwhile(conn, after)
+        if meanwhile and last_seen is not None:  # its values may be older than the other's:
+            conn.execute("UPDATE derived_from SET value = NULL WHERE name = 'crawl'")
         if not meanwhile:
             if last_seen is not None and last_seen.observed != observed(conn):
                 sync_last_seen(conn)  # a crawl wrote after it read the store: read it now
-                if marks is not None:
-                    marks = {**marks, "crawl": crawl}
             _write_derived(conn, params)
             conn.execute(INDEXES[0])
             conn.execute(COUNT_LISTINGS.format(cases=TOUCHED), params)
@@ -466,20 +474,15 @@ def observed(conn: sqlite3.Connection) -> tuple:
     return tuple(conn.execute(OBSERVED).fetchone())
 
 
-def _refreshed_meanwhile(conn: sqlite3.Connection, after: int | None, last_seen) -> bool:
+def _refreshed_meanwhile(conn: sqlite3.Connection, after: int | None) -> bool:
     """Whether another connection (a second server of the same store) filled the queue since
     this fill read where it stood (`after`, the log entry it took in last): its rows, derived
-    outside the lock, may be older than the other's. The queue's crawl mark is then cleared
-    (under the write lock), so the next fill takes every row's last_seen over again: this
-    fill's `LastSeen` may have written older values over the other's."""
+    outside the lock, may be older than the other's. (The caller then clears the crawl mark,
+    so the next fill takes every row's last_seen over again.)"""
     if after is None:
         return False
     row = conn.execute("SELECT value FROM derived_from WHERE name = 'log'").fetchone()
-    if row is not None and row[0] == after:
-        return False
-    if last_seen is not None:
-        conn.execute("UPDATE derived_from SET value = NULL WHERE name = 'crawl'")
-    return True
+    return row is None or row[0] != after
 
 
 # The sellers' rows whose count of flagged listings may have moved: the sellers of the cases
@@ -524,9 +527,8 @@ class LastSeen:
     A row's last_seen is the store's then; one committed before the rest of the fill (or
     without it, when the fill fails) says nothing the store did not say."""
 
-    def __init__(self, conn: sqlite3.Connection, crawl):
-        self.crawl = crawl  # the last crawl's mark (`queue_marks`) read before it began
-        self.observed = observed(conn)  # and the newest observations (`OBSERVED`)
+    def __init__(self, conn: sqlite3.Connection):
+        self.observed = observed(conn)  # the newest observations before it read the store
         files = {name: file for _, name, file in conn.execute("PRAGMA database_list")}
         self.paths = files["main"], files[STORE]
         self.error: BaseException | None = None
@@ -535,15 +537,9 @@ class LastSeen:
 
     def _run(self) -> None:
         try:
-            side = sqlite3.connect(
-                Path(self.paths[0]).as_uri(), uri=True, isolation_level=None,
-                check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
-            )  # fmt: skip
+            side = _connect(self.paths[0])
             try:
-                side.execute("PRAGMA synchronous = OFF")
-                side.execute(f"ATTACH DATABASE ? AS {STORE}", [read_only_uri(self.paths[1])])
-                for schema in ("main", STORE):
-                    side.execute(f"PRAGMA {schema}.cache_size = -{PAGE_CACHE_KIB}")
+                _attach_store(side, self.paths[1])
                 side.execute("BEGIN IMMEDIATE")
                 try:
                     sync_last_seen(side)
@@ -555,12 +551,6 @@ class LastSeen:
                 side.close()
         except BaseException as exc:  # raised in the filling thread by `join`
             self.error = exc
-
-    @classmethod
-    def if_crawled(cls, conn: sqlite3.Connection, source: dict) -> LastSeen | None:
-        """Begun now when a crawl ran since the queue was derived (`source`, `queue_source`)."""
-        crawl = queue_marks(conn)["crawl"]
-        return cls(conn, crawl) if source.get("crawl") != crawl else None
 
     def join(self, *, quiet: bool = False) -> None:
         """Wait for it; its error raised here (`quiet`: only waited for)."""

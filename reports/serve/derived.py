@@ -65,13 +65,14 @@ def refresh_queue(context, stamp=lambda: None):
 
     conn = _queue_connection(context)
     source = queue_source(conn, functions_version())
+    early = None if source is None else queue_marks(conn)
     last_seen = None
-    if source is None or _more_rows_than(conn, queue_marks(conn)["log"] - source["log"]):
+    if source is None or _more_rows_than(conn, early["log"] - source["log"]):
         _reopen(context, None)
         taken, marks, cases = stamp(), queue_marks(conn), None
     else:
-        # a crawl ran since: every row's last_seen taken over while cases are (re)opened
-        last_seen = LastSeen.if_crawled(conn, source)
+        if source.get("crawl") != early["crawl"]:  # a crawl ran since: every row's last_seen
+            last_seen = LastSeen(conn)  # taken over while cases are (re)opened
         try:
             _reopen(context, source["log"])
             taken, marks = stamp(), queue_marks(conn)

@@ -439,26 +439,26 @@ def test_a_crawl_that_ends_while_the_queue_refreshes_is_taken_over_by_the_next_r
 ):
     """last_seen is taken over as cases are (re)opened, before the queue's marks are read: a
     crawl that observes anything after it read the store has last_seen read again under the
-    queue's write lock, and a crawl that ends meanwhile is recorded as not taken in. The same
-    server asked again, and a new one, serve the queue derived from scratch."""
+    queue's write lock. The same server asked again, and a new one, serve the queue derived
+    from scratch."""
     from grayhound.store import queue
     from reports.serve import derived
     from tests.evidence.conftest import simulate_run
 
     config, _ = _served_after_a_crawl(tmp_path, client_for)
     begun, reopen = [], derived._reopen
-    if_crawled = queue.LastSeen.if_crawled.__func__
 
-    def remember(cls, conn, source):
-        begun.append(if_crawled(cls, conn, source))
-        return begun[-1]
+    class Remembered(queue.LastSeen):
+        def __init__(self, conn):
+            super().__init__(conn)
+            begun.append(self)
 
     def reopen_during_a_crawl(context, after):
         begun[0].join()  # last_seen taken over; then another crawl ends
         simulate_run(config, [*map(_page, OFFERS)])
         reopen(context, after)
 
-    monkeypatch.setattr(queue.LastSeen, "if_crawled", classmethod(remember))
+    monkeypatch.setattr(queue, "LastSeen", Remembered)
     monkeypatch.setattr(derived, "_reopen", reopen_during_a_crawl)
     during = client_for(config)
     during.sign_in()
