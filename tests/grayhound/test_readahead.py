@@ -11,8 +11,7 @@ import pytest
 
 import grayhound.store.pricing as pricing
 import grayhound.store.readahead as readahead
-from grayhound.models import Listing
-from tests.reports.conftest import judge_as
+from tests.reports.conftest import judge_as, phone_listing
 
 LISTINGS = 1_200  # a first batch of 50, then batches of 500: three of them
 
@@ -25,13 +24,7 @@ def listing_ids(store) -> list[int]:
         at = f"2026-02-0{day}T10:00:00.000Z"
         run = store.start_run(["bazaar"], at)
         for key in range(LISTINGS):
-            listing = Listing(
-                url=f"https://bazaar.example/{key}",
-                is_product=True,
-                title=f"Xiaomi 14 Pro {key}",
-                price=f"{600 + key % 7 * day}.00",
-                currency="USD",
-            )
+            listing = phone_listing("bazaar", key, f"{600 + key % 7 * day}.00")
             ids.append(store.record_listing(run, "bazaar", listing, None, at)[0])
         store.finish_run(run, at, "finished", {})
     ids = sorted(set(ids))

@@ -37,6 +37,17 @@ OFFERS = [
 ]
 
 
+def phone_listing(source: str, key, price: str) -> Listing:
+    """A product page of `source` selling "Xiaomi 14 Pro {key}" at `price` USD."""
+    return Listing(
+        url=f"https://{source}.example/{key}",
+        is_product=True,
+        title=f"Xiaomi 14 Pro {key}",
+        price=price,
+        currency="USD",
+    )
+
+
 def populate(store) -> None:
     sources = ["bazaar", "gadgetcorner"]
     ids: dict[str, int] = {}

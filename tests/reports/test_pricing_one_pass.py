@@ -11,10 +11,9 @@ import random
 import pytest
 
 import grayhound.store.pricing as pricing
-from grayhound.models import Listing
 from reports.currency import Converter
 from reports.pricing.build import _newest_runs, _rated, stored_names, stream_price_report
-from tests.reports.conftest import judge_as
+from tests.reports.conftest import judge_as, phone_listing
 from tests.reports.test_pricing_random import _config, _populate, _written
 
 
@@ -93,13 +92,7 @@ def _two_runs(store, sources_of_second, finished=True):
         run = store.start_run(sources, at)
         for key, source in ((1, "bazaar"), (2, "bazaar"), (3, "souk")):
             if source in sources:
-                listing = Listing(
-                    url=f"https://{source}.example/{key}",
-                    is_product=True,
-                    title=f"Xiaomi 14 Pro {key}",
-                    price=f"{600 + day * 10 + key}.00",
-                    currency="USD",
-                )
+                listing = phone_listing(source, key, f"{600 + day * 10 + key}.00")
                 ids.append(store.record_listing(run, source, listing, None, at)[0])
         store.finish_run(run, at, "finished" if finished or day == 1 else "failed", {})
     judge_as(store, ids)
