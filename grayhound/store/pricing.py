@@ -256,19 +256,27 @@ def drop_model_index(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_findings_current_listing_model")
 
 
-# The model names of the current listing judgements, from the price index: the least, then
-# each next one found by a search (SQLite reads a DISTINCT through the whole index).
+def distinct_by_search(column: str, rows: str) -> str:
+    """The distinct values of `column` among `rows` ("FROM … WHERE …") through an index that
+    begins with it: the least, then each next one found by a search (SQLite reads a DISTINCT
+    through the whole index)."""
+    return f"""
+    WITH RECURSIVE found(value) AS (
+        SELECT MIN({column}) {rows} AND {column} IS NOT NULL
+        UNION ALL
+        SELECT (SELECT MIN({column}) {rows} AND {column} > found.value)
+        FROM found WHERE found.value IS NOT NULL)
+    SELECT value FROM found WHERE value IS NOT NULL
+"""
+
+
 _CURRENT_PRICE = (
     f"FROM findings f INDEXED BY idx_findings_current_listing_price WHERE {_CURRENT_LISTING}"
 )
-MODEL_NAMES_SQL = f"""
-    WITH RECURSIVE found(model) AS (
-        SELECT MIN(f.model) {_CURRENT_PRICE} AND f.model IS NOT NULL
-        UNION ALL
-        SELECT (SELECT MIN(f.model) {_CURRENT_PRICE} AND f.model > found.model)
-        FROM found WHERE found.model IS NOT NULL)
-    SELECT model FROM found WHERE model IS NOT NULL
-"""
+# The model names of the current listing judgements, from the price index.
+MODEL_NAMES_SQL = distinct_by_search("f.model", _CURRENT_PRICE)
+# The sources of the stored listings, from the source index.
+LISTING_SOURCES_SQL = distinct_by_search("l.source", "FROM listings l WHERE 1")
 # How many current listing judgements carry one of the model names (a JSON array bound).
 MODEL_COUNT_SQL = (
     f"SELECT COUNT(*) {_CURRENT_PRICE} AND f.model IN (SELECT value FROM json_each(?))"
@@ -429,13 +437,7 @@ class PriceHistory:
 
     def listing_sources(self) -> list[str]:
         """The sources of the stored listings: a search of the source index each."""
-        sql = """WITH RECURSIVE found(source) AS (
-                SELECT MIN(source) FROM listings
-                UNION ALL
-                SELECT (SELECT MIN(l.source) FROM listings l WHERE l.source > found.source)
-                FROM found WHERE found.source IS NOT NULL)
-            SELECT source FROM found WHERE source IS NOT NULL"""
-        return [source for (source,) in self.db.execute(sql)]
+        return [source for (source,) in self.db.execute(LISTING_SOURCES_SQL)]
 
     def _tail_rows(self, latest: str, sql: str, params: list, oldest: int) -> Iterator[tuple]:
         """The rows of `sql` once `latest` holds the newest runs' observations; the table is
