@@ -10,8 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The bytecode compiled as pip compiles what it installs: an editable install leaves that to the
+# first import, and where PYTHONDONTWRITEBYTECODE is set every command would compile it again.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q grayhound crawler detectors reports >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
