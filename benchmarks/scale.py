@@ -12,8 +12,9 @@ Each command runs in its own process; its wall time and peak memory (the proport
 of grayhound's processes; with a browser it drives, the whole tree too) are printed as a table,
 with the machine. A report written in parts on several CPUs (`reports/parallel.py`) forks
 workers: its peak is the largest sum of the proportional set sizes of the command and its
-workers (a page they share counted once, in shares), sampled every 20 ms, or the kernel's
-ru_maxrss of the largest process, whichever is larger. `evidence export` drives a headless
+workers (a page they share counted once, in shares), sampled twenty times a second, or the
+kernel's ru_maxrss of the largest process, whichever is larger (that one only where it is above
+this process's own peak, which every child inherits). `evidence export` drives a headless
 browser for page images: the browser's processes are shown apart ("+ browser").
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -98,6 +100,9 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
     command = [sys.executable, "-m", "grayhound", "--config", str(config)]
     command += [a.format(**names) for a in args]
     started = time.perf_counter()
+    # a child's ru_maxrss starts at this process's own peak (Linux carries the parent's high
+    # water mark through fork and exec): below it, it says nothing of the command's own
+    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         child = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent)
         timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
@@ -118,8 +123,10 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
     if code == 2 and "No such" in message:
         return {"skipped": "not available"}
     # grayhound's processes (the command, its forked workers); the largest child's RSS as a
-    # floor, unless a program it drives (a browser) is among the children it counts
-    floor = 0.0 if tree.others_mib else usage.ru_maxrss / 1024
+    # floor, unless a program it drives (a browser) is among the children it counts, or it is
+    # no more than the high water mark every child inherits from this process
+    own = not tree.others_mib and usage.ru_maxrss > inherited
+    floor = usage.ru_maxrss / 1024 if own else 0.0
     result = {
         "seconds": round(seconds, 2),
         "peak_mib": round(max(floor, tree.peak_mib), 1),
