@@ -10,11 +10,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The bytecode compiled as pip compiles what it installs: an editable install leaves that to the
-# first import, and where PYTHONDONTWRITEBYTECODE is set every command would compile it again.
+# grayhound's bytecode written as pip writes it for what it installs: an editable install leaves
+# it to the first import, and where PYTHONDONTWRITEBYTECODE is set nothing would write it (every
+# command compiling its modules first). Written again by `make bench`; after other edits, stale.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q grayhound crawler detectors reports >/dev/null
+	$(BIN)/python -c 'from benchmarks.host import compile_packages; compile_packages()'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.host import machine  # noqa: E402
+from benchmarks.host import compile_packages, machine  # noqa: E402
 
 OPTIONAL = ("detector_throughput", "detector_quality", "extraction_quality", "catalog_quality")
 
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import crawl_speed, scale
 
     print(f"machine: {machine()}", flush=True)
+    compile_packages()
     failed = 0
     started = time.perf_counter()
     crawl = crawl_speed.run(1000 if args.quick else 5000)

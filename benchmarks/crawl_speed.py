@@ -4,7 +4,8 @@
 Both run in a child process with the same concurrency, no autothrottle and robots.txt obeyed;
 the site is served from this process (grayhound.demo.large). The rate is Scrapy's own count of
 received responses over its elapsed time (process start-up excluded); wall time and the peak
-resident memory of each child (os.wait4) are reported beside it, and the child's CPU time per
+resident memory of each child (os.wait4, where it is above this process's own, which a child
+inherits) are reported beside it, and the child's CPU time per
 page, which a busy neighbour on a shared machine disturbs less than the rate. Goal: full/bare
 >= 0.7. A third crawl runs the bare spider with grayhound's process tuning (garbage collection,
 logger levels) to show how much of the ratio that tuning alone accounts for.
@@ -25,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.host import own_peak_kib  # noqa: E402
 
 GOAL_RATIO = 0.7
 CONCURRENCY = 16  # both crawls: Scrapy's default CONCURRENT_REQUESTS
@@ -113,7 +116,7 @@ def _run_child(command: list[str], env: dict | None = None) -> tuple[int, dict, 
         used = {
             "wall": time.perf_counter() - started,
             "cpu": usage.ru_utime + usage.ru_stime,
-            "rss_kib": usage.ru_maxrss,
+            "rss_kib": own_peak_kib(usage.ru_maxrss),  # 0: no more than this process's
         }
         out.seek(0)
         return child.returncode, used, out.read().decode()
@@ -162,7 +165,8 @@ def _rates(pages: int, elapsed: float, used: dict) -> dict:
         # The child's whole CPU time (start-up included) per page: steadier than the rate on
         # a shared machine, where the rate also measures the neighbours.
         "cpu_ms_per_page": round(1000 * used["cpu"] / max(pages, 1), 2),
-        "peak_rss_mib": round(used["rss_kib"] / 1024, 1),
+        # None: no more than this process's own peak, which the child inherits (unknown)
+        "peak_rss_mib": round(used["rss_kib"] / 1024, 1) if used["rss_kib"] else None,
     }
 
 
@@ -189,6 +193,10 @@ def run(listings: int = 5000, profile: str | None = None) -> dict:
     }
 
 
+def _peak(mib: float | None) -> str:
+    return f"{mib} MiB" if mib is not None else "not above this process's"
+
+
 def summary(result: dict) -> str:
     bare, full, tuned = result["bare"], result["full"], result["bare_tuned"]
 
@@ -196,7 +204,7 @@ def summary(result: dict) -> str:
         return (
             f"  {label:<13}{figures['pages_per_second']:8.1f} pages/s  ({figures['pages']} pages"
             f" in {figures['seconds']} s, wall {figures['wall_seconds']} s,"
-            f" CPU {figures['cpu_ms_per_page']} ms/page, peak {figures['peak_rss_mib']} MiB"
+            f" CPU {figures['cpu_ms_per_page']} ms/page, peak {_peak(figures['peak_rss_mib'])}"
         )
 
     return "\n".join(

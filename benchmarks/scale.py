@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import socket
 import subprocess
@@ -45,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import store_scale  # noqa: E402
-from benchmarks.host import compile_packages, machine  # noqa: E402
+from benchmarks.host import compile_packages, machine, own_peak_kib  # noqa: E402
 
 COMMAND_TIMEOUT = 1800  # seconds: a slower command is reported as timed out
 GOALS = {  # seconds and MiB at 1,000,000 listings (issue 19); at 100,000 every figure under 3 s
@@ -100,9 +99,6 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
     command = [sys.executable, "-m", "grayhound", "--config", str(config)]
     command += [a.format(**names) for a in args]
     started = time.perf_counter()
-    # a child's ru_maxrss starts at this process's own peak (Linux carries the parent's high
-    # water mark through fork and exec): below it, it says nothing of the command's own
-    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         child = subprocess.Popen(command, stdout=out, stderr=err, cwd=config.parent)
         timer = threading.Timer(COMMAND_TIMEOUT, child.kill)
@@ -124,9 +120,8 @@ def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
         return {"skipped": "not available"}
     # grayhound's processes (the command, its forked workers); the largest child's RSS as a
     # floor, unless a program it drives (a browser) is among the children it counts, or it is
-    # no more than the high water mark every child inherits from this process
-    own = not tree.others_mib and usage.ru_maxrss > inherited
-    floor = usage.ru_maxrss / 1024 if own else 0.0
+    # no more than what every child inherits from this process (`own_peak_kib`)
+    floor = 0.0 if tree.others_mib else own_peak_kib(usage.ru_maxrss) / 1024
     result = {
         "seconds": round(seconds, 2),
         "peak_mib": round(max(floor, tree.peak_mib), 1),

@@ -1,5 +1,6 @@
 """The scale benchmark's table says, per figure, whether issue 19's goal is met: the goal of
-its kind at a million listings, 3 s for each command below that, 400 MiB everywhere."""
+its kind at a million listings, 3 s for each command below that, 400 MiB everywhere; and a
+command's peak memory is its own."""
 
 from benchmarks import scale
 from benchmarks.scale import table, verdict
@@ -52,13 +53,13 @@ def test_the_table_shows_cpu_seconds_and_the_goal_column():
 
 
 def test_a_command_s_peak_memory_is_its_own_not_the_benchmark_s(tmp_path):
-    """A child's ru_maxrss starts at its parent's high water mark: a benchmark that holds
-    300 MiB must not report 300 MiB for a command that needs a fraction of it."""
+    """A child's ru_maxrss starts at its parent's high-water mark: a benchmark that holds
+    200 MiB must not report 200 MiB for a command that needs a fraction of it."""
     config = tmp_path / "grayhound.toml"
     config.write_text("")
-    ballast = bytearray(300 * 2**20)
-    ballast[::4096] = b"x" * len(range(0, len(ballast), 4096))  # every page resident
+    ballast = bytearray(200 * 2**20)
+    ballast[::4096] = b"x" * (len(ballast) // 4096)  # every page resident
     result = scale.time_command(config, ("--help",))
     del ballast
     assert result["exit"] == 0
-    assert result["peak_mib"] < 200
+    assert 10 < result["peak_mib"] < 150  # measured (sampled), and not the benchmark's
