@@ -5,8 +5,8 @@ Both run in a child process with the same concurrency, no autothrottle and robot
 the site is served from this process (grayhound.demo.large). The rate is Scrapy's own count of
 received responses over its elapsed time (process start-up excluded); wall time and the peak
 resident memory of each child (os.wait4, where it is above this process's own, which a child
-inherits) are reported beside it, and the child's CPU time per
-page, which a busy neighbour on a shared machine disturbs less than the rate. Goal: full/bare
+inherits) are reported beside it, and the child's CPU time per page, which a busy neighbour
+on a shared machine disturbs less than the rate. Goal: full/bare
 >= 0.7. A third crawl runs the bare spider with grayhound's process tuning (garbage collection,
 logger levels) to show how much of the ratio that tuning alone accounts for.
 

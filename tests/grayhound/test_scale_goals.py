@@ -2,8 +2,7 @@
 its kind at a million listings, 3 s for each command below that, 400 MiB everywhere; and a
 command's peak memory is its own."""
 
-from benchmarks import scale
-from benchmarks.scale import table, verdict
+from benchmarks.scale import table, time_command, verdict
 
 
 def timing(seconds: float, mib: float = 100.0, **extra) -> dict:
@@ -59,7 +58,7 @@ def test_a_command_s_peak_memory_is_its_own_not_the_benchmark_s(tmp_path):
     config.write_text("")
     ballast = bytearray(200 * 2**20)
     ballast[::4096] = b"x" * (len(ballast) // 4096)  # every page resident
-    result = scale.time_command(config, ("--help",))
+    result = time_command(config, ("--help",))
     del ballast
     assert result["exit"] == 0
     assert 10 < result["peak_mib"] < 150  # measured (sampled), and not the benchmark's
