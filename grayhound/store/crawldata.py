@@ -16,6 +16,7 @@ import sqlite_utils
 
 from grayhound.models import Listing
 from grayhound.store.crawlschema import LISTING_LIMITS, cut_to_limits
+from grayhound.store.queuelog import compact_log
 
 LATEST_COLUMNS = (
     "url",
@@ -81,6 +82,7 @@ class CrawlData:
                     "error": error,
                 },
             )
+            compact_log(self.db)  # a store crawled but never served keeps a bounded log
 
     def resumable_run(self, sources: Iterable[str]) -> dict | None:
         """The latest run of exactly these sources, if it never finished (killed or stopped)."""

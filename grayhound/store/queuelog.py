@@ -6,13 +6,20 @@ seller's name or domain: its own and its listings'; to its verdict or network: i
 listings' rows only take the new verdict and network over), not every flagged row.
 
 A listing's or seller's `last_seen` (every crawl moves all of them) is not logged: the queue
-takes it over in one pass when a crawl ran since (`queue.sync_last_seen`)."""
+takes it over in one pass when a crawl ran since (`queue.sync_last_seen`).
+
+The log is appended to, never rewritten by a trigger (issue 19, round 14): a subject changed
+again gets a second entry, and every reader takes the distinct subjects of a span of entries.
+Its length stays bounded without a server: `compact_log` keeps only each subject's newest
+entry once more entries were appended since the last compaction than the store has subjects,
+which leaves every reader's answer as it was (a subject has an entry after any mark exactly
+when its newest entry is after it)."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from grayhound.store.changes import SUPERSEDED, replace_triggers, requeue
+from grayhound.store.changes import SUPERSEDED, replace_triggers
 from grayhound.store.digests import FLAGGED, FLAGGED_ORDER
 
 LISTING_FIELDS = (
@@ -21,9 +28,10 @@ LISTING_FIELDS = (
 )  # fmt: skip
 SELLER_FIELDS = ("name", "domain", "claimed_domain", "profile_url", "source", "first_seen")
 SELLER_LISTINGS = "seller+listings"  # logged kind: a seller whose listings' rows moved too
-# One entry per subject, its newest (a change moves it to the end of the log), so the log
-# never holds more than the store's subjects, however long no server takes it in.
 LOG = "queue_changes"
+# The log's last entry when it was last compacted (`compact_log`): a one-row table.
+COMPACTED = "queue_changes_compacted"
+COMPACT_FLOOR = 10_000  # a log of a small store is compacted after this many entries at most
 # trigger name -> (event, WHEN or "", the logged subject's kind and id)
 TRIGGERS = {
     "queue_finding_added": ("AFTER INSERT ON findings", "", "new.subject_kind", "new.subject_id"),
@@ -59,40 +67,115 @@ TRIGGERS = {
 }
 
 
+TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {LOG} (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL)"
+)
+
+
+def _append(kind: str, subject: str, source: str = "", *, fail: bool = False) -> str:
+    """A trigger statement that appends this subject to the log. With `fail`, `OR FAIL`: under
+    the default (`ABORT`) a trigger's INSERT makes the statement that fires it keep a statement
+    journal (`changes.requeue`); an append has no constraint that may fail."""
+    values = f"SELECT {kind}, {subject} {source}" if source else f"VALUES ({kind}, {subject})"
+    return f"INSERT{' OR FAIL' if fail else ''} INTO {LOG} (subject_kind, subject_id) {values};"
+
+
 def create_schema(db: sqlite_utils.Database) -> None:
     """Migration 0013_issue19_serve: the change log and its triggers (no backfill: a queue
-    derived before it is derived again whole once)."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS queue_changes (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL,"
-        " UNIQUE (subject_id, subject_kind))"
-    )
+    derived before it is derived again whole once). Later migrations call it again to make
+    the triggers anew; since 0020 a new store's log has no unique index (`append_only`)."""
+    db.execute(TABLE)
     # the log entry the last queue took in, as the store knows it: a queue file whose own
     # mark differs was derived from another store, or from this one before a restore
     db.execute("CREATE TABLE IF NOT EXISTS queue_taken (log INTEGER NOT NULL)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {COMPACTED} (upto INTEGER NOT NULL)")
     triggers = {
         name: (
             f"{event} WHEN {when}" if when else event,
-            requeue(
-                LOG,
-                {"subject_kind": kind, "subject_id": subject},
-                fail=event.endswith("ON findings"),  # `changes`: may not abort
-            ),
+            # `changes`: the triggers on findings may not abort
+            _append(kind, subject, fail=event.endswith("ON findings")),
         )
         for name, (event, when, kind, subject) in TRIGGERS.items()
     }
     # a digest's item: the case's subject (its group and changes are said against it)
     triggers["queue_digest_item"] = (
         "AFTER INSERT ON digest_items",
-        requeue(
-            LOG,
-            {"subject_kind": "subject_kind", "subject_id": "subject_id"},
-            "FROM cases WHERE id = new.case_id",
-            "(subject_kind, subject_id) = (SELECT subject_kind, subject_id FROM cases"
-            " WHERE id = new.case_id)",
-        ),
+        _append("subject_kind", "subject_id", "FROM cases WHERE id = new.case_id"),
     )
     replace_triggers(db, triggers)
+
+
+def append_only(db: sqlite_utils.Database) -> None:
+    """Migration 0020_issue19_append_only_change_log: the log without its unique index, its
+    triggers appending (they deleted the subject's entry, then inserted it last: a DELETE
+    by the index and two index writes per change, ~2 s of a daily detection at 1,000,000
+    listings). The entries keep their ids and the log its sequence, so a queue derived before
+    takes in what it had not yet taken."""
+    unique = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NULL",
+        [LOG],
+    ).fetchone()
+    if unique:  # the log of migration 0013: made again, entry for entry
+        names = [*TRIGGERS, "queue_digest_item"]
+        for name in names:  # they name the log: none may stand while it is made again
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [LOG]).fetchone()
+        db.execute(TABLE.replace(LOG, f"{LOG}_new", 1))
+        db.execute(
+            f"INSERT INTO {LOG}_new (id, subject_kind, subject_id)"
+            f" SELECT id, subject_kind, subject_id FROM {LOG} ORDER BY id"
+        )
+        db.execute(f"DROP TABLE {LOG}")
+        db.execute(f"ALTER TABLE {LOG}_new RENAME TO {LOG}")
+        if row is not None:  # the sequence goes on from where it was, not from the last entry
+            db.execute("DELETE FROM sqlite_sequence WHERE name = ?", [LOG])
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [LOG, row[0]])
+    create_schema(db)
+    if not db.execute(f"SELECT 1 FROM {COMPACTED}").fetchone():
+        db.execute(
+            f"INSERT INTO {COMPACTED} (upto) SELECT COALESCE("
+            "(SELECT seq FROM sqlite_sequence WHERE name = ?), 0)",
+            [LOG],
+        )
+
+
+def compact_log(db: sqlite_utils.Database, allowance: int = 1) -> int:
+    """Keep only each subject's newest entry once more entries were appended since the last
+    compaction than `allowance` times the store's subjects (its listings and, twice, its
+    sellers: each is logged under two kinds; at least `COMPACT_FLOOR`). A crawl compacts
+    with an allowance of 1, so a store crawled every day and never served keeps a log of
+    at most about twice its subjects and a day's changes; a detection with `DETECT_ALLOWANCE`
+    (at 1,000,000 listings compaction takes ~2.6 s, which belongs in a crawl's minutes rather
+    than a daily detect's seconds; a store judged again and again without a crawl still
+    keeps a bounded log). Call it in a write transaction. Returns the entries dropped."""
+    last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [LOG]).fetchone()
+    compacted = db.execute(f"SELECT upto FROM {COMPACTED}").fetchone()
+    if last is None or compacted is None:
+        return 0
+    subjects = db.execute(
+        "SELECT COALESCE((SELECT MAX(id) FROM listings), 0)"
+        " + 2 * COALESCE((SELECT MAX(id) FROM sellers), 0)"
+    ).fetchone()[0]
+    if last[0] - compacted[0] <= allowance * max(subjects, COMPACT_FLOOR):
+        return 0
+    dropped = db.execute(
+        f"DELETE FROM {LOG} WHERE id NOT IN"
+        f" (SELECT MAX(id) FROM {LOG} GROUP BY subject_kind, subject_id)"
+    ).rowcount
+    db.execute(f"UPDATE {COMPACTED} SET upto = ?", [last[0]])
+    return dropped
+
+
+DETECT_ALLOWANCE = 4
+
+
+def taken_in(db: sqlite_utils.Database, upto: int) -> None:
+    """A server took in and dropped every entry up to `upto`: what is left was appended after
+    it, so compaction counts from there (a served store's log is never compacted for
+    entries already gone). Call it in the transaction that drops them."""
+    db.execute(f"DELETE FROM {LOG} WHERE id <= ?", [upto])
+    db.execute(f"UPDATE {COMPACTED} SET upto = MAX(upto, ?)", [upto])
 
 
 # The flagged subjects of one kind logged after an entry, read from the log (by its id) first.

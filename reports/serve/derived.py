@@ -116,10 +116,11 @@ def _forget_changes(context, upto: int) -> None:
     is their only reader), and the store remembers up to which entry the queue took them
     (`queue_taken`: a store restored from a backup, or another store, does not match)."""
     from grayhound.store import open_store
+    from grayhound.store.queuelog import taken_in
 
     with open_store(context.config.storage.database, create=False) as store:
         with store.db.atomic():
-            store.db.execute("DELETE FROM queue_changes WHERE id <= ?", [upto])
+            taken_in(store.db, upto)
             store.db.execute("DELETE FROM queue_taken")
             store.db.execute("INSERT INTO queue_taken (log) VALUES (?)", [upto])
 

@@ -35,7 +35,9 @@ def test_a_seller_seen_again_under_another_spelling_before_detect_is_stored(tmp_
 @pytest.mark.parametrize("policy", ["", "OR FAIL ", "OR ROLLBACK "])
 def test_a_network_membership_upserted_again_is_logged_for_serve_once(tmp_path, policy):
     """Detection upserts a seller's network membership; serve's change log already holds the
-    seller: the membership moves, the log keeps one entry for the seller, now last."""
+    seller: the membership moves, and each of the two writes appends the seller to the log
+    (an older log kept one entry per subject, moved last: its trigger's DELETE and INSERT
+    must not fail under the statement's own conflict policy either)."""
     with open_store(tmp_path / "grayhound.db") as store:
         db = store.db
         now = utc_now()
@@ -66,4 +68,4 @@ def test_a_network_membership_upserted_again_is_logged_for_serve_once(tmp_path, 
         ).fetchall()
         current = db.execute("SELECT is_current FROM network_members").fetchone()[0]
     assert current == 0
-    assert len(logged) == 1 and logged[0][0] > before
+    assert [entry for (entry,) in logged if entry > before] == [before + 1, before + 2]

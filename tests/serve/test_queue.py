@@ -268,31 +268,6 @@ def test_a_queue_of_another_version_or_store_is_derived_again(tmp_path, client_f
         assert context_of(client.datasette).queue_written == len(rows), name
 
 
-def test_the_change_log_keeps_one_entry_per_subject_however_long_no_server_reads_it(tmp_path):
-    """`queue_changes` is read only by `serve`: a store whose queue is never served must not
-    grow by every change of every day. A subject changed again moves to the end of the log,
-    so a server that took the log in up to some entry still sees it as changed."""
-    from grayhound.config import load_config
-    from grayhound.store import open_store
-
-    config = load_config(write_config(tmp_path))
-    build_store(config)
-    with open_store(config.storage.database) as store:
-        db = store.db
-        listing = db.execute("SELECT MIN(id) FROM listings").fetchone()[0]
-        entries = db.execute("SELECT COUNT(*) FROM queue_changes").fetchone()[0]
-        mark = db.execute("SELECT MAX(id) FROM queue_changes").fetchone()[0]
-        for price in (101.0, 102.0, 103.0):
-            db.execute("UPDATE listings SET price = ? WHERE id = ?", [price, listing])
-        logged = db.execute(
-            "SELECT id FROM queue_changes WHERE subject_kind = 'listing' AND subject_id = ?",
-            [listing],
-        ).fetchall()
-        total = db.execute("SELECT COUNT(*) FROM queue_changes").fetchone()[0]
-    assert len(logged) == 1 and logged[0][0] > mark  # after the mark: a server takes it in
-    assert total <= entries + 1  # three changes, at most one new entry
-
-
 def _copy_database(source, target) -> None:
     """What restoring a backup does: the whole database replaced, page by page."""
     import sqlite3
