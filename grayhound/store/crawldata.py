@@ -16,7 +16,7 @@ import sqlite_utils
 
 from grayhound.models import Listing
 from grayhound.store.crawlschema import LISTING_LIMITS, cut_to_limits
-from grayhound.store.queuelog import compact_log
+from grayhound.store.queuelog import compact_when_due
 
 LATEST_COLUMNS = (
     "url",
@@ -62,7 +62,9 @@ class CrawlData:
         self, run_id: int, finished_at: str, status: str, stats: dict, error: str | None = None
     ) -> None:
         """The run's end: its status, figures and, when it stopped early because something
-        could not be written, why (`error`)."""
+        could not be written, why (`error`). Then, in a transaction of its own that may fail
+        without undoing the end, serve's change log is compacted when it is due (a store
+        crawled but never served keeps a bounded log)."""
         per_source = stats.get("sources", {})
         with self.db.atomic():
             for source, figures in per_source.items():
@@ -82,7 +84,8 @@ class CrawlData:
                     "error": error,
                 },
             )
-            compact_log(self.db)  # a store crawled but never served keeps a bounded log
+        if not self.db.conn.in_transaction:  # (a caller's own transaction: not in it)
+            compact_when_due(self.db)
 
     def resumable_run(self, sources: Iterable[str]) -> dict | None:
         """The latest run of exactly these sources, if it never finished (killed or stopped)."""

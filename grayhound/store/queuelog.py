@@ -11,11 +11,14 @@ takes it over in one pass when a crawl ran since (`queue.sync_last_seen`).
 The log is appended to, never rewritten by a trigger (issue 19, round 14): a subject changed
 again gets a second entry, and every reader takes the distinct subjects of a span of entries.
 Its length stays bounded without a server: `compact_log` keeps only each subject's newest
-entry once more entries were appended since the last compaction than the store has subjects,
-which leaves every reader's answer as it was (a subject has an entry after any mark exactly
-when its newest entry is after it)."""
+entry once more entries were appended since the last compaction than the store has subjects
+(a crawl, as its run finishes) or four times that (a detect), which leaves every reader's
+answer as it was (a subject has an entry after any mark exactly when its newest entry is
+after it)."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import sqlite_utils
 
@@ -168,6 +171,29 @@ def compact_log(db: sqlite_utils.Database, allowance: int = 1) -> int:
 
 
 DETECT_ALLOWANCE = 4
+
+
+def compact_when_due(db: sqlite_utils.Database, allowance: int = 1) -> int | None:
+    """`compact_log` in a transaction of its own, begun outside any other, that takes the
+    write lock before it reads: a deferred one reads first, and its first write then fails at
+    once with "database is locked" when another writer committed meanwhile, without waiting
+    for the busy timeout. Housekeeping only: when the store stays locked past the busy timeout
+    or cannot be written (a full disk), nothing is compacted, nothing else fails, and the next
+    crawl or detect compacts. Returns the entries dropped, or None when it could not run."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("compact_when_due runs in a transaction of its own")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return None
+    try:
+        dropped = compact_log(db, allowance)
+        conn.commit()
+    except sqlite3.OperationalError:
+        conn.rollback()
+        return None
+    return dropped
 
 
 def taken_in(db: sqlite_utils.Database, upto: int) -> None:

@@ -33,7 +33,9 @@ def test_a_seller_seen_again_under_another_spelling_before_detect_is_stored(tmp_
 
 
 @pytest.mark.parametrize("policy", ["", "OR FAIL ", "OR ROLLBACK "])
-def test_a_network_membership_upserted_again_is_logged_for_serve_once(tmp_path, policy):
+def test_a_network_membership_upserted_again_is_logged_for_serve_and_fails_nothing(
+    tmp_path, policy
+):
     """Detection upserts a seller's network membership; serve's change log already holds the
     seller: the membership moves, and each of the two writes appends the seller to the log
     (an older log kept one entry per subject, moved last: its trigger's DELETE and INSERT

@@ -11,17 +11,41 @@ from tests.serve.conftest import build_store, write_config
 
 LOG = "queue_changes"
 PRICED = "SELECT COUNT(*) FROM listings WHERE price IS NOT NULL"
-# an older grayhound's log: one entry per subject, moved to the end by DELETE + INSERT
+# an older grayhound's log (migration 0013 to 0019): one entry per subject, moved last by a
+# DELETE and an INSERT in each of its triggers
 OLDER_TABLE = (
     "CREATE TABLE queue_changes (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL, UNIQUE (subject_id, subject_kind))"
 )
-OLDER_TRIGGER = (
-    "CREATE TRIGGER queue_listing_changed AFTER UPDATE ON listings"
-    " WHEN old.price IS NOT new.price BEGIN"
-    " DELETE FROM queue_changes WHERE subject_kind = 'listing' AND subject_id = new.id;"
-    " INSERT INTO queue_changes (subject_kind, subject_id) VALUES ('listing', new.id); END"
-)
+
+
+def _older_triggers() -> dict[str, tuple[str, str]]:
+    """Every trigger of the older log, as grayhound made them before migration 0020."""
+    from grayhound.store.changes import requeue
+    from grayhound.store.queuelog import TRIGGERS
+
+    triggers = {
+        name: (
+            f"{event} WHEN {when}" if when else event,
+            requeue(
+                LOG,
+                {"subject_kind": kind, "subject_id": subject},
+                fail=event.endswith("ON findings"),
+            ),
+        )
+        for name, (event, when, kind, subject) in TRIGGERS.items()
+    }
+    triggers["queue_digest_item"] = (
+        "AFTER INSERT ON digest_items",
+        requeue(
+            LOG,
+            {"subject_kind": "subject_kind", "subject_id": "subject_id"},
+            "FROM cases WHERE id = new.case_id",
+            "(subject_kind, subject_id) = (SELECT subject_kind, subject_id FROM cases"
+            " WHERE id = new.case_id)",
+        ),
+    )
+    return triggers
 
 
 def _answers(db) -> dict[int, set]:
@@ -149,15 +173,19 @@ def test_a_server_that_took_entries_in_moves_the_compaction_mark(tmp_path, monke
     build_store(config)
     with open_store(config.storage.database) as store:
         db = store.db
+        listings = db.execute(PRICED).fetchone()[0]
         for step in range(1, 12):
             _move_prices(db, float(step))
         assert _seq(db) > 2 * _subjects(db)  # due for compaction
+        taken = _seq(db) - 2 * listings  # the last two moves not yet taken in
         with db.atomic():
-            queuelog.taken_in(db, _seq(db) - 1)
-        assert [tuple(row) for row in db.execute(f"SELECT id FROM {LOG}")] == [(_seq(db),)]
+            queuelog.taken_in(db, taken)
+        left = _count(db)
+        assert left == 2 * listings  # each priced listing twice: compaction would drop half
         with db.atomic():
             assert queuelog.compact_log(db) == 0
-        assert db.execute(f"SELECT upto FROM {LOG}_compacted").fetchall() == [(_seq(db) - 1,)]
+        assert _count(db) == left
+        assert db.execute(f"SELECT upto FROM {LOG}_compacted").fetchall() == [(taken,)]
 
 
 @pytest.mark.parametrize("served", [False, True])
@@ -170,13 +198,14 @@ def test_an_older_stores_log_is_made_append_only_and_loses_nothing_a_server_had_
     unique index, and its triggers append."""
     from grayhound.config import load_config
     from grayhound.store import open_store
-    from grayhound.store.queuelog import TRIGGERS
+    from grayhound.store.changes import replace_triggers
 
     config = load_config(write_config(tmp_path))
     build_store(config)
+    older_triggers = _older_triggers()
     with open_store(config.storage.database) as store:
         db = store.db
-        for name in [*TRIGGERS, "queue_digest_item"]:
+        for name in older_triggers:
             db.execute(f"DROP TRIGGER {name}")
         entries = db.execute(  # as the older log held them: each subject's newest
             f"SELECT MAX(id), subject_kind, subject_id FROM {LOG} GROUP BY 2, 3"
@@ -187,9 +216,9 @@ def test_an_older_stores_log_is_made_append_only_and_loses_nothing_a_server_had_
         db.conn.executemany(f"INSERT INTO {LOG} VALUES (?, ?, ?)", entries)
         # a server took in up to entry 10**6 - 1: the older log's sequence ran on past it
         db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", [10**6, LOG])
-        db.execute(OLDER_TRIGGER)
+        replace_triggers(db, older_triggers)
         listing = db.execute("SELECT MIN(id) FROM listings").fetchone()[0]
-        _move_prices(db, 1.0)  # logged by the older trigger
+        _move_prices(db, 1.0)  # logged by the older triggers, each listing once
         assert db.execute(f"SELECT 1 FROM {LOG} WHERE id = ?", [10**6 + 1]).fetchone()
         if served:  # a server took in every entry, and dropped them (as `serve` does)
             db.execute(f"DELETE FROM {LOG}")
@@ -207,6 +236,11 @@ def test_an_older_stores_log_is_made_append_only_and_loses_nothing_a_server_had_
         assert not db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [LOG]
         ).fetchall()
+        # every trigger that names the log appends to it, none deletes from it
+        made = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        logging = {name for name, sql in made.items() if LOG in sql}
+        assert logging == set(older_triggers)
+        assert not [name for name in logging if f"DELETE FROM {LOG}" in made[name]]
         for step in (1.0, 2.0):
             _move_prices(db, step)
         logged = db.execute(
@@ -246,3 +280,157 @@ def test_compaction_runs_where_the_store_is_written_every_day(tmp_path, monkeypa
             f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
         ).fetchone()[0]
         assert _count(store.db) == distinct < grown
+
+
+def _day(config, price: str) -> None:
+    """A crawl of the served store's pages with two prices moved, then `detect`."""
+    from grayhound.pipeline import detect
+    from tests.evidence.conftest import simulate_run
+    from tests.serve.conftest import OFFERS, offer_page
+
+    moved = [(path, title, price, seller) for path, title, _, seller in OFFERS[0:3:2]]
+    pages = [offer_page(*offer) for offer in (moved[0], OFFERS[1], moved[1], *OFFERS[3:])]
+    simulate_run(config, pages)
+    detect(config)
+
+
+def test_a_kept_queue_taken_across_compactions_is_the_queue_made_from_scratch(
+    tmp_path, client_for, monkeypatch
+):
+    """Day after day with the log compacted by crawls and detects between the server's
+    refreshes: what the server shows is what deriving the queue from scratch gives."""
+    from grayhound.config import load_config
+    from grayhound.store import open_store, queuelog
+    from tests.serve.test_queue import assert_as_derived, served_queue
+
+    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    dropped = []
+    compact = queuelog.compact_log
+
+    def always(db, allowance=1):  # due whenever an entry was appended since the last one
+        dropped.append(compact(db, 0))
+        return dropped[-1]
+
+    monkeypatch.setattr(queuelog, "compact_log", always)
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    served_queue(client)
+    for day, price in enumerate(["199.00", "299.00", "39.00", "999.00", "49.00", "399.00"]):
+        _day(config, price)
+        if day % 2:
+            client = client_for(config)
+            client.sign_in()
+            assert_as_derived(served_queue(client), config)
+    assert any(dropped)  # the log was compacted between the refreshes
+    with open_store(config.storage.database) as store:
+        assert _count(store.db) < _seq(store.db)
+
+
+def test_a_compaction_between_a_refreshs_marks_and_its_read_of_the_log_loses_nothing(
+    tmp_path, client_for, monkeypatch
+):
+    """Every subject changes again and the log is compacted after a refresh read its marks,
+    before it read the log: the next refresh shows what deriving from scratch gives."""
+    from grayhound.config import load_config
+    from grayhound.store import open_store, queue, queuelog
+    from tests.serve.test_queue import assert_as_derived, served_queue
+
+    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    client = client_for(config)
+    client.sign_in()
+    served_queue(client)
+    _day(config, "199.00")
+    original, dropped = queue.changed_cases, []
+
+    def racing(conn, after, upto):
+        with open_store(config.storage.database) as store, store.db.atomic():
+            db = store.db
+            db.execute("UPDATE listings SET title = title || ' x'")
+            db.execute("UPDATE sellers SET name = name || ' x'")
+            db.execute("UPDATE network_members SET is_current = 1 - is_current")
+            db.execute(f"UPDATE {LOG}_compacted SET upto = 0")  # due
+            dropped.append(queuelog.compact_log(db))
+        return original(conn, after, upto)
+
+    monkeypatch.setattr(queue, "changed_cases", racing)
+    client = client_for(config)
+    client.sign_in()
+    served_queue(client)
+    monkeypatch.setattr(queue, "changed_cases", original)
+    assert dropped and dropped[0] > 0
+    client = client_for(config)
+    client.sign_in()
+    assert_as_derived(served_queue(client), config)
+
+
+def test_detects_compaction_waits_for_another_writer_instead_of_failing(tmp_path, monkeypatch):
+    """Another process holds the write lock (a crawl's batch) as detect ends and compaction
+    is due: compaction waits for the lock, as every write does, instead of failing at once
+    with "database is locked" (a transaction that read first cannot write after another
+    committed) once the findings were committed."""
+    import sqlite3
+    import threading
+
+    import grayhound.detection
+    from grayhound.config import load_config
+    from grayhound.pipeline import detect
+    from grayhound.store import open_store, queuelog
+    from grayhound.store.core import database_file
+
+    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    monkeypatch.setattr(queuelog, "DETECT_ALLOWANCE", 0)
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    with open_store(config.storage.database) as store:
+        _move_prices(store.db, 1.0)
+        path = database_file(store.db)
+    judge, other = grayhound.detection.detect_findings, []
+
+    def judged_then_locked(*args, **kwargs):
+        counts = judge(*args, **kwargs)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"INSERT INTO {LOG} (subject_kind, subject_id) VALUES ('listing', 1)")
+        other.extend([conn, threading.Timer(0.5, conn.execute, ["COMMIT"])])
+        other[1].start()
+        return counts
+
+    monkeypatch.setattr(grayhound.detection, "detect_findings", judged_then_locked)
+    detect(config)
+    other[1].join()
+    other[0].close()
+    with open_store(config.storage.database) as store:
+        db = store.db
+        distinct = db.execute(
+            f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
+        ).fetchone()[0]
+        assert _count(db) == distinct  # compacted, the other writer's entry with the rest
+
+
+def test_a_crawls_end_stands_when_compaction_cannot_be_written(tmp_path, monkeypatch):
+    """Compaction is housekeeping: when it cannot be written (a full disk), the crawl run's
+    end is recorded all the same and nothing fails; the log is left for the next time."""
+    import sqlite3
+
+    from grayhound.config import load_config
+    from grayhound.store import open_store, queuelog
+
+    def full(db, allowance=1):
+        db.execute(f"DELETE FROM {LOG} WHERE id = (SELECT MIN(id) FROM {LOG})")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    with open_store(config.storage.database) as store:
+        before = _count(store.db)
+        monkeypatch.setattr(queuelog, "compact_log", full)
+        run = store.start_run(["bazaar"], "2026-12-04T00:00:00+00:00")
+        store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
+    with open_store(config.storage.database) as store:
+        status = store.db.execute("SELECT status FROM crawl_runs WHERE id = ?", [run]).fetchone()
+        assert status == ("finished",)
+        assert _count(store.db) == before  # its partial delete rolled back
