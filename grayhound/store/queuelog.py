@@ -143,56 +143,78 @@ def append_only(db: sqlite_utils.Database) -> None:
         )
 
 
-def compact_log(db: sqlite_utils.Database, allowance: int = 1) -> int:
-    """Keep only each subject's newest entry once more entries were appended since the last
-    compaction than `allowance` times the store's subjects (its listings and, twice, its
-    sellers: each is logged under two kinds; at least `COMPACT_FLOOR`). A crawl compacts
-    with an allowance of 1, so a store crawled every day and never served keeps a log of
-    at most about twice its subjects and a day's changes; a detection with `DETECT_ALLOWANCE`
-    (at 1,000,000 listings compaction takes ~2.6 s, which belongs in a crawl's minutes rather
-    than a daily detect's seconds; a store judged again and again without a crawl still
-    keeps a bounded log). Call it in a write transaction. Returns the entries dropped."""
+def _due(db: sqlite_utils.Database, allowance: int) -> int | None:
+    """The log's last entry when more entries were appended since the last compaction than
+    `allowance` times the store's subjects, else None."""
     last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [LOG]).fetchone()
     compacted = db.execute(f"SELECT upto FROM {COMPACTED}").fetchone()
     if last is None or compacted is None:
-        return 0
+        return None
     subjects = db.execute(
         "SELECT COALESCE((SELECT MAX(id) FROM listings), 0)"
         " + 2 * COALESCE((SELECT MAX(id) FROM sellers), 0)"
     ).fetchone()[0]
     if last[0] - compacted[0] <= allowance * max(subjects, COMPACT_FLOOR):
+        return None
+    return last[0]
+
+
+def compact_log(db: sqlite_utils.Database, allowance: int = 1) -> int:
+    """Keep only each subject's newest entry once more entries were appended since the last
+    compaction than `allowance` times the store's subjects (its listings and, twice, its
+    sellers: each is logged under two kinds; at least `COMPACT_FLOOR`). A crawl compacts
+    with an allowance of 1, so a store crawled every day and never served keeps a log of
+    at most about twice its subjects (or `COMPACT_FLOOR`) and a day's changes; a detection
+    with `DETECT_ALLOWANCE` (at 1,000,000 listings compaction takes ~2.6 s, which belongs in
+    a crawl's minutes rather than a daily detect's seconds; a store judged again and again
+    without a crawl still keeps a bounded log). Call it in a write transaction. Returns the
+    entries dropped."""
+    last = _due(db, allowance)
+    if last is None:
         return 0
     dropped = db.execute(
         f"DELETE FROM {LOG} WHERE id NOT IN"
         f" (SELECT MAX(id) FROM {LOG} GROUP BY subject_kind, subject_id)"
     ).rowcount
-    db.execute(f"UPDATE {COMPACTED} SET upto = ?", [last[0]])
+    db.execute(f"UPDATE {COMPACTED} SET upto = ?", [last])
     return dropped
 
 
 DETECT_ALLOWANCE = 4
+# What leaves the log as it is for the next crawl or detect to compact: the store locked past
+# the busy timeout (SQLITE_BUSY, SQLITE_LOCKED) or a full disk (SQLITE_FULL). Any other error
+# (a disk I/O error, a read-only file, a broken schema) is the caller's, as any write's.
+SKIPPED = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL}
 
 
 def compact_when_due(db: sqlite_utils.Database, allowance: int = 1) -> int | None:
-    """`compact_log` in a transaction of its own, begun outside any other, that takes the
-    write lock before it reads: a deferred one reads first, and its first write then fails at
-    once with "database is locked" when another writer committed meanwhile, without waiting
-    for the busy timeout. Housekeeping only: when the store stays locked past the busy timeout
-    or cannot be written (a full disk), nothing is compacted, nothing else fails, and the next
-    crawl or detect compacts. Returns the entries dropped, or None when it could not run."""
+    """`compact_log`, when it is due (a plain read first: a store not due takes no lock and
+    waits for no other writer), in a transaction of its own, begun outside any other, that
+    takes the write lock before it reads. A deferred one reads first, and its first write
+    then fails at once with "database is locked" while another writer holds the lock or once
+    it committed, without waiting for the busy timeout. Housekeeping only: when the store
+    stays locked past the busy timeout or the disk is full (`SKIPPED`), nothing is
+    compacted, nothing else fails, and the next crawl or detect compacts. Returns the
+    entries dropped, or None when it was skipped."""
     conn = db.conn
     if conn.in_transaction:
         raise RuntimeError("compact_when_due runs in a transaction of its own")
+    if _due(db, allowance) is None:
+        return 0
     try:
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return None
-    try:
-        dropped = compact_log(db, allowance)
+        dropped = compact_log(db, allowance)  # due again under the lock
         conn.commit()
-    except sqlite3.OperationalError:
-        conn.rollback()
+    except sqlite3.OperationalError as error:
+        if conn.in_transaction:
+            conn.rollback()
+        if (error.sqlite_errorcode or 0) & 0xFF not in SKIPPED:
+            raise
         return None
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
     return dropped
 
 

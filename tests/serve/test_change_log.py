@@ -304,14 +304,12 @@ def test_a_kept_queue_taken_across_compactions_is_the_queue_made_from_scratch(
     from tests.serve.test_queue import assert_as_derived, served_queue
 
     monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
-    dropped = []
-    compact = queuelog.compact_log
-
-    def always(db, allowance=1):  # due whenever an entry was appended since the last one
-        dropped.append(compact(db, 0))
-        return dropped[-1]
-
-    monkeypatch.setattr(queuelog, "compact_log", always)
+    dropped, due, compact = [], queuelog._due, queuelog.compact_log
+    # due whenever an entry was appended since the last compaction
+    monkeypatch.setattr(queuelog, "_due", lambda db, allowance: due(db, 0))
+    monkeypatch.setattr(
+        queuelog, "compact_log", lambda *args: dropped.append(compact(*args)) or dropped[-1]
+    )
     config = load_config(write_config(tmp_path))
     build_store(config)
     client = client_for(config)
@@ -335,6 +333,7 @@ def test_a_compaction_between_a_refreshs_marks_and_its_read_of_the_log_loses_not
     before it read the log: the next refresh shows what deriving from scratch gives."""
     from grayhound.config import load_config
     from grayhound.store import open_store, queue, queuelog
+    from reports.serve import derived
     from tests.serve.test_queue import assert_as_derived, served_queue
 
     monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
@@ -360,11 +359,16 @@ def test_a_compaction_between_a_refreshs_marks_and_its_read_of_the_log_loses_not
     client = client_for(config)
     client.sign_in()
     served_queue(client)
-    monkeypatch.setattr(queue, "changed_cases", original)
     assert dropped and dropped[0] > 0
+    # the next refresh takes in what was logged since (the race wrote more entries than the
+    # queue has rows, which would derive it whole and compare nothing)
+    taken = []
+    monkeypatch.setattr(derived, "_more_rows_than", lambda conn, entries: False)
+    monkeypatch.setattr(queue, "changed_cases", lambda *args: taken.append(args) or original(*args))
     client = client_for(config)
     client.sign_in()
     assert_as_derived(served_queue(client), config)
+    assert len(taken) == 1
 
 
 def test_detects_compaction_waits_for_another_writer_instead_of_failing(tmp_path, monkeypatch):
@@ -411,26 +415,67 @@ def test_detects_compaction_waits_for_another_writer_instead_of_failing(tmp_path
         assert _count(db) == distinct  # compacted, the other writer's entry with the rest
 
 
-def test_a_crawls_end_stands_when_compaction_cannot_be_written(tmp_path, monkeypatch):
-    """Compaction is housekeeping: when it cannot be written (a full disk), the crawl run's
-    end is recorded all the same and nothing fails; the log is left for the next time."""
+@pytest.mark.parametrize("error", ["full", "broken"])
+def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error):
+    """Compaction is housekeeping, in a transaction of its own after the crawl run's end:
+    when the disk is full, nothing is compacted and nothing fails; any other error (here a
+    broken schema) is raised, as any write's. Either way the run's end stands, the partial
+    compaction is rolled back and the connection is left with no open transaction."""
     import sqlite3
 
     from grayhound.config import load_config
     from grayhound.store import open_store, queuelog
 
-    def full(db, allowance=1):
+    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+
+    def failing(db, allowance=1):
         db.execute(f"DELETE FROM {LOG} WHERE id = (SELECT MIN(id) FROM {LOG})")
-        raise sqlite3.OperationalError("database or disk is full")
+        if error == "broken":
+            db.execute("SELECT * FROM no_such_table")
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+        db.execute("CREATE TABLE filler (x)")
+        while True:
+            db.execute("INSERT INTO filler VALUES (randomblob(4000))")
 
     config = load_config(write_config(tmp_path))
     build_store(config)
     with open_store(config.storage.database) as store:
+        for step in range(1, 12):
+            _move_prices(store.db, float(step))  # due
         before = _count(store.db)
-        monkeypatch.setattr(queuelog, "compact_log", full)
+        monkeypatch.setattr(queuelog, "compact_log", failing)
         run = store.start_run(["bazaar"], "2026-12-04T00:00:00+00:00")
-        store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
+        if error == "full":
+            store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
+        else:
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
+        assert not store.db.conn.in_transaction
+        assert _count(store.db) == before  # its partial delete rolled back
     with open_store(config.storage.database) as store:
         status = store.db.execute("SELECT status FROM crawl_runs WHERE id = ?", [run]).fetchone()
         assert status == ("finished",)
-        assert _count(store.db) == before  # its partial delete rolled back
+        assert _count(store.db) == before
+        assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'filler'").fetchone()
+
+
+def test_a_log_not_due_for_compaction_waits_for_no_other_writer(tmp_path):
+    """Every crawl's end and every detect ask whether compaction is due: when it is not, the
+    question is a read, which waits for no writer (a crawl's batch holding the lock)."""
+    import sqlite3
+
+    from grayhound.store import open_store, queuelog
+    from grayhound.store.core import database_file
+
+    with open_store(tmp_path / "grayhound.db") as store:
+        db = store.db
+        db.execute("PRAGMA busy_timeout = 100")  # a wait would end in SQLITE_BUSY: skipped
+        other = sqlite3.connect(database_file(db), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert queuelog.compact_when_due(db) == 0  # not due, not skipped
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert not db.conn.in_transaction
