@@ -48,6 +48,30 @@ def _older_triggers() -> dict[str, tuple[str, str]]:
     return triggers
 
 
+def _no_floor(monkeypatch) -> None:
+    """Compaction due by the store's subjects alone (a test store has a handful)."""
+    from grayhound.store import queuelog
+
+    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+
+
+def _built(tmp_path, monkeypatch=None):
+    """A built and judged store's config (`build_store`); with `monkeypatch`, `_no_floor`."""
+    from grayhound.config import load_config
+
+    if monkeypatch is not None:
+        _no_floor(monkeypatch)
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    return config
+
+
+def _distinct(db) -> int:
+    """How many subjects the log names."""
+    sql = f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
+    return db.execute(sql).fetchone()[0]
+
+
 def _answers(db) -> dict[int, set]:
     """What every reader of the log asks, for every mark a server may hold: the subjects
     logged after it."""
@@ -78,12 +102,9 @@ def test_a_changed_subject_is_appended_and_compaction_keeps_what_every_mark_sees
     """Each change appends (no entry is deleted or moved by a trigger); once more entries were
     appended than the store has subjects, compaction keeps each subject's newest entry, and
     for every mark a server may hold the subjects logged after it are the same."""
-    from grayhound.config import load_config
     from grayhound.store import open_store, queuelog
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path, monkeypatch)
     with open_store(config.storage.database) as store:
         db = store.db
         listings = db.execute(PRICED).fetchone()[0]
@@ -107,9 +128,7 @@ def test_a_changed_subject_is_appended_and_compaction_keeps_what_every_mark_sees
                 )
             }
             assert newer == subjects, mark
-        distinct = db.execute(
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
-        ).fetchone()[0]
+        distinct = _distinct(db)
         assert _count(db) == distinct
         assert _seq(db) == seq + 3 * listings  # the sequence goes on: no id is given twice
         with db.atomic():
@@ -136,14 +155,12 @@ def test_a_store_nobody_serves_keeps_a_bounded_log_day_after_day(
     store's subjects, the allowance of subjects appended since the last compaction (one when
     a crawl finishes each day, `DETECT_ALLOWANCE` when only detect runs) and one day's
     entries. Without compaction it grows by every day's changes."""
-    from grayhound.config import load_config
     from grayhound.pipeline import detect
     from grayhound.store import open_store, queuelog
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    _no_floor(monkeypatch)
     assert queuelog.DETECT_ALLOWANCE == 4
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path)
     largest_day = 0
     for day in range(30):
         with open_store(config.storage.database) as store:
@@ -165,12 +182,9 @@ def test_a_store_nobody_serves_keeps_a_bounded_log_day_after_day(
 def test_a_server_that_took_entries_in_moves_the_compaction_mark(tmp_path, monkeypatch):
     """The entries a server took in are dropped, and compaction counts from there: a served
     store's log is not compacted for entries that are gone."""
-    from grayhound.config import load_config
     from grayhound.store import open_store, queuelog
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path, monkeypatch)
     with open_store(config.storage.database) as store:
         db = store.db
         listings = db.execute(PRICED).fetchone()[0]
@@ -196,12 +210,10 @@ def test_an_older_stores_log_is_made_append_only_and_loses_nothing_a_server_had_
     again by migration 0020: the same entries under the same ids, the sequence where it was
     (a server's mark stays valid, even when the server took in and dropped every entry), no
     unique index, and its triggers append."""
-    from grayhound.config import load_config
     from grayhound.store import open_store
     from grayhound.store.changes import replace_triggers
 
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path)
     older_triggers = _older_triggers()
     with open_store(config.storage.database) as store:
         db = store.db
@@ -257,13 +269,10 @@ def test_compaction_runs_where_the_store_is_written_every_day(tmp_path, monkeypa
     """Both daily writers compact the log when it is due: a crawl as its run finishes (a
     store crawled but neither judged nor served), the detection as it ends once the log is
     past its larger allowance (`DETECT_ALLOWANCE`)."""
-    from grayhound.config import load_config
     from grayhound.pipeline import detect
     from grayhound.store import open_store, queuelog
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path, monkeypatch)
     with open_store(config.storage.database) as store:
         db = store.db
         rounds = 1
@@ -276,9 +285,7 @@ def test_compaction_runs_where_the_store_is_written_every_day(tmp_path, monkeypa
     if where == "detect":
         detect(config)
     with open_store(config.storage.database) as store:
-        distinct = store.db.execute(
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
-        ).fetchone()[0]
+        distinct = _distinct(store.db)
         assert _count(store.db) == distinct < grown
 
 
@@ -299,19 +306,17 @@ def test_a_kept_queue_taken_across_compactions_is_the_queue_made_from_scratch(
 ):
     """Day after day with the log compacted by crawls and detects between the server's
     refreshes: what the server shows is what deriving the queue from scratch gives."""
-    from grayhound.config import load_config
     from grayhound.store import open_store, queuelog
     from tests.serve.test_queue import assert_as_derived, served_queue
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    _no_floor(monkeypatch)
     dropped, due, compact = [], queuelog._due, queuelog.compact_log
     # due whenever an entry was appended since the last compaction
     monkeypatch.setattr(queuelog, "_due", lambda db, allowance: due(db, 0))
     monkeypatch.setattr(
         queuelog, "compact_log", lambda *args: dropped.append(compact(*args)) or dropped[-1]
     )
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path)
     client = client_for(config)
     client.sign_in()
     served_queue(client)
@@ -331,14 +336,11 @@ def test_a_compaction_between_a_refreshs_marks_and_its_read_of_the_log_loses_not
 ):
     """Every subject changes again and the log is compacted after a refresh read its marks,
     before it read the log: the next refresh shows what deriving from scratch gives."""
-    from grayhound.config import load_config
     from grayhound.store import open_store, queue, queuelog
     from reports.serve import derived
     from tests.serve.test_queue import assert_as_derived, served_queue
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path, monkeypatch)
     client = client_for(config)
     client.sign_in()
     served_queue(client)
@@ -380,15 +382,13 @@ def test_detects_compaction_waits_for_another_writer_instead_of_failing(tmp_path
     import threading
 
     import grayhound.detection
-    from grayhound.config import load_config
     from grayhound.pipeline import detect
     from grayhound.store import open_store, queuelog
     from grayhound.store.core import database_file
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    _no_floor(monkeypatch)
     monkeypatch.setattr(queuelog, "DETECT_ALLOWANCE", 0)
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path)
     with open_store(config.storage.database) as store:
         _move_prices(store.db, 1.0)
         path = database_file(store.db)
@@ -409,9 +409,7 @@ def test_detects_compaction_waits_for_another_writer_instead_of_failing(tmp_path
     other[0].close()
     with open_store(config.storage.database) as store:
         db = store.db
-        distinct = db.execute(
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM {LOG})"
-        ).fetchone()[0]
+        distinct = _distinct(db)
         assert _count(db) == distinct  # compacted, the other writer's entry with the rest
 
 
@@ -423,10 +421,9 @@ def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error)
     compaction is rolled back and the connection is left with no open transaction."""
     import sqlite3
 
-    from grayhound.config import load_config
     from grayhound.store import open_store, queuelog
 
-    monkeypatch.setattr(queuelog, "COMPACT_FLOOR", 0)
+    _no_floor(monkeypatch)
 
     def failing(db, allowance=1):
         db.execute(f"DELETE FROM {LOG} WHERE id = (SELECT MIN(id) FROM {LOG})")
@@ -438,8 +435,7 @@ def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error)
         while True:
             db.execute("INSERT INTO filler VALUES (randomblob(4000))")
 
-    config = load_config(write_config(tmp_path))
-    build_store(config)
+    config = _built(tmp_path)
     with open_store(config.storage.database) as store:
         for step in range(1, 12):
             _move_prices(store.db, float(step))  # due
