@@ -70,6 +70,9 @@ TRIGGERS = {
 }
 
 
+DIGEST_ITEM_TRIGGER = "queue_digest_item"  # made apart: its subject is read from `cases`
+TRIGGER_NAMES = (*TRIGGERS, DIGEST_ITEM_TRIGGER)  # every trigger that writes the log
+
 TABLE = (
     f"CREATE TABLE IF NOT EXISTS {LOG} (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " subject_kind TEXT NOT NULL, subject_id INTEGER NOT NULL)"
@@ -102,7 +105,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         for name, (event, when, kind, subject) in TRIGGERS.items()
     }
     # a digest's item: the case's subject (its group and changes are said against it)
-    triggers["queue_digest_item"] = (
+    triggers[DIGEST_ITEM_TRIGGER] = (
         "AFTER INSERT ON digest_items",
         _append("subject_kind", "subject_id", "FROM cases WHERE id = new.case_id"),
     )
@@ -120,8 +123,7 @@ def append_only(db: sqlite_utils.Database) -> None:
         [LOG],
     ).fetchone()
     if unique:  # the log of migration 0013: made again, entry for entry
-        names = [*TRIGGERS, "queue_digest_item"]
-        for name in names:  # they name the log: none may stand while it is made again
+        for name in TRIGGER_NAMES:  # they name the log: none may stand while it is made again
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [LOG]).fetchone()
         db.execute(TABLE.replace(LOG, f"{LOG}_new", 1))
@@ -205,17 +207,18 @@ def compact_when_due(db: sqlite_utils.Database, allowance: int = 1) -> int | Non
         conn.execute("BEGIN IMMEDIATE")
         dropped = compact_log(db, allowance)  # due again under the lock
         conn.commit()
-    except sqlite3.OperationalError as error:
+    except BaseException as error:
         if conn.in_transaction:
             conn.rollback()
-        if (error.sqlite_errorcode or 0) & 0xFF not in SKIPPED:
-            raise
-        return None
-    except BaseException:
-        if conn.in_transaction:
-            conn.rollback()
+        if isinstance(error, sqlite3.OperationalError) and _code(error) in SKIPPED:
+            return None
         raise
     return dropped
+
+
+def _code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of an error (0 when the error carries none)."""
+    return (error.sqlite_errorcode or 0) & 0xFF
 
 
 def taken_in(db: sqlite_utils.Database, upto: int) -> None:
