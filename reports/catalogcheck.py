@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO
 
 from grayhound.text import terminal_text
+from reports.parallel import copy_into, write_parts
 
 # Columns of the per-title table (characters).
 TITLE_WIDTH = 48
@@ -69,24 +69,34 @@ def write_check(
     key order): what is held is the counts, the table's first rows and the titles of devices
     that matched no model (`group` makes their groups). JSON titles wait in a temporary file
     behind the counts."""
+    take = lambda part, spool: tally(part, fmt, spool)  # noqa: E731 - one part: the titles
+    write_check_parts([titles], take, catalog_models, group, fmt, stream)
+
+
+def write_check_parts(
+    parts: Sequence,
+    tally_part: Callable[[object, IO[str]], dict],
+    catalog_models: list[str],
+    group: Callable[[list[str]], list[dict]],
+    fmt: str,
+    stream: IO[str],
+    *,
+    started: Callable[[], None] | None = None,
+) -> None:
+    """`write_check` of the titles of every part in order, each part's titles taken by
+    `tally_part(part, spool)`, which returns their `tally` (written into `spool`): the parts
+    after the first on the other CPUs (`reports.parallel.write_parts`, `started` as there),
+    the same bytes as one process taking them one after the other."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-        counts = dict.fromkeys(("titles", "matched", "unmatched_devices", "unmatched_other"), 0)
+        tallies = write_parts(spool, parts, tally_part, started=started)
+        counts = dict.fromkeys(COUNTED, 0)
         matched, unmatched, first = set(), [], []
-        for title in titles:
-            title["attributes"] = dict(sorted(title["attributes"].items()))
-            if fmt == "json":
-                spool.write((",\n" if counts["titles"] else "") + _title_json(title))
-            elif len(first) < MAX_ROWS:
-                first.append(title)
-            counts["titles"] += 1
-            if title["model"]:
-                counts["matched"] += 1
-                matched.add(title["model"])
-            elif title["kind"] == "device":
-                counts["unmatched_devices"] += 1
-                unmatched.append(title["title"])
-            else:
-                counts["unmatched_other"] += 1
+        for part in tallies:
+            for key in COUNTED:
+                counts[key] += part["counts"][key]
+            matched |= part["matched"]
+            unmatched += part["unmatched"]
+            first += part["first"][: MAX_ROWS - len(first)]
         never = [model for model in catalog_models if model not in matched]
         counts.update(catalog_models=len(catalog_models), never_matched=len(never))
         data = {
@@ -101,9 +111,38 @@ def write_check(
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         head, _, foot = text.partition("    " + json.dumps(TITLES_MARK))
         stream.write(head)
-        spool.seek(0)
-        shutil.copyfileobj(spool, stream)
+        spool.flush()
+        spool.buffer.seek(len(SEPARATOR))  # every title is written behind one: not the first
+        copy_into(stream, spool.buffer)
         stream.write(foot)
+
+
+COUNTED = ("titles", "matched", "unmatched_devices", "unmatched_other")
+SEPARATOR = ",\n"  # before each title in the JSON's list
+
+
+def tally(titles: Iterable[dict], fmt: str, spool: IO[str]) -> dict:
+    """What `write_check` keeps of `titles` (a dict that pickles): the counts, the models
+    matched, the device titles that matched none, and in the table the first `MAX_ROWS`
+    rows; in JSON each title is written into `spool`, each behind `SEPARATOR`."""
+    counts = dict.fromkeys(COUNTED, 0)
+    matched, unmatched, first = set(), [], []
+    for title in titles:
+        title["attributes"] = dict(sorted(title["attributes"].items()))
+        if fmt == "json":
+            spool.write(SEPARATOR + _title_json(title))
+        elif len(first) < MAX_ROWS:
+            first.append(title)
+        counts["titles"] += 1
+        if title["model"]:
+            counts["matched"] += 1
+            matched.add(title["model"])
+        elif title["kind"] == "device":
+            counts["unmatched_devices"] += 1
+            unmatched.append(title["title"])
+        else:
+            counts["unmatched_other"] += 1
+    return {"counts": counts, "matched": matched, "unmatched": unmatched, "first": first}
 
 
 def _title_json(title: dict) -> str:

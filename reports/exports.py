@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
 import json
 import os
 from collections.abc import Iterable
 from typing import IO
 
 from grayhound.store.reportrows import listing_id_span
-from reports.parallel import part_store, worker_count, write_parts
+from reports.parallel import PARALLEL_MIN_IDS, id_ranges, part_store, worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -188,20 +187,9 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
         if span is None:
             return 0
         large = span[1] - span[0] >= PARALLEL_MIN_IDS and snapshot.shared
-        parts = _id_ranges(*span, workers if large else 1)
+        parts = id_ranges(*span, workers if large else 1)
         write = functools.partial(_write_id_range, fmt, store, os.getpid())
         return sum(write_parts(stream, parts, write, started=snapshot.release))
-
-
-PARALLEL_MIN_IDS = 50_000  # below this a second process saves less than it costs to start
-
-
-def _id_ranges(first: int, last: int, count: int) -> list[tuple[int, int]]:
-    """[first, last] cut into `count` contiguous closed ranges of nearly equal width (listing
-    ids are dense: the store never deletes a listing)."""
-    width = last - first + 1
-    bounds = [first + width * i // count for i in range(count + 1)]
-    return [(low, high - 1) for low, high in itertools.pairwise(bounds) if high > low]
 
 
 def _write_id_range(fmt: str, store, parent: int, ids: tuple[int, int], stream: IO[str]) -> int:

@@ -8,7 +8,9 @@ the store, so on a machine with two cores the wall time nearly halves."""
 
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -59,6 +61,19 @@ def forks(parts: int = 2) -> bool:
     (another thread may hold a lock the fork would copy held into the worker, SQLite's own
     included)."""
     return min(worker_count(), parts) > 1 and threading.active_count() == 1 and can_fork()
+
+
+# Below this span of listing ids a report over every listing is written by one process: a
+# second one saves less than it costs to start.
+PARALLEL_MIN_IDS = 50_000
+
+
+def id_ranges(first: int, last: int, count: int) -> list[tuple[int, int]]:
+    """[first, last] cut into `count` contiguous closed ranges of nearly equal width (listing
+    ids are dense: the store never deletes a listing)."""
+    width = last - first + 1
+    bounds = [first + width * i // count for i in range(count + 1)]
+    return [(low, high - 1) for low, high in itertools.pairwise(bounds) if high > low]
 
 
 def write_parts(
@@ -232,8 +247,15 @@ def _flush(stream: IO[str]) -> None:
 
 
 def _copy_into(stream: IO[str], path: Path) -> None:
-    """Append a part's file to `stream`: inside the kernel when the stream is a UTF-8 text
-    file (no decoding, no copy through this process), else as text through its `write`."""
+    """Append a part's file to `stream` (`copy_into`)."""
+    with path.open("rb") as part:
+        copy_into(stream, part)
+
+
+def copy_into(stream: IO[str], source: IO[bytes]) -> None:
+    """Append the UTF-8 text of the binary file `source`, from its position on, to `stream`:
+    inside the kernel when the stream is a UTF-8 text file (no decoding, no copy through
+    this process), else as text through its `write`."""
     # only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
     # escape sequences from what is written) gets the text through its own `write`
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
@@ -241,30 +263,32 @@ def _copy_into(stream: IO[str], path: Path) -> None:
         buffer = stream.buffer
         stream.flush()
         buffer.flush()
-        with path.open("rb") as part:
-            if not _copy_in_kernel(part, buffer):
-                shutil.copyfileobj(part, buffer, COPY_CHUNK)
-                buffer.flush()
+        if not _copy_in_kernel(source, buffer):
+            shutil.copyfileobj(source, buffer, COPY_CHUNK)
+            buffer.flush()
         return
-    with path.open(encoding="utf-8", newline="") as part:
-        while text := part.read(COPY_CHUNK):
-            stream.write(text)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while chunk := source.read(COPY_CHUNK):
+        stream.write(decoder.decode(chunk))
+    stream.write(decoder.decode(b"", final=True))
 
 
 def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
-    """`os.copy_file_range` from `source` to the end of what `target` holds, at its own
-    position; False (nothing copied) where the kernel or the files do not allow it."""
+    """`os.copy_file_range` from `source`, its position on, to the end of what `target`
+    holds, at its own position; False (nothing copied) where the kernel or the files do not
+    allow it."""
     if not hasattr(os, "copy_file_range"):  # not Linux
         return False
     try:
         into = target.fileno()
     except (AttributeError, OSError, ValueError):  # an in-memory stream
         return False
-    size = os.fstat(source.fileno()).st_size
+    start = source.tell()
+    size = os.fstat(source.fileno()).st_size - start
     copied = 0
     try:
         while copied < size:
-            moved = os.copy_file_range(source.fileno(), into, size - copied)
+            moved = os.copy_file_range(source.fileno(), into, size - copied, start + copied)
             if moved == 0:
                 break
             copied += moved

@@ -49,18 +49,21 @@ def check(titles_path: str | None, fmt: str, out: str | None, force: bool) -> No
     if out not in (None, "-"):
         check_output(out, **target)  # before the titles are read and matched
     book = BrandBook.from_config(config)
+    report = (
+        [model.model for model in config.catalog],
+        lambda titles: [group.to_dict() for group in group_unmatched(titles, book)],
+        fmt,
+    )
     if titles_path:
         checks = _read_titles(_from_file(titles_path), book)
-    else:
-        checks = _stored_checks(config, book)
-    with open_output(out, **target) as stream:
-        write_check(
-            checks,
-            [model.model for model in config.catalog],
-            lambda titles: [group.to_dict() for group in group_unmatched(titles, book)],
-            fmt,
-            stream,
-        )
+        with open_output(out, **target) as stream:
+            write_check(checks, *report, stream)
+        return
+    from grayhound.store import open_store
+
+    with open_store(config.storage.database, create=False) as store:
+        with open_output(out, **target) as stream:
+            _write_stored_check(store, config, book, report, stream)
 
 
 def _read_titles(titles, book):
@@ -92,22 +95,47 @@ def _from_file(path: str) -> list[tuple[None, str, None]]:
     return [(None, line.strip(), None) for line in text.splitlines() if line.strip()]
 
 
-def _stored_checks(config, book):
-    """Every stored title's check, streamed. A title whose reading `grayhound detect` kept
-    for this very title, brand, config and detectors code (the detection's reading key) is
-    not read again: model, reason and attributes depend on the title and brand only, and the
-    kind of goods on the category too, read again without it when the listing has one
+def _write_stored_check(store, config, book, report: tuple, stream) -> None:
+    """The check of every stored title written as `write_check` writes it (`report`: its
+    catalog models, grouping and format), a large store in ranges of listing ids on every
+    CPU (`reports.parallel`), each part reading the same snapshot of the store."""
+    import os
+
+    from grayhound.detection.scope import fingerprints
+    from grayhound.store.reportrows import listing_id_span
+    from reports import parallel
+    from reports.catalogcheck import tally, write_check_parts
+
+    marks = fingerprints(config)
+    judged_with = "|".join(marks[part] for part in ("brands", "catalog", "detectors"))
+    models = {(m.brand, m.model): m for m in config.catalog}
+    workers = parallel.worker_count()  # a bad GRAYHOUND_WORKERS is named before the titles
+    fmt = report[2]
+
+    def tally_range(ids: tuple[int, int], spool) -> dict:
+        with parallel.part_store(store, parent) as reader:
+            checks = _stored_checks(reader, judged_with, models, book, ids)
+            return tally(checks, fmt, spool)
+
+    parent = os.getpid()
+    with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        span = listing_id_span(store.db) or (1, 0)  # no listing: one empty range
+        large = span[1] - span[0] >= parallel.PARALLEL_MIN_IDS and snapshot.shared
+        parts = parallel.id_ranges(*span, workers if large else 1) or [span]
+        write_check_parts(parts, tally_range, *report, stream, started=snapshot.release)
+
+
+def _stored_checks(store, judged_with: str, models: dict, book, ids: tuple[int, int]):
+    """The check of every stored title with its listing id in the closed range `ids`,
+    streamed. A title whose reading `grayhound detect` kept for this very title, brand,
+    config and detectors code (the detection's reading key, `judged_with` its fingerprints)
+    is not read again: model, reason and attributes depend on the title and brand only, and
+    the kind of goods on the category too, read again without it when the listing has one
     (catalog check reads titles alone). Any other title is read as `--titles` reads it."""
     from functools import lru_cache
 
     from detectors.catalog import MAX_TITLE, reading_from_state
     from detectors.goods import classify_goods
-    from grayhound.detection.scope import fingerprints
-    from grayhound.store import open_store
-
-    marks = fingerprints(config)
-    judged_with = "|".join(marks[part] for part in ("brands", "catalog", "detectors"))
-    models = {(m.brand, m.model): m for m in config.catalog}
 
     @lru_cache(maxsize=1 << 14)  # readings repeat: 3,228 distinct at 100,000 listings
     def kept(reading: str):
@@ -118,28 +146,27 @@ def _stored_checks(config, book):
         has_storage = "storage" in found.attributes
         return model, found.model_reason, found.kind, dict(found.attributes), has_storage
 
-    with open_store(config.storage.database, create=False) as store:
-        for listing_id, title, brand, category, key, reading, key_text in store.title_readings(
-            judged_with
-        ):
-            found = None
-            if key_text is not None and key == _key_of(key_text):
-                found = kept(reading)
-            if found is None:
-                yield from _read_titles([(str(listing_id), title, brand)], book)
-                continue
-            model, reason, kind, attributes, has_storage = found
-            if category:
-                goods = classify_goods(
-                    title[:MAX_TITLE], has_storage=has_storage,
-                    device_words=book.catalog.device_words,
-                )  # fmt: skip
-                kind = goods.kind
-            # TitleCheck(...).to_dict(), without the object (a million of them at scale)
-            yield {
-                "id": str(listing_id), "title": title, "model": model, "reason": reason,
-                "kind": kind, "attributes": dict(attributes),
-            }  # fmt: skip
+    for listing_id, title, brand, category, key, reading, key_text in store.title_readings(
+        judged_with, ids
+    ):
+        found = None
+        if key_text is not None and key == _key_of(key_text):
+            found = kept(reading)
+        if found is None:
+            yield from _read_titles([(str(listing_id), title, brand)], book)
+            continue
+        model, reason, kind, attributes, has_storage = found
+        if category:
+            goods = classify_goods(
+                title[:MAX_TITLE], has_storage=has_storage,
+                device_words=book.catalog.device_words,
+            )  # fmt: skip
+            kind = goods.kind
+        # TitleCheck(...).to_dict(), without the object (a million of them at scale)
+        yield {
+            "id": str(listing_id), "title": title, "model": model, "reason": reason,
+            "kind": kind, "attributes": dict(attributes),
+        }  # fmt: skip
 
 
 def _key_of(key_text: str) -> str:

@@ -31,7 +31,7 @@ TITLE_READINGS_SQL = """
              || ', ' || json_quote(:judged_with) || ']'
            END AS key_text
     FROM listings l LEFT JOIN listing_state ls ON ls.listing_id = l.id
-    WHERE l.title IS NOT NULL AND l.title != ''
+    WHERE l.id BETWEEN :first AND :last AND l.title IS NOT NULL AND l.title != ''
     ORDER BY l.id
 """
 TITLE_READING_COLUMNS = ("id", "title", "brand", "category", "reading_key", "reading", "key_text")
@@ -163,10 +163,16 @@ class ReportRows:
 
     db: sqlite_utils.Database
 
-    def title_readings(self, judged_with: str) -> Iterator[tuple]:
-        """(TITLE_READING_COLUMNS) of every listing with a title, oldest first, the key text
-        for the fingerprints `judged_with`: one row at a time, nothing held."""
-        yield from self.db.execute(TITLE_READINGS_SQL, {"judged_with": judged_with})
+    def title_readings(
+        self, judged_with: str, ids: tuple[int, int] = (-(1 << 63), (1 << 63) - 1)
+    ) -> Iterator[tuple]:
+        """(TITLE_READING_COLUMNS) of every listing with a title (or those with ids in the
+        closed range `ids`), oldest first, the key text for the fingerprints `judged_with`:
+        one row at a time, nothing held."""
+        first, last = ids
+        yield from self.db.execute(
+            TITLE_READINGS_SQL, {"judged_with": judged_with, "first": first, "last": last}
+        )
 
     def export_listing_rows(
         self, first_id: int = -(1 << 63), last_id: int = (1 << 63) - 1

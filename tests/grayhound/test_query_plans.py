@@ -24,9 +24,6 @@ BIG = (
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
-    ("catalog", "SELECT l.id, l.title, l.brand, l.category"): (
-        "catalog check checks every stored title: one pass, streamed, the kept readings joined"
-    ),
     ("export", "SELECT * FROM seller_aliases ORDER BY id"): (
         "export sellers writes every seller with its aliases"
     ),

@@ -162,9 +162,9 @@ def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, mon
     ("first", "last", "count"), [(1, 10, 3), (5, 5, 2), (1, 100_000, 4), (7, 8, 4)]
 )
 def test_id_ranges_cover_every_id_once_in_order(first, last, count):
-    from reports.exports import _id_ranges
+    from reports.parallel import id_ranges
 
-    ranges = _id_ranges(first, last, count)
+    ranges = id_ranges(first, last, count)
     ids = [i for low, high in ranges for i in range(low, high + 1)]
     assert ids == list(range(first, last + 1))
     assert len(ranges) == min(count, last - first + 1)

@@ -253,3 +253,32 @@ def test_started_is_called_when_a_worker_ends_without_saying_it_began(monkeypatc
 def _write_part_text(part, stream) -> str:
     stream.write(part)
     return part
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+@pytest.mark.parametrize("target", ["file", "text stream"])
+def test_copy_into_copies_from_the_sources_position_on(tmp_path, monkeypatch, kernel, target):
+    """`copy_into` (a report's spool after its head) copies what the source holds from its
+    position on, whole: a character cut between two chunks included."""
+    import reports.parallel
+    from reports.parallel import copy_into
+
+    if not kernel:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    monkeypatch.setattr(reports.parallel, "COPY_CHUNK", 7)  # cuts "é" (two bytes) somewhere
+    text = "".join(f"{n}é€\n" for n in range(300))
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        spool.write(",\n" + text)
+        spool.flush()
+        spool.buffer.seek(2)
+        if target == "file":
+            path = tmp_path / "out.txt"
+            with path.open("w", encoding="utf-8", newline="") as stream:
+                stream.write("head\n")
+                copy_into(stream, spool.buffer)
+                stream.write("foot\n")
+            assert path.read_text(encoding="utf-8") == "head\n" + text + "foot\n"
+        else:
+            stream = io.StringIO()
+            copy_into(stream, spool.buffer)
+            assert stream.getvalue() == text
