@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import IO
 
 from grayhound.store.reportrows import listing_id_span
-from reports.parallel import PARALLEL_MIN_IDS, id_ranges, part_store, worker_count, write_parts
+from reports import parallel
+from reports.parallel import id_ranges, part_store, worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -186,7 +187,7 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
         span = listing_id_span(store.db)
         if span is None:
             return 0
-        large = span[1] - span[0] >= PARALLEL_MIN_IDS and snapshot.shared
+        large = span[1] - span[0] >= parallel.PARALLEL_MIN_IDS and snapshot.shared
         parts = id_ranges(*span, workers if large else 1)
         write = functools.partial(_write_id_range, fmt, store, os.getpid())
         return sum(write_parts(stream, parts, write, started=snapshot.release))

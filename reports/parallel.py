@@ -60,6 +60,8 @@ def forks(parts: int = 2) -> bool:
     one of them and of `worker_count()`, a platform that forks, and no other thread running
     (another thread may hold a lock the fork would copy held into the worker, SQLite's own
     included)."""
+    if parts < 2:  # one part: the worker count is not asked (nor its setting checked)
+        return False
     return min(worker_count(), parts) > 1 and threading.active_count() == 1 and can_fork()
 
 
@@ -97,11 +99,11 @@ def write_parts(
     snapshot this process reads releases it there. There must then be no more parts than
     workers (all of them start at once)."""
     parts = list(parts)
-    workers = min(worker_count(), len(parts))
     if not forks(len(parts)):  # one process, as before
         if started is not None:
             started()
         return [write(part, stream) for part in parts]
+    workers = min(worker_count(), len(parts))
     if started is not None and len(parts) > workers:
         raise ValueError("write_parts: `started` needs every part's worker started at once")
     _flush(stream)  # a forked child must not inherit (and later flush) unwritten text
@@ -255,11 +257,12 @@ def _copy_into(stream: IO[str], path: Path) -> None:
 def copy_into(stream: IO[str], source: IO[bytes]) -> None:
     """Append the UTF-8 text of the binary file `source`, from its position on, to `stream`:
     inside the kernel when the stream is a UTF-8 text file (no decoding, no copy through
-    this process), else as text through its `write`."""
+    this process), else as text through its `write`. Where `source` is left is not said."""
     # only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
-    # escape sequences from what is written) gets the text through its own `write`
+    # escape sequences from what is written) gets the text through its own `write`; and only
+    # where a text file writes "\n" as it is (on Windows one may write it as "\r\n")
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
-    if type(stream) is io.TextIOWrapper and encoding in ("utf-8", "utf8"):
+    if type(stream) is io.TextIOWrapper and encoding in ("utf-8", "utf8") and os.linesep == "\n":
         buffer = stream.buffer
         stream.flush()
         buffer.flush()
@@ -295,6 +298,8 @@ def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
     except OSError:
         if copied:
             raise  # a part is half copied: the report is not whole
+        return False
+    if not copied and size:  # the kernel copied nothing: copied through this process
         return False
     if copied < size:
         raise GrayhoundError(f"a report part was cut short while copied ({copied} of {size} bytes)")

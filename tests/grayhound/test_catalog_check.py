@@ -93,3 +93,13 @@ def test_a_missing_titles_file_is_one_line_and_exit_2(example_config_path, tmp_p
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "none.txt: cannot read titles" in err
+
+
+def test_titles_given_are_checked_in_one_process_whatever_the_worker_setting(
+    example_config_path, monkeypatch, capsys
+):
+    """`--titles` never forks: a setting only the store's check in parts reads is not asked."""
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "0")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(TITLES)))
+    assert main(["--config", str(example_config_path), "catalog", "check", "--titles", "-"]) == 0
+    assert "5 titles: 3 matched a catalog model" in capsys.readouterr().out

@@ -76,19 +76,21 @@ def test_a_crawl_committing_during_a_check_in_parts_is_not_in_it(tmp_path, monke
     """Every part reads the store as it was when the check began, and a crawl that commits
     while the check is written is not kept waiting for it."""
     import grayhound.commands.catalog as command
+    import reports.catalogcheck
     import reports.parallel
 
     (tmp_path / "store").mkdir()
     directory, config = _judged(tmp_path / "store")  # its own: the crawl moves every title
     monkeypatch.setattr(reports.parallel, "PARALLEL_MIN_IDS", 10)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    parts_written = parts_counted(monkeypatch, reports.catalogcheck)
     before = _check(config, tmp_path, "json")
     moved = ["UPDATE listings SET title = 'Moved Gadget 77 Max'"]
     real = command._stored_checks
     crawl = crawl_commits_first(real, directory / "grayhound.db", moved, tmp_path / "committed")
     monkeypatch.setattr(command, "_stored_checks", crawl)
     assert _check(config, tmp_path, "json") == before
-    assert crawl.commits == [1]
+    assert crawl.commits == [1] and parts_written == [2, 2]  # a worker read the other part
     monkeypatch.setattr(command, "_stored_checks", real)
     after = json.loads(_check(config, tmp_path, "json"))
     assert {title["title"] for title in after["titles"]} == {"Moved Gadget 77 Max"}

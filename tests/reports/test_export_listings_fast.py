@@ -143,11 +143,11 @@ def test_an_export_written_in_parts_on_several_cpus_is_the_same_bytes(store, mon
     """A large store is written in ranges of ids by forked workers (issue 19, round 7): the
     same bytes as one process, hostile cells (written cell by cell) on both sides of every
     boundary included."""
-    from reports import exports
+    from reports import exports, parallel
 
     _fill(store, 5, 3000)
     store.db.conn.commit()  # the workers read through connections of their own
-    monkeypatch.setattr(exports, "PARALLEL_MIN_IDS", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_IDS", 10)
     parts_written = parts_counted(monkeypatch, exports)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
     whole = _new(store, fmt)
@@ -175,11 +175,11 @@ def test_a_crawl_committing_during_an_export_in_parts_is_not_in_it(store, monkey
     """Every part of an export read by forked workers is the store as it was when the
     export began (as one SQLite statement read it before), and a crawl that commits while
     the export is written is not kept waiting for it."""
-    from reports import exports
+    from reports import exports, parallel
 
     _fill(store, 4, 3000)
     store.db.conn.commit()
-    monkeypatch.setattr(exports, "PARALLEL_MIN_IDS", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_IDS", 10)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
     before = _new(store, "csv")
     path = store.db.execute("PRAGMA database_list").fetchone()[2]

@@ -282,3 +282,37 @@ def test_copy_into_copies_from_the_sources_position_on(tmp_path, monkeypatch, ke
             stream = io.StringIO()
             copy_into(stream, spool.buffer)
             assert stream.getvalue() == text
+
+
+def test_one_part_is_written_without_asking_the_worker_count(monkeypatch):
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "0")  # would be a usage error if it were read
+    stream = io.StringIO()
+    assert write_parts(stream, [(0, 3)], _write_numbers) == [3]
+    assert stream.getvalue() == _serial([(0, 3)])
+
+
+def test_copy_into_a_stream_that_writes_newlines_otherwise_goes_through_its_write(monkeypatch):
+    """Where a text file may write "\\n" as "\\r\\n" (Windows), the bytes are not copied under
+    it: every line ends as the stream ends the lines written through it."""
+    from reports.parallel import copy_into
+
+    monkeypatch.setattr(os, "linesep", "\r\n")
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="\r\n")
+    stream.write("head\n")
+    copy_into(stream, io.BytesIO("a\nb é\n".encode()))
+    stream.write("foot\n")
+    stream.flush()
+    assert raw.getvalue() == "head\r\na\r\nb é\r\nfoot\r\n".encode()
+
+
+def test_a_kernel_that_copies_nothing_leaves_the_copy_to_this_process(tmp_path, monkeypatch):
+    from reports.parallel import copy_into
+
+    monkeypatch.setattr(os, "copy_file_range", lambda *args: 0, raising=False)
+    source = tmp_path / "part"
+    source.write_bytes("x,é\n".encode() * 1000)
+    path = tmp_path / "out.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream, source.open("rb") as part:
+        copy_into(stream, part)
+    assert path.read_text(encoding="utf-8") == "x,é\n" * 1000
