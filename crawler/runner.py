@@ -14,6 +14,7 @@ from pathlib import Path
 from grayhound.config import Config, Source
 from grayhound.errors import GrayhoundError
 from grayhound.store import open_store, utc_now
+from grayhound.store.crawldata import LogCompactionError
 
 
 def config_hash(config: Config) -> str:
@@ -91,6 +92,10 @@ def _finish_run(config: Config, run_id: int, status: str, stats: dict, why: str 
     try:
         with open_store(config.storage.database) as store:
             store.finish_run(run_id, utc_now(), status, stats, error=why)
+    except LogCompactionError as exc:  # the end is recorded: only the housekeeping failed
+        if not why:
+            raise
+        raise GrayhoundError(f"crawl run {run_id} stopped: {why}; {exc}") from None
     except (sqlite3.Error, GrayhoundError) as exc:
         if not why:
             raise

@@ -9,11 +9,13 @@ likewise keep their latest state in `sellers` and every sighting in `seller_obse
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlite_utils
 
+from grayhound.errors import GrayhoundError
 from grayhound.models import Listing
 from grayhound.store.crawlschema import LISTING_LIMITS, cut_to_limits
 from grayhound.store.queuelog import compact_when_due
@@ -35,6 +37,11 @@ LATEST_COLUMNS = (
     "category",
 )
 OBSERVED_COLUMNS = ("url", "title", "price", "currency", "condition", "availability")
+
+
+class LogCompactionError(GrayhoundError):
+    """A crawl run's end was recorded; the housekeeping after it (compacting serve's change
+    log) failed. The message says both."""
 
 
 class CrawlData:
@@ -64,7 +71,8 @@ class CrawlData:
         """The run's end: its status, figures and, when it stopped early because something
         could not be written, why (`error`). Then, in a transaction of its own that may fail
         without undoing the end, serve's change log is compacted when it is due (a store
-        crawled but never served keeps a bounded log)."""
+        crawled but never served keeps a bounded log): its failure, other than a full disk or
+        a lock held too long (skipped), is a `LogCompactionError` saying the end is recorded."""
         per_source = stats.get("sources", {})
         with self.db.atomic():
             for source, figures in per_source.items():
@@ -85,7 +93,13 @@ class CrawlData:
                 },
             )
         if not self.db.conn.in_transaction:  # (a caller's own transaction: not in it)
-            compact_when_due(self.db)
+            try:
+                compact_when_due(self.db)
+            except sqlite3.Error as exc:
+                raise LogCompactionError(
+                    f"crawl run {run_id}'s end is recorded ({status}), but serve's change log"
+                    f" could not be compacted: {exc}"
+                ) from exc
 
     def resumable_run(self, sources: Iterable[str]) -> dict | None:
         """The latest run of exactly these sources, if it never finished (killed or stopped)."""

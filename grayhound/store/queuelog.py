@@ -217,8 +217,9 @@ def compact_when_due(db: sqlite_utils.Database, allowance: int = 1) -> int | Non
 
 
 def _code(error: sqlite3.Error) -> int:
-    """SQLite's primary result code of an error (0 when the error carries none)."""
-    return (error.sqlite_errorcode or 0) & 0xFF
+    """SQLite's primary result code of an error (0 when the error carries none: one raised
+    by Python code, not by SQLite, has no `sqlite_errorcode` at all)."""
+    return (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
 
 
 def taken_in(db: sqlite_utils.Database, upto: int) -> None:

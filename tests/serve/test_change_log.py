@@ -422,6 +422,7 @@ def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error)
     import sqlite3
 
     from grayhound.store import open_store, queuelog
+    from grayhound.store.crawldata import LogCompactionError
 
     _no_floor(monkeypatch)
 
@@ -445,8 +446,10 @@ def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error)
         if error == "full":
             store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
         else:
-            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            with pytest.raises(LogCompactionError, match=r"end is recorded \(finished\)") as e:
                 store.finish_run(run, "2026-12-04T00:01:00+00:00", "finished", {})
+            assert "no such table" in str(e.value)
+            assert isinstance(e.value.__cause__, sqlite3.OperationalError)
         assert not store.db.conn.in_transaction
         assert _count(store.db) == before  # its partial delete rolled back
     with open_store(config.storage.database) as store:
@@ -454,6 +457,35 @@ def test_a_crawls_end_stands_when_compaction_fails(tmp_path, monkeypatch, error)
         assert status == ("finished",)
         assert _count(store.db) == before
         assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'filler'").fetchone()
+
+
+def test_a_stopped_crawl_whose_compaction_fails_says_its_end_is_recorded(tmp_path, monkeypatch):
+    """A crawl stopped because something could not be written ends marked interrupted; when
+    the compaction after that end fails, the message says why the crawl stopped and that its
+    end is recorded, not that the run could not be marked interrupted."""
+    import sqlite3
+
+    from crawler.runner import _finish_run
+    from grayhound.errors import GrayhoundError
+    from grayhound.store import open_store, queuelog
+
+    def broken(db, allowance=1):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    config = _built(tmp_path)
+    with open_store(config.storage.database) as store:
+        run = store.start_run(["bazaar"], "2026-12-04T00:00:00+00:00")
+    monkeypatch.setattr(queuelog, "_due", lambda db, allowance: True)
+    monkeypatch.setattr(queuelog, "compact_log", broken)
+    with pytest.raises(GrayhoundError) as raised:
+        _finish_run(config, run, "interrupted", {}, "the disk is full")
+    message = str(raised.value)
+    assert message.startswith(f"crawl run {run} stopped: the disk is full; ")
+    assert "end is recorded (interrupted)" in message and "disk I/O error" in message
+    assert "could not be marked interrupted" not in message
+    with open_store(config.storage.database) as store:
+        row = store.db.execute("SELECT status, error FROM crawl_runs WHERE id = ?", [run])
+        assert row.fetchone() == ("interrupted", "the disk is full")
 
 
 def test_a_log_not_due_for_compaction_waits_for_no_other_writer(tmp_path):
