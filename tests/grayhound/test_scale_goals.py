@@ -62,3 +62,34 @@ def test_a_command_s_peak_memory_is_its_own_not_the_benchmark_s(tmp_path):
     del ballast
     assert result["exit"] == 0
     assert 10 < result["peak_mib"] < 150  # measured (sampled), and not the benchmark's
+
+
+def test_a_program_the_command_drives_is_counted_apart_and_read_less_often(monkeypatch):
+    """The tree's other programs (a headless browser) are counted in `tree_mib`, not in the
+    command's own peak, and their memory is read every `OTHERS_EVERY`th sample only: reading
+    a browser's processes twenty times a second slowed what was measured."""
+    import subprocess
+    import sys
+    import time
+
+    import benchmarks.scale as scale
+
+    reads: dict[int, int] = {}
+    real = scale._pss_mib
+
+    def counted(pid):
+        reads[pid] = reads.get(pid, 0) + 1
+        return real(pid)
+
+    monkeypatch.setattr(scale, "_pss_mib", counted)
+    drives = "import subprocess; subprocess.run(['sleep', '1.5'])"
+    child = subprocess.Popen([sys.executable, "-c", drives])
+    tree = scale._TreePeak(child.pid)
+    child.wait()
+    time.sleep(0.1)
+    tree.stop()
+    own, *others = reads
+    assert own == child.pid and others  # `sleep` was read too
+    assert tree.peak_mib > 0 and tree.others_mib > 0
+    assert tree.tree_mib >= max(tree.peak_mib, tree.others_mib)
+    assert max(reads[pid] for pid in others) * 3 < reads[own]
