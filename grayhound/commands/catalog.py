@@ -110,14 +110,13 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
     judged_with = "|".join(marks[part] for part in ("brands", "catalog", "detectors"))
     models = {(m.brand, m.model): m for m in config.catalog}
     workers = parallel.worker_count()  # a bad GRAYHOUND_WORKERS is named before the titles
-    fmt = report[2]
+    fmt, parent = report[2], os.getpid()
 
     def tally_range(ids: tuple[int, int], spool) -> dict:
         with parallel.part_store(store, parent) as reader:
             checks = _stored_checks(reader, judged_with, models, book, ids)
             return tally(checks, fmt, spool)
 
-    parent = os.getpid()
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         span = listing_id_span(store.db) or (1, 0)  # no listing: one empty range
         large = span[1] - span[0] >= parallel.PARALLEL_MIN_IDS and snapshot.shared
