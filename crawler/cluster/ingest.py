@@ -143,10 +143,16 @@ class writer_lock:
 def finish_cluster_run(client, store: Store, run_id: int, sources: list[str], status: str):
     """Record the run's end with the figures every worker added up; retire a finished run."""
     from grayhound.store import utc_now
+    from grayhound.store.crawldata import LogCompactionError
 
     figures = source_figures(client, run_id, sources)
     stats = {"sources": figures, "cluster": {"redis": display_url(client_url(client))}}
-    store.finish_run(run_id, utc_now(), status, stats)
+    try:
+        store.finish_run(run_id, utc_now(), status, stats)
+    except LogCompactionError:  # the end is recorded: the run is done in Redis too
+        if status == "finished":
+            retire_run(client, run_id)
+        raise
     if status == "finished":
         retire_run(client, run_id)
     return stats
