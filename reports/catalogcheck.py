@@ -69,7 +69,10 @@ def write_check(
     key order): what is held is the counts, the table's first rows and the titles of devices
     that matched no model (`group` makes their groups). JSON titles wait in a temporary file
     behind the counts."""
-    take = lambda part, spool: tally(part, fmt, spool)  # noqa: E731 - one part: the titles
+
+    def take(part: Iterable[dict], spool: IO[str]) -> dict:  # the one part: the titles
+        return tally(part, fmt, spool)
+
     write_check_parts([titles], take, catalog_models, group, fmt, stream)
 
 

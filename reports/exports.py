@@ -10,9 +10,7 @@ import os
 from collections.abc import Iterable
 from typing import IO
 
-from grayhound.store.reportrows import listing_id_span
-from reports import parallel
-from reports.parallel import id_ranges, part_store, worker_count, write_parts
+from reports.parallel import listing_ranges, part_store, worker_count, write_parts
 from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
 
 LISTING_FIELDS = (
@@ -184,11 +182,9 @@ def export_listings(store, fmt: str, stream: IO[str]) -> int:
     if fmt == "csv":
         stream.write(",".join(LISTING_FIELDS) + "\n")
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
-        span = listing_id_span(store.db)
-        if span is None:
+        parts = listing_ranges(store, snapshot.shared, workers)
+        if not parts:
             return 0
-        large = span[1] - span[0] >= parallel.PARALLEL_MIN_IDS and snapshot.shared
-        parts = id_ranges(*span, workers if large else 1)
         write = functools.partial(_write_id_range, fmt, store, os.getpid())
         return sum(write_parts(stream, parts, write, started=snapshot.release))
 

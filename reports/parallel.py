@@ -70,6 +70,19 @@ def forks(parts: int = 2) -> bool:
 PARALLEL_MIN_IDS = 50_000
 
 
+def listing_ranges(store, shared: bool, workers: int) -> list[tuple[int, int]]:
+    """The closed ranges of listing ids a report over every listing of `store` is written
+    in: one a worker when its span of ids is `PARALLEL_MIN_IDS` or more and its snapshot is
+    `shared` with the workers (`Store.shared_snapshot`), else one; none without a listing."""
+    from grayhound.store.reportrows import listing_id_span
+
+    span = listing_id_span(store.db)
+    if span is None:
+        return []
+    large = span[1] - span[0] >= PARALLEL_MIN_IDS and shared
+    return id_ranges(*span, workers if large else 1)
+
+
 def id_ranges(first: int, last: int, count: int) -> list[tuple[int, int]]:
     """[first, last] cut into `count` contiguous closed ranges of nearly equal width (listing
     ids are dense: the store never deletes a listing)."""

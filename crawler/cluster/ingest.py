@@ -147,14 +147,15 @@ def finish_cluster_run(client, store: Store, run_id: int, sources: list[str], st
 
     figures = source_figures(client, run_id, sources)
     stats = {"sources": figures, "cluster": {"redis": display_url(client_url(client))}}
+    housekeeping = None
     try:
         store.finish_run(run_id, utc_now(), status, stats)
-    except LogCompactionError:  # the end is recorded: the run is done in Redis too
-        if status == "finished":
-            retire_run(client, run_id)
-        raise
+    except LogCompactionError as error:  # the end is recorded: the run is done in Redis too
+        housekeeping = error
     if status == "finished":
         retire_run(client, run_id)
+    if housekeeping is not None:
+        raise housekeeping
     return stats
 
 

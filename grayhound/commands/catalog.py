@@ -102,7 +102,6 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
     import os
 
     from grayhound.detection.scope import fingerprints
-    from grayhound.store.reportrows import listing_id_span
     from reports import parallel
     from reports.catalogcheck import tally, write_check_parts
 
@@ -118,9 +117,8 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
             return tally(checks, fmt, spool)
 
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
-        span = listing_id_span(store.db) or (1, 0)  # no listing: one empty range
-        large = span[1] - span[0] >= parallel.PARALLEL_MIN_IDS and snapshot.shared
-        parts = parallel.id_ranges(*span, workers if large else 1) or [span]
+        # no listing: one empty range
+        parts = parallel.listing_ranges(store, snapshot.shared, workers) or [(1, 0)]
         write_check_parts(parts, tally_range, *report, stream, started=snapshot.release)
 
 

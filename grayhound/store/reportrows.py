@@ -158,14 +158,15 @@ def export_pieces_sql(pieces: tuple, style: str) -> str:
     return EXPORT_SELLERS_CTE + "SELECT " + ",\n       ".join(columns) + EXPORT_FROM
 
 
+ALL_IDS = (-(1 << 63), (1 << 63) - 1)  # a closed range of ids that holds every one
+
+
 class ReportRows:
     """Mixin of Store: rows for reports that cover every listing, streamed."""
 
     db: sqlite_utils.Database
 
-    def title_readings(
-        self, judged_with: str, ids: tuple[int, int] = (-(1 << 63), (1 << 63) - 1)
-    ) -> Iterator[tuple]:
+    def title_readings(self, judged_with: str, ids: tuple[int, int] = ALL_IDS) -> Iterator[tuple]:
         """(TITLE_READING_COLUMNS) of every listing with a title (or those with ids in the
         closed range `ids`), oldest first, the key text for the fingerprints `judged_with`:
         one row at a time, nothing held."""
@@ -195,7 +196,7 @@ class ReportRows:
         pieces: tuple,
         style: str,
         currency_layer: Callable[[str], str | None],
-        ids: tuple[int, int] = (-(1 << 63), (1 << 63) - 1),
+        ids: tuple[int, int] = ALL_IDS,
     ) -> Iterator[list[tuple]]:
         """Every listing (or those with ids in the closed range `ids`) in id order as `pieces`
         (see `export_pieces_sql`), in batches of `EXPORT_BATCH` rows;
