@@ -255,6 +255,8 @@ TABLES = {
 
 async def refresh(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
     """Bring each of these derived tables whose data moved since it was built up to date."""
+    from grayhound.store.queue import checkpoint_behind
+
     context = context_of(datasette)
     async with context.refresh_lock:
         stamps = await read(datasette, lambda store: {n: store.change_stamp(n) for n in names})
@@ -266,6 +268,7 @@ async def refresh(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:
             return
         built = await write(context, lambda store: _build(store, context, stale))
         await asyncio.to_thread(_replace, _queue_connection(context), built)
+        checkpoint_behind(context.derived_path)
         context.stamps.update({name: stamp for name, (stamp, _) in built.items()})
 
 
@@ -273,10 +276,13 @@ def _refresh_queue(context) -> tuple:
     """`refresh_queue`; returns the queue's change stamp taken after the cases it opened or
     reopened itself and before its rows were read: what moves after makes the next request
     refresh again."""
+    from grayhound.store.queue import checkpoint_behind
     from grayhound.store.subjects import reader
 
     conn = _queue_connection(context)
-    return refresh_queue(context, stamp=lambda: reader(conn).change_stamp("queue"))
+    stamp = refresh_queue(context, stamp=lambda: reader(conn).change_stamp("queue"))
+    checkpoint_behind(context.derived_path)
+    return stamp
 
 
 async def refresh_or_warn(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:

@@ -1,0 +1,142 @@
+"""The write-ahead logs a server copies back (issue 19): its start copies back the store's WAL
+that the last command left, on a thread of its own beside the queue's refresh, not as it
+closes the connection that checked the store; the queue's refreshes copy theirs back after
+they committed, not in the commit the first page waits for. Nothing is lost either way."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from grayhound.cli import main
+from tests.serve.conftest import build_store, write_config
+
+
+def _join_grayhound_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("grayhound-") and thread is not threading.current_thread():
+            thread.join(60)
+            assert not thread.is_alive(), thread.name
+
+
+def _wal_size(path) -> int:
+    try:
+        return os.path.getsize(f"{path}-wal")
+    except FileNotFoundError:
+        return 0
+
+
+def _file_alone(path, tmp_path: Path) -> sqlite3.Connection:
+    """The database file as it is without its WAL: what was copied back into it."""
+    alone = tmp_path / f"alone-{time.monotonic_ns()}.db"
+    shutil.copyfile(path, alone)
+    return sqlite3.connect(alone)
+
+
+def _wal_database(path: Path) -> sqlite3.Connection:
+    """A WAL database whose commits leave their pages in the WAL (as the queue's do)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+    return conn
+
+
+def test_a_refresh_commits_without_copying_its_wal_back_then_copies_it_all(
+    served_store, tmp_path, monkeypatch
+):
+    from grayhound.store import queue
+    from reports.serve import derived
+    from reports.serve.context import serve_context
+
+    _, config = served_store
+    behind = []
+    monkeypatch.setattr(queue, "checkpoint_behind", behind.append)
+    context = serve_context(config)
+    derived._refresh_queue(context)
+    path = context.derived_path
+    assert behind == [path]  # after the refresh, once
+    assert context.derived_conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert _wal_size(path) > 0
+    rows = sqlite3.connect(path).execute("SELECT * FROM queue ORDER BY case_id").fetchall()
+    assert rows
+    assert _file_alone(path, tmp_path).execute("SELECT name FROM sqlite_master").fetchall() == []
+    monkeypatch.undo()
+    queue.checkpoint_behind(path).join()
+    assert _wal_size(path) == 0  # copied back whole, then truncated
+    alone = _file_alone(path, tmp_path)
+    assert alone.execute("SELECT * FROM queue ORDER BY case_id").fetchall() == rows
+    context.derived_conn.close()
+
+
+def test_copying_back_never_waits_for_a_reader_and_truncates_once_it_left(tmp_path, monkeypatch):
+    from grayhound.store import queue
+
+    path = tmp_path / "derived.db"
+    writer = _wal_database(path)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM t").fetchone() == (2000,)
+    monkeypatch.setattr(queue, "TRUNCATE_TRIES", 3)
+    monkeypatch.setattr(queue, "TRUNCATE_PAUSE", 0.01)
+    started = time.monotonic()
+    queue.checkpoint_behind(str(path)).join()
+    assert time.monotonic() - started < 5
+    assert _wal_size(path) > 0  # the reader is still in it: not truncated
+    assert _file_alone(path, tmp_path).execute("SELECT COUNT(*) FROM t").fetchone() == (2000,)
+    monkeypatch.setattr(queue, "TRUNCATE_TRIES", 500)
+    thread = queue.checkpoint_behind(str(path))
+    time.sleep(0.05)
+    reader.execute("COMMIT")  # the reader leaves while it tries
+    thread.join()
+    assert _wal_size(path) == 0
+    writer.execute("INSERT INTO t VALUES (-1)")  # the WAL starts again from its beginning
+    assert reader.execute("SELECT COUNT(*) FROM t").fetchone() == (2001,)
+
+
+def test_copying_back_a_missing_file_makes_none(tmp_path):
+    from grayhound.store import queue
+
+    queue.checkpoint_behind(str(tmp_path / "gone.db")).join()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_copies_back_the_wal_a_command_left_and_keeps_the_store_vouched_for(
+    tmp_path, monkeypatch
+):
+    """A command that ends without closing the store (as detect or the digest may) leaves its
+    WAL; `serve` copies it back beside the queue's refresh, and the store's files stay the
+    ones grayhound vouches for: the next command does not check it again."""
+    from grayhound.config import load_config
+    from grayhound.store import core
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    db = Path(config.storage.database)
+    left = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA wal_autocheckpoint = 0')\n"
+        "c.execute('PRAGMA user_version = 7')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", left, str(db)], check=True)
+    assert _wal_size(db) > 0
+    assert _file_alone(db, tmp_path).execute("PRAGMA user_version").fetchone() == (0,)
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)  # started, not served
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    assert main(["--config", str(tmp_path / "grayhound.toml"), "serve", "--port", port]) == 0
+    _join_grayhound_threads()
+    assert _file_alone(db, tmp_path).execute("PRAGMA user_version").fetchone() == (7,)
+    core._checked.clear()  # as a new process sees it
+    assert core._clean_stamp_holds(db)
