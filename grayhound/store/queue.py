@@ -337,29 +337,51 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
 def checkpoint_behind(path: str) -> threading.Thread:
     """Copy the WAL of the queue's file at `path` back into the file after a refresh
     committed, on a connection and thread of its own: a passive checkpoint (no reader or
-    writer waits for it, and it waits for none; one already under way makes it skip), then
-    the WAL truncated once no reader is in it (tried `TRUNCATE_TRIES` times, never waiting
-    on a lock). A WAL left whole is read through again by the next start before it can be
-    emptied (~1 s for the 0.7 GB a million rows' first derive writes). Not a daemon: a
-    server asked to stop finishes it first."""
+    writer waits for it, and it waits for none), then the WAL truncated once no reader is in
+    it (tried `TRUNCATE_TRIES` times, never waiting on a lock). A WAL left whole is read
+    through again by the next start before it can be emptied (~1 s for the 0.7 GB a million
+    rows' first derive writes). One thread per file: asked while it copies, it copies once
+    more after. Not a daemon: a server asked to stop finishes it first."""
+    with _BEHIND_LOCK:
+        running = _BEHIND.get(path)
+        if running is not None:
+            _AGAIN.add(path)
+            return running
+        thread = _BEHIND[path] = threading.Thread(
+            target=_copy_back_while_asked, args=(path,), name="grayhound-queue-checkpoint"
+        )
+        thread.start()
+        return thread
 
-    def run() -> None:
+
+_BEHIND: dict[str, threading.Thread] = {}  # the file's copying thread, while it runs
+_AGAIN: set[str] = set()  # files asked for again while their thread copied
+_BEHIND_LOCK = threading.Lock()
+
+
+def _copy_back_while_asked(path: str) -> None:
+    while True:
+        _copy_back(path)
+        with _BEHIND_LOCK:
+            if path not in _AGAIN:
+                del _BEHIND[path]
+                return
+            _AGAIN.discard(path)
+
+
+def _copy_back(path: str) -> None:
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=0)
         try:
-            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=0)
-            try:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                for _ in range(TRUNCATE_TRIES):
-                    if not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
-                        break
-                    time.sleep(TRUNCATE_PAUSE)
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:  # the next refresh or start copies it
-            LOG.debug("grayhound serve: the queue's WAL not copied back: %s", exc)
-
-    thread = threading.Thread(target=run, name="grayhound-queue-checkpoint")
-    thread.start()
-    return thread
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            for _ in range(TRUNCATE_TRIES):
+                if not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                    break
+                time.sleep(TRUNCATE_PAUSE)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # the next refresh or start copies it
+        LOG.debug("grayhound serve: the queue's WAL not copied back: %s", exc)
 
 
 def queue_path(store_path: str) -> str:

@@ -140,3 +140,24 @@ def test_serve_copies_back_the_wal_a_command_left_and_keeps_the_store_vouched_fo
     assert _file_alone(db, tmp_path).execute("PRAGMA user_version").fetchone() == (7,)
     core._checked.clear()  # as a new process sees it
     assert core._clean_stamp_holds(db)
+
+
+def test_asked_while_it_copies_one_thread_copies_once_more_after(tmp_path, monkeypatch):
+    from grayhound.store import queue
+
+    path, calls, held = str(tmp_path / "derived.db"), [], threading.Event()
+
+    def copy_back(asked: str) -> None:
+        calls.append(asked)
+        assert held.wait(10)
+
+    monkeypatch.setattr(queue, "_copy_back", copy_back)
+    first = queue.checkpoint_behind(path)
+    assert queue.checkpoint_behind(path) is first
+    assert queue.checkpoint_behind(path) is first  # asked twice meanwhile: once more
+    held.set()
+    first.join()
+    assert calls == [path, path]
+    second = queue.checkpoint_behind(path)
+    second.join()
+    assert second is not first and calls == [path] * 3
