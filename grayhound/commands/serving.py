@@ -83,13 +83,13 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
 
 def _checkpoint_and_close(store) -> None:
     """A passive checkpoint (it waits for no reader or writer, and none waits for it), then
-    the store closed; a checkpoint that fails is the next command's to make."""
+    the store closed. A checkpoint that fails (a full disk, an I/O error) is the next
+    command's to make, and that command checks the store first (`Store.__exit__`)."""
     try:
-        store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        with store:
+            store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error:
         pass
-    finally:
-        store.close()
 
 
 def _print_hash() -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,23 +259,30 @@ def _write_stamp(db_path: Path, stamp: dict) -> None:
 def _record_clean(db_path: Path) -> None:
     """This process found the store clean and wrote it only through SQLite: the files as it
     leaves them are the ones to trust (keeping when they were last checked)."""
-    try:
-        key = (str(db_path.resolve()), db_path.stat().st_ino)
-        kept = json.loads(Path(f"{db_path}{STAMP_SUFFIX}").read_text())
-        checked_at = float(kept["checked_at"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return
-    if key in _checked:
-        _write_stamp(db_path, {**_file_stamp(db_path), "checked_at": checked_at})
+    with _STAMP_LOCK:  # never after another thread of this process forgot them
+        try:
+            key = (str(db_path.resolve()), db_path.stat().st_ino)
+            kept = json.loads(Path(f"{db_path}{STAMP_SUFFIX}").read_text())
+            checked_at = float(kept["checked_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if key in _checked:
+            _write_stamp(db_path, {**_file_stamp(db_path), "checked_at": checked_at})
 
 
 def _forget_clean(db_path: Path) -> None:
     """A process that left the store through a database error: the next command checks it."""
-    try:
-        _checked.discard((str(db_path.resolve()), db_path.stat().st_ino))
-    except OSError:
-        pass
-    Path(f"{db_path}{STAMP_SUFFIX}").unlink(missing_ok=True)
+    with _STAMP_LOCK:
+        try:
+            _checked.discard((str(db_path.resolve()), db_path.stat().st_ino))
+        except OSError:
+            pass
+        Path(f"{db_path}{STAMP_SUFFIX}").unlink(missing_ok=True)
+
+
+# a store closed on one thread while another leaves it through an error (`grayhound serve`
+# closes its checking connection on a thread of its own): the error's forgetting stands
+_STAMP_LOCK = threading.Lock()
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:

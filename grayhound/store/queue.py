@@ -336,21 +336,29 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
 
 def checkpoint_behind(path: str) -> threading.Thread:
     """Copy the WAL of the queue's file at `path` back into the file after a refresh
-    committed, on a connection and thread of its own: a passive checkpoint (no reader or
-    writer waits for it, and it waits for none), then the WAL truncated once no reader is in
-    it (tried `TRUNCATE_TRIES` times, never waiting on a lock). A WAL left whole is read
-    through again by the next start before it can be emptied (~1 s for the 0.7 GB a million
-    rows' first derive writes). One thread per file: asked while it copies, it copies once
-    more after. Not a daemon: a server asked to stop finishes it first."""
+    committed, on a connection and thread of its own: passive checkpoints (no reader or
+    writer waits for them, and they wait for none), the WAL truncated once they copied it all
+    and no reader is in it (tried `TRUNCATE_TRIES` times, never waiting on a lock). A WAL left
+    whole is read through again by the next start before it can be emptied (~1 s for the
+    0.7 GB a million rows' first derive writes). One thread per file: asked while it copies,
+    it copies once more after. Not a daemon (whichever thread asks): a server asked to stop
+    finishes it first."""
     with _BEHIND_LOCK:
         running = _BEHIND.get(path)
         if running is not None:
             _AGAIN.add(path)
             return running
         thread = _BEHIND[path] = threading.Thread(
-            target=_copy_back_while_asked, args=(path,), name="grayhound-queue-checkpoint"
+            target=_copy_back_while_asked,
+            args=(path,),
+            name="grayhound-queue-checkpoint",
+            daemon=False,
         )
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            del _BEHIND[path]
+            raise
         return thread
 
 
@@ -360,12 +368,16 @@ _BEHIND_LOCK = threading.Lock()
 
 
 def _copy_back_while_asked(path: str) -> None:
-    while True:
-        _copy_back(path)
+    try:
+        while True:
+            _copy_back(path)
+            with _BEHIND_LOCK:
+                if path not in _AGAIN:
+                    return
+                _AGAIN.discard(path)
+    finally:  # whatever ended it, the next refresh starts another
         with _BEHIND_LOCK:
-            if path not in _AGAIN:
-                del _BEHIND[path]
-                return
+            _BEHIND.pop(path, None)
             _AGAIN.discard(path)
 
 
@@ -373,14 +385,19 @@ def _copy_back(path: str) -> None:
     try:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=0)
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn.execute("PRAGMA synchronous = OFF")  # as every connection to it (`_connect`)
             for _ in range(TRUNCATE_TRIES):
-                if not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                _, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                # a TRUNCATE holds writers back while it copies: only once nothing is left
+                if (
+                    log == copied
+                    and not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                ):
                     break
                 time.sleep(TRUNCATE_PAUSE)
         finally:
             conn.close()
-    except sqlite3.Error as exc:  # the next refresh or start copies it
+    except (sqlite3.Error, OSError) as exc:  # the next refresh or start copies it
         LOG.debug("grayhound serve: the queue's WAL not copied back: %s", exc)
 
 

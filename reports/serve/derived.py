@@ -280,9 +280,10 @@ def _refresh_queue(context) -> tuple:
     from grayhound.store.subjects import reader
 
     conn = _queue_connection(context)
-    stamp = refresh_queue(context, stamp=lambda: reader(conn).change_stamp("queue"))
-    checkpoint_behind(context.derived_path)
-    return stamp
+    try:
+        return refresh_queue(context, stamp=lambda: reader(conn).change_stamp("queue"))
+    finally:  # what it committed before an error is copied back too
+        checkpoint_behind(context.derived_path)
 
 
 async def refresh_or_warn(datasette, names: tuple[str, ...] = tuple(TABLES)) -> None:

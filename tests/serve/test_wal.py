@@ -20,10 +20,11 @@ from tests.serve.conftest import build_store, write_config
 
 
 def _join_grayhound_threads() -> None:
-    for thread in threading.enumerate():
-        if thread.name.startswith("grayhound-") and thread is not threading.current_thread():
-            thread.join(60)
-            assert not thread.is_alive(), thread.name
+    """Until none is left: a refresh starts its checkpoint's thread as it ends."""
+    deadline = time.monotonic() + 60
+    while running := [t for t in threading.enumerate() if t.name.startswith("grayhound-")]:
+        assert time.monotonic() < deadline, [t.name for t in running]
+        running[0].join(1)
 
 
 def _wal_size(path) -> int:
@@ -113,8 +114,9 @@ def test_serve_copies_back_the_wal_a_command_left_and_keeps_the_store_vouched_fo
     tmp_path, monkeypatch
 ):
     """A command that ends without closing the store (as detect or the digest may) leaves its
-    WAL; `serve` copies it back beside the queue's refresh, and the store's files stay the
-    ones grayhound vouches for: the next command does not check it again."""
+    WAL; `serve` copies it back beside the queue's refresh (another connection is open, so
+    closing its own copies nothing), and the store's files stay the ones grayhound vouches
+    for: the next command does not check it again."""
     from grayhound.config import load_config
     from grayhound.store import core
 
@@ -131,6 +133,8 @@ def test_serve_copies_back_the_wal_a_command_left_and_keeps_the_store_vouched_fo
     subprocess.run([sys.executable, "-c", left, str(db)], check=True)
     assert _wal_size(db) > 0
     assert _file_alone(db, tmp_path).execute("PRAGMA user_version").fetchone() == (0,)
+    holder = sqlite3.connect(db)  # another reader of the store, idle
+    assert holder.execute("PRAGMA user_version").fetchone() == (7,)
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)  # started, not served
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -138,6 +142,7 @@ def test_serve_copies_back_the_wal_a_command_left_and_keeps_the_store_vouched_fo
     assert main(["--config", str(tmp_path / "grayhound.toml"), "serve", "--port", port]) == 0
     _join_grayhound_threads()
     assert _file_alone(db, tmp_path).execute("PRAGMA user_version").fetchone() == (7,)
+    holder.close()
     core._checked.clear()  # as a new process sees it
     assert core._clean_stamp_holds(db)
 
@@ -161,3 +166,65 @@ def test_asked_while_it_copies_one_thread_copies_once_more_after(tmp_path, monke
     second = queue.checkpoint_behind(path)
     second.join()
     assert second is not first and calls == [path] * 3
+
+
+def test_a_checkpoint_that_fails_as_serve_starts_leaves_the_store_to_be_checked(tmp_path):
+    import sqlite_utils
+
+    from grayhound.commands.serving import _checkpoint_and_close
+    from grayhound.config import load_config
+    from grayhound.store import core, open_store
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    db = Path(config.storage.database)
+    _checkpoint_and_close(open_store(db))
+    core._checked.clear()
+    assert core._clean_stamp_holds(db)
+
+    class Failing(sqlite_utils.Database):
+        def execute(self, sql, *args):
+            if "wal_checkpoint" in sql:
+                raise sqlite3.OperationalError("disk I/O error")
+            return super().execute(sql, *args)
+
+    store = open_store(db)
+    store.db = Failing(store.db.conn)
+    _checkpoint_and_close(store)
+    assert not core._clean_stamp_holds(db)  # the next command checks the store again
+
+
+def test_copying_back_asked_from_a_daemon_thread_is_no_daemon(tmp_path):
+    from grayhound.store import queue
+
+    writer = _wal_database(tmp_path / "derived.db")
+    made = []
+    asker = threading.Thread(
+        target=lambda: made.append(queue.checkpoint_behind(str(tmp_path / "derived.db"))),
+        daemon=True,
+    )
+    asker.start()
+    asker.join()
+    assert not made[0].daemon  # a server asked to stop waits for it
+    made[0].join()
+    assert _wal_size(tmp_path / "derived.db") == 0
+    writer.close()
+
+
+def test_copying_back_that_fails_does_not_stop_the_next(tmp_path, monkeypatch):
+    from grayhound.store import queue
+
+    path, calls = str(tmp_path / "derived.db"), []
+    monkeypatch.setattr(threading, "excepthook", lambda args: calls.append(args.exc_type))
+
+    def broken(asked: str) -> None:
+        calls.append(asked)
+        raise RuntimeError("cannot resolve")
+
+    monkeypatch.setattr(queue, "_copy_back", broken)
+    queue.checkpoint_behind(path).join()
+    assert calls == [path, RuntimeError]
+    monkeypatch.setattr(queue, "_copy_back", calls.append)
+    thread = queue.checkpoint_behind(path)  # a new thread, not the dead one's place
+    thread.join()
+    assert calls[-1] == path and len(calls) == 3
