@@ -163,6 +163,10 @@ DAMAGED = (
     " salvage it with `sqlite3 DB .recover`"
 )
 _checked: set[tuple[str, int]] = set()  # (path, inode) of stores that passed, this process
+# held while the clean stamp is recorded or forgotten: when one thread closes the store while
+# another leaves it through an error (`grayhound serve` closes its checking connection on a
+# thread of its own), the error's "check it again" stands
+_STAMP_LOCK = threading.Lock()
 
 
 def _create(db_path: Path) -> None:
@@ -278,11 +282,6 @@ def _forget_clean(db_path: Path) -> None:
         except OSError:
             pass
         Path(f"{db_path}{STAMP_SUFFIX}").unlink(missing_ok=True)
-
-
-# a store closed on one thread while another leaves it through an error (`grayhound serve`
-# closes its checking connection on a thread of its own): the error's forgetting stands
-_STAMP_LOCK = threading.Lock()
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:

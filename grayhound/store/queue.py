@@ -295,12 +295,15 @@ def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     return conn
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    """A connection of grayhound's to the queue's file: it commits what it says, when it says."""
+def _connect(
+    path: str, *, wait_ms: int = BUSY_TIMEOUT_MS, create: bool = True
+) -> sqlite3.Connection:
+    """A connection of grayhound's to the queue's file: it commits what it says, when it says
+    (`wait_ms`: how long it waits for a lock; `create`: a missing file is made)."""
+    uri = Path(path).resolve().as_uri() + ("" if create else "?mode=rw")
     conn = sqlite3.connect(
-        Path(path).resolve().as_uri(), uri=True, isolation_level=None, check_same_thread=False,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-    )  # fmt: skip
+        uri, uri=True, isolation_level=None, check_same_thread=False, timeout=wait_ms / 1000
+    )
     conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
     # No commit copies the WAL back into the file as its own work (SQLite does from 1,000
     # pages on): after a crawl a refresh writes ~0.5-0.7 GB at a million rows, and copying it
@@ -383,9 +386,8 @@ def _copy_back_while_asked(path: str) -> None:
 
 def _copy_back(path: str) -> None:
     try:
-        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True, timeout=0)
+        conn = _connect(path, wait_ms=0, create=False)
         try:
-            conn.execute("PRAGMA synchronous = OFF")  # as every connection to it (`_connect`)
             for _ in range(TRUNCATE_TRIES):
                 _, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 # a TRUNCATE holds writers back while it copies: only once nothing is left
