@@ -84,7 +84,7 @@ def refresh_queue(context, stamp=lambda: None):
     crawled = source is not None and source.get("crawl") != marks["crawl"]
     after = None if source is None else source["log"]
     context.queue_written = fill_queue(
-        conn, utc_now(), cases, marks, crawled, after, functions_version(), last_seen
+        conn, cases, marks, crawled, after, functions_version(), last_seen
     )
     context.queue_marks = marks
     _forget_changes(context, marks["log"])

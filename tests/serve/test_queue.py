@@ -108,6 +108,52 @@ def test_the_queue_says_what_the_digest_items_say(tmp_path, client_for):
     assert any(row["changes"] and "price" in row["changes"] for row in served.values())
 
 
+def test_a_shown_field_that_moved_alone_makes_the_row_changed(tmp_path, client_for):
+    """A listing whose finding stayed as the digest showed it, but whose title, price,
+    seller or domain moved (compared with what the digest showed, `digest_shown`): its row is
+    changed and says what moved; the others stay still open, as the digest says."""
+    from grayhound.config import load_config
+    from grayhound.pipeline import produce_digest
+    from grayhound.store import open_store, utc_now
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    with open_store(config.storage.database) as store:
+        produce_digest(store, config, datetime.now(UTC) - timedelta(seconds=1))
+        listings = [
+            row[0]
+            for row in store.db.execute(
+                "SELECT subject_id FROM findings WHERE subject_kind = 'listing'"
+                " AND is_current = 1 AND verdict NOT IN ('clean', 'authorized') ORDER BY id"
+            ).fetchall()
+        ]
+        moves = {
+            "title": "'a new title'",
+            "price": "'1.00'",
+            "currency": "'SEK'",
+            "seller_name": "'Another Name'",
+            "seller_domain": "'another.example'",
+        }
+        assert len(listings) >= len(moves)
+        with store.db.conn:
+            for (column, value), listing in zip(moves.items(), listings, strict=False):
+                store.db.execute(f"UPDATE listings SET {column} = {value} WHERE id = ?", [listing])
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    expected = expected_queue(config, utc_now())
+    assert served.keys() == expected.keys()
+    for case_id, row in expected.items():
+        assert {column: served[case_id][column] for column in row} == row, case_id
+    moved = {r["subject_id"]: r for r in served.values() if r["kind"] == "listing"}
+    for column, listing in zip(moves, listings, strict=False):
+        if column != "currency":  # alone, not a change the digest names (as the oracle says)
+            assert moved[listing]["group"] == "changed", column
+            assert moved[listing]["changes"], column
+    still = [r for r in moved.values() if r["subject_id"] not in listings[: len(moves)]]
+    assert all(r["group"] == "still_open" for r in still if r["state"] == "open")
+
+
 def test_a_decision_rewrites_its_own_row_not_the_queue(tmp_path, client_for):
     from grayhound.config import load_config
     from reports.serve.context import context_of
@@ -145,15 +191,11 @@ def test_refilling_some_cases_reads_them_by_id(tmp_path):
     conn.create_function(CHANGES, 2, lambda *values: None)
     some = [
         row[3]
-        for row in conn.execute(
-            f"EXPLAIN QUERY PLAN {fill_statement(False)}", {"now": "", "cases": "[1]"}
-        )
+        for row in conn.execute(f"EXPLAIN QUERY PLAN {fill_statement(False)}", {"cases": "[1]"})
     ]
     every = [
         row[3]
-        for row in conn.execute(
-            f"EXPLAIN QUERY PLAN {fill_statement(True)}", {"now": "", "cases": "[1]"}
-        )
+        for row in conn.execute(f"EXPLAIN QUERY PLAN {fill_statement(True)}", {"cases": "[1]"})
     ]
     assert any("idx_findings_is_current_verdict" in step for step in every)
     assert not any("idx_findings_is_current_verdict" in step for step in some), some
@@ -624,7 +666,7 @@ def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
     scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
     scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
     scratch.create_function(CHANGES, 2, _changes, deterministic=True)
-    fill_queue(scratch, utc_now_text())
+    fill_queue(scratch)
     assert dict(enumerate(scratch.execute("SELECT * FROM queue ORDER BY case_id"))) == dict(
         enumerate(conn.execute("SELECT * FROM queue ORDER BY case_id"))
     )
@@ -675,7 +717,7 @@ def test_a_digest_moves_its_rows_group_and_rewrites_no_other_indexed_column(tmp_
     scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
     scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
     scratch.create_function(CHANGES, 2, _changes, deterministic=True)
-    fill_queue(scratch, utc_now_text())
+    fill_queue(scratch)
     assert dict(enumerate(scratch.execute("SELECT * FROM queue ORDER BY case_id"))) == dict(
         enumerate(conn.execute("SELECT * FROM queue ORDER BY case_id"))
     )
