@@ -6,7 +6,9 @@ States and the rules between them live in `grayhound/triage.py`; this module onl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 
 import sqlite_utils
@@ -17,6 +19,15 @@ from grayhound.store.digests import FLAGGED, FLAGGED_COLUMNS, Record, columns_of
 # `grayhound review list`: every case in some states with its subject's flagged finding (none
 # when no longer flagged), riskiest first, sorted by SQLite (which spills to disk), so the
 # command holds one row at a time.
+# A case opened, in the list's order, for each subject of one kind without one: the cases
+# looked up in SQL, not one INSERT each from Python (~0.4 s for a day's 93,000 subjects at a
+# million listings, nearly all of them with a case already).
+OPEN_SOME = """
+    INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at, updated_at)
+    SELECT :kind, j.value, 'open', :now, :now FROM json_each(:ids) j
+    WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.subject_kind = :kind AND c.subject_id = j.value)
+    ORDER BY j.key
+"""
 CASE_LIST_WITHIN = f"""
     SELECT c.id, c.state, c.subject_kind, c.subject_id, c.updated_at, f.id AS finding_id,
            f.verdict, f.score, f.brand, f.flags, f.subject, l.title, l.price, l.currency,
@@ -137,11 +148,9 @@ class Reviews:
             subjects.open_cases(now)  # one INSERT … SELECT per kind, only where none is open
             return
         with self.db.atomic():
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO cases (subject_kind, subject_id, state, opened_at,"
-                " updated_at) VALUES (?, ?, 'open', ?, ?)",
-                ((kind, subject_id, now, now) for kind, subject_id in subjects),
-            )
+            for kind, run in itertools.groupby(subjects, key=operator.itemgetter(0)):
+                ids = json.dumps([subject_id for _, subject_id in run])
+                self.db.execute(OPEN_SOME, {"kind": kind, "ids": ids, "now": now})
 
     def case_list_values(
         self, states: Iterable[str], low: tuple | None = None, high: tuple | None = None
