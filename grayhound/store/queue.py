@@ -164,10 +164,12 @@ SAME = """(r.shown_finding_id IS r.id
            AND r.shown_title IS r.title
            AND r.shown_seller_name IS r.seller_name
            AND r.shown_seller_domain IS r.seller_domain)"""
-# What the latest digest showed of the case: `digest_shown`, kept with the history in
-# `digest_items` (its newest row per case, `DigestShown.remember_shown`), read by case id with
-# the evidence's fields as columns (round 17: finding the newest history row per case and
-# parsing its evidence five times took ~0.8 s of a day's 93,000 rows at a million listings).
+# What the digests last showed of the case, as the next digest compares against it:
+# `digest_shown` (`DigestShown.remember_shown`), read by case id with the evidence's fields as
+# columns. Round 17: before, the newest `digest_items` row per case was found and its evidence
+# parsed five times (~0.8 s of a day's 93,000 rows at a million listings). The two differ after
+# a late digest (dated before one already recorded): it adds to the history but leaves the
+# newer digest's record, so the queue says what the next digest will say, as the digest does.
 SHOWN = "LEFT JOIN store.digest_shown si ON si.case_id = c.id"
 SHOWN_READ = "si.evidence AS shown, si.finding_id AS shown_finding_id, " + ", ".join(
     f"si.{name} AS shown_{name}" for name in SHOWN_COLUMNS

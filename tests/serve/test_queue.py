@@ -24,7 +24,9 @@ def expected_queue(config, now: str) -> dict[int, dict]:
         rows = flagged_rows(store)
         cases = store.ensure_cases([(r["subject_kind"], r["subject_id"]) for r in rows], now)
         inputs = DigestInputs(now=now, reference=now, rows=rows, cases=cases)
-        inputs.shown = store.shown_evidence(now)
+        # what the digests last showed of each case, as the next digest compares against it
+        recorded = store.db.execute("SELECT case_id, evidence FROM digest_shown")
+        inputs.shown = {case_id: json.loads(evidence) for case_id, evidence in recorded}
         seller_of, verdicts = store.listing_sellers(), store.seller_verdicts()
         networks = store.network_ids()
         out = {}
@@ -154,6 +156,38 @@ def test_a_shown_field_that_moved_alone_makes_the_row_changed(tmp_path, client_f
     assert all(r["group"] == "still_open" for r in still if r["state"] == "open")
 
 
+def test_after_a_late_digest_the_queue_says_what_the_next_digest_says(tmp_path, client_for):
+    """A digest dated before one already recorded (a run's digest is dated when its crawl
+    began, a manual one made during the crawl later) adds to the history but leaves the newer
+    digest's record of each case. The queue's groups are what the next digest says of each
+    case (against that record), not what the late digest showed."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from grayhound.pipeline import produce_digest
+    from grayhound.store import open_store
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    began = datetime.now(UTC) - timedelta(hours=3)
+    with open_store(config.storage.database) as store:
+        produce_digest(store, config, began)
+        produce_digest(store, config, began + timedelta(hours=2))  # the newest record
+    path, title, _, seller = OFFERS[0]
+    simulate_run(config, [offer_page(path, title, "199.00", seller), *map(_page, OFFERS[1:])])
+    detect_findings(config)
+    with open_store(config.storage.database) as store:
+        produce_digest(store, config, began + timedelta(hours=1))  # late: it shows the cut
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    with open_store(config.storage.database) as store:
+        following = produce_digest(store, config, datetime.now(UTC), record=False).to_dict()
+    groups = {item["case_id"]: name for name, items in following["groups"].items() for item in items}
+    assert {k: r["group"] for k, r in served.items() if r["group"] != "closed"} == groups
+    assert "changed" in groups.values()
+
+
 def test_a_decision_rewrites_its_own_row_not_the_queue(tmp_path, client_for):
     from grayhound.config import load_config
     from reports.serve.context import context_of
@@ -199,7 +233,7 @@ def test_refilling_some_cases_reads_them_by_id(tmp_path):
     ]
     assert any("idx_findings_is_current_verdict" in step for step in every)
     assert not any("idx_findings_is_current_verdict" in step for step in some), some
-    tables = {"findings", "cases", "listings", "sellers", "digest_items", "digests"}
+    tables = {"findings", "cases", "listings", "sellers", "digest_shown"}
     scans = [step for step in some if step.startswith("SCAN") and step.split()[1] in tables]
     assert not scans, scans
 
