@@ -77,6 +77,21 @@ def served_queue(client) -> dict[int, dict]:
     return out
 
 
+def served_as_expected(config, client_for) -> dict[int, dict]:
+    """The queue a signed-in reviewer is served, checked row by row and column by column
+    against `expected_queue`."""
+    from grayhound.store import utc_now
+
+    client = client_for(config)
+    client.sign_in()
+    served = served_queue(client)
+    expected = expected_queue(config, utc_now())
+    assert served.keys() == expected.keys()
+    for case_id, row in expected.items():
+        assert {column: served[case_id][column] for column in row} == row, case_id
+    return served
+
+
 def test_the_queue_says_what_the_digest_items_say(tmp_path, client_for):
     """After a digest, a price cut, a new listing and a dismissal: every row, every column."""
     from grayhound.config import load_config
@@ -97,14 +112,7 @@ def test_the_queue_says_what_the_digest_items_say(tmp_path, client_for):
     with open_store(config.storage.database) as store:
         case = store.cases()[0]
         set_state(store, str(case["id"]), "dismissed", "checked", "analyst", utc_now())
-    client = client_for(config)
-    client.sign_in()
-    served = served_queue(client)
-    expected = expected_queue(config, utc_now())
-    assert served.keys() == expected.keys()
-    for case_id, row in expected.items():
-        shown = {column: served[case_id][column] for column in row}
-        assert shown == row, case_id
+    served = served_as_expected(config, client_for)
     groups = {row["group"] for row in served.values()}
     assert {"changed", "new", "closed"} <= groups, groups
     assert any(row["changes"] and "price" in row["changes"] for row in served.values())
@@ -116,7 +124,7 @@ def test_a_shown_field_that_moved_alone_makes_the_row_changed(tmp_path, client_f
     changed and says what moved; the others stay still open, as the digest says."""
     from grayhound.config import load_config
     from grayhound.pipeline import produce_digest
-    from grayhound.store import open_store, utc_now
+    from grayhound.store import open_store
 
     config = load_config(write_config(tmp_path))
     build_store(config)
@@ -140,13 +148,7 @@ def test_a_shown_field_that_moved_alone_makes_the_row_changed(tmp_path, client_f
         with store.db.conn:
             for (column, value), listing in zip(moves.items(), listings, strict=False):
                 store.db.execute(f"UPDATE listings SET {column} = {value} WHERE id = ?", [listing])
-    client = client_for(config)
-    client.sign_in()
-    served = served_queue(client)
-    expected = expected_queue(config, utc_now())
-    assert served.keys() == expected.keys()
-    for case_id, row in expected.items():
-        assert {column: served[case_id][column] for column in row} == row, case_id
+    served = served_as_expected(config, client_for)
     moved = {r["subject_id"]: r for r in served.values() if r["kind"] == "listing"}
     for column, listing in zip(moves, listings, strict=False):
         if column != "currency":  # alone, not a change the digest names (as the oracle says)
@@ -183,7 +185,9 @@ def test_after_a_late_digest_the_queue_says_what_the_next_digest_says(tmp_path, 
     served = served_queue(client)
     with open_store(config.storage.database) as store:
         following = produce_digest(store, config, datetime.now(UTC), record=False).to_dict()
-    groups = {item["case_id"]: name for name, items in following["groups"].items() for item in items}
+    groups = {
+        item["case_id"]: name for name, items in following["groups"].items() for item in items
+    }
     assert {k: r["group"] for k, r in served.items() if r["group"] != "closed"} == groups
     assert "changed" in groups.values()
 
