@@ -79,16 +79,11 @@ def served_queue(client) -> dict[int, dict]:
 
 def served_as_expected(config, client_for) -> dict[int, dict]:
     """The queue a signed-in reviewer is served, checked row by row and column by column
-    against `expected_queue`."""
-    from grayhound.store import utc_now
-
+    against `expected_queue` (`assert_as_derived`)."""
     client = client_for(config)
     client.sign_in()
     served = served_queue(client)
-    expected = expected_queue(config, utc_now())
-    assert served.keys() == expected.keys()
-    for case_id, row in expected.items():
-        assert {column: served[case_id][column] for column in row} == row, case_id
+    assert_as_derived(served, config)
     return served
 
 
