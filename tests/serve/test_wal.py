@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -14,6 +15,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from grayhound.cli import main
 from tests.serve.conftest import build_store, write_config
@@ -228,3 +231,74 @@ def test_copying_back_that_fails_does_not_stop_the_next(tmp_path, monkeypatch):
     thread = queue.checkpoint_behind(path)  # a new thread, not the dead one's place
     thread.join()
     assert calls[-1] == path and len(calls) == 3
+
+
+def _started(config_path: Path) -> subprocess.Popen:
+    """`grayhound serve` in a process of its own, once its first queue page is answered."""
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "grayhound", "--config", str(config_path), "serve"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            url = f"http://127.0.0.1:{port}/triage/queue.json?_size=5"
+            with urllib.request.urlopen(url, timeout=30) as answer:
+                assert answer.status == 200
+            return server
+        except urllib.error.HTTPError:
+            server.kill()
+            raise
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(server.communicate()[0].decode()) from None
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empty(tmp_path, stop):
+    """uvicorn ends a server stopped by SIGTERM by raising the signal again once it shut
+    down, which ends the process at once: a copy of the queue's WAL still running on its
+    thread was cut off, and the next start read it through and copied it back before its
+    first page. The server's shutdown now copies what is left and waits for it."""
+    from grayhound.config import load_config
+    from grayhound.store.queue import queue_path
+
+    config_path = write_config(tmp_path, anonymous="read")  # the queue read without signing in
+    config = load_config(config_path)
+    build_store(config)
+    server = _started(config_path)
+    try:
+        queue_file = queue_path(str(Path(config.storage.database)))
+        # pages in the WAL that no checkpoint copied yet, as a refresh just before the stop
+        # leaves them (another connection's: the server's stay open, so closing it copies
+        # nothing back)
+        late = sqlite3.connect(queue_file, isolation_level=None)
+        late.execute("PRAGMA wal_autocheckpoint = 0")
+        late.execute("CREATE TABLE late_rows (x)")
+        late.executemany("INSERT INTO late_rows VALUES (?)", [(i,) for i in range(3000)])
+        late.close()
+        assert _wal_size(queue_file) > 0
+        assert (
+            _file_alone(queue_file, tmp_path)
+            .execute("SELECT name FROM sqlite_master WHERE name = 'late_rows'")
+            .fetchall()
+            == []
+        )
+        server.send_signal(stop)
+        said = server.communicate(timeout=60)[0].decode()
+    finally:
+        server.kill()
+        server.wait()
+    assert _wal_size(queue_file) == 0
+    alone = _file_alone(queue_file, tmp_path)
+    assert alone.execute("SELECT COUNT(*) FROM late_rows").fetchone() == (3000,)
+    assert alone.execute("SELECT COUNT(*) FROM queue").fetchone()[0] > 0
+    assert "stopping: copying the queue's write-ahead log back into its file" in said
