@@ -330,8 +330,9 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
     is not started again from its beginning: each start appended its writes (~70 MB at 100k
     listings after a day, ~700 MB at 1M) behind the last, and the file only grew (5.5 GB
     beside a 0.7 GB queue after ten days at 1M). Emptied at each start, the WAL holds one
-    start's writes. A server's shutdown empties it too (`finish_behind`): what is left here
-    is a killed server's (SIGKILL, a crash). Another process reading the queue just now: left as it is (no wait),
+    start's writes. A server's shutdown empties it too (`finish_behind`); what is left here
+    is a server's that was killed (SIGKILL, a crash, a second Ctrl-C), stopped before it
+    listened, or stopped while another process read the queue. Another process reading the queue just now: left as it is (no wait),
     emptied at the next start."""
     conn.execute("PRAGMA busy_timeout = 0")
     try:

@@ -254,6 +254,7 @@ def _started(config_path: Path) -> subprocess.Popen:
             return server
         except urllib.error.HTTPError:
             server.kill()
+            server.communicate()
             raise
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
@@ -277,13 +278,18 @@ def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empt
     server = _started(config_path)
     try:
         queue_file = queue_path(str(Path(config.storage.database)))
+        deadline = time.monotonic() + 30  # the first page's refresh copied its own WAL back
+        while _wal_size(queue_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
         # pages in the WAL that no checkpoint copied yet, as a refresh just before the stop
         # leaves them (another connection's: the server's stay open, so closing it copies
         # nothing back)
         late = sqlite3.connect(queue_file, isolation_level=None)
         late.execute("PRAGMA wal_autocheckpoint = 0")
+        late.execute("BEGIN")
         late.execute("CREATE TABLE late_rows (x)")
         late.executemany("INSERT INTO late_rows VALUES (?)", [(i,) for i in range(3000)])
+        late.execute("COMMIT")
         late.close()
         assert _wal_size(queue_file) > 0
         assert (
@@ -302,3 +308,53 @@ def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empt
     assert alone.execute("SELECT COUNT(*) FROM late_rows").fetchone() == (3000,)
     assert alone.execute("SELECT COUNT(*) FROM queue").fetchone()[0] > 0
     assert "stopping: copying the queue's write-ahead log back into its file" in said
+
+
+def test_a_stop_copies_back_even_when_it_cannot_say_so_and_datasette_still_starts(
+    tmp_path, monkeypatch
+):
+    """The stop's line goes to stdout, which may be gone (`grayhound serve | tee log`, the
+    terminal closed): the copy is made all the same. The lifespan messages still reach the
+    app inside (Datasette starts on the first of any kind)."""
+    import asyncio
+
+    import click
+
+    from grayhound.commands.serving import _finishing_on_stop
+
+    queue_file = tmp_path / "derived.db"
+    writer = _wal_database(queue_file)
+    assert _wal_size(queue_file) > 0
+    seen = []
+
+    async def inner(scope, receive, send):  # Datasette's lifespan handler, as it answers
+        while True:
+            message = await receive()
+            seen.append(message["type"])
+            kind = message["type"].rsplit(".", 1)[1]
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+
+    def gone(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(click, "echo", gone)
+    closing = threading.Thread(target=lambda: None)
+    closing.start()
+    app = _finishing_on_stop(inner, str(queue_file), closing)
+    incoming = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent = []
+
+    async def receive():
+        return next(incoming)
+
+    async def send(message):
+        sent.append(message["type"])
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert seen == ["lifespan.startup", "lifespan.shutdown"]
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert _wal_size(queue_file) == 0
+    assert _file_alone(queue_file, tmp_path).execute("SELECT COUNT(*) FROM t").fetchone() == (2000,)
+    writer.close()
