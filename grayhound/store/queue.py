@@ -332,8 +332,8 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
     beside a 0.7 GB queue after ten days at 1M). Emptied at each start, the WAL holds one
     start's writes. A server's shutdown empties it too (`finish_behind`); what is left here
     is a server's that was killed (SIGKILL, a crash, a second Ctrl-C), stopped before it
-    listened, or stopped while another process read the queue. Another process reading the queue just now: left as it is (no wait),
-    emptied at the next start."""
+    listened, or stopped while another process read the queue. Another process reading the
+    queue just now: left as it is (no wait), emptied at the next start."""
     conn.execute("PRAGMA busy_timeout = 0")
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

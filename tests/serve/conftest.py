@@ -7,6 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import httpx
@@ -209,3 +214,34 @@ def client_for():
     yield make
     for client in clients:
         client.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_serve(config_path: Path, ready: str, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """`grayhound serve` in a child process on a free loopback port, once `ready` (a path)
+    answers: (the process, its base URL). One that exits, or does not answer in `timeout`
+    seconds, is killed and the test fails with what it printed."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grayhound", "--config", str(config_path), "serve"]
+        + ["--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(base + ready, timeout=30).close()
+            return process, base
+        except OSError:  # an HTTP error too: a page that must answer
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("grayhound serve did not start: " + process.communicate()[0][-2000:])
+            time.sleep(0.1)

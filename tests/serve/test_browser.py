@@ -11,11 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +24,7 @@ from tests.serve.conftest import (
     PHONE,
     add_network,
     offer_page,
+    start_serve,
 )
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,12 +37,6 @@ pytestmark = [
     ),
 ]
 START_TIMEOUT = 60  # seconds for `grayhound serve` to answer
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -75,25 +65,7 @@ def crawled_store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(crawled_store):
     """`grayhound serve` in a child process on a free loopback port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "grayhound", "--config", str(crawled_store), "serve"]
-        + ["--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/login", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("grayhound serve did not start: " + process.stdout.read()[-2000:])
-            time.sleep(0.2)
+    process, base = start_serve(crawled_store, "/-/login", START_TIMEOUT)
     yield base
     process.terminate()
     process.wait(timeout=30)

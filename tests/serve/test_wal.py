@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grayhound.cli import main
-from tests.serve.conftest import build_store, write_config
+from tests.serve.conftest import build_store, start_serve, write_config
 
 
 def _join_grayhound_threads() -> None:
@@ -233,36 +233,6 @@ def test_copying_back_that_fails_does_not_stop_the_next(tmp_path, monkeypatch):
     assert calls[-1] == path and len(calls) == 3
 
 
-def _started(config_path: Path) -> subprocess.Popen:
-    """`grayhound serve` in a process of its own, once its first queue page is answered."""
-    import urllib.error
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "grayhound", "--config", str(config_path), "serve"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            url = f"http://127.0.0.1:{port}/triage/queue.json?_size=5"
-            with urllib.request.urlopen(url, timeout=30) as answer:
-                assert answer.status == 200
-            return server
-        except urllib.error.HTTPError:
-            server.kill()
-            server.communicate()
-            raise
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(server.communicate()[0].decode()) from None
-            time.sleep(0.1)
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empty(tmp_path, stop):
     """uvicorn ends a server stopped by SIGTERM by raising the signal again once it shut
@@ -275,7 +245,7 @@ def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empt
     config_path = write_config(tmp_path, anonymous="read")  # the queue read without signing in
     config = load_config(config_path)
     build_store(config)
-    server = _started(config_path)
+    server, _ = start_serve(config_path, "/triage/queue.json?_size=5")
     try:
         queue_file = queue_path(str(Path(config.storage.database)))
         deadline = time.monotonic() + 30  # the first page's refresh copied its own WAL back
@@ -299,7 +269,7 @@ def test_a_server_stopped_by_a_signal_leaves_the_queues_wal_copied_back_and_empt
             == []
         )
         server.send_signal(stop)
-        said = server.communicate(timeout=60)[0].decode()
+        said = server.communicate(timeout=60)[0]
     finally:
         server.kill()
         server.wait()
