@@ -11,12 +11,15 @@ import sys
 import click
 
 from grayhound import __version__
-from grayhound.commands import register
+from grayhound.commands import LazyGroup
 from grayhound.errors import GrayhoundError
 from grayhound.text import terminal_text
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="grayhound")
 @click.option(
     "--config",
@@ -35,9 +38,6 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     ctx.obj["verbose"] = verbose
-
-
-register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ May import: anything; nothing imports it but `grayhound.cli`. No logic lives onl
 from __future__ import annotations
 
 import functools
+import importlib
 
 import click
 
@@ -59,29 +60,39 @@ def verbose() -> bool:
     return bool((click.get_current_context().find_root().obj or {}).get("verbose"))
 
 
-def register(group: click.Group) -> None:
-    from grayhound.commands import (
-        catalog,
-        cluster,
-        crawling,
-        detecting,
-        evidence,
-        pricing,
-        serving,
-        setup,
-        triage,
-    )
+# Each command's name and the module that defines it: a command's module (and what it imports:
+# the store, Scrapy, Datasette, a browser's driver) is imported only when that command runs or
+# --help lists them all, so a command starts without loading every other one's libraries.
+# `tests/grayhound/test_cli_lazy.py` checks this table against each module's `COMMANDS`.
+COMMAND_MODULES = {
+    "init": "setup",
+    "demo": "setup",
+    "crawl": "crawling",
+    "export": "crawling",
+    "detect": "detecting",
+    "score": "detecting",
+    "evidence": "evidence",
+    "digest": "triage",
+    "review": "triage",
+    "run": "triage",
+    "schedule": "triage",
+    "serve": "serving",
+    "prices": "pricing",
+    "catalog": "catalog",
+    "worker": "cluster",
+    "ingest": "cluster",
+}
 
-    for module in (
-        setup,
-        crawling,
-        detecting,
-        evidence,
-        triage,
-        serving,
-        pricing,
-        catalog,
-        cluster,
-    ):
-        for command in module.COMMANDS:
-            group.add_command(command)
+
+class LazyGroup(click.Group):
+    """The `grayhound` group: its commands imported when asked for (`COMMAND_MODULES`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = importlib.import_module(f"grayhound.commands.{COMMAND_MODULES[cmd_name]}")
+            for command in module.COMMANDS:
+                self.commands.setdefault(command.name, command)
+        return self.commands.get(cmd_name)
