@@ -58,8 +58,6 @@ def evidence_export(
     [evidence] tsa_url it is timestamped (RFC 3161).
 
     Example: grayhound evidence export --network 3 --out network-3.zip"""
-    from grayhound.store import open_store
-    from reports.evidence.bundle import export_bundle
     from reports.evidence.renderthread import started_page_renderer
 
     given = [v for v in (listing_id, seller_id, network_id, case_id) if v is not None]
@@ -69,6 +67,9 @@ def evidence_export(
         )
     # the browser starts now, while the config and the subject are read (issue 19)
     with started_page_renderer(not no_images) as pending:
+        from grayhound.store import open_store  # imported while the browser starts
+        from reports.evidence.bundle import export_bundle
+
         config = current_config()
         target = check_output(out, config=config, marks=BUNDLE_MARKS, force=force)
         sealing = _sealing(config.evidence)
