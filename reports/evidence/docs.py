@@ -118,6 +118,65 @@ def timeline_of(store, subject: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["observed_at"], r["listing_id"]))
 
 
+def price_stretches(timeline: list[dict]) -> list[dict]:
+    """The price timeline as the summary shows it: one row for each run of a listing's
+    observations, one after the other, at the same price, currency and title. Each row has
+    its first and last observation time, its lowest and highest crawl run and how many
+    observations it stands for (the listing need not have been seen in every run between);
+    the rows are in the order they began (the timeline's order: time, then listing). A
+    price that goes back to an earlier one starts a new row. Every observation stays, one by
+    one, in manifest.json's `price_timeline`."""
+    open_rows: dict = {}  # listing id -> its latest row
+    stretches = []
+    for obs in timeline:
+        row = open_rows.get(obs["listing_id"])
+        shown = (obs["price"], obs["currency"], obs["title"])
+        if row is not None and (row["price"], row["currency"], row["title"]) == shown:
+            row["last_observed"] = obs["observed_at"]
+            row["first_run"] = min(row["first_run"], obs["crawl_run_id"])  # never NULL
+            row["last_run"] = max(row["last_run"], obs["crawl_run_id"])
+            row["times"] += 1
+            continue
+        row = open_rows[obs["listing_id"]] = {
+            "listing_id": obs["listing_id"],
+            "price": obs["price"],
+            "currency": obs["currency"],
+            "title": obs["title"],
+            "first_observed": obs["observed_at"],
+            "last_observed": obs["observed_at"],
+            "first_run": obs["crawl_run_id"],
+            "last_run": obs["crawl_run_id"],
+            "times": 1,
+        }
+        stretches.append(row)
+    return stretches
+
+
+def finding_groups(findings: list[dict]) -> list[dict]:
+    """The current findings as the summary's "Why flagged" shows them: one paragraph for the
+    subjects of one kind judged the same at the same time (verdict, score, reasons), with
+    their ids in the order the findings come (the seller first, then its listings); a
+    seller's hundreds of listings mostly share a few judgements. Each finding, one by one,
+    is in manifest.json's `findings`."""
+    groups: dict = {}
+    for finding in findings:
+        reasons = tuple(finding["reasons"] or ())
+        key = (finding["subject_kind"], finding["verdict"], finding["score"])
+        key += (finding["detected_at"], reasons)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "subject_kind": finding["subject_kind"],
+                "verdict": finding["verdict"],
+                "score": finding["score"],
+                "detected_at": finding["detected_at"],
+                "reasons": list(reasons),
+                "ids": [],
+            }
+        group["ids"].append(finding["subject_id"])
+    return list(groups.values())
+
+
 def render_summary(
     subject, captures, findings, timeline, version: str, *, layout, seal: dict, images, files=()
 ) -> bytes:
@@ -137,9 +196,10 @@ def render_summary(
         seller=subject["seller"],
         listings=subject["listings"],
         captures=captures,
-        current=[f for f in findings if f["is_current"]],
+        current=finding_groups([f for f in findings if f["is_current"]]),
         history=[f for f in findings if not f["is_current"]],
-        timeline=timeline,
+        observations=len(timeline),
+        stretches=price_stretches(timeline),
         first_capture=min(times) if times else None,
         last_capture=max(times) if times else None,
         version=version,

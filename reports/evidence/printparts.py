@@ -1,10 +1,10 @@
 """A long page of grayhound's own (an evidence summary with thousands of price points) printed
 in parts: the browser lays out and paints every page of a document it prints at once, so its
-memory grows with the document (a seller's 6,162-row price timeline: 1.3 GiB in Chromium's
-renderer; ten times that seller would not print at all). The page is cut between table rows
-into documents of at most `MAX_ROWS` rows each; each part repeats what a reader needs to read
-its rows (the page's head and styles, the elements the rows sit in, the table's header row) and
-starts on a new sheet; the parts' PDFs are joined in order (pypdf).
+memory grows with the document (a seller's 6,162-row price timeline, when each observation was
+a row: 1.3 GiB in Chromium's renderer; ten times that seller would not print at all). The page
+is cut between table rows into documents of at most `MAX_ROWS` rows each; each part repeats
+what a reader needs to read its rows (the page's head and styles, the elements the rows sit in,
+the table's header row) and starts on a new sheet; the parts' PDFs are joined in order (pypdf).
 
 Only grayhound's own generated pages are cut (well-formed, every element closed): a captured
 page is printed as it is."""

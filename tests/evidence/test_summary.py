@@ -1,8 +1,11 @@
 """summary.html, the page a lawyer reads: seller text isolated and its invisible characters
-shown, links only to web addresses, the seal described in plain words."""
+shown, links only to web addresses, the seal described in plain words, the price timeline one
+row for each price a listing held."""
 
 from __future__ import annotations
 
+import json
+import re
 import zipfile
 
 import pytest
@@ -90,3 +93,161 @@ def test_the_seal_is_described_in_plain_words(two_runs, store, config, tmp_path,
     assert "signed</span> with the Ed25519 key" in sealed
     assert f"verify --fingerprint {fingerprint} BUNDLE" in sealed
     assert f'time-stamping authority\n<span class="mono">{tsa.url}</span>' in sealed
+
+
+def _obs(listing_id, at, run, price, title="Xiaomi 14", currency="USD"):
+    return {
+        "listing_id": listing_id,
+        "crawl_run_id": run,
+        "observed_at": at,
+        "title": title,
+        "price": price,
+        "currency": currency,
+    }
+
+
+def test_the_price_timeline_shows_each_price_a_listing_held_once():
+    from reports.evidence.docs import price_stretches
+
+    timeline = [  # the timeline's order: time, then listing
+        _obs(1, "2026-01-01T00:00:00.000Z", 1, "499.00"),
+        _obs(2, "2026-01-01T00:00:00.000Z", 1, "99.00", "Redmi 13"),
+        _obs(1, "2026-01-02T00:00:00.000Z", 2, "459.00"),
+        _obs(2, "2026-01-02T00:00:00.000Z", 2, "99.00", "Redmi 13"),
+        _obs(1, "2026-01-03T00:00:00.000Z", 3, "459.00"),
+        _obs(2, "2026-01-03T00:00:00.000Z", 3, "99.00", "Redmi 13 5G"),  # a new title
+        _obs(1, "2026-01-05T00:00:00.000Z", 5, "499.00"),  # back to the first price
+        _obs(1, "2026-01-06T00:00:00.000Z", 6, "499.00", currency="EUR"),
+    ]
+    shown = [
+        (s["listing_id"], s["price"], s["currency"], s["title"], s["times"])
+        + (s["first_run"], s["last_run"], s["first_observed"][8:10], s["last_observed"][8:10])
+        for s in price_stretches(timeline)
+    ]
+    assert shown == [
+        (1, "499.00", "USD", "Xiaomi 14", 1, 1, 1, "01", "01"),
+        (2, "99.00", "USD", "Redmi 13", 2, 1, 2, "01", "02"),
+        (1, "459.00", "USD", "Xiaomi 14", 2, 2, 3, "02", "03"),
+        (2, "99.00", "USD", "Redmi 13 5G", 1, 3, 3, "03", "03"),
+        (1, "499.00", "USD", "Xiaomi 14", 1, 5, 5, "05", "05"),
+        (1, "499.00", "EUR", "Xiaomi 14", 1, 6, 6, "06", "06"),
+    ]
+    assert sum(s["times"] for s in price_stretches(timeline)) == len(timeline)
+    assert price_stretches([]) == []
+
+
+def test_a_row_spans_the_runs_it_was_seen_in_lowest_to_highest_and_unpriced_rows_join():
+    """Not seen in runs 3 and 4: one row from run 2 to run 5, seen twice. A run id out of step
+    with the clock still gives the lowest and highest. No price and no title join as such."""
+    from reports.evidence.docs import price_stretches
+
+    timeline = [
+        _obs(1, "2026-01-02T00:00:00.000Z", 2, "459.00"),
+        _obs(1, "2026-01-05T00:00:00.000Z", 5, "459.00"),
+        _obs(1, "2026-01-06T00:00:00.000Z", 4, "459.00"),  # a worker's clock ahead
+        _obs(2, "2026-01-06T00:00:00.000Z", 6, None, None),
+        _obs(2, "2026-01-07T00:00:00.000Z", 7, None, None),
+        _obs(2, "2026-01-08T00:00:00.000Z", 8, "10.00", None),
+    ]
+    rows = price_stretches(timeline)
+    assert [(r["listing_id"], r["first_run"], r["last_run"], r["times"]) for r in rows] == [
+        (1, 2, 5, 3),
+        (2, 6, 7, 2),
+        (2, 8, 8, 1),
+    ]
+    assert rows[0]["last_observed"] == "2026-01-06T00:00:00.000Z"
+
+
+def test_the_summary_counts_the_observations_and_the_manifest_keeps_each(
+    two_runs, store, config, tmp_path
+):
+    """499 in the first run, 459 in the next two: two rows in the summary, three points in the
+    manifest."""
+    path = export_bundle(store, config, "listing", 1, tmp_path / "b.zip", event=EVENT).path
+    with zipfile.ZipFile(path) as archive:
+        html = archive.read("summary.html").decode()
+        manifest = json.loads(archive.read("manifest.json"))
+    assert [t["price"] for t in manifest["price_timeline"]] == ["499.00", "459.00", "459.00"]
+    timeline = html[html.index("<h2>Price timeline</h2>") :]
+    timeline = timeline[: timeline.index("</table>")]
+    assert "3 observations in 2 rows" in timeline
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", timeline, flags=re.S)
+    cells = [re.split(r"</td><td[^>]*>", row) for row in rows]
+    assert [(c[1], c[3], c[4]) for c in cells] == [
+        ("1", "1", "499.00 USD"),
+        ("2", "2 … 3", "459.00 USD"),
+    ]
+    first, last = (t["observed_at"] for t in manifest["price_timeline"][1:])
+    assert cells[1][0] == f"{first}<br>to {last}"
+    assert "&lt;script&gt;x&lt;/script&gt;" in cells[1][5] and "<script>x" not in timeline
+
+
+def test_why_flagged_joins_the_subjects_judged_alike_and_the_manifest_keeps_each(
+    crawl, listing_page, store, config, tmp_path
+):
+    from grayhound.pipeline import detect
+
+    crawl(
+        [
+            listing_page("/item/1.html", "Xiaomi 14 Pro 512GB", "199.00"),
+            listing_page("/item/2.html", "Redmi Note 13 case", "9.00"),
+            listing_page("/item/3.html", "Redmi Note 13 case", "9.00"),
+            listing_page("/item/4.html", "Redmi Note 13 case", "9.00"),
+        ]
+    )
+    detect(config)
+    (seller,) = store.sellers()
+    path = export_bundle(
+        store, config, "seller", seller["id"], tmp_path / "s.zip", event=EVENT
+    ).path
+    with zipfile.ZipFile(path) as archive:
+        html = archive.read("summary.html").decode()
+        manifest = json.loads(archive.read("manifest.json"))
+    why = html[html.index("<h2>Why flagged</h2>") : html.index("<h2>Price timeline</h2>")]
+    current = [f for f in manifest["findings"] if f["is_current"]]
+    listings = {f["subject_id"]: f for f in current if f["subject_kind"] == "listing"}
+    assert set(listings) == {1, 2, 3, 4}
+    alike = [listings[i] for i in (2, 3, 4)]
+    assert len({(f["verdict"], f["score"], tuple(f["reasons"])) for f in alike}) == 1
+    assert f"(seller #{seller['id']}, " in why and "(listing #1, " in why
+    assert "(3 listings, " in why and "): #2, #3, #4</p>" in why
+    assert why.count('<span class="verdict">') == 3
+
+
+def test_findings_join_only_when_kind_verdict_score_time_and_reasons_agree():
+    from reports.evidence.docs import finding_groups
+
+    def finding(kind, subject_id, verdict="clean", score=0.1, at="T1", reasons=("r",)):
+        return {
+            "subject_kind": kind,
+            "subject_id": subject_id,
+            "verdict": verdict,
+            "score": score,
+            "detected_at": at,
+            "reasons": None if reasons is None else list(reasons),
+        }
+
+    findings = [
+        finding("seller", 7, "suspicious", 0.5),
+        finding("listing", 1),
+        finding("listing", 2, score=0.2),
+        finding("listing", 3),
+        finding("listing", 4, at="T2"),
+        finding("listing", 5, reasons=("r", "s")),
+        finding("listing", 6, verdict="suspicious"),
+        finding("listing", 8, reasons=()),
+        finding("listing", 9, reasons=None),
+        finding("seller", 10),  # another kind: a seller of a network, never with listings
+        finding("listing", 11),
+    ]
+    shown = [(g["subject_kind"], g["ids"]) for g in finding_groups(findings)]
+    assert shown == [
+        ("seller", [7]),
+        ("listing", [1, 3, 11]),
+        ("listing", [2]),
+        ("listing", [4]),
+        ("listing", [5]),
+        ("listing", [6]),
+        ("listing", [8, 9]),
+        ("seller", [10]),
+    ]
