@@ -152,6 +152,35 @@ def price_stretches(timeline: list[dict]) -> list[dict]:
     return stretches
 
 
+def listing_rows(listings: list[dict], timeline: list[dict]) -> list[dict]:
+    """The summary's "What": the subject's listings in their order, each as its price
+    stretches (`price_stretches`), oldest first; the first row of a listing carries its URL.
+    A listing with no observation recorded is one row of what the listing itself holds
+    (`times` 0). A seller's listings mostly held one price throughout: one row each, where a
+    list of the listings and a price timeline after it said the same twice."""
+    stretches: dict[int, list[dict]] = {}
+    for row in price_stretches(timeline):
+        stretches.setdefault(row["listing_id"], []).append(row)
+    rows = []
+    for listing in listings:
+        held = stretches.get(listing["id"]) or [
+            {
+                "listing_id": listing["id"],
+                "price": listing.get("price"),
+                "currency": listing.get("currency"),
+                "title": listing.get("title"),
+                "first_observed": listing.get("first_seen"),
+                "last_observed": listing.get("last_seen"),
+                "first_run": None,
+                "last_run": None,
+                "times": 0,
+            }
+        ]
+        for n, row in enumerate(held):
+            rows.append({**row, "url": None if n else listing["url"]})
+    return rows
+
+
 def finding_groups(findings: list[dict]) -> list[dict]:
     """The current findings as the summary's "Why flagged" shows them: one paragraph for the
     subjects of one kind judged the same at the same time (verdict, score, reasons), with
@@ -180,8 +209,9 @@ def finding_groups(findings: list[dict]) -> list[dict]:
 def render_summary(
     subject, captures, findings, timeline, version: str, *, layout, seal: dict, images, files=()
 ) -> bytes:
-    """summary.html: who, what, when, why flagged, the price timeline, the page images, the
-    digests, and what the signature and timestamp will prove, in plain words."""
+    """summary.html: who, what (the listings and their price timeline), when, why flagged,
+    the page images, the digests, and what the signature and timestamp will prove, in plain
+    words."""
     template = _templates().get_template("summary.html.j2")
     times = [c["fetched_at"] for c in captures]
     html = template.render(
@@ -194,12 +224,12 @@ def render_summary(
         subject=subject,
         identity=subject["identity"],
         seller=subject["seller"],
-        listings=subject["listings"],
+        listings=len(subject["listings"]),
+        rows=listing_rows(subject["listings"], timeline),
         captures=captures,
         current=finding_groups([f for f in findings if f["is_current"]]),
         history=[f for f in findings if not f["is_current"]],
         observations=len(timeline),
-        stretches=price_stretches(timeline),
         first_capture=min(times) if times else None,
         last_capture=max(times) if times else None,
         version=version,

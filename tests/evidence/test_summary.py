@@ -161,25 +161,77 @@ def test_a_row_spans_the_runs_it_was_seen_in_lowest_to_highest_and_unpriced_rows
 def test_the_summary_counts_the_observations_and_the_manifest_keeps_each(
     two_runs, store, config, tmp_path
 ):
-    """499 in the first run, 459 in the next two: two rows in the summary, three points in the
-    manifest."""
+    """499 in the first run, 459 in the next two: two rows in the summary, the listing's URL
+    on the first, three points in the manifest."""
     path = export_bundle(store, config, "listing", 1, tmp_path / "b.zip", event=EVENT).path
     with zipfile.ZipFile(path) as archive:
         html = archive.read("summary.html").decode()
         manifest = json.loads(archive.read("manifest.json"))
     assert [t["price"] for t in manifest["price_timeline"]] == ["499.00", "459.00", "459.00"]
-    timeline = html[html.index("<h2>Price timeline</h2>") :]
-    timeline = timeline[: timeline.index("</table>")]
-    assert "3 observations in 2 rows" in timeline
-    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", timeline, flags=re.S)
-    cells = [re.split(r"</td><td[^>]*>", row) for row in rows]
-    assert [(c[1], c[3], c[4]) for c in cells] == [
-        ("1", "1", "499.00 USD"),
-        ("2", "2 … 3", "459.00 USD"),
+    what = _section(html, "What: the listings and their prices")
+    assert "1 listing, observed 3 times." in what
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", what[what.index("<table>") :], flags=re.S)
+    cells = [re.split(r"</td>\s*<td[^>]*>", row) for row in rows]
+    url = manifest["subject"]["url"]
+    assert [c[0] for c in cells] == [
+        f'#1<br><span class="mono"><bdi dir="auto">{url}</bdi></span>',
+        "#1",
+    ]
+    assert [(c[2], c[4], c[5]) for c in cells] == [
+        ("499.00 USD", "1", "1"),
+        ("459.00 USD", "2", "2 … 3"),
     ]
     first, last = (t["observed_at"] for t in manifest["price_timeline"][1:])
-    assert cells[1][0] == f"{first}<br>to {last}"
-    assert "&lt;script&gt;x&lt;/script&gt;" in cells[1][5] and "<script>x" not in timeline
+    assert cells[1][3] == f"{first}<br>to {last}"
+    assert "&lt;script&gt;x&lt;/script&gt;" in cells[1][1] and "<script>x" not in what
+    assert "<h2>Price timeline</h2>" not in html  # the rows above are the timeline
+
+
+def _section(html: str, heading: str) -> str:
+    """The text of the summary's section under `<h2>heading</h2>`, up to the next heading."""
+    start = html.index(f"<h2>{heading}</h2>")
+    end = html.find("<h2>", start + 1)
+    return html[start : end if end != -1 else len(html)]
+
+
+def test_each_listing_is_a_row_for_each_price_it_held_in_the_subjects_order():
+    """The rows follow the listings as the subject lists them, not the clock; a listing
+    with no observation recorded still has its row, from the listing itself."""
+    from reports.evidence.docs import listing_rows
+
+    listings = [
+        {"id": 2, "url": "https://shop.example/2", "title": "Redmi 13", "price": "99.00"},
+        {"id": 1, "url": "https://shop.example/1", "title": "Xiaomi 14", "price": "459.00"},
+        {
+            "id": 3,
+            "url": "https://shop.example/3",
+            "title": "Poco F6",
+            "price": None,
+            "currency": None,
+            "first_seen": "2026-01-01T00:00:00.000Z",
+            "last_seen": "2026-01-04T00:00:00.000Z",
+        },
+    ]
+    timeline = [
+        _obs(1, "2026-01-01T00:00:00.000Z", 1, "499.00"),
+        _obs(2, "2026-01-01T00:00:00.000Z", 1, "99.00", "Redmi 13"),
+        _obs(1, "2026-01-02T00:00:00.000Z", 2, "459.00"),
+        _obs(2, "2026-01-02T00:00:00.000Z", 2, "99.00", "Redmi 13"),
+    ]
+    rows = listing_rows(listings, timeline)
+    assert [(r["listing_id"], r["url"], r["price"], r["times"]) for r in rows] == [
+        (2, "https://shop.example/2", "99.00", 2),
+        (1, "https://shop.example/1", "499.00", 1),
+        (1, None, "459.00", 1),
+        (3, "https://shop.example/3", None, 0),
+    ]
+    assert (rows[3]["first_observed"], rows[3]["last_observed"]) == (
+        "2026-01-01T00:00:00.000Z",
+        "2026-01-04T00:00:00.000Z",
+    )
+    assert rows[3]["first_run"] is None
+    assert sum(r["times"] for r in rows) == len(timeline)
+    assert listing_rows([], []) == []
 
 
 def test_why_flagged_joins_the_subjects_judged_alike_and_the_manifest_keeps_each(
@@ -203,7 +255,7 @@ def test_why_flagged_joins_the_subjects_judged_alike_and_the_manifest_keeps_each
     with zipfile.ZipFile(path) as archive:
         html = archive.read("summary.html").decode()
         manifest = json.loads(archive.read("manifest.json"))
-    why = html[html.index("<h2>Why flagged</h2>") : html.index("<h2>Price timeline</h2>")]
+    why = _section(html, "Why flagged")
     current = [f for f in manifest["findings"] if f["is_current"]]
     listings = {f["subject_id"]: f for f in current if f["subject_kind"] == "listing"}
     assert set(listings) == {1, 2, 3, 4}
@@ -251,3 +303,37 @@ def test_findings_join_only_when_kind_verdict_score_time_and_reasons_agree():
         ("listing", [8, 9]),
         ("seller", [10]),
     ]
+
+
+def test_a_listing_without_observations_shows_when_it_was_seen():
+    """A listing kept from before observations were recorded: its row says none was, and
+    when the listing was first and last seen."""
+    from reports.evidence.docs import render_summary
+    from reports.evidence.layout import LAYOUTS
+    from reports.evidence.pictures import Images
+
+    listing = {
+        "id": 7,
+        "url": "https://shop.example/7",
+        "title": "Redmi <b>13</b>",
+        "price": "99.00",
+        "currency": "USD",
+        "first_seen": "2026-01-01T00:00:00.000Z",
+        "last_seen": "2026-01-04T00:00:00.000Z",
+    }
+    subject = {
+        "identity": {"kind": "listing", "id": 7, "url": listing["url"]},
+        "seller": None,
+        "listings": [listing],
+    }
+    seal = {"signature": None, "timestamp": None}
+    html = render_summary(
+        subject, [], [], [], "0", layout=LAYOUTS["zip"], seal=seal, images=Images()
+    ).decode()
+    what = _section(html, "What: the listings and their prices")
+    assert "1 listing." in what and "observed" not in what.split("\n")[1]
+    assert (
+        "no observation recorded<br>first seen 2026-01-01T00:00:00.000Z"
+        "<br>last seen 2026-01-04T00:00:00.000Z" in what
+    )
+    assert "Redmi &lt;b&gt;13&lt;/b&gt;" in what and "99.00 USD" in what
