@@ -155,30 +155,52 @@ def price_stretches(timeline: list[dict]) -> list[dict]:
 def listing_rows(listings: list[dict], timeline: list[dict]) -> list[dict]:
     """The summary's "What": the subject's listings in their order, each as its price
     stretches (`price_stretches`), oldest first; the first row of a listing carries its URL.
-    A listing with no observation recorded is one row of what the listing itself holds
-    (`times` 0). A seller's listings mostly held one price throughout: one row each, where a
-    list of the listings and a price timeline after it said the same twice."""
+    Where the listing as stored says what its observations do not (no observation recorded;
+    a price, currency or title other than the last observation's, as when a listing met twice
+    in one crawl run keeps the second price and the run's observation the first; first seen
+    before its first observation), a last row shows the listing as stored (`times` 0,
+    `stored` set). A seller's listings mostly held one price throughout:
+    one row each, where a list of the listings and a price timeline after it said the same
+    twice."""
     stretches: dict[int, list[dict]] = {}
     for row in price_stretches(timeline):
         stretches.setdefault(row["listing_id"], []).append(row)
     rows = []
     for listing in listings:
-        held = stretches.get(listing["id"]) or [
-            {
-                "listing_id": listing["id"],
-                "price": listing.get("price"),
-                "currency": listing.get("currency"),
-                "title": listing.get("title"),
-                "first_observed": listing.get("first_seen"),
-                "last_observed": listing.get("last_seen"),
-                "first_run": None,
-                "last_run": None,
-                "times": 0,
-            }
-        ]
+        held = [{**row, "stored": None} for row in stretches.get(listing["id"], ())]
+        stored = _as_stored(listing, observed=bool(held))
+        if not held or _differs(stored, held):
+            held.append(stored)
         for n, row in enumerate(held):
             rows.append({**row, "url": None if n else listing["url"]})
     return rows
+
+
+def _as_stored(listing: dict, observed: bool) -> dict:
+    return {
+        "listing_id": listing["id"],
+        "price": listing.get("price"),
+        "currency": listing.get("currency"),
+        "title": listing.get("title"),
+        "first_observed": listing.get("first_seen"),
+        "last_observed": listing.get("last_seen"),
+        "first_run": None,
+        "last_run": None,
+        "times": 0,
+        "stored": "as stored" if observed else "no observation",
+    }
+
+
+def _differs(stored: dict, held: list[dict]) -> bool:
+    """The listing as stored says something its observations (`held`, oldest first) do not
+    (ISO times in one format: compared as text)."""
+    last = held[-1]
+    if any(stored[k] != last[k] for k in ("price", "currency", "title")):
+        return True
+    # not its last_seen: a listing met again in the same crawl run (a feed, then its page)
+    # is seen later than the run's one observation of it, seconds apart
+    first_seen = stored["first_observed"]
+    return bool(first_seen and first_seen < held[0]["first_observed"])
 
 
 def finding_groups(findings: list[dict]) -> list[dict]:
@@ -224,7 +246,7 @@ def render_summary(
         subject=subject,
         identity=subject["identity"],
         seller=subject["seller"],
-        listings=len(subject["listings"]),
+        listing_count=len(subject["listings"]),
         rows=listing_rows(subject["listings"], timeline),
         captures=captures,
         current=finding_groups([f for f in findings if f["is_current"]]),

@@ -194,44 +194,79 @@ def _section(html: str, heading: str) -> str:
     return html[start : end if end != -1 else len(html)]
 
 
+def _listing(listing_id, price, title, first, last, currency="USD"):
+    return {
+        "id": listing_id,
+        "url": f"https://shop.example/{listing_id}",
+        "title": title,
+        "price": price,
+        "currency": currency,
+        "first_seen": first,
+        "last_seen": last,
+    }
+
+
 def test_each_listing_is_a_row_for_each_price_it_held_in_the_subjects_order():
     """The rows follow the listings as the subject lists them, not the clock; a listing
     with no observation recorded still has its row, from the listing itself."""
     from reports.evidence.docs import listing_rows
 
+    day = "2026-01-0{}T00:00:00.000Z".format
     listings = [
-        {"id": 2, "url": "https://shop.example/2", "title": "Redmi 13", "price": "99.00"},
-        {"id": 1, "url": "https://shop.example/1", "title": "Xiaomi 14", "price": "459.00"},
-        {
-            "id": 3,
-            "url": "https://shop.example/3",
-            "title": "Poco F6",
-            "price": None,
-            "currency": None,
-            "first_seen": "2026-01-01T00:00:00.000Z",
-            "last_seen": "2026-01-04T00:00:00.000Z",
-        },
+        _listing(2, "99.00", "Redmi 13", day(1), day(2)),
+        _listing(1, "459.00", "Xiaomi 14", day(1), day(2)),
+        _listing(3, None, "Poco F6", day(1), day(4), currency=None),
     ]
     timeline = [
-        _obs(1, "2026-01-01T00:00:00.000Z", 1, "499.00"),
-        _obs(2, "2026-01-01T00:00:00.000Z", 1, "99.00", "Redmi 13"),
-        _obs(1, "2026-01-02T00:00:00.000Z", 2, "459.00"),
-        _obs(2, "2026-01-02T00:00:00.000Z", 2, "99.00", "Redmi 13"),
+        _obs(1, day(1), 1, "499.00"),
+        _obs(2, day(1), 1, "99.00", "Redmi 13"),
+        _obs(1, day(2), 2, "459.00"),
+        _obs(2, day(2), 2, "99.00", "Redmi 13"),
     ]
     rows = listing_rows(listings, timeline)
-    assert [(r["listing_id"], r["url"], r["price"], r["times"]) for r in rows] == [
-        (2, "https://shop.example/2", "99.00", 2),
-        (1, "https://shop.example/1", "499.00", 1),
-        (1, None, "459.00", 1),
-        (3, "https://shop.example/3", None, 0),
+    assert [(r["listing_id"], r["url"], r["price"], r["times"], r["stored"]) for r in rows] == [
+        (2, "https://shop.example/2", "99.00", 2, None),
+        (1, "https://shop.example/1", "499.00", 1, None),
+        (1, None, "459.00", 1, None),
+        (3, "https://shop.example/3", None, 0, "no observation"),
     ]
-    assert (rows[3]["first_observed"], rows[3]["last_observed"]) == (
-        "2026-01-01T00:00:00.000Z",
-        "2026-01-04T00:00:00.000Z",
-    )
+    assert (rows[3]["first_observed"], rows[3]["last_observed"]) == (day(1), day(4))
     assert rows[3]["first_run"] is None
     assert sum(r["times"] for r in rows) == len(timeline)
     assert listing_rows([], []) == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ({}, False),
+        ({"price": "449.00"}, True),  # met twice in run 2: the listing kept the second price
+        ({"currency": "EUR"}, True),
+        ({"title": "Xiaomi 14 Ultra"}, True),
+        ({"first_seen": "2025-12-31T00:00:00.000Z"}, True),  # seen before observations were kept
+        ({"last_seen": "2026-01-02T00:00:01.000Z"}, False),  # met again in run 2: as usual
+    ],
+)
+def test_the_listing_as_stored_is_shown_where_its_observations_do_not_say_it(stored, shown):
+    from reports.evidence.docs import listing_rows
+
+    day = "2026-01-0{}T00:00:00.000Z".format
+    listing = {**_listing(1, "459.00", "Xiaomi 14", day(1), day(2)), **stored}
+    timeline = [_obs(1, day(1), 1, "499.00"), _obs(1, day(2), 2, "459.00")]
+    rows = listing_rows([listing], timeline)
+    assert [r["times"] for r in rows] == ([1, 1, 0] if shown else [1, 1])
+    if shown:
+        last = rows[-1]
+        assert last["stored"] == "as stored" and last["url"] is None
+        assert (last["price"], last["currency"], last["title"]) == (
+            listing["price"],
+            listing["currency"],
+            listing["title"],
+        )
+        assert (last["first_observed"], last["last_observed"]) == (
+            listing["first_seen"],
+            listing["last_seen"],
+        )
 
 
 def test_why_flagged_joins_the_subjects_judged_alike_and_the_manifest_keeps_each(
@@ -305,35 +340,50 @@ def test_findings_join_only_when_kind_verdict_score_time_and_reasons_agree():
     ]
 
 
-def test_a_listing_without_observations_shows_when_it_was_seen():
-    """A listing kept from before observations were recorded: its row says none was, and
-    when the listing was first and last seen."""
+def _rendered_what(listings: list[dict], timeline: list[dict]) -> str:
     from reports.evidence.docs import render_summary
     from reports.evidence.layout import LAYOUTS
     from reports.evidence.pictures import Images
 
-    listing = {
-        "id": 7,
-        "url": "https://shop.example/7",
-        "title": "Redmi <b>13</b>",
-        "price": "99.00",
-        "currency": "USD",
-        "first_seen": "2026-01-01T00:00:00.000Z",
-        "last_seen": "2026-01-04T00:00:00.000Z",
-    }
     subject = {
-        "identity": {"kind": "listing", "id": 7, "url": listing["url"]},
+        "identity": {"kind": "listing", "id": listings[0]["id"], "url": listings[0]["url"]},
         "seller": None,
-        "listings": [listing],
+        "listings": listings,
     }
     seal = {"signature": None, "timestamp": None}
     html = render_summary(
-        subject, [], [], [], "0", layout=LAYOUTS["zip"], seal=seal, images=Images()
+        subject, [], [], timeline, "0", layout=LAYOUTS["zip"], seal=seal, images=Images()
     ).decode()
-    what = _section(html, "What: the listings and their prices")
+    return _section(html, "What: the listings and their prices")
+
+
+def test_a_listing_without_observations_shows_when_it_was_seen():
+    """A listing kept from before observations were recorded: its row says none was, and
+    when the listing was first and last seen."""
+    listing = _listing(
+        7, "99.00", "Redmi <b>13</b>", "2026-01-01T00:00:00.000Z", "2026-01-04T00:00:00.000Z"
+    )
+    what = _rendered_what([listing], [])
     assert "1 listing." in what and "observed" not in what.split("\n")[1]
     assert (
         "no observation recorded<br>first seen 2026-01-01T00:00:00.000Z"
         "<br>last seen 2026-01-04T00:00:00.000Z" in what
     )
     assert "Redmi &lt;b&gt;13&lt;/b&gt;" in what and "99.00 USD" in what
+
+
+def test_the_listing_as_stored_is_a_last_row_marked_as_such():
+    day = "2026-01-0{}T00:00:00.000Z".format
+    listing = _listing(1, "449.00", "Xiaomi 14", day(1), day(2))  # kept another price
+    what = _rendered_what([listing], [_obs(1, day(1), 1, "459.00"), _obs(1, day(2), 2, "459.00")])
+    assert "1 listing, observed 2 times." in what
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", what[what.index("<table>") :], flags=re.S)
+    cells = [re.split(r"</td>\s*<td[^>]*>", row) for row in rows]
+    assert [(c[0].split("<br>")[0], c[2], c[4]) for c in cells] == [
+        ("#1", "459.00 USD", "2"),
+        ("#1", "449.00 USD", "0"),
+    ]
+    assert cells[1][3] == (
+        f"the listing as last stored, not an observation<br>first seen {day(1)}"
+        f"<br>last seen {day(2)}"
+    )
