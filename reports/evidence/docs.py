@@ -159,20 +159,21 @@ def listing_rows(listings: list[dict], timeline: list[dict]) -> list[dict]:
     a price, currency or title other than the last observation's, as when a listing met twice
     in one crawl run keeps the second price and the run's observation the first; first seen
     before its first observation), a last row shows the listing as stored (`times` 0,
-    `stored` set). A seller's listings mostly held one price throughout:
-    one row each, where a list of the listings and a price timeline after it said the same
-    twice."""
+    `stored` set). A seller's listings mostly held one price throughout: one row each, where
+    a list of the listings and a price timeline after it said the same twice."""
     stretches: dict[int, list[dict]] = {}
     for row in price_stretches(timeline):
         stretches.setdefault(row["listing_id"], []).append(row)
     rows = []
     for listing in listings:
-        held = [{**row, "stored": None} for row in stretches.get(listing["id"], ())]
+        held = stretches.get(listing["id"], [])
         stored = _as_stored(listing, observed=bool(held))
         if not held or _differs(stored, held):
             held.append(stored)
-        for n, row in enumerate(held):
-            rows.append({**row, "url": None if n else listing["url"]})
+        for n, row in enumerate(held):  # the rows are this function's own: filled in place
+            row.setdefault("stored", None)
+            row["url"] = None if n else listing["url"]
+        rows += held
     return rows
 
 
