@@ -366,8 +366,8 @@ def test_a_listing_without_observations_shows_when_it_was_seen():
     what = _rendered_what([listing], [])
     assert "1 listing." in what and "observed" not in what.split("\n")[1]
     assert (
-        "no observation recorded<br>first seen 2026-01-01T00:00:00.000Z"
-        "<br>last seen 2026-01-04T00:00:00.000Z" in what
+        'no observation recorded<br>first seen <span class="nowrap">2026-01-01T00:00:00.000Z'
+        '</span><br>last seen <span class="nowrap">2026-01-04T00:00:00.000Z</span>' in what
     )
     assert "Redmi &lt;b&gt;13&lt;/b&gt;" in what and "99.00 USD" in what
 
@@ -384,6 +384,6 @@ def test_the_listing_as_stored_is_a_last_row_marked_as_such():
         ("#1", "449.00 USD", "0"),
     ]
     assert cells[1][3] == (
-        f"the listing as last stored, not an observation<br>first seen {day(1)}"
-        f"<br>last seen {day(2)}"
+        "the listing as last stored, not an observation<br>first seen "
+        f'<span class="nowrap">{day(1)}</span><br>last seen <span class="nowrap">{day(2)}</span>'
     )
