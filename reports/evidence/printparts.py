@@ -5,6 +5,9 @@ a row: 1.3 GiB in Chromium's renderer; ten times that seller would not print at 
 is cut between table rows into documents of at most `MAX_ROWS` rows each; each part repeats
 what a reader needs to read its rows (the page's head and styles, the elements the rows sit in,
 the table's header row) and starts on a new sheet; the parts' PDFs are joined in order (pypdf).
+A row marked `keep-with-previous` (a listing's later price, below the row with its URL) stays
+in the part of the row before it: a part starts at the first row of the group instead, unless
+that group alone is longer than a part.
 
 Only grayhound's own generated pages are cut (well-formed, every element closed): a captured
 page is printed as it is."""
@@ -19,6 +22,7 @@ from html.parser import HTMLParser
 # prints whole, the 1M one's (6,593) in three parts
 MAX_ROWS = 3000
 
+KEEP = "keep-with-previous"  # a row's class: never the first row of a part if it can be helped
 VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )  # fmt: skip
@@ -76,6 +80,8 @@ class _Cuts(HTMLParser):
         self.stack: list[tuple[str, str]] = []  # (tag, start tag text) inside body
         self.headers: list[str] = []  # per open table: its header row's text ("" if none)
         self.in_body, self.rows, self.row_start = False, 0, None
+        # the latest row that starts a group in this part: (offset, stack, header, rows before)
+        self.group: tuple[int, list[tuple[str, str]], str, int] | None = None
         self.points: list[tuple[int, list[tuple[str, str]], str]] = []
         self.feed(html)
         self.close()
@@ -93,14 +99,28 @@ class _Cuts(HTMLParser):
         if not self.in_body or tag in VOID:
             return
         if tag == "tr":
+            keep = KEEP in (dict(attrs).get("class") or "").split()
             if self.rows >= self.max_rows and self.headers:
-                self.points.append((offset, list(self.stack), self.headers[-1]))
-                self.rows = 0
+                self._cut_before(offset, keep)
+            if self.headers and not keep:  # a group of rows starts here
+                self.group = (offset, list(self.stack), self.headers[-1], self.rows)
             self.rows += 1
             self.row_start = offset
         if tag == "table":
             self.headers.append("")
         self.stack.append((tag, text))
+
+    def _cut_before(self, offset: int, keep: bool) -> None:
+        """Cut before the row at `offset`, or, when it continues a group (`keep`), before the
+        group's first row if that row is not the first of its part."""
+        group = self.group
+        if keep and group is not None and group[3] > 0:
+            self.points.append(group[:3])
+            self.rows -= group[3]  # the group's rows so far open the next part
+        else:
+            self.points.append((offset, list(self.stack), self.headers[-1]))
+            self.rows = 0
+        self.group = None
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         pass  # `<br/>`: nothing opened

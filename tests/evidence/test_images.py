@@ -157,3 +157,67 @@ def test_a_long_summary_is_printed_whole_in_parts(renderer, monkeypatch):
     assert found == list(range(100))
     assert text.count("Observed") == 3  # the header row starts each of the three parts
     assert "after the table" in text
+
+
+def test_a_listings_later_prices_print_on_the_sheet_of_its_first_row(renderer):
+    """A listing that held several prices has a row for each, its URL on the first only: a
+    sheet of the printed summary never begins with a later price of a listing (it would not
+    say which listing it is), unless the listing alone fills a sheet; and no row is split
+    across two sheets (a long URL wraps over several lines of its cell)."""
+    from reports.evidence.docs import render_summary
+    from reports.evidence.layout import LAYOUTS
+    from reports.evidence.pictures import Images
+
+    day = "2026-01-{:02d}T00:00:00.000Z".format
+    listings, timeline = [], []
+    TITLE = "Samsung Galaxy S24 512GB warranty dual global blue"  # noqa: N806 (two lines)
+    for listing in range(1, 161):
+        prices = 1 + (listing * 7) % 5  # 1 to 5 prices each
+        listings.append(
+            {
+                "id": listing,
+                "url": f"https://large.example/item/{listing}.html",
+                "title": f"{TITLE} L{listing}P{prices - 1}",  # as stored: its last price's
+                "price": f"{100 + prices - 1}.00",
+                "currency": "USD",
+                "first_seen": day(1),
+                "last_seen": day(2 * prices),
+            }
+        )
+        for run in range(1, 2 * prices + 1):  # each price seen twice: "… to …"
+            n = (run - 1) // 2
+            timeline.append(
+                {
+                    "listing_id": listing,
+                    "crawl_run_id": run,
+                    "observed_at": day(run),
+                    "title": f"{TITLE} L{listing}P{n}",
+                    "price": f"{100 + n}.00",
+                    "currency": "USD",
+                }
+            )
+    subject = {
+        "identity": {"kind": "seller", "id": 1, "url": None},
+        "seller": None,
+        "listings": listings,
+    }
+    html = render_summary(
+        subject,
+        [],
+        [],
+        timeline,
+        "0",
+        layout=LAYOUTS["zip"],
+        seal={"signature": None, "timestamp": None},
+        images=Images(),
+    )
+    sheets = [
+        page.extract_text() for page in PdfReader(io.BytesIO(renderer.document(html, {}))).pages
+    ]
+    firsts = [re.search(r"L\d+P(\d+)", text) for text in sheets]
+    firsts = [int(found.group(1)) for found in firsts if found]
+    assert len(firsts) > 5  # the table runs over many sheets
+    assert firsts == [0] * len(firsts)
+    for text in sheets[1:]:
+        if re.search(r"L\d+P", text):  # a sheet of the table starts at a row's first line
+            assert re.match(r"#\d+\s", text), text[:80]

@@ -170,13 +170,15 @@ def test_the_summary_counts_the_observations_and_the_manifest_keeps_each(
     assert [t["price"] for t in manifest["price_timeline"]] == ["499.00", "459.00", "459.00"]
     what = _section(html, "What: the listings and their prices")
     assert "1 listing, observed 3 times." in what
-    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", what[what.index("<table>") :], flags=re.S)
-    cells = [re.split(r"</td>\s*<td[^>]*>", row) for row in rows]
+    marked = _rows(what)
+    cells = [re.split(r"</td>\s*<td[^>]*>", row) for _, row in marked]
     url = manifest["subject"]["url"]
     assert [c[0] for c in cells] == [
         f'#1<br><span class="mono"><bdi dir="auto">{url}</bdi></span>',
         "#1",
     ]
+    # the second price continues the listing: printed on the sheet of the row with its URL
+    assert [mark for mark, _ in marked] == ["", ' class="keep-with-previous"']
     assert [(c[2], c[4], c[5]) for c in cells] == [
         ("499.00 USD", "1", "1"),
         ("459.00 USD", "2", "2 … 3"),
@@ -185,6 +187,13 @@ def test_the_summary_counts_the_observations_and_the_manifest_keeps_each(
     assert cells[1][3] == f"{first}<br>to {last}"
     assert "&lt;script&gt;x&lt;/script&gt;" in cells[1][1] and "<script>x" not in what
     assert "<h2>Price timeline</h2>" not in html  # the rows above are the timeline
+
+
+def _rows(what: str) -> list[tuple[str, str]]:
+    """The listing table's rows in a "What" section: each row's class attribute ("" or
+    ` class="…"`) and its cells' text."""
+    table = what[what.index("<table>") :]
+    return re.findall(r'<tr((?: class="[^"]*")?)><td[^>]*>(.*?)</td></tr>', table, flags=re.S)
 
 
 def _section(html: str, heading: str) -> str:
@@ -377,8 +386,7 @@ def test_the_listing_as_stored_is_a_last_row_marked_as_such():
     listing = _listing(1, "449.00", "Xiaomi 14", day(1), day(2))  # kept another price
     what = _rendered_what([listing], [_obs(1, day(1), 1, "459.00"), _obs(1, day(2), 2, "459.00")])
     assert "1 listing, observed 2 times." in what
-    rows = re.findall(r"<tr><td[^>]*>(.*?)</td></tr>", what[what.index("<table>") :], flags=re.S)
-    cells = [re.split(r"</td>\s*<td[^>]*>", row) for row in rows]
+    cells = [re.split(r"</td>\s*<td[^>]*>", row) for _, row in _rows(what)]
     assert [(c[0].split("<br>")[0], c[2], c[4]) for c in cells] == [
         ("#1", "459.00 USD", "2"),
         ("#1", "449.00 USD", "0"),
