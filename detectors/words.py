@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 from detectors._world_data import TLD_LANGUAGES, WORD_LANGUAGES
+from grayhound.config import frequencies
 
 # Zipf 3 = once per million words: 'nice' 5.4, 'logo' 4.3, 'nile' 3.6; 'nkie' and 'lgeo' 0.
 COMMON_ZIPF = 3.0
@@ -28,10 +29,8 @@ MIN_WORD_LEN = 3
 @cache
 def _common_words(lang: str, zipf: float) -> frozenset[str]:
     """Words of `lang` at or above `zipf`, as wordfreq lists them (lowercase)."""
-    import wordfreq
-
     floor = 10 ** (zipf - 9)  # zipf is log10 of frequency per billion words
-    table = wordfreq.get_frequency_dict(lang, wordlist="small")
+    table = frequencies(lang)
     return frozenset(w for w, f in table.items() if f >= floor and len(w) >= MIN_WORD_LEN)
 
 
@@ -69,12 +68,10 @@ def everyday_word(term: str) -> str | None:
     """The language in which a brand term is also an everyday word ('galaxy', '小米'), or None.
 
     For the config check: any language wordfreq knows, from COMMON_ZIPF."""
-    import wordfreq
-
     floor = 10 ** (COMMON_ZIPF - 9)
     for lang in ("en", *WORD_LANGUAGES, *_SCRIPT_LANGUAGES):
         try:
-            table = wordfreq.get_frequency_dict(lang, wordlist="small")
+            table = frequencies(lang)
         except LookupError:
             continue
         if table.get(term.lower(), 0.0) >= floor:
@@ -117,8 +114,6 @@ def phrase_language(words: tuple[str, ...]) -> str | None:
 @cache
 def _everyday(lang: str) -> frozenset[str]:
     """Every word of `lang` from COMMON_ZIPF, short ones ('mi', 'my') included."""
-    import wordfreq
-
     floor = 10 ** (COMMON_ZIPF - 9)
-    table = wordfreq.get_frequency_dict(lang, wordlist="small")
+    table = frequencies(lang)
     return frozenset(w for w, f in table.items() if f >= floor)

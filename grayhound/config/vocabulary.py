@@ -10,7 +10,11 @@ scripts are not checked: their plurals are not made this way."""
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import math
 from functools import cache
+from pathlib import Path
 
 # Languages whose plurals are made by a suffix: the ones checked.
 LANGUAGES = {
@@ -27,16 +31,59 @@ PLURAL_ZIPF = 3.5  # its plural: about three times per million ('galaxies' 3.55,
 
 
 @cache
-def _table(lang: str) -> dict[str, float]:
+def frequencies(lang: str) -> dict[str, float]:
+    """`wordfreq.get_frequency_dict(lang, wordlist="small")`: each word of the language's
+    shipped 'small' list and its frequency, the same dict.
+
+    Read from the list file itself when wordfreq ships one for exactly `lang`: importing
+    wordfreq (langcodes and ftfy with it) costs ~0.3–0.5 s, more than all the lists a
+    detection reads. The file is wordfreq's documented "cBpack" (`wordfreq.read_cBpack`): a
+    gzipped msgpack list, a header {'format': 'cB', 'version': 1}, then one list of words per
+    centibel of frequency (the list at index i: frequency 10 ** (-i / 100)). Any other header,
+    a file that does not read, or a language without its own file (wordfreq would pick the
+    nearest one) goes through wordfreq as before. tests/grayhound/test_vocabulary.py compares
+    the two for every language grayhound reads."""
+    path = _small_list(lang)
+    if path is not None:
+        packed = _read_cbpack(path)
+        if packed is not None:
+            return {
+                word: 10 ** (-index / 100) for index, words in enumerate(packed) for word in words
+            }
     import wordfreq
 
     return wordfreq.get_frequency_dict(lang, wordlist="small")
 
 
-def _zipf(frequency: float) -> float:
-    import wordfreq
+def _small_list(lang: str) -> Path | None:
+    spec = importlib.util.find_spec("wordfreq")  # where it is, without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(spec.submodule_search_locations[0], "data", f"small_{lang}.msgpack.gz")
+    return path if path.is_file() else None
 
-    return wordfreq.freq_to_zipf(frequency) if frequency else 0.0
+
+def _read_cbpack(path: Path) -> list[list[str]] | None:
+    import msgpack
+
+    try:
+        with gzip.open(path, "rb") as infile:
+            data = msgpack.load(infile, raw=False)
+    except (OSError, ValueError, EOFError, msgpack.UnpackException):
+        return None
+    header = data[0] if isinstance(data, list) and data else None
+    if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+        return None
+    return data[1:]
+
+
+def _table(lang: str) -> dict[str, float]:
+    return frequencies(lang)
+
+
+def _zipf(frequency: float) -> float:
+    """`wordfreq.freq_to_zipf`: log10 of the frequency per billion words."""
+    return math.log(frequency, 10) + 9 if frequency else 0.0
 
 
 def _plurals(word: str) -> set[str]:
