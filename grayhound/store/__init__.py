@@ -5,7 +5,7 @@ queries in its own module (crawl data, findings, reviews, captures, digests, pri
 `migrations.py` applies their steps in order, once. May import: `grayhound.errors` and
 `grayhound.models`; never a stage (crawler, detectors, reports)."""
 
-import grayhound.store._sqlite_utils  # noqa: F401  (first: sqlite_utils without numpy, see it)
+import grayhound.store._sqlite_utils  # noqa: F401  (first: sqlite_utils without numpy)
 from grayhound.store.core import Store, open_reader, open_store
 from grayhound.store.timestamps import utc_now
 

@@ -39,3 +39,18 @@ import sqlite_utils.db
 print(json.dumps(sqlite_utils.db.np is numpy))
 """)
     assert found is True
+
+
+def test_serve_loads_datasette_without_numpy_and_its_chart_still_draws():
+    found = _run("""
+import json, sys
+import reports.serve.app
+from datasette.views.base import ureg
+loaded = "numpy" in sys.modules
+metres = ureg("2 km").to("m").magnitude
+from matplotlib.figure import Figure
+figure = Figure()
+figure.add_subplot().plot([1, 2, 3], [3, 1, 2])
+print(json.dumps([loaded, metres, "numpy" in sys.modules, len(figure.axes)]))
+""")
+    assert found == [False, 2000, True, 1]
