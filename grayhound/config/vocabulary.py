@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import math
+import zlib
 from functools import cache
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _read_cbpack(path: Path) -> list[list[str]] | None:
     try:
         with gzip.open(path, "rb") as infile:
             data = msgpack.load(infile, raw=False)
-    except (OSError, ValueError, EOFError, msgpack.UnpackException):
+    except (OSError, ValueError, EOFError, zlib.error, msgpack.UnpackException):
         return None
     header = data[0] if isinstance(data, list) and data else None
     if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:

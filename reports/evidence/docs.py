@@ -154,14 +154,14 @@ def price_stretches(timeline: list[dict]) -> list[dict]:
 
 def listing_rows(listings: list[dict], timeline: list[dict]) -> list[dict]:
     """The summary's "What": the subject's listings in their order, each as its price
-        stretches (`price_stretches`), oldest first; the first row of a listing carries its URL,
+    stretches (`price_stretches`), oldest first; the first row of a listing carries its URL,
     the others are marked as continuing it (`continues`: kept on its sheet when printed).
-        Where the listing as stored says what its observations do not (no observation recorded;
-        a price, currency or title other than the last observation's, as when a listing met twice
-        in one crawl run keeps the second price and the run's observation the first; first seen
-        before its first observation), a last row shows the listing as stored (`times` 0,
-        `stored` set). A seller's listings mostly held one price throughout: one row each, where
-        a list of the listings and a price timeline after it said the same twice."""
+    Where the listing as stored says what its observations do not (no observation recorded;
+    a price, currency or title other than the last observation's, as when a listing met twice
+    in one crawl run keeps the second price and the run's observation the first; first seen
+    before its first observation), a last row shows the listing as stored (`times` 0,
+    `stored` set). A seller's listings mostly held one price throughout: one row each, where
+    a list of the listings and a price timeline after it said the same twice."""
     stretches: dict[int, list[dict]] = {}
     for row in price_stretches(timeline):
         stretches.setdefault(row["listing_id"], []).append(row)

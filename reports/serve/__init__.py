@@ -11,9 +11,3 @@ grayhound's own functions (`grayhound.triage`, `reports.evidence`), never SQL fr
 May import: the spine's leaves, config, store and triage; `reports` (currency),
 `reports.digest` (case grouping, crawl health), `reports.evidence` (bundles, inert
 snapshots) and `reports.pricing` (competitor pricing)."""
-
-from grayhound.lean import without_numpy
-
-with without_numpy():  # Datasette's vendored pint would import numpy: ~0.15 s of serve's start
-    import datasette.app  # noqa: F401
-    import datasette.views.base  # noqa: F401

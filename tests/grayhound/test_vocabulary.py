@@ -27,6 +27,7 @@ READ = sorted(
 
 @pytest.mark.parametrize("lang", READ)
 def test_each_list_is_wordfreqs_own(lang):
+    assert vocabulary._small_list(lang) is not None  # read from the file, not through wordfreq
     ours = frequencies(lang)
     theirs = wordfreq.get_frequency_dict(lang, wordlist="small")
     assert len(ours) > 1000
