@@ -57,11 +57,18 @@ def frequencies(lang: str) -> dict[str, float]:
 
 
 def _small_list(lang: str) -> Path | None:
-    spec = importlib.util.find_spec("wordfreq")  # where it is, without importing it
+    data = _wordfreq_data()
+    path = None if data is None else data / f"small_{lang}.msgpack.gz"
+    return path if path is not None and path.is_file() else None
+
+
+@cache
+def _wordfreq_data() -> Path | None:
+    """wordfreq's data folder, found without importing wordfreq (once per process)."""
+    spec = importlib.util.find_spec("wordfreq")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(spec.submodule_search_locations[0], "data", f"small_{lang}.msgpack.gz")
-    return path if path.is_file() else None
+    return Path(spec.submodule_search_locations[0], "data")
 
 
 def _read_cbpack(path: Path) -> list[list[str]] | None:
@@ -76,10 +83,6 @@ def _read_cbpack(path: Path) -> list[list[str]] | None:
     if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
         return None
     return data[1:]
-
-
-def _table(lang: str) -> dict[str, float]:
-    return frequencies(lang)
 
 
 def _zipf(frequency: float) -> float:
@@ -100,7 +103,7 @@ def everyday_word(term: str) -> str | None:
     if not (word.isascii() and word.isalpha() and len(word) >= 3):
         return None
     for lang, name in LANGUAGES.items():
-        table = _table(lang)
+        table = frequencies(lang)
         singular = _zipf(table.get(word, 0.0))
         if singular < WORD_ZIPF:
             continue
