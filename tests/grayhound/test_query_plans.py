@@ -178,6 +178,32 @@ def test_the_digest_renders_json_and_csv_in_risk_order_by_the_books_index(statem
         assert not [row for row in plan if row[1] == 0 and "TEMP B-TREE" in row[3]], plan
 
 
+def test_a_listings_price_history_is_read_from_the_history_index_alone(statements):
+    """The price report's history (JSON, CSV, the HTML page's groups) reads each listing's
+    observations side by side in `idx_observations_history`, never a row of the observations
+    table: one of those a crawl run apart per observation was most of the history's time
+    (issue 19, round 23)."""
+    database, ran = statements
+    conn = sqlite3.connect(database)
+    conn.create_function("grayhound_currency_layer", 1, lambda sources: None)
+    reads = {
+        (command, sql)
+        for command, sql in ran
+        if command == "prices"
+        and re.search(r"\bobservations o\b", sql)
+        and "INDEXED BY" not in sql  # the data-as-of walk reads its time index
+    }
+    assert len(reads) >= 2, reads  # the history (JSON), its groups (HTML)
+    for _, sql in reads:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        of_o = [step for step in plan if re.match(r"(SEARCH|SCAN) o\b", step)]
+        assert of_o, (sql[:300], plan)
+        assert all("COVERING INDEX idx_observations_history" in step for step in of_o), (
+            sql[:300],
+            plan,
+        )
+
+
 def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements):
     """`grayhound serve`'s queue kept across runs: the cases of the subjects logged since
     (`queue.CHANGED_CASES`, `queuelog.CHANGED_FLAGGED`) are read from the change log, by id;
@@ -304,6 +330,10 @@ def _partial(sql: str | None) -> str:
 PREFIX_KNOWN = {
     ("listings", "idx_listings_source", "idx_listings_source_canonical_url_offer_key"): (
         "a listing's source never changes: its entry is written once, when the listing is new"
+    ),
+    ("observations", "idx_observations_listing_id_crawl_run_id", "idx_observations_history"): (
+        "UNIQUE: one observation a listing and crawl run (the crawl's INSERT OR IGNORE); an"
+        " observation is never changed, so each index is written once per observation"
     ),
 }
 
