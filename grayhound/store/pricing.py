@@ -267,16 +267,19 @@ HISTORY_NOTICE_AT = 1_000_000  # observations: from here on, the upgrade says wh
 
 def add_history_index(db: sqlite_utils.Database) -> None:
     """Migration 0021_issue19_price_history_index: `HISTORY_INDEX_SQL` (issue 19, round 23).
-    On a large store it takes a while (17.6 s for 3,015,025 observations on a 2-core machine):
-    the command says so on stderr first."""
+    On a large store it takes a while (17.6 s for 3,015,025 observations on a 2-core machine),
+    holding the store's write lock as every step does: the command says so on stderr first."""
     observations = db.execute("SELECT MAX(id) FROM observations").fetchone()[0] or 0
     if observations >= HISTORY_NOTICE_AT:
-        print(
-            f"upgrading the store (once): indexing the price history of {observations:,}"
-            " observations…",
-            file=sys.stderr,
-            flush=True,
-        )
+        try:
+            print(
+                f"upgrading the store (once): indexing the price history of {observations:,}"
+                " observations…",
+                file=sys.stderr,
+                flush=True,
+            )
+        except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): upgrade anyway
+            pass
     db.execute(HISTORY_INDEX_SQL)
 
 

@@ -78,3 +78,23 @@ def test_the_price_report_reads_the_same_with_the_index_as_without(built, tmp_pa
     finally:
         with sqlite3.connect(database) as conn:
             conn.execute(pricing.HISTORY_INDEX_SQL)
+
+
+def test_an_upgrade_with_nowhere_to_say_so_still_upgrades(built, monkeypatch):
+    """stderr gone (a closed pipe): the notice is dropped, the store upgraded all the same."""
+    directory, _ = built
+    database = directory / "grayhound.db"
+    _as_before(database)
+
+    class Gone:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(pricing, "HISTORY_NOTICE_AT", 1)
+    monkeypatch.setattr("sys.stderr", Gone())
+    with open_store(database):
+        pass
+    assert INDEX in _indexes(database)

@@ -191,9 +191,12 @@ def test_a_listings_price_history_is_read_from_the_history_index_alone(statement
         for command, sql in ran
         if command == "prices"
         and re.search(r"\bobservations o\b", sql)
-        and "INDEXED BY" not in sql  # the data-as-of walk reads its time index
+        and "observations o INDEXED BY" not in sql  # the data-as-of walk: its time index
     }
-    assert len(reads) >= 2, reads  # the history (JSON), its groups (HTML)
+    history = [sql for _, sql in reads if "ORDER BY o.crawl_run_id, seller, o.listing_id" in sql]
+    groups = [sql for _, sql in reads if "AS time_form" in sql]
+    cheapest = [sql for _, sql in reads if "json_each" in sql]
+    assert history and groups and cheapest, reads  # JSON's history, HTML's groups, read-ahead
     for _, sql in reads:
         plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         of_o = [step for step in plan if re.match(r"(SEARCH|SCAN) o\b", step)]
