@@ -5,6 +5,7 @@ same from it."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -17,13 +18,13 @@ STEP = "0021_issue19_price_history_index"
 
 
 def _indexes(database) -> set[str]:
-    with sqlite3.connect(database) as conn:
+    with closing(sqlite3.connect(database)) as conn:
         return {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
 
 
 def _as_before(database) -> None:
     """The store as the release before this index left it."""
-    with sqlite3.connect(database) as conn:
+    with closing(sqlite3.connect(database)) as conn, conn:
         conn.execute(f"DROP INDEX {INDEX}")
         conn.execute("DELETE FROM _migrations WHERE name = ?", [STEP])
 
@@ -55,7 +56,7 @@ def test_a_store_from_before_gets_the_index_and_a_large_one_says_so(built, monke
     assert INDEX in _indexes(database)
     err = capsys.readouterr().err
     assert "upgrading the store (once): indexing the price history of" in err
-    with sqlite3.connect(database) as conn:
+    with closing(sqlite3.connect(database)) as conn:
         (observations,) = conn.execute("SELECT MAX(id) FROM observations").fetchone()
     assert f"{observations:,} observations" in err
 
@@ -66,7 +67,7 @@ def test_the_price_report_reads_the_same_with_the_index_as_without(built, tmp_pa
     database = directory / "grayhound.db"
     with_index = tmp_path / f"with.{fmt}"
     assert main(["--config", str(config), "prices", "--format", fmt, "--out", str(with_index)]) == 0
-    with sqlite3.connect(database) as conn:  # the history read from the table's rows instead
+    with closing(sqlite3.connect(database)) as conn:  # the history read from the table instead
         conn.execute(f"DROP INDEX {INDEX}")
     try:
         without = tmp_path / f"without.{fmt}"
@@ -76,7 +77,7 @@ def test_the_price_report_reads_the_same_with_the_index_as_without(built, tmp_pa
         assert without.read_bytes() == with_index.read_bytes()
         assert with_index.stat().st_size > 10_000  # a history, not an empty report
     finally:
-        with sqlite3.connect(database) as conn:
+        with closing(sqlite3.connect(database)) as conn:
             conn.execute(pricing.HISTORY_INDEX_SQL)
 
 
