@@ -4,7 +4,6 @@ all call these same functions."""
 from __future__ import annotations
 
 import gc
-import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -150,6 +149,8 @@ def _deliver(config: Config, digest, echo: Callable[[str], None]) -> dict:
     )
     smtp = config.digest.smtp
     if smtp:
+        import smtplib  # only when the digest is mailed (~0.1 s of every command's start)
+
         try:
             send_digest(digest, smtp, config.storage.evidence_dir)
         except (OSError, smtplib.SMTPException) as exc:

@@ -309,6 +309,10 @@ class Changes:
         # upgrade) also repairs a queue an older grayhound beside this one claimed whole.
         from grayhound.store.digestrows import OPEN_EVERY
 
+        # the listing counts kept for the command's totals are counted anew, in case an older
+        # grayhound wrote `listing_sales` without moving them (`Findings.judged_totals`)
+        self.db.execute("DELETE FROM detection_marks WHERE name LIKE 'total:%'")
+
         self.db.execute(
             "INSERT OR IGNORE INTO digest_pending (subject_kind, subject_id) VALUES (?, ?)",
             OPEN_EVERY,

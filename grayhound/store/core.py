@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -123,7 +122,7 @@ def open_reader(path: str | Path) -> Store:
     says when it is the parent's)."""
     conn = sqlite3.connect(read_only_uri(str(path)), uri=True, check_same_thread=False)
     begin_read(conn)
-    return Store(sqlite_utils.Database(conn), None)
+    return Store(sqlite_utils.Database(conn, execute_plugins=False), None)
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:
@@ -142,7 +141,9 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
             _create(db_path)
         _refuse_empty_file(db_path)
         conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        # no sqlite-utils plugins: grayhound has none, and looking for them reads every
+        # installed package's metadata (~0.06 s of each command, ~0.4 s with a cold cache)
+        db = sqlite_utils.Database(conn, execute_plugins=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -175,11 +176,11 @@ def _create(db_path: Path) -> None:
     from grayhound.store.migrations import apply_migrations
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = db_path.with_name(f".{db_path.name}.{secrets.token_hex(4)}.new")
+    fresh = db_path.with_name(f".{db_path.name}.{os.urandom(4).hex()}.new")
     try:
         conn = sqlite3.connect(str(fresh))
         try:
-            apply_migrations(sqlite_utils.Database(conn))
+            apply_migrations(sqlite_utils.Database(conn, execute_plugins=False))
         finally:
             conn.close()
         try:
@@ -252,7 +253,7 @@ def _clean_stamp_holds(db_path: Path) -> bool:
 
 def _write_stamp(db_path: Path, stamp: dict) -> None:
     target = Path(f"{db_path}{STAMP_SUFFIX}")
-    scratch = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+    scratch = target.with_name(f".{target.name}.{os.urandom(4).hex()}")
     try:
         scratch.write_text(json.dumps(stamp))
         os.replace(scratch, target)

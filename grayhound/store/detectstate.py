@@ -486,23 +486,34 @@ class DetectState:
                     out[seller_id]["gray"].append(model)
         return out
 
-    def keep_listing_sales(self, ids: list[int]) -> None:
-        """Keep what these listings' current findings add to their sellers' verdicts (a
-        listing without a current finding, gone or never judged, adds nothing)."""
-        for part in _chunks(ids):
-            marks = _marks(part)
-            self.db.execute(f"DELETE FROM listing_sales WHERE listing_id IN ({marks})", part)
-            where = f"WHERE l.id IN ({marks})"
-            self.db.execute(_listing_sales_sql(FLAGS, where), part)
-
     def set_listing_sales(self, rows: Iterable[tuple], dropped: list[int]) -> None:
         """What these listings' current findings add to their sellers' verdicts, given as
         `LISTING_SALES_COLUMNS` tuples (`listing_sales_row`), and no sales for the listings
-        in `dropped` (gone: no current finding)."""
+        in `dropped` (gone: no current finding). The count of flagged listings kept for
+        `judged_totals` moves with them, in the caller's transaction."""
+        rows = list(rows)
+        ids = [row[0] for row in rows] + list(dropped)
+        before = sum(self._flagged_among(part) for part in _chunks(ids))
         self.db.conn.executemany(
             "DELETE FROM listing_sales WHERE listing_id = ?", [(i,) for i in dropped]
         )
         self.db.conn.executemany(SET_LISTING_SALES_SQL, rows)
+        self._move_flagged_total(sum(self._flagged_among(part) for part in _chunks(ids)) - before)
+
+    def _flagged_among(self, ids: list[int]) -> int:
+        if not ids:
+            return 0
+        sql = "SELECT COUNT(*) FROM listing_sales WHERE flags != 0 AND listing_id IN ({})"
+        return self.db.execute(sql.format(_marks(ids)), ids).fetchone()[0]
+
+    def _move_flagged_total(self, delta: int) -> None:
+        """Move the kept count of flagged listings (`Findings.judged_totals`), if one is kept."""
+        if delta:
+            self.db.execute(
+                "UPDATE detection_marks SET value = CAST(value AS INTEGER) + ?"
+                " WHERE name = 'total:flagged_listings'",
+                [delta],
+            )
 
 
 LISTING_SALES_COLUMNS = (

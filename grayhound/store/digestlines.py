@@ -273,7 +273,9 @@ def risk_key_at(book, group: int, offset: int) -> tuple | None:
 def part_book(path: str, functions: dict[str, Callable]) -> digestbook.StoredBook:
     """The store's kept book read by a worker process through connections of its own
     (read-only), for the spans it writes; see `Pinned` for why it reads what the parent does."""
-    db = sqlite_utils.Database(sqlite3.connect(read_only_uri(path), uri=True))
+    db = sqlite_utils.Database(
+        sqlite3.connect(read_only_uri(path), uri=True), execute_plugins=False
+    )
     book = digestbook.StoredBook(db, functions)
     db.conn.close()  # the book reads through its own reader; nothing is written
     begin_read(book.conn)

@@ -357,7 +357,45 @@ def test_an_incremental_detection_finds_what_a_full_one_finds(tmp_path, seed):
         )
         for part in ("findings", "networks", "members", "cases", "digest"):
             assert ours[part] == theirs[part], f"day {day}: {part} differ"
+        # the totals the command prints: kept from day to day, they match a count made anew
+        counted = recount(config.storage.database)
+        assert {key: incremental[key] for key in counted} == counted, f"day {day}: totals"
+        assert {key: full[key] for key in counted} == counted, f"day {day}: totals (full)"
     assert len(edits) == 4
+
+
+def recount(database: Path) -> dict:
+    """`judged_totals` counted from the tables themselves, nothing kept."""
+    with open_store(database) as store:
+        one = lambda sql: store.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "listings": one("SELECT COUNT(*) FROM listings"),
+            "flagged_listings": one("SELECT COUNT(*) FROM listing_sales WHERE flags != 0"),
+            "sellers": one("SELECT COUNT(*) FROM sellers WHERE merged_into IS NULL"),
+        }
+
+
+def test_a_detection_that_judges_everything_counts_its_totals_anew(tmp_path):
+    """The listing counts are kept between detections; an older grayhound beside this one
+    writes findings without moving them, and the next full detection counts them again."""
+    from grayhound.detection import detect_findings
+
+    market = Market(random.Random(5))
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    assert {k: detect_findings(config)[k] for k in ("listings", "flagged_listings")} == {
+        k: v for k, v in recount(config.storage.database).items() if k != "sellers"
+    }
+    with open_store(config.storage.database) as store, store.db.atomic():
+        store.db.execute(
+            "UPDATE detection_marks SET value = '3' WHERE name = 'total:flagged_listings'"
+        )
+        store.db.execute("UPDATE detection_marks SET value = '2 9' WHERE name = 'total:listings'")
+    counted = recount(config.storage.database)
+    full = detect_findings(config, full=True)
+    assert {key: full[key] for key in counted} == counted
+    assert counted["flagged_listings"] > 3
 
 
 def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_again(tmp_path):
