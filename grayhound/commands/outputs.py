@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,7 +119,7 @@ def _replacing(path: Path, binary: bool) -> Iterator:
         with path.open(mode, **options) as handle:
             yield handle
         return
-    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, mode, **options) as handle:
@@ -138,7 +139,7 @@ def replaced_path(path: Path) -> Iterator[Path]:
         if path.exists() and not path.is_file():
             yield path
             return
-        temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
             yield temporary
             os.replace(temporary, path)

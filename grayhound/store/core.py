@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -176,7 +177,7 @@ def _create(db_path: Path) -> None:
     from grayhound.store.migrations import apply_migrations
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = db_path.with_name(f".{db_path.name}.{os.urandom(4).hex()}.new")
+    fresh = db_path.with_name(f".{db_path.name}.{secrets.token_hex(4)}.new")
     try:
         conn = sqlite3.connect(str(fresh))
         try:
@@ -253,7 +254,7 @@ def _clean_stamp_holds(db_path: Path) -> bool:
 
 def _write_stamp(db_path: Path, stamp: dict) -> None:
     target = Path(f"{db_path}{STAMP_SUFFIX}")
-    scratch = target.with_name(f".{target.name}.{os.urandom(4).hex()}")
+    scratch = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
     try:
         scratch.write_text(json.dumps(stamp))
         os.replace(scratch, target)

@@ -493,27 +493,26 @@ class DetectState:
         `judged_totals` moves with them, in the caller's transaction."""
         rows = list(rows)
         ids = [row[0] for row in rows] + list(dropped)
-        before = sum(self._flagged_among(part) for part in _chunks(ids))
+        kept = self.db.execute(  # none while a detection judges everything: counted at its end
+            "SELECT 1 FROM detection_marks WHERE name = 'total:flagged_listings'"
+        ).fetchone()
+        before = self._flagged_among(ids) if kept else 0
         self.db.conn.executemany(
             "DELETE FROM listing_sales WHERE listing_id = ?", [(i,) for i in dropped]
         )
         self.db.conn.executemany(SET_LISTING_SALES_SQL, rows)
-        self._move_flagged_total(sum(self._flagged_among(part) for part in _chunks(ids)) - before)
-
-    def _flagged_among(self, ids: list[int]) -> int:
-        if not ids:
-            return 0
-        sql = "SELECT COUNT(*) FROM listing_sales WHERE flags != 0 AND listing_id IN ({})"
-        return self.db.execute(sql.format(_marks(ids)), ids).fetchone()[0]
-
-    def _move_flagged_total(self, delta: int) -> None:
-        """Move the kept count of flagged listings (`Findings.judged_totals`), if one is kept."""
-        if delta:
+        if kept and (delta := self._flagged_among(ids) - before):
             self.db.execute(
                 "UPDATE detection_marks SET value = CAST(value AS INTEGER) + ?"
                 " WHERE name = 'total:flagged_listings'",
                 [delta],
             )
+
+    def _flagged_among(self, ids: list[int]) -> int:
+        sql = "SELECT COUNT(*) FROM listing_sales WHERE flags != 0 AND listing_id IN ({})"
+        return sum(
+            self.db.execute(sql.format(_marks(part)), part).fetchone()[0] for part in _chunks(ids)
+        )
 
 
 LISTING_SALES_COLUMNS = (

@@ -232,11 +232,9 @@ class Findings:
         with every write of `listing_sales` (`DetectState.set_listing_sales`). A detection
         that judges everything again forgets both (`queue_everything`): counted anew."""
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
-        with self.db.atomic():
-            listings, flagged = self._listings_total(), self._flagged_total()
         return {
-            "listings": listings,
-            "flagged_listings": flagged,
+            "listings": self._listings_total(),
+            "flagged_listings": self._flagged_total(),
             "sellers": one("SELECT COUNT(*) FROM sellers WHERE merged_into IS NULL"),
             # each seller's current finding by its index (not every finding of those verdicts)
             "risky_sellers": one(
@@ -247,25 +245,39 @@ class Findings:
         }
 
     def _listings_total(self) -> int:
-        kept = self._total_mark("listings")
-        count, upto = (int(part) for part in kept.split()) if kept else (0, 0)
-        added, newest = self.db.execute(
-            "SELECT COUNT(*), MAX(id) FROM listings WHERE id > ?", [upto]
-        ).fetchone()
-        if added or kept is None:
-            count, upto = count + added, newest or upto
+        """Read, then written in a transaction of its own only when it moved: a crawl that
+        commits meanwhile adds ids above the newest counted, so the mark stays true."""
+        kept = _parsed(self._total_mark("listings"), 2)
+        if kept is None:  # the smallest index counted, not the table; both in one statement
+            count, upto = self.db.execute(
+                "SELECT (SELECT COUNT(*) FROM listings),"
+                " (SELECT COALESCE(MAX(id), 0) FROM listings)"
+            ).fetchone()
+        else:
+            count, upto = kept
+            added, newest = self.db.execute(
+                "SELECT COUNT(*), MAX(id) FROM listings WHERE id > ?", [upto]
+            ).fetchone()
+            if not added:
+                return count
+            count, upto = count + added, newest
+        with self.db.atomic():
             self._set_total_mark("listings", f"{count} {upto}")
         return count
 
     def _flagged_total(self) -> int:
-        kept = self._total_mark("flagged_listings")
+        kept = _parsed(self._total_mark("flagged_listings"), 1)
         if kept is not None:
-            return int(kept)
-        # a listing's flags are among FLAGS, one bit each in what its current finding adds to
-        # its seller (`listing_sales`): a narrow index, not every finding's row
-        count = self.db.execute("SELECT COUNT(*) FROM listing_sales WHERE flags != 0").fetchone()[0]
-        self._set_total_mark("flagged_listings", str(count))
-        return count
+            return kept[0]
+        # counted in the statement that keeps it, under the write lock: no detection moves it
+        # meanwhile. A listing's flags are among FLAGS, one bit each in what its current
+        # finding adds to its seller (`listing_sales`): a narrow index, not every finding's row
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO detection_marks (name, value) SELECT"
+                " 'total:flagged_listings', COUNT(*) FROM listing_sales WHERE flags != 0"
+            )
+            return int(self._total_mark("flagged_listings"))
 
     def _total_mark(self, name: str) -> str | None:
         row = self.db.execute(
@@ -292,6 +304,15 @@ class Findings:
             "subject_kind = ? AND subject_id = ?", [subject_kind, subject_id], order_by="id"
         )
         return [_decoded(r) for r in rows]
+
+
+def _parsed(value: str | None, parts: int) -> tuple[int, ...] | None:
+    """A kept total's numbers, or None when there is none or it does not read (counted anew)."""
+    try:
+        numbers = tuple(int(part) for part in (value or "").split())
+    except ValueError:
+        return None
+    return numbers if len(numbers) == parts else None
 
 
 def _decoded(row: dict) -> dict:

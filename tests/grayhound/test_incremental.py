@@ -398,6 +398,42 @@ def test_a_detection_that_judges_everything_counts_its_totals_anew(tmp_path):
     assert counted["flagged_listings"] > 3
 
 
+def test_a_crawl_committing_while_the_totals_are_counted_stops_nothing(tmp_path, monkeypatch):
+    """A crawl beside `detect` commits new listings between the totals' read and their write:
+    the command ends as it would have, and the next totals count the new listings."""
+    from grayhound.detection import detect_findings
+    from grayhound.store.findings import Findings
+
+    market = Market(random.Random(11))
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    detect_findings(config)
+    for number in range(1000, 1003):  # three new listings for the crawl
+        market.add(number)
+    with open_store(config.storage.database) as store, store.db.atomic():
+        # none kept, as a detection that judged everything leaves them until its end: both
+        # are counted, then written
+        store.db.execute("DELETE FROM detection_marks WHERE name LIKE 'total:%'")
+    read = Findings._total_mark
+    crawled = []
+
+    def crawl_meanwhile(self, name):
+        value = read(self, name)
+        if not crawled:
+            crawled.append(name)
+            with open_store(config.storage.database) as other:
+                market.crawl(other, "2030-01-02T00:00:00.000Z")
+        return value
+
+    monkeypatch.setattr(Findings, "_total_mark", crawl_meanwhile)
+    detect_findings(config)  # no "database is locked"
+    monkeypatch.undo()
+    again = detect_findings(config)  # judges what the crawl brought
+    counted = recount(config.storage.database)
+    assert crawled and {key: again[key] for key in counted} == counted
+
+
 def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_again(tmp_path):
     from grayhound.detection import detect_findings
 
