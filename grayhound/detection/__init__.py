@@ -26,16 +26,12 @@ PAGE_CACHE_KIB = 64 * 1024  # SQLite's page cache for one detection (its default
 
 def detect_findings(config: Config, run_id: int | None = None, *, full: bool = False) -> dict:
     """Judge what changed (everything with `full`); return counts for the command's output."""
-    from detectors import BrandBook
-    from grayhound.detection.listings import judge_pass, peers_pass, read_pass
-    from grayhound.detection.networks import networks_pass
+    from collections import Counter
+
     from grayhound.detection.scope import plan
-    from grayhound.detection.sellers import facts_pass, verdicts_pass
-    from grayhound.detection.work import Work
     from grayhound.workers import worker_count
 
     worker_count()  # a bad GRAYHOUND_WORKERS is named before any work, not between passes
-    book = BrandBook.from_config(config)
     with open_store(config.storage.database) as store:
         # the judged listings' findings, states and sales lie all over a large store: pages
         # kept in memory between chunks are not read again (~15 % less CPU at 1M)
@@ -52,20 +48,35 @@ def detect_findings(config: Config, run_id: int | None = None, *, full: bool = F
                 store.forget_title_words()
             store.queue_gone()
             store.set_detection_marks(scope.marks)
-        work = Work(store, book, scope, run_id, utc_now())
-        listings_upto, sellers_upto = store.queue_high_water()
-        facts_pass(work, sellers_upto)
-        read_pass(work, listings_upto)
-        peers_pass(work)
-        judge_pass(work)
-        networks = networks_pass(work)
-        verdicts_pass(work)
+        if store.detection_queued():
+            counts, networks = _passes(config, store, scope, run_id)
+        else:  # nothing changed: neither the detectors nor the brand book are loaded
+            counts, networks = Counter(), store.networks_held(utc_now())
         totals = store.judged_totals()
     return {
-        **{key: work.counts[key] for key in ("new", "changed", "unchanged")},
+        **{key: counts[key] for key in ("new", "changed", "unchanged")},
         **totals,
         "run_id": run_id,
         "networks": networks,
         "said": scope.said(),
-        "work": dict(work.counts),
+        "work": dict(counts),
     }
+
+
+def _passes(config: Config, store, scope, run_id: int | None) -> tuple:
+    """Each pass over what is queued, in order; (what was done, how many networks)."""
+    from detectors import BrandBook
+    from grayhound.detection.listings import judge_pass, peers_pass, read_pass
+    from grayhound.detection.networks import networks_pass
+    from grayhound.detection.sellers import facts_pass, verdicts_pass
+    from grayhound.detection.work import Work
+
+    work = Work(store, BrandBook.from_config(config), scope, run_id, utc_now())
+    listings_upto, sellers_upto = store.queue_high_water()
+    facts_pass(work, sellers_upto)
+    read_pass(work, listings_upto)
+    peers_pass(work)
+    judge_pass(work)
+    networks = networks_pass(work)
+    verdicts_pass(work)
+    return work.counts, networks

@@ -25,8 +25,7 @@ def networks_pass(work: Work) -> int:
     store = work.store
     dirty = store.detection_dirt()
     if not dirty:
-        store.touch_networks(work.now)
-        return store.current_network_count()
+        return store.networks_held(work.now)
     total = store.seller_count()
     with store.db.atomic():
         if "texts" in dirty:

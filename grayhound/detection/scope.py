@@ -6,6 +6,7 @@ the detection says so."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -98,12 +99,12 @@ def fingerprints(config: Config) -> dict[str, str]:
 def detectors_fingerprint() -> str:
     """The detectors' and the detection's source code, and the versions of the libraries
     whose data they read: a new grayhound judges everything again."""
-    import detectors
-
+    # found, not imported: a detection with nothing to judge loads no detector
+    detectors = Path(importlib.util.find_spec("detectors").origin).parent
     digest = hashlib.sha256()
     spine = Path(__file__).parent.parent
     paths = [
-        *sorted(Path(detectors.__file__).parent.glob("*.py")),
+        *sorted(detectors.glob("*.py")),
         *sorted(Path(__file__).parent.glob("*.py")),
         *(spine / name for name in JUDGING_MODULES),
     ]

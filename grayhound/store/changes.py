@@ -202,6 +202,14 @@ def create_schema(db: sqlite_utils.Database) -> None:
     replace_triggers(db, TRIGGERS)
 
 
+# the tables a detection works through (`grayhound.detection`): while all are empty and no
+# network is dirty, there is nothing to judge
+DETECTION_QUEUES = (
+    "pending_listings", "pending_sellers", "pending_texts", "group_queue", "judge_queue",
+    "verdict_queue",
+)  # fmt: skip
+
+
 class Changes:
     """Mixin of Store: the queues of changed subjects and the marks of the last detection."""
 
@@ -258,6 +266,15 @@ class Changes:
             [str(newest)],
         )
         return queued
+
+    def detection_queued(self) -> bool:
+        """Whether a detection has anything to do: a listing, seller, description, peer
+        group, judgement or verdict queued, or networks to find again. Each of
+        `DETECTION_QUEUES` is one table; tests/grayhound/test_incremental.py checks that
+        every queue table of the store is among them."""
+        some = " OR ".join(f"EXISTS (SELECT 1 FROM {table})" for table in DETECTION_QUEUES)
+        dirt = "EXISTS (SELECT 1 FROM detection_marks WHERE name LIKE 'dirty:%')"
+        return bool(self.db.execute(f"SELECT {some} OR {dirt}").fetchone()[0])
 
     def queue_high_water(self) -> tuple[int, int]:
         """The highest sequence number of each queue (listings, sellers): what a detection

@@ -459,10 +459,11 @@ class DetectState:
             0
         ]
 
-    def touch_networks(self, now: str) -> None:
-        """The current networks hold, found again as they were: seen now."""
+    def networks_held(self, now: str) -> int:
+        """The current networks hold, found again as they were: seen now; how many there are."""
         self.db.execute("UPDATE networks SET last_seen = ? WHERE is_current = 1", [now])
         self.db.execute("UPDATE network_members SET last_seen = ? WHERE is_current = 1", [now])
+        return self.current_network_count()
 
     def current_network_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM networks WHERE is_current = 1").fetchone()[0]

@@ -434,6 +434,36 @@ def test_a_crawl_committing_while_the_totals_are_counted_stops_nothing(tmp_path,
     assert crawled and {key: again[key] for key in counted} == counted
 
 
+def test_every_queue_of_the_store_gives_a_detection_work(tmp_path):
+    """A detection with nothing queued loads no detector (`detection_queued`): each queue
+    table of the store, and networks to find again, must make it judge."""
+    from grayhound.detection import detect_findings
+    from grayhound.store.changes import DETECTION_QUEUES
+
+    market = Market(random.Random(3))
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    detect_findings(config)
+    with open_store(config.storage.database) as store:
+        assert not store.detection_queued()
+        tables = [row[0] for row in store.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND (name LIKE 'pending\\_%' ESCAPE '\\' OR name LIKE '%\\_queue' ESCAPE '\\')"
+        )]  # fmt: skip
+        assert sorted(tables) == sorted(DETECTION_QUEUES)
+        for table in [*tables, "detection_marks"]:
+            columns = [column.name for column in store.db[table].columns]
+            values = (
+                ["dirty:networks", "1"] if table == "detection_marks" else [987654] * len(columns)
+            )
+            marks = ", ".join("?" for _ in columns)
+            store.db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+            assert store.detection_queued(), table
+            store.db.execute(f"DELETE FROM {table} WHERE {columns[0]} = ?", [values[0]])
+            assert not store.detection_queued(), table
+
+
 def test_a_gone_listing_ends_its_finding_and_no_longer_counts_until_it_is_seen_again(tmp_path):
     from grayhound.detection import detect_findings
 
