@@ -6,7 +6,7 @@ queries in its own module (crawl data, findings, reviews, captures, digests, pri
 `grayhound.models`; never a stage (crawler, detectors, reports)."""
 
 import grayhound.store._sqlite_utils  # noqa: F401  (first: sqlite_utils without numpy)
-from grayhound.store.core import Store, open_reader, open_store
+from grayhound.store.core import Store, open_reader, open_store, settle_store
 from grayhound.store.timestamps import utc_now
 
-__all__ = ["Store", "open_reader", "open_store", "utc_now"]
+__all__ = ["Store", "open_reader", "open_store", "settle_store", "utc_now"]
