@@ -203,7 +203,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
 
 
 # the tables a detection works through (`grayhound.detection`): while all are empty and no
-# network is dirty, there is nothing to judge
+# network is dirty, there is nothing to judge. A new queue is named `pending_*` or `*_queue`:
+# tests/grayhound/test_incremental.py finds them by name in the store's schema
 DETECTION_QUEUES = (
     "pending_listings", "pending_sellers", "pending_texts", "group_queue", "judge_queue",
     "verdict_queue",

@@ -4,13 +4,16 @@ the digest a book made from scratch gives (and leaves the same record and aggreg
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from grayhound.pipeline import produce_digest
 from grayhound.store import open_store
+from grayhound.store.core import STAMP_SUFFIX, _file_stamp
 from grayhound.store.digestbook import EVERYTHING, FLAG_COUNTS
 from reports.digest.render import render
 from reports.digest.spool import UNATTRIBUTED
@@ -226,7 +229,11 @@ def test_the_cli_digest_leaves_no_write_ahead_log_for_the_next_command(
     )
     log = database.with_name(database.name + "-wal")
     assert not log.exists() or log.stat().st_size == 0
-    with open_store(database) as store:  # the stamp still vouches for the files: no check
+    # the files as the last close left them are the ones its stamp vouches for: the next
+    # command trusts them and checks nothing
+    stamp = json.loads(Path(f"{database}{STAMP_SUFFIX}").read_text())
+    assert {key: stamp[key] for key in ("db", "-wal")} == _file_stamp(database)
+    with open_store(database) as store:
         assert store.db.execute("SELECT COUNT(*) FROM digests").fetchone()[0] == 1
 
 
