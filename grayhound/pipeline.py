@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from grayhound.config import Config
 from grayhound.errors import GrayhoundError
-from grayhound.store import Store, open_store, settle_store
+from grayhound.store import Store, open_store
 
 DEFAULT_SINCE = "24h"  # the reference point of the very first digest
 # Allocations between two young collections during a detection (Python's default is 700): a
@@ -134,7 +134,6 @@ def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = 
         return _deliver(config, digest, echo)
     finally:
         digest.close()  # a scheduled digest keeps no snapshot of the store until the next one
-        settle_store(config.storage.database)  # what the digest wrote, copied back now
 
 
 def _deliver(config: Config, digest, echo: Callable[[str], None]) -> dict:

@@ -54,7 +54,7 @@ def digest(
 
     Example: grayhound digest --since 7d --format html --out digest.html"""
     from grayhound.pipeline import produce_digest
-    from grayhound.store import open_store, settle_store
+    from grayhound.store import open_store
     from reports.digest.render import write
 
     config = current_config()
@@ -70,7 +70,6 @@ def digest(
             write(result, fmt, stream, evidence_dir=str(config.storage.evidence_dir))
     finally:
         result.close()
-        settle_store(config.storage.database)  # what the digest wrote, copied back now
     if out not in (None, "-"):
         counts = result.counts["groups"]
         click.echo(

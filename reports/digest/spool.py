@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import IO
 
+from grayhound.store import settle_store
+from grayhound.store.digestcases import database_file
 from grayhound.store.digestlines import Pinned
 from grayhound.triage import SHOWN_STATES, evidence_of
 from reports.digest import jsontext, lines, parts
@@ -151,6 +153,7 @@ class SpooledDigest(Digest):
         return {"cases": cases, "hidden": sum(hidden.values()), "by_severity": hidden}
 
     pinned: object = None
+    store_path: str = ""  # the store's file, copied back into once the book's readers are gone
 
     def as_page(self) -> dict:
         """`Digest.as_page` with the groups as they are kept (`SpooledGroups`): the JSON
@@ -164,6 +167,8 @@ class SpooledDigest(Digest):
         if self.pinned is not None:
             self.pinned.close()
         self.book.close()
+        if self.store_path:  # the book's reader was the store's last connection: read-only,
+            settle_store(self.store_path)  # it could not copy the log back; this does
 
     def recorded(self) -> Iterator[tuple]:
         """What the store must remember of this digest: the cases whose finding or evidence
@@ -210,6 +215,7 @@ def stream_digest(
     digest = assemble(inputs, items, views, counts)
     spooled = SpooledDigest(**{name: getattr(digest, name) for name in digest.__dataclass_fields__})
     spooled.book, spooled.pinned = book, pinned
+    spooled.store_path = database_file(store.db)
     return spooled
 
 
