@@ -247,7 +247,7 @@ class Findings:
     def _listings_total(self) -> int:
         """Read, then written in a transaction of its own only when it moved: a crawl that
         commits meanwhile adds ids above the newest counted, so the mark stays true."""
-        kept = _parsed(self._total_mark("listings"), 2)
+        kept = _parsed(self.detection_marks().get("total:listings"), 2)
         if kept is None:  # the smallest index counted, not the table; both in one statement
             count, upto = self.db.execute(
                 "SELECT (SELECT COUNT(*) FROM listings),"
@@ -262,11 +262,11 @@ class Findings:
                 return count
             count, upto = count + added, newest
         with self.db.atomic():
-            self._set_total_mark("listings", f"{count} {upto}")
+            self.set_detection_marks({"total:listings": f"{count} {upto}"})
         return count
 
     def _flagged_total(self) -> int:
-        kept = _parsed(self._total_mark("flagged_listings"), 1)
+        kept = _parsed(self.detection_marks().get("total:flagged_listings"), 1)
         if kept is not None:
             return kept[0]
         # counted in the statement that keeps it, under the write lock: no detection moves it
@@ -277,19 +277,7 @@ class Findings:
                 "INSERT OR REPLACE INTO detection_marks (name, value) SELECT"
                 " 'total:flagged_listings', COUNT(*) FROM listing_sales WHERE flags != 0"
             )
-            return int(self._total_mark("flagged_listings"))
-
-    def _total_mark(self, name: str) -> str | None:
-        row = self.db.execute(
-            "SELECT value FROM detection_marks WHERE name = ?", [f"total:{name}"]
-        ).fetchone()
-        return row[0] if row else None
-
-    def _set_total_mark(self, name: str, value: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO detection_marks (name, value) VALUES (?, ?)",
-            [f"total:{name}", value],
-        )
+            return int(self.detection_marks()["total:flagged_listings"])
 
     def current_findings(self, subject_kind: str | None = None) -> Iterator[dict]:
         where, params = "is_current = 1", []

@@ -402,7 +402,7 @@ def test_a_crawl_committing_while_the_totals_are_counted_stops_nothing(tmp_path,
     """A crawl beside `detect` commits new listings between the totals' read and their write:
     the command ends as it would have, and the next totals count the new listings."""
     from grayhound.detection import detect_findings
-    from grayhound.store.findings import Findings
+    from grayhound.store import findings
 
     market = Market(random.Random(11))
     config = load_config(write_config(tmp_path, []))
@@ -415,18 +415,17 @@ def test_a_crawl_committing_while_the_totals_are_counted_stops_nothing(tmp_path,
         # none kept, as a detection that judged everything leaves them until its end: both
         # are counted, then written
         store.db.execute("DELETE FROM detection_marks WHERE name LIKE 'total:%'")
-    read = Findings._total_mark
+    read = findings._parsed  # what reads a kept total, once the marks are read
     crawled = []
 
-    def crawl_meanwhile(self, name):
-        value = read(self, name)
+    def crawl_meanwhile(value, parts):
         if not crawled:
-            crawled.append(name)
+            crawled.append(value)
             with open_store(config.storage.database) as other:
                 market.crawl(other, "2030-01-02T00:00:00.000Z")
-        return value
+        return read(value, parts)
 
-    monkeypatch.setattr(Findings, "_total_mark", crawl_meanwhile)
+    monkeypatch.setattr(findings, "_parsed", crawl_meanwhile)
     detect_findings(config)  # no "database is locked"
     monkeypatch.undo()
     again = detect_findings(config)  # judges what the crawl brought
