@@ -106,29 +106,45 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
     from reports.catalogcheck import tally, write_check_parts
 
     marks = fingerprints(config)
-    judged_with = "|".join(marks[part] for part in ("brands", "catalog", "detectors"))
+    judged_with = "|".join(marks[part] for part in READ_WITH)
     models = {(m.brand, m.model): m for m in config.catalog}
     workers = parallel.worker_count()  # a bad GRAYHOUND_WORKERS is named before the titles
     fmt, parent = report[2], os.getpid()
 
     def tally_range(ids: tuple[int, int], spool) -> dict:
         with parallel.part_store(store, parent) as reader:
-            checks = _stored_checks(reader, judged_with, models, book, ids)
+            checks = _stored_checks(reader, judged_with, current, models, book, ids)
             return tally(checks, fmt, spool)
 
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        # in the parts' snapshot: whether the last detection read titles as this config does
+        kept_marks = store.detection_marks()
+        current = all(kept_marks.get(f"fingerprint:{part}") == marks[part] for part in READ_WITH)
         # no listing: one empty range
         parts = parallel.listing_ranges(store, snapshot.shared, workers) or [(1, 0)]
         write_check_parts(parts, tally_range, *report, stream, started=snapshot.release)
 
 
-def _stored_checks(store, judged_with: str, models: dict, book, ids: tuple[int, int]):
+# The fingerprints a title's reading depends on (`detection.scope`), in the reading key's order.
+READ_WITH = ("brands", "catalog", "detectors")
+
+
+def _stored_checks(
+    store, judged_with: str, current: bool, models: dict, book, ids: tuple[int, int]
+):
     """The check of every stored title with its listing id in the closed range `ids`,
     streamed. A title whose reading `grayhound detect` kept for this very title, brand,
-    config and detectors code (the detection's reading key, `judged_with` its fingerprints)
-    is not read again: model, reason and attributes depend on the title and brand only, and
-    the kind of goods on the category too, read again without it when the listing has one
-    (catalog check reads titles alone). Any other title is read as `--titles` reads it."""
+    config and detectors code is not read again: model, reason and attributes depend on the
+    title and brand only, and the kind of goods on the category too, read again without it
+    when the listing has one (catalog check reads titles alone). Any other title is read as
+    `--titles` reads it.
+
+    Which kept readings are for the title as it is: with `current` (the last detection
+    judged with the fingerprints `judged_with` is made of), every one that no change has
+    queued since (`pending_listings`: a write of a listing's title, condition, description,
+    summary, brand or category queues it, and a detection releases it only once read), with
+    no key to compute; otherwise, and for a queued listing, the one kept under the reading
+    key of the listing's facts and `judged_with` (`Store.title_readings` writes its text)."""
     from functools import lru_cache
 
     from detectors.catalog import MAX_TITLE, reading_from_state
@@ -143,11 +159,10 @@ def _stored_checks(store, judged_with: str, models: dict, book, ids: tuple[int, 
         has_storage = "storage" in found.attributes
         return model, found.model_reason, found.kind, dict(found.attributes), has_storage
 
-    for listing_id, title, brand, category, key, reading, key_text in store.title_readings(
-        judged_with, ids
-    ):
+    rows = store.title_readings(judged_with, ids, current=current)
+    for listing_id, title, brand, category, key, reading, kept_current, key_text in rows:
         found = None
-        if key_text is not None and key == _key_of(key_text):
+        if reading and (kept_current or (key_text is not None and key == _key_of(key_text))):
             found = kept(reading)
         if found is None:
             yield from _read_titles([(str(listing_id), title, brand)], book)

@@ -217,7 +217,7 @@ class Changes:
     db: sqlite_utils.Database
 
     def detection_marks(self) -> dict[str, str]:
-        """What the last detection judged with: {"config:brands": fingerprint, …}; empty
+        """What the last detection judged with: {"fingerprint:brands": fingerprint, …}; empty
         when no detection has run since this store learned to judge only what changed."""
         return dict(self.db.execute("SELECT name, value FROM detection_marks").fetchall())
 

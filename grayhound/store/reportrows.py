@@ -19,7 +19,9 @@ import sqlite_utils
 # description never becomes a Python string. Only for a listing with a kept reading.
 TITLE_READINGS_SQL = """
     SELECT l.id, l.title, l.brand, l.category, ls.reading_key, ls.reading,
-           CASE WHEN ls.reading IS NOT NULL AND ls.reading != '' THEN
+           :current AND p.listing_id IS NULL AS current,
+           CASE WHEN ls.reading IS NOT NULL AND ls.reading != ''
+                     AND NOT (:current AND p.listing_id IS NULL) THEN
              '[' || json_quote(l.title)
              || ', ' || json_quote(COALESCE(NULLIF(l.condition, ''), 'unknown'))
              || ', ' || json_quote(CASE WHEN l.summary != '' THEN
@@ -31,10 +33,13 @@ TITLE_READINGS_SQL = """
              || ', ' || json_quote(:judged_with) || ']'
            END AS key_text
     FROM listings l LEFT JOIN listing_state ls ON ls.listing_id = l.id
+    LEFT JOIN pending_listings p ON :current AND p.listing_id = l.id
     WHERE l.id BETWEEN :first AND :last AND l.title IS NOT NULL AND l.title != ''
     ORDER BY l.id
 """
-TITLE_READING_COLUMNS = ("id", "title", "brand", "category", "reading_key", "reading", "key_text")
+TITLE_READING_COLUMNS = (
+    "id", "title", "brand", "category", "reading_key", "reading", "current", "key_text",
+)  # fmt: skip
 
 # `grayhound export listings`: every listing in its latest state with its current judgement
 # (the columns `reports.exports.listing_record` reads). The seller's name and domain are the
@@ -166,14 +171,18 @@ class ReportRows:
 
     db: sqlite_utils.Database
 
-    def title_readings(self, judged_with: str, ids: tuple[int, int] = ALL_IDS) -> Iterator[tuple]:
+    def title_readings(
+        self, judged_with: str, ids: tuple[int, int] = ALL_IDS, *, current: bool = False
+    ) -> Iterator[tuple]:
         """(TITLE_READING_COLUMNS) of every listing with a title (or those with ids in the
-        closed range `ids`), oldest first, the key text for the fingerprints `judged_with`:
-        one row at a time, nothing held."""
+        closed range `ids`), oldest first, one row at a time, nothing held. With `current`
+        (the caller knows the last detection read titles with `judged_with`), `current` is 1
+        for a listing no change has queued since (its kept reading is for its facts as they
+        are) and its key text is not made; every other listing's kept reading comes with the
+        text of its reading key for the fingerprints `judged_with`."""
         first, last = ids
-        yield from self.db.execute(
-            TITLE_READINGS_SQL, {"judged_with": judged_with, "first": first, "last": last}
-        )
+        params = {"judged_with": judged_with, "first": first, "last": last, "current": current}
+        yield from self.db.execute(TITLE_READINGS_SQL, params)
 
     def export_listing_rows(
         self, first_id: int = -(1 << 63), last_id: int = (1 << 63) - 1

@@ -82,6 +82,37 @@ def test_a_title_changed_since_detect_is_read_again(judged, tmp_path, monkeypatc
     assert reads == 1 and f"{LISTINGS} titles: " in table
 
 
+def test_a_listing_queued_by_a_price_alone_keeps_its_reading(judged, tmp_path, monkeypatch):
+    """A change the title's reading does not depend on queues the listing for detection too:
+    its kept reading is then checked against its key, and holds."""
+    directory, config = judged
+    assert main(["--config", str(config), "detect"]) == 0
+    with sqlite3.connect(directory / "grayhound.db") as conn:
+        conn.execute("UPDATE listings SET price = price + 1 WHERE id IN (2, 5)")
+        queued = conn.execute("SELECT COUNT(*) FROM pending_listings").fetchone()[0]
+    assert queued == 2
+    text, reads = _check(config, tmp_path, monkeypatch)
+    assert reads == 0
+    assert json.loads(text) == _every_title_read(config)
+
+
+def test_a_config_changed_since_detect_is_read_with_the_new_config(judged, tmp_path, monkeypatch):
+    """Edited and checked before the next detection: every kept reading was made with the old
+    catalog, so none is used, and the report is what the new catalog reads."""
+    directory, config = judged
+    assert main(["--config", str(config), "detect"]) == 0
+    before, _ = _check(config, tmp_path, monkeypatch)
+    text = config.read_text(encoding="utf-8")
+    assert 'model = "Xiaomi 14 Pro"' in text
+    edited = directory / "edited.toml"
+    edited.write_text(text.replace('model = "Xiaomi 14 Pro"', 'model = "Xiaomi 14 Ultra"'))
+    after, reads = _check(edited, tmp_path, monkeypatch)
+    assert reads == LISTINGS  # every title read again, with the edited catalog
+    data = json.loads(after)
+    assert data == _every_title_read(edited)
+    assert data != json.loads(before)
+
+
 def _peak(count: int, fmt: str) -> int:
     """Python's peak memory while `write_check` writes `count` matched titles."""
     import os
