@@ -24,12 +24,14 @@ def detect(config: Config, run_id: int | None = None, *, full: bool = False) -> 
     at 1,000,000 listings it spent ~0.5 s of a daily detect's ~17 s CPU, 7 % at 100,000.
     Then serve's change log is compacted when it is far over its allowance
     (`queuelog.compact_when_due`: a store judged again and again, never crawled nor served,
-    keeps a bounded log). Here, not in `grayhound.detection`, whose code is part of what a
-    detection judged with (a change there judges every listing again)."""
+    keeps a bounded log). One detection of a store at a time (`lock.detection_lock`: a second
+    one waits). Here, not in `grayhound.detection`, whose code is part of what a detection
+    judged with (a change there judges every listing again)."""
     from grayhound.detection import detect_findings
+    from grayhound.lock import detection_lock
     from grayhound.store.queuelog import DETECT_ALLOWANCE, compact_when_due
 
-    with fewer_collections():
+    with detection_lock(config.storage.database), fewer_collections():
         counts = detect_findings(config, run_id, full=full)
     with open_store(config.storage.database) as store:
         compact_when_due(store.db, DETECT_ALLOWANCE)  # the findings are committed already

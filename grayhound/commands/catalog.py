@@ -113,13 +113,14 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
 
     def tally_range(ids: tuple[int, int], spool) -> dict:
         with parallel.part_store(store, parent) as reader:
-            checks = _stored_checks(reader, judged_with, current, models, book, ids)
+            checks = _stored_checks(reader, judged_with, trust, models, book, ids)
             return tally(checks, fmt, spool)
 
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         # in the parts' snapshot: whether the last detection read titles as this config does
+        # (`tally_range` runs only after this)
         kept_marks = store.detection_marks()
-        current = all(kept_marks.get(f"fingerprint:{part}") == marks[part] for part in READ_WITH)
+        trust = all(kept_marks.get(f"fingerprint:{part}") == marks[part] for part in READ_WITH)
         # no listing: one empty range
         parts = parallel.listing_ranges(store, snapshot.shared, workers) or [(1, 0)]
         write_check_parts(parts, tally_range, *report, stream, started=snapshot.release)
@@ -129,9 +130,7 @@ def _write_stored_check(store, config, book, report: tuple, stream) -> None:
 READ_WITH = ("brands", "catalog", "detectors")
 
 
-def _stored_checks(
-    store, judged_with: str, current: bool, models: dict, book, ids: tuple[int, int]
-):
+def _stored_checks(store, judged_with: str, trust: bool, models: dict, book, ids: tuple[int, int]):
     """The check of every stored title with its listing id in the closed range `ids`,
     streamed. A title whose reading `grayhound detect` kept for this very title, brand,
     config and detectors code is not read again: model, reason and attributes depend on the
@@ -139,12 +138,13 @@ def _stored_checks(
     when the listing has one (catalog check reads titles alone). Any other title is read as
     `--titles` reads it.
 
-    Which kept readings are for the title as it is: with `current` (the last detection
-    judged with the fingerprints `judged_with` is made of), every one that no change has
-    queued since (`pending_listings`: a write of a listing's title, condition, description,
-    summary, brand or category queues it, and a detection releases it only once read), with
-    no key to compute; otherwise, and for a queued listing, the one kept under the reading
-    key of the listing's facts and `judged_with` (`Store.title_readings` writes its text)."""
+    Which kept readings are for the title as it is: with `trust` (the last detection began
+    with the fingerprints `judged_with` is made of), every one that no change has queued
+    since (`pending_listings`: a write of a listing's title, condition, description, summary,
+    brand or category queues it, and a detection, one at a time (`lock.detection_lock`),
+    releases it in the transaction that stores its reading), with no key to compute;
+    otherwise, and for a queued listing, the one kept under the reading key of the listing's
+    facts and `judged_with` (`Store.title_readings` writes its text)."""
     from functools import lru_cache
 
     from detectors.catalog import MAX_TITLE, reading_from_state
@@ -159,10 +159,10 @@ def _stored_checks(
         has_storage = "storage" in found.attributes
         return model, found.model_reason, found.kind, dict(found.attributes), has_storage
 
-    rows = store.title_readings(judged_with, ids, current=current)
-    for listing_id, title, brand, category, key, reading, kept_current, key_text in rows:
+    rows = store.title_readings(judged_with, ids, trust=trust)
+    for listing_id, title, brand, category, key, reading, trusted, key_text in rows:
         found = None
-        if reading and (kept_current or (key_text is not None and key == _key_of(key_text))):
+        if reading and (trusted or (key_text is not None and key == _key_of(key_text))):
             found = kept(reading)
         if found is None:
             yield from _read_titles([(str(listing_id), title, brand)], book)

@@ -217,7 +217,8 @@ class Changes:
     db: sqlite_utils.Database
 
     def detection_marks(self) -> dict[str, str]:
-        """What the last detection judged with: {"fingerprint:brands": fingerprint, …}; empty
+        """What the last detection began with (set as it starts, in the transaction that queues
+        what a change of them asks to judge again): {"fingerprint:brands": fingerprint, …}; empty
         when no detection has run since this store learned to judge only what changed."""
         return dict(self.db.execute("SELECT name, value FROM detection_marks").fetchall())
 

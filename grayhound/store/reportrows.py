@@ -16,12 +16,14 @@ import sqlite_utils
 # hashes — title, condition ("unknown" when none), description and summary joined by " · "
 # (None when both are empty), brand, category and the fingerprints the detection judged with —
 # written by SQLite (json_quote escapes as Python's json does with ensure_ascii=False), so the
-# description never becomes a Python string. Only for a listing with a kept reading.
+# description never becomes a Python string. Only for a listing with a kept reading that is
+# not `trusted` (issue 19, round 25: with `:trust`, a listing no change has queued since the
+# last detection, which read titles with these fingerprints, needs no key).
 TITLE_READINGS_SQL = """
     SELECT l.id, l.title, l.brand, l.category, ls.reading_key, ls.reading,
-           :current AND p.listing_id IS NULL AS current,
+           :trust AND p.listing_id IS NULL AS trusted,
            CASE WHEN ls.reading IS NOT NULL AND ls.reading != ''
-                     AND NOT (:current AND p.listing_id IS NULL) THEN
+                     AND NOT (:trust AND p.listing_id IS NULL) THEN
              '[' || json_quote(l.title)
              || ', ' || json_quote(COALESCE(NULLIF(l.condition, ''), 'unknown'))
              || ', ' || json_quote(CASE WHEN l.summary != '' THEN
@@ -33,12 +35,12 @@ TITLE_READINGS_SQL = """
              || ', ' || json_quote(:judged_with) || ']'
            END AS key_text
     FROM listings l LEFT JOIN listing_state ls ON ls.listing_id = l.id
-    LEFT JOIN pending_listings p ON :current AND p.listing_id = l.id
+    LEFT JOIN pending_listings p ON :trust AND p.listing_id = l.id
     WHERE l.id BETWEEN :first AND :last AND l.title IS NOT NULL AND l.title != ''
     ORDER BY l.id
 """
 TITLE_READING_COLUMNS = (
-    "id", "title", "brand", "category", "reading_key", "reading", "current", "key_text",
+    "id", "title", "brand", "category", "reading_key", "reading", "trusted", "key_text",
 )  # fmt: skip
 
 # `grayhound export listings`: every listing in its latest state with its current judgement
@@ -172,16 +174,16 @@ class ReportRows:
     db: sqlite_utils.Database
 
     def title_readings(
-        self, judged_with: str, ids: tuple[int, int] = ALL_IDS, *, current: bool = False
+        self, judged_with: str, ids: tuple[int, int] = ALL_IDS, *, trust: bool = False
     ) -> Iterator[tuple]:
         """(TITLE_READING_COLUMNS) of every listing with a title (or those with ids in the
-        closed range `ids`), oldest first, one row at a time, nothing held. With `current`
-        (the caller knows the last detection read titles with `judged_with`), `current` is 1
-        for a listing no change has queued since (its kept reading is for its facts as they
-        are) and its key text is not made; every other listing's kept reading comes with the
-        text of its reading key for the fingerprints `judged_with`."""
+        closed range `ids`), oldest first, one row at a time, nothing held. With `trust` (the
+        caller knows the last detection read titles with `judged_with`), `trusted` is 1 for a
+        listing no change has queued since (its kept reading is for its facts as they are) and
+        its key text is not made; every other listing's kept reading comes with the text of
+        its reading key for the fingerprints `judged_with`."""
         first, last = ids
-        params = {"judged_with": judged_with, "first": first, "last": last, "current": current}
+        params = {"judged_with": judged_with, "first": first, "last": last, "trust": trust}
         yield from self.db.execute(TITLE_READINGS_SQL, params)
 
     def export_listing_rows(

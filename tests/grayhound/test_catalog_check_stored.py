@@ -26,17 +26,26 @@ def judged(tmp_path_factory):
     return directory, built["config"]
 
 
-def _check(config, tmp_path, monkeypatch, fmt="json") -> tuple[str, int]:
-    """The report `catalog check` writes, and how many titles it read."""
+def _check(config, tmp_path, monkeypatch, fmt="json", keys=None) -> tuple[str, int]:
+    """The report `catalog check` writes, and how many titles it read; the reading keys it
+    checked are appended to `keys`."""
     import detectors.catalog
+    import grayhound.commands.catalog
 
     real, reads = detectors.catalog.read_title, []
+    real_key = grayhound.commands.catalog._key_of
 
     def counted(*args, **kwargs):
         reads.append(args[1])
         return real(*args, **kwargs)
 
+    def counted_key(key_text):
+        if keys is not None:
+            keys.append(key_text)
+        return real_key(key_text)
+
     monkeypatch.setattr(detectors.catalog, "read_title", counted)
+    monkeypatch.setattr(grayhound.commands.catalog, "_key_of", counted_key)
     out = tmp_path / f"check.{fmt}"
     args = ["--config", str(config), "catalog", "check", "--format", fmt, "--out", str(out)]
     assert main([*args, "--force"]) == 0
@@ -58,8 +67,11 @@ def _every_title_read(config) -> dict:
 
 def test_titles_detect_read_are_not_read_again(judged, tmp_path, monkeypatch):
     directory, config = judged
-    text, reads = _check(config, tmp_path, monkeypatch)
+    assert main(["--config", str(config), "detect"]) == 0
+    keys = []
+    text, reads = _check(config, tmp_path, monkeypatch, keys=keys)
     assert reads == 0  # every title's reading was kept by the detection
+    assert keys == []  # trusted: nothing queued since, and the config is the detection's
     assert json.loads(text) == _every_title_read(config)
     # the same bytes json.dumps(indent=2) writes: the titles are written by hand
     assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
@@ -91,8 +103,10 @@ def test_a_listing_queued_by_a_price_alone_keeps_its_reading(judged, tmp_path, m
         conn.execute("UPDATE listings SET price = price + 1 WHERE id IN (2, 5)")
         queued = conn.execute("SELECT COUNT(*) FROM pending_listings").fetchone()[0]
     assert queued == 2
-    text, reads = _check(config, tmp_path, monkeypatch)
+    keys = []
+    text, reads = _check(config, tmp_path, monkeypatch, keys=keys)
     assert reads == 0
+    assert len(keys) == 2  # the two queued listings' readings, checked against their keys
     assert json.loads(text) == _every_title_read(config)
 
 
@@ -106,8 +120,10 @@ def test_a_config_changed_since_detect_is_read_with_the_new_config(judged, tmp_p
     assert 'model = "Xiaomi 14 Pro"' in text
     edited = directory / "edited.toml"
     edited.write_text(text.replace('model = "Xiaomi 14 Pro"', 'model = "Xiaomi 14 Ultra"'))
-    after, reads = _check(edited, tmp_path, monkeypatch)
-    assert reads == LISTINGS  # every title read again, with the edited catalog
+    keys = []
+    after, reads = _check(edited, tmp_path, monkeypatch, keys=keys)
+    assert len(keys) == LISTINGS  # no reading trusted: each checked against its key
+    assert reads == LISTINGS  # and none held: every title read again, with the edited catalog
     data = json.loads(after)
     assert data == _every_title_read(edited)
     assert data != json.loads(before)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.date import DateTrigger
 
 from grayhound.cli import main
-from grayhound.lock import lock_path, run_lock
+from grayhound.lock import detection_lock, detection_lock_path, lock_path, run_lock
 from grayhound.schedule import build_scheduler, scheduled_run
 from grayhound.store import open_store
 
@@ -76,6 +76,34 @@ def test_the_lock_refuses_an_overlapping_run(example_config, example_config_path
     assert len(err.splitlines()) == 1
     with run_lock(database):  # released: the next run may start
         pass
+
+
+def test_a_second_detection_waits_for_the_first(example_config, example_config_path):
+    """Two detections never judge one store at once: a second one says it waits, waits, and
+    goes on once the first has ended."""
+    database = example_config.storage.database
+    with detection_lock(database):
+        assert "pid " in detection_lock_path(database).read_text()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "grayhound", "--config", str(example_config_path), "detect"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [lines.put(line) for line in child.stderr], daemon=True
+        ).start()
+        try:
+            first = lines.get(timeout=60)
+            assert "waiting for another detection of this store to end (pid" in first
+            assert child.poll() is None  # still waiting while the lock is held
+        except BaseException:
+            child.kill()
+            raise
+    assert child.wait(timeout=120) == 0
+    assert "judged" in child.stdout.read()
+    assert detection_lock_path(database).read_text() == ""  # the note goes with the lock
 
 
 def test_sigterm_stops_the_schedule_cleanly(example_config_path):
