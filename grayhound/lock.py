@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,39 +20,22 @@ def lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".lock")
 
 
-@contextmanager
-def run_lock(database: Path) -> Iterator[Path]:
-    """Hold the run lock for the block; raise LockedError (exit 1) when another run has it.
-
-    The kernel releases an flock when its holder dies, so a crashed run never leaves a
-    stale lock; the pid and start time in the file are for the person reading the message."""
-    path = lock_path(Path(database))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+", encoding="utf-8")  # "a+": never truncate the holder's note
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown holder"
-        handle.close()
-        raise LockedError(
-            f"{path}: another grayhound run is in progress ({holder}); not starting a second one"
-        ) from None
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {utc_now()}\n")
-        handle.flush()
-        yield path
-    finally:
-        handle.seek(0)
-        handle.truncate()
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
 def detection_lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".detect-lock")
+
+
+@contextmanager
+def run_lock(database: Path) -> Iterator[Path]:
+    """Hold the run lock for the block; raise LockedError (exit 1) when another run has it."""
+    path = lock_path(Path(database))
+
+    def refuse(holder: str) -> None:
+        raise LockedError(
+            f"{path}: another grayhound run is in progress ({holder}); not starting a second one"
+        )
+
+    with _held(path, refuse):
+        yield path
 
 
 @contextmanager
@@ -61,17 +44,39 @@ def detection_lock(database: Path) -> Iterator[None]:
     first (said once on stderr). Two detections at once could each claim one listing queued
     twice (a crawl changed it between them): the one that read its older facts, storing its
     reading after the other released it, would leave that reading kept and the listing no
-    longer queued, so neither a later detection nor `catalog check` would read it again. As
-    with the run lock, the kernel releases it when its holder dies."""
+    longer queued, so neither a later detection nor `catalog check` would read it again."""
     path = detection_lock_path(Path(database))
+
+    def wait(holder: str) -> None:
+        try:
+            print(
+                f"{path}: waiting for another detection of this store to end ({holder})",
+                file=sys.stderr,
+                flush=True,
+            )
+        except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): wait anyway
+            pass
+
+    with _held(path, wait):
+        yield
+
+
+@contextmanager
+def _held(path: Path, busy: Callable[[str], None]) -> Iterator[None]:
+    """An flock on `path` held for the block. When another process holds it, `busy(its note)`
+    raises to give up, or returns to wait for it. The kernel releases an flock when its holder
+    dies, so a crashed command never leaves a stale lock; the pid and start time written in
+    the file are for the person reading `busy`'s message."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:  # "a+": never truncate the holder's note
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            taken = True
         except BlockingIOError:
+            taken = False
+        if not taken:  # outside the except: a refusal is not raised "during" BlockingIOError
             handle.seek(0)
-            holder = handle.read().strip() or "unknown holder"
-            _say(f"{path}: waiting for another detection of this store to end ({holder})")
+            busy(handle.read().strip() or "unknown holder")
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             handle.seek(0)
@@ -83,10 +88,3 @@ def detection_lock(database: Path) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _say(message: str) -> None:
-    try:
-        print(message, file=sys.stderr, flush=True)
-    except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): wait anyway
-        pass
