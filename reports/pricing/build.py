@@ -167,7 +167,7 @@ class PriceSource(Protocol):
     def model_price_history(self, names, condition, newest) -> Iterable[tuple]: ...
     # optional: the history's groups (`history.summarize_groups`); without it, the rows
     # def model_price_history_groups(self, names, condition, newest) -> Iterable[tuple]: ...
-    def listings_price_observations(self, listing_ids: list[int]) -> Iterable[dict]: ...
+    def listings_price_trails(self, listing_ids: list[int]) -> Iterable[tuple[int, list]]: ...
 
 
 def stream_price_report(
@@ -183,7 +183,7 @@ def stream_price_report(
     """`price_report`, one catalog model at a time and from SQL: the report's `models` is an
     iterator that yields each model's pricing as its turn comes. A model's figures come from one
     row per current listing (its latest observation), folded as they are read into per-seller
-    bests and a price array; only each seller's cheapest listing is read whole (for "since
+    bests and a price array; only each seller's cheapest listing's price trail is read (for "since
     when"). Its `history` is a `PriceHistoryRows`: read from the store, in history order, each
     time a renderer walks it, never held. `history=False`: no history (the terminal table)."""
     chosen = config.catalog if models is None else models
@@ -212,8 +212,9 @@ def model_pricings(
     together = getattr(source, "price_listings_of_models", None)
     batched = together(groups, condition, newest, _rated(converter)) if together else None
     given = _split_by_position(batched, len(models)) if batched is not None else None
+    prices = PricePoints(converter)  # a price text's point is the same in every model
     for entry, names in zip(models, groups, strict=True):
-        rows = PriceHistoryRows(source, names, condition, newest, converter)
+        rows = PriceHistoryRows(source, names, condition, newest, converter, prices)
         if given is not None:
             rows.given = next(given)
         yield streamed_pricing(entry, rows, converter, history)
@@ -254,10 +255,11 @@ class PriceHistoryRows:
     (crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) tuples in the
     order of `ModelPricing.history`; iterating gives `HistoryPoint`s."""
 
-    def __init__(self, source, names, condition, newest, converter: Converter):
+    def __init__(self, source, names, condition, newest, converter: Converter, prices=None) -> None:
         self.source, self.names, self.condition = source, names, condition
         self.newest, self.converter = newest, converter
-        self.prices = PricePoints(converter)  # shared by every pass over this model
+        # shared by every pass over this model (and by the models of one report: `prices`)
+        self.prices = PricePoints(converter) if prices is None else prices
         self.given: Iterable[tuple] | None = None  # the listings' rows, read with other models'
 
     def listings(self, rated: Collection[str] = ()) -> Iterable[tuple]:
@@ -433,11 +435,9 @@ def _codes(converter: Converter) -> list[str]:
 
 
 def _rows_of(source: PriceSource, listing_ids: list[int]) -> dict[int, list[dict]]:
-    """The observation rows of a few listings (each seller's cheapest), grouped per listing."""
-    grouped: dict[int, list[dict]] = {}
-    for row in source.listings_price_observations(listing_ids):
-        grouped.setdefault(row["listing_id"], []).append(row)
-    return grouped
+    """The price trails of a few listings (each seller's cheapest), per listing: what
+    `competitors._competitor` reads of a listing's observations."""
+    return dict(source.listings_price_trails(listing_ids))
 
 
 def select_models(

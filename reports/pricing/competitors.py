@@ -93,6 +93,8 @@ def _order(
 def _competitor(
     entry: CatalogModel, rows: list[dict], point: PricePoint, count: int, converter: Converter
 ) -> Competitor:
+    """`rows`: the listing's observations in run order, its latest last. Of the others only
+    the price, currency and time are read (a price trail, `Store.listings_price_trails`)."""
     latest = rows[-1]
     position, basis, variant = msrp_position(point, entry, converter, latest.get("storage"))
     landed, landed_currency, in_landed = _landed(point, entry, converter)

@@ -189,7 +189,9 @@ def test_a_listings_price_history_is_read_from_the_history_index_alone(statement
     history = [sql for _, sql in reads if "ORDER BY o.crawl_run_id, seller, o.listing_id" in sql]
     groups = [sql for _, sql in reads if "AS time_form" in sql]
     cheapest = [sql for _, sql in reads if "json_each" in sql]
-    assert history and groups and cheapest, reads  # JSON's history, HTML's groups, read-ahead
+    latest = [sql for sql in cheapest if "MAX(m.crawl_run_id)" in sql]
+    # JSON's history, HTML's groups, the cheapest listings' trails and latest observations
+    assert history and groups and latest and len(cheapest) > len(latest), reads
     for _, sql in reads:
         plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         of_o = [step for step in plan if re.match(r"(SEARCH|SCAN) o\b", step)]

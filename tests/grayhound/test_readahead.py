@@ -34,7 +34,8 @@ def listing_ids(store) -> list[int]:
 
 
 def _read(store, listing_ids) -> list[tuple]:
-    return [tuple(row.values()) for row in store.listings_price_observations(listing_ids)]
+    trails = store.listings_price_trails(listing_ids)
+    return [(listing_id, *row.values()) for listing_id, trail in trails for row in trail]
 
 
 def _count_reads(monkeypatch) -> list:
@@ -75,8 +76,8 @@ def test_the_caller_reads_the_same_whatever_the_readers_meet(store, listing_ids,
 def test_no_reader_outlives_a_reading_stopped_early(store, listing_ids, monkeypatch):
     monkeypatch.setattr(readahead, "waits", lambda since: True)
     threads = threading.active_count()
-    rows = store.listings_price_observations(listing_ids)
-    for _ in range(2 * 50 + 1):  # into the second batch: the readers have started
+    rows = store.listings_price_trails(listing_ids)
+    for _ in range(50 + 1):  # into the second batch: the readers have started
         next(rows)
     assert threading.active_count() > threads
     rows.close()
@@ -156,3 +157,32 @@ def test_where_blocks_are_not_counted_waiting_is_time_off_this_threads_cpu(monke
         return readahead.waits(since)
 
     assert not all(spun() for _ in range(3))
+
+
+def test_a_trail_ends_with_the_latest_observation_it_read(store, listing_ids, monkeypatch):
+    """A listing's latest observation and its trail are two statements: one a crawl stores
+    between them (a later run) is in neither, so the trail still ends with its latest row,
+    after the earlier observations only."""
+    wanted = sorted(listing_ids)[:3]
+    original = store.db.execute
+    later = []
+
+    def execute(sql, params=None):
+        if sql == pricing.LISTINGS_TRAILS_SQL and not later:  # after the latest rows' read
+            at = "2026-02-03T10:00:00.000Z"
+            run = store.start_run(["bazaar"], at)
+            for key in range(3):
+                later.append(
+                    store.record_listing(
+                        run, "bazaar", phone_listing("bazaar", key, "1.00"), None, at
+                    )[0]
+                )
+        return original(sql, params)
+
+    monkeypatch.setattr(store.db, "execute", execute)
+    trails = dict(store.listings_price_trails(wanted))
+    assert sorted(later) == wanted == sorted(trails)  # the three listings seen a third time
+    for listing_id, trail in trails.items():
+        assert [row["crawl_run_id"] for row in trail] == [1, 2]
+        assert trail[-1]["price"] != "1.00" and trail[-1]["listing_id"] == listing_id
+        assert trail[-1]["title"]  # the latest row is whole

@@ -44,10 +44,10 @@ class CountingSource:
             self.history += 1
             yield row
 
-    def listings_price_observations(self, listing_ids):
-        for row in self.store.listings_price_observations(listing_ids):
-            self.whole += 1
-            yield row
+    def listings_price_trails(self, listing_ids):
+        for listing_id, trail in self.store.listings_price_trails(listing_ids):
+            self.whole += len(trail)
+            yield listing_id, trail
 
 
 def whole(store, config, **options):
