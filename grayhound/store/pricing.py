@@ -218,12 +218,13 @@ MODEL_HISTORY_GROUPS_SQL = (
 
 # What the report reads of a few listings (each seller's cheapest, `listings_price_trails`; a
 # JSON array of ids bound): the row of PRICE_OBSERVATIONS_SQL of each one's latest observation
-# (its run the newest of the listing's), and the run, time, price and currency of every
-# observation, both read from the price history index alone, where a listing's entries lie
-# side by side. (`+`: the latest's run is not searched for, or SQLite would find the row
-# through the unique (listing, run) index, which holds none of its columns: a table row each.)
-# Issue 19, round 26: each observation read whole, with its listing, judgement and seller
-# joined to each, took 240 µs a listing at 1,000,000 listings.
+# (its run the newest of the listing's in the (listing, run) index; its listing, judgement and
+# seller joined to it alone), and the run, time, price and currency of every observation. Both
+# read the observations from the price history index, where a listing's entries lie side by
+# side. (`+`: the latest's run is not searched for, or SQLite would find the row through the
+# unique (listing, run) index, which holds none of its columns: a table row each.) Issue 19,
+# round 26: each observation read whole, with its listing, judgement and seller joined to each,
+# took 240 µs a listing at 1,000,000 listings.
 LISTINGS_LATEST_SQL = PRICE_OBSERVATIONS_SQL.replace(
     "WHERE f.model IS NOT NULL",
     """WHERE f.model IS NOT NULL AND l.id IN (SELECT value FROM json_each(?))
@@ -236,11 +237,8 @@ LISTINGS_TRAILS_SQL = """
     WHERE o.listing_id IN (SELECT value FROM json_each(?))
     ORDER BY o.listing_id, o.crawl_run_id
 """
-# Both, for the connections that read their pages ahead (`readahead.ReadAhead`): one statement.
-LISTINGS_TRAILS_AHEAD_SQL = (
-    f"SELECT listing_id FROM ({LISTINGS_LATEST_SQL})"
-    f" UNION ALL SELECT listing_id FROM ({LISTINGS_TRAILS_SQL})"
-)
+# Both, as the connections that read their pages ahead run them (`readahead.ReadAhead`).
+LISTINGS_TRAILS_STATEMENTS = (LISTINGS_LATEST_SQL, LISTINGS_TRAILS_SQL)
 
 
 def add_model_index(db: sqlite_utils.Database) -> None:
@@ -557,7 +555,7 @@ class PriceHistory:
                 yield listing_id, trail
 
         path = database_file(self.db)
-        return read_in_batches(read, batches, path, LISTINGS_TRAILS_AHEAD_SQL, _json2)
+        return read_in_batches(read, batches, path, LISTINGS_TRAILS_STATEMENTS, _json)
 
     def _kept_rows(
         self,
@@ -583,11 +581,6 @@ class PriceHistory:
 def _json(items: list) -> list:
     """The parameters of a statement that binds `items` as one JSON array."""
     return [json.dumps(items)]
-
-
-def _json2(items: list) -> list:
-    """`_json`, bound twice (LISTINGS_TRAILS_AHEAD_SQL)."""
-    return _json(items) * 2
 
 
 def _current_case(newest: dict[str | None, int]) -> tuple[str, list]:

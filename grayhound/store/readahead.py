@@ -7,8 +7,8 @@ flight. A disk (an SSD, a virtual disk) serves many reads at once about as fast 
 1,000,000 listings, 17,500 listings' observations read from a cold page cache took 8.7 s on
 one connection, 4.9 s on four and 2.8 s on sixteen (docs/performance.md, issue 19, round 11).
 
-`ReadAhead` runs the caller's statement on each batch of parameters on `READERS` read-only
-connections at once, its rows discarded, ahead of the caller, who reads the same batches in the
+`ReadAhead` runs the caller's statements on each batch of parameters on `READERS` read-only
+connections at once, their rows discarded, ahead of the caller, who reads the same batches in the
 same order on its own connection (its own snapshot: what it reads is unchanged) and finds the
 pages in the OS page cache. It starts only once one of the caller's batches has read from the
 disk (`waits`): on a store in the page cache it would only spend CPU twice."""
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,13 +66,17 @@ def waits(since: tuple[float, float, int | None]) -> bool:
 
 
 class ReadAhead:
-    """`sql` run on each parameter list of `batches`, in order, by `readers` threads with a
-    read-only connection each to the database at `path`; `close()` stops what has not begun
-    and waits for the rest. An error in a reader (a store being replaced, a lock) only ends
-    its reading ahead: the caller reads the same rows itself."""
+    """`sql` (a statement, or several run in turn) run on each parameter list of `batches`, in
+    order, by `readers` threads with a read-only connection each to the database at `path`;
+    `close()` stops what has not begun and waits for the rest. An error in a reader (a store
+    being replaced, a lock) only ends its reading ahead: the caller reads the same rows
+    itself."""
 
-    def __init__(self, path: str | Path, sql: str, batches: Iterable[list], readers=READERS):
-        self.uri, self.sql = read_only_uri(str(path)), sql
+    def __init__(
+        self, path: str | Path, sql: str | Sequence[str], batches: Iterable[list], readers=READERS
+    ):
+        self.uri = read_only_uri(str(path))
+        self.statements = (sql,) if isinstance(sql, str) else tuple(sql)
         self.connections: dict[int, sqlite3.Connection] = {}
         self.pool = ThreadPoolExecutor(readers, thread_name_prefix="grayhound-readahead")
         try:
@@ -84,7 +88,8 @@ class ReadAhead:
     def _read(self, params: list) -> None:
         try:
             conn = self._connection()
-            conn.execute(self.sql, params).fetchall()
+            for sql in self.statements:
+                conn.execute(sql, params).fetchall()
         except sqlite3.Error:
             pass
 
@@ -108,14 +113,14 @@ def read_in_batches(
     read: Callable[[list], Iterable],
     batches: list[list],
     path: str | None,
-    sql: str,
+    sql: str | Sequence[str],
     params: Callable[[list], list],
     ahead_size: int = 50,
 ) -> Iterator:
     """The rows of `read(batch)` for each batch in order; once a batch has read from the
     disk (`waits`; and the store's `path` is known), the later batches' pages are read ahead
-    (`ReadAhead` with `sql` and `params(part)` of each part of `ahead_size` items of the
-    batches: many small reads at once) while they are read here."""
+    (`ReadAhead` with `sql`, the statements `read` runs, and `params(part)` of each part of
+    `ahead_size` items of the batches: many small reads at once) while they are read here."""
     ahead = None
     try:
         for number, batch in enumerate(batches, start=1):

@@ -313,8 +313,9 @@ _UNKNOWN = object()
 
 class PricePoints:
     """`point_of` a (price, currency) pair, each pair computed once (None: no amount). One per
-    model, shared by the pass over its listings and every walk of its history: a listing's
-    latest price is most of its history's."""
+    report (of a process), shared by the models, the pass over each one's listings and every
+    walk of its history: a listing's latest price is most of its history's, and most prices
+    recur from model to model."""
 
     def __init__(self, converter: Converter):
         self.converter = converter

@@ -4,6 +4,7 @@ outlives the reading, and it starts only when a batch waited for the disk."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
@@ -61,6 +62,36 @@ def test_the_rows_are_the_same_read_ahead_or_not(store, listing_ids, monkeypatch
     # the later batches, 50 listings a read (those not begun when the caller is done are not)
     assert 1 <= len(read_ahead) <= (LISTINGS - 50) // 50
     assert threading.active_count() == threads
+
+
+def test_the_readers_run_the_statements_the_caller_runs(store, listing_ids, monkeypatch):
+    """What is read ahead is what the caller then reads: each of its statements, with the
+    parameters it binds, rows found. (A reader's error is ignored: a statement that could not
+    run, or one the caller no longer runs, would read nothing of use, unseen.)"""
+    ran, failed, caller = [], [], set()
+
+    def strict(self, params):
+        conn = self._connection()
+        for sql in self.statements:
+            try:
+                ran.append((sql, len(conn.execute(sql, params).fetchall())))
+            except sqlite3.Error as error:
+                failed.append((sql, error))
+
+    original = store.db.execute
+
+    def execute(sql, params=None):
+        caller.add(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(readahead.ReadAhead, "_read", strict)
+    monkeypatch.setattr(readahead, "waits", lambda since: True)
+    monkeypatch.setattr(store.db, "execute", execute)
+    assert len(_read(store, listing_ids)) == 2 * LISTINGS
+    assert not failed
+    reads = {sql for sql in caller if "json_each" in sql}  # not where the store lies
+    assert {sql for sql, _ in ran} == reads == set(pricing.LISTINGS_TRAILS_STATEMENTS)
+    assert all(rows for _, rows in ran)  # 50 listings' latest rows, then their 100 prices
 
 
 def test_the_caller_reads_the_same_whatever_the_readers_meet(store, listing_ids, monkeypatch):

@@ -22,7 +22,7 @@ from reports.pricing.table import print_table
 
 class CountingSource:
     """The store's price history, counting the rows read so far: one per current listing,
-    one per observation of the history, one per observation of a listing read whole."""
+    one per observation of the history, one per entry of a listing's price trail."""
 
     def __init__(self, store):
         self.store = store
