@@ -174,7 +174,7 @@ def _read_chunk(work: Work, ids: list[int]):
             state[k] == old[k] for k in STATE_COLUMNS if k != "peer_ratio"
         ):
             if ratio != old["peer_ratio"]:  # its price moved, nothing else: one column
-                ratios.append((ratio, row["id"]))
+                ratios.append((ratio, group_key, row["id"]))
         else:
             state["reading"] = state["reading"] or dumps(reading_state(reading))
             saved.append(state)
@@ -209,8 +209,12 @@ def peers_pass(work: Work) -> None:
     for group in store.queued_groups():
         model, condition = group.split(GROUP_SEPARATOR)
         with store.db.atomic():
-            signals = peer_outliers({(model, condition): store.peer_ratios(group)}, threshold)
-            kept = store.peer_signals_kept(group)  # the members that had a signal
+            ratios, kept = [], {}  # kept: the members that had a signal
+            for listing_id, ratio, signal in store.peer_members(group):
+                ratios.append((listing_id, ratio))
+                if signal is not None:
+                    kept[listing_id] = signal
+            signals = peer_outliers({(model, condition): ratios}, threshold)
             changed = []
             for listing_id in sorted(kept.keys() | signals.keys()):
                 signal = signals.get(listing_id)
@@ -221,7 +225,7 @@ def peers_pass(work: Work) -> None:
                 )
                 if now != kept.get(listing_id):
                     changed.append((now, listing_id))
-            store.set_peer_signals(changed)
+            store.set_peer_signals(group, changed)
             for signal, listing_id in changed:
                 if listing_id in work.read:
                     work.read[listing_id].peer_signal = signal

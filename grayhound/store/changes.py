@@ -317,7 +317,7 @@ class Changes:
         )
         self.db.execute(
             "INSERT OR IGNORE INTO group_queue (peer_group) SELECT DISTINCT peer_group"
-            " FROM listing_state WHERE peer_group IS NOT NULL"
+            " FROM listing_peers"
         )
         if sellers:
             self.db.execute(

@@ -1,9 +1,9 @@
 """What `grayhound detect` keeps between runs so that the next one judges only what changed:
-per listing, its title's reading, its peer group, price ratio and peer signal, its image as it
-ties sellers, and what its current finding adds to its seller's verdict (`listing_sales`); per
-seller, the fingerprint of its facts, its identity finding, its network keys and description
+per listing, its title's reading, its peer group, price ratio and peer signal (these two apart,
+in `listing_peers`, by group), its image as it ties sellers, and what its current finding adds
+to its seller's verdict (`listing_sales`); per seller, the fingerprint of its facts, its identity finding, its network keys and description
 sample (with the shingles that tie near-identical texts, and the listing that filled it).
-Migrations 0010 and 0012.
+Migrations 0010, 0012 and 0022.
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -106,6 +106,36 @@ def add_title_words(db: sqlite_utils.Database) -> None:
     )
 
 
+def keep_peers_apart(db: sqlite_utils.Database) -> None:
+    """Migration 0022_issue19_peer_table: each listing's price ratio and peer signal kept in a
+    narrow table of their own, `listing_peers`, its rows ordered by peer group and listing.
+
+    A day's moved prices rewrote each listing's whole `listing_state` row (with its title's
+    reading: a few rows a page, ~45,000 pages written at random a day at 1M listings) and its
+    entry in the peer index; they now rewrite a row of ~40 bytes in the pages of its group.
+    The peer pass reads a group's ratios and signals there, in one pass. The values are
+    carried over as they are; the two columns and their indexes leave `listing_state`."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS listing_peers (
+            peer_group TEXT NOT NULL, listing_id INTEGER NOT NULL, peer_ratio REAL,
+            peer_signal TEXT, PRIMARY KEY (peer_group, listing_id)) WITHOUT ROWID;
+        """
+    )
+    columns = db["listing_state"].columns_dict
+    if "peer_ratio" not in columns:
+        return
+    db.execute(
+        "INSERT OR REPLACE INTO listing_peers (peer_group, listing_id, peer_ratio, peer_signal)"
+        " SELECT peer_group, listing_id, peer_ratio, peer_signal FROM listing_state"
+        " WHERE peer_group IS NOT NULL ORDER BY peer_group, listing_id"
+    )
+    db.execute("DROP INDEX IF EXISTS listing_state_peers")
+    db.execute("DROP INDEX IF EXISTS listing_state_outliers")
+    db.execute("ALTER TABLE listing_state DROP COLUMN peer_ratio")
+    db.execute("ALTER TABLE listing_state DROP COLUMN peer_signal")
+
+
 def gram_hash(gram: str) -> int:
     """A shingle as a signed 64-bit integer: the same on every machine and in every process."""
     digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
@@ -136,6 +166,13 @@ LISTING_FACTS_SQL = """
             ORDER BY f.crawl_run_id DESC LIMIT 1) AS gone
     FROM listings l LEFT JOIN sellers s ON s.id = l.seller_id
     WHERE l.id IN ({marks}) ORDER BY l.id
+"""
+# A listing's kept state, with its peer ratio and signal from its group's row (migration
+# 0022 keeps them apart).
+LISTING_STATES_SQL = """
+    SELECT s.*, p.peer_ratio, p.peer_signal FROM listing_state s
+    LEFT JOIN listing_peers p ON p.peer_group = s.peer_group AND p.listing_id = s.listing_id
+    WHERE s.listing_id IN ({marks})
 """
 # What a listing's current finding adds to its seller's verdict (`detectors.seller_sales`
 # counts it so), kept per listing in `listing_sales` when the listing is judged: its seller,
@@ -219,27 +256,43 @@ class DetectState:
         return rows
 
     def listing_states(self, ids: list[int]) -> dict[int, dict]:
+        """{listing id: its kept state} (`listing_state`'s columns, with its peer ratio and
+        signal from `listing_peers`, None outside a peer group)."""
         out = {}
         for part in _chunks(ids):
-            sql = f"SELECT * FROM listing_state WHERE listing_id IN ({_marks(part)})"
+            sql = LISTING_STATES_SQL.format(marks=_marks(part))
             for row in self.db.query(sql, part):
                 out[row["listing_id"]] = row
         return out
 
-    def save_listing_states(self, rows: Iterable[dict]) -> None:
-        self.db.conn.executemany(
-            "INSERT OR REPLACE INTO listing_state (listing_id, reading_key, reading, peer_group,"
-            " peer_ratio, peer_signal, image_key, seller_id, gone) VALUES (:listing_id,"
-            " :reading_key, :reading, :peer_group, :peer_ratio, :peer_signal, :image_key,"
-            " :seller_id, :gone)",
+    def save_listing_states(self, rows: list[dict]) -> None:
+        """These listings' whole states (dicts of `listing_states`' keys): each one's entry
+        in its former peer group is taken out, and put in its group now, if it has one."""
+        conn = self.db.conn
+        conn.executemany(
+            "DELETE FROM listing_peers WHERE listing_id = :listing_id AND peer_group ="
+            " (SELECT peer_group FROM listing_state WHERE listing_id = :listing_id)",
             rows,
         )
+        conn.executemany(
+            "INSERT OR REPLACE INTO listing_state (listing_id, reading_key, reading, peer_group,"
+            " image_key, seller_id, gone) VALUES (:listing_id, :reading_key, :reading,"
+            " :peer_group, :image_key, :seller_id, :gone)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO listing_peers (peer_group, listing_id, peer_ratio,"
+            " peer_signal) VALUES (:peer_group, :listing_id, :peer_ratio, :peer_signal)",
+            [row for row in rows if row["peer_group"] is not None],
+        )
 
-    def update_peer_ratios(self, rows: Iterable[tuple[float | None, int]]) -> None:
-        """(peer ratio, listing id): listings whose kept state moved by their ratio alone (a
-        price change), rewritten without touching their reading or the other indexes."""
+    def update_peer_ratios(self, rows: Iterable[tuple[float | None, str, int]]) -> None:
+        """(peer ratio, peer group, listing id): listings whose kept state moved by their
+        ratio alone (a price change), rewritten in their group's narrow rows alone."""
         self.db.conn.executemany(
-            "UPDATE listing_state SET peer_ratio = ? WHERE listing_id = ?", rows
+            "INSERT INTO listing_peers (peer_ratio, peer_group, listing_id) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET peer_ratio = excluded.peer_ratio",
+            rows,
         )
 
     def kept_title_words(self, keys: list[str]) -> dict[str, str]:
@@ -259,27 +312,20 @@ class DetectState:
         """Every title is read again (the config or the detectors changed, or `--full`)."""
         self.db.execute("DELETE FROM title_words")
 
-    def peer_ratios(self, group: str) -> list[tuple[int, float]]:
-        """(listing id, price ratio) of every listing of a peer group, by id (read from the
-        index alone)."""
+    def peer_members(self, group: str) -> Iterator[tuple[int, float | None, str | None]]:
+        """(listing id, price ratio, peer signal) of every listing of a peer group, by id:
+        the group's own rows of `listing_peers`, side by side."""
         sql = (
-            "SELECT listing_id, peer_ratio FROM listing_state WHERE peer_group = ?"
+            "SELECT listing_id, peer_ratio, peer_signal FROM listing_peers WHERE peer_group = ?"
             " ORDER BY listing_id"
         )
-        return self.db.execute(sql, [group]).fetchall()
+        yield from self.db.execute(sql, [group])
 
-    def peer_signals_kept(self, group: str) -> dict[int, str]:
-        """{listing id: peer signal} of the listings of a peer group that have one (the
-        outliers: few), through a partial index."""
-        sql = (
-            "SELECT listing_id, peer_signal FROM listing_state INDEXED BY listing_state_outliers"
-            " WHERE peer_group = ? AND peer_signal IS NOT NULL"
-        )
-        return dict(self.db.execute(sql, [group]).fetchall())
-
-    def set_peer_signals(self, changes: Iterable[tuple[str | None, int]]) -> None:
+    def set_peer_signals(self, group: str, changes: Iterable[tuple[str | None, int]]) -> None:
+        """(peer signal, listing id) of members of this group whose signal changed."""
         self.db.conn.executemany(
-            "UPDATE listing_state SET peer_signal = ? WHERE listing_id = ?", changes
+            "UPDATE listing_peers SET peer_signal = ? WHERE peer_group = ? AND listing_id = ?",
+            [(signal, group, listing_id) for signal, listing_id in changes],
         )
 
     def image_holders(self, most: int) -> Iterator[tuple[str, list[int]]]:

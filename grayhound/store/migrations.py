@@ -98,6 +98,7 @@ MIGRATIONS: list[Migration] = [
     ("0019_issue19_findings_triggers_never_abort", findings_triggers_never_abort),
     ("0020_issue19_append_only_change_log", queuelog.append_only),
     ("0021_issue19_price_history_index", pricing.add_history_index),
+    ("0022_issue19_peer_table", detectstate.keep_peers_apart),
 ]
 
 

@@ -44,8 +44,7 @@ def test_one_price_and_one_new_listing_cost_two_listings_and_their_seller(judged
     with open_store(config.storage.database) as store:
         market.crawl(store, "2030-01-02T00:00:00.000Z")
         groups = store.db.execute(
-            "SELECT peer_group, COUNT(*) FROM listing_state WHERE peer_group IS NOT NULL"
-            " GROUP BY peer_group"
+            "SELECT peer_group, COUNT(*) FROM listing_peers GROUP BY peer_group"
         ).fetchall()
     read = {"descriptions": 0, "medians": 0}
     descriptions, median = Store.seller_descriptions, detectors.prices._median_without
@@ -241,8 +240,8 @@ def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
     market, config = judged
     with open_store(config.storage.database) as store:  # a price four times its peers'
         url = store.db.execute(
-            "SELECT l.url FROM listing_state s JOIN listings l ON l.id = s.listing_id"
-            " WHERE s.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
+            "SELECT l.url FROM listing_peers p JOIN listings l ON l.id = p.listing_id"
+            " WHERE p.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
         ).fetchone()[0]
     far = market.listings[int(url.rsplit("/", 1)[1])]
     far["price"] = round(far["price"] * 4, 2)
@@ -251,12 +250,12 @@ def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
     detect_findings(config)
     with open_store(config.storage.database) as store:  # the outlier and its peers
         outlier, group = store.db.execute(
-            "SELECT listing_id, peer_group FROM listing_state WHERE peer_signal IS NOT NULL"
+            "SELECT listing_id, peer_group FROM listing_peers WHERE peer_signal IS NOT NULL"
             " ORDER BY listing_id LIMIT 1"
         ).fetchone()
         urls = store.db.execute(
-            "SELECT l.url FROM listing_state s JOIN listings l ON l.id = s.listing_id"
-            " WHERE s.peer_group = ? ORDER BY s.listing_id = ? DESC, l.id LIMIT 21",
+            "SELECT l.url FROM listing_peers p JOIN listings l ON l.id = p.listing_id"
+            " WHERE p.peer_group = ? ORDER BY p.listing_id = ? DESC, l.id LIMIT 21",
             [group, outlier],
         ).fetchall()
     for (url,) in urls:  # the outlier's price moves, and its peers' median

@@ -21,6 +21,7 @@ BIG = (
     "listings", "observations", "findings", "captures", "capture_links", "cases",
     "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
     "seller_signals", "seller_texts", "listing_sales", "digest_book", "title_words",
+    "listing_peers",
 )  # fmt: skip
 # (command, the statement's start) -> why it reads every row of a big table.
 KNOWN = {
