@@ -132,7 +132,7 @@ class Read:
     seller_id: int | None
     gone_why: str | None
     reading: TitleReading | None  # `listing_state.reading`, decoded (`Work.reading`)
-    peer_signal: str | None  # `listing_state.peer_signal`
+    peer_signal: str | None  # `listing_peers.peer_signal`
     check: PriceCheck | None = None  # its price check, when made with the kept reading
 
 

@@ -315,6 +315,13 @@ class Changes:
         self.db.execute(
             "INSERT OR REPLACE INTO pending_listings (listing_id) SELECT id FROM listings"
         )
+        # a peer row its listing's state does not name (none is written so; a store mended by
+        # hand) would count among its group's peers: gone, as everything is judged again
+        self.db.execute(
+            "DELETE FROM listing_peers WHERE NOT EXISTS (SELECT 1 FROM listing_state s"
+            " WHERE s.listing_id = listing_peers.listing_id"
+            " AND s.peer_group = listing_peers.peer_group)"
+        )
         self.db.execute(
             "INSERT OR IGNORE INTO group_queue (peer_group) SELECT DISTINCT peer_group"
             " FROM listing_peers"

@@ -1,9 +1,9 @@
 """What `grayhound detect` keeps between runs so that the next one judges only what changed:
 per listing, its title's reading, its peer group, price ratio and peer signal (these two apart,
 in `listing_peers`, by group), its image as it ties sellers, and what its current finding adds
-to its seller's verdict (`listing_sales`); per seller, the fingerprint of its facts, its identity finding, its network keys and description
-sample (with the shingles that tie near-identical texts, and the listing that filled it).
-Migrations 0010, 0012 and 0022.
+to its seller's verdict (`listing_sales`); per seller, the fingerprint of its facts, its
+identity finding, its network keys and description sample (with the shingles that tie
+near-identical texts, and the listing that filled it). Migrations 0010, 0012 and 0022.
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Iterator
 
 import sqlite_utils
@@ -106,6 +107,9 @@ def add_title_words(db: sqlite_utils.Database) -> None:
     )
 
 
+PEERS_NOTICE_AT = 200_000  # listings kept: from here on, the upgrade says what it does
+
+
 def keep_peers_apart(db: sqlite_utils.Database) -> None:
     """Migration 0022_issue19_peer_table: each listing's price ratio and peer signal kept in a
     narrow table of their own, `listing_peers`, its rows ordered by peer group and listing.
@@ -115,16 +119,24 @@ def keep_peers_apart(db: sqlite_utils.Database) -> None:
     entry in the peer index; they now rewrite a row of ~40 bytes in the pages of its group.
     The peer pass reads a group's ratios and signals there, in one pass. The values are
     carried over as they are; the two columns and their indexes leave `listing_state`."""
-    db.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS listing_peers (
-            peer_group TEXT NOT NULL, listing_id INTEGER NOT NULL, peer_ratio REAL,
-            peer_signal TEXT, PRIMARY KEY (peer_group, listing_id)) WITHOUT ROWID;
-        """
+    db.execute(  # not `executescript`, which would commit the step's transaction here
+        "CREATE TABLE IF NOT EXISTS listing_peers (peer_group TEXT NOT NULL,"
+        " listing_id INTEGER NOT NULL, peer_ratio REAL, peer_signal TEXT,"
+        " PRIMARY KEY (peer_group, listing_id)) WITHOUT ROWID"
     )
-    columns = db["listing_state"].columns_dict
-    if "peer_ratio" not in columns:
+    if "peer_ratio" not in db["listing_state"].columns_dict:
         return
+    kept = db.execute("SELECT MAX(listing_id) FROM listing_state").fetchone()[0] or 0
+    if kept >= PEERS_NOTICE_AT:
+        try:
+            print(
+                f"upgrading the store (once): the peer prices of up to {kept:,} listings"
+                " moved to a table of their own…",
+                file=sys.stderr,
+                flush=True,
+            )
+        except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): upgrade anyway
+            pass
     db.execute(
         "INSERT OR REPLACE INTO listing_peers (peer_group, listing_id, peer_ratio, peer_signal)"
         " SELECT peer_group, listing_id, peer_ratio, peer_signal FROM listing_state"

@@ -146,3 +146,46 @@ def test_a_store_from_before_keeps_its_ratios_and_signals_and_judges_as_a_full_r
     assert work["listings_read"] == 20
     expected, _ = oracle(database, config)
     assert _current(database) == expected
+
+
+def test_listings_that_change_group_or_go_leave_one_peer_row_each_where_their_state_says(
+    judged,  # noqa: F811
+    monkeypatch,
+):
+    """Retitled, re-conditioned and gone listings, read ahead by a worker in small chunks: each
+    listing's peer row is in the group its state names (none left in a group it left), and the
+    findings are a full run's."""
+    import grayhound.detection.listings
+    from grayhound.detection import detect_findings
+    from tests.grayhound.test_incremental import MODELS
+
+    monkeypatch.setattr(grayhound.detection.listings, "CHUNK", 50)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    market, config = judged
+    database = config.storage.database
+    numbers = sorted(market.listings)
+    for number in numbers[:40]:  # another condition: another group of the same model
+        item = market.listings[number]
+        item["condition"] = "used" if item["condition"] == "new" else "new"
+    for number, (model, _) in zip(numbers[40:80], MODELS * 40, strict=False):
+        item = market.listings[number]  # another model (its group too, if it had one)
+        item["title"] = f"{model} 256GB {item['title'].split('GB ', 1)[-1]}"
+    for number in numbers[80:100]:
+        market.listings[number]["gone"] = True
+    with open_store(database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    work = detect_findings(config)["work"]
+    assert work["listings_read"] > 90  # a few retitled to the title they had
+
+    with closing(sqlite3.connect(database)) as conn:
+        states = set(
+            conn.execute(
+                "SELECT peer_group, listing_id FROM listing_state WHERE peer_group IS NOT NULL"
+            )
+        )
+        peers = conn.execute("SELECT peer_group, listing_id FROM listing_peers").fetchall()
+        (gone,) = conn.execute("SELECT COUNT(*) FROM listing_state WHERE gone = 1").fetchone()
+    assert len(peers) == len(set(peers)) and set(peers) == states
+    assert gone == 20 and len(states) > 300
+    expected, _ = oracle(database, config)
+    assert _current(database) == expected
