@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Iterable, Iterator
 
 import sqlite_utils
@@ -128,15 +127,9 @@ def keep_peers_apart(db: sqlite_utils.Database) -> None:
         return
     kept = db.execute("SELECT MAX(listing_id) FROM listing_state").fetchone()[0] or 0
     if kept >= PEERS_NOTICE_AT:
-        try:
-            print(
-                f"upgrading the store (once): the peer prices of up to {kept:,} listings"
-                " moved to a table of their own…",
-                file=sys.stderr,
-                flush=True,
-            )
-        except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): upgrade anyway
-            pass
+        from grayhound.store.migrations import say_upgrading
+
+        say_upgrading(f"the peer prices of up to {kept:,} listings moved to a table of their own")
     db.execute(
         "INSERT OR REPLACE INTO listing_peers (peer_group, listing_id, peer_ratio, peer_signal)"
         " SELECT peer_group, listing_id, peer_ratio, peer_signal FROM listing_state"

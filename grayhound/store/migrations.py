@@ -4,6 +4,7 @@ Append new steps at the end; never edit or reorder a step that has shipped."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import sqlite_utils
@@ -28,6 +29,15 @@ from grayhound.store import (
 from grayhound.store.timestamps import utc_now
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+def say_upgrading(what: str) -> None:
+    """Said on stderr by a step that takes a while on a large store, before it runs (it holds
+    the store's write lock, as every step does)."""
+    try:
+        print(f"upgrading the store (once): {what}…", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): upgrade anyway
+        pass
 
 
 def requeue_triggers(db: sqlite_utils.Database) -> None:

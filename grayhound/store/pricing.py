@@ -8,7 +8,6 @@ import itertools
 import json
 import operator
 import sqlite3
-import sys
 from collections.abc import Collection, Iterator
 
 import sqlite_utils
@@ -290,15 +289,9 @@ def add_history_index(db: sqlite_utils.Database) -> None:
     holding the store's write lock as every step does: the command says so on stderr first."""
     observations = db.execute("SELECT MAX(id) FROM observations").fetchone()[0] or 0
     if observations >= HISTORY_NOTICE_AT:
-        try:
-            print(
-                f"upgrading the store (once): indexing the price history of {observations:,}"
-                " observations…",
-                file=sys.stderr,
-                flush=True,
-            )
-        except (OSError, ValueError):  # no stderr to tell (closed, a broken pipe): upgrade anyway
-            pass
+        from grayhound.store.migrations import say_upgrading
+
+        say_upgrading(f"indexing the price history of {observations:,} observations")
     db.execute(HISTORY_INDEX_SQL)
 
 

@@ -107,8 +107,11 @@ def test_a_moved_price_rewrites_its_peer_row_and_not_the_listing_state(judged): 
 
 def test_a_store_from_before_keeps_its_ratios_and_signals_and_judges_as_a_full_run(
     judged,  # noqa: F811
+    monkeypatch,
+    capsys,
 ):
     from grayhound.detection import detect_findings
+    from grayhound.store import detectstate
 
     market, config = judged
     database = config.storage.database
@@ -120,8 +123,11 @@ def test_a_store_from_before_keeps_its_ratios_and_signals_and_judges_as_a_full_r
         columns = {row[1] for row in conn.execute("PRAGMA table_info(listing_state)")}
     assert {"peer_ratio", "peer_signal"} <= columns
 
+    monkeypatch.setattr(detectstate, "PEERS_NOTICE_AT", 100)  # a large store says so first
+    capsys.readouterr()
     with open_store(database):
         pass
+    assert "upgrading the store (once): the peer prices of up to" in capsys.readouterr().err
     assert _peers(database) == peers
     with closing(sqlite3.connect(database)) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(listing_state)")}
