@@ -57,12 +57,28 @@ def plain_text(value: object, *, lines: bool = False) -> str:
     HTML page): escape sequences removed whole, then every control character; tabs and
     newlines become single spaces unless `lines`; invisible characters shown as ⟨U+XXXX⟩."""
     text = "" if value is None else str(value)
+    if not lines and _plain_ascii(text):  # most titles and names: nothing to do, ~10x sooner
+        return text
     text = _SEQUENCES.sub("", text)
     if lines:
         text = _LINE_CONTROLS.sub("", text.replace("\r\n", "\n"))
     else:
         text = " ".join(_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", text)).split())
     return show_invisible(text)
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether `plain_text` (one line) leaves `text` as it is, known without its regular
+    expressions: printable ASCII (no escape sequence, control or invisible character can be
+    in it: each starts with or is a control or a non-ASCII character) whose only whitespace,
+    the space, is single and inside."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
 
 
 def show_invisible(text: str) -> str:

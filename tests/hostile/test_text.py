@@ -248,3 +248,30 @@ def test_chart_legends_are_given_no_control_character(recwarn):
     label = _label(f"Mi{ESCAPES['link']} Shop{ESCAPES['csi8']} \u202eevil", "hostile", True)
     assert label == "MiOfficial Shop ⟨U+202E⟩evil (hostile)"
     assert not TERMINAL_CONTROL.search(_label("x" * 80 + ESCAPES["title"], "s", False))
+
+
+def test_plain_ascii_text_is_passed_through_as_the_full_cleaning_would_leave_it(monkeypatch):
+    """`plain_text` returns printable ASCII with single inner spaces as it is, without its
+    regular expressions: the same text as the full cleaning gives, for any text (random ones
+    built from the characters each step acts on, each compared with the cleaning forced)."""
+    import random
+
+    from grayhound import text as module
+
+    assert module._plain_ascii("Xiaomi 14 Ultra (512GB) - Mi Store #1")
+    for odd in (" a", "a ", "a  b", "a\tb", "a\x7fb", "a\x1b[2Jb", "ünï", "a\u200bb", "a\xa0b"):
+        assert not module._plain_ascii(odd), odd
+    alphabet = [
+        *"ab Z9-#.,[];:'\"\\/%()", "  ", "\t", "\n", "\r\n", "\x1b", "\x1b[", "\x1b]0;",
+        "\x07", "\x9b", "\x9d", "\x85", "\x7f", "\x00", "\x1f", "\u200b", "\u202e", "\u3164",
+        "\xa0", "\u2028", "é", "📱", "\U000e0041",
+    ]  # fmt: skip
+    rng = random.Random(19)
+    texts = ["", " ", "plain", "two  spaces"] + [
+        "".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(20_000)
+    ]
+    passed = sum(map(module._plain_ascii, texts))
+    assert 1000 < passed < len(texts) - 1000  # both ways are taken, often
+    fast = [module.plain_text(text) for text in texts]
+    monkeypatch.setattr(module, "_plain_ascii", lambda text: False)
+    assert fast == [module.plain_text(text) for text in texts]
