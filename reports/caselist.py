@@ -1,6 +1,11 @@
-"""`grayhound review list --format json`: the listed cases as `json.dumps(rows, indent=2,
-ensure_ascii=False)` writes them, made terminal-safe, written a row at a time; a long list in
-parts of its risk order on every CPU (`reports.parallel`), the same bytes as one process.
+"""`grayhound review list`: the listed cases, a row at a time; a long list in parts of its
+risk order on every CPU (`reports.parallel`), the same bytes as one process.
+
+- `--format json`: as `json.dumps(rows, indent=2, ensure_ascii=False)` writes them, made
+  terminal-safe.
+- the table (the default): aligned columns of terminal-safe cells. Its rows' cells are
+  spooled to a temporary file as they are read (one read of the store, parts on every CPU),
+  then each column's width is known and the spooled lines are written padded to it.
 
 A part is the cases between two order keys (risk, case id) of a sample of the listed cases,
 read by its own statement; every part holds its first key, so none is empty and only the
@@ -11,11 +16,12 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Iterator
-from typing import IO
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 from grayhound.store.reviews import CASE_KEYS
-from grayhound.text import terminal_json
+from grayhound.text import terminal_json, terminal_text
 from reports.parallel import part_store, worker_count, write_parts
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
@@ -32,19 +38,127 @@ def write_case_json(
     """The cases in `states` (with `brand`, carrying `flag`) as `review list` lists them, as
     JSON into `stream`; returns how many. A long unfiltered list is cut into parts written by
     forked workers, each reading the snapshot this process reads."""
-    states = list(states)
-    workers = worker_count() if not brand and not flag else 1
-    if workers == 1:  # one statement: its own snapshot, no writer kept waiting
-        listed = _write_rows(store.case_list_values(states), brand, flag, 0, stream)
-    else:
-        with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
-            cuts = _cuts(store, states, workers) if snapshot.shared else []
-            bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
-            write = functools.partial(_write_part, store, states, brand, flag, os.getpid())
-            parts = list(enumerate(bounds))
-            listed = sum(write_parts(stream, parts, write, started=snapshot.release))
+    listed = sum(_write_listed(store, list(states), stream, brand, flag, _write_rows))
     stream.write("\n]\n" if listed else "[]\n")
     return listed
+
+
+# The table's columns: a case's `CASE_KEYS` value each (the case's id for "case"), its header
+# the name in capitals, and the widest cell of a column its width. Three are cut to a width.
+TABLE_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
+CUT_TO = {"subject": 44, "seller": 22, "flags": 34}
+_CELL = "\x1f"  # between the spooled cells of a row: a control character, never in a cell
+_CASE_ID = CASE_KEYS.index("case_id")
+
+
+def write_case_table(
+    store, states: Iterable[str], stream: IO[str], brand: str | None, flag: str | None
+) -> int:
+    """The cases in `states` (with `brand`, carrying `flag`) as `review list` prints them by
+    default, aligned columns into `stream`; returns how many ("no cases" when none). The rows
+    are read once (in parts, as the JSON list), their cells spooled with each column's widest,
+    then written padded to it."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        parts = _write_listed(store, list(states), spool, brand, flag, _spool_cells)
+        listed = sum(count for count, _ in parts)
+        if not listed:
+            stream.write("no cases\n")
+            return 0
+        header = [column.upper() for column in TABLE_COLUMNS]
+        sizes = [len(text) for text in header]
+        for _, widest in parts:
+            sizes = [max(size, part) for size, part in zip(sizes, widest, strict=True)]
+        line = "  ".join(f"{{:<{size}}}" for size in sizes)  # each cell padded to its column
+        pending = [line.format(*header).rstrip() + "\n"]
+        held = 0
+        spool.seek(0)
+        for cells in spool:
+            text = line.format(*cells[:-1].split(_CELL)).rstrip() + "\n"
+            pending.append(text)
+            held += len(text)
+            if held >= CHUNK:
+                stream.write("".join(pending))
+                pending, held = [], 0
+        stream.write("".join(pending))
+    return listed
+
+
+def _spool_cells(
+    rows: Iterator[tuple], brand, flag, index: int, stream: IO[str]
+) -> tuple[int, list[int]]:
+    """The rows (values in `CASE_KEYS` order; those with `brand`, carrying `flag`) as lines of
+    their table cells, each made terminal-safe (no control character: `_CELL` and line breaks
+    cannot be in one) and cut to its column's width; returns how many rows, and the length of
+    each column's longest cell (0 without a row)."""
+    at = [_CASE_ID if column == "case" else CASE_KEYS.index(column) for column in TABLE_COLUMNS]
+    cut = [CUT_TO.get(column) for column in TABLE_COLUMNS]
+    risk = TABLE_COLUMNS.index("risk")
+    # the cells of the columns with few distinct values (state, verdict, kind, brand, flags),
+    # each made once
+    shown: dict = {}
+    few = {TABLE_COLUMNS.index(c) for c in ("state", "verdict", "kind", "brand", "flags")}
+    sizes = [0] * len(TABLE_COLUMNS)
+    pending: list[str] = []
+    held = written = 0
+    for values in rows:
+        if brand and values[BRAND] != brand:
+            continue
+        if flag and flag not in values[FLAGS]:
+            continue
+        cells = []
+        for position, (value, width) in enumerate(zip([values[i] for i in at], cut, strict=True)):
+            if position == 0:
+                cell = f"#{value}"
+            elif position == risk:
+                cell = "—" if value is None else f"{value:.2f}"
+            elif position in few:
+                key = (position, value.__class__, value)  # 1 and 1.0 are equal keys
+                cell = shown.get(key)
+                if cell is None:
+                    if len(shown) >= 4096:
+                        shown.clear()
+                    cell = shown[key] = _cell(value, width)
+            else:
+                cell = _cell(value, width)
+            if len(cell) > sizes[position]:
+                sizes[position] = len(cell)
+            cells.append(cell)
+        text = _CELL.join(cells) + "\n"
+        pending.append(text)
+        held += len(text)
+        written += 1
+        if held >= CHUNK:
+            stream.write("".join(pending))
+            pending, held = [], 0
+    stream.write("".join(pending))
+    return written, sizes
+
+
+def _cell(value, width: int | None) -> str:
+    """A value as its table cell: "—" for none, a tuple's items joined by commas."""
+    if value is None:
+        return "—"
+    return terminal_text(",".join(value) if value.__class__ is tuple else value, width)
+
+
+Rows = Callable[[Iterator[tuple], str | None, str | None, int, IO[str]], Any]
+
+
+def _write_listed(
+    store, states: list[str], stream: IO[str], brand: str | None, flag: str | None, rows: Rows
+) -> list:
+    """The listed cases' rows written into `stream` by `rows` (`_write_rows` or
+    `_spool_cells`), in parts on every CPU when the list is long and not narrowed; what
+    `rows` returned for each part."""
+    workers = worker_count() if not brand and not flag else 1
+    if workers == 1:  # one statement: its own snapshot, no writer kept waiting
+        return [rows(store.case_list_values(states), brand, flag, 0, stream)]
+    with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        cuts = _cuts(store, states, workers) if snapshot.shared else []
+        bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+        write = functools.partial(_write_part, store, states, brand, flag, os.getpid(), rows)
+        parts = list(enumerate(bounds))
+        return write_parts(stream, parts, write, started=snapshot.release)
 
 
 def _cuts(store, states: list[str], parts: int) -> list[tuple]:
@@ -62,13 +176,13 @@ def _cuts(store, states: list[str], parts: int) -> list[tuple]:
 
 
 def _write_part(
-    store, states, brand, flag, parent: int, part: tuple[int, tuple], stream: IO[str]
+    store, states, brand, flag, parent: int, rows: Rows, part: tuple[int, tuple], stream: IO[str]
 ) -> int:
-    """One part of the list; in a forked worker (not the `parent` process) read through a
-    connection of its own, the parent's left alone."""
+    """One part of the list, written by `rows`; in a forked worker (not the `parent` process)
+    read through a connection of its own, the parent's left alone."""
     index, (low, high) = part
     with part_store(store, parent) as reader:
-        return _write_rows(reader.case_list_values(states, low, high), brand, flag, index, stream)
+        return rows(reader.case_list_values(states, low, high), brand, flag, index, stream)
 
 
 def _write_rows(rows: Iterator[tuple], brand, flag, index: int, stream: IO[str]) -> int:

@@ -4,8 +4,6 @@ what brand-protection staff read every morning, and how they decide about it."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +12,6 @@ import click
 from grayhound.commands import config_option, current_config, force_option, open_output
 from grayhound.commands.outputs import check_output
 from grayhound.config import DIGEST_FORMATS
-from grayhound.text import terminal_text
 from grayhound.triage import STATES
 
 # What every earlier digest carries, whatever its format: it may be overwritten without --force.
@@ -24,7 +21,6 @@ DIGEST_MARKS = (
     b'"crawl_health": ',
     b"case_id,group,state,severity,",
 )
-LIST_COLUMNS = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
 
 
 @click.command()
@@ -104,7 +100,7 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
     Example: grayhound review list --state confirmed --flag price_low --format json"""
     from grayhound.store import open_store, utc_now
     from grayhound.triage import SHOWN_STATES, reopen_changed
-    from reports.caselist import write_case_json
+    from reports.caselist import write_case_json, write_case_table
 
     config = current_config()
     wanted = SHOWN_STATES if state == "active" else STATES if state == "all" else (state,)
@@ -112,23 +108,11 @@ def review_list(state: str, brand: str | None, flag: str | None, fmt: str) -> No
         # cases opened for every flagged subject, reopened where evidence moved (as the digest)
         threshold = config.digest.reopen_price_change
         reopen_changed(store, store.flagged_subjects(), threshold, utc_now())
-
-        if fmt == "json":  # one row at a time, a long list in parts on every CPU
-            stream = _stdout()
-            write_case_json(store, wanted, stream, brand, flag)
-            stream.flush()
-            return
-
-        def rows():
-            for row in store.case_list(wanted):
-                if brand and row["brand"] != brand:
-                    continue
-                if flag and flag not in row["flags"]:
-                    continue
-                yield row
-
-        with _snapshot(store):  # both passes of the table read the same cases
-            _echo(_table(rows, rows()))
+        # one read of the cases, a row at a time, a long list in parts on every CPU
+        stream = _stdout()
+        write = write_case_json if fmt == "json" else write_case_table
+        write(store, wanted, stream, brand, flag)
+        stream.flush()
 
 
 @review.command("set")
@@ -186,16 +170,6 @@ def schedule() -> None:
     run_schedule(current_config(), log=log)
 
 
-@contextmanager
-def _snapshot(store):
-    """One read transaction: what is read inside it is one moment of the store."""
-    store.db.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        store.db.conn.execute("ROLLBACK")
-
-
 def _stdout():
     """Where `click.echo` writes: stdout itself when it writes UTF-8 (a file's descriptor for
     the parts to be copied into), else `click.echo` (which writes UTF-8 to a stream that
@@ -213,54 +187,6 @@ class _Echoed:
 
     def flush(self) -> None:
         pass
-
-
-def _echo(texts: Iterator[str], size: int = 1 << 16) -> None:
-    """Write the texts to stdout, some together (`click.echo` flushes each time)."""
-    pending: list[str] = []
-    held = 0
-    for text in texts:
-        pending.append(text)
-        held += len(text)
-        if held >= size:
-            click.echo("".join(pending), nl=False)
-            pending, held = [], 0
-    click.echo("".join(pending), nl=False)
-
-
-def _table(again: Callable[[], Iterator[dict]], rows: Iterator[dict]) -> Iterator[str]:
-    """The cases as aligned columns: one pass to size the columns, one to write them."""
-    widths = {"subject": 44, "seller": 22, "flags": 34}
-    header = [column.upper() for column in LIST_COLUMNS]
-    sizes = [len(text) for text in header]
-    empty = True
-    for row in rows:
-        empty = False
-        for i, column in enumerate(LIST_COLUMNS):
-            sizes[i] = max(sizes[i], len(_cell(row, column, widths.get(column))))
-    if empty:
-        yield "no cases\n"
-        return
-    yield _line(header, sizes)
-    for row in again():
-        yield _line([_cell(row, column, widths.get(column)) for column in LIST_COLUMNS], sizes)
-
-
-def _line(cells: list[str], sizes: list[int]) -> str:
-    return (
-        "  ".join(text.ljust(size) for text, size in zip(cells, sizes, strict=True)).rstrip() + "\n"
-    )
-
-
-def _cell(row: dict, column: str, width: int | None) -> str:
-    value = row.get(column)
-    if column == "case":
-        value = f"#{row['case_id']}"
-    elif column == "risk":
-        value = "—" if value is None else f"{value:.2f}"
-    elif isinstance(value, list):
-        value = ",".join(value)
-    return terminal_text("—" if value is None else value, width)
 
 
 COMMANDS = [digest, review, run, schedule]

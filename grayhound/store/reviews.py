@@ -175,15 +175,8 @@ class Reviews:
         for values in cursor:
             yield _listed(values, flag_sets)
 
-    def case_list(self, states: Iterable[str]) -> Iterator[dict]:
-        """`case_list_values`' rows as dicts of `CASE_KEYS`, the flags a list."""
-        for values in self.case_list_values(states):
-            row = dict(zip(CASE_KEYS, values, strict=True))
-            row["flags"] = list(row["flags"])
-            yield row
-
     def case_list_keys(self, states: Iterable[str], case_ids: Iterable[int]) -> list[tuple]:
-        """The order keys (risk, case id) `case_list` sorts by, of those of `case_ids` whose
+        """The order keys (risk, case id) `case_list_values` sorts by, of those of `case_ids` whose
         case is in `states`, riskiest first."""
         params = {"states": json.dumps(list(states)), "ids": json.dumps(list(case_ids))}
         keys = self.db.execute(CASE_LIST_KEYS, params).fetchall()

@@ -121,3 +121,60 @@ def test_a_crawl_committing_during_a_list_in_parts_is_not_in_it(
     assert crawl.commits == [1]
     monkeypatch.setattr(caselist, "_write_rows", real)
     assert '"moved"' in _listed(config, capsys, ["--state", "all"])
+
+
+def _table_of(rows: list[dict]) -> str:
+    """The table `review list` printed before it was read once and spooled (two passes over
+    the cases as dicts): each column as wide as its widest cell, three cut to a width."""
+    from grayhound.text import terminal_text
+
+    columns = ("case", "state", "verdict", "risk", "kind", "brand", "flags", "subject", "seller")
+    widths = {"subject": 44, "seller": 22, "flags": 34}
+
+    def cell(row: dict, column: str) -> str:
+        value = f"#{row['case_id']}" if column == "case" else row[column]
+        if column == "risk":
+            value = "—" if value is None else f"{value:.2f}"
+        elif isinstance(value, list):
+            value = ",".join(value)
+        return terminal_text("—" if value is None else value, widths.get(column))
+
+    lines = [[column.upper() for column in columns]]
+    lines += [[cell(row, column) for column in columns] for row in rows]
+    sizes = [max(len(line[at]) for line in lines) for at in range(len(columns))]
+    return "".join(
+        "  ".join(text.ljust(size) for text, size in zip(line, sizes, strict=True)).rstrip() + "\n"
+        for line in lines
+    )
+
+
+@pytest.mark.usefixtures("own_threads_only")
+@pytest.mark.parametrize("state", ["active", "all", "dismissed"])
+def test_the_table_is_read_once_in_parts_and_is_what_two_passes_printed(
+    config, capsys, monkeypatch, state
+):
+    """The default table, read in parts on every CPU and spooled, is the same bytes in one
+    process or several, and what sizing every cell then printing them again gave; its cells
+    carry no control character of the hostile titles and names."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    cuts = parts_counted(monkeypatch, caselist)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    rows = json.loads(_listed(config, capsys, ["--state", state]))
+    assert main(["--config", config, "review", "list", "--state", state]) == 0
+    table = capsys.readouterr().out
+    assert table == _table_of(rows) and len(table.splitlines()) == len(rows) + 1 > 100
+    assert "\x1b" not in table and "\x07" not in table and "…" in table
+    for workers in ("2", "3"):
+        monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+        assert main(["--config", config, "review", "list", "--state", state]) == 0
+        assert capsys.readouterr().out == table
+    assert cuts == [2, 3]
+    brand, flag = rows[0]["brand"], rows[0]["flags"][0]
+    args = ["--state", state, "--brand", brand, "--flag", flag]
+    assert main(["--config", config, "review", "list", *args]) == 0
+    narrowed = [r for r in rows if r["brand"] == brand and flag in r["flags"]]
+    assert capsys.readouterr().out == _table_of(narrowed)
+    assert main(["--config", config, "review", "list", "--state", "all", "--brand", "none"]) == 0
+    assert capsys.readouterr().out == "no cases\n"
