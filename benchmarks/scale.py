@@ -89,6 +89,7 @@ REPORTS = {
         "--force",
     ),  # fmt: skip
     "catalog check": ("catalog", "check", "--out", "{out}/catalog.txt"),
+    "review list (table)": ("review", "list"),
     "review list (json)": ("review", "list", "--format", "json"),
 }
 FULL = {"detect --full": ("detect", "--full")}
