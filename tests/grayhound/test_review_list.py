@@ -43,6 +43,38 @@ def test_review_list_holds_no_more_than_a_few_cases(store, capsys, monkeypatch, 
     assert peak < len(printed) / 2, (peak, len(printed))
 
 
+def test_the_table_holds_no_more_for_more_cases(store, capsys, monkeypatch, tmp_path):
+    """The default table spools its cells and reads them back: Python's peak for every case is
+    within a few kilobytes of its peak for a third of them (held as rows, the other two thirds'
+    cells alone would be ~150 kB more). In one process: in parts, the parent copies a worker's
+    part a megabyte at a time, so a part this small counts whole."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "CHUNK", 2048)  # what is written at a time, made small
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    assert main(["--config", store, "review", "list", "--format", "json"]) == 0  # cases opened
+    brand = json.loads(capsys.readouterr().out)[0]["brand"]
+
+    def peak(*args: str) -> int:
+        with open(tmp_path / "out.txt", "w", encoding="utf-8") as out:
+            with monkeypatch.context() as patched:
+                patched.setattr(sys, "stdout", out)  # printed to a file, not held by the test
+                tracemalloc.start()
+                try:
+                    assert main(["--config", store, "review", "list", *args]) == 0
+                    return tracemalloc.get_traced_memory()[1]
+                finally:
+                    tracemalloc.stop()
+
+    peak("--brand", brand)  # warmed up: modules imported, statements prepared
+    small = peak("--brand", brand)
+    third = len((tmp_path / "out.txt").read_text(encoding="utf-8"))
+    large = peak()
+    printed = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert len(printed.splitlines()) > 1000 and len(printed) > 2 * third
+    assert large - small < 40_000, (small, large)
+
+
 def test_the_listing_is_what_sorting_every_case_gives(store, capsys):
     """Riskiest first, then by case id; --brand and --flag keep exactly the matching rows."""
     assert main(["--config", store, "review", "list", "--state", "all", "--format", "json"]) == 0

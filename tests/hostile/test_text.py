@@ -262,7 +262,8 @@ def test_plain_ascii_text_is_passed_through_as_the_full_cleaning_would_leave_it(
     for odd in (" a", "a ", "a  b", "a\tb", "a\x7fb", "a\x1b[2Jb", "ünï", "a\u200bb", "a\xa0b"):
         assert not module._plain_ascii(odd), odd
     alphabet = [
-        *"ab Z9-#.,[];:'\"\\/%()", "  ", "\t", "\n", "\r\n", "\x1b", "\x1b[", "\x1b]0;",
+        *"ab Z9-#.,[];:'\"\\/%()", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", "\x1c", "\x1e",
+        "\x1b", "\x1b[", "\x1b]0;",
         "\x07", "\x9b", "\x9d", "\x85", "\x7f", "\x00", "\x1f", "\u200b", "\u202e", "\u3164",
         "\xa0", "\u2028", "é", "📱", "\U000e0041",
     ]  # fmt: skip

@@ -20,7 +20,7 @@ HOSTILE = [
     'quote " and \\ backslash', "line\nbreak\r\ttab", "nul\x00 bell\x07 del\x7f c1\x85",
     "\x1b[2J\x1b]0;title\x07 escape", "</script><script>alert(1)</script>", "emoji 📱🔥",
     "=HYPERLINK(\"http://evil.example\")", "\u2028separator\u200binvisible\u202e", "",
-    "Müller — ünïcode ✓", "%s %d %% {0} {}",
+    "Müller — ünïcode ✓", "%s %d %% {0} {}", "unit\x1fseparator", "lone\rreturn",
 ]  # fmt: skip
 
 
