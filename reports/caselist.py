@@ -102,11 +102,7 @@ def _spool_cells(
     sizes = [0] * len(TABLE_COLUMNS)
     pending: list[str] = []
     held = written = 0
-    for values in rows:
-        if brand and values[BRAND] != brand:
-            continue
-        if flag and flag not in values[FLAGS]:
-            continue
+    for values in _matching(rows, brand, flag):
         cells = []
         for position, (value, width) in enumerate(zip([values[i] for i in at], cut, strict=True)):
             if position == 0:
@@ -134,6 +130,17 @@ def _spool_cells(
             pending, held = [], 0
     stream.write("".join(pending))
     return written, sizes
+
+
+def _matching(rows: Iterator[tuple], brand: str | None, flag: str | None) -> Iterator[tuple]:
+    """The rows (values in `CASE_KEYS` order) about `brand` that carry `flag` (None: any)."""
+    if not brand and not flag:
+        return rows
+    return (
+        values
+        for values in rows
+        if (not brand or values[BRAND] == brand) and (not flag or flag in values[FLAGS])
+    )
 
 
 def _cell(value, width: int | None) -> str:
@@ -194,11 +201,7 @@ def _write_rows(rows: Iterator[tuple], brand, flag, index: int, stream: IO[str])
     flag_texts: dict[tuple, str] = {}  # a row's flags -> their JSON text: few distinct ones
     pending: list[str] = []
     held = written = 0
-    for values in rows:
-        if brand and values[BRAND] != brand:
-            continue
-        if flag and flag not in values[FLAGS]:
-            continue
+    for values in _matching(rows, brand, flag):
         text = ("[\n" if written == 0 and index == 0 else ",\n") + template % tuple(
             [
                 _STRING(v)
