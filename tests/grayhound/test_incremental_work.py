@@ -227,6 +227,22 @@ def test_the_kept_sales_are_what_sql_derives_from_the_current_findings(judged):
     assert kept == derived
 
 
+def make_outlier(market, config, day: str) -> None:
+    """A listing of a peer group priced four times its peers, crawled on `day` and judged."""
+    from grayhound.detection import detect_findings
+
+    with open_store(config.storage.database) as store:
+        url = store.db.execute(
+            "SELECT l.url FROM listing_peers p JOIN listings l ON l.id = p.listing_id"
+            " WHERE p.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
+        ).fetchone()[0]
+    far = market.listings[int(url.rsplit("/", 1)[1])]
+    far["price"] = round(far["price"] * 4, 2)
+    with open_store(config.storage.database) as store:
+        market.crawl(store, day)
+    detect_findings(config)
+
+
 def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
     judged, monkeypatch
 ):
@@ -238,16 +254,7 @@ def test_a_listing_read_for_its_price_is_judged_without_reading_its_facts_again(
     from tests.grayhound.test_incremental import oracle
 
     market, config = judged
-    with open_store(config.storage.database) as store:  # a price four times its peers'
-        url = store.db.execute(
-            "SELECT l.url FROM listing_peers p JOIN listings l ON l.id = p.listing_id"
-            " WHERE p.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
-        ).fetchone()[0]
-    far = market.listings[int(url.rsplit("/", 1)[1])]
-    far["price"] = round(far["price"] * 4, 2)
-    with open_store(config.storage.database) as store:
-        market.crawl(store, "2030-01-02T00:00:00.000Z")
-    detect_findings(config)
+    make_outlier(market, config, "2030-01-02T00:00:00.000Z")
     with open_store(config.storage.database) as store:  # the outlier and its peers
         outlier, group = store.db.execute(
             "SELECT listing_id, peer_group FROM listing_peers WHERE peer_signal IS NOT NULL"

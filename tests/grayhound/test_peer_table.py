@@ -10,7 +10,7 @@ from contextlib import closing
 
 from grayhound.store import open_store
 from tests.grayhound.test_incremental import oracle
-from tests.grayhound.test_incremental_work import judged  # noqa: F401 (a fixture)
+from tests.grayhound.test_incremental_work import judged, make_outlier  # noqa: F401 (a fixture)
 
 STEP = "0022_issue19_peer_table"
 
@@ -53,22 +53,6 @@ def _as_before(database) -> None:
             """
         )
         conn.execute("DELETE FROM _migrations WHERE name = ?", [STEP])
-
-
-def _outlier(market, config, day: str) -> None:
-    """A new listing's price four times that of a listing of a peer group, crawled and judged."""
-    from grayhound.detection import detect_findings
-
-    with closing(sqlite3.connect(config.storage.database)) as conn:
-        url = conn.execute(
-            "SELECT l.url FROM listing_peers p JOIN listings l ON l.id = p.listing_id"
-            " WHERE p.peer_ratio BETWEEN 0.85 AND 1.0 ORDER BY l.id LIMIT 1"
-        ).fetchone()[0]
-    far = market.listings[int(url.rsplit("/", 1)[1])]
-    far["price"] = round(far["price"] * 4, 2)
-    with open_store(config.storage.database) as store:
-        market.crawl(store, day)
-    detect_findings(config)
 
 
 def test_a_moved_price_rewrites_its_peer_row_and_not_the_listing_state(judged):  # noqa: F811
@@ -115,7 +99,7 @@ def test_a_store_from_before_keeps_its_ratios_and_signals_and_judges_as_a_full_r
 
     market, config = judged
     database = config.storage.database
-    _outlier(market, config, "2030-01-02T00:00:00.000Z")
+    make_outlier(market, config, "2030-01-02T00:00:00.000Z")
     peers = _peers(database)
     assert any(signal is not None for *_, signal in peers)  # the outlier's
     _as_before(database)
