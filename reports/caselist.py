@@ -59,7 +59,7 @@ def write_case_table(
     """The cases in `states` (with `brand`, carrying `flag`) as `review list` prints them by
     default, aligned columns into `stream`; returns how many ("no cases" when none). The rows
     are read once (in parts, as the JSON list), their cells spooled with each column's widest,
-    then written padded to it."""
+    then written padded to it (a long list's by parts of the spool, on every CPU)."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         parts = _write_listed(store, list(states), spool, brand, flag, _spool_cells)
         listed = sum(count for count, _ in parts)
@@ -71,18 +71,51 @@ def write_case_table(
         for _, widest in parts:
             sizes = [max(size, part) for size, part in zip(sizes, widest, strict=True)]
         line = "  ".join(f"{{:<{size}}}" for size in sizes)  # each cell padded to its column
-        pending = [line.format(*header).rstrip() + "\n"]
-        held = 0
-        spool.seek(0)
-        for cells in spool:
-            text = line.format(*cells[:-1].split(_CELL)).rstrip() + "\n"
-            pending.append(text)
-            held += len(text)
-            if held >= CHUNK:
-                stream.write("".join(pending))
-                pending, held = [], 0
-        stream.write("".join(pending))
+        stream.write(line.format(*header).rstrip() + "\n")
+        spool.flush()
+        ranges = worker_count() if listed >= PARALLEL_MIN_CASES else 1
+        bounds = _line_bounds(spool.fileno(), ranges)
+        write_parts(stream, bounds, functools.partial(_pad_lines, spool.fileno(), line))
     return listed
+
+
+def _line_bounds(fd: int, parts: int) -> list[tuple[int, int]]:
+    """The file `fd` (lines ending in "\n") cut into `parts` byte ranges (start, end) of whole
+    lines, about as long as each other; a range may be empty."""
+    size = os.fstat(fd).st_size
+    starts = [0]
+    for part in range(1, parts):
+        at = max(starts[-1], size * part // parts)
+        while at < size:  # the range begins after the line the cut falls in
+            data = os.pread(fd, CHUNK, at)
+            found = data.find(b"\n")
+            if found >= 0:
+                at += found + 1
+                break
+            at += len(data)
+        starts.append(at)
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
+def _pad_lines(fd: int, line: str, bounds: tuple[int, int], stream: IO[str]) -> None:
+    """The spooled lines of the file `fd` between the byte offsets `bounds`, their cells
+    padded by the format string `line`, written into `stream` a chunk at a time. Read with
+    `os.pread` (no file position shared with another process)."""
+    at, end = bounds
+    rest = b""
+    while at < end:
+        data = os.pread(fd, min(4 * CHUNK, end - at), at)
+        if not data:
+            raise OSError(f"the table's spool ended at byte {at} of {end}")
+        at += len(data)
+        data = rest + data
+        whole = data.rfind(b"\n") + 1  # a "\n" byte is never inside a UTF-8 character
+        rest = data[whole:]
+        rows = data[:whole].decode("utf-8").split("\n")
+        rows.pop()  # after the last "\n"
+        stream.write("".join([line.format(*row.split(_CELL)).rstrip() + "\n" for row in rows]))
+    if rest:
+        raise OSError(f"the table's spool has a line without its end at byte {end}")
 
 
 def _spool_cells(

@@ -5,6 +5,7 @@ fall (ties of risk, cases no longer flagged, several states)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import sys
@@ -170,7 +171,7 @@ def test_the_table_is_read_once_in_parts_and_is_what_two_passes_printed(
         monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
         assert main(["--config", config, "review", "list", "--state", state]) == 0
         assert capsys.readouterr().out == table
-    assert cuts == [2, 3]
+    assert cuts == [1, 2, 2, 3, 3]  # padded in one range, then read and padded in parts
     brand, flag = rows[0]["brand"], rows[0]["flags"][0]
     args = ["--state", state, "--brand", brand, "--flag", flag]
     assert main(["--config", config, "review", "list", *args]) == 0
@@ -178,3 +179,38 @@ def test_the_table_is_read_once_in_parts_and_is_what_two_passes_printed(
     assert capsys.readouterr().out == _table_of(narrowed)
     assert main(["--config", config, "review", "list", "--state", "all", "--brand", "none"]) == 0
     assert capsys.readouterr().out == "no cases\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 16])
+def test_the_spool_is_padded_in_whole_lines_whatever_the_parts(tmp_path, monkeypatch, chunk):
+    """The table's spool cut into byte ranges: every range begins at a line's start, together
+    they are the file, and padding them one by one gives what padding the whole file gives;
+    with lines longer than what is read at a time, multi-byte characters across the reads,
+    fewer lines than parts, and an empty spool."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "CHUNK", chunk)
+    cells = ["#12", "ünïcode ✓", "📱🔥" * 30, "", "x" * 300, "a b", "—", "日本語テキスト"]
+    for count in (0, 1, 2, 5, 200):
+        lines = [
+            caselist._CELL.join([cells[(i + k) % len(cells)] for k in range(3)]) + "\n"
+            for i in range(count)
+        ]
+        path = tmp_path / f"spool-{count}"
+        path.write_bytes("".join(lines).encode())
+        line = "{:<5}  {:<301}  {:<60}"
+        want = "".join(
+            line.format(*text[:-1].split(caselist._CELL)).rstrip() + "\n" for text in lines
+        )
+        with path.open("rb") as spool:
+            for parts in (1, 2, 3, 7):
+                bounds = caselist._line_bounds(spool.fileno(), parts)
+                assert len(bounds) == parts and bounds[0][0] == 0
+                assert bounds[-1][1] == path.stat().st_size
+                data = path.read_bytes()
+                for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False):
+                    assert end == start and (start == 0 or data[start - 1 : start] == b"\n")
+                out = io.StringIO()
+                for bound in bounds:
+                    caselist._pad_lines(spool.fileno(), line, bound, out)
+                assert out.getvalue() == want
