@@ -5,11 +5,12 @@ risk order on every CPU (`reports.parallel`), the same bytes as one process.
   terminal-safe.
 - the table (the default): aligned columns of terminal-safe cells. Its rows' cells are
   spooled to a temporary file as they are read (one read of the store, parts on every CPU),
-  then each column's width is known and the spooled lines are written padded to it.
+  then each column's width is known and the spooled lines are written padded to it: a long
+  list's in byte ranges of whole lines of the spool, on every CPU.
 
-A part is the cases between two order keys (risk, case id) of a sample of the listed cases,
-read by its own statement; every part holds its first key, so none is empty and only the
-first part's first row opens the list."""
+A part of the read is the cases between two order keys (risk, case id) of a sample of the
+listed cases, read by its own statement; every part holds its first key, so none is empty and
+only the first part's first row opens the list. A range of the spool may be empty."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ from reports.parallel import part_store, worker_count, write_parts
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every value
 _STRING = json.encoder.encode_basestring  # its string encoder (C), called directly
-CHUNK = 1 << 16  # characters of text escaped and written at a time
-# listed cases (estimated) below which one process writes them: at 75,000 cases two parts
-# took the table 3.3 → 2.3 s and the JSON 2.6 → 1.8 s (round 28; it was 100,000)
+# characters of text escaped and written at a time; bytes of the table's spool searched for a
+# line's end at a time (read and padded: four times as many)
+CHUNK = 1 << 16
+# listed cases (estimated) below which one process reads and writes them: at 75,000 cases two
+# parts took the table 3.3 → 2.3 s and the JSON 2.6 → 1.8 s (round 28; it was 100,000); and
+# listed cases (counted) below which one process pads the table's spool
 PARALLEL_MIN_CASES = 30_000
 SAMPLE = 4096  # case ids looked up to find where to cut the list
 BRAND, FLAGS = CASE_KEYS.index("brand"), CASE_KEYS.index("flags")
@@ -59,7 +63,9 @@ def write_case_table(
     """The cases in `states` (with `brand`, carrying `flag`) as `review list` prints them by
     default, aligned columns into `stream`; returns how many ("no cases" when none). The rows
     are read once (in parts, as the JSON list), their cells spooled with each column's widest,
-    then written padded to it (a long list's by parts of the spool, on every CPU)."""
+    then written padded to it (a long list's, narrowed or not, by ranges of the spool on every
+    CPU)."""
+    workers = worker_count()  # a bad GRAYHOUND_WORKERS said before a line is written
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         parts = _write_listed(store, list(states), spool, brand, flag, _spool_cells)
         listed = sum(count for count, _ in parts)
@@ -73,7 +79,7 @@ def write_case_table(
         line = "  ".join(f"{{:<{size}}}" for size in sizes)  # each cell padded to its column
         stream.write(line.format(*header).rstrip() + "\n")
         spool.flush()
-        ranges = worker_count() if listed >= PARALLEL_MIN_CASES else 1
+        ranges = workers if listed >= PARALLEL_MIN_CASES else 1
         bounds = _line_bounds(spool.fileno(), ranges)
         write_parts(stream, bounds, functools.partial(_pad_lines, spool.fileno(), line))
     return listed
@@ -88,6 +94,8 @@ def _line_bounds(fd: int, parts: int) -> list[tuple[int, int]]:
         at = max(starts[-1], size * part // parts)
         while at < size:  # the range begins after the line the cut falls in
             data = os.pread(fd, CHUNK, at)
+            if not data:
+                raise OSError(f"the table's spool ended at byte {at} of {size}")
             found = data.find(b"\n")
             if found >= 0:
                 at += found + 1

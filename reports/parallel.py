@@ -4,7 +4,8 @@ bytes as one process writing the parts one after the other.
 
 The reports that write a line per listing, case or observation are CPU-bound in one process
 (SQLite's statement and Python's text, both on one core); their parts are independent reads of
-the store, so on a machine with two cores the wall time nearly halves."""
+the store (or of a file the report spooled first: `review list`'s table), so on a machine with
+two cores the wall time nearly halves."""
 
 from __future__ import annotations
 

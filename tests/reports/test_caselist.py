@@ -214,3 +214,19 @@ def test_the_spool_is_padded_in_whole_lines_whatever_the_parts(tmp_path, monkeyp
                 for bound in bounds:
                     caselist._pad_lines(spool.fileno(), line, bound, out)
                 assert out.getvalue() == want
+
+
+def test_a_bad_worker_setting_is_said_before_any_line_of_a_narrowed_table(
+    config, capsys, monkeypatch
+):
+    """A narrowed table is read in one process but padded in parts when long: a bad
+    GRAYHOUND_WORKERS is named, exit 2, and not one line of the table is written first."""
+    from reports import caselist
+
+    monkeypatch.setattr(caselist, "PARALLEL_MIN_CASES", 10)
+    rows = json.loads(_listed(config, capsys, ["--state", "all"]))
+    brand = rows[0]["brand"]
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "two")
+    assert main(["--config", config, "review", "list", "--state", "all", "--brand", brand]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "GRAYHOUND_WORKERS='two'" in err
