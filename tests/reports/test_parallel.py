@@ -99,12 +99,13 @@ def _leftovers() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("grayhound-parts-")}
 
 
-def test_a_workers_error_is_raised_with_its_type_and_message(monkeypatch):
+def test_a_workers_error_is_raised_with_its_type_and_message(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
-    before = _leftovers()
+    # a temporary directory of its own: another test run's parts come and go in the shared one
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(PartFailed, match="part b: the store answered nonsense"):
         write_parts(io.StringIO(), ["a", "b", "c"], _fail_on_b)
-    assert _leftovers() == before  # no part file left behind
+    assert _leftovers() == set()  # no part file left behind
 
 
 def test_a_worker_that_dies_is_named(monkeypatch):
