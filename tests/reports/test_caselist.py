@@ -202,12 +202,12 @@ def test_the_spool_is_padded_in_whole_lines_whatever_the_parts(tmp_path, monkeyp
         want = "".join(
             line.format(*text[:-1].split(caselist._CELL)).rstrip() + "\n" for text in lines
         )
+        data = path.read_bytes()
         with path.open("rb") as spool:
             for parts in (1, 2, 3, 7):
                 bounds = caselist._line_bounds(spool.fileno(), parts)
                 assert len(bounds) == parts and bounds[0][0] == 0
-                assert bounds[-1][1] == path.stat().st_size
-                data = path.read_bytes()
+                assert bounds[-1][1] == len(data)
                 for (_, end), (start, _) in zip(bounds, bounds[1:], strict=False):
                     assert end == start and (start == 0 or data[start - 1 : start] == b"\n")
                 out = io.StringIO()
