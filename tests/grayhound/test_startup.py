@@ -5,6 +5,7 @@ process that already has it is left as it was."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -33,6 +34,7 @@ print(json.dumps([loaded, tables > 10, numpy.add(1, 2).item(), "numpy" in sys.mo
 def test_numpy_imported_first_is_left_to_sqlite_utils():
     found = _run("""
 import json
+import sqlite3
 import numpy
 import grayhound.store
 import sqlite_utils.db
@@ -58,3 +60,33 @@ figure.add_subplot().plot([1, 2, 3], [3, 1, 2])
 print(json.dumps([early, loaded, metres, "numpy" in sys.modules, len(figure.axes)]))
 """)
     assert found == [[], False, 2000, True, 1]
+
+
+def test_serve_makes_datasettes_unit_registry_only_once_units_are_used(tmp_path):
+    """Datasette builds pint's unit registry as it is imported (~0.35 s of serve's start); under
+    serve it is made the first time it is used: nothing made by the import, and a table whose
+    metadata gives a column units still filters by them, with a custom unit the metadata
+    defines known afterwards (one registry, made once)."""
+    database = tmp_path / "d.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, dist REAL)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(1, 500.0), (2, 1500.0), (3, 2500.0)])
+    conn.close()
+    metadata = {
+        "custom_units": ["hand = 4 inch"],
+        "databases": {"d": {"tables": {"t": {"units": {"dist": "m"}}}}},
+    }
+    found = _run(f"""
+import asyncio, json
+import reports.serve.app
+from datasette.app import Datasette
+from datasette.views.base import ureg
+made_on_import = getattr(ureg, "_registry", ureg) is not None  # pint's own: made
+datasette = Datasette([{str(database)!r}], metadata={metadata!r})
+async def ids(path):
+    return [row["id"] for row in (await datasette.client.get(path)).json()]
+far = asyncio.run(ids("/d/t.json?dist__gt=1km&_shape=array"))
+near = asyncio.run(ids("/d/t.json?dist__lt=60000cm&_shape=array"))
+print(json.dumps([made_on_import, far, near, ureg("2 hand").to("inch").magnitude]))
+""")
+    assert found == [False, [2, 3], [1], 8]
