@@ -68,6 +68,11 @@ BAD_CONFIGS = [
         ["schedule.cron", "5 crontab fields"],
     ),
     (
+        "cron hour out of range",
+        lambda t: t.replace('cron = "0 6 * * *"', 'cron = "0 25 * * *"'),
+        ["schedule.cron", "not a valid crontab '0 25 * * *'"],
+    ),
+    (
         "start URL not http",
         lambda t: t.replace(
             'start_urls = ["http://127.0.0.1:8301/', 'start_urls = ["ftp://127.0.0.1:8301/'

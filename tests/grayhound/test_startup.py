@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _run(script: str) -> list:
@@ -90,3 +91,17 @@ near = asyncio.run(ids("/d/t.json?dist__lt=60000cm&_shape=array"))
 print(json.dumps([made_on_import, far, near, ureg("2 hand").to("inch").magnitude]))
 """)
     assert found == [False, [2, 3], [1], 8]
+
+
+def test_the_default_schedule_is_read_without_apscheduler():
+    """Every command reads the config; the default crontab is known to be valid, so APScheduler
+    (~0.06 s to import) is left to the commands that schedule (another crontab is still read
+    by it: `tests/grayhound/test_config.py`)."""
+    example = Path(__file__).resolve().parents[2] / "grayhound" / "example.toml"
+    found = _run(f"""
+import json, sys
+from grayhound.config.loader import load_config
+config = load_config({str(example)!r})
+print(json.dumps([config.schedule.cron, sorted(m for m in sys.modules if "apscheduler" in m)]))
+""")
+    assert found == ["0 6 * * *", []]
