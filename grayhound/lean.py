@@ -75,4 +75,6 @@ class UnitsOnFirstUse:
         return self.built()(*args, **kwargs)
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):  # copy, pickle and the like look for these: not the registry's
+            raise AttributeError(name)
         return getattr(self.built(), name)
