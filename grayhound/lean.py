@@ -46,6 +46,8 @@ def units_on_first_use() -> Iterator[None]:
         with without_numpy():
             from datasette.vendored import pint
     except ImportError:
+        pint = None
+    if pint is None:
         yield
         return
     made = pint.UnitRegistry
@@ -75,6 +77,11 @@ class UnitsOnFirstUse:
         return self.built()(*args, **kwargs)
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):  # copy, pickle and the like look for these: not the registry's
+        # copy and pickle look for dunders, not the registry's; and the stand-in's own names
+        # are missing only from one made without `__init__`: neither makes the registry
+        if name.startswith("__") or name in _OWN:
             raise AttributeError(name)
         return getattr(self.built(), name)
+
+
+_OWN = frozenset(("_make", "_args", "_kwargs", "_lock", "_registry"))

@@ -197,8 +197,8 @@ class RunningChecks(FieldChecker):
 
     def crontab(self, cron: str, zone, keypath: tuple) -> None:
         """Each field in range and the whole a time that exists (APScheduler's own reading).
-        The default is known to be one: every command reads the config, and APScheduler's
-        import (~0.06 s, its version read from its metadata) is spared where it is kept."""
+        The default is known to be one, so it is not read again: every command reads the
+        config, and APScheduler's import costs ~0.06 s (it reads its version from its metadata)."""
         if cron == Schedule.cron:
             return
         from apscheduler.triggers.cron import CronTrigger

@@ -12,10 +12,12 @@ from grayhound.lean import units_on_first_use
 
 # Datasette's vendored pint would import numpy (~0.15 s of serve's start, more CPU beside the
 # queue's refresh): pint imported alone first, before Datasette, whose plugins load with it and
-# see numpy; and its unit registry (~0.35 s) made only if a column with units is ever shown
+# see numpy; and the unit registry Datasette's views make as they are imported (~0.35 s) made
+# only once a column's units or a custom unit needs it (the plugins load after, outside this)
 with units_on_first_use():
-    from datasette.app import Datasette
+    import datasette.views.base  # noqa: F401
 
+from datasette.app import Datasette  # noqa: E402
 from datasette.database import Database  # noqa: E402
 from datasette.plugins import pm  # noqa: E402
 

@@ -35,7 +35,6 @@ print(json.dumps([loaded, tables > 10, numpy.add(1, 2).item(), "numpy" in sys.mo
 def test_numpy_imported_first_is_left_to_sqlite_utils():
     found = _run("""
 import json
-import sqlite3
 import numpy
 import grayhound.store
 import sqlite_utils.db
@@ -83,6 +82,8 @@ import reports.serve.app
 from datasette.app import Datasette
 from datasette.views.base import ureg
 made_on_import = getattr(ureg, "_registry", ureg) is not None  # pint's own: made
+from datasette.vendored import pint
+assert isinstance(pint.UnitRegistry, type), "pint's registry class not put back"
 datasette = Datasette([{str(database)!r}], metadata={metadata!r})
 async def ids(path):
     return [row["id"] for row in (await datasette.client.get(path)).json()]
@@ -105,3 +106,19 @@ config = load_config({str(example)!r})
 print(json.dumps([config.schedule.cron, sorted(m for m in sys.modules if "apscheduler" in m)]))
 """)
     assert found == ["0 6 * * *", []]
+
+
+def test_another_crontab_is_read_by_apscheduler(tmp_path):
+    """A crontab other than the default is still APScheduler's to read (and a valid one loads)."""
+    example = Path(__file__).resolve().parents[2] / "grayhound" / "example.toml"
+    edited = tmp_path / "grayhound.toml"
+    text = example.read_text()
+    assert 'cron = "0 6 * * *"' in text
+    edited.write_text(text.replace('cron = "0 6 * * *"', 'cron = "30 7 * * mon-fri"'))
+    found = _run(f"""
+import json, sys
+from grayhound.config.loader import load_config
+config = load_config({str(edited)!r})
+print(json.dumps([config.schedule.cron, "apscheduler.triggers.cron" in sys.modules]))
+""")
+    assert found == ["30 7 * * mon-fri", True]
