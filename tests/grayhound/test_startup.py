@@ -8,7 +8,8 @@ import json
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
+
+from tests.conftest import EXAMPLE_CONFIG
 
 
 def _run(script: str) -> list:
@@ -98,11 +99,10 @@ def test_the_default_schedule_is_read_without_apscheduler():
     """Every command reads the config; the default crontab is known to be valid, so APScheduler
     (~0.06 s to import) is left to the commands that schedule (another crontab is still read
     by it: `tests/grayhound/test_config.py`)."""
-    example = Path(__file__).resolve().parents[2] / "grayhound" / "example.toml"
     found = _run(f"""
 import json, sys
 from grayhound.config.loader import load_config
-config = load_config({str(example)!r})
+config = load_config({str(EXAMPLE_CONFIG)!r})
 print(json.dumps([config.schedule.cron, sorted(m for m in sys.modules if "apscheduler" in m)]))
 """)
     assert found == ["0 6 * * *", []]
@@ -110,9 +110,8 @@ print(json.dumps([config.schedule.cron, sorted(m for m in sys.modules if "apsche
 
 def test_another_crontab_is_read_by_apscheduler(tmp_path):
     """A crontab other than the default is still APScheduler's to read (and a valid one loads)."""
-    example = Path(__file__).resolve().parents[2] / "grayhound" / "example.toml"
     edited = tmp_path / "grayhound.toml"
-    text = example.read_text()
+    text = EXAMPLE_CONFIG.read_text()
     assert 'cron = "0 6 * * *"' in text
     edited.write_text(text.replace('cron = "0 6 * * *"', 'cron = "30 7 * * mon-fri"'))
     found = _run(f"""
