@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -159,11 +160,10 @@ def _history_json(history) -> Iterator[str]:
         return
     price = history.prices
     known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
-    moments: dict = {}  # observation time → its JSON
+    last_at, at_text = _NEW, ""  # the time of the last row, and its JSON
     for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
-        try:
-            price_text = known[amount, code]
-        except KeyError:
+        price_text = known.get((amount, code), _NEW)  # a miss raises nothing: most are new
+        if price_text is _NEW:
             if len(known) > 100_000:
                 known.clear()
             point = price(amount, code)
@@ -178,14 +178,8 @@ def _history_json(history) -> Iterator[str]:
             source_text = known[source]
         except KeyError:
             source_text = known[source] = _scalar(source)
-        try:
-            at_text = moments[at]  # one time a crawl run, mostly
-        except KeyError:
-            at_text = _scalar(at)
-            if type(at) is str:
-                if len(moments) > 100_000:
-                    moments.clear()
-                moments[at] = at_text
+        if at != last_at:  # a run's rows share a time in a generated store, not in a crawl's
+            last_at, at_text = at, _scalar(at)
         yield (
             f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
             f'"is_current": {"true" if is_current else "false"}, '
@@ -280,15 +274,15 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     count = 0
     batch = []
     price = None
+    last_at, when = _NEW, ""  # the time of the last row, and its cell
     if isinstance(model.history, PriceHistoryRows):
         price = model.history.prices
         points = model.history.raw()  # the price as stored: made into cells once per value
     else:
         points = (p[:5] + (p[5], None, p[6]) for p in history_points(model.history))
     for run, at, seller, source, listing_id, amount, code, _ in points:
-        try:
-            cost = text[amount, code]
-        except KeyError:
+        cost = text.get((amount, code), _NEW)  # a miss raises nothing: most are new
+        if cost is _NEW:
             if len(text) > 100_000:
                 text.clear()
             point = amount if price is None else price(amount, code)
@@ -301,14 +295,19 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             if len(names) > 100_000:
                 names.clear()
             who = names[seller, source] = _csv_line([seller, source], cell)
-        try:
-            when = moments[at]  # one time a crawl run, mostly
-        except (KeyError, TypeError):
-            when = _time_cell(at, cell)
-            if type(at) is str:
-                if len(moments) > 100_000:
-                    moments.clear()
-                moments[at] = when
+        if at != last_at:  # a run's rows share a time in a generated store, not in a crawl's
+            last_at = at
+            if type(at) is str and _STORE_TIME(at):
+                when = at  # the store's own form: a cell as it is (a digit first, no quotes)
+            else:
+                try:
+                    when = moments[at]
+                except (KeyError, TypeError):
+                    when = _time_cell(at, cell)
+                    if type(at) is str:
+                        if len(moments) > 100_000:
+                            moments.clear()
+                        moments[at] = when
         batch.append(
             f"{head},{who},{listing_id if type(listing_id) is int else cell(listing_id)},,"
             f"{run if type(run) is int else cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
@@ -319,6 +318,14 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             batch.clear()
     stream.write("".join(batch))
     return count
+
+
+_NEW = object()  # a value not made yet (a cached None is "no amount")
+# A time as the store writes it (`timestamps.utc_now`), or with seconds only or microseconds:
+# digits, "-", ":", "T", "." and "Z" only, a digit first: `_time_cell` gives it as it is.
+_STORE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z"
+).fullmatch
 
 
 def _time_cell(at, cell) -> str:
