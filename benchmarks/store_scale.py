@@ -113,15 +113,16 @@ def _write_run(database: Path, numbers, prices: array, sellers: int, gone=()) ->
         run_id = store.start_run(["large"], utc_now())
         batch: list[dict] = []
         seen: set[int] = set()
-        now = utc_now()
         for number in numbers:
-            batch.extend(_items(number, prices[number], sellers, seen, now))
+            # each observation its own time, as a crawl gives it (`crawler.spiders.base`): one
+            # time a run hid what a report pays per distinct time (issue 19, round 31)
+            batch.extend(_items(number, prices[number], sellers, seen, utc_now()))
             written += 1
             if len(batch) >= BATCH:
                 store.write_batch(run_id, batch)
                 batch = []
         batch += [{"type": "failure", "source": "large", "url": f"{BASE}/item/{number}.html",
-                   "status": 404, "reason": "HTTP 404", "seen_at": now} for number in gone]  # fmt: skip
+                   "status": 404, "reason": "HTTP 404", "seen_at": utc_now()} for number in gone]  # fmt: skip
         store.write_batch(run_id, batch)
         store.finish_run(run_id, utc_now(), "finished", {"sources": {"large": {
             "pages_fetched": written, "listings": written, "failures": 0, "with_title": written,
