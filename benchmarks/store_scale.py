@@ -5,7 +5,8 @@
 number, every listing with its own image); `crawl_day(directory, day)` writes the next crawl
 run: every listing seen again except the ones gone that day (their pages answer 404), about 5 % of prices moved, 1 % new
 listings (`DAILY`). Everything derives from a seed and the listing's number, so the same
-arguments give the same store on every machine, and nothing is held per listing in memory
+arguments give the same listings, sellers and prices on every machine (each observation's
+time is the moment it is written, as a crawl's is), and nothing is held per listing in memory
 but its current price.
 
     python -m benchmarks.store_scale [--listings 100000] [--days 1] --keep DIR

@@ -178,7 +178,9 @@ def _history_json(history) -> Iterator[str]:
             source_text = known[source]
         except KeyError:
             source_text = known[source] = _scalar(source)
-        if at != last_at:  # a run's rows share a time in a generated store, not in a crawl's
+        # a run's rows share a time in a generated store, not in a crawl's; only equal text
+        # is written alike (1, 1.0 and True are equal, and written apart)
+        if type(at) is not str or at != last_at:
             last_at, at_text = at, _scalar(at)
         yield (
             f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
@@ -295,7 +297,9 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
             if len(names) > 100_000:
                 names.clear()
             who = names[seller, source] = _csv_line([seller, source], cell)
-        if at != last_at:  # a run's rows share a time in a generated store, not in a crawl's
+        # a run's rows share a time in a generated store, not in a crawl's; only equal text
+        # is written alike (1, 1.0 and True are equal, and written apart)
+        if type(at) is not str or at != last_at:
             last_at = at
             if type(at) is str and _STORE_TIME(at):
                 when = at  # the store's own form: a cell as it is (a digit first, no quotes)

@@ -35,6 +35,9 @@ TIMES = (
     None,
     1767261600,  # a number
 )
+# times that are equal but written apart, one after the other (the store gives text only; a
+# history of points may hold anything)
+EQUAL_APART = (1, 1.0, True, 0, False, 0.0, -0.0, "1", "1", 1)
 
 
 class _Store:
@@ -72,6 +75,8 @@ def _rows(rng: random.Random) -> list[tuple]:
             price = rng.choice(["699.00", "1e3", " 12.5 ", "abc", None, f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}"])  # fmt: skip
             seller = rng.choice(["Shop", "a,b", "=cmd", ""])
             rows.append((run, at, seller, "bazaar", listing_id, price, rng.choice(["USD", "EUR", None]), rng.random() < 0.7))  # fmt: skip
+    for listing_id, at in enumerate(EQUAL_APART, start=40):
+        rows.append((4, at, "Shop", "bazaar", listing_id, "10.00", "USD", True))
     return rows
 
 
@@ -101,6 +106,9 @@ def test_the_history_from_rows_is_each_point_written_plainly(seed):
         writer.writerow([csv_cell(record.get(name)) for name in CSV_FIELDS])
     assert count == len(points) > 0
     assert out.getvalue() == expected.getvalue()
+    from_points = io.StringIO()  # a history of points, not of the store's rows
+    assert _write_csv_history(_Report(), _Model(tuple(points)), from_points, cell_writer()) == count
+    assert from_points.getvalue() == expected.getvalue()
 
     written = [json.loads(text) for text in _history_json(history)]
     assert written == [plain(point) for point in points]
