@@ -35,11 +35,11 @@ from reports.currency import Converter
 from reports.pricing.competitors import (
     Competitor,
     PricePoint,
-    _amount,
     _competitor,
     _order,
     competitors_of,
     msrp_position,
+    parse_amount,
     point_of,
     price_amount,
     rank_competitors,
@@ -317,14 +317,12 @@ class PricePoints:
     walk of its history: a listing's latest price is most of its history's, and most prices
     recur from model to model. A pair not met before costs what `point_of` costs, less its
     detours (issue 19, round 31: 3.3 µs a new pair, and a store's prices are mostly new pairs
-    where their cents vary): no exception for the miss, the amount parsed once here rather
-    than through `_amount`'s own cache too, and each currency's rates looked up once."""
+    where their cents vary): no exception for the miss, and the amount parsed once here rather
+    than through `_amount`'s own cache too."""
 
     def __init__(self, converter: Converter):
         self.converter = converter
         self.known: dict[tuple, PricePoint | None] = {}
-        # a currency's (rate, target's rate) as `Converter.convert` reads them; None: no rate
-        self._rates: dict[str, tuple[float, float] | None] = {}
 
     def __call__(self, price, currency) -> PricePoint | None:
         key = (price, currency)
@@ -339,33 +337,9 @@ class PricePoints:
             point = None
         else:
             code = currency or None
-            point = PricePoint(amount, code, self._converted(amount, code) if code else None)
+            point = PricePoint(amount, code, self.converter.convert(amount, code) if code else None)
         self.known[key] = point
         return point
-
-    def _converted(self, amount: float, code: str) -> float | None:
-        """`self.converter.convert(amount, code)`: the same arithmetic in the same order."""
-        converter = self.converter
-        if code == converter.target:
-            return amount
-        rates = self._rates.get(code, _UNKNOWN)
-        if rates is _UNKNOWN:
-            source_rate, target_rate = converter.rate(code), converter.rate(converter.target)
-            rates = self._rates[code] = (
-                (source_rate, target_rate) if source_rate and target_rate else None
-            )
-        if rates is None:
-            return None
-        return round(amount * rates[0] / rates[1], 2)
-
-
-def parse_amount(text: str) -> float | None:
-    """`_amount(text)` (`float(Decimal(text))`) without its cache, for a caller that keeps its
-    own: ASCII digits with at most one point are read by `float` directly, which gives the same
-    double (both round the exact decimal value correctly) in a third of the time."""
-    if text.isascii() and text.replace(".", "", 1).isdigit():
-        return float(text)
-    return _amount.__wrapped__(text)
 
 
 def streamed_pricing(

@@ -201,12 +201,20 @@ def price_amount(row: dict) -> float | None:
     return None if price is None else _amount(str(price))
 
 
-@lru_cache(maxsize=1 << 16)  # a price is read several times per observation; prices repeat
-def _amount(text: str) -> float | None:
+def parse_amount(text: str) -> float | None:
+    """A stored price's text as a number, `float(Decimal(text))`; None when it is not one.
+    ASCII digits with at most one point are read by `float` directly: the same double (both
+    round the exact decimal value correctly) in a third of the time."""
+    if text.isascii() and text.replace(".", "", 1).isdigit():
+        return float(text)
     try:
         return float(Decimal(text))
     except (InvalidOperation, ValueError):
         return None
+
+
+# a price is read several times per observation; prices repeat (`PricePoints` keeps its own)
+_amount = lru_cache(maxsize=1 << 16)(parse_amount)
 
 
 def seller_key(row: dict) -> tuple:
