@@ -308,7 +308,7 @@ class PriceHistoryRows:
     __hash__ = None
 
 
-_UNKNOWN = object()
+_UNKNOWN = object()  # a value not made yet (a cached None is "no amount"); render.py too
 
 
 class PricePoints:

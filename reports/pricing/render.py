@@ -21,6 +21,7 @@ from markupsafe import Markup
 from reports.crawledtext import install as install_crawled_text
 from reports.currency import format_money, format_signed, format_with_conversion
 from reports.pricing.build import (
+    _UNKNOWN,
     ModelPricing,
     PriceHistoryRows,
     PriceReport,
@@ -160,10 +161,10 @@ def _history_json(history) -> Iterator[str]:
         return
     price = history.prices
     known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
-    last_at, at_text = _NEW, ""  # the time of the last row, and its JSON
+    last_at, at_text = _UNKNOWN, ""  # the time of the last row, and its JSON
     for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
-        price_text = known.get((amount, code), _NEW)  # a miss raises nothing: most are new
-        if price_text is _NEW:
+        price_text = known.get((amount, code), _UNKNOWN)  # a miss raises nothing: most are new
+        if price_text is _UNKNOWN:
             if len(known) > 100_000:
                 known.clear()
             point = price(amount, code)
@@ -272,19 +273,18 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     head = _csv_line(["history", model.brand, model.model, report.currency], cell)
     text: dict = {}  # (price, currency) → its cells (None: no amount)
     names: dict = {}  # (seller, source) → their cells
-    moments: dict = {}  # observation time → its cell
     count = 0
     batch = []
     price = None
-    last_at, when = _NEW, ""  # the time of the last row, and its cell
+    last_at, when = _UNKNOWN, ""  # the time of the last row, and its cell
     if isinstance(model.history, PriceHistoryRows):
         price = model.history.prices
         points = model.history.raw()  # the price as stored: made into cells once per value
     else:
         points = (p[:5] + (p[5], None, p[6]) for p in history_points(model.history))
     for run, at, seller, source, listing_id, amount, code, _ in points:
-        cost = text.get((amount, code), _NEW)  # a miss raises nothing: most are new
-        if cost is _NEW:
+        cost = text.get((amount, code), _UNKNOWN)  # a miss raises nothing: most are new
+        if cost is _UNKNOWN:
             if len(text) > 100_000:
                 text.clear()
             point = amount if price is None else price(amount, code)
@@ -300,18 +300,8 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
         # a run's rows share a time in a generated store, not in a crawl's; only equal text
         # is written alike (1, 1.0 and True are equal, and written apart)
         if type(at) is not str or at != last_at:
-            last_at = at
-            if type(at) is str and _STORE_TIME(at):
-                when = at  # the store's own form: a cell as it is (a digit first, no quotes)
-            else:
-                try:
-                    when = moments[at]
-                except (KeyError, TypeError):
-                    when = _time_cell(at, cell)
-                    if type(at) is str:
-                        if len(moments) > 100_000:
-                            moments.clear()
-                        moments[at] = when
+            last_at = at  # the store's own form is a cell as it is (a digit first, no quotes)
+            when = at if type(at) is str and _STORE_TIME(at) else _time_cell(at, cell)
         batch.append(
             f"{head},{who},{listing_id if type(listing_id) is int else cell(listing_id)},,"
             f"{run if type(run) is int else cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
@@ -324,7 +314,6 @@ def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str]
     return count
 
 
-_NEW = object()  # a value not made yet (a cached None is "no amount")
 # A time as the store writes it (`timestamps.utc_now`), or with seconds only or microseconds:
 # digits, "-", ":", "T", "." and "Z" only, a digit first: `_time_cell` gives it as it is.
 _STORE_TIME = re.compile(
