@@ -15,7 +15,6 @@ import itertools
 import multiprocessing
 import os
 import pickle
-import shutil
 import sys
 import tempfile
 import threading
@@ -98,6 +97,7 @@ def write_parts(
     write: Callable[[Part, IO[str]], Result],
     *,
     started: Callable[[], None] | None = None,
+    finish: Callable[[list[Result], list[Path | None]], None] | None = None,
 ) -> list[Result]:
     """Write each part into `stream` in order, as `[write(part, stream) for part in parts]`
     would: parts[1:] are written by forked workers (at most `worker_count()` processes busy
@@ -111,12 +111,20 @@ def write_parts(
     process before parts[0] is written and after every worker has called `begun()` (or
     ended): a caller holding the store's write lock so that the workers' reads begin on the
     snapshot this process reads releases it there. There must then be no more parts than
-    workers (all of them start at once)."""
+    workers (all of them start at once).
+
+    `finish`, when given, puts the workers' text into `stream` instead of the copies in
+    order: it is called once every part is written, with each part's result and the file
+    each worker wrote (None for a part this process wrote: its text is in `stream`), and may
+    copy any byte range of them (`copy_into`). The files go when it returns."""
     parts = list(parts)
     if not forks(len(parts)):  # one process, as before
         if started is not None:
             started()
-        return [write(part, stream) for part in parts]
+        results = [write(part, stream) for part in parts]
+        if finish is not None:
+            finish(results, [None] * len(results))
+        return results
     workers = min(worker_count(), len(parts))
     if started is not None and len(parts) > workers:
         raise ValueError("write_parts: `started` needs every part's worker started at once")
@@ -131,11 +139,16 @@ def write_parts(
                 children.wait_begun()
                 started()
             results = [write(parts[0], stream)]
+            paths: list[Path | None] = [None]
             for index in range(1, len(parts)):
                 result, path = children.result(index)
-                _copy_into(stream, path)
-                path.unlink()
+                if finish is None:
+                    _copy_into(stream, path)
+                    path.unlink()
                 results.append(result)
+                paths.append(path)
+            if finish is not None:
+                finish(results, paths)
             return results
         finally:
             children.stop()
@@ -268,10 +281,11 @@ def _copy_into(stream: IO[str], path: Path) -> None:
         copy_into(stream, part)
 
 
-def copy_into(stream: IO[str], source: IO[bytes]) -> None:
-    """Append the UTF-8 text of the binary file `source`, from its position on, to `stream`:
-    inside the kernel when the stream is a UTF-8 text file (no decoding, no copy through
-    this process), else as text through its `write`. Where `source` is left is not said."""
+def copy_into(stream: IO[str], source: IO[bytes], length: int | None = None) -> None:
+    """Append the UTF-8 text of the binary file `source`, from its position on (`length`
+    bytes of it, else to its end), to `stream`: inside the kernel when the stream is a UTF-8
+    text file (no decoding, no copy through this process), else as text through its `write`.
+    Where `source` is left is not said."""
     # only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
     # escape sequences from what is written) gets the text through its own `write`; and only
     # where a text file writes "\n" as it is (on Windows one may write it as "\r\n")
@@ -280,20 +294,37 @@ def copy_into(stream: IO[str], source: IO[bytes]) -> None:
         buffer = stream.buffer
         stream.flush()
         buffer.flush()
-        if not _copy_in_kernel(source, buffer):
-            shutil.copyfileobj(source, buffer, COPY_CHUNK)
+        if not _copy_in_kernel(source, buffer, length):
+            for chunk in _chunks(source, length):
+                buffer.write(chunk)
             buffer.flush()
         return
     decoder = codecs.getincrementaldecoder("utf-8")()
-    while chunk := source.read(COPY_CHUNK):
+    for chunk in _chunks(source, length):
         stream.write(decoder.decode(chunk))
     stream.write(decoder.decode(b"", final=True))
 
 
-def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
-    """`os.copy_file_range` from `source`, its position on, to the end of what `target`
-    holds, at its own position; False (nothing copied) where the kernel or the files do not
-    allow it."""
+def _chunks(source: IO[bytes], length: int | None) -> Iterator[bytes]:
+    """`source` from its position on, `length` bytes of it (None: to its end), in chunks."""
+    left = length
+    while left is None or left > 0:
+        chunk = source.read(COPY_CHUNK if left is None else min(COPY_CHUNK, left))
+        if not chunk:
+            break
+        if left is not None:
+            left -= len(chunk)
+        yield chunk
+    if left:
+        raise GrayhoundError(
+            f"a report part was cut short while copied ({length - left} of {length} bytes)"
+        )
+
+
+def _copy_in_kernel(source: IO[bytes], target: IO[bytes], length: int | None = None) -> bool:
+    """`os.copy_file_range` from `source`, its position on (`length` bytes of it, else to
+    its end), to the end of what `target` holds, at its own position; False (nothing copied)
+    where the kernel or the files do not allow it."""
     if not hasattr(os, "copy_file_range"):  # not Linux
         return False
     try:
@@ -302,6 +333,12 @@ def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
         return False
     start = source.tell()
     size = os.fstat(source.fileno()).st_size - start
+    if length is not None:
+        if length > size:
+            raise GrayhoundError(
+                f"a report part was cut short while copied ({size} of {length} bytes)"
+            )
+        size = length
     copied = 0
     try:
         while copied < size:

@@ -176,6 +176,14 @@ MODEL_HISTORY_SQL = """
     JOIN observations o ON o.listing_id = k.id
     ORDER BY o.crawl_run_id, seller, o.listing_id
 """
+# MODEL_HISTORY_SQL of the observations of some crawl runs only: those after the first run
+# bound and up to the second (a part of a model's history, `reports.pricing.parts`). Each kept
+# listing's observations are a range of the (listing, run) index; the order is the same, a run
+# first, so the parts of a history are its rows one after the other.
+MODEL_HISTORY_RUNS_SQL = MODEL_HISTORY_SQL.replace(
+    "JOIN observations o ON o.listing_id = k.id",
+    "JOIN observations o ON o.listing_id = k.id AND o.crawl_run_id > ? AND o.crawl_run_id <= ?",
+)
 # What the HTML page reads of MODEL_HISTORY_SQL (`reports.pricing.history.summarize_groups`),
 # folded by SQLite: its priced rows grouped by crawl run, seller, source, currency and time form,
 # each group with its first time, its cheapest price in cents, its point count and whether a
@@ -328,6 +336,12 @@ MODEL_COUNT_SQL = (
     f"SELECT COUNT(*) {_CURRENT_PRICE} AND f.model IN (SELECT value FROM json_each(?))"
 )
 
+# The first observation of a crawl run: one search of the run index, which holds the id.
+RUN_FIRST_OBSERVATION_SQL = (
+    "SELECT MIN(id) FROM observations INDEXED BY idx_observations_crawl_run_id"
+    " WHERE crawl_run_id = ?"
+)
+
 
 class PriceHistory:
     """Mixin of Store: the rows `reports.pricing.build` computes competitor pricing from."""
@@ -363,6 +377,26 @@ class PriceHistory:
 
         path = database_file(self.db)
         return list(read_in_batches(count, groups, path, MODEL_COUNT_SQL, _json, ahead_size=1))
+
+    def price_history_shape(self) -> tuple[int, int, list[tuple[int, int]]]:
+        """What a report's history is about to weigh, read at once: the number of listings and
+        of observations (the newest ids: the store deletes neither) and each crawl run's id and
+        about how many observations it holds (from the lowest observation id of each run in
+        the run index, a search each: exact for runs one after the other, as a crawl writes
+        them), in run order."""
+        listings = self.db.execute("SELECT MAX(id) FROM listings").fetchone()[0] or 0
+        observations = self.db.execute("SELECT MAX(id) FROM observations").fetchone()[0] or 0
+        firsts = []
+        for (run,) in self.db.execute("SELECT id FROM crawl_runs ORDER BY id").fetchall():
+            first = self.db.execute(RUN_FIRST_OBSERVATION_SQL, [run]).fetchone()[0]
+            firsts.append((run, first))
+        starts = sorted(first for _, first in firsts if first is not None) + [observations + 1]
+        following = dict(itertools.pairwise(starts))
+        return (
+            listings,
+            observations,
+            [(run, 0 if first is None else following[first] - first) for run, first in firsts],
+        )
 
     def price_data_as_of(self) -> str | None:
         """The latest observation `price_observations` would yield."""
@@ -504,12 +538,21 @@ class PriceHistory:
                 pass  # table goes with the connection; the next call makes its own
 
     def model_price_history(
-        self, names: list[str], condition: str, newest: dict[str | None, int]
+        self,
+        names: list[str],
+        condition: str,
+        newest: dict[str | None, int],
+        runs: tuple[int | None, int | None] = (None, None),
     ) -> Iterator[tuple]:
         """Every observation of the listings the report keeps for a model (gone ones too), in
         history order: (crawl_run_id, observed_at, seller, source, listing_id, price,
-        currency, is_current)."""
-        return self._kept_rows(MODEL_HISTORY_SQL, names, condition, newest)
+        currency, is_current). `runs` (after, up to): only the observations of the crawl
+        runs after the first and up to the second (None: no bound)."""
+        if runs == (None, None):
+            return self._kept_rows(MODEL_HISTORY_SQL, names, condition, newest)
+        after, upto = runs
+        bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
+        return self._kept_rows(MODEL_HISTORY_RUNS_SQL, names, condition, newest, bounds)
 
     def model_price_history_groups(
         self, names: list[str], condition: str, newest: dict[str | None, int]

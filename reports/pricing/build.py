@@ -165,6 +165,7 @@ class PriceSource(Protocol):
     def price_data_as_of(self) -> str | None: ...
     def model_price_listings(self, names, condition, newest, rated) -> Iterable[tuple]: ...
     def model_price_history(self, names, condition, newest) -> Iterable[tuple]: ...
+    # a part of a report in parts (`reports.pricing.parts`) also passes runs=(after, up to)
     # optional: the history's groups (`history.summarize_groups`); without it, the rows
     # def model_price_history_groups(self, names, condition, newest) -> Iterable[tuple]: ...
     def listings_price_trails(self, listing_ids: list[int]) -> Iterable[tuple[int, list]]: ...
@@ -255,12 +256,16 @@ class PriceHistoryRows:
     (crawl_run_id, observed_at, seller, source, listing_id, PricePoint, is_current) tuples in the
     order of `ModelPricing.history`; iterating gives `HistoryPoint`s."""
 
-    def __init__(self, source, names, condition, newest, converter: Converter, prices=None) -> None:
+    def __init__(
+        self, source, names, condition, newest, converter: Converter, prices=None, runs=None
+    ) -> None:
         self.source, self.names, self.condition = source, names, condition
         self.newest, self.converter = newest, converter
         # shared by every pass over this model (and by the models of one report: `prices`)
         self.prices = PricePoints(converter) if prices is None else prices
         self.given: Iterable[tuple] | None = None  # the listings' rows, read with other models'
+        # (after, up to): the history of these crawl runs only (a part: `reports.pricing.parts`)
+        self.runs: tuple[int | None, int | None] | None = runs
 
     def listings(self, rated: Collection[str] = ()) -> Iterable[tuple]:
         """The current listings' rows; those in a currency of `rated` without their storage
@@ -272,7 +277,11 @@ class PriceHistoryRows:
 
     def raw(self) -> Iterable[tuple]:
         """The store's rows: (run, observed_at, seller, source, listing_id, price, currency,
-        is_current), unpriced observations included."""
+        is_current), unpriced observations included; of the crawl runs `runs` says, if any."""
+        if self.runs is not None:
+            return self.source.model_price_history(
+                self.names, self.condition, self.newest, self.runs
+            )
         return self.source.model_price_history(self.names, self.condition, self.newest)
 
     def summary(self) -> HistorySummary:
@@ -280,7 +289,7 @@ class PriceHistoryRows:
         the rows into when the store gives them and they give the same summary
         (`history.summarize_groups`), else folded from the rows."""
         grouped = getattr(self.source, "model_price_history_groups", None)
-        if grouped is not None:
+        if grouped is not None and self.runs is None:  # the groups are of every run
             groups = grouped(self.names, self.condition, self.newest)
             summary = summarize_groups(groups, self.prices, self.converter.rates.values())
             if summary is not None:

@@ -1,13 +1,20 @@
-"""`grayhound prices` written on every CPU: the catalog models cut into contiguous runs in report
-order (balanced by their judged listings), each run built and written by its own process with
-its own store connection (`reports.parallel.write_parts`), the runs' text stitched in order.
+"""`grayhound prices` written on every CPU, the same bytes as one process.
 
-A model's figures and history depend on its own listings only, so a run of models is built as
+The table and the HTML page: the catalog models cut into contiguous runs in report order
+(balanced by their judged listings), each run built and written by its own process with its
+own store connection (`reports.parallel.write_parts`), the runs' text stitched in order. A
+model's figures and history depend on its own listings only, so a run of models is built as
 the whole report builds it; what needs every model (the table's and the HTML page's overview)
-is made by this process from the figures each run returns. The same bytes as one process."""
+is made by this process from the figures each run returns.
+
+CSV and JSON, mostly history (a record per observation): this process makes every model's
+figures and writes the first models' history; the workers write the rest of the history, a
+model's history cut at a crawl run where the processes' work meets (`history_plan`); each
+model's figures and its history's pieces are then put in order."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -19,9 +26,18 @@ from pathlib import Path
 from typing import IO
 
 from grayhound.config import CatalogModel, Config
-from reports.parallel import part_store, worker_count, write_parts
+from reports.currency import Converter
+from reports.parallel import copy_into, forks, part_store, worker_count, write_parts
 from reports.pricing import render, table
-from reports.pricing.build import PriceReport, model_pricings, stored_names
+from reports.pricing.build import (
+    PriceHistoryRows,
+    PricePoints,
+    PriceReport,
+    _newest_runs,
+    model_pricings,
+    stored_names,
+)
+from reports.tabular import cell_writer
 
 # Judged listings of the chosen models below which the report is written by one process: a
 # worker's start and its own connection cost ~0.1 s, more than it saves on a small store.
@@ -60,6 +76,10 @@ def write_prices(
 ) -> None:
     """The report of `models` in `fmt` (table, csv, json, html) into `stream`."""
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
+        plan = history_plan(store, job, models, fmt) if snapshot.shared else None
+        if plan is not None:
+            _write_in_pieces(store, job, fmt, plan, stream, snapshot.release)
+            return
         parts = model_parts(store, models) if snapshot.shared else [models]
         report = PriceReport(job.currency, job.condition, job.data_as_of, ())
         write = functools.partial(_write_part, store, job, fmt)
@@ -152,3 +172,258 @@ def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], strea
 
 def _joined(lists: list[list]) -> list:
     return [item for items in lists for item in items]
+
+
+# -- CSV and JSON: the history in pieces -------------------------------------------------------
+# Most of a CSV or JSON report is its history (a line or an object per observation): cut by
+# whole models, the processes' shares differed by up to a model's history (at 1,000,000
+# listings and seven equal models: four against three) and each process copied the newest
+# runs' observations for its models' figures. Here this process makes every model's figures
+# (one copy) and writes the first models' history; the workers write the rest of the history,
+# a model's history cut between two processes at a crawl run where the shares meet. The costs
+# below weigh the two kinds of work against each other, in units of one observation written
+# into the history (issue 19, round 33, at 1,000,000 listings: 2.6 µs an observation, 3.8 µs a
+# listing's figures, 1.5 µs a stored listing for the newest runs' copy).
+FIGURES_COST = 1.5  # a judged listing's share of its model's figures
+LATEST_COST = 0.6  # a stored listing's share of the newest runs' copy the figures read
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The history of one model (its position in the report) of the crawl runs after `after`
+    and up to `upto` (None: no bound): a model's pieces, one after the other, are its history."""
+
+    model: int
+    after: int | None = None
+    upto: int | None = None
+
+    @property
+    def runs(self) -> tuple[int | None, int | None] | None:
+        return None if self.after is None and self.upto is None else (self.after, self.upto)
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    """Which process writes which pieces of the history: `parts[0]` this one (a run of whole
+    models from the first, the last maybe cut), `parts[1:]` the workers (the rest, in order)."""
+
+    models: tuple[CatalogModel, ...]
+    names: list[list[str]]  # each model's stored names (`stored_names`)
+    parts: list[list[Piece]]
+
+
+def history_plan(
+    store, job: PriceJob, models: tuple[CatalogModel, ...], fmt: str
+) -> HistoryPlan | None:
+    """How a CSV or JSON report of a large store is written on several CPUs; None where one
+    process writes it, or where it is written in runs of whole models (`model_parts`)."""
+    if fmt not in ("csv", "json") or not job.history or not models:
+        return None
+    workers = worker_count()
+    if workers == 1 or not forks(workers):
+        return None
+    stored = store.price_model_names()
+    names = [stored_names(stored, entry) for entry in models]
+    counts = store.price_listing_counts(names)
+    if sum(counts) < PARALLEL_MIN_LISTINGS:
+        return None
+    listings, observations, runs = store.price_history_shape()
+    per_listing = observations / max(listings, 1)
+    figures = LATEST_COST * listings + FIGURES_COST * sum(counts)
+    costs = [count * per_listing for count in counts]
+    cuts = history_cuts(costs, figures, [weight for _, weight in runs], workers)
+    run_ids = [run for run, _ in runs]
+    parts = [_pieces(start, end, len(models), run_ids) for start, end in _spans(cuts, models)]
+    parts = parts[:1] + [pieces for pieces in parts[1:] if pieces]
+    if len(parts) == 1:
+        return None
+    return HistoryPlan(models, names, parts)
+
+
+def history_cuts(
+    costs: list[float], first: float, run_weights: list[float], processes: int
+) -> list[tuple[int, int]]:
+    """Where the history (each model's cost in `costs`, in report order) is cut between
+    `processes` processes, the first of which has `first` to do before (the figures): each
+    cut a (model, runs) pair, the history before the model's first `runs` crawl runs (of
+    `run_weights`' runs, which weigh a model's history as they weigh the store's; 0 runs: the
+    model's start), the cut nearest where the processes' work is even."""
+    history = sum(costs)
+    mine = min(history, max(0.0, (first + history) / processes - first))
+    rest = history - mine
+    marks = [mine + rest * at / (processes - 1) for at in range(processes - 1)]
+    total = sum(run_weights)
+    shares = [0.0, *(done / total for done in itertools.accumulate(run_weights))] if total else []
+    return [_cut_at(mark, costs, shares) for mark in marks]
+
+
+def _cut_at(mark: float, costs: list[float], shares: list[float]) -> tuple[int, int]:
+    """The cut nearest `mark` (a cost from the history's start): a model's start, or a crawl
+    run inside its history (`shares`: the share of a history before each run and the last's
+    end; none: a model's history is not cut)."""
+    start = 0.0
+    for model, cost in enumerate(costs):
+        if cost > 0 and start + cost > mark:
+            if not shares:
+                return (model, 0) if mark - start < cost / 2 else (model + 1, 0)
+            share = (mark - start) / cost
+            runs = min(range(len(shares)), key=lambda at: abs(shares[at] - share))
+            return (model + 1, 0) if runs == len(shares) - 1 else (model, runs)
+        start += cost
+    return (len(costs), 0)
+
+
+def _spans(cuts: list[tuple[int, int]], models: tuple) -> list[tuple[tuple, tuple]]:
+    bounds = [(0, 0), *cuts, (len(models), 0)]
+    return list(itertools.pairwise(bounds))
+
+
+def _pieces(start: tuple[int, int], end: tuple[int, int], count: int, run_ids: list[int]):
+    """The pieces from the cut `start` to the cut `end` (see `history_cuts`)."""
+    pieces = []
+    model, runs = start
+    while (model, runs) < end and model < count:
+        last = end[1] if model == end[0] else None  # None: to the history's end
+        if last is None or last > runs:
+            after = run_ids[runs - 1] if runs else None
+            upto = run_ids[last - 1] if last is not None else None
+            pieces.append(Piece(model, after, upto))
+        model, runs = model + 1, 0
+    return pieces
+
+
+def _write_in_pieces(
+    store, job: PriceJob, fmt: str, plan: HistoryPlan, stream: IO[str], started
+) -> None:
+    """The CSV or JSON report as `plan` cuts it: this process writes its pieces, each with
+    its model's figures, into `stream` and sets the other models' figures aside; once the
+    workers have written the rest of the history into their files, each model's figures
+    and history are copied into `stream` in order."""
+    report = PriceReport(job.currency, job.condition, job.data_as_of, ())
+    if fmt == "json":
+        render.write_json_head(report, stream)
+    else:
+        csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
+    with tempfile.TemporaryFile() as aside:
+        write = functools.partial(_write_pieces, store, job, fmt, plan, aside)
+        finish = functools.partial(_join_pieces, fmt, plan, aside, stream)
+        write_parts(stream, list(enumerate(plan.parts)), write, started=started, finish=finish)
+    if fmt == "json":
+        render.write_json_foot(report, stream, len(plan.models))
+
+
+def _write_pieces(store, job: PriceJob, fmt: str, plan: HistoryPlan, aside, part, stream):
+    """A part of `plan`: this process's (index 0) into `stream`, the figures of the models
+    whose history it does not end set aside; a worker's into its file, each piece's bytes
+    and points noted."""
+    with part_store(store, job.parent, job.database) as reader:
+        return _write_part_pieces(reader, job, fmt, plan, aside, part, stream)
+
+
+def _write_part_pieces(reader, job: PriceJob, fmt: str, plan: HistoryPlan, aside, part, stream):
+    index, pieces = part
+    if index == 0:
+        return _write_figures(reader, job, fmt, plan, pieces, aside, stream)
+    return _write_history(reader, job, fmt, plan, pieces, stream)
+
+
+def _write_figures(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, aside, stream):
+    """Every model's figures, in order: with its history where `pieces` (this process's) hold
+    all of it, else set aside in `aside` (bytes), the model's history begun where they hold
+    its first runs. Returns {model: (where its text before the history starts, where the text
+    after it starts, where that ends)} of the models set aside, and the points written of a
+    model begun."""
+    report = PriceReport(job.currency, job.condition, job.data_as_of, ())
+    own = {piece.model: piece for piece in pieces}
+    pricings = model_pricings(
+        reader, job.runs, job.config, job.currency, job.condition, plan.models, True
+    )
+    cell = cell_writer()
+    kept: dict[int, tuple[int, int, int]] = {}
+    begun = 0
+    for model, pricing in enumerate(pricings):
+        before, after = _around_history(fmt, report, pricing, model, cell)
+        piece = own.get(model)
+        if piece is not None:
+            stream.write(before)
+            history = pricing.history
+            history.runs = piece.runs
+            points = _write_history_piece(fmt, job.currency, pricing, history, stream, cell)
+            if piece.upto is None:
+                stream.write(after)
+                continue
+            begun, before = points, ""
+        start = aside.tell()
+        aside.write(before.encode("utf-8"))
+        middle = aside.tell()
+        aside.write(after.encode("utf-8"))
+        kept[model] = (start, middle, aside.tell())
+    return kept, begun
+
+
+def _around_history(fmt: str, report: PriceReport, pricing, model: int, cell) -> tuple[str, str]:
+    """The model's text before its history and after it (JSON: its object around the points
+    of its history; CSV: its own and its competitors' records, nothing after)."""
+    if fmt == "json":
+        before, after = render.model_json_around_history(pricing)
+        return ("[\n    " if model == 0 else ",\n    ") + before, after
+    text = io.StringIO()
+    render.write_csv_figures(report, pricing, text, cell)
+    return text.getvalue(), ""
+
+
+def _write_history_piece(fmt: str, currency: str, entry, history, stream, cell) -> int:
+    if fmt == "json":
+        return render.write_history_json(history, stream)
+    return render.write_csv_history(currency, entry, history, stream, cell)
+
+
+def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, stream):
+    """A worker's pieces into its file: [(piece, first byte, end byte, points)]."""
+    converter = Converter(job.currency, dict(job.config.pricing.rates))
+    prices = PricePoints(converter)
+    newest = _newest_runs(job.runs)
+    cell = cell_writer()
+    written = []
+    for piece in pieces:
+        stream.flush()
+        start = stream.buffer.tell()
+        names = plan.names[piece.model]
+        history = PriceHistoryRows(
+            reader, names, job.condition, newest, converter, prices, piece.runs
+        )
+        entry = plan.models[piece.model]
+        points = _write_history_piece(fmt, job.currency, entry, history, stream, cell)
+        stream.flush()
+        written.append((piece, start, stream.buffer.tell(), points))
+    return written
+
+
+def _join_pieces(fmt: str, plan: HistoryPlan, aside, stream, results, paths) -> None:
+    """After this process's part: each model set aside, its figures and its history's pieces
+    from the workers' files, in order (JSON: the pieces' points joined by ", ")."""
+    kept, points = results[0]
+    if any(path is None for path in paths[1:]):
+        raise AssertionError("the history's pieces were not written by workers")
+    found: dict[int, list] = {}
+    with contextlib.ExitStack() as files:
+        for path, written in zip(paths[1:], results[1:], strict=True):
+            handle = files.enter_context(open(path, "rb"))
+            for piece, start, end, count in written:
+                found.setdefault(piece.model, []).append((handle, start, end, count))
+        for model in sorted(kept):
+            start, middle, end = kept[model]
+            _copy_range(stream, aside, start, middle - start)
+            for handle, first, last, count in found.get(model, []):
+                if fmt == "json" and points and count:
+                    stream.write(", ")
+                _copy_range(stream, handle, first, last - first)
+                points += count
+            _copy_range(stream, aside, middle, end - middle)
+            points = 0
+
+
+def _copy_range(stream: IO[str], source, start: int, length: int) -> None:
+    if length:
+        source.seek(start)
+        copy_into(stream, source, length)

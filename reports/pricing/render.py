@@ -132,23 +132,37 @@ def model_json(model: ModelPricing) -> str:
 def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
     """`_dumps(plain(model))`, its history (most of it: a point per observation) written
     straight from the points, one at a time, instead of through a dict each."""
-    points = _history_json(model.history)
-    first = next(points, None)
-    if first is None:
-        stream.write(_dumps(plain(dataclasses.replace(model, history=()))))
-        return
+    head, tail = model_json_around_history(model)
+    stream.write(head)
+    write_history_json(model.history, stream)
+    stream.write(tail)
+
+
+def model_json_around_history(model: ModelPricing) -> tuple[str, str]:
+    """`_dumps(plain(model))` before its history's points (up to `"history": [`) and after
+    them (from the `]` on): the points between, joined by ", ", make the whole."""
     data = plain(dataclasses.replace(model, history=()))
     data["history"] = HISTORY_MARK
     mark = f'"history": {_dumps(HISTORY_MARK)}'  # no string value can hold it unescaped
     head, _, tail = _dumps(data).partition(mark)
-    stream.write(head + '"history": [')
-    batch = [first]
-    for point in points:
+    return head + '"history": [', "]" + tail
+
+
+def write_history_json(history, stream: IO[str]) -> int:
+    """The history's points as `_dumps` writes them in its list, joined by ", " (no brackets);
+    returns how many."""
+    count = 0
+    batch: list[str] = []
+    for point in _history_json(history):
         batch.append(point)
         if len(batch) >= 2048:
-            stream.write(", ".join(batch) + ", ")
+            stream.write((", " if count else "") + ", ".join(batch))
+            count += len(batch)
             batch.clear()
-    stream.write(", ".join(batch) + "]" + tail)
+    if batch:
+        stream.write((", " if count else "") + ", ".join(batch))
+        count += len(batch)
+    return count
 
 
 def _history_json(history) -> Iterator[str]:
@@ -246,14 +260,21 @@ def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
 
 def write_csv_models(report: PriceReport, models, stream: IO[str]) -> int:
     """The records of `models` (the header: `write_price_csv`); returns how many."""
-    writer = csv.writer(stream, lineterminator="\n")
     cell = cell_writer()
     count = 0
     for model in models:
-        for row in _csv_records(report, model):
-            writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
-            count += 1
-        count += _write_csv_history(report, model, stream, cell)
+        count += write_csv_figures(report, model, stream, cell)
+        count += write_csv_history(report.currency, model, model.history, stream, cell)
+    return count
+
+
+def write_csv_figures(report: PriceReport, model: ModelPricing, stream: IO[str], cell) -> int:
+    """The model's own record and its competitors' (`_csv_records`); returns how many."""
+    writer = csv.writer(stream, lineterminator="\n")
+    count = 0
+    for row in _csv_records(report, model):
+        writer.writerow([cell(row.get(name)) for name in CSV_FIELDS])
+        count += 1
     return count
 
 
@@ -261,27 +282,28 @@ HISTORY_CSV_AT = CSV_FIELDS.index("seller")
 HISTORY_CSV_TAIL = "," * (len(CSV_FIELDS) - 1 - CSV_FIELDS.index("price_converted"))
 
 
-def _write_csv_history(report: PriceReport, model: ModelPricing, stream: IO[str], cell) -> int:
-    """The model's history records, as `writer.writerow` writes the cells `_csv_records` gave
-    them: the cells that repeat (model, seller and source, price) are made once per value and
-    the rest (mostly empty) written as text. Returns the number of records."""
+def write_csv_history(currency: str, model, history, stream: IO[str], cell) -> int:
+    """The history records of `model` (its `brand` and `model` name; `history` its history or
+    a part of it), as `writer.writerow` writes the cells `_csv_records` gave them: the cells
+    that repeat (model, seller and source, price) are made once per value and the rest
+    (mostly empty) written as text. Returns the number of records."""
     if CSV_FIELDS[HISTORY_CSV_AT : HISTORY_CSV_AT + 9] != (
         "seller", "source", "listing_id", "url", "crawl_run_id", "observed_at", "price",
         "currency", "price_converted",
     ):  # fmt: skip
-        raise AssertionError("CSV_FIELDS changed: update _write_csv_history")
-    head = _csv_line(["history", model.brand, model.model, report.currency], cell)
+        raise AssertionError("CSV_FIELDS changed: update write_csv_history")
+    head = _csv_line(["history", model.brand, model.model, currency], cell)
     text: dict = {}  # (price, currency) → its cells (None: no amount)
     names: dict = {}  # (seller, source) → their cells
     count = 0
     batch = []
     price = None
     last_at, when = _UNKNOWN, ""  # the time of the last row, and its cell
-    if isinstance(model.history, PriceHistoryRows):
-        price = model.history.prices
-        points = model.history.raw()  # the price as stored: made into cells once per value
+    if isinstance(history, PriceHistoryRows):
+        price = history.prices
+        points = history.raw()  # the price as stored: made into cells once per value
     else:
-        points = (p[:5] + (p[5], None, p[6]) for p in history_points(model.history))
+        points = (p[:5] + (p[5], None, p[6]) for p in history_points(history))
     for run, at, seller, source, listing_id, amount, code, _ in points:
         cost = text.get((amount, code), _UNKNOWN)  # a miss raises nothing: most are new
         if cost is _UNKNOWN:
@@ -345,7 +367,7 @@ def _csv_line(values: list, cell) -> str:
 
 
 def _csv_records(report: PriceReport, model: ModelPricing):
-    """The model's own record and its competitors' (the history: `_write_csv_history`)."""
+    """The model's own record and its competitors' (the history: `write_csv_history`)."""
     base = {"brand": model.brand, "model": model.model, "report_currency": report.currency}
     yield {
         **base,

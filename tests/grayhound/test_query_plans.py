@@ -203,6 +203,22 @@ def test_a_listings_price_history_is_read_from_the_history_index_alone(statement
         )
 
 
+def test_a_piece_of_a_models_history_is_a_range_of_the_history_index(statements):
+    """The history of some crawl runs only (a piece of a CSV or JSON price report written on
+    several CPUs; a small store writes none) reads each kept listing's observations of those
+    runs as one range of `idx_observations_history`, never the observations table."""
+    database, _ = statements
+    conn = sqlite3.connect(database)
+    kept = pricing.KEPT_LISTINGS_SQL.format(current="?", names="?", condition=pricing.CONDITION_SQL)
+    sql = pricing.MODEL_HISTORY_RUNS_SQL.format(kept=kept)
+    plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", [9, "x", "new"] * 2)]
+    of_o = [step for step in plan if re.match(r"(SEARCH|SCAN) o\b", step)]
+    assert of_o == [
+        "SEARCH o USING COVERING INDEX idx_observations_history"
+        " (listing_id=? AND crawl_run_id>? AND crawl_run_id<?)"
+    ], plan
+
+
 def test_serve_takes_in_changes_and_a_seller_decision_reads_by_index(statements):
     """`grayhound serve`'s queue kept across runs: the cases of the subjects logged since
     (`queue.CHANGED_CASES`, `queuelog.CHANGED_FLAGGED`) are read from the change log, by id;

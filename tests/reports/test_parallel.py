@@ -317,3 +317,69 @@ def test_a_kernel_that_copies_nothing_leaves_the_copy_to_this_process(tmp_path, 
     with path.open("w", encoding="utf-8", newline="") as stream, source.open("rb") as part:
         copy_into(stream, part)
     assert path.read_text(encoding="utf-8") == "x,é\n" * 1000
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+@pytest.mark.parametrize("target", ["file", "text stream"])
+def test_copy_into_copies_a_range_of_the_source(tmp_path, monkeypatch, kernel, target):
+    """`copy_into(..., length)`: that many bytes from the source's position, no more (a piece
+    of a worker's file among others); a source shorter than that is an error, not a short
+    report."""
+    import reports.parallel
+    from reports.parallel import copy_into
+
+    if not kernel:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    monkeypatch.setattr(reports.parallel, "COPY_CHUNK", 7)
+    piece = "".join(f"{n}é€\n" for n in range(100))
+    data = ("before\n" + piece + "after\n").encode()
+    source = tmp_path / "part"
+    source.write_bytes(data)
+    with source.open("rb") as part:
+        part.seek(len("before\n"))
+        if target == "file":
+            path = tmp_path / "out.txt"
+            with path.open("w", encoding="utf-8", newline="") as stream:
+                stream.write("head\n")
+                copy_into(stream, part, len(piece.encode()))
+                stream.write("foot\n")
+            assert path.read_text(encoding="utf-8") == "head\n" + piece + "foot\n"
+        else:
+            stream = io.StringIO()
+            copy_into(stream, part, len(piece.encode()))
+            assert stream.getvalue() == piece
+        part.seek(len(data) - 3)
+        with pytest.raises(GrayhoundError, match="cut short"):
+            copy_into(io.StringIO(), part, 10)
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_finish_puts_the_workers_text_where_it_chooses(tmp_path, monkeypatch, workers):
+    """`write_parts(..., finish=)`: no copy in order; `finish` gets every part's result and
+    each worker's file (None for a part this process wrote into the stream) and may copy
+    them in any order and any range."""
+    from reports.parallel import copy_into
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
+    parts = _parts(3, 100)
+    seen = []
+
+    def finish(results, paths):
+        seen.append((results, [path is None for path in paths]))
+        for path in reversed(paths[1:]):
+            if path is not None:
+                with open(path, "rb") as part:
+                    copy_into(stream, part)
+
+    path = tmp_path / "out.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        write_parts(stream, parts, _write_numbers, finish=finish)
+    assert seen[0][0] == [100, 100, 100]
+    if workers == "1":  # one process: every part in the stream, in order
+        assert seen[0][1] == [True, True, True]
+        assert path.read_text(encoding="utf-8") == _serial(parts)
+    else:
+        assert seen[0][1] == [True, False, False]
+        expected = _serial(parts[:1]) + _serial(parts[2:]) + _serial(parts[1:2])
+        assert path.read_text(encoding="utf-8") == expected
+    assert not list(tmp_path.glob(".grayhound-parts-*"))  # the workers' files are gone

@@ -1,4 +1,4 @@
-"""A model's price history written from the store's rows (`_write_csv_history`,
+"""A model's price history written from the store's rows (`write_csv_history`,
 `_history_json`) is what the plain rules write for each point: the CSV record `csv.writer`
 makes of its `csv_cell`s, the JSON `json.dumps` makes of the point. Whatever the times are: a
 real crawl gives each observation a time of its own (the shortcuts for one time a run must
@@ -17,7 +17,7 @@ import pytest
 from reports.currency import Converter
 from reports.pricing.build import HistoryPoint, PriceHistoryRows, PricePoints, plain
 from reports.pricing.competitors import _amount, parse_amount, point_of
-from reports.pricing.render import CSV_FIELDS, _history_json, _write_csv_history
+from reports.pricing.render import CSV_FIELDS, _history_json, write_csv_history
 from reports.tabular import cell_writer, csv_cell
 
 TIMES = (
@@ -54,13 +54,6 @@ class _Store:
 class _Model:
     brand, model = "xiaomi", "Xiaomi 14 Pro"
 
-    def __init__(self, history):
-        self.history = history
-
-
-class _Report:
-    currency = "USD"
-
 
 def _rows(rng: random.Random) -> list[tuple]:
     """(run, observed_at, seller, source, listing_id, price, currency, is_current) in the
@@ -88,7 +81,7 @@ def test_the_history_from_rows_is_each_point_written_plainly(seed):
     history = PriceHistoryRows(_Store(rows), [], "new", {}, converter, PricePoints(converter))
 
     out = io.StringIO()
-    count = _write_csv_history(_Report(), _Model(history), out, cell_writer())
+    count = write_csv_history("USD", _Model(), history, out, cell_writer())
     expected, points = io.StringIO(), []
     writer = csv.writer(expected, lineterminator="\n")
     for run, at, seller, source, listing_id, price, currency, is_current in rows:
@@ -108,7 +101,7 @@ def test_the_history_from_rows_is_each_point_written_plainly(seed):
     assert count == len(points) > 0
     assert out.getvalue() == expected.getvalue()
     from_points = io.StringIO()  # a history of points, not of the store's rows
-    assert _write_csv_history(_Report(), _Model(tuple(points)), from_points, cell_writer()) == count
+    assert write_csv_history("USD", _Model(), tuple(points), from_points, cell_writer()) == count
     assert from_points.getvalue() == expected.getvalue()
 
     written = [json.loads(text) for text in _history_json(history)]

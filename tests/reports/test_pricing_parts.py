@@ -198,13 +198,124 @@ def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
     argv = ["--config", str(example_config_path), "prices", "--format", "csv", "--force"]
     assert main([*argv, "--out", str(tmp_path / "before.csv")]) == 0
     committed = tmp_path / "committed"
-    real = parts._write_models
+    real = parts._write_part_pieces  # a CSV's parts: its history in pieces
     moved = ["UPDATE observations SET price = '1.00'"]
     crawl = crawl_commits_first(real, example_config.storage.database, moved, committed)
-    monkeypatch.setattr(parts, "_write_models", crawl)
+    monkeypatch.setattr(parts, "_write_part_pieces", crawl)
     assert main([*argv, "--out", str(tmp_path / "during.csv")]) == 0
     before = (tmp_path / "before.csv").read_bytes()
     assert (tmp_path / "during.csv").read_bytes() == before
-    monkeypatch.setattr(parts, "_write_models", real)
+    monkeypatch.setattr(parts, "_write_part_pieces", real)
     assert main([*argv, "--out", str(tmp_path / "after.csv")]) == 0
     assert (tmp_path / "after.csv").read_bytes() != before
+
+
+# -- CSV and JSON: the history in pieces (issue 19, round 33) ------------------------------------
+CUTS = (
+    [(0, 0)],  # this process writes no history: every model's figures, set aside
+    [(0, 1)],  # the first model's first run
+    [(2, 1)],  # inside the model with no listing
+    [(3, 2)],
+    [(5, 0)],  # between two models
+    [(10, 1)],  # inside the last model
+    [(1, 1), (1, 2)],  # three processes, two cuts in one model
+    [(0, 0), (6, 1)],
+    [(4, 2), (9, 0)],
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_history_cut_anywhere_is_the_same_bytes(
+    example_config_path, example_config, monkeypatch, tmp_path, fmt, own_threads_only
+):
+    """Wherever the history is cut between the processes (between models, inside a model at
+    any crawl run, inside one with no listing, nothing for this process), the report is the
+    bytes one process writes: each model's figures once, its history's pieces in order and
+    joined (JSON's ", " only between points), the JSON list's separators."""
+    from reports.pricing import parts
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(11))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    parts_written = parts_counted(monkeypatch, parts)
+    argv = ["--config", str(example_config_path), "prices", "--format", fmt, "--force"]
+
+    def written(name: str) -> bytes:
+        out = tmp_path / f"{name}.{fmt}"
+        assert main([*argv, "--condition", "any", "--out", str(out)]) == 0
+        return out.read_bytes()
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    whole = written("whole")
+    for at, cuts in enumerate(CUTS):
+        monkeypatch.setattr(parts, "history_cuts", lambda *args, cuts=cuts: cuts)
+        monkeypatch.setenv("GRAYHOUND_WORKERS", str(len(cuts) + 1))
+        assert written(f"cut-{at}") == whole, cuts
+    assert parts_written == [1] + [len(cuts) + 1 for cuts in CUTS]  # one process, then each cut
+
+
+def test_a_models_history_is_its_runs_pieces_one_after_the_other(example_config):
+    """`model_price_history` of the runs after one and up to another: the history's rows of
+    those runs, so the pieces cut at any run are the whole history in order."""
+    from reports.pricing.build import _newest_runs, stored_names
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(3))
+        newest = _newest_runs(store.runs())
+        runs = [run["id"] for run in store.runs()]
+        stored = store.price_model_names()
+        for entry in example_config.catalog:
+            names = stored_names(stored, entry)
+            whole = list(store.model_price_history(names, "any", newest))
+            for cut in runs:
+                first = list(store.model_price_history(names, "any", newest, (None, cut)))
+                rest = list(store.model_price_history(names, "any", newest, (cut, None)))
+                assert first + rest == whole
+                assert all(row[0] <= cut for row in first) and all(row[0] > cut for row in rest)
+            assert whole or entry.model == example_config.catalog[2].model
+
+
+@pytest.mark.parametrize(
+    ("costs", "first", "runs", "processes", "cuts"),
+    [
+        ([10] * 7, 0, [1, 1, 1, 1], 2, [(3, 2)]),  # three and a half models each
+        ([10] * 7, 7, [1, 1, 1, 1], 2, [(3, 1)]),  # the figures first: less history here
+        ([10] * 7, 80, [1, 1, 1, 1], 2, [(0, 0)]),  # figures past a half: no history here
+        ([10] * 7, 0, [], 2, [(4, 0)]),  # no run to cut at: between two models
+        ([10] * 7, 0, [1, 3], 2, [(3, 1)]),  # the share of the run before the cut, nearest
+        ([10, 0, 0, 10], 0, [1, 1], 2, [(3, 0)]),  # empty models go with the one before
+        ([10] * 6, 0, [1, 1], 3, [(2, 0), (4, 0)]),
+        ([0, 0], 5, [1], 2, [(2, 0)]),  # no history at all
+    ],
+)
+def test_the_history_is_cut_where_the_work_is_even(costs, first, runs, processes, cuts):
+    from reports.pricing.parts import history_cuts
+
+    assert history_cuts(costs, first, runs, processes) == cuts
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_pieces_of_any_cuts_hold_each_models_history_once_in_order(seed):
+    """Whatever the costs and processes, the parts' pieces, one after the other, are each
+    model's runs from the first to the last, once, models in order."""
+    from reports.pricing.parts import _pieces, _spans, history_cuts
+
+    chance = random.Random(seed)
+    count = chance.randint(1, 12)
+    costs = [chance.choice([0, 1, 5, 40]) * 1.0 for _ in range(count)]
+    runs = [chance.choice([0, 1, 3]) for _ in range(chance.randint(0, 5))]
+    run_ids = [10 + 3 * at for at in range(len(runs))]  # ids need not be dense
+    processes = chance.randint(2, 4)
+    cuts = history_cuts(costs, chance.choice([0.0, 3.0, 100.0]), runs, processes)
+    assert cuts == sorted(cuts) and len(cuts) == processes - 1
+    pieces = [
+        piece
+        for start, end in _spans(cuts, tuple(range(count)))
+        for piece in _pieces(start, end, count, run_ids)
+    ]
+    assert [piece.model for piece in pieces] == sorted(piece.model for piece in pieces)
+    for model in range(count):
+        mine = [piece for piece in pieces if piece.model == model]
+        assert mine and mine[0].after is None and mine[-1].upto is None
+        for before, after in itertools.pairwise(mine):
+            assert before.upto == after.after is not None
