@@ -77,14 +77,14 @@ def write_prices(
     """The report of `models` in `fmt` (table, csv, json, html) into `stream`."""
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         plan = history_plan(store, job, models, fmt) if snapshot.shared else None
-        if plan is not None:
-            _write_in_pieces(store, job, fmt, plan, stream, snapshot.release)
-            return
-        parts = model_parts(store, models) if snapshot.shared else [models]
+        if plan is None:
+            parts = model_parts(store, models) if snapshot.shared else [models]
         report = PriceReport(job.currency, job.condition, job.data_as_of, ())
         write = functools.partial(_write_part, store, job, fmt)
 
         def written(into: IO[str]) -> list:
+            if plan is not None:  # CSV or JSON: the history in pieces
+                return _write_in_pieces(store, job, fmt, plan, into, snapshot.release)
             return write_parts(into, list(enumerate(parts)), write, started=snapshot.release)
 
         if fmt == "json":
@@ -110,12 +110,19 @@ def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogMo
     workers = worker_count()
     if workers == 1:
         return [models]
-    stored = store.price_model_names()
-    counts = store.price_listing_counts([stored_names(stored, entry) for entry in models])
+    _, counts = judged_listings(store, models)
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return [models]
     cuts = balanced_cuts([count + 1 for count in counts], workers)  # + 1: a model costs a bit
     return [models[start:end] for start, end in itertools.pairwise([0, *cuts, len(models)])]
+
+
+def judged_listings(store, models: tuple[CatalogModel, ...]) -> tuple[list[list[str]], list[int]]:
+    """Each model's stored names (`stored_names`) and how many listings carry a current
+    judgement of them (what a model's share of the report grows with)."""
+    stored = store.price_model_names()
+    names = [stored_names(stored, entry) for entry in models]
+    return names, store.price_listing_counts(names)
 
 
 def balanced_cuts(weights: list[int], parts: int) -> list[int]:
@@ -222,9 +229,7 @@ def history_plan(
     workers = worker_count()
     if workers == 1 or not forks(workers):
         return None
-    stored = store.price_model_names()
-    names = [stored_names(stored, entry) for entry in models]
-    counts = store.price_listing_counts(names)
+    names, counts = judged_listings(store, models)
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return None
     listings, observations, runs = store.price_history_shape()
@@ -294,22 +299,17 @@ def _pieces(start: tuple[int, int], end: tuple[int, int], count: int, run_ids: l
 
 def _write_in_pieces(
     store, job: PriceJob, fmt: str, plan: HistoryPlan, stream: IO[str], started
-) -> None:
-    """The CSV or JSON report as `plan` cuts it: this process writes its pieces, each with
-    its model's figures, into `stream` and sets the other models' figures aside; once the
-    workers have written the rest of the history into their files, each model's figures
-    and history are copied into `stream` in order."""
-    report = PriceReport(job.currency, job.condition, job.data_as_of, ())
-    if fmt == "json":
-        render.write_json_head(report, stream)
-    else:
-        csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
+) -> list[int]:
+    """The models of a CSV or JSON report as `plan` cuts them: this process writes its
+    pieces, each with its model's figures, into `stream` and sets the other models' figures
+    aside; once the workers have written the rest of the history into their files, each
+    model's figures and history are copied into `stream` in order. Returns [the number of
+    models written] (what the JSON's end needs, as `write_parts`' results give it)."""
     with tempfile.TemporaryFile() as aside:
         write = functools.partial(_write_pieces, store, job, fmt, plan, aside)
         finish = functools.partial(_join_pieces, fmt, plan, aside, stream)
         write_parts(stream, list(enumerate(plan.parts)), write, started=started, finish=finish)
-    if fmt == "json":
-        render.write_json_foot(report, stream, len(plan.models))
+    return [len(plan.models)]
 
 
 def _write_pieces(store, job: PriceJob, fmt: str, plan: HistoryPlan, aside, part, stream):
