@@ -286,13 +286,8 @@ def copy_into(stream: IO[str], source: IO[bytes], length: int | None = None) -> 
     bytes of it, else to its end), to `stream`: inside the kernel when the stream is a UTF-8
     text file (no decoding, no copy through this process), else as text through its `write`.
     Where `source` is left is not said."""
-    # only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
-    # escape sequences from what is written) gets the text through its own `write`; and only
-    # where a text file writes "\n" as it is (on Windows one may write it as "\r\n")
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
-    if type(stream) is io.TextIOWrapper and encoding in ("utf-8", "utf8") and os.linesep == "\n":
-        buffer = stream.buffer
-        stream.flush()
+    buffer = utf8_buffer(stream)
+    if buffer is not None:
         buffer.flush()
         if not _copy_in_kernel(source, buffer, length):
             for chunk in _chunks(source, length):
@@ -303,6 +298,19 @@ def copy_into(stream: IO[str], source: IO[bytes], length: int | None = None) -> 
     for chunk in _chunks(source, length):
         stream.write(decoder.decode(chunk))
     stream.write(decoder.decode(b"", final=True))
+
+
+def utf8_buffer(stream: IO[str]) -> IO[bytes] | None:
+    """The binary file under the text file `stream`, the text written so far flushed into it,
+    where UTF-8 bytes written there are what writing their text to `stream` would write; else
+    None. Only a text file itself: a wrapper that forwards `buffer` (a terminal's, which cleans
+    escape sequences from what is written) gets the text through its own `write`; and only
+    where a text file writes "\n" as it is (on Windows one may write it as "\r\n")."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    if type(stream) is io.TextIOWrapper and encoding in ("utf-8", "utf8") and os.linesep == "\n":
+        stream.flush()
+        return stream.buffer
+    return None
 
 
 def _chunks(source: IO[bytes], length: int | None) -> Iterator[bytes]:

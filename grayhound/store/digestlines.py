@@ -77,7 +77,8 @@ def _quoted(column: str) -> str:
 
 def json_item_sql(pad: str) -> str:
     """The statement rendering the book's cases of one group (`:grp`, its number; `:group_name`) as JSON items
-    at indentation `pad`: the Python columns, then six text pieces; a slot between each."""
+    at indentation `pad`: the Python columns, then six pieces of UTF-8 text (bytes); a slot
+    between each."""
     inner, deeper = pad + "  ", pad + "    "
     field = partial(_json_field, inner)
     capture_keys = (
@@ -160,7 +161,7 @@ def json_item_sql(pad: str) -> str:
             literal("\n" + pad + "}"),
         ),
     ]
-    return _statement(pieces)
+    return _statement(pieces, blob=True)
 
 
 def csv_row_sql(quoted_by_csv: str) -> str:
@@ -195,8 +196,10 @@ def csv_row_sql(quoted_by_csv: str) -> str:
     return _statement(pieces)
 
 
-def _statement(pieces: list[str]) -> str:
-    columns = ",\n".join(f"({piece})" for piece in pieces)
+def _statement(pieces: list[str], blob: bool = False) -> str:
+    """The statement of the Python columns and `pieces`, each piece's text as its UTF-8 bytes
+    where `blob` (Python then neither decodes it nor encodes it again: the JSON items)."""
+    columns = ",\n".join(f"CAST(({piece}) AS BLOB)" if blob else f"({piece})" for piece in pieces)
     return (
         f"SELECT {PYTHON_COLUMNS},\n{columns}\n"
         f"FROM ({ORDERED_ROW} WHERE dc.grp = :grp{{bounds}}) r ORDER BY {ORDER}"

@@ -66,31 +66,44 @@ def json_items(
     """The JSON text of every case of `group` (its number) in `span` at indentation `pad`,
     riskiest first, in pieces: the items joined by `,\\n` and `pad`, as `jsontext.chunks`
     joins them (a part after the `first` starts with that separator too)."""
+    for piece in json_item_bytes(book, group, pad, span, first=first):
+        yield piece.decode()
+
+
+def json_item_bytes(
+    book, group: int, pad: str, span: Span = WHOLE, *, first: bool = True
+) -> Iterator[bytes]:
+    """`json_items` as UTF-8 bytes, for a file that takes them as they are (`parts`): the
+    pieces SQLite renders are read as bytes and the slots Python fills encoded once per
+    distinct value, so the text of the items is never decoded and encoded again (issue 19,
+    round 34: a tenth of the JSON digest's CPU at 1,000,000 listings)."""
     inner, deeper = pad + INDENT, pad + INDENT + INDENT
-    flags = _Memo(lambda text: encoded(_decoded(text), inner))
-    evidence_flags = _Memo(lambda text: encoded(sorted(_decoded(text)), deeper))
-    reasons = _Memo(lambda text: encoded(_decoded(text), inner), REASONS_REMEMBERED)
-    score = _Memo(lambda value: encoded(round(value or 0.0, 4)))
-    number = _Memo(encoded)  # floats (msrp, ratio) and None
-    price_key, reasons_key = f',\n{inner}"price_text": ', f',\n{inner}"reasons": '
-    score_key, separator = f',\n{inner}"score": ', ",\n" + pad
+    flags = _Memo(lambda text: encoded(_decoded(text), inner).encode())
+    evidence_flags = _Memo(lambda text: encoded(sorted(_decoded(text)), deeper).encode())
+    reasons = _Memo(lambda text: encoded(_decoded(text), inner).encode(), REASONS_REMEMBERED)
+    score = _Memo(lambda value: encoded(round(value or 0.0, 4)).encode())
+    number = _Memo(lambda value: encoded(value).encode())  # floats (msrp, ratio) and None
+    price_key = f',\n{inner}"price_text": '.encode()
+    reasons_key, score_key = f',\n{inner}"reasons": '.encode(), f',\n{inner}"score": '.encode()
+    separator = (",\n" + pad).encode()
     for batch in digestlines.json_item_pieces(book, group, GROUPS[group], pad, span):
         items = []
         for row in batch:
             (_, kind, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
              msrp_currency, p0, p1, p2, p3, p4, p5) = row  # fmt: skip
             ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
-            sentence = "null"
+            sentence = b"null"
             if kind == "listing":
                 sentence = encode_basestring(
                     price_sentence(price, currency, msrp, msrp_currency, ratio, _money)
-                )
-            items.append(
-                f"{p0}{'[]' if not changes else encoded(json.loads(changes), inner)}"
-                f"{p1}{evidence_flags[flag_text]}{p2}{flags[flag_text]}{p3}{_number(number, msrp)}"
-                f"{p4}{_number(number, ratio)}{price_key}{sentence}{reasons_key}"
-                f"{reasons[reason_text]}{score_key}{score[risk]}{p5}"
-            )
+                ).encode()
+            change_list = b"[]" if not changes else encoded(json.loads(changes), inner).encode()
+            item = (
+                p0, change_list, p1, evidence_flags[flag_text], p2, flags[flag_text], p3,
+                _number(number, msrp), p4, _number(number, ratio), price_key, sentence,
+                reasons_key, reasons[reason_text], score_key, score[risk], p5,
+            )  # fmt: skip
+            items.append(b"".join(item))
         if not first:
             yield separator
         yield separator.join(items)

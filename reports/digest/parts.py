@@ -18,7 +18,7 @@ from typing import IO, NamedTuple
 from grayhound.store import digestlines
 from grayhound.store.digestlines import WHOLE, Span
 from reports.digest import lines
-from reports.parallel import begun, worker_count, write_parts
+from reports.parallel import begun, utf8_buffer, worker_count, write_parts
 
 # cases (of all groups) below which one process writes them: below it the fork, a worker's
 # connections and the copy of its file cost about what the second core saves (~0.1 s)
@@ -116,12 +116,22 @@ def cut(book, steps: list[Step], lengths: dict, points: list[int]) -> list[list[
 
 
 def _json_part(book, steps: list[Step], stream: IO[str], *, pad: str) -> int:
+    """Write `steps` into `stream`: the items' UTF-8 bytes straight into its file where it
+    takes them (`utf8_buffer`), else their text."""
+    raw = utf8_buffer(stream)
     for step in steps:
         if isinstance(step, str):
-            stream.write(step)
+            if raw is None:
+                stream.write(step)
+            else:
+                raw.write(step.encode())
             continue
-        for piece in lines.json_items(book, step.group, pad, step.span, first=step.first):
-            stream.write(piece)
+        pieces = lines.json_item_bytes(book, step.group, pad, step.span, first=step.first)
+        for piece in pieces:
+            if raw is None:
+                stream.write(piece.decode())
+            else:
+                raw.write(piece)
     return 0
 
 

@@ -383,3 +383,22 @@ def test_finish_puts_the_workers_text_where_it_chooses(tmp_path, monkeypatch, wo
         expected = _serial(parts[:1]) + _serial(parts[2:]) + _serial(parts[1:2])
         assert path.read_text(encoding="utf-8") == expected
     assert not list(tmp_path.glob(".grayhound-parts-*"))  # the workers' files are gone
+
+
+def test_utf8_buffer_is_the_file_under_a_utf8_text_file_only(tmp_path):
+    """Bytes go under a text stream only where they are what its text would write, and after
+    the text written before them."""
+    from reports.parallel import utf8_buffer
+
+    path = tmp_path / "out.txt"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        stream.write("head é\n")
+        buffer = utf8_buffer(stream)
+        assert buffer is stream.buffer
+        buffer.write("日本\n".encode())
+        stream.write("foot\n")
+    assert path.read_bytes() == "head é\n日本\nfoot\n".encode()
+    with (tmp_path / "latin.txt").open("w", encoding="latin-1") as other:
+        assert utf8_buffer(other) is None
+    assert utf8_buffer(io.StringIO()) is None
+    assert utf8_buffer(_Cleaning(io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))) is None

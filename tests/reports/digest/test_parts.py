@@ -14,7 +14,7 @@ from grayhound.pipeline import produce_digest
 from reports import parallel
 from reports.digest import parts
 from reports.digest.build import GROUPS
-from reports.digest.render import render
+from reports.digest.render import render, write
 from tests.reports.conftest import crawl_commits_first
 from tests.reports.digest.test_lines import hostile_day
 
@@ -210,3 +210,27 @@ def test_a_digest_leaves_the_store_as_its_clean_stamp_says(
         digest.close()
     assert bool(split_everything) is not record  # a digest not recorded: in parts
     assert core._clean_stamp_holds(path)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_json_digest_in_a_file_is_the_text_of_the_digest(
+    world, example_config, monkeypatch, split_everything, tmp_path, workers, encoding
+):
+    """The items go into a UTF-8 file as the bytes SQLite made (`parallel.utf8_buffer`),
+    between the text written around them; a file of another encoding gets their text: both
+    hold the text the digest renders to a string (hostile text, non-ASCII included)."""
+    three_days(world, example_config)
+    alone = written(world, example_config, "json", 1, monkeypatch)
+    monkeypatch.setenv(parallel.WORKERS_ENV, str(workers))
+    digest = produce_digest(world.store, example_config, world.at(49), record=False)
+    path = tmp_path / "digest.json"
+    try:
+        with path.open("w", encoding=encoding, newline="") as stream:
+            write(digest, "json", stream)
+        text = path.read_text(encoding=encoding).replace(digest.created_at, "")
+    finally:
+        digest.close()
+    assert text == alone
+    assert "日本 😀" in alone and '"Xiaomi \\"14\\" Pro, 256GB"' in alone
+    assert split_everything == ([] if workers == 1 else [workers])
