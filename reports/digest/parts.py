@@ -119,19 +119,13 @@ def _json_part(book, steps: list[Step], stream: IO[str], *, pad: str) -> int:
     """Write `steps` into `stream`: the items' UTF-8 bytes straight into its file where it
     takes them (`utf8_buffer`), else their text."""
     raw = utf8_buffer(stream)
+    put = raw.write if raw is not None else lambda data: stream.write(data.decode())
     for step in steps:
         if isinstance(step, str):
-            if raw is None:
-                stream.write(step)
-            else:
-                raw.write(step.encode())
+            put(step.encode())
             continue
-        pieces = lines.json_item_bytes(book, step.group, pad, step.span, first=step.first)
-        for piece in pieces:
-            if raw is None:
-                stream.write(piece.decode())
-            else:
-                raw.write(piece)
+        for piece in lines.json_item_bytes(book, step.group, pad, step.span, first=step.first):
+            put(piece)
     return 0
 
 
