@@ -30,6 +30,12 @@ PRICES_MARKS = (
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", default=None, help="Output file (default stdout; '-' for stdout).")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="CSV: render the whole history, neither reading nor writing the past crawl runs"
+    " kept in [storage].cache_dir.",
+)
 @force_option
 @config_option
 def prices(
@@ -39,12 +45,15 @@ def prices(
     condition: str,
     fmt: str,
     out: str | None,
+    no_cache: bool,
     force: bool,
 ) -> None:
     """Competitor pricing per catalog model: sellers, listings, lowest / median / highest price,
     position against MSRP, the margin you would make matching each competitor (with a
     landed_cost in the catalog), who is below your landed cost and since when, and the price
-    history across crawl runs (a chart per model in --format html).
+    history across crawl runs (a chart per model in --format html). In CSV, the history of
+    past crawl runs is kept rendered in [storage].cache_dir (default `cache` beside the
+    config) and rendered again only when what it is made from changes.
 
     Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
     from grayhound.pipeline import fewer_collections
@@ -64,7 +73,7 @@ def prices(
         # models in parts on every CPU of a large store (reports/pricing/parts.py); the
         # garbage collector kept from walking the rows again and again (`fewer_collections`:
         # ~5 % of the CPU time of a CSV report at 1,000,000 listings)
-        job = price_job(store, config, currency, condition, history=fmt != "table")
+        job = price_job(store, config, currency, condition, fmt != "table", not no_cache)
         with open_output(out, terminal_safe=fmt != "table", **target) as stream:
             with fewer_collections():
                 write_prices(store, job, models, fmt, stream)

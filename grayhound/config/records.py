@@ -33,6 +33,7 @@ PASSWORD_HASH_RE = re.compile(r"^pbkdf2_sha256\$[1-9][0-9]{3,8}\$[^$\s]{8,}\$[A-
 class Storage:
     database: Path
     evidence_dir: Path
+    cache_dir: Path | None = None  # reports' rendered parts kept between runs (None: none)
 
 
 @dataclass(frozen=True)

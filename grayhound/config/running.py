@@ -38,10 +38,11 @@ class RunningChecks(FieldChecker):
 
     def storage(self, raw: Any) -> Storage:
         kp = ("storage",)
-        self.table(raw, kp, ("database", "evidence_dir"))
+        self.table(raw, kp, ("database", "evidence_dir", "cache_dir"))
         return Storage(
             database=self.path_of(raw.get("database", "grayhound.db"), (*kp, "database")),
             evidence_dir=self.path_of(raw.get("evidence_dir", "evidence"), (*kp, "evidence_dir")),
+            cache_dir=self.path_of(raw.get("cache_dir", "cache"), (*kp, "cache_dir")),
         )
 
     def sources(self, raw: dict) -> tuple[Source, ...]:

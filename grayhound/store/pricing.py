@@ -184,6 +184,38 @@ MODEL_HISTORY_RUNS_SQL = MODEL_HISTORY_SQL.replace(
     "JOIN observations o ON o.listing_id = k.id",
     "JOIN observations o ON o.listing_id = k.id AND o.crawl_run_id > ? AND o.crawl_run_id <= ?",
 )
+# A model's kept listings copied once into a temporary table (`Store.price_kept_table`): the
+# history's statements read them from it (MODEL_HISTORY_SQL with `{kept}` the table), and the
+# price history cache (`reports.pricing.historycache`) reads what a listing's history rows are
+# made from besides its observations: its source, its seller id, its own and its seller row's
+# name and domain (the seller's fallbacks), and its first crawl run (one search of the
+# (listing, run) index: its rows are in no earlier run's history).
+KEPT_TABLE_SQL = """
+    CREATE TEMP TABLE {table} AS
+    WITH kept AS ({kept})
+    SELECT k.id, k.source, k.seller_id, k.listing_seller_name, k.listing_seller_domain,
+           k.is_current,
+           (SELECT MIN(m.crawl_run_id) FROM observations m WHERE m.listing_id = k.id) AS first_run,
+           s.name AS seller_row_name, s.domain AS seller_row_domain
+    FROM kept k
+    LEFT JOIN sellers s ON s.id = k.seller_id
+"""
+KEPT_TABLE_ROWS_SQL = """
+    SELECT first_run, id, source, seller_id, listing_seller_name, listing_seller_domain,
+           seller_row_name, seller_row_domain
+    FROM temp.{table}
+    ORDER BY first_run, id
+"""
+_KEPT_TABLES = itertools.count(1)
+# The first and the last observation of a crawl run (two searches of the run index, which holds
+# the id: one statement with both aggregates would read the run's whole range).
+RUN_SPAN_SQL = (
+    "SELECT (SELECT MIN(id) FROM observations INDEXED BY idx_observations_crawl_run_id"
+    " WHERE crawl_run_id = ?1),"
+    " (SELECT MAX(id) FROM observations INDEXED BY idx_observations_crawl_run_id"
+    " WHERE crawl_run_id = ?1)"
+)
+
 # What the HTML page reads of MODEL_HISTORY_SQL (`reports.pricing.history.summarize_groups`),
 # folded by SQLite: its priced rows grouped by crawl run, seller, source, currency and time form,
 # each group with its first time, its cheapest price in cents, its point count and whether a
@@ -553,6 +585,55 @@ class PriceHistory:
         after, upto = runs
         bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
         return self._kept_rows(MODEL_HISTORY_RUNS_SQL, names, condition, newest, bounds)
+
+    def price_kept_table(
+        self, names: list[str], condition: str, newest: dict[str | None, int]
+    ) -> str:
+        """A new temporary table of the listings `model_price_history` keeps for a model (see
+        KEPT_TABLE_SQL); its name. `model_price_history_of` reads the history from it;
+        `drop_price_kept_table` drops it."""
+        table = f"price_kept_{next(_KEPT_TABLES)}"
+        current, current_params = _current_case(newest)
+        kept = KEPT_LISTINGS_SQL.format(
+            current=current,
+            names=", ".join("?" * len(names)) or "NULL",
+            condition="1" if condition == "any" else CONDITION_SQL,
+        )
+        params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
+        self.db.conn.execute(KEPT_TABLE_SQL.format(table=table, kept=kept), params)
+        return table
+
+    def price_kept_rows(self, table: str) -> Iterator[tuple]:
+        """The rows of a kept table (KEPT_TABLE_ROWS_SQL): (first run, id, source, seller id,
+        the listing's seller name and domain, the seller row's name and domain), by first run
+        and id."""
+        return self.db.conn.execute(KEPT_TABLE_ROWS_SQL.format(table=table))
+
+    def model_price_history_of(
+        self, table: str, runs: tuple[int | None, int | None] = (None, None)
+    ) -> Iterator[tuple]:
+        """`model_price_history` of the listings of a kept table (`price_kept_table`)."""
+        kept = f"SELECT * FROM temp.{table}"
+        if runs == (None, None):
+            sql, bounds = MODEL_HISTORY_SQL, []
+        else:
+            after, upto = runs
+            sql = MODEL_HISTORY_RUNS_SQL
+            bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
+        # CROSS: the kept listings first, each one's observations searched (from a table,
+        # SQLite would read every observation in run order and search the table for each)
+        sql = sql.replace("JOIN observations o", "CROSS JOIN observations o")
+        return self.db.conn.execute(sql.format(kept=kept), bounds)
+
+    def drop_price_kept_table(self, table: str) -> None:
+        try:
+            self.db.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        except sqlite3.OperationalError:  # a statement still reading it: it goes with the
+            pass  # connection
+
+    def price_run_span(self, run_id: int) -> tuple[int | None, int | None]:
+        """The ids of the first and the last observation of a crawl run (None: none)."""
+        return tuple(self.db.conn.execute(RUN_SPAN_SQL, [run_id]).fetchone())
 
     def model_price_history_groups(
         self, names: list[str], condition: str, newest: dict[str | None, int]

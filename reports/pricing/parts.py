@@ -37,6 +37,7 @@ from reports.pricing.build import (
     model_pricings,
     stored_names,
 )
+from reports.pricing.historycache import HistoryCache
 from reports.tabular import cell_writer
 
 # Judged listings of the chosen models below which the report is written by one process: a
@@ -56,9 +57,14 @@ class PriceJob:
     data_as_of: str | None
     history: bool  # False: the terminal table, which shows no history
     parent: int  # the process id of the command: a part elsewhere opens its own connection
+    cache_dir: Path | None = None  # the CSV history's past runs kept here (`historycache`)
 
 
-def price_job(store, config: Config, currency: str, condition: str, history: bool) -> PriceJob:
+def price_job(
+    store, config: Config, currency: str, condition: str, history: bool, cached: bool = True
+) -> PriceJob:
+    """What every part of the report reads alike; `cached`: the CSV history's past crawl runs
+    kept between reports in the configured cache directory."""
     return PriceJob(
         store.path,
         store.runs(),
@@ -68,7 +74,15 @@ def price_job(store, config: Config, currency: str, condition: str, history: boo
         store.price_data_as_of(),
         history,
         os.getpid(),
+        config.storage.cache_dir if cached else None,
     )
+
+
+def _csv_history(job: PriceJob, fmt: str):
+    """What writes a model's CSV history in this process: through the cache, if the report
+    has one (`historycache`), else `render.write_csv_history`."""
+    cache = HistoryCache.of_job(job) if fmt == "csv" else None
+    return render.write_csv_history if cache is None else cache.write_csv_history
 
 
 def write_prices(
@@ -93,6 +107,9 @@ def write_prices(
         elif fmt == "csv":
             csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
             written(stream)
+            cache = HistoryCache.of_job(job)
+            if cache is not None:
+                cache.prune()
         elif fmt == "html":
             with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
                 overview = written(sections)
@@ -171,7 +188,7 @@ def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], strea
         return render.write_json_models(pricings, stream, first=index == 0)
     report = PriceReport(job.currency, job.condition, job.data_as_of, pricings)
     if fmt == "csv":
-        return render.write_csv_models(report, pricings, stream)
+        return render.write_csv_models(report, pricings, stream, _csv_history(job, fmt))
     if fmt == "html":
         return render.write_html_sections(job.currency, pricings, stream)
     return table.shown_models(pricings)
@@ -339,6 +356,7 @@ def _write_figures(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, a
         reader, job.runs, job.config, job.currency, job.condition, plan.models, True
     )
     cell = cell_writer()
+    write_history = _csv_history(job, fmt)
     kept: dict[int, tuple[int, int, int]] = {}
     begun = 0
     for model, pricing in enumerate(pricings):
@@ -348,7 +366,9 @@ def _write_figures(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, a
             stream.write(before)
             history = pricing.history
             history.runs = piece.runs
-            points = _write_history_piece(fmt, job.currency, pricing, history, stream, cell)
+            points = _write_history_piece(
+                fmt, job.currency, pricing, history, stream, cell, write_history
+            )
             if piece.upto is None:
                 stream.write(after)
                 continue
@@ -372,10 +392,11 @@ def _around_history(fmt: str, report: PriceReport, pricing, model: int, cell) ->
     return text.getvalue(), ""
 
 
-def _write_history_piece(fmt: str, currency: str, entry, history, stream, cell) -> int:
+def _write_history_piece(fmt: str, currency: str, entry, history, stream, cell, csv) -> int:
+    """A piece of a model's history; `csv` writes it in CSV (`_csv_history`)."""
     if fmt == "json":
         return render.write_history_json(history, stream)
-    return render.write_csv_history(currency, entry, history, stream, cell)
+    return csv(currency, entry, history, stream, cell)
 
 
 def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, stream):
@@ -384,6 +405,7 @@ def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, s
     prices = PricePoints(converter)
     newest = _newest_runs(job.runs)
     cell = cell_writer()
+    write_history = _csv_history(job, fmt)
     written = []
     for piece in pieces:
         stream.flush()
@@ -393,7 +415,9 @@ def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, s
             reader, names, job.condition, newest, converter, prices, piece.runs
         )
         entry = plan.models[piece.model]
-        points = _write_history_piece(fmt, job.currency, entry, history, stream, cell)
+        points = _write_history_piece(
+            fmt, job.currency, entry, history, stream, cell, write_history
+        )
         stream.flush()
         written.append((piece, start, stream.buffer.tell(), points))
     return written

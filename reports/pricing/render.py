@@ -258,13 +258,15 @@ def write_price_csv(report: PriceReport, stream: IO[str]) -> int:
     return write_csv_models(report, report.models, stream)
 
 
-def write_csv_models(report: PriceReport, models, stream: IO[str]) -> int:
-    """The records of `models` (the header: `write_price_csv`); returns how many."""
+def write_csv_models(report: PriceReport, models, stream: IO[str], history=None) -> int:
+    """The records of `models` (the header: `write_price_csv`); returns how many. `history`
+    writes a model's history (default `write_csv_history`; the same arguments)."""
+    write_history = write_csv_history if history is None else history
     cell = cell_writer()
     count = 0
     for model in models:
         count += write_csv_figures(report, model, stream, cell)
-        count += write_csv_history(report.currency, model, model.history, stream, cell)
+        count += write_history(report.currency, model, model.history, stream, cell)
     return count
 
 
@@ -292,19 +294,26 @@ def write_csv_history(currency: str, model, history, stream: IO[str], cell) -> i
         "currency", "price_converted",
     ):  # fmt: skip
         raise AssertionError("CSV_FIELDS changed: update write_csv_history")
+    if isinstance(history, PriceHistoryRows):
+        # the price as stored: made into cells once per value
+        return write_csv_history_rows(currency, model, history.raw(), history.prices, stream, cell)
+    points = (p[:5] + (p[5], None, p[6]) for p in history_points(history))
+    return write_csv_history_rows(currency, model, points, None, stream, cell)
+
+
+def write_csv_history_rows(
+    currency: str, model, rows, price, stream: IO[str], cell, memo: tuple | None = None
+) -> int:
+    """`write_csv_history` of history rows as `PriceHistoryRows.raw` gives them (`price` its
+    `prices`), or of points (`price` None: each row's price its PricePoint). `memo`: the
+    cells made so far (two dicts, `csv_history_memo`), for rows of the same model and
+    `cell` written in several calls."""
     head = _csv_line(["history", model.brand, model.model, currency], cell)
-    text: dict = {}  # (price, currency) → its cells (None: no amount)
-    names: dict = {}  # (seller, source) → their cells
+    text, names = csv_history_memo() if memo is None else memo
     count = 0
     batch = []
-    price = None
     last_at, when = _UNKNOWN, ""  # the time of the last row, and its cell
-    if isinstance(history, PriceHistoryRows):
-        price = history.prices
-        points = history.raw()  # the price as stored: made into cells once per value
-    else:
-        points = (p[:5] + (p[5], None, p[6]) for p in history_points(history))
-    for run, at, seller, source, listing_id, amount, code, _ in points:
+    for run, at, seller, source, listing_id, amount, code, _ in rows:
         cost = text.get((amount, code), _UNKNOWN)  # a miss raises nothing: most are new
         if cost is _UNKNOWN:
             if len(text) > 100_000:
@@ -334,6 +343,12 @@ def write_csv_history(currency: str, model, history, stream: IO[str], cell) -> i
             batch.clear()
     stream.write("".join(batch))
     return count
+
+
+def csv_history_memo() -> tuple[dict, dict]:
+    """What `write_csv_history_rows` remembers: (price, currency) → its cells (None: no
+    amount), and (seller, source) → their cells."""
+    return {}, {}
 
 
 # A time as the store writes it (`timestamps.utc_now`), or with seconds only or microseconds:
