@@ -2,38 +2,46 @@
 
 Most of a CSV price report is its history: a record per observation of every listing the
 report keeps, crawl run after crawl run. Rendered afresh, it costs what the whole history
-holds, and it grows with every crawl. But a crawl run's part of a model's history (a
-*segment*: its records, one after the other, in the report's order) is made from few
-things, and once the run is over they rarely change. So each segment is kept in a file,
-under the key (SHA-256) of everything its bytes are made from:
+holds, and that grows with every crawl. But a crawl run's part of a model's history (a
+*segment*: its records, one after the other, in the report's order) is made from few things,
+and once the run is over most of them no longer change. A day's crawl adds a run; the
+listings it brings are first seen in it; the listings that go (judgements retired) take their
+records out of every run.
 
-- the code that renders it (the source text of the modules listed in `_CODE`);
-- the report's currency, the rates it converts with, the condition, the model's brand and
-  name and the model names its listings are stored under;
-- the crawl run: its id and status, and the ids of its first and last observation
-  (observations are only ever added, never changed);
-- the model's kept listings (those the report keeps, gone ones too) first observed in that
-  run or an earlier one, each with what its records read besides its observations: its
-  source, its seller id, its own and its seller row's name and domain. A listing re-judged,
-  its seller renamed, a listing gone from the model change the key of every segment since
-  the listing's first run; a listing first seen later leaves them alone.
+So each model keeps, in the cache directory:
 
-A report then renders only the segments whose key it has not met: on a day's crawl, the new
-run's. A run still running is never kept. The files' names are the key, the records and the
-bytes (`<key>.<records>.<bytes>.csv`): a file of another size (a write cut short) is not
-used. A file is written beside its final name and renamed when complete; any error writing
-the cache leaves the report as it is (the cache is given up for the rest of it, and said
-once). Files unused for `KEEP_DAYS` days are removed after a report."""
+- a *snapshot* of its kept listings (`<model key>.base`): each listing's id, its first crawl
+  run and what its records read besides its observations (its source, its seller, the
+  listing's and the seller record's name and domain); the snapshot's *generation* is a digest
+  of all of it;
+- each past run's segment (`<segment key>.csv`, its records' listings and sizes in bytes
+  beside it in `<segment key>.idx`), the key naming the model, the run (its id, status, first and last
+  observation: observations are only ever added) and the generation it was made for.
+
+The model key is a digest of the rendering code (the source of the modules in `_CODE`), the
+report's currency, rates and condition, and the model's brand, name and stored names.
+
+A report compares the model's kept listings now with its snapshot. A segment of run r is
+used if no listing first seen in run r or before came or changed since; the records of the
+listings gone are cut out of it as it is copied. The segments are then stored for the new
+generation (renamed where nothing was cut, rewritten where something was), the runs that
+could not be used are rendered and stored, and the snapshot is replaced. A segment file is
+used only with its index and only at the size its index gives; files are written beside their
+names and renamed when whole; any error writing the cache leaves the report as it is (the cache
+is given up for the rest of it, and said once). Files unused for `KEEP_DAYS` days are removed
+after a report."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import io
+import marshal
 import os
 import re
 import sys
 import time
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import groupby
@@ -43,10 +51,11 @@ from typing import IO
 
 from reports.parallel import copy_into
 from reports.pricing import render
+from reports.pricing.build import PriceHistoryRows
 
 FORMAT = "csv"
 KEEP_DAYS = 7
-_NAME = re.compile(r"([0-9a-f]{64})\.([0-9]+)\.([0-9]+)\.csv").fullmatch
+_NAME = re.compile(r"([0-9a-f]{64})\.(csv|idx|base)").fullmatch
 _TEMPORARY = ".part-"
 # Whatever a segment's bytes are made from in code: a change to any of these is a new key.
 _CODE = (
@@ -61,12 +70,34 @@ _CODE = (
 
 
 @cache
-def code_digest() -> bytes:
+def code_digest() -> bytes | None:
+    """The digest of the rendering code's source (None where it cannot be read: no cache)."""
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    try:
+        for name in _CODE:
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    except OSError:
+        return None
     return digest.digest()
+
+
+@dataclass
+class _Snapshot:
+    """A model's kept listings: id → its row of `Store.price_kept_rows` (first run, id, and
+    what its records read besides its observations)."""
+
+    generation: str
+    listings: dict[int, tuple]
+
+
+@dataclass
+class _Segment:
+    handle: IO[bytes]
+    records: int
+    ids: array  # each record's listing, in order
+    sizes: array  # each record's size in bytes
+    key: str
 
 
 @dataclass
@@ -80,63 +111,91 @@ class HistoryCache:
     condition: str
     runs: list[dict]
     broken: bool = False  # a write failed: nothing more is written for this report
-    _index: dict[str, tuple[Path, int, int]] | None = None  # key → (path, records, bytes)
     _spans: dict[int, tuple] = field(default_factory=dict)  # run → its span (RUN_SPAN_SQL)
 
     @classmethod
     def of_job(cls, job) -> HistoryCache | None:
         """The cache of a report (`reports.pricing.parts.PriceJob`); None without one."""
-        if job.cache_dir is None:
+        if job.cache_dir is None or code_digest() is None:
             return None
         rates = dict(job.config.pricing.rates)
         return cls(Path(job.cache_dir) / "prices", job.currency, rates, job.condition, job.runs)
 
     def write_csv_history(self, currency: str, model, history, stream: IO[str], cell) -> int:
         """`render.write_csv_history` of a model's history (a `PriceHistoryRows`, maybe of some
-        crawl runs only): the segments of past runs copied from the cache where their key is
-        there, the rest rendered (and kept). The same bytes, the same count of records."""
-        source = history.source
+        crawl runs only): the segments of past runs the cache can give copied, the rest
+        rendered, and the cache brought up to date. The same bytes, the same records."""
+        source = getattr(history, "source", None)
+        if not isinstance(history, PriceHistoryRows) or not hasattr(source, "price_kept_table"):
+            return render.write_csv_history(currency, model, history, stream, cell)
         after, upto = history.runs or (None, None)
-        wanted = [
+        wanted = sorted(
             run["id"]
             for run in self.runs
             if run.get("status") != "running"
             and type(run["id"]) is int
             and (after is None or run["id"] > after)
             and (upto is None or run["id"] <= upto)
-        ]
+        )
         table = source.price_kept_table(history.names, history.condition, history.newest)
         try:
-            keys = self._keys(source, table, model, history.names, sorted(wanted))
-            hits = self._hits(keys)
-            try:
-                return self._write(
-                    source, table, model, history, keys, hits, currency, stream, cell
-                )
-            finally:
-                for handle, _, _ in hits.values():
-                    handle.close()
+            return self._write(source, table, model, history, wanted, currency, stream, cell)
         finally:
             source.drop_price_kept_table(table)
 
-    def _write(self, source, table, model, history, keys, hits, currency, stream, cell) -> int:
-        """The history's runs in order: a stretch of runs without a segment in the cache read
-        and rendered in one statement (each kept run's records kept as they pass), then the
-        next segment found copied."""
+    def _write(self, source, table, model, history, wanted, currency, stream, cell) -> int:
+        model_key = self._model_key(model, history.names)
+        now = _snapshot(source.price_kept_rows(table))
+        before = self._load_snapshot(model_key)
+        usable, gone = _usable(before, now, wanted)
+        found = {
+            run: segment
+            for run in usable
+            if (segment := self._open(self._segment_key(model_key, source, run, before)))
+        }
+        try:
+            count = self._copy_and_render(
+                source, table, model, history, model_key, now, before, found, gone,
+                currency, stream, cell,
+            )  # fmt: skip
+        finally:
+            for segment in found.values():
+                segment.handle.close()
+        if before is None or before.generation != now.generation:
+            self._save_snapshot(model_key, now)
+        return count
+
+    def _copy_and_render(
+        self, source, table, model, history, model_key, now, before, found, gone,
+        currency, stream, cell,
+    ) -> int:  # fmt: skip
+        """The history's runs in order: a stretch of runs without a usable segment read and
+        rendered in one statement (each past run's records kept as they pass), then the next
+        segment copied without the records of the listings gone (and kept for `now`)."""
         after, upto = history.runs or (None, None)
-        count = 0
-        start = after
-        for run in sorted(hits):
-            count += self._render(
-                source, table, model, history, (start, run - 1), keys, currency, stream, cell
-            )
-            handle, records, size = hits[run]
-            copy_into(stream, handle, size)
-            count += records
+        keys = {
+            run: self._segment_key(model_key, source, run, now)
+            for run in self._cacheable(after, upto)
+        }
+        count, start = 0, after
+        for run in sorted(found):
+            count += self._render(source, table, model, history, (start, run - 1), keys,
+                                  currency, stream, cell)  # fmt: skip
+            count += self._copy(found[run], gone, stream, keys[run], before, now)
             start = run
         return count + self._render(
             source, table, model, history, (start, upto), keys, currency, stream, cell
         )
+
+    def _cacheable(self, after, upto) -> set[int]:
+        return {
+            run["id"]
+            for run in self.runs
+            if run.get("status") != "running"
+            and type(run["id"]) is int
+            and (after is None or run["id"] > after)
+            and (upto is None or run["id"] <= upto)
+        }
 
     def _render(self, source, table, model, history, runs, keys, currency, stream, cell) -> int:
         after, upto = runs
@@ -148,101 +207,146 @@ class HistoryCache:
             if (after is None or run > after) and (upto is None or run <= upto)
         }
         count = 0
-        rows = source.model_price_history_of(table, runs)
         memo = render.csv_history_memo()
-        for run, group in groupby(rows, key=itemgetter(0)):
+        for run, group in groupby(source.model_price_history_of(table, runs), key=itemgetter(0)):
             key = missing.pop(run, None)
             keeper = self._keeper(key) if key is not None else None
-            into = stream if keeper is None else keeper.tee(stream)
-            records = render.write_csv_history_rows(
-                currency, model, group, history.prices, into, cell, memo
-            )
+            into, marks = (stream, None) if keeper is None else (keeper.tee(stream), [])
+            try:
+                records = render.write_csv_history_rows(
+                    currency, model, group, history.prices, into, cell, memo, marks
+                )
+            except BaseException:
+                if keeper is not None:  # the report failed: no half-written file left
+                    keeper.give_up()
+                raise
             count += records
             if keeper is not None:
-                self._keep(keeper, records)
+                ids = array("q", [listing for listing, _ in marks])
+                self._keep(keeper, ids, array("q", [size for _, size in marks]))
         for key in missing.values():  # a run without records for this model: kept empty
             keeper = self._keeper(key)
             if keeper is not None:
-                self._keep(keeper, 0)
+                self._keep(keeper, array("q"), array("q"))
         return count
 
-    # -- keys -----------------------------------------------------------------------------
-    def _keys(self, source, table, model, names, runs: list[int]) -> dict[int, str]:
-        """The key of each of `runs`' segments of the model (see the module's docstring)."""
-        if not runs:
-            return {}
-        base = hashlib.sha256(code_digest())
-        base.update(
-            repr(
-                (
-                    FORMAT,
-                    self.currency,
-                    sorted(self.rates.items()),
-                    self.condition,
-                    model.brand,
-                    model.model,
-                    list(names),
-                )
-            ).encode()
+    def _copy(self, segment: _Segment, gone: set, stream, key, before, now) -> int:
+        """A segment's records into `stream` without those of the listings `gone`; the
+        segment kept under `key` (for `now`): renamed where nothing was cut, else rewritten."""
+        present = gone.intersection(segment.ids)
+        cut = (
+            [at for at, listing in enumerate(segment.ids) if listing in present] if present else []
         )
-        digests = {}  # run → the digest of the kept listings first seen in it or before
-        listings = hashlib.sha256()
-        pending = iter(runs)
-        run = next(pending, None)
-        for first, rows in groupby(source.price_kept_rows(table), key=itemgetter(0)):
-            while run is not None and (first is None or run < first):
-                digests[run] = listings.digest()
-                run = next(pending, None)
-            listings.update(repr(list(rows)).encode())
-        while run is not None:
-            digests[run] = listings.digest()
-            run = next(pending, None)
-        keys = {}
-        for run in runs:
-            key = base.copy()
-            key.update(repr(self._span(source, run)).encode() + b"\0" + digests[run])
-            keys[run] = key.hexdigest()
-        return keys
+        sizes = segment.sizes
+        ranges, start, done = [], 0, 0  # done: the records summed into `start`
+        for at in cut:
+            first = start + sum(sizes[done:at])
+            if first > start:
+                ranges.append((start, first))
+            start, done = first + sizes[at], at + 1
+        end = start + sum(sizes[done:])
+        if end > start:
+            ranges.append((start, end))
+        for first, last in ranges:
+            segment.handle.seek(first)
+            copy_into(stream, segment.handle, last - first)
+        if not cut:
+            self._rename(segment, key)
+        else:
+            self._rewrite(segment, cut, ranges, key)
+        return segment.records - len(cut)
 
-    def _span(self, source, run: int) -> tuple:
+    # -- keys -----------------------------------------------------------------------------
+    def _model_key(self, model, names) -> str:
+        key = hashlib.sha256(code_digest())
+        key.update(
+            repr(
+                (FORMAT, self.currency, sorted(self.rates.items()), self.condition,
+                 model.brand, model.model, list(names))
+            ).encode()
+        )  # fmt: skip
+        return key.hexdigest()
+
+    def _segment_key(self, model_key: str, source, run: int, snapshot) -> str:
         span = self._spans.get(run)
         if span is None:
             status = next((r.get("status") for r in self.runs if r["id"] == run), None)
             span = self._spans[run] = (run, status, *source.price_run_span(run))
-        return span
+        generation = None if snapshot is None else snapshot.generation
+        return hashlib.sha256(repr((model_key, span, generation)).encode()).hexdigest()
 
     # -- files ----------------------------------------------------------------------------
-    def _hits(self, keys: dict[int, str]) -> dict[int, tuple[IO[bytes], int, int]]:
-        """The segments of `keys` found, each open (a file of another size is not used)."""
-        index = self._found()
-        hits = {}
-        for run, key in keys.items():
-            found = index.get(key)
-            if found is None:
-                continue
-            path, records, size = found
-            try:
-                handle = open(path, "rb")  # noqa: SIM115 - closed by the caller
-            except OSError:
-                continue
-            if os.fstat(handle.fileno()).st_size != size:
-                handle.close()
-                continue
-            with contextlib.suppress(OSError):
-                os.utime(path)  # used: kept another KEEP_DAYS days
-            hits[run] = (handle, records, size)
-        return hits
+    def _load_snapshot(self, model_key: str) -> _Snapshot | None:
+        path = self.directory / f"{model_key}.base"
+        try:
+            generation, rows = marshal.loads(path.read_bytes())
+            snapshot = _Snapshot(generation, {row[1]: row for row in rows})
+        except (OSError, ValueError, TypeError, EOFError, IndexError):
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: kept another KEEP_DAYS days
+        return snapshot
 
-    def _found(self) -> dict[str, tuple[Path, int, int]]:
-        if self._index is None:
-            self._index = {}
-            with contextlib.suppress(OSError):
-                for entry in os.scandir(self.directory):
-                    match = _NAME(entry.name)
-                    if match:
-                        key, records, size = match.groups()
-                        self._index[key] = (Path(entry.path), int(records), int(size))
-        return self._index
+    def _save_snapshot(self, model_key: str, snapshot: _Snapshot) -> None:
+        data = marshal.dumps((snapshot.generation, list(snapshot.listings.values())), 4)
+        self._write_file(f"{model_key}.base", data)
+
+    def _open(self, key: str) -> _Segment | None:
+        """The segment of `key` if its index and its file are there and agree."""
+        try:
+            records, size, ids, sizes = marshal.loads((self.directory / f"{key}.idx").read_bytes())
+            ids, sizes = array("q", ids), array("q", sizes)
+        except (OSError, ValueError, TypeError, EOFError):
+            return None
+        if not (records == len(ids) == len(sizes)) or size != sum(sizes):
+            return None
+        try:
+            handle = open(self.directory / f"{key}.csv", "rb")  # noqa: SIM115 - closed by caller
+        except OSError:
+            return None
+        if os.fstat(handle.fileno()).st_size != size:
+            handle.close()
+            return None
+        return _Segment(handle, records, ids, sizes, key)
+
+    def _rename(self, segment: _Segment, key: str) -> None:
+        """The segment (unchanged) kept under `key`: its files renamed (the index last)."""
+        if self.broken:
+            return
+        try:
+            for suffix in (".csv", ".idx"):
+                old, new = (self.directory / f"{name}{suffix}" for name in (segment.key, key))
+                if old != new:
+                    os.replace(old, new)
+                os.utime(new)  # used: kept another KEEP_DAYS days
+        except OSError as exc:
+            self._give_up(exc)
+
+    def _rewrite(self, segment: _Segment, cut: list[int], ranges, key: str) -> None:
+        """The segment without its `cut` records kept under `key`."""
+        keeper = self._keeper(key)
+        if keeper is None:
+            return
+        try:
+            for first, last in ranges:
+                segment.handle.seek(first)
+                keeper.handle.write(segment.handle.read(last - first))
+        except OSError as exc:
+            keeper.give_up()
+            self._give_up(exc)
+            return
+        ids, sizes, done = array("q"), array("q"), 0
+        for at in cut:  # the arrays without the records cut: slices, copied in C
+            ids.extend(segment.ids[done:at])
+            sizes.extend(segment.sizes[done:at])
+            done = at + 1
+        ids.extend(segment.ids[done:])
+        sizes.extend(segment.sizes[done:])
+        self._keep(keeper, ids, sizes)
+        if not keeper.failed and not self.broken and segment.key != key:
+            for suffix in (".idx", ".csv"):  # the old generation's: no longer of use
+                with contextlib.suppress(OSError):
+                    (self.directory / f"{segment.key}{suffix}").unlink()
 
     def _keeper(self, key: str) -> _Keeper | None:
         if self.broken:
@@ -257,18 +361,33 @@ class HistoryCache:
             return None
         return _Keeper(self, key, handle)
 
-    def _keep(self, keeper: _Keeper, records: int) -> None:
+    def _keep(self, keeper: _Keeper, ids: array, sizes: array) -> None:
         if keeper.failed:
             return
         try:
             keeper.text.flush()
             size = keeper.handle.tell()
             keeper.text.close()
-            final = self.directory / f"{keeper.key}.{records}.{size}.csv"
-            os.replace(keeper.handle.name, final)
-            self._found()[keeper.key] = (final, records, size)
+            if size != sum(sizes):  # the records' sizes are the file's
+                raise AssertionError("a price history segment's index does not match it")
+            os.replace(keeper.handle.name, self.directory / f"{keeper.key}.csv")
+            index = marshal.dumps((len(ids), size, ids.tobytes(), sizes.tobytes()))
+            self._write_file(f"{keeper.key}.idx", index)
         except OSError as exc:
             keeper.give_up()
+            self._give_up(exc)
+
+    def _write_file(self, name: str, data: bytes) -> None:
+        if self.broken:
+            return
+        partial = self.directory / f"{_TEMPORARY}{name}.{os.getpid()}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            os.replace(partial, self.directory / name)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink()
             self._give_up(exc)
 
     def _give_up(self, error: OSError) -> None:
@@ -281,7 +400,7 @@ class HistoryCache:
             )
 
     def prune(self, days: float = KEEP_DAYS) -> None:
-        """Remove the segments unused for `days` days, and files left half-written a day ago."""
+        """Remove the files unused for `days` days, and files left half-written a day ago."""
         now = time.time()
         with contextlib.suppress(OSError):
             for entry in os.scandir(self.directory):
@@ -291,6 +410,26 @@ class HistoryCache:
                         entry.name.startswith(_TEMPORARY) and age > 86_400
                     ):
                         os.unlink(entry.path)
+
+
+def _snapshot(rows) -> _Snapshot:
+    """The snapshot of a model's kept listings from `Store.price_kept_rows` (by first run and
+    id): each one's row; the generation a digest of them all."""
+    rows = list(rows)
+    generation = hashlib.sha256(marshal.dumps(rows, 4)).hexdigest()
+    return _Snapshot(generation, {row[1]: row for row in rows})
+
+
+def _usable(before: _Snapshot | None, now: _Snapshot, wanted: list[int]) -> tuple[list, set]:
+    """The runs of `wanted` whose segment for `before` can give `now`'s (no listing first
+    seen in it or before came or changed), and the listings gone since `before`."""
+    if before is None:
+        return [], set()
+    known = before.listings
+    moved = [row[0] for listing, row in now.listings.items() if known.get(listing) != row]
+    limit = min(moved, default=None)
+    usable = [run for run in wanted if limit is None or run < limit]
+    return usable, known.keys() - now.listings.keys()
 
 
 class _Keeper:

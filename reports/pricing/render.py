@@ -302,12 +302,20 @@ def write_csv_history(currency: str, model, history, stream: IO[str], cell) -> i
 
 
 def write_csv_history_rows(
-    currency: str, model, rows, price, stream: IO[str], cell, memo: tuple | None = None
+    currency: str,
+    model,
+    rows,
+    price,
+    stream: IO[str],
+    cell,
+    memo: tuple | None = None,
+    marks: list | None = None,
 ) -> int:
     """`write_csv_history` of history rows as `PriceHistoryRows.raw` gives them (`price` its
     `prices`), or of points (`price` None: each row's price its PricePoint). `memo`: the
     cells made so far (two dicts, `csv_history_memo`), for rows of the same model and
-    `cell` written in several calls."""
+    `cell` written in several calls. `marks`: each record's listing and its length in UTF-8
+    bytes appended to it, in order."""
     head = _csv_line(["history", model.brand, model.model, currency], cell)
     text, names = csv_history_memo() if memo is None else memo
     count = 0
@@ -333,10 +341,13 @@ def write_csv_history_rows(
         if type(at) is not str or at != last_at:
             last_at = at  # the store's own form is a cell as it is (a digit first, no quotes)
             when = at if type(at) is str and _STORE_TIME(at) else _time_cell(at, cell)
-        batch.append(
+        line = (
             f"{head},{who},{listing_id if type(listing_id) is int else cell(listing_id)},,"
             f"{run if type(run) is int else cell(run)},{when},{cost}{HISTORY_CSV_TAIL}\n"
         )
+        batch.append(line)
+        if marks is not None:
+            marks.append((listing_id, len(line) if line.isascii() else len(line.encode())))
         count += 1
         if len(batch) >= 2048:
             stream.write("".join(batch))

@@ -160,10 +160,25 @@ def test_the_cached_history_is_the_history_after_every_change(
     assert changed(
         f"UPDATE findings SET model = '{other}' WHERE subject_id = {history['listing_id']}"
     )
-    assert changed(
-        "UPDATE findings SET is_accessory = 1 WHERE subject_kind = 'listing'"
-        " AND subject_id % 5 = 0 AND is_current = 1"
+    # (the model it joins renders its runs again; leaving is a cut: nothing rendered)
+    assert (
+        changed(
+            "UPDATE findings SET is_accessory = 1 WHERE subject_kind = 'listing'"
+            " AND subject_id % 5 = 0 AND is_current = 1"
+        )
+        == set()
     )
+    # listings whose judgements were retired (delisted) leave every run's history: their
+    # records are cut out of the segments kept, nothing rendered again
+    assert (
+        changed(
+            "UPDATE findings SET is_current = 0 WHERE subject_kind = 'listing'"
+            " AND subject_id IN (SELECT listing_id FROM observations WHERE crawl_run_id = 1)"
+            " AND subject_id % 4 = 1"
+        )
+        == set()
+    )
+    assert _same(report) == set()
     # an observation added to a finished run (a crawl resumed): that run's segment again
     assert runs[0] in changed(
         "INSERT INTO observations (listing_id, crawl_run_id, observed_at, price, currency)"
@@ -196,8 +211,8 @@ def test_a_segment_cut_short_is_not_used(example_config_path, example_config, re
         _judge(store, _models(example_config))
     fresh, _ = report("--no-cache")
     assert report()[0] == fresh
-    kept = sorted((example_config_path.parent / "cache" / "prices").iterdir())
-    assert kept and all(path.suffix == ".csv" for path in kept)
+    kept = sorted((example_config_path.parent / "cache" / "prices").glob("*.csv"))
+    assert kept and {path.with_suffix(".idx").is_file() for path in kept} == {True}
     biggest = max(kept, key=lambda path: path.stat().st_size)
     biggest.write_bytes(biggest.read_bytes()[:-7])  # a write cut short
     cached, rendered = report()
@@ -248,7 +263,7 @@ def test_the_history_cut_between_processes_goes_through_the_cache(
 
 def test_segments_unused_for_a_week_are_removed(tmp_path):
     cache = historycache.HistoryCache(tmp_path, "USD", {}, "new", [])
-    old, recent = tmp_path / f"{'a' * 64}.3.10.csv", tmp_path / f"{'b' * 64}.3.10.csv"
+    old, recent = tmp_path / f"{'a' * 64}.csv", tmp_path / f"{'b' * 64}.idx"
     half, other = tmp_path / f".part-{'c' * 64}.1", tmp_path / "notes.txt"
     for path in (old, recent, half, other):
         path.write_text("x")
