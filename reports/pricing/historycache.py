@@ -11,9 +11,9 @@ records out of every run.
 So each model keeps, in the cache directory:
 
 - a *snapshot* of its kept listings (`<model key>.base`): each listing's id, its first crawl
-  run and what its records read besides its observations (its source, its seller, the
-  listing's and the seller record's name and domain); the snapshot's *generation* is a digest
-  of all of it;
+  run and a digest of what its records read besides its observations (its source, its
+  seller, the listing's and the seller record's name and domain); the snapshot's
+  *generation* is a digest of all of it;
 - each past run's segment (`<segment key>.csv`, its records' listings and sizes in bytes
   beside it in `<segment key>.idx`), the key naming the model, the run (its id, status, first and last
   observation: observations are only ever added) and the generation it was made for.
@@ -84,11 +84,11 @@ def code_digest() -> bytes | None:
 
 @dataclass
 class _Snapshot:
-    """A model's kept listings: id → its row of `Store.price_kept_rows` (first run, id, and
-    what its records read besides its observations)."""
+    """A model's kept listings: id → (first run, digest of what its records read besides its
+    observations: the rest of its row of `Store.price_kept_rows`)."""
 
     generation: str
-    listings: dict[int, tuple]
+    listings: dict[int, tuple[int, bytes]]
 
 
 @dataclass
@@ -279,16 +279,24 @@ class HistoryCache:
     def _load_snapshot(self, model_key: str) -> _Snapshot | None:
         path = self.directory / f"{model_key}.base"
         try:
-            generation, rows = marshal.loads(path.read_bytes())
-            snapshot = _Snapshot(generation, {row[1]: row for row in rows})
-        except (OSError, ValueError, TypeError, EOFError, IndexError):
+            generation, ids, firsts, digests = marshal.loads(path.read_bytes())
+            ids, firsts = array("q", ids), array("q", firsts)
+            if not len(ids) == len(firsts) == len(digests) // 16:
+                return None
+            parts = (digests[at : at + 16] for at in range(0, len(digests), 16))
+            entries = zip(firsts, parts, strict=True)
+            snapshot = _Snapshot(generation, dict(zip(ids, entries, strict=True)))
+        except (OSError, ValueError, TypeError, EOFError):
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # used: kept another KEEP_DAYS days
         return snapshot
 
     def _save_snapshot(self, model_key: str, snapshot: _Snapshot) -> None:
-        data = marshal.dumps((snapshot.generation, list(snapshot.listings.values())), 4)
+        ids = array("q", snapshot.listings)
+        firsts = array("q", (first for first, _ in snapshot.listings.values()))
+        digests = b"".join(digest for _, digest in snapshot.listings.values())
+        data = marshal.dumps((snapshot.generation, ids.tobytes(), firsts.tobytes(), digests), 4)
         self._write_file(f"{model_key}.base", data)
 
     def _open(self, key: str) -> _Segment | None:
@@ -414,10 +422,16 @@ class HistoryCache:
 
 def _snapshot(rows) -> _Snapshot:
     """The snapshot of a model's kept listings from `Store.price_kept_rows` (by first run and
-    id): each one's row; the generation a digest of them all."""
-    rows = list(rows)
-    generation = hashlib.sha256(marshal.dumps(rows, 4)).hexdigest()
-    return _Snapshot(generation, {row[1]: row for row in rows})
+    id): each one's first run and a digest of the rest of its row (16 bytes: a model's
+    snapshot is a few MiB, not its listings' names); the generation a digest of them all."""
+    listings: dict[int, tuple[int, bytes]] = {}
+    generation = hashlib.sha256()
+    blake2b, dumps = hashlib.blake2b, marshal.dumps
+    for row in rows:
+        digest = blake2b(dumps(row[2:], 4), digest_size=16).digest()
+        listings[row[1]] = (row[0], digest)
+        generation.update(dumps((row[0], row[1]), 4) + digest)
+    return _Snapshot(generation.hexdigest(), listings)
 
 
 def _usable(before: _Snapshot | None, now: _Snapshot, wanted: list[int]) -> tuple[list, set]:
@@ -426,7 +440,7 @@ def _usable(before: _Snapshot | None, now: _Snapshot, wanted: list[int]) -> tupl
     if before is None:
         return [], set()
     known = before.listings
-    moved = [row[0] for listing, row in now.listings.items() if known.get(listing) != row]
+    moved = [entry[0] for listing, entry in now.listings.items() if known.get(listing) != entry]
     limit = min(moved, default=None)
     usable = [run for run in wanted if limit is None or run < limit]
     return usable, known.keys() - now.listings.keys()
