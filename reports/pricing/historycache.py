@@ -128,15 +128,7 @@ class HistoryCache:
         source = getattr(history, "source", None)
         if not isinstance(history, PriceHistoryRows) or not hasattr(source, "price_kept_table"):
             return render.write_csv_history(currency, model, history, stream, cell)
-        after, upto = history.runs or (None, None)
-        wanted = sorted(
-            run["id"]
-            for run in self.runs
-            if run.get("status") != "running"
-            and type(run["id"]) is int
-            and (after is None or run["id"] > after)
-            and (upto is None or run["id"] <= upto)
-        )
+        wanted = sorted(self._cacheable(*(history.runs or (None, None))))
         table = source.price_kept_table(history.names, history.condition, history.newest)
         try:
             return self._write(source, table, model, history, wanted, currency, stream, cell)
@@ -155,7 +147,7 @@ class HistoryCache:
         }
         try:
             count = self._copy_and_render(
-                source, table, model, history, model_key, now, before, found, gone,
+                source, table, model, history, model_key, now, found, gone,
                 currency, stream, cell,
             )  # fmt: skip
         finally:
@@ -166,7 +158,7 @@ class HistoryCache:
         return count
 
     def _copy_and_render(
-        self, source, table, model, history, model_key, now, before, found, gone,
+        self, source, table, model, history, model_key, now, found, gone,
         currency, stream, cell,
     ) -> int:  # fmt: skip
         """The history's runs in order: a stretch of runs without a usable segment read and
@@ -181,13 +173,15 @@ class HistoryCache:
         for run in sorted(found):
             count += self._render(source, table, model, history, (start, run - 1), keys,
                                   currency, stream, cell)  # fmt: skip
-            count += self._copy(found[run], gone, stream, keys[run], before, now)
+            count += self._copy(found[run], gone, stream, keys[run])
             start = run
         return count + self._render(
             source, table, model, history, (start, upto), keys, currency, stream, cell
         )
 
     def _cacheable(self, after, upto) -> set[int]:
+        """The crawl runs after `after` and up to `upto` (None: no bound) whose segments are
+        kept: every run but those still running."""
         return {
             run["id"]
             for run in self.runs
@@ -230,7 +224,7 @@ class HistoryCache:
                 self._keep(keeper, array("q"), array("q"))
         return count
 
-    def _copy(self, segment: _Segment, gone: set, stream, key, before, now) -> int:
+    def _copy(self, segment: _Segment, gone: set, stream, key: str) -> int:
         """A segment's records into `stream` without those of the listings `gone`; the
         segment kept under `key` (for `now`): renamed where nothing was cut, else rewritten."""
         present = gone.intersection(segment.ids)
