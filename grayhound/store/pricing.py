@@ -580,11 +580,8 @@ class PriceHistory:
         history order: (crawl_run_id, observed_at, seller, source, listing_id, price,
         currency, is_current). `runs` (after, up to): only the observations of the crawl
         runs after the first and up to the second (None: no bound)."""
-        if runs == (None, None):
-            return self._kept_rows(MODEL_HISTORY_SQL, names, condition, newest)
-        after, upto = runs
-        bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
-        return self._kept_rows(MODEL_HISTORY_RUNS_SQL, names, condition, newest, bounds)
+        sql, bounds = _history_statement(runs)
+        return self._kept_rows(sql, names, condition, newest, bounds)
 
     def price_kept_table(
         self, names: list[str], condition: str, newest: dict[str | None, int]
@@ -593,13 +590,7 @@ class PriceHistory:
         KEPT_TABLE_SQL); its name. `model_price_history_of` reads the history from it;
         `drop_price_kept_table` drops it."""
         table = f"price_kept_{next(_KEPT_TABLES)}"
-        current, current_params = _current_case(newest)
-        kept = KEPT_LISTINGS_SQL.format(
-            current=current,
-            names=", ".join("?" * len(names)) or "NULL",
-            condition="1" if condition == "any" else CONDITION_SQL,
-        )
-        params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
+        kept, params = _kept_statement(names, condition, newest)
         self.db.conn.execute(KEPT_TABLE_SQL.format(table=table, kept=kept), params)
         return table
 
@@ -614,12 +605,7 @@ class PriceHistory:
     ) -> Iterator[tuple]:
         """`model_price_history` of the listings of a kept table (`price_kept_table`)."""
         kept = f"SELECT * FROM temp.{table}"
-        if runs == (None, None):
-            sql, bounds = MODEL_HISTORY_SQL, []
-        else:
-            after, upto = runs
-            sql = MODEL_HISTORY_RUNS_SQL
-            bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
+        sql, bounds = _history_statement(runs)
         # CROSS: the kept listings first, each one's observations searched (from a table,
         # SQLite would read every observation in run order and search the table for each)
         sql = sql.replace("JOIN observations o", "CROSS JOIN observations o")
@@ -684,15 +670,30 @@ class PriceHistory:
     ) -> Iterator[tuple]:
         if not names:
             return iter(())
-        current, current_params = _current_case(newest)
-        kept = KEPT_LISTINGS_SQL.format(
-            current=current,
-            names=", ".join("?" * len(names)),
-            condition="1" if condition == "any" else CONDITION_SQL,
-        )
-        params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
-        params += after or []
-        return self.db.execute(sql.format(kept=kept), params)
+        kept, params = _kept_statement(names, condition, newest)
+        return self.db.execute(sql.format(kept=kept), [*params, *(after or [])])
+
+
+def _kept_statement(names: list[str], condition: str, newest: dict[str | None, int]):
+    """KEPT_LISTINGS_SQL for a model's stored `names` (none: no listing), and its parameters."""
+    current, current_params = _current_case(newest)
+    kept = KEPT_LISTINGS_SQL.format(
+        current=current,
+        names=", ".join("?" * len(names)) or "NULL",
+        condition="1" if condition == "any" else CONDITION_SQL,
+    )
+    params = [*current_params, *names, *([] if condition == "any" else [condition] * 2)]
+    return kept, params
+
+
+def _history_statement(runs: tuple[int | None, int | None]) -> tuple[str, list]:
+    """MODEL_HISTORY_SQL, or MODEL_HISTORY_RUNS_SQL with the bounds of `runs` (after, up to;
+    None: no bound), and its parameters after the kept listings'."""
+    if runs == (None, None):
+        return MODEL_HISTORY_SQL, []
+    after, upto = runs
+    bounds = [-(2**63) if after is None else after, 2**63 - 1 if upto is None else upto]
+    return MODEL_HISTORY_RUNS_SQL, bounds
 
 
 def _json(items: list) -> list:

@@ -94,7 +94,6 @@ class _Snapshot:
 @dataclass
 class _Segment:
     handle: IO[bytes]
-    records: int
     ids: array  # each record's listing, in order
     sizes: array  # each record's size in bytes
     key: str
@@ -128,7 +127,7 @@ class HistoryCache:
         source = getattr(history, "source", None)
         if not isinstance(history, PriceHistoryRows) or not hasattr(source, "price_kept_table"):
             return render.write_csv_history(currency, model, history, stream, cell)
-        wanted = sorted(self._cacheable(*(history.runs or (None, None))))
+        wanted = self._cacheable(*(history.runs or (None, None)))
         table = source.price_kept_table(history.names, history.condition, history.newest)
         try:
             return self._write(source, table, model, history, wanted, currency, stream, cell)
@@ -136,6 +135,7 @@ class HistoryCache:
             source.drop_price_kept_table(table)
 
     def _write(self, source, table, model, history, wanted, currency, stream, cell) -> int:
+        """`wanted`: the runs of the history whose segments are kept (`_cacheable`)."""
         model_key = self._model_key(model, history.names)
         now = _snapshot(source.price_kept_rows(table))
         before = self._load_snapshot(model_key)
@@ -146,10 +146,10 @@ class HistoryCache:
             if (segment := self._open(self._segment_key(model_key, source, run, before)))
         }
         try:
+            keys = {run: self._segment_key(model_key, source, run, now) for run in wanted}
             count = self._copy_and_render(
-                source, table, model, history, model_key, now, found, gone,
-                currency, stream, cell,
-            )  # fmt: skip
+                source, table, model, history, keys, found, gone, currency, stream, cell
+            )
         finally:
             for segment in found.values():
                 segment.handle.close()
@@ -158,17 +158,13 @@ class HistoryCache:
         return count
 
     def _copy_and_render(
-        self, source, table, model, history, model_key, now, found, gone,
-        currency, stream, cell,
-    ) -> int:  # fmt: skip
+        self, source, table, model, history, keys, found, gone, currency, stream, cell
+    ) -> int:
         """The history's runs in order: a stretch of runs without a usable segment read and
-        rendered in one statement (each past run's records kept as they pass), then the next
-        segment copied without the records of the listings gone (and kept for `now`)."""
+        rendered in one statement (each kept run's records kept under its key in `keys` as
+        they pass), then the next segment copied without the records of the listings gone
+        (and kept under its key)."""
         after, upto = history.runs or (None, None)
-        keys = {
-            run: self._segment_key(model_key, source, run, now)
-            for run in self._cacheable(after, upto)
-        }
         count, start = 0, after
         for run in sorted(found):
             count += self._render(source, table, model, history, (start, run - 1), keys,
@@ -179,17 +175,17 @@ class HistoryCache:
             source, table, model, history, (start, upto), keys, currency, stream, cell
         )
 
-    def _cacheable(self, after, upto) -> set[int]:
+    def _cacheable(self, after, upto) -> list[int]:
         """The crawl runs after `after` and up to `upto` (None: no bound) whose segments are
-        kept: every run but those still running."""
-        return {
+        kept, in order: every run but those still running."""
+        return sorted(
             run["id"]
             for run in self.runs
             if run.get("status") != "running"
             and type(run["id"]) is int
             and (after is None or run["id"] > after)
             and (upto is None or run["id"] <= upto)
-        }
+        )
 
     def _render(self, source, table, model, history, runs, keys, currency, stream, cell) -> int:
         after, upto = runs
@@ -248,7 +244,7 @@ class HistoryCache:
             self._rename(segment, key)
         else:
             self._rewrite(segment, cut, ranges, key)
-        return segment.records - len(cut)
+        return len(segment.ids) - len(cut)
 
     # -- keys -----------------------------------------------------------------------------
     def _model_key(self, model, names) -> str:
@@ -296,11 +292,12 @@ class HistoryCache:
     def _open(self, key: str) -> _Segment | None:
         """The segment of `key` if its index and its file are there and agree."""
         try:
-            records, size, ids, sizes = marshal.loads((self.directory / f"{key}.idx").read_bytes())
+            ids, sizes = marshal.loads((self.directory / f"{key}.idx").read_bytes())
             ids, sizes = array("q", ids), array("q", sizes)
         except (OSError, ValueError, TypeError, EOFError):
             return None
-        if not (records == len(ids) == len(sizes)) or size != sum(sizes):
+        size = sum(sizes)
+        if len(ids) != len(sizes):
             return None
         try:
             handle = open(self.directory / f"{key}.csv", "rb")  # noqa: SIM115 - closed by caller
@@ -309,7 +306,7 @@ class HistoryCache:
         if os.fstat(handle.fileno()).st_size != size:
             handle.close()
             return None
-        return _Segment(handle, records, ids, sizes, key)
+        return _Segment(handle, ids, sizes, key)
 
     def _rename(self, segment: _Segment, key: str) -> None:
         """The segment (unchanged) kept under `key`: its files renamed (the index last)."""
@@ -370,11 +367,11 @@ class HistoryCache:
             keeper.text.flush()
             size = keeper.handle.tell()
             keeper.text.close()
-            if size != sum(sizes):  # the records' sizes are the file's
-                raise AssertionError("a price history segment's index does not match it")
+            if size != sum(sizes):  # the records' sizes are not the file's: not kept
+                keeper.give_up()
+                return
             os.replace(keeper.handle.name, self.directory / f"{keeper.key}.csv")
-            index = marshal.dumps((len(ids), size, ids.tobytes(), sizes.tobytes()))
-            self._write_file(f"{keeper.key}.idx", index)
+            self._write_file(f"{keeper.key}.idx", marshal.dumps((ids.tobytes(), sizes.tobytes())))
         except OSError as exc:
             keeper.give_up()
             self._give_up(exc)

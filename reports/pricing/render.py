@@ -289,11 +289,6 @@ def write_csv_history(currency: str, model, history, stream: IO[str], cell) -> i
     a part of it), as `writer.writerow` writes the cells `_csv_records` gave them: the cells
     that repeat (model, seller and source, price) are made once per value and the rest
     (mostly empty) written as text. Returns the number of records."""
-    if CSV_FIELDS[HISTORY_CSV_AT : HISTORY_CSV_AT + 9] != (
-        "seller", "source", "listing_id", "url", "crawl_run_id", "observed_at", "price",
-        "currency", "price_converted",
-    ):  # fmt: skip
-        raise AssertionError("CSV_FIELDS changed: update write_csv_history")
     if isinstance(history, PriceHistoryRows):
         # the price as stored: made into cells once per value
         return write_csv_history_rows(currency, model, history.raw(), history.prices, stream, cell)
@@ -316,6 +311,11 @@ def write_csv_history_rows(
     cells made so far (two dicts, `csv_history_memo`), for rows of the same model and
     `cell` written in several calls. `marks`: each record's listing and its length in UTF-8
     bytes appended to it, in order."""
+    if CSV_FIELDS[HISTORY_CSV_AT : HISTORY_CSV_AT + 9] != (
+        "seller", "source", "listing_id", "url", "crawl_run_id", "observed_at", "price",
+        "currency", "price_converted",
+    ):  # fmt: skip
+        raise AssertionError("CSV_FIELDS changed: update write_csv_history_rows")
     head = _csv_line(["history", model.brand, model.model, currency], cell)
     text, names = csv_history_memo() if memo is None else memo
     count = 0
