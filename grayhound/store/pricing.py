@@ -202,7 +202,7 @@ KEPT_TABLE_SQL = """
 """
 KEPT_TABLE_ROWS_SQL = """
     SELECT first_run, id, source, seller_id, listing_seller_name, listing_seller_domain,
-           seller_row_name, seller_row_domain
+           seller_row_name, seller_row_domain, is_current
     FROM temp.{table}
     ORDER BY first_run, id
 """
@@ -596,8 +596,8 @@ class PriceHistory:
 
     def price_kept_rows(self, table: str) -> Iterator[tuple]:
         """The rows of a kept table (KEPT_TABLE_ROWS_SQL): (first run, id, source, seller id,
-        the listing's seller name and domain, the seller row's name and domain), by first run
-        and id."""
+        the listing's seller name and domain, the seller row's name and domain, whether its
+        history's rows say current), by first run and id."""
         return self.db.conn.execute(KEPT_TABLE_ROWS_SQL.format(table=table))
 
     def model_price_history_of(

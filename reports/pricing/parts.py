@@ -57,14 +57,14 @@ class PriceJob:
     data_as_of: str | None
     history: bool  # False: the terminal table, which shows no history
     parent: int  # the process id of the command: a part elsewhere opens its own connection
-    cache_dir: Path | None = None  # the CSV history's past runs kept here (`historycache`)
+    cache_dir: Path | None = None  # the history's past runs kept here (`historycache`)
 
 
 def price_job(
     store, config: Config, currency: str, condition: str, history: bool, cached: bool = True
 ) -> PriceJob:
-    """What every part of the report reads alike; `cached`: the CSV history's past crawl runs
-    kept between reports in the configured cache directory."""
+    """What every part of the report reads alike; `cached`: the CSV and JSON history's past
+    crawl runs kept between reports in the configured cache directory."""
     return PriceJob(
         store.path,
         store.runs(),
@@ -78,11 +78,18 @@ def price_job(
     )
 
 
-def _csv_history(job: PriceJob, fmt: str):
-    """What writes a model's CSV history in this process: through the cache, if the report
-    has one (`historycache`), else `render.write_csv_history`."""
-    cache = HistoryCache.of_job(job) if fmt == "csv" else None
+def _history_writer(job: PriceJob, fmt: str):
+    """What writes a model's history in this process, through the cache if the report has
+    one (`historycache`): CSV as `render.write_csv_history` (currency, model, history,
+    stream, cell); JSON as `render.write_history_json` (model, history, stream)."""
+    cache = HistoryCache.of_job(job, fmt)
+    if fmt == "json":
+        return _json_history if cache is None else cache.write_json_history
     return render.write_csv_history if cache is None else cache.write_csv_history
+
+
+def _json_history(model, history, stream: IO[str]) -> int:
+    return render.write_history_json(history, stream)
 
 
 def write_prices(
@@ -107,9 +114,6 @@ def write_prices(
         elif fmt == "csv":
             csv.writer(stream, lineterminator="\n").writerow(render.CSV_FIELDS)
             written(stream)
-            cache = HistoryCache.of_job(job)
-            if cache is not None:
-                cache.prune()
         elif fmt == "html":
             with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sections:
                 overview = written(sections)
@@ -117,6 +121,9 @@ def write_prices(
         else:
             shown = written(io.StringIO())  # figures, no text
             table.print_shown(report, _joined(shown), stream)
+    cache = HistoryCache.of_job(job, fmt)
+    if cache is not None:
+        cache.prune()
 
 
 def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogModel, ...]]:
@@ -185,10 +192,11 @@ def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], strea
         store, job.runs, job.config, job.currency, job.condition, models, job.history
     )
     if fmt == "json":
-        return render.write_json_models(pricings, stream, first=index == 0)
+        history = _history_writer(job, fmt)
+        return render.write_json_models(pricings, stream, first=index == 0, history=history)
     report = PriceReport(job.currency, job.condition, job.data_as_of, pricings)
     if fmt == "csv":
-        return render.write_csv_models(report, pricings, stream, _csv_history(job, fmt))
+        return render.write_csv_models(report, pricings, stream, _history_writer(job, fmt))
     if fmt == "html":
         return render.write_html_sections(job.currency, pricings, stream)
     return table.shown_models(pricings)
@@ -356,7 +364,7 @@ def _write_figures(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, a
         reader, job.runs, job.config, job.currency, job.condition, plan.models, True
     )
     cell = cell_writer()
-    write_history = _csv_history(job, fmt)
+    write_history = _history_writer(job, fmt)
     kept: dict[int, tuple[int, int, int]] = {}
     begun = 0
     for model, pricing in enumerate(pricings):
@@ -392,11 +400,11 @@ def _around_history(fmt: str, report: PriceReport, pricing, model: int, cell) ->
     return text.getvalue(), ""
 
 
-def _write_history_piece(fmt: str, currency: str, entry, history, stream, cell, csv) -> int:
-    """A piece of a model's history; `csv` writes it in CSV (`_csv_history`)."""
+def _write_history_piece(fmt: str, currency: str, entry, history, stream, cell, write) -> int:
+    """A piece of a model's history; `write` writes it (`_history_writer`)."""
     if fmt == "json":
-        return render.write_history_json(history, stream)
-    return csv(currency, entry, history, stream, cell)
+        return write(entry, history, stream)
+    return write(currency, entry, history, stream, cell)
 
 
 def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, stream):
@@ -405,7 +413,7 @@ def _write_history(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, s
     prices = PricePoints(converter)
     newest = _newest_runs(job.runs)
     cell = cell_writer()
-    write_history = _csv_history(job, fmt)
+    write_history = _history_writer(job, fmt)
     written = []
     for piece in pieces:
         stream.flush()

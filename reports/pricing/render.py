@@ -96,13 +96,14 @@ def write_json_head(report: PriceReport, stream: IO[str]) -> None:
     stream.write(("," if before else "") + '\n  "models": ')
 
 
-def write_json_models(models, stream: IO[str], first: bool = True) -> int:
+def write_json_models(models, stream: IO[str], first: bool = True, history=None) -> int:
     """The models' lines; `first`: these open the list (else they follow models already
-    written). Returns the number of models written."""
+    written); `history`: what writes a model's history (see `write_model_json`). Returns the
+    number of models written."""
     written = 0
     for model in models:
         stream.write("[\n    " if first and not written else ",\n    ")
-        write_model_json(model, stream)
+        write_model_json(model, stream, history)
         written += 1
     return written
 
@@ -129,12 +130,16 @@ def model_json(model: ModelPricing) -> str:
     return text.getvalue()
 
 
-def write_model_json(model: ModelPricing, stream: IO[str]) -> None:
+def write_model_json(model: ModelPricing, stream: IO[str], history=None) -> None:
     """`_dumps(plain(model))`, its history (most of it: a point per observation) written
-    straight from the points, one at a time, instead of through a dict each."""
+    straight from the points, one at a time, instead of through a dict each. `history(model,
+    its history, stream)` writes the points as `write_history_json` does (None: that)."""
     head, tail = model_json_around_history(model)
     stream.write(head)
-    write_history_json(model.history, stream)
+    if history is None:
+        write_history_json(model.history, stream)
+    else:
+        history(model, model.history, stream)
     stream.write(tail)
 
 
@@ -165,6 +170,34 @@ def write_history_json(history, stream: IO[str]) -> int:
     return count
 
 
+def write_json_history_rows(rows, price, stream: IO[str], memo=None, marks=None) -> int:
+    """The points of history rows as `PriceHistoryRows.raw` gives them (`price` its `prices`),
+    each written after ", " (the points of `write_history_json` with a ", " before the first).
+    `memo`: the text made so far (a dict) for rows written in several calls; `marks`: each
+    point's listing and its length in UTF-8 bytes (its ", " included) appended to it, in
+    order. Returns how many points."""
+    listings: list | None = None if marks is None else []
+    count = 0
+    batch: list[str] = []
+    for point in _json_points(rows, price, {} if memo is None else memo, listings):
+        batch.append(", " + point)
+        if len(batch) >= 2048:
+            count += _flush_points(batch, stream, listings, marks)
+    return count + _flush_points(batch, stream, listings, marks)
+
+
+def _flush_points(batch: list[str], stream: IO[str], listings, marks) -> int:
+    stream.write("".join(batch))
+    if marks is not None:
+        marks.extend(
+            zip(listings, [len(p) if p.isascii() else len(p.encode()) for p in batch], strict=True)
+        )
+        listings.clear()
+    count = len(batch)
+    batch.clear()
+    return count
+
+
 def _history_json(history) -> Iterator[str]:
     """Each history point as `_dumps(plain(point))` writes it (keys sorted). From the store's
     rows the text of a price, a seller and a source is made once per value."""
@@ -173,10 +206,15 @@ def _history_json(history) -> Iterator[str]:
         for point in history_points(history):
             yield _tuple_json(point, text)
         return
-    price = history.prices
-    known: dict = {}  # (price, currency) → the price's JSON (None: no amount); names → JSON
+    yield from _json_points(history.raw(), history.prices, {})
+
+
+def _json_points(rows, price, known: dict, listings: list | None = None) -> Iterator[str]:
+    """`_history_json` of the store's rows (`PriceHistoryRows.raw`; `price` its `prices`);
+    `known`: the text made so far (price, currency → the price's JSON, None: no amount; names
+    → JSON); `listings`: each point's listing appended to it."""
     last_at, at_text = _UNKNOWN, ""  # the time of the last row, and its JSON
-    for run, at, seller, source, listing_id, amount, code, is_current in history.raw():
+    for run, at, seller, source, listing_id, amount, code, is_current in rows:
         price_text = known.get((amount, code), _UNKNOWN)  # a miss raises nothing: most are new
         if price_text is _UNKNOWN:
             if len(known) > 100_000:
@@ -197,6 +235,8 @@ def _history_json(history) -> Iterator[str]:
         # is written alike (1, 1.0 and True are equal, and written apart)
         if type(at) is not str or at != last_at:
             last_at, at_text = at, _scalar(at)
+        if listings is not None:
+            listings.append(listing_id)
         yield (
             f'{{"crawl_run_id": {run if type(run) is int else _scalar(run)}, '
             f'"is_current": {"true" if is_current else "false"}, '

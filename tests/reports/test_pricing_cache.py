@@ -1,4 +1,4 @@
-"""The CSV price history of past crawl runs kept rendered between reports
+"""The CSV and JSON price history of past crawl runs kept rendered between reports
 (`reports.pricing.historycache`, issue 19): a report through the cache is the same bytes as one
 rendered afresh (`--no-cache`) after every kind of change its segments are made from, renders
 only the runs whose segment it has not kept, and never lets the cache cost the report anything
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
 import sqlite3
@@ -70,25 +71,37 @@ def _judge(store, models: list[str]) -> None:
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")
 
 
+@pytest.fixture(params=["csv", "json"])
+def fmt(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def report(example_config_path, tmp_path, monkeypatch):
-    """`report(*options)`: the CSV report's bytes, and the crawl runs whose history was
+def report(example_config_path, tmp_path, monkeypatch, fmt):
+    """`report(*options)`: the report's bytes in `fmt`, and the crawl runs whose history was
     rendered (not copied from the cache) while it was written."""
     rendered: list[int] = []
-    real = historycache.render.write_csv_history_rows
+    real_csv = historycache.render.write_csv_history_rows
+    real_json = historycache.render.write_json_history_rows
 
-    def counted(currency, model, rows, *args):
+    def counted_csv(currency, model, rows, *args):
         rows = list(rows)
         rendered.extend({row[0] for row in rows})
-        return real(currency, model, rows, *args)
+        return real_csv(currency, model, rows, *args)
 
-    monkeypatch.setattr(historycache.render, "write_csv_history_rows", counted)
+    def counted_json(rows, *args):
+        rows = list(rows)
+        rendered.extend({row[0] for row in rows})
+        return real_json(rows, *args)
+
+    monkeypatch.setattr(historycache.render, "write_csv_history_rows", counted_csv)
+    monkeypatch.setattr(historycache.render, "write_json_history_rows", counted_json)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
 
     def written(*options: str) -> tuple[bytes, set[int]]:
         rendered.clear()
-        out = tmp_path / "prices.csv"
-        argv = ["--config", str(example_config_path), "prices", "--format", "csv", *options]
+        out = tmp_path / f"prices.{fmt}"
+        argv = ["--config", str(example_config_path), "prices", "--format", fmt, *options]
         assert main([*argv, "--out", str(out), "--force"]) == 0
         return out.read_bytes(), set(rendered)
 
@@ -97,6 +110,18 @@ def report(example_config_path, tmp_path, monkeypatch):
 
 def _models(config) -> list[str]:
     return [entry.model for entry in config.catalog]
+
+
+def _history_records(text: bytes, fmt: str) -> list[dict]:
+    """The report's history records: each one's model, listing and (JSON) flag."""
+    if fmt == "csv":
+        records = csv.DictReader(io.StringIO(text.decode()))
+        return [record for record in records if record["record"] == "history"]
+    return [
+        {"model": model["model"], **point}
+        for model in json.loads(text)["models"]
+        for point in model["history"]
+    ]
 
 
 def _same(report) -> set[int]:
@@ -108,7 +133,7 @@ def _same(report) -> set[int]:
 
 
 def test_the_cached_history_is_the_history_after_every_change(
-    example_config_path, example_config, report
+    example_config_path, example_config, report, fmt
 ):
     rng = random.Random(11)
     database = example_config.storage.database
@@ -117,7 +142,7 @@ def test_the_cached_history_is_the_history_after_every_change(
         runs = [_crawl(store, day, rng, range(60)) for day in (1, 2, 3)]
         _judge(store, models)
     fresh, _ = report("--no-cache")
-    assert b"\nhistory," in fresh and b"'=HYPERLINK" in fresh
+    assert _history_records(fresh, fmt) and b"=HYPERLINK" in fresh
     assert not (example_config_path.parent / "cache").exists()  # --no-cache wrote nothing
 
     cold, rendered = report()
@@ -125,11 +150,22 @@ def test_the_cached_history_is_the_history_after_every_change(
     warm, rendered = report()
     assert warm == fresh and rendered == set()  # every finished run's segment copied
 
-    # a day's crawl: new listings, prices moved, some gone; only the new run is rendered
+    # a day's crawl: new listings, prices moved, some gone, some not seen (no longer current:
+    # their JSON points say so); only the new run is rendered
     with open_store(database) as store:
         runs.append(_crawl(store, 4, rng, range(10, 75)))
         _judge(store, models)
     assert _same(report) == {runs[-1]}
+    if fmt == "json":
+        now = _history_records(report()[0], fmt)
+        flags = {(p["listing_id"], p["crawl_run_id"]): p["is_current"] for p in now}
+        before = _history_records(warm, fmt)
+        flipped = [
+            p
+            for p in before
+            if flags.get((p["listing_id"], p["crawl_run_id"]), p["is_current"]) != p["is_current"]
+        ]
+        assert {p["is_current"] for p in flipped} == {True, False}  # both ways, in kept runs
 
     def changed(*statements: str) -> set[int]:
         conn = sqlite3.connect(database)
@@ -154,8 +190,7 @@ def test_the_cached_history_is_the_history_after_every_change(
     )
     assert changed("UPDATE sellers SET name = '@SUM(A1)', domain = 'x.example'")
     # a listing judged another model, or an accessory: it leaves one model's history
-    records = csv.DictReader(io.StringIO(report("--no-cache")[0].decode()))
-    history = next(record for record in records if record["record"] == "history")
+    history = _history_records(report("--no-cache")[0], fmt)[0]
     other = next(name for name in models if name != history["model"])
     assert changed(
         f"UPDATE findings SET model = '{other}' WHERE subject_id = {history['listing_id']}"
@@ -204,14 +239,14 @@ def test_a_changed_config_or_run_is_rendered_afresh(example_config_path, example
     assert _same(report) == {*runs, running}  # the rates a price is converted with
 
 
-def test_a_segment_cut_short_is_not_used(example_config_path, example_config, report):
+def test_a_segment_cut_short_is_not_used(example_config_path, example_config, report, fmt):
     rng = random.Random(3)
     with open_store(example_config.storage.database) as store:
         runs = [_crawl(store, day, rng, range(40)) for day in (1, 2)]
         _judge(store, _models(example_config))
     fresh, _ = report("--no-cache")
     assert report()[0] == fresh
-    kept = sorted((example_config_path.parent / "cache" / "prices").glob("*.csv"))
+    kept = sorted((example_config_path.parent / "cache" / "prices").glob(f"*.{fmt}"))
     assert kept and {path.with_suffix(".idx").is_file() for path in kept} == {True}
     biggest = max(kept, key=lambda path: path.stat().st_size)
     biggest.write_bytes(biggest.read_bytes()[:-7])  # a write cut short
@@ -237,7 +272,7 @@ def test_a_cache_that_cannot_be_written_leaves_the_report_whole(
 
 
 def test_the_history_cut_between_processes_goes_through_the_cache(
-    example_config_path, example_config, tmp_path, monkeypatch, own_threads_only
+    example_config_path, example_config, tmp_path, monkeypatch, own_threads_only, fmt
 ):
     from reports.pricing import parts
 
@@ -250,8 +285,8 @@ def test_the_history_cut_between_processes_goes_through_the_cache(
 
     def written(workers: str, *options: str) -> bytes:
         monkeypatch.setenv("GRAYHOUND_WORKERS", workers)
-        out = tmp_path / f"prices-{workers}.csv"
-        argv = ["--config", str(example_config_path), "prices", "--format", "csv", *options]
+        out = tmp_path / f"prices-{workers}.{fmt}"
+        argv = ["--config", str(example_config_path), "prices", "--format", fmt, *options]
         assert main([*argv, "--out", str(out), "--force"]) == 0
         return out.read_bytes()
 
