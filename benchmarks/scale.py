@@ -5,9 +5,10 @@ builds one (`benchmarks/store_scale.py`), judged once (`detect`, the first diges
 again for `--days` days with a realistic daily change (about 5 % of prices move, 1 % new
 listings, 0.5 % gone). After each day's crawl the daily run is timed: `detect` then
 `digest --format html` (what `grayhound run` does after the crawl), and `detect` again with
-nothing changed, and `prices --format csv` as a distributor runs it each day (its past crawl
-runs' history kept from the day before). After the last day every report command is timed
-(`prices --format csv` with its whole history rendered: `--no-cache`), and `detect --full`.
+nothing changed, and `prices --format csv` and `--format json` as a distributor runs them
+each day (their past crawl runs' history kept from the day before). After the last day every
+report command is timed (`prices` as csv and json with the whole history rendered:
+`--no-cache`), and `detect --full`.
 `grayhound serve` is started twice: after the first detection (its queue derived whole, kept
 beside the store) and after the last day (it takes in only what the days changed).
 Each command runs in its own process; its wall time and peak memory (the proportional set size
@@ -67,7 +68,7 @@ REPORTS = {
     "digest (csv)": ("digest", "--format", "csv", "--no-record", "--out", "{out}/d.csv"),
     "prices (table)": ("prices", "--out", "{out}/p.txt"),
     "prices (html)": ("prices", "--format", "html", "--out", "{out}/p.html"),
-    "prices (json)": ("prices", "--format", "json", "--out", "{out}/p.json"),
+    "prices (json)": ("prices", "--format", "json", "--no-cache", "--out", "{out}/p.json"),
     "prices (csv)": ("prices", "--format", "csv", "--no-cache", "--out", "{out}/p.csv"),
     "export listings (csv)": ("export", "listings", "--format", "csv", "--out", "{out}/l.csv"),
     "export listings (jsonl)": ("export", "listings", "--out", "{out}/l.jsonl"),
@@ -95,10 +96,14 @@ REPORTS = {
     "review list (json)": ("review", "list", "--format", "json"),
 }
 FULL = {"detect --full": ("detect", "--full")}
-# A distributor's daily CSV: after each day's run, its past crawl runs' history kept from the
-# day before in the store's cache (`reports/pricing/historycache.py`); the first day writes it.
-PRICES_DAILY = "prices (csv) daily"
-PRICES_DAILY_ARGS = ("prices", "--format", "csv", "--out", "{out}/daily-prices-{day}.csv")
+# A distributor's daily CSV and JSON: after each day's run, their past crawl runs' history kept
+# from the day before in the store's cache (`reports/pricing/historycache.py`); the first day
+# writes it.
+PRICES_DAILY = {
+    f"prices ({fmt}) daily": ("prices", "--format", fmt, "--out", f"{{out}}/daily-{{day}}.{fmt}")
+    for fmt in ("csv", "json")
+}
+_WHOLE = ("prices (csv)", "prices (json)")  # rendered with --no-cache
 
 
 def time_command(config: Path, args: tuple[str, ...], **names) -> dict:
@@ -296,12 +301,15 @@ def run_size(
             for name, args in DAILY.items()
         }
         day["unchanged"] = {name: time_command(config, args) for name, args in UNCHANGED.items()}
-        if reports is None or PRICES_DAILY in reports:
-            day["prices"] = time_command(config, PRICES_DAILY_ARGS, out=out, day=crawl["day"])
+        day["prices"] = {
+            name: time_command(config, args, out=out, day=crawl["day"])
+            for name, args in PRICES_DAILY.items()
+            if reports is None or name in reports
+        }
         result["days"].append(day)
         echo(f"  day {crawl['day']}: {_brief(day['daily'])}; unchanged {_brief(day['unchanged'])}")
-        if "prices" in day:
-            echo(f"  day {crawl['day']}: {_brief({PRICES_DAILY: day['prices']})}")
+        if day["prices"]:
+            echo(f"  day {crawl['day']}: {_brief(day['prices'])}")
     result["reports"] = {}
     for name, args in REPORTS.items():
         if reports is not None and name not in reports:
@@ -370,11 +378,14 @@ def table(results: list[dict]) -> str:
     row("detect, nothing changed (median day)", lambda r: _median(r, "unchanged", None),
         "unchanged")  # fmt: skip
     for name in [*REPORTS, "serve (queue page)"]:
-        label = f"{name}, whole history rendered (--no-cache)" if name == "prices (csv)" else name
+        label = f"{name}, whole history rendered (--no-cache)" if name in _WHOLE else name
         row(label, lambda r, name=name: r["reports"].get(name), "report")
-    row(f"{PRICES_DAILY}: the first day (writes the cache)", lambda r: _prices_day(r, 0), None)
-    row(f"{PRICES_DAILY}: the last day (the cache of the day before)",
-        lambda r: _prices_day(r, -1) if len(r["days"]) > 1 else None, "report")  # fmt: skip
+    for name in PRICES_DAILY:
+        row(f"{name}: the first day (writes the cache)", lambda r, n=name: _prices_day(r, 0, n),
+            None)  # fmt: skip
+        row(f"{name}: the last day (the cache of the day before)",
+            lambda r, n=name: _prices_day(r, -1, n) if len(r["days"]) > 1 else None,
+            "report")  # fmt: skip
     row("detect --full", lambda r: r["full"]["detect --full"], None)
     lines.append(
         "| database | " + " | ".join(f"{r['db_mib']:,.0f} MiB" for r in results) + " | — |"
@@ -409,8 +420,8 @@ def _median(result: dict, part: str, name: str | None) -> dict | None:
     return timings[(len(timings) - 1) // 2] if timings else None
 
 
-def _prices_day(result: dict, at: int) -> dict | None:
-    days = [day["prices"] for day in result["days"] if "prices" in day]
+def _prices_day(result: dict, at: int, name: str) -> dict | None:
+    days = [day["prices"][name] for day in result["days"] if name in day.get("prices", {})]
     return days[at] if days else None
 
 
