@@ -33,8 +33,8 @@ PRICES_MARKS = (
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="CSV: render the whole history, neither reading nor writing the past crawl runs"
-    " kept in [storage].cache_dir.",
+    help="CSV and JSON: render the whole history, neither reading nor writing the past crawl"
+    " runs kept in [storage].cache_dir.",
 )
 @force_option
 @config_option
@@ -51,9 +51,9 @@ def prices(
     """Competitor pricing per catalog model: sellers, listings, lowest / median / highest price,
     position against MSRP, the margin you would make matching each competitor (with a
     landed_cost in the catalog), who is below your landed cost and since when, and the price
-    history across crawl runs (a chart per model in --format html). In CSV, the history of
-    past crawl runs is kept rendered in [storage].cache_dir (default `cache` beside the
-    config) and rendered again only when what it is made from changes.
+    history across crawl runs (a chart per model in --format html). In CSV and JSON, the
+    history of past crawl runs is kept rendered in [storage].cache_dir (default `cache` beside
+    the config) and rendered again only when what it is made from changes.
 
     Example: grayhound prices --model "Xiaomi 14 Pro" --format html --out prices.html"""
     from grayhound.pipeline import fewer_collections
