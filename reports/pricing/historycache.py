@@ -227,6 +227,11 @@ class HistoryCache:
             start = run
         return count + self._render(source, table, (start, upto), keys, out, draw)
 
+    def has_snapshot(self, model, names) -> bool:
+        """Whether a report kept the history of `model` (its stored `names`) before: then
+        most of it is copied (`reports.pricing.parts.history_plan` weighs it so)."""
+        return (self.directory / f"{self._model_key(model, names)}.base").is_file()
+
     def _cacheable(self, after, upto) -> list[int]:
         """The crawl runs after `after` and up to `upto` (None: no bound) whose segments are
         kept, in order: every run but those still running."""

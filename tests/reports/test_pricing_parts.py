@@ -319,3 +319,51 @@ def test_the_pieces_of_any_cuts_hold_each_models_history_once_in_order(seed):
         assert mine and mine[0].after is None and mine[-1].upto is None
         for before, after in itertools.pairwise(mine):
             assert before.upto == after.after is not None
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_history_kept_between_reports_is_cut_between_whole_models(
+    example_config_path, example_config, monkeypatch, fmt, own_threads_only
+):
+    """With the history kept between reports (`historycache`), no model's history is cut
+    between two processes (each would copy its kept listings, and one could find the
+    model's snapshot replaced by the other and render its runs again), and a model whose
+    history was kept is weighed at what the cache leaves to do (its kept listings compared,
+    its past runs copied, the newest rendered). Without the cache, a history is still cut at a
+    crawl run."""
+    from reports.pricing import parts
+
+    models = [entry.model for entry in example_config.catalog]
+    with open_store(example_config.storage.database) as store:
+        _populate(store, models, random.Random(5))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    weighed: list[tuple[list, list]] = []
+    real = parts.history_cuts
+
+    def cuts(costs, first, run_weights, processes):
+        weighed.append((costs, run_weights))
+        return real(costs, first, run_weights, processes)
+
+    monkeypatch.setattr(parts, "history_cuts", cuts)
+
+    def plan(cached: bool) -> list[parts.Piece]:
+        with open_store(example_config.storage.database) as store:
+            job = parts.price_job(store, example_config, "USD", "any", True, cached)
+            made = parts.history_plan(store, job, tuple(example_config.catalog), fmt)
+        return [piece for part in made.parts for piece in part] if made else []
+
+    plan(False)
+    ((whole, runs),) = weighed
+    assert runs and any(whole)  # without the cache: the history's runs weighed, to cut at
+    for _ in range(2):  # before any report, then after one kept every model's history
+        weighed.clear()
+        pieces = plan(True)
+        assert all(piece.after is None and piece.upto is None for piece in pieces), pieces
+        assert weighed[0][1] == []  # no crawl run to cut at
+        argv = ["--config", str(example_config_path), "prices", "--format", fmt]
+        assert (
+            main([*argv, "--condition", "any", "--out", str(example_config_path.parent / "p")]) == 0
+        )
+    kept, _ = weighed[0]  # each model with a history now weighed as the cache copies it
+    assert kept != whole and [bool(cost) for cost in kept] == [bool(cost) for cost in whole]
