@@ -93,3 +93,32 @@ def test_a_program_the_command_drives_is_counted_apart_and_read_less_often(monke
     assert tree.peak_mib > 0 and tree.others_mib > 0
     assert tree.tree_mib >= max(tree.peak_mib, tree.others_mib)
     assert max(reads[pid] for pid in others) * 3 < reads[own]
+
+
+def test_the_daily_prices_rows_show_each_formats_first_and_last_day():
+    """The daily CSV and JSON `prices` (through the cache): the first day, which writes it,
+    is shown without a goal; the last day, which reads the day before's, is held to it."""
+    days = [
+        {
+            "daily": {"detect": timing(1.0), "digest (html)": timing(1.0)},
+            "unchanged": {"detect, nothing changed": timing(0.5)},
+            "prices": {"prices (csv) daily": timing(csv), "prices (json) daily": timing(json)},
+        }
+        for csv, json in ((2.0, 4.0), (1.5, 3.5))
+    ]
+    result = {
+        "listings": 100_000,
+        "first": {"detect": timing(40.0), "digest (html)": timing(3.0)},
+        "days": days,
+        "reports": {},
+        "full": {"detect --full": {"skipped": "not run"}},
+        "db_mib": 600,
+    }
+    rows = {line.split(" | ")[0][2:]: line for line in table([result]).splitlines()}
+    first, last = "the first day (writes the cache)", "the last day (the cache of the day before)"
+    assert rows[f"prices (csv) daily: {first}"].endswith("| 2.0 s, 100 MiB | — |")
+    assert rows[f"prices (csv) daily: {last}"].endswith("| 1.5 s, 100 MiB | met |")
+    assert rows[f"prices (json) daily: {first}"].endswith("| 4.0 s, 100 MiB | — |")
+    assert rows[f"prices (json) daily: {last}"].endswith(
+        "| 3.5 s, 100 MiB | not met (< 3 s at 100,000) |"
+    )
