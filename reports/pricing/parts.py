@@ -221,8 +221,8 @@ LATEST_COST = 0.6  # a stored listing's share of the newest runs' copy the figur
 # A history kept between reports (`historycache`) costs far less: a judged listing's share of
 # its model's kept listings copied and compared with the snapshot and of the newest run
 # rendered, and an observation's share of the past runs' segments copied (issue 19, round 36,
-# at 1,000,000 listings and 6 crawl runs: 1.25 s a model of 146,000 judged listings against
-# 1.82 s rendered whole). Such a history is cut only between models: two processes would each
+# at 1,000,000 listings and 6 crawl runs: 1.12 s for a model of 146,000 judged listings, its
+# past runs' copy aside, against 1.82 s rendered whole). Such a history is cut only between models: two processes would each
 # copy the model's kept listings, and one could find the snapshot already replaced by the
 # other and render every run of its piece again.
 CACHED_LISTING_COST = 2.5
