@@ -314,14 +314,7 @@ class HistoryCache:
     def _copy(self, segment: _Segment, plan: _Plan, out: _Out, key: str) -> int:
         """A segment's records into `out` as `plan` gives them; the segment kept under `key`
         (for the snapshot now): renamed where nothing changed, else rewritten."""
-        for piece in plan.pieces:
-            if type(piece) is _Patch:
-                out.write(piece.record(segment.handle).decode("utf-8"))
-                continue
-            first, end = piece
-            first += out.take()
-            segment.handle.seek(first)
-            copy_into(out.stream, segment.handle, end - first)
+        _write_pieces(segment.handle, plan.pieces, out)
         if not plan.changed:
             self._rename(segment, key)
         else:
@@ -413,13 +406,7 @@ class HistoryCache:
         if keeper is None:
             return
         try:
-            for piece in plan.pieces:
-                if type(piece) is _Patch:
-                    keeper.handle.write(piece.record(segment.handle))
-                    continue
-                first, end = piece
-                segment.handle.seek(first)
-                keeper.handle.write(segment.handle.read(end - first))
+            _write_pieces(segment.handle, plan.pieces, _Out(keeper.text, 0))
         except OSError as exc:
             keeper.give_up()
             self._give_up(exc)
@@ -525,6 +512,19 @@ def _usable(before: _Snapshot | None, now: _Snapshot, wanted: list[int]) -> tupl
     usable = [run for run in wanted if limit is None or run < limit]
     flipped = (before.current ^ now.current).intersection(known, now.listings)
     return usable, known.keys() - now.listings.keys(), flipped
+
+
+def _write_pieces(handle: IO[bytes], pieces: list, out: _Out) -> None:
+    """A segment's `pieces` (`_Plan.pieces`, read from `handle`) into `out`: its byte ranges
+    copied (`copy_into`: inside the kernel into a file), its patched records written."""
+    for piece in pieces:
+        if type(piece) is _Patch:
+            out.write(piece.record(handle).decode("utf-8"))
+            continue
+        first, end = piece
+        first += out.take()
+        handle.seek(first)
+        copy_into(out.stream, handle, end - first)
 
 
 def _cached(history) -> bool:
