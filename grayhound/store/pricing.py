@@ -184,17 +184,17 @@ MODEL_HISTORY_RUNS_SQL = MODEL_HISTORY_SQL.replace(
     "JOIN observations o ON o.listing_id = k.id",
     "JOIN observations o ON o.listing_id = k.id AND o.crawl_run_id > ? AND o.crawl_run_id <= ?",
 )
-# A model's kept listings copied once into a temporary table (`Store.price_kept_table`): the
-# history's statements read them from it (MODEL_HISTORY_SQL with `{kept}` the table), and the
-# price history cache (`reports.pricing.historycache`) reads what a listing's history rows are
-# made from besides its observations: its source, its seller id, its own and its seller row's
-# name and domain (the seller's fallbacks), and its first crawl run (one search of the
-# (listing, run) index: its rows are in no earlier run's history).
+# A model's kept listings copied once into a temporary table (`Store.price_kept_table`), every
+# column of KEPT_LISTINGS_SQL: the model's figures read its current listings from it
+# (MODEL_LISTINGS_SQL with `{kept}` the table), the history's statements its listings
+# (MODEL_HISTORY_SQL), and the price history cache (`reports.pricing.historycache`) what a
+# listing's history rows are made from besides its observations: its source, its seller id,
+# its own and its seller row's name and domain (the seller's fallbacks), and its first crawl
+# run (one search of the (listing, run) index: its rows are in no earlier run's history).
 KEPT_TABLE_SQL = """
     CREATE TEMP TABLE {table} AS
     WITH kept AS ({kept})
-    SELECT k.id, k.source, k.seller_id, k.listing_seller_name, k.listing_seller_domain,
-           k.is_current,
+    SELECT k.*,
            (SELECT MIN(m.crawl_run_id) FROM observations m WHERE m.listing_id = k.id) AS first_run,
            s.name AS seller_row_name, s.domain AS seller_row_domain
     FROM kept k
@@ -593,6 +593,12 @@ class PriceHistory:
         kept, params = _kept_statement(names, condition, newest)
         self.db.conn.execute(KEPT_TABLE_SQL.format(table=table, kept=kept), params)
         return table
+
+    def model_price_listings_of(self, table: str, rated: Collection[str] = ()) -> Iterator[tuple]:
+        """`model_price_listings` of the listings of a kept table (`price_kept_table`)."""
+        marks = ", ".join("?" * len(rated))
+        sql = MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
+        return self.db.conn.execute(sql.format(kept=f"SELECT * FROM temp.{table}"), list(rated))
 
     def price_kept_rows(self, table: str) -> Iterator[tuple]:
         """The rows of a kept table (KEPT_TABLE_ROWS_SQL): (first run, id, source, seller id,

@@ -200,14 +200,20 @@ def model_pricings(
     condition: str,
     models: tuple[CatalogModel, ...],
     history: bool = True,
+    kept: bool = False,
 ) -> Iterator[ModelPricing]:
     """`stream_price_report`'s models: each catalog model of `models` built as its turn comes.
     `models` may be any run of the catalog (a part of the report, `reports.pricing.parts`):
-    a model's figures depend on its own listings only."""
+    a model's figures depend on its own listings only. `kept`: each model's kept listings
+    first copied into a table of their own (`Store.price_kept_table`), which its figures and
+    its history (`PriceHistoryRows.kept`) then read, until the next model is asked for."""
     converter = Converter(currency, dict(config.pricing.rates))
     stored = source.price_model_names()
     newest = _newest_runs(runs)
     groups = [stored_names(stored, entry) for entry in models]
+    if kept and hasattr(source, "price_kept_table"):
+        yield from _kept_pricings(source, models, groups, condition, newest, converter, history)
+        return
     # every model's current listings in one pass when the store gives them (see
     # `Store.price_listings_of_models`), else each model's read as its turn comes
     together = getattr(source, "price_listings_of_models", None)
@@ -219,6 +225,21 @@ def model_pricings(
         if given is not None:
             rows.given = next(given)
         yield streamed_pricing(entry, rows, converter, history)
+
+
+def _kept_pricings(source, models, groups, condition, newest, converter, history):
+    """`model_pricings` of models whose kept listings are each copied into a table first (the
+    history cache reads them from it too: one copy a model instead of the newest runs'
+    observations copied for every model's figures and each model's listings copied again)."""
+    prices = PricePoints(converter)
+    for entry, names in zip(models, groups, strict=True):
+        table = source.price_kept_table(names, condition, newest)
+        try:
+            rows = PriceHistoryRows(source, names, condition, newest, converter, prices)
+            rows.kept = table
+            yield streamed_pricing(entry, rows, converter, history)
+        finally:
+            source.drop_price_kept_table(table)
 
 
 def _split_by_position(rows: Iterable[tuple], count: int) -> Iterator[Iterator[tuple]]:
@@ -266,6 +287,8 @@ class PriceHistoryRows:
         self.given: Iterable[tuple] | None = None  # the listings' rows, read with other models'
         # (after, up to): the history of these crawl runs only (a part: `reports.pricing.parts`)
         self.runs: tuple[int | None, int | None] | None = runs
+        # the temporary table of its kept listings (`Store.price_kept_table`), while it lasts
+        self.kept: str | None = None
 
     def listings(self, rated: Collection[str] = ()) -> Iterable[tuple]:
         """The current listings' rows; those in a currency of `rated` without their storage
@@ -273,6 +296,8 @@ class PriceHistoryRows:
         if self.given is not None:
             given, self.given = self.given, None
             return given
+        if self.kept is not None:
+            return self.source.model_price_listings_of(self.kept, rated)
         return self.source.model_price_listings(self.names, self.condition, self.newest, rated)
 
     def raw(self) -> Iterable[tuple]:

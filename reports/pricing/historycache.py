@@ -183,6 +183,8 @@ class HistoryCache:
         """`draw(rows, stream, marks)` renders rows as `render.write_csv_history_rows` does."""
         source = history.source
         wanted = self._cacheable(*(history.runs or (None, None)))
+        if history.kept is not None:  # copied for the model's figures (`model_pricings`)
+            return self._write(source, history.kept, model, history, wanted, out, draw)
         table = source.price_kept_table(history.names, history.condition, history.newest)
         try:
             return self._write(source, table, model, history, wanted, out, draw)

@@ -99,7 +99,7 @@ def write_prices(
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         plan = history_plan(store, job, models, fmt) if snapshot.shared else None
         if plan is None:
-            parts = model_parts(store, models) if snapshot.shared else [models]
+            parts = model_parts(store, models, job, fmt) if snapshot.shared else [models]
         report = PriceReport(job.currency, job.condition, job.data_as_of, ())
         write = functools.partial(_write_part, store, job, fmt)
 
@@ -126,18 +126,23 @@ def write_prices(
         cache.prune()
 
 
-def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogModel, ...]]:
+def model_parts(
+    store, models: tuple[CatalogModel, ...], job: PriceJob | None = None, fmt: str = "table"
+) -> list[tuple[CatalogModel, ...]]:
     """`models` cut into contiguous runs, one per worker when the store is large enough, each
-    about as many judged listings as the others."""
+    about as many judged listings as the others (a CSV or JSON report through the history
+    cache: about as much work, `kept_costs`)."""
     if not models:
         return []
     workers = worker_count()
     if workers == 1:
         return [models]
-    _, counts = judged_listings(store, models)
+    names, counts = judged_listings(store, models)
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return [models]
-    cuts = balanced_cuts([count + 1 for count in counts], workers)  # + 1: a model costs a bit
+    cache = HistoryCache.of_job(job, fmt) if job is not None and job.history else None
+    weights = counts if cache is None else kept_costs(store, cache, models, names, counts)
+    cuts = balanced_cuts([round(weight) + 1 for weight in weights], workers)  # + 1: a model
     return [models[start:end] for start, end in itertools.pairwise([0, *cuts, len(models)])]
 
 
@@ -188,8 +193,9 @@ def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream:
 
 def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream: IO[str]):
     index, models = part
+    cached = job.history and HistoryCache.of_job(job, fmt) is not None
     pricings = model_pricings(
-        store, job.runs, job.config, job.currency, job.condition, models, job.history
+        store, job.runs, job.config, job.currency, job.condition, models, job.history, cached
     )
     if fmt == "json":
         history = _history_writer(job, fmt)
@@ -260,6 +266,8 @@ def history_plan(
     process writes it, or where it is written in runs of whole models (`model_parts`)."""
     if fmt not in ("csv", "json") or not job.history or not models:
         return None
+    if HistoryCache.of_job(job, fmt) is not None:  # whole models (`model_parts`)
+        return None
     workers = worker_count()
     if workers == 1 or not forks(workers):
         return None
@@ -271,14 +279,6 @@ def history_plan(
     figures = LATEST_COST * listings + FIGURES_COST * sum(counts)
     costs = [count * per_listing for count in counts]
     run_weights = [weight for _, weight in runs]
-    cache = HistoryCache.of_job(job, fmt)
-    if cache is not None:  # whole models, those kept before costing what the cache leaves
-        kept = CACHED_LISTING_COST + CACHED_COPY_COST * per_listing
-        costs = [
-            count * kept if cache.has_snapshot(model, model_names) else cost
-            for model, model_names, count, cost in zip(models, names, counts, costs, strict=True)
-        ]
-        run_weights = []
     cuts = history_cuts(costs, figures, run_weights, workers)
     run_ids = [run for run, _ in runs]
     parts = [_pieces(start, end, len(models), run_ids) for start, end in _spans(cuts, models)]
@@ -286,6 +286,20 @@ def history_plan(
     if len(parts) == 1:
         return None
     return HistoryPlan(models, names, parts)
+
+
+def kept_costs(store, cache: HistoryCache, models, names, counts: list[int]) -> list[float]:
+    """Each model's share of a CSV or JSON report through the history cache, in the unit of
+    an observation rendered: its figures, and its history as the cache leaves it to do (a
+    model kept before: its kept listings compared and its past runs copied; else every
+    observation rendered)."""
+    listings, observations, _ = store.price_history_shape()
+    per_listing = observations / max(listings, 1)
+    kept = CACHED_LISTING_COST + CACHED_COPY_COST * per_listing
+    return [
+        count * (FIGURES_COST + (kept if cache.has_snapshot(model, model_names) else per_listing))
+        for model, model_names, count in zip(models, names, counts, strict=True)
+    ]
 
 
 def history_cuts(

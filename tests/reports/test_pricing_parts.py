@@ -184,8 +184,15 @@ def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch, ow
 
 
 @pytest.mark.usefixtures("own_threads_only")
+@pytest.mark.parametrize(
+    ("writer", "options"),
+    [
+        ("_write_part_pieces", ["--no-cache"]),  # the history in pieces
+        ("_write_models", []),  # through the history cache: whole models, each with its history
+    ],
+)
 def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
-    example_config_path, example_config, monkeypatch, tmp_path
+    example_config_path, example_config, monkeypatch, tmp_path, writer, options
 ):
     """Every part read by forked workers is the store as it was when the report began, and
     a crawl committing meanwhile is not kept waiting for it."""
@@ -195,17 +202,19 @@ def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
         _populate(store, [entry.model for entry in example_config.catalog], random.Random(5))
     monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
-    argv = ["--config", str(example_config_path), "prices", "--format", "csv", "--force"]
+    argv = ["--config", str(example_config_path), "prices", "--format", "csv", *options]
+    argv.append("--force")
     assert main([*argv, "--out", str(tmp_path / "before.csv")]) == 0
     committed = tmp_path / "committed"
-    real = parts._write_part_pieces  # a CSV's parts: its history in pieces
+    real = getattr(parts, writer)
     moved = ["UPDATE observations SET price = '1.00'"]
     crawl = crawl_commits_first(real, example_config.storage.database, moved, committed)
-    monkeypatch.setattr(parts, "_write_part_pieces", crawl)
+    monkeypatch.setattr(parts, writer, crawl)
     assert main([*argv, "--out", str(tmp_path / "during.csv")]) == 0
+    assert crawl.commits  # the crawl committed while the report was written in parts
     before = (tmp_path / "before.csv").read_bytes()
     assert (tmp_path / "during.csv").read_bytes() == before
-    monkeypatch.setattr(parts, "_write_part_pieces", real)
+    monkeypatch.setattr(parts, writer, real)
     assert main([*argv, "--out", str(tmp_path / "after.csv")]) == 0
     assert (tmp_path / "after.csv").read_bytes() != before
 
@@ -322,15 +331,14 @@ def test_the_pieces_of_any_cuts_hold_each_models_history_once_in_order(seed):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_history_kept_between_reports_is_cut_between_whole_models(
+def test_a_history_kept_between_reports_is_written_by_whole_models(
     example_config_path, example_config, monkeypatch, fmt, own_threads_only
 ):
-    """With the history kept between reports (`historycache`), no model's history is cut
-    between two processes (each would copy its kept listings, and one could find the
-    model's snapshot replaced by the other and render its runs again), and a model whose
-    history was kept is weighed at what the cache leaves to do (its kept listings compared,
-    its past runs copied, the newest rendered). Without the cache, a history is still cut at a
-    crawl run."""
+    """With the history kept between reports (`historycache`), each process writes whole
+    models, their figures and their history from one copy of their kept listings, the
+    models weighed at what the cache leaves to do (a model whose history was kept: its kept
+    listings compared, its past runs copied, the newest rendered). Without the cache, a
+    history is still cut at a crawl run."""
     from reports.pricing import parts
 
     models = [entry.model for entry in example_config.catalog]
@@ -338,32 +346,34 @@ def test_a_history_kept_between_reports_is_cut_between_whole_models(
         _populate(store, models, random.Random(5))
     monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
-    weighed: list[tuple[list, list]] = []
-    real = parts.history_cuts
+    weighed: list[list] = []
+    real = parts.balanced_cuts
 
-    def cuts(costs, first, run_weights, processes):
-        weighed.append((costs, run_weights))
-        return real(costs, first, run_weights, processes)
+    def cuts(weights, count):
+        weighed.append(weights)
+        return real(weights, count)
 
-    monkeypatch.setattr(parts, "history_cuts", cuts)
+    monkeypatch.setattr(parts, "balanced_cuts", cuts)
+    catalog = tuple(example_config.catalog)
 
-    def plan(cached: bool) -> list[parts.Piece]:
+    def plan(cached: bool):
         with open_store(example_config.storage.database) as store:
             job = parts.price_job(store, example_config, "USD", "any", True, cached)
-            made = parts.history_plan(store, job, tuple(example_config.catalog), fmt)
-        return [piece for part in made.parts for piece in part] if made else []
+            return parts.history_plan(store, job, catalog, fmt), parts.model_parts(
+                store, catalog, job, fmt
+            )
 
-    plan(False)
-    ((whole, runs),) = weighed
-    assert runs and any(whole)  # without the cache: the history's runs weighed, to cut at
+    pieces, _ = plan(False)
+    assert pieces is not None and len(pieces.parts) == 2  # without the cache: in pieces
+    whole = None
     for _ in range(2):  # before any report, then after one kept every model's history
         weighed.clear()
-        pieces = plan(True)
-        assert all(piece.after is None and piece.upto is None for piece in pieces), pieces
-        assert weighed[0][1] == []  # no crawl run to cut at
+        pieces, runs = plan(True)
+        assert pieces is None and len(runs) == 2 and sum(runs, ()) == catalog
+        whole = whole or weighed[0]
         argv = ["--config", str(example_config_path), "prices", "--format", fmt]
         assert (
             main([*argv, "--condition", "any", "--out", str(example_config_path.parent / "p")]) == 0
         )
-    kept, _ = weighed[0]  # each model with a history now weighed as the cache copies it
-    assert kept != whole and [bool(cost) for cost in kept] == [bool(cost) for cost in whole]
+    kept = weighed[0]  # each model with a history now weighed as the cache copies it
+    assert kept != whole and [k > 1 for k in kept] == [w > 1 for w in whole]
