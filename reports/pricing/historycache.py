@@ -213,7 +213,13 @@ class HistoryCache:
         finally:
             for segment in found.values():
                 segment.handle.close()
-        if before is None or before.generation != now.generation:
+        # saved by the piece that begins the history only (a model cut before its newest run,
+        # `reports.pricing.parts`): the newest run's piece begins the next process's part, so
+        # it reads the snapshot long before the first piece ends this one's. Had it saved the
+        # new snapshot, the first piece could read that and look for its segments under the
+        # new names, not written yet, and render its runs again.
+        first = history.runs is None or history.runs[0] is None
+        if first and (before is None or before.generation != now.generation):
             self._save_snapshot(model_key, now)
         return count
 

@@ -10,7 +10,10 @@ is made by this process from the figures each run returns.
 CSV and JSON, mostly history (a record per observation): this process makes every model's
 figures and writes the first models' history; the workers write the rest of the history, a
 model's history cut at a crawl run where the processes' work meets (`history_plan`); each
-model's figures and its history's pieces are then put in order."""
+model's figures and its history's pieces are then put in order. Through the history cache
+(`historycache`), each process makes the figures and writes the history of its own models,
+from one copy of each model's kept listings; a model may be cut before its newest crawl run
+(`_kept_plan`)."""
 
 from __future__ import annotations
 
@@ -99,7 +102,7 @@ def write_prices(
     with store.shared_snapshot() as snapshot:  # every part reads the store as it is now
         plan = history_plan(store, job, models, fmt) if snapshot.shared else None
         if plan is None:
-            parts = model_parts(store, models, job, fmt) if snapshot.shared else [models]
+            parts = model_parts(store, models) if snapshot.shared else [models]
         report = PriceReport(job.currency, job.condition, job.data_as_of, ())
         write = functools.partial(_write_part, store, job, fmt)
 
@@ -126,23 +129,18 @@ def write_prices(
         cache.prune()
 
 
-def model_parts(
-    store, models: tuple[CatalogModel, ...], job: PriceJob | None = None, fmt: str = "table"
-) -> list[tuple[CatalogModel, ...]]:
+def model_parts(store, models: tuple[CatalogModel, ...]) -> list[tuple[CatalogModel, ...]]:
     """`models` cut into contiguous runs, one per worker when the store is large enough, each
-    about as many judged listings as the others (a CSV or JSON report through the history
-    cache: about as much work, `kept_costs`)."""
+    about as many judged listings as the others."""
     if not models:
         return []
     workers = worker_count()
     if workers == 1:
         return [models]
-    names, counts = judged_listings(store, models)
+    _, counts = judged_listings(store, models)
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return [models]
-    cache = HistoryCache.of_job(job, fmt) if job is not None and job.history else None
-    weights = counts if cache is None else kept_costs(store, cache, models, names, counts)
-    cuts = balanced_cuts([round(weight) + 1 for weight in weights], workers)  # + 1: a model
+    cuts = balanced_cuts([count + 1 for count in counts], workers)  # + 1: a model costs a bit
     return [models[start:end] for start, end in itertools.pairwise([0, *cuts, len(models)])]
 
 
@@ -193,9 +191,8 @@ def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream:
 
 def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream: IO[str]):
     index, models = part
-    cached = job.history and HistoryCache.of_job(job, fmt) is not None
     pricings = model_pricings(
-        store, job.runs, job.config, job.currency, job.condition, models, job.history, cached
+        store, job.runs, job.config, job.currency, job.condition, models, job.history
     )
     if fmt == "json":
         history = _history_writer(job, fmt)
@@ -225,14 +222,18 @@ def _joined(lists: list[list]) -> list:
 FIGURES_COST = 1.5  # a judged listing's share of its model's figures
 LATEST_COST = 0.6  # a stored listing's share of the newest runs' copy the figures read
 # A history kept between reports (`historycache`) costs far less: a judged listing's share of
-# its model's kept listings copied and compared with the snapshot and of the newest run
-# rendered, and an observation's share of the past runs' segments copied (issue 19, round 36,
-# at 1,000,000 listings and 6 crawl runs: 1.12 s for a model of 146,000 judged listings, its
-# past runs' copy aside, against 1.82 s rendered whole). Such a history is cut only between models: two processes would each
-# copy the model's kept listings, and one could find the snapshot already replaced by the
-# other and render every run of its piece again.
-CACHED_LISTING_COST = 2.5
+# its model's kept listings copied and compared with the snapshot (`KEPT_COST`), and an
+# observation's share of the past runs' segments copied (`CACHED_COPY_COST`); the newest run is
+# rendered (issue 19, round 36, at 1,000,000 listings and 6 crawl runs: 1.12 s for a model of
+# 146,000 judged listings, its past runs' copy aside, against 1.82 s rendered whole). There,
+# each process makes the figures of the models it begins from the copy of their kept listings
+# its history reads (round 37: the newest runs' observations were copied for every model's
+# figures, and each model's listings copied again for its history). A model is cut only before
+# its newest run, where its work is about halved (its figures, kept listings and past runs on
+# one side; its kept listings again and its newest run on the other): at 1,000,000 listings and
+# seven equal models, whole models left one process four and the other three.
 CACHED_COPY_COST = 0.15
+KEPT_COST = 1.5
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ class HistoryPlan:
     models: tuple[CatalogModel, ...]
     names: list[list[str]]  # each model's stored names (`stored_names`)
     parts: list[list[Piece]]
+    # through the history cache: each part makes the figures of the models it begins, from
+    # their kept listings' copy (`_write_kept_part`)
+    kept: bool = False
 
 
 def history_plan(
@@ -266,14 +270,15 @@ def history_plan(
     process writes it, or where it is written in runs of whole models (`model_parts`)."""
     if fmt not in ("csv", "json") or not job.history or not models:
         return None
-    if HistoryCache.of_job(job, fmt) is not None:  # whole models (`model_parts`)
-        return None
     workers = worker_count()
     if workers == 1 or not forks(workers):
         return None
     names, counts = judged_listings(store, models)
     if sum(counts) < PARALLEL_MIN_LISTINGS:
         return None
+    cache = HistoryCache.of_job(job, fmt)
+    if cache is not None:
+        return _kept_plan(store, cache, models, names, counts, workers)
     listings, observations, runs = store.price_history_shape()
     per_listing = observations / max(listings, 1)
     figures = LATEST_COST * listings + FIGURES_COST * sum(counts)
@@ -288,18 +293,48 @@ def history_plan(
     return HistoryPlan(models, names, parts)
 
 
-def kept_costs(store, cache: HistoryCache, models, names, counts: list[int]) -> list[float]:
+def kept_costs(
+    store, cache: HistoryCache, models, names, counts: list[int]
+) -> list[tuple[float, float]]:
     """Each model's share of a CSV or JSON report through the history cache, in the unit of
-    an observation rendered: its figures, and its history as the cache leaves it to do (a
-    model kept before: its kept listings compared and its past runs copied; else every
-    observation rendered)."""
-    listings, observations, _ = store.price_history_shape()
+    an observation rendered, in two: (its figures and its history but the newest crawl run,
+    its newest run's history). The history as the cache leaves it to do: a model kept before
+    has its past runs copied and its newest run rendered, else every run is rendered; each
+    piece of a model's history copies its kept listings and compares them with the snapshot."""
+    listings, observations, runs = store.price_history_shape()
     per_listing = observations / max(listings, 1)
-    kept = CACHED_LISTING_COST + CACHED_COPY_COST * per_listing
-    return [
-        count * (FIGURES_COST + (kept if cache.has_snapshot(model, model_names) else per_listing))
-        for model, model_names, count in zip(models, names, counts, strict=True)
-    ]
+    total = sum(weight for _, weight in runs)
+    newest = per_listing * runs[-1][1] / total if total else 0.0  # observations a listing
+    costs = []
+    for model, model_names, count in zip(models, names, counts, strict=True):
+        past = CACHED_COPY_COST if cache.has_snapshot(model, model_names) else 1.0
+        head = FIGURES_COST + KEPT_COST + past * (per_listing - newest)
+        costs.append((count * head, count * (KEPT_COST + newest)))
+    return costs
+
+
+def _kept_plan(store, cache: HistoryCache, models, names, counts, workers: int):
+    """`history_plan` through the history cache: each part whole models but maybe its last
+    and its first, which may be cut before its newest crawl run (its figures, its kept
+    listings compared and its past runs copied on one side, its newest run rendered on the
+    other), where the parts' work is nearest even (`kept_costs`)."""
+    costs = kept_costs(store, cache, models, names, counts)
+    run_ids = [run for run, _ in store.price_history_shape()[2]]
+    if len(run_ids) < 2:  # no run to cut before: a model's history is one piece
+        costs = [(head + tail, 0.0) for head, tail in costs]
+    units = [cost for pair in costs for cost in pair]  # a model's head, then its tail
+    ends = list(itertools.accumulate(units))
+    cuts = []
+    for at in range(1, workers):
+        mark = ends[-1] * at / workers
+        end = min(range(len(units)), key=lambda unit: abs(ends[unit] - mark))
+        model, tail = divmod(end, 2)  # after a model's head: cut before its newest run
+        cuts.append((model, len(run_ids) - 1) if tail == 0 else (model + 1, 0))
+    parts = [_pieces(start, end, len(models), run_ids) for start, end in _spans(cuts, models)]
+    parts = parts[:1] + [pieces for pieces in parts[1:] if pieces]
+    if len(parts) == 1:
+        return None
+    return HistoryPlan(models, names, parts, kept=True)
 
 
 def history_cuts(
@@ -362,6 +397,11 @@ def _write_in_pieces(
     aside; once the workers have written the rest of the history into their files, each
     model's figures and history are copied into `stream` in order. Returns [the number of
     models written] (what the JSON's end needs, as `write_parts`' results give it)."""
+    if plan.kept:
+        write = functools.partial(_write_kept_part, store, job, fmt, plan)
+        finish = functools.partial(_join_kept, fmt, stream)
+        write_parts(stream, list(enumerate(plan.parts)), write, started=started, finish=finish)
+        return [len(plan.models)]
     with tempfile.TemporaryFile() as aside:
         write = functools.partial(_write_pieces, store, job, fmt, plan, aside)
         finish = functools.partial(_join_pieces, fmt, plan, aside, stream)
@@ -485,6 +525,82 @@ def _join_pieces(fmt: str, plan: HistoryPlan, aside, stream, results, paths) -> 
                 points += count
             _copy_range(stream, aside, middle, end - middle)
             points = 0
+
+
+def _write_kept_part(store, job: PriceJob, fmt: str, plan: HistoryPlan, part, stream):
+    """A part of a plan through the history cache (`_kept_plan`): the models it begins, each
+    with its figures and its history (maybe but its newest run), made from one copy of its
+    kept listings (`model_pricings`' `kept`), and maybe first the newest run's history of a
+    model the part before began. Returns (that history's end byte in `stream` and its
+    points, or None; the text after the history of a model this part begins but does not
+    end and the points it wrote of it, or None)."""
+    with part_store(store, job.parent, job.database) as reader:
+        return _write_kept_pieces(reader, job, fmt, plan, part, stream)
+
+
+def _write_kept_pieces(reader, job: PriceJob, fmt: str, plan: HistoryPlan, part, stream):
+    _, pieces = part
+    report = PriceReport(job.currency, job.condition, job.data_as_of, ())
+    begun = tuple(plan.models[piece.model] for piece in pieces if piece.after is None)
+    pricings = model_pricings(
+        reader, job.runs, job.config, job.currency, job.condition, begun, True, True
+    )
+    cell = cell_writer()
+    write_history = _history_writer(job, fmt)
+    head = tail = None
+    for piece in pieces:
+        if piece.after is not None:  # the rest of a model's history, first in this part
+            converter = Converter(job.currency, dict(job.config.pricing.rates))
+            history = PriceHistoryRows(
+                reader,
+                plan.names[piece.model],
+                job.condition,
+                _newest_runs(job.runs),
+                converter,
+                runs=piece.runs,
+            )
+            entry = plan.models[piece.model]
+            points = _write_history_piece(
+                fmt, job.currency, entry, history, stream, cell, write_history
+            )
+            stream.flush()
+            head = (stream.buffer.tell(), points)
+            continue
+        pricing = next(pricings)  # its kept listings' copy lasts until the next is asked for
+        before, after = _around_history(fmt, report, pricing, piece.model, cell)
+        stream.write(before)
+        history = pricing.history
+        history.runs = piece.runs
+        points = _write_history_piece(
+            fmt, job.currency, pricing, history, stream, cell, write_history
+        )
+        if piece.upto is None:
+            stream.write(after)
+        else:
+            tail = (after, points)
+    pricings.close()
+    return head, tail
+
+
+def _join_kept(fmt: str, stream, results, paths) -> None:
+    """After this process's part (written into `stream`): each worker's file copied in
+    order, the text after a model's history put after the history's last piece (JSON: the
+    pieces' points joined by ", ")."""
+    if any(path is None for path in paths[1:]):
+        raise AssertionError("the parts were not written by workers")
+    pending = results[0][1]
+    for path, (head, tail) in zip(paths[1:], results[1:], strict=True):
+        with open(path, "rb") as handle:
+            start = 0
+            if head is not None:
+                end, points = head
+                if fmt == "json" and pending[1] and points:
+                    stream.write(", ")
+                _copy_range(stream, handle, 0, end)
+                stream.write(pending[0])
+                start = end
+            _copy_range(stream, handle, start, os.fstat(handle.fileno()).st_size - start)
+        pending = tail
 
 
 def _copy_range(stream: IO[str], source, start: int, length: int) -> None:

@@ -298,6 +298,60 @@ def test_the_history_cut_between_processes_goes_through_the_cache(
     assert written("1") == whole
 
 
+def test_a_model_cut_before_its_newest_run_goes_through_the_cache(
+    example_config_path, example_config, monkeypatch, own_threads_only, report
+):
+    """A model whose history two processes write through the cache (its figures and past
+    runs in one, its newest run in the other): the same bytes as rendered afresh, before and
+    after a day's crawl, and the cache they leave, read by one process, renders nothing (the
+    snapshot saved once, by the first piece; each piece's segments kept)."""
+    from reports.pricing import parts
+
+    rng = random.Random(13)
+    models = _models(example_config)
+    with open_store(example_config.storage.database) as store:
+        runs = [_crawl(store, day, rng, range(80)) for day in (1, 2)]
+        _judge(store, models)
+    assert report()[1] == set(runs)  # the cache written by one process
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    cut: list[int] = []  # the model to cut: all the work is its own, half before its newest run
+    real_costs, real_plan = parts.kept_costs, parts._kept_plan
+
+    def costs(*args):
+        return [(1.0, 1.0) if at == cut[-1] else (0.0, 0.0) for at in range(len(real_costs(*args)))]
+
+    plans = []
+    monkeypatch.setattr(parts, "kept_costs", costs)
+    monkeypatch.setattr(
+        parts, "_kept_plan", lambda *args: plans.append(real_plan(*args)) or plans[-1]
+    )
+
+    def in_two(*options: str) -> tuple[bytes, set[int]]:
+        monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+        try:
+            return report(*options)
+        finally:
+            monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+
+    for day, model in enumerate((0, 5, len(models) - 1), start=3):
+        cut.append(model)
+        with open_store(example_config.storage.database) as store:
+            runs.append(_crawl(store, day, rng, range(day, 80 + day)))
+            _judge(store, models)
+        fresh, _ = report("--no-cache")
+        plans.clear()
+        cached, rendered = in_two()  # the cache written by the processes of the day before
+        (plan,) = plans
+        first, second = plan.parts
+        assert first[-1] == parts.Piece(model, None, runs[-2]), plan.parts
+        assert second[0] == parts.Piece(model, runs[-2], None), plan.parts
+        # this process (the first part) rendered the newest run of the models before, and
+        # copied the cut model's past runs (the other process had not replaced its snapshot)
+        assert cached == fresh and rendered == ({runs[-1]} if model else set())
+        assert in_two() == (fresh, set())
+        assert report() == (fresh, set())  # every run's segment kept, the snapshot saved
+
+
 def test_segments_unused_for_a_week_are_removed(tmp_path):
     cache = historycache.HistoryCache(tmp_path, "USD", {}, "new", [])
     old, recent = tmp_path / f"{'a' * 64}.csv", tmp_path / f"{'b' * 64}.idx"

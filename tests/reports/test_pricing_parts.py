@@ -188,7 +188,7 @@ def test_a_report_to_a_terminal_is_cleaned_whole(example_config, monkeypatch, ow
     ("writer", "options"),
     [
         ("_write_part_pieces", ["--no-cache"]),  # the history in pieces
-        ("_write_models", []),  # through the history cache: whole models, each with its history
+        ("_write_kept_pieces", []),  # through the history cache
     ],
 )
 def test_a_crawl_committing_during_a_report_in_parts_is_not_in_it(
@@ -331,49 +331,58 @@ def test_the_pieces_of_any_cuts_hold_each_models_history_once_in_order(seed):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_history_kept_between_reports_is_written_by_whole_models(
+def test_a_history_kept_between_reports_is_cut_only_before_its_newest_run(
     example_config_path, example_config, monkeypatch, fmt, own_threads_only
 ):
-    """With the history kept between reports (`historycache`), each process writes whole
-    models, their figures and their history from one copy of their kept listings, the
-    models weighed at what the cache leaves to do (a model whose history was kept: its kept
-    listings compared, its past runs copied, the newest rendered). Without the cache, a
-    history is still cut at a crawl run."""
+    """With the history kept between reports (`historycache`), each part begins and ends
+    whole models but for one cut before its newest crawl run: the part that begins a model
+    makes its figures from the copy of its kept listings its history reads too. A model is
+    weighed at what the cache leaves to do (kept before: its past runs copied, its newest
+    rendered). Without the cache, a history may be cut at any crawl run."""
     from reports.pricing import parts
 
     models = [entry.model for entry in example_config.catalog]
     with open_store(example_config.storage.database) as store:
         _populate(store, models, random.Random(5))
+        run_ids = [run for run, _ in store.price_history_shape()[2]]
+    assert len(run_ids) >= 3
     monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
     weighed: list[list] = []
-    real = parts.balanced_cuts
+    real = parts.kept_costs
 
-    def cuts(weights, count):
-        weighed.append(weights)
-        return real(weights, count)
+    def costs(*args):
+        weighed.append(real(*args))
+        return weighed[-1]
 
-    monkeypatch.setattr(parts, "balanced_cuts", cuts)
+    monkeypatch.setattr(parts, "kept_costs", costs)
     catalog = tuple(example_config.catalog)
 
-    def plan(cached: bool):
+    def plan(cached: bool) -> parts.HistoryPlan:
         with open_store(example_config.storage.database) as store:
             job = parts.price_job(store, example_config, "USD", "any", True, cached)
-            return parts.history_plan(store, job, catalog, fmt), parts.model_parts(
-                store, catalog, job, fmt
-            )
+            made = parts.history_plan(store, job, catalog, fmt)
+        assert made is not None and len(made.parts) == 2 and made.kept is cached
+        pieces = [piece for part in made.parts for piece in part]
+        assert sorted({piece.model for piece in pieces}) == list(range(len(catalog)))
+        return made
 
-    pieces, _ = plan(False)
-    assert pieces is not None and len(pieces.parts) == 2  # without the cache: in pieces
-    whole = None
+    plan(False)
+    assert not weighed  # without the cache, no model is weighed as the cache leaves it
+    seen = []
     for _ in range(2):  # before any report, then after one kept every model's history
         weighed.clear()
-        pieces, runs = plan(True)
-        assert pieces is None and len(runs) == 2 and sum(runs, ()) == catalog
-        whole = whole or weighed[0]
+        made = plan(True)
+        seen.append([sum(pair) for pair in weighed[0]])
+        for part in made.parts:
+            for piece in part:
+                assert (piece.after, piece.upto) in [(None, None), (None, run_ids[-2])] or (
+                    piece.after == run_ids[-2] and piece.upto is None and piece is part[0]
+                ), made.parts
         argv = ["--config", str(example_config_path), "prices", "--format", fmt]
         assert (
             main([*argv, "--condition", "any", "--out", str(example_config_path.parent / "p")]) == 0
         )
-    kept = weighed[0]  # each model with a history now weighed as the cache copies it
-    assert kept != whole and [k > 1 for k in kept] == [w > 1 for w in whole]
+    whole, kept = seen
+    assert kept != whole  # each model with a history weighed anew once kept
+    assert [bool(cost) for cost in kept] == [bool(cost) for cost in whole]
