@@ -42,7 +42,10 @@ def can_fork() -> bool:
 
 def end_with_parent(parent: int) -> None:
     """In a worker: end it when its parent dies (SIGKILL leaves the parent no time to end its
-    workers), rather than work on for no one (Linux; elsewhere it runs to its end)."""
+    workers), rather than work on for no one (Linux; elsewhere it runs to its end). SIGTERM
+    ends it at once, as its parent's stop asks (the command's handler, `cli.Terminated`, is
+    the parent's: its files and transactions are the parent's to let go)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
