@@ -329,7 +329,8 @@ def _kept_plan(store, cache: HistoryCache, models, names, counts, workers: int):
         mark = ends[-1] * at / workers
         end = min(range(len(units)), key=lambda unit: abs(ends[unit] - mark))
         model, tail = divmod(end, 2)  # after a model's head: cut before its newest run
-        cuts.append((model, len(run_ids) - 1) if tail == 0 else (model + 1, 0))
+        inside = tail == 0 and len(run_ids) >= 2
+        cuts.append((model, len(run_ids) - 1) if inside else (model + 1, 0))
     parts = [_pieces(start, end, len(models), run_ids) for start, end in _spans(cuts, models)]
     parts = parts[:1] + [pieces for pieces in parts[1:] if pieces]
     if len(parts) == 1:

@@ -296,6 +296,8 @@ def test_the_history_cut_between_processes_goes_through_the_cache(
     for _ in range(2):  # the cache written by two processes, then read by them
         assert written("2") == whole
     assert written("1") == whole
+    for _ in range(2):  # four: the text after a model's history joined after three parts
+        assert written("4") == whole
 
 
 def test_a_model_cut_before_its_newest_run_goes_through_the_cache(
