@@ -5,16 +5,14 @@ the shared `--config` option and the error handling (one line, exit 2 for usage 
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import sys
-import threading
 
 import click
 
 from grayhound import __version__
 from grayhound.commands import LazyGroup
-from grayhound.errors import GrayhoundError
+from grayhound.errors import GrayhoundError, Terminated
 from grayhound.text import terminal_text
 
 
@@ -42,42 +40,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     ctx.obj["verbose"] = verbose
 
 
-class Terminated(BaseException):
-    """SIGTERM (`kill`, `timeout`, a service manager, the schedule stopping its runs) raised in
-    the command, as Ctrl-C raises KeyboardInterrupt: what it holds is let go on the way out (a
-    report's workers ended and their temporary files removed, a transaction rolled back)
-    where the signal's default ends the process at once and leaves them. Not an Exception, so
-    that no handler of errors takes it for one."""
-
-
-def _terminated(signum, _frame) -> None:
-    raise Terminated(signum)
-
-
-def _on_sigterm():
-    """Make SIGTERM raise `Terminated` in this (main) thread while the command runs, unless
-    something set its own handler; returns the handler to put back (None: left alone). A
-    command that handles it (`schedule`, `serve`, a crawl) sets its own over this one; a
-    forked worker puts the default back (`workers.end_with_parent`)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return None
-    return signal.signal(signal.SIGTERM, _terminated)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 the work found a failure, 2 bad usage/config,
-    130 interrupted, 143 terminated)."""
-    previous = _on_sigterm()
-    try:
-        return _main(argv)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _main(argv: list[str] | None) -> int:
+    130 interrupted, 143 a report in parts stopped by SIGTERM)."""
     try:
         result = cli.main(args=argv, prog_name="grayhound", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -110,7 +75,7 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("grayhound: interrupted", err=True)
         return 130
-    except Terminated:
+    except Terminated:  # SIGTERM while a report's workers wrote its parts: they are gone
         click.echo("grayhound: terminated (SIGTERM)", err=True)
-        return 128 + signal.SIGTERM
+        return 143
     return result if isinstance(result, int) else 0

@@ -29,3 +29,9 @@ class DamagedStoreError(GrayhoundError):
     """The database fails SQLite's integrity check (exit 1): no command reads or writes it."""
 
     exit_code = 1
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, as KeyboardInterrupt is
+    """SIGTERM, raised where `workers.sigterm_raises` lets it (a report's workers writing its
+    parts): not an Exception, so that no handler of errors takes it for one. `cli.main` says
+    it and exits 143."""

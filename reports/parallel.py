@@ -30,6 +30,7 @@ from grayhound.workers import (  # noqa: F401 - WORKERS_ENV: named by the report
     can_fork,
     end_with_parent,
     portable,
+    sigterm_raises,
     worker_count,
 )
 
@@ -130,7 +131,7 @@ def write_parts(
         raise ValueError("write_parts: `started` needs every part's worker started at once")
     _flush(stream)  # a forked child must not inherit (and later flush) unwritten text
     context = multiprocessing.get_context("fork")
-    with _part_directory(stream) as directory:
+    with sigterm_raises(), _part_directory(stream) as directory:
         children = _Children(context, write, Path(directory), slots=workers - 1)
         try:
             for index, part in enumerate(parts[1:], start=1):

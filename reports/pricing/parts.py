@@ -549,37 +549,39 @@ def _write_kept_pieces(reader, job: PriceJob, fmt: str, plan: HistoryPlan, part,
     cell = cell_writer()
     write_history = _history_writer(job, fmt)
     head = tail = None
-    for piece in pieces:
-        if piece.after is not None:  # the rest of a model's history, first in this part
-            converter = Converter(job.currency, dict(job.config.pricing.rates))
-            history = PriceHistoryRows(
-                reader,
-                plan.names[piece.model],
-                job.condition,
-                _newest_runs(job.runs),
-                converter,
-                runs=piece.runs,
-            )
-            entry = plan.models[piece.model]
+    try:
+        for piece in pieces:
+            if piece.after is not None:  # the rest of a model's history, first in this part
+                converter = Converter(job.currency, dict(job.config.pricing.rates))
+                history = PriceHistoryRows(
+                    reader,
+                    plan.names[piece.model],
+                    job.condition,
+                    _newest_runs(job.runs),
+                    converter,
+                    runs=piece.runs,
+                )
+                entry = plan.models[piece.model]
+                points = _write_history_piece(
+                    fmt, job.currency, entry, history, stream, cell, write_history
+                )
+                stream.flush()
+                head = (stream.buffer.tell(), points)
+                continue
+            pricing = next(pricings)  # its kept listings' copy lasts until the next is asked for
+            before, after = _around_history(fmt, report, pricing, piece.model, cell)
+            stream.write(before)
+            history = pricing.history
+            history.runs = piece.runs
             points = _write_history_piece(
-                fmt, job.currency, entry, history, stream, cell, write_history
+                fmt, job.currency, pricing, history, stream, cell, write_history
             )
-            stream.flush()
-            head = (stream.buffer.tell(), points)
-            continue
-        pricing = next(pricings)  # its kept listings' copy lasts until the next is asked for
-        before, after = _around_history(fmt, report, pricing, piece.model, cell)
-        stream.write(before)
-        history = pricing.history
-        history.runs = piece.runs
-        points = _write_history_piece(
-            fmt, job.currency, pricing, history, stream, cell, write_history
-        )
-        if piece.upto is None:
-            stream.write(after)
-        else:
-            tail = (after, points)
-    pricings.close()
+            if piece.upto is None:
+                stream.write(after)
+            else:
+                tail = (after, points)
+    finally:  # the last model's kept listings' copy dropped, even on an error
+        pricings.close()
     return head, tail
 
 

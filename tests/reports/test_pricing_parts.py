@@ -390,33 +390,51 @@ def test_a_history_kept_between_reports_is_cut_only_before_its_newest_run(
 
 # -- SIGTERM (round 37) --------------------------------------------------------------------------
 _STOPPED_MID_REPORT = """
-import sys, time
+import os, sys, time
 from grayhound.cli import main
 from reports.pricing import parts
 
 parts.PARALLEL_MIN_LISTINGS = 1
-real = parts._write_part_pieces
+parent = os.getpid()
 
 
-def slow(reader, job, fmt, plan, aside, part, stream):
-    if part[0] == 0:  # this process, its worker started: a part's file is being written
+def stop_here():  # this process, its worker started and writing a part's file
+    if os.getpid() == parent:
         print("writing", file=sys.stderr, flush=True)
         time.sleep(120)
-    return real(reader, job, fmt, plan, aside, part, stream)
 
 
-parts._write_part_pieces = slow
+real_pieces, real_writer = parts._write_part_pieces, parts._history_writer
+
+
+def pieces(*args):  # the history in pieces (--no-cache)
+    stop_here()
+    return real_pieces(*args)
+
+
+def writer(job, fmt):  # through the cache: a model's kept listings copied, its history next
+    write = real_writer(job, fmt)
+
+    def stopped(*args):
+        stop_here()
+        return write(*args)
+
+    return stopped
+
+
+parts._write_part_pieces, parts._history_writer = pieces, writer
 raise SystemExit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.parametrize("options", [["--no-cache"], []])
 def test_a_report_stopped_by_sigterm_leaves_no_temporary_file(
-    example_config_path, example_config, tmp_path
+    example_config_path, example_config, tmp_path, options
 ):
-    """SIGTERM (`kill`, `timeout`, the schedule stopping its runs) ends a command as Ctrl-C
-    does: a report written in parts ends its workers and removes their folder and its own
-    unfinished output, says so, and exits 143. Its default ended the process at once and left
-    the workers' folder (195 MB at 1,000,000 listings) in the temporary directory."""
+    """SIGTERM (`kill`, `timeout`, the schedule stopping its runs) while a report's workers
+    write its parts ends it as Ctrl-C does: the workers ended, their folder and the report's
+    unfinished output removed, `terminated (SIGTERM)` said, exit 143. Its default ended the
+    process at once and left the workers' folder (195 MB at 1,000,000 listings)."""
     import os
     import signal
     import subprocess
@@ -433,17 +451,10 @@ def test_a_report_stopped_by_sigterm_leaves_no_temporary_file(
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(temporary)}
     env["GRAYHOUND_WORKERS"] = "2"
-    argv = ["--config", str(example_config_path), "prices", "--format", "csv", "--no-cache"]
+    argv = ["--config", str(example_config_path), "prices", "--format", "csv", *options]
+    argv += ["--out", str(out / "prices.csv"), "--force"]
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            _STOPPED_MID_REPORT,
-            *argv,
-            "--out",
-            str(out / "prices.csv"),
-            "--force",
-        ],
+        [sys.executable, "-c", _STOPPED_MID_REPORT, *argv],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -460,7 +471,47 @@ def test_a_report_stopped_by_sigterm_leaves_no_temporary_file(
             child.kill()
             child.wait()
     assert child.returncode == 143, said
-    assert "grayhound: terminated (SIGTERM)" in said and "Traceback" not in said
+    assert said.strip() == "grayhound: terminated (SIGTERM)"  # no traceback, nothing else
     assert sorted(path.name for path in out.iterdir()) == ["prices.csv"]
     assert (out / "prices.csv").read_text() == "the report of the day before\n"
     assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.usefixtures("own_threads_only")
+def test_sigterm_keeps_its_handler_outside_a_report_in_parts(
+    example_config_path, example_config, monkeypatch
+):
+    """SIGTERM raises only while a report's workers write its parts: before and after, the
+    process's own handler (the default, or a server's or the schedule's) is as it was."""
+    import signal
+
+    from reports.pricing import parts
+
+    with open_store(example_config.storage.database) as store:
+        _populate(store, [entry.model for entry in example_config.catalog], random.Random(4))
+    monkeypatch.setattr(parts, "PARALLEL_MIN_LISTINGS", 1)
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    during = []
+    real = parts._write_kept_pieces
+
+    def seen(*args):
+        during.append(signal.getsignal(signal.SIGTERM))
+        return real(*args)
+
+    monkeypatch.setattr(parts, "_write_kept_pieces", seen)
+    before = signal.getsignal(signal.SIGTERM)
+    argv = ["--config", str(example_config_path), "prices", "--format", "json"]
+    assert main([*argv, "--out", str(example_config_path.parent / "p.json")]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert during and during[0] is not before  # this process, while the worker wrote
+
+    def own(*_):  # a handler of the process's own
+        pass
+
+    signal.signal(signal.SIGTERM, own)
+    try:
+        during.clear()
+        assert main([*argv, "--out", str(example_config_path.parent / "p.json"), "--force"]) == 0
+        assert during[0] is own and signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, before)
