@@ -441,25 +441,35 @@ def _write_figures(reader, job: PriceJob, fmt: str, plan: HistoryPlan, pieces, a
     kept: dict[int, tuple[int, int, int]] = {}
     begun = 0
     for model, pricing in enumerate(pricings):
-        before, after = _around_history(fmt, report, pricing, model, cell)
         piece = own.get(model)
-        if piece is not None:
-            stream.write(before)
-            history = pricing.history
-            history.runs = piece.runs
-            points = _write_history_piece(
-                fmt, job.currency, pricing, history, stream, cell, write_history
-            )
-            if piece.upto is None:
-                stream.write(after)
+        if piece is None:
+            before, after = _around_history(fmt, report, pricing, model, cell)
+        else:
+            rest = _write_begun(fmt, job, report, pricing, piece, stream, cell, write_history)
+            if rest is None:
                 continue
-            begun, before = points, ""
+            before, (after, begun) = "", rest
         start = aside.tell()
         aside.write(before.encode("utf-8"))
         middle = aside.tell()
         aside.write(after.encode("utf-8"))
         kept[model] = (start, middle, aside.tell())
     return kept, begun
+
+
+def _write_begun(fmt: str, job: PriceJob, report, pricing, piece: Piece, stream, cell, write):
+    """A model's figures and the piece of its history `piece` holds, which begins it, into
+    `stream`: with the text after the history where the piece ends it (None returned), else
+    (that text, the points written), for the process that writes the history's end."""
+    before, after = _around_history(fmt, report, pricing, piece.model, cell)
+    stream.write(before)
+    history = pricing.history
+    history.runs = piece.runs
+    points = _write_history_piece(fmt, job.currency, pricing, history, stream, cell, write)
+    if piece.upto is None:
+        stream.write(after)
+        return None
+    return after, points
 
 
 def _around_history(fmt: str, report: PriceReport, pricing, model: int, cell) -> tuple[str, str]:
@@ -569,17 +579,9 @@ def _write_kept_pieces(reader, job: PriceJob, fmt: str, plan: HistoryPlan, part,
                 head = (stream.buffer.tell(), points)
                 continue
             pricing = next(pricings)  # its kept listings' copy lasts until the next is asked for
-            before, after = _around_history(fmt, report, pricing, piece.model, cell)
-            stream.write(before)
-            history = pricing.history
-            history.runs = piece.runs
-            points = _write_history_piece(
-                fmt, job.currency, pricing, history, stream, cell, write_history
-            )
-            if piece.upto is None:
-                stream.write(after)
-            else:
-                tail = (after, points)
+            rest = _write_begun(fmt, job, report, pricing, piece, stream, cell, write_history)
+            if rest is not None:  # its history goes on in the next part
+                tail = rest
     finally:  # the last model's kept listings' copy dropped, even on an error
         pricings.close()
     return head, tail
