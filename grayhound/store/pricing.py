@@ -498,9 +498,7 @@ class PriceHistory:
         of each one's latest observation. `newest`: the latest finished crawl run per source
         (None: of every source), as `reports.pricing.build` reads the crawl runs. `rated`:
         currencies whose listings need no storage (None given for them)."""
-        marks = ", ".join("?" * len(rated))
-        sql = MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
-        return self._kept_rows(sql, names, condition, newest, list(rated))
+        return self._kept_rows(_listings_statement(rated), names, condition, newest, list(rated))
 
     def price_listings_of_models(
         self,
@@ -596,9 +594,8 @@ class PriceHistory:
 
     def model_price_listings_of(self, table: str, rated: Collection[str] = ()) -> Iterator[tuple]:
         """`model_price_listings` of the listings of a kept table (`price_kept_table`)."""
-        marks = ", ".join("?" * len(rated))
-        sql = MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
-        return self.db.conn.execute(sql.format(kept=f"SELECT * FROM temp.{table}"), list(rated))
+        sql = _listings_statement(rated).format(kept=f"SELECT * FROM temp.{table}")
+        return self.db.conn.execute(sql, list(rated))
 
     def price_kept_rows(self, table: str) -> Iterator[tuple]:
         """The rows of a kept table (KEPT_TABLE_ROWS_SQL): (first run, id, source, seller id,
@@ -678,6 +675,12 @@ class PriceHistory:
             return iter(())
         kept, params = _kept_statement(names, condition, newest)
         return self.db.execute(sql.format(kept=kept), [*params, *(after or [])])
+
+
+def _listings_statement(rated: Collection[str]) -> str:
+    """MODEL_LISTINGS_SQL with its `{rated}` currencies bound as parameters (`{kept}` left)."""
+    marks = ", ".join("?" * len(rated))
+    return MODEL_LISTINGS_SQL.replace("{rated}", f"k.currency IN ({marks})" if rated else "0")
 
 
 def _kept_statement(names: list[str], condition: str, newest: dict[str | None, int]):

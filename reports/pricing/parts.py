@@ -283,8 +283,7 @@ def history_plan(
     per_listing = observations / max(listings, 1)
     figures = LATEST_COST * listings + FIGURES_COST * sum(counts)
     costs = [count * per_listing for count in counts]
-    run_weights = [weight for _, weight in runs]
-    cuts = history_cuts(costs, figures, run_weights, workers)
+    cuts = history_cuts(costs, figures, [weight for _, weight in runs], workers)
     run_ids = [run for run, _ in runs]
     parts = [_pieces(start, end, len(models), run_ids) for start, end in _spans(cuts, models)]
     parts = parts[:1] + [pieces for pieces in parts[1:] if pieces]
@@ -294,14 +293,15 @@ def history_plan(
 
 
 def kept_costs(
-    store, cache: HistoryCache, models, names, counts: list[int]
+    shape: tuple, cache: HistoryCache, models, names, counts: list[int]
 ) -> list[tuple[float, float]]:
     """Each model's share of a CSV or JSON report through the history cache, in the unit of
     an observation rendered, in two: (its figures and its history but the newest crawl run,
     its newest run's history). The history as the cache leaves it to do: a model kept before
     has its past runs copied and its newest run rendered, else every run is rendered; each
-    piece of a model's history copies its kept listings and compares them with the snapshot."""
-    listings, observations, runs = store.price_history_shape()
+    piece of a model's history copies its kept listings and compares them with the snapshot.
+    `shape`: the store's `price_history_shape()`."""
+    listings, observations, runs = shape
     per_listing = observations / max(listings, 1)
     total = sum(weight for _, weight in runs)
     newest = per_listing * runs[-1][1] / total if total else 0.0  # observations a listing
@@ -318,8 +318,9 @@ def _kept_plan(store, cache: HistoryCache, models, names, counts, workers: int):
     and its first, which may be cut before its newest crawl run (its figures, its kept
     listings compared and its past runs copied on one side, its newest run rendered on the
     other), where the parts' work is nearest even (`kept_costs`)."""
-    costs = kept_costs(store, cache, models, names, counts)
-    run_ids = [run for run, _ in store.price_history_shape()[2]]
+    shape = store.price_history_shape()
+    costs = kept_costs(shape, cache, models, names, counts)
+    run_ids = [run for run, _ in shape[2]]
     if len(run_ids) < 2:  # no run to cut before: a model's history is one piece
         costs = [(head + tail, 0.0) for head, tail in costs]
     units = [cost for pair in costs for cost in pair]  # a model's head, then its tail
@@ -562,21 +563,8 @@ def _write_kept_pieces(reader, job: PriceJob, fmt: str, plan: HistoryPlan, part,
     try:
         for piece in pieces:
             if piece.after is not None:  # the rest of a model's history, first in this part
-                converter = Converter(job.currency, dict(job.config.pricing.rates))
-                history = PriceHistoryRows(
-                    reader,
-                    plan.names[piece.model],
-                    job.condition,
-                    _newest_runs(job.runs),
-                    converter,
-                    runs=piece.runs,
-                )
-                entry = plan.models[piece.model]
-                points = _write_history_piece(
-                    fmt, job.currency, entry, history, stream, cell, write_history
-                )
-                stream.flush()
-                head = (stream.buffer.tell(), points)
+                ((_, _, end, points),) = _write_history(reader, job, fmt, plan, [piece], stream)
+                head = (end, points)
                 continue
             pricing = next(pricings)  # its kept listings' copy lasts until the next is asked for
             rest = _write_begun(fmt, job, report, pricing, piece, stream, cell, write_history)
