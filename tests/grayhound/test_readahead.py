@@ -94,6 +94,28 @@ def test_the_readers_run_the_statements_the_caller_runs(store, listing_ids, monk
     assert all(rows for _, rows in ran)  # 50 listings' latest rows, then their 100 prices
 
 
+def _columns_read(conn, sql: str, params) -> set[tuple[int, int]]:
+    """The (root page, column) pairs of the store's tables and indexes `sql` reads."""
+    program = conn.execute(f"EXPLAIN {sql}", params).fetchall()
+    roots = {row[2]: row[3] for row in program if row[1] == "OpenRead"}  # cursor -> root page
+    return {(roots[row[2]], row[3]) for row in program if row[1] == "Column" and row[2] in roots}
+
+
+def test_a_reader_runs_each_statement_in_one_step_reading_what_it_reads(store, listing_ids):
+    """A reader's statement gives one row (one step: no lock taken back a row at a time), and
+    SQLite reads for it every column of every table and index the caller's statement reads
+    (not an index alone, as a count could)."""
+    params = pricing._json(listing_ids[:50])
+    # a count of this one, folded into it, would read the (listing, run) index alone
+    prices = "SELECT price FROM observations WHERE listing_id IN (SELECT value FROM json_each(?))"
+    for sql in (*pricing.LISTINGS_TRAILS_STATEMENTS, prices):
+        rows = store.db.conn.execute(sql, params).fetchall()
+        assert rows
+        assert store.db.conn.execute(readahead.ahead(sql), params).fetchall() == [(len(rows),)]
+        read = _columns_read(store.db.conn, sql, params)
+        assert read and _columns_read(store.db.conn, readahead.ahead(sql), params) == read
+
+
 def test_the_caller_reads_the_same_whatever_the_readers_meet(store, listing_ids, monkeypatch):
     expected = _read(store, listing_ids)
     monkeypatch.setattr(readahead, "waits", lambda since: True)
