@@ -402,7 +402,7 @@ class PriceHistory:
 
     def price_listing_counts(self, groups: list[list[str]]) -> list[int]:
         """`price_listing_count` of each list of names, read ahead on several connections
-        (a name each) once one count has read from the disk (`read_in_batches`)."""
+        (a name each) once one count has waited for the disk (`read_in_batches`)."""
 
         def count(names: list[str]) -> list[int]:
             return [self.price_listing_count(names)]
@@ -637,7 +637,7 @@ class PriceHistory:
         once, in id order): the trail is the run, time, price and currency (`crawl_run_id`,
         `observed_at`, `price`, `currency`) of each of its observations in run order, the last
         one its latest observation's whole row of `price_observations`. Read 500 listings at a
-        time, in id order, and read ahead on several connections once a batch has read from
+        time, in id order, and read ahead on several connections once a batch has waited for
         the disk (`readahead.read_in_batches`)."""
         ordered = sorted(set(listing_ids))  # each listing once
         # a first batch of 50: enough to tell whether they are read from the disk

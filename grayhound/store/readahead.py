@@ -10,7 +10,7 @@ one connection, 4.9 s on four and 2.8 s on sixteen (docs/performance.md, issue 1
 `ReadAhead` runs the caller's statements on each batch of parameters on `READERS` read-only
 connections at once, their rows discarded, ahead of the caller, who reads the same batches in the
 same order on its own connection (its own snapshot: what it reads is unchanged) and finds the
-pages in the OS page cache. It starts only once one of the caller's batches has read from the
+pages in the OS page cache. It starts only once one of the caller's batches has waited for the
 disk (`waits`): on a store in the page cache it would only spend CPU twice.
 
 A reader runs each statement as one step of SQLite (`ahead`: its rows made into a table in
@@ -38,9 +38,15 @@ except ImportError:  # not a Unix
 
 READERS = 8
 # A batch that made this thread read this many 512-byte blocks from the disk (its I/O
-# accounting: Linux) read from the disk. Where that is not counted: a batch that spent more
-# than WAITING_SHARE of its time off this thread's CPU, and at least WAITED seconds in all.
+# accounting: Linux) and spent DISK_WAITING_SHARE of its time or more off this thread's CPU
+# waited for the disk. Blocks alone are not enough: a store mostly in the page cache has a
+# few pages out of it, and a virtual disk's host may serve them at once from its own cache
+# (at 1M, a batch of 500 listings' trails read 64-200 blocks, off the CPU 0-15 % of its time;
+# from a cold page cache 2,400-55,000 blocks, 42-51 %). Where blocks are not counted: a batch
+# that spent more than WAITING_SHARE of its time off this thread's CPU, and at least WAITED
+# seconds in all.
 DISK_BLOCKS = 64
+DISK_WAITING_SHARE = 0.25
 WAITING_SHARE = 0.5
 WAITED = 0.02
 READER_CACHE_KIB = 512  # a reader's own page cache: its pages are wanted in the OS's, not here
@@ -72,14 +78,16 @@ def mark() -> tuple[float, float, int | None]:
 
 
 def waits(since: tuple[float, float, int | None]) -> bool:
-    """Whether this thread's work since `mark()` gave `since` read from the disk: it read
-    DISK_BLOCKS blocks or more; where blocks are not counted, it waited more than it ran."""
+    """Whether this thread's work since `mark()` gave `since` waited for the disk: it read
+    DISK_BLOCKS blocks or more and spent DISK_WAITING_SHARE of its time off the CPU; where
+    blocks are not counted, it waited more than it ran."""
     started, cpu_started, blocks = since
     now = blocks_read()
-    if blocks is not None and now is not None:
-        return now - blocks >= DISK_BLOCKS
     wall = time.perf_counter() - started
-    return wall >= WAITED and wall - (time.thread_time() - cpu_started) > WAITING_SHARE * wall
+    waited = wall - (time.thread_time() - cpu_started)
+    if blocks is not None and now is not None:
+        return now - blocks >= DISK_BLOCKS and waited >= DISK_WAITING_SHARE * wall
+    return wall >= WAITED and waited > WAITING_SHARE * wall
 
 
 class ReadAhead:
@@ -134,7 +142,7 @@ def read_in_batches(
     params: Callable[[list], list],
     ahead_size: int = 50,
 ) -> Iterator:
-    """The rows of `read(batch)` for each batch in order; once a batch has read from the
+    """The rows of `read(batch)` for each batch in order; once a batch has waited for the
     disk (`waits`; and the store's `path` is known), the later batches' pages are read ahead
     (`ReadAhead` with `sql`, the statements `read` runs, and `params(part)` of each part of
     `ahead_size` items of the batches: many small reads at once) while they are read here."""
