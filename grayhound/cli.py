@@ -42,7 +42,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 the work found a failure, 2 bad usage/config,
-    130 interrupted, 143 a report in parts stopped by SIGTERM)."""
+    130 interrupted (Ctrl-C), 143 stopped by SIGTERM: a report in parts, or `run` as it
+    crawled)."""
     try:
         result = cli.main(args=argv, prog_name="grayhound", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -52,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         where = exc.ctx.command_path if exc.ctx else "grayhound"
         click.echo(f"{where}: {terminal_text(exc.format_message())} (see --help)", err=True)
         return 2
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C, which click makes an Abort
+            click.echo("grayhound: interrupted", err=True)
+            return 130
         click.echo("grayhound: aborted", err=True)
         return 1
     except click.exceptions.Exit as exc:
@@ -75,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("grayhound: interrupted", err=True)
         return 130
-    except Terminated:  # SIGTERM while a report's workers wrote its parts: they are gone
+    except Terminated:  # SIGTERM while a report's workers wrote its parts (they are gone), or
+        # while `run` crawled (the crawl stopped first)
         click.echo("grayhound: terminated (SIGTERM)", err=True)
         return 143
     return result if isinstance(result, int) else 0

@@ -33,5 +33,6 @@ class DamagedStoreError(GrayhoundError):
 
 class Terminated(BaseException):  # noqa: N818 - a signal, as KeyboardInterrupt is
     """SIGTERM, raised where `workers.sigterm_raises` lets it (a report's workers writing its
-    parts): not an Exception, so that no handler of errors takes it for one. `cli.main` says
-    it and exits 143."""
+    parts), or once the crawl of `grayhound run` it was passed on to has stopped
+    (`crawler.runner.crawl_in_subprocess`): not an Exception, so that no handler of errors
+    takes it for one. `cli.main` says it and exits 143."""

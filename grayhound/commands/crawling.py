@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from grayhound.commands import config_option, current_config, force_option, open_output, verbose
@@ -28,10 +30,17 @@ def crawl(sources: tuple[str, ...], fresh: bool) -> int:
     A crawl of the same sources that was killed or stopped is continued under its run id.
 
     Example: grayhound crawl --source bazaar"""
-    from crawler.runner import run_crawl
+    from crawler.runner import PARENT_VARIABLE, run_crawl
     from grayhound.store import open_store
     from reports.crawlsummary import format_run_summary
 
+    # the crawl of `grayhound run` gets SIGTERM when that process dies: the crawl's own
+    # handler, set as it begins, stops it as any SIGTERM does
+    parent = os.environ.pop(PARENT_VARIABLE, "")
+    if parent.isdigit():
+        from grayhound.workers import end_with_parent
+
+        end_with_parent(int(parent))
     config = current_config()
     level = "INFO" if verbose() else "WARNING"
     summary = run_crawl(config, list(sources), log_level=level, fresh=fresh)
