@@ -161,8 +161,8 @@ def crawl_in_subprocess(config_path: Path, source_names: list[str] | None = None
     for name in source_names or ():
         command += ["--source", name]
     env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
-    if threading.current_thread() is not threading.main_thread():  # no handler can be set
-        return subprocess.run(command, check=False, env=env).returncode
+    if os.name != "posix" or threading.current_thread() is not threading.main_thread():
+        return subprocess.run(command, check=False, env=env).returncode  # no handler here
     received: list[int] = []
     child: subprocess.Popen | None = None
 
