@@ -1,7 +1,7 @@
 """Run a crawl in this process: one Scrapy crawler per source, one crawl run in the store.
 
-Twisted's reactor cannot restart, so this runs once per process; long-lived callers (the
-schedule, the demo's later steps) call `crawl_in_subprocess` instead."""
+Twisted's reactor cannot restart, so this runs once per process; `grayhound run` (which the
+schedule runs) calls `crawl_in_subprocess` instead."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
         run_id, previous = open_run(store, config, sources, config_hash(config), fresh)
     process = CrawlerProcess(scrapy_settings(config, run_id=run_id, log_level=log_level))
     crawlers = []
-    status, why = "failed", None
+    status, why, forced = "failed", None, False
     try:
         for source in sources:
             base = spider_for(source.kind)
@@ -76,6 +76,7 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
         tune_process(log_level)
         process.start()
         status = _status(crawlers)
+        forced = _unclosed(crawlers)
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -84,8 +85,9 @@ def _crawl_locked(config: Config, sources: list[Source], log_level: str, fresh: 
         why = _stopped_because(crawlers)
         if why:  # the store or the evidence could not be written: the run is not complete
             status = "interrupted"
-        # A crawl that lost items must fetch their pages again: its frontier is not kept.
-        close_frontiers(config, sources, status if not why else "lost")
+        # A crawl that lost items must fetch their pages again: its frontier is not kept; nor
+        # is the frontier of spiders stopped at once, whose queues were never closed.
+        close_frontiers(config, sources, "lost" if why or forced else status)
         _finish_run(config, run_id, status, stats, why)
     with open_store(config.storage.database) as store:
         run = store.get_run(run_id)
@@ -110,9 +112,18 @@ def _finish_run(config: Config, run_id: int, status: str, stats: dict, why: str 
 
 
 def _status(crawlers) -> str:
-    """finished, or interrupted when a spider was stopped (Ctrl-C, SIGTERM) before its end."""
+    """finished, or interrupted when a spider was stopped (Ctrl-C, SIGTERM) before its end or
+    never closed (`_unclosed`)."""
     reasons = {crawler.stats.get_value("finish_reason") for crawler in crawlers}
-    return "interrupted" if reasons & {"shutdown", "cancelled"} else "finished"
+    stopped = reasons & {"shutdown", "cancelled"} or _unclosed(crawlers)
+    return "interrupted" if stopped else "finished"
+
+
+def _unclosed(crawlers) -> bool:
+    """Whether a spider never closed: a second Ctrl-C or SIGTERM makes Scrapy stop at once
+    ("forcing unclean shutdown"), and a spider stopped so keeps no finish reason (it was
+    recorded `finished`, and its frontier thrown away)."""
+    return any(crawler.stats.get_value("finish_reason") is None for crawler in crawlers)
 
 
 def _stopped_because(crawlers) -> str | None:
@@ -146,41 +157,50 @@ def _collect_stats(crawlers) -> dict:
 def crawl_in_subprocess(config_path: Path, source_names: list[str] | None = None) -> int:
     """Run `grayhound crawl` in a child process (a fresh reactor); return its exit code.
 
-    Ctrl-C and SIGTERM while it runs are passed on to the crawl, once each time they come, and
-    the crawl is waited for: it stops as a crawl stopped by them does (requests in flight
-    finish, the frontier is saved, the run is `interrupted`: the next crawl continues it).
-    Then the signal is raised here (KeyboardInterrupt, `Terminated`): the command stops there.
-    The crawl is a process group of its own, so a terminal's Ctrl-C comes to it through this
-    process only (once, not twice: a second Ctrl-C stops a crawl at once, as it should when a
-    user presses it twice). Should this process die first (SIGKILL), the crawl gets SIGTERM
-    (`GRAYHOUND_CRAWL_PARENT`, Linux). Before, `subprocess.run` killed the crawl (SIGKILL)
+    Stopped while the crawl runs, this process waits for the crawl to stop, then stops too
+    (KeyboardInterrupt, `Terminated`: `grayhound run` neither detects nor digests after it).
+    A terminal's Ctrl-C reaches the crawl itself (one process group); SIGTERM is passed on
+    to it, the first one only (`kill` and the schedule signal this process alone). The crawl
+    stops as a crawl stopped by that signal does: requests in flight finish, the frontier is
+    saved, the run is `interrupted`. A second signal to the crawl (a second Ctrl-C; SIGTERM
+    sent to every process of a service as well as passed on) stops it at once, its run
+    still `interrupted` (`_status`). Should this process die first (SIGKILL), the crawl gets
+    SIGTERM (`PARENT_VARIABLE`, Linux). Before, `subprocess.run` killed the crawl (SIGKILL)
     0.25 s after a Ctrl-C, and SIGTERM ended this process alone, the crawl crawling on."""
     from grayhound.errors import Terminated
 
     command = [sys.executable, "-m", "grayhound", "--config", str(config_path), "crawl"]
     for name in source_names or ():
         command += ["--source", name]
-    env = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
-    if os.name != "posix" or threading.current_thread() is not threading.main_thread():
-        return subprocess.run(command, check=False, env=env).returncode  # no handler here
+    env = dict(os.environ)
+    if sys.platform.startswith("linux"):
+        env[PARENT_VARIABLE] = str(os.getpid())
+    if threading.current_thread() is not threading.main_thread():  # no handler can be set
+        return subprocess.run(command, check=False, env=env).returncode
     received: list[int] = []
     child: subprocess.Popen | None = None
+    passed = False  # the first SIGTERM passed on
 
-    def pass_on(signum, _frame) -> None:
+    def stop(signum, _frame) -> None:
+        nonlocal passed
         received.append(signum)
-        if child is not None:
+        if signum == signal.SIGTERM and child is not None and not passed:
+            passed = True
             with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signum)
+                child.send_signal(signal.SIGTERM)
 
-    previous = {
-        signum: signal.signal(signum, pass_on) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        child = subprocess.Popen(command, env=env, process_group=0)
-        for signum in received:  # come before the crawl had begun
-            child.send_signal(signum)
-        code = child.wait()  # a signal's handler runs and the wait goes on
+        if not received:  # a signal before the crawl began: it does not begin
+            child = subprocess.Popen(command, env=env)
+            if signal.SIGTERM in received and not passed:  # came as it began
+                passed = True
+                child.send_signal(signal.SIGTERM)
+            code = child.wait()  # a signal's handler runs and the wait goes on
     finally:
+        if child is not None and child.poll() is None:  # stopped by an error of another kind
+            child.terminate()
+            child.wait()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if signal.SIGTERM in received:

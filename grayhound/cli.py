@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"{where}: {terminal_text(exc.format_message())} (see --help)", err=True)
         return 2
     except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C, which click makes an Abort
+        # Ctrl-C, which click makes an Abort (from it, or at a prompt from None after it)
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             click.echo("grayhound: interrupted", err=True)
             return 130
         click.echo("grayhound: aborted", err=True)

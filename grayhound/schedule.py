@@ -4,6 +4,7 @@ inside a long-lived process; every run is logged to stderr and to the `schedule_
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -39,7 +40,9 @@ def scheduled_run(
     from reports.digest.build import iso
 
     command = list(command or run_command(config.path))
-    child = subprocess.Popen(command)
+    # a process group of its own: a terminal's Ctrl-C stops the schedule, which stops its run
+    # with one SIGTERM (`run_schedule`), not the run and its crawl besides (twice: at once)
+    child = subprocess.Popen(command, **({"process_group": 0} if os.name == "posix" else {}))
     with _children_lock:
         _children.add(child)
     with open_store(config.storage.database) as store:

@@ -146,15 +146,15 @@ def read_in_batches(
     disk (`waits`; and the store's `path` is known), the later batches' pages are read ahead
     (`ReadAhead` with `sql`, the statements `read` runs, and `params(part)` of each part of
     `ahead_size` items of the batches: many small reads at once) while they are read here."""
-    ahead = None
+    readers = None
     try:
         for number, batch in enumerate(batches, start=1):
             since = mark()
             yield from read(batch)
-            if ahead is None and path and number < len(batches) and waits(since):
+            if readers is None and path and number < len(batches) and waits(since):
                 rest = [item for later in batches[number:] for item in later]
                 parts = (rest[at : at + ahead_size] for at in range(0, len(rest), ahead_size))
-                ahead = ReadAhead(path, sql, [params(part) for part in parts])
+                readers = ReadAhead(path, sql, [params(part) for part in parts])
     finally:
-        if ahead is not None:
-            ahead.close()
+        if readers is not None:
+            readers.close()
