@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GROUND_TRUTH = ROOT / "fixtures" / "sites" / "ground_truth.json"
 CRAWL_TIMEOUT = 300  # seconds; a crawl of the fixture sites takes a few
+
+
+def count_in(database: Path, sql: str) -> int:
+    """The count `sql` reads from a store a crawl is writing (0 before it has one)."""
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
 
 
 def write_config_for(sites, directory: Path) -> Path:

@@ -15,23 +15,13 @@ import pytest
 
 from grayhound.demo.faults import delayed
 from grayhound.demo.sites import SITES, serve_sites
-from tests.e2e.conftest import write_config_for
+from tests.e2e.conftest import count_in, write_config_for
 
 pytestmark = pytest.mark.slow
 
 LATENCY = 0.05  # seconds per request: slow enough to kill the crawl midway
 RESTARTED_PATHS = ("/", "/robots.txt", "/meta.json", "/search/phones/page-1.html")
 KILL_DEADLINE = 60  # seconds to wait for the first stored observations
-
-
-def _count(database: Path, sql: str) -> int:
-    if not database.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
 
 
 def _kill_midway(config_path: Path, database: Path, log: Path, how=signal.SIGKILL) -> int:
@@ -42,7 +32,7 @@ def _kill_midway(config_path: Path, database: Path, log: Path, how=signal.SIGKIL
     deadline = time.monotonic() + KILL_DEADLINE
     stored = 0
     while time.monotonic() < deadline and child.poll() is None:
-        stored = _count(database, "SELECT count(*) FROM observations")
+        stored = count_in(database, "SELECT count(*) FROM observations")
         if stored:
             break
         time.sleep(0.02)  # polling the database, not waiting for a server

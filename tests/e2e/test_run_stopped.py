@@ -17,22 +17,12 @@ import pytest
 
 from grayhound.demo.faults import delayed
 from grayhound.demo.sites import SITES, serve_sites
-from tests.e2e.conftest import write_config_for
+from tests.e2e.conftest import count_in, write_config_for
 
 pytestmark = pytest.mark.slow
 
 LATENCY = 0.05  # seconds per request: the crawl is still running when the signal comes
 DEADLINE = 60  # seconds to wait for the first stored observations, then for the command
-
-
-def _count(database: Path, sql: str) -> int:
-    if not database.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
 
 
 def _crawls_of(config_path: Path) -> list[int]:
@@ -68,7 +58,7 @@ def _stopped_midway(directory: Path, signum: int, group: bool = False, settle: f
         try:
             deadline = time.monotonic() + DEADLINE
             while run.poll() is None and time.monotonic() < deadline:
-                if _count(database, "SELECT count(*) FROM observations"):
+                if count_in(database, "SELECT count(*) FROM observations"):
                     break
                 time.sleep(0.02)  # polling the store, not waiting for a server
             assert run.poll() is None, "the run ended before it was stopped"
