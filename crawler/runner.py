@@ -181,21 +181,22 @@ def crawl_in_subprocess(config_path: Path, source_names: list[str] | None = None
     child: subprocess.Popen | None = None
     passed = False  # the first SIGTERM passed on
 
-    def stop(signum, _frame) -> None:
+    def pass_on() -> None:
         nonlocal passed
-        received.append(signum)
-        if signum == signal.SIGTERM and child is not None and not passed:
+        if signal.SIGTERM in received and child is not None and not passed:
             passed = True
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGTERM)
+
+    def stop(signum, _frame) -> None:
+        received.append(signum)
+        pass_on()
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         if not received:  # a signal before the crawl began: it does not begin
             child = subprocess.Popen(command, env=env)
-            if signal.SIGTERM in received and not passed:  # came as it began
-                passed = True
-                child.send_signal(signal.SIGTERM)
+            pass_on()  # one that came as it began
             code = child.wait()  # a signal's handler runs and the wait goes on
     finally:
         if child is not None and child.poll() is None:  # stopped by an error of another kind
