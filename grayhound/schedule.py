@@ -92,8 +92,18 @@ def run_schedule(config: Config, log: Callable[[str], None] = print) -> None:
             f"next run at {upcoming.isoformat()}; stop with Ctrl-C or SIGTERM"
         )
 
+    stopping = threading.Event()
+
     def stop(signum, _frame) -> None:
-        log(f"schedule: {signal.Signals(signum).name} received, stopping")
+        name = signal.Signals(signum).name
+        if stopping.is_set():
+            # a second signal while the run stops (this handler waits for it, below): the run
+            # was told once, and another SIGTERM could cut its stop short; a second shutdown
+            # ended the schedule (SystemExit) before its run had stopped
+            log(f"schedule: {name} received, already stopping: waiting for the run to stop")
+            return
+        stopping.set()
+        log(f"schedule: {name} received, stopping")
         with _children_lock:
             for child in _children:
                 child.terminate()

@@ -3,6 +3,7 @@ a scheduled run from overlapping; SIGTERM stops the schedule cleanly."""
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -127,3 +128,61 @@ def test_sigterm_stops_the_schedule_cleanly(example_config_path):
         rest.append(lines.get())
     assert any("SIGTERM received, stopping" in line for line in rest)
     assert rest[-1].rstrip().endswith("schedule: stopped")
+
+
+# A run that takes a while to stop: it notes each SIGTERM it gets, then exits 143 a second
+# after the first (as `grayhound run` does once its crawl has stopped).
+SLOW_TO_STOP = """
+import signal, sys, time
+from pathlib import Path
+notes = Path(sys.argv[1])
+stopping = []
+def noted(signum, frame):
+    with notes.open("a") as out:
+        out.write("SIGTERM\\n")
+    stopping.append(time.monotonic())
+signal.signal(signal.SIGTERM, noted)
+notes.write_text("")
+Path(sys.argv[2]).write_text("ready")
+while not stopping or time.monotonic() - stopping[0] < 1.0:
+    time.sleep(0.02)
+raise SystemExit(143)
+"""
+
+
+def test_a_second_signal_while_the_run_stops_is_not_passed_on(
+    example_config, tmp_path, monkeypatch
+):
+    """The schedule stopping waits for its run; a second Ctrl-C or SIGTERM meanwhile neither
+    signals the run again nor ends the schedule before its run has stopped."""
+    from grayhound import schedule
+
+    notes, ready = tmp_path / "signals", tmp_path / "ready"
+    command = [sys.executable, "-c", SLOW_TO_STOP, str(notes), str(ready)]
+    made = schedule.build_scheduler
+
+    def soon(config, **kwargs):
+        trigger = DateTrigger(run_date=datetime.now(UTC) + timedelta(milliseconds=200))
+        return made(config, trigger=trigger, command=command, **kwargs)
+
+    monkeypatch.setattr(schedule, "build_scheduler", soon)
+    logged: list[str] = []
+
+    def signal_twice() -> None:
+        wait_for(ready.exists)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.3)  # the schedule is waiting for its run to stop
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    threading.Thread(target=signal_twice, daemon=True).start()
+    try:
+        schedule.run_schedule(example_config, log=logged.append)  # returns once stopped
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert notes.read_text() == "SIGTERM\n"  # the run was told once
+    finished = next(i for i, line in enumerate(logged) if "run finished" in line)
+    assert "exit status 143" in logged[finished]
+    assert any("SIGINT received, already stopping" in line for line in logged)
+    assert logged[-1] == "schedule: stopped" and finished < len(logged) - 1
