@@ -22,7 +22,8 @@ from grayhound.store import open_store, utc_now
 
 JOB_ID = "grayhound-run"
 _children: set[subprocess.Popen] = set()  # running child runs, stopped with the schedule
-_children_lock = threading.Lock()
+# reentrant: a signal's handler takes it, and a second signal can land inside the first one's
+_children_lock = threading.RLock()
 
 
 def run_command(config_path: Path) -> list[str]:
@@ -93,20 +94,31 @@ def run_schedule(config: Config, log: Callable[[str], None] = print) -> None:
         )
 
     stopping = threading.Event()
+    told: set[subprocess.Popen] = set()  # the runs sent their SIGTERM
+
+    def tell_runs() -> list[int]:
+        """SIGTERM to each run not yet sent one; the pids of the runs still running."""
+        with _children_lock:
+            for child in list(_children):
+                if child not in told:  # checked each time: a nested call may have told it
+                    told.add(child)
+                    child.terminate()
+            return sorted(child.pid for child in _children)
 
     def stop(signum, _frame) -> None:
         name = signal.Signals(signum).name
         if stopping.is_set():
-            # a second signal while the run stops (this handler waits for it, below): the run
-            # was told once, and another SIGTERM could cut its stop short; a second shutdown
-            # ended the schedule (SystemExit) before its run had stopped
-            log(f"schedule: {name} received, already stopping: waiting for the run to stop")
+            # a later signal while the runs stop (this handler waits for them, below): a run
+            # told once is not told again (another SIGTERM could cut its stop short), one that
+            # began since is told now; before, the nested handler found the scheduler no
+            # longer running and ended the schedule (SystemExit) before its run had stopped
+            pids = " ".join(map(str, tell_runs()))
+            waiting = f": waiting for run {pids} to stop (kill -9 {pids}: at once)" if pids else ""
+            log(f"schedule: {name} received, already stopping{waiting}")
             return
         stopping.set()
         log(f"schedule: {name} received, stopping")
-        with _children_lock:
-            for child in _children:
-                child.terminate()
+        tell_runs()
         if not scheduler.running:  # the signal came before the scheduler started
             log("schedule: stopped")
             raise SystemExit(0)

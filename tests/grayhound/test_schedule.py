@@ -3,7 +3,6 @@ a scheduled run from overlapping; SIGTERM stops the schedule cleanly."""
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -130,59 +129,77 @@ def test_sigterm_stops_the_schedule_cleanly(example_config_path):
     assert rest[-1].rstrip().endswith("schedule: stopped")
 
 
-# A run that takes a while to stop: it notes each SIGTERM it gets, then exits 143 a second
-# after the first (as `grayhound run` does once its crawl has stopped).
+# A run that takes a while to stop. Once the schedule has logged it started (`go`), it sends
+# the schedule SIGTERM; it notes each SIGTERM it gets, sends the schedule SIGINT after the
+# first (a second signal, landing as the first one's handler signals the run), and exits 143
+# a second later (as `grayhound run` does once its crawl has stopped). With no `go` or no
+# SIGTERM in 20 s it exits 0.
 SLOW_TO_STOP = """
-import signal, sys, time
+import os, signal, sys, time
 from pathlib import Path
-notes = Path(sys.argv[1])
-stopping = []
+notes, go = Path(sys.argv[1]), Path(sys.argv[2])
+told = []
 def noted(signum, frame):
     with notes.open("a") as out:
         out.write("SIGTERM\\n")
-    stopping.append(time.monotonic())
+    if not told:
+        told.append(time.monotonic())
+        os.kill(os.getppid(), signal.SIGINT)
 signal.signal(signal.SIGTERM, noted)
 notes.write_text("")
-Path(sys.argv[2]).write_text("ready")
-while not stopping or time.monotonic() - stopping[0] < 1.0:
+deadline = time.monotonic() + 20
+while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.02)
-raise SystemExit(143)
+os.kill(os.getppid(), signal.SIGTERM)
+while time.monotonic() < deadline and not (told and time.monotonic() - told[0] > 1.0):
+    time.sleep(0.02)
+raise SystemExit(143 if told else 0)
+"""
+
+# The schedule, in a process of its own, its one run `SLOW_TO_STOP` 0.2 s after it starts.
+SCHEDULE = """
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from apscheduler.triggers.date import DateTrigger
+from grayhound import schedule
+from grayhound.config import load_config
+config_path, run, notes, go = sys.argv[1:]
+made = schedule.build_scheduler
+def soon(config, **kwargs):
+    trigger = DateTrigger(run_date=datetime.now(UTC) + timedelta(milliseconds=200))
+    command = [sys.executable, "-c", Path(run).read_text(), notes, go]
+    return made(config, trigger=trigger, command=command, **kwargs)
+schedule.build_scheduler = soon
+def log(line):
+    print(line, flush=True)
+    if line.startswith("schedule: run started"):  # the run is known to the schedule
+        Path(go).write_text("go")
+schedule.run_schedule(load_config(config_path), log=log)
 """
 
 
-def test_a_second_signal_while_the_run_stops_is_not_passed_on(
-    example_config, tmp_path, monkeypatch
-):
+def test_a_second_signal_while_the_run_stops_is_not_passed_on(example_config_path, tmp_path):
     """The schedule stopping waits for its run; a second Ctrl-C or SIGTERM meanwhile neither
-    signals the run again nor ends the schedule before its run has stopped."""
-    from grayhound import schedule
-
-    notes, ready = tmp_path / "signals", tmp_path / "ready"
-    command = [sys.executable, "-c", SLOW_TO_STOP, str(notes), str(ready)]
-    made = schedule.build_scheduler
-
-    def soon(config, **kwargs):
-        trigger = DateTrigger(run_date=datetime.now(UTC) + timedelta(milliseconds=200))
-        return made(config, trigger=trigger, command=command, **kwargs)
-
-    monkeypatch.setattr(schedule, "build_scheduler", soon)
-    logged: list[str] = []
-
-    def signal_twice() -> None:
-        wait_for(ready.exists)
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.3)  # the schedule is waiting for its run to stop
-        os.kill(os.getpid(), signal.SIGINT)
-
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    threading.Thread(target=signal_twice, daemon=True).start()
+    signals the run again nor ends the schedule before its run has stopped. The old code
+    hung here: the second signal's handler waited for a lock the first one's held."""
+    run, notes, go = tmp_path / "run.py", tmp_path / "signals", tmp_path / "go"
+    run.write_text(SLOW_TO_STOP)
+    arguments = [str(example_config_path), str(run), str(notes), str(go)]
+    child = subprocess.Popen(
+        [sys.executable, "-c", SCHEDULE, *arguments], stdout=subprocess.PIPE, text=True
+    )
     try:
-        schedule.run_schedule(example_config, log=logged.append)  # returns once stopped
+        out, _ = child.communicate(timeout=60)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, out
+    logged = out.splitlines()
     assert notes.read_text() == "SIGTERM\n"  # the run was told once
     finished = next(i for i, line in enumerate(logged) if "run finished" in line)
     assert "exit status 143" in logged[finished]
-    assert any("SIGINT received, already stopping" in line for line in logged)
+    (again,) = [line for line in logged if "SIGINT received" in line]
+    assert "already stopping: waiting for run " in again and "kill -9" in again
     assert logged[-1] == "schedule: stopped" and finished < len(logged) - 1
