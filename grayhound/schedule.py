@@ -117,8 +117,8 @@ def run_schedule(config: Config, log: Callable[[str], None] = print) -> None:
             log(f"schedule: {name} received, already stopping{waiting}")
             return
         stopping.set()
+        tell_runs()  # first: a log that fails (its pipe closed by the same Ctrl-C) stops no run
         log(f"schedule: {name} received, stopping")
-        tell_runs()
         if not scheduler.running:  # the signal came before the scheduler started
             log("schedule: stopped")
             raise SystemExit(0)

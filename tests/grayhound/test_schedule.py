@@ -133,24 +133,27 @@ def test_sigterm_stops_the_schedule_cleanly(example_config_path):
 # the schedule SIGTERM; it notes each SIGTERM it gets, sends the schedule SIGINT after the
 # first (a second signal, landing as the first one's handler signals the run), and exits 143
 # a second later (as `grayhound run` does once its crawl has stopped). With no `go` or no
-# SIGTERM in 20 s it exits 0.
+# SIGTERM in 20 s it exits 0. It signals its schedule only while that is still its parent.
 SLOW_TO_STOP = """
 import os, signal, sys, time
 from pathlib import Path
-notes, go = Path(sys.argv[1]), Path(sys.argv[2])
+notes, go, schedule = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 told = []
+def tell(signum):
+    if os.getppid() == schedule:
+        os.kill(schedule, signum)
 def noted(signum, frame):
     with notes.open("a") as out:
         out.write("SIGTERM\\n")
     if not told:
         told.append(time.monotonic())
-        os.kill(os.getppid(), signal.SIGINT)
+        tell(signal.SIGINT)
 signal.signal(signal.SIGTERM, noted)
 notes.write_text("")
 deadline = time.monotonic() + 20
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.02)
-os.kill(os.getppid(), signal.SIGTERM)
+tell(signal.SIGTERM)
 while time.monotonic() < deadline and not (told and time.monotonic() - told[0] > 1.0):
     time.sleep(0.02)
 raise SystemExit(143 if told else 0)
@@ -158,7 +161,7 @@ raise SystemExit(143 if told else 0)
 
 # The schedule, in a process of its own, its one run `SLOW_TO_STOP` 0.2 s after it starts.
 SCHEDULE = """
-import sys
+import os, sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from apscheduler.triggers.date import DateTrigger
@@ -168,7 +171,7 @@ config_path, run, notes, go = sys.argv[1:]
 made = schedule.build_scheduler
 def soon(config, **kwargs):
     trigger = DateTrigger(run_date=datetime.now(UTC) + timedelta(milliseconds=200))
-    command = [sys.executable, "-c", Path(run).read_text(), notes, go]
+    command = [sys.executable, "-c", Path(run).read_text(), notes, go, str(os.getpid())]
     return made(config, trigger=trigger, command=command, **kwargs)
 schedule.build_scheduler = soon
 def log(line):
