@@ -239,7 +239,10 @@ def judge_pass(work: Work) -> None:
     chunks judged ahead by a second process where there is one (`ahead`), stored in order."""
     store = work.store
     # nothing queues a judgement during this pass
-    with _chunks_done(work, store.queued_judgements, _judge_chunk) as judged:
+    with (
+        store.journal_free(work.run_id),
+        _chunks_done(work, store.queued_judgements, _judge_chunk) as judged,
+    ):
         for ids, (rows, gone, sellers, sales) in judged:
             with store.db.atomic():
                 counts, changed = store.record_judgements(rows, work.run_id, work.now, encoded=True)

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 
 import sqlite_utils
 
@@ -56,8 +57,11 @@ FINDING_COLUMNS = (
     "is_accessory", "condition", "fingerprint", "is_current", "model_reason", "attributes",
     "kind",
 )  # fmt: skip
+# `OR FAIL`: a `NOT NULL` column left empty fails the insert as before, but no longer makes
+# it a statement that may abort, which (with its triggers' writes) kept a statement journal
+# of every page it wrote (`journal_free`)
 INSERT_FINDING_SQL = (
-    f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)})"
+    f"INSERT OR FAIL INTO findings ({', '.join(FINDING_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in FINDING_COLUMNS)})"
 )
 JUDGEMENT_FIELDS = (
@@ -211,7 +215,9 @@ class Findings:
             current.update(self._current_fingerprints(keys[start : start + RECORD_CHUNK]))
         rows = {subject_id: finding_id for (_, subject_id), (finding_id, _) in current.items()}
         ended = {subject_id for _, subject_id in current}
-        with self.db.atomic():  # committed now when the caller holds no transaction
+        # committed now when the caller holds no transaction; in the caller's, no savepoint
+        # (a savepoint journals every page written under it; the caller rolls back on error)
+        with nullcontext() if self.db.conn.in_transaction else self.db.atomic():
             # by the row's id: an UPDATE that finds its rows through an index it changes
             # (`is_current`) collects them first, a few times the cost of a primary-key one
             self.db.conn.executemany(
@@ -219,6 +225,33 @@ class Findings:
                 [(ended_at, why[subject_id], rows[subject_id]) for subject_id in ended],
             )
         return ended
+
+    @contextmanager
+    def journal_free(self, run_id: int | None) -> Iterator[None]:
+        """Around the transactions of a pass that records judgements: their finding inserts
+        keep no statement journal. A statement that writes more than one row (a finding's
+        insert fires its triggers) and may abort copies every page it writes first, and past
+        64 KiB SQLite spills that copy to a temporary file: at a million listings a daily
+        detection wrote 545,000 pages to such files (issue 19, round 39). The insert is `OR
+        FAIL`; its one foreign key, to the crawl run judged, is checked here once, and
+        `PRAGMA foreign_keys` is off until the pass ends (an immediate foreign key makes such
+        a statement one that may abort). Nothing else the judge pass writes has a foreign
+        key. Begun inside a transaction, where the pragma does nothing, nothing changes."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        if (
+            run_id is not None
+            and not self.db.execute("SELECT 1 FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+        ):
+            raise ValueError(f"crawl run {run_id} is not in the store: nothing to judge it by")
+        enforced = self.db.execute("PRAGMA foreign_keys").fetchone()[0]
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            if enforced:
+                self.db.execute("PRAGMA foreign_keys = ON")
 
     def judged_totals(self) -> dict:
         """How many listings and sellers there are, how many listings are flagged and how

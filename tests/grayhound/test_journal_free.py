@@ -1,0 +1,178 @@
+"""A detection's judge pass records findings without statement journals (issue 19, round 40).
+
+A statement that writes more than one row (a finding's insert fires its triggers) and may
+abort makes SQLite copy every page it writes before writing it, so that statement alone can be
+undone; past 64 KiB the copy spills to a temporary file (`etilqs_*`). At a million listings a
+daily detection wrote 545,000 pages to such files: every finding's insert (its `NOT NULL`
+columns and its foreign key to `crawl_runs`), and the gone listings' closes (a savepoint inside
+the chunk's transaction). `Findings.journal_free` around the pass makes neither keep one; the
+foreign key is checked once, and is enforced again after the pass."""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+
+from grayhound.store import open_store
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads the open files from /proc/self/fd"
+)
+NOW = "2026-12-07T00:00:00Z"
+JUDGED = 1000  # listings judged the day before
+GONE = range(401, JUDGED + 1, 15)  # gone since: their findings on pages all over the table
+# extra pages for every insert, so that the old statement journal spills to a file in a
+# small store: each side table's row lands on a page that was there before
+SIDE_TABLES = 24
+
+
+def _finding(listing: int, score: float) -> dict:
+    return {
+        "subject_kind": "listing",
+        "subject_id": listing,
+        "subject": f"listing {listing}",
+        "brand": "xiaomi",
+        "score": score,
+        "verdict": "suspicious" if score > 0.5 else "clean",
+        "flags": ["price_low"] if score > 0.5 else [],
+        "reasons": [f"score {score}"],
+        "fingerprint": f"{listing}:{score}",
+    }
+
+
+def _temporary_files() -> list[str]:
+    """The SQLite temporary files this process holds open (a statement journal spilled)."""
+    names = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if "etilqs_" in target:
+            names.append(target)
+    return names
+
+
+def _store_with_wide_writes(path: Path):
+    """A store whose every finding insert also writes rows far apart in many tables (a
+    trigger that cannot abort, as the store's own are), as at a million listings each insert
+    touches pages all over its indexes and queues."""
+    store = open_store(path)
+    db = store.db
+    body = []
+    for n in range(SIDE_TABLES):
+        db.execute(f"CREATE TABLE side_{n} (k INTEGER PRIMARY KEY, pad TEXT)")
+        db.conn.executemany(
+            f"INSERT INTO side_{n} VALUES (?, ?)", [(k * 1000, "x" * 900) for k in range(400)]
+        )
+        # next to an existing row (one per page), never equal to one: unique per finding
+        body.append(f"INSERT OR FAIL INTO side_{n} VALUES (new.id * 1000 + {n + 1}, 'y')")
+    db.execute(f"CREATE TRIGGER wide AFTER INSERT ON findings BEGIN {'; '.join(body)}; END")
+    db.conn.commit()  # the inserts' implicit transaction
+    return store
+
+
+def _record_day(store, run_id: int, listings: range, *, journal_free: bool) -> list[list[str]]:
+    """A day's judgements of `listings` (each replacing the current finding) and the end of
+    `GONE`, in one transaction as the judge pass records a chunk; the temporary files
+    open after the inserts and after the closes."""
+    seen = []
+    rows = [_finding(n, 0.9) for n in listings]
+    gone = {n: "gone: test" for n in GONE}
+    with store.journal_free(run_id) if journal_free else nullcontext():
+        with store.db.atomic():
+            store.record_judgements(rows, run_id, NOW)
+            seen.append(_temporary_files())
+            store.end_findings("listing", gone, NOW)
+            seen.append(_temporary_files())
+    return seen
+
+
+def _judged_store(tmp_path):
+    store = _store_with_wide_writes(tmp_path / "grayhound.db")
+    run_id = store.start_run(["test"], NOW)
+    store.record_findings([_finding(n, 0.2) for n in range(1, JUDGED + 1)], run_id, NOW)
+    return store, run_id
+
+
+def test_a_chunk_recorded_inside_journal_free_spills_no_statement_journal(tmp_path):
+    store, run_id = _judged_store(tmp_path)
+    with store:
+        assert _record_day(store, run_id, range(1, 401), journal_free=True) == [[], []]
+        current = store.db.execute(
+            "SELECT COUNT(*) FROM findings WHERE is_current = 1 AND score = 0.9"
+        ).fetchone()[0]
+        ended = store.db.execute(
+            "SELECT COUNT(*) FROM findings WHERE ended_why = 'gone: test'"
+        ).fetchone()[0]
+        assert (current, ended) == (400, len(GONE))
+        # the keys are enforced again once the pass is over
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_the_same_chunk_outside_spills_one_the_measure_sees_it(tmp_path):
+    """What the test above would see without `journal_free`: the statement journal spilled
+    to a file inside the chunk's transaction (so the test above can fail)."""
+    store, run_id = _judged_store(tmp_path)
+    with store:
+        seen = _record_day(store, run_id, range(1, 401), journal_free=False)
+        assert seen[0], "the finding inserts kept no statement journal even with foreign keys"
+
+
+def test_the_foreign_key_is_checked_once_and_enforced_outside_the_pass(tmp_path):
+    store, run_id = _judged_store(tmp_path)
+    with store:
+        with pytest.raises(ValueError, match="crawl run 999 is not in the store"):
+            with store.journal_free(999):
+                pass
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            store.record_findings([_finding(5000, 0.9)], 999, NOW)
+        # begun inside a transaction, nothing changes: the key is still checked there
+        with store.db.atomic(), store.journal_free(run_id):
+            assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        # an error inside the pass leaves the keys enforced and the chunk rolled back
+        with pytest.raises(RuntimeError, match="stop"):
+            with store.journal_free(run_id), store.db.atomic():
+                store.record_judgements([_finding(6000, 0.9)], run_id, NOW)
+                raise RuntimeError("stop")
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert not store.db.execute("SELECT 1 FROM findings WHERE subject_id = 6000").fetchone()
+
+
+def test_a_detection_judges_with_the_keys_off_and_leaves_them_on(tmp_path, monkeypatch):
+    """The judge pass records inside `journal_free`; the store's connection checks foreign
+    keys again afterwards, and a second detection with nothing changed finds nothing new."""
+    from grayhound.config import load_config
+    from grayhound.detection import detect_findings
+    from grayhound.store.findings import Findings
+    from tests.grayhound.test_incremental import Market, write_config
+
+    seen = []
+    record = Findings.record_judgements
+
+    def watched(self, *args, **kwargs):
+        seen.append(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
+        return record(self, *args, **kwargs)
+
+    monkeypatch.setattr(Findings, "record_judgements", watched)
+    market = Market(random.Random(3), listings=30, sellers=4)
+    config = load_config(write_config(tmp_path, []))
+    with open_store(config.storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    first = detect_findings(config)
+    assert 0 in seen  # the judge pass's chunks
+    assert first["new"] > 0
+    with open_store(config.storage.database) as store:
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        (orphans,) = store.db.execute(
+            "SELECT COUNT(*) FROM findings f LEFT JOIN crawl_runs r ON r.id = f.crawl_run_id"
+            " WHERE f.crawl_run_id IS NOT NULL AND r.id IS NULL"
+        ).fetchone()
+        assert orphans == 0
