@@ -57,9 +57,11 @@ FINDING_COLUMNS = (
     "is_accessory", "condition", "fingerprint", "is_current", "model_reason", "attributes",
     "kind",
 )  # fmt: skip
-# `OR FAIL`: a `NOT NULL` column left empty fails the insert as before, but no longer makes
-# it a statement that may abort, which (with its triggers' writes) kept a statement journal
-# of every page it wrote (`journal_free`)
+# `OR FAIL`: a `NOT NULL` column left empty fails the insert as before (checked before the row
+# is written), but no longer makes it a statement that may abort, which (with its triggers'
+# writes) kept a statement journal of every page it wrote (`journal_free`). The triggers'
+# statements take the same policy (their queue inserts were `OR FAIL` already; the flag
+# counts' upsert keeps its `DO UPDATE`).
 INSERT_FINDING_SQL = (
     f"INSERT OR FAIL INTO findings ({', '.join(FINDING_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in FINDING_COLUMNS)})"
@@ -216,7 +218,8 @@ class Findings:
         rows = {subject_id: finding_id for (_, subject_id), (finding_id, _) in current.items()}
         ended = {subject_id for _, subject_id in current}
         # committed now when the caller holds no transaction; in the caller's, no savepoint
-        # (a savepoint journals every page written under it; the caller rolls back on error)
+        # (a savepoint journals every page written under it): on an error the closes made are
+        # not undone here, and the caller must roll back (the judge pass's chunk does)
         with nullcontext() if self.db.conn.in_transaction else self.db.atomic():
             # by the row's id: an UPDATE that finds its rows through an index it changes
             # (`is_current`) collects them first, a few times the cost of a primary-key one
@@ -236,7 +239,8 @@ class Findings:
         FAIL`; its one foreign key, to the crawl run judged, is checked here once, and
         `PRAGMA foreign_keys` is off until the pass ends (an immediate foreign key makes such
         a statement one that may abort). Nothing else the judge pass writes has a foreign
-        key. Begun inside a transaction, where the pragma does nothing, nothing changes."""
+        key, nor is any row it writes another's parent (`tests/grayhound/test_journal_free.py`
+        holds both). Begun inside a transaction, where the pragma does nothing, nothing changes."""
         if self.db.conn.in_transaction:
             yield
             return
@@ -246,12 +250,14 @@ class Findings:
         ):
             raise ValueError(f"crawl run {run_id} is not in the store: nothing to judge it by")
         enforced = self.db.execute("PRAGMA foreign_keys").fetchone()[0]
-        self.db.execute("PRAGMA foreign_keys = OFF")
         try:
+            self.db.execute("PRAGMA foreign_keys = OFF")
             yield
         finally:
             if enforced:
                 self.db.execute("PRAGMA foreign_keys = ON")
+                if not self.db.execute("PRAGMA foreign_keys").fetchone()[0]:  # a transaction
+                    raise RuntimeError("foreign keys left off: a transaction outlived the pass")
 
     def judged_totals(self) -> dict:
         """How many listings and sellers there are, how many listings are flagged and how

@@ -14,14 +14,14 @@ import os
 import random
 import sqlite3
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
 
 from grayhound.store import open_store
 
-pytestmark = pytest.mark.skipif(
+ON_LINUX = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the open files from /proc/self/fd"
 )
 NOW = "2026-12-07T00:00:00Z"
@@ -83,14 +83,15 @@ def _record_day(store, run_id: int, listings: range, *, journal_free: bool) -> l
     `GONE`, in one transaction as the judge pass records a chunk; the temporary files
     open after the inserts and after the closes."""
     seen = []
+    before = set(_temporary_files())  # other connections' own (a sorter, a temporary table)
     rows = [_finding(n, 0.9) for n in listings]
     gone = {n: "gone: test" for n in GONE}
     with store.journal_free(run_id) if journal_free else nullcontext():
         with store.db.atomic():
             store.record_judgements(rows, run_id, NOW)
-            seen.append(_temporary_files())
+            seen.append(sorted(set(_temporary_files()) - before))
             store.end_findings("listing", gone, NOW)
-            seen.append(_temporary_files())
+            seen.append(sorted(set(_temporary_files()) - before))
     return seen
 
 
@@ -101,6 +102,7 @@ def _judged_store(tmp_path):
     return store, run_id
 
 
+@ON_LINUX
 def test_a_chunk_recorded_inside_journal_free_spills_no_statement_journal(tmp_path):
     store, run_id = _judged_store(tmp_path)
     with store:
@@ -116,6 +118,7 @@ def test_a_chunk_recorded_inside_journal_free_spills_no_statement_journal(tmp_pa
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
+@ON_LINUX
 def test_the_same_chunk_outside_spills_one_the_measure_sees_it(tmp_path):
     """What the test above would see without `journal_free`: the statement journal spilled
     to a file inside the chunk's transaction (so the test above can fail)."""
@@ -134,9 +137,10 @@ def test_the_foreign_key_is_checked_once_and_enforced_outside_the_pass(tmp_path)
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             store.record_findings([_finding(5000, 0.9)], 999, NOW)
-        # begun inside a transaction, nothing changes: the key is still checked there
-        with store.db.atomic(), store.journal_free(run_id):
-            assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        # begun inside a transaction, nothing changes: nothing checked, the key enforced
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            with store.db.atomic(), store.journal_free(999):
+                store.record_judgements([_finding(5001, 0.9)], 999, NOW)
         # an error inside the pass leaves the keys enforced and the chunk rolled back
         with pytest.raises(RuntimeError, match="stop"):
             with store.journal_free(run_id), store.db.atomic():
@@ -146,33 +150,79 @@ def test_the_foreign_key_is_checked_once_and_enforced_outside_the_pass(tmp_path)
         assert not store.db.execute("SELECT 1 FROM findings WHERE subject_id = 6000").fetchone()
 
 
-def test_a_detection_judges_with_the_keys_off_and_leaves_them_on(tmp_path, monkeypatch):
-    """The judge pass records inside `journal_free`; the store's connection checks foreign
-    keys again afterwards, and a second detection with nothing changed finds nothing new."""
+def test_a_daily_detection_writes_no_other_foreign_key_while_the_keys_are_off(
+    tmp_path, monkeypatch
+):
+    """What `journal_free`'s pragma relies on, over a real daily detection (prices moved,
+    listings gone): the judge pass, itself and through every trigger, writes no table with a
+    foreign key but `findings`, and no table another's key points to; the same connection
+    checks foreign keys again for the passes after it; the store holds no orphan."""
     from grayhound.config import load_config
     from grayhound.detection import detect_findings
     from grayhound.store.findings import Findings
     from tests.grayhound.test_incremental import Market, write_config
 
-    seen = []
+    writes = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+    written, keys_on = set(), []
+
+    def noted(action, table, _column, _database, _trigger):
+        if action in writes and not table.startswith("sqlite_"):
+            written.add(table)
+        return sqlite3.SQLITE_OK
+
+    journal_free = Findings.journal_free
     record = Findings.record_judgements
 
-    def watched(self, *args, **kwargs):
-        seen.append(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
+    @contextmanager
+    def watched_pass(self, run_id):
+        with journal_free(self, run_id):
+            self.db.conn.set_authorizer(noted)  # sees every statement prepared, triggers too
+            try:
+                yield
+            finally:
+                self.db.conn.set_authorizer(None)
+
+    def watched_record(self, *args, **kwargs):
+        keys_on.append(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
         return record(self, *args, **kwargs)
 
-    monkeypatch.setattr(Findings, "record_judgements", watched)
-    market = Market(random.Random(3), listings=30, sellers=4)
+    monkeypatch.setattr(Findings, "journal_free", watched_pass)
+    monkeypatch.setattr(Findings, "record_judgements", watched_record)
+    market = Market(random.Random(5), listings=300, sellers=12)
     config = load_config(write_config(tmp_path, []))
     with open_store(config.storage.database) as store:
         market.crawl(store, "2030-01-01T00:00:00.000Z")
-    first = detect_findings(config)
-    assert 0 in seen  # the judge pass's chunks
-    assert first["new"] > 0
+    detect_findings(config)
+    for n, item in enumerate(market.listings.values()):
+        item["price"] = round(item["price"] * 0.5, 2)
+        item["gone"] = n % 10 == 0
     with open_store(config.storage.database) as store:
-        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    written.clear()
+    keys_on.clear()
+    daily = detect_findings(config)
+    assert daily["changed"] > 0 and daily["work"]["findings_ended"] > 0
+    assert {"findings", "listing_sales", "digest_pending", "queue_changes"} <= written
+    with open_store(config.storage.database) as store:
+        children = {
+            row[0]
+            for row in store.db.execute(
+                "SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f"
+            )
+        }
+        parents = {
+            row[0]
+            for row in store.db.execute(
+                'SELECT f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f'
+            )
+        }
+        assert written & children == {"findings"}
+        assert not written & parents
         (orphans,) = store.db.execute(
             "SELECT COUNT(*) FROM findings f LEFT JOIN crawl_runs r ON r.id = f.crawl_run_id"
             " WHERE f.crawl_run_id IS NOT NULL AND r.id IS NULL"
         ).fetchone()
         assert orphans == 0
+    # the judge pass's chunks with the keys off, then the sellers' verdicts (the same
+    # connection, after the pass) with them on again
+    assert keys_on[0] == 0 and keys_on[-1] == 1
