@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from grayhound.store import open_store
+from tests.grayhound.test_finding_queues import _finding
 
 ON_LINUX = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the open files from /proc/self/fd"
@@ -30,20 +31,6 @@ GONE = range(401, JUDGED + 1, 15)  # gone since: their findings on pages all ove
 # extra pages for every insert, so that the old statement journal spills to a file in a
 # small store: each side table's row lands on a page that was there before
 SIDE_TABLES = 24
-
-
-def _finding(listing: int, score: float) -> dict:
-    return {
-        "subject_kind": "listing",
-        "subject_id": listing,
-        "subject": f"listing {listing}",
-        "brand": "xiaomi",
-        "score": score,
-        "verdict": "suspicious" if score > 0.5 else "clean",
-        "flags": ["price_low"] if score > 0.5 else [],
-        "reasons": [f"score {score}"],
-        "fingerprint": f"{listing}:{score}",
-    }
 
 
 def _temporary_files() -> list[str]:
