@@ -61,7 +61,8 @@ FINDING_COLUMNS = (
 # is written), but no longer makes it a statement that may abort, which (with its triggers'
 # writes) kept a statement journal of every page it wrote (`journal_free`). The triggers'
 # statements take the same policy (their queue inserts were `OR FAIL` already; the flag
-# counts' upsert keeps its `DO UPDATE`).
+# counts' upsert keeps its `DO UPDATE`): a trigger on `findings` cannot rely on `OR IGNORE`
+# or `OR REPLACE` (`tests/grayhound/test_finding_triggers.py` allows neither).
 INSERT_FINDING_SQL = (
     f"INSERT OR FAIL INTO findings ({', '.join(FINDING_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in FINDING_COLUMNS)})"
@@ -250,14 +251,23 @@ class Findings:
         ):
             raise ValueError(f"crawl run {run_id} is not in the store: nothing to judge it by")
         enforced = self.db.execute("PRAGMA foreign_keys").fetchone()[0]
+        failed = False
         try:
             self.db.execute("PRAGMA foreign_keys = OFF")
             yield
+        except BaseException:
+            failed = True
+            raise
         finally:
+            # a transaction still open is the pass's own (it began outside any): undone, or
+            # the pragma that enforces the keys again would do nothing
+            left_open = self.db.conn.in_transaction
+            if left_open:
+                self.db.conn.rollback()
             if enforced:
                 self.db.execute("PRAGMA foreign_keys = ON")
-                if not self.db.execute("PRAGMA foreign_keys").fetchone()[0]:  # a transaction
-                    raise RuntimeError("foreign keys left off: a transaction outlived the pass")
+            if left_open and not failed:
+                raise RuntimeError("the judge pass left a transaction open: rolled back")
 
     def judged_totals(self) -> dict:
         """How many listings and sellers there are, how many listings are flagged and how

@@ -135,6 +135,22 @@ def test_the_foreign_key_is_checked_once_and_enforced_outside_the_pass(tmp_path)
                 raise RuntimeError("stop")
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert not store.db.execute("SELECT 1 FROM findings WHERE subject_id = 6000").fetchone()
+        # a transaction the pass leaves open is rolled back, so that the keys are enforced
+        # again: named on a normal end, the interrupt itself on an interrupted one
+        with pytest.raises(RuntimeError, match="left a transaction open"):
+            with store.journal_free(run_id):
+                store.db.execute("BEGIN")
+                store.record_judgements([_finding(6001, 0.9)], run_id, NOW)
+        with pytest.raises(KeyboardInterrupt):
+            with store.journal_free(run_id):
+                store.db.execute("BEGIN")
+                store.record_judgements([_finding(6002, 0.9)], run_id, NOW)
+                raise KeyboardInterrupt
+        assert not store.db.conn.in_transaction
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert not store.db.execute(
+            "SELECT 1 FROM findings WHERE subject_id IN (6001, 6002)"
+        ).fetchone()
 
 
 def test_a_daily_detection_writes_no_other_foreign_key_while_the_keys_are_off(
