@@ -117,6 +117,14 @@ def _set(columns: tuple[str, ...]) -> str:
     return ", ".join(f"{column} = n.{column}" for column in columns)
 
 
+# BOOK_INSERT: the refresh adds its new rows to the book by `INSERT OR FAIL`. As a plain
+# `INSERT` (its key could conflict: an abort) whose triggers write the tallies (more than one
+# row), SQLite copied every page it wrote to a statement journal, spilled to a temporary file
+# past 64 KiB (issue 19, round 41: 40,950 writes in a daily digest at 1M). Nothing can
+# conflict (the rows are new: `NOT EXISTS`); a failure rolls back the fill's whole transaction,
+# as it did. The tallies' upserts keep their `DO UPDATE`. The book's updates change no key and
+# break no constraint, so they never kept one; `_insert` writing a whole book or the rows made
+# again aside gained nothing from `OR FAIL` (measured), and is left as it was.
 FRESH_ROW = (
     "FROM temp.digest_fresh n WHERE b.case_id = +n.case_id"  # each fresh row, then its book row
 )
@@ -139,7 +147,8 @@ REFRESH = (
     f"UPDATE digest_book AS b SET {_set(MOVES + DECIDES)} {FRESH_ROW}"
     f" AND NOT ({_differ(KEYED)}) AND ({_differ(MOVES)})",
     f"UPDATE digest_book AS b SET {_set(MADE + DECIDES)} {FRESH_ROW} AND ({_differ(KEYED)})",
-    "INSERT INTO digest_book SELECT * FROM temp.digest_fresh n"
+    # `OR FAIL`: no statement journal (BOOK_INSERT)
+    "INSERT OR FAIL INTO digest_book SELECT * FROM temp.digest_fresh n"
     " WHERE NOT EXISTS (SELECT 1 FROM digest_book b WHERE b.case_id = n.case_id)",
 )
 
