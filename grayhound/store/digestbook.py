@@ -118,13 +118,14 @@ def _set(columns: tuple[str, ...]) -> str:
 
 
 # BOOK_INSERT: the refresh adds its new rows to the book by `INSERT OR FAIL`. As a plain
-# `INSERT` (its key could conflict: an abort) whose triggers write the tallies (more than one
-# row), SQLite copied every page it wrote to a statement journal, spilled to a temporary file
-# past 64 KiB (issue 19, round 41: 40,950 writes in a daily digest at 1M). Nothing can
-# conflict (the rows are new: `NOT EXISTS`); a failure rolls back the fill's whole transaction,
-# as it did. The tallies' upserts keep their `DO UPDATE`. The book's updates change no key and
-# break no constraint, so they never kept one; `_insert` writing a whole book or the rows made
-# again aside gained nothing from `OR FAIL` (measured), and is left as it was.
+# `INSERT` (its key could conflict: an abort) of many rows (the `SELECT`'s, and the tallies'
+# its triggers write), SQLite copied every page it wrote to a statement journal, spilled to a
+# temporary file past 64 KiB (issue 19, round 41: 40,950 writes in a daily digest at 1M).
+# Nothing can conflict (the rows are new: `NOT EXISTS`); a failure rolls back the fill's whole
+# transaction, as it did. The tallies' upserts keep their `DO UPDATE`. The book's updates
+# change no key and break no constraint, so they never kept one. `_insert` (the rows made
+# again aside, in a temporary table; a whole book) was no faster with `OR FAIL` (measured:
+# docs/performance.md, round 41) and is left as it was.
 FRESH_ROW = (
     "FROM temp.digest_fresh n WHERE b.case_id = +n.case_id"  # each fresh row, then its book row
 )

@@ -70,6 +70,17 @@ def _added_to_the_book(path: Path, insert: str) -> tuple[set[str], int, list[tup
         tallies = db.execute(
             "SELECT grp, sev, state, flags, n FROM digest_tally WHERE n != 0 ORDER BY 1, 2"
         ).fetchall()
+        # each seller's tally as a count of the book's rows gives it
+        kept = db.execute(
+            "SELECT seller_id, flags, grp, sev, clean, n FROM digest_seller_tally WHERE n != 0"
+            " ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        counted = db.execute(
+            "SELECT seller_id, flags, IFNULL(grp, -1), sev, verdict = 'clean', COUNT(*)"
+            " FROM digest_book WHERE kind = 'listing' AND seller_id IS NOT NULL"
+            " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        assert kept == counted and len(kept) > 40
     return opened, added, tallies
 
 
@@ -79,7 +90,8 @@ def test_the_refresh_adds_new_book_rows_without_a_statement_journal(tmp_path):
     opened, added, tallies = _added_to_the_book(tmp_path / "grayhound.db", insert)
     assert opened == set()
     assert added == len(ADDED)
-    # every added row counted once: the tallies' upserts still add up under OR FAIL
+    # every added row counted once: the tallies' upserts still add up under OR FAIL (and the
+    # sellers' tallies match a count of the book, above)
     assert tallies == [
         (0, 2, "open", '["price_high"]', 500),
         (1, 2, "open", '["price_high"]', 500),
