@@ -9,7 +9,6 @@ the tallies it moves are the same."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from grayhound.store import open_store
 from grayhound.store.digestbook import BOOK, FRESH, REFRESH
+from tests.grayhound.test_journal_free import _temporary_files
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads the open files from /proc/self/fd"
@@ -26,19 +26,6 @@ ADDED = range(KEPT + 1, KEPT + 1001)
 # the book's columns: case_id, kind, subject_id, finding_id, seller_id, state, verdict, score,
 # nscore, sev, rkey, flags, grp, shown, dirty, changes, evidence, todo
 ROW = ("listing", "open", "suspicious", 0.5, -0.5)
-
-
-def _temporary_files() -> set[str]:
-    """The SQLite temporary files this process holds open."""
-    names = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if "etilqs_" in target:
-            names.add(target)
-    return names
 
 
 def _row(case_id: int, subject_id: int, *, grp: int, sev: int, flags: str) -> tuple:
@@ -63,10 +50,10 @@ def _added_to_the_book(path: Path, insert: str) -> tuple[set[str], int, list[tup
         fresh = [_row(n, n, grp=n % 2, sev=2, flags='["price_high"]') for n in ADDED]
         db.conn.executemany(f"INSERT INTO temp.digest_fresh VALUES ({marks})", fresh)
         db.conn.commit()
-        before = _temporary_files()  # the temporary table's own, and any other
+        before = set(_temporary_files())  # the temporary table's own, and any other
         with db.atomic():
             added = db.execute(insert).rowcount
-            opened = _temporary_files() - before
+            opened = set(_temporary_files()) - before
         tallies = db.execute(
             "SELECT grp, sev, state, flags, n FROM digest_tally WHERE n != 0 ORDER BY 1, 2"
         ).fetchall()
