@@ -4,6 +4,7 @@ all call these same functions."""
 from __future__ import annotations
 
 import gc
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -128,14 +129,32 @@ def produce_digest(
     return digest
 
 
+def make_daily_book(config: Config, digest, say: Callable[[str], None]) -> None:
+    """After a recorded digest made on a private book (a store's first, compared with 24
+    hours ago) is written: the case book the daily digests keep made whole now, once
+    (`reports.digest.spool.make_kept_book`), not by the next daily digest. A failure loses
+    nothing (the next digest makes the book itself): it is said, not raised."""
+    if digest.book.kept:
+        return
+    from reports.digest.spool import make_kept_book
+
+    try:
+        with open_store(config.storage.database) as store:
+            make_kept_book(store, say)
+    except sqlite3.Error as exc:
+        say(f"digest: the daily digests' case book was not made ({exc}): the next digest makes it")
+
+
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
     """Write the configured formats into out_dir and email the digest when SMTP is set."""
     with open_store(config.storage.database) as store:
         digest = produce_digest(store, config, now)
     try:
-        return _deliver(config, digest, echo)
+        delivered = _deliver(config, digest, echo)
     finally:
         digest.close()  # a scheduled digest keeps no snapshot of the store until the next one
+    make_daily_book(config, digest, echo)
+    return delivered
 
 
 def _deliver(config: Config, digest, echo: Callable[[str], None]) -> dict:

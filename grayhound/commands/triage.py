@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import click
@@ -49,7 +50,7 @@ def digest(
     Each digest is remembered, so the next one's "new" means new since this one.
 
     Example: grayhound digest --since 7d --format html --out digest.html"""
-    from grayhound.pipeline import produce_digest
+    from grayhound.pipeline import make_daily_book, produce_digest
     from grayhound.store import open_store
     from reports.digest.render import write
 
@@ -73,6 +74,8 @@ def digest(
             f"{counts['still_open']} still open",
             err=True,
         )
+    if not no_record:  # a store's first digest: the daily digests' book made now, once
+        make_daily_book(config, result, partial(click.echo, err=True))
 
 
 @click.group()

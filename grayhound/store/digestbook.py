@@ -447,6 +447,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
         )
 
 
+def book_waits_whole(db: sqlite_utils.Database) -> bool:
+    """Whether the next fill makes the whole book (`EVERYTHING` queued: a new store's)."""
+    sql = "SELECT 1 FROM digest_pending WHERE subject_kind = ? AND subject_id = ?"
+    return db.execute(sql, EVERYTHING).fetchone() is not None
+
+
 def open_from_queue(db: sqlite_utils.Database) -> None:
     """Migration 0014_issue19_digest: the digest opens cases only for the subjects queued for
     its book; the mark asks the next opening to look at every flagged subject once (a store

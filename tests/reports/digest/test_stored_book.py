@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grayhound.pipeline import produce_digest
+from grayhound.pipeline import make_daily_book, produce_digest
 from grayhound.store import open_store
 from grayhound.store.core import STAMP_SUFFIX, _file_stamp
 from grayhound.store.digestbook import EVERYTHING, FLAG_COUNTS
@@ -132,6 +132,69 @@ def test_a_day_with_one_change_makes_one_row_of_the_book_again(world, example_co
     assert render(again, "json").replace(again.created_at, "") == render(digest, "json").replace(
         digest.created_at, ""
     )
+
+
+def test_the_first_digest_written_makes_the_book_the_daily_digests_fill(
+    config_world, example_config, tmp_path
+):
+    """A store's first digest (compared with 24 hours ago, on a private book) is followed,
+    once it is written, by the kept book made whole against its record: the next daily
+    digest makes only what changed, not the whole book (at 1M the first daily digest took
+    2.4 times the others'), and shows and keeps what it would have shown and kept."""
+    world, store = config_world, config_world.store
+    many(world, 45)
+    first = produce_digest(store, example_config, world.at(1))
+    first.close()
+    # what the next digest would find had the book not been made now: it waits, whole
+    with from_scratch(store, tmp_path / "waits.db") as waits:
+        said = []
+        make_daily_book(example_config, first, said.append)
+        assert said == ["digest: making the case book the daily digests keep up to date (once)…"]
+        assert store.db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (45,)
+        assert store.db.execute("SELECT * FROM digest_pending").fetchall() == []
+        made_then = produce_digest(waits, example_config, world.at(2), record=False)
+        assert made_then.book.refreshed == 45
+        outputs = {fmt: render(made_then, fmt) for fmt in FORMATS}
+        tables = kept(waits)
+    second = produce_digest(store, example_config, world.at(2), record=False)
+    assert second.book.refreshed == 0
+    assert {fmt: render(second, fmt) for fmt in FORMATS} == outputs
+    assert kept(store) == tables
+    make_daily_book(example_config, second, said.append)  # made already: nothing, said nothing
+    assert len(said) == 1
+    move_one(world, 24, "399.00")
+    daily = produce_digest(store, example_config, world.at(25), record=False)
+    assert daily.book.refreshed == 1
+    assert daily.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+
+
+def test_a_book_not_made_after_the_first_digest_is_made_by_the_next(
+    config_world, example_config, monkeypatch
+):
+    """Making the book after the first digest is written may fail (a full disk): the digest
+    is written, the failure said, and the next digest makes the whole book itself."""
+    from grayhound.store import digestbook
+
+    world, store = config_world, config_world.store
+    many(world, 12)
+    first = produce_digest(store, example_config, world.at(1))
+    first.close()
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(digestbook.StoredBook, "_insert", full)
+    said = []
+    make_daily_book(example_config, first, said.append)
+    assert said[-1] == (
+        "digest: the daily digests' case book was not made (database or disk is full):"
+        " the next digest makes it"
+    )
+    assert store.db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (0,)
+    monkeypatch.undo()
+    second = produce_digest(store, example_config, world.at(2), record=False)
+    assert second.book.refreshed == 12
+    assert second.counts["groups"] == {"new": 0, "changed": 0, "still_open": 12}
 
 
 def test_the_record_sets_a_recorded_case_still_open_and_queues_nothing(world, example_config):
