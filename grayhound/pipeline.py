@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from grayhound.config import Config
-from grayhound.errors import GrayhoundError
+from grayhound.errors import DamagedStoreError, GrayhoundError
 from grayhound.store import Store, open_store
 
 DEFAULT_SINCE = "24h"  # the reference point of the very first digest
@@ -130,19 +130,35 @@ def produce_digest(
 
 
 def make_daily_book(config: Config, digest, say: Callable[[str], None]) -> None:
-    """After a recorded digest made on a private book (a store's first, compared with 24
-    hours ago) is written: the case book the daily digests keep made whole now, once
-    (`reports.digest.spool.make_kept_book`), not by the next daily digest. A failure loses
-    nothing (the next digest makes the book itself): it is said, not raised."""
+    """After a recorded digest not made on the store's kept case book (a store's first,
+    compared with 24 hours ago; a `--since` or late one) is written: the kept book made whole
+    now, once, if it still waits to be (`reports.digest.spool.make_kept_book`), not by the
+    next daily digest. A failure loses nothing (the fill is rolled back, and the next digest
+    makes the book itself): it is said, not raised, but for a damaged store."""
     if digest.book.kept:
         return
+    from grayhound.store.core import _damaged
     from reports.digest.spool import make_kept_book
 
+    def failed(exc: Exception) -> None:
+        say(
+            f"digest: the case book later digests keep was not made ({exc}); the next digest makes it"
+        )
+
     try:
-        with open_store(config.storage.database) as store:
-            make_kept_book(store, say)
-    except sqlite3.Error as exc:
-        say(f"digest: the daily digests' case book was not made ({exc}): the next digest makes it")
+        with open_store(config.storage.database, create=False) as store:
+            try:
+                make_kept_book(store, say)
+            except sqlite3.OperationalError as exc:  # locked, full, interrupted: rolled back,
+                if _damaged(exc):  # and the store closes as it stands, vouched for
+                    raise
+                failed(exc)
+    except DamagedStoreError:
+        raise
+    except (GrayhoundError, sqlite3.Error, OSError) as exc:  # opening it, or worse
+        if isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
+            raise
+        failed(exc)
 
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:

@@ -74,7 +74,7 @@ def digest(
             f"{counts['still_open']} still open",
             err=True,
         )
-    if not no_record:  # a store's first digest: the daily digests' book made now, once
+    if not no_record:  # after a digest not made on the kept book (a store's first): made now
         make_daily_book(config, result, partial(click.echo, err=True))
 
 

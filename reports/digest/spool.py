@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import IO
 
-from grayhound.store import settle_store
+from grayhound.store import settle_store, utc_now
 from grayhound.store.digestbook import book_waits_whole
 from grayhound.store.digestcases import database_file
 from grayhound.store.digestlines import Pinned
@@ -221,16 +221,18 @@ def stream_digest(
 
 
 def make_kept_book(store, say: Callable[[str], None]) -> int:
-    """After a recorded digest that was not made on the store's kept book (a store's first
-    digest, compared with 24 hours ago; one `--since`), if the kept book still waits to be
-    made whole (a new store's: `digestbook.EVERYTHING` queued), make it now, against the
-    record just written: the next daily digest then makes only what changed since. Before,
-    that next digest made the whole book itself: at a million listings the first daily
-    digest took 25.6 s, the others ~10 s (issue 19, round 42). Says so (`say`) before it
-    begins; returns the rows made."""
+    """After a recorded digest not made on the store's kept book (a store's first, compared
+    with 24 hours ago; a `--since` or late one), if the kept book still waits to be made
+    whole (a new store's: `digestbook.EVERYTHING` queued), make it now against the record just
+    written, as the next digest would have: first a case for every flagged subject without
+    one (the queue's mark asks to look at every one), then the book. The next daily digest
+    makes only what changed since. Before, that digest made the whole book itself: at a
+    million listings the first daily digest took 25.6 s, the others ~10.5 s (issue 19, round
+    42). Says so (`say`) before it begins; returns the rows made."""
     if not book_waits_whole(store.db):
         return 0
-    say("digest: making the case book the daily digests keep up to date (once)…")
+    say("digest: making the case book later digests keep up to date (once)…")
+    store.open_cases(store.flagged_subjects(), utc_now())
     book = store.stored_case_book(FUNCTIONS)
     try:
         book.fill(SHOWN_STATES, None, _decisions)

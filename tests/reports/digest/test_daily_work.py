@@ -5,7 +5,7 @@ of what was shown is rebuilt from that history gives the same digest."""
 
 from __future__ import annotations
 
-from grayhound.pipeline import produce_digest
+from grayhound.pipeline import make_daily_book, produce_digest
 from grayhound.store import digestcases
 from reports.digest import build
 from reports.digest.render import render
@@ -41,11 +41,15 @@ def compared(monkeypatch) -> list:
     return calls
 
 
-def test_a_day_with_one_change_writes_and_compares_one_case(world, example_config, monkeypatch):
-    # the comparisons counted in this process: none made by a worker deciding aside
+def test_a_day_with_one_change_writes_and_compares_one_case(
+    config_world, example_config, monkeypatch
+):
+    # the comparisons counted in this process: the daily digest decides aside where it can
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    world = config_world
     many(world, 45)  # listing 7 is number 7 % 3 == 1: suspicious, price_low
-    produce_digest(world.store, example_config, world.at(1))
+    first = produce_digest(world.store, example_config, world.at(1))
+    make_daily_book(example_config, first, lambda _: None)  # as the commands do once it is written
     assert history_rows(world.store) == 45
     move_one(world, 24, "399.00")
     calls = compared(monkeypatch)

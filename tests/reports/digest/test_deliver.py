@@ -72,7 +72,8 @@ def test_after_a_run_the_configured_formats_land_in_out_dir(
         example_config,
         digest=replace(example_config.digest, formats=("html", "csv"), smtp=smtp),
     )
-    outputs = deliver_digest(config, config_world.at(1), echo=lambda _: None)
+    said = []
+    outputs = deliver_digest(config, config_world.at(1), echo=said.append)
 
     assert {path.name for path in outputs.values()} == {
         "digest-20261120T070000Z.html",
@@ -80,6 +81,11 @@ def test_after_a_run_the_configured_formats_land_in_out_dir(
     }
     assert all(path.parent == example_config.digest.out_dir for path in outputs.values())
     assert len(smtp_server["inbox"].messages) == 1
+    # the store's first digest, delivered: then the case book the daily digests keep is made
+    assert said[-1] == "digest: making the case book later digests keep up to date (once)…"
+    db = config_world.store.db
+    assert db.execute("SELECT COUNT(*) FROM digest_book").fetchone()[0] > 0
+    assert db.execute("SELECT * FROM digest_pending").fetchall() == []
 
 
 def test_digest_filename_is_the_utc_timestamp():

@@ -14,7 +14,7 @@ import pytest
 from grayhound.pipeline import make_daily_book, produce_digest
 from grayhound.store import open_store
 from grayhound.store.core import STAMP_SUFFIX, _file_stamp
-from grayhound.store.digestbook import EVERYTHING, FLAG_COUNTS
+from grayhound.store.digestbook import EVERYTHING, FLAG_COUNTS, book_waits_whole
 from reports.digest.render import render
 from reports.digest.spool import UNATTRIBUTED
 from tests.reports.digest.test_daily_work import move_one
@@ -145,27 +145,83 @@ def test_the_first_digest_written_makes_the_book_the_daily_digests_fill(
     many(world, 45)
     first = produce_digest(store, example_config, world.at(1))
     first.close()
+    # a detection committing before the book is made: a price moved, a new flagged listing
+    move_one(world, 12, "399.00")
+    run = world.run(12, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 12, 46, title="Redmi 46", price="99.00", seller=SELLERS[0])
+    world.judge(run, 12, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    store.db.conn.commit()
     # what the next digest would find had the book not been made now: it waits, whole
     with from_scratch(store, tmp_path / "waits.db") as waits:
         said = []
         make_daily_book(example_config, first, said.append)
-        assert said == ["digest: making the case book the daily digests keep up to date (once)…"]
-        assert store.db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (45,)
+        assert said == ["digest: making the case book later digests keep up to date (once)…"]
+        assert store.db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (46,)
         assert store.db.execute("SELECT * FROM digest_pending").fetchall() == []
-        made_then = produce_digest(waits, example_config, world.at(2), record=False)
-        assert made_then.book.refreshed == 45
+        made_then = produce_digest(waits, example_config, world.at(24), record=False)
+        assert made_then.book.refreshed == 46
         outputs = {fmt: render(made_then, fmt) for fmt in FORMATS}
         tables = kept(waits)
-    second = produce_digest(store, example_config, world.at(2), record=False)
+    second = produce_digest(store, example_config, world.at(24), record=False)
     assert second.book.refreshed == 0
+    assert second.counts["groups"] == {"new": 1, "changed": 1, "still_open": 44}
     assert {fmt: render(second, fmt) for fmt in FORMATS} == outputs
-    assert kept(store) == tables
+    # the same, but for when the new listing's case was opened: as the book was made (the
+    # clock's time), not by the next digest
+    assert _untimed(kept(store)) == _untimed(tables)
     make_daily_book(example_config, second, said.append)  # made already: nothing, said nothing
     assert len(said) == 1
-    move_one(world, 24, "399.00")
-    daily = produce_digest(store, example_config, world.at(25), record=False)
+    move_one(world, 30, "350.00")
+    daily = produce_digest(store, example_config, world.at(31), record=False)
     assert daily.book.refreshed == 1
-    assert daily.counts["groups"] == {"new": 0, "changed": 1, "still_open": 44}
+
+
+def test_a_flagged_subject_without_a_case_gets_one_before_the_book_is_made(
+    config_world, example_config
+):
+    """The queue's mark for a new store asks to look at every flagged subject for one without
+    a case (a store repaired by `detect --full`, a subject whose queue row was lost): making
+    the book after the first digest opens its case first, as the next digest would have."""
+    world, store = config_world, config_world.store
+    many(world, 12)
+    first = produce_digest(store, example_config, world.at(1))
+    first.close()
+    run = world.run(2, {"bazaar": world.figures(1)})
+    listing = world.listing(run, 2, 13, title="Redmi 13", price="99.00", seller=SELLERS[0])
+    world.judge(run, 2, world.finding(listing, "suspicious", 0.61, ["price_low"]))
+    store.db.execute(  # its queue row lost: only the mark finds it
+        "DELETE FROM digest_pending WHERE subject_kind = 'listing' AND subject_id = ?", [listing]
+    )
+    store.db.conn.commit()
+    make_daily_book(example_config, first, lambda _: None)
+    digest = produce_digest(store, example_config, world.at(3), record=False)
+    assert digest.counts["groups"] == {"new": 1, "changed": 0, "still_open": 12}
+
+
+def test_the_first_cli_digest_makes_the_book_and_a_preview_does_not(
+    config_world, example_config_path, tmp_path, capsys
+):
+    from grayhound.cli import main
+
+    many(config_world, 12)
+    config = ["--config", str(example_config_path)]
+    db = config_world.store.db
+    assert main([*config, "digest", "--no-record", "--out", str(tmp_path / "p.json")]) == 0
+    assert "case book" not in capsys.readouterr().err
+    assert book_waits_whole(db)  # a preview records nothing: nothing to make the book against
+    assert main([*config, "digest", "--out", str(tmp_path / "first.json")]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"wrote {tmp_path / 'first.json'}: 12 new, 0 changed, 0 still open",
+        "digest: making the case book later digests keep up to date (once)…",
+    ]
+    assert not book_waits_whole(db)
+    assert db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (12,)
+    assert main([*config, "digest", "--out", str(tmp_path / "second.json")]) == 0
+    assert "case book" not in capsys.readouterr().err
+
+
+def _untimed(tables: dict) -> dict:
+    return {**tables, "cases": [row[:4] for row in tables["cases"]]}
 
 
 def test_a_book_not_made_after_the_first_digest_is_made_by_the_next(
@@ -187,7 +243,7 @@ def test_a_book_not_made_after_the_first_digest_is_made_by_the_next(
     said = []
     make_daily_book(example_config, first, said.append)
     assert said[-1] == (
-        "digest: the daily digests' case book was not made (database or disk is full):"
+        "digest: the case book later digests keep was not made (database or disk is full);"
         " the next digest makes it"
     )
     assert store.db.execute("SELECT COUNT(*) FROM digest_book").fetchone() == (0,)
