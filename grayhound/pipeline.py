@@ -140,7 +140,11 @@ def make_daily_book(config: Config, digest, say: Callable[[str], None]) -> None:
     from grayhound.store.core import _damaged
     from reports.digest.spool import make_kept_book
 
-    def failed(exc: Exception) -> None:
+    def said(exc: Exception) -> None:  # raised again if the store is damaged
+        if isinstance(exc, DamagedStoreError) or (
+            isinstance(exc, sqlite3.DatabaseError) and _damaged(exc)
+        ):
+            raise exc
         say(
             f"digest: the case book later digests keep was not made ({exc}); the next digest makes it"
         )
@@ -149,16 +153,10 @@ def make_daily_book(config: Config, digest, say: Callable[[str], None]) -> None:
         with open_store(config.storage.database, create=False) as store:
             try:
                 make_kept_book(store, say)
-            except sqlite3.OperationalError as exc:  # locked, full, interrupted: rolled back,
-                if _damaged(exc):  # and the store closes as it stands, vouched for
-                    raise
-                failed(exc)
-    except DamagedStoreError:
-        raise
-    except (GrayhoundError, sqlite3.Error, OSError) as exc:  # opening it, or worse
-        if isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
-            raise
-        failed(exc)
+            except sqlite3.OperationalError as exc:  # locked, full: rolled back, and the
+                said(exc)  # store closes as it stands, its clean stamp kept
+    except (GrayhoundError, sqlite3.Error, OSError) as exc:  # opening it, or closing it
+        said(exc)
 
 
 def deliver_digest(config: Config, now: datetime, echo: Callable[[str], None] = print) -> dict:
