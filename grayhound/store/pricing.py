@@ -224,7 +224,9 @@ RUN_SPAN_SQL = (
 # 15 characters at most, so its cents are its exact value and two such prices are ordered (and
 # equal) as Python reads them (`float(Decimal(text))`: correctly rounded, one double for each
 # value of 15 digits). Any other price makes its group's cents -1: the caller folds the model's
-# rows in Python instead. A time in the form the store writes (`timestamps.utc_now`,
+# rows in Python instead. The decimals are counted from the point (the length less its place);
+# a price without one (place 0) is whole, whatever its length: tested first, or "99", two
+# characters, read as two decimals, was 99 cents (issue 19, round 44). A time in the form the store writes (`timestamps.utc_now`,
 # `YYYY-MM-DDTHH:MM:SS.mmmZ`, its `?`s digits wherever Python reads it) is grouped by its day
 # (its text to the `T`: no other time Python reads is that text), the first text of a day
 # being its first time; any other time is a group of its own.
@@ -236,8 +238,8 @@ _TIME_FORM = (
 _CENTS = """CASE WHEN typeof(o.price) != 'text' OR o.price GLOB '*[^0-9.]*'
                 OR o.price GLOB '*.*.*' OR length(o.price) > 15 OR o.price IN ('', '.') THEN -1
             ELSE CASE length(o.price) - instr(o.price, '.')
-                WHEN 2 THEN CAST(replace(o.price, '.', '') AS INTEGER)
                 WHEN length(o.price) THEN CAST(o.price AS INTEGER) * 100
+                WHEN 2 THEN CAST(replace(o.price, '.', '') AS INTEGER)
                 WHEN 1 THEN CAST(replace(o.price, '.', '') AS INTEGER) * 10
                 WHEN 0 THEN CAST(replace(o.price, '.', '') AS INTEGER) * 100
                 ELSE -1

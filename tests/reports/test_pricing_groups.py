@@ -28,7 +28,8 @@ from tests.reports.conftest import listing_judgement
 SOURCES = ("bazaar", "gadgetcorner")
 SELLERS = ("CheapPhones", "Gadget Corner", "<b>bold</b> & co", "", None, "Zed", "zed")
 # plain prices (digits, at most one point and two decimals) in every spelling SQLite reads
-PLAIN = ("549", "549.0", "549.00", "0549.5", "549.", ".50", "0", "0.01", "1200.99", "99.9")
+PLAIN = ("549", "549.0", "549.00", "0549.5", "549.", ".50", "0", "0.01", "1200.99", "99.9",
+         "99", "05", "7")  # fmt: skip
 ODD = ("1e3", " 12.5 ", "abc", "1_000", "-5", "NaN", "5.5.5", "1..5", ".", "", "549.000")
 TIMES = ("{day}T{hour}:00:00.000Z", "{day}T{hour}:30:00.250Z", "{day}T{hour}:00:00Z",
          "{day}T{hour}:00:00+00:00", "{day}T{hour}:00:00.000+00:00")  # fmt: skip
@@ -134,7 +135,8 @@ def _assert_same_page(store, config, options: dict) -> None:
 
 
 CENTS = {"549": 54900, "549.0": 54900, "549.00": 54900, "0549.5": 54950, "549.": 54900,
-         ".50": 50, "0": 0, "0.01": 1, "1200.99": 120099, "99.9": 9990}  # fmt: skip
+         ".50": 50, "0": 0, "0.01": 1, "1200.99": 120099, "99.9": 9990,
+         "99": 9900, "05": 500, "7": 700}  # fmt: skip
 
 
 def _one_run(store, offers, seen_at: str = "2026-02-01T10:00:00.000Z") -> None:
