@@ -200,6 +200,10 @@ KEPT_TABLE_SQL = """
     FROM kept k
     LEFT JOIN sellers s ON s.id = k.seller_id
 """
+# The same copy for a report that keeps no history between reports (the HTML page): the kept
+# listings' rows alone, without what only the history cache's snapshot reads (a listing's first
+# run, a search of the (listing, run) index each, and its seller's row).
+KEPT_ROWS_TABLE_SQL = "CREATE TEMP TABLE {table} AS {kept}"
 KEPT_TABLE_ROWS_SQL = """
     SELECT first_run, id, source, seller_id, listing_seller_name, listing_seller_domain,
            seller_row_name, seller_row_domain, is_current
@@ -584,14 +588,20 @@ class PriceHistory:
         return self._kept_rows(sql, names, condition, newest, bounds)
 
     def price_kept_table(
-        self, names: list[str], condition: str, newest: dict[str | None, int]
+        self,
+        names: list[str],
+        condition: str,
+        newest: dict[str | None, int],
+        snapshot: bool = True,
     ) -> str:
         """A new temporary table of the listings `model_price_history` keeps for a model (see
         KEPT_TABLE_SQL); its name. `model_price_history_of` reads the history from it;
-        `drop_price_kept_table` drops it."""
+        `drop_price_kept_table` drops it. `snapshot=False`: without the columns only
+        `price_kept_rows` reads (KEPT_ROWS_TABLE_SQL)."""
         table = f"price_kept_{next(_KEPT_TABLES)}"
         kept, params = _kept_statement(names, condition, newest)
-        self.db.conn.execute(KEPT_TABLE_SQL.format(table=table, kept=kept), params)
+        statement = KEPT_TABLE_SQL if snapshot else KEPT_ROWS_TABLE_SQL
+        self.db.conn.execute(statement.format(table=table, kept=kept), params)
         return table
 
     def model_price_listings_of(self, table: str, rated: Collection[str] = ()) -> Iterator[tuple]:
@@ -615,6 +625,11 @@ class PriceHistory:
         # SQLite would read every observation in run order and search the table for each)
         sql = sql.replace("JOIN observations o", "CROSS JOIN observations o")
         return self.db.conn.execute(sql.format(kept=kept), bounds)
+
+    def model_price_history_groups_of(self, table: str) -> Iterator[tuple]:
+        """`model_price_history_groups` of the listings of a kept table (`price_kept_table`)."""
+        sql = MODEL_HISTORY_GROUPS_SQL.replace("JOIN observations o", "CROSS JOIN observations o")
+        return self.db.conn.execute(sql.format(kept=f"SELECT * FROM temp.{table}"))
 
     def drop_price_kept_table(self, table: str) -> None:
         try:

@@ -201,18 +201,22 @@ def model_pricings(
     models: tuple[CatalogModel, ...],
     history: bool = True,
     kept: bool = False,
+    snapshot: bool = True,
 ) -> Iterator[ModelPricing]:
     """`stream_price_report`'s models: each catalog model of `models` built as its turn comes.
     `models` may be any run of the catalog (a part of the report, `reports.pricing.parts`):
     a model's figures depend on its own listings only. `kept`: each model's kept listings
     first copied into a table of their own (`Store.price_kept_table`), which its figures and
-    its history (`PriceHistoryRows.kept`) then read, until the next model is asked for."""
+    its history (`PriceHistoryRows.kept`) then read, until the next model is asked for;
+    `snapshot=False`: without what only the history cache reads of them."""
     converter = Converter(currency, dict(config.pricing.rates))
     stored = source.price_model_names()
     newest = _newest_runs(runs)
     groups = [stored_names(stored, entry) for entry in models]
     if kept and hasattr(source, "price_kept_table"):
-        yield from _kept_pricings(source, models, groups, condition, newest, converter, history)
+        yield from _kept_pricings(
+            source, models, groups, condition, newest, converter, history, snapshot
+        )
         return
     # every model's current listings in one pass when the store gives them (see
     # `Store.price_listings_of_models`), else each model's read as its turn comes
@@ -227,13 +231,14 @@ def model_pricings(
         yield streamed_pricing(entry, rows, converter, history)
 
 
-def _kept_pricings(source, models, groups, condition, newest, converter, history):
+def _kept_pricings(source, models, groups, condition, newest, converter, history, snapshot):
     """`model_pricings` of models whose kept listings are each copied into a table first (the
-    history cache reads them from it too: one copy a model instead of the newest runs'
-    observations copied for every model's figures and each model's listings copied again)."""
+    history cache and the HTML page's history read them from it too: one copy a model instead
+    of the newest runs' observations copied for every model's figures and each model's
+    listings found again for its history)."""
     prices = PricePoints(converter)
     for entry, names in zip(models, groups, strict=True):
-        table = source.price_kept_table(names, condition, newest)
+        table = source.price_kept_table(names, condition, newest, snapshot)
         try:
             rows = PriceHistoryRows(source, names, condition, newest, converter, prices)
             rows.kept = table
@@ -303,6 +308,8 @@ class PriceHistoryRows:
     def raw(self) -> Iterable[tuple]:
         """The store's rows: (run, observed_at, seller, source, listing_id, price, currency,
         is_current), unpriced observations included; of the crawl runs `runs` says, if any."""
+        if self.kept is not None:  # the model's kept listings, copied (`model_pricings`)
+            return self.source.model_price_history_of(self.kept, self.runs or (None, None))
         if self.runs is not None:
             return self.source.model_price_history(
                 self.names, self.condition, self.newest, self.runs
@@ -315,7 +322,10 @@ class PriceHistoryRows:
         (`history.summarize_groups`), else folded from the rows."""
         grouped = getattr(self.source, "model_price_history_groups", None)
         if grouped is not None and self.runs is None:  # the groups are of every run
-            groups = grouped(self.names, self.condition, self.newest)
+            if self.kept is not None:  # the model's kept listings, copied (`model_pricings`)
+                groups = self.source.model_price_history_groups_of(self.kept)
+            else:
+                groups = grouped(self.names, self.condition, self.newest)
             summary = summarize_groups(groups, self.prices, self.converter.rates.values())
             if summary is not None:
                 return summary

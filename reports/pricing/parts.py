@@ -191,9 +191,13 @@ def _write_part(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream:
 
 def _write_models(store, job: PriceJob, fmt: str, part: tuple[int, tuple], stream: IO[str]):
     index, models = part
+    # the HTML page: each model's kept listings copied once, for its figures and its history's
+    # groups (both found them apart: issue 19, round 44)
+    html = fmt == "html" and job.history
     pricings = model_pricings(
-        store, job.runs, job.config, job.currency, job.condition, models, job.history
-    )
+        store, job.runs, job.config, job.currency, job.condition, models, job.history,
+        kept=html, snapshot=not html,
+    )  # fmt: skip
     if fmt == "json":
         history = _history_writer(job, fmt)
         return render.write_json_models(pricings, stream, first=index == 0, history=history)
