@@ -187,7 +187,7 @@ MODEL_HISTORY_RUNS_SQL = MODEL_HISTORY_SQL.replace(
 # A model's kept listings copied once into a temporary table (`Store.price_kept_table`), every
 # column of KEPT_LISTINGS_SQL: the model's figures read its current listings from it
 # (MODEL_LISTINGS_SQL with `{kept}` the table), the history's statements its listings
-# (MODEL_HISTORY_SQL), and the price history cache (`reports.pricing.historycache`) what a
+# (MODEL_HISTORY_SQL, MODEL_HISTORY_GROUPS_SQL), and the price history cache (`reports.pricing.historycache`) what a
 # listing's history rows are made from besides its observations: its source, its seller id,
 # its own and its seller row's name and domain (the seller's fallbacks), and its first crawl
 # run (one search of the (listing, run) index: its rows are in no earlier run's history).
@@ -230,7 +230,9 @@ RUN_SPAN_SQL = (
 # value of 15 digits). Any other price makes its group's cents -1: the caller folds the model's
 # rows in Python instead. The decimals are counted from the point (the length less its place);
 # a price without one (place 0) is whole, whatever its length: tested first, or "99", two
-# characters, read as two decimals, was 99 cents (issue 19, round 44). A time in the form the store writes (`timestamps.utc_now`,
+# characters, read as two decimals, was 99 cents (issue 19, round 44). SQLite's `length` and
+# `GLOB` stop at a NUL character, `instr` does not: a text with one is not plain (Python reads
+# no amount in "99\0x"). A time in the form the store writes (`timestamps.utc_now`,
 # `YYYY-MM-DDTHH:MM:SS.mmmZ`, its `?`s digits wherever Python reads it) is grouped by its day
 # (its text to the `T`: no other time Python reads is that text), the first text of a day
 # being its first time; any other time is a group of its own.
@@ -240,7 +242,8 @@ _TIME_FORM = (
     " ELSE o.observed_at END"
 )
 _CENTS = """CASE WHEN typeof(o.price) != 'text' OR o.price GLOB '*[^0-9.]*'
-                OR o.price GLOB '*.*.*' OR length(o.price) > 15 OR o.price IN ('', '.') THEN -1
+                OR o.price GLOB '*.*.*' OR length(o.price) > 15 OR o.price IN ('', '.')
+                OR instr(o.price, char(0)) THEN -1
             ELSE CASE length(o.price) - instr(o.price, '.')
                 WHEN length(o.price) THEN CAST(o.price AS INTEGER) * 100
                 WHEN 2 THEN CAST(replace(o.price, '.', '') AS INTEGER)

@@ -322,8 +322,9 @@ class PriceHistoryRows:
         (`history.summarize_groups`), else folded from the rows."""
         grouped = getattr(self.source, "model_price_history_groups", None)
         if grouped is not None and self.runs is None:  # the groups are of every run
-            if self.kept is not None:  # the model's kept listings, copied (`model_pricings`)
-                groups = self.source.model_price_history_groups_of(self.kept)
+            grouped_of = getattr(self.source, "model_price_history_groups_of", None)
+            if self.kept is not None and grouped_of is not None:  # copied (`model_pricings`)
+                groups = grouped_of(self.kept)
             else:
                 groups = grouped(self.names, self.condition, self.newest)
             summary = summarize_groups(groups, self.prices, self.converter.rates.values())

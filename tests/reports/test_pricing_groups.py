@@ -8,6 +8,7 @@ not keep the order), the rows are folded instead: the same page either way."""
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
@@ -22,6 +23,7 @@ from reports.pricing.build import (
     stream_price_report,
 )
 from reports.pricing.history import summarize_groups, summarize_rows
+from reports.pricing.parts import price_job, write_prices
 from reports.pricing.render import render_html
 from tests.reports.conftest import listing_judgement
 
@@ -30,7 +32,8 @@ SELLERS = ("CheapPhones", "Gadget Corner", "<b>bold</b> & co", "", None, "Zed", 
 # plain prices (digits, at most one point and two decimals) in every spelling SQLite reads
 PLAIN = ("549", "549.0", "549.00", "0549.5", "549.", ".50", "0", "0.01", "1200.99", "99.9",
          "99", "05", "7")  # fmt: skip
-ODD = ("1e3", " 12.5 ", "abc", "1_000", "-5", "NaN", "5.5.5", "1..5", ".", "", "549.000")
+ODD = ("1e3", " 12.5 ", "abc", "1_000", "-5", "NaN", "5.5.5", "1..5", ".", "", "549.000",
+       "99\x00x")  # fmt: skip
 TIMES = ("{day}T{hour}:00:00.000Z", "{day}T{hour}:30:00.250Z", "{day}T{hour}:00:00Z",
          "{day}T{hour}:00:00+00:00", "{day}T{hour}:00:00.000+00:00")  # fmt: skip
 MODELS = ("Xiaomi 14 Pro", "xiaomi 14 pro", "iPhone 15")
@@ -132,6 +135,17 @@ def _assert_same_page(store, config, options: dict) -> None:
     whole = price_report(list(store.price_observations()), runs, config, **options)
     streamed = stream_price_report(store, runs, config, **options)
     assert render_html(streamed) == render_html(whole), options
+    # the command's page: each model's groups read from the copy of its kept listings
+    currency, condition = options.get("currency", "USD"), options.get("condition", "new")
+    page = io.StringIO()
+    write_prices(
+        store,
+        price_job(store, config, currency, condition, True, False),
+        config.catalog,
+        "html",
+        page,
+    )
+    assert page.getvalue() == render_html(whole), options
 
 
 CENTS = {"549": 54900, "549.0": 54900, "549.00": 54900, "0549.5": 54950, "549.": 54900,
