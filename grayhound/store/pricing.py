@@ -187,10 +187,11 @@ MODEL_HISTORY_RUNS_SQL = MODEL_HISTORY_SQL.replace(
 # A model's kept listings copied once into a temporary table (`Store.price_kept_table`), every
 # column of KEPT_LISTINGS_SQL: the model's figures read its current listings from it
 # (MODEL_LISTINGS_SQL with `{kept}` the table), the history's statements its listings
-# (MODEL_HISTORY_SQL, MODEL_HISTORY_GROUPS_SQL), and the price history cache (`reports.pricing.historycache`) what a
-# listing's history rows are made from besides its observations: its source, its seller id,
-# its own and its seller row's name and domain (the seller's fallbacks), and its first crawl
-# run (one search of the (listing, run) index: its rows are in no earlier run's history).
+# (MODEL_HISTORY_SQL, MODEL_HISTORY_GROUPS_SQL), and the price history cache
+# (`reports.pricing.historycache`) what a listing's history rows are made from besides its
+# observations: its source, its seller id, its own and its seller row's name and domain (the
+# seller's fallbacks), and its first crawl run (one search of the (listing, run) index: its
+# rows are in no earlier run's history).
 KEPT_TABLE_SQL = """
     CREATE TEMP TABLE {table} AS
     WITH kept AS ({kept})
@@ -622,17 +623,12 @@ class PriceHistory:
         self, table: str, runs: tuple[int | None, int | None] = (None, None)
     ) -> Iterator[tuple]:
         """`model_price_history` of the listings of a kept table (`price_kept_table`)."""
-        kept = f"SELECT * FROM temp.{table}"
         sql, bounds = _history_statement(runs)
-        # CROSS: the kept listings first, each one's observations searched (from a table,
-        # SQLite would read every observation in run order and search the table for each)
-        sql = sql.replace("JOIN observations o", "CROSS JOIN observations o")
-        return self.db.conn.execute(sql.format(kept=kept), bounds)
+        return self.db.conn.execute(_of_kept_table(sql, table), bounds)
 
     def model_price_history_groups_of(self, table: str) -> Iterator[tuple]:
         """`model_price_history_groups` of the listings of a kept table (`price_kept_table`)."""
-        sql = MODEL_HISTORY_GROUPS_SQL.replace("JOIN observations o", "CROSS JOIN observations o")
-        return self.db.conn.execute(sql.format(kept=f"SELECT * FROM temp.{table}"))
+        return self.db.conn.execute(_of_kept_table(MODEL_HISTORY_GROUPS_SQL, table))
 
     def drop_price_kept_table(self, table: str) -> None:
         try:
@@ -695,6 +691,14 @@ class PriceHistory:
             return iter(())
         kept, params = _kept_statement(names, condition, newest)
         return self.db.execute(sql.format(kept=kept), [*params, *(after or [])])
+
+
+def _of_kept_table(sql: str, table: str) -> str:
+    """A history statement (MODEL_HISTORY_SQL's form) over the listings of a kept table. CROSS:
+    the kept listings first, each one's observations searched (from a table, SQLite would read
+    every observation in run order and search the table for each)."""
+    sql = sql.replace("JOIN observations o", "CROSS JOIN observations o")
+    return sql.format(kept=f"SELECT * FROM temp.{table}")
 
 
 def _listings_statement(rated: Collection[str]) -> str:
