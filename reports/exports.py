@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from typing import IO
 
 from reports.parallel import listing_ranges, part_store, worker_count, write_parts
-from reports.tabular import csv_quoted, formula_risk, write_csv, write_jsonl
+from reports.tabular import (
+    csv_quoted,
+    formula_risk,
+    needs_quotes,
+    quoted_cells,
+    write_csv,
+    write_jsonl,
+)
 
 LISTING_FIELDS = (
     "id",
@@ -211,13 +218,10 @@ def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
     for first, msrp, seller, flags, risk, reasons, seller_ids, seller_risk, last in batch:
         # the cells SQLite joined are quoted here when one needs it; the flags and reasons
         # come quoted from their cache, and the floats never need it
-        if (
-            "," in first or '"' in first or "\n" in first
-            or "," in seller or '"' in seller or "\n" in seller
-            or "," in seller_ids or '"' in seller_ids or "\n" in seller_ids
-            or "," in last or '"' in last or "\n" in last
-        ):  # fmt: skip
-            first, seller, seller_ids, last = map(_quoted_cells, (first, seller, seller_ids, last))
+        if needs_quotes(first + seller + seller_ids + last):
+            first, seller, seller_ids, last = (
+                quoted_cells(piece, _US) for piece in (first, seller, seller_ids, last)
+            )
         lines.append(
             f"{first}{_US}{_CSV_FLOATS(msrp)}{_US}{seller}{_US}{_CSV_LISTS(flags)}{_US}"
             f"{_CSV_FLOATS(risk)}{_US}{_CSV_LISTS(reasons)}{_US}{seller_ids}{_US}"
@@ -234,10 +238,6 @@ def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
         write_csv(records, LISTING_FIELDS, buffer, header=False)
         stream.write(buffer.getvalue())
     return len(batch)
-
-
-def _quoted_cells(piece: str) -> str:
-    return _US.join([csv_quoted(cell) for cell in piece.split(_US)])
 
 
 def _write_jsonl_batch(batch: list[tuple], stream: IO[str]) -> int:

@@ -123,6 +123,18 @@ def csv_quoted(cell: str) -> str:
     return cell
 
 
+def needs_quotes(text: str) -> bool:
+    """Whether any cell in `text` (one or more, joined) needs `csv_quoted`'s quotes."""
+    return any(char in text for char in CSV_QUOTED)
+
+
+def quoted_cells(piece: str, separator: str) -> str:
+    """The cells of `piece` (joined by `separator`) each as `write_csv` writes it."""
+    if not needs_quotes(piece):
+        return piece
+    return separator.join([csv_quoted(cell) for cell in piece.split(separator)])
+
+
 # What `formula_risk` looks for, byte by byte in UTF-8: 1 a cell or part boundary (separators,
 # the CSV delimiter and quote, U+001F, a line break), 2 a formula trigger (its first byte: 0xEF
 # leads the full-width ＝＋－＠), 3 a whitespace control or NUL anywhere.

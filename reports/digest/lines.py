@@ -17,7 +17,14 @@ from grayhound.store.digestlines import WHOLE, Span
 from reports.currency import format_money
 from reports.digest.build import GROUPS, price_sentence, ratio_of
 from reports.digest.jsontext import encoded
-from reports.tabular import CSV_QUOTED, cell_writer, csv_quoted, formula_risk, write_csv
+from reports.tabular import (
+    cell_writer,
+    csv_quoted,
+    formula_risk,
+    needs_quotes,
+    quoted_cells,
+    write_csv,
+)
 
 INDENT = "  "
 REMEMBERED = 1 << 12  # distinct values remembered per slot (memory stays flat)
@@ -25,6 +32,7 @@ REMEMBERED = 1 << 12  # distinct values remembered per slot (memory stays flat)
 # remembering 4,096 of them missed 482,934 times, 16,384 miss 176,747 (~10 MiB of text)
 REASONS_REMEMBERED = 1 << 14
 _US = digestlines.UNIT_SEPARATOR
+_PIECES = digestlines.PYTHON_COLUMN_COUNT  # where a row's SQL pieces begin
 
 
 class _Memo(dict):
@@ -122,11 +130,15 @@ def write_csv_rows(
     score = _Memo(lambda value: csv_quoted(cell(round(value or 0.0, 4))))
     cells = len(CSV_FIELD_ORDER) - 1  # unit separators in a line
     written = 0
-    for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], CSV_QUOTED, span):
+    for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], span):
+        # SQLite's cells come unquoted: the few pieces that hold a cell to quote are quoted here
+        quote = needs_quotes("".join(["".join(row[_PIECES:]) for row in batch]))
         lines = []
         for row in batch:
             (_, _, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
              msrp_currency, c0, c1, c2, c3, c4, c5) = row  # fmt: skip
+            if quote:
+                c0, c1, c2, c3, c4, c5 = (quoted_cells(c, _US) for c in row[_PIECES:])
             ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
             changed = csv_quoted(cell(json.loads(changes))) if changes else ""
             lines.append(

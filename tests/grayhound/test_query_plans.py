@@ -424,12 +424,11 @@ def test_a_part_of_a_digest_group_is_a_range_of_the_books_risk_index(statements,
     a range of the risk order: SQLite seeks its first case in the covering risk index and
     reads on to its last (row values), no scan, no sort, no book row looked up (each bound's
     ties in all but the case id are read and filtered: at most a few cases)."""
-    from reports.tabular import CSV_QUOTED
 
     database, _ = statements
     conn = sqlite3.connect(database)
     bounded = tuple(end is not None for end in span)
-    for sql in (digestlines._json_sql("    ", bounded), digestlines._csv_sql(CSV_QUOTED, bounded)):
+    for sql in (digestlines._json_sql("    ", bounded), digestlines._csv_sql(bounded)):
         sql = sql.replace("{st}.", "").replace("cases_now", "digest_book")
         names = [f"{end}_{key}" for end in ("lo", "hi") for key in digestlines.KEY_COLUMNS]
         params = {"grp": 2, "group_name": "still_open", **dict.fromkeys(names, 0)}

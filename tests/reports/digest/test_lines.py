@@ -127,8 +127,9 @@ def test_each_csv_row_is_the_python_row(hostile_digests):
 
 
 def test_sqlites_cells_are_python_csvs_without_the_formula_fallback(hostile_digests, monkeypatch):
-    """Every cell SQLite quotes is the csv module's: with neutralising off in both, no line is
-    written from the Python item for a formula (only for a unit separator in the data)."""
+    """Every cell of SQLite's pieces is quoted as the csv module quotes it: with neutralising
+    off in both, no line is written from the Python item for a formula (only for a unit
+    separator in the data)."""
     monkeypatch.setattr("reports.tabular.FORMULA_PREFIXES", ())
     monkeypatch.setattr("reports.tabular._AFTER_SEPARATOR", re.compile(r"(?!)"))
     monkeypatch.setattr(lines, "formula_risk", lambda text: False)

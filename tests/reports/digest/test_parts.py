@@ -157,7 +157,6 @@ def test_a_cut_at_any_case_leaves_every_case_on_exactly_one_side(world, example_
     seeks by those and filters by the case id), the two spans hold the group's cases in order,
     each once."""
     from grayhound.store import digestlines
-    from reports.tabular import CSV_QUOTED
 
     three_days(world, example_config)
     digest = produce_digest(world.store, example_config, world.at(49), record=False)
@@ -166,7 +165,7 @@ def test_a_cut_at_any_case_leaves_every_case_on_exactly_one_side(world, example_
         for group, name in enumerate(GROUPS):
 
             def ids(span, group=group, name=name):
-                batches = digestlines.csv_row_pieces(book, group, name, CSV_QUOTED, span)
+                batches = digestlines.csv_row_pieces(book, group, name, span)
                 return [row[0] for batch in batches for row in batch]
 
             whole = ids(digestlines.WHOLE)
