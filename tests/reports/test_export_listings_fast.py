@@ -94,8 +94,8 @@ def test_the_pieces_are_the_contract_fields_in_order():
     assert tuple(flat) == LISTING_FIELDS
 
 
-def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
-    """Only a batch with a cell to neutralise goes back to the record by record path."""
+def _plain_batch(store) -> None:
+    """50 listings in one batch, with nothing to quote or neutralise."""
     _fill(store, 4, 50)
     store.db.execute("UPDATE listings SET title = 'plain', url = 'u', canonical_url = 'u' || id,"
                      " seller_name = 'n', seller_domain = 'd', source = 's', price = '1',"
@@ -104,11 +104,22 @@ def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
                      " model_reason = 'why', score = 0.5, msrp = 1.0, condition = 'new'")  # fmt: skip
     store.db.execute("UPDATE sellers SET name = 'n'")
     store.db.execute("UPDATE findings SET verdict = 'ok' WHERE subject_kind = 'seller'")
+
+
+def _cell_by_cell_calls(store, monkeypatch) -> list:
+    """The calls of the record by record path, as they are made."""
     calls = []
     real = type(store).export_listing_rows
     monkeypatch.setattr(
         type(store), "export_listing_rows", lambda self, *a: calls.append(a) or real(self, *a)
     )
+    return calls
+
+
+def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
+    """Only a batch with a cell to neutralise goes back to the record by record path."""
+    _plain_batch(store)
+    calls = _cell_by_cell_calls(store, monkeypatch)
     assert _new(store, "csv").count("\n") == 51
     assert calls == []
     store.db.execute("UPDATE listings SET title = '=cmd()' WHERE id = 7")
@@ -120,21 +131,23 @@ def test_plain_batches_are_not_written_cell_by_cell(store, monkeypatch):
 def test_a_nul_in_one_cell_of_a_plain_batch_is_written_whole(store, field):
     """SQLite's printf stops a text at a NUL: a crawled cell holding one, in a batch with
     nothing else to neutralise or quote, is written whole, as the cell-by-cell writer does."""
-    _fill(store, 4, 50)
-    store.db.execute(
-        "UPDATE listings SET title = 'plain', url = 'u', canonical_url = 'u' || id,"
-        " seller_name = 'n', seller_domain = 'd', source = 's', price = '1',"
-        " last_seen = 't', condition = 'new', currency_source = 'c'"
-    )
-    store.db.execute(
-        "UPDATE findings SET reasons = '[\"r\"]', flags = '[]', model = 'm',"
-        " model_reason = 'why', score = 0.5, msrp = 1.0, condition = 'new'"
-    )
-    store.db.execute("UPDATE sellers SET name = 'n'")
-    store.db.execute("UPDATE findings SET verdict = 'ok' WHERE subject_kind = 'seller'")
+    _plain_batch(store)
     store.db.execute(f"UPDATE listings SET {field} = ? WHERE id = 7", ["abc\x00=cmd()"])
     assert _new(store, "csv") == _old(store, "csv")
     assert _new(store, "jsonl") == _old(store, "jsonl")
+
+
+@pytest.mark.parametrize("field", ["title", "seller_name", "url", "condition", "seller_domain"])
+@pytest.mark.parametrize("text", ["comma, inside", 'a "quote"', "line\nbreak", 'a,"\n"b'])
+def test_a_cell_to_quote_in_a_plain_batch_is_quoted_there(store, monkeypatch, field, text):
+    """A delimiter, quote or line break in one cell of a batch with nothing to neutralise: the
+    pieces SQLite joined are quoted in the batch itself, as the csv module quotes the cell."""
+    _plain_batch(store)
+    store.db.execute(f"UPDATE listings SET {field} = ? WHERE id = 7", [text])
+    calls = _cell_by_cell_calls(store, monkeypatch)
+    new = _new(store, "csv")
+    assert calls == []
+    assert new == _old(store, "csv")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
