@@ -177,8 +177,6 @@ LISTING_PIECES = (
     ("network_id", "model_reason", "currency_source"),
 )  # fmt: skip
 _US = "\x1f"  # the unit separator SQLite puts between the cells of a text piece
-# the pieces SQLite joins as text (the others are one field each: floats, the lists' JSON)
-_TEXT_PIECES = tuple(i for i, piece in enumerate(LISTING_PIECES) if isinstance(piece, tuple))
 _CSV_SEPARATORS = len(LISTING_FIELDS) - 1
 _CACHED = 1 << 16  # distinct flags, reasons and floats remembered (memory stays flat)
 
@@ -216,12 +214,11 @@ def _write_pieces(fmt: str, store, ids: tuple[int, int], stream: IO[str]) -> int
 
 
 def _write_csv_batch(store, batch: list[tuple], stream: IO[str]) -> int:
-    # the cells SQLite joined are quoted here when one needs it (rare: looked for once a
-    # batch); the flags and reasons come quoted from their cache, and the floats never need it
-    quote = needs_quotes("".join([row[i] for row in batch for i in _TEXT_PIECES]))
     lines = []
     for first, msrp, seller, flags, risk, reasons, seller_ids, seller_risk, last in batch:
-        if quote:
+        # the cells SQLite joined are quoted here when one needs it; the flags and reasons
+        # come quoted from their cache, and the floats never need it
+        if needs_quotes(first + seller + seller_ids + last):
             first, seller, seller_ids, last = (
                 quoted_cells(piece, _US) for piece in (first, seller, seller_ids, last)
             )

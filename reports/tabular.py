@@ -125,11 +125,15 @@ def csv_quoted(cell: str) -> str:
 
 def needs_quotes(text: str) -> bool:
     """Whether any cell in `text` (one or more, joined) needs `csv_quoted`'s quotes."""
-    return any(char in text for char in CSV_QUOTED)
+    for char in CSV_QUOTED:
+        if char in text:
+            return True
+    return False
 
 
 def quoted_cells(piece: str, separator: str) -> str:
-    """The cells of `piece` (joined by `separator`) each as `write_csv` writes it."""
+    """The cells of `piece` (joined by `separator`) each quoted as `write_csv` quotes it
+    (formulas are not neutralised here)."""
     if not needs_quotes(piece):
         return piece
     return separator.join([csv_quoted(cell) for cell in piece.split(separator)])

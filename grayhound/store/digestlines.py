@@ -38,7 +38,6 @@ PYTHON_COLUMNS = (
     "r.case_id, r.subject_kind, r.flags, r.reasons, r.changes, r.score, r.msrp, r.price_ratio,"
     " r.price, r.currency, r.msrp_currency"
 )
-PYTHON_COLUMN_COUNT = PYTHON_COLUMNS.count(",") + 1  # the pieces follow them
 LISTING = "r.subject_kind = 'listing'"
 SEVERITY = """CASE WHEN r.verdict = 'impersonation' THEN '{0}critical{0}'
     WHEN r.verdict = 'suspicious' OR COALESCE(r.score, 0) >= 0.5 THEN '{0}high{0}'
@@ -190,7 +189,7 @@ def csv_row_sql() -> str:
             cell("COALESCE(NULLIF(r.seller_name, ''), r.subject)"),
             cell("r.seller_domain"), cell("r.source"), cell("r.price"), cell("r.currency"),
         ),  # msrp
-        cell("r.msrp_currency"),  # price ratio
+        f"CAST({cell('r.msrp_currency')} AS TEXT)",  # price ratio (text, as a join's)
         cells(cell("r.model"), cell("r.url"), cell("r.first_seen"), cell("r.last_seen")),
         cells(cell(capture), cell("r.fingerprint")),  # after the reasons and changes
     ]  # fmt: skip

@@ -32,7 +32,6 @@ REMEMBERED = 1 << 12  # distinct values remembered per slot (memory stays flat)
 # remembering 4,096 of them missed 482,934 times, 16,384 miss 176,747 (~10 MiB of text)
 REASONS_REMEMBERED = 1 << 14
 _US = digestlines.UNIT_SEPARATOR
-_PIECES = digestlines.PYTHON_COLUMN_COUNT  # where a row's SQL pieces begin
 
 
 class _Memo(dict):
@@ -131,14 +130,12 @@ def write_csv_rows(
     cells = len(CSV_FIELD_ORDER) - 1  # unit separators in a line
     written = 0
     for batch in digestlines.csv_row_pieces(book, group, GROUPS[group], span):
-        # SQLite's cells come unquoted: the few pieces that hold a cell to quote are quoted here
-        quote = needs_quotes("".join(["".join(row[_PIECES:]) for row in batch]))
         lines = []
         for row in batch:
             (_, _, flag_text, reason_text, changes, risk, msrp, price_ratio, price, currency,
              msrp_currency, c0, c1, c2, c3, c4, c5) = row  # fmt: skip
-            if quote:
-                c0, c1, c2, c3, c4, c5 = (quoted_cells(c, _US) for c in row[_PIECES:])
+            if needs_quotes(c0 + c1 + c2 + c3 + c4 + c5):  # SQLite's cells come unquoted
+                c0, c1, c2, c3, c4, c5 = (quoted_cells(c, _US) for c in (c0, c1, c2, c3, c4, c5))
             ratio = ratio_of(price_ratio, msrp, price, currency, msrp_currency)
             changed = csv_quoted(cell(json.loads(changes))) if changes else ""
             lines.append(

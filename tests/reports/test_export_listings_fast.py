@@ -137,13 +137,26 @@ def test_a_nul_in_one_cell_of_a_plain_batch_is_written_whole(store, field):
     assert _new(store, "jsonl") == _old(store, "jsonl")
 
 
-@pytest.mark.parametrize("field", ["title", "seller_name", "url", "condition", "seller_domain"])
+@pytest.mark.parametrize(
+    ("table", "field", "where"),
+    [
+        ("listings", "title", "id = 7"),  # each piece SQLite joins: the first
+        ("listings", "url", "id = 7"),
+        ("listings", "seller_name", "id = 7"),  # the seller's
+        ("listings", "seller_domain", "id = 7"),
+        ("findings", "verdict", "subject_kind = 'seller'"),  # the seller's id and verdict
+        ("findings", "model_reason", "subject_kind = 'listing' AND subject_id = 7"),  # the last
+        ("listings", "currency_source", "id = 7"),
+    ],
+)
 @pytest.mark.parametrize("text", ["comma, inside", 'a "quote"', "line\nbreak", 'a,"\n"b'])
-def test_a_cell_to_quote_in_a_plain_batch_is_quoted_there(store, monkeypatch, field, text):
+def test_a_cell_to_quote_in_a_plain_batch_is_quoted_there(
+    store, monkeypatch, table, field, where, text
+):
     """A delimiter, quote or line break in one cell of a batch with nothing to neutralise: the
     pieces SQLite joined are quoted in the batch itself, as the csv module quotes the cell."""
     _plain_batch(store)
-    store.db.execute(f"UPDATE listings SET {field} = ? WHERE id = 7", [text])
+    store.db.execute(f"UPDATE {table} SET {field} = ? WHERE {where}", [text])
     calls = _cell_by_cell_calls(store, monkeypatch)
     new = _new(store, "csv")
     assert calls == []

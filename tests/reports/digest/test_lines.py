@@ -140,6 +140,74 @@ def test_sqlites_cells_are_python_csvs_without_the_formula_fallback(hostile_dige
             assert stream.getvalue() == _python_csv(digest.items[group]), group
 
 
+def _one_cell_world(world, field: str, text: str) -> None:
+    """30 plain listings judged; listing 7's `field` (or its capture's WARC file) is `text`."""
+    run = world.run(0, {"bazaar": world.figures(30)})
+
+    def value(name: str, plain: str, number: int) -> str:
+        return text if number == 7 and name == field else plain
+
+    findings = []
+    for number in range(1, 31):
+        listing = world.listing(
+            run, 0, number, title=value("title", f"plain {number}", number),
+            seller=value("seller", "seller", number), domain=value("domain", "d.example", number),
+            currency=value("currency", "USD", number), price="449.00",
+        )  # fmt: skip
+        findings.append(
+            world.finding(
+                listing,
+                "suspicious",
+                0.9 - number / 100,
+                ["price_low"],
+                msrp=999.0,
+                brand=value("brand", "xiaomi", number),
+                model=value("model", "m", number),
+                msrp_currency=value("msrp_currency", "USD", number),
+                reasons=["r"],
+            )  # fmt: skip
+        )
+    world.judge(run, 0.5, *findings)
+    capture = {
+        "record_id": "<urn:uuid:7>", "url": "http://127.0.0.1:8301/item/7.html",
+        "warc_file": value("warc_file", "crawl", 7) + ".warc.gz", "offset": 120, "length": 900,
+        "payload_sha256": "ab" * 32, "fetched_at": world.stamp(0.1),
+    }  # fmt: skip
+    world.store.record_capture(run, capture)
+    world.store.link_capture(capture["record_id"], "listing", 7)
+
+
+@pytest.mark.parametrize(
+    "field", ["title", "seller", "domain", "currency", "brand", "model", "msrp_currency",
+              "warc_file"],
+)  # fmt: skip
+@pytest.mark.parametrize("text", ["comma, inside", 'a "quote"', "line\nbreak", '",'])
+def test_a_cell_to_quote_is_quoted_from_sqlites_pieces(
+    world, example_config, monkeypatch, field, text
+):
+    """SQLite joins the cells unquoted: one cell to quote, in any piece, among plain rows is
+    quoted as the csv module quotes it, and its line is not written from the Python item."""
+    _one_cell_world(world, field, text)
+    from_python = []
+    real = lines.write_csv
+    monkeypatch.setattr(
+        lines, "write_csv", lambda rows, *a, **k: from_python.append(rows) or real(rows, *a, **k)
+    )
+    digest = produce_digest(world.store, example_config, world.at(1), record=False)
+    try:
+        written = ""
+        for group in GROUPS:
+            stream = io.StringIO()
+            digest.items[group].write_csv(stream)
+            assert stream.getvalue() == _python_csv(digest.items[group]), group
+            written += stream.getvalue()
+    finally:
+        digest.close()
+    assert from_python == []
+    assert written.count("\n") == 30 + text.count("\n")
+    assert '"' in written
+
+
 def test_the_whole_digest_is_the_in_memory_one(world, example_config, hostile_digests):
     built = in_memory(world.store, example_config, world.at(25))
     for fmt in ("json", "csv"):
