@@ -167,9 +167,9 @@ def json_item_sql(pad: str) -> str:
 
 def csv_row_sql() -> str:
     """The statement rendering the book's cases of one group (`:grp`, `:group_name`) as CSV
-    pieces: cells joined by the unit separator, nothing as an empty cell, none quoted (a cell
-    that needs quotes is rare: the caller quotes the pieces that hold one, `quoted_cells`;
-    testing each cell here took a third of the statement's time)."""
+    pieces: cells joined by the unit separator, nothing as an empty cell, none quoted (the
+    caller quotes the cells of a row that holds a character to quote, `quoted_cells`: testing
+    each cell here took a third of the statement's time)."""
 
     def cell(value: str) -> str:
         return f"ifnull({value}, '')"
