@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import threading
@@ -180,3 +181,16 @@ def judge_as(store, listing_ids, model: str = "Xiaomi 14 Pro") -> None:
     listings, without running the detectors)."""
     findings = [listing_judgement(listing_id, model) for listing_id in sorted(set(listing_ids))]
     store.record_findings(findings, None, "2026-03-01T00:00:00.000Z")
+
+
+def command_price_page(store, config, options: dict) -> str:
+    """The HTML page `grayhound prices --format html --no-cache` writes with `options`
+    (currency, condition): each model's kept listings copied for its figures and its history's
+    groups (`reports.pricing.parts._write_models`)."""
+    from reports.pricing.parts import price_job, write_prices
+
+    currency, condition = options.get("currency", "USD"), options.get("condition", "new")
+    page = io.StringIO()
+    job = price_job(store, config, currency, condition, True, cached=False)
+    write_prices(store, job, config.catalog, "html", page)
+    return page.getvalue()

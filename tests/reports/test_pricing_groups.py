@@ -8,7 +8,6 @@ not keep the order), the rows are folded instead: the same page either way."""
 
 from __future__ import annotations
 
-import io
 import random
 
 import pytest
@@ -23,9 +22,8 @@ from reports.pricing.build import (
     stream_price_report,
 )
 from reports.pricing.history import summarize_groups, summarize_rows
-from reports.pricing.parts import price_job, write_prices
 from reports.pricing.render import render_html
-from tests.reports.conftest import listing_judgement
+from tests.reports.conftest import command_price_page, listing_judgement
 
 SOURCES = ("bazaar", "gadgetcorner")
 SELLERS = ("CheapPhones", "Gadget Corner", "<b>bold</b> & co", "", None, "Zed", "zed")
@@ -136,16 +134,7 @@ def _assert_same_page(store, config, options: dict) -> None:
     streamed = stream_price_report(store, runs, config, **options)
     assert render_html(streamed) == render_html(whole), options
     # the command's page: each model's groups read from the copy of its kept listings
-    currency, condition = options.get("currency", "USD"), options.get("condition", "new")
-    page = io.StringIO()
-    write_prices(
-        store,
-        price_job(store, config, currency, condition, True, False),
-        config.catalog,
-        "html",
-        page,
-    )
-    assert page.getvalue() == render_html(whole), options
+    assert command_price_page(store, config, options) == render_html(whole), options
 
 
 CENTS = {"549": 54900, "549.0": 54900, "549.00": 54900, "0549.5": 54950, "549.": 54900,

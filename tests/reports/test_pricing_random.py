@@ -14,10 +14,9 @@ import pytest
 
 from grayhound.models import Listing, Seller
 from reports.pricing.build import price_report, stream_price_report
-from reports.pricing.parts import price_job, write_prices
 from reports.pricing.render import render_html, write_json, write_price_csv
 from reports.pricing.table import print_table
-from tests.reports.conftest import listing_judgement
+from tests.reports.conftest import command_price_page, listing_judgement
 
 SOURCES = ("bazaar", "gadgetcorner", "=souk")
 SELLERS = (
@@ -117,14 +116,10 @@ def test_the_report_from_sql_is_the_report_from_every_observation(store, example
             old = price_report(list(store.price_observations()), runs, config, **options)
             new = stream_price_report(store, runs, config, history=fmt != "table", **options)
             assert _written(new, fmt) == _written(old, fmt), (seed, options, fmt)
-        # the command's HTML page: each model's kept listings copied for its figures and its
-        # history's groups (`parts._write_models`)
-        currency, condition = options.get("currency", "USD"), options.get("condition", "new")
-        job = price_job(store, config, currency, condition, True, cached=False)
-        page = io.StringIO()
-        write_prices(store, job, config.catalog, "html", page)
+        # the command's HTML page (kept listings copied: `command_price_page`)
         old = price_report(list(store.price_observations()), runs, config, **options)
-        assert page.getvalue() == _written(old, "html"), (seed, options)
+        page = command_price_page(store, config, options)
+        assert page == _written(old, "html"), (seed, options)
         new = stream_price_report(store, runs, config, **options)
         models = [dataclasses.replace(m, history=tuple(m.history)) for m in new.models]
         expected = price_report(store.price_observations(), runs, config, **options).models
