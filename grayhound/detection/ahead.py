@@ -1,20 +1,29 @@
-"""Listings judged ahead: the judge pass's chunks judged by a forked worker, one after the
-other, while this process stores the chunk before (issue 19). Judging is Python (facts,
-readings, `assess_listing`, the rows' JSON and fingerprints), storing is SQLite (findings
-and their triggers, sales, queues, the commit): on a machine with two cores they overlap.
+"""Listings judged ahead: a pass's chunks shared between this process and a forked worker
+(issue 19). Judging is Python (facts, readings, `assess_listing`, the rows' JSON and
+fingerprints), storing is SQLite (findings and their triggers, sales, queues, the commit): on
+a machine with two cores they overlap. Each process takes the next chunk no one has taken: the
+worker whenever it is free, this process whenever the chunk it must store next is not judged
+yet (round 46: in the read pass it waited for the worker ~2.5 s of ~3.2 s at 1M), holding at
+most `HELD_AHEAD` chunks judged ahead of the one it stores.
 
 The worker only reads, through a read-only connection of its own (a connection must not be
-used on both sides of a fork), and sends each chunk's result back in order; every write stays
-here, in the same order and transactions as judging in this process would make them, so a
-detection that stops (the worker's error, this process's) leaves the chunks it did not store
-queued. The results are those of judging in this process: nothing the judge pass writes is
-read by judging (the findings, sales and verdict queue are written; facts, kept states and
-sellers' identities are read, all written by the passes before, which are committed)."""
+used on both sides of a fork), and sends each chunk's result back in the order it took them,
+from a thread of its own (so it judges its next chunk while this process, busy judging one
+too, has not read the last). Every write stays here, in the same order and transactions as
+judging in this process alone would make them, so a detection that stops (the worker's error,
+this process's) leaves the chunks it did not store queued, and an error in a chunk judged ahead
+here is raised at that chunk's turn, after the chunks before it are stored. The results are
+those of judging in this process: nothing the pass writes is read by judging another chunk
+(the findings, sales, states and queues of a chunk's own listings are written; facts, kept
+states and sellers' identities are read, all written by the passes before, which are
+committed). The one exception, the title words a chunk reads and keeps, is a cache: a title
+read on both sides is read the same, and counted once, when kept (`Work.store_held`)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,15 +39,19 @@ from grayhound.workers import can_fork, end_with_parent, portable, worker_count
 Result = TypeVar("Result")
 
 
+HELD_AHEAD = 2  # chunks this process judges ahead of the one it stores next, at most
+
+
 @contextmanager
 def chunks_ahead(
     work, chunks: Sequence[list[int]], judge: Callable[[object, list[int]], Result]
 ) -> Iterator[Iterator[tuple[list[int], Result]]]:
-    """(ids, judge(work, ids)) for each chunk in order: judged by a forked worker (reading the
-    store as it stands now) while the caller stores the chunk before, or in this process,
-    chunk by chunk as it is asked for, where forking cannot help (one chunk, one CPU, another
-    thread running, no `fork`). A worker's error is raised here, at its chunk; a worker still
-    running when the block ends (the caller stopped) is ended."""
+    """(ids, judge(work, ids)) for each chunk in order: each judged by a forked worker (reading
+    the store as it stands now) or, when the worker has not judged the chunk to store next, by
+    this process (`_shared`); or all in this process, chunk by chunk as it is asked for, where
+    forking cannot help (one chunk, one CPU, another thread running, no `fork`). An error, the
+    worker's or this process's, is raised here at its chunk; a worker still running when the
+    block ends (the caller stopped) is ended."""
     if len(chunks) < 2 or not _may_fork():
         yield ((ids, judge(work, ids)) for ids in chunks)
         return
@@ -47,13 +60,16 @@ def chunks_ahead(
         stream.flush()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
+    taken = context.Value("l", 0)  # the first chunk no process has taken yet
     worker = context.Process(
-        target=_judge_all, args=(work, path, chunks, judge, sender, os.getpid()), daemon=True
+        target=_judge_all,
+        args=(work, path, chunks, judge, taken, sender, os.getpid()),
+        daemon=True,
     )
     worker.start()
     sender.close()  # only the worker writes: its end closing tells us it is gone
     try:
-        yield _received(worker, receiver, chunks)
+        yield _shared(work, chunks, judge, taken, worker, receiver)
     finally:
         receiver.close()
         if worker.is_alive():
@@ -61,20 +77,58 @@ def chunks_ahead(
         worker.join()
 
 
-def _received(worker, receiver: Connection, chunks) -> Iterator[tuple[list[int], Result]]:
-    for ids in chunks:
-        try:
-            outcome = receiver.recv()
-        except EOFError:
-            worker.join()
-            raise GrayhoundError(
-                f"the worker reading or judging listings stopped (exit code {worker.exitcode}) before it"
-                " finished; the listings it had not done stay queued for the next detection"
-            ) from None
-        done, value = outcome
-        if not done:
+def _take(taken, count: int) -> int | None:
+    """The number of the first chunk no process has taken, now taken; None when all are."""
+    with taken.get_lock():
+        number = taken.value
+        if number >= count:
+            return None
+        taken.value = number + 1
+        return number
+
+
+def _shared(
+    work, chunks, judge, taken, worker, receiver: Connection
+) -> Iterator[tuple[list[int], Result]]:
+    """Each chunk's result in order: the worker's, received in the order it took them, or one
+    judged here, by taking the next chunk whenever the one to store next is not received
+    yet (and fewer than `HELD_AHEAD` are held). Every chunk before the one to store next is
+    stored, so the worker's next result, when it is not here, is that chunk's."""
+    here: dict[int, tuple[bool, object]] = {}  # chunk number -> (judged, result or error)
+    for number, ids in enumerate(chunks):
+        while number not in here:
+            if len(here) < HELD_AHEAD and not receiver.poll():
+                mine = _take(taken, len(chunks))
+                if mine is not None:
+                    here[mine] = _judged_here(work, judge, chunks[mine])
+                    continue
+            here[number] = _from_worker(worker, receiver, number)
+        judged, value = here.pop(number)
+        if not judged:
             raise value
         yield ids, value
+
+
+def _judged_here(work, judge, ids: list[int]) -> tuple[bool, object]:
+    """(True, judge(work, ids)), or (False, its error), raised at the chunk's turn."""
+    try:
+        return True, judge(work, ids)
+    except Exception as error:  # noqa: BLE001 - raised in order, by `_shared`
+        return False, error
+
+
+def _from_worker(worker, receiver: Connection, number: int) -> tuple[bool, object]:
+    try:
+        judged, sent, value = receiver.recv()
+    except EOFError:
+        worker.join()
+        raise GrayhoundError(
+            f"the worker reading or judging listings stopped (exit code {worker.exitcode}) before it"
+            " finished; the listings it had not done stay queued for the next detection"
+        ) from None
+    if judged and sent != number:  # never: the worker takes chunks in order and sends them so
+        raise GrayhoundError(f"the worker sent chunk {sent} where chunk {number} was due")
+    return judged, value  # an error: raised at this chunk's turn, the ones before it stored
 
 
 def _may_fork() -> bool:
@@ -84,18 +138,33 @@ def _may_fork() -> bool:
     return worker_count() > 1 and threading.active_count() == 1 and can_fork()
 
 
-def _judge_all(work, path: str, chunks, judge, sender: Connection, parent: int) -> None:
-    """In the worker: each chunk judged through a read-only connection of its own, its result
-    sent back as (True, result); the first error as (False, error), and nothing after it."""
+def _judge_all(work, path: str, chunks, judge, taken, sender: Connection, parent: int) -> None:
+    """In the worker: each chunk it takes judged through a read-only connection of its own,
+    its result sent back as (True, its number, result) by a thread (one result waits at most,
+    so the worker judges on while this process's parent is busy); the first error as (False,
+    its chunk's number, error), and nothing after it."""
     end_with_parent(parent)
+    outbox: queue.Queue = queue.Queue(maxsize=1)
+
+    def send() -> None:
+        reading = True
+        while (message := outbox.get()) is not None:
+            if reading:
+                try:
+                    sender.send(message)
+                except (BrokenPipeError, OSError):  # the parent has stopped reading
+                    reading = False
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    number = None
     try:
         work.store, work.worker = open_reader(path), True
-        for ids in chunks:
-            sender.send((True, judge(work, ids)))
+        while (number := _take(taken, len(chunks))) is not None:
+            outbox.put((True, number, judge(work, chunks[number])))
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
-        try:
-            sender.send((False, portable(error)))
-        except (BrokenPipeError, OSError):  # the parent has stopped reading: nothing to tell
-            pass
+        outbox.put((False, number, portable(error)))
     finally:
+        outbox.put(None)
+        thread.join()
         sender.close()

@@ -62,8 +62,8 @@ def facts_of(row: dict) -> ListingFacts:
 
 def read_pass(work: Work, upto: int) -> None:
     """Pass 1 over the queued listings (up to sequence number `upto`), a chunk a transaction;
-    on a day's change the chunks are read ahead by a second process where there is one
-    (`ahead`) and stored here in order."""
+    on a day's change the chunks are read by a second process where there is one and by this
+    one, whichever is free (`ahead`), and stored here in order."""
     store = work.store
     # a later change is queued above `upto`
     with _chunks_done(work, lambda limit: store.claimed_listings(upto, limit), _read_held) as read:
@@ -90,9 +90,9 @@ def _ahead(work: Work) -> bool:
 def _chunks_done(work: Work, queued, do):
     """A context of (ids, do(work, ids)) for each CHUNK of a pass's queue, in order
     (`queued(limit)`: the queue's first `limit` ids, all of them with -1). On a day's change
-    (`_ahead`) the whole queue is read at once and its chunks done ahead by a worker
-    (`chunks_ahead`); otherwise each chunk in this process, taken from the queue once the one
-    before is stored and released, so no list of every queued id is held."""
+    (`_ahead`) the whole queue is read at once and its chunks shared by a worker and this
+    process (`chunks_ahead`); otherwise each chunk in this process, taken from the queue once
+    the one before is stored and released, so no list of every queued id is held."""
     if _ahead(work):
         ids = queued(-1)
         return chunks_ahead(work, [ids[at : at + CHUNK] for at in range(0, len(ids), CHUNK)], do)
@@ -236,7 +236,8 @@ def peers_pass(work: Work) -> None:
 
 def judge_pass(work: Work) -> None:
     """Pass 3: each queued listing judged and its finding stored, a chunk a transaction; the
-    chunks judged ahead by a second process where there is one (`ahead`), stored in order."""
+    chunks judged by a second process where there is one and by this one, whichever is free
+    (`ahead`), stored in order."""
     store = work.store
     # nothing queues a judgement during this pass
     with (

@@ -46,8 +46,7 @@ def read_titles(work: Work, listings: list[ListingFacts]) -> list[TitleReading]:
             words = title_words_from_state(json.loads(kept[key]), work.models)
         if words is None:
             words = listing_title_words(facts, book)
-            fresh[key] = words
-            work.counts["titles_read"] += 1
+            fresh[key] = words  # counted when kept (`Work.keep_title_words`)
         known[key] = words
         out.append(reading_of(words, facts.condition, facts.description))
     work.keep_title_words([(key, dumps(title_words_state(w))) for key, w in fresh.items()])

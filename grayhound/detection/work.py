@@ -90,12 +90,15 @@ class Work:
         return kept
 
     def keep_title_words(self, rows: list[tuple[str, str]]) -> None:
+        """Keep the words of titles just read (held while a chunk is read), counted as
+        `titles_read` once kept: a title read by both processes of a pass (`ahead`) is kept
+        and counted once, as reading it in one process would."""
         if self.worker:
             self.words_made.update(rows)
         if self.held is not None:
             self.held.append(("words", rows))
         else:
-            self.store.keep_title_words(rows)
+            self.counts["titles_read"] += self.store.keep_title_words(rows)
 
     def store_held(self, held: list[tuple[str, object]]) -> None:
         """The writes a chunk's reading asked for (`held`), in their order."""
@@ -103,7 +106,7 @@ class Work:
             if kind == "dirt":
                 self.store.mark_dirt(texts=value)
             else:
-                self.store.keep_title_words(value)
+                self.counts["titles_read"] += self.store.keep_title_words(value)
 
     def identities(self, seller_ids) -> dict[str, Finding]:
         """The kept identity findings of these sellers, by seller key (str of the id). Read

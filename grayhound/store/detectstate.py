@@ -308,10 +308,12 @@ class DetectState:
             out.update(self.db.execute(sql, part).fetchall())
         return out
 
-    def keep_title_words(self, rows: Iterable[tuple[str, str]]) -> None:
-        self.db.conn.executemany(
-            "INSERT OR REPLACE INTO title_words (key, words) VALUES (?, ?)", rows
-        )
+    def keep_title_words(self, rows: Iterable[tuple[str, str]]) -> int:
+        """Keep these (key, words) of titles read; how many were not kept yet (a key is
+        kept once: its words are what its title, brand and category read as)."""
+        return self.db.conn.executemany(
+            "INSERT OR IGNORE INTO title_words (key, words) VALUES (?, ?)", rows
+        ).rowcount
 
     def forget_title_words(self) -> None:
         """Every title is read again (the config or the detectors changed, or `--full`)."""

@@ -1,7 +1,8 @@
-"""The judge pass's listings judged ahead by a second process (grayhound/detection/ahead.py):
-the store ends as judging in one process leaves it, table by table and row by row; a worker
-that fails or dies mid-way stops the detection with its error, the chunks stored so far
-stay stored and the rest queued, and the next detection ends where one that never stopped
+"""A pass's listings read and judged ahead, shared between this process and a second one
+(grayhound/detection/ahead.py): the store ends as judging in one process leaves it, table by
+table and row by row, each chunk read and judged once, in whichever process; an error in
+either process (or a worker that dies) mid-way stops the detection with its error, the chunks
+before it stored and the rest queued, and the next detection ends where one that never stopped
 would."""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 import random
 import sqlite3
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -61,35 +64,53 @@ def stores(request, tmp_path, monkeypatch):
 
 
 def _recorded_pids(
-    monkeypatch, fail_at: int | None = None, how: str = "raise", failing_pass: str = "read"
-) -> list:
-    """The process ids a listing is read (`_reading_key`) and judged (`assess_listing`) in,
-    recorded in a list (a worker's appends are its own); with `fail_at`, reading (or, with
-    `failing_pass="judged"`, judging) a chunk with that listing in a worker raises, or ends
-    the worker."""
+    monkeypatch,
+    record: Path,
+    fail_at: int | None = None,
+    how: str = "raise",
+    failing_pass: str = "read",
+    where: str = "worker",
+    slow_here: bool = False,
+) -> None:
+    """Each listing read (`_reading_key`) and judged (`assess_listing`) written to `record`
+    as a line (read or judged, the process id, the listing id), from whichever process; with
+    `fail_at`, reading (or, with `failing_pass="judged"`, judging) a chunk with that listing
+    raises or ends the process, in a worker only or (`where="either"`) in either. With
+    `slow_here`, this process reads and judges each listing 2 ms slower (the worker surely
+    starts before it has taken every chunk)."""
     import grayhound.detection.listings as listings
 
     assess, key, parent = listings.assess_listing, listings._reading_key, os.getpid()
-    pids: list[tuple[str, int]] = []  # (read or judged, the process id)
 
-    def failing(ids, doing):
-        if os.getpid() != parent and fail_at in ids and doing == failing_pass:
+    def failing(facts, doing):
+        worker = os.getpid() != parent
+        if facts.id == fail_at and doing == failing_pass and (worker or where == "either"):
             if how == "die":
                 os._exit(3)
             raise RuntimeError(f"reading or judging listing {fail_at} failed")
-        pids.append((doing, os.getpid()))  # in this process only: a worker's append is lost
+        if slow_here and not worker:
+            time.sleep(0.002)
+        with record.open("a") as out:  # appended from either process
+            out.write(f"{doing} {os.getpid()} {facts.id}\n")
 
     def assessed(facts, *args):
-        failing([facts.id], "judged")
+        failing(facts, "judged")
         return assess(facts, *args)
 
     def reading_key(facts, judged_with):
-        failing([facts.id], "read")
+        failing(facts, "read")
         return key(facts, judged_with)
 
     monkeypatch.setattr(listings, "assess_listing", assessed)
     monkeypatch.setattr(listings, "_reading_key", reading_key)
-    return pids
+
+
+def _done(record: Path) -> list[tuple[str, int, int]]:
+    """(read or judged, process id, listing id) of each line `_recorded_pids` wrote."""
+    if not record.exists():
+        return []
+    lines = record.read_text().splitlines()
+    return [(doing, int(pid), int(listing)) for doing, pid, listing in map(str.split, lines)]
 
 
 def _tables(database) -> dict[str, list[tuple]]:
@@ -107,24 +128,33 @@ def _tables(database) -> dict[str, list[tuple]]:
 
 
 def test_listings_read_and_judged_by_a_second_process_are_stored_as_one_process_stores_them(
-    stores, monkeypatch
+    stores, monkeypatch, tmp_path
 ):
     from grayhound.detection import detect_findings
 
     alone, ahead = stores
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
-    pids = _recorded_pids(monkeypatch)
+    _recorded_pids(monkeypatch, tmp_path / "alone.txt")
     one = detect_findings(alone)
-    assert set(pids) == {("read", os.getpid()), ("judged", os.getpid())}
-    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
-    pids.clear()
-    two = detect_findings(ahead)
-    # on a daily detection read and judged by the worker, not here (fails before: both
-    # here); a first detection does every listing here, where its heap is (fails before:
-    # judged by a worker, ~370 MiB together at 100,000 listings against ~235 alone)
-    first = "first detection on this store: judging everything" in two["said"]
+    done_alone = _done(tmp_path / "alone.txt")
     here = {("read", os.getpid()), ("judged", os.getpid())}
-    assert set(pids) == (here if first else set())
+    assert {(doing, pid) for doing, pid, _ in done_alone} == here
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    _recorded_pids(monkeypatch, tmp_path / "ahead.txt", slow_here=True)
+    two = detect_findings(ahead)
+    done_ahead = _done(tmp_path / "ahead.txt")
+    # each listing read and judged once, in whichever process (fails before this round:
+    # with the worker alone, never here); a first detection does every listing here, where
+    # its heap is (fails before: judged by a worker, ~370 MiB together at 100,000 listings
+    # against ~235 alone)
+    first = "first detection on this store: judging everything" in two["said"]
+    if first:
+        assert {(doing, pid) for doing, pid, _ in done_ahead} == here
+    else:
+        assert {pid for _, pid, _ in done_ahead} - {os.getpid()}  # a worker did some
+    assert sorted((doing, i) for doing, _, i in done_ahead) == sorted(
+        (doing, i) for doing, _, i in done_alone
+    )
     assert two == one
     assert two["work"]["listings_read"] > 2 * CHUNK and two["work"]["titles_read"] > 0
     assert _tables(ahead.storage.database) == _tables(alone.storage.database)
@@ -132,29 +162,42 @@ def test_listings_read_and_judged_by_a_second_process_are_stored_as_one_process_
 
 @pytest.mark.parametrize("stores", ["daily"], indirect=True)
 @pytest.mark.parametrize("failing_pass", ["read", "judged"])
-@pytest.mark.parametrize("how", ["raise", "die"])
-def test_a_worker_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detection_ends_the_same(
-    stores, monkeypatch, how, failing_pass
+@pytest.mark.parametrize(
+    ("how", "where"),
+    [("raise", "worker"), ("die", "worker"), ("raise", "either")],
+)
+def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detection_ends_the_same(
+    stores, monkeypatch, tmp_path, how, where, failing_pass
 ):
+    import grayhound.detection.ahead as ahead
     from grayhound.detection import detect_findings
 
     whole, stopped = stores
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
     detect_findings(whole)
+    if where == "worker":  # the worker takes every chunk: none is judged here
+        monkeypatch.setattr(ahead, "HELD_AHEAD", 0)
     queue = "judge_queue" if failing_pass == "judged" else "pending_listings"
     with sqlite3.connect(stopped.storage.database) as conn:
         # the listings the pass does: every one read is judged (those read are queued)
         read = "SELECT listing_id FROM pending_listings ORDER BY 1"
         listings = [r[0] for r in conn.execute(read)]
     failing = listings[3 * CHUNK + 5]  # in the fourth chunk: three are stored before it
-    _recorded_pids(monkeypatch, fail_at=failing, how=how, failing_pass=failing_pass)
+    _recorded_pids(
+        monkeypatch, tmp_path / "done.txt", fail_at=failing, how=how,
+        failing_pass=failing_pass, where=where,
+    )  # fmt: skip
     error = RuntimeError if how == "raise" else GrayhoundError
     with pytest.raises(error, match="reading or judging listing"):
         detect_findings(stopped)
+    if where == "worker":
+        assert {pid for _, pid, _ in _done(tmp_path / "done.txt")} - {os.getpid()}
+        assert os.getpid() not in {pid for _, pid, _ in _done(tmp_path / "done.txt")}
     with sqlite3.connect(stopped.storage.database) as conn:
         queued = [r[0] for r in conn.execute(f"SELECT listing_id FROM {queue} ORDER BY 1")]
     # the chunk that failed and every later one stay queued (the detection queues its gone
-    # listings too), the three before it are stored
+    # listings too), the three before it are stored, even when a later chunk was judged
+    # here ahead of them (fails before this round's `_shared` raised at that chunk's turn)
     assert failing in queued[:CHUNK] and queued == sorted(queued)
     assert [i for i in listings if i >= queued[0]] == [i for i in queued if i in set(listings)]
     assert len([i for i in listings if i < queued[0]]) > 2 * CHUNK
@@ -176,3 +219,106 @@ def test_a_bad_workers_setting_is_named_before_anything_is_judged(stores, monkey
     with pytest.raises(UsageError, match="GRAYHOUND_WORKERS='two'"):
         detect_findings(config)
     assert _tables(config.storage.database) == before
+
+
+@pytest.fixture
+def shared_work(tmp_path, monkeypatch):
+    """What `chunks_ahead` needs of a detection's work (its store, for the worker's own
+    connection), two processes allowed; the record file each process appends to."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    real, before = threading.active_count, threading.active_count()
+    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
+    with open_store(tmp_path / "grayhound.db") as store:
+        yield SimpleNamespace(store=store), tmp_path / "taken.txt"
+
+
+def _taken(record: Path) -> list[tuple[int, int]]:
+    """(first id of a chunk, process id) of each chunk judged, from either process."""
+    return [tuple(map(int, line.split())) for line in record.read_text().splitlines()]
+
+
+def test_each_chunk_is_judged_once_by_whichever_process_is_free_and_given_in_order(shared_work):
+    from grayhound.detection.ahead import chunks_ahead
+
+    work, record = shared_work
+
+    def judge(_work, ids):
+        time.sleep(0.01)
+        with record.open("a") as out:
+            out.write(f"{ids[0]} {os.getpid()}\n")
+        return [i * 2 for i in ids]
+
+    chunks = [[n * 10 + k for k in range(3)] for n in range(30)]
+    with chunks_ahead(work, chunks, judge) as judged:
+        got = list(judged)
+    assert got == [(ids, [i * 2 for i in ids]) for ids in chunks]
+    taken = _taken(record)
+    assert sorted(first for first, _ in taken) == [ids[0] for ids in chunks]  # each once
+    # both took some (fails before this round: the worker judged every chunk)
+    assert os.getpid() in {pid for _, pid in taken} and len({pid for _, pid in taken}) == 2
+
+
+def test_an_error_in_a_chunk_judged_here_ahead_is_raised_at_its_turn(shared_work):
+    """This process judges chunk 2 (and 3) while the worker still judges chunk 1: chunk 2's
+    error comes after chunks 0 and 1 are given, as judging in order would raise it."""
+    import grayhound.detection.ahead as ahead
+
+    work, record = shared_work
+    parent, started = os.getpid(), record.with_name("started")
+
+    def judge(_work, ids):
+        if os.getpid() != parent:  # the worker: slow, so this process takes chunks ahead
+            started.touch()
+            time.sleep(0.5)
+        else:
+            while not started.exists():  # the worker has taken its first chunk
+                time.sleep(0.005)
+            if ids[0] == 20:
+                raise ValueError("chunk 2 failed")
+        return ids
+
+    chunks = [[n * 10] for n in range(6)]
+    given = []
+    with pytest.raises(ValueError, match="chunk 2 failed"):
+        with ahead.chunks_ahead(work, chunks, judge) as judged:
+            for ids, _ in judged:
+                given.append(ids)
+    assert ahead.HELD_AHEAD >= 1 and given == chunks[:2]  # fails if raised when judged
+
+
+def test_a_new_title_read_in_both_processes_is_kept_and_counted_once(tmp_path, monkeypatch):
+    """Two hundred new listings (five chunks) share a title no listing had: this process
+    and the worker each read it before either keeps it, and the detection says one title
+    read, as one process does (fails before this round: counted where read, twice)."""
+    import grayhound.detection
+    import grayhound.detection.listings
+    from grayhound.detection import detect_findings
+
+    monkeypatch.setattr(grayhound.detection.listings, "CHUNK", CHUNK)
+    monkeypatch.setattr(grayhound.detection, "utc_now", lambda: NOW)
+    real, before = threading.active_count, threading.active_count()
+    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
+    configs = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        configs.append(load_config(write_config(tmp_path / name, [])))
+    market = Market(random.Random(4), listings=100, sellers=SELLERS)
+    with open_store(configs[0].storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
+    detect_findings(configs[0])
+    for number in range(100, 100 + 5 * CHUNK):
+        market.add(number)
+        market.listings[number]["title"] = "Xiaomi 14 Pro 512GB never seen before"
+    with open_store(configs[0].storage.database) as store:
+        market.crawl(store, "2030-01-02T00:00:00.000Z")
+    copy_store(configs[0].storage.database, configs[1].storage.database)
+    one = detect_findings(configs[0])
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    _recorded_pids(monkeypatch, tmp_path / "done.txt", slow_here=True)
+    two = detect_findings(configs[1])
+    assert {pid for _, pid, _ in _done(tmp_path / "done.txt")} - {os.getpid()}  # shared
+    assert one["work"]["titles_read"] == 1 and two == one
+    assert _tables(configs[1].storage.database) == _tables(configs[0].storage.database)
