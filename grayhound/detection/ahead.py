@@ -1,5 +1,5 @@
-"""Listings judged ahead: a pass's chunks shared between this process and a forked worker
-(issue 19). Judging is Python (facts, readings, `assess_listing`, the rows' JSON and
+"""Listings read and judged, and peer groups scored, in chunks shared between this process and
+a forked worker (issue 19). Judging is Python (facts, readings, `assess_listing`, the rows' JSON and
 fingerprints), storing is SQLite (findings and their triggers, sales, queues, the commit): on
 a machine with two cores they overlap. Each process takes the next chunk no one has taken: the
 worker whenever it is free, this process whenever the chunk it must store next is not judged
@@ -14,9 +14,9 @@ judging in this process alone would make them, so a detection that stops (the wo
 this process's) leaves the chunks it did not store queued, and an error in a chunk judged ahead
 here is raised at that chunk's turn, after the chunks before it are stored. The results are
 those of judging in this process: nothing the pass writes is read by judging another chunk
-(the findings, sales, states and queues of a chunk's own listings are written; facts, kept
-states and sellers' identities are read, all written by the passes before, which are
-committed). The one exception, the title words a chunk reads and keeps, is a cache: a title
+(the findings, sales, states, peer signals and queues of a chunk's own listings are written;
+facts, kept states, peer ratios and sellers' identities are read, all written by the passes
+before, which are committed). The one exception, the title words a chunk reads and keeps, is a cache: a title
 read on both sides is read the same, and counted once, when kept (`Work.store_held`)."""
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ HELD_AHEAD = 2  # chunks this process judges ahead of the one it stores next, at
 
 @contextmanager
 def chunks_ahead(
-    work, chunks: Sequence[list[int]], judge: Callable[[object, list[int]], Result]
-) -> Iterator[Iterator[tuple[list[int], Result]]]:
+    work, chunks: Sequence[list], judge: Callable[[object, list], Result]
+) -> Iterator[Iterator[tuple[list, Result]]]:
     """(ids, judge(work, ids)) for each chunk in order: each judged by a forked worker (reading
     the store as it stands now) or, when the worker has not judged the chunk to store next, by
     this process (`_shared`); or all in this process, chunk by chunk as it is asked for, where
@@ -89,7 +89,7 @@ def _take(taken, count: int) -> int | None:
 
 def _shared(
     work, chunks, judge, taken, worker, receiver: Connection
-) -> Iterator[tuple[list[int], Result]]:
+) -> Iterator[tuple[list, Result]]:
     """Each chunk's result in order: the worker's, received in the order it took them, or one
     judged here, by taking the next chunk whenever the one to store next is not received
     yet (and fewer than `HELD_AHEAD` are held). Every chunk before the one to store next is
@@ -109,7 +109,7 @@ def _shared(
         yield ids, value
 
 
-def _judged_here(work, judge, ids: list[int]) -> tuple[bool, object]:
+def _judged_here(work, judge, ids: list) -> tuple[bool, object]:
     """(True, judge(work, ids)), or (False, its error), raised at the chunk's turn."""
     try:
         return True, judge(work, ids)
@@ -123,8 +123,9 @@ def _from_worker(worker, receiver: Connection, number: int) -> tuple[bool, objec
     except EOFError:
         worker.join()
         raise GrayhoundError(
-            f"the worker reading or judging listings stopped (exit code {worker.exitcode}) before it"
-            " finished; the listings it had not done stay queued for the next detection"
+            f"the worker reading or judging listings or peer groups stopped (exit code"
+            f" {worker.exitcode}) before it finished; what it had not done stays queued for the"
+            " next detection"
         ) from None
     if judged and sent != number:  # never: the worker takes chunks in order and sends them so
         raise GrayhoundError(f"the worker sent chunk {sent} where chunk {number} was due")

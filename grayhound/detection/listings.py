@@ -204,34 +204,46 @@ def _reading_key(facts: ListingFacts, judged_with: str) -> str:
 
 
 def peers_pass(work: Work) -> None:
-    """Pass 2: each queued peer group, all its members' peer signals at once."""
-    store, threshold = work.store, work.book.pricing.peer_mad_threshold
-    for group in store.queued_groups():
-        model, condition = group.split(GROUP_SEPARATOR)
-        with store.db.atomic():
-            ratios, kept = [], {}  # kept: the members that had a signal
-            for listing_id, ratio, signal in store.peer_members(group):
-                ratios.append((listing_id, ratio))
-                if signal is not None:
-                    kept[listing_id] = signal
-            signals = peer_outliers({(model, condition): ratios}, threshold)
-            changed = []
-            for listing_id in sorted(kept.keys() | signals.keys()):
-                signal = signals.get(listing_id)
-                now = (
-                    dumps([signal.weight, signal.verdict, signal.reason, signal.flag])
-                    if signal
-                    else None
-                )
-                if now != kept.get(listing_id):
-                    changed.append((now, listing_id))
-            store.set_peer_signals(group, changed)
-            for signal, listing_id in changed:
-                if listing_id in work.read:
-                    work.read[listing_id].peer_signal = signal
-            store.queue_judgements([listing_id for _, listing_id in changed])
-            store.release_group(group)
-        work.counts["peer_groups"] += 1
+    """Pass 2: each queued peer group, all its members' peer signals at once, a group a
+    transaction; on a day's change the groups are scored by a second process where there is
+    one and by this one, whichever is free (`ahead`), and stored here in order."""
+    store = work.store
+    chunks = [[group] for group in store.queued_groups()]
+    if _ahead(work):
+        scored = chunks_ahead(work, chunks, _peer_changes)
+    else:
+        scored = nullcontext((chunk, _peer_changes(work, chunk)) for chunk in chunks)
+    with scored as groups:
+        for (group,), changed in groups:
+            with store.db.atomic():
+                store.set_peer_signals(group, changed)
+                for signal, listing_id in changed:
+                    if listing_id in work.read:
+                        work.read[listing_id].peer_signal = signal
+                store.queue_judgements([listing_id for _, listing_id in changed])
+                store.release_group(group)
+            work.counts["peer_groups"] += 1
+
+
+def _peer_changes(work: Work, chunk: list[str]) -> list[tuple[str | None, int]]:
+    """(peer signal, listing id) of the members of the chunk's one peer group whose signal
+    moved, in id order; a signal as `listing_peers` keeps it (None: no signal)."""
+    (group,) = chunk
+    model, condition = group.split(GROUP_SEPARATOR)
+    ratios, kept = [], {}  # kept: the members that had a signal
+    for listing_id, ratio, signal in work.store.peer_members(group):
+        ratios.append((listing_id, ratio))
+        if signal is not None:
+            kept[listing_id] = signal
+    threshold = work.book.pricing.peer_mad_threshold
+    signals = peer_outliers({(model, condition): ratios}, threshold)
+    changed = []
+    for listing_id in sorted(kept.keys() | signals.keys()):
+        signal = signals.get(listing_id)
+        now = dumps([signal.weight, signal.verdict, signal.reason, signal.flag]) if signal else None
+        if now != kept.get(listing_id):
+            changed.append((now, listing_id))
+    return changed
 
 
 def judge_pass(work: Work) -> None:

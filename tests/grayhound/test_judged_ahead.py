@@ -322,3 +322,42 @@ def test_a_new_title_read_in_both_processes_is_kept_and_counted_once(tmp_path, m
     assert {pid for _, pid, _ in _done(tmp_path / "done.txt")} - {os.getpid()}  # shared
     assert one["work"]["titles_read"] == 1 and two == one
     assert _tables(configs[1].storage.database) == _tables(configs[0].storage.database)
+
+
+@pytest.mark.parametrize("stores", ["daily"], indirect=True)
+def test_a_peer_group_that_fails_stops_there_its_and_the_later_groups_queued(stores, monkeypatch):
+    """The peers pass's groups, scored by either process (`_peer_changes`): the third group's
+    error stops the detection after the two before it are stored; the next one ends the
+    same as a detection that never stopped."""
+    import grayhound.detection.listings as listings
+    from grayhound.detection import detect_findings
+    from grayhound.store import Store
+
+    whole, stopped = stores
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    detect_findings(whole)
+    queued_groups, score = Store.queued_groups, listings._peer_changes
+    groups: list[str] = []
+
+    def seen(store):  # read here before the pass forks: the worker has the same list
+        groups[:] = queued_groups(store)
+        return list(groups)
+
+    def failing(work, chunk):
+        if chunk == [groups[2]]:
+            raise RuntimeError(f"scoring peer group {chunk[0]} failed")
+        return score(work, chunk)
+
+    monkeypatch.setattr(Store, "queued_groups", seen)
+    monkeypatch.setattr(listings, "_peer_changes", failing)
+    with pytest.raises(RuntimeError, match="scoring peer group"):
+        detect_findings(stopped)
+    assert len(groups) > 3
+    with sqlite3.connect(stopped.storage.database) as conn:
+        left = [r[0] for r in conn.execute("SELECT peer_group FROM group_queue ORDER BY 1")]
+    assert left == groups[2:]
+    monkeypatch.undo()
+    monkeypatch.setattr("grayhound.detection.listings.CHUNK", CHUNK)
+    monkeypatch.setattr("grayhound.detection.utc_now", lambda: NOW)
+    detect_findings(stopped)
+    assert _tables(stopped.storage.database) == _tables(whole.storage.database)
