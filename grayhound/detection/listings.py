@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections import Counter
 from contextlib import nullcontext
+from functools import partial
 
 from detectors import ListingFacts
 from detectors.catalog import TitleReading, reading_state
@@ -32,7 +33,7 @@ from detectors.listings import (
 from detectors.networks import image_key
 from detectors.prices import peer_outliers
 from detectors.risk import Signal
-from grayhound.detection.ahead import chunks_ahead
+from grayhound.detection.ahead import chunks_ahead, queue_chunks, shares_work
 from grayhound.detection.titles import read_titles
 from grayhound.detection.work import Read, Work, listing_row
 from grayhound.store.detectstate import dumps, listing_sales_row
@@ -66,7 +67,8 @@ def read_pass(work: Work, upto: int) -> None:
     one, whichever is free (`ahead`), and stored here in order."""
     store = work.store
     # a later change is queued above `upto`
-    with _chunks_done(work, lambda limit: store.claimed_listings(upto, limit), _read_held) as read:
+    queued = partial(store.claimed_listings, upto)
+    with queue_chunks(work, queued, _read_held, CHUNK) as read:
         for ids, (chunk, held, counts, kept) in read:
             with store.db.atomic():
                 work.store_held(held)
@@ -75,33 +77,6 @@ def read_pass(work: Work, upto: int) -> None:
             work.counts.update(counts)
             for listing_id, read_listing in kept:
                 work.keep_read(listing_id, read_listing)
-
-
-def _ahead(work: Work) -> bool:
-    """Whether a pass's chunks are done ahead by a worker: on a day's change, not in a
-    detection that does every listing again (`--full`, a changed config section or detector
-    code). There the read pass has filled this process's heap and page cache with what every
-    title and listing needed; a worker forked then keeps the pages this process goes on
-    writing, and the two together took ~370 MiB at 100,000 listings and 463 MiB at 1M
-    (one process: ~235 MiB), for no gain in time (20.8 s against 20.2 s at 100k)."""
-    return not (work.scope.full or work.scope.redo)
-
-
-def _chunks_done(work: Work, queued, do):
-    """A context of (ids, do(work, ids)) for each CHUNK of a pass's queue, in order
-    (`queued(limit)`: the queue's first `limit` ids, all of them with -1). On a day's change
-    (`_ahead`) the whole queue is read at once and its chunks shared by a worker and this
-    process (`chunks_ahead`); otherwise each chunk in this process, taken from the queue once
-    the one before is stored and released, so no list of every queued id is held."""
-    if _ahead(work):
-        ids = queued(-1)
-        return chunks_ahead(work, [ids[at : at + CHUNK] for at in range(0, len(ids), CHUNK)], do)
-    return nullcontext(_chunks_here(work, lambda: queued(CHUNK), do))
-
-
-def _chunks_here(work: Work, queued, do):
-    while ids := queued():
-        yield ids, do(work, ids)
 
 
 def _read_held(work: Work, ids: list[int]):
@@ -209,7 +184,7 @@ def peers_pass(work: Work) -> None:
     one and by this one, whichever is free (`ahead`), and stored here in order."""
     store = work.store
     chunks = [[group] for group in store.queued_groups()]
-    if _ahead(work):
+    if shares_work(work):
         scored = chunks_ahead(work, chunks, _peer_changes)
     else:
         scored = nullcontext((chunk, _peer_changes(work, chunk)) for chunk in chunks)
@@ -254,7 +229,7 @@ def judge_pass(work: Work) -> None:
     # nothing queues a judgement during this pass
     with (
         store.journal_free(work.run_id),
-        _chunks_done(work, store.queued_judgements, _judge_chunk) as judged,
+        queue_chunks(work, store.queued_judgements, _judge_chunk, CHUNK) as judged,
     ):
         for ids, (rows, gone, sellers, sales) in judged:
             with store.db.atomic():

@@ -26,6 +26,7 @@ from detectors.networks import (
 )
 from detectors.seller_verdicts import SellerSales
 from detectors.sellers import assess_seller
+from grayhound.detection.ahead import queue_chunks
 from grayhound.detection.work import Work, finding_of, finding_state, seller_row
 from grayhound.models import FLAGS
 from grayhound.store.detectstate import dumps
@@ -160,18 +161,19 @@ def _network_keys(work: Work, facts: SellerFacts, aliases: list[dict]) -> list[t
 
 
 def verdicts_pass(work: Work) -> None:
-    """Each queued seller's verdict, stored as its finding."""
+    """Each queued seller's verdict, stored as its finding, a chunk a transaction; on a day's
+    change the chunks are judged by a second process where there is one and by this one,
+    whichever is free (`ahead`), and stored here in order (nothing this pass stores is read
+    by judging: the sellers' identities, sales and networks were stored by the passes
+    before, and no verdict is queued during it)."""
     store = work.store
-    while True:
-        ids = store.queued_verdicts(CHUNK)
-        if not ids:
-            return
-        with store.db.atomic():
-            rows = _verdicts(work, ids)
-            counts, _ = store.record_judgements(rows, work.run_id, work.now)
-            store.release_verdicts(ids)
-        work.counts["sellers_given_verdicts"] += len(rows)
-        work.counts.update(counts)
+    with queue_chunks(work, store.queued_verdicts, _verdicts, CHUNK) as judged:
+        for ids, rows in judged:
+            with store.db.atomic():
+                counts, _ = store.record_judgements(rows, work.run_id, work.now)
+                store.release_verdicts(ids)
+            work.counts["sellers_given_verdicts"] += len(rows)
+            work.counts.update(counts)
 
 
 def _verdicts(work: Work, ids: list[int]) -> list[dict]:

@@ -30,12 +30,9 @@ def stores(request, tmp_path, monkeypatch):
     """Two copies of one crawled store: never judged ("first": every listing read and judged,
     both passes in this process) or judged and crawled again ("daily": a day of changes to
     most listings, both passes ahead); (one's config, the other's)."""
-    import grayhound.detection
-    import grayhound.detection.listings
     from grayhound.detection import detect_findings
 
-    monkeypatch.setattr(grayhound.detection.listings, "CHUNK", CHUNK)
-    monkeypatch.setattr(grayhound.detection, "utc_now", lambda: NOW)  # the same rows
+    _same_chunks_and_moment(monkeypatch)
     # the fixture sites' servers earlier tests leave running are other threads, and a
     # process with other threads does all in itself: the detection is shown its own only
     real, before = threading.active_count, threading.active_count()
@@ -61,6 +58,14 @@ def stores(request, tmp_path, monkeypatch):
             market.crawl(store, "2030-01-02T00:00:00.000Z")
     copy_store(configs[0].storage.database, configs[1].storage.database)
     return configs
+
+
+def _same_chunks_and_moment(monkeypatch) -> None:
+    """Small chunks (listings: eight of the first detection's; sellers: three of verdicts) and
+    one moment, so two detections write the same rows in the same order."""
+    monkeypatch.setattr("grayhound.detection.listings.CHUNK", CHUNK)
+    monkeypatch.setattr("grayhound.detection.sellers.CHUNK", 2)
+    monkeypatch.setattr("grayhound.detection.utc_now", lambda: NOW)
 
 
 def _recorded_pids(
@@ -201,9 +206,8 @@ def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detect
     assert failing in queued[:CHUNK] and queued == sorted(queued)
     assert [i for i in listings if i >= queued[0]] == [i for i in queued if i in set(listings)]
     assert len([i for i in listings if i < queued[0]]) > 2 * CHUNK
-    monkeypatch.undo()  # reading and judging as they are, the chunk size and the moment kept
-    monkeypatch.setattr("grayhound.detection.listings.CHUNK", CHUNK)
-    monkeypatch.setattr("grayhound.detection.utc_now", lambda: NOW)
+    monkeypatch.undo()  # reading and judging as they are, the chunk sizes and the moment kept
+    _same_chunks_and_moment(monkeypatch)
     detect_findings(stopped)
     assert _tables(stopped.storage.database) == _tables(whole.storage.database)
 
@@ -292,12 +296,9 @@ def test_a_new_title_read_in_both_processes_is_kept_and_counted_once(tmp_path, m
     """Two hundred new listings (five chunks) share a title no listing had: this process
     and the worker each read it before either keeps it, and the detection says one title
     read, as one process does (fails before this round: counted where read, twice)."""
-    import grayhound.detection
-    import grayhound.detection.listings
     from grayhound.detection import detect_findings
 
-    monkeypatch.setattr(grayhound.detection.listings, "CHUNK", CHUNK)
-    monkeypatch.setattr(grayhound.detection, "utc_now", lambda: NOW)
+    _same_chunks_and_moment(monkeypatch)
     real, before = threading.active_count, threading.active_count()
     monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
     configs = []
@@ -357,7 +358,6 @@ def test_a_peer_group_that_fails_stops_there_its_and_the_later_groups_queued(sto
         left = [r[0] for r in conn.execute("SELECT peer_group FROM group_queue ORDER BY 1")]
     assert left == groups[2:]
     monkeypatch.undo()
-    monkeypatch.setattr("grayhound.detection.listings.CHUNK", CHUNK)
-    monkeypatch.setattr("grayhound.detection.utc_now", lambda: NOW)
+    _same_chunks_and_moment(monkeypatch)
     detect_findings(stopped)
     assert _tables(stopped.storage.database) == _tables(whole.storage.database)
