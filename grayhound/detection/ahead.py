@@ -1,23 +1,25 @@
-"""Listings read and judged, and peer groups scored, in chunks shared between this process and
-a forked worker (issue 19). Judging is Python (facts, readings, `assess_listing`, the rows' JSON and
-fingerprints), storing is SQLite (findings and their triggers, sales, queues, the commit): on
-a machine with two cores they overlap. Each process takes the next chunk no one has taken: the
-worker whenever it is free, this process whenever the chunk it must store next is not judged
-yet (round 46: in the read pass it waited for the worker ~2.5 s of ~3.2 s at 1M), holding at
-most `HELD_AHEAD` chunks judged ahead of the one it stores.
+"""A detection's passes on a day's change, in chunks shared between this process and a forked
+worker (issue 19): listings read and judged, peer groups scored, sellers' verdicts. Judging is
+Python (facts, readings, `assess_listing`, the rows' JSON and fingerprints), storing is SQLite
+(findings and their triggers, sales, queues, the commit): on a machine with two cores they
+overlap. Each process takes the next chunk no one has taken: the worker whenever it is free,
+this process whenever the chunk it must store next is not judged yet (round 46: in the read
+pass it had waited for the worker ~2.5 s of ~3.2 s at 1M), holding at most `HELD_AHEAD`
+chunks judged ahead of the one it stores.
 
 The worker only reads, through a read-only connection of its own (a connection must not be
 used on both sides of a fork), and sends each chunk's result back in the order it took them,
 from a thread of its own (so it judges its next chunk while this process, busy judging one
 too, has not read the last). Every write stays here, in the same order and transactions as
 judging in this process alone would make them, so a detection that stops (the worker's error,
-this process's) leaves the chunks it did not store queued, and an error in a chunk judged ahead
-here is raised at that chunk's turn, after the chunks before it are stored. The results are
-those of judging in this process: nothing the pass writes is read by judging another chunk
-(the findings, sales, states, peer signals and queues of a chunk's own listings are written;
-facts, kept states, peer ratios and sellers' identities are read, all written by the passes
-before, which are committed). The one exception, the title words a chunk reads and keeps, is a cache: a title
-read on both sides is read the same, and counted once, when kept (`Work.store_held`)."""
+this process's) leaves the chunks it did not store queued, and an error in a chunk judged
+ahead here is raised at that chunk's turn, after the chunks before it are stored. The results
+are those of judging in this process: nothing a pass writes is read by judging another chunk
+(the findings, sales, states, peer signals and queues of a chunk's own listings or sellers are
+written; facts, kept states, peer ratios, sales and sellers' identities are read, all written
+by the passes before, which are committed). The one exception, the title words a chunk reads
+and keeps, is a cache: a title read on both sides is read the same, and counted once, when
+kept (`Work.store_held`)."""
 
 from __future__ import annotations
 
