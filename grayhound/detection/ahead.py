@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import TypeVar
 
 from grayhound.errors import GrayhoundError
@@ -63,36 +64,45 @@ def queue_chunks(work, queued: Callable[[int], list[int]], do, size: int):
     if shares_work(work):
         ids = queued(-1)
         return chunks_ahead(work, [ids[at : at + size] for at in range(0, len(ids), size)], do)
-    return nullcontext(_chunks_here(work, lambda: queued(size), do))
+    return nullcontext(_queue_here(work, lambda: queued(size), do))
 
 
-def _chunks_here(work, queued, do):
+def _queue_here(work, queued, do):
     while ids := queued():
         yield ids, do(work, ids)
 
 
+def _in_order(work, chunks, judge):
+    return ((ids, judge(work, ids)) for ids in chunks)
+
+
 @contextmanager
 def chunks_ahead(
-    work, chunks: Sequence[list], judge: Callable[[object, list], Result]
+    work, chunks: Sequence[list], judge: Callable[[object, list], Result], *, share: bool = True
 ) -> Iterator[Iterator[tuple[list, Result]]]:
     """(ids, judge(work, ids)) for each chunk in order: each judged by a forked worker (reading
     the store as it stands now) or, when the worker has not judged the chunk to store next, by
     this process (`_shared`); or all in this process, chunk by chunk as it is asked for, where
-    forking cannot help (one chunk, one CPU, another thread running, no `fork`). An error, the
-    worker's or this process's, is raised here at its chunk; a worker still running when the
-    block ends (the caller stopped) is ended."""
-    if len(chunks) < 2 or not _may_fork():
-        yield ((ids, judge(work, ids)) for ids in chunks)
+    sharing is not asked for (`share`) or cannot help (one chunk, one CPU, another thread
+    running, no `fork` or no shared counter). An error, the worker's or this process's, is
+    raised here at its chunk; a worker still running when the block ends (the caller stopped)
+    is ended."""
+    if not share or len(chunks) < 2 or not _may_fork():
+        yield _in_order(work, chunks, judge)
+        return
+    context = multiprocessing.get_context("fork")
+    try:
+        taken = context.Value("l", 0)  # the first chunk no process has taken yet
+    except (OSError, ImportError):  # no POSIX semaphores on this system
+        yield _in_order(work, chunks, judge)
         return
     path = database_file(work.store.db)
     for stream in (sys.stdout, sys.stderr):  # the worker must not write them out again
         stream.flush()
-    context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    taken = context.Value("l", 0)  # the first chunk no process has taken yet
     worker = context.Process(
         target=_judge_all,
-        args=(work, path, chunks, judge, taken, sender, os.getpid()),
+        args=(work, path, chunks, judge, taken, (receiver, sender), os.getpid()),
         daemon=True,
     )
     worker.start()
@@ -121,15 +131,18 @@ def _shared(
 ) -> Iterator[tuple[list, Result]]:
     """Each chunk's result in order: the worker's, received in the order it took them, or one
     judged here, by taking the next chunk whenever the one to store next is not received
-    yet (and fewer than `HELD_AHEAD` are held). Every chunk before the one to store next is
-    stored, so the worker's next result, when it is not here, is that chunk's."""
+    yet (and fewer than `HELD_AHEAD` are held, none of them failed). Every chunk before the
+    one to store next is stored, so the worker's next result, when it is not here, is that
+    chunk's."""
     here: dict[int, tuple[bool, object]] = {}  # chunk number -> (judged, result or error)
+    failed = False  # a chunk judged here failed: no more are taken (its error comes at its turn)
     for number, ids in enumerate(chunks):
         while number not in here:
-            if len(here) < HELD_AHEAD and not receiver.poll():
+            if len(here) < HELD_AHEAD and not failed and not receiver.poll():
                 mine = _take(taken, len(chunks))
                 if mine is not None:
                     here[mine] = _judged_here(work, judge, chunks[mine])
+                    failed = not here[mine][0]
                     continue
             here[number] = _from_worker(worker, receiver, number)
         judged, value = here.pop(number)
@@ -152,7 +165,7 @@ def _from_worker(worker, receiver: Connection, number: int) -> tuple[bool, objec
     except EOFError:
         worker.join()
         raise GrayhoundError(
-            f"the worker reading or judging listings or peer groups stopped (exit code"
+            f"the worker reading or judging this detection's chunks stopped (exit code"
             f" {worker.exitcode}) before it finished; what it had not done stays queued for the"
             " next detection"
         ) from None
@@ -168,22 +181,25 @@ def _may_fork() -> bool:
     return worker_count() > 1 and threading.active_count() == 1 and can_fork()
 
 
-def _judge_all(work, path: str, chunks, judge, taken, sender: Connection, parent: int) -> None:
+def _judge_all(work, path: str, chunks, judge, taken, pipe, parent: int) -> None:
     """In the worker: each chunk it takes judged through a read-only connection of its own,
-    its result sent back as (True, its number, result) by a thread (one result waits at most,
-    so the worker judges on while this process's parent is busy); the first error as (False,
-    its chunk's number, error), and nothing after it."""
+    its result sent back as (True, its number, result); the first error as (False, the number
+    of the chunk it took last, or None, error), and nothing after it. Each message is pickled
+    here, where a failure to pickle is an error like any other, and written by a thread, so
+    the worker judges on while its parent is busy (a message or two wait, no more)."""
     end_with_parent(parent)
+    receiver, sender = pipe
+    receiver.close()  # the parent's end: the worker's copy would keep the pipe open
     outbox: queue.Queue = queue.Queue(maxsize=1)
 
     def send() -> None:
-        reading = True
-        while (message := outbox.get()) is not None:
-            if reading:
+        writing = True
+        while (payload := outbox.get()) is not None:
+            if writing:
                 try:
-                    sender.send(message)
-                except (BrokenPipeError, OSError):  # the parent has stopped reading
-                    reading = False
+                    sender.send_bytes(payload)
+                except BaseException:  # noqa: BLE001 - the parent stopped reading: drained
+                    writing = False
 
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
@@ -191,9 +207,9 @@ def _judge_all(work, path: str, chunks, judge, taken, sender: Connection, parent
     try:
         work.store, work.worker = open_reader(path), True
         while (number := _take(taken, len(chunks))) is not None:
-            outbox.put((True, number, judge(work, chunks[number])))
+            outbox.put(ForkingPickler.dumps((True, number, judge(work, chunks[number]))))
     except BaseException as error:  # noqa: BLE001 - every failure goes back to the parent
-        outbox.put((False, number, portable(error)))
+        outbox.put(ForkingPickler.dumps((False, number, portable(error))))
     finally:
         outbox.put(None)
         thread.join()

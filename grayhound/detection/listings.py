@@ -11,14 +11,14 @@ transaction each, so a detection that stops leaves its work queued, never half-d
    stored as a finding (history kept); a listing whose finding changed queues its seller's
    verdict.
 
-Memory holds one chunk of listings, or one peer group's (listing id, ratio) pairs."""
+Memory holds a few chunks of listings (on a day's change, the chunks judged ahead of the one
+stored: `ahead.HELD_AHEAD`), or a peer group's (listing id, ratio) pairs."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import Counter
-from contextlib import nullcontext
 from functools import partial
 
 from detectors import ListingFacts
@@ -80,9 +80,9 @@ def read_pass(work: Work, upto: int) -> None:
 
 
 def _read_held(work: Work, ids: list[int]):
-    """`_read_chunk` with the writes it asks for held (`Work.held`) and its counts apart, as
-    a worker reading ahead returns them: (its result, the writes, the counts, the listings
-    kept for the judge pass)."""
+    """`_read_chunk` with the writes it asks for held (`Work.held`) and its counts apart, to
+    be stored at the chunk's turn by this process, whichever process read it: (its result,
+    the writes, the counts, the listings kept for the judge pass)."""
     counts, work.counts, work.held = work.counts, Counter(), []
     try:
         chunk, kept = _read_chunk(work, ids)
@@ -184,11 +184,7 @@ def peers_pass(work: Work) -> None:
     one and by this one, whichever is free (`ahead`), and stored here in order."""
     store = work.store
     chunks = [[group] for group in store.queued_groups()]
-    if shares_work(work):
-        scored = chunks_ahead(work, chunks, _peer_changes)
-    else:
-        scored = nullcontext((chunk, _peer_changes(work, chunk)) for chunk in chunks)
-    with scored as groups:
+    with chunks_ahead(work, chunks, _peer_changes, share=shares_work(work)) as groups:
         for (group,), changed in groups:
             with store.db.atomic():
                 store.set_peer_signals(group, changed)

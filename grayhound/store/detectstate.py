@@ -309,10 +309,13 @@ class DetectState:
         return out
 
     def keep_title_words(self, rows: Iterable[tuple[str, str]]) -> int:
-        """Keep these (key, words) of titles read; how many were not kept yet (a key is
-        kept once: its words are what its title, brand and category read as)."""
+        """Keep these (key, words) of titles read; how many were new or replaced words kept
+        before (read again: their model left the catalog). The same words kept twice (a
+        title read by both processes of a pass) are kept, and counted, once."""
         return self.db.conn.executemany(
-            "INSERT OR IGNORE INTO title_words (key, words) VALUES (?, ?)", rows
+            "INSERT INTO title_words (key, words) VALUES (?, ?) ON CONFLICT (key)"
+            " DO UPDATE SET words = excluded.words WHERE words IS NOT excluded.words",
+            rows,
         ).rowcount
 
     def forget_title_words(self) -> None:

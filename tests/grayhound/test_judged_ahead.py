@@ -29,7 +29,7 @@ NOW = "2030-01-02T12:00:00.000000+00:00"
 def stores(request, tmp_path, monkeypatch):
     """Two copies of one crawled store: never judged ("first": every listing read and judged,
     both passes in this process) or judged and crawled again ("daily": a day of changes to
-    most listings, both passes ahead); (one's config, the other's)."""
+    most listings, its passes shared with a worker); (one's config, the other's)."""
     from grayhound.detection import detect_findings
 
     _same_chunks_and_moment(monkeypatch)
@@ -193,7 +193,7 @@ def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detect
         failing_pass=failing_pass, where=where,
     )  # fmt: skip
     error = RuntimeError if how == "raise" else GrayhoundError
-    with pytest.raises(error, match="reading or judging listing"):
+    with pytest.raises(error, match="reading or judging"):
         detect_findings(stopped)
     if where == "worker":
         assert {pid for _, pid, _ in _done(tmp_path / "done.txt")} - {os.getpid()}
@@ -243,12 +243,25 @@ def _taken(record: Path) -> list[tuple[int, int]]:
     return [tuple(map(int, line.split())) for line in record.read_text().splitlines()]
 
 
+def _wait_for(path: Path, seconds: float = 20.0) -> None:
+    """Until `path` exists (another process made it); failing, not hanging, past `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never came"
+        time.sleep(0.005)
+
+
 def test_each_chunk_is_judged_once_by_whichever_process_is_free_and_given_in_order(shared_work):
     from grayhound.detection.ahead import chunks_ahead
 
     work, record = shared_work
+    parent, started = os.getpid(), record.with_name("started")
 
     def judge(_work, ids):
+        if os.getpid() != parent:
+            started.touch()
+        elif ids[0] == 0:  # this process's first chunk: the worker has started by its end
+            _wait_for(started)
         time.sleep(0.01)
         with record.open("a") as out:
             out.write(f"{ids[0]} {os.getpid()}\n")
@@ -265,8 +278,8 @@ def test_each_chunk_is_judged_once_by_whichever_process_is_free_and_given_in_ord
 
 
 def test_an_error_in_a_chunk_judged_here_ahead_is_raised_at_its_turn(shared_work):
-    """This process judges chunk 2 (and 3) while the worker still judges chunk 1: chunk 2's
-    error comes after chunks 0 and 1 are given, as judging in order would raise it."""
+    """This process judges chunk 2 while the worker still judges chunk 1: chunk 2's error
+    comes after chunks 0 and 1 are given, as judging in order would raise it."""
     import grayhound.detection.ahead as ahead
 
     work, record = shared_work
@@ -275,10 +288,9 @@ def test_an_error_in_a_chunk_judged_here_ahead_is_raised_at_its_turn(shared_work
     def judge(_work, ids):
         if os.getpid() != parent:  # the worker: slow, so this process takes chunks ahead
             started.touch()
-            time.sleep(0.5)
+            time.sleep(1.0)
         else:
-            while not started.exists():  # the worker has taken its first chunk
-                time.sleep(0.005)
+            _wait_for(started)  # the worker has taken its first chunk
             if ids[0] == 20:
                 raise ValueError("chunk 2 failed")
         return ids
@@ -320,7 +332,10 @@ def test_a_new_title_read_in_both_processes_is_kept_and_counted_once(tmp_path, m
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
     _recorded_pids(monkeypatch, tmp_path / "done.txt", slow_here=True)
     two = detect_findings(configs[1])
-    assert {pid for _, pid, _ in _done(tmp_path / "done.txt")} - {os.getpid()}  # shared
+    # the worker read some of them (so it read the title too)
+    assert {pid for doing, pid, _ in _done(tmp_path / "done.txt") if doing == "read"} - {
+        os.getpid()
+    }
     assert one["work"]["titles_read"] == 1 and two == one
     assert _tables(configs[1].storage.database) == _tables(configs[0].storage.database)
 
@@ -361,3 +376,39 @@ def test_a_peer_group_that_fails_stops_there_its_and_the_later_groups_queued(sto
     _same_chunks_and_moment(monkeypatch)
     detect_findings(stopped)
     assert _tables(stopped.storage.database) == _tables(whole.storage.database)
+
+
+def test_a_result_the_worker_cannot_send_stops_the_pass_with_its_error(shared_work):
+    """A chunk whose result cannot be pickled in the worker: its error comes back at that
+    chunk's turn, the chunks before it given (fails before: the worker's sending thread died
+    and both processes waited for ever)."""
+    import signal
+
+    from grayhound.detection.ahead import chunks_ahead
+
+    work, record = shared_work
+    parent, started = os.getpid(), record.with_name("started")
+
+    def judge(_work, ids):
+        if os.getpid() != parent:
+            started.touch()
+            return lambda: ids  # a function made here: no pickle can send it
+        _wait_for(started)
+        time.sleep(0.2)  # the worker's chunk is due before this process takes another
+        return ids
+
+    def hung(_signum, _frame):
+        raise AssertionError("the pass hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    given = []
+    try:
+        with pytest.raises(Exception, match="pickle"):
+            with chunks_ahead(work, [[n] for n in range(6)], judge) as judged:
+                for ids, _ in judged:
+                    given.append(ids)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert given == [[n] for n in range(len(given))]  # those before it, in order
