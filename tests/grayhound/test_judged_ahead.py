@@ -32,19 +32,7 @@ def stores(request, tmp_path, monkeypatch):
     most listings, its passes shared with a worker); (one's config, the other's)."""
     from grayhound.detection import detect_findings
 
-    _same_chunks_and_moment(monkeypatch)
-    # the fixture sites' servers earlier tests leave running are other threads, and a
-    # process with other threads does all in itself: the detection is shown its own only
-    real, before = threading.active_count, threading.active_count()
-    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
-    configs = []
-    for name in ("one", "two"):
-        (tmp_path / name).mkdir()
-        configs.append(load_config(write_config(tmp_path / name, [])))
-    rng = random.Random(9)
-    market = Market(rng, listings=LISTINGS, sellers=SELLERS)
-    with open_store(configs[0].storage.database) as store:
-        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    configs, market = _crawled(tmp_path, monkeypatch, random.Random(9), LISTINGS)
     if request.param == "daily":
         monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
         detect_findings(configs[0])
@@ -58,6 +46,28 @@ def stores(request, tmp_path, monkeypatch):
             market.crawl(store, "2030-01-02T00:00:00.000Z")
     copy_store(configs[0].storage.database, configs[1].storage.database)
     return configs
+
+
+def _crawled(tmp_path, monkeypatch, rng: random.Random, listings: int) -> tuple[list, Market]:
+    """Two configs, each with a store of its own (the second empty), small chunks and one
+    moment; a market of `listings` crawled into the first store; (the configs, the market)."""
+    _same_chunks_and_moment(monkeypatch)
+    _own_threads_only(monkeypatch)
+    configs = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        configs.append(load_config(write_config(tmp_path / name, [])))
+    market = Market(rng, listings=listings, sellers=SELLERS)
+    with open_store(configs[0].storage.database) as store:
+        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    return configs, market
+
+
+def _own_threads_only(monkeypatch) -> None:
+    """The fixture sites' servers earlier tests leave running are other threads, and a
+    process with other threads does all in itself: a detection is shown its own only."""
+    real, before = threading.active_count, threading.active_count()
+    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
 
 
 def _same_chunks_and_moment(monkeypatch) -> None:
@@ -232,8 +242,7 @@ def shared_work(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
-    real, before = threading.active_count, threading.active_count()
-    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
+    _own_threads_only(monkeypatch)
     with open_store(tmp_path / "grayhound.db") as store:
         yield SimpleNamespace(store=store), tmp_path / "taken.txt"
 
@@ -310,16 +319,7 @@ def test_a_new_title_read_in_both_processes_is_kept_and_counted_once(tmp_path, m
     read, as one process does (fails before this round: counted where read, twice)."""
     from grayhound.detection import detect_findings
 
-    _same_chunks_and_moment(monkeypatch)
-    real, before = threading.active_count, threading.active_count()
-    monkeypatch.setattr(threading, "active_count", lambda: real() - before + 1)
-    configs = []
-    for name in ("one", "two"):
-        (tmp_path / name).mkdir()
-        configs.append(load_config(write_config(tmp_path / name, [])))
-    market = Market(random.Random(4), listings=100, sellers=SELLERS)
-    with open_store(configs[0].storage.database) as store:
-        market.crawl(store, "2030-01-01T00:00:00.000Z")
+    configs, market = _crawled(tmp_path, monkeypatch, random.Random(4), 100)
     monkeypatch.setenv("GRAYHOUND_WORKERS", "1")
     detect_findings(configs[0])
     for number in range(100, 100 + 5 * CHUNK):
