@@ -87,13 +87,10 @@ def chunks_ahead(
     running, no `fork` or no shared counter). An error, the worker's or this process's, is
     raised here at its chunk; a worker still running when the block ends (the caller stopped)
     is ended."""
-    if not share or len(chunks) < 2 or not _may_fork():
-        yield _in_order(work, chunks, judge)
-        return
-    context = multiprocessing.get_context("fork")
-    try:
-        taken = context.Value("l", 0)  # the first chunk no process has taken yet
-    except (OSError, ImportError):  # no POSIX semaphores on this system
+    shared = share and len(chunks) > 1 and _may_fork()
+    context = multiprocessing.get_context("fork") if shared else None
+    taken = _counter(context) if shared else None
+    if taken is None:
         yield _in_order(work, chunks, judge)
         return
     path = database_file(work.store.db)
@@ -114,6 +111,15 @@ def chunks_ahead(
         if worker.is_alive():
             worker.terminate()
         worker.join()
+
+
+def _counter(context):
+    """The first chunk no process has taken yet, shared by the fork; None without POSIX
+    semaphores on this system."""
+    try:
+        return context.Value("l", 0)
+    except (OSError, ImportError):
+        return None
 
 
 def _take(taken, count: int) -> int | None:

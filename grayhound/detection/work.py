@@ -101,12 +101,13 @@ class Work:
             self.counts["titles_read"] += self.store.keep_title_words(rows)
 
     def store_held(self, held: list[tuple[str, object]]) -> None:
-        """The writes a chunk's reading asked for (`held`), in their order."""
+        """The writes a chunk's reading asked for (`held`), made now, in their order."""
+        assert self.held is None and not self.worker, "held writes are made by the parent"
         for kind, value in held:
             if kind == "dirt":
-                self.store.mark_dirt(texts=value)
+                self.dirty(texts=value)
             else:
-                self.counts["titles_read"] += self.store.keep_title_words(value)
+                self.keep_title_words(value)
 
     def identities(self, seller_ids) -> dict[str, Finding]:
         """The kept identity findings of these sellers, by seller key (str of the id). Read
