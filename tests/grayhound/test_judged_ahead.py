@@ -212,10 +212,13 @@ def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detect
         queued = [r[0] for r in conn.execute(f"SELECT listing_id FROM {queue} ORDER BY 1")]
     # the chunk that failed and every later one stay queued (the detection queues its gone
     # listings too), the three before it are stored, even when a later chunk was judged
-    # here ahead of them (fails before this round's `_shared` raised at that chunk's turn)
-    assert failing in queued[:CHUNK] and queued == sorted(queued)
+    # here ahead of them (fails before this round's `_shared` raised at that chunk's turn).
+    # A worker that dies takes with it the results it judged but had not written to the
+    # pipe yet (its sending thread's: two at most), which stay queued with the rest.
+    lost = 0 if how == "raise" else 2
+    assert failing in queued[: (1 + lost) * CHUNK] and queued == sorted(queued)
     assert [i for i in listings if i >= queued[0]] == [i for i in queued if i in set(listings)]
-    assert len([i for i in listings if i < queued[0]]) > 2 * CHUNK
+    assert len([i for i in listings if i < queued[0]]) > (2 - lost) * CHUNK
     monkeypatch.undo()  # reading and judging as they are, the chunk sizes and the moment kept
     _same_chunks_and_moment(monkeypatch)
     detect_findings(stopped)
