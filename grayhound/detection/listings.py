@@ -232,13 +232,15 @@ def judge_pass(work: Work) -> None:
                 counts, changed = store.record_judgements(rows, work.run_id, work.now, encoded=True)
                 ended = store.end_findings("listing", gone, work.now)
                 live = {row["subject_id"] for row in rows}
-                store.set_listing_sales(sales, [i for i in ids if i not in live])
+                store.stage_listing_sales(sales, [i for i in ids if i not in live])
                 moved = {listing_id for _, listing_id in changed} | ended
                 store.queue_verdicts({sellers[listing_id] for listing_id in moved} - {None})
                 store.release_judgements(ids)
             work.counts["listings_judged"] += len(rows) + len(gone)
             work.counts["findings_ended"] += len(ended)
             work.counts.update(counts)
+    with store.db.atomic():  # the chunks' sales, each seller's pages written once
+        store.apply_staged_sales()
     work.read.clear()  # judged (a worker judged its own copy)
 
 

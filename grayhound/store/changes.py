@@ -207,7 +207,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
 # tests/grayhound/test_incremental.py finds them by name in the store's schema
 DETECTION_QUEUES = (
     "pending_listings", "pending_sellers", "pending_texts", "group_queue", "judge_queue",
-    "verdict_queue",
+    "verdict_queue", "pending_sales",
 )  # fmt: skip
 
 

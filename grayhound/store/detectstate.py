@@ -3,7 +3,8 @@ per listing, its title's reading, its peer group, price ratio and peer signal (t
 in `listing_peers`, by group), its image as it ties sellers, and what its current finding adds
 to its seller's verdict (`listing_sales`); per seller, the fingerprint of its facts, its
 identity finding, its network keys and description sample (with the shingles that tie
-near-identical texts, and the listing that filled it). Migrations 0010, 0012 and 0022.
+near-identical texts, and the listing that filled it). Migrations 0010, 0012, 0022 and 0023
+(the judge pass's sales, staged with its chunks).
 
 Everything here is derived from the crawl data and the config, and `grayhound detect --full`
 rebuilds it all; the reads are by primary key or by index, a group or a seller at a time."""
@@ -139,6 +140,12 @@ def keep_peers_apart(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS listing_state_outliers")
     db.execute("ALTER TABLE listing_state DROP COLUMN peer_ratio")
     db.execute("ALTER TABLE listing_state DROP COLUMN peer_signal")
+
+
+def stage_sales(db: sqlite_utils.Database) -> None:
+    """Migration 0023_issue19_staged_sales: the judge pass's sales rows staged with its
+    chunks, set in `listing_sales` once at its end (`PENDING_SALES`)."""
+    db.execute(PENDING_SALES)
 
 
 def gram_hash(gram: str) -> int:
@@ -543,33 +550,38 @@ class DetectState:
                     out[seller_id]["gray"].append(model)
         return out
 
-    def set_listing_sales(self, rows: Iterable[tuple], dropped: list[int]) -> None:
+    def stage_listing_sales(self, rows: Iterable[tuple], dropped: list[int]) -> None:
         """What these listings' current findings add to their sellers' verdicts, given as
         `LISTING_SALES_COLUMNS` tuples (`listing_sales_row`), and no sales for the listings
-        in `dropped` (gone: no current finding). The count of flagged listings kept for
-        `judged_totals` moves with them, in the caller's transaction."""
-        rows = list(rows)
-        ids = [row[0] for row in rows] + list(dropped)
+        in `dropped` (gone: no current finding): staged in the caller's transaction (a judge
+        pass's chunk, with its findings), set in `listing_sales` by `apply_staged_sales`."""
+        self.db.conn.executemany(STAGE_SALES_SQL, [(*row, 0) for row in rows])
+        self.db.conn.executemany(STAGE_DROPPED_SQL, [(i,) for i in dropped])
+
+    def apply_staged_sales(self) -> int:
+        """The staged sales set in `listing_sales` (in the caller's transaction), the rows
+        that moved only, and the count of flagged listings kept for `judged_totals` moved
+        with them; how many listings were staged. A judge pass applies its chunks' sales
+        once, at its end, before the sellers' verdicts read them. What a detection that
+        stopped left staged (its chunks' verdicts queued with them) is applied by the next
+        one's judge pass, whatever that judges (a listing staged again replaces its row)."""
+        staged = self.db.execute("SELECT COUNT(*) FROM pending_sales").fetchone()[0]
+        if not staged:
+            return 0
         kept = self.db.execute(  # none while a detection judges everything: counted at its end
             "SELECT 1 FROM detection_marks WHERE name = 'total:flagged_listings'"
         ).fetchone()
-        before = self._flagged_among(ids) if kept else 0
-        self.db.conn.executemany(
-            "DELETE FROM listing_sales WHERE listing_id = ?", [(i,) for i in dropped]
-        )
-        self.db.conn.executemany(SET_LISTING_SALES_SQL, rows)
-        if kept and (delta := self._flagged_among(ids) - before):
+        before = self.db.execute(FLAGGED_STAGED_SQL).fetchone()[0] if kept else 0
+        for sql in APPLY_STAGED_SQL:
+            self.db.execute(sql)
+        if kept and (delta := self.db.execute(FLAGGED_STAGED_SQL).fetchone()[0] - before):
             self.db.execute(
                 "UPDATE detection_marks SET value = CAST(value AS INTEGER) + ?"
                 " WHERE name = 'total:flagged_listings'",
                 [delta],
             )
-
-    def _flagged_among(self, ids: list[int]) -> int:
-        sql = "SELECT COUNT(*) FROM listing_sales WHERE flags != 0 AND listing_id IN ({})"
-        return sum(
-            self.db.execute(sql.format(_marks(part)), part).fetchone()[0] for part in _chunks(ids)
-        )
+        self.db.execute("DELETE FROM pending_sales")
+        return staged
 
 
 LISTING_SALES_COLUMNS = (
@@ -577,16 +589,42 @@ LISTING_SALES_COLUMNS = (
     "new_ratio", "gray_model",
 )  # fmt: skip
 _FLAG_BITS = {flag: 1 << bit for bit, flag in enumerate(FLAGS)}
+# A judge pass's sales rows, staged in `pending_sales` with each chunk's findings
+# (`stage_listing_sales`) and set in `listing_sales` once, at the pass's end
+# (`apply_staged_sales`; issue 19, round 47). Set chunk by chunk, every chunk of 2,000
+# listings touched most sellers' part of the seller index, and each chunk's commit wrote those
+# pages to the WAL again: a daily detection at 1M wrote 675-688 MB of WAL, 414 MB with the
+# sales staged. Staged rows are appended in listing order (the queue's), a few pages a chunk.
+# `dropped`: the listing has no current finding (gone), so no sales row.
+PENDING_SALES = (
+    "CREATE TABLE IF NOT EXISTS pending_sales (listing_id INTEGER PRIMARY KEY,"
+    " seller_id INTEGER, brand TEXT, flags INTEGER, counterfeit INTEGER, new_goods INTEGER,"
+    " priced_new INTEGER, new_ratio REAL, gray_model TEXT, dropped INTEGER NOT NULL)"
+)
+STAGE_SALES_SQL = (
+    f"INSERT OR REPLACE INTO pending_sales ({', '.join(LISTING_SALES_COLUMNS)}, dropped)"
+    f" VALUES ({', '.join('?' for _ in LISTING_SALES_COLUMNS)}, ?)"
+)
+STAGE_DROPPED_SQL = "INSERT OR REPLACE INTO pending_sales (listing_id, dropped) VALUES (?, 1)"
 # A listing's sales row written only where it moved: ~40 % of a day's judged listings add the
 # same to their seller as before (a used or unpriced listing's price moved), and a row
-# replaced with itself still moves its entries in both indexes.
-SET_LISTING_SALES_SQL = (
+# replaced with itself still moves its entries in both indexes. (An upsert after a SELECT
+# needs the SELECT's WHERE, else SQLite reads its `ON` as a join's.)
+APPLY_STAGED_SQL = (
+    "DELETE FROM listing_sales WHERE listing_id IN"
+    " (SELECT listing_id FROM pending_sales WHERE dropped = 1)",
     f"INSERT INTO listing_sales ({', '.join(LISTING_SALES_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in LISTING_SALES_COLUMNS)})"
+    f" SELECT {', '.join(LISTING_SALES_COLUMNS)} FROM pending_sales WHERE dropped = 0"
+    " ORDER BY listing_id"
     " ON CONFLICT (listing_id) DO UPDATE SET "
     + ", ".join(f"{column} = excluded.{column}" for column in LISTING_SALES_COLUMNS[1:])
     + " WHERE "
-    + " OR ".join(f"{column} IS NOT excluded.{column}" for column in LISTING_SALES_COLUMNS[1:])
+    + " OR ".join(f"{column} IS NOT excluded.{column}" for column in LISTING_SALES_COLUMNS[1:]),
+)
+# the flagged listings among those staged, by `listing_sales`' primary key
+FLAGGED_STAGED_SQL = (
+    "SELECT COUNT(*) FROM pending_sales t CROSS JOIN listing_sales s"
+    " ON s.listing_id = t.listing_id WHERE s.flags != 0"
 )
 
 

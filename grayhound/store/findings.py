@@ -278,7 +278,7 @@ class Findings:
         when it is not (this is most of a "nothing changed" detect at 1M). `total:listings`
         is "count upto": the listings up to id `upto`, so only those added since are counted
         (listings are never deleted, and their ids only grow); `total:flagged_listings` moves
-        with every write of `listing_sales` (`DetectState.set_listing_sales`). A detection
+        with every write of `listing_sales` (`DetectState.apply_staged_sales`). A detection
         that judges everything again forgets both (`queue_everything`): counted anew."""
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {

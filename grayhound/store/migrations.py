@@ -109,6 +109,7 @@ MIGRATIONS: list[Migration] = [
     ("0020_issue19_append_only_change_log", queuelog.append_only),
     ("0021_issue19_price_history_index", pricing.add_history_index),
     ("0022_issue19_peer_table", detectstate.keep_peers_apart),
+    ("0023_issue19_staged_sales", detectstate.stage_sales),
 ]
 
 

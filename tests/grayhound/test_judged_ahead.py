@@ -219,6 +219,11 @@ def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detect
     assert failing in queued[: (1 + lost) * CHUNK] and queued == sorted(queued)
     assert [i for i in listings if i >= queued[0]] == [i for i in queued if i in set(listings)]
     assert len([i for i in listings if i < queued[0]]) > (2 - lost) * CHUNK
+    if failing_pass == "judged":  # the stored chunks' sales wait, staged, for the next one
+        with sqlite3.connect(stopped.storage.database) as conn:
+            staged = {r[0] for r in conn.execute("SELECT listing_id FROM pending_sales")}
+        assert {i for i in listings if i < queued[0]} <= staged
+        assert not staged & set(queued)
     monkeypatch.undo()  # reading and judging as they are, the chunk sizes and the moment kept
     _same_chunks_and_moment(monkeypatch)
     detect_findings(stopped)
