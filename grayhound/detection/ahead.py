@@ -1,7 +1,7 @@
 """A detection's passes on a day's change, in chunks shared between this process and a forked
 worker (issue 19): listings read and judged, peer groups scored, sellers' verdicts. Judging is
 Python (facts, readings, `assess_listing`, the rows' JSON and fingerprints), storing is SQLite
-(findings and their triggers, sales, queues, the commit): on a machine with two cores they
+(findings and their triggers, staged sales, queues, the commit): on a machine with two cores they
 overlap. Each process takes the next chunk no one has taken: the worker whenever it is free,
 this process whenever the chunk it must store next is not judged yet (round 46: in the read
 pass it had waited for the worker ~2.5 s of ~3.2 s at 1M), holding at most `HELD_AHEAD`

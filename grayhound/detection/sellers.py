@@ -9,8 +9,8 @@
 
 A seller's description sample is read again only when a listing it was read from changed
 (`Store.samples_moved`). Memory holds one chunk of sellers; a seller's listings are summed by
-SQLite from what each listing's current finding adds (`listing_sales`, kept as listings are
-judged)."""
+SQLite from what each listing's current finding adds (`listing_sales`, set at the end of the
+judge pass from the rows its chunks staged)."""
 
 from __future__ import annotations
 

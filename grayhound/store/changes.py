@@ -271,7 +271,8 @@ class Changes:
 
     def detection_queued(self) -> bool:
         """Whether a detection has anything to do: a listing, seller, description, peer
-        group, judgement or verdict queued, or networks to find again. Each of
+        group, judgement or verdict queued, sales a judge pass staged and did not set (it
+        stopped), or networks to find again. Each of
         `DETECTION_QUEUES` is one table; tests/grayhound/test_incremental.py checks that
         every queue table of the store is among them."""
         some = " OR ".join(f"EXISTS (SELECT 1 FROM {table})" for table in DETECTION_QUEUES)

@@ -558,16 +558,15 @@ class DetectState:
         self.db.conn.executemany(STAGE_SALES_SQL, [(*row, 0) for row in rows])
         self.db.conn.executemany(STAGE_DROPPED_SQL, [(i,) for i in dropped])
 
-    def apply_staged_sales(self) -> int:
+    def apply_staged_sales(self) -> None:
         """The staged sales set in `listing_sales` (in the caller's transaction), the rows
         that moved only, and the count of flagged listings kept for `judged_totals` moved
-        with them; how many listings were staged. A judge pass applies its chunks' sales
+        with them. A judge pass applies its chunks' sales
         once, at its end, before the sellers' verdicts read them. What a detection that
         stopped left staged (its chunks' verdicts queued with them) is applied by the next
         one's judge pass, whatever that judges (a listing staged again replaces its row)."""
-        staged = self.db.execute("SELECT COUNT(*) FROM pending_sales").fetchone()[0]
-        if not staged:
-            return 0
+        if not self.db.execute("SELECT 1 FROM pending_sales LIMIT 1").fetchone():
+            return
         kept = self.db.execute(  # none while a detection judges everything: counted at its end
             "SELECT 1 FROM detection_marks WHERE name = 'total:flagged_listings'"
         ).fetchone()
@@ -581,7 +580,6 @@ class DetectState:
                 [delta],
             )
         self.db.execute("DELETE FROM pending_sales")
-        return staged
 
 
 LISTING_SALES_COLUMNS = (

@@ -230,6 +230,36 @@ def test_a_process_that_fails_mid_way_leaves_the_rest_queued_and_the_next_detect
     assert _tables(stopped.storage.database) == _tables(whole.storage.database)
 
 
+@pytest.mark.parametrize("stores", ["daily"], indirect=True)
+def test_a_detection_stopped_before_its_sales_are_set_leaves_them_staged_for_the_next_one(
+    stores, monkeypatch
+):
+    """Stopped after its last chunk, before the chunks' sales are set in `listing_sales`: the
+    staged sales are a queue of the detection's (`pending_sales`), and the next detection,
+    with no listing left to judge, sets them before the sellers' verdicts read them and ends
+    where one that never stopped would."""
+    from grayhound.detection import detect_findings
+    from grayhound.store.detectstate import DetectState
+
+    whole, stopped = stores
+    detect_findings(whole)
+
+    def stop(_store):
+        raise RuntimeError("stopped before the sales were set")
+
+    monkeypatch.setattr(DetectState, "apply_staged_sales", stop)
+    with pytest.raises(RuntimeError, match="before the sales were set"):
+        detect_findings(stopped)
+    with sqlite3.connect(stopped.storage.database) as conn:
+        staged = conn.execute("SELECT COUNT(*) FROM pending_sales").fetchone()[0]
+        to_judge = conn.execute("SELECT COUNT(*) FROM judge_queue").fetchone()[0]
+    assert staged > CHUNK and to_judge == 0
+    monkeypatch.undo()  # the chunk sizes and the moment kept
+    _same_chunks_and_moment(monkeypatch)
+    detect_findings(stopped)
+    assert _tables(stopped.storage.database) == _tables(whole.storage.database)
+
+
 def test_a_bad_workers_setting_is_named_before_anything_is_judged(stores, monkeypatch):
     from grayhound.detection import detect_findings
     from grayhound.errors import UsageError

@@ -16,7 +16,8 @@ from grayhound.cli import main
 from grayhound.store import digestaside, digestbook, digestcases, digestlines, pricing
 
 # Tables that grow with listings, observations, cases or digests. (Detection's work queues are
-# not among them: a detection reads each from its head, a chunk at a time, and empties it.)
+# not among them: a detection reads each from its head, a chunk at a time, or, for the judge
+# pass's staged sales, whole at the pass's end, and empties it.)
 BIG = (
     "listings", "observations", "findings", "captures", "capture_links", "cases",
     "case_events", "digest_items", "listing_state", "seller_aliases", "text_grams",
