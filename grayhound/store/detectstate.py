@@ -555,16 +555,16 @@ class DetectState:
         `LISTING_SALES_COLUMNS` tuples (`listing_sales_row`), and no sales for the listings
         in `dropped` (gone: no current finding): staged in the caller's transaction (a judge
         pass's chunk, with its findings), set in `listing_sales` by `apply_staged_sales`."""
-        self.db.conn.executemany(STAGE_SALES_SQL, [(*row, 0) for row in rows])
-        self.db.conn.executemany(STAGE_DROPPED_SQL, [(i,) for i in dropped])
+        staged = [(*row, 0) for row in rows] + [(i, *_NO_SALES_ROW, 1) for i in dropped]
+        self.db.conn.executemany(STAGE_SALES_SQL, staged)
 
     def apply_staged_sales(self) -> None:
         """The staged sales set in `listing_sales` (in the caller's transaction), the rows
         that moved only, and the count of flagged listings kept for `judged_totals` moved
-        with them. A judge pass applies its chunks' sales
-        once, at its end, before the sellers' verdicts read them. What a detection that
-        stopped left staged (its chunks' verdicts queued with them) is applied by the next
-        one's judge pass, whatever that judges (a listing staged again replaces its row)."""
+        with them. A judge pass applies its chunks' sales once, at its end, before the
+        sellers' verdicts read them. What a detection that stopped left staged (its chunks'
+        verdicts queued with them) is applied by the next one's judge pass, whatever that
+        judges (a listing staged again replaces its row)."""
         if not self.db.execute("SELECT 1 FROM pending_sales LIMIT 1").fetchone():
             return
         kept = self.db.execute(  # none while a detection judges everything: counted at its end
@@ -603,7 +603,7 @@ STAGE_SALES_SQL = (
     f"INSERT OR REPLACE INTO pending_sales ({', '.join(LISTING_SALES_COLUMNS)}, dropped)"
     f" VALUES ({', '.join('?' for _ in LISTING_SALES_COLUMNS)}, ?)"
 )
-STAGE_DROPPED_SQL = "INSERT OR REPLACE INTO pending_sales (listing_id, dropped) VALUES (?, 1)"
+_NO_SALES_ROW = (None,) * (len(LISTING_SALES_COLUMNS) - 1)  # a dropped listing's staged row
 # A listing's sales row written only where it moved: ~40 % of a day's judged listings add the
 # same to their seller as before (a used or unpriced listing's price moved), and a row
 # replaced with itself still moves its entries in both indexes. (An upsert after a SELECT
