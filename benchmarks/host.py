@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import random
 import resource
+import sqlite3
+import statistics
+import tempfile
+import time
 from pathlib import Path
+
+# The reference work (`reference`): a table of ~100 MB, more than SQLite's page cache and far
+# less than the machine's, so its pages are read from the kernel's cache, as the commands'.
+REFERENCE_ROWS = 400_000
+REFERENCE_UPDATES = (10, 2_000)  # commits, rows updated in each
+REFERENCE_ITEMS = 200_000  # JSON items encoded
 
 
 def machine() -> str:
@@ -43,3 +55,86 @@ def own_peak_kib(child_maxrss_kib: int) -> int:
     (which never falls) is at least what the child inherited."""
     inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return child_maxrss_kib if child_maxrss_kib > inherited else 0
+
+
+def reference(directory: Path, repeats: int = 3) -> dict[str, float]:
+    """How fast this machine is now at fixed work of the kinds issue 19's commands spend their
+    time on, so that two benchmark runs (on a virtual machine whose speed moves from day to
+    day) can be compared: the median seconds of `repeats` runs of each.
+
+    - `reads`: every row of an SQLite table read by its key in a random order, each a page
+      SQLite asks the kernel for (the reports' random reads of listings and findings);
+    - `writes`: 20,000 scattered rows updated in 10 commits to the write-ahead log, then a
+      checkpoint and its sync (a daily detect's and digest's writes);
+    - `python`: 200,000 small dicts encoded as JSON (the reports' rendering).
+
+    The work never changes, so a figure here is only ever compared with itself: the same
+    numbers on two days say the machine was as fast on both. The table is built in a folder
+    of its own under `directory` (a few seconds), removed at the end."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="reference-", dir=directory) as work:
+        path = Path(work) / "reference.db"
+        _reference_table(path)
+        runs = [
+            {"reads": _reads(path), "writes": _writes(path), "python": _python()}
+            for _ in range(repeats)
+        ]
+    return {name: round(statistics.median(r[name] for r in runs), 3) for name in runs[0]}
+
+
+def _reference_table(path: Path) -> None:
+    rng = random.Random(19)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, body TEXT)")
+    conn.execute("CREATE INDEX t_k ON t (k)")
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        ((i, rng.randrange(1 << 30), "x" * rng.randrange(100, 300)) for i in range(REFERENCE_ROWS)),
+    )
+    order = list(range(REFERENCE_ROWS))
+    rng.shuffle(order)
+    conn.execute("CREATE TABLE keys (n INTEGER PRIMARY KEY, id INTEGER)")
+    conn.executemany("INSERT INTO keys (id) VALUES (?)", ((i,) for i in order))
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def _reads(path: Path) -> float:
+    conn = sqlite3.connect(path)
+    start = time.perf_counter()
+    conn.execute("SELECT SUM(LENGTH(t.body)) FROM keys k JOIN t ON t.id = k.id").fetchone()
+    seconds = time.perf_counter() - start
+    conn.close()
+    return seconds
+
+
+def _writes(path: Path) -> float:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = NORMAL")  # as the store's
+    rng = random.Random(7)
+    commits, rows = REFERENCE_UPDATES
+    start = time.perf_counter()
+    for _ in range(commits):
+        updates = [(rng.randrange(1 << 30), rng.randrange(REFERENCE_ROWS)) for _ in range(rows)]
+        conn.executemany("UPDATE t SET k = ? WHERE id = ?", updates)
+        conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    seconds = time.perf_counter() - start
+    conn.close()
+    return seconds
+
+
+def _python() -> float:
+    rng = random.Random(3)
+    start = time.perf_counter()
+    for i in range(REFERENCE_ITEMS):
+        item = {"id": i, "title": f"Xiaomi 14 Pro {rng.random()}", "flags": ["a", "b"]}
+        json.dumps({**item, "score": rng.random()}, sort_keys=True)
+    return time.perf_counter() - start
+
+
+def reference_text(figures: dict[str, float]) -> str:
+    """`reference`'s figures as one line."""
+    return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures.items())

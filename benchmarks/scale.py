@@ -19,6 +19,10 @@ workers (a page they share counted once, in shares), sampled twenty times a seco
 kernel's ru_maxrss of the largest process, whichever is larger (that one only where it is above
 this process's own peak, which every child inherits). `evidence export` drives a headless
 browser for page images: the browser's processes are shown apart ("+ browser").
+Before the first store and after the last command, the machine's speed is measured at fixed
+work (`host.reference`: random page reads, scattered writes with their commits and checkpoint,
+JSON encoding in Python) and printed under the table: this VM's speed moves from day to day,
+and two runs' figures are read against how fast it was at each.
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
         [--reports "prices (json),export listings (csv)"] [--no-full] [--start-from DIR]
@@ -47,7 +51,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import store_scale  # noqa: E402
-from benchmarks.host import compile_packages, machine, own_peak_kib  # noqa: E402
+from benchmarks.host import (  # noqa: E402
+    compile_packages,
+    machine,
+    own_peak_kib,
+    reference,
+    reference_text,
+)
 
 COMMAND_TIMEOUT = 1800  # seconds: a slower command is reported as timed out
 GOALS = {  # seconds and MiB at 1,000,000 listings (issue 19); at 100,000 every figure under 3 s
@@ -469,7 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     compile_packages()
     scratch = Path(tempfile.mkdtemp(prefix="grayhound-scale-")) if not args.keep else None
     results = []
+    speed = {}  # the machine's reference figures before and after (`host.reference`)
     try:
+        speed["start"] = reference(args.keep or scratch)
+        print(f"machine reference at the start: {reference_text(speed['start'])}", flush=True)
         for size in sizes:
             print(f"store of {size:,} listings, {days} daily crawls", flush=True)
             directory = (args.keep or scratch) / f"store-{size}"
@@ -488,12 +501,17 @@ def main(argv: list[str] | None = None) -> int:
                     start=args.start_from,
                 )
             )
+        speed["end"] = reference(args.keep or scratch)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     print(table(results))
+    print(f"machine: {machine()}")
+    for when, figures in speed.items():
+        print(f"machine reference at the {when}: {reference_text(figures)}")
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+        figures = {"machine": machine(), "reference": speed, "results": results}
+        args.json.write_text(json.dumps(figures, indent=1))
     return 0
 
 

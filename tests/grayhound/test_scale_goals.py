@@ -1,7 +1,12 @@
 """The scale benchmark's table says, per figure, whether issue 19's goal is met: the goal of
-its kind at a million listings, 3 s for each command below that, 400 MiB everywhere; and a
-command's peak memory is its own."""
+its kind at a million listings, 3 s for each command below that, 400 MiB everywhere; a
+command's peak memory is its own; and a run says how fast the machine was, before and after,
+at fixed work."""
 
+import json
+
+import benchmarks.host as host
+import benchmarks.scale as scale
 from benchmarks.scale import table, time_command, verdict
 
 
@@ -122,3 +127,46 @@ def test_the_daily_prices_rows_show_each_formats_first_and_last_day():
     assert rows[f"prices (json) daily: {last}"].endswith(
         "| 3.5 s, 100 MiB | not met (< 3 s at 100,000) |"
     )
+
+
+def test_the_machine_reference_times_each_kind_of_work_and_leaves_nothing_behind(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(host, "REFERENCE_ROWS", 2_000)
+    monkeypatch.setattr(host, "REFERENCE_UPDATES", (2, 100))
+    monkeypatch.setattr(host, "REFERENCE_ITEMS", 1_000)
+    (tmp_path / "kept.txt").write_text("the benchmark's own")
+    figures = host.reference(tmp_path)
+    assert list(figures) == ["reads", "writes", "python"]
+    assert all(seconds > 0 for seconds in figures.values())
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]  # its table is gone
+    assert host.reference_text({"reads": 0.8, "writes": 0.456}) == "reads 0.80 s, writes 0.46 s"
+
+
+def test_a_run_prints_the_machine_reference_before_and_after_and_keeps_both(
+    tmp_path, monkeypatch, capsys
+):
+    """The reference is measured at the start and again at the end (the machine's speed can
+    move during a run of half an hour), printed under the table and kept in the JSON."""
+    measured = iter([{"reads": 0.8, "writes": 0.4, "python": 1.0}, {"reads": 1.2}])
+    monkeypatch.setattr(scale, "reference", lambda directory: next(measured))
+    monkeypatch.setattr(scale, "compile_packages", lambda: None)
+    result = {
+        "listings": 100,
+        "first": {"detect": timing(1.0), "digest (html)": timing(1.0)},
+        "days": [],
+        "reports": {},
+        "full": {"detect --full": {"skipped": "not run"}},
+        "db_mib": 1,
+    }
+    monkeypatch.setattr(scale, "run_size", lambda *args, **kwargs: result)
+    kept = tmp_path / "bench.json"
+    assert scale.main(["--sizes", "100", "--keep", str(tmp_path), "--json", str(kept)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    start = "machine reference at the start: reads 0.80 s, writes 0.40 s, python 1.00 s"
+    assert printed.count(start) == 2  # as the run begins, and under the table
+    assert printed[-1] == "machine reference at the end: reads 1.20 s"
+    assert json.loads(kept.read_text())["reference"] == {
+        "start": {"reads": 0.8, "writes": 0.4, "python": 1.0},
+        "end": {"reads": 1.2},
+    }
