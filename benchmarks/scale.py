@@ -39,6 +39,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -454,6 +455,14 @@ def _median_daily(result: dict) -> dict | None:
     return days[(len(days) - 1) // 2] if days else None
 
 
+def _reference(directory: Path) -> dict:
+    """`host.reference`, or what stopped it (a full disk): the run's figures come first."""
+    try:
+        return reference(directory)
+    except (OSError, sqlite3.Error) as error:
+        return {"error": f"not measured: {error}"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="listings, comma-separated")
@@ -479,13 +488,14 @@ def main(argv: list[str] | None = None) -> int:
     compile_packages()
     scratch = Path(tempfile.mkdtemp(prefix="grayhound-scale-")) if not args.keep else None
     results = []
+    root = args.keep or scratch
     speed = {}  # the machine's reference figures before and after (`host.reference`)
     try:
-        speed["start"] = reference(args.keep or scratch)
+        speed["start"] = _reference(root)
         print(f"machine reference at the start: {reference_text(speed['start'])}", flush=True)
         for size in sizes:
             print(f"store of {size:,} listings, {days} daily crawls", flush=True)
-            directory = (args.keep or scratch) / f"store-{size}"
+            directory = root / f"store-{size}"
             if directory.exists():
                 shutil.rmtree(directory)
             reports = [r.strip() for r in args.reports.split(",")] if args.reports else None
@@ -501,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                     start=args.start_from,
                 )
             )
-        speed["end"] = reference(args.keep or scratch)
+        speed["end"] = _reference(root)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

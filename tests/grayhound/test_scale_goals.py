@@ -138,7 +138,7 @@ def test_the_machine_reference_times_each_kind_of_work_and_leaves_nothing_behind
     (tmp_path / "kept.txt").write_text("the benchmark's own")
     figures = host.reference(tmp_path)
     assert list(figures) == ["reads", "writes", "python"]
-    assert all(seconds > 0 for seconds in figures.values())
+    assert all(seconds > 0 for seconds in figures.values())  # not rounded: never 0.0
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]  # its table is gone
     assert host.reference_text({"reads": 0.8, "writes": 0.456}) == "reads 0.80 s, writes 0.46 s"
 
@@ -147,9 +147,17 @@ def test_a_run_prints_the_machine_reference_before_and_after_and_keeps_both(
     tmp_path, monkeypatch, capsys
 ):
     """The reference is measured at the start and again at the end (the machine's speed can
-    move during a run of half an hour), printed under the table and kept in the JSON."""
-    measured = iter([{"reads": 0.8, "writes": 0.4, "python": 1.0}, {"reads": 1.2}])
-    monkeypatch.setattr(scale, "reference", lambda directory: next(measured))
+    move during a run of half an hour), printed under the table and kept in the JSON; one
+    that fails (a full disk) costs the run none of its figures."""
+    measured = iter([{"reads": 0.8, "writes": 0.4, "python": 1.0}, OSError(28, "disk full")])
+
+    def reference(directory):
+        figures = next(measured)
+        if isinstance(figures, Exception):
+            raise figures
+        return figures
+
+    monkeypatch.setattr(scale, "reference", reference)
     monkeypatch.setattr(scale, "compile_packages", lambda: None)
     result = {
         "listings": 100,
@@ -165,8 +173,12 @@ def test_a_run_prints_the_machine_reference_before_and_after_and_keeps_both(
     printed = capsys.readouterr().out.splitlines()
     start = "machine reference at the start: reads 0.80 s, writes 0.40 s, python 1.00 s"
     assert printed.count(start) == 2  # as the run begins, and under the table
-    assert printed[-1] == "machine reference at the end: reads 1.20 s"
-    assert json.loads(kept.read_text())["reference"] == {
+    assert any(line.startswith("| first detect (every listing) | 1.0 s") for line in printed)
+    end = "machine reference at the end: not measured: [Errno 28] disk full"
+    assert printed[-1] == end
+    figures = json.loads(kept.read_text())
+    assert figures["results"] == [result]
+    assert figures["reference"] == {
         "start": {"reads": 0.8, "writes": 0.4, "python": 1.0},
-        "end": {"reads": 1.2},
+        "end": {"error": "not measured: [Errno 28] disk full"},
     }
