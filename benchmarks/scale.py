@@ -22,7 +22,7 @@ browser for page images: the browser's processes are shown apart ("+ browser").
 Before the first store and after the last command, the machine's speed is measured at fixed
 work (`host.reference`: random page reads, scattered writes with their commits and checkpoint,
 JSON encoding in Python) and printed under the table: this VM's speed moves from day to day,
-and two runs' figures are read against how fast it was at each.
+and the reference shows how fast it was at each end of a run.
 
     python -m benchmarks.scale [--sizes 100000,1000000] [--days 3] [--keep DIR] [--quick]
         [--reports "prices (json),export listings (csv)"] [--no-full] [--start-from DIR]
