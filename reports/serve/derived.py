@@ -94,7 +94,7 @@ def refresh_queue(context, stamp=lambda: None):
 def _more_rows_than(conn, entries: int) -> bool:
     """Whether the change log's new entries outnumber the queue's rows (deriving every row is
     then cheaper): at most `entries` rows counted, not the whole queue."""
-    sql = "SELECT COUNT(*) FROM (SELECT 1 FROM queue LIMIT ?)"
+    sql = "SELECT COUNT(*) FROM (SELECT 1 FROM queue_cases LIMIT ?)"
     return conn.execute(sql, [entries]).fetchone()[0] < entries
 
 

@@ -145,7 +145,9 @@ def extra_template_vars(datasette, request, database, table):
         return {}
     actor = request.actor if request else None
     if database == DERIVED and table == "queue" and request is not None:
-        return _queue_vars(datasette, request, _page_vars(context, actor))
+        # a view of two tables kept apart for speed (`grayhound.store.queue.VIEW`): to its
+        # reader the cases queue, its heading without Datasette's "(view)"
+        return _queue_vars(datasette, request, {**_page_vars(context, actor), "is_view": False})
     return _page_vars(context, actor)
 
 

@@ -74,6 +74,9 @@ def metadata(anonymous: str) -> dict:
                     "crawl_health": CRAWL_HEALTH,
                     "competitors": COMPETITORS,
                     "derived_from": {"hidden": True},  # the queue's marks (store.queue)
+                    # the view `queue` shows them joined (store.queue.VIEW)
+                    "queue_cases": {"hidden": True},
+                    "queue_seen": {"hidden": True},
                 },
             },
             DATABASE: {

@@ -274,8 +274,8 @@ def test_serve_gives_a_rejudged_sellers_verdict_to_its_listings_rows_by_the_sell
     conn = open_queue(str(tmp_path / "queue.db"), str(database))
     plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {SELLER_OF_LISTINGS}",
                                              {"after": 0, "upto": 0})]  # fmt: skip
-    queue = [detail for detail in plan if re.match(r"(SEARCH|SCAN) queue\b", detail)]
-    assert queue == ["SEARCH queue USING COVERING INDEX queue_seller (seller_id=?)"], plan
+    queue = [detail for detail in plan if re.match(r"(SEARCH|SCAN) queue_cases\b", detail)]
+    assert queue == ["SEARCH queue_cases USING COVERING INDEX queue_seller (seller_id=?)"], plan
 
 
 def test_the_digest_opens_cases_from_its_queue_not_over_every_flagged_finding(statements):
@@ -332,11 +332,14 @@ def test_serve_writes_the_rows_it_derived_again_by_case_id(statements, tmp_path)
     conn.execute(DERIVED_TABLE)
     conn.execute(MOVED_TABLE)
     every = (1 << len(WRITE_GROUPS)) - 1
-    for sql in [GONE, NEW, NOTE_MOVED, set_moved(1), set_moved(2), set_moved(every)]:
-        params = {"cases": "[1]", "bits": 1}
+    params = {"cases": "[1]", "bits": 1}
+    for sql in [*GONE, NEW[0], NOTE_MOVED, set_moved(1), set_moved(2), set_moved(every)]:
         plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-        queue = [step for step in plan if re.match(r"(SEARCH|SCAN) (queue|q)\b", step)]
+        queue = [step for step in plan if re.match(r"(SEARCH|SCAN) (queue_\w+|q)\b", step)]
         assert queue and all("INTEGER PRIMARY KEY" in step for step in queue), (plan, sql)
+    # the derived rows' moments, written whole: the derived rows read, nothing of the queue
+    plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {NEW[1]}")]
+    assert plan == ["SCAN temp.queue_derived"], plan
 
 
 def _index_columns(conn: sqlite3.Connection, index: str) -> tuple[str, ...]:

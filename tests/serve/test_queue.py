@@ -606,7 +606,7 @@ def test_the_queue_is_derived_whole_only_when_the_log_outnumbers_its_rows(tmp_pa
     conn.execute(TABLE)
     assert not _more_rows_than(conn, 0)
     assert _more_rows_than(conn, 1)
-    conn.executemany("INSERT INTO queue (case_id) VALUES (?)", [(n,) for n in range(1, 4)])
+    conn.executemany("INSERT INTO queue_cases (case_id) VALUES (?)", [(n,) for n in range(1, 4)])
     assert [_more_rows_than(conn, entries) for entries in (0, 2, 3, 4, 100)] == [
         False, False, False, True, True,
     ]  # fmt: skip
@@ -620,7 +620,7 @@ def test_the_flags_facet_counts_each_flag_once_per_row_from_the_flags_index(tmp_
     from collections import Counter
 
     from grayhound.config import load_config
-    from grayhound.store.queue import INDEXES, TABLE
+    from grayhound.store.queue import INDEXES, SEEN_TABLE, TABLE, VIEW
     from reports.serve.facets import FACET_SQL
 
     config = load_config(write_config(tmp_path))
@@ -637,11 +637,12 @@ def test_the_flags_facet_counts_each_flag_once_per_row_from_the_flags_index(tmp_
         assert [(v["value"], v["count"]) for v in facet["results"]] == expected
         assert all("flags__arraycontains=" in v["toggle_url"] for v in facet["results"])
     conn = sqlite3.connect(":memory:")
-    for sql in (TABLE, *INDEXES):
+    for sql in (TABLE, SEEN_TABLE, VIEW, *INDEXES):
         conn.execute(sql)
     sql = FACET_SQL.format(col="[flags]", sql="select * from queue", limit=31)
     plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
-    assert "SCAN queue USING COVERING INDEX queue_flags" in plan, plan
+    assert "SCAN c USING COVERING INDEX queue_flags" in plan, plan
+    assert not [step for step in plan if "queue_seen" in step or " s " in f" {step} "], plan
 
 
 def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
@@ -664,7 +665,7 @@ def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
     conn = context.derived_conn
     before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
     conn.execute("CREATE TEMP TABLE writes (what TEXT, case_id INTEGER)")
-    indexes = [row[1] for row in conn.execute("PRAGMA main.index_list(queue)")]
+    indexes = [row[1] for row in conn.execute("PRAGMA main.index_list(queue_cases)")]
     held = {row[2] for name in indexes for row in conn.execute(f"PRAGMA main.index_info({name})")}
     held.discard("case_id")
     indexed = ", ".join(f'"{column}"' for column in sorted(held))
@@ -674,7 +675,7 @@ def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
         ("indexed", f"UPDATE OF {indexed}", "new"),
     ]:
         conn.execute(
-            f"CREATE TEMP TRIGGER queue_{what} AFTER {event} ON main.queue"
+            f"CREATE TEMP TRIGGER queue_{what} AFTER {event} ON main.queue_cases"
             f" BEGIN INSERT INTO writes VALUES ('{what}', {row}.case_id); END"
         )
 
@@ -729,7 +730,7 @@ def test_a_digest_moves_its_rows_group_and_rewrites_no_other_indexed_column(tmp_
     conn.execute("CREATE TEMP TABLE writes (col TEXT, case_id INTEGER)")
     for column in INDEXED:
         conn.execute(
-            f'CREATE TEMP TRIGGER "written_{column}" AFTER UPDATE OF "{column}" ON main.queue'
+            f'CREATE TEMP TRIGGER "written_{column}" AFTER UPDATE OF "{column}" ON main.queue_cases'
             f" BEGIN INSERT INTO writes VALUES ('{column}', new.case_id); END"
         )
     with open_store(config.storage.database) as store:
@@ -763,20 +764,123 @@ def test_a_kept_row_has_every_column_set_where_it_moved():
     of the indexes that hold it."""
     import sqlite3
 
-    from grayhound.store.queue import COLUMNS, COUNTED, INDEXED, INDEXES, TABLE, WRITE_GROUPS
+    from grayhound.store.queue import (
+        CASE_COLUMNS,
+        COLUMNS,
+        COUNTED,
+        INDEXED,
+        INDEXES,
+        SEEN_COLUMNS,
+        SEEN_TABLE,
+        TABLE,
+        VIEW,
+        WRITE_GROUPS,
+    )
 
     conn = sqlite3.connect(":memory:")
-    conn.execute(TABLE)
-    for index in INDEXES:
-        conn.execute(index)
+    for sql in (TABLE, SEEN_TABLE, VIEW, *INDEXES):
+        conn.execute(sql)
     assert tuple(row[1] for row in conn.execute("PRAGMA table_info(queue)")) == COLUMNS
+    assert tuple(row[1] for row in conn.execute("PRAGMA table_info(queue_cases)")) == CASE_COLUMNS
+    assert tuple(row[1] for row in conn.execute("PRAGMA table_info(queue_seen)")) == SEEN_COLUMNS
+    # every column of the view is its case's but last_seen, its moment's alone
+    assert set(COLUMNS) - set(CASE_COLUMNS) == {"last_seen"}
     assert sorted(c for group in WRITE_GROUPS for c in group) == sorted(
-        c for c in COLUMNS[1:] if c != COUNTED
+        c for c in CASE_COLUMNS[1:] if c != COUNTED
     )
-    names = [row[1] for row in conn.execute("PRAGMA index_list(queue)")]
+    names = [row[1] for row in conn.execute("PRAGMA index_list(queue_cases)")]
     held = {row[2] for name in names for row in conn.execute(f"PRAGMA index_info({name})")}
     assert held - {"case_id"} == set(INDEXED) == {c for (c,) in WRITE_GROUPS[1:]}
     assert not held & set(WRITE_GROUPS[0])
+
+
+def _scratch_queue(tmp_path, config):
+    """A queue derived whole from the store, in a file of its own: what any queue must say."""
+    from grayhound.store.queue import CHANGES, PRICE_TEXT, fill_queue, open_queue
+    from reports.serve.derived import _changes, _price_text
+
+    scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
+    scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
+    scratch.create_function(CHANGES, 2, _changes, deterministic=True)
+    fill_queue(scratch)
+    return scratch
+
+
+def test_a_crawl_moves_the_moments_when_subjects_were_seen_and_no_case_row(tmp_path):
+    """A crawl moves when every listing was last seen. The next start writes those moments
+    into their narrow table (`queue_seen`) and not one row of the cases' wide table, and the
+    queue (the view Datasette shows) says, row for row, what one derived from scratch says
+    (issue 19, round 49: every wide row was written again after each crawl)."""
+    from grayhound.config import load_config
+    from grayhound.store.queue import COLUMNS
+    from reports.serve.context import ServeContext
+    from reports.serve.derived import refresh_queue
+    from tests.evidence.conftest import simulate_run
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
+    context.derived_path = f"{config.storage.database}-triage"
+    refresh_queue(context)
+    conn = context.derived_conn
+    seen = COLUMNS.index("last_seen")
+    before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
+    conn.execute("CREATE TEMP TABLE writes (what TEXT, case_id INTEGER)")
+    for what, row in (("DELETE", "old"), ("INSERT", "new"), ("UPDATE", "new")):
+        conn.execute(
+            f"CREATE TEMP TRIGGER cases_{what} AFTER {what} ON main.queue_cases"
+            f" BEGIN INSERT INTO writes VALUES ('{what}', {row}.case_id); END"
+        )
+
+    simulate_run(config, [_page(offer) for offer in OFFERS])  # the same pages, seen again
+    refresh_queue(context)
+    after = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
+    assert after.keys() == before.keys()
+    moved = {k for k in after if after[k][seen] != before[k][seen]}
+    assert moved and all(after[k][seen] > before[k][seen] for k in moved)
+    assert all(
+        after[k][:seen] + after[k][seen + 1 :] == before[k][:seen] + before[k][seen + 1 :]
+        for k in after
+    )
+    assert conn.execute("SELECT what, case_id FROM writes").fetchall() == []
+    scratch = _scratch_queue(tmp_path, config)
+    assert scratch.execute("SELECT * FROM queue ORDER BY case_id").fetchall() == sorted(
+        after.values()
+    )
+
+
+def test_a_queue_kept_in_one_table_is_derived_again_as_its_cases_and_moments(tmp_path):
+    """A queue file from before round 49 holds one table named `queue`, last_seen in each
+    row: the next start drops it, derives every case's row and moment, and the queue is then
+    a view saying, row for row, what one derived from scratch says."""
+    import sqlite3
+
+    from grayhound.config import load_config
+    from grayhound.store.queue import ROW
+    from reports.serve.context import ServeContext
+    from reports.serve.derived import refresh_queue
+
+    config = load_config(write_config(tmp_path))
+    build_store(config)
+    path = f"{config.storage.database}-triage"
+    old = sqlite3.connect(path)
+    old.execute(f"CREATE TABLE queue {ROW}")
+    old.execute("CREATE INDEX queue_risk ON queue (risk, case_id)")
+    old.execute("INSERT INTO queue (case_id, subject, last_seen) VALUES (1, 'stale', 'then')")
+    old.commit()
+    old.close()
+    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
+    context.derived_path = path
+    refresh_queue(context)
+    conn = context.derived_conn
+    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'queue%'"))
+    assert {k: v for k, v in kinds.items() if v in ("table", "view")} == {
+        "queue": "view", "queue_cases": "table", "queue_seen": "table",
+    }  # fmt: skip
+    rows = conn.execute("SELECT * FROM queue ORDER BY case_id").fetchall()
+    assert len(rows) > 1 and "stale" not in {row[1] for row in rows}
+    scratch = _scratch_queue(tmp_path, config)
+    assert rows == scratch.execute("SELECT * FROM queue ORDER BY case_id").fetchall()
 
 
 def test_the_queue_file_does_not_grow_from_one_serve_to_the_next(tmp_path, client_for):
@@ -803,7 +907,7 @@ def test_the_queue_file_does_not_grow_from_one_serve_to_the_next(tmp_path, clien
     reader.execute("BEGIN")
     reader.execute("SELECT COUNT(*) FROM queue").fetchone()
     writer = open_queue(queue_path(store_path), store_path)  # a reader there: not emptied
-    writer.execute("UPDATE queue SET risk = risk")
+    writer.execute("UPDATE queue_cases SET risk = risk")
     reader.execute("COMMIT")
     writer.close()
     assert wal.stat().st_size > 0

@@ -139,6 +139,9 @@ def test_the_queue_ranks_cases_by_risk_with_facets(served_store, client_for):
     assert flagged["rows"]
     listing_rows = [row for row in rows if row["kind"] == "listing"]
     assert all(row["seller_verdict"] for row in listing_rows)  # each listing names its seller
+    # a view of two tables (store.queue.VIEW), headed as the cases queue all the same
+    heading = lxml.html.fromstring(client.get("/triage/queue").text).xpath("//h1")[0]
+    assert heading.text_content().replace("🔒", "").strip() == "Cases queue"  # 🔒: private
 
 
 def test_the_queue_shows_a_decision_and_the_state_facet_follows(served_store, client_for):
