@@ -46,8 +46,8 @@ ROW = """(
     case_updated_at TEXT, url TEXT, subject_id INTEGER, seller_id INTEGER, reasons TEXT
 )"""
 # The queue is kept in two tables, shown as one view (`VIEW`, named `queue`: what Datasette
-# shows, sorts and facets, and what `review` reads): each case's row but when its subject was
-# last seen (`CASES`), and that moment (`SEEN`). A crawl moves every listing's last_seen: kept
+# shows, sorts and facets): each case's row but when its subject was last seen (`CASES`), and
+# that moment (`SEEN`). A crawl moves every listing's last_seen: kept
 # in the wide row (~670 bytes), every row of the queue was written again at the first start
 # after a crawl (~0.5 GB at a million rows, the longest step before serve's first page; issue
 # 19, rounds 44 and 49); in a narrow row of its own (the case, its subject and the moment),
@@ -325,9 +325,8 @@ def open_queue(path: str, store_path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")  # Datasette reads the old queue while it fills
     _empty_wal(conn)
     _attach_store(conn, store_path)
-    kind = conn.execute("SELECT type FROM main.sqlite_master WHERE name = 'queue'").fetchone()
-    if kind == ("table",):  # a queue kept in one table (before round 49): derived again whole
-        conn.execute("DROP TABLE queue")  # (its version differs: `queue_source`)
+    # A queue kept in one table named `queue` (before round 49) stays as it is, and so do its
+    # indexes, until the fill that replaces it (`_fill_every`: its version differs).
     for sql in (TABLE, SEEN_TABLE, VIEW, SOURCE, *INDEXES):
         conn.execute(sql)
     return conn
@@ -344,8 +343,9 @@ def _connect(
     )
     conn.execute("PRAGMA synchronous = OFF")  # derived again after a crash: never fsync it
     # No commit copies the WAL back into the file as its own work (SQLite does from 1,000
-    # pages on): after a crawl a refresh writes ~0.5-0.7 GB at a million rows, and copying it
-    # back in the refresh's commit kept the first page waiting ~0.9 s. `checkpoint_behind`
+    # pages on): a whole derive writes ~0.7 GB at a million rows (a refresh after a crawl did
+    # too, before its moments were kept apart: `SEEN`), and copying it back in the refresh's
+    # commit kept the first page waiting ~0.9 s. `checkpoint_behind`
     # copies it after the refresh, and each start empties what is left (`_empty_wal`).
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     return conn
@@ -408,8 +408,8 @@ def checkpoint_behind(path: str) -> threading.Thread:
 def finish_behind(path: str) -> None:
     """A server's last step, once no request runs: the queue's WAL at `path` copied back into
     its file and truncated (`checkpoint_behind` asked once more, then waited for). The next
-    start then finds it empty instead of reading a refresh's ~0.7 GB (at a million rows)
-    through and copying it back before its first page."""
+    start then finds it empty instead of reading a refresh's writes (~0.7 GB at a million
+    rows for a whole derive) through and copying them back before its first page."""
     checkpoint_behind(path).join()
 
 
@@ -633,14 +633,18 @@ TOUCHED = """AND (seller_id IN (SELECT seller_id FROM queue_cases WHERE case_id 
 
 
 def _fill_every(conn: sqlite3.Connection, params: dict, marks: dict | None, functions: str) -> int:
-    """Every flagged subject's row, into a new table indexed once filled (faster than row by
-    row)."""
+    """Every flagged subject's row, into new tables indexed once filled (faster than row by
+    row), and the view over them made again (its columns are this version's), in one
+    transaction: a queue kept in one table before (round 49) is shown until it commits."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        shown = conn.execute("SELECT type FROM main.sqlite_master WHERE name = 'queue'")
+        for (kind,) in shown.fetchall():  # the view, or a queue kept in one table (its indexes)
+            conn.execute(f"DROP {'TABLE' if kind == 'table' else 'VIEW'} queue")
         for table in (CASES, SEEN):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute(TABLE)
-        conn.execute(SEEN_TABLE)
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        for sql in (TABLE, SEEN_TABLE, VIEW):
+            conn.execute(sql)
         written = conn.execute(fill_statement(every=True), params).rowcount
         conn.execute(SEEN_EVERY)
         conn.execute(INDEXES[0])  # by seller: each seller's count of flagged listings
@@ -666,8 +670,9 @@ def _mark(conn: sqlite3.Connection, marks: dict | None, functions: str) -> None:
 class LastSeen:
     """`LAST_SEEN` in a thread, on a second connection to the queue's file (the store attached
     read-only), in a transaction of its own: nearly every row's moment moves after a crawl
-    (~1.3 s at a million rows, in the narrow `SEEN` rows; ~3.2 s when they were the wide
-    rows), while this connection derives the day's rows, which reads only the store.
+    (1.3-1.9 s at a million rows in the narrow `SEEN` rows, against 3.2-3.9 s when they were
+    the wide rows: docs/performance.md, round 49), while this connection derives the day's
+    rows, which reads only the store.
     A row's last_seen is the store's then; one committed before the rest of the fill (or
     without it, when the fill fails) says nothing the store did not say."""
 

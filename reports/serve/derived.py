@@ -247,7 +247,7 @@ def competitor_rows(store, context) -> list[dict]:
 # derived table -> (how it is built, its columns, its primary key); `Store.change_stamp` of
 # the same name says when it is stale. The queue is kept in SQL by `refresh_queue`.
 TABLES = {
-    "queue": (None, QUEUE_COLUMNS, "case_id"),
+    "queue": (None, QUEUE_COLUMNS, "case_id"),  # a view keyed by its cases (store.queue.VIEW)
     "crawl_health": (health_rows, HEALTH_COLUMNS, ("run_id", "source")),
     "competitors": (competitor_rows, COMPETITOR_COLUMNS, "listing_id"),
 }
