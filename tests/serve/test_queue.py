@@ -652,17 +652,12 @@ def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
     says, row for row, what one derived from scratch says (issue 19, round 6)."""
     from grayhound.config import load_config
     from grayhound.detection import detect_findings
-    from grayhound.store.queue import CHANGES, PRICE_TEXT, fill_queue, open_queue
-    from reports.serve.context import ServeContext
-    from reports.serve.derived import _changes, _price_text, refresh_queue
+    from reports.serve.derived import refresh_queue
     from tests.evidence.conftest import simulate_run
 
     config = load_config(write_config(tmp_path))
     build_store(config)
-    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
-    context.derived_path = f"{config.storage.database}-triage"
-    refresh_queue(context)
-    conn = context.derived_conn
+    context, conn = _served(config)
     before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
     conn.execute("CREATE TEMP TABLE writes (what TEXT, case_id INTEGER)")
     indexes = [row[1] for row in conn.execute("PRAGMA main.index_list(queue_cases)")]
@@ -697,10 +692,7 @@ def test_a_moved_price_is_written_into_its_row_where_it_stands(tmp_path):
     assert not [w for w in writes if w[0] != "indexed"], writes
     assert any(after[k] != before[k] for k in after)  # the price's row moved
 
-    scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
-    scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
-    scratch.create_function(CHANGES, 2, _changes, deterministic=True)
-    fill_queue(scratch)
+    scratch = _scratch_queue(tmp_path, config)
     assert dict(enumerate(scratch.execute("SELECT * FROM queue ORDER BY case_id"))) == dict(
         enumerate(conn.execute("SELECT * FROM queue ORDER BY case_id"))
     )
@@ -715,16 +707,12 @@ def test_a_digest_moves_its_rows_group_and_rewrites_no_other_indexed_column(tmp_
     from grayhound.config import load_config
     from grayhound.pipeline import produce_digest
     from grayhound.store import open_store
-    from grayhound.store.queue import CHANGES, INDEXED, PRICE_TEXT, fill_queue, open_queue
-    from reports.serve.context import ServeContext
-    from reports.serve.derived import _changes, _price_text, refresh_queue
+    from grayhound.store.queue import INDEXED
+    from reports.serve.derived import refresh_queue
 
     config = load_config(write_config(tmp_path))
     build_store(config)
-    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
-    context.derived_path = f"{config.storage.database}-triage"
-    refresh_queue(context)
-    conn = context.derived_conn
+    context, conn = _served(config)
     columns = [row[1] for row in conn.execute("PRAGMA table_info(queue)")]
     before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
     conn.execute("CREATE TEMP TABLE writes (col TEXT, case_id INTEGER)")
@@ -748,10 +736,7 @@ def test_a_digest_moves_its_rows_group_and_rewrites_no_other_indexed_column(tmp_
         i = columns.index(column)
         assert after[case_id][i] != before[case_id][i], (column, case_id)
 
-    scratch = open_queue(str(tmp_path / "scratch.db"), str(config.storage.database))
-    scratch.create_function(PRICE_TEXT, 5, _price_text, deterministic=True)
-    scratch.create_function(CHANGES, 2, _changes, deterministic=True)
-    fill_queue(scratch)
+    scratch = _scratch_queue(tmp_path, config)
     assert dict(enumerate(scratch.execute("SELECT * FROM queue ORDER BY case_id"))) == dict(
         enumerate(conn.execute("SELECT * FROM queue ORDER BY case_id"))
     )
@@ -792,6 +777,18 @@ def test_a_kept_row_has_every_column_set_where_it_moved():
     assert not held & set(WRITE_GROUPS[0])
 
 
+def _served(config):
+    """A serve's context on the store of `config`, its queue refreshed once; and the queue's
+    connection."""
+    from reports.serve.context import ServeContext
+    from reports.serve.derived import refresh_queue
+
+    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
+    context.derived_path = f"{config.storage.database}-triage"
+    refresh_queue(context)
+    return context, context.derived_conn
+
+
 def _scratch_queue(tmp_path, config):
     """A queue derived whole from the store, in a file of its own: what any queue must say."""
     from grayhound.store.queue import CHANGES, PRICE_TEXT, fill_queue, open_queue
@@ -811,16 +808,12 @@ def test_a_crawl_moves_the_moments_when_subjects_were_seen_and_no_case_row(tmp_p
     (issue 19, round 49: every wide row was written again after each crawl)."""
     from grayhound.config import load_config
     from grayhound.store.queue import COLUMNS
-    from reports.serve.context import ServeContext
     from reports.serve.derived import refresh_queue
     from tests.evidence.conftest import simulate_run
 
     config = load_config(write_config(tmp_path))
     build_store(config)
-    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
-    context.derived_path = f"{config.storage.database}-triage"
-    refresh_queue(context)
-    conn = context.derived_conn
+    context, conn = _served(config)
     seen = COLUMNS.index("last_seen")
     before = {row[0]: row for row in conn.execute("SELECT * FROM queue")}
     conn.execute("CREATE TEMP TABLE writes (what TEXT, case_id INTEGER)")
@@ -859,7 +852,6 @@ def test_a_queue_kept_in_one_table_is_derived_again_as_its_cases_and_moments(tmp
 
     from grayhound.config import load_config
     from grayhound.store.queue import COLUMNS, ROW
-    from reports.serve.context import ServeContext
     from reports.serve.derived import refresh_queue
 
     config = load_config(write_config(tmp_path))
@@ -873,10 +865,7 @@ def test_a_queue_kept_in_one_table_is_derived_again_as_its_cases_and_moments(tmp
     old.execute("INSERT INTO derived_from VALUES ('version', 'a queue of one table')")
     old.commit()
     old.close()
-    context = ServeContext(config=config, users={}, anonymous="none", local_user="me")
-    context.derived_path = path
-    refresh_queue(context)
-    conn = context.derived_conn
+    context, conn = _served(config)
     kinds = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'queue%'"))
     assert {k: v for k, v in kinds.items() if v in ("table", "view")} == {
         "queue": "view", "queue_cases": "table", "queue_seen": "table",
