@@ -77,6 +77,40 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["capture_links"].create_index(["subject_kind", "subject_id"])
 
 
+# A subject's newest capture by one index search (issue 19, round 49): each link carries its
+# capture's moment, so the newest one (what a digest item names) is the first entry of the
+# subject's part of this index. Before, every capture the subject ever had was read and sorted,
+# and a daily crawl adds one a listing a day.
+NEWEST_INDEX = (
+    "CREATE INDEX IF NOT EXISTS capture_links_newest"
+    " ON capture_links (subject_kind, subject_id, fetched_at DESC, capture_id DESC)"
+)
+# Whoever links a capture (`Captures.link_capture`, an older grayhound, a test), the link gets
+# its capture's moment. A capture's moment never changes; a seller merge moves links whole.
+LINK_MOMENT = """CREATE TRIGGER IF NOT EXISTS capture_links_moment AFTER INSERT ON capture_links
+    WHEN new.fetched_at IS NULL BEGIN
+        UPDATE capture_links SET fetched_at =
+            (SELECT c.fetched_at FROM captures c WHERE c.id = new.capture_id)
+        WHERE rowid = new.rowid;
+    END"""
+
+
+def keep_link_moments(db: sqlite_utils.Database) -> None:
+    """Migration 0024_issue19_capture_moments: each link's capture moment (`fetched_at`),
+    filled for the links stored and by a trigger for every link made; the index of a
+    subject's links by moment, newest first, in place of the one by subject alone (its
+    prefix)."""
+    if "fetched_at" not in db["capture_links"].columns_dict:
+        db.execute("ALTER TABLE capture_links ADD COLUMN fetched_at TEXT")
+    db.execute(
+        "UPDATE capture_links SET fetched_at = (SELECT c.fetched_at FROM captures c"
+        " WHERE c.id = capture_links.capture_id) WHERE fetched_at IS NULL"
+    )
+    db.execute(LINK_MOMENT)
+    db.execute(NEWEST_INDEX)
+    db.execute("DROP INDEX IF EXISTS idx_capture_links_subject_kind_subject_id")
+
+
 class Captures:
     """Mixin of Store: the WARC capture index."""
 

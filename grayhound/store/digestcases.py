@@ -71,7 +71,8 @@ FROM = {
 SHOWN_AT = """(SELECT i.evidence FROM {st}.digest_items i JOIN {st}.digests d
     ON d.id = i.digest_id WHERE i.case_id = c.id AND d.created_at <= :reference
     ORDER BY d.created_at DESC, d.id DESC LIMIT 1)"""
-# What `item_fields` reads of a case, for the cases a digest writes out, in one join.
+# What `item_fields` reads of a case, for the cases a digest writes out, in one join; a
+# listing's newest capture by one search of its links' index by moment (`captures.NEWEST_INDEX`).
 ITEM_ROW = """
     SELECT dc.case_id, dc.state AS case_state, dc.grp, dc.changes,
            f.id, f.subject_kind, f.subject_id, f.subject, f.brand, f.score, f.verdict,
@@ -95,9 +96,9 @@ ITEM_ROW = """
     LEFT JOIN {st}.listings l ON dc.kind = 'listing' AND l.id = dc.subject_id
     LEFT JOIN {st}.sellers s ON s.id = dc.seller_id
     LEFT JOIN {st}.captures k ON dc.kind = 'listing' AND k.id = (
-        SELECT x.capture_id FROM {st}.capture_links x JOIN {st}.captures y ON y.id = x.capture_id
+        SELECT x.capture_id FROM {st}.capture_links x
         WHERE x.subject_kind = 'listing' AND x.subject_id = dc.subject_id
-        ORDER BY y.fetched_at DESC, y.id DESC LIMIT 1)
+        ORDER BY x.fetched_at DESC, x.capture_id DESC LIMIT 1)
 """
 DECODED = 5000  # distinct flag lists remembered while reading rows
 BATCH = 1000  # rows written at a time: all a pass holds

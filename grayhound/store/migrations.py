@@ -110,6 +110,7 @@ MIGRATIONS: list[Migration] = [
     ("0021_issue19_price_history_index", pricing.add_history_index),
     ("0022_issue19_peer_table", detectstate.keep_peers_apart),
     ("0023_issue19_staged_sales", detectstate.stage_sales),
+    ("0024_issue19_capture_moments", captures.keep_link_moments),
 ]
 
 

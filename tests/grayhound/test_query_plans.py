@@ -157,7 +157,7 @@ def test_the_commands_read_no_big_table_from_end_to_end(statements):
 
 def test_the_digest_renders_json_and_csv_in_risk_order_by_the_books_index(statements):
     """JSON and CSV read the kept book group by group through its risk index, each case's
-    finding, listing, seller and capture by key: no sort, no scan (issue 19, round 5); what
+    finding, listing, seller and newest capture by key: no sort, no scan (issue 19, round 5); what
     they read of a book row is in that index, so no row is looked up in the book (round 6)."""
     database, ran = statements
     conn = sqlite3.connect(database)
@@ -174,6 +174,10 @@ def test_the_digest_renders_json_and_csv_in_risk_order_by_the_books_index(statem
         )
         assert not [row for row in plan if row[3].startswith("SCAN")], plan
         assert not [row for row in plan if row[1] == 0 and "TEMP B-TREE" in row[3]], plan
+        # a listing's newest capture: one search of its links by moment, none sorted (round 49:
+        # every capture a listing ever had was read and sorted, one more each daily crawl)
+        assert [row for row in plan if "capture_links_newest" in row[3]], plan
+        assert not [row for row in plan if "TEMP B-TREE" in row[3]], plan
 
 
 def test_a_listings_price_history_is_read_from_the_history_index_alone(statements):

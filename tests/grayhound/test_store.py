@@ -174,3 +174,53 @@ def test_a_batch_is_one_transaction(store):
     )
     store.write_batch(run, [listing])
     assert store.count("observations") == 1
+
+
+def test_a_store_whose_capture_links_had_no_moment_gets_them_when_opened(tmp_path):
+    """Migration 0024: the links of a store made before round 49 get their capture's moment,
+    the index by subject and moment takes the place of the one by subject alone, and a link
+    made afterwards without its moment gets it from the trigger."""
+    from grayhound.store import open_store
+
+    path = tmp_path / "old.db"
+    with open_store(path) as store:  # then made as it was before the migration
+        db = store.db
+        db.execute("DROP TRIGGER capture_links_moment")
+        db.execute("DROP INDEX capture_links_newest")
+        db.execute("ALTER TABLE capture_links DROP COLUMN fetched_at")
+        db.execute("CREATE INDEX idx_capture_links_subject_kind_subject_id"
+                   " ON capture_links (subject_kind, subject_id)")  # fmt: skip
+        db.execute("DELETE FROM _migrations WHERE name = '0024_issue19_capture_moments'")
+        run = store.start_run(["bazaar"], "t0")
+        for record, at in (("<urn:uuid:1>", "2026-01-02T00:00:00.000Z"),
+                           ("<urn:uuid:2>", "2026-01-01T00:00:00.000Z")):  # fmt: skip
+            store.record_capture(run, {"record_id": record, "url": "http://127.0.0.1/1",
+                                       "warc_file": "w.warc.gz", "offset": 0, "length": 1,
+                                       "fetched_at": at})  # fmt: skip
+            db.execute(  # as an older grayhound linked it
+                "INSERT INTO capture_links (capture_id, subject_kind, subject_id)"
+                " SELECT id, 'listing', 7 FROM captures WHERE record_id = ?",
+                [record],
+            )
+    with open_store(path) as store:
+        moments = store.db.execute(
+            "SELECT k.fetched_at, c.fetched_at FROM capture_links k"
+            " JOIN captures c ON c.id = k.capture_id"
+        ).fetchall()
+        assert len(moments) == 2 and all(link == capture for link, capture in moments)
+        indexes = {row[1] for row in store.db.execute("PRAGMA index_list(capture_links)")}
+        assert "capture_links_newest" in indexes
+        assert "idx_capture_links_subject_kind_subject_id" not in indexes
+        run = store.start_run(["bazaar"], "t1")
+        store.record_capture(run, {"record_id": "<urn:uuid:3>", "url": "http://127.0.0.1/1",
+                                   "warc_file": "w.warc.gz", "offset": 1, "length": 1,
+                                   "fetched_at": "2026-01-03T00:00:00.000Z"})  # fmt: skip
+        store.db.execute(
+            "INSERT INTO capture_links (capture_id, subject_kind, subject_id)"
+            " SELECT id, 'listing', 7 FROM captures WHERE record_id = '<urn:uuid:3>'"
+        )
+        newest = store.db.execute(
+            "SELECT capture_id, fetched_at FROM capture_links WHERE subject_kind = 'listing'"
+            " AND subject_id = 7 ORDER BY fetched_at DESC, capture_id DESC LIMIT 1"
+        ).fetchone()
+        assert newest[1] == "2026-01-03T00:00:00.000Z"

@@ -164,6 +164,50 @@ def test_an_item_links_to_its_stored_capture(world, example_config):
     assert "sha256 abababababab…" in html
 
 
+def test_an_item_names_its_listings_newest_capture_by_when_it_was_fetched(world, example_config):
+    """A listing captured by every crawl: its item names the capture fetched last (the
+    highest id among captures fetched at the same moment), whatever order they were stored
+    in, and each link carries its capture's moment, however the link was written (issue 19,
+    round 49: the newest capture is one search of the links' index by moment)."""
+    run = world.run(0, healthy(world))
+    listing_id = world.listing(run, 0, 1, title="Xiaomi 14 Pro", price="449.00")
+    world.judge(run, 0.6, world.finding(listing_id, "impersonation", 0.9, ["impersonation"]))
+    # record -> when it was fetched: 5 ties 2 and was stored later; 6, stored last, is older
+    fetched = {1: 0.3, 2: 0.5, 3: 0.1, 4: 0.2, 5: 0.5, 6: 0.4}
+    for record, at in fetched.items():
+        capture = {
+            "record_id": f"<urn:uuid:{record}>",
+            "url": "http://127.0.0.1:8301/item/1.html",
+            "warc_file": f"warc/run-{record}.warc.gz",
+            "offset": 120,
+            "length": 900,
+            "payload_sha256": f"{record:02d}" * 32,
+            "fetched_at": world.stamp(at),
+        }
+        world.store.record_capture(run, capture)
+        if record == 4:  # a link written as an older grayhound wrote it: its moment not given
+            capture_id = world.store.db.execute(
+                "SELECT id FROM captures WHERE record_id = ?", ["<urn:uuid:4>"]
+            ).fetchone()[0]
+            world.store.db.execute(
+                "INSERT INTO capture_links (capture_id, subject_kind, subject_id)"
+                " VALUES (?, 'listing', ?)",
+                [capture_id, listing_id],
+            )
+        else:
+            world.store.link_capture(f"<urn:uuid:{record}>", "listing", listing_id)
+    links = world.store.db.execute(
+        "SELECT k.fetched_at, c.fetched_at FROM capture_links k"
+        " JOIN captures c ON c.id = k.capture_id WHERE k.subject_id = ?",
+        [listing_id],
+    ).fetchall()
+    assert len(links) == 6 and all(link == moment for link, moment in links)
+    digest = produce_digest(world.store, example_config, world.at(1))
+
+    assert digest.items["new"][0]["capture"]["sha256"] == "05" * 32
+    assert digest.items["new"][0]["capture"]["warc_file"] == "warc/run-5.warc.gz"
+
+
 def test_pages_lead_with_sellers_and_say_where_the_rest_are(world, example_config, monkeypatch):
     monkeypatch.setattr("reports.digest.sellers.WORST_SHOWN", 1)
     first_day(world)
