@@ -99,9 +99,9 @@ LINK_MOMENT = """CREATE TRIGGER IF NOT EXISTS capture_links_moment AFTER INSERT 
 
 def keep_link_moments(db: sqlite_utils.Database) -> None:
     """Migration 0024_issue19_capture_moments: each link's capture moment (`fetched_at`),
-    filled for the links stored and by a trigger for every link made; the index of a
-    subject's links by moment, newest first, in place of the one by subject alone (its
-    prefix)."""
+    filled for the links stored, given by `link_capture` for each link it makes and by a
+    trigger for a link made without it; the index of a subject's links by moment, newest
+    first, in place of the one by subject alone (its prefix)."""
     if "fetched_at" not in db["capture_links"].columns_dict:
         db.execute("ALTER TABLE capture_links ADD COLUMN fetched_at TEXT")
     db.execute(

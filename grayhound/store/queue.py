@@ -47,11 +47,10 @@ ROW = """(
 )"""
 # The queue is kept in two tables, shown as one view (`VIEW`, named `queue`: what Datasette
 # shows, sorts and facets): each case's row but when its subject was last seen (`CASES`), and
-# that moment (`SEEN`). A crawl moves every listing's last_seen: kept
-# in the wide row (~670 bytes), every row of the queue was written again at the first start
-# after a crawl (~0.5 GB at a million rows, the longest step before serve's first page; issue
-# 19, rounds 44 and 49); in a narrow row of its own (the case, its subject and the moment),
-# ~35 MB.
+# that moment (`SEEN`). A crawl moves every listing's last_seen: kept in the wide row (~670
+# bytes), every row of the queue was written again at the first start after a crawl (~0.5 GB
+# at a million rows, the longest step before serve's first page; issue 19, rounds 44 and 49);
+# in a narrow row of its own (the case, its subject and the moment), ~35 MB.
 CASES, SEEN = "queue_cases", "queue_seen"
 TABLE = f"CREATE TABLE IF NOT EXISTS {CASES} " + ROW.replace(" last_seen TEXT,", "", 1)
 assert "last_seen" not in TABLE, "ROW no longer lists last_seen as the queue expects"
@@ -670,8 +669,8 @@ def _mark(conn: sqlite3.Connection, marks: dict | None, functions: str) -> None:
 class LastSeen:
     """`LAST_SEEN` in a thread, on a second connection to the queue's file (the store attached
     read-only), in a transaction of its own: nearly every row's moment moves after a crawl
-    (1.3-1.9 s at a million rows in the narrow `SEEN` rows, against 3.2-3.9 s when they were
-    the wide rows: docs/performance.md, round 49), while this connection derives the day's
+    (1.35-1.86 s at a million rows in the narrow `SEEN` rows, against 3.18-3.86 s when they
+    were the wide rows: docs/performance.md, round 49), while this connection derives the day's
     rows, which reads only the store.
     A row's last_seen is the store's then; one committed before the rest of the fill (or
     without it, when the fill fails) says nothing the store did not say."""

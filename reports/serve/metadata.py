@@ -74,7 +74,7 @@ def metadata(anonymous: str) -> dict:
                     "crawl_health": CRAWL_HEALTH,
                     "competitors": COMPETITORS,
                     "derived_from": {"hidden": True},  # the queue's marks (store.queue)
-                    # the view `queue` shows them joined (store.queue.VIEW)
+                    # the view `queue` shows them as one (store.queue.VIEW)
                     "queue_cases": {"hidden": True},
                     "queue_seen": {"hidden": True},
                 },
