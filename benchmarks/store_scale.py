@@ -4,7 +4,10 @@
 `Store.write_batch` (sellers with profiles, some impersonating the brands, some sharing a phone
 number, every listing with its own image); `crawl_day(directory, day)` writes the next crawl
 run: every listing seen again except the ones gone that day (their pages answer 404), about 5 % of prices moved, 1 % new
-listings (`DAILY`). Everything derives from a seed and the listing's number, so the same
+listings (`DAILY`). Every page a run sees is preserved as a crawl preserves it, by the
+crawler's own `CaptureMiddleware`: a WARC response record, or a revisit record when the same
+page was stored before (a price that did not move), and a captures row linked to the listing
+or seller it gave. Everything derives from a seed and the listing's number, so the same
 arguments give the same listings, sellers and prices on every machine (each observation's
 time is the moment it is written, as a crawl's is), and nothing is held per listing in memory
 but its current price.
@@ -21,6 +24,7 @@ import sys
 import time
 from array import array
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -82,7 +86,57 @@ def seller_of(number: int) -> tuple[str, object]:
     return url, Seller(name=name, url=url, identifiers=tuple(identifiers))
 
 
-def _items(number: int, price: float, sellers: int, seen: set[int], now: str) -> list[dict]:
+def _page(url: str, title: str, text: str) -> bytes:
+    """The page a listing or a seller's profile answers with (over 512 bytes, so that an
+    unchanged page is kept as a revisit, as a crawl keeps it)."""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<link rel="canonical" href="{url}"></head><body><main><h1>{title}</h1>'
+        f'<div class="details">{text}</div></main></body></html>'
+    ).encode()
+
+
+class Pages:
+    """Each page a run fetched, preserved by the crawler's `CaptureMiddleware` (a WARC response
+    or revisit record under the store's evidence directory) and returned as the captures item
+    the store pipeline writes before the items the page gave."""
+
+    def __init__(self, database: Path, run_id: int):
+        from scrapy.settings import Settings
+        from scrapy.signalmanager import SignalManager
+
+        from crawler.capture.middleware import CaptureMiddleware
+
+        settings = Settings({"GRAYHOUND_RUN_ID": run_id, "GRAYHOUND_DATABASE": str(database),
+                             "GRAYHOUND_EVIDENCE_DIR": str(database.parent / "evidence")})  # fmt: skip
+        self.middleware = CaptureMiddleware(
+            SimpleNamespace(settings=settings, signals=SignalManager())
+        )
+
+    def fetched(self, url: str, status: int, body: bytes) -> dict:
+        from http.client import responses
+
+        from crawler.capture.warc import Exchange
+        from grayhound.store import utc_now
+
+        exchange = Exchange(
+            url, "GET", [("Host", "large.example")], b"", status, responses.get(status, ""),
+            [("Content-Type", "text/html; charset=utf-8")], body, utc_now(),
+        )  # fmt: skip
+        return {"type": "capture", "capture": self.middleware.capture(exchange, "large")}
+
+    def written(self) -> None:
+        """The batch is in the store: what it kept in full is found there from now on (the
+        middleware's own memory of this run's payloads would grow with the run)."""
+        self.middleware.originals.clear()
+
+    def close(self) -> None:
+        self.middleware.spider_closed()
+
+
+def _items(
+    number: int, price: float, sellers: int, seen: set[int], now: str, pages: Pages
+) -> list[dict]:
     from grayhound.models import Listing
 
     facts = listing_of(number, sellers)
@@ -90,8 +144,9 @@ def _items(number: int, price: float, sellers: int, seen: set[int], now: str) ->
     out = []
     if facts["seller"] not in seen:
         seen.add(facts["seller"])
-        out.append({"type": "seller", "source": "large", "key": key, "seller": seller,
-                    "seen_at": now})  # fmt: skip
+        page = pages.fetched(key, 200, _page(key, seller.name, f"{seller.name}: every listing."))
+        out += [page, {"type": "seller", "source": "large", "key": key, "seller": seller,
+                       "seen_at": now, "capture": page["capture"]["record_id"]}]  # fmt: skip
     url = f"{BASE}/item/{number}.html"
     listing = Listing(
         url=url, canonical_url=url, is_product=True, title=facts["title"], price=f"{price:.2f}",
@@ -99,8 +154,12 @@ def _items(number: int, price: float, sellers: int, seen: set[int], now: str) ->
         image=f"https://img.large.example/{number}.jpg", description=facts["description"],
         seller=seller.name, seller_url=key,
     )  # fmt: skip
-    out.append({"type": "listing", "source": "large", "listing": listing, "seller_key": key,
-                "seen_at": now})  # fmt: skip
+    text = (
+        f"{price:.2f} USD · {facts['condition']} · sold by {seller.name} · {facts['description']}"
+    )
+    page = pages.fetched(url, 200, _page(url, facts["title"], text))
+    out += [page, {"type": "listing", "source": "large", "listing": listing, "seller_key": key,
+                   "seen_at": now, "capture": page["capture"]["record_id"]}]  # fmt: skip
     return out
 
 
@@ -112,19 +171,26 @@ def _write_run(database: Path, numbers, prices: array, sellers: int, gone=()) ->
     written = 0
     with open_store(database) as store:
         run_id = store.start_run(["large"], utc_now())
+        pages = Pages(database, run_id)
         batch: list[dict] = []
         seen: set[int] = set()
         for number in numbers:
             # each observation its own time, as a crawl gives it (`crawler.spiders.base`): one
             # time a run hid what a report pays per distinct time (issue 19, round 31)
-            batch.extend(_items(number, prices[number], sellers, seen, utc_now()))
+            batch.extend(_items(number, prices[number], sellers, seen, utc_now(), pages))
             written += 1
             if len(batch) >= BATCH:
                 store.write_batch(run_id, batch)
+                pages.written()
                 batch = []
-        batch += [{"type": "failure", "source": "large", "url": f"{BASE}/item/{number}.html",
-                   "status": 404, "reason": "HTTP 404", "seen_at": utc_now()} for number in gone]  # fmt: skip
+        for number in gone:
+            url = f"{BASE}/item/{number}.html"
+            page = pages.fetched(url, 404, _page(url, "Not found", "This listing was removed."))
+            batch += [page, {"type": "failure", "source": "large", "url": url, "status": 404,
+                             "reason": "HTTP 404", "seen_at": utc_now(),
+                             "capture": page["capture"]["record_id"]}]  # fmt: skip
         store.write_batch(run_id, batch)
+        pages.close()
         store.finish_run(run_id, utc_now(), "finished", {"sources": {"large": {
             "pages_fetched": written, "listings": written, "failures": 0, "with_title": written,
             "with_price": written, "with_currency": written, "with_seller": written}}})  # fmt: skip
@@ -132,7 +198,7 @@ def _write_run(database: Path, numbers, prices: array, sellers: int, gone=()) ->
 
 
 def build(directory: Path, listings: int) -> dict:
-    """A new store of `listings` listings in one crawl run, with its config and one capture."""
+    """A new store of `listings` listings in one crawl run, with its config."""
     directory.mkdir(parents=True, exist_ok=True)
     config = write_config(directory)
     sellers = sellers_for(listings)
@@ -140,7 +206,6 @@ def build(directory: Path, listings: int) -> dict:
     for number in range(1, listings + 1):
         prices[number] = round(listing_of(number, sellers)["price"], 2)
     result = _write_run(directory / "grayhound.db", range(1, listings + 1), prices, sellers)
-    _capture_first_listing(directory / "grayhound.db", directory / "evidence", result["run_id"])
     _save(directory, {"listings": listings, "sellers": sellers, "gone": [], "day": 0}, prices)
     return {**result, "config": config, "sellers": sellers}
 
@@ -190,33 +255,6 @@ def write_config(directory: Path) -> Path:
     # the benchmark reads serve's pages without signing in
     path.write_text(text.replace('anonymous = "none"', 'anonymous = "read"', 1))
     return path
-
-
-def _capture_first_listing(database: Path, evidence_dir: Path, run_id: int) -> None:
-    """A real WARC record for listing 1, so `evidence export --listing 1` has evidence."""
-    from crawler.capture.warc import Exchange, WarcWriter, payload_sha256
-    from grayhound.store import open_store, utc_now
-
-    body = f"<html><head><title>{listing_of(1, 1)['title']}</title></head></html>".encode()
-    exchange = Exchange(
-        f"{BASE}/item/1.html", "GET", [("Host", "large.example")], b"", 200, "OK",
-        [("Content-Type", "text/html; charset=utf-8")], body, utc_now(),
-    )  # fmt: skip
-    writer = WarcWriter(evidence_dir, run_id, "large")
-    stored = writer.write_exchange(exchange, payload_sha256(body))
-    writer.close()
-    capture = {
-        "record_id": stored.record_id, "url": exchange.url, "source": "large",
-        "record_type": stored.record_type, "warc_file": stored.warc_file,
-        "offset": stored.offset, "length": stored.length,
-        "payload_sha256": payload_sha256(body), "status": 200,
-        "content_type": "text/html; charset=utf-8", "fetched_at": exchange.fetched_at,
-        "host": "bench", "user": "bench",
-    }  # fmt: skip
-    with open_store(database) as store:
-        store.write_batch(run_id, [{"type": "capture", "capture": capture}])
-        with store.db.conn:
-            store.link_capture(stored.record_id, "listing", 1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,10 +163,13 @@ class Captures:
 
     def original_capture(self, sha256_hex: str) -> dict | None:
         """The first full (non-revisit) record of a payload, if any run stored one."""
-        rows = self.db["captures"].rows_where(
-            "payload_sha256 = ? AND record_type = 'response'", [sha256_hex], order_by="id", limit=1
+        cursor = self.db.execute(  # once a page a crawl fetches: one plain statement
+            "SELECT * FROM captures WHERE payload_sha256 = ? AND record_type = 'response'"
+            " ORDER BY id LIMIT 1",
+            [sha256_hex],
         )
-        return next(iter(rows), None)
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
     def captures_of(self, subject_kind: str, subject_id: int) -> list[dict]:
         """Every capture linked to a listing or seller, across runs, oldest first.
