@@ -12,6 +12,7 @@ from grayhound.text import terminal_text
 
 # What every earlier evidence bundle carries (in its zip directory, at the end of the file).
 BUNDLE_MARKS = (b"manifest.json",)
+PROGRESS_FROM, PROGRESS_EVERY = 50, 50  # distinct captures: a bundle this large says how far
 
 
 @click.group()
@@ -92,6 +93,7 @@ def evidence_export(
                     fmt=fmt,
                     sealing=sealing,
                     pending=pending,  # waited for when the first page is pictured
+                    progress=_pictured,
                 )
     click.echo(
         f"wrote {target}: {kind} #{subject_id}, {result.captures} captures,"
@@ -107,6 +109,13 @@ def evidence_export(
     if not result.captures:
         click.echo(f"grayhound: warning: no captures recorded for {kind} #{subject_id}", err=True)
     return 0
+
+
+def _pictured(done: int, of: int) -> None:
+    """A bundle of many pages says how far its page images are (a browser lays out a few a
+    second: a seller of 400 listings crawled daily has hundreds of distinct pages)."""
+    if of >= PROGRESS_FROM and (done % PROGRESS_EVERY == 0 or done == of):
+        click.echo(f"evidence: page images: {done} of {of} distinct captures", err=True)
 
 
 def _sealing(settings):

@@ -72,11 +72,13 @@ def export_bundle(
     renderer=None,
     renderer_note: str | None = None,
     pending=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
     """Write the evidence bundle of one listing, seller or seller network to `out` (.zip or
     .wacz). `pending` (`renderthread.PendingRenderer`, instead of `renderer`): a browser
     still starting, waited for only when the first page is pictured: what is read from the
-    store before that is read while it starts."""
+    store before that is read while it starts. `progress(done, of)`: told as the distinct
+    pages are pictured."""
     layout, sealing = LAYOUTS[fmt], sealing or Sealing()
     subject = evidence_docs.subject_of(store, subject_kind, subject_id)
     captures = store.captures_of(subject_kind, subject["identity"]["id"])
@@ -90,7 +92,7 @@ def export_bundle(
     if pending is not None:
         renderer, renderer_note = pending.ready()
     images = pictures.page_images(
-        renderer, captures, entries, layout, lambda c: payload_of(c, warc, placed)
+        renderer, captures, entries, layout, lambda c: payload_of(c, warc, placed), progress
     )
     files.update(images.files)
     if renderer is None:

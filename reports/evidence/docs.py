@@ -32,6 +32,10 @@ FINDING_FIELDS = (
     "is_current",
 )
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# pictures the summary shows the top of: a seller's bundle pictures every distinct page of
+# every listing (hundreds), all in images/; printing each in the summary made a summary of
+# hundreds of sheets, ~20 s of a 400-listing seller's export (issue 19, round 50)
+PICTURES_SHOWN = 12
 
 
 def subject_of(store, kind: str, subject_id: int) -> dict:
@@ -242,6 +246,7 @@ def render_summary(
     html = template.render(
         seal=seal,
         images=images,
+        pictures_shown=PICTURES_SHOWN,
         files=files,
         up=layout.up,
         warc=layout.warc,

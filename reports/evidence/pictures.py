@@ -7,7 +7,7 @@ markup are not. The pictures themselves are made by `images.PageRenderer`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from grayhound import __version__
@@ -24,24 +24,35 @@ class Images:
     refused_requests: int = 0
 
 
-def page_images(renderer, captures, entries, layout, payload: Callable) -> Images:
-    """Render the distinct pages of `captures`; record each image's paths in its `entries`."""
+def page_images(
+    renderer, captures, entries, layout, payload: Callable, progress: Callable | None = None
+) -> Images:
+    """Render the distinct pages of `captures`; record each image's paths in its `entries`.
+    The renderer pictures them in order (`capture_all`: on several browsers where it has
+    them); `progress(done, total)` is told as they come."""
     images = Images()
     if renderer is None:
         return images
+    firsts: dict[tuple[str, str], dict] = {}  # each distinct page's first capture
+    for capture in captures:
+        firsts.setdefault((capture["url"], capture["payload_sha256"]), capture)
+
+    def jobs() -> Iterator[tuple]:  # read one at a time, as the renderer takes them
+        for key, capture in firsts.items():
+            content_type, body = payload(capture)
+            page = _is_page(content_type, body)  # none to picture: passed through
+            yield key, (body, content_type, banner_of(capture)) if page else None
+
     pictured: dict[tuple[str, str], tuple[str, str]] = {}
     failures = []
-    for capture, entry in zip(captures, entries, strict=True):
-        content_type, body = payload(capture)
-        if not _is_page(content_type, body):
-            continue
-        key = (capture["url"], capture["payload_sha256"])
-        if key not in pictured:
-            try:
-                png, pdf, refused = renderer.capture(body, content_type, banner_of(capture))
-            except Exception as exc:  # a page Chromium cannot lay out must not lose the bundle
-                failures.append(f"capture #{capture['id']}: {type(exc).__name__}")
-                continue
+    for done, (key, result) in enumerate(renderer.capture_all(jobs(), len(firsts)), 1):
+        capture = firsts[key]
+        if result is None:
+            pass
+        elif isinstance(result, Exception):  # a page Chromium cannot lay out: not the bundle
+            failures.append(f"capture #{capture['id']}: {type(result).__name__}")
+        else:
+            png, pdf, refused = result
             paths = (layout.image(capture["id"], "png"), layout.image(capture["id"], "pdf"))
             images.files[paths[0]], images.files[paths[1]] = png, pdf
             images.rendered += 1
@@ -50,7 +61,12 @@ def page_images(renderer, captures, entries, layout, payload: Callable) -> Image
                 {"url": capture["url"], "fetched_at": capture["fetched_at"], "png": paths[0]}
             )
             pictured[key] = paths
-        entry["image_png"], entry["image_pdf"] = pictured[key]
+        if progress is not None:
+            progress(done, len(firsts))
+    for capture, entry in zip(captures, entries, strict=True):
+        paths = pictured.get((capture["url"], capture["payload_sha256"]))
+        if paths is not None:
+            entry["image_png"], entry["image_pdf"] = paths
     if failures:
         images.note = "page images not rendered for " + "; ".join(failures[:10])
     return images

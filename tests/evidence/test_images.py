@@ -96,6 +96,29 @@ def test_a_capture_is_pictured_as_captured_with_its_banner_and_nothing_fetched(r
     assert "899.00 USD" in text and "rendered offline" in text
 
 
+def test_each_capture_is_pictured_alone_in_the_tab_the_captures_share(renderer, outside):
+    """The tab is kept from one capture to the next (issue 19, round 50): what the page before
+    showed, asked for or was refused is never counted or shown with the next one, and a render
+    that failed leaves the next one a tab of its own."""
+    origin, hits = outside
+    _, _, refused = renderer.capture(fixture_page(origin), "text/html; charset=utf-8", BANNER)
+    assert refused >= 4
+    plain = b"<!DOCTYPE html><html><body><h1>Second page, 459.00 USD</h1></body></html>"
+    png, pdf, refused = renderer.capture(plain, "text/html; charset=utf-8", BANNER)
+    assert refused == 0 and hits == []
+    pixels = numpy.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert not numpy.all(pixels == GREEN, axis=-1).any()  # nothing of the first page
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "459.00 USD" in text and "899.00" not in text and "Outside requests refused: 0" in text
+    tab = renderer._capture_tab
+    tab.page.screenshot = lambda **_: (_ for _ in ()).throw(RuntimeError("lost the tab"))
+    with pytest.raises(RuntimeError, match="lost the tab"):
+        renderer.capture(plain, "text/html; charset=utf-8", BANNER)
+    assert tab.page.is_closed()
+    png, _, refused = renderer.capture(plain, "text/html; charset=utf-8", BANNER)
+    assert png.startswith(b"\x89PNG") and refused == 0 and renderer._capture_tab is not tab
+
+
 def test_the_banner_is_text_even_when_values_look_like_markup(renderer):
     banner = [("URL", "<img src=x onerror=alert(1)>http://a.example/")]
     _, pdf, _ = renderer.capture(b"<p>page</p>", "text/html", banner)
@@ -221,3 +244,36 @@ def test_a_listings_later_prices_print_on_the_sheet_of_its_first_row(renderer):
     for text in sheets[1:]:
         if re.search(r"L\d+P", text):  # a sheet of the table starts at a row's first line
             assert re.match(r"#\d+\s", text), text[:80]
+
+
+def test_many_pages_are_pictured_in_order_on_several_browsers(monkeypatch):
+    """A bundle of many distinct pages starts a browser more for each share of them (as many
+    as the command may use cores); every picture comes back in the order asked, a page
+    that could not be pictured in its own place, and nothing to picture passes through."""
+    from reports.evidence import renderthread
+
+    try:
+        find_chromium()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    monkeypatch.setenv("GRAYHOUND_WORKERS", "2")
+    monkeypatch.setattr(renderthread, "PAGES_A_BROWSER", 2)
+    pages = [f"<p>page number {n}</p>".encode() for n in range(8)]
+    jobs = [(n, (page, "text/html", [("URL", f"http://shop.example/{n}")])) for n, page in
+            enumerate(pages)]  # fmt: skip
+    jobs[3] = (3, None)  # nothing to picture
+    jobs[5] = (5, (pages[5], "text/html", None))  # a banner that cannot be laid out
+    with renderthread.started_page_renderer() as pending:
+        renderer, note = pending.ready()
+        assert note is None
+        results = list(renderer.capture_all(iter(jobs), len(jobs)))
+        assert len(pending._more) == 1  # two browsers for eight pages, two a browser, 2 cores
+    assert [tag for tag, _ in results] == list(range(8))
+    assert results[3][1] is None and isinstance(results[5][1], Exception)
+    for n, result in results:
+        if n in (3, 5):
+            continue
+        png, pdf, refused = result
+        text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        assert f"page number {n}" in text and f"http://shop.example/{n}" in text
+        assert png.startswith(b"\x89PNG") and refused == 0

@@ -395,3 +395,32 @@ def test_the_listing_as_stored_is_a_last_row_marked_as_such():
         "the listing as last stored, not an observation<br>first seen "
         f'<span class="nowrap">{day(1)}</span><br>last seen <span class="nowrap">{day(2)}</span>'
     )
+
+
+@pytest.mark.parametrize("pictured", [3, 40])
+def test_the_summary_shows_the_first_pictures_and_says_where_the_rest_are(pictured):
+    """A seller's bundle pictures every distinct page of every listing: the summary shows the
+    top of the first `PICTURES_SHOWN` and says how many more there are, and where."""
+    from reports.evidence.docs import PICTURES_SHOWN, render_summary
+    from reports.evidence.layout import LAYOUTS
+    from reports.evidence.pictures import Images
+
+    layout = LAYOUTS["zip"]
+    shown = [
+        {"url": f"https://shop.example/{n}", "fetched_at": "2026-01-01T00:00:00.000Z",
+         "png": layout.image(n, "png")}
+        for n in range(1, pictured + 1)
+    ]  # fmt: skip
+    images = Images(rendered=pictured, shown=shown)
+    listing = _listing(1, "10.00", "Xiaomi 14", "2026-01-01", "2026-01-02")
+    subject = {"identity": {"kind": "seller", "id": 1}, "seller": None, "listings": [listing]}
+    seal = {"signature": None, "timestamp": None}
+    html = render_summary(subject, [], [], [], "0", layout=layout, seal=seal, images=images)
+    section = _section(html.decode(), "The pages as captured")
+    drawn = re.findall(r'<img src="[^"]*(images/capture-\d+\.png)"', section)
+    assert drawn == [layout.image(n, "png") for n in range(1, min(pictured, PICTURES_SHOWN) + 1)]
+    if pictured > PICTURES_SHOWN:
+        assert f"The first {PICTURES_SHOWN} of {pictured} pictures are shown here" in section
+        assert "images/" in section and "manifest.json" in section
+    else:
+        assert "are shown here" not in section
