@@ -87,8 +87,9 @@ def seller_of(number: int) -> tuple[str, object]:
 
 
 def _page(url: str, title: str, text: str) -> bytes:
-    """The page a listing or a seller's profile answers with (over 512 bytes, so that an
-    unchanged page is kept as a revisit, as a crawl keeps it)."""
+    """The page a listing or a seller's profile answers with. A listing's is over the
+    middleware's 512 bytes, so an unchanged one is kept as a revisit, as a crawl keeps it; a
+    seller's profile and a 404 are shorter and kept in full each time."""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f'<link rel="canonical" href="{url}"></head><body><main><h1>{title}</h1>'

@@ -144,7 +144,8 @@ class PageRenderer:
             png = page.screenshot(full_page=True, type="png", clip=self._clip(page))
             pdf = page.pdf(print_background=True, format="A4", scale=0.8)
         except BaseException:
-            tab.__exit__(None, None, None)
+            with contextlib.suppress(Exception):  # a browser gone: the first error is the one
+                tab.__exit__(None, None, None)
             raise
         self._capture_tab = tab
         return png, pdf, len(blocked)
@@ -189,7 +190,8 @@ class PageRenderer:
 
 
 class _Tab:
-    """A fresh page (scripts off) in which every request but ours is refused."""
+    """A page (scripts off) in which every request but ours is refused: new for each of
+    grayhound's own documents, kept from one capture to the next (`PageRenderer.capture`)."""
 
     def __init__(self, renderer: PageRenderer):
         self.renderer = renderer

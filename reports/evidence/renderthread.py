@@ -51,6 +51,8 @@ class _RendererThread:
         try:
             while (call := self._calls.get()) is not None:
                 done, name, args = call
+                if not done.set_running_or_notify_cancel():
+                    continue  # its caller stopped waiting (`capture_all` left early)
                 try:
                     done.set_result(getattr(renderer, name)(*args))
                 except BaseException as exc:  # the caller decides (a page that fails to load)
@@ -95,12 +97,18 @@ class _Proxy:
         order, a few asked ahead of the one given."""
         browsers = self._pool.grow(count)
         waiting: list[tuple] = []
-        for tag, args in jobs:
-            waiting.append((tag, None if args is None else self._owner.submit("capture", *args)))
-            while len(waiting) > AHEAD_A_BROWSER * browsers:
+        try:
+            for tag, args in jobs:
+                future = None if args is None else self._owner.submit("capture", *args)
+                waiting.append((tag, future))
+                while len(waiting) > AHEAD_A_BROWSER * browsers:
+                    yield _outcome(*waiting.pop(0))
+            while waiting:
                 yield _outcome(*waiting.pop(0))
-        while waiting:
-            yield _outcome(*waiting.pop(0))
+        finally:  # left early (an error reading the next payload): nothing more is rendered
+            for _, future in waiting:
+                if future is not None:
+                    future.cancel()
 
     def document(self, html: bytes, resources: dict[str, tuple[bytes, str]]) -> bytes:
         return self._owner.call("document", html, resources)

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -110,6 +111,13 @@ def test_each_capture_is_pictured_alone_in_the_tab_the_captures_share(renderer, 
     assert not numpy.all(pixels == GREEN, axis=-1).any()  # nothing of the first page
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "459.00 USD" in text and "899.00" not in text and "Outside requests refused: 0" in text
+    # a page whose refresh fires after it was pictured, before the next capture is laid out:
+    # it goes with its page, not counted with the next one nor taking its navigation
+    late = b'<html><head><meta http-equiv="refresh" content="1;url=/elsewhere"></head></html>'
+    renderer.capture(late, "text/html; charset=utf-8", BANNER)
+    time.sleep(1.5)
+    png, _, refused = renderer.capture(plain, "text/html; charset=utf-8", BANNER)
+    assert refused == 0 and png.startswith(b"\x89PNG")
     tab = renderer._capture_tab
     tab.page.screenshot = lambda **_: (_ for _ in ()).throw(RuntimeError("lost the tab"))
     with pytest.raises(RuntimeError, match="lost the tab"):
@@ -266,8 +274,12 @@ def test_many_pages_are_pictured_in_order_on_several_browsers(monkeypatch):
     with renderthread.started_page_renderer() as pending:
         renderer, note = pending.ready()
         assert note is None
+        assert pending.grow(len(jobs)) == 2  # eight pages, two a browser, two cores: two
+        second = pending._more[0].renderer()  # started before the pages are handed out
         results = list(renderer.capture_all(iter(jobs), len(jobs)))
-        assert len(pending._more) == 1  # two browsers for eight pages, two a browser, 2 cores
+        assert len(pending._more) == 1
+        first = pending._thread.renderer()
+        assert first._site.asked and second._site.asked  # both browsers pictured pages
     assert [tag for tag, _ in results] == list(range(8))
     assert results[3][1] is None and isinstance(results[5][1], Exception)
     for n, result in results:
