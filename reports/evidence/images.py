@@ -125,14 +125,20 @@ class PageRenderer:
         Every capture is laid out in the same tab (a new tab cost ~0.2 s of a ~0.5 s render,
         issue 19, round 50), emptied first: the page before is gone, with anything it still
         asked for, before the counts start again, and this payload has an address of its own
-        that nothing before it could name. A render that fails closes the tab."""
+        that nothing before it could name. A render that fails closes the tab; a kept tab that
+        cannot be emptied (it died after the page before) is replaced by a new one."""
         path = f"/capture/{secrets.token_hex(8)}"
         tab, self._capture_tab = self._capture_tab, None  # held again once this one succeeds
-        if tab is None:
+        if tab is not None:
+            try:
+                tab.page.goto("about:blank")  # no request: nothing routed or counted
+            except Exception:
+                _close(tab)
+                tab = None
+        if tab is None:  # a new tab is empty
             tab = _Tab(self)
             tab.__enter__()
         try:
-            tab.page.goto("about:blank")  # no request: nothing routed or counted
             tab.blocked.clear()
             tab.navigations = 0
             self._site.files = {path: (body, content_type or "application/octet-stream")}
@@ -144,8 +150,7 @@ class PageRenderer:
             png = page.screenshot(full_page=True, type="png", clip=self._clip(page))
             pdf = page.pdf(print_background=True, format="A4", scale=0.8)
         except BaseException:
-            with contextlib.suppress(Exception):  # a browser gone: the first error is the one
-                tab.__exit__(None, None, None)
+            _close(tab)
             raise
         self._capture_tab = tab
         return png, pdf, len(blocked)
@@ -187,6 +192,12 @@ class PageRenderer:
         if isinstance(height, int | float) and height > MAX_PNG_HEIGHT:
             return {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": MAX_PNG_HEIGHT}
         return None
+
+
+def _close(tab: _Tab) -> None:
+    """Close a tab that failed; a browser gone: the error that brought us here is the one."""
+    with contextlib.suppress(Exception):
+        tab.__exit__(None, None, None)
 
 
 class _Tab:

@@ -125,6 +125,9 @@ def test_each_capture_is_pictured_alone_in_the_tab_the_captures_share(renderer, 
     assert tab.page.is_closed()
     png, _, refused = renderer.capture(plain, "text/html; charset=utf-8", BANNER)
     assert png.startswith(b"\x89PNG") and refused == 0 and renderer._capture_tab is not tab
+    renderer._capture_tab.page.close()  # the kept tab gone between two captures
+    png, _, refused = renderer.capture(plain, "text/html; charset=utf-8", BANNER)
+    assert png.startswith(b"\x89PNG") and refused == 0
 
 
 def test_the_banner_is_text_even_when_values_look_like_markup(renderer):
