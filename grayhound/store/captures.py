@@ -163,13 +163,12 @@ class Captures:
 
     def original_capture(self, sha256_hex: str) -> dict | None:
         """The first full (non-revisit) record of a payload, if any run stored one."""
-        cursor = self.db.execute(  # once a page a crawl fetches: one plain statement
+        rows = self.db.query(  # once a page a crawl fetches: the statement alone, no table
             "SELECT * FROM captures WHERE payload_sha256 = ? AND record_type = 'response'"
-            " ORDER BY id LIMIT 1",
+            " ORDER BY id LIMIT 1",  # introspection as `rows_where` makes
             [sha256_hex],
         )
-        row = cursor.fetchone()
-        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+        return next(rows, None)
 
     def captures_of(self, subject_kind: str, subject_id: int) -> list[dict]:
         """Every capture linked to a listing or seller, across runs, oldest first.

@@ -47,11 +47,9 @@ def page_images(
     failures = []
     for done, (key, result) in enumerate(renderer.capture_all(jobs(), len(firsts)), 1):
         capture = firsts[key]
-        if result is None:
-            pass
-        elif isinstance(result, Exception):  # a page Chromium cannot lay out: not the bundle
+        if isinstance(result, Exception):  # a page Chromium cannot lay out: not the bundle
             failures.append(f"capture #{capture['id']}: {type(result).__name__}")
-        else:
+        elif result is not None:  # None: not a page, nothing pictured
             png, pdf, refused = result
             paths = (layout.image(capture["id"], "png"), layout.image(capture["id"], "pdf"))
             images.files[paths[0]], images.files[paths[1]] = png, pdf
